@@ -1,5 +1,81 @@
-// @authority/proto: the TypeScript face of proto/authority/v1 (generated types + loaders).
-export { ReasonCode } from '../gen/grpc/authority/v1/ReasonCode';
-export type { ReasonCode__Output } from '../gen/grpc/authority/v1/ReasonCode';
-export { Decision } from '../gen/grpc/authority/v1/Decision';
-export type { Decision__Output } from '../gen/grpc/authority/v1/Decision';
+// @authority/proto: the TypeScript face of proto/authority/v1, the only contract.
+// gRPC services use @grpc/proto-loader shapes (types from proto-loader-gen-types); Kafka events use
+// protobuf-es messages for spec-compliant proto3 JSON. Both come from the same descriptors.
+import * as protoLoader from '@grpc/proto-loader';
+import * as grpc from '@grpc/grpc-js';
+import { create, fromJsonString, toBinary, toJsonString, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import { FileDescriptorSetSchema, file_google_protobuf_timestamp, timestampDate, timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
+import type { ProtoGrpcType as AuditorGrpc } from '../gen/grpc/auditor';
+import type { ProtoGrpcType as EnforcerGrpc } from '../gen/grpc/enforcer';
+import type { ProtoGrpcType as IssuerGrpc } from '../gen/grpc/issuer';
+import type { ProtoGrpcType as PolicyGrpc } from '../gen/grpc/policy';
+import * as pb from './pb';
+
+export * from './grpc-types';
+export { pb };
+export type { Timestamp };
+
+/** The options every service and client loads the contract with (must match proto-gen.sh). */
+export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+export type AuthorityGrpc = AuditorGrpc & EnforcerGrpc & IssuerGrpc & PolicyGrpc;
+
+let cached: { packageDefinition: protoLoader.PackageDefinition; grpcObject: AuthorityGrpc } | undefined;
+
+/**
+ * Loads the gRPC package definition from the descriptors compiled into the generated code, so a
+ * running service needs no .proto files on disk and gRPC and Kafka share one contract.
+ */
+export function loadAuthorityProto(): { packageDefinition: protoLoader.PackageDefinition; grpcObject: AuthorityGrpc } {
+  if (cached) return cached;
+  const files = [
+    file_google_protobuf_timestamp,
+    pb.file_authority_v1_common,
+    pb.file_authority_v1_events,
+    pb.file_authority_v1_enforcer,
+    pb.file_authority_v1_issuer,
+    pb.file_authority_v1_policy,
+    pb.file_authority_v1_auditor,
+  ];
+  const set = create(FileDescriptorSetSchema, { file: files.map((f) => f.proto) });
+  const packageDefinition = protoLoader.loadFileDescriptorSetFromBuffer(
+    Buffer.from(toBinary(FileDescriptorSetSchema, set)),
+    PROTO_LOADER_OPTIONS,
+  );
+  const grpcObject = grpc.loadPackageDefinition(packageDefinition) as unknown as AuthorityGrpc;
+  cached = { packageDefinition, grpcObject };
+  return cached;
+}
+
+/** Encodes an event message as proto3 JSON bytes (the Kafka record value). */
+export function encodeEvent<D extends DescMessage>(schema: D, message: MessageShape<D>): Buffer {
+  return Buffer.from(toJsonString(schema, message));
+}
+
+/**
+ * Decodes a proto3 JSON event. Unknown fields are ignored so consumers keep working when a newer
+ * producer adds fields (the audit schema only ever grows).
+ */
+export function decodeEvent<D extends DescMessage>(schema: D, bytes: Uint8Array | string): MessageShape<D> {
+  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
+  return fromJsonString(schema, text, { ignoreUnknownFields: true });
+}
+
+export { create as createMessage, timestampDate, timestampFromDate };
+
+/** proto-loader Timestamp shape (seconds as a string with longs=String) to/from Date. */
+export function timestampToGrpc(d: Date): { seconds: string; nanos: number } {
+  const ms = d.getTime();
+  return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
+}
+
+export function grpcTimestampToDate(t: { seconds?: string | number | null; nanos?: number | null } | null | undefined): Date | undefined {
+  if (!t) return undefined;
+  return new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1_000_000));
+}

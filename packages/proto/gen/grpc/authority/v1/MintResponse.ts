@@ -1,0 +1,14 @@
+// Original file: proto/authority/v1/issuer.proto
+
+import type {
+  Envelope as _authority_v1_Envelope,
+  Envelope__Output as _authority_v1_Envelope__Output,
+} from "../../authority/v1/Envelope";
+
+export interface MintResponse {
+  envelope?: _authority_v1_Envelope | null;
+}
+
+export interface MintResponse__Output {
+  envelope: _authority_v1_Envelope__Output | null;
+}

@@ -1,0 +1,5 @@
+// Original file: proto/authority/v1/issuer.proto
+
+export interface RevokeCredentialResponse {}
+
+export interface RevokeCredentialResponse__Output {}
