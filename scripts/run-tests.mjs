@@ -1,0 +1,52 @@
+// Runs every compiled test file with node's test runner in one invocation, prints the spec report,
+// and ends with the plain `N passed, N failed` line CI reads. Exit code is non-zero on any failure
+// or when no test ran at all.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const unitOnly = process.argv[2] === '--unit';
+const roots = ['packages', 'services'];
+
+function walk(dir, out) {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (name === 'node_modules') continue;
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (/\.test\.(c|m)?js$/.test(name)) out.push(p);
+  }
+  return out;
+}
+
+const files = [];
+for (const root of roots) {
+  for (const pkg of existsSync(root) ? readdirSync(root) : []) walk(join(root, pkg, 'dist', 'test'), files);
+}
+walk(join('test', 'dist'), files);
+walk(join('test', 'infra-smoke'), files);
+const selected = unitOnly ? files.filter((f) => !/[\\/](integration|e2e|infra-smoke)[\\/]/.test(f)) : files;
+if (selected.length === 0) {
+  console.error('no test files found (did the build run?)');
+  process.exit(1);
+}
+mkdirSync('.infra', { recursive: true });
+const tap = join('.infra', 'test-results.tap');
+const res = spawnSync(
+  process.execPath,
+  [
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
+    ...selected.sort(),
+  ],
+  { stdio: 'inherit', env: { ...process.env, OTEL_TRACES_EXPORTER: process.env.OTEL_TRACES_EXPORTER ?? 'none' } },
+);
+const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+const count = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
+const passed = count('pass');
+const failed = count('fail') + count('cancelled');
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(res.status !== 0 || failed > 0 || passed === 0 ? 1 : 0);

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): installs dependencies, builds, brings up real Kafka and a
+# MongoDB-wire server (unless KAFKA_BROKERS and MONGODB_URI are given), runs every test with node's
+# test runner, and stops what it started. `--unit` runs only tests that need no infrastructure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-all}
+# Install when node_modules is missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run -s build
+started=0
+if [ "$mode" != "--unit" ] && { [ -z "${KAFKA_BROKERS:-}" ] || [ -z "${MONGODB_URI:-}" ]; }; then
+  bash scripts/infra/up.sh
+  # shellcheck disable=SC1091
+  source .infra/env
+  started=1
+fi
+cleanup() { if [ "$started" = 1 ]; then bash scripts/infra/down.sh || true; fi; }
+trap cleanup EXIT
+node scripts/run-tests.mjs "$mode"
