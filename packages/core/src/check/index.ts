@@ -1,0 +1,3 @@
+export * from './types';
+export { checkRequest, MAX_CONTEXT_FIELDS_PER_REQUEST, MAX_ACTION_LENGTH } from './check';
+export { tenantPolicyFrom } from './policy-seam';

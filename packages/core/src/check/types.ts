@@ -1,0 +1,119 @@
+/**
+ * The shapes of the pure check engine: the request, its dependencies (keys, clock, revocations,
+ * memo, and the seams for policy and approvals), and the decision.
+ */
+import type { Constraints } from '../constraints';
+import type { PolicyDenial } from '../policy';
+import type { Reason } from '../errors';
+import type { EnvelopeVerifyOptions } from '../envelope/verify';
+
+export interface CheckContext {
+  /** Why the agent acts (for `require_purpose`). Always allowed. */
+  purpose?: string;
+  /** How many records the call touches (for `max_records_per_request`). Always allowed. */
+  recordCount?: number;
+  /** Context fields the call carries; every key must be in the envelope's `ctx`. */
+  fields?: Record<string, string>;
+}
+
+export interface CheckInput {
+  token: string;
+  /** The scope the tool call needs, e.g. `vault:finance:read`. */
+  requiredScope: string;
+  /** The resource the call touches, if any. */
+  resource?: string;
+  /**
+   * The action (for `write_requires_approval`). Default: the last segment of requiredScope. A
+   * declared action can only add approval requirements: both it and the derived one are evaluated.
+   */
+  action?: string;
+  context?: CheckContext;
+  /** The tenant the caller expects the token to belong to. */
+  tenant?: string;
+  /** An approval presented for this call (consumed only when approval is required). */
+  approvalId?: string;
+}
+
+/**
+ * One agent's bounds in a tenant's policy, as the check engine applies them (the policy engine's
+ * AgentPolicyView satisfies it as it is).
+ */
+export interface PolicyEntry {
+  scopes: readonly string[];
+  /** When set, a resource the call names must match one of these patterns (else POLICY_DENIED). */
+  resources?: readonly string[];
+  constraints?: Constraints;
+  /** Resources refused to this agent (DENIED_RESOURCE), on top of constraints.deniedResources. */
+  deniedResources?: readonly string[];
+}
+
+/**
+ * The policy seam: a tenant's current policy as the check engine consults it. `tenantPolicyFrom`
+ * adapts the core policy engine's `Policy`; any other source can implement it directly.
+ */
+export interface TenantPolicy {
+  /** Policy version, reported in the decision (for the audit event). */
+  readonly version: string;
+  /** The agent's bounds; undefined when the policy does not name the agent. */
+  agent(agentId: string): PolicyEntry | undefined;
+  /** An explicit deny rule that refuses this request for this agent, if any. */
+  deny?(agentId: string, scope: string, resource: string | undefined): PolicyDenial | undefined;
+}
+
+/**
+ * The tenant's current policy, or undefined when the tenant has none (then the policy step is
+ * skipped: the envelope alone decides).
+ */
+export type PolicyLookup = (tenant: string) => TenantPolicy | undefined;
+
+/** What needs approving, reported with APPROVAL_REQUIRED and passed to the approval seam. */
+export interface ApprovalRequest {
+  tenant: string;
+  agent: string;
+  requiredScope: string;
+  action: string;
+  resource?: string;
+  chain: readonly string[];
+  /** Which constraint sets asked for approval: 'envelope' and/or 'policy'. */
+  requiredBy: readonly ('envelope' | 'policy')[];
+}
+
+export interface ApprovalOutcome {
+  approved: boolean;
+  /** Why not (expired, denied, already used, for another request); shown in the decision. */
+  message?: string;
+}
+
+/** The approval seam: decides (and consumes, so it is single-use) a presented approval. */
+export interface ApprovalGate {
+  consume(approvalId: string, request: ApprovalRequest): ApprovalOutcome;
+}
+
+export interface CheckDeps extends Omit<EnvelopeVerifyOptions, 'expectedTenant'> {
+  policy?: PolicyLookup;
+  approvals?: ApprovalGate;
+}
+
+export type CheckDecision = 'ALLOW' | 'DENY';
+
+export interface CheckResult {
+  decision: CheckDecision;
+  /** ALLOWED on ALLOW; otherwise the first failing rule's stable reason code. */
+  reason: Reason;
+  message: string;
+  /** The request or token field at fault, when there is one. */
+  field?: string;
+  /** `jti` of every link, root first (once the chain verified). */
+  chain?: readonly string[];
+  /** The leaf agent (once the chain verified). */
+  agent?: string;
+  /** The agent the root was minted for. */
+  rootAgent?: string;
+  tenant?: string;
+  /** Version of the tenant policy that was applied. */
+  policyVersion?: string;
+  /** Set with APPROVAL_REQUIRED (what to ask a human for), and on an ALLOW that used an approval. */
+  approvalRequired?: ApprovalRequest;
+  /** True when the denial came from an unexpected error (a bug or a failing dependency), not a rule. */
+  internalError?: boolean;
+}

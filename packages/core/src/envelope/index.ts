@@ -1,0 +1,29 @@
+// Public API of the envelope (token chain). Internals (claim validation, narrowing helpers) are
+// reachable by deep import for tests, but are not part of the package surface.
+export { DEFAULT_ENVELOPE_LIMITS, DEFAULT_MAX_DEPTH, DEFAULT_SKEW_SECONDS, resolveEnvelopeLimits, type EnvelopeLimits } from './limits';
+export {
+  ENVELOPE_ALG,
+  ENVELOPE_TYP,
+  OFFLINE_KID,
+  holderKeyConfirmation,
+  audiencesOf,
+  type EnvelopeClaims,
+  type HolderKeyConfirmation,
+  type LinkHeader,
+} from './claims';
+export { parseStrictJson, findDuplicateKey } from './strict-json';
+export { LINK_SEPARATOR, hashLink, signLink, encodeToken, splitToken, parseLink, parseToken, type ParsedLink } from './link';
+export { checkNarrowing, checkRootLink, type NarrowingView } from './narrowing';
+export { LinkMemo, DEFAULT_MEMO_ENTRIES, type MemoEntry, type MemoStats } from './memo';
+export { verifyEnvelope, verifyEnvelopeFor, type EnvelopeVerifyOptions, type VerifiedEnvelope, type NowSource } from './verify';
+export {
+  mintRoot,
+  deriveChild,
+  offlineSigner,
+  type LinkSigner,
+  type RootParams,
+  type ChildParams,
+  type MintOptions,
+  type DeriveOptions,
+  type MintedToken,
+} from './mint';

@@ -1,0 +1,225 @@
+/**
+ * Chain verification: every link of a token, every time, in the architecture's order
+ * (parse → signatures → time → revocation → chain narrowing → audience). Throws an AuthorityError
+ * with a stable reason code and a message naming the link and field; returns the effective leaf.
+ */
+import { ed25519Verify } from '../crypto';
+import { AuthorityError } from '../errors';
+import type { Constraints } from '../constraints';
+import { OFFLINE_KID, audiencesOf } from './claims';
+import { hashLink, parseLink, splitToken, type ParsedLink } from './link';
+import { DEFAULT_MAX_DEPTH, DEFAULT_SKEW_SECONDS, resolveEnvelopeLimits, type EnvelopeLimits } from './limits';
+import type { LinkMemo, MemoEntry } from './memo';
+import { checkNarrowing, checkRootLink } from './narrowing';
+
+/** Seconds since the epoch, or a clock returning them. */
+export type NowSource = number | (() => number);
+
+export interface EnvelopeVerifyOptions {
+  /**
+   * A live public key (32 bytes) of `tenant` named `kid`, or undefined. Called for the root and for
+   * children signed online by the issuer (any kid but "cnf"), always with the ROOT's tenant, so a
+   * child cannot pull in another tenant's keys. Never called with kid "cnf".
+   */
+  resolveKey(tenant: string, kid: string): Uint8Array | undefined;
+  /** Current time (seconds). */
+  now: NowSource;
+  /**
+   * True when the link's `jti` is revoked, or its agent `sub` was revoked for everything issued
+   * before some time T and `issuedAt` (`iat`) < T. Asked for every link of the chain.
+   */
+  isRevoked(jti: string, agent: string, issuedAt: number): boolean;
+  /** Clock-skew tolerance in seconds (default 30). */
+  skewSeconds?: number;
+  /** Maximum delegation depth (default 8; the root is depth 0). */
+  maxDepth?: number;
+  /** The tenant the token must belong to (TENANT_MISMATCH otherwise). */
+  expectedTenant?: string;
+  /**
+   * This verifier's audience. A link carrying `aud` must name it; when undefined, any link with
+   * `aud` is refused (RFC 7519 §4.1.3: a verifier that does not identify with the audience rejects).
+   */
+  audience?: string;
+  /** Memo of verified links (see LinkMemo); without it every call parses and verifies. */
+  memo?: LinkMemo;
+  /** Size and TTL limits (defaults: DEFAULT_ENVELOPE_LIMITS). */
+  limits?: Partial<EnvelopeLimits>;
+  /** Signature verifier hook (default ed25519Verify); lets tests count Ed25519 calls. */
+  verifySignature?: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
+}
+
+/** A verified chain and its effective (leaf) authority. */
+export interface VerifiedEnvelope {
+  readonly tenant: string;
+  /** The leaf's `sub`: the agent presenting the token. */
+  readonly agent: string;
+  /** The root's `sub`: the agent the issuer minted the grant for. */
+  readonly rootAgent: string;
+  /** Every distinct `sub` in the chain, root first. */
+  readonly agents: readonly string[];
+  readonly links: readonly ParsedLink[];
+  /** `jti` of every link, root first. */
+  readonly jtis: readonly string[];
+  readonly leaf: ParsedLink;
+  readonly scopes: readonly string[];
+  readonly resources: readonly string[];
+  /**
+   * True when the root grants resources: then every call must name one. A chain whose root grants
+   * none is for resource-less calls. (Deciding by the root, not the leaf, keeps narrowing
+   * monotone: a child with `res: []` under a resource-scoped parent gains no resource-less calls.)
+   */
+  readonly resourceRequired: boolean;
+  readonly contextFields: readonly string[];
+  readonly constraints: Readonly<Constraints>;
+  /** Leaf `exp` (no later than any ancestor's, by the narrowing rule). */
+  readonly expiresAt: number;
+  /** Links whose signature check was served by the memo. */
+  readonly memoHits: number;
+}
+
+export function readNow(now: NowSource): number {
+  return typeof now === 'function' ? now() : now;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The public key that must have signed link `index` (UNKNOWN_KEY when there is none). */
+function signingKeyOf(links: readonly ParsedLink[], index: number, tenant: string, opts: Omit<EnvelopeVerifyOptions, 'expectedTenant'>): Uint8Array {
+  const link = links[index] as ParsedLink;
+  const kid = link.header.kid;
+  if (kid === OFFLINE_KID) {
+    if (index === 0) {
+      throw new AuthorityError('UNKNOWN_KEY', "link 0: the root must be signed by a tenant key; kid 'cnf' is reserved for offline attenuation", 'kid');
+    }
+    const holderKey = (links[index - 1] as ParsedLink).holderKey;
+    if (holderKey === undefined) {
+      throw new AuthorityError('UNKNOWN_KEY', `link ${index}: kid 'cnf' names the parent's holder key, but link ${index - 1} has no 'cnf'`, 'kid');
+    }
+    return holderKey;
+  }
+  const key = opts.resolveKey(tenant, kid);
+  if (key === undefined) throw new AuthorityError('UNKNOWN_KEY', `link ${index}: tenant '${tenant}' has no live key '${kid}'`, 'kid');
+  return key;
+}
+
+/** Verifies every link of `token`; see EnvelopeVerifyOptions. Throws AuthorityError on the first failure. */
+export function verifyEnvelope(token: unknown, opts: EnvelopeVerifyOptions): VerifiedEnvelope {
+  return verifyEnvelopeFor(token, opts, opts.expectedTenant);
+}
+
+/** verifyEnvelope with the expected tenant passed separately (saves the caller copying its options). */
+export function verifyEnvelopeFor(token: unknown, opts: Omit<EnvelopeVerifyOptions, 'expectedTenant'>, expectedTenant: string | undefined): VerifiedEnvelope {
+  const limits = resolveEnvelopeLimits(opts.limits);
+  const memo = opts.memo;
+  const verify = opts.verifySignature ?? ed25519Verify;
+
+  // 1. Parse (a memo hit skips decoding: same bytes, same parse).
+  const raws = splitToken(token, limits);
+  const n = raws.length;
+  const links = new Array<ParsedLink>(n);
+  const memoized = new Array<MemoEntry | undefined>(n);
+  for (let i = 0; i < n; i++) {
+    const raw = raws[i] as string;
+    const hash = hashLink(raw);
+    const entry = memo?.get(hash);
+    memoized[i] = entry;
+    links[i] = entry !== undefined ? entry.link : parseLink(raw, i, limits, hash);
+  }
+  const root = links[0] as ParsedLink;
+  const tenant = root.claims.tnt;
+
+  // 2. Signatures. Keys are resolved on every call, so a retired key fails even when memoized.
+  let memoHits = 0;
+  for (let i = 0; i < n; i++) {
+    const link = links[i] as ParsedLink;
+    const key = signingKeyOf(links, i, tenant, opts);
+    const entry = memoized[i];
+    if (entry !== undefined && sameBytes(entry.verifiedKey, key)) {
+      memoHits++;
+      continue;
+    }
+    if (!verify(link.signature, link.signingInput, key)) {
+      throw new AuthorityError('INVALID_SIGNATURE', `link ${i}: signature does not verify with key '${link.header.kid}'`, 'signature');
+    }
+    memo?.remember(link, key);
+  }
+
+  // 3. Time, with skew: valid while nbf - skew <= now < exp + skew.
+  const now = readNow(opts.now);
+  const skew = opts.skewSeconds ?? DEFAULT_SKEW_SECONDS;
+  for (let i = 0; i < n; i++) {
+    const c = (links[i] as ParsedLink).claims;
+    const lifetime = c.exp - c.nbf;
+    if (lifetime < limits.minTtlSeconds || lifetime > limits.maxTtlSeconds) {
+      throw new AuthorityError(
+        'INVALID_TOKEN',
+        `link ${i}: lifetime exp - nbf = ${lifetime} s is outside ${limits.minTtlSeconds} s – ${limits.maxTtlSeconds} s`,
+        'exp',
+      );
+    }
+    if (now >= c.exp + skew) throw new AuthorityError('EXPIRED', `link ${i}: expired at ${c.exp} (now ${now}, skew ${skew} s)`, 'exp');
+    if (now < c.nbf - skew) throw new AuthorityError('NOT_YET_VALID', `link ${i}: not valid before ${c.nbf} (now ${now}, skew ${skew} s)`, 'nbf');
+    if (c.iat > now + skew) throw new AuthorityError('NOT_YET_VALID', `link ${i}: issued in the future at ${c.iat} (now ${now}, skew ${skew} s)`, 'iat');
+  }
+
+  // 4. Revocation: any link's jti, or its agent revoked for tokens issued before its iat.
+  for (let i = 0; i < n; i++) {
+    const c = (links[i] as ParsedLink).claims;
+    if (opts.isRevoked(c.jti, c.sub, c.iat)) {
+      throw new AuthorityError('REVOKED', `link ${i}: envelope '${c.jti}' of agent '${c.sub}' is revoked`, 'jti');
+    }
+  }
+
+  // 5. Chain narrowing (tenant first).
+  if (expectedTenant !== undefined && tenant !== expectedTenant) {
+    throw new AuthorityError('TENANT_MISMATCH', `link 0: token belongs to tenant '${tenant}', not '${expectedTenant}'`, 'tnt');
+  }
+  checkRootLink(root);
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  for (let i = 1; i < n; i++) {
+    const parent = links[i - 1] as ParsedLink;
+    checkNarrowing(parent, parent.hash, links[i] as ParsedLink, i, maxDepth);
+  }
+
+  // 6. Audience: every link that restricts it must name this verifier.
+  for (let i = 0; i < n; i++) {
+    const c = (links[i] as ParsedLink).claims;
+    if (c.aud === undefined) continue;
+    if (opts.audience === undefined || !audiencesOf(c).includes(opts.audience)) {
+      throw new AuthorityError(
+        'AUDIENCE_MISMATCH',
+        `link ${i}: audience ${JSON.stringify(c.aud)} does not include ${opts.audience === undefined ? 'this verifier (no audience configured)' : `'${opts.audience}'`}`,
+        'aud',
+      );
+    }
+  }
+
+  const leaf = links[n - 1] as ParsedLink;
+  const jtis = new Array<string>(n);
+  const agents: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = (links[i] as ParsedLink).claims;
+    jtis[i] = c.jti;
+    if (!agents.includes(c.sub)) agents.push(c.sub);
+  }
+  return {
+    tenant,
+    agent: leaf.claims.sub,
+    rootAgent: root.claims.sub,
+    agents,
+    links,
+    jtis,
+    leaf,
+    scopes: leaf.claims.scp,
+    resources: leaf.claims.res,
+    resourceRequired: root.claims.res.length > 0,
+    contextFields: leaf.claims.ctx,
+    constraints: leaf.constraints,
+    expiresAt: leaf.claims.exp,
+    memoHits,
+  };
+}
