@@ -1,0 +1,3 @@
+export * from "./clients";
+export * from "./launcher";
+export * from "./scenario";

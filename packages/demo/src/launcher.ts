@@ -1,0 +1,95 @@
+// Runs the four services as child processes on fixed local ports, waits until each reports
+// SERVING, and stops them all (SIGTERM, then SIGKILL after a grace period) on request.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { waitServing, type ServiceAddresses } from './clients';
+
+export const SERVICE_NAMES = ['issuer', 'enforcer', 'policy', 'auditor'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const DEFAULT_PORTS: Record<ServiceName, number> = { issuer: 50051, enforcer: 50052, policy: 50053, auditor: 50054 };
+
+export interface StackSecrets {
+  operatorKey: string;
+  serviceKey: string;
+  issuerKek: string;
+  auditorSigningKey: string;
+}
+
+export interface LaunchOptions {
+  repoRoot: string;
+  env: NodeJS.ProcessEnv;
+  secrets: StackSecrets;
+  ports?: Partial<Record<ServiceName, number>>;
+  logDir: string;
+  readyTimeoutMs?: number;
+  log: (line: string) => void;
+}
+
+export interface RunningStack {
+  addresses: ServiceAddresses;
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+export async function launchStack(o: LaunchOptions): Promise<RunningStack> {
+  const ports = { ...DEFAULT_PORTS, ...o.ports };
+  const addresses = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `127.0.0.1:${ports[n]}`])) as unknown as ServiceAddresses;
+  mkdirSync(o.logDir, { recursive: true });
+  const common: NodeJS.ProcessEnv = {
+    ...o.env,
+    AUTHORITY_GRPC_HOST: '127.0.0.1',
+    AUTHORITY_OPERATOR_API_KEY: o.secrets.operatorKey,
+    AUTHORITY_SERVICE_API_KEY: o.secrets.serviceKey,
+  };
+  const perService: Record<ServiceName, NodeJS.ProcessEnv> = {
+    issuer: { AUTHORITY_ISSUER_KEK: o.secrets.issuerKek },
+    enforcer: { AUTHORITY_ISSUER_ADDR: addresses.issuer },
+    policy: {},
+    auditor: { AUTHORITY_AUDITOR_SIGNING_KEY: o.secrets.auditorSigningKey, AUTHORITY_CHECKPOINT_INTERVAL: '5s' },
+  };
+  const children = new Map<ServiceName, ChildProcess>();
+  const exited = new Set<ServiceName>();
+  const stop = async (): Promise<void> => {
+    await Promise.all(
+      [...children.entries()].map(
+        ([name, child]) =>
+          new Promise<void>((done) => {
+            if (exited.has(name)) return done();
+            const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              done();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+  try {
+    for (const name of SERVICE_NAMES) {
+      const out = createWriteStream(join(o.logDir, `${name}.log`), { flags: 'a' });
+      const child = spawn(process.execPath, [resolve(o.repoRoot, `services/${name}/dist/src/main.js`)], {
+        env: { ...common, ...perService[name], AUTHORITY_GRPC_PORT: String(ports[name]) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout?.pipe(out);
+      child.stderr?.pipe(out);
+      child.once('exit', (code, signal) => {
+        exited.add(name);
+        if (code !== 0 && signal !== 'SIGTERM') o.log(`${name} exited (${signal ?? code}); see ${join(o.logDir, `${name}.log`)}`);
+      });
+      children.set(name, child);
+    }
+    const deadline = Date.now() + (o.readyTimeoutMs ?? 120_000);
+    for (const name of SERVICE_NAMES) {
+      await waitServing(addresses[name], deadline, () => !exited.has(name));
+      o.log(`   ${name.padEnd(8)} SERVING on ${addresses[name]} (pid ${children.get(name)?.pid})`);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { addresses, pids: [...children.values()].map((c) => c.pid ?? 0), stop };
+}

@@ -1,0 +1,92 @@
+// `npm start`: launches the four services against the Kafka and MongoDB given in the environment,
+// plays the scenario, then keeps the stack running for exploration until Ctrl-C (SIGINT/SIGTERM).
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { connect } from './clients';
+import { launchStack, type StackSecrets } from './launcher';
+import { runScenario } from './scenario';
+
+const repoRoot = resolve(__dirname, '../../../..');
+const runDir = process.env.AUTHORITY_INFRA_RUN ?? join(repoRoot, '.infra');
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/**
+ * Local secrets for the demo stack, generated once and kept in .infra (git-ignored): the issuer's
+ * stored private keys stay decryptable across restarts. Production takes them from Secrets.
+ */
+function demoSecrets(): StackSecrets {
+  const path = join(runDir, 'demo-secrets.json');
+  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as StackSecrets;
+  const secrets: StackSecrets = {
+    operatorKey: randomBytes(32).toString('base64url'),
+    serviceKey: randomBytes(32).toString('base64url'),
+    issuerKek: randomBytes(32).toString('base64'),
+    auditorSigningKey: randomBytes(32).toString('base64'),
+  };
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(path, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+async function main(): Promise<number> {
+  for (const name of ['KAFKA_BROKERS', 'MONGODB_URI']) {
+    if (!process.env[name]) {
+      process.stderr.write(`${name} is not set: run \`npm start\` (it starts local Kafka and FerretDB) or set it\n`);
+      return 78;
+    }
+  }
+  const secrets = demoSecrets();
+  log(`Starting the Authority services (Kafka ${process.env.KAFKA_BROKERS}, MongoDB ${process.env.MONGODB_URI})`);
+  const stack = await launchStack({ repoRoot, env: process.env, secrets, logDir: join(runDir, 'logs'), log });
+  writeFileSync(join(runDir, 'demo-pids.json'), JSON.stringify(stack.pids));
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('\nStopping the services…');
+    await stack.stop();
+    log('Stopped.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  const clients = connect(stack.addresses);
+  const tenant = `lakeside-${Date.now().toString(36)}`;
+  let ok = false;
+  try {
+    log('\nScenario: Lakeside Community College (FERPA)');
+    const result = await runScenario({ clients, operatorKey: secrets.operatorKey, tenant, reportDir: join(repoRoot, 'out'), log });
+    ok = result.ok;
+    writeFileSync(join(runDir, 'demo-result.json'), JSON.stringify(result, null, 2), { mode: 0o600 });
+    log(`\n${ok ? 'Scenario complete: every decision as expected.' : 'Scenario FAILED: see the ✘ lines above.'}`);
+    log(`Report: ${result.reportPath}`);
+    log('\nThe stack keeps running (reflection on). Explore with any gRPC client, e.g.:');
+    log(`  grpcurl -plaintext ${stack.addresses.enforcer} list`);
+    log(`  tenant ${tenant}, admin credential in ${join(runDir, 'demo-result.json')}`);
+    log(`  issuer ${stack.addresses.issuer}  enforcer ${stack.addresses.enforcer}  policy ${stack.addresses.policy}  auditor ${stack.addresses.auditor}`);
+  } catch (err) {
+    log(`\nScenario error: ${(err as Error).message}`);
+  } finally {
+    clients.close();
+  }
+  if (process.env.AUTHORITY_DEMO_EXIT === '1' || !ok) {
+    await stop(ok ? 0 : 1);
+    return ok ? 0 : 1;
+  }
+  log('\nREADY. Press Ctrl-C to stop everything.');
+  return new Promise<number>(() => {
+    /* runs until a signal stops it */
+  });
+}
+
+main().then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
