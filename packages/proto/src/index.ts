@@ -1,10 +1,12 @@
 // @authority/proto: the TypeScript face of proto/authority/v1, the only contract.
 // gRPC services use @grpc/proto-loader shapes (types from proto-loader-gen-types); Kafka events use
-// protobuf-es messages for spec-compliant proto3 JSON. Both come from the same descriptors.
+// protobuf-es messages for spec-compliant proto3 JSON. Both are generated from the same files.
 import * as protoLoader from '@grpc/proto-loader';
 import * as grpc from '@grpc/grpc-js';
-import { create, fromJsonString, toBinary, toJsonString, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import { FileDescriptorSetSchema, file_google_protobuf_timestamp, timestampDate, timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { create, fromJsonString, toJsonString, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import { timestampDate, timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import type { ProtoGrpcType as AuditorGrpc } from '../gen/grpc/auditor';
 import type { ProtoGrpcType as EnforcerGrpc } from '../gen/grpc/enforcer';
 import type { ProtoGrpcType as IssuerGrpc } from '../gen/grpc/issuer';
@@ -28,26 +30,30 @@ export type AuthorityGrpc = AuditorGrpc & EnforcerGrpc & IssuerGrpc & PolicyGrpc
 
 let cached: { packageDefinition: protoLoader.PackageDefinition; grpcObject: AuthorityGrpc } | undefined;
 
+/** The repository's `proto/` directory (the contract), found upward from this module. */
+export function protoRoot(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'proto', 'authority', 'v1', 'common.proto'))) return join(dir, 'proto');
+    if (dirname(dir) === dir) throw new Error(`proto/authority/v1 not found above ${__dirname}`);
+  }
+}
+
+export const PROTO_FILES = [
+  'authority/v1/common.proto',
+  'authority/v1/events.proto',
+  'authority/v1/enforcer.proto',
+  'authority/v1/issuer.proto',
+  'authority/v1/policy.proto',
+  'authority/v1/auditor.proto',
+];
+
 /**
- * Loads the gRPC package definition from the descriptors compiled into the generated code, so a
- * running service needs no .proto files on disk and gRPC and Kafka share one contract.
+ * Loads the gRPC package definition from proto/authority/v1 with the same options the types were
+ * generated with (proto-loader's documented path; a descriptor set would lose keepCase and maps).
  */
 export function loadAuthorityProto(): { packageDefinition: protoLoader.PackageDefinition; grpcObject: AuthorityGrpc } {
   if (cached) return cached;
-  const files = [
-    file_google_protobuf_timestamp,
-    pb.file_authority_v1_common,
-    pb.file_authority_v1_events,
-    pb.file_authority_v1_enforcer,
-    pb.file_authority_v1_issuer,
-    pb.file_authority_v1_policy,
-    pb.file_authority_v1_auditor,
-  ];
-  const set = create(FileDescriptorSetSchema, { file: files.map((f) => f.proto) });
-  const packageDefinition = protoLoader.loadFileDescriptorSetFromBuffer(
-    Buffer.from(toBinary(FileDescriptorSetSchema, set)),
-    PROTO_LOADER_OPTIONS,
-  );
+  const packageDefinition = protoLoader.loadSync(PROTO_FILES, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
   const grpcObject = grpc.loadPackageDefinition(packageDefinition) as unknown as AuthorityGrpc;
   cached = { packageDefinition, grpcObject };
   return cached;

@@ -1,0 +1,199 @@
+// The policy service, startable in-process (tests, the end-to-end stack) or by main.ts.
+import type { MongoClient } from 'mongodb';
+import {
+  connectMongo,
+  createKafka,
+  createLogger,
+  startGrpcServer,
+  tlsFromConfig,
+  type GrpcServerHandle,
+  type KafkaEventBus,
+  type Logger,
+} from '@authority/platform';
+import { loadAuthorityProto } from '@authority/proto';
+import { startStateViews, type KeyDirectory, type StateViews } from '@authority/views';
+import { ensurePolicyTopics, KafkaVersionPublisher, policyTopics, type PolicyTopics } from './adapters/kafka';
+import { PolicyStore } from './adapters/mongo';
+import { Authorizer } from './auth';
+import type { PolicyConfig } from './config';
+import { PolicyRegistry } from './registry';
+import { policyServiceHandlers } from './server';
+import { WatchHub } from './watch';
+
+export { policyConfigSchema, POLICY_DEFAULT_GRPC_PORT, type PolicyConfig } from './config';
+export { ISSUES_METADATA_KEY } from './server';
+export { VERSION_CONFLICT_REASON, PUBLISH_PENDING_REASON } from './registry';
+export { versionKey, POLICY_VERSIONS_COLLECTION, type PolicyVersionDoc } from './adapters/mongo';
+export { policyTopics, type PolicyTopics } from './adapters/kafka';
+
+/** gRPC service name reported by health. */
+export const POLICY_SERVICE_NAME = 'authority.v1.PolicyService';
+
+export interface PolicyServiceHandle {
+  /** The bound gRPC port. */
+  port: number;
+  topics: PolicyTopics;
+  health: GrpcServerHandle['health'];
+  /** Graceful stop: NOT_SERVING, end streams, drain calls, flush publishes, close clients. */
+  stop(): Promise<void>;
+  /** Publishes stored-but-unpublished versions now (also runs at start and periodically). */
+  publishPending(): Promise<number>;
+  /** Open WatchPolicies streams on this replica. */
+  watchers(): number;
+}
+
+export interface StartPolicyServiceOptions {
+  logger?: Logger;
+  /** Called when a Kafka consumer crashed for good (default: log and exit, see platform). */
+  onFatal?: (err: Error) => void;
+  /**
+   * Wait after NOT_SERVING before closing, so load balancers stop routing here (default: the
+   * platform's, min(2 s, grace/5)). Tests pass 0.
+   */
+  drainDelayMs?: number;
+}
+
+/**
+ * Starts the policy service: MongoDB (indexes), Kafka (topics, producer), the gRPC server
+ * (NOT_SERVING), then replays credentials from `<prefix>keys`, publishes any version stored but not
+ * yet published, and only then reports SERVING.
+ */
+export async function startPolicyService(
+  config: PolicyConfig,
+  opts: StartPolicyServiceOptions = {},
+): Promise<PolicyServiceHandle> {
+  const logger =
+    opts.logger ?? createLogger({ service: config.AUTHORITY_SERVICE_NAME, level: config.AUTHORITY_LOG_LEVEL });
+  const topics = policyTopics(config.AUTHORITY_TOPIC_PREFIX);
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'cleanup step failed'));
+  };
+
+  try {
+    const mongo: MongoClient = await connectMongo(config.MONGODB_URI, {
+      appName: config.AUTHORITY_SERVICE_NAME,
+      logger,
+    });
+    cleanups.push(() => mongo.close());
+    const store = new PolicyStore(mongo.db(config.AUTHORITY_POLICY_DATABASE));
+    await store.ensureIndexes();
+
+    const bus: KafkaEventBus = createKafka({
+      brokers: config.KAFKA_BROKERS,
+      clientId: config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME,
+      logger,
+      ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
+    });
+    cleanups.push(() => bus.disconnect());
+    await ensurePolicyTopics(bus, config.AUTHORITY_TOPIC_PREFIX);
+    await bus.connectProducer();
+
+    // Filled once the state views start (after the gRPC server, which answers NOT_SERVING meanwhile).
+    const credentials: { directory?: KeyDirectory } = {};
+    let ready = false;
+    const hub = new WatchHub({
+      store,
+      logger,
+      pollIntervalMs: config.AUTHORITY_POLICY_WATCH_POLL_INTERVAL,
+      maxWatchers: config.AUTHORITY_POLICY_MAX_WATCHERS,
+    });
+    cleanups.push(async () => hub.close());
+    const registry = new PolicyRegistry(store, new KafkaVersionPublisher(bus, topics), {
+      logger,
+      maxRecordBytes: config.AUTHORITY_POLICY_MAX_RECORD_BYTES,
+      onCommitted: (tenant) => hub.notify(tenant),
+    });
+    const authorizer = new Authorizer(
+      config.AUTHORITY_OPERATOR_API_KEY.reveal(),
+      { authenticate: (secret) => credentials.directory?.authenticate(secret) },
+      () => ready,
+    );
+
+    const { packageDefinition, grpcObject } = loadAuthorityProto();
+    const tls = tlsFromConfig(config);
+    const server = await startGrpcServer({
+      services: [
+        {
+          definition: grpcObject.authority.v1.PolicyService.service,
+          implementation: policyServiceHandlers({
+            registry,
+            store,
+            hub,
+            authorizer,
+            logger,
+            maxPageSize: config.AUTHORITY_POLICY_MAX_PAGE_SIZE,
+          }) as unknown as import('@grpc/grpc-js').UntypedServiceImplementation,
+        },
+      ],
+      packageDefinition,
+      reflection: config.AUTHORITY_REFLECTION,
+      host: config.AUTHORITY_GRPC_HOST,
+      port: config.AUTHORITY_GRPC_PORT,
+      ...(tls ? { tls } : {}),
+      logger,
+      serviceNames: [POLICY_SERVICE_NAME],
+    });
+    cleanups.push(() => server.shutdown(0, { drainDelayMs: 0 }));
+
+    // Credentials (keys topic) and versions committed by other replicas (policies topic: wakes
+    // watch streams), replayed from the beginning; caught up at the high-water marks of now.
+    const views: StateViews = await startStateViews({
+      bus,
+      topicPrefix: config.AUTHORITY_TOPIC_PREFIX,
+      logger,
+      follow: { keys: true, policies: true, revocations: false },
+    });
+    cleanups.push(() => views.stop());
+    views.policies.onChange((tenant) => hub.notify(tenant));
+    credentials.directory = views.keys;
+    await views.caughtUp;
+    ready = true;
+    const pending = await registry.publishPending();
+    if (pending > 0) logger.info({ versions: pending }, 'published versions left unpublished by an earlier run');
+
+    let republishing: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(() => {
+      republishing = registry.publishPending().catch((err: unknown) => {
+        logger.warn(
+          { err_message: err instanceof Error ? err.message : String(err) },
+          'republishing pending policy versions failed; will retry',
+        );
+      });
+    }, config.AUTHORITY_POLICY_REPUBLISH_INTERVAL);
+    timer.unref();
+
+    server.health.setServing();
+    logger.info({ port: server.port, topics, credentials: views.keys.size.credentials }, 'policy service ready');
+
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        clearInterval(timer);
+        await server.shutdown(
+          config.AUTHORITY_SHUTDOWN_GRACE,
+          opts.drainDelayMs !== undefined ? { drainDelayMs: opts.drainDelayMs } : {},
+        );
+        hub.close();
+        await republishing;
+        await registry.drain();
+        await bus.disconnect().catch((err: unknown) => logger.warn({ err }, 'Kafka disconnect failed'));
+        await mongo.close().catch((err: unknown) => logger.warn({ err }, 'MongoDB close failed'));
+        logger.info('policy service stopped');
+      })();
+      return stopping;
+    };
+
+    return {
+      port: server.port,
+      topics,
+      health: server.health,
+      stop,
+      publishPending: () => registry.publishPending(),
+      watchers: () => hub.size,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
