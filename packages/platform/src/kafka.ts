@@ -1,0 +1,798 @@
+// The EventBus port and its kafkajs adapter: an idempotent, batching producer (acks=all),
+// CloudEvents binary-mode headers with W3C trace context, crash-bounded consumers, catch-up
+// replay of compacted topics to the high-water mark, and idempotent topic creation.
+import { randomId } from '@authority/core';
+import { context, propagation, ROOT_CONTEXT, SpanKind, type Context, type TextMapGetter } from '@opentelemetry/api';
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  Partitioners,
+  type Admin,
+  type CompressionTypes,
+  type Consumer,
+  type ConsumerConfig,
+  type EachBatchHandler,
+  type EachMessagePayload,
+  type IHeaders,
+  type KafkaConfig,
+  type Message,
+  type Producer,
+  type ProducerBatch,
+} from 'kafkajs';
+import { UnavailableError } from './errors';
+import type { Logger } from './logger';
+import { withSpan } from './telemetry';
+
+// ---------------------------------------------------------------------------------------------
+// Topics.
+
+export interface AuthorityTopics {
+  keys: string;
+  policies: string;
+  revocations: string;
+  audit: string;
+  checkpoints: string;
+}
+
+/** The topic names under a prefix (default `authority.`). */
+export function topics(prefix = 'authority.'): AuthorityTopics {
+  return {
+    keys: `${prefix}keys`,
+    policies: `${prefix}policies`,
+    revocations: `${prefix}revocations`,
+    audit: `${prefix}audit`,
+    checkpoints: `${prefix}checkpoints`,
+  };
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  /** `cleanup.policy=compact` (state topics: keys, policies, revocations). */
+  compacted: boolean;
+  /** Default: the broker's default (-1). */
+  replicationFactor?: number;
+  /** Extra topic configs, e.g. `{ 'retention.ms': '-1' }`. */
+  config?: Record<string, string>;
+}
+
+/** The specs of all Authority topics: keys/policies/revocations compacted; audit/checkpoints not. */
+export function authorityTopicSpecs(
+  prefix = 'authority.',
+  opts: { partitions?: number; replicationFactor?: number } = {},
+): TopicSpec[] {
+  const t = topics(prefix);
+  const partitions = opts.partitions ?? 3;
+  const rf = opts.replicationFactor !== undefined ? { replicationFactor: opts.replicationFactor } : {};
+  return [
+    { topic: t.keys, partitions, compacted: true, ...rf },
+    { topic: t.policies, partitions, compacted: true, ...rf },
+    { topic: t.revocations, partitions, compacted: true, ...rf },
+    { topic: t.audit, partitions, compacted: false, ...rf },
+    { topic: t.checkpoints, partitions, compacted: false, ...rf },
+  ];
+}
+
+/**
+ * Creates the topics that do not exist yet (idempotent, safe to race with another instance);
+ * warns when an existing topic's partition count differs from the spec.
+ */
+export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], logger?: Logger): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.topic));
+  if (missing.length > 0) {
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.partitions,
+          replicationFactor: s.replicationFactor ?? -1,
+          configEntries: Object.entries({ 'cleanup.policy': s.compacted ? 'compact' : 'delete', ...s.config }).map(
+            ([name, value]) => ({ name, value }),
+          ),
+        })),
+      });
+    } catch (err) {
+      // Another instance may have created some of them between listTopics and createTopics.
+      const after = new Set(await admin.listTopics());
+      if (!missing.every((s) => after.has(s.topic))) throw err;
+    }
+  }
+  const present = specs.filter((s) => existing.has(s.topic));
+  if (present.length > 0 && logger) {
+    const meta = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
+    for (const t of meta.topics) {
+      const spec = present.find((s) => s.topic === t.name);
+      if (spec && t.partitions.length !== spec.partitions) {
+        logger.warn(
+          { topic: t.name, partitions: t.partitions.length, expected: spec.partitions },
+          'topic partition count differs from spec',
+        );
+      }
+    }
+  }
+  if (missing.length > 0) logger?.info({ topics: missing.map((s) => s.topic) }, 'created Kafka topics');
+  return missing.map((s) => s.topic);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CloudEvents (Kafka protocol binding, binary mode) + W3C trace context in headers.
+
+export interface CloudEventAttributes {
+  id: string;
+  type: string;
+  source: string;
+  /** The tenant. */
+  subject: string;
+  /** A Date, an RFC 3339 string, or epoch seconds. */
+  time: Date | string | number;
+  /** Default `application/json` (the proto3 JSON form of the event message). */
+  contentType?: string;
+}
+
+/**
+ * `ce_specversion`, `ce_id`, `ce_type`, `ce_source`, `ce_time`, `ce_subject`, `content-type`,
+ * plus `traceparent`/`tracestate` (and `baggage`) from the active (or given) OTel context.
+ */
+export function cloudEventHeaders(
+  attrs: CloudEventAttributes,
+  ctx: Context = context.active(),
+): Record<string, string> {
+  const time =
+    attrs.time instanceof Date
+      ? attrs.time.toISOString()
+      : typeof attrs.time === 'number'
+        ? new Date(attrs.time * 1000).toISOString()
+        : attrs.time;
+  const headers: Record<string, string> = {
+    ce_specversion: '1.0',
+    ce_id: attrs.id,
+    ce_type: attrs.type,
+    ce_source: attrs.source,
+    ce_time: time,
+    ce_subject: attrs.subject,
+    'content-type': attrs.contentType ?? 'application/json',
+  };
+  propagation.inject(ctx, headers);
+  return headers;
+}
+
+/** One header as a string (Kafka delivers Buffers); the first value when repeated. */
+export function headerString(headers: IHeaders | undefined, key: string): string | undefined {
+  const v = headers?.[key];
+  const first = Array.isArray(v) ? v[0] : v;
+  if (first === undefined) return undefined;
+  return typeof first === 'string' ? first : first.toString('utf8');
+}
+
+export interface ParsedCloudEvent {
+  specversion?: string;
+  id?: string;
+  type?: string;
+  source?: string;
+  time?: string;
+  subject?: string;
+  contentType?: string;
+}
+
+/** The CloudEvents attributes of a consumed message (absent ones are undefined). */
+export function parseCloudEventHeaders(headers: IHeaders | undefined): ParsedCloudEvent {
+  const out: ParsedCloudEvent = {};
+  const set = (k: keyof ParsedCloudEvent, h: string) => {
+    const v = headerString(headers, h);
+    if (v !== undefined) out[k] = v;
+  };
+  set('specversion', 'ce_specversion');
+  set('id', 'ce_id');
+  set('type', 'ce_type');
+  set('source', 'ce_source');
+  set('time', 'ce_time');
+  set('subject', 'ce_subject');
+  set('contentType', 'content-type');
+  return out;
+}
+
+const headersGetter: TextMapGetter<IHeaders | undefined> = {
+  keys: (h) => Object.keys(h ?? {}),
+  get: (h, key) => headerString(h, key),
+};
+
+/** The W3C trace context carried by Kafka headers (Buffer-aware), rooted at ROOT_CONTEXT. */
+export function extractTraceContext(headers: IHeaders | undefined): Context {
+  return propagation.extract(ROOT_CONTEXT, headers, headersGetter);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The port.
+
+export interface EventMessage {
+  /** Partitioning key (the tenant, or tenant/id for compacted topics). */
+  key: string | Buffer | null;
+  /** null = tombstone (deletes the key from a compacted topic). */
+  value: Buffer | string | null;
+  headers?: Record<string, string | Buffer>;
+  partition?: number;
+}
+
+export interface ConsumedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders;
+  timestamp: string;
+}
+
+export type MessageHandler = (message: ConsumedMessage) => Promise<void> | void;
+
+export interface ConsumeOptions {
+  groupId: string;
+  topics: string[];
+  fromBeginning?: boolean;
+  /** Per message; runs inside a CONSUMER span that is a child of the producer's context. */
+  eachMessage?: (message: ConsumedMessage, payload: EachMessagePayload) => Promise<void>;
+  /** Per batch (kafkajs payload); the handler resolves offsets / commits itself. */
+  eachBatch?: EachBatchHandler;
+  /** Default true. With false, commit via `handle.consumer.commitOffsets` after durable work. */
+  autoCommit?: boolean;
+  eachBatchAutoResolve?: boolean;
+  partitionsConsumedConcurrently?: number;
+  /** Restarts allowed within `restartWindowMs` before the crash is fatal (default 5 in 5 min). */
+  maxRestarts?: number;
+  restartWindowMs?: number;
+  /** Extra kafkajs consumer settings. */
+  consumerConfig?: Partial<Omit<ConsumerConfig, 'groupId'>>;
+}
+
+export interface ConsumerHandle {
+  consumer: Consumer;
+  groupId: string;
+  /** When the last fetch round-trip returned (ms epoch); staleness checks use it. */
+  lastFetchAt(): number | undefined;
+  disconnect(): Promise<void>;
+}
+
+export interface CatchUpOptions {
+  topics: string[];
+  /**
+   * Default (recommended): a unique group per call, deleted on disconnect. Never commits, so
+   * every start replays from the beginning. A given groupId must still be unique to this
+   * process: a shared group would split the partitions and never reach every target.
+   */
+  groupId?: string;
+  consumerConfig?: Partial<Omit<ConsumerConfig, 'groupId'>>;
+}
+
+export interface CatchUpHandle extends ConsumerHandle {
+  /** Resolves once every partition reached the high-water mark captured at start. */
+  caughtUp: Promise<void>;
+  isCaughtUp(): boolean;
+  /** The high-water marks captured at start, `topic:partition` → offset. */
+  targets: ReadonlyMap<string, string>;
+}
+
+/** Publishing and subscribing as services see it (kafkajs is behind this). */
+export interface EventBus {
+  /** Resolves when every message is acknowledged by all in-sync replicas (acks=all). */
+  publish(topic: string, messages: EventMessage[]): Promise<void>;
+  consume(opts: ConsumeOptions): Promise<ConsumerHandle>;
+  catchUp(opts: CatchUpOptions, handler: MessageHandler): Promise<CatchUpHandle>;
+  disconnect(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// BatchingPublisher.
+
+export interface BatchingPublisherOptions {
+  /** Flush as soon as this many messages are waiting (default 500). */
+  maxBatchMessages?: number;
+  /** Concurrent sendBatch calls (default 1: batches grow while one is in flight). */
+  maxInFlight?: number;
+  /** A caller whose messages are not acknowledged within this time is rejected (default 10 s). */
+  timeoutMs?: number;
+  /** Broker-side ack timeout passed to kafkajs (default 30 s). */
+  ackTimeoutMs?: number;
+  compression?: CompressionTypes;
+  logger?: Logger;
+}
+
+interface PendingPublish {
+  topic: string;
+  messages: Message[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+  settled: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+/** Anything with kafkajs' sendBatch (the producer, or a fake in unit tests). */
+export interface BatchSender {
+  sendBatch(batch: ProducerBatch): Promise<unknown>;
+}
+
+/**
+ * Groups concurrent publish calls: calls made in the same tick (or until `maxBatchMessages`)
+ * go out in one `sendBatch` with acks=-1; each caller's promise resolves when its batch is
+ * acknowledged. While a batch is in flight new calls accumulate, so batches grow with load.
+ * A caller not acknowledged within `timeoutMs` is rejected with UnavailableError; if its
+ * messages were not sent yet they are dropped (never published late), otherwise the outcome is
+ * unknown (at-least-once: consumers must be idempotent).
+ */
+export class BatchingPublisher {
+  private pending: PendingPublish[] = [];
+  private pendingCount = 0;
+  private inFlight = 0;
+  private scheduled = false;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+  private readonly timeoutMs: number;
+  /** Counters for metrics and tests. */
+  readonly stats = { batches: 0, messages: 0, failures: 0 };
+
+  constructor(
+    private readonly sender: BatchSender,
+    private readonly opts: BatchingPublisherOptions = {},
+  ) {
+    this.maxBatch = opts.maxBatchMessages ?? 500;
+    this.maxInFlight = opts.maxInFlight ?? 1;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+  }
+
+  publish(topic: string, messages: EventMessage[]): Promise<void> {
+    if (this.closed) return Promise.reject(new UnavailableError('publisher is closed (shutting down)'));
+    if (messages.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const entry: PendingPublish = {
+        topic,
+        messages: messages.map(toKafkaMessage),
+        resolve,
+        reject,
+        settled: false,
+      };
+      if (this.timeoutMs > 0) {
+        entry.timer = setTimeout(() => this.timeout(entry), this.timeoutMs);
+      }
+      this.pending.push(entry);
+      this.pendingCount += entry.messages.length;
+      if (this.pendingCount >= this.maxBatch) this.drain();
+      else this.schedule();
+    });
+  }
+
+  /** Resolves when nothing is pending or in flight. */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0 && this.inFlight === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Refuses new publishes and waits for pending ones. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.drain();
+    await this.flush();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.drain();
+    });
+  }
+
+  private timeout(entry: PendingPublish): void {
+    if (entry.settled) return;
+    const idx = this.pending.indexOf(entry);
+    const unsent = idx >= 0;
+    if (unsent) {
+      this.pending.splice(idx, 1);
+      this.pendingCount -= entry.messages.length;
+    }
+    this.settle(
+      entry,
+      new UnavailableError(
+        `Kafka did not acknowledge within ${this.timeoutMs} ms (${unsent ? 'not sent' : 'outcome unknown'})`,
+      ),
+    );
+    this.notifyIfIdle();
+  }
+
+  private settle(entry: PendingPublish, err?: unknown): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    if (entry.timer) clearTimeout(entry.timer);
+    if (err === undefined) entry.resolve();
+    else entry.reject(err);
+  }
+
+  private drain(): void {
+    while (this.pending.length > 0 && this.inFlight < this.maxInFlight) {
+      const batch: PendingPublish[] = [];
+      let count = 0;
+      while (this.pending.length > 0) {
+        const next = this.pending[0]!;
+        if (batch.length > 0 && count + next.messages.length > this.maxBatch) break;
+        batch.push(this.pending.shift()!);
+        count += next.messages.length;
+      }
+      this.pendingCount -= count;
+      void this.send(batch, count);
+    }
+  }
+
+  private async send(batch: PendingPublish[], count: number): Promise<void> {
+    this.inFlight++;
+    // One TopicMessages per topic, callers' messages in call order (per-key order is kept).
+    const byTopic = new Map<string, Message[]>();
+    for (const entry of batch) {
+      const list = byTopic.get(entry.topic) ?? [];
+      list.push(...entry.messages);
+      byTopic.set(entry.topic, list);
+    }
+    const request: ProducerBatch = {
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      ...(this.opts.ackTimeoutMs !== undefined ? { timeout: this.opts.ackTimeoutMs } : {}),
+      ...(this.opts.compression !== undefined ? { compression: this.opts.compression } : {}),
+    };
+    try {
+      await this.sender.sendBatch(request);
+      this.stats.batches++;
+      this.stats.messages += count;
+      for (const entry of batch) this.settle(entry);
+    } catch (err) {
+      this.stats.failures++;
+      this.opts.logger?.warn({ err, messages: count }, 'Kafka publish failed');
+      const error = new UnavailableError(`Kafka publish failed: ${err instanceof Error ? err.message : String(err)}`);
+      (error as Error & { cause?: unknown }).cause = err;
+      for (const entry of batch) this.settle(entry, error);
+    } finally {
+      this.inFlight--;
+      this.drain();
+      this.notifyIfIdle();
+    }
+  }
+
+  private notifyIfIdle(): void {
+    if (this.pending.length === 0 && this.inFlight === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      waiters.forEach((w) => w());
+    }
+  }
+}
+
+function toKafkaMessage(m: EventMessage): Message {
+  const msg: Message = { key: m.key, value: m.value };
+  if (m.headers) msg.headers = m.headers;
+  if (m.partition !== undefined) msg.partition = m.partition;
+  return msg;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kafkajs adapter.
+
+export interface CreateKafkaOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** Called when a consumer crashed for good (no restart left); default: log fatal and exit(70). */
+  onFatal?: (err: Error) => void;
+  publisher?: BatchingPublisherOptions;
+  ssl?: KafkaConfig['ssl'];
+  sasl?: KafkaConfig['sasl'];
+  /** kafkajs connection timeout (default 3 s) and request timeout (default 30 s). */
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+function kafkaLogCreator(logger: Logger) {
+  return () =>
+    ({
+      namespace,
+      level,
+      log,
+    }: {
+      namespace: string;
+      level: KafkaLogLevel;
+      log: { message: string; timestamp?: string } & Record<string, unknown>;
+    }) => {
+      const { message, timestamp: _ts, ...extra } = log;
+      const fields = { kafka: namespace, ...extra };
+      if (level === KafkaLogLevel.ERROR) logger.error(fields, message);
+      else if (level === KafkaLogLevel.WARN) logger.warn(fields, message);
+      else if (level === KafkaLogLevel.INFO) logger.info(fields, message);
+      else logger.debug(fields, message);
+    };
+}
+
+function toConsumed(topic: string, partition: number, m: EachMessagePayload['message']): ConsumedMessage {
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key,
+    value: m.value,
+    headers: m.headers ?? {},
+    timestamp: m.timestamp,
+  };
+}
+
+/** kafkajs behind the EventBus port, plus the admin and lifecycle operations services need. */
+export class KafkaEventBus implements EventBus {
+  readonly kafka: Kafka;
+  readonly publisher: BatchingPublisher;
+  private readonly producer: Producer;
+  private producerConnected: Promise<void> | undefined;
+  private readonly consumers = new Set<ConsumerHandle>();
+  private readonly onFatal: (err: Error) => void;
+
+  constructor(private readonly opts: CreateKafkaOptions) {
+    const logger = opts.logger.child({ component: 'kafka' });
+    this.kafka = new Kafka({
+      clientId: opts.clientId,
+      brokers: opts.brokers,
+      connectionTimeout: opts.connectionTimeoutMs ?? 3_000,
+      requestTimeout: opts.requestTimeoutMs ?? 30_000,
+      logLevel: KafkaLogLevel.INFO,
+      logCreator: kafkaLogCreator(logger),
+      ...(opts.ssl !== undefined ? { ssl: opts.ssl } : {}),
+      ...(opts.sasl !== undefined ? { sasl: opts.sasl } : {}),
+    });
+    // Idempotent producer (KIP-98): acks=all, unbounded retries, one request in flight per broker.
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    const sender: BatchSender = {
+      sendBatch: async (batch) => {
+        await this.connectProducer();
+        return this.producer.sendBatch(batch);
+      },
+    };
+    this.publisher = new BatchingPublisher(sender, { logger, ...opts.publisher });
+    this.onFatal =
+      opts.onFatal ??
+      ((err) => {
+        opts.logger.fatal({ err }, 'Kafka consumer crashed and will not restart; exiting');
+        opts.logger.flush();
+        process.exit(70);
+      });
+  }
+
+  /** Connects the producer (call at start so a bad broker list fails fast). */
+  connectProducer(): Promise<void> {
+    this.producerConnected ??= this.producer.connect().catch((err: unknown) => {
+      this.producerConnected = undefined;
+      throw err;
+    });
+    return this.producerConnected;
+  }
+
+  publish(topic: string, messages: EventMessage[]): Promise<void> {
+    return this.publisher.publish(topic, messages);
+  }
+
+  /** Runs `fn` with a connected admin client, disconnecting afterwards. */
+  async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  ensureTopics(specs: readonly TopicSpec[]): Promise<string[]> {
+    return this.withAdmin((admin) => ensureTopics(admin, specs, this.opts.logger));
+  }
+
+  async consume(opts: ConsumeOptions): Promise<ConsumerHandle> {
+    if (!opts.eachMessage === !opts.eachBatch) throw new Error('consume: pass exactly one of eachMessage or eachBatch');
+    const { consumer, handle } = await this.startConsumer(opts.groupId, opts.topics, opts.fromBeginning ?? false, {
+      ...(opts.maxRestarts !== undefined ? { maxRestarts: opts.maxRestarts } : {}),
+      ...(opts.restartWindowMs !== undefined ? { restartWindowMs: opts.restartWindowMs } : {}),
+      ...(opts.consumerConfig ? { consumerConfig: opts.consumerConfig } : {}),
+    });
+    const eachMessage = opts.eachMessage;
+    await consumer.run({
+      autoCommit: opts.autoCommit ?? true,
+      ...(opts.eachBatchAutoResolve !== undefined ? { eachBatchAutoResolve: opts.eachBatchAutoResolve } : {}),
+      ...(opts.partitionsConsumedConcurrently
+        ? { partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently }
+        : {}),
+      ...(eachMessage
+        ? {
+            eachMessage: async (payload: EachMessagePayload) => {
+              const m = toConsumed(payload.topic, payload.partition, payload.message);
+              await withSpan(
+                `process ${payload.topic}`,
+                {
+                  kind: SpanKind.CONSUMER,
+                  parentContext: extractTraceContext(payload.message.headers),
+                  attributes: {
+                    'messaging.system': 'kafka',
+                    'messaging.operation.type': 'process',
+                    'messaging.destination.name': payload.topic,
+                    'messaging.destination.partition.id': String(payload.partition),
+                    'messaging.kafka.offset': Number(payload.message.offset),
+                    'messaging.consumer.group.name': opts.groupId,
+                  },
+                },
+                () => eachMessage(m, payload),
+              );
+            },
+          }
+        : { eachBatch: opts.eachBatch! }),
+    });
+    return handle;
+  }
+
+  async catchUp(opts: CatchUpOptions, handler: MessageHandler): Promise<CatchUpHandle> {
+    const groupId = opts.groupId ?? `${this.opts.clientId}.catchup.${randomId(6)}`;
+    // Capture the high-water marks first: caught up = everything that existed at start applied.
+    const targets = new Map<string, string>();
+    await this.withAdmin(async (admin) => {
+      for (const topic of opts.topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) {
+          if (BigInt(p.high) > BigInt(p.low)) targets.set(`${topic}:${p.partition}`, p.high);
+        }
+      }
+    });
+    const remaining = new Map(targets);
+    let caught = remaining.size === 0;
+    let resolveCaughtUp!: () => void;
+    let rejectCaughtUp!: (err: unknown) => void;
+    const caughtUp = new Promise<void>((resolve, reject) => {
+      resolveCaughtUp = resolve;
+      rejectCaughtUp = reject;
+    });
+    caughtUp.catch(() => undefined); // observed by the caller; avoid an unhandled rejection
+    const markProgress = (topic: string, partition: number, lastOffset: string) => {
+      if (caught) return;
+      const key = `${topic}:${partition}`;
+      const target = remaining.get(key);
+      if (target !== undefined && BigInt(lastOffset) + 1n >= BigInt(target)) remaining.delete(key);
+      if (remaining.size === 0) {
+        caught = true;
+        resolveCaughtUp();
+      }
+    };
+
+    const { consumer, handle } = await this.startConsumer(groupId, opts.topics, true, {
+      ...(opts.consumerConfig ? { consumerConfig: opts.consumerConfig } : {}),
+      ephemeralGroup: opts.groupId === undefined,
+      onCrash: (err) => {
+        if (!caught) rejectCaughtUp(err);
+      },
+    });
+    // Emitted after each processed batch, including batches made only of compacted-away or
+    // control records, so a partition whose tail was filtered still reaches its target.
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) =>
+      markProgress(e.payload.topic, e.payload.partition, e.payload.lastOffset),
+    );
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        await handler(toConsumed(topic, partition, message));
+      },
+    });
+    if (caught) resolveCaughtUp();
+    return { ...handle, caughtUp, isCaughtUp: () => caught, targets };
+  }
+
+  private async startConsumer(
+    groupId: string,
+    topicList: string[],
+    fromBeginning: boolean,
+    opts: {
+      maxRestarts?: number;
+      restartWindowMs?: number;
+      consumerConfig?: Partial<Omit<ConsumerConfig, 'groupId'>>;
+      onCrash?: (err: Error) => void;
+      /** A generated group never reused: deleted on disconnect rather than left behind. */
+      ephemeralGroup?: boolean;
+    },
+  ): Promise<{ consumer: Consumer; handle: ConsumerHandle }> {
+    const maxRestarts = opts.maxRestarts ?? 5;
+    const windowMs = opts.restartWindowMs ?? 5 * 60_000;
+    const restarts: number[] = [];
+    const logger = this.opts.logger.child({ component: 'kafka-consumer', group: groupId });
+    const consumer = this.kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      // Short long-polls: disconnect waits for the current fetch, so this bounds shutdown time
+      // (and lastFetchAt() stays fresh for staleness checks) at the cost of idle fetches.
+      maxWaitTimeInMs: 1_000,
+      ...opts.consumerConfig,
+      retry: {
+        retries: 5,
+        ...opts.consumerConfig?.retry,
+        // Bounded restarts: a wedged consumer must exit rather than look healthy forever.
+        restartOnFailure: async (err: Error) => {
+          const now = Date.now();
+          while (restarts.length > 0 && restarts[0]! < now - windowMs) restarts.shift();
+          restarts.push(now);
+          const restart = restarts.length <= maxRestarts;
+          logger.error({ err, restart, restarts_in_window: restarts.length }, 'Kafka consumer failed');
+          return restart;
+        },
+      },
+    });
+    let lastFetch: number | undefined;
+    let disconnected = false;
+    consumer.on(consumer.events.FETCH, () => {
+      lastFetch = Date.now();
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (e.payload.restart || disconnected) return;
+      opts.onCrash?.(e.payload.error);
+      this.onFatal(e.payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: topicList, fromBeginning });
+    const handle: ConsumerHandle = {
+      consumer,
+      groupId,
+      lastFetchAt: () => lastFetch,
+      disconnect: async () => {
+        if (disconnected) return;
+        disconnected = true;
+        this.consumers.delete(handle);
+        await consumer.disconnect();
+        if (opts.ephemeralGroup) {
+          await this.withAdmin((admin) => admin.deleteGroups([groupId])).catch((err: unknown) =>
+            logger.debug({ err }, 'could not delete the ephemeral consumer group'),
+          );
+        }
+      },
+    };
+    this.consumers.add(handle);
+    return { consumer, handle };
+  }
+
+  /** Shutdown phase "consumers": leave groups at once so partitions rebalance. */
+  async stopConsumers(): Promise<void> {
+    await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
+  }
+
+  /** Shutdown phase "producers": wait for pending publishes, then disconnect the producer. */
+  async closeProducer(): Promise<void> {
+    await this.publisher.close();
+    if (this.producerConnected) {
+      await this.producerConnected.catch(() => undefined);
+      await this.producer.disconnect();
+      this.producerConnected = undefined;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.stopConsumers();
+    await this.closeProducer();
+  }
+}
+
+/** The kafkajs adapter of the EventBus port. */
+export function createKafka(opts: CreateKafkaOptions): KafkaEventBus {
+  return new KafkaEventBus(opts);
+}
+
+/** createKafka from the common config (client id defaults to the service name). */
+export function kafkaFromConfig(
+  config: { KAFKA_BROKERS: string[]; KAFKA_CLIENT_ID?: string | undefined; AUTHORITY_SERVICE_NAME: string },
+  opts: Omit<CreateKafkaOptions, 'brokers' | 'clientId'>,
+): KafkaEventBus {
+  return createKafka({
+    ...opts,
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME,
+  });
+}

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { describe, it } from 'node:test';
+import { ConfigError, runService, silentLogger } from '../src';
+
+function harness() {
+  const exits: number[] = [];
+  const signals = new EventEmitter();
+  return { exits, signals, exit: (code: number) => void exits.push(code) };
+}
+
+describe('runService', () => {
+  it('on SIGTERM runs shutdown steps in phase order, then exits 0', async () => {
+    const h = harness();
+    const order: string[] = [];
+    const svc = runService({
+      name: 'svc',
+      logger: silentLogger(),
+      exit: h.exit,
+      signalSource: h.signals,
+      handleProcessErrors: false,
+      start: async (ctx) => {
+        // Registered out of order on purpose.
+        ctx.onShutdown('telemetry', 'otel', () => void order.push('telemetry'));
+        ctx.onShutdown('storage', 'mongo', () => void order.push('storage'));
+        ctx.onShutdown('producers', 'producer', async () => void order.push('producers'));
+        ctx.onShutdown('consumers', 'consumer', () => void order.push('consumers'));
+        ctx.onShutdown('grpc', 'grpc', () => void order.push('grpc'));
+        return () => void order.push('stop-fn');
+      },
+    });
+    await svc.started;
+    h.signals.emit('SIGTERM');
+    assert.equal(await svc.stopped, 0);
+    assert.deepEqual(order, ['stop-fn', 'grpc', 'consumers', 'producers', 'storage', 'telemetry']);
+    assert.deepEqual(h.exits, [0]);
+  });
+
+  it('exits 1 when a step fails, still running the later steps', async () => {
+    const h = harness();
+    const ran: string[] = [];
+    const svc = runService({
+      name: 'svc',
+      logger: silentLogger(),
+      exit: h.exit,
+      signalSource: h.signals,
+      handleProcessErrors: false,
+      start: async (ctx) => {
+        ctx.onShutdown('consumers', 'bad', () => {
+          throw new Error('disconnect failed');
+        });
+        ctx.onShutdown('storage', 'mongo', () => void ran.push('storage'));
+      },
+    });
+    await svc.started;
+    h.signals.emit('SIGINT');
+    assert.equal(await svc.stopped, 1);
+    assert.deepEqual(ran, ['storage']);
+  });
+
+  it('enforces the deadline on a hanging step', async () => {
+    const h = harness();
+    const svc = runService({
+      name: 'svc',
+      logger: silentLogger(),
+      graceMs: 100,
+      exit: h.exit,
+      signalSource: h.signals,
+      handleProcessErrors: false,
+      start: async (ctx) => {
+        ctx.onShutdown('grpc', 'hang', () => new Promise(() => undefined));
+      },
+    });
+    await svc.started;
+    const t0 = Date.now();
+    h.signals.emit('SIGTERM');
+    assert.equal(await svc.stopped, 1);
+    assert.ok(Date.now() - t0 < 1000);
+  });
+
+  it('a failed start exits non-zero (78 for configuration) after cleaning up', async () => {
+    const h = harness();
+    const cleaned: string[] = [];
+    const svc = runService({
+      name: 'svc',
+      logger: silentLogger(),
+      exit: h.exit,
+      signalSource: h.signals,
+      handleProcessErrors: false,
+      start: async (ctx) => {
+        ctx.onShutdown('storage', 'mongo', () => void cleaned.push('mongo'));
+        throw new Error('kafka unreachable');
+      },
+    });
+    await assert.rejects(svc.started, /kafka unreachable/);
+    assert.equal(await svc.stopped, 1);
+    assert.deepEqual(cleaned, ['mongo']);
+
+    const h2 = harness();
+    const svc2 = runService({
+      name: 'svc',
+      logger: silentLogger(),
+      exit: h2.exit,
+      signalSource: h2.signals,
+      handleProcessErrors: false,
+      start: async () => {
+        throw new ConfigError([{ variable: 'X', problem: 'bad' }]);
+      },
+    });
+    await assert.rejects(svc2.started, ConfigError);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(h2.exits, [78]);
+  });
+
+  it('ctx.fatal shuts down and exits 1; the abort signal fires', async () => {
+    const h = harness();
+    let signal!: AbortSignal;
+    const svc = runService({
+      name: 'svc',
+      logger: silentLogger(),
+      exit: h.exit,
+      signalSource: h.signals,
+      handleProcessErrors: false,
+      start: async (ctx) => {
+        signal = ctx.signal;
+        setImmediate(() => ctx.fatal(new Error('consumer crashed'), 'consumer crashed'));
+      },
+    });
+    await svc.started;
+    assert.equal(await svc.stopped, 1);
+    assert.equal(signal.aborted, true);
+    assert.deepEqual(h.exits, [1]);
+  });
+
+  it('a second signal during shutdown exits 1 at once', async () => {
+    const h = harness();
+    const svc = runService({
+      name: 'svc',
+      logger: silentLogger(),
+      graceMs: 5000,
+      exit: h.exit,
+      signalSource: h.signals,
+      handleProcessErrors: false,
+      start: async (ctx) => {
+        ctx.onShutdown('grpc', 'slow', () => new Promise((r) => setTimeout(r, 300)));
+      },
+    });
+    await svc.started;
+    h.signals.emit('SIGTERM');
+    h.signals.emit('SIGTERM');
+    assert.deepEqual(h.exits, [1]);
+    assert.equal(h.signals.listenerCount('SIGTERM'), 0, 'listeners removed');
+  });
+});

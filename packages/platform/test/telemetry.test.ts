@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  cloudEventHeaders,
+  currentTraceIds,
+  extractTraceContext,
+  otelExportConfigured,
+  parseCloudEventHeaders,
+  SpanKind,
+  startTelemetry,
+  withSpan,
+} from '../src';
+
+describe('otelExportConfigured', () => {
+  it('is false unless an endpoint or exporter is configured', () => {
+    assert.equal(otelExportConfigured({}), false);
+    assert.equal(
+      otelExportConfigured({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }),
+      false,
+    );
+    assert.equal(otelExportConfigured({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }), true);
+    assert.equal(otelExportConfigured({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces' }), true);
+    assert.equal(otelExportConfigured({ OTEL_TRACES_EXPORTER: 'otlp' }), true);
+    assert.equal(otelExportConfigured({ OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' }), false);
+  });
+});
+
+describe('startTelemetry', () => {
+  it('propagate-only mode: no recording for new roots, but ids still flow through headers', async () => {
+    const t = await startTelemetry({ serviceName: 'cheap', env: {} });
+    try {
+      assert.equal(t.mode, 'propagate-only');
+      const headers = await withSpan('root', {}, (span) => {
+        assert.equal(span.isRecording(), false);
+        assert.ok(currentTraceIds(), 'a valid trace id exists');
+        return cloudEventHeaders({ id: 'e1', type: 't', source: 's', subject: 'tenant', time: 0 });
+      });
+      assert.match(headers['traceparent']!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+
+      // A sampled caller's decision is honoured (and recorded).
+      const parent = extractTraceContext({
+        traceparent: Buffer.from('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'),
+      });
+      await withSpan('child', { parentContext: parent }, (span) => {
+        assert.equal(span.isRecording(), true);
+        assert.equal(span.spanContext().traceId, '0af7651916cd43dd8448eb211c80319c');
+      });
+    } finally {
+      await t.shutdown();
+    }
+  });
+
+  it('injected mode: withSpan records kind, attributes, links, errors; telemetry can restart', async () => {
+    const exporter = new InMemorySpanExporter();
+    const t = await startTelemetry({ serviceName: 'svc', spanExporter: exporter });
+    await assert.rejects(startTelemetry({ serviceName: 'again' }), /already started/);
+    try {
+      assert.equal(t.mode, 'injected');
+      const link = {
+        context: { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 },
+      };
+      await withSpan('outer', { kind: SpanKind.PRODUCER, attributes: { a: 1 }, links: [link] }, async () => {
+        await assert.rejects(
+          withSpan('inner', {}, () => {
+            throw new Error('nope');
+          }),
+          /nope/,
+        );
+      });
+      const spans = exporter.getFinishedSpans();
+      const outer = spans.find((s) => s.name === 'outer')!;
+      const inner = spans.find((s) => s.name === 'inner')!;
+      assert.equal(outer.kind, SpanKind.PRODUCER);
+      assert.equal(outer.attributes['a'], 1);
+      assert.equal(outer.links[0]!.context.spanId, 'b7ad6b7169203331');
+      assert.equal(inner.parentSpanContext?.spanId, outer.spanContext().spanId);
+      assert.equal(inner.status.code, SpanStatusCode.ERROR);
+      assert.equal(inner.events[0]!.name, 'exception');
+    } finally {
+      await t.shutdown();
+    }
+    const again = await startTelemetry({ serviceName: 'svc2', env: {} });
+    await again.shutdown();
+  });
+});
+
+describe('startTelemetry with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
+  it('exports spans over OTLP/HTTP to the configured collector (flushed on shutdown)', async () => {
+    const requests: { url: string; bytes: number }[] = [];
+    const collector = createServer((req, res) => {
+      let bytes = 0;
+      req.on('data', (d: Buffer) => (bytes += d.length));
+      req.on('end', () => {
+        requests.push({ url: req.url ?? '', bytes });
+        res.setHeader('content-type', 'application/json');
+        res.end('{}');
+      });
+    }).listen(0, '127.0.0.1');
+    await new Promise((r) => collector.once('listening', r));
+    const saved = { ...process.env };
+    // The OTLP exporter and NodeSDK read process.env themselves.
+    process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+    process.env['OTEL_METRICS_EXPORTER'] = 'none';
+    process.env['OTEL_LOGS_EXPORTER'] = 'none';
+    try {
+      const t = await startTelemetry({ serviceName: 'otlp-test' });
+      assert.equal(t.mode, 'otlp');
+      await withSpan('exported', {}, () => assert.ok(currentTraceIds()));
+      await t.shutdown();
+      const traces = requests.filter((r) => r.url === '/v1/traces');
+      assert.equal(traces.length, 1);
+      assert.ok(traces[0]!.bytes > 100);
+    } finally {
+      process.env = saved;
+      collector.close();
+    }
+  });
+});
+
+describe('CloudEvents headers', () => {
+  it('carry the binary-mode attributes and the active trace context, and parse back', async () => {
+    const exporter = new InMemorySpanExporter();
+    const t = await startTelemetry({ serviceName: 'svc', spanExporter: exporter });
+    try {
+      const { headers, ids } = await withSpan('publish', { kind: SpanKind.PRODUCER }, (span) => ({
+        headers: cloudEventHeaders({
+          id: 'evt-1',
+          type: 'authority.v1.DecisionEvent',
+          source: 'authority/enforcer',
+          subject: 'tenant-a',
+          time: new Date('2026-01-02T03:04:05.000Z'),
+        }),
+        ids: span.spanContext(),
+      }));
+      assert.equal(headers['ce_specversion'], '1.0');
+      assert.equal(headers['content-type'], 'application/json');
+      assert.equal(headers['ce_time'], '2026-01-02T03:04:05.000Z');
+      assert.equal(headers['traceparent'], `00-${ids.traceId}-${ids.spanId}-01`);
+      const asBuffers = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.from(v)]));
+      assert.deepEqual(parseCloudEventHeaders(asBuffers), {
+        specversion: '1.0',
+        id: 'evt-1',
+        type: 'authority.v1.DecisionEvent',
+        source: 'authority/enforcer',
+        time: '2026-01-02T03:04:05.000Z',
+        subject: 'tenant-a',
+        contentType: 'application/json',
+      });
+      const extracted = trace.getSpanContext(extractTraceContext(asBuffers));
+      assert.equal(extracted?.traceId, ids.traceId);
+      assert.equal(extracted?.spanId, ids.spanId);
+      assert.equal(extracted?.isRemote, true);
+      // epoch seconds are accepted too
+      assert.equal(
+        cloudEventHeaders({ id: 'x', type: 't', source: 's', subject: 'u', time: 1 })['ce_time'],
+        '1970-01-01T00:00:01.000Z',
+      );
+      assert.ok(propagation.fields().includes('traceparent'));
+      void context;
+    } finally {
+      await t.shutdown();
+    }
+  });
+});
