@@ -2,18 +2,8 @@
 // @generated from file authority/v1/auditor.proto (package authority.v1, syntax proto3)
 /* eslint-disable */
 
-import type {
-  GenEnum,
-  GenFile,
-  GenMessage,
-  GenService,
-} from "@bufbuild/protobuf/codegenv2";
-import {
-  enumDesc,
-  fileDesc,
-  messageDesc,
-  serviceDesc,
-} from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Decision, ReasonCode } from "./common_pb";
 import { file_authority_v1_common } from "./common_pb";
 import type { AuditEvent, Checkpoint } from "./events_pb";
@@ -25,16 +15,8 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file authority/v1/auditor.proto.
  */
-export const file_authority_v1_auditor: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChphdXRob3JpdHkvdjEvYXVkaXRvci5wcm90bxIMYXV0aG9yaXR5LnYxIqcBCgpDaGFpbkVudHJ5EgsKA3NlcRgBIAEoAxIMCgRoYXNoGAIgASgJEhEKCXByZXZfaGFzaBgDIAEoCRIRCglyYXdfZXZlbnQYBCABKAkSJwoFZXZlbnQYBSABKAsyGC5hdXRob3JpdHkudjEuQXVkaXRFdmVudBIvCgtyZWNvcmRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitgIKElF1ZXJ5RXZlbnRzUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSDgoGYWN0aW9uGAMgASgJEhUKDXJlc291cmNlX2dsb2IYBCABKAkSKAoIZGVjaXNpb24YBSABKA4yFi5hdXRob3JpdHkudjEuRGVjaXNpb24SKAoGcmVhc29uGAYgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSLgoKc3RhcnRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgJIAEoDRISCgpwYWdlX3Rva2VuGAogASgJIlkKE1F1ZXJ5RXZlbnRzUmVzcG9uc2USKQoHZW50cmllcxgBIAMoCzIYLmF1dGhvcml0eS52MS5DaGFpbkVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJeChJWZXJpZnlDaGFpblJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGZyb21fc2VxGAIgASgDEg4KBnRvX3NlcRgDIAEoAxIWCg5jaGVja3BvaW50X3NlcRgEIAEoAyLDAQoTVmVyaWZ5Q2hhaW5SZXNwb25zZRIKCgJvaxgBIAEoCBIVCg1maXJzdF9iYWRfc2VxGAIgASgDEicKBWZhdWx0GAMgASgOMhguYXV0aG9yaXR5LnYxLkNoYWluRmF1bHQSDwoHbWVzc2FnZRgEIAEoCRIPCgdjaGVja2VkGAUgASgDEiwKCmNoZWNrcG9pbnQYBiABKAsyGC5hdXRob3JpdHkudjEuQ2hlY2twb2ludBIQCghoZWFkX3NlcRgHIAEoAyIzChRHZXRDaGVja3BvaW50UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSCwoDc2VxGAIgASgDIkUKFUdldENoZWNrcG9pbnRSZXNwb25zZRIsCgpjaGVja3BvaW50GAEgASgLMhguYXV0aG9yaXR5LnYxLkNoZWNrcG9pbnQiTwoWTGlzdENoZWNrcG9pbnRzUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiYQoXTGlzdENoZWNrcG9pbnRzUmVzcG9uc2USLQoLY2hlY2twb2ludHMYASADKAsyGC5hdXRob3JpdHkudjEuQ2hlY2twb2ludBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqQEKDUF0dGVzdFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEhgKEHJlc291cmNlX3BhdHRlcm4YAyABKAkSLgoKc3RhcnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuwCCgtBdHRlc3RhdGlvbhIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSGAoQcmVzb3VyY2VfcGF0dGVybhgDIAEoCRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNYWxsb3dlZF9jb3VudBgGIAEoAxIUCgxkZW5pZWRfY291bnQYByABKAMSLAoKY2hlY2twb2ludBgIIAEoCzIYLmF1dGhvcml0eS52MS5DaGVja3BvaW50Ei0KCWlzc3VlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGa2V5X2lkGAogASgJEhEKCXNpZ25hdHVyZRgLIAEoDBIWCg5uZXZlcl9hY2Nlc3NlZBgMIAEoCCJACg5BdHRlc3RSZXNwb25zZRIuCgthdHRlc3RhdGlvbhgBIAEoCzIZLmF1dGhvcml0eS52MS5BdHRlc3RhdGlvbiK2AQoaR2V0Q29tcGxpYW5jZVJlcG9ydFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgZmb3JtYXQYBCABKA4yGi5hdXRob3JpdHkudjEuUmVwb3J0Rm9ybWF0IkEKG0dldENvbXBsaWFuY2VSZXBvcnRSZXNwb25zZRIUCgxjb250ZW50X3R5cGUYASABKAkSDAoEYm9keRgCIAEoDCIYChZMaXN0QXVkaXRvcktleXNSZXF1ZXN0IkAKCkF1ZGl0b3JLZXkSDgoGa2V5X2lkGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAwSDgoGYWN0aXZlGAMgASgIIkEKF0xpc3RBdWRpdG9yS2V5c1Jlc3BvbnNlEiYKBGtleXMYASADKAsyGC5hdXRob3JpdHkudjEuQXVkaXRvcktleSqPAQoKQ2hhaW5GYXVsdBIbChdDSEFJTl9GQVVMVF9VTlNQRUNJRklFRBAAEggKBE5PTkUQARIMCghNT0RJRklFRBACEgsKB01JU1NJTkcQAxINCglSRU9SREVSRUQQBBINCglUUlVOQ0FURUQQBRIVChFGT1JHRURfQ0hFQ0tQT0lOVBAGEgoKBkZPUktFRBAHKkEKDFJlcG9ydEZvcm1hdBIdChlSRVBPUlRfRk9STUFUX1VOU1BFQ0lGSUVEEAASCAoESFRNTBABEggKBEpTT04QAjKDBQoOQXVkaXRvclNlcnZpY2USUgoLUXVlcnlFdmVudHMSIC5hdXRob3JpdHkudjEuUXVlcnlFdmVudHNSZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLlF1ZXJ5RXZlbnRzUmVzcG9uc2USUgoLVmVyaWZ5Q2hhaW4SIC5hdXRob3JpdHkudjEuVmVyaWZ5Q2hhaW5SZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLlZlcmlmeUNoYWluUmVzcG9uc2USWAoNR2V0Q2hlY2twb2ludBIiLmF1dGhvcml0eS52MS5HZXRDaGVja3BvaW50UmVxdWVzdBojLmF1dGhvcml0eS52MS5HZXRDaGVja3BvaW50UmVzcG9uc2USXgoPTGlzdENoZWNrcG9pbnRzEiQuYXV0aG9yaXR5LnYxLkxpc3RDaGVja3BvaW50c1JlcXVlc3QaJS5hdXRob3JpdHkudjEuTGlzdENoZWNrcG9pbnRzUmVzcG9uc2USQwoGQXR0ZXN0EhsuYXV0aG9yaXR5LnYxLkF0dGVzdFJlcXVlc3QaHC5hdXRob3JpdHkudjEuQXR0ZXN0UmVzcG9uc2USagoTR2V0Q29tcGxpYW5jZVJlcG9ydBIoLmF1dGhvcml0eS52MS5HZXRDb21wbGlhbmNlUmVwb3J0UmVxdWVzdBopLmF1dGhvcml0eS52MS5HZXRDb21wbGlhbmNlUmVwb3J0UmVzcG9uc2USXgoPTGlzdEF1ZGl0b3JLZXlzEiQuYXV0aG9yaXR5LnYxLkxpc3RBdWRpdG9yS2V5c1JlcXVlc3QaJS5hdXRob3JpdHkudjEuTGlzdEF1ZGl0b3JLZXlzUmVzcG9uc2ViBnByb3RvMw",
-    [
-      file_authority_v1_common,
-      file_authority_v1_events,
-      file_google_protobuf_timestamp,
-    ],
-  );
+export const file_authority_v1_auditor: GenFile = /*@__PURE__*/
+  fileDesc("ChphdXRob3JpdHkvdjEvYXVkaXRvci5wcm90bxIMYXV0aG9yaXR5LnYxIqcBCgpDaGFpbkVudHJ5EgsKA3NlcRgBIAEoAxIMCgRoYXNoGAIgASgJEhEKCXByZXZfaGFzaBgDIAEoCRIRCglyYXdfZXZlbnQYBCABKAkSJwoFZXZlbnQYBSABKAsyGC5hdXRob3JpdHkudjEuQXVkaXRFdmVudBIvCgtyZWNvcmRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitgIKElF1ZXJ5RXZlbnRzUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSDgoGYWN0aW9uGAMgASgJEhUKDXJlc291cmNlX2dsb2IYBCABKAkSKAoIZGVjaXNpb24YBSABKA4yFi5hdXRob3JpdHkudjEuRGVjaXNpb24SKAoGcmVhc29uGAYgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSLgoKc3RhcnRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgJIAEoDRISCgpwYWdlX3Rva2VuGAogASgJIlkKE1F1ZXJ5RXZlbnRzUmVzcG9uc2USKQoHZW50cmllcxgBIAMoCzIYLmF1dGhvcml0eS52MS5DaGFpbkVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJeChJWZXJpZnlDaGFpblJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGZyb21fc2VxGAIgASgDEg4KBnRvX3NlcRgDIAEoAxIWCg5jaGVja3BvaW50X3NlcRgEIAEoAyLDAQoTVmVyaWZ5Q2hhaW5SZXNwb25zZRIKCgJvaxgBIAEoCBIVCg1maXJzdF9iYWRfc2VxGAIgASgDEicKBWZhdWx0GAMgASgOMhguYXV0aG9yaXR5LnYxLkNoYWluRmF1bHQSDwoHbWVzc2FnZRgEIAEoCRIPCgdjaGVja2VkGAUgASgDEiwKCmNoZWNrcG9pbnQYBiABKAsyGC5hdXRob3JpdHkudjEuQ2hlY2twb2ludBIQCghoZWFkX3NlcRgHIAEoAyIzChRHZXRDaGVja3BvaW50UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSCwoDc2VxGAIgASgDIkUKFUdldENoZWNrcG9pbnRSZXNwb25zZRIsCgpjaGVja3BvaW50GAEgASgLMhguYXV0aG9yaXR5LnYxLkNoZWNrcG9pbnQiTwoWTGlzdENoZWNrcG9pbnRzUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiYQoXTGlzdENoZWNrcG9pbnRzUmVzcG9uc2USLQoLY2hlY2twb2ludHMYASADKAsyGC5hdXRob3JpdHkudjEuQ2hlY2twb2ludBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqQEKDUF0dGVzdFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEhgKEHJlc291cmNlX3BhdHRlcm4YAyABKAkSLgoKc3RhcnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuwCCgtBdHRlc3RhdGlvbhIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSGAoQcmVzb3VyY2VfcGF0dGVybhgDIAEoCRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNYWxsb3dlZF9jb3VudBgGIAEoAxIUCgxkZW5pZWRfY291bnQYByABKAMSLAoKY2hlY2twb2ludBgIIAEoCzIYLmF1dGhvcml0eS52MS5DaGVja3BvaW50Ei0KCWlzc3VlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGa2V5X2lkGAogASgJEhEKCXNpZ25hdHVyZRgLIAEoDBIWCg5uZXZlcl9hY2Nlc3NlZBgMIAEoCCJACg5BdHRlc3RSZXNwb25zZRIuCgthdHRlc3RhdGlvbhgBIAEoCzIZLmF1dGhvcml0eS52MS5BdHRlc3RhdGlvbiK2AQoaR2V0Q29tcGxpYW5jZVJlcG9ydFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgZmb3JtYXQYBCABKA4yGi5hdXRob3JpdHkudjEuUmVwb3J0Rm9ybWF0IkEKG0dldENvbXBsaWFuY2VSZXBvcnRSZXNwb25zZRIUCgxjb250ZW50X3R5cGUYASABKAkSDAoEYm9keRgCIAEoDCIYChZMaXN0QXVkaXRvcktleXNSZXF1ZXN0IkAKCkF1ZGl0b3JLZXkSDgoGa2V5X2lkGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAwSDgoGYWN0aXZlGAMgASgIIkEKF0xpc3RBdWRpdG9yS2V5c1Jlc3BvbnNlEiYKBGtleXMYASADKAsyGC5hdXRob3JpdHkudjEuQXVkaXRvcktleSqPAQoKQ2hhaW5GYXVsdBIbChdDSEFJTl9GQVVMVF9VTlNQRUNJRklFRBAAEggKBE5PTkUQARIMCghNT0RJRklFRBACEgsKB01JU1NJTkcQAxINCglSRU9SREVSRUQQBBINCglUUlVOQ0FURUQQBRIVChFGT1JHRURfQ0hFQ0tQT0lOVBAGEgoKBkZPUktFRBAHKkEKDFJlcG9ydEZvcm1hdBIdChlSRVBPUlRfRk9STUFUX1VOU1BFQ0lGSUVEEAASCAoESFRNTBABEggKBEpTT04QAjKDBQoOQXVkaXRvclNlcnZpY2USUgoLUXVlcnlFdmVudHMSIC5hdXRob3JpdHkudjEuUXVlcnlFdmVudHNSZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLlF1ZXJ5RXZlbnRzUmVzcG9uc2USUgoLVmVyaWZ5Q2hhaW4SIC5hdXRob3JpdHkudjEuVmVyaWZ5Q2hhaW5SZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLlZlcmlmeUNoYWluUmVzcG9uc2USWAoNR2V0Q2hlY2twb2ludBIiLmF1dGhvcml0eS52MS5HZXRDaGVja3BvaW50UmVxdWVzdBojLmF1dGhvcml0eS52MS5HZXRDaGVja3BvaW50UmVzcG9uc2USXgoPTGlzdENoZWNrcG9pbnRzEiQuYXV0aG9yaXR5LnYxLkxpc3RDaGVja3BvaW50c1JlcXVlc3QaJS5hdXRob3JpdHkudjEuTGlzdENoZWNrcG9pbnRzUmVzcG9uc2USQwoGQXR0ZXN0EhsuYXV0aG9yaXR5LnYxLkF0dGVzdFJlcXVlc3QaHC5hdXRob3JpdHkudjEuQXR0ZXN0UmVzcG9uc2USagoTR2V0Q29tcGxpYW5jZVJlcG9ydBIoLmF1dGhvcml0eS52MS5HZXRDb21wbGlhbmNlUmVwb3J0UmVxdWVzdBopLmF1dGhvcml0eS52MS5HZXRDb21wbGlhbmNlUmVwb3J0UmVzcG9uc2USXgoPTGlzdEF1ZGl0b3JLZXlzEiQuYXV0aG9yaXR5LnYxLkxpc3RBdWRpdG9yS2V5c1JlcXVlc3QaJS5hdXRob3JpdHkudjEuTGlzdEF1ZGl0b3JLZXlzUmVzcG9uc2ViBnByb3RvMw", [file_authority_v1_common, file_authority_v1_events, file_google_protobuf_timestamp]);
 
 /**
  * ChainEntry is one stored link of a tenant's chain.
@@ -79,8 +61,7 @@ export type ChainEntry = Message<"authority.v1.ChainEntry"> & {
  * Describes the message authority.v1.ChainEntry.
  * Use `create(ChainEntrySchema)` to create a new message.
  */
-export const ChainEntrySchema: GenMessage<ChainEntry> =
-  /*@__PURE__*/
+export const ChainEntrySchema: GenMessage<ChainEntry> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 0);
 
 /**
@@ -150,8 +131,7 @@ export type QueryEventsRequest = Message<"authority.v1.QueryEventsRequest"> & {
  * Describes the message authority.v1.QueryEventsRequest.
  * Use `create(QueryEventsRequestSchema)` to create a new message.
  */
-export const QueryEventsRequestSchema: GenMessage<QueryEventsRequest> =
-  /*@__PURE__*/
+export const QueryEventsRequestSchema: GenMessage<QueryEventsRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 1);
 
 /**
@@ -159,25 +139,23 @@ export const QueryEventsRequestSchema: GenMessage<QueryEventsRequest> =
  *
  * @generated from message authority.v1.QueryEventsResponse
  */
-export type QueryEventsResponse =
-  Message<"authority.v1.QueryEventsResponse"> & {
-    /**
-     * @generated from field: repeated authority.v1.ChainEntry entries = 1;
-     */
-    entries: ChainEntry[];
+export type QueryEventsResponse = Message<"authority.v1.QueryEventsResponse"> & {
+  /**
+   * @generated from field: repeated authority.v1.ChainEntry entries = 1;
+   */
+  entries: ChainEntry[];
 
-    /**
-     * @generated from field: string next_page_token = 2;
-     */
-    nextPageToken: string;
-  };
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
 
 /**
  * Describes the message authority.v1.QueryEventsResponse.
  * Use `create(QueryEventsResponseSchema)` to create a new message.
  */
-export const QueryEventsResponseSchema: GenMessage<QueryEventsResponse> =
-  /*@__PURE__*/
+export const QueryEventsResponseSchema: GenMessage<QueryEventsResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 2);
 
 /**
@@ -215,8 +193,7 @@ export type VerifyChainRequest = Message<"authority.v1.VerifyChainRequest"> & {
  * Describes the message authority.v1.VerifyChainRequest.
  * Use `create(VerifyChainRequestSchema)` to create a new message.
  */
-export const VerifyChainRequestSchema: GenMessage<VerifyChainRequest> =
-  /*@__PURE__*/
+export const VerifyChainRequestSchema: GenMessage<VerifyChainRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 3);
 
 /**
@@ -224,52 +201,50 @@ export const VerifyChainRequestSchema: GenMessage<VerifyChainRequest> =
  *
  * @generated from message authority.v1.VerifyChainResponse
  */
-export type VerifyChainResponse =
-  Message<"authority.v1.VerifyChainResponse"> & {
-    /**
-     * @generated from field: bool ok = 1;
-     */
-    ok: boolean;
+export type VerifyChainResponse = Message<"authority.v1.VerifyChainResponse"> & {
+  /**
+   * @generated from field: bool ok = 1;
+   */
+  ok: boolean;
 
-    /**
-     * @generated from field: int64 first_bad_seq = 2;
-     */
-    firstBadSeq: bigint;
+  /**
+   * @generated from field: int64 first_bad_seq = 2;
+   */
+  firstBadSeq: bigint;
 
-    /**
-     * @generated from field: authority.v1.ChainFault fault = 3;
-     */
-    fault: ChainFault;
+  /**
+   * @generated from field: authority.v1.ChainFault fault = 3;
+   */
+  fault: ChainFault;
 
-    /**
-     * @generated from field: string message = 4;
-     */
-    message: string;
+  /**
+   * @generated from field: string message = 4;
+   */
+  message: string;
 
-    /**
-     * @generated from field: int64 checked = 5;
-     */
-    checked: bigint;
+  /**
+   * @generated from field: int64 checked = 5;
+   */
+  checked: bigint;
 
-    /**
-     * The checkpoint the result rests on.
-     *
-     * @generated from field: authority.v1.Checkpoint checkpoint = 6;
-     */
-    checkpoint?: Checkpoint | undefined;
+  /**
+   * The checkpoint the result rests on.
+   *
+   * @generated from field: authority.v1.Checkpoint checkpoint = 6;
+   */
+  checkpoint?: Checkpoint | undefined;
 
-    /**
-     * @generated from field: int64 head_seq = 7;
-     */
-    headSeq: bigint;
-  };
+  /**
+   * @generated from field: int64 head_seq = 7;
+   */
+  headSeq: bigint;
+};
 
 /**
  * Describes the message authority.v1.VerifyChainResponse.
  * Use `create(VerifyChainResponseSchema)` to create a new message.
  */
-export const VerifyChainResponseSchema: GenMessage<VerifyChainResponse> =
-  /*@__PURE__*/
+export const VerifyChainResponseSchema: GenMessage<VerifyChainResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 4);
 
 /**
@@ -277,25 +252,23 @@ export const VerifyChainResponseSchema: GenMessage<VerifyChainResponse> =
  *
  * @generated from message authority.v1.GetCheckpointRequest
  */
-export type GetCheckpointRequest =
-  Message<"authority.v1.GetCheckpointRequest"> & {
-    /**
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type GetCheckpointRequest = Message<"authority.v1.GetCheckpointRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * @generated from field: int64 seq = 2;
-     */
-    seq: bigint;
-  };
+  /**
+   * @generated from field: int64 seq = 2;
+   */
+  seq: bigint;
+};
 
 /**
  * Describes the message authority.v1.GetCheckpointRequest.
  * Use `create(GetCheckpointRequestSchema)` to create a new message.
  */
-export const GetCheckpointRequestSchema: GenMessage<GetCheckpointRequest> =
-  /*@__PURE__*/
+export const GetCheckpointRequestSchema: GenMessage<GetCheckpointRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 5);
 
 /**
@@ -303,20 +276,18 @@ export const GetCheckpointRequestSchema: GenMessage<GetCheckpointRequest> =
  *
  * @generated from message authority.v1.GetCheckpointResponse
  */
-export type GetCheckpointResponse =
-  Message<"authority.v1.GetCheckpointResponse"> & {
-    /**
-     * @generated from field: authority.v1.Checkpoint checkpoint = 1;
-     */
-    checkpoint?: Checkpoint | undefined;
-  };
+export type GetCheckpointResponse = Message<"authority.v1.GetCheckpointResponse"> & {
+  /**
+   * @generated from field: authority.v1.Checkpoint checkpoint = 1;
+   */
+  checkpoint?: Checkpoint | undefined;
+};
 
 /**
  * Describes the message authority.v1.GetCheckpointResponse.
  * Use `create(GetCheckpointResponseSchema)` to create a new message.
  */
-export const GetCheckpointResponseSchema: GenMessage<GetCheckpointResponse> =
-  /*@__PURE__*/
+export const GetCheckpointResponseSchema: GenMessage<GetCheckpointResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 6);
 
 /**
@@ -324,30 +295,28 @@ export const GetCheckpointResponseSchema: GenMessage<GetCheckpointResponse> =
  *
  * @generated from message authority.v1.ListCheckpointsRequest
  */
-export type ListCheckpointsRequest =
-  Message<"authority.v1.ListCheckpointsRequest"> & {
-    /**
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type ListCheckpointsRequest = Message<"authority.v1.ListCheckpointsRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * @generated from field: uint32 page_size = 2;
-     */
-    pageSize: number;
+  /**
+   * @generated from field: uint32 page_size = 2;
+   */
+  pageSize: number;
 
-    /**
-     * @generated from field: string page_token = 3;
-     */
-    pageToken: string;
-  };
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
 
 /**
  * Describes the message authority.v1.ListCheckpointsRequest.
  * Use `create(ListCheckpointsRequestSchema)` to create a new message.
  */
-export const ListCheckpointsRequestSchema: GenMessage<ListCheckpointsRequest> =
-  /*@__PURE__*/
+export const ListCheckpointsRequestSchema: GenMessage<ListCheckpointsRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 7);
 
 /**
@@ -355,25 +324,23 @@ export const ListCheckpointsRequestSchema: GenMessage<ListCheckpointsRequest> =
  *
  * @generated from message authority.v1.ListCheckpointsResponse
  */
-export type ListCheckpointsResponse =
-  Message<"authority.v1.ListCheckpointsResponse"> & {
-    /**
-     * @generated from field: repeated authority.v1.Checkpoint checkpoints = 1;
-     */
-    checkpoints: Checkpoint[];
+export type ListCheckpointsResponse = Message<"authority.v1.ListCheckpointsResponse"> & {
+  /**
+   * @generated from field: repeated authority.v1.Checkpoint checkpoints = 1;
+   */
+  checkpoints: Checkpoint[];
 
-    /**
-     * @generated from field: string next_page_token = 2;
-     */
-    nextPageToken: string;
-  };
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
 
 /**
  * Describes the message authority.v1.ListCheckpointsResponse.
  * Use `create(ListCheckpointsResponseSchema)` to create a new message.
  */
-export const ListCheckpointsResponseSchema: GenMessage<ListCheckpointsResponse> =
-  /*@__PURE__*/
+export const ListCheckpointsResponseSchema: GenMessage<ListCheckpointsResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 8);
 
 /**
@@ -412,8 +379,7 @@ export type AttestRequest = Message<"authority.v1.AttestRequest"> & {
  * Describes the message authority.v1.AttestRequest.
  * Use `create(AttestRequestSchema)` to create a new message.
  */
-export const AttestRequestSchema: GenMessage<AttestRequest> =
-  /*@__PURE__*/
+export const AttestRequestSchema: GenMessage<AttestRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 9);
 
 /**
@@ -495,8 +461,7 @@ export type Attestation = Message<"authority.v1.Attestation"> & {
  * Describes the message authority.v1.Attestation.
  * Use `create(AttestationSchema)` to create a new message.
  */
-export const AttestationSchema: GenMessage<Attestation> =
-  /*@__PURE__*/
+export const AttestationSchema: GenMessage<Attestation> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 10);
 
 /**
@@ -515,8 +480,7 @@ export type AttestResponse = Message<"authority.v1.AttestResponse"> & {
  * Describes the message authority.v1.AttestResponse.
  * Use `create(AttestResponseSchema)` to create a new message.
  */
-export const AttestResponseSchema: GenMessage<AttestResponse> =
-  /*@__PURE__*/
+export const AttestResponseSchema: GenMessage<AttestResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 11);
 
 /**
@@ -524,35 +488,33 @@ export const AttestResponseSchema: GenMessage<AttestResponse> =
  *
  * @generated from message authority.v1.GetComplianceReportRequest
  */
-export type GetComplianceReportRequest =
-  Message<"authority.v1.GetComplianceReportRequest"> & {
-    /**
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type GetComplianceReportRequest = Message<"authority.v1.GetComplianceReportRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * @generated from field: google.protobuf.Timestamp start_time = 2;
-     */
-    startTime?: Timestamp | undefined;
+  /**
+   * @generated from field: google.protobuf.Timestamp start_time = 2;
+   */
+  startTime?: Timestamp | undefined;
 
-    /**
-     * @generated from field: google.protobuf.Timestamp end_time = 3;
-     */
-    endTime?: Timestamp | undefined;
+  /**
+   * @generated from field: google.protobuf.Timestamp end_time = 3;
+   */
+  endTime?: Timestamp | undefined;
 
-    /**
-     * @generated from field: authority.v1.ReportFormat format = 4;
-     */
-    format: ReportFormat;
-  };
+  /**
+   * @generated from field: authority.v1.ReportFormat format = 4;
+   */
+  format: ReportFormat;
+};
 
 /**
  * Describes the message authority.v1.GetComplianceReportRequest.
  * Use `create(GetComplianceReportRequestSchema)` to create a new message.
  */
-export const GetComplianceReportRequestSchema: GenMessage<GetComplianceReportRequest> =
-  /*@__PURE__*/
+export const GetComplianceReportRequestSchema: GenMessage<GetComplianceReportRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 12);
 
 /**
@@ -560,25 +522,23 @@ export const GetComplianceReportRequestSchema: GenMessage<GetComplianceReportReq
  *
  * @generated from message authority.v1.GetComplianceReportResponse
  */
-export type GetComplianceReportResponse =
-  Message<"authority.v1.GetComplianceReportResponse"> & {
-    /**
-     * @generated from field: string content_type = 1;
-     */
-    contentType: string;
+export type GetComplianceReportResponse = Message<"authority.v1.GetComplianceReportResponse"> & {
+  /**
+   * @generated from field: string content_type = 1;
+   */
+  contentType: string;
 
-    /**
-     * @generated from field: bytes body = 2;
-     */
-    body: Uint8Array;
-  };
+  /**
+   * @generated from field: bytes body = 2;
+   */
+  body: Uint8Array;
+};
 
 /**
  * Describes the message authority.v1.GetComplianceReportResponse.
  * Use `create(GetComplianceReportResponseSchema)` to create a new message.
  */
-export const GetComplianceReportResponseSchema: GenMessage<GetComplianceReportResponse> =
-  /*@__PURE__*/
+export const GetComplianceReportResponseSchema: GenMessage<GetComplianceReportResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 13);
 
 /**
@@ -586,15 +546,14 @@ export const GetComplianceReportResponseSchema: GenMessage<GetComplianceReportRe
  *
  * @generated from message authority.v1.ListAuditorKeysRequest
  */
-export type ListAuditorKeysRequest =
-  Message<"authority.v1.ListAuditorKeysRequest"> & {};
+export type ListAuditorKeysRequest = Message<"authority.v1.ListAuditorKeysRequest"> & {
+};
 
 /**
  * Describes the message authority.v1.ListAuditorKeysRequest.
  * Use `create(ListAuditorKeysRequestSchema)` to create a new message.
  */
-export const ListAuditorKeysRequestSchema: GenMessage<ListAuditorKeysRequest> =
-  /*@__PURE__*/
+export const ListAuditorKeysRequestSchema: GenMessage<ListAuditorKeysRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 14);
 
 /**
@@ -623,8 +582,7 @@ export type AuditorKey = Message<"authority.v1.AuditorKey"> & {
  * Describes the message authority.v1.AuditorKey.
  * Use `create(AuditorKeySchema)` to create a new message.
  */
-export const AuditorKeySchema: GenMessage<AuditorKey> =
-  /*@__PURE__*/
+export const AuditorKeySchema: GenMessage<AuditorKey> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 15);
 
 /**
@@ -632,20 +590,18 @@ export const AuditorKeySchema: GenMessage<AuditorKey> =
  *
  * @generated from message authority.v1.ListAuditorKeysResponse
  */
-export type ListAuditorKeysResponse =
-  Message<"authority.v1.ListAuditorKeysResponse"> & {
-    /**
-     * @generated from field: repeated authority.v1.AuditorKey keys = 1;
-     */
-    keys: AuditorKey[];
-  };
+export type ListAuditorKeysResponse = Message<"authority.v1.ListAuditorKeysResponse"> & {
+  /**
+   * @generated from field: repeated authority.v1.AuditorKey keys = 1;
+   */
+  keys: AuditorKey[];
+};
 
 /**
  * Describes the message authority.v1.ListAuditorKeysResponse.
  * Use `create(ListAuditorKeysResponseSchema)` to create a new message.
  */
-export const ListAuditorKeysResponseSchema: GenMessage<ListAuditorKeysResponse> =
-  /*@__PURE__*/
+export const ListAuditorKeysResponseSchema: GenMessage<ListAuditorKeysResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 16);
 
 /**
@@ -712,8 +668,7 @@ export enum ChainFault {
 /**
  * Describes the enum authority.v1.ChainFault.
  */
-export const ChainFaultSchema: GenEnum<ChainFault> =
-  /*@__PURE__*/
+export const ChainFaultSchema: GenEnum<ChainFault> = /*@__PURE__*/
   enumDesc(file_authority_v1_auditor, 0);
 
 /**
@@ -741,8 +696,7 @@ export enum ReportFormat {
 /**
  * Describes the enum authority.v1.ReportFormat.
  */
-export const ReportFormatSchema: GenEnum<ReportFormat> =
-  /*@__PURE__*/
+export const ReportFormatSchema: GenEnum<ReportFormat> = /*@__PURE__*/
   enumDesc(file_authority_v1_auditor, 1);
 
 /**
@@ -762,7 +716,7 @@ export const AuditorService: GenService<{
     methodKind: "unary";
     input: typeof QueryEventsRequestSchema;
     output: typeof QueryEventsResponseSchema;
-  };
+  },
   /**
    * VerifyChain recomputes the chain (or a range) and checks it against a signed checkpoint.
    *
@@ -772,7 +726,7 @@ export const AuditorService: GenService<{
     methodKind: "unary";
     input: typeof VerifyChainRequestSchema;
     output: typeof VerifyChainResponseSchema;
-  };
+  },
   /**
    * GetCheckpoint returns the latest checkpoint, or the one at a sequence number.
    *
@@ -782,7 +736,7 @@ export const AuditorService: GenService<{
     methodKind: "unary";
     input: typeof GetCheckpointRequestSchema;
     output: typeof GetCheckpointResponseSchema;
-  };
+  },
   /**
    * ListCheckpoints lists checkpoints, newest first.
    *
@@ -792,7 +746,7 @@ export const AuditorService: GenService<{
     methodKind: "unary";
     input: typeof ListCheckpointsRequestSchema;
     output: typeof ListCheckpointsResponseSchema;
-  };
+  },
   /**
    * Attest signs a negative attestation bound to a checkpoint.
    *
@@ -802,7 +756,7 @@ export const AuditorService: GenService<{
     methodKind: "unary";
     input: typeof AttestRequestSchema;
     output: typeof AttestResponseSchema;
-  };
+  },
   /**
    * GetComplianceReport renders a compliance report for a window.
    *
@@ -812,7 +766,7 @@ export const AuditorService: GenService<{
     methodKind: "unary";
     input: typeof GetComplianceReportRequestSchema;
     output: typeof GetComplianceReportResponseSchema;
-  };
+  },
   /**
    * ListAuditorKeys returns the auditor's checkpoint-signing public keys.
    *
@@ -822,5 +776,7 @@ export const AuditorService: GenService<{
     methodKind: "unary";
     input: typeof ListAuditorKeysRequestSchema;
     output: typeof ListAuditorKeysResponseSchema;
-  };
-}> = /*@__PURE__*/ serviceDesc(file_authority_v1_auditor, 0);
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_authority_v1_auditor, 0);
+

@@ -2,16 +2,8 @@
 // @generated from file authority/v1/enforcer.proto (package authority.v1, syntax proto3)
 /* eslint-disable */
 
-import type {
-  GenFile,
-  GenMessage,
-  GenService,
-} from "@bufbuild/protobuf/codegenv2";
-import {
-  fileDesc,
-  messageDesc,
-  serviceDesc,
-} from "@bufbuild/protobuf/codegenv2";
+import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Decision, ReasonCode } from "./common_pb";
 import { file_authority_v1_common } from "./common_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -19,12 +11,8 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file authority/v1/enforcer.proto.
  */
-export const file_authority_v1_enforcer: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChthdXRob3JpdHkvdjEvZW5mb3JjZXIucHJvdG8SDGF1dGhvcml0eS52MSKZAQoMQ2hlY2tSZXF1ZXN0Eg0KBXRva2VuGAEgASgJEhYKDnJlcXVpcmVkX3Njb3BlGAIgASgJEhAKCHJlc291cmNlGAMgASgJEg4KBmFjdGlvbhgEIAEoCRIrCgdjb250ZXh0GAUgASgLMhouYXV0aG9yaXR5LnYxLkNoZWNrQ29udGV4dBITCgthcHByb3ZhbF9pZBgGIAEoCSKyAQoMQ2hlY2tDb250ZXh0Eg8KB3B1cnBvc2UYASABKAkSGQoMcmVjb3JkX2NvdW50GAIgASgNSACIAQESNgoGZmllbGRzGAMgAygLMiYuYXV0aG9yaXR5LnYxLkNoZWNrQ29udGV4dC5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg8KDV9yZWNvcmRfY291bnQi7wEKDUNoZWNrUmVzcG9uc2USKAoIZGVjaXNpb24YASABKA4yFi5hdXRob3JpdHkudjEuRGVjaXNpb24SKAoGcmVhc29uGAIgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSDwoHbWVzc2FnZRgDIAEoCRITCgtkZWNpc2lvbl9pZBgEIAEoCRIbChNhcHByb3ZhbF9yZXF1ZXN0X2lkGAUgASgJEhAKCGFnZW50X2lkGAYgASgJEg4KBnRlbmFudBgHIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgIIAEoCRINCgVmaWVsZBgJIAEoCSI/ChFCYXRjaENoZWNrUmVxdWVzdBIqCgZjaGVja3MYASADKAsyGi5hdXRob3JpdHkudjEuQ2hlY2tSZXF1ZXN0IkIKEkJhdGNoQ2hlY2tSZXNwb25zZRIsCgdyZXN1bHRzGAEgAygLMhsuYXV0aG9yaXR5LnYxLkNoZWNrUmVzcG9uc2UypAEKD0VuZm9yY2VyU2VydmljZRJACgVDaGVjaxIaLmF1dGhvcml0eS52MS5DaGVja1JlcXVlc3QaGy5hdXRob3JpdHkudjEuQ2hlY2tSZXNwb25zZRJPCgpCYXRjaENoZWNrEh8uYXV0aG9yaXR5LnYxLkJhdGNoQ2hlY2tSZXF1ZXN0GiAuYXV0aG9yaXR5LnYxLkJhdGNoQ2hlY2tSZXNwb25zZWIGcHJvdG8z",
-    [file_authority_v1_common],
-  );
+export const file_authority_v1_enforcer: GenFile = /*@__PURE__*/
+  fileDesc("ChthdXRob3JpdHkvdjEvZW5mb3JjZXIucHJvdG8SDGF1dGhvcml0eS52MSKZAQoMQ2hlY2tSZXF1ZXN0Eg0KBXRva2VuGAEgASgJEhYKDnJlcXVpcmVkX3Njb3BlGAIgASgJEhAKCHJlc291cmNlGAMgASgJEg4KBmFjdGlvbhgEIAEoCRIrCgdjb250ZXh0GAUgASgLMhouYXV0aG9yaXR5LnYxLkNoZWNrQ29udGV4dBITCgthcHByb3ZhbF9pZBgGIAEoCSKyAQoMQ2hlY2tDb250ZXh0Eg8KB3B1cnBvc2UYASABKAkSGQoMcmVjb3JkX2NvdW50GAIgASgNSACIAQESNgoGZmllbGRzGAMgAygLMiYuYXV0aG9yaXR5LnYxLkNoZWNrQ29udGV4dC5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg8KDV9yZWNvcmRfY291bnQi7wEKDUNoZWNrUmVzcG9uc2USKAoIZGVjaXNpb24YASABKA4yFi5hdXRob3JpdHkudjEuRGVjaXNpb24SKAoGcmVhc29uGAIgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSDwoHbWVzc2FnZRgDIAEoCRITCgtkZWNpc2lvbl9pZBgEIAEoCRIbChNhcHByb3ZhbF9yZXF1ZXN0X2lkGAUgASgJEhAKCGFnZW50X2lkGAYgASgJEg4KBnRlbmFudBgHIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgIIAEoCRINCgVmaWVsZBgJIAEoCSI/ChFCYXRjaENoZWNrUmVxdWVzdBIqCgZjaGVja3MYASADKAsyGi5hdXRob3JpdHkudjEuQ2hlY2tSZXF1ZXN0IkIKEkJhdGNoQ2hlY2tSZXNwb25zZRIsCgdyZXN1bHRzGAEgAygLMhsuYXV0aG9yaXR5LnYxLkNoZWNrUmVzcG9uc2UypAEKD0VuZm9yY2VyU2VydmljZRJACgVDaGVjaxIaLmF1dGhvcml0eS52MS5DaGVja1JlcXVlc3QaGy5hdXRob3JpdHkudjEuQ2hlY2tSZXNwb25zZRJPCgpCYXRjaENoZWNrEh8uYXV0aG9yaXR5LnYxLkJhdGNoQ2hlY2tSZXF1ZXN0GiAuYXV0aG9yaXR5LnYxLkJhdGNoQ2hlY2tSZXNwb25zZWIGcHJvdG8z", [file_authority_v1_common]);
 
 /**
  * CheckRequest asks whether the bearer of `token` may perform `required_scope` on `resource`.
@@ -77,8 +65,7 @@ export type CheckRequest = Message<"authority.v1.CheckRequest"> & {
  * Describes the message authority.v1.CheckRequest.
  * Use `create(CheckRequestSchema)` to create a new message.
  */
-export const CheckRequestSchema: GenMessage<CheckRequest> =
-  /*@__PURE__*/
+export const CheckRequestSchema: GenMessage<CheckRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_enforcer, 0);
 
 /**
@@ -113,8 +100,7 @@ export type CheckContext = Message<"authority.v1.CheckContext"> & {
  * Describes the message authority.v1.CheckContext.
  * Use `create(CheckContextSchema)` to create a new message.
  */
-export const CheckContextSchema: GenMessage<CheckContext> =
-  /*@__PURE__*/
+export const CheckContextSchema: GenMessage<CheckContext> = /*@__PURE__*/
   messageDesc(file_authority_v1_enforcer, 1);
 
 /**
@@ -185,8 +171,7 @@ export type CheckResponse = Message<"authority.v1.CheckResponse"> & {
  * Describes the message authority.v1.CheckResponse.
  * Use `create(CheckResponseSchema)` to create a new message.
  */
-export const CheckResponseSchema: GenMessage<CheckResponse> =
-  /*@__PURE__*/
+export const CheckResponseSchema: GenMessage<CheckResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_enforcer, 2);
 
 /**
@@ -205,8 +190,7 @@ export type BatchCheckRequest = Message<"authority.v1.BatchCheckRequest"> & {
  * Describes the message authority.v1.BatchCheckRequest.
  * Use `create(BatchCheckRequestSchema)` to create a new message.
  */
-export const BatchCheckRequestSchema: GenMessage<BatchCheckRequest> =
-  /*@__PURE__*/
+export const BatchCheckRequestSchema: GenMessage<BatchCheckRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_enforcer, 3);
 
 /**
@@ -225,8 +209,7 @@ export type BatchCheckResponse = Message<"authority.v1.BatchCheckResponse"> & {
  * Describes the message authority.v1.BatchCheckResponse.
  * Use `create(BatchCheckResponseSchema)` to create a new message.
  */
-export const BatchCheckResponseSchema: GenMessage<BatchCheckResponse> =
-  /*@__PURE__*/
+export const BatchCheckResponseSchema: GenMessage<BatchCheckResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_enforcer, 4);
 
 /**
@@ -247,7 +230,7 @@ export const EnforcerService: GenService<{
     methodKind: "unary";
     input: typeof CheckRequestSchema;
     output: typeof CheckResponseSchema;
-  };
+  },
   /**
    * BatchCheck decides up to 1,000 requests; results are in request order.
    *
@@ -257,5 +240,7 @@ export const EnforcerService: GenService<{
     methodKind: "unary";
     input: typeof BatchCheckRequestSchema;
     output: typeof BatchCheckResponseSchema;
-  };
-}> = /*@__PURE__*/ serviceDesc(file_authority_v1_enforcer, 0);
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_authority_v1_enforcer, 0);
+

@@ -2,11 +2,7 @@
 // @generated from file authority/v1/events.proto (package authority.v1, syntax proto3)
 /* eslint-disable */
 
-import type {
-  GenEnum,
-  GenFile,
-  GenMessage,
-} from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Decision, ReasonCode } from "./common_pb";
 import { file_authority_v1_common } from "./common_pb";
@@ -17,12 +13,8 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file authority/v1/events.proto.
  */
-export const file_authority_v1_events: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChlhdXRob3JpdHkvdjEvZXZlbnRzLnByb3RvEgxhdXRob3JpdHkudjEigQUKCkF1ZGl0RXZlbnQSEAoIZXZlbnRfaWQYASABKAkSDgoGdGVuYW50GAIgASgJEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnNvdXJjZRgEIAEoCRIiCgVhY3RvchgFIAEoCzITLmF1dGhvcml0eS52MS5BY3RvchIOCgZhY3Rpb24YBiABKAkSEAoIcmVzb3VyY2UYByABKAkSKAoIZGVjaXNpb24YCCABKA4yFi5hdXRob3JpdHkudjEuRGVjaXNpb24SKAoGcmVhc29uGAkgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSDwoHbWVzc2FnZRgKIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgLIAEoCRIQCgh0cmFjZV9pZBgMIAEoCRIPCgdzcGFuX2lkGA0gASgJEioKBWNoZWNrGBQgASgLMhkuYXV0aG9yaXR5LnYxLkNoZWNrRGV0YWlsSAASMAoIaXNzdWFuY2UYFSABKAsyHC5hdXRob3JpdHkudjEuSXNzdWFuY2VEZXRhaWxIABI0CgpyZXZvY2F0aW9uGBYgASgLMh4uYXV0aG9yaXR5LnYxLlJldm9jYXRpb25EZXRhaWxIABIwCghhcHByb3ZhbBgXIAEoCzIcLmF1dGhvcml0eS52MS5BcHByb3ZhbERldGFpbEgAEjkKDXBvbGljeV9jaGFuZ2UYGCABKAsyIC5hdXRob3JpdHkudjEuUG9saWN5Q2hhbmdlRGV0YWlsSAASJgoDa2V5GBkgASgLMhcuYXV0aG9yaXR5LnYxLktleURldGFpbEgAQggKBmRldGFpbCI/CgVBY3RvchIQCghhZ2VudF9pZBgBIAEoCRIRCglqdGlfY2hhaW4YAiADKAkSEQoJcHJpbmNpcGFsGAMgASgJIqEBCgtDaGVja0RldGFpbBITCgtkZWNpc2lvbl9pZBgBIAEoCRIWCg5yZXF1aXJlZF9zY29wZRgCIAEoCRIPCgdwdXJwb3NlGAMgASgJEhkKDHJlY29yZF9jb3VudBgEIAEoDUgAiAEBEhMKC2FwcHJvdmFsX2lkGAUgASgJEhMKC2VuZm9yY2VyX2lkGAYgASgJQg8KDV9yZWNvcmRfY291bnQiowEKDklzc3VhbmNlRGV0YWlsEgsKA2p0aRgBIAEoCRISCgpwYXJlbnRfanRpGAIgASgJEg4KBnNjb3BlcxgDIAMoCRIRCglyZXNvdXJjZXMYBCADKAkSLgoKZXhwaXJlc19hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZGVwdGgYBiABKA0SDgoGa2V5X2lkGAcgASgJIkEKEFJldm9jYXRpb25EZXRhaWwSCwoDanRpGAEgASgJEhAKCGFnZW50X2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCSKsAQoOQXBwcm92YWxEZXRhaWwSEwoLYXBwcm92YWxfaWQYASABKAkSLAoGc3RhdHVzGAIgASgOMhwuYXV0aG9yaXR5LnYxLkFwcHJvdmFsU3RhdHVzEhYKDnJlcXVpcmVkX3Njb3BlGAMgASgJEg8KB3B1cnBvc2UYBCABKAkSLgoKZXhwaXJlc19hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSwoSUG9saWN5Q2hhbmdlRGV0YWlsEg8KB3ZlcnNpb24YASABKAMSDgoGc2hhMjU2GAIgASgJEhQKDGRpZmZfc3VtbWFyeRgDIAEoCSJECglLZXlEZXRhaWwSDgoGa2V5X2lkGAEgASgJEicKBnN0YXR1cxgCIAEoDjIXLmF1dGhvcml0eS52MS5LZXlTdGF0dXMiyQEKCEtleUV2ZW50Eg4KBnRlbmFudBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSEgoKcHVibGljX2tleRgDIAEoDBInCgZzdGF0dXMYBCABKA4yFy5hdXRob3JpdHkudjEuS2V5U3RhdHVzEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHZlcmlmeV91bnRpbBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAivAEKD0NyZWRlbnRpYWxFdmVudBIOCgZ0ZW5hbnQYASABKAkSFQoNY3JlZGVudGlhbF9pZBgCIAEoCRIqCgRraW5kGAMgASgOMhwuYXV0aG9yaXR5LnYxLkNyZWRlbnRpYWxLaW5kEhUKDXNlY3JldF9zaGEyNTYYBCABKAkSDwoHcmV2b2tlZBgFIAEoCBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKSAgoPUmV2b2NhdGlvbkV2ZW50Eg4KBnRlbmFudBgBIAEoCRIqCgRraW5kGAIgASgOMhwuYXV0aG9yaXR5LnYxLlJldm9jYXRpb25LaW5kEgsKA2p0aRgDIAEoCRIQCghhZ2VudF9pZBgEIAEoCRIyCg5yZXZva2VkX2JlZm9yZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmV2b2tlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZm9yZ2V0X2FmdGVyGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YCCABKAkipAEKElBvbGljeVZlcnNpb25FdmVudBIOCgZ0ZW5hbnQYASABKAkSDwoHdmVyc2lvbhgCIAEoAxIMCgR5YW1sGAMgASgJEg4KBnNoYTI1NhgEIAEoCRIOCgZhdXRob3IYBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHZGVsZXRlZBgHIAEoCCKJAQoKQ2hlY2twb2ludBIOCgZ0ZW5hbnQYASABKAkSCwoDc2VxGAIgASgDEhEKCWhlYWRfaGFzaBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZrZXlfaWQYBSABKAkSEQoJc2lnbmF0dXJlGAYgASgMKnwKDkFwcHJvdmFsU3RhdHVzEh8KG0FQUFJPVkFMX1NUQVRVU19VTlNQRUNJRklFRBAAEgsKB1BFTkRJTkcQARIMCghBUFBST1ZFRBACEgwKCFJFSkVDVEVEEAMSDAoIQ09OU1VNRUQQBBISCg5FWFBJUkVEX1VOVVNFRBAFKlEKCUtleVN0YXR1cxIaChZLRVlfU1RBVFVTX1VOU1BFQ0lGSUVEEAASCgoGQUNUSVZFEAESDwoLVkVSSUZZX09OTFkQAhILCgdSRVRJUkVEEAMqZAoOQ3JlZGVudGlhbEtpbmQSHwobQ1JFREVOVElBTF9LSU5EX1VOU1BFQ0lGSUVEEAASCQoFQURNSU4QARIMCghBUFBST1ZFUhACEgsKB0NIRUNLRVIQAxILCgdBVURJVE9SEAQqRQoOUmV2b2NhdGlvbktpbmQSHwobUkVWT0NBVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASBwoDSlRJEAESCQoFQUdFTlQQAmIGcHJvdG8z",
-    [file_authority_v1_common, file_google_protobuf_timestamp],
-  );
+export const file_authority_v1_events: GenFile = /*@__PURE__*/
+  fileDesc("ChlhdXRob3JpdHkvdjEvZXZlbnRzLnByb3RvEgxhdXRob3JpdHkudjEigQUKCkF1ZGl0RXZlbnQSEAoIZXZlbnRfaWQYASABKAkSDgoGdGVuYW50GAIgASgJEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnNvdXJjZRgEIAEoCRIiCgVhY3RvchgFIAEoCzITLmF1dGhvcml0eS52MS5BY3RvchIOCgZhY3Rpb24YBiABKAkSEAoIcmVzb3VyY2UYByABKAkSKAoIZGVjaXNpb24YCCABKA4yFi5hdXRob3JpdHkudjEuRGVjaXNpb24SKAoGcmVhc29uGAkgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSDwoHbWVzc2FnZRgKIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgLIAEoCRIQCgh0cmFjZV9pZBgMIAEoCRIPCgdzcGFuX2lkGA0gASgJEioKBWNoZWNrGBQgASgLMhkuYXV0aG9yaXR5LnYxLkNoZWNrRGV0YWlsSAASMAoIaXNzdWFuY2UYFSABKAsyHC5hdXRob3JpdHkudjEuSXNzdWFuY2VEZXRhaWxIABI0CgpyZXZvY2F0aW9uGBYgASgLMh4uYXV0aG9yaXR5LnYxLlJldm9jYXRpb25EZXRhaWxIABIwCghhcHByb3ZhbBgXIAEoCzIcLmF1dGhvcml0eS52MS5BcHByb3ZhbERldGFpbEgAEjkKDXBvbGljeV9jaGFuZ2UYGCABKAsyIC5hdXRob3JpdHkudjEuUG9saWN5Q2hhbmdlRGV0YWlsSAASJgoDa2V5GBkgASgLMhcuYXV0aG9yaXR5LnYxLktleURldGFpbEgAQggKBmRldGFpbCI/CgVBY3RvchIQCghhZ2VudF9pZBgBIAEoCRIRCglqdGlfY2hhaW4YAiADKAkSEQoJcHJpbmNpcGFsGAMgASgJIqEBCgtDaGVja0RldGFpbBITCgtkZWNpc2lvbl9pZBgBIAEoCRIWCg5yZXF1aXJlZF9zY29wZRgCIAEoCRIPCgdwdXJwb3NlGAMgASgJEhkKDHJlY29yZF9jb3VudBgEIAEoDUgAiAEBEhMKC2FwcHJvdmFsX2lkGAUgASgJEhMKC2VuZm9yY2VyX2lkGAYgASgJQg8KDV9yZWNvcmRfY291bnQiowEKDklzc3VhbmNlRGV0YWlsEgsKA2p0aRgBIAEoCRISCgpwYXJlbnRfanRpGAIgASgJEg4KBnNjb3BlcxgDIAMoCRIRCglyZXNvdXJjZXMYBCADKAkSLgoKZXhwaXJlc19hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZGVwdGgYBiABKA0SDgoGa2V5X2lkGAcgASgJIkEKEFJldm9jYXRpb25EZXRhaWwSCwoDanRpGAEgASgJEhAKCGFnZW50X2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCSKsAQoOQXBwcm92YWxEZXRhaWwSEwoLYXBwcm92YWxfaWQYASABKAkSLAoGc3RhdHVzGAIgASgOMhwuYXV0aG9yaXR5LnYxLkFwcHJvdmFsU3RhdHVzEhYKDnJlcXVpcmVkX3Njb3BlGAMgASgJEg8KB3B1cnBvc2UYBCABKAkSLgoKZXhwaXJlc19hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSwoSUG9saWN5Q2hhbmdlRGV0YWlsEg8KB3ZlcnNpb24YASABKAMSDgoGc2hhMjU2GAIgASgJEhQKDGRpZmZfc3VtbWFyeRgDIAEoCSJECglLZXlEZXRhaWwSDgoGa2V5X2lkGAEgASgJEicKBnN0YXR1cxgCIAEoDjIXLmF1dGhvcml0eS52MS5LZXlTdGF0dXMiyQEKCEtleUV2ZW50Eg4KBnRlbmFudBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSEgoKcHVibGljX2tleRgDIAEoDBInCgZzdGF0dXMYBCABKA4yFy5hdXRob3JpdHkudjEuS2V5U3RhdHVzEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHZlcmlmeV91bnRpbBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAivAEKD0NyZWRlbnRpYWxFdmVudBIOCgZ0ZW5hbnQYASABKAkSFQoNY3JlZGVudGlhbF9pZBgCIAEoCRIqCgRraW5kGAMgASgOMhwuYXV0aG9yaXR5LnYxLkNyZWRlbnRpYWxLaW5kEhUKDXNlY3JldF9zaGEyNTYYBCABKAkSDwoHcmV2b2tlZBgFIAEoCBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKSAgoPUmV2b2NhdGlvbkV2ZW50Eg4KBnRlbmFudBgBIAEoCRIqCgRraW5kGAIgASgOMhwuYXV0aG9yaXR5LnYxLlJldm9jYXRpb25LaW5kEgsKA2p0aRgDIAEoCRIQCghhZ2VudF9pZBgEIAEoCRIyCg5yZXZva2VkX2JlZm9yZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmV2b2tlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZm9yZ2V0X2FmdGVyGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YCCABKAkipAEKElBvbGljeVZlcnNpb25FdmVudBIOCgZ0ZW5hbnQYASABKAkSDwoHdmVyc2lvbhgCIAEoAxIMCgR5YW1sGAMgASgJEg4KBnNoYTI1NhgEIAEoCRIOCgZhdXRob3IYBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHZGVsZXRlZBgHIAEoCCKJAQoKQ2hlY2twb2ludBIOCgZ0ZW5hbnQYASABKAkSCwoDc2VxGAIgASgDEhEKCWhlYWRfaGFzaBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZrZXlfaWQYBSABKAkSEQoJc2lnbmF0dXJlGAYgASgMKnwKDkFwcHJvdmFsU3RhdHVzEh8KG0FQUFJPVkFMX1NUQVRVU19VTlNQRUNJRklFRBAAEgsKB1BFTkRJTkcQARIMCghBUFBST1ZFRBACEgwKCFJFSkVDVEVEEAMSDAoIQ09OU1VNRUQQBBISCg5FWFBJUkVEX1VOVVNFRBAFKlEKCUtleVN0YXR1cxIaChZLRVlfU1RBVFVTX1VOU1BFQ0lGSUVEEAASCgoGQUNUSVZFEAESDwoLVkVSSUZZX09OTFkQAhILCgdSRVRJUkVEEAMqZAoOQ3JlZGVudGlhbEtpbmQSHwobQ1JFREVOVElBTF9LSU5EX1VOU1BFQ0lGSUVEEAASCQoFQURNSU4QARIMCghBUFBST1ZFUhACEgsKB0NIRUNLRVIQAxILCgdBVURJVE9SEAQqRQoOUmV2b2NhdGlvbktpbmQSHwobUkVWT0NBVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASBwoDSlRJEAESCQoFQUdFTlQQAmIGcHJvdG8z", [file_authority_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * AuditEvent is one record on `authority.audit` (ce_type `authority.audit.v1`), keyed by tenant.
@@ -63,7 +55,7 @@ export type AuditEvent = Message<"authority.v1.AuditEvent"> & {
    * What happened: `check`, `envelope.mint`, `envelope.delegate`, `envelope.revoke`,
    * `agent.revoke`, `key.create`, `key.rotate`, `key.retire`, `approval.request`,
    * `approval.decide`, `approval.consume`, `policy.put`, `policy.delete`, `tenant.create`,
-   * `credential.create`.
+   * `credential.create`, `credential.revoke`.
    *
    * @generated from field: string action = 6;
    */
@@ -113,58 +105,50 @@ export type AuditEvent = Message<"authority.v1.AuditEvent"> & {
   /**
    * @generated from oneof authority.v1.AuditEvent.detail
    */
-  detail:
-    | {
-        /**
-         * @generated from field: authority.v1.CheckDetail check = 20;
-         */
-        value: CheckDetail;
-        case: "check";
-      }
-    | {
-        /**
-         * @generated from field: authority.v1.IssuanceDetail issuance = 21;
-         */
-        value: IssuanceDetail;
-        case: "issuance";
-      }
-    | {
-        /**
-         * @generated from field: authority.v1.RevocationDetail revocation = 22;
-         */
-        value: RevocationDetail;
-        case: "revocation";
-      }
-    | {
-        /**
-         * @generated from field: authority.v1.ApprovalDetail approval = 23;
-         */
-        value: ApprovalDetail;
-        case: "approval";
-      }
-    | {
-        /**
-         * @generated from field: authority.v1.PolicyChangeDetail policy_change = 24;
-         */
-        value: PolicyChangeDetail;
-        case: "policyChange";
-      }
-    | {
-        /**
-         * @generated from field: authority.v1.KeyDetail key = 25;
-         */
-        value: KeyDetail;
-        case: "key";
-      }
-    | { case: undefined; value?: undefined };
+  detail: {
+    /**
+     * @generated from field: authority.v1.CheckDetail check = 20;
+     */
+    value: CheckDetail;
+    case: "check";
+  } | {
+    /**
+     * @generated from field: authority.v1.IssuanceDetail issuance = 21;
+     */
+    value: IssuanceDetail;
+    case: "issuance";
+  } | {
+    /**
+     * @generated from field: authority.v1.RevocationDetail revocation = 22;
+     */
+    value: RevocationDetail;
+    case: "revocation";
+  } | {
+    /**
+     * @generated from field: authority.v1.ApprovalDetail approval = 23;
+     */
+    value: ApprovalDetail;
+    case: "approval";
+  } | {
+    /**
+     * @generated from field: authority.v1.PolicyChangeDetail policy_change = 24;
+     */
+    value: PolicyChangeDetail;
+    case: "policyChange";
+  } | {
+    /**
+     * @generated from field: authority.v1.KeyDetail key = 25;
+     */
+    value: KeyDetail;
+    case: "key";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message authority.v1.AuditEvent.
  * Use `create(AuditEventSchema)` to create a new message.
  */
-export const AuditEventSchema: GenMessage<AuditEvent> =
-  /*@__PURE__*/
+export const AuditEventSchema: GenMessage<AuditEvent> = /*@__PURE__*/
   messageDesc(file_authority_v1_events, 0);
 
 /**
@@ -197,8 +181,7 @@ export type Actor = Message<"authority.v1.Actor"> & {
  * Describes the message authority.v1.Actor.
  * Use `create(ActorSchema)` to create a new message.
  */
-export const ActorSchema: GenMessage<Actor> =
-  /*@__PURE__*/
+export const ActorSchema: GenMessage<Actor> = /*@__PURE__*/
   messageDesc(file_authority_v1_events, 1);
 
 /**
@@ -246,8 +229,7 @@ export type CheckDetail = Message<"authority.v1.CheckDetail"> & {
  * Describes the message authority.v1.CheckDetail.
  * Use `create(CheckDetailSchema)` to create a new message.
  */
-export const CheckDetailSchema: GenMessage<CheckDetail> =
-  /*@__PURE__*/
+export const CheckDetailSchema: GenMessage<CheckDetail> = /*@__PURE__*/
   messageDesc(file_authority_v1_events, 2);
 
 /**
@@ -296,8 +278,7 @@ export type IssuanceDetail = Message<"authority.v1.IssuanceDetail"> & {
  * Describes the message authority.v1.IssuanceDetail.
  * Use `create(IssuanceDetailSchema)` to create a new message.
  */
-export const IssuanceDetailSchema: GenMessage<IssuanceDetail> =
-  /*@__PURE__*/
+export const IssuanceDetailSchema: GenMessage<IssuanceDetail> = /*@__PURE__*/
   messageDesc(file_authority_v1_events, 3);
 
 /**
@@ -326,8 +307,7 @@ export type RevocationDetail = Message<"authority.v1.RevocationDetail"> & {
  * Describes the message authority.v1.RevocationDetail.
  * Use `create(RevocationDetailSchema)` to create a new message.
  */
-export const RevocationDetailSchema: GenMessage<RevocationDetail> =
-  /*@__PURE__*/
+export const RevocationDetailSchema: GenMessage<RevocationDetail> = /*@__PURE__*/
   messageDesc(file_authority_v1_events, 4);
 
 /**
@@ -366,8 +346,7 @@ export type ApprovalDetail = Message<"authority.v1.ApprovalDetail"> & {
  * Describes the message authority.v1.ApprovalDetail.
  * Use `create(ApprovalDetailSchema)` to create a new message.
  */
-export const ApprovalDetailSchema: GenMessage<ApprovalDetail> =
-  /*@__PURE__*/
+export const ApprovalDetailSchema: GenMessage<ApprovalDetail> = /*@__PURE__*/
   messageDesc(file_authority_v1_events, 5);
 
 /**
@@ -396,8 +375,7 @@ export type PolicyChangeDetail = Message<"authority.v1.PolicyChangeDetail"> & {
  * Describes the message authority.v1.PolicyChangeDetail.
  * Use `create(PolicyChangeDetailSchema)` to create a new message.
  */
-export const PolicyChangeDetailSchema: GenMessage<PolicyChangeDetail> =
-  /*@__PURE__*/
+export const PolicyChangeDetailSchema: GenMessage<PolicyChangeDetail> = /*@__PURE__*/
   messageDesc(file_authority_v1_events, 6);
 
 /**
@@ -421,8 +399,7 @@ export type KeyDetail = Message<"authority.v1.KeyDetail"> & {
  * Describes the message authority.v1.KeyDetail.
  * Use `create(KeyDetailSchema)` to create a new message.
  */
-export const KeyDetailSchema: GenMessage<KeyDetail> =
-  /*@__PURE__*/
+export const KeyDetailSchema: GenMessage<KeyDetail> = /*@__PURE__*/
   messageDesc(file_authority_v1_events, 7);
 
 /**
@@ -471,8 +448,7 @@ export type KeyEvent = Message<"authority.v1.KeyEvent"> & {
  * Describes the message authority.v1.KeyEvent.
  * Use `create(KeyEventSchema)` to create a new message.
  */
-export const KeyEventSchema: GenMessage<KeyEvent> =
-  /*@__PURE__*/
+export const KeyEventSchema: GenMessage<KeyEvent> = /*@__PURE__*/
   messageDesc(file_authority_v1_events, 8);
 
 /**
@@ -521,8 +497,7 @@ export type CredentialEvent = Message<"authority.v1.CredentialEvent"> & {
  * Describes the message authority.v1.CredentialEvent.
  * Use `create(CredentialEventSchema)` to create a new message.
  */
-export const CredentialEventSchema: GenMessage<CredentialEvent> =
-  /*@__PURE__*/
+export const CredentialEventSchema: GenMessage<CredentialEvent> = /*@__PURE__*/
   messageDesc(file_authority_v1_events, 9);
 
 /**
@@ -579,8 +554,7 @@ export type RevocationEvent = Message<"authority.v1.RevocationEvent"> & {
  * Describes the message authority.v1.RevocationEvent.
  * Use `create(RevocationEventSchema)` to create a new message.
  */
-export const RevocationEventSchema: GenMessage<RevocationEvent> =
-  /*@__PURE__*/
+export const RevocationEventSchema: GenMessage<RevocationEvent> = /*@__PURE__*/
   messageDesc(file_authority_v1_events, 10);
 
 /**
@@ -636,8 +610,7 @@ export type PolicyVersionEvent = Message<"authority.v1.PolicyVersionEvent"> & {
  * Describes the message authority.v1.PolicyVersionEvent.
  * Use `create(PolicyVersionEventSchema)` to create a new message.
  */
-export const PolicyVersionEventSchema: GenMessage<PolicyVersionEvent> =
-  /*@__PURE__*/
+export const PolicyVersionEventSchema: GenMessage<PolicyVersionEvent> = /*@__PURE__*/
   messageDesc(file_authority_v1_events, 11);
 
 /**
@@ -686,8 +659,7 @@ export type Checkpoint = Message<"authority.v1.Checkpoint"> & {
  * Describes the message authority.v1.Checkpoint.
  * Use `create(CheckpointSchema)` to create a new message.
  */
-export const CheckpointSchema: GenMessage<Checkpoint> =
-  /*@__PURE__*/
+export const CheckpointSchema: GenMessage<Checkpoint> = /*@__PURE__*/
   messageDesc(file_authority_v1_events, 12);
 
 /**
@@ -734,8 +706,7 @@ export enum ApprovalStatus {
 /**
  * Describes the enum authority.v1.ApprovalStatus.
  */
-export const ApprovalStatusSchema: GenEnum<ApprovalStatus> =
-  /*@__PURE__*/
+export const ApprovalStatusSchema: GenEnum<ApprovalStatus> = /*@__PURE__*/
   enumDesc(file_authority_v1_events, 0);
 
 /**
@@ -774,8 +745,7 @@ export enum KeyStatus {
 /**
  * Describes the enum authority.v1.KeyStatus.
  */
-export const KeyStatusSchema: GenEnum<KeyStatus> =
-  /*@__PURE__*/
+export const KeyStatusSchema: GenEnum<KeyStatus> = /*@__PURE__*/
   enumDesc(file_authority_v1_events, 1);
 
 /**
@@ -822,8 +792,7 @@ export enum CredentialKind {
 /**
  * Describes the enum authority.v1.CredentialKind.
  */
-export const CredentialKindSchema: GenEnum<CredentialKind> =
-  /*@__PURE__*/
+export const CredentialKindSchema: GenEnum<CredentialKind> = /*@__PURE__*/
   enumDesc(file_authority_v1_events, 2);
 
 /**
@@ -855,6 +824,6 @@ export enum RevocationKind {
 /**
  * Describes the enum authority.v1.RevocationKind.
  */
-export const RevocationKindSchema: GenEnum<RevocationKind> =
-  /*@__PURE__*/
+export const RevocationKindSchema: GenEnum<RevocationKind> = /*@__PURE__*/
   enumDesc(file_authority_v1_events, 3);
+

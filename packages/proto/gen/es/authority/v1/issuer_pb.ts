@@ -2,16 +2,8 @@
 // @generated from file authority/v1/issuer.proto (package authority.v1, syntax proto3)
 /* eslint-disable */
 
-import type {
-  GenFile,
-  GenMessage,
-  GenService,
-} from "@bufbuild/protobuf/codegenv2";
-import {
-  fileDesc,
-  messageDesc,
-  serviceDesc,
-} from "@bufbuild/protobuf/codegenv2";
+import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { ReasonCode } from "./common_pb";
 import { file_authority_v1_common } from "./common_pb";
 import type { ApprovalStatus, CredentialKind, KeyStatus } from "./events_pb";
@@ -23,43 +15,33 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file authority/v1/issuer.proto.
  */
-export const file_authority_v1_issuer: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChlhdXRob3JpdHkvdjEvaXNzdWVyLnByb3RvEgxhdXRob3JpdHkudjEiOwoTQ3JlYXRlVGVuYW50UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJIoABChRDcmVhdGVUZW5hbnRSZXNwb25zZRIOCgZ0ZW5hbnQYASABKAkSJAoDa2V5GAIgASgLMhcuYXV0aG9yaXR5LnYxLlB1YmxpY0tleRIyChBhZG1pbl9jcmVkZW50aWFsGAMgASgLMhguYXV0aG9yaXR5LnYxLkNyZWRlbnRpYWwibwoKQ3JlZGVudGlhbBIVCg1jcmVkZW50aWFsX2lkGAEgASgJEg4KBnRlbmFudBgCIAEoCRIqCgRraW5kGAMgASgOMhwuYXV0aG9yaXR5LnYxLkNyZWRlbnRpYWxLaW5kEg4KBnNlY3JldBgEIAEoCSJVChdDcmVhdGVDcmVkZW50aWFsUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSKgoEa2luZBgCIAEoDjIcLmF1dGhvcml0eS52MS5DcmVkZW50aWFsS2luZCJIChhDcmVhdGVDcmVkZW50aWFsUmVzcG9uc2USLAoKY3JlZGVudGlhbBgBIAEoCzIYLmF1dGhvcml0eS52MS5DcmVkZW50aWFsIkAKF1Jldm9rZUNyZWRlbnRpYWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIVCg1jcmVkZW50aWFsX2lkGAIgASgJIhoKGFJldm9rZUNyZWRlbnRpYWxSZXNwb25zZSLKAQoJUHVibGljS2V5Eg4KBnRlbmFudBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSEgoKcHVibGljX2tleRgDIAEoDBInCgZzdGF0dXMYBCABKA4yFy5hdXRob3JpdHkudjEuS2V5U3RhdHVzEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHZlcmlmeV91bnRpbBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiIgoQUm90YXRlS2V5UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiZwoRUm90YXRlS2V5UmVzcG9uc2USJwoGYWN0aXZlGAEgASgLMhcuYXV0aG9yaXR5LnYxLlB1YmxpY0tleRIpCghwcmV2aW91cxgCIAEoCzIXLmF1dGhvcml0eS52MS5QdWJsaWNLZXkiIQoPTGlzdEtleXNSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCSI5ChBMaXN0S2V5c1Jlc3BvbnNlEiUKBGtleXMYASADKAsyFy5hdXRob3JpdHkudjEuUHVibGljS2V5IlwKBUdyYW50Eg4KBnNjb3BlcxgBIAMoCRIRCglyZXNvdXJjZXMYAiADKAkSFgoOY29udGV4dF9maWVsZHMYAyADKAkSGAoQY29uc3RyYWludHNfanNvbhgEIAEoCSKVAQoLTWludFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEiIKBWdyYW50GAMgASgLMhMuYXV0aG9yaXR5LnYxLkdyYW50EhMKC3R0bF9zZWNvbmRzGAQgASgNEhkKEWhvbGRlcl9wdWJsaWNfa2V5GAUgASgMEhAKCGF1ZGllbmNlGAYgAygJIscBCghFbnZlbG9wZRINCgV0b2tlbhgBIAEoCRILCgNqdGkYAiABKAkSEAoIYWdlbnRfaWQYAyABKAkSDgoGdGVuYW50GAQgASgJEi4KCm5vdF9iZWZvcmUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWRlcHRoGAcgASgNEg4KBmtleV9pZBgIIAEoCSI4CgxNaW50UmVzcG9uc2USKAoIZW52ZWxvcGUYASABKAsyFi5hdXRob3JpdHkudjEuRW52ZWxvcGUinQEKD0RlbGVnYXRlUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSFAoMcGFyZW50X3Rva2VuGAIgASgJEhAKCGFnZW50X2lkGAMgASgJEiIKBWdyYW50GAQgASgLMhMuYXV0aG9yaXR5LnYxLkdyYW50EhMKC3R0bF9zZWNvbmRzGAUgASgNEhkKEWhvbGRlcl9wdWJsaWNfa2V5GAYgASgMIjwKEERlbGVnYXRlUmVzcG9uc2USKAoIZW52ZWxvcGUYASABKAsyFi5hdXRob3JpdHkudjEuRW52ZWxvcGUiPAoNUmV2b2tlUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSCwoDanRpGAIgASgJEg4KBnJlYXNvbhgDIAEoCSJACg5SZXZva2VSZXNwb25zZRIuCgpyZXZva2VkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJGChJSZXZva2VBZ2VudFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCSJJChNSZXZva2VBZ2VudFJlc3BvbnNlEjIKDnJldm9rZWRfYmVmb3JlGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLAAgoIQXBwcm92YWwSEwoLYXBwcm92YWxfaWQYASABKAkSDgoGdGVuYW50GAIgASgJEhAKCGFnZW50X2lkGAMgASgJEhYKDnJlcXVpcmVkX3Njb3BlGAQgASgJEg4KBmFjdGlvbhgFIAEoCRIQCghyZXNvdXJjZRgGIAEoCRIPCgdwdXJwb3NlGAcgASgJEiwKBnN0YXR1cxgIIAEoDjIcLmF1dGhvcml0eS52MS5BcHByb3ZhbFN0YXR1cxIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpkZWNpZGVkX2J5GAsgASgJEhAKCHJvb3RfanRpGAwgASgJIpcBChZSZXF1ZXN0QXBwcm92YWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRIWCg5yZXF1aXJlZF9zY29wZRgDIAEoCRIOCgZhY3Rpb24YBCABKAkSEAoIcmVzb3VyY2UYBSABKAkSDwoHcHVycG9zZRgGIAEoCRIQCghyb290X2p0aRgHIAEoCSJDChdSZXF1ZXN0QXBwcm92YWxSZXNwb25zZRIoCghhcHByb3ZhbBgBIAEoCzIWLmF1dGhvcml0eS52MS5BcHByb3ZhbCJeChVEZWNpZGVBcHByb3ZhbFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhMKC2FwcHJvdmFsX2lkGAIgASgJEg8KB2FwcHJvdmUYAyABKAgSDwoHY29tbWVudBgEIAEoCSJCChZEZWNpZGVBcHByb3ZhbFJlc3BvbnNlEigKCGFwcHJvdmFsGAEgASgLMhYuYXV0aG9yaXR5LnYxLkFwcHJvdmFsIokBChZDb25zdW1lQXBwcm92YWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRITCgthcHByb3ZhbF9pZBgCIAEoCRIQCghhZ2VudF9pZBgDIAEoCRIWCg5yZXF1aXJlZF9zY29wZRgEIAEoCRIOCgZhY3Rpb24YBSABKAkSEAoIcmVzb3VyY2UYBiABKAkiZgoXQ29uc3VtZUFwcHJvdmFsUmVzcG9uc2USEAoIY29uc3VtZWQYASABKAgSKAoGcmVhc29uGAIgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSDwoHbWVzc2FnZRgDIAEoCSI5ChJHZXRBcHByb3ZhbFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhMKC2FwcHJvdmFsX2lkGAIgASgJIj8KE0dldEFwcHJvdmFsUmVzcG9uc2USKAoIYXBwcm92YWwYASABKAsyFi5hdXRob3JpdHkudjEuQXBwcm92YWwiewoUTGlzdEFwcHJvdmFsc1JlcXVlc3QSDgoGdGVuYW50GAEgASgJEiwKBnN0YXR1cxgCIAEoDjIcLmF1dGhvcml0eS52MS5BcHByb3ZhbFN0YXR1cxIRCglwYWdlX3NpemUYAyABKA0SEgoKcGFnZV90b2tlbhgEIAEoCSJbChVMaXN0QXBwcm92YWxzUmVzcG9uc2USKQoJYXBwcm92YWxzGAEgAygLMhYuYXV0aG9yaXR5LnYxLkFwcHJvdmFsEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTKzCQoNSXNzdWVyU2VydmljZRJVCgxDcmVhdGVUZW5hbnQSIS5hdXRob3JpdHkudjEuQ3JlYXRlVGVuYW50UmVxdWVzdBoiLmF1dGhvcml0eS52MS5DcmVhdGVUZW5hbnRSZXNwb25zZRJhChBDcmVhdGVDcmVkZW50aWFsEiUuYXV0aG9yaXR5LnYxLkNyZWF0ZUNyZWRlbnRpYWxSZXF1ZXN0GiYuYXV0aG9yaXR5LnYxLkNyZWF0ZUNyZWRlbnRpYWxSZXNwb25zZRJhChBSZXZva2VDcmVkZW50aWFsEiUuYXV0aG9yaXR5LnYxLlJldm9rZUNyZWRlbnRpYWxSZXF1ZXN0GiYuYXV0aG9yaXR5LnYxLlJldm9rZUNyZWRlbnRpYWxSZXNwb25zZRJMCglSb3RhdGVLZXkSHi5hdXRob3JpdHkudjEuUm90YXRlS2V5UmVxdWVzdBofLmF1dGhvcml0eS52MS5Sb3RhdGVLZXlSZXNwb25zZRJJCghMaXN0S2V5cxIdLmF1dGhvcml0eS52MS5MaXN0S2V5c1JlcXVlc3QaHi5hdXRob3JpdHkudjEuTGlzdEtleXNSZXNwb25zZRI9CgRNaW50EhkuYXV0aG9yaXR5LnYxLk1pbnRSZXF1ZXN0GhouYXV0aG9yaXR5LnYxLk1pbnRSZXNwb25zZRJJCghEZWxlZ2F0ZRIdLmF1dGhvcml0eS52MS5EZWxlZ2F0ZVJlcXVlc3QaHi5hdXRob3JpdHkudjEuRGVsZWdhdGVSZXNwb25zZRJDCgZSZXZva2USGy5hdXRob3JpdHkudjEuUmV2b2tlUmVxdWVzdBocLmF1dGhvcml0eS52MS5SZXZva2VSZXNwb25zZRJSCgtSZXZva2VBZ2VudBIgLmF1dGhvcml0eS52MS5SZXZva2VBZ2VudFJlcXVlc3QaIS5hdXRob3JpdHkudjEuUmV2b2tlQWdlbnRSZXNwb25zZRJeCg9SZXF1ZXN0QXBwcm92YWwSJC5hdXRob3JpdHkudjEuUmVxdWVzdEFwcHJvdmFsUmVxdWVzdBolLmF1dGhvcml0eS52MS5SZXF1ZXN0QXBwcm92YWxSZXNwb25zZRJbCg5EZWNpZGVBcHByb3ZhbBIjLmF1dGhvcml0eS52MS5EZWNpZGVBcHByb3ZhbFJlcXVlc3QaJC5hdXRob3JpdHkudjEuRGVjaWRlQXBwcm92YWxSZXNwb25zZRJeCg9Db25zdW1lQXBwcm92YWwSJC5hdXRob3JpdHkudjEuQ29uc3VtZUFwcHJvdmFsUmVxdWVzdBolLmF1dGhvcml0eS52MS5Db25zdW1lQXBwcm92YWxSZXNwb25zZRJSCgtHZXRBcHByb3ZhbBIgLmF1dGhvcml0eS52MS5HZXRBcHByb3ZhbFJlcXVlc3QaIS5hdXRob3JpdHkudjEuR2V0QXBwcm92YWxSZXNwb25zZRJYCg1MaXN0QXBwcm92YWxzEiIuYXV0aG9yaXR5LnYxLkxpc3RBcHByb3ZhbHNSZXF1ZXN0GiMuYXV0aG9yaXR5LnYxLkxpc3RBcHByb3ZhbHNSZXNwb25zZWIGcHJvdG8z",
-    [
-      file_authority_v1_common,
-      file_authority_v1_events,
-      file_google_protobuf_timestamp,
-    ],
-  );
+export const file_authority_v1_issuer: GenFile = /*@__PURE__*/
+  fileDesc("ChlhdXRob3JpdHkvdjEvaXNzdWVyLnByb3RvEgxhdXRob3JpdHkudjEiOwoTQ3JlYXRlVGVuYW50UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJIoABChRDcmVhdGVUZW5hbnRSZXNwb25zZRIOCgZ0ZW5hbnQYASABKAkSJAoDa2V5GAIgASgLMhcuYXV0aG9yaXR5LnYxLlB1YmxpY0tleRIyChBhZG1pbl9jcmVkZW50aWFsGAMgASgLMhguYXV0aG9yaXR5LnYxLkNyZWRlbnRpYWwibwoKQ3JlZGVudGlhbBIVCg1jcmVkZW50aWFsX2lkGAEgASgJEg4KBnRlbmFudBgCIAEoCRIqCgRraW5kGAMgASgOMhwuYXV0aG9yaXR5LnYxLkNyZWRlbnRpYWxLaW5kEg4KBnNlY3JldBgEIAEoCSJVChdDcmVhdGVDcmVkZW50aWFsUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSKgoEa2luZBgCIAEoDjIcLmF1dGhvcml0eS52MS5DcmVkZW50aWFsS2luZCJIChhDcmVhdGVDcmVkZW50aWFsUmVzcG9uc2USLAoKY3JlZGVudGlhbBgBIAEoCzIYLmF1dGhvcml0eS52MS5DcmVkZW50aWFsIkAKF1Jldm9rZUNyZWRlbnRpYWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIVCg1jcmVkZW50aWFsX2lkGAIgASgJIhoKGFJldm9rZUNyZWRlbnRpYWxSZXNwb25zZSLKAQoJUHVibGljS2V5Eg4KBnRlbmFudBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSEgoKcHVibGljX2tleRgDIAEoDBInCgZzdGF0dXMYBCABKA4yFy5hdXRob3JpdHkudjEuS2V5U3RhdHVzEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHZlcmlmeV91bnRpbBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiIgoQUm90YXRlS2V5UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiZwoRUm90YXRlS2V5UmVzcG9uc2USJwoGYWN0aXZlGAEgASgLMhcuYXV0aG9yaXR5LnYxLlB1YmxpY0tleRIpCghwcmV2aW91cxgCIAEoCzIXLmF1dGhvcml0eS52MS5QdWJsaWNLZXkiIQoPTGlzdEtleXNSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCSI5ChBMaXN0S2V5c1Jlc3BvbnNlEiUKBGtleXMYASADKAsyFy5hdXRob3JpdHkudjEuUHVibGljS2V5IlwKBUdyYW50Eg4KBnNjb3BlcxgBIAMoCRIRCglyZXNvdXJjZXMYAiADKAkSFgoOY29udGV4dF9maWVsZHMYAyADKAkSGAoQY29uc3RyYWludHNfanNvbhgEIAEoCSKVAQoLTWludFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEiIKBWdyYW50GAMgASgLMhMuYXV0aG9yaXR5LnYxLkdyYW50EhMKC3R0bF9zZWNvbmRzGAQgASgNEhkKEWhvbGRlcl9wdWJsaWNfa2V5GAUgASgMEhAKCGF1ZGllbmNlGAYgAygJIscBCghFbnZlbG9wZRINCgV0b2tlbhgBIAEoCRILCgNqdGkYAiABKAkSEAoIYWdlbnRfaWQYAyABKAkSDgoGdGVuYW50GAQgASgJEi4KCm5vdF9iZWZvcmUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWRlcHRoGAcgASgNEg4KBmtleV9pZBgIIAEoCSI4CgxNaW50UmVzcG9uc2USKAoIZW52ZWxvcGUYASABKAsyFi5hdXRob3JpdHkudjEuRW52ZWxvcGUinQEKD0RlbGVnYXRlUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSFAoMcGFyZW50X3Rva2VuGAIgASgJEhAKCGFnZW50X2lkGAMgASgJEiIKBWdyYW50GAQgASgLMhMuYXV0aG9yaXR5LnYxLkdyYW50EhMKC3R0bF9zZWNvbmRzGAUgASgNEhkKEWhvbGRlcl9wdWJsaWNfa2V5GAYgASgMIjwKEERlbGVnYXRlUmVzcG9uc2USKAoIZW52ZWxvcGUYASABKAsyFi5hdXRob3JpdHkudjEuRW52ZWxvcGUiPAoNUmV2b2tlUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSCwoDanRpGAIgASgJEg4KBnJlYXNvbhgDIAEoCSJACg5SZXZva2VSZXNwb25zZRIuCgpyZXZva2VkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJGChJSZXZva2VBZ2VudFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCSJJChNSZXZva2VBZ2VudFJlc3BvbnNlEjIKDnJldm9rZWRfYmVmb3JlGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLAAgoIQXBwcm92YWwSEwoLYXBwcm92YWxfaWQYASABKAkSDgoGdGVuYW50GAIgASgJEhAKCGFnZW50X2lkGAMgASgJEhYKDnJlcXVpcmVkX3Njb3BlGAQgASgJEg4KBmFjdGlvbhgFIAEoCRIQCghyZXNvdXJjZRgGIAEoCRIPCgdwdXJwb3NlGAcgASgJEiwKBnN0YXR1cxgIIAEoDjIcLmF1dGhvcml0eS52MS5BcHByb3ZhbFN0YXR1cxIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpkZWNpZGVkX2J5GAsgASgJEhAKCHJvb3RfanRpGAwgASgJIpcBChZSZXF1ZXN0QXBwcm92YWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRIWCg5yZXF1aXJlZF9zY29wZRgDIAEoCRIOCgZhY3Rpb24YBCABKAkSEAoIcmVzb3VyY2UYBSABKAkSDwoHcHVycG9zZRgGIAEoCRIQCghyb290X2p0aRgHIAEoCSJDChdSZXF1ZXN0QXBwcm92YWxSZXNwb25zZRIoCghhcHByb3ZhbBgBIAEoCzIWLmF1dGhvcml0eS52MS5BcHByb3ZhbCJeChVEZWNpZGVBcHByb3ZhbFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhMKC2FwcHJvdmFsX2lkGAIgASgJEg8KB2FwcHJvdmUYAyABKAgSDwoHY29tbWVudBgEIAEoCSJCChZEZWNpZGVBcHByb3ZhbFJlc3BvbnNlEigKCGFwcHJvdmFsGAEgASgLMhYuYXV0aG9yaXR5LnYxLkFwcHJvdmFsIpsBChZDb25zdW1lQXBwcm92YWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRITCgthcHByb3ZhbF9pZBgCIAEoCRIQCghhZ2VudF9pZBgDIAEoCRIWCg5yZXF1aXJlZF9zY29wZRgEIAEoCRIOCgZhY3Rpb24YBSABKAkSEAoIcmVzb3VyY2UYBiABKAkSEAoIcm9vdF9qdGkYByABKAkiZgoXQ29uc3VtZUFwcHJvdmFsUmVzcG9uc2USEAoIY29uc3VtZWQYASABKAgSKAoGcmVhc29uGAIgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSDwoHbWVzc2FnZRgDIAEoCSI5ChJHZXRBcHByb3ZhbFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhMKC2FwcHJvdmFsX2lkGAIgASgJIj8KE0dldEFwcHJvdmFsUmVzcG9uc2USKAoIYXBwcm92YWwYASABKAsyFi5hdXRob3JpdHkudjEuQXBwcm92YWwiewoUTGlzdEFwcHJvdmFsc1JlcXVlc3QSDgoGdGVuYW50GAEgASgJEiwKBnN0YXR1cxgCIAEoDjIcLmF1dGhvcml0eS52MS5BcHByb3ZhbFN0YXR1cxIRCglwYWdlX3NpemUYAyABKA0SEgoKcGFnZV90b2tlbhgEIAEoCSJbChVMaXN0QXBwcm92YWxzUmVzcG9uc2USKQoJYXBwcm92YWxzGAEgAygLMhYuYXV0aG9yaXR5LnYxLkFwcHJvdmFsEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTKzCQoNSXNzdWVyU2VydmljZRJVCgxDcmVhdGVUZW5hbnQSIS5hdXRob3JpdHkudjEuQ3JlYXRlVGVuYW50UmVxdWVzdBoiLmF1dGhvcml0eS52MS5DcmVhdGVUZW5hbnRSZXNwb25zZRJhChBDcmVhdGVDcmVkZW50aWFsEiUuYXV0aG9yaXR5LnYxLkNyZWF0ZUNyZWRlbnRpYWxSZXF1ZXN0GiYuYXV0aG9yaXR5LnYxLkNyZWF0ZUNyZWRlbnRpYWxSZXNwb25zZRJhChBSZXZva2VDcmVkZW50aWFsEiUuYXV0aG9yaXR5LnYxLlJldm9rZUNyZWRlbnRpYWxSZXF1ZXN0GiYuYXV0aG9yaXR5LnYxLlJldm9rZUNyZWRlbnRpYWxSZXNwb25zZRJMCglSb3RhdGVLZXkSHi5hdXRob3JpdHkudjEuUm90YXRlS2V5UmVxdWVzdBofLmF1dGhvcml0eS52MS5Sb3RhdGVLZXlSZXNwb25zZRJJCghMaXN0S2V5cxIdLmF1dGhvcml0eS52MS5MaXN0S2V5c1JlcXVlc3QaHi5hdXRob3JpdHkudjEuTGlzdEtleXNSZXNwb25zZRI9CgRNaW50EhkuYXV0aG9yaXR5LnYxLk1pbnRSZXF1ZXN0GhouYXV0aG9yaXR5LnYxLk1pbnRSZXNwb25zZRJJCghEZWxlZ2F0ZRIdLmF1dGhvcml0eS52MS5EZWxlZ2F0ZVJlcXVlc3QaHi5hdXRob3JpdHkudjEuRGVsZWdhdGVSZXNwb25zZRJDCgZSZXZva2USGy5hdXRob3JpdHkudjEuUmV2b2tlUmVxdWVzdBocLmF1dGhvcml0eS52MS5SZXZva2VSZXNwb25zZRJSCgtSZXZva2VBZ2VudBIgLmF1dGhvcml0eS52MS5SZXZva2VBZ2VudFJlcXVlc3QaIS5hdXRob3JpdHkudjEuUmV2b2tlQWdlbnRSZXNwb25zZRJeCg9SZXF1ZXN0QXBwcm92YWwSJC5hdXRob3JpdHkudjEuUmVxdWVzdEFwcHJvdmFsUmVxdWVzdBolLmF1dGhvcml0eS52MS5SZXF1ZXN0QXBwcm92YWxSZXNwb25zZRJbCg5EZWNpZGVBcHByb3ZhbBIjLmF1dGhvcml0eS52MS5EZWNpZGVBcHByb3ZhbFJlcXVlc3QaJC5hdXRob3JpdHkudjEuRGVjaWRlQXBwcm92YWxSZXNwb25zZRJeCg9Db25zdW1lQXBwcm92YWwSJC5hdXRob3JpdHkudjEuQ29uc3VtZUFwcHJvdmFsUmVxdWVzdBolLmF1dGhvcml0eS52MS5Db25zdW1lQXBwcm92YWxSZXNwb25zZRJSCgtHZXRBcHByb3ZhbBIgLmF1dGhvcml0eS52MS5HZXRBcHByb3ZhbFJlcXVlc3QaIS5hdXRob3JpdHkudjEuR2V0QXBwcm92YWxSZXNwb25zZRJYCg1MaXN0QXBwcm92YWxzEiIuYXV0aG9yaXR5LnYxLkxpc3RBcHByb3ZhbHNSZXF1ZXN0GiMuYXV0aG9yaXR5LnYxLkxpc3RBcHByb3ZhbHNSZXNwb25zZWIGcHJvdG8z", [file_authority_v1_common, file_authority_v1_events, file_google_protobuf_timestamp]);
 
 /**
  * CreateTenantRequest names a new tenant.
  *
  * @generated from message authority.v1.CreateTenantRequest
  */
-export type CreateTenantRequest =
-  Message<"authority.v1.CreateTenantRequest"> & {
-    /**
-     * Tenant id: lowercase letters, digits and dashes, 3-63 characters.
-     *
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type CreateTenantRequest = Message<"authority.v1.CreateTenantRequest"> & {
+  /**
+   * Tenant id: lowercase letters, digits and dashes, 3-63 characters.
+   *
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * @generated from field: string display_name = 2;
-     */
-    displayName: string;
-  };
+  /**
+   * @generated from field: string display_name = 2;
+   */
+  displayName: string;
+};
 
 /**
  * Describes the message authority.v1.CreateTenantRequest.
  * Use `create(CreateTenantRequestSchema)` to create a new message.
  */
-export const CreateTenantRequestSchema: GenMessage<CreateTenantRequest> =
-  /*@__PURE__*/
+export const CreateTenantRequestSchema: GenMessage<CreateTenantRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 0);
 
 /**
@@ -67,32 +49,30 @@ export const CreateTenantRequestSchema: GenMessage<CreateTenantRequest> =
  *
  * @generated from message authority.v1.CreateTenantResponse
  */
-export type CreateTenantResponse =
-  Message<"authority.v1.CreateTenantResponse"> & {
-    /**
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type CreateTenantResponse = Message<"authority.v1.CreateTenantResponse"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * @generated from field: authority.v1.PublicKey key = 2;
-     */
-    key?: PublicKey | undefined;
+  /**
+   * @generated from field: authority.v1.PublicKey key = 2;
+   */
+  key?: PublicKey | undefined;
 
-    /**
-     * Shown once; only its hash is stored.
-     *
-     * @generated from field: authority.v1.Credential admin_credential = 3;
-     */
-    adminCredential?: Credential | undefined;
-  };
+  /**
+   * Shown once; only its hash is stored.
+   *
+   * @generated from field: authority.v1.Credential admin_credential = 3;
+   */
+  adminCredential?: Credential | undefined;
+};
 
 /**
  * Describes the message authority.v1.CreateTenantResponse.
  * Use `create(CreateTenantResponseSchema)` to create a new message.
  */
-export const CreateTenantResponseSchema: GenMessage<CreateTenantResponse> =
-  /*@__PURE__*/
+export const CreateTenantResponseSchema: GenMessage<CreateTenantResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 1);
 
 /**
@@ -126,8 +106,7 @@ export type Credential = Message<"authority.v1.Credential"> & {
  * Describes the message authority.v1.Credential.
  * Use `create(CredentialSchema)` to create a new message.
  */
-export const CredentialSchema: GenMessage<Credential> =
-  /*@__PURE__*/
+export const CredentialSchema: GenMessage<Credential> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 2);
 
 /**
@@ -135,25 +114,23 @@ export const CredentialSchema: GenMessage<Credential> =
  *
  * @generated from message authority.v1.CreateCredentialRequest
  */
-export type CreateCredentialRequest =
-  Message<"authority.v1.CreateCredentialRequest"> & {
-    /**
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type CreateCredentialRequest = Message<"authority.v1.CreateCredentialRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * @generated from field: authority.v1.CredentialKind kind = 2;
-     */
-    kind: CredentialKind;
-  };
+  /**
+   * @generated from field: authority.v1.CredentialKind kind = 2;
+   */
+  kind: CredentialKind;
+};
 
 /**
  * Describes the message authority.v1.CreateCredentialRequest.
  * Use `create(CreateCredentialRequestSchema)` to create a new message.
  */
-export const CreateCredentialRequestSchema: GenMessage<CreateCredentialRequest> =
-  /*@__PURE__*/
+export const CreateCredentialRequestSchema: GenMessage<CreateCredentialRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 3);
 
 /**
@@ -161,20 +138,18 @@ export const CreateCredentialRequestSchema: GenMessage<CreateCredentialRequest> 
  *
  * @generated from message authority.v1.CreateCredentialResponse
  */
-export type CreateCredentialResponse =
-  Message<"authority.v1.CreateCredentialResponse"> & {
-    /**
-     * @generated from field: authority.v1.Credential credential = 1;
-     */
-    credential?: Credential | undefined;
-  };
+export type CreateCredentialResponse = Message<"authority.v1.CreateCredentialResponse"> & {
+  /**
+   * @generated from field: authority.v1.Credential credential = 1;
+   */
+  credential?: Credential | undefined;
+};
 
 /**
  * Describes the message authority.v1.CreateCredentialResponse.
  * Use `create(CreateCredentialResponseSchema)` to create a new message.
  */
-export const CreateCredentialResponseSchema: GenMessage<CreateCredentialResponse> =
-  /*@__PURE__*/
+export const CreateCredentialResponseSchema: GenMessage<CreateCredentialResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 4);
 
 /**
@@ -182,25 +157,23 @@ export const CreateCredentialResponseSchema: GenMessage<CreateCredentialResponse
  *
  * @generated from message authority.v1.RevokeCredentialRequest
  */
-export type RevokeCredentialRequest =
-  Message<"authority.v1.RevokeCredentialRequest"> & {
-    /**
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type RevokeCredentialRequest = Message<"authority.v1.RevokeCredentialRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * @generated from field: string credential_id = 2;
-     */
-    credentialId: string;
-  };
+  /**
+   * @generated from field: string credential_id = 2;
+   */
+  credentialId: string;
+};
 
 /**
  * Describes the message authority.v1.RevokeCredentialRequest.
  * Use `create(RevokeCredentialRequestSchema)` to create a new message.
  */
-export const RevokeCredentialRequestSchema: GenMessage<RevokeCredentialRequest> =
-  /*@__PURE__*/
+export const RevokeCredentialRequestSchema: GenMessage<RevokeCredentialRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 5);
 
 /**
@@ -208,15 +181,14 @@ export const RevokeCredentialRequestSchema: GenMessage<RevokeCredentialRequest> 
  *
  * @generated from message authority.v1.RevokeCredentialResponse
  */
-export type RevokeCredentialResponse =
-  Message<"authority.v1.RevokeCredentialResponse"> & {};
+export type RevokeCredentialResponse = Message<"authority.v1.RevokeCredentialResponse"> & {
+};
 
 /**
  * Describes the message authority.v1.RevokeCredentialResponse.
  * Use `create(RevokeCredentialResponseSchema)` to create a new message.
  */
-export const RevokeCredentialResponseSchema: GenMessage<RevokeCredentialResponse> =
-  /*@__PURE__*/
+export const RevokeCredentialResponseSchema: GenMessage<RevokeCredentialResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 6);
 
 /**
@@ -260,8 +232,7 @@ export type PublicKey = Message<"authority.v1.PublicKey"> & {
  * Describes the message authority.v1.PublicKey.
  * Use `create(PublicKeySchema)` to create a new message.
  */
-export const PublicKeySchema: GenMessage<PublicKey> =
-  /*@__PURE__*/
+export const PublicKeySchema: GenMessage<PublicKey> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 7);
 
 /**
@@ -280,8 +251,7 @@ export type RotateKeyRequest = Message<"authority.v1.RotateKeyRequest"> & {
  * Describes the message authority.v1.RotateKeyRequest.
  * Use `create(RotateKeyRequestSchema)` to create a new message.
  */
-export const RotateKeyRequestSchema: GenMessage<RotateKeyRequest> =
-  /*@__PURE__*/
+export const RotateKeyRequestSchema: GenMessage<RotateKeyRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 8);
 
 /**
@@ -305,8 +275,7 @@ export type RotateKeyResponse = Message<"authority.v1.RotateKeyResponse"> & {
  * Describes the message authority.v1.RotateKeyResponse.
  * Use `create(RotateKeyResponseSchema)` to create a new message.
  */
-export const RotateKeyResponseSchema: GenMessage<RotateKeyResponse> =
-  /*@__PURE__*/
+export const RotateKeyResponseSchema: GenMessage<RotateKeyResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 9);
 
 /**
@@ -325,8 +294,7 @@ export type ListKeysRequest = Message<"authority.v1.ListKeysRequest"> & {
  * Describes the message authority.v1.ListKeysRequest.
  * Use `create(ListKeysRequestSchema)` to create a new message.
  */
-export const ListKeysRequestSchema: GenMessage<ListKeysRequest> =
-  /*@__PURE__*/
+export const ListKeysRequestSchema: GenMessage<ListKeysRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 10);
 
 /**
@@ -345,8 +313,7 @@ export type ListKeysResponse = Message<"authority.v1.ListKeysResponse"> & {
  * Describes the message authority.v1.ListKeysResponse.
  * Use `create(ListKeysResponseSchema)` to create a new message.
  */
-export const ListKeysResponseSchema: GenMessage<ListKeysResponse> =
-  /*@__PURE__*/
+export const ListKeysResponseSchema: GenMessage<ListKeysResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 11);
 
 /**
@@ -389,8 +356,7 @@ export type Grant = Message<"authority.v1.Grant"> & {
  * Describes the message authority.v1.Grant.
  * Use `create(GrantSchema)` to create a new message.
  */
-export const GrantSchema: GenMessage<Grant> =
-  /*@__PURE__*/
+export const GrantSchema: GenMessage<Grant> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 12);
 
 /**
@@ -442,8 +408,7 @@ export type MintRequest = Message<"authority.v1.MintRequest"> & {
  * Describes the message authority.v1.MintRequest.
  * Use `create(MintRequestSchema)` to create a new message.
  */
-export const MintRequestSchema: GenMessage<MintRequest> =
-  /*@__PURE__*/
+export const MintRequestSchema: GenMessage<MintRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 13);
 
 /**
@@ -497,8 +462,7 @@ export type Envelope = Message<"authority.v1.Envelope"> & {
  * Describes the message authority.v1.Envelope.
  * Use `create(EnvelopeSchema)` to create a new message.
  */
-export const EnvelopeSchema: GenMessage<Envelope> =
-  /*@__PURE__*/
+export const EnvelopeSchema: GenMessage<Envelope> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 14);
 
 /**
@@ -517,8 +481,7 @@ export type MintResponse = Message<"authority.v1.MintResponse"> & {
  * Describes the message authority.v1.MintResponse.
  * Use `create(MintResponseSchema)` to create a new message.
  */
-export const MintResponseSchema: GenMessage<MintResponse> =
-  /*@__PURE__*/
+export const MintResponseSchema: GenMessage<MintResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 15);
 
 /**
@@ -564,8 +527,7 @@ export type DelegateRequest = Message<"authority.v1.DelegateRequest"> & {
  * Describes the message authority.v1.DelegateRequest.
  * Use `create(DelegateRequestSchema)` to create a new message.
  */
-export const DelegateRequestSchema: GenMessage<DelegateRequest> =
-  /*@__PURE__*/
+export const DelegateRequestSchema: GenMessage<DelegateRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 16);
 
 /**
@@ -584,8 +546,7 @@ export type DelegateResponse = Message<"authority.v1.DelegateResponse"> & {
  * Describes the message authority.v1.DelegateResponse.
  * Use `create(DelegateResponseSchema)` to create a new message.
  */
-export const DelegateResponseSchema: GenMessage<DelegateResponse> =
-  /*@__PURE__*/
+export const DelegateResponseSchema: GenMessage<DelegateResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 17);
 
 /**
@@ -614,8 +575,7 @@ export type RevokeRequest = Message<"authority.v1.RevokeRequest"> & {
  * Describes the message authority.v1.RevokeRequest.
  * Use `create(RevokeRequestSchema)` to create a new message.
  */
-export const RevokeRequestSchema: GenMessage<RevokeRequest> =
-  /*@__PURE__*/
+export const RevokeRequestSchema: GenMessage<RevokeRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 18);
 
 /**
@@ -634,8 +594,7 @@ export type RevokeResponse = Message<"authority.v1.RevokeResponse"> & {
  * Describes the message authority.v1.RevokeResponse.
  * Use `create(RevokeResponseSchema)` to create a new message.
  */
-export const RevokeResponseSchema: GenMessage<RevokeResponse> =
-  /*@__PURE__*/
+export const RevokeResponseSchema: GenMessage<RevokeResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 19);
 
 /**
@@ -664,8 +623,7 @@ export type RevokeAgentRequest = Message<"authority.v1.RevokeAgentRequest"> & {
  * Describes the message authority.v1.RevokeAgentRequest.
  * Use `create(RevokeAgentRequestSchema)` to create a new message.
  */
-export const RevokeAgentRequestSchema: GenMessage<RevokeAgentRequest> =
-  /*@__PURE__*/
+export const RevokeAgentRequestSchema: GenMessage<RevokeAgentRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 20);
 
 /**
@@ -673,20 +631,18 @@ export const RevokeAgentRequestSchema: GenMessage<RevokeAgentRequest> =
  *
  * @generated from message authority.v1.RevokeAgentResponse
  */
-export type RevokeAgentResponse =
-  Message<"authority.v1.RevokeAgentResponse"> & {
-    /**
-     * @generated from field: google.protobuf.Timestamp revoked_before = 1;
-     */
-    revokedBefore?: Timestamp | undefined;
-  };
+export type RevokeAgentResponse = Message<"authority.v1.RevokeAgentResponse"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp revoked_before = 1;
+   */
+  revokedBefore?: Timestamp | undefined;
+};
 
 /**
  * Describes the message authority.v1.RevokeAgentResponse.
  * Use `create(RevokeAgentResponseSchema)` to create a new message.
  */
-export const RevokeAgentResponseSchema: GenMessage<RevokeAgentResponse> =
-  /*@__PURE__*/
+export const RevokeAgentResponseSchema: GenMessage<RevokeAgentResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 21);
 
 /**
@@ -762,8 +718,7 @@ export type Approval = Message<"authority.v1.Approval"> & {
  * Describes the message authority.v1.Approval.
  * Use `create(ApprovalSchema)` to create a new message.
  */
-export const ApprovalSchema: GenMessage<Approval> =
-  /*@__PURE__*/
+export const ApprovalSchema: GenMessage<Approval> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 22);
 
 /**
@@ -771,50 +726,48 @@ export const ApprovalSchema: GenMessage<Approval> =
  *
  * @generated from message authority.v1.RequestApprovalRequest
  */
-export type RequestApprovalRequest =
-  Message<"authority.v1.RequestApprovalRequest"> & {
-    /**
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type RequestApprovalRequest = Message<"authority.v1.RequestApprovalRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * @generated from field: string agent_id = 2;
-     */
-    agentId: string;
+  /**
+   * @generated from field: string agent_id = 2;
+   */
+  agentId: string;
 
-    /**
-     * @generated from field: string required_scope = 3;
-     */
-    requiredScope: string;
+  /**
+   * @generated from field: string required_scope = 3;
+   */
+  requiredScope: string;
 
-    /**
-     * @generated from field: string action = 4;
-     */
-    action: string;
+  /**
+   * @generated from field: string action = 4;
+   */
+  action: string;
 
-    /**
-     * @generated from field: string resource = 5;
-     */
-    resource: string;
+  /**
+   * @generated from field: string resource = 5;
+   */
+  resource: string;
 
-    /**
-     * @generated from field: string purpose = 6;
-     */
-    purpose: string;
+  /**
+   * @generated from field: string purpose = 6;
+   */
+  purpose: string;
 
-    /**
-     * @generated from field: string root_jti = 7;
-     */
-    rootJti: string;
-  };
+  /**
+   * @generated from field: string root_jti = 7;
+   */
+  rootJti: string;
+};
 
 /**
  * Describes the message authority.v1.RequestApprovalRequest.
  * Use `create(RequestApprovalRequestSchema)` to create a new message.
  */
-export const RequestApprovalRequestSchema: GenMessage<RequestApprovalRequest> =
-  /*@__PURE__*/
+export const RequestApprovalRequestSchema: GenMessage<RequestApprovalRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 23);
 
 /**
@@ -822,20 +775,18 @@ export const RequestApprovalRequestSchema: GenMessage<RequestApprovalRequest> =
  *
  * @generated from message authority.v1.RequestApprovalResponse
  */
-export type RequestApprovalResponse =
-  Message<"authority.v1.RequestApprovalResponse"> & {
-    /**
-     * @generated from field: authority.v1.Approval approval = 1;
-     */
-    approval?: Approval | undefined;
-  };
+export type RequestApprovalResponse = Message<"authority.v1.RequestApprovalResponse"> & {
+  /**
+   * @generated from field: authority.v1.Approval approval = 1;
+   */
+  approval?: Approval | undefined;
+};
 
 /**
  * Describes the message authority.v1.RequestApprovalResponse.
  * Use `create(RequestApprovalResponseSchema)` to create a new message.
  */
-export const RequestApprovalResponseSchema: GenMessage<RequestApprovalResponse> =
-  /*@__PURE__*/
+export const RequestApprovalResponseSchema: GenMessage<RequestApprovalResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 24);
 
 /**
@@ -843,35 +794,33 @@ export const RequestApprovalResponseSchema: GenMessage<RequestApprovalResponse> 
  *
  * @generated from message authority.v1.DecideApprovalRequest
  */
-export type DecideApprovalRequest =
-  Message<"authority.v1.DecideApprovalRequest"> & {
-    /**
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type DecideApprovalRequest = Message<"authority.v1.DecideApprovalRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * @generated from field: string approval_id = 2;
-     */
-    approvalId: string;
+  /**
+   * @generated from field: string approval_id = 2;
+   */
+  approvalId: string;
 
-    /**
-     * @generated from field: bool approve = 3;
-     */
-    approve: boolean;
+  /**
+   * @generated from field: bool approve = 3;
+   */
+  approve: boolean;
 
-    /**
-     * @generated from field: string comment = 4;
-     */
-    comment: string;
-  };
+  /**
+   * @generated from field: string comment = 4;
+   */
+  comment: string;
+};
 
 /**
  * Describes the message authority.v1.DecideApprovalRequest.
  * Use `create(DecideApprovalRequestSchema)` to create a new message.
  */
-export const DecideApprovalRequestSchema: GenMessage<DecideApprovalRequest> =
-  /*@__PURE__*/
+export const DecideApprovalRequestSchema: GenMessage<DecideApprovalRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 25);
 
 /**
@@ -879,20 +828,18 @@ export const DecideApprovalRequestSchema: GenMessage<DecideApprovalRequest> =
  *
  * @generated from message authority.v1.DecideApprovalResponse
  */
-export type DecideApprovalResponse =
-  Message<"authority.v1.DecideApprovalResponse"> & {
-    /**
-     * @generated from field: authority.v1.Approval approval = 1;
-     */
-    approval?: Approval | undefined;
-  };
+export type DecideApprovalResponse = Message<"authority.v1.DecideApprovalResponse"> & {
+  /**
+   * @generated from field: authority.v1.Approval approval = 1;
+   */
+  approval?: Approval | undefined;
+};
 
 /**
  * Describes the message authority.v1.DecideApprovalResponse.
  * Use `create(DecideApprovalResponseSchema)` to create a new message.
  */
-export const DecideApprovalResponseSchema: GenMessage<DecideApprovalResponse> =
-  /*@__PURE__*/
+export const DecideApprovalResponseSchema: GenMessage<DecideApprovalResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 26);
 
 /**
@@ -900,45 +847,50 @@ export const DecideApprovalResponseSchema: GenMessage<DecideApprovalResponse> =
  *
  * @generated from message authority.v1.ConsumeApprovalRequest
  */
-export type ConsumeApprovalRequest =
-  Message<"authority.v1.ConsumeApprovalRequest"> & {
-    /**
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type ConsumeApprovalRequest = Message<"authority.v1.ConsumeApprovalRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * @generated from field: string approval_id = 2;
-     */
-    approvalId: string;
+  /**
+   * @generated from field: string approval_id = 2;
+   */
+  approvalId: string;
 
-    /**
-     * @generated from field: string agent_id = 3;
-     */
-    agentId: string;
+  /**
+   * @generated from field: string agent_id = 3;
+   */
+  agentId: string;
 
-    /**
-     * @generated from field: string required_scope = 4;
-     */
-    requiredScope: string;
+  /**
+   * @generated from field: string required_scope = 4;
+   */
+  requiredScope: string;
 
-    /**
-     * @generated from field: string action = 5;
-     */
-    action: string;
+  /**
+   * @generated from field: string action = 5;
+   */
+  action: string;
 
-    /**
-     * @generated from field: string resource = 6;
-     */
-    resource: string;
-  };
+  /**
+   * @generated from field: string resource = 6;
+   */
+  resource: string;
+
+  /**
+   * Root `jti` of the envelope presenting the approval: it must be the chain that asked for it.
+   *
+   * @generated from field: string root_jti = 7;
+   */
+  rootJti: string;
+};
 
 /**
  * Describes the message authority.v1.ConsumeApprovalRequest.
  * Use `create(ConsumeApprovalRequestSchema)` to create a new message.
  */
-export const ConsumeApprovalRequestSchema: GenMessage<ConsumeApprovalRequest> =
-  /*@__PURE__*/
+export const ConsumeApprovalRequestSchema: GenMessage<ConsumeApprovalRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 27);
 
 /**
@@ -946,32 +898,30 @@ export const ConsumeApprovalRequestSchema: GenMessage<ConsumeApprovalRequest> =
  *
  * @generated from message authority.v1.ConsumeApprovalResponse
  */
-export type ConsumeApprovalResponse =
-  Message<"authority.v1.ConsumeApprovalResponse"> & {
-    /**
-     * @generated from field: bool consumed = 1;
-     */
-    consumed: boolean;
+export type ConsumeApprovalResponse = Message<"authority.v1.ConsumeApprovalResponse"> & {
+  /**
+   * @generated from field: bool consumed = 1;
+   */
+  consumed: boolean;
 
-    /**
-     * When not consumed: APPROVAL_REQUIRED (still pending) or APPROVAL_INVALID.
-     *
-     * @generated from field: authority.v1.ReasonCode reason = 2;
-     */
-    reason: ReasonCode;
+  /**
+   * When not consumed: APPROVAL_REQUIRED (still pending) or APPROVAL_INVALID.
+   *
+   * @generated from field: authority.v1.ReasonCode reason = 2;
+   */
+  reason: ReasonCode;
 
-    /**
-     * @generated from field: string message = 3;
-     */
-    message: string;
-  };
+  /**
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
 
 /**
  * Describes the message authority.v1.ConsumeApprovalResponse.
  * Use `create(ConsumeApprovalResponseSchema)` to create a new message.
  */
-export const ConsumeApprovalResponseSchema: GenMessage<ConsumeApprovalResponse> =
-  /*@__PURE__*/
+export const ConsumeApprovalResponseSchema: GenMessage<ConsumeApprovalResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 28);
 
 /**
@@ -995,8 +945,7 @@ export type GetApprovalRequest = Message<"authority.v1.GetApprovalRequest"> & {
  * Describes the message authority.v1.GetApprovalRequest.
  * Use `create(GetApprovalRequestSchema)` to create a new message.
  */
-export const GetApprovalRequestSchema: GenMessage<GetApprovalRequest> =
-  /*@__PURE__*/
+export const GetApprovalRequestSchema: GenMessage<GetApprovalRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 29);
 
 /**
@@ -1004,20 +953,18 @@ export const GetApprovalRequestSchema: GenMessage<GetApprovalRequest> =
  *
  * @generated from message authority.v1.GetApprovalResponse
  */
-export type GetApprovalResponse =
-  Message<"authority.v1.GetApprovalResponse"> & {
-    /**
-     * @generated from field: authority.v1.Approval approval = 1;
-     */
-    approval?: Approval | undefined;
-  };
+export type GetApprovalResponse = Message<"authority.v1.GetApprovalResponse"> & {
+  /**
+   * @generated from field: authority.v1.Approval approval = 1;
+   */
+  approval?: Approval | undefined;
+};
 
 /**
  * Describes the message authority.v1.GetApprovalResponse.
  * Use `create(GetApprovalResponseSchema)` to create a new message.
  */
-export const GetApprovalResponseSchema: GenMessage<GetApprovalResponse> =
-  /*@__PURE__*/
+export const GetApprovalResponseSchema: GenMessage<GetApprovalResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 30);
 
 /**
@@ -1025,37 +972,35 @@ export const GetApprovalResponseSchema: GenMessage<GetApprovalResponse> =
  *
  * @generated from message authority.v1.ListApprovalsRequest
  */
-export type ListApprovalsRequest =
-  Message<"authority.v1.ListApprovalsRequest"> & {
-    /**
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type ListApprovalsRequest = Message<"authority.v1.ListApprovalsRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * Only this status (unspecified: all).
-     *
-     * @generated from field: authority.v1.ApprovalStatus status = 2;
-     */
-    status: ApprovalStatus;
+  /**
+   * Only this status (unspecified: all).
+   *
+   * @generated from field: authority.v1.ApprovalStatus status = 2;
+   */
+  status: ApprovalStatus;
 
-    /**
-     * @generated from field: uint32 page_size = 3;
-     */
-    pageSize: number;
+  /**
+   * @generated from field: uint32 page_size = 3;
+   */
+  pageSize: number;
 
-    /**
-     * @generated from field: string page_token = 4;
-     */
-    pageToken: string;
-  };
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
 
 /**
  * Describes the message authority.v1.ListApprovalsRequest.
  * Use `create(ListApprovalsRequestSchema)` to create a new message.
  */
-export const ListApprovalsRequestSchema: GenMessage<ListApprovalsRequest> =
-  /*@__PURE__*/
+export const ListApprovalsRequestSchema: GenMessage<ListApprovalsRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 31);
 
 /**
@@ -1063,25 +1008,23 @@ export const ListApprovalsRequestSchema: GenMessage<ListApprovalsRequest> =
  *
  * @generated from message authority.v1.ListApprovalsResponse
  */
-export type ListApprovalsResponse =
-  Message<"authority.v1.ListApprovalsResponse"> & {
-    /**
-     * @generated from field: repeated authority.v1.Approval approvals = 1;
-     */
-    approvals: Approval[];
+export type ListApprovalsResponse = Message<"authority.v1.ListApprovalsResponse"> & {
+  /**
+   * @generated from field: repeated authority.v1.Approval approvals = 1;
+   */
+  approvals: Approval[];
 
-    /**
-     * @generated from field: string next_page_token = 2;
-     */
-    nextPageToken: string;
-  };
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
 
 /**
  * Describes the message authority.v1.ListApprovalsResponse.
  * Use `create(ListApprovalsResponseSchema)` to create a new message.
  */
-export const ListApprovalsResponseSchema: GenMessage<ListApprovalsResponse> =
-  /*@__PURE__*/
+export const ListApprovalsResponseSchema: GenMessage<ListApprovalsResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 32);
 
 /**
@@ -1101,7 +1044,7 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof CreateTenantRequestSchema;
     output: typeof CreateTenantResponseSchema;
-  };
+  },
   /**
    * CreateCredential creates an API credential of a kind for a tenant (operator or tenant ADMIN).
    *
@@ -1111,7 +1054,7 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof CreateCredentialRequestSchema;
     output: typeof CreateCredentialResponseSchema;
-  };
+  },
   /**
    * RevokeCredential disables an API credential (operator or tenant ADMIN).
    *
@@ -1121,7 +1064,7 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof RevokeCredentialRequestSchema;
     output: typeof RevokeCredentialResponseSchema;
-  };
+  },
   /**
    * RotateKey makes a new ACTIVE signing key; the previous one verifies until its envelopes expire.
    *
@@ -1131,7 +1074,7 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof RotateKeyRequestSchema;
     output: typeof RotateKeyResponseSchema;
-  };
+  },
   /**
    * ListKeys lists the tenant's public signing keys.
    *
@@ -1141,7 +1084,7 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof ListKeysRequestSchema;
     output: typeof ListKeysResponseSchema;
-  };
+  },
   /**
    * Mint signs a root envelope for an agent, bounded by the tenant's policy.
    *
@@ -1151,7 +1094,7 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof MintRequestSchema;
     output: typeof MintResponseSchema;
-  };
+  },
   /**
    * Delegate signs a narrower child of an envelope (online narrowing).
    *
@@ -1161,7 +1104,7 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof DelegateRequestSchema;
     output: typeof DelegateResponseSchema;
-  };
+  },
   /**
    * Revoke revokes one envelope link and so every descendant.
    *
@@ -1171,7 +1114,7 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof RevokeRequestSchema;
     output: typeof RevokeResponseSchema;
-  };
+  },
   /**
    * RevokeAgent revokes every envelope issued to an agent until now.
    *
@@ -1181,7 +1124,7 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof RevokeAgentRequestSchema;
     output: typeof RevokeAgentResponseSchema;
-  };
+  },
   /**
    * RequestApproval records an approval request (enforcer only, CHECKER credential).
    *
@@ -1191,7 +1134,7 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof RequestApprovalRequestSchema;
     output: typeof RequestApprovalResponseSchema;
-  };
+  },
   /**
    * DecideApproval approves or rejects a pending request (APPROVER credential).
    *
@@ -1201,7 +1144,7 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof DecideApprovalRequestSchema;
     output: typeof DecideApprovalResponseSchema;
-  };
+  },
   /**
    * ConsumeApproval atomically uses an approved request once (enforcer only, CHECKER credential).
    *
@@ -1211,7 +1154,7 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof ConsumeApprovalRequestSchema;
     output: typeof ConsumeApprovalResponseSchema;
-  };
+  },
   /**
    * GetApproval reads one approval request.
    *
@@ -1221,7 +1164,7 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof GetApprovalRequestSchema;
     output: typeof GetApprovalResponseSchema;
-  };
+  },
   /**
    * ListApprovals lists approval requests, newest first.
    *
@@ -1231,5 +1174,7 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof ListApprovalsRequestSchema;
     output: typeof ListApprovalsResponseSchema;
-  };
-}> = /*@__PURE__*/ serviceDesc(file_authority_v1_issuer, 0);
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_authority_v1_issuer, 0);
+

@@ -2,16 +2,8 @@
 // @generated from file authority/v1/policy.proto (package authority.v1, syntax proto3)
 /* eslint-disable */
 
-import type {
-  GenFile,
-  GenMessage,
-  GenService,
-} from "@bufbuild/protobuf/codegenv2";
-import {
-  fileDesc,
-  messageDesc,
-  serviceDesc,
-} from "@bufbuild/protobuf/codegenv2";
+import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -19,12 +11,8 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file authority/v1/policy.proto.
  */
-export const file_authority_v1_policy: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChlhdXRob3JpdHkvdjEvcG9saWN5LnByb3RvEgxhdXRob3JpdHkudjEitQEKDVBvbGljeVZlcnNpb24SDgoGdGVuYW50GAEgASgJEg8KB3ZlcnNpb24YAiABKAMSDAoEeWFtbBgDIAEoCRIOCgZzaGEyNTYYBCABKAkSDgoGYXV0aG9yGAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2RlbGV0ZWQYByABKAgSFAoMZGlmZl9zdW1tYXJ5GAggASgJIk4KD1ZhbGlkYXRpb25Jc3N1ZRIMCgRsaW5lGAEgASgNEg4KBmNvbHVtbhgCIAEoDRIMCgRwYXRoGAMgASgJEg8KB21lc3NhZ2UYBCABKAkiSgoQUHV0UG9saWN5UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSDAoEeWFtbBgCIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAMgASgDIkAKEVB1dFBvbGljeVJlc3BvbnNlEisKBnBvbGljeRgBIAEoCzIbLmF1dGhvcml0eS52MS5Qb2xpY3lWZXJzaW9uIjMKEEdldFBvbGljeVJlcXVlc3QSDgoGdGVuYW50GAEgASgJEg8KB3ZlcnNpb24YAiABKAMiQAoRR2V0UG9saWN5UmVzcG9uc2USKwoGcG9saWN5GAEgASgLMhsuYXV0aG9yaXR5LnYxLlBvbGljeVZlcnNpb24iUgoZTGlzdFBvbGljeVZlcnNpb25zUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiZAoaTGlzdFBvbGljeVZlcnNpb25zUmVzcG9uc2USLQoIdmVyc2lvbnMYASADKAsyGy5hdXRob3JpdHkudjEuUG9saWN5VmVyc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNQoVVmFsaWRhdGVQb2xpY3lSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIMCgR5YW1sGAIgASgJImcKFlZhbGlkYXRlUG9saWN5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSLQoGaXNzdWVzGAIgAygLMh0uYXV0aG9yaXR5LnYxLlZhbGlkYXRpb25Jc3N1ZRIPCgdzdW1tYXJ5GAMgASgJIj0KFFdhdGNoUG9saWNpZXNSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIVCg1hZnRlcl92ZXJzaW9uGAIgASgDIkQKFVdhdGNoUG9saWNpZXNSZXNwb25zZRIrCgZwb2xpY3kYASABKAsyGy5hdXRob3JpdHkudjEuUG9saWN5VmVyc2lvbiI/ChNEZWxldGVQb2xpY3lSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDIkMKFERlbGV0ZVBvbGljeVJlc3BvbnNlEisKBnBvbGljeRgBIAEoCzIbLmF1dGhvcml0eS52MS5Qb2xpY3lWZXJzaW9uMqQECg1Qb2xpY3lTZXJ2aWNlEkwKCVB1dFBvbGljeRIeLmF1dGhvcml0eS52MS5QdXRQb2xpY3lSZXF1ZXN0Gh8uYXV0aG9yaXR5LnYxLlB1dFBvbGljeVJlc3BvbnNlEkwKCUdldFBvbGljeRIeLmF1dGhvcml0eS52MS5HZXRQb2xpY3lSZXF1ZXN0Gh8uYXV0aG9yaXR5LnYxLkdldFBvbGljeVJlc3BvbnNlEmcKEkxpc3RQb2xpY3lWZXJzaW9ucxInLmF1dGhvcml0eS52MS5MaXN0UG9saWN5VmVyc2lvbnNSZXF1ZXN0GiguYXV0aG9yaXR5LnYxLkxpc3RQb2xpY3lWZXJzaW9uc1Jlc3BvbnNlElsKDlZhbGlkYXRlUG9saWN5EiMuYXV0aG9yaXR5LnYxLlZhbGlkYXRlUG9saWN5UmVxdWVzdBokLmF1dGhvcml0eS52MS5WYWxpZGF0ZVBvbGljeVJlc3BvbnNlEloKDVdhdGNoUG9saWNpZXMSIi5hdXRob3JpdHkudjEuV2F0Y2hQb2xpY2llc1JlcXVlc3QaIy5hdXRob3JpdHkudjEuV2F0Y2hQb2xpY2llc1Jlc3BvbnNlMAESVQoMRGVsZXRlUG9saWN5EiEuYXV0aG9yaXR5LnYxLkRlbGV0ZVBvbGljeVJlcXVlc3QaIi5hdXRob3JpdHkudjEuRGVsZXRlUG9saWN5UmVzcG9uc2ViBnByb3RvMw",
-    [file_google_protobuf_timestamp],
-  );
+export const file_authority_v1_policy: GenFile = /*@__PURE__*/
+  fileDesc("ChlhdXRob3JpdHkvdjEvcG9saWN5LnByb3RvEgxhdXRob3JpdHkudjEitQEKDVBvbGljeVZlcnNpb24SDgoGdGVuYW50GAEgASgJEg8KB3ZlcnNpb24YAiABKAMSDAoEeWFtbBgDIAEoCRIOCgZzaGEyNTYYBCABKAkSDgoGYXV0aG9yGAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2RlbGV0ZWQYByABKAgSFAoMZGlmZl9zdW1tYXJ5GAggASgJIk4KD1ZhbGlkYXRpb25Jc3N1ZRIMCgRsaW5lGAEgASgNEg4KBmNvbHVtbhgCIAEoDRIMCgRwYXRoGAMgASgJEg8KB21lc3NhZ2UYBCABKAkiSgoQUHV0UG9saWN5UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSDAoEeWFtbBgCIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAMgASgDIkAKEVB1dFBvbGljeVJlc3BvbnNlEisKBnBvbGljeRgBIAEoCzIbLmF1dGhvcml0eS52MS5Qb2xpY3lWZXJzaW9uIjMKEEdldFBvbGljeVJlcXVlc3QSDgoGdGVuYW50GAEgASgJEg8KB3ZlcnNpb24YAiABKAMiQAoRR2V0UG9saWN5UmVzcG9uc2USKwoGcG9saWN5GAEgASgLMhsuYXV0aG9yaXR5LnYxLlBvbGljeVZlcnNpb24iUgoZTGlzdFBvbGljeVZlcnNpb25zUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiZAoaTGlzdFBvbGljeVZlcnNpb25zUmVzcG9uc2USLQoIdmVyc2lvbnMYASADKAsyGy5hdXRob3JpdHkudjEuUG9saWN5VmVyc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNQoVVmFsaWRhdGVQb2xpY3lSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIMCgR5YW1sGAIgASgJImcKFlZhbGlkYXRlUG9saWN5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSLQoGaXNzdWVzGAIgAygLMh0uYXV0aG9yaXR5LnYxLlZhbGlkYXRpb25Jc3N1ZRIPCgdzdW1tYXJ5GAMgASgJIj0KFFdhdGNoUG9saWNpZXNSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIVCg1hZnRlcl92ZXJzaW9uGAIgASgDIkQKFVdhdGNoUG9saWNpZXNSZXNwb25zZRIrCgZwb2xpY3kYASABKAsyGy5hdXRob3JpdHkudjEuUG9saWN5VmVyc2lvbiI/ChNEZWxldGVQb2xpY3lSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDIkMKFERlbGV0ZVBvbGljeVJlc3BvbnNlEisKBnBvbGljeRgBIAEoCzIbLmF1dGhvcml0eS52MS5Qb2xpY3lWZXJzaW9uMqQECg1Qb2xpY3lTZXJ2aWNlEkwKCVB1dFBvbGljeRIeLmF1dGhvcml0eS52MS5QdXRQb2xpY3lSZXF1ZXN0Gh8uYXV0aG9yaXR5LnYxLlB1dFBvbGljeVJlc3BvbnNlEkwKCUdldFBvbGljeRIeLmF1dGhvcml0eS52MS5HZXRQb2xpY3lSZXF1ZXN0Gh8uYXV0aG9yaXR5LnYxLkdldFBvbGljeVJlc3BvbnNlEmcKEkxpc3RQb2xpY3lWZXJzaW9ucxInLmF1dGhvcml0eS52MS5MaXN0UG9saWN5VmVyc2lvbnNSZXF1ZXN0GiguYXV0aG9yaXR5LnYxLkxpc3RQb2xpY3lWZXJzaW9uc1Jlc3BvbnNlElsKDlZhbGlkYXRlUG9saWN5EiMuYXV0aG9yaXR5LnYxLlZhbGlkYXRlUG9saWN5UmVxdWVzdBokLmF1dGhvcml0eS52MS5WYWxpZGF0ZVBvbGljeVJlc3BvbnNlEloKDVdhdGNoUG9saWNpZXMSIi5hdXRob3JpdHkudjEuV2F0Y2hQb2xpY2llc1JlcXVlc3QaIy5hdXRob3JpdHkudjEuV2F0Y2hQb2xpY2llc1Jlc3BvbnNlMAESVQoMRGVsZXRlUG9saWN5EiEuYXV0aG9yaXR5LnYxLkRlbGV0ZVBvbGljeVJlcXVlc3QaIi5hdXRob3JpdHkudjEuRGVsZXRlUG9saWN5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * PolicyVersion is one stored version of a tenant's policy.
@@ -79,8 +67,7 @@ export type PolicyVersion = Message<"authority.v1.PolicyVersion"> & {
  * Describes the message authority.v1.PolicyVersion.
  * Use `create(PolicyVersionSchema)` to create a new message.
  */
-export const PolicyVersionSchema: GenMessage<PolicyVersion> =
-  /*@__PURE__*/
+export const PolicyVersionSchema: GenMessage<PolicyVersion> = /*@__PURE__*/
   messageDesc(file_authority_v1_policy, 0);
 
 /**
@@ -118,8 +105,7 @@ export type ValidationIssue = Message<"authority.v1.ValidationIssue"> & {
  * Describes the message authority.v1.ValidationIssue.
  * Use `create(ValidationIssueSchema)` to create a new message.
  */
-export const ValidationIssueSchema: GenMessage<ValidationIssue> =
-  /*@__PURE__*/
+export const ValidationIssueSchema: GenMessage<ValidationIssue> = /*@__PURE__*/
   messageDesc(file_authority_v1_policy, 1);
 
 /**
@@ -148,8 +134,7 @@ export type PutPolicyRequest = Message<"authority.v1.PutPolicyRequest"> & {
  * Describes the message authority.v1.PutPolicyRequest.
  * Use `create(PutPolicyRequestSchema)` to create a new message.
  */
-export const PutPolicyRequestSchema: GenMessage<PutPolicyRequest> =
-  /*@__PURE__*/
+export const PutPolicyRequestSchema: GenMessage<PutPolicyRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_policy, 2);
 
 /**
@@ -168,8 +153,7 @@ export type PutPolicyResponse = Message<"authority.v1.PutPolicyResponse"> & {
  * Describes the message authority.v1.PutPolicyResponse.
  * Use `create(PutPolicyResponseSchema)` to create a new message.
  */
-export const PutPolicyResponseSchema: GenMessage<PutPolicyResponse> =
-  /*@__PURE__*/
+export const PutPolicyResponseSchema: GenMessage<PutPolicyResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_policy, 3);
 
 /**
@@ -195,8 +179,7 @@ export type GetPolicyRequest = Message<"authority.v1.GetPolicyRequest"> & {
  * Describes the message authority.v1.GetPolicyRequest.
  * Use `create(GetPolicyRequestSchema)` to create a new message.
  */
-export const GetPolicyRequestSchema: GenMessage<GetPolicyRequest> =
-  /*@__PURE__*/
+export const GetPolicyRequestSchema: GenMessage<GetPolicyRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_policy, 4);
 
 /**
@@ -215,8 +198,7 @@ export type GetPolicyResponse = Message<"authority.v1.GetPolicyResponse"> & {
  * Describes the message authority.v1.GetPolicyResponse.
  * Use `create(GetPolicyResponseSchema)` to create a new message.
  */
-export const GetPolicyResponseSchema: GenMessage<GetPolicyResponse> =
-  /*@__PURE__*/
+export const GetPolicyResponseSchema: GenMessage<GetPolicyResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_policy, 5);
 
 /**
@@ -224,30 +206,28 @@ export const GetPolicyResponseSchema: GenMessage<GetPolicyResponse> =
  *
  * @generated from message authority.v1.ListPolicyVersionsRequest
  */
-export type ListPolicyVersionsRequest =
-  Message<"authority.v1.ListPolicyVersionsRequest"> & {
-    /**
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type ListPolicyVersionsRequest = Message<"authority.v1.ListPolicyVersionsRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * @generated from field: uint32 page_size = 2;
-     */
-    pageSize: number;
+  /**
+   * @generated from field: uint32 page_size = 2;
+   */
+  pageSize: number;
 
-    /**
-     * @generated from field: string page_token = 3;
-     */
-    pageToken: string;
-  };
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
 
 /**
  * Describes the message authority.v1.ListPolicyVersionsRequest.
  * Use `create(ListPolicyVersionsRequestSchema)` to create a new message.
  */
-export const ListPolicyVersionsRequestSchema: GenMessage<ListPolicyVersionsRequest> =
-  /*@__PURE__*/
+export const ListPolicyVersionsRequestSchema: GenMessage<ListPolicyVersionsRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_policy, 6);
 
 /**
@@ -255,25 +235,23 @@ export const ListPolicyVersionsRequestSchema: GenMessage<ListPolicyVersionsReque
  *
  * @generated from message authority.v1.ListPolicyVersionsResponse
  */
-export type ListPolicyVersionsResponse =
-  Message<"authority.v1.ListPolicyVersionsResponse"> & {
-    /**
-     * @generated from field: repeated authority.v1.PolicyVersion versions = 1;
-     */
-    versions: PolicyVersion[];
+export type ListPolicyVersionsResponse = Message<"authority.v1.ListPolicyVersionsResponse"> & {
+  /**
+   * @generated from field: repeated authority.v1.PolicyVersion versions = 1;
+   */
+  versions: PolicyVersion[];
 
-    /**
-     * @generated from field: string next_page_token = 2;
-     */
-    nextPageToken: string;
-  };
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
 
 /**
  * Describes the message authority.v1.ListPolicyVersionsResponse.
  * Use `create(ListPolicyVersionsResponseSchema)` to create a new message.
  */
-export const ListPolicyVersionsResponseSchema: GenMessage<ListPolicyVersionsResponse> =
-  /*@__PURE__*/
+export const ListPolicyVersionsResponseSchema: GenMessage<ListPolicyVersionsResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_policy, 7);
 
 /**
@@ -281,25 +259,23 @@ export const ListPolicyVersionsResponseSchema: GenMessage<ListPolicyVersionsResp
  *
  * @generated from message authority.v1.ValidatePolicyRequest
  */
-export type ValidatePolicyRequest =
-  Message<"authority.v1.ValidatePolicyRequest"> & {
-    /**
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type ValidatePolicyRequest = Message<"authority.v1.ValidatePolicyRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * @generated from field: string yaml = 2;
-     */
-    yaml: string;
-  };
+  /**
+   * @generated from field: string yaml = 2;
+   */
+  yaml: string;
+};
 
 /**
  * Describes the message authority.v1.ValidatePolicyRequest.
  * Use `create(ValidatePolicyRequestSchema)` to create a new message.
  */
-export const ValidatePolicyRequestSchema: GenMessage<ValidatePolicyRequest> =
-  /*@__PURE__*/
+export const ValidatePolicyRequestSchema: GenMessage<ValidatePolicyRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_policy, 8);
 
 /**
@@ -307,32 +283,30 @@ export const ValidatePolicyRequestSchema: GenMessage<ValidatePolicyRequest> =
  *
  * @generated from message authority.v1.ValidatePolicyResponse
  */
-export type ValidatePolicyResponse =
-  Message<"authority.v1.ValidatePolicyResponse"> & {
-    /**
-     * @generated from field: bool valid = 1;
-     */
-    valid: boolean;
+export type ValidatePolicyResponse = Message<"authority.v1.ValidatePolicyResponse"> & {
+  /**
+   * @generated from field: bool valid = 1;
+   */
+  valid: boolean;
 
-    /**
-     * @generated from field: repeated authority.v1.ValidationIssue issues = 2;
-     */
-    issues: ValidationIssue[];
+  /**
+   * @generated from field: repeated authority.v1.ValidationIssue issues = 2;
+   */
+  issues: ValidationIssue[];
 
-    /**
-     * Agents, roles and classifications the policy defines, when valid.
-     *
-     * @generated from field: string summary = 3;
-     */
-    summary: string;
-  };
+  /**
+   * Agents, roles and classifications the policy defines, when valid.
+   *
+   * @generated from field: string summary = 3;
+   */
+  summary: string;
+};
 
 /**
  * Describes the message authority.v1.ValidatePolicyResponse.
  * Use `create(ValidatePolicyResponseSchema)` to create a new message.
  */
-export const ValidatePolicyResponseSchema: GenMessage<ValidatePolicyResponse> =
-  /*@__PURE__*/
+export const ValidatePolicyResponseSchema: GenMessage<ValidatePolicyResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_policy, 9);
 
 /**
@@ -340,25 +314,23 @@ export const ValidatePolicyResponseSchema: GenMessage<ValidatePolicyResponse> =
  *
  * @generated from message authority.v1.WatchPoliciesRequest
  */
-export type WatchPoliciesRequest =
-  Message<"authority.v1.WatchPoliciesRequest"> & {
-    /**
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type WatchPoliciesRequest = Message<"authority.v1.WatchPoliciesRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * @generated from field: int64 after_version = 2;
-     */
-    afterVersion: bigint;
-  };
+  /**
+   * @generated from field: int64 after_version = 2;
+   */
+  afterVersion: bigint;
+};
 
 /**
  * Describes the message authority.v1.WatchPoliciesRequest.
  * Use `create(WatchPoliciesRequestSchema)` to create a new message.
  */
-export const WatchPoliciesRequestSchema: GenMessage<WatchPoliciesRequest> =
-  /*@__PURE__*/
+export const WatchPoliciesRequestSchema: GenMessage<WatchPoliciesRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_policy, 10);
 
 /**
@@ -366,20 +338,18 @@ export const WatchPoliciesRequestSchema: GenMessage<WatchPoliciesRequest> =
  *
  * @generated from message authority.v1.WatchPoliciesResponse
  */
-export type WatchPoliciesResponse =
-  Message<"authority.v1.WatchPoliciesResponse"> & {
-    /**
-     * @generated from field: authority.v1.PolicyVersion policy = 1;
-     */
-    policy?: PolicyVersion | undefined;
-  };
+export type WatchPoliciesResponse = Message<"authority.v1.WatchPoliciesResponse"> & {
+  /**
+   * @generated from field: authority.v1.PolicyVersion policy = 1;
+   */
+  policy?: PolicyVersion | undefined;
+};
 
 /**
  * Describes the message authority.v1.WatchPoliciesResponse.
  * Use `create(WatchPoliciesResponseSchema)` to create a new message.
  */
-export const WatchPoliciesResponseSchema: GenMessage<WatchPoliciesResponse> =
-  /*@__PURE__*/
+export const WatchPoliciesResponseSchema: GenMessage<WatchPoliciesResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_policy, 11);
 
 /**
@@ -387,25 +357,23 @@ export const WatchPoliciesResponseSchema: GenMessage<WatchPoliciesResponse> =
  *
  * @generated from message authority.v1.DeletePolicyRequest
  */
-export type DeletePolicyRequest =
-  Message<"authority.v1.DeletePolicyRequest"> & {
-    /**
-     * @generated from field: string tenant = 1;
-     */
-    tenant: string;
+export type DeletePolicyRequest = Message<"authority.v1.DeletePolicyRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
 
-    /**
-     * @generated from field: int64 expected_version = 2;
-     */
-    expectedVersion: bigint;
-  };
+  /**
+   * @generated from field: int64 expected_version = 2;
+   */
+  expectedVersion: bigint;
+};
 
 /**
  * Describes the message authority.v1.DeletePolicyRequest.
  * Use `create(DeletePolicyRequestSchema)` to create a new message.
  */
-export const DeletePolicyRequestSchema: GenMessage<DeletePolicyRequest> =
-  /*@__PURE__*/
+export const DeletePolicyRequestSchema: GenMessage<DeletePolicyRequest> = /*@__PURE__*/
   messageDesc(file_authority_v1_policy, 12);
 
 /**
@@ -413,20 +381,18 @@ export const DeletePolicyRequestSchema: GenMessage<DeletePolicyRequest> =
  *
  * @generated from message authority.v1.DeletePolicyResponse
  */
-export type DeletePolicyResponse =
-  Message<"authority.v1.DeletePolicyResponse"> & {
-    /**
-     * @generated from field: authority.v1.PolicyVersion policy = 1;
-     */
-    policy?: PolicyVersion | undefined;
-  };
+export type DeletePolicyResponse = Message<"authority.v1.DeletePolicyResponse"> & {
+  /**
+   * @generated from field: authority.v1.PolicyVersion policy = 1;
+   */
+  policy?: PolicyVersion | undefined;
+};
 
 /**
  * Describes the message authority.v1.DeletePolicyResponse.
  * Use `create(DeletePolicyResponseSchema)` to create a new message.
  */
-export const DeletePolicyResponseSchema: GenMessage<DeletePolicyResponse> =
-  /*@__PURE__*/
+export const DeletePolicyResponseSchema: GenMessage<DeletePolicyResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_policy, 13);
 
 /**
@@ -447,7 +413,7 @@ export const PolicyService: GenService<{
     methodKind: "unary";
     input: typeof PutPolicyRequestSchema;
     output: typeof PutPolicyResponseSchema;
-  };
+  },
   /**
    * GetPolicy returns the latest version, or the one asked for.
    *
@@ -457,7 +423,7 @@ export const PolicyService: GenService<{
     methodKind: "unary";
     input: typeof GetPolicyRequestSchema;
     output: typeof GetPolicyResponseSchema;
-  };
+  },
   /**
    * ListPolicyVersions lists versions, newest first.
    *
@@ -467,7 +433,7 @@ export const PolicyService: GenService<{
     methodKind: "unary";
     input: typeof ListPolicyVersionsRequestSchema;
     output: typeof ListPolicyVersionsResponseSchema;
-  };
+  },
   /**
    * ValidatePolicy checks a YAML text without storing it (dry run).
    *
@@ -477,7 +443,7 @@ export const PolicyService: GenService<{
     methodKind: "unary";
     input: typeof ValidatePolicyRequestSchema;
     output: typeof ValidatePolicyResponseSchema;
-  };
+  },
   /**
    * WatchPolicies streams every version after `after_version`, once each, in order.
    *
@@ -487,7 +453,7 @@ export const PolicyService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchPoliciesRequestSchema;
     output: typeof WatchPoliciesResponseSchema;
-  };
+  },
   /**
    * DeletePolicy writes a deletion tombstone as a new version.
    *
@@ -497,5 +463,7 @@ export const PolicyService: GenService<{
     methodKind: "unary";
     input: typeof DeletePolicyRequestSchema;
     output: typeof DeletePolicyResponseSchema;
-  };
-}> = /*@__PURE__*/ serviceDesc(file_authority_v1_policy, 0);
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_authority_v1_policy, 0);
+

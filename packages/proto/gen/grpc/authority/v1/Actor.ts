@@ -1,13 +1,14 @@
 // Original file: proto/authority/v1/events.proto
 
+
 export interface Actor {
-  agentId?: string;
-  jtiChain?: string[];
-  principal?: string;
+  'agentId'?: (string);
+  'jtiChain'?: (string)[];
+  'principal'?: (string);
 }
 
 export interface Actor__Output {
-  agentId: string;
-  jtiChain: string[];
-  principal: string;
+  'agentId': (string);
+  'jtiChain': (string)[];
+  'principal': (string);
 }

@@ -1,27 +1,26 @@
 // Original file: proto/authority/v1/events.proto
 
 export const ApprovalStatus = {
-  APPROVAL_STATUS_UNSPECIFIED: "APPROVAL_STATUS_UNSPECIFIED",
-  PENDING: "PENDING",
-  APPROVED: "APPROVED",
-  REJECTED: "REJECTED",
-  CONSUMED: "CONSUMED",
-  EXPIRED_UNUSED: "EXPIRED_UNUSED",
+  APPROVAL_STATUS_UNSPECIFIED: 'APPROVAL_STATUS_UNSPECIFIED',
+  PENDING: 'PENDING',
+  APPROVED: 'APPROVED',
+  REJECTED: 'REJECTED',
+  CONSUMED: 'CONSUMED',
+  EXPIRED_UNUSED: 'EXPIRED_UNUSED',
 } as const;
 
 export type ApprovalStatus =
-  | "APPROVAL_STATUS_UNSPECIFIED"
+  | 'APPROVAL_STATUS_UNSPECIFIED'
   | 0
-  | "PENDING"
+  | 'PENDING'
   | 1
-  | "APPROVED"
+  | 'APPROVED'
   | 2
-  | "REJECTED"
+  | 'REJECTED'
   | 3
-  | "CONSUMED"
+  | 'CONSUMED'
   | 4
-  | "EXPIRED_UNUSED"
-  | 5;
+  | 'EXPIRED_UNUSED'
+  | 5
 
-export type ApprovalStatus__Output =
-  (typeof ApprovalStatus)[keyof typeof ApprovalStatus];
+export type ApprovalStatus__Output = typeof ApprovalStatus[keyof typeof ApprovalStatus]

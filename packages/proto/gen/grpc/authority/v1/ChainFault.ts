@@ -1,32 +1,32 @@
 // Original file: proto/authority/v1/auditor.proto
 
 export const ChainFault = {
-  CHAIN_FAULT_UNSPECIFIED: "CHAIN_FAULT_UNSPECIFIED",
-  NONE: "NONE",
-  MODIFIED: "MODIFIED",
-  MISSING: "MISSING",
-  REORDERED: "REORDERED",
-  TRUNCATED: "TRUNCATED",
-  FORGED_CHECKPOINT: "FORGED_CHECKPOINT",
-  FORKED: "FORKED",
+  CHAIN_FAULT_UNSPECIFIED: 'CHAIN_FAULT_UNSPECIFIED',
+  NONE: 'NONE',
+  MODIFIED: 'MODIFIED',
+  MISSING: 'MISSING',
+  REORDERED: 'REORDERED',
+  TRUNCATED: 'TRUNCATED',
+  FORGED_CHECKPOINT: 'FORGED_CHECKPOINT',
+  FORKED: 'FORKED',
 } as const;
 
 export type ChainFault =
-  | "CHAIN_FAULT_UNSPECIFIED"
+  | 'CHAIN_FAULT_UNSPECIFIED'
   | 0
-  | "NONE"
+  | 'NONE'
   | 1
-  | "MODIFIED"
+  | 'MODIFIED'
   | 2
-  | "MISSING"
+  | 'MISSING'
   | 3
-  | "REORDERED"
+  | 'REORDERED'
   | 4
-  | "TRUNCATED"
+  | 'TRUNCATED'
   | 5
-  | "FORGED_CHECKPOINT"
+  | 'FORGED_CHECKPOINT'
   | 6
-  | "FORKED"
-  | 7;
+  | 'FORKED'
+  | 7
 
-export type ChainFault__Output = (typeof ChainFault)[keyof typeof ChainFault];
+export type ChainFault__Output = typeof ChainFault[keyof typeof ChainFault]

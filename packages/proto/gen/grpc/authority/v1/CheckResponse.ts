@@ -1,34 +1,28 @@
 // Original file: proto/authority/v1/enforcer.proto
 
-import type {
-  Decision as _authority_v1_Decision,
-  Decision__Output as _authority_v1_Decision__Output,
-} from "../../authority/v1/Decision";
-import type {
-  ReasonCode as _authority_v1_ReasonCode,
-  ReasonCode__Output as _authority_v1_ReasonCode__Output,
-} from "../../authority/v1/ReasonCode";
+import type { Decision as _authority_v1_Decision, Decision__Output as _authority_v1_Decision__Output } from '../../authority/v1/Decision';
+import type { ReasonCode as _authority_v1_ReasonCode, ReasonCode__Output as _authority_v1_ReasonCode__Output } from '../../authority/v1/ReasonCode';
 
 export interface CheckResponse {
-  decision?: _authority_v1_Decision;
-  reason?: _authority_v1_ReasonCode;
-  message?: string;
-  decisionId?: string;
-  approvalRequestId?: string;
-  agentId?: string;
-  tenant?: string;
-  policyVersion?: string;
-  field?: string;
+  'decision'?: (_authority_v1_Decision);
+  'reason'?: (_authority_v1_ReasonCode);
+  'message'?: (string);
+  'decisionId'?: (string);
+  'approvalRequestId'?: (string);
+  'agentId'?: (string);
+  'tenant'?: (string);
+  'policyVersion'?: (string);
+  'field'?: (string);
 }
 
 export interface CheckResponse__Output {
-  decision: _authority_v1_Decision__Output;
-  reason: _authority_v1_ReasonCode__Output;
-  message: string;
-  decisionId: string;
-  approvalRequestId: string;
-  agentId: string;
-  tenant: string;
-  policyVersion: string;
-  field: string;
+  'decision': (_authority_v1_Decision__Output);
+  'reason': (_authority_v1_ReasonCode__Output);
+  'message': (string);
+  'decisionId': (string);
+  'approvalRequestId': (string);
+  'agentId': (string);
+  'tenant': (string);
+  'policyVersion': (string);
+  'field': (string);
 }

@@ -1,24 +1,23 @@
 // Original file: proto/authority/v1/events.proto
 
 export const CredentialKind = {
-  CREDENTIAL_KIND_UNSPECIFIED: "CREDENTIAL_KIND_UNSPECIFIED",
-  ADMIN: "ADMIN",
-  APPROVER: "APPROVER",
-  CHECKER: "CHECKER",
-  AUDITOR: "AUDITOR",
+  CREDENTIAL_KIND_UNSPECIFIED: 'CREDENTIAL_KIND_UNSPECIFIED',
+  ADMIN: 'ADMIN',
+  APPROVER: 'APPROVER',
+  CHECKER: 'CHECKER',
+  AUDITOR: 'AUDITOR',
 } as const;
 
 export type CredentialKind =
-  | "CREDENTIAL_KIND_UNSPECIFIED"
+  | 'CREDENTIAL_KIND_UNSPECIFIED'
   | 0
-  | "ADMIN"
+  | 'ADMIN'
   | 1
-  | "APPROVER"
+  | 'APPROVER'
   | 2
-  | "CHECKER"
+  | 'CHECKER'
   | 3
-  | "AUDITOR"
-  | 4;
+  | 'AUDITOR'
+  | 4
 
-export type CredentialKind__Output =
-  (typeof CredentialKind)[keyof typeof CredentialKind];
+export type CredentialKind__Output = typeof CredentialKind[keyof typeof CredentialKind]

@@ -1,14 +1,11 @@
 // Original file: proto/authority/v1/issuer.proto
 
-import type {
-  Approval as _authority_v1_Approval,
-  Approval__Output as _authority_v1_Approval__Output,
-} from "../../authority/v1/Approval";
+import type { Approval as _authority_v1_Approval, Approval__Output as _authority_v1_Approval__Output } from '../../authority/v1/Approval';
 
 export interface DecideApprovalResponse {
-  approval?: _authority_v1_Approval | null;
+  'approval'?: (_authority_v1_Approval | null);
 }
 
 export interface DecideApprovalResponse__Output {
-  approval: _authority_v1_Approval__Output | null;
+  'approval': (_authority_v1_Approval__Output | null);
 }

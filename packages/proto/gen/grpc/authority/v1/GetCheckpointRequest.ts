@@ -1,13 +1,13 @@
 // Original file: proto/authority/v1/auditor.proto
 
-import type { Long } from "@grpc/proto-loader";
+import type { Long } from '@grpc/proto-loader';
 
 export interface GetCheckpointRequest {
-  tenant?: string;
-  seq?: number | string | Long;
+  'tenant'?: (string);
+  'seq'?: (number | string | Long);
 }
 
 export interface GetCheckpointRequest__Output {
-  tenant: string;
-  seq: string;
+  'tenant': (string);
+  'seq': (string);
 }

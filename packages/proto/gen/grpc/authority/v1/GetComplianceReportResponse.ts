@@ -1,11 +1,12 @@
 // Original file: proto/authority/v1/auditor.proto
 
+
 export interface GetComplianceReportResponse {
-  contentType?: string;
-  body?: Buffer | Uint8Array | string;
+  'contentType'?: (string);
+  'body'?: (Buffer | Uint8Array | string);
 }
 
 export interface GetComplianceReportResponse__Output {
-  contentType: string;
-  body: Buffer;
+  'contentType': (string);
+  'body': (Buffer);
 }

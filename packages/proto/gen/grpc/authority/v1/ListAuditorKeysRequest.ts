@@ -1,5 +1,8 @@
 // Original file: proto/authority/v1/auditor.proto
 
-export interface ListAuditorKeysRequest {}
 
-export interface ListAuditorKeysRequest__Output {}
+export interface ListAuditorKeysRequest {
+}
+
+export interface ListAuditorKeysRequest__Output {
+}

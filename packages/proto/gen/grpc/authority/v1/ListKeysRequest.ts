@@ -1,9 +1,10 @@
 // Original file: proto/authority/v1/issuer.proto
 
+
 export interface ListKeysRequest {
-  tenant?: string;
+  'tenant'?: (string);
 }
 
 export interface ListKeysRequest__Output {
-  tenant: string;
+  'tenant': (string);
 }

@@ -1,14 +1,11 @@
 // Original file: proto/authority/v1/issuer.proto
 
-import type {
-  Envelope as _authority_v1_Envelope,
-  Envelope__Output as _authority_v1_Envelope__Output,
-} from "../../authority/v1/Envelope";
+import type { Envelope as _authority_v1_Envelope, Envelope__Output as _authority_v1_Envelope__Output } from '../../authority/v1/Envelope';
 
 export interface MintResponse {
-  envelope?: _authority_v1_Envelope | null;
+  'envelope'?: (_authority_v1_Envelope | null);
 }
 
 export interface MintResponse__Output {
-  envelope: _authority_v1_Envelope__Output | null;
+  'envelope': (_authority_v1_Envelope__Output | null);
 }

@@ -1,15 +1,15 @@
 // Original file: proto/authority/v1/policy.proto
 
-import type { Long } from "@grpc/proto-loader";
+import type { Long } from '@grpc/proto-loader';
 
 export interface PutPolicyRequest {
-  tenant?: string;
-  yaml?: string;
-  expectedVersion?: number | string | Long;
+  'tenant'?: (string);
+  'yaml'?: (string);
+  'expectedVersion'?: (number | string | Long);
 }
 
 export interface PutPolicyRequest__Output {
-  tenant: string;
-  yaml: string;
-  expectedVersion: string;
+  'tenant': (string);
+  'yaml': (string);
+  'expectedVersion': (string);
 }

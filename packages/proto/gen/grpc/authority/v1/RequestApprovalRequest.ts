@@ -1,21 +1,22 @@
 // Original file: proto/authority/v1/issuer.proto
 
+
 export interface RequestApprovalRequest {
-  tenant?: string;
-  agentId?: string;
-  requiredScope?: string;
-  action?: string;
-  resource?: string;
-  purpose?: string;
-  rootJti?: string;
+  'tenant'?: (string);
+  'agentId'?: (string);
+  'requiredScope'?: (string);
+  'action'?: (string);
+  'resource'?: (string);
+  'purpose'?: (string);
+  'rootJti'?: (string);
 }
 
 export interface RequestApprovalRequest__Output {
-  tenant: string;
-  agentId: string;
-  requiredScope: string;
-  action: string;
-  resource: string;
-  purpose: string;
-  rootJti: string;
+  'tenant': (string);
+  'agentId': (string);
+  'requiredScope': (string);
+  'action': (string);
+  'resource': (string);
+  'purpose': (string);
+  'rootJti': (string);
 }

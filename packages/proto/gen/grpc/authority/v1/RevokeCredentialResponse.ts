@@ -1,5 +1,8 @@
 // Original file: proto/authority/v1/issuer.proto
 
-export interface RevokeCredentialResponse {}
 
-export interface RevokeCredentialResponse__Output {}
+export interface RevokeCredentialResponse {
+}
+
+export interface RevokeCredentialResponse__Output {
+}

@@ -1,9 +1,10 @@
 // Original file: proto/authority/v1/issuer.proto
 
+
 export interface RotateKeyRequest {
-  tenant?: string;
+  'tenant'?: (string);
 }
 
 export interface RotateKeyRequest__Output {
-  tenant: string;
+  'tenant': (string);
 }

@@ -1,13 +1,13 @@
 // Original file: proto/authority/v1/policy.proto
 
-import type { Long } from "@grpc/proto-loader";
+import type { Long } from '@grpc/proto-loader';
 
 export interface WatchPoliciesRequest {
-  tenant?: string;
-  afterVersion?: number | string | Long;
+  'tenant'?: (string);
+  'afterVersion'?: (number | string | Long);
 }
 
 export interface WatchPoliciesRequest__Output {
-  tenant: string;
-  afterVersion: string;
+  'tenant': (string);
+  'afterVersion': (string);
 }

@@ -1,14 +1,11 @@
 // Original file: proto/authority/v1/policy.proto
 
-import type {
-  PolicyVersion as _authority_v1_PolicyVersion,
-  PolicyVersion__Output as _authority_v1_PolicyVersion__Output,
-} from "../../authority/v1/PolicyVersion";
+import type { PolicyVersion as _authority_v1_PolicyVersion, PolicyVersion__Output as _authority_v1_PolicyVersion__Output } from '../../authority/v1/PolicyVersion';
 
 export interface WatchPoliciesResponse {
-  policy?: _authority_v1_PolicyVersion | null;
+  'policy'?: (_authority_v1_PolicyVersion | null);
 }
 
 export interface WatchPoliciesResponse__Output {
-  policy: _authority_v1_PolicyVersion__Output | null;
+  'policy': (_authority_v1_PolicyVersion__Output | null);
 }

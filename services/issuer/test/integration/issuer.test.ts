@@ -1,0 +1,733 @@
+// The issuer against the REAL Kafka broker and MongoDB-wire server (FerretDB): tenants and keys,
+// minting and verifying against the published key, KEK at rest, rotation with overlap, delegation
+// narrowing, revocation, tenant isolation of credentials, and the policy seam.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  cryptoReady,
+  deriveChild,
+  ed25519KeyPairFromSeed,
+  generateEd25519KeyPair,
+  offlineSigner,
+  parseToken,
+  verifyEnvelope,
+  type VerifiedEnvelope,
+} from '@authority/core';
+import { AuthorityClientError, silentLogger } from '@authority/platform';
+import {
+  decodeEvent,
+  encodeEvent,
+  createMessage,
+  pb,
+  timestampFromDate,
+  type CreateTenantResponse__Output,
+  type MintResponse__Output,
+} from '@authority/proto';
+import { KeyDirectory } from '@authority/views';
+import { fromSealedDoc } from '../../src/adapters/mongo';
+import { KeyEncryptionKey, KekError, OffsetClock, startIssuer } from '../../src/index';
+import {
+  call,
+  dropDatabase,
+  eventually,
+  header,
+  issuerConfig,
+  newTestEnv,
+  randomKek,
+  requireInfra,
+  startTestIssuer,
+  Tap,
+  type StartedIssuer,
+} from './harness';
+
+const clock = new OffsetClock();
+let s: StartedIssuer;
+let tap: Tap;
+let topics: { keys: string; revocations: string; audit: string; policies: string };
+
+async function createTenant(tenant = `t-${randomBytes(4).toString('hex')}`): Promise<CreateTenantResponse__Output> {
+  return call<object, CreateTenantResponse__Output>(
+    s.client,
+    'CreateTenant',
+    { tenant, displayName: tenant },
+    s.env.operatorKey,
+  );
+}
+
+async function credential(tenant: string, kind: string, secret: string): Promise<string> {
+  const res = await call<object, { credential: { secret: string; credentialId: string } }>(
+    s.client,
+    'CreateCredential',
+    { tenant, kind },
+    secret,
+  );
+  return res.credential.secret;
+}
+
+function mintReq(tenant: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    tenant,
+    agentId: 'agent-1',
+    grant: {
+      scopes: ['vault:finance:read', 'vault:hr:*'],
+      resources: ['slos://vaults/finance/*', 'slos://vaults/hr/*'],
+      contextFields: ['purpose', 'ticket'],
+      constraintsJson: '{"require_purpose":true,"max_records_per_request":50}',
+    },
+    ttlSeconds: 3600,
+    ...over,
+  };
+}
+
+async function mint(tenant: string, secret: string, over: Record<string, unknown> = {}): Promise<MintResponse__Output> {
+  return call<object, MintResponse__Output>(s.client, 'Mint', mintReq(tenant, over), secret);
+}
+
+async function rejects(
+  p: Promise<unknown>,
+  code: string,
+  reason?: string,
+  field?: string | RegExp,
+): Promise<AuthorityClientError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof AuthorityClientError, `expected AuthorityClientError, got ${String(err)}`);
+    assert.equal(err.codeName, code, `code (${err.message})`);
+    if (reason !== undefined) assert.equal(err.reason, reason, `reason (${err.message})`);
+    if (typeof field === 'string') assert.equal(err.field, field, `field (${err.message})`);
+    else if (field) assert.match(err.field ?? '', field, `field (${err.message})`);
+    return err;
+  }
+  assert.fail(`expected ${code}${reason ? `/${reason}` : ''}, but the call succeeded`);
+}
+
+/** A directory fed from what the issuer published on `<prefix>keys` (as an enforcer's would be). */
+function publishedDirectory(): KeyDirectory {
+  const dir = new KeyDirectory();
+  for (const m of tap.records) {
+    if (m.topic !== topics.keys || m.value === null) continue;
+    const type = header(m, 'ce_type');
+    if (type === 'authority.key.v1') dir.applyKey(decodeEvent(pb.KeyEventSchema, m.value));
+    if (type === 'authority.credential.v1') dir.applyCredential(decodeEvent(pb.CredentialEventSchema, m.value));
+  }
+  return dir;
+}
+
+function verifyPublished(token: string, tenant: string, nowSec = clock.nowSec()): VerifiedEnvelope {
+  const dir = publishedDirectory();
+  return verifyEnvelope(token, {
+    resolveKey: (t, kid) => dir.resolveKey(t, kid, nowSec),
+    now: nowSec,
+    isRevoked: () => false,
+    expectedTenant: tenant,
+  });
+}
+
+async function waitAudit(tenant: string, pred: (e: pb.AuditEvent) => boolean, what: string): Promise<pb.AuditEvent> {
+  const m = await tap.waitFor(
+    (r) =>
+      r.topic === topics.audit &&
+      r.value !== null &&
+      r.key?.toString() === tenant &&
+      pred(decodeEvent(pb.AuditEventSchema, r.value)),
+    what,
+  );
+  return decodeEvent(pb.AuditEventSchema, m.value as Buffer);
+}
+
+before(async () => {
+  await cryptoReady();
+  s = await startTestIssuer(newTestEnv(), { clock });
+  const p = s.env.prefix;
+  topics = { keys: `${p}keys`, revocations: `${p}revocations`, audit: `${p}audit`, policies: `${p}policies` };
+  tap = await Tap.start(requireInfra().brokers, [topics.keys, topics.revocations, topics.audit]);
+});
+
+after(async () => {
+  await tap?.stop();
+  if (s) {
+    await dropDatabase(s.issuer);
+    await s.stop();
+  }
+});
+
+describe('tenants and keys', () => {
+  test('CreateTenant publishes the key and the admin credential hash, and audits', async () => {
+    const res = await createTenant();
+    const tenant = res.tenant;
+    assert.equal(res.key?.status, 'ACTIVE');
+    assert.equal(res.key?.publicKey.length, 32);
+    assert.equal(res.adminCredential?.kind, 'ADMIN');
+    assert.ok((res.adminCredential?.secret.length ?? 0) >= 43);
+
+    const keyRecord = await tap.waitFor(
+      (m) => m.topic === topics.keys && m.key?.toString() === `${tenant}/key/${res.key?.keyId}`,
+      'KeyEvent',
+    );
+    const ev = decodeEvent(pb.KeyEventSchema, keyRecord.value as Buffer);
+    assert.equal(ev.status, pb.KeyStatus.ACTIVE);
+    assert.deepEqual(Buffer.from(ev.publicKey), res.key?.publicKey);
+    assert.equal(header(keyRecord, 'ce_type'), 'authority.key.v1');
+    assert.equal(header(keyRecord, 'ce_subject'), tenant);
+    assert.equal(header(keyRecord, 'ce_specversion'), '1.0');
+
+    const credRecord = await tap.waitFor(
+      (m) =>
+        m.topic === topics.keys && m.key?.toString() === `${tenant}/credential/${res.adminCredential?.credentialId}`,
+      'CredentialEvent',
+    );
+    const cred = decodeEvent(pb.CredentialEventSchema, credRecord.value as Buffer);
+    assert.equal(cred.kind, pb.CredentialKind.ADMIN);
+    assert.equal(cred.secretSha256, createHashHex(res.adminCredential?.secret ?? ''));
+    assert.ok(
+      !credRecord.value?.toString().includes(res.adminCredential?.secret ?? 'x'),
+      'the secret itself is never published',
+    );
+    // The published hash authenticates the secret in any service's directory.
+    assert.deepEqual(publishedDirectory().authenticate(res.adminCredential?.secret ?? ''), {
+      id: cred.credentialId,
+      tenant,
+      kind: 'ADMIN',
+    });
+
+    for (const action of ['tenant.create', 'key.create', 'credential.create']) {
+      const e = await waitAudit(tenant, (a) => a.action === action, action);
+      assert.equal(e.source, 'issuer');
+      assert.equal(e.actor?.principal, 'operator');
+    }
+    await rejects(createTenant(tenant), 'ALREADY_EXISTS', 'ALREADY_EXISTS', 'tenant');
+    await rejects(createTenant('Bad_Tenant'), 'INVALID_ARGUMENT', 'INVALID_REQUEST', 'tenant');
+  });
+
+  test('a minted token verifies with core against the published key; audit carries the issuance', async () => {
+    const res = await createTenant();
+    const admin = res.adminCredential?.secret as string;
+    const holder = generateEd25519KeyPair();
+    const m = await mint(res.tenant, admin, {
+      holderPublicKey: Buffer.from(holder.publicKey),
+      audience: ['enforcer-a'],
+    });
+    const env = m.envelope!;
+    assert.equal(env.keyId, res.key?.keyId);
+    assert.equal(env.depth, 0);
+    await tap.waitFor((r) => r.topic === topics.keys && r.key?.toString() === `${res.tenant}/key/${env.keyId}`, 'key');
+    const dir = publishedDirectory();
+    const v = verifyEnvelope(env.token, {
+      resolveKey: (t, kid) => dir.resolveKey(t, kid, clock.nowSec()),
+      now: clock.nowSec(),
+      isRevoked: () => false,
+      expectedTenant: res.tenant,
+      audience: 'enforcer-a',
+    });
+    assert.equal(v.agent, 'agent-1');
+    assert.deepEqual(v.scopes, ['vault:finance:read', 'vault:hr:*']);
+    assert.equal(v.constraints.requirePurpose, true);
+    assert.equal(v.constraints.maxRecordsPerRequest, 50);
+    assert.equal(v.expiresAt - parseToken(env.token)[0]!.claims.nbf, 3600);
+    assert.ok(parseToken(env.token)[0]!.holderKey, 'cnf is set');
+
+    // Offline attenuation by the holder verifies too (core derives, the issuer is not involved).
+    const child = deriveChild(
+      env.token,
+      { scopes: ['vault:finance:read'] },
+      offlineSigner(holder.secretKey),
+      clock.nowSec(),
+    );
+    assert.equal(
+      verifyEnvelope(child.token, {
+        resolveKey: (t, kid) => dir.resolveKey(t, kid, clock.nowSec()),
+        now: clock.nowSec(),
+        isRevoked: () => false,
+        audience: 'enforcer-a',
+      }).agent,
+      'agent-1',
+    );
+
+    const audit = await waitAudit(res.tenant, (e) => e.action === 'envelope.mint', 'mint audit');
+    assert.equal(audit.detail.case, 'issuance');
+    assert.equal(audit.detail.value?.jti, env.jti);
+    assert.deepEqual(audit.actor?.jtiChain, [env.jti]);
+    assert.equal(audit.decision, pb.Decision.ALLOW);
+  });
+
+  test('Mint refuses bad fields with INVALID_ARGUMENT naming the field', async () => {
+    const res = await createTenant();
+    const admin = res.adminCredential?.secret as string;
+    const g = (over: Record<string, unknown>) => ({ grant: { ...(mintReq(res.tenant).grant as object), ...over } });
+    await rejects(mint(res.tenant, admin, { ttlSeconds: 59 }), 'INVALID_ARGUMENT', 'INVALID_REQUEST', 'ttl_seconds');
+    await rejects(
+      mint(res.tenant, admin, { ttlSeconds: 86_401 }),
+      'INVALID_ARGUMENT',
+      'INVALID_REQUEST',
+      'ttl_seconds',
+    );
+    await rejects(mint(res.tenant, admin, { agentId: '' }), 'INVALID_ARGUMENT', 'INVALID_REQUEST', 'agent_id');
+    await rejects(
+      mint(res.tenant, admin, g({ scopes: ['vault:finance:read', 'nocolon'] })),
+      'INVALID_ARGUMENT',
+      'INVALID_REQUEST',
+      'grant.scopes[1]',
+    );
+    await rejects(mint(res.tenant, admin, g({ scopes: [] })), 'INVALID_ARGUMENT', 'INVALID_REQUEST', 'grant.scopes');
+    await rejects(
+      mint(res.tenant, admin, g({ constraintsJson: '' })),
+      'INVALID_ARGUMENT',
+      'INVALID_REQUEST',
+      'grant.constraints_json',
+    );
+    await rejects(
+      mint(res.tenant, admin, g({ constraintsJson: '{}' })),
+      'INVALID_ARGUMENT',
+      'INVALID_REQUEST',
+      'grant.constraints_json',
+    );
+    await rejects(
+      mint(res.tenant, admin, g({ constraintsJson: '{"max_rows":5}' })),
+      'INVALID_ARGUMENT',
+      'INVALID_REQUEST',
+      'grant.constraints_json.max_rows',
+    );
+    const bad = await rejects(
+      mint(res.tenant, admin, g({ constraintsJson: '{"max_records":0}' })),
+      'INVALID_ARGUMENT',
+      'INVALID_REQUEST',
+      'grant.constraints_json.max_records',
+    );
+    assert.match(bad.message, /max_records/);
+    await rejects(
+      mint(res.tenant, admin, g({ constraintsJson: '{"require_purpose":true' })),
+      'INVALID_ARGUMENT',
+      'INVALID_REQUEST',
+      'grant.constraints_json',
+    );
+    await rejects(
+      mint(res.tenant, admin, { holderPublicKey: Buffer.alloc(31) }),
+      'INVALID_ARGUMENT',
+      'INVALID_REQUEST',
+      'holder_public_key',
+    );
+    await rejects(mint(res.tenant, admin, { grant: null }), 'INVALID_ARGUMENT', 'INVALID_REQUEST', 'grant');
+  });
+
+  test('private keys are sealed under the KEK: no plaintext in MongoDB, a wrong KEK cannot open them', async () => {
+    const res = await createTenant();
+    const doc = await s.issuer.store.keys.findOne({ tenant: res.tenant });
+    assert.ok(doc);
+    const kek = KeyEncryptionKey.fromBase64(s.env.kek);
+    const seed = kek.open(fromSealedDoc(doc.sealedSeed), `${res.tenant}/${doc.kid}`);
+    assert.equal(seed.length, 32);
+    const pair = ed25519KeyPairFromSeed(seed);
+    assert.deepEqual(Buffer.from(pair.publicKey), res.key?.publicKey);
+    // Neither the seed nor the 64-byte secret key appears anywhere in the stored document.
+    const raw = JSON.stringify(doc, (_k, v: unknown) =>
+      v && typeof v === 'object' && 'buffer' in (v as object)
+        ? Buffer.from((v as { buffer: Uint8Array }).buffer).toString('hex')
+        : v,
+    );
+    assert.ok(!raw.includes(seed.toString('hex')), 'seed stored in plaintext');
+    assert.ok(!raw.includes(Buffer.from(pair.secretKey).toString('hex')), 'secret key stored in plaintext');
+    assert.notDeepEqual(Buffer.from(doc.sealedSeed.ciphertext.buffer), seed);
+    // Associated data binds the ciphertext to its tenant and kid.
+    assert.throws(() => kek.open(fromSealedDoc(doc.sealedSeed), `other/${doc.kid}`), KekError);
+    // A different KEK cannot open it, and the error names the variable.
+    const wrong = KeyEncryptionKey.fromBase64(randomKek());
+    assert.throws(() => wrong.open(fromSealedDoc(doc.sealedSeed), `${res.tenant}/${doc.kid}`), /AUTHORITY_ISSUER_KEK/);
+
+    // An issuer started on the same database with another KEK refuses to start, naming it.
+    const env2 = { ...s.env, kek: randomKek() };
+    await assert.rejects(
+      startIssuer(issuerConfig(env2), { sweep: false, logger: silentLogger() }),
+      /AUTHORITY_ISSUER_KEK/,
+    );
+  });
+
+  test('rotation: new key signs, the old one verifies until its last envelope expires, then retires', async () => {
+    const res = await createTenant();
+    const tenant = res.tenant;
+    const admin = res.adminCredential?.secret as string;
+    const oldKid = res.key?.keyId as string;
+    const old = (await mint(tenant, admin, { ttlSeconds: 600 })).envelope!;
+    assert.equal(old.keyId, oldKid);
+
+    const rot = await call<
+      object,
+      {
+        active: { keyId: string; status: string };
+        previous: { keyId: string; status: string; verifyUntil: { seconds: string } };
+      }
+    >(s.client, 'RotateKey', { tenant }, admin);
+    assert.notEqual(rot.active.keyId, oldKid);
+    assert.equal(rot.active.status, 'ACTIVE');
+    assert.equal(rot.previous.keyId, oldKid);
+    assert.equal(rot.previous.status, 'VERIFY_ONLY');
+    const oldExp = parseToken(old.token)[0]!.claims.exp;
+    const verifyUntil = Number(rot.previous.verifyUntil.seconds);
+    assert.ok(
+      verifyUntil >= oldExp + s.config.AUTHORITY_CLOCK_SKEW,
+      'old key verifies at least until its last envelope expired',
+    );
+    assert.ok(verifyUntil <= clock.nowSec() + 86_400 + s.config.AUTHORITY_CLOCK_SKEW + 60);
+
+    const fresh = (await mint(tenant, admin, { ttlSeconds: 600 })).envelope!;
+    assert.equal(fresh.keyId, rot.active.keyId, 'new envelopes are signed by the new key');
+
+    await tap.waitFor(
+      (m) =>
+        m.topic === topics.keys &&
+        m.key?.toString() === `${tenant}/key/${oldKid}` &&
+        decodeEvent(pb.KeyEventSchema, m.value as Buffer).status === pb.KeyStatus.VERIFY_ONLY,
+      'VERIFY_ONLY key event',
+    );
+    await tap.waitFor(
+      (m) => m.topic === topics.keys && m.key?.toString() === `${tenant}/key/${rot.active.keyId}`,
+      'new key event',
+    );
+    assert.equal(verifyPublished(old.token, tenant).agent, 'agent-1', 'old token still verifies (overlap)');
+    assert.equal(verifyPublished(fresh.token, tenant).agent, 'agent-1');
+
+    const keys = await call<object, { keys: { keyId: string; status: string }[] }>(
+      s.client,
+      'ListKeys',
+      { tenant },
+      admin,
+    );
+    assert.deepEqual(
+      keys.keys.map((k) => [k.keyId, k.status]),
+      [
+        [rot.active.keyId, 'ACTIVE'],
+        [oldKid, 'VERIFY_ONLY'],
+      ],
+    );
+
+    // Past verify_until the sweep retires the old key; tokens it signed stop verifying.
+    try {
+      clock.advance((verifyUntil - clock.nowSec() + 1) * 1000);
+      await s.issuer.sweep();
+      await tap.waitFor(
+        (m) =>
+          m.topic === topics.keys &&
+          m.key?.toString() === `${tenant}/key/${oldKid}` &&
+          decodeEvent(pb.KeyEventSchema, m.value as Buffer).status === pb.KeyStatus.RETIRED,
+        'RETIRED key event',
+      );
+      assert.throws(
+        () => verifyPublished(old.token, tenant, verifyUntil + 1),
+        (e: Error & { reason?: string }) => e.reason === 'UNKNOWN_KEY',
+      );
+      await waitAudit(tenant, (e) => e.action === 'key.retire', 'key.retire audit');
+    } finally {
+      clock.offsetMs = 0;
+    }
+    await waitAudit(tenant, (e) => e.action === 'key.rotate', 'key.rotate audit');
+  });
+});
+
+describe('delegation', () => {
+  test('Delegate derives a verified narrower child; anything wider is CHAIN_VIOLATION naming the field', async () => {
+    const res = await createTenant();
+    const tenant = res.tenant;
+    const admin = res.adminCredential?.secret as string;
+    const parent = (await mint(tenant, admin)).envelope!;
+    const delegate = (over: Record<string, unknown>) =>
+      call<object, MintResponse__Output>(
+        s.client,
+        'Delegate',
+        {
+          tenant,
+          parentToken: parent.token,
+          agentId: 'sub-agent',
+          grant: {
+            scopes: ['vault:finance:read'],
+            resources: ['slos://vaults/finance/*'],
+            contextFields: ['purpose'],
+            constraintsJson: '',
+          },
+          ttlSeconds: 600,
+          ...over,
+        },
+        admin,
+      );
+    const child = (await delegate({})).envelope!;
+    assert.equal(child.depth, 1);
+    assert.equal(child.agentId, 'sub-agent');
+    const v = verifyPublished(child.token, tenant);
+    assert.deepEqual(v.jtis, [parent.jti, child.jti]);
+    assert.equal(v.constraints.maxRecordsPerRequest, 50, 'constraints inherited when not given');
+
+    const g = (over: Record<string, unknown>) => ({
+      grant: {
+        scopes: ['vault:finance:read'],
+        resources: ['slos://vaults/finance/*'],
+        contextFields: ['purpose'],
+        constraintsJson: '',
+        ...over,
+      },
+    });
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['scope', g({ scopes: ['vault:payroll:read'] }), 'scp'],
+      ['wildcard scope', g({ scopes: ['vault:*:read'] }), 'scp'],
+      ['resource', g({ resources: ['slos://vaults/*'] }), 'res'],
+      ['context', g({ contextFields: ['purpose', 'ssn'] }), 'ctx'],
+      ['constraint', g({ constraintsJson: '{"require_purpose":true,"max_records_per_request":500}' }), 'cns'],
+      ['constraint dropped', g({ constraintsJson: '{"unconstrained":true}' }), 'cns'],
+      ['ttl', { ttlSeconds: 7200 }, 'exp'],
+    ];
+    for (const [what, over, field] of cases) {
+      const err = await rejects(delegate(over), 'INVALID_ARGUMENT', 'CHAIN_VIOLATION', field);
+      assert.ok(err.message.length > 10, `${what}: message explains (${err.message})`);
+    }
+    const ttlErr = await rejects(delegate({ ttlSeconds: 7200 }), 'INVALID_ARGUMENT', 'CHAIN_VIOLATION', 'exp');
+    assert.match(ttlErr.message, /ttl_seconds 7200/);
+    const deny = await waitAudit(
+      tenant,
+      (e) => e.action === 'envelope.delegate' && e.decision === pb.Decision.DENY,
+      'delegate deny audit',
+    );
+    assert.equal(deny.reason, pb.ReasonCode.CHAIN_VIOLATION);
+    await waitAudit(
+      tenant,
+      (e) => e.action === 'envelope.delegate' && e.decision === pb.Decision.ALLOW,
+      'delegate audit',
+    );
+
+    // The grandchild chain verifies too, and depth grows.
+    const grand = await call<object, MintResponse__Output>(
+      s.client,
+      'Delegate',
+      { tenant, parentToken: child.token, agentId: 'sub-sub', grant: null, ttlSeconds: 0 },
+      admin,
+    );
+    assert.equal(grand.envelope?.depth, 2);
+    assert.deepEqual(verifyPublished(grand.envelope!.token, tenant).jtis, [parent.jti, child.jti, grand.envelope!.jti]);
+
+    // A tampered parent is refused (signature), and so is a token of another tenant.
+    const links = parent.token.split('.');
+    const tampered = `${links[0]}.${links[1]}.${links[2]!.startsWith('A') ? 'B' : 'A'}${links[2]!.slice(1)}`;
+    await rejects(delegate({ parentToken: tampered }), 'UNAUTHENTICATED', 'INVALID_SIGNATURE');
+    const other = await createTenant();
+    const foreign = (await mint(other.tenant, other.adminCredential?.secret as string)).envelope!;
+    await rejects(delegate({ parentToken: foreign.token }), 'PERMISSION_DENIED', 'TENANT_MISMATCH', 'parent_token');
+    await rejects(delegate({ parentToken: 'not-a-token' }), 'INVALID_ARGUMENT', 'INVALID_TOKEN');
+  });
+});
+
+describe('revocation', () => {
+  test('Revoke and RevokeAgent publish compacted revocations (acked before the answer) and audit; a revoked parent cannot be delegated', async () => {
+    const res = await createTenant();
+    const tenant = res.tenant;
+    const admin = res.adminCredential?.secret as string;
+    const env = (await mint(tenant, admin)).envelope!;
+    const before = Date.now();
+    const r = await call<object, { revokedAt: { seconds: string } }>(
+      s.client,
+      'Revoke',
+      { tenant, jti: env.jti, reason: 'leaked' },
+      admin,
+    );
+    assert.ok(Number(r.revokedAt.seconds) * 1000 >= before - 1000);
+    const rec = await tap.waitFor(
+      (m) => m.topic === topics.revocations && m.key?.toString() === `${tenant}/jti/${env.jti}`,
+      'jti revocation',
+    );
+    const ev = decodeEvent(pb.RevocationEventSchema, rec.value as Buffer);
+    assert.equal(ev.kind, pb.RevocationKind.JTI);
+    assert.equal(ev.reason, 'leaked');
+    assert.equal(header(rec, 'ce_type'), 'authority.revocation.v1');
+    const forget = Number(ev.forgetAfter?.seconds) - Number(ev.revokedAt?.seconds);
+    assert.equal(forget, 86_400 + s.config.AUTHORITY_CLOCK_SKEW, 'forget_after = revoked_at + max TTL + skew');
+    await waitAudit(
+      tenant,
+      (e) => e.action === 'envelope.revoke' && e.detail.case === 'revocation' && e.detail.value.jti === env.jti,
+      'revoke audit',
+    );
+
+    await rejects(
+      call(s.client, 'Delegate', { tenant, parentToken: env.token, agentId: 'x', grant: null }, admin),
+      'UNAUTHENTICATED',
+      'REVOKED',
+    );
+
+    const a = await call<object, { revokedBefore: { seconds: string } }>(
+      s.client,
+      'RevokeAgent',
+      { tenant, agentId: 'agent-1', reason: 'offboarded' },
+      admin,
+    );
+    const arec = await tap.waitFor(
+      (m) => m.topic === topics.revocations && m.key?.toString() === `${tenant}/agent/agent-1`,
+      'agent revocation',
+    );
+    const aev = decodeEvent(pb.RevocationEventSchema, arec.value as Buffer);
+    assert.equal(aev.kind, pb.RevocationKind.AGENT);
+    assert.equal(String(aev.revokedBefore?.seconds), a.revokedBefore.seconds);
+    await waitAudit(tenant, (e) => e.action === 'agent.revoke', 'agent.revoke audit');
+    await rejects(
+      call(s.client, 'Revoke', { tenant, jti: 'short' }, admin),
+      'INVALID_ARGUMENT',
+      'INVALID_REQUEST',
+      'jti',
+    );
+  });
+});
+
+describe('credentials and tenant isolation', () => {
+  test('a credential of tenant A can do nothing for tenant B, on every RPC; no credential is UNAUTHENTICATED', async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const adminA = a.adminCredential?.secret as string;
+    const adminB = b.adminCredential?.secret as string;
+    const approverA = await credential(a.tenant, 'APPROVER', adminA);
+    const checkerA = await credential(a.tenant, 'CHECKER', adminA);
+    const auditorA = await credential(a.tenant, 'AUDITOR', adminA);
+    const tokenB = (await mint(b.tenant, adminB)).envelope!;
+    const t = b.tenant;
+    const requests: [string, Record<string, unknown>][] = [
+      ['CreateCredential', { tenant: t, kind: 'ADMIN' }],
+      ['RevokeCredential', { tenant: t, credentialId: b.adminCredential?.credentialId }],
+      ['RotateKey', { tenant: t }],
+      ['ListKeys', { tenant: t }],
+      ['Mint', mintReq(t)],
+      ['Delegate', { tenant: t, parentToken: tokenB.token, agentId: 'x' }],
+      ['Revoke', { tenant: t, jti: tokenB.jti }],
+      ['RevokeAgent', { tenant: t, agentId: 'agent-1' }],
+      ['RequestApproval', { tenant: t, agentId: 'a', requiredScope: 'vault:x:write', action: 'write', resource: 'r' }],
+      ['DecideApproval', { tenant: t, approvalId: 'apr-x', approve: true }],
+      [
+        'ConsumeApproval',
+        {
+          tenant: t,
+          approvalId: 'apr-x',
+          agentId: 'a',
+          requiredScope: 'vault:x:write',
+          action: 'write',
+          resource: 'r',
+        },
+      ],
+      ['GetApproval', { tenant: t, approvalId: 'apr-x' }],
+      ['ListApprovals', { tenant: t }],
+    ];
+    for (const [method, req] of requests) {
+      for (const secret of [adminA, approverA, checkerA, auditorA]) {
+        await rejects(call(s.client, method, req, secret), 'PERMISSION_DENIED', undefined);
+      }
+      const err = await rejects(call(s.client, method, req, adminA), 'PERMISSION_DENIED', 'TENANT_MISMATCH', 'tenant');
+      assert.match(err.message, new RegExp(t));
+      await rejects(call(s.client, method, req, undefined), 'UNAUTHENTICATED', 'UNAUTHENTICATED');
+      await rejects(call(s.client, method, req, 'not-a-real-key-at-all'), 'UNAUTHENTICATED', 'UNAUTHENTICATED');
+    }
+    await rejects(call(s.client, 'CreateTenant', { tenant: 'zz-never' }, adminA), 'PERMISSION_DENIED');
+    // Wrong kind within the own tenant: a checker cannot mint, an admin cannot decide approvals.
+    await rejects(mint(a.tenant, checkerA), 'PERMISSION_DENIED', 'PERMISSION_DENIED');
+    await rejects(
+      call(s.client, 'DecideApproval', { tenant: a.tenant, approvalId: 'apr-x', approve: true }, adminA),
+      'PERMISSION_DENIED',
+    );
+    // B's own admin still works, and a revoked credential stops working at once.
+    await mint(b.tenant, adminB);
+    const extra = await call<object, { credential: { secret: string; credentialId: string } }>(
+      s.client,
+      'CreateCredential',
+      { tenant: a.tenant, kind: 'ADMIN' },
+      adminA,
+    );
+    await mint(a.tenant, extra.credential.secret);
+    await call(s.client, 'RevokeCredential', { tenant: a.tenant, credentialId: extra.credential.credentialId }, adminA);
+    await rejects(mint(a.tenant, extra.credential.secret), 'UNAUTHENTICATED');
+    const revoked = await tap.waitFor(
+      (m) =>
+        m.topic === topics.keys &&
+        m.key?.toString() === `${a.tenant}/credential/${extra.credential.credentialId}` &&
+        decodeEvent(pb.CredentialEventSchema, m.value as Buffer).revoked,
+      'revoked CredentialEvent',
+    );
+    assert.ok(revoked);
+    assert.equal(publishedDirectory().authenticate(extra.credential.secret), undefined);
+  });
+});
+
+describe('policy seam', () => {
+  test('with a policy on the policies topic, a mint beyond it is POLICY_DENIED naming the excess; without one, minting is bounded only by the request rules', async () => {
+    const res = await createTenant();
+    const tenant = res.tenant;
+    const admin = res.adminCredential?.secret as string;
+    // No policy yet: allowed.
+    await mint(tenant, admin);
+    const yaml = [
+      'organization: Test',
+      'version: "3"',
+      'agents:',
+      '  agent-1:',
+      '    scopes: ["vault:finance:read"]',
+      '    resources: ["slos://vaults/finance/*"]',
+      '    constraints:',
+      '      require_purpose: true',
+      '      max_records_per_request: 100',
+      '    max_ttl: 1h',
+      '',
+    ].join('\n');
+    const event = createMessage(pb.PolicyVersionEventSchema, {
+      tenant,
+      version: 1n,
+      yaml,
+      sha256: createHashHex(yaml),
+      author: 'test',
+      createdAt: timestampFromDate(new Date()),
+    });
+    await s.issuer.bus.publish(topics.policies, [
+      { key: `${tenant}/000000000001`, value: encodeEvent(pb.PolicyVersionEventSchema, event) },
+    ]);
+    await eventually(() => s.issuer.views.policies.get(tenant), 'policy in the issuer view');
+
+    const within = {
+      grant: {
+        scopes: ['vault:finance:read'],
+        resources: ['slos://vaults/finance/q1/*'],
+        contextFields: [],
+        constraintsJson: '{"require_purpose":true,"max_records":10}',
+      },
+      ttlSeconds: 600,
+    };
+    await mint(tenant, admin, within);
+    const scope = await rejects(mint(tenant, admin), 'PERMISSION_DENIED', 'POLICY_DENIED', 'grant.scopes[1]');
+    assert.match(scope.message, /vault:hr:\*/);
+    await rejects(
+      mint(tenant, admin, { grant: { ...within.grant, resources: ['slos://vaults/*'] } }),
+      'PERMISSION_DENIED',
+      'POLICY_DENIED',
+      'grant.resources[0]',
+    );
+    await rejects(
+      mint(tenant, admin, {
+        grant: { ...within.grant, constraintsJson: '{"require_purpose":true,"max_records":500}' },
+      }),
+      'PERMISSION_DENIED',
+      'POLICY_DENIED',
+      /^grant\.constraints_json\.max_records/,
+    );
+    await rejects(
+      mint(tenant, admin, { ...within, ttlSeconds: 7200 }),
+      'PERMISSION_DENIED',
+      'POLICY_DENIED',
+      'ttl_seconds',
+    );
+    await rejects(
+      mint(tenant, admin, { ...within, agentId: 'stranger' }),
+      'PERMISSION_DENIED',
+      'POLICY_DENIED',
+      'agent_id',
+    );
+    const denied = await waitAudit(
+      tenant,
+      (e) => e.action === 'envelope.mint' && e.decision === pb.Decision.DENY,
+      'policy deny audit',
+    );
+    assert.equal(denied.reason, pb.ReasonCode.POLICY_DENIED);
+    assert.equal(denied.policyVersion, '1');
+  });
+});
+
+function createHashHex(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}

@@ -1,0 +1,353 @@
+// The in-process stack for cross-service end-to-end tests: issuer, n enforcers, and optionally the
+// policy service and the auditor, all in this process, against the REAL Kafka broker and
+// MongoDB-wire server (KAFKA_BROKERS / MONGODB_URI; a missing variable fails loudly). One unique
+// topic prefix and unique database names per stack, so stacks never see each other's data.
+//
+//   const stack = await startStack({ enforcers: 2, withPolicy: true });
+//   const tenant = await stack.createTenant();               // operator creates it
+//   const { envelope } = await rpc(stack.issuer.client, 'Mint', {...}, tenant.admin);
+//   await rpc(stack.enforcers[0].client, 'Check', {...}, tenant.checker);
+//   await stack.stop();
+import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import {
+  createLogger,
+  loadConfig,
+  silentLogger,
+  startTelemetry,
+  topics as topicNames,
+  unaryCall,
+  type AuthorityTopics,
+  type Logger,
+} from '@authority/platform';
+import type {
+  AuditorServiceClient,
+  CreateCredentialResponse__Output,
+  CreateTenantResponse__Output,
+  EnforcerServiceClient,
+  IssuerServiceClient,
+  PolicyServiceClient,
+} from '@authority/proto';
+import { issuerConfigSchema, loadContract, startIssuer, type RunningIssuer } from '@authority/issuer';
+import { enforcerConfigSchema, startEnforcer, type EnforcerConfig, type EnforcerHandle } from '@authority/enforcer';
+import { policyConfigSchema, startPolicyService, type PolicyServiceHandle } from '@authority/policy';
+import { MongoClient } from 'mongodb';
+
+export interface StackOptions {
+  /** Enforcer replicas (default 1), each with its own consumer group and enforcer id. */
+  enforcers?: number;
+  withPolicy?: boolean;
+  withAuditor?: boolean;
+  /** Extra environment for every enforcer (e.g. AUTHORITY_AUDIT_MODE=async). */
+  enforcerEnv?: Record<string, string>;
+  issuerEnv?: Record<string, string>;
+  policyEnv?: Record<string, string>;
+  auditorEnv?: Record<string, string>;
+}
+
+export interface StackEnforcer {
+  index: number;
+  /** AUTHORITY_ENFORCER_ID of this replica (recorded in its decision events). */
+  id: string;
+  address: string;
+  config: EnforcerConfig;
+  handle: EnforcerHandle;
+  client: EnforcerServiceClient;
+}
+
+/** A tenant created through the issuer, with one credential of each kind. */
+export interface StackTenant {
+  tenant: string;
+  keyId: string;
+  admin: string;
+  adminId: string;
+  approver: string;
+  checker: string;
+  auditor: string;
+}
+
+/** The auditor as far as the stack needs it (its module is loaded at run time, see startStack). */
+export interface AuditorHandleLike {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface Stack {
+  id: string;
+  prefix: string;
+  topics: AuthorityTopics;
+  brokers: string[];
+  operatorKey: string;
+  serviceKey: string;
+  databases: { issuer: string; policy: string; auditor: string };
+  issuer: { address: string; handle: RunningIssuer; client: IssuerServiceClient };
+  enforcers: StackEnforcer[];
+  policy?: { address: string; handle: PolicyServiceHandle; client: PolicyServiceClient };
+  auditor?: { address: string; handle: AuditorHandleLike; client: AuditorServiceClient };
+  /** Creates a tenant (operator credential) plus APPROVER, CHECKER and AUDITOR credentials. */
+  createTenant(name?: string): Promise<StackTenant>;
+  /** Stops enforcer `index` and starts a fresh replica with the same configuration (state replayed from Kafka). */
+  restartEnforcer(index: number): Promise<StackEnforcer>;
+  /** Stops everything, closes clients and drops the stack's databases. */
+  stop(): Promise<void>;
+}
+
+export function requireInfra(): { brokers: string; mongo: string } {
+  const brokers = process.env['KAFKA_BROKERS'];
+  const mongo = process.env['MONGODB_URI'];
+  if (!brokers || !mongo) {
+    throw new Error('end-to-end tests need KAFKA_BROKERS and MONGODB_URI (source .infra/env after `npm run infra:up`)');
+  }
+  return { brokers, mongo };
+}
+
+/** Silent unless TEST_LOG_LEVEL is set (e.g. TEST_LOG_LEVEL=debug). */
+function stackLogger(service: string): Logger {
+  const level = process.env['TEST_LOG_LEVEL'];
+  return level ? createLogger({ service, level: level as 'debug' }) : silentLogger();
+}
+
+let telemetry: Promise<unknown> | undefined;
+/**
+ * Installs the W3C propagator and a tracer provider once per process (propagate-only: nothing is
+ * exported), so trace context sent by a test client flows into the services' spans and events.
+ */
+export function ensureTelemetry(): Promise<unknown> {
+  telemetry ??= startTelemetry({ serviceName: 'e2e', env: {} }).catch(() => undefined);
+  return telemetry;
+}
+
+type UnaryMethod = (
+  req: unknown,
+  md: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res?: unknown) => void,
+) => unknown;
+
+/**
+ * `await rpc(client, 'Mint', req, secret)`: a promisified unary call with `authorization: Bearer`;
+ * failures reject with platform's AuthorityClientError (code, reason, field). `traceparent` is
+ * sent as metadata when given.
+ */
+export function rpc<Res = unknown>(
+  client: grpc.Client,
+  method: string,
+  req: object,
+  secret: string | undefined,
+  opts: { traceparent?: string; deadlineMs?: number } = {},
+): Promise<Res> {
+  const fn = (client as unknown as Record<string, UnaryMethod>)[method];
+  if (typeof fn !== 'function') throw new Error(`${method} is not a method of this client`);
+  const md = new grpc.Metadata();
+  if (secret !== undefined) md.set('authorization', `Bearer ${secret}`);
+  if (opts.traceparent) md.set('traceparent', opts.traceparent);
+  return unaryCall(fn.bind(client), req, { metadata: md, deadlineMs: opts.deadlineMs ?? 20_000 }) as Promise<Res>;
+}
+
+/** A random sampled W3C traceparent and its trace id. */
+export function newTraceparent(): { traceparent: string; traceId: string } {
+  const traceId = randomBytes(16).toString('hex');
+  return { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, traceId };
+}
+
+function common(prefix: string, brokers: string, operatorKey: string): Record<string, string> {
+  return {
+    KAFKA_BROKERS: brokers,
+    AUTHORITY_TOPIC_PREFIX: prefix,
+    AUTHORITY_OPERATOR_API_KEY: operatorKey,
+    AUTHORITY_GRPC_HOST: '127.0.0.1',
+    AUTHORITY_LOG_LEVEL: 'silent',
+    AUTHORITY_REFLECTION: 'false',
+    AUTHORITY_SHUTDOWN_GRACE: '5s',
+  };
+}
+
+/** Loads a service config from an env object, then binds port 0 (the schemas refuse 0 from env). */
+function configFrom<T extends { AUTHORITY_GRPC_PORT: number }>(
+  schema: Parameters<typeof loadConfig>[0],
+  env: Record<string, string>,
+): T {
+  const config = loadConfig(schema, env, []) as unknown as T;
+  return { ...config, AUTHORITY_GRPC_PORT: 0 };
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const infra = requireInfra();
+  await ensureTelemetry();
+  const id = randomBytes(4).toString('hex');
+  const prefix = `e2e-${id}.`;
+  const operatorKey = `op-${randomBytes(16).toString('hex')}`;
+  const serviceKey = `svc-${randomBytes(16).toString('hex')}`;
+  const databases = { issuer: `e2e_issuer_${id}`, policy: `e2e_policy_${id}`, auditor: `e2e_auditor_${id}` };
+  const base = common(prefix, infra.brokers, operatorKey);
+  const { grpcObject } = loadContract();
+  const v1 = grpcObject.authority.v1;
+  const insecure = grpc.credentials.createInsecure();
+  const stops: (() => Promise<void>)[] = [];
+  const clients: grpc.Client[] = [];
+
+  const stopAll = async () => {
+    for (const c of clients) c.close();
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    stops.length = 0;
+    const mongo = new MongoClient(infra.mongo);
+    try {
+      await mongo.connect();
+      for (const db of Object.values(databases))
+        await mongo
+          .db(db)
+          .dropDatabase()
+          .catch(() => undefined);
+    } finally {
+      await mongo.close();
+    }
+  };
+
+  try {
+    const issuerConfig = configFrom<ReturnType<typeof issuerConfigSchema.parse>>(issuerConfigSchema, {
+      ...base,
+      MONGODB_URI: infra.mongo,
+      AUTHORITY_ISSUER_DB: databases.issuer,
+      AUTHORITY_ISSUER_KEK: randomBytes(32).toString('base64'),
+      AUTHORITY_SERVICE_API_KEY: serviceKey,
+      ...opts.issuerEnv,
+    });
+    const issuerHandle = await startIssuer(issuerConfig, { logger: stackLogger('issuer') });
+    stops.push(() => issuerHandle.stop());
+    const issuerClient = new v1.IssuerService(issuerHandle.address, insecure);
+    clients.push(issuerClient);
+    const issuer = { address: issuerHandle.address, handle: issuerHandle, client: issuerClient };
+
+    const enforcerConfigFor = (index: number): EnforcerConfig =>
+      configFrom<EnforcerConfig>(enforcerConfigSchema, {
+        ...base,
+        AUTHORITY_SERVICE_NAME: `enforcer-${index}`,
+        AUTHORITY_ENFORCER_ID: `enforcer-${index}`,
+        AUTHORITY_SERVICE_API_KEY: serviceKey,
+        AUTHORITY_ISSUER_ADDR: issuer.address,
+        ...opts.enforcerEnv,
+      });
+    const launchEnforcer = async (index: number, config: EnforcerConfig): Promise<StackEnforcer> => {
+      const handle = await startEnforcer(config, { logger: stackLogger(`enforcer-${index}`) });
+      await handle.ready;
+      const address = `127.0.0.1:${handle.port}`;
+      const client = new v1.EnforcerService(address, insecure);
+      clients.push(client);
+      return { index, id: config.AUTHORITY_ENFORCER_ID, address, config, handle, client };
+    };
+    const enforcers: StackEnforcer[] = [];
+    for (let i = 0; i < (opts.enforcers ?? 1); i++) enforcers.push(await launchEnforcer(i, enforcerConfigFor(i)));
+    stops.push(async () => {
+      for (const e of enforcers) await e.handle.stop();
+    });
+
+    let policy: Stack['policy'];
+    if (opts.withPolicy) {
+      const config = configFrom<ReturnType<typeof policyConfigSchema.parse>>(policyConfigSchema, {
+        ...base,
+        MONGODB_URI: infra.mongo,
+        AUTHORITY_POLICY_DATABASE: databases.policy,
+        ...opts.policyEnv,
+      });
+      const handle = await startPolicyService(config, { logger: stackLogger('policy'), drainDelayMs: 0 });
+      stops.push(() => handle.stop());
+      const address = `127.0.0.1:${handle.port}`;
+      const client = new v1.PolicyService(address, insecure);
+      clients.push(client);
+      policy = { address, handle, client };
+    }
+
+    let auditor: Stack['auditor'];
+    if (opts.withAuditor) {
+      // Loaded at run time: the auditor is written in parallel, and the stack must build without it.
+      const auditorModule = '@authority/auditor'; // a variable: type-checked builds need not resolve it
+      let mod: Record<string, unknown>;
+      try {
+        mod = (await import(auditorModule)) as Record<string, unknown>;
+      } catch (err) {
+        throw new Error(
+          `withAuditor: @authority/auditor cannot be loaded (is services/auditor/src/index.ts built?): ${(err as Error).message}`,
+        );
+      }
+      const start = mod['startAuditor'] as
+        | ((config: unknown, o?: { logger?: Logger }) => Promise<AuditorHandleLike>)
+        | undefined;
+      const schemaName = Object.keys(mod).find((k) => /ConfigSchema$/.test(k));
+      if (typeof start !== 'function' || schemaName === undefined) {
+        throw new Error('withAuditor: @authority/auditor does not export startAuditor(config) and a *ConfigSchema yet');
+      }
+      const config = configFrom<{ AUTHORITY_GRPC_PORT: number }>(mod[schemaName] as Parameters<typeof loadConfig>[0], {
+        ...base,
+        MONGODB_URI: infra.mongo,
+        AUTHORITY_AUDITOR_DB: databases.auditor,
+        AUTHORITY_AUDITOR_DATABASE: databases.auditor,
+        ...opts.auditorEnv,
+      });
+      const handle = await start(config, { logger: stackLogger('auditor') });
+      stops.push(() => handle.stop());
+      const address = `127.0.0.1:${handle.port}`;
+      const client = new v1.AuditorService(address, insecure);
+      clients.push(client);
+      auditor = { address, handle, client };
+    }
+
+    let stopped: Promise<void> | undefined;
+    const stack: Stack = {
+      id,
+      prefix,
+      topics: topicNames(prefix),
+      brokers: infra.brokers.split(','),
+      operatorKey,
+      serviceKey,
+      databases,
+      issuer,
+      enforcers,
+      ...(policy ? { policy } : {}),
+      ...(auditor ? { auditor } : {}),
+      async createTenant(name = `t-${randomBytes(4).toString('hex')}`): Promise<StackTenant> {
+        const t = await rpc<CreateTenantResponse__Output>(
+          issuer.client,
+          'CreateTenant',
+          { tenant: name, displayName: name },
+          operatorKey,
+        );
+        const admin = t.adminCredential?.secret ?? '';
+        const cred = async (kind: string) =>
+          (
+            await rpc<CreateCredentialResponse__Output>(
+              issuer.client,
+              'CreateCredential',
+              { tenant: name, kind },
+              admin,
+            )
+          ).credential?.secret ?? '';
+        return {
+          tenant: name,
+          keyId: t.key?.keyId ?? '',
+          admin,
+          adminId: t.adminCredential?.credentialId ?? '',
+          approver: await cred('APPROVER'),
+          checker: await cred('CHECKER'),
+          auditor: await cred('AUDITOR'),
+        };
+      },
+      async restartEnforcer(index: number): Promise<StackEnforcer> {
+        const old = enforcers[index];
+        if (!old) throw new Error(`no enforcer ${index}`);
+        old.client.close();
+        await old.handle.stop();
+        const fresh = await launchEnforcer(index, old.config);
+        enforcers[index] = fresh;
+        return fresh;
+      },
+      stop: () => {
+        stopped ??= stopAll();
+        return stopped;
+      },
+    };
+    return stack;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
