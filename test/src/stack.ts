@@ -28,7 +28,8 @@ import type {
   IssuerServiceClient,
   PolicyServiceClient,
 } from '@authority/proto';
-import { issuerConfigSchema, loadContract, startIssuer, type RunningIssuer } from '@authority/issuer';
+import { issuerConfigSchema, startIssuer, type RunningIssuer } from '@authority/issuer';
+import { loadAuthorityProto } from '@authority/proto';
 import { enforcerConfigSchema, startEnforcer, type EnforcerConfig, type EnforcerHandle } from '@authority/enforcer';
 import { policyConfigSchema, startPolicyService, type PolicyServiceHandle } from '@authority/policy';
 import { MongoClient } from 'mongodb';
@@ -180,7 +181,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const serviceKey = `svc-${randomBytes(16).toString('hex')}`;
   const databases = { issuer: `e2e_issuer_${id}`, policy: `e2e_policy_${id}`, auditor: `e2e_auditor_${id}` };
   const base = common(prefix, infra.brokers, operatorKey);
-  const { grpcObject } = loadContract();
+  const { grpcObject } = loadAuthorityProto();
   const v1 = grpcObject.authority.v1;
   const insecure = grpc.credentials.createInsecure();
   const stops: (() => Promise<void>)[] = [];

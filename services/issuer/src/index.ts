@@ -13,7 +13,7 @@ import {
   type KafkaEventBus,
   type Logger,
 } from '@authority/platform';
-import { loadContract } from './proto-compat';
+import { loadAuthorityProto } from '@authority/proto';
 import { KafkaIssuerEvents, type IssuerEvents } from './adapters/kafka';
 import { IssuerStore } from './adapters/mongo';
 import { startIssuerViews, type IssuerViews } from './adapters/views';
@@ -69,7 +69,7 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
   };
 
   try {
-    const { packageDefinition, grpcObject } = loadContract();
+    const { packageDefinition, grpcObject } = loadAuthorityProto();
     // Handlers are bound late (they need Mongo and the views); until then the server answers
     // UNAVAILABLE through a stub and health says NOT_SERVING.
     const bound: { handlers?: ReturnType<typeof issuerHandlers> } = {};
@@ -221,4 +221,3 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
     throw err;
   }
 }
-export { loadContract } from './proto-compat';

@@ -14,7 +14,7 @@ import {
   type KafkaEventBus,
 } from '@authority/platform';
 import type { IssuerServiceClient } from '@authority/proto';
-import { loadContract } from '../../src/proto-compat';
+import { loadAuthorityProto } from '@authority/proto';
 import { issuerConfigSchema, startIssuer, type Clock, type IssuerConfig, type RunningIssuer } from '../../src/index';
 
 export function requireInfra(): { brokers: string; mongo: string } {
@@ -78,7 +78,7 @@ export function issuerConfig(env: TestEnv, extra: Record<string, string> = {}): 
 export type Client = IssuerServiceClient;
 
 export function issuerClient(address: string): Client {
-  const { grpcObject } = loadContract();
+  const { grpcObject } = loadAuthorityProto();
   return new grpcObject.authority.v1.IssuerService(address, grpc.credentials.createInsecure());
 }
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError, InvalidArgumentError, loadConfig } from '@authority/platform';
 import { issuerConfigSchema } from '../../src/config';
 import { KeyEncryptionKey, KekError } from '../../src/kek';
-import { loadContract } from '../../src/proto-compat';
+import { loadAuthorityProto } from '@authority/proto';
 import * as v from '../../src/validate';
 
 const baseEnv = {
@@ -127,7 +127,7 @@ test('validation names the request field', () => {
 });
 
 test('the contract loader gives camelCase fields, map fields and optional scalars as the generated types say', () => {
-  const { grpcObject } = loadContract();
+  const { grpcObject } = loadAuthorityProto();
   const check = grpcObject.authority.v1.EnforcerService.service.Check;
   const req = check.requestDeserialize(
     check.requestSerialize({
