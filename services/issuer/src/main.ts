@@ -1,16 +1,21 @@
-// The issuer process: configuration from the environment (zod, every bad variable named), then
-// startIssuer under platform's runService (SIGTERM → NOT_SERVING, drain, flush, close).
-import { createLogger, loadConfig, runService } from '@authority/platform';
+// The issuer process: configuration from the environment (zod, every bad variable named), telemetry,
+// then startIssuer under platform's runService (SIGTERM → NOT_SERVING, drain, flush, close).
+import { createLogger, loadConfigOrExit, runService, startTelemetry } from '@authority/platform';
 import { issuerConfigSchema } from './config';
 import { startIssuer } from './index';
 
+const config = loadConfigOrExit(issuerConfigSchema);
+const logger = createLogger({ service: config.AUTHORITY_SERVICE_NAME, level: config.AUTHORITY_LOG_LEVEL });
+
 runService({
-  name: 'issuer',
+  name: config.AUTHORITY_SERVICE_NAME,
+  logger,
+  graceMs: config.AUTHORITY_SHUTDOWN_GRACE,
   start: async (ctx) => {
-    const config = loadConfig(issuerConfigSchema);
-    const logger = createLogger({ service: config.AUTHORITY_SERVICE_NAME, level: config.AUTHORITY_LOG_LEVEL });
+    const telemetry = await startTelemetry({ serviceName: config.AUTHORITY_SERVICE_NAME });
+    ctx.onShutdown('telemetry', 'telemetry', () => telemetry.shutdown());
     const issuer = await startIssuer(config, { logger });
-    ctx.logger.info({ port: issuer.port }, 'issuer ready');
+    logger.info({ port: issuer.port }, 'issuer ready');
     return () => issuer.stop();
   },
 });
