@@ -247,7 +247,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const config = configFrom<ReturnType<typeof policyConfigSchema.parse>>(policyConfigSchema, {
         ...base,
         MONGODB_URI: infra.mongo,
-        AUTHORITY_POLICY_DATABASE: databases.policy,
+        AUTHORITY_POLICY_DB: databases.policy,
         ...opts.policyEnv,
       });
       const handle = await startPolicyService(config, { logger: stackLogger('policy'), drainDelayMs: 0 });

@@ -14,7 +14,7 @@ export const policyConfigSchema = serviceConfigSchema({
   AUTHORITY_OPERATOR_API_KEY: secret().describe(
     'Operator API key (Bearer): may act for every tenant. Required; never logged.',
   ),
-  AUTHORITY_POLICY_DATABASE: text()
+  AUTHORITY_POLICY_DB: text()
     .prefault('authority_policy')
     .describe('MongoDB database holding the policy versions (collection `policy_versions`).'),
   AUTHORITY_POLICY_REPUBLISH_INTERVAL: duration()

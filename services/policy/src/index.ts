@@ -76,7 +76,7 @@ export async function startPolicyService(
       logger,
     });
     cleanups.push(() => mongo.close());
-    const store = new PolicyStore(mongo.db(config.AUTHORITY_POLICY_DATABASE));
+    const store = new PolicyStore(mongo.db(config.AUTHORITY_POLICY_DB));
     await store.ensureIndexes();
 
     const bus: KafkaEventBus = createKafka({

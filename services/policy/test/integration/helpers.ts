@@ -68,7 +68,7 @@ export function configFor(env: TestEnv, extra: Record<string, string> = {}): Pol
     KAFKA_BROKERS: env.brokers,
     MONGODB_URI: env.mongoUri,
     AUTHORITY_TOPIC_PREFIX: env.prefix,
-    AUTHORITY_POLICY_DATABASE: env.database,
+    AUTHORITY_POLICY_DB: env.database,
     AUTHORITY_OPERATOR_API_KEY: OPERATOR_KEY,
     AUTHORITY_GRPC_HOST: '127.0.0.1',
     AUTHORITY_LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
