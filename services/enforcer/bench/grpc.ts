@@ -1,0 +1,253 @@
+// gRPC benchmarks of the enforcer against real Kafka, server and client in separate processes:
+//   grpc.check.closed-loop-64: Check with synchronous audit, 64 concurrent callers, vs a grpc-js echo
+//     server answering the same messages (target ≥ 0.6 × echo rps)
+//   grpc.check.open-loop-1000 (sync and async audit): 1,000 checks/s, latency from the intended
+//     send time (no coordinated omission); targets p99 ≤ 10 ms (sync), ≤ 3 ms (async)
+//   grpc.batchcheck-100: BatchCheck of 100 decisions, closed loop (target ≥ 50,000 decisions/s)
+// Every loop is bounded in time and count; loopback only. Results are JSON lines on stdout.
+import { cryptoReady, deriveChild, randomId } from '@authority/core';
+import type { CheckRequest, EnforcerServiceClient } from '@authority/proto';
+import type * as grpc from '@grpc/grpc-js';
+import { StateFixture, mint, nowSec, OPERATOR_KEY, type TestTenant } from '../test/helpers';
+import { kafkaBrokers, note, percentiles, report, round, sleep } from './lib/common';
+import { bearer, callBatch, callCheck, enforcerClient, spawnServer, type ServerProc } from './lib/procs';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
+const BATCH_CALLERS = Number(process.env['BENCH_BATCH_CALLERS'] ?? 8);
+const only = process.env['BENCH_ONLY'] ? new RegExp(process.env['BENCH_ONLY']) : undefined;
+const wanted = (name: string) => only === undefined || only.test(name);
+
+async function closedLoop(concurrency: number, seconds: number, maxOps: number, call: () => Promise<void>) {
+  const latencies: number[] = [];
+  let ops = 0;
+  let errors = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < end && ops < maxOps) {
+      ops++;
+      const t0 = performance.now();
+      try {
+        await call();
+        latencies.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const ms = performance.now() - start;
+  return { rps: round((latencies.length * 1000) / ms, 0), errors, ...percentiles(latencies) };
+}
+
+async function openLoop(rate: number, seconds: number, call: () => Promise<void>) {
+  const latencies: number[] = [];
+  const inflight: Promise<void>[] = [];
+  let errors = 0;
+  const interval = 1000 / rate;
+  const total = Math.floor(rate * seconds);
+  const start = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const now = performance.now();
+    while (sent < total && start + sent * interval <= now) {
+      const intended = start + sent * interval;
+      sent++;
+      inflight.push(
+        call().then(
+          () => void latencies.push(performance.now() - intended),
+          () => void errors++,
+        ),
+      );
+    }
+    // Sleep until the next send is due (timers: ~1 ms granularity); never spin, the client
+    // shares the two cores with the server and the broker.
+    await sleep(Math.max(1, start + sent * interval - performance.now()));
+  }
+  await Promise.all(inflight);
+  return { rate_per_sec: rate, seconds, errors, ...percentiles(latencies) };
+}
+
+function requestFor(t: TestTenant): CheckRequest {
+  const root = mint(t, { scopes: ['vault:finance:read', 'vault:finance:list'] });
+  const child = deriveChild(
+    root.token,
+    { scopes: ['vault:finance:read'], agent: 'sub-agent' },
+    { secretKey: t.key.secretKey, kid: t.kid },
+    nowSec(),
+  );
+  return {
+    token: child.token,
+    requiredScope: 'vault:finance:read',
+    resource: 'slos://vaults/finance/doc-001',
+    context: { purpose: 'benchmark', recordCount: 1 },
+  };
+}
+
+async function withEnforcer<T>(
+  prefix: string,
+  mode: 'sync' | 'async',
+  fn: (client: EnforcerServiceClient, proc: ServerProc) => Promise<T>,
+): Promise<T> {
+  const proc = await spawnServer('enforcer-proc', {
+    KAFKA_BROKERS: kafkaBrokers(),
+    AUTHORITY_TOPIC_PREFIX: prefix,
+    AUTHORITY_OPERATOR_API_KEY: OPERATOR_KEY,
+    AUTHORITY_GRPC_HOST: '127.0.0.1',
+    AUTHORITY_LOG_LEVEL: 'warn',
+    AUTHORITY_REFLECTION: 'false',
+    AUTHORITY_AUDIT_MODE: mode,
+    AUTHORITY_ENFORCER_ID: `bench-${mode}`,
+  });
+  const client = enforcerClient(proc.port);
+  try {
+    return await fn(client, proc);
+  } finally {
+    client.close();
+    await proc.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  await cryptoReady();
+  const prefix = `bench-${randomId(6)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')}.`;
+  const fixture = await StateFixture.create(prefix);
+  const t = await fixture.tenant('bench-tenant');
+  const req = requestFor(t);
+  const md: grpc.Metadata = bearer(t.checkerSecret);
+  note(`prefix ${prefix}; ${SECONDS}s per loop`);
+
+  let cannedResponse: unknown;
+  let enforcerClosed: Awaited<ReturnType<typeof closedLoop>> | undefined;
+  let audit: Record<string, number> = {};
+  let batchResult: Awaited<ReturnType<typeof closedLoop>> | undefined;
+
+  await withEnforcer(prefix, 'sync', async (client, proc) => {
+    const first = await callCheck(client, md, req);
+    if (first.decision !== 'ALLOW') throw new Error(`benchmark request not allowed: ${first.message}`);
+    cannedResponse = first;
+    // Warm-up.
+    await closedLoop(16, 1, 5000, async () => void (await callCheck(client, md, req)));
+
+    if (wanted('grpc.check.closed-loop-64')) {
+      const before = (await proc.memory()).publisher;
+      enforcerClosed = await closedLoop(64, SECONDS, 500_000, async () => {
+        const r = await callCheck(client, md, req);
+        if (r.decision !== 'ALLOW') throw new Error(r.message);
+      });
+      const after = (await proc.memory()).publisher;
+      const batches = after.batches - before.batches;
+      audit = {
+        produce_requests_per_sec: round(batches / SECONDS, 0),
+        events_per_produce_request: round((after.messages - before.messages) / Math.max(1, batches), 1),
+      };
+      note(`closed loop: ${enforcerClosed.rps} rps, audit ${JSON.stringify(audit)}`);
+    }
+    if (wanted('grpc.check.open-loop-1000')) {
+      const open = await openLoop(1000, SECONDS, async () => {
+        const r = await callCheck(client, md, req);
+        if (r.decision !== 'ALLOW') throw new Error(r.message);
+      });
+      report({
+        name: 'grpc.check.open-loop-1000.sync-audit',
+        what: 'Check at 1,000/s, synchronous audit (ALLOW answered after Kafka acks=all)',
+        ...open,
+        target: { p99_ms: 10 },
+        meets_target: open.p99_ms <= 10,
+      });
+    }
+    if (wanted('grpc.batchcheck-100')) {
+      const checks = Array.from({ length: 100 }, () => req);
+      await closedLoop(2, 1, 50, async () => void (await callBatch(client, md, checks)));
+      const batch = await closedLoop(BATCH_CALLERS, SECONDS, 20_000, async () => {
+        const r = await callBatch(client, md, checks);
+        if (r.results?.length !== 100) throw new Error('short batch');
+      });
+      batchResult = batch;
+    }
+  });
+
+  if (wanted('grpc.check.open-loop-1000')) {
+    await withEnforcer(prefix, 'async', async (client) => {
+      await closedLoop(16, 1, 5000, async () => void (await callCheck(client, md, req)));
+      const open = await openLoop(1000, SECONDS, async () => {
+        const r = await callCheck(client, md, req);
+        if (r.decision !== 'ALLOW') throw new Error(r.message);
+      });
+      report({
+        name: 'grpc.check.open-loop-1000.async-audit',
+        what: 'Check at 1,000/s, async audit (bounded buffer flushed in batches)',
+        ...open,
+        target: { p99_ms: 3 },
+        meets_target: open.p99_ms <= 3,
+      });
+    });
+  }
+
+  if (enforcerClosed !== undefined || batchResult !== undefined) {
+    const echo = await spawnServer('echo-proc', {}, [JSON.stringify(cannedResponse)]);
+    const client = enforcerClient(echo.port);
+    try {
+      await closedLoop(16, 1, 5000, async () => void (await callCheck(client, md, req)));
+      if (enforcerClosed !== undefined) {
+        const base = await closedLoop(64, SECONDS, 500_000, async () => void (await callCheck(client, md, req)));
+        report({
+          name: 'grpc.check.closed-loop-64',
+          what: 'Check with synchronous audit, 64 concurrent callers on one channel; client and server in separate processes sharing the machine (and the Kafka broker)',
+          rps: enforcerClosed.rps,
+          p50_ms: enforcerClosed.p50_ms,
+          p99_ms: enforcerClosed.p99_ms,
+          errors: enforcerClosed.errors,
+          audit,
+          baseline: {
+            name: 'grpc-js echo server, same request and response messages',
+            rps: base.rps,
+            p50_ms: base.p50_ms,
+            p99_ms: base.p99_ms,
+          },
+          ratio: round(enforcerClosed.rps / base.rps, 2),
+          target: { ratio: 0.6 },
+          meets_target: enforcerClosed.rps >= 0.6 * base.rps,
+        });
+      }
+      if (batchResult !== undefined) {
+        const checks = Array.from({ length: 100 }, () => req);
+        const base = await closedLoop(
+          BATCH_CALLERS,
+          SECONDS,
+          20_000,
+          async () => void (await callBatch(client, md, checks)),
+        );
+        const decisions = batchResult.rps * 100;
+        report({
+          name: 'grpc.batchcheck-100',
+          what: `BatchCheck of 100 memoized decisions (2-link chain), ${BATCH_CALLERS} concurrent callers, synchronous audit (the 100 events of a call acknowledged by Kafka before the answer)`,
+          decisions_per_sec: decisions,
+          batches_per_sec: batchResult.rps,
+          batch_p50_ms: batchResult.p50_ms,
+          batch_p99_ms: batchResult.p99_ms,
+          errors: batchResult.errors,
+          baseline: { name: 'grpc-js echo server answering 100 canned responses', decisions_per_sec: base.rps * 100 },
+          ratio: round(decisions / (base.rps * 100), 2),
+          target: { decisions_per_sec: 50_000 },
+          meets_target: decisions >= 50_000,
+        });
+      }
+    } finally {
+      client.close();
+      await echo.stop();
+    }
+  }
+  await fixture.close();
+  await sleep(10);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,127 @@
+// Spawning the benchmark's server processes and talking to them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import {
+  loadAuthorityProto,
+  type BatchCheckResponse,
+  type CheckRequest,
+  type CheckResponse,
+  type EnforcerServiceClient,
+} from '@authority/proto';
+
+export interface ServerProc {
+  port: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+  /** enforcer-proc only: full GC in the child, then its memory figures. */
+  memory(): Promise<ChildMemory>;
+}
+
+export interface ChildMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  memo: number;
+  revocations: number;
+  publisher: { batches: number; messages: number; failures: number };
+}
+
+/** Starts `bench/lib/<script>.js` with `env`, resolves once it printed its port. */
+export function spawnServer(
+  script: 'enforcer-proc' | 'echo-proc',
+  env: Record<string, string>,
+  args: string[] = [],
+  timeoutMs = 60_000,
+): Promise<ServerProc> {
+  const nodeArgs = (env['BENCH_CHILD_NODE_ARGS'] ?? process.env['BENCH_CHILD_NODE_ARGS'] ?? '')
+    .split(' ')
+    .filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, `${script}.js`), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} did not start within ${timeoutMs} ms`));
+    }, timeoutMs);
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      const line = buf.split('\n').find((l) => l.startsWith('{"port"'));
+      if (!line) return;
+      child.stdout!.off('data', onData);
+      clearTimeout(timer);
+      const { port } = JSON.parse(line) as { port: number };
+      const lines: ((m: ChildMemory) => void)[] = [];
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        let nl: number;
+        while ((nl = out.indexOf('\n')) >= 0) {
+          const l = out.slice(0, nl);
+          out = out.slice(nl + 1);
+          if (l.startsWith('{"mem"')) lines.shift()?.((JSON.parse(l) as { mem: ChildMemory }).mem);
+        }
+      });
+      resolve({
+        port,
+        child,
+        memory: () =>
+          new Promise<ChildMemory>((done) => {
+            lines.push(done);
+            child.stdin!.write('mem\n');
+          }),
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              done();
+            });
+            child.stdin!.end();
+          }),
+      });
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} before serving`));
+    });
+  });
+}
+
+export function enforcerClient(port: number): EnforcerServiceClient {
+  const { grpcObject } = loadAuthorityProto();
+  return new grpcObject.authority.v1.EnforcerService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+}
+
+export function callCheck(client: EnforcerServiceClient, md: grpc.Metadata, req: CheckRequest): Promise<CheckResponse> {
+  return new Promise((resolve, reject) =>
+    client.Check(req, md, { deadline: Date.now() + 30_000 }, (err, res) =>
+      err ? reject(err) : resolve(res as CheckResponse),
+    ),
+  );
+}
+
+export function callBatch(
+  client: EnforcerServiceClient,
+  md: grpc.Metadata,
+  checks: CheckRequest[],
+): Promise<BatchCheckResponse> {
+  return new Promise((resolve, reject) =>
+    client.BatchCheck({ checks }, md, { deadline: Date.now() + 60_000 }, (err, res) =>
+      err ? reject(err) : resolve(res as BatchCheckResponse),
+    ),
+  );
+}
+
+export function bearer(secret: string): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${secret}`);
+  return md;
+}

@@ -1,0 +1,122 @@
+// Approvals through the issuer: the enforcer never stores approvals itself. A check that needs one
+// asks the issuer to record a request (RequestApproval); a retried check carrying an approval id
+// asks the issuer to consume it atomically (ConsumeApproval), so an approval is single-use across
+// every enforcer replica. Calls carry the internal service credential and a deadline; any failure
+// is reported as a failure (the caller denies: fail closed).
+import * as grpc from '@grpc/grpc-js';
+import { loadAuthorityProto, type IssuerServiceClient, type ReasonCode__Output } from '@authority/proto';
+
+/** What the enforcer asks of the approvals store. */
+export interface ApprovalsPort {
+  /** Records a pending approval request; returns its id. Throws when the issuer cannot be reached. */
+  request(input: ApprovalRequestInput): Promise<string>;
+  /** Consumes an approved request exactly once for exactly this request. Throws when unreachable. */
+  consume(input: ApprovalConsumeInput): Promise<ApprovalConsumeResult>;
+  close(): void;
+}
+
+export interface ApprovalRequestInput {
+  tenant: string;
+  agentId: string;
+  requiredScope: string;
+  action: string;
+  resource: string;
+  purpose: string;
+  rootJti: string;
+}
+
+export interface ApprovalConsumeInput {
+  tenant: string;
+  approvalId: string;
+  agentId: string;
+  requiredScope: string;
+  action: string;
+  resource: string;
+}
+
+export interface ApprovalConsumeResult {
+  consumed: boolean;
+  /** When not consumed: APPROVAL_REQUIRED (still pending) or APPROVAL_INVALID. */
+  reason: ReasonCode__Output;
+  message: string;
+}
+
+export interface IssuerApprovalsOptions {
+  address: string;
+  serviceApiKey: string;
+  timeoutMs: number;
+  credentials?: grpc.ChannelCredentials;
+}
+
+/** The issuer-backed approvals port (one channel, reused). */
+export class IssuerApprovals implements ApprovalsPort {
+  private readonly client: IssuerServiceClient;
+
+  constructor(private readonly opts: IssuerApprovalsOptions) {
+    const { grpcObject } = loadAuthorityProto();
+    this.client = new grpcObject.authority.v1.IssuerService(
+      opts.address,
+      opts.credentials ?? grpc.credentials.createInsecure(),
+    );
+  }
+
+  private metadata(): grpc.Metadata {
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${this.opts.serviceApiKey}`);
+    return md;
+  }
+
+  private deadline(): grpc.CallOptions {
+    return { deadline: new Date(Date.now() + this.opts.timeoutMs) };
+  }
+
+  request(input: ApprovalRequestInput): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.client.RequestApproval(
+        {
+          tenant: input.tenant,
+          agentId: input.agentId,
+          requiredScope: input.requiredScope,
+          action: input.action,
+          resource: input.resource,
+          purpose: input.purpose,
+          rootJti: input.rootJti,
+        },
+        this.metadata(),
+        this.deadline(),
+        (err, res) => {
+          if (err) return reject(err);
+          const id = res?.approval?.approvalId;
+          if (!id) return reject(new Error('issuer returned no approval id'));
+          resolve(id);
+        },
+      );
+    });
+  }
+
+  consume(input: ApprovalConsumeInput): Promise<ApprovalConsumeResult> {
+    return new Promise((resolve, reject) => {
+      this.client.ConsumeApproval(
+        {
+          tenant: input.tenant,
+          approvalId: input.approvalId,
+          agentId: input.agentId,
+          requiredScope: input.requiredScope,
+          action: input.action,
+          resource: input.resource,
+        },
+        this.metadata(),
+        this.deadline(),
+        (err, res) => {
+          if (err) return reject(err);
+          if (!res) return reject(new Error('issuer returned no response'));
+          resolve({ consumed: res.consumed, reason: res.reason, message: res.message });
+        },
+      );
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,133 @@
+// Configuration of the enforcer: the common service variables plus the hot path's own knobs.
+// Every variable is documented with .describe(); docs/enforcer.md lists them with their defaults.
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import {
+  checkTlsSettings,
+  duration,
+  integer,
+  secret,
+  serviceConfigSchema,
+  text,
+  type ConfigCheck,
+} from '@authority/platform';
+
+export const ENFORCER_DEFAULT_PORT = 50052;
+
+export const AUDIT_MODES = ['sync', 'async'] as const;
+export type AuditMode = (typeof AUDIT_MODES)[number];
+
+function auditMode() {
+  return z.string().transform((s, ctx): AuditMode => {
+    const t = s.trim().toLowerCase();
+    if ((AUDIT_MODES as readonly string[]).includes(t)) return t as AuditMode;
+    ctx.issues.push({ code: 'custom', message: `expected one of ${AUDIT_MODES.join(', ')}`, input: s });
+    return z.NEVER;
+  });
+}
+
+/** Whole seconds from a duration (the clock-skew tolerance is compared with `exp`/`nbf` seconds). */
+function seconds() {
+  return duration().transform((ms, ctx): number => {
+    if (ms % 1000 !== 0) {
+      ctx.issues.push({ code: 'custom', message: 'expected whole seconds (e.g. 30s)', input: String(ms) });
+      return z.NEVER;
+    }
+    return ms / 1000;
+  });
+}
+
+export const enforcerConfigSchema = serviceConfigSchema({
+  serviceName: 'enforcer',
+  grpcPort: ENFORCER_DEFAULT_PORT,
+}).extend({
+  AUTHORITY_OPERATOR_API_KEY: secret().describe(
+    'Operator credential (Bearer API key). May call Check/BatchCheck for any tenant. Required.',
+  ),
+  AUTHORITY_SERVICE_API_KEY: secret()
+    .optional()
+    .describe(
+      'Internal service credential the enforcer presents to the issuer for RequestApproval/ConsumeApproval. Without it (or AUTHORITY_ISSUER_ADDR) a check that needs an approval is denied APPROVAL_REQUIRED without a request id.',
+    ),
+  AUTHORITY_ISSUER_ADDR: text()
+    .optional()
+    .describe('host:port of the issuer gRPC service (approval requests and single-use consumption).'),
+  AUTHORITY_ISSUER_TIMEOUT: duration()
+    .prefault('2s')
+    .describe('Deadline of each approval call to the issuer; on timeout the check is denied (fail closed).'),
+  AUTHORITY_MEMO_SIZE: integer({ min: 1, max: 10_000_000 })
+    .prefault('100000')
+    .describe('Entries of the memo of signature-verified links (LRU keyed by the SHA-256 of the link bytes).'),
+  AUTHORITY_MAX_STALENESS: duration()
+    .prefault('10s')
+    .describe(
+      'Fail-closed bound (at least 6s): when the revocation feed is disconnected, or its consumer has not completed a fetch for longer than this, every check is denied STALE_STATE and health is NOT_SERVING.',
+    ),
+  AUTHORITY_AUDIT_MODE: auditMode()
+    .prefault('sync')
+    .describe(
+      'sync: an ALLOW is answered only after its audit event is acknowledged by Kafka (acks=all). async: decisions are answered at once and their events flushed from a bounded buffer; a full buffer denies AUDIT_UNAVAILABLE.',
+    ),
+  AUTHORITY_AUDIT_BUFFER: integer({ min: 1, max: 10_000_000 })
+    .prefault('10000')
+    .describe(
+      'async: capacity of the audit buffer (events buffered or in flight). sync: unacknowledged events beyond which DENY answers also wait for their ack (bounded memory under a flood of bad tokens).',
+    ),
+  AUTHORITY_AUDIT_TIMEOUT: duration()
+    .prefault('10s')
+    .describe(
+      'How long an audit event may wait for its Kafka acknowledgement; an ALLOW not acknowledged in time is answered DENY AUDIT_UNAVAILABLE.',
+    ),
+  AUTHORITY_CLOCK_SKEW: seconds()
+    .prefault('30s')
+    .describe('Clock-skew tolerance applied to exp, nbf and iat of every link (whole seconds).'),
+  AUTHORITY_MAX_DEPTH: integer({ min: 0, max: 8 })
+    .prefault('8')
+    .describe('Maximum delegation depth of a token (the root is depth 0).'),
+  AUTHORITY_ENFORCER_ID: text()
+    .prefault(hostname())
+    .describe(
+      'Id of this enforcer replica, recorded in every decision event (default: the host name, i.e. the pod name).',
+    ),
+  AUTHORITY_AUDIENCE: text()
+    .optional()
+    .describe(
+      'Audience of this enforcer. A link carrying `aud` must name it; when unset, tokens with `aud` are denied AUDIENCE_MISMATCH.',
+    ),
+});
+
+export type EnforcerConfig = z.output<typeof enforcerConfigSchema>;
+
+/** Cross-variable checks of the enforcer's configuration (pass to loadConfig). */
+export function enforcerConfigChecks(): ConfigCheck[] {
+  return [checkTlsSettings, checkApprovalSettings, checkStalenessBound];
+}
+
+/**
+ * The state consumer long-polls Kafka with kafkajs' default maxWaitTimeInMs (5 s): an idle but
+ * healthy feed completes a fetch at least every 5 s, so a staleness bound below 6 s would flap.
+ */
+export const MIN_MAX_STALENESS_MS = 6_000;
+
+export const checkStalenessBound: ConfigCheck = (config) => {
+  const bound = config['AUTHORITY_MAX_STALENESS'];
+  if (typeof bound === 'number' && bound < MIN_MAX_STALENESS_MS) {
+    return [
+      {
+        variable: 'AUTHORITY_MAX_STALENESS',
+        problem: `must be at least ${MIN_MAX_STALENESS_MS / 1000}s (an idle feed completes a fetch every 5 s)`,
+      },
+    ];
+  }
+  return [];
+};
+
+/** Approval calls need both the issuer's address and the service credential. */
+export const checkApprovalSettings: ConfigCheck = (config) => {
+  const addr = config['AUTHORITY_ISSUER_ADDR'];
+  const key = config['AUTHORITY_SERVICE_API_KEY'];
+  if (addr !== undefined && key === undefined) {
+    return [{ variable: 'AUTHORITY_SERVICE_API_KEY', problem: 'required when AUTHORITY_ISSUER_ADDR is set' }];
+  }
+  return [];
+};

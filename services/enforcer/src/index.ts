@@ -1,0 +1,219 @@
+// startEnforcer(config): the whole enforcer in-process (tests, benchmarks and the end-to-end stack
+// run it this way; main.ts runs it under runService).
+import { loadAuthorityProto } from '@authority/proto';
+import { cryptoReady, LinkMemo } from '@authority/core';
+import {
+  authorityTopicSpecs,
+  createKafka,
+  createLogger,
+  startGrpcServer,
+  tlsFromConfig,
+  topics,
+  type GrpcServerHandle,
+  type KafkaEventBus,
+  type Logger,
+} from '@authority/platform';
+import type { StateViews } from '@authority/views';
+import { IssuerApprovals, type ApprovalsPort } from './adapters/issuer';
+import { startEnforcerState } from './adapters/state';
+import { AsyncAuditWriter, SyncAuditWriter, type AuditPublisher, type AuditWriter } from './audit';
+import type { EnforcerConfig } from './config';
+import { Decider } from './decide';
+import { FreshnessMonitor } from './freshness';
+import { CompactLinkMemo } from './memo';
+import { enforcerHandlers } from './server';
+
+export * from './config';
+export { Decider, UNATTRIBUTED_TENANT, type Caller } from './decide';
+export { FreshnessMonitor } from './freshness';
+export {
+  AsyncAuditWriter,
+  SyncAuditWriter,
+  AuditUnavailableError,
+  auditEntry,
+  encodeCheckEvent,
+  type AuditWriter,
+  type AuditEntry,
+} from './audit';
+export type { ApprovalsPort } from './adapters/issuer';
+
+/** Fully-qualified gRPC service name (also the health-check service name). */
+export const ENFORCER_SERVICE_NAME = 'authority.v1.EnforcerService';
+
+export interface StartEnforcerOptions {
+  logger?: Logger;
+  /** Milliseconds since the epoch (tests: an injectable clock). */
+  clock?: () => number;
+  /** Replace the issuer-backed approvals (unit tests). */
+  approvals?: ApprovalsPort;
+  /** Replace the Kafka audit publisher (fault-injection tests). */
+  auditPublisher?: AuditPublisher;
+  /** Wait after NOT_SERVING before draining on stop (default: platform's, min(2 s, grace / 5)). */
+  drainDelayMs?: number;
+  /** Called when a Kafka consumer crashed for good (default: log; the feed turns stale). */
+  onFatal?: (err: Error) => void;
+}
+
+export interface EnforcerHandle {
+  /** The bound gRPC port. */
+  port: number;
+  /** Resolves once the state is caught up (health SERVING from then on, unless stale). */
+  ready: Promise<void>;
+  views: StateViews;
+  freshness: FreshnessMonitor;
+  memo: LinkMemo;
+  audit: AuditWriter;
+  decider: Decider;
+  server: GrpcServerHandle;
+  bus: KafkaEventBus;
+  /** Graceful stop: NOT_SERVING, drain calls, stop consumers, flush audit, close producer. */
+  stop(): Promise<void>;
+}
+
+export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerOptions = {}): Promise<EnforcerHandle> {
+  const logger =
+    opts.logger ?? createLogger({ service: config.AUTHORITY_SERVICE_NAME, level: config.AUTHORITY_LOG_LEVEL });
+  await cryptoReady();
+  const clientId = config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME;
+  const t = topics(config.AUTHORITY_TOPIC_PREFIX);
+  const bus = createKafka({
+    brokers: config.KAFKA_BROKERS,
+    clientId,
+    logger,
+    onFatal:
+      opts.onFatal ??
+      ((err) =>
+        logger.error({ err }, 'Kafka consumer crashed for good; the enforcer stays up but fails closed (STALE_STATE)')),
+    publisher: { timeoutMs: config.AUTHORITY_AUDIT_TIMEOUT, maxBatchMessages: 1000 },
+  });
+  const cleanups: (() => Promise<void> | void)[] = [];
+  try {
+    await bus.ensureTopics(authorityTopicSpecs(config.AUTHORITY_TOPIC_PREFIX));
+    await bus.connectProducer();
+    cleanups.push(() => bus.closeProducer());
+
+    // Real time: freshness is about when Kafka last answered, whatever clock decisions use.
+    const freshness = new FreshnessMonitor(config.AUTHORITY_MAX_STALENESS);
+    cleanups.push(() => freshness.close());
+    const state = await startEnforcerState({ bus, topicPrefix: config.AUTHORITY_TOPIC_PREFIX, freshness, logger });
+    cleanups.push(() => state.stop());
+
+    const memo = new CompactLinkMemo(config.AUTHORITY_MEMO_SIZE);
+    const publisher = opts.auditPublisher ?? bus;
+    const auditOpts = { topic: t.audit, publisher, logger, capacity: config.AUTHORITY_AUDIT_BUFFER };
+    const audit: AuditWriter =
+      config.AUTHORITY_AUDIT_MODE === 'async' ? new AsyncAuditWriter(auditOpts) : new SyncAuditWriter(auditOpts);
+
+    let approvals = opts.approvals;
+    if (
+      approvals === undefined &&
+      config.AUTHORITY_ISSUER_ADDR !== undefined &&
+      config.AUTHORITY_SERVICE_API_KEY !== undefined
+    ) {
+      approvals = new IssuerApprovals({
+        address: config.AUTHORITY_ISSUER_ADDR,
+        serviceApiKey: config.AUTHORITY_SERVICE_API_KEY.reveal(),
+        timeoutMs: config.AUTHORITY_ISSUER_TIMEOUT,
+      });
+    }
+    if (approvals !== undefined) {
+      const a = approvals;
+      cleanups.push(() => a.close());
+    }
+
+    const decider = new Decider({
+      keys: state.views.keys,
+      revocations: state.views.revocations,
+      policies: state.views.policies,
+      memo,
+      freshness,
+      audit,
+      ...(approvals !== undefined ? { approvals } : {}),
+      logger,
+      clock: opts.clock ?? Date.now,
+      settings: {
+        skewSeconds: config.AUTHORITY_CLOCK_SKEW,
+        maxDepth: config.AUTHORITY_MAX_DEPTH,
+        enforcerId: config.AUTHORITY_ENFORCER_ID,
+        ...(config.AUTHORITY_AUDIENCE !== undefined ? { audience: config.AUTHORITY_AUDIENCE } : {}),
+      },
+    });
+
+    const { grpcObject, packageDefinition } = loadAuthorityProto();
+    const tls = tlsFromConfig(config);
+    const server = await startGrpcServer({
+      services: [
+        {
+          definition: grpcObject.authority.v1.EnforcerService.service,
+          implementation: enforcerHandlers({
+            decider,
+            keys: state.views.keys,
+            operatorKey: config.AUTHORITY_OPERATOR_API_KEY,
+            freshness,
+            logger,
+          }) as unknown as import('@grpc/grpc-js').UntypedServiceImplementation,
+        },
+      ],
+      packageDefinition,
+      reflection: config.AUTHORITY_REFLECTION,
+      host: config.AUTHORITY_GRPC_HOST,
+      port: config.AUTHORITY_GRPC_PORT,
+      ...(tls !== undefined ? { tls } : {}),
+      logger,
+      serviceNames: [ENFORCER_SERVICE_NAME],
+    });
+    // Health follows freshness: SERVING only while caught up and the revocation feed is live.
+    freshness.onChange((stale) => (stale ? server.health.setNotServing() : server.health.setServing()));
+    state.caughtUp.then(
+      () =>
+        logger.info(
+          { keys: state.views.keys.size, revocations: state.views.revocations.size },
+          'state caught up; serving',
+        ),
+      (err: unknown) => logger.error({ err }, 'state replay failed; staying NOT_SERVING'),
+    );
+
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        const grace = config.AUTHORITY_SHUTDOWN_GRACE;
+        freshness.close(); // health stays NOT_SERVING from here on
+        await server.shutdown(grace, opts.drainDelayMs !== undefined ? { drainDelayMs: opts.drainDelayMs } : {});
+        // Bounded: in-flight audit events get what is left of the grace period.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([audit.close(), new Promise((r) => (timer = setTimeout(r, grace)))]);
+        clearTimeout(timer);
+        const dropped = audit.abort?.() ?? 0;
+        if (dropped > 0) logger.error({ dropped }, 'audit events still buffered at the shutdown deadline were dropped');
+        for (const c of cleanups.reverse()) {
+          try {
+            await c();
+          } catch (err) {
+            logger.warn({ err }, 'error while stopping');
+          }
+        }
+      })();
+      return stopping;
+    };
+
+    return {
+      port: server.port,
+      ready: state.caughtUp,
+      views: state.views,
+      freshness,
+      memo,
+      audit,
+      decider,
+      server,
+      bus,
+      stop,
+    };
+  } catch (err) {
+    for (const c of cleanups.reverse())
+      await Promise.resolve()
+        .then(c)
+        .catch(() => undefined);
+    await bus.disconnect().catch(() => undefined);
+    throw err;
+  }
+}

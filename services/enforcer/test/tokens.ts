@@ -1,0 +1,32 @@
+// Token forgery for tests: a child link signed with any claims (deriveChild refuses to produce a
+// child that is not a narrowing, so tests that need one build it here).
+import { LINK_SEPARATOR, parseToken, randomId, signLink, type EnvelopeClaims } from '@authority/core';
+
+/** Appends to `parentToken` a child of its leaf with `overrides` applied, signed by (secretKey, kid). */
+export function forgeChild(
+  parentToken: string,
+  overrides: Partial<EnvelopeClaims>,
+  secretKey: Uint8Array,
+  kid: string,
+): string {
+  const links = parseToken(parentToken);
+  const parent = links[links.length - 1]!;
+  const p = parent.claims;
+  const claims: EnvelopeClaims = {
+    tnt: p.tnt,
+    sub: p.sub,
+    jti: randomId(16),
+    iat: p.iat,
+    nbf: p.nbf,
+    exp: p.exp,
+    dep: p.dep + 1,
+    prn: p.jti,
+    phs: parent.hash,
+    scp: [...p.scp],
+    res: [...p.res],
+    ctx: [...p.ctx],
+    cns: structuredClone(p.cns) as Record<string, unknown>,
+    ...overrides,
+  };
+  return `${parentToken}${LINK_SEPARATOR}${signLink(claims, secretKey, kid)}`;
+}
