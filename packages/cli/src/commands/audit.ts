@@ -1,0 +1,294 @@
+// audit query | tail [-f] | verify | export
+import { Option, type Command } from 'commander';
+import type { ChainEntry__Output, QueryEventsRequest } from '@authority/proto';
+import { ReasonCode } from '@authority/proto';
+import { timestampToGrpc } from '@authority/proto';
+import { AuthorityApiError, Status, type AuditorClient } from '@authority/sdk';
+import { parseDuration } from '../duration';
+import { ExitCode, usage } from '../exit';
+import { cell, isoOf } from '../output';
+import type { CommandContext } from '../context';
+import { action, intOption, resolveTime, timeOption, type RunState } from './common';
+
+const REASONS = Object.values(ReasonCode).filter((r) => r !== 'REASON_CODE_UNSPECIFIED');
+
+function filterOptions(cmd: Command): Command {
+  return cmd
+    .option('-a, --agent <id>', 'only this agent')
+    .option('--action <action>', 'only this action (check, envelope.mint, envelope.revoke, policy.put, ...)')
+    .option('-r, --resource <glob>', 'only resources matching the glob (* crosses /)')
+    .addOption(new Option('--decision <decision>', 'only ALLOW or DENY').choices(['allow', 'deny', 'ALLOW', 'DENY']))
+    .addOption(new Option('--reason <code>', 'only this reason code').choices(REASONS))
+    .option('--since <time>', 'from this time: a duration ago (24h, 7d) or ISO 8601', timeOption)
+    .option('--until <time>', 'up to this time', timeOption);
+}
+
+async function queryFrom(ctx: CommandContext, opts: Record<string, unknown>): Promise<QueryEventsRequest> {
+  const q: QueryEventsRequest = { tenant: await ctx.tenant() };
+  if (opts.agent) q.agentId = opts.agent as string;
+  if (opts.action) q.action = opts.action as string;
+  if (opts.resource) q.resourceGlob = opts.resource as string;
+  if (opts.decision) q.decision = String(opts.decision).toUpperCase() as 'ALLOW';
+  if (opts.reason) q.reason = opts.reason as 'REVOKED';
+  const since = resolveTime(ctx, opts.since);
+  const until = resolveTime(ctx, opts.until);
+  if (since) q.startTime = timestampToGrpc(since);
+  if (until) q.endTime = timestampToGrpc(until);
+  if (since && until && since > until) throw usage('--since is after --until');
+  return q;
+}
+
+function entryRow(e: ChainEntry__Output): string[] {
+  const ev = e.event;
+  return [
+    String(e.seq),
+    isoOf(ev?.time),
+    ev?.source ?? '',
+    ev?.action ?? '',
+    cell(ev?.actor?.agentId || ev?.actor?.principal, 24),
+    cell(ev?.resource, 40),
+    ev?.decision === 'DECISION_UNSPECIFIED' ? '' : (ev?.decision ?? ''),
+    ev?.reason === 'REASON_CODE_UNSPECIFIED' ? '' : (ev?.reason ?? ''),
+  ];
+}
+const HEADERS = ['SEQ', 'TIME', 'SOURCE', 'ACTION', 'AGENT', 'RESOURCE', 'DECISION', 'REASON'];
+
+function entryLine(e: ChainEntry__Output): string {
+  return entryRow(e)
+    .filter((c) => c !== '')
+    .join('  ');
+}
+
+/** A plain record for JSON/CSV export (the raw event bytes are what the chain hash covers). */
+export function exportRecord(e: ChainEntry__Output): Record<string, string> {
+  const ev = e.event;
+  return {
+    seq: String(e.seq),
+    hash: e.hash,
+    prev_hash: e.prevHash,
+    recorded_at: isoOf(e.recordedAt),
+    event_id: ev?.eventId ?? '',
+    time: isoOf(ev?.time),
+    source: ev?.source ?? '',
+    action: ev?.action ?? '',
+    agent_id: ev?.actor?.agentId ?? '',
+    jti_chain: (ev?.actor?.jtiChain ?? []).join(' '),
+    principal: ev?.actor?.principal ?? '',
+    resource: ev?.resource ?? '',
+    decision: ev?.decision === 'DECISION_UNSPECIFIED' ? '' : (ev?.decision ?? ''),
+    reason: ev?.reason === 'REASON_CODE_UNSPECIFIED' ? '' : (ev?.reason ?? ''),
+    message: ev?.message ?? '',
+    policy_version: ev?.policyVersion ?? '',
+    trace_id: ev?.traceId ?? '',
+    raw_event: e.rawEvent,
+  };
+}
+
+/**
+ * One CSV field (RFC 4180). Cells a spreadsheet would evaluate as a formula (= + - @, tab, CR) get a
+ * leading apostrophe: audit data is attacker-influenced (agent ids, resources).
+ */
+export function csvField(v: string): string {
+  let s = v;
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * Follows the chain: pages from the last cursor the auditor gave, printing entries with a sequence
+ * number above the last one printed; with `follow`, polls until the signal aborts.
+ */
+async function tail(
+  ctx: CommandContext,
+  auditor: AuditorClient,
+  q: QueryEventsRequest,
+  follow: boolean,
+  intervalMs: number,
+  emit: (e: ChainEntry__Output) => void,
+): Promise<number> {
+  let resume = '';
+  let lastSeq = 0;
+  let printed = 0;
+  const signal = ctx.io.signal;
+  for (;;) {
+    let token = resume;
+    for (;;) {
+      if (signal.aborted) return printed;
+      let page;
+      try {
+        page = await auditor.queryEvents({ ...q, pageToken: token, pageSize: 500 }, { signal });
+      } catch (err) {
+        if (signal.aborted) return printed;
+        // Following survives an auditor restart: note it and poll again at the next interval.
+        if (
+          follow &&
+          err instanceof AuthorityApiError &&
+          (err.code === Status.UNAVAILABLE || err.code === Status.DEADLINE_EXCEEDED)
+        ) {
+          ctx.out.note(`auditor unavailable (${err.message}); retrying`);
+          break;
+        }
+        throw err;
+      }
+      for (const e of page.entries) {
+        const seq = Number(e.seq);
+        if (seq > lastSeq) {
+          emit(e);
+          printed++;
+          lastSeq = seq;
+        }
+      }
+      if (page.nextPageToken === '') break;
+      resume = page.nextPageToken;
+      token = resume;
+    }
+    if (!follow) return printed;
+    const stopped = await new Promise<boolean>((resolve) => {
+      if (signal.aborted) return resolve(true);
+      const t = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(false);
+      }, intervalMs);
+      const onAbort = () => {
+        clearTimeout(t);
+        resolve(true);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    if (stopped) return printed;
+  }
+}
+
+export function registerAudit(program: Command, state: RunState): void {
+  const audit = program.command('audit').description("the tenant's tamper-evident audit chain");
+
+  filterOptions(audit.command('query').description('list audit events in sequence order'))
+    .option('-n, --limit <n>', 'at most n events', intOption(1, 1_000_000), 100)
+    .option('--page-token <token>', 'continue after a previous page')
+    .action(
+      action(state, async (ctx, _a, opts) => {
+        const auditor = await ctx.auditor();
+        const q = await queryFrom(ctx, opts);
+        const limit = opts.limit as number;
+        const entries: ChainEntry__Output[] = [];
+        let token = (opts.pageToken as string | undefined) ?? '';
+        let next = '';
+        for (;;) {
+          const page = await auditor.queryEvents({
+            ...q,
+            pageToken: token,
+            pageSize: Math.min(1000, limit - entries.length),
+          });
+          entries.push(...page.entries);
+          next = page.nextPageToken;
+          if (next === '' || entries.length >= limit) break;
+          token = next;
+        }
+        ctx.out.data({ entries, nextPageToken: next });
+        if (entries.length === 0) ctx.out.line('no matching events');
+        else ctx.out.table(HEADERS, entries.map(entryRow));
+        if (next !== '') ctx.out.note(`more events: --page-token ${next}`);
+      }),
+    );
+
+  filterOptions(
+    audit.command('tail').description('print recent events; with -f keep following new ones (Ctrl-C stops)'),
+  )
+    .option('-f, --follow', 'keep polling for new events')
+    .option('--interval <duration>', 'poll interval with --follow', '2s')
+    .action(
+      action(state, async (ctx, _a, opts) => {
+        const auditor = await ctx.auditor();
+        const q = await queryFrom(ctx, { ...opts, since: opts.since ?? '1h' });
+        let intervalMs: number;
+        try {
+          intervalMs = parseDuration(opts.interval as string);
+        } catch (err) {
+          throw usage(`--interval: ${(err as Error).message}`);
+        }
+        if (intervalMs < 100) throw usage('--interval must be at least 100ms');
+        const emit = ctx.json
+          ? (e: ChainEntry__Output) => ctx.out.jsonLine(e)
+          : (e: ChainEntry__Output) => ctx.out.line(entryLine(e));
+        await tail(ctx, auditor, q, opts.follow === true, intervalMs, emit);
+        return ExitCode.OK;
+      }),
+    );
+
+  audit
+    .command('verify')
+    .description('recompute the chain and check it against a signed checkpoint (exit 0 intact, 4 broken)')
+    .option('--from <seq>', 'first sequence number', intOption(1, Number.MAX_SAFE_INTEGER))
+    .option('--to <seq>', 'last sequence number', intOption(1, Number.MAX_SAFE_INTEGER))
+    .option(
+      '--checkpoint <seq>',
+      'verify against this checkpoint (default: the latest)',
+      intOption(1, Number.MAX_SAFE_INTEGER),
+    )
+    .action(
+      action(state, async (ctx, _a, opts) => {
+        const auditor = await ctx.auditor();
+        const res = await auditor.verifyChain({
+          tenant: await ctx.tenant(),
+          fromSeq: (opts.from as number | undefined) ?? 0,
+          toSeq: (opts.to as number | undefined) ?? 0,
+          checkpointSeq: (opts.checkpoint as number | undefined) ?? 0,
+        });
+        ctx.out.data(res);
+        const cp = res.checkpoint;
+        if (res.ok) {
+          ctx.out.line(`chain OK: ${res.checked} entries checked, head seq ${res.headSeq}`);
+          if (cp)
+            ctx.out.line(
+              `checkpoint: seq ${cp.seq}, head ${cp.headHash.slice(0, 16)}…, signed by ${cp.keyId} at ${isoOf(cp.time)}`,
+            );
+          else
+            ctx.out.line(
+              'checkpoint: none yet (truncation of the newest entries cannot be ruled out until one is signed)',
+            );
+          if (res.message) ctx.out.line(res.message);
+          return ExitCode.OK;
+        }
+        ctx.out.line(`chain BROKEN at seq ${res.firstBadSeq}: ${res.fault}${res.message ? ` — ${res.message}` : ''}`);
+        ctx.out.line(
+          `checked ${res.checked} entries; head seq ${res.headSeq}${cp ? `; checkpoint seq ${cp.seq}` : ''}`,
+        );
+        return ExitCode.VERIFICATION_FAILED;
+      }),
+    );
+
+  filterOptions(audit.command('export').description('export events as JSON or CSV'))
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv']).default('json'))
+    .option('-o, --output <file>', 'write to a file (default: stdout)')
+    .option('-n, --limit <n>', 'at most n events', intOption(1, Number.MAX_SAFE_INTEGER))
+    .action(
+      action(state, async (ctx, _a, opts) => {
+        const auditor = await ctx.auditor();
+        const q = await queryFrom(ctx, opts);
+        const limit = (opts.limit as number | undefined) ?? Number.POSITIVE_INFINITY;
+        const records: Record<string, string>[] = [];
+        for await (const e of auditor.allEvents({ ...q, pageSize: 1000 }, { deadlineMs: 60_000 })) {
+          records.push(exportRecord(e));
+          if (records.length % 1000 === 0) ctx.out.progress(`exported ${records.length} events…`);
+          if (records.length >= limit) break;
+        }
+        ctx.out.progressDone();
+        let body: string;
+        if (opts.format === 'csv') {
+          const cols = Object.keys(
+            exportRecord({ seq: '0', hash: '', prevHash: '', rawEvent: '', event: null, recordedAt: null }),
+          );
+          body = `${[cols.join(','), ...records.map((r) => cols.map((c) => csvField(r[c] ?? '')).join(','))].join('\r\n')}\r\n`;
+        } else {
+          body = `${JSON.stringify(records, null, 2)}\n`;
+        }
+        if (opts.output !== undefined) {
+          await ctx.io.writeFile(opts.output as string, body);
+          if (ctx.json) ctx.out.data({ file: opts.output, format: opts.format, count: records.length });
+          else ctx.out.note(`wrote ${records.length} events to ${String(opts.output)}`);
+        } else {
+          ctx.io.stdout(body);
+        }
+      }),
+    );
+}

@@ -1,0 +1,521 @@
+// The `authority` CLI end to end against the real services (in-process, real Kafka + FerretDB):
+// tenant → credential → mint → check (ALLOW, exit 0) → revoke → check (DENY REVOKED, exit 3);
+// policy push/show/history/diff; audit query/verify/export; error paths and exit codes.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { ExitCode } from '../../src';
+import { cli, testIo, writeIn, type TestIo } from '../helpers';
+import { eventually, requireInfra, startStack, type StackHandle } from './stack';
+
+requireInfra();
+
+const POLICY_V1 = `organization: Acme University
+version: 1.0
+compliance_frameworks: [FERPA]
+agents:
+  bot:
+    scopes: [vault:finance:read]
+    resources: ["slos://vaults/finance/*"]
+    constraints:
+      max_records_per_request: 50
+`;
+const POLICY_V2 = POLICY_V1.replace('max_records_per_request: 50', 'max_records_per_request: 10').replace(
+  'version: 1.0',
+  'version: 1.1',
+);
+
+describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
+  let stack: StackHandle;
+  const tenant = `cli-${randomBytes(3).toString('hex')}`;
+  let admin = '';
+  let checker = '';
+  let auditorKey = '';
+  let token = '';
+  let jti = '';
+
+  /** An io configured like a user's shell: addresses, tenant and one credential. */
+  const shell = (apiKey: string, extra: Record<string, string> = {}): TestIo =>
+    testIo({
+      AUTHORITY_ISSUER_ADDR: stack.issuer.address,
+      AUTHORITY_ENFORCER_ADDR: stack.enforcers.map((e) => e.address).join(','),
+      AUTHORITY_POLICY_ADDR: stack.policy?.address ?? '',
+      AUTHORITY_AUDITOR_ADDR: stack.auditor?.address ?? '',
+      AUTHORITY_TENANT: tenant,
+      AUTHORITY_API_KEY: apiKey,
+      AUTHORITY_TIMEOUT: '15s',
+      ...extra,
+    });
+
+  before(async () => {
+    stack = await startStack({
+      enforcers: 1,
+      withPolicy: true,
+      withAuditor: true,
+      // Checkpoints every few entries so `audit verify` rests on a signed checkpoint.
+      auditorEnv: {
+        AUTHORITY_AUDITOR_SIGNING_KEY: randomBytes(32).toString('base64'),
+        AUTHORITY_CHECKPOINT_EVERY: '5',
+        AUTHORITY_CHECKPOINT_INTERVAL: '1s',
+      },
+    });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  test('tenant create → credentials → mint → check ALLOW → revoke → check DENY REVOKED', async () => {
+    const op = shell(stack.operatorKey);
+    const created = await cli(op, '--json', 'tenant', 'create', tenant, '--display-name', 'CLI test');
+    assert.equal(created.code, 0, created.stderr);
+    const t = created.json<{
+      tenant: string;
+      key: { keyId: string };
+      adminCredential: { secret: string; kind: string };
+    }>();
+    assert.equal(t.tenant, tenant);
+    assert.equal(t.adminCredential.kind, 'ADMIN');
+    admin = t.adminCredential.secret;
+    assert.ok(admin.length > 16);
+
+    const adm = shell(admin);
+    const ck = await cli(adm, 'credential', 'create', '--kind', 'checker', '--secret-out', 'checker.key');
+    assert.equal(ck.code, 0, ck.stderr);
+    checker = (await adm.readFile('checker.key')).trim();
+    const au = await cli(adm, '--json', 'credential', 'create', '--kind', 'auditor');
+    auditorKey = au.json<{ credential: { secret: string } }>().credential.secret;
+
+    const keys = await cli(adm, 'key', 'list');
+    assert.equal(keys.code, 0, keys.stderr);
+    assert.match(keys.stdout, new RegExp(`${t.key.keyId}\\s+ACTIVE`));
+
+    const mint = await cli(
+      adm,
+      '--json',
+      'envelope',
+      'mint',
+      '--agent',
+      'bot',
+      '--scope',
+      'vault:finance:read',
+      '--resource',
+      'slos://vaults/finance/*',
+      '--ttl',
+      '1h',
+      '--require-purpose',
+    );
+    assert.equal(mint.code, 0, mint.stderr);
+    const env = mint.json<{
+      envelope: { token: string; jti: string; agentId: string; tenant: string; depth: number };
+    }>().envelope;
+    assert.equal(env.agentId, 'bot');
+    assert.equal(env.tenant, tenant);
+    token = env.token;
+    jti = env.jti;
+
+    // inspect agrees with what the issuer minted.
+    const ins = await cli(adm, '--json', 'envelope', 'inspect', token);
+    assert.equal(ins.json<{ links: { claims: { jti: string; cns: unknown } }[] }>().links[0]?.claims.jti, jti);
+
+    const chk = shell(checker, { AUTHORITY_TOKEN: token });
+    const allow = await cli(
+      chk,
+      'envelope',
+      'check',
+      '--scope',
+      'vault:finance:read',
+      '--resource',
+      'slos://vaults/finance/q1.pdf',
+      '--purpose',
+      'quarterly audit',
+    );
+    assert.equal(allow.code, ExitCode.OK, `${allow.stdout}${allow.stderr}`);
+    assert.match(allow.stdout, /^ALLOW/);
+
+    const noPurpose = await cli(
+      chk,
+      '--json',
+      'envelope',
+      'check',
+      '--scope',
+      'vault:finance:read',
+      '--resource',
+      'slos://vaults/finance/q1.pdf',
+    );
+    assert.equal(noPurpose.code, ExitCode.DENIED);
+    assert.equal(noPurpose.json<{ reason: string }>().reason, 'PURPOSE_REQUIRED');
+
+    const revoke = await cli(adm, 'revoke', 'envelope', jti, '--reason', 'cli test');
+    assert.equal(revoke.code, 0, revoke.stderr);
+    assert.match(revoke.stdout, new RegExp(`envelope ${jti} revoked`));
+
+    // The enforcer learns of the revocation from Kafka: poll the check until it denies.
+    const denied = await eventually('the revocation to reach the enforcer', async () => {
+      const r = await cli(
+        chk,
+        '--json',
+        'envelope',
+        'check',
+        '--scope',
+        'vault:finance:read',
+        '--resource',
+        'slos://vaults/finance/q1.pdf',
+        '--purpose',
+        'quarterly audit',
+      );
+      return r.code === ExitCode.DENIED ? r : undefined;
+    });
+    assert.equal(denied.json<{ decision: string; reason: string }>().reason, 'REVOKED');
+    assert.equal(denied.json<{ decision: string }>().decision, 'DENY');
+  });
+
+  test('approvals: APPROVAL_REQUIRED → approve → check with --approval → ALLOW, once', async () => {
+    const adm = shell(admin);
+    const ap = await cli(adm, '--json', 'credential', 'create', '--kind', 'approver');
+    assert.equal(ap.code, 0, ap.stderr);
+    const approver = shell(ap.json<{ credential: { secret: string } }>().credential.secret);
+    const mint = await cli(
+      adm,
+      '--json',
+      'envelope',
+      'mint',
+      '--agent',
+      'writer',
+      '--scope',
+      'vault:finance:write',
+      '--resource',
+      'slos://vaults/finance/*',
+      '--write-requires-approval',
+      '--ttl',
+      '30m',
+    );
+    assert.equal(mint.code, 0, mint.stderr);
+    const chk = shell(checker, { AUTHORITY_TOKEN: mint.json<{ envelope: { token: string } }>().envelope.token });
+    const args = ['envelope', 'check', '--scope', 'vault:finance:write', '--resource', 'slos://vaults/finance/q3.xlsx'];
+
+    const first = await cli(chk, '--json', ...args);
+    assert.equal(first.code, ExitCode.DENIED, first.stderr);
+    const d = first.json<{ reason: string; approvalRequestId: string }>();
+    assert.equal(d.reason, 'APPROVAL_REQUIRED');
+    assert.ok(d.approvalRequestId);
+
+    const list = await cli(approver, '--json', 'approval', 'list');
+    assert.equal(list.code, 0, list.stderr);
+    const pending = list.json<{ approvals: { approvalId: string; status: string; agentId: string }[] }>().approvals;
+    assert.deepEqual(
+      pending.filter((a) => a.approvalId === d.approvalRequestId).map((a) => [a.status, a.agentId]),
+      [['PENDING', 'writer']],
+    );
+    // A checker may not decide.
+    assert.equal((await cli(chk, 'approval', 'approve', d.approvalRequestId)).code, ExitCode.AUTH);
+    const ok = await cli(approver, 'approval', 'approve', d.approvalRequestId, '--comment', 'quarter close');
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /APPROVED/);
+
+    const second = await cli(chk, ...args, '--approval', d.approvalRequestId);
+    assert.equal(second.code, ExitCode.OK, `${second.stdout}${second.stderr}`);
+    const replay = await cli(chk, '--json', ...args, '--approval', d.approvalRequestId);
+    assert.equal(replay.code, ExitCode.DENIED);
+    assert.equal(replay.json<{ reason: string }>().reason, 'APPROVAL_INVALID');
+  });
+
+  test('delegate online and attenuate offline with a holder key', async () => {
+    const adm = shell(admin);
+    assert.equal((await cli(adm, 'envelope', 'keygen', '--out', 'holder.jwk')).code, 0);
+    const mint = await cli(
+      adm,
+      '--json',
+      'envelope',
+      'mint',
+      '--agent',
+      'planner',
+      '--scope',
+      'vault:*:read',
+      '--resource',
+      'slos://vaults/*',
+      '--ttl',
+      '30m',
+      '--holder-key',
+      'holder.jwk',
+    );
+    assert.equal(mint.code, 0, mint.stderr);
+    const root = mint.json<{ envelope: { token: string } }>().envelope.token;
+
+    const del = await cli(
+      adm,
+      '--json',
+      'envelope',
+      'delegate',
+      root,
+      '--agent',
+      'helper',
+      '--scope',
+      'vault:hr:read',
+      '--resource',
+      'slos://vaults/hr/*',
+    );
+    assert.equal(del.code, 0, del.stderr);
+    assert.equal(del.json<{ envelope: { depth: number; agentId: string } }>().envelope.depth, 1);
+
+    const att = await cli(
+      adm,
+      '--json',
+      'envelope',
+      'attenuate',
+      root,
+      '--holder-key',
+      'holder.jwk',
+      '--agent',
+      'reader',
+      '--scope',
+      'vault:finance:read',
+      '--resource',
+      'slos://vaults/finance/*',
+      '--ttl',
+      '5m',
+    );
+    assert.equal(att.code, 0, att.stderr);
+    const child = att.json<{ envelope: { token: string } }>().envelope.token;
+    const chk = shell(checker);
+    const ok = await cli(
+      chk,
+      'envelope',
+      'check',
+      child,
+      '--scope',
+      'vault:finance:read',
+      '--resource',
+      'slos://vaults/finance/x',
+    );
+    assert.equal(ok.code, ExitCode.OK, `${ok.stdout}${ok.stderr}`);
+    const widened = await cli(
+      adm,
+      'envelope',
+      'attenuate',
+      root,
+      '--holder-key',
+      'holder.jwk',
+      '--scope',
+      'admin:all:write',
+    );
+    assert.equal(widened.code, ExitCode.FAILURE);
+    assert.match(widened.stderr, /CHAIN_VIOLATION/);
+  });
+
+  test('policy push / show / history / diff', async () => {
+    const adm = shell(admin);
+    const v1 = await writeIn(adm, 'policy.yaml', POLICY_V1);
+    const push1 = await cli(adm, '--json', 'policy', 'push', v1);
+    assert.equal(push1.code, 0, push1.stderr);
+    assert.equal(push1.json<{ policy: { version: string } }>().policy.version, '1');
+
+    const show = await cli(adm, 'policy', 'show');
+    assert.equal(show.code, 0, show.stderr);
+    assert.equal(show.stdout, POLICY_V1);
+
+    const v2 = await writeIn(adm, 'policy-v2.yaml', POLICY_V2);
+    const pending = await cli(adm, '--json', 'policy', 'diff', v2);
+    assert.equal(pending.code, 0, pending.stderr);
+    const d = pending.json<{ changed: boolean; diff: string; summary: string }>();
+    assert.equal(d.changed, true);
+    assert.match(d.diff, /- {6}max_records_per_request: 50\n\+ {6}max_records_per_request: 10/);
+    assert.match(d.summary, /max_records/);
+
+    // A stale --expected-version is refused (no lost update).
+    const push2 = await cli(adm, 'policy', 'push', v2);
+    assert.equal(push2.code, 0, push2.stderr);
+    const stale = await cli(adm, '--json', 'policy', 'push', v1, '--expected-version', '1');
+    assert.equal(stale.code, ExitCode.FAILURE);
+    assert.match(stale.errJson<{ error: { message: string } }>().error.message, /changed underneath/);
+
+    const hist = await cli(adm, '--json', 'policy', 'history');
+    assert.equal(hist.code, 0, hist.stderr);
+    assert.deepEqual(
+      hist.json<{ versions: { version: string }[] }>().versions.map((v) => v.version),
+      ['2', '1'],
+    );
+    const histText = await cli(adm, 'policy', 'history');
+    assert.match(histText.stdout, /^VERSION/);
+
+    const between = await cli(adm, 'policy', 'diff', '--from', '1', '--to', '2');
+    assert.equal(between.code, 0);
+    assert.match(between.stdout, /\+ {6}max_records_per_request: 10/);
+    const oldShow = await cli(adm, 'policy', 'show', '1');
+    assert.equal(oldShow.stdout, POLICY_V1);
+
+    // An invalid file never reaches the server: exit 4 with positions.
+    const bad = await writeIn(adm, 'bad.yaml', 'organization: x\nagents:\n  bot:\n    scopes: [nocolon]\n');
+    const refused = await cli(adm, 'policy', 'push', bad);
+    assert.equal(refused.code, ExitCode.VERIFICATION_FAILED);
+    assert.match(refused.stderr, /bad\.yaml:4:\d+: agents\.bot\.scopes\[0\]/);
+  });
+
+  test('audit query / verify / export / tail', async () => {
+    const aud = shell(auditorKey);
+    // The auditor consumes the audit topic asynchronously: wait until our checks are chained.
+    const entries = await eventually(
+      'the checks to reach the audit chain',
+      async () => {
+        const r = await cli(aud, '--json', 'audit', 'query', '--action', 'check');
+        if (r.code !== 0) throw new Error(r.stderr);
+        const e = r.json<{ entries: { seq: string; event: { decision: string; reason: string } }[] }>().entries;
+        return e.some((x) => x.event.reason === 'REVOKED') ? e : undefined;
+      },
+      30_000,
+      250,
+    );
+    assert.ok(entries.some((e) => e.event.decision === 'ALLOW'));
+
+    const denies = await cli(aud, '--json', 'audit', 'query', '--decision', 'deny', '--reason', 'REVOKED');
+    assert.equal(denies.code, 0);
+    assert.ok(
+      denies.json<{ entries: { event: { reason: string } }[] }>().entries.every((e) => e.event.reason === 'REVOKED'),
+    );
+
+    const table = await cli(aud, 'audit', 'query', '--since', '1h');
+    assert.equal(table.code, 0);
+    assert.match(table.stdout, /^SEQ\s+TIME\s+SOURCE\s+ACTION/);
+    assert.match(table.stdout, /tenant\.create|envelope\.mint/);
+
+    const verify = await cli(aud, 'audit', 'verify');
+    assert.equal(verify.code, ExitCode.OK, `${verify.stdout}${verify.stderr}`);
+    assert.match(verify.stdout, /chain OK/);
+    const vj = await cli(aud, '--json', 'audit', 'verify');
+    assert.equal(vj.json<{ ok: boolean }>().ok, true);
+
+    const csv = await cli(aud, 'audit', 'export', '--format', 'csv', '--output', 'audit.csv');
+    assert.equal(csv.code, 0, csv.stderr);
+    const csvText = await aud.readFile('audit.csv');
+    assert.match(csvText, /^seq,hash,prev_hash,recorded_at,event_id,time,source,action,agent_id/);
+    const json = await cli(aud, 'audit', 'export', '--format', 'json', '--action', 'check');
+    const records = JSON.parse(json.stdout) as { action: string; raw_event: string }[];
+    assert.ok(records.length >= 3 && records.every((r) => r.action === 'check' && r.raw_event.length > 0));
+
+    const tail = await cli(aud, '--json', 'audit', 'tail', '--action', 'check');
+    assert.equal(tail.code, 0);
+    const lines = tail.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: string });
+    assert.ok(lines.length >= 3);
+    assert.deepEqual(
+      [...lines.map((l) => Number(l.seq))].sort((a, b) => a - b),
+      lines.map((l) => Number(l.seq)),
+    );
+  });
+
+  test('audit tail -f follows new events and stops on Ctrl-C', async () => {
+    const ac = new AbortController();
+    const io = testIo(
+      { AUTHORITY_AUDITOR_ADDR: stack.auditor?.address ?? '', AUTHORITY_TENANT: tenant, AUTHORITY_API_KEY: auditorKey },
+      { signal: ac.signal },
+    );
+    const running = cli(io, 'audit', 'tail', '-f', '--interval', '200ms', '--action', 'envelope.revoke');
+    // Something new happens after tail started: a second revocation.
+    const adm = shell(admin);
+    const mint2 = await cli(
+      adm,
+      '--json',
+      'envelope',
+      'mint',
+      '--agent',
+      'bot',
+      '--scope',
+      'vault:finance:read',
+      '--resource',
+      'slos://vaults/finance/*',
+      '--ttl',
+      '10m',
+      '--max-records',
+      '10',
+    );
+    assert.equal(mint2.code, 0, mint2.stderr);
+    const jti2 = mint2.json<{ envelope: { jti: string } }>().envelope.jti;
+    assert.equal((await cli(adm, 'revoke', 'envelope', jti2)).code, 0);
+    await eventually(
+      'tail to print the new revocation',
+      async () =>
+        io.out.join('').includes('envelope.revoke') &&
+        io.out
+          .join('')
+          .split('\n')
+          .filter((l) => l.includes('envelope.revoke')).length >= 2
+          ? true
+          : undefined,
+      30_000,
+      100,
+    );
+    ac.abort();
+    const r = await running;
+    assert.equal(r.code, 0);
+  });
+
+  test('compliance attest and report', async () => {
+    const aud = shell(auditorKey);
+    const att = await cli(
+      aud,
+      '--json',
+      'compliance',
+      'attest',
+      '--agent',
+      'nobody',
+      '--resource',
+      'slos://vaults/health/*',
+      '--since',
+      '1h',
+    );
+    assert.equal(att.code, 0, att.stderr);
+    const a = att.json<{ attestation: { neverAccessed: boolean; allowedCount: string; signature: string } }>()
+      .attestation;
+    assert.equal(a.neverAccessed, true);
+    assert.ok(a.signature.length > 0);
+    const rep = await cli(aud, 'compliance', 'report', '--since', '1h', '--output', 'report.html');
+    assert.equal(rep.code, 0, rep.stderr);
+    assert.match(await aud.readFile('report.html'), /<html/i);
+    const again = await cli(aud, 'compliance', 'report', '--since', '1h', '--output', 'report.html');
+    assert.equal(again.code, ExitCode.FAILURE);
+    assert.match(again.stderr, /--force/);
+  });
+
+  test('error paths: bad credential → 6, unreachable → 5, wrong tenant → 6', async () => {
+    const bad = await cli(shell('not-a-real-credential'), 'key', 'list');
+    assert.equal(bad.code, ExitCode.AUTH, bad.stderr);
+    assert.match(bad.stderr, /UNAUTHENTICATED/);
+    const badJson = await cli(
+      shell('not-a-real-credential'),
+      '--json',
+      'envelope',
+      'check',
+      token,
+      '--scope',
+      'vault:finance:read',
+    );
+    assert.equal(badJson.code, ExitCode.AUTH);
+    assert.equal(badJson.errJson<{ error: { code: string } }>().error.code, 'UNAUTHENTICATED');
+
+    const down = await cli(
+      shell(admin, { AUTHORITY_ISSUER_ADDR: '127.0.0.1:1', AUTHORITY_TIMEOUT: '2s' }),
+      'key',
+      'list',
+    );
+    assert.equal(down.code, ExitCode.UNAVAILABLE, down.stderr);
+
+    const other = await cli(shell(admin, { AUTHORITY_TENANT: 'some-other-tenant' }), 'key', 'list');
+    assert.equal(other.code, ExitCode.AUTH, other.stderr);
+  });
+
+  test('doctor: every service SERVING, credential accepted, chain intact', async () => {
+    const r = await cli(shell(admin), '--json', 'doctor');
+    const body = r.json<{ ok: boolean; checks: { name: string; level: string; detail: string }[] }>();
+    assert.equal(r.code, 0, JSON.stringify(body.checks, null, 2));
+    const byName = (p: string) => body.checks.filter((c) => c.name.startsWith(p));
+    for (const svc of ['issuer', 'enforcer', 'policy', 'auditor']) assert.equal(byName(svc)[0]?.level, 'ok', svc);
+    assert.equal(byName('credential')[0]?.level, 'ok');
+    assert.match(byName('audit chain')[0]?.detail ?? '', /intact/);
+    assert.notEqual(byName('clock skew')[0]?.level, 'fail');
+
+    const down = await cli(shell(admin, { AUTHORITY_POLICY_ADDR: '127.0.0.1:1', AUTHORITY_TIMEOUT: '2s' }), 'doctor');
+    assert.equal(down.code, ExitCode.UNAVAILABLE);
+    assert.match(down.stdout, /\[FAIL\] policy 127\.0\.0\.1:1: unreachable/);
+  });
+});
