@@ -357,11 +357,15 @@ export class Issuer {
     const scopes = g?.scopes ?? [...parent.scp];
     const resources = g?.resources ?? [...parent.res];
     const constraints = g?.constraints ?? parentConstraints;
+    // A sub-agent the policy names is held to its own entry; one it does not name is held to the
+    // root agent's entry (what the enforcer applies too): the chain can only narrow the root.
+    const namedInPolicy = this.o.policies.get(tenant)?.policy.agents.has(agent) ?? false;
+    const policyAgent = namedInPolicy ? agent : (links[0] as ParsedLink).claims.sub;
     const policyVersion = await this.enforcePolicy(
       principal,
       tenant,
       'envelope.delegate',
-      agent,
+      policyAgent,
       { scopes, resources, constraints, ttlSeconds: exp - nbf },
       'grant',
       jtis,

@@ -718,6 +718,39 @@ describe('policy seam', () => {
       'POLICY_DENIED',
       'agent_id',
     );
+
+    // Delegation under the policy: a sub-agent the policy does not name is bounded by the root
+    // agent's entry (the same rule the enforcer applies); a sub-agent it names, by its own entry.
+    const root = (await mint(tenant, admin, within)).envelope!;
+    const delegate = (agentId: string) =>
+      call<object, MintResponse__Output>(
+        s.client,
+        'Delegate',
+        {
+          tenant,
+          parentToken: root.token,
+          agentId,
+          grant: { ...within.grant, resources: ['slos://vaults/finance/q1/reports/*'] },
+          ttlSeconds: 300,
+        },
+        admin,
+      );
+    assert.equal((await delegate('unnamed-helper')).envelope?.agentId, 'unnamed-helper');
+    const yaml2 = `${yaml}  agent-2:\n    scopes: ["vault:hr:read"]\n    resources: ["slos://vaults/hr/*"]\n    constraints: {unconstrained: true}\n`;
+    const event2 = createMessage(pb.PolicyVersionEventSchema, {
+      tenant,
+      version: 2n,
+      yaml: yaml2,
+      sha256: createHashHex(yaml2),
+      author: 'test',
+      createdAt: timestampFromDate(new Date()),
+    });
+    await s.issuer.bus.publish(topics.policies, [
+      { key: `${tenant}/000000000002`, value: encodeEvent(pb.PolicyVersionEventSchema, event2) },
+    ]);
+    await eventually(() => (s.issuer.views.policies.get(tenant)?.version === 2 ? true : undefined), 'policy v2 in the issuer view');
+    await rejects(delegate('agent-2'), 'PERMISSION_DENIED', 'POLICY_DENIED', 'grant.scopes[0]');
+
     const denied = await waitAudit(
       tenant,
       (e) => e.action === 'envelope.mint' && e.decision === pb.Decision.DENY,
