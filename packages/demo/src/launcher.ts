@@ -1,6 +1,7 @@
 // Runs the four services as child processes on fixed local ports, waits until each reports
 // SERVING, and stops them all (SIGTERM, then SIGKILL after a grace period) on request.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { waitServing, type ServiceAddresses } from './clients';
@@ -37,7 +38,13 @@ export async function launchStack(o: LaunchOptions): Promise<RunningStack> {
   const ports = { ...DEFAULT_PORTS, ...o.ports };
   const addresses = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `127.0.0.1:${ports[n]}`])) as unknown as ServiceAddresses;
   mkdirSync(o.logDir, { recursive: true });
+  // The demo's databases are named after its secrets, so a new set of secrets (a deleted
+  // .infra/demo-secrets.json) starts clean instead of meeting keys sealed under another KEK.
+  const dbSuffix = createHash('sha256').update(o.secrets.issuerKek).digest('hex').slice(0, 8);
   const common: NodeJS.ProcessEnv = {
+    AUTHORITY_ISSUER_DB: `authority_issuer_${dbSuffix}`,
+    AUTHORITY_POLICY_DB: `authority_policy_${dbSuffix}`,
+    AUTHORITY_AUDITOR_DB: `authority_auditor_${dbSuffix}`,
     ...o.env,
     AUTHORITY_GRPC_HOST: '127.0.0.1',
     AUTHORITY_OPERATOR_API_KEY: o.secrets.operatorKey,

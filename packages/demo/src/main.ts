@@ -62,10 +62,13 @@ async function main(): Promise<number> {
     writeFileSync(join(runDir, 'demo-result.json'), JSON.stringify(result, null, 2), { mode: 0o600 });
     log(`\n${ok ? 'Scenario complete: every decision as expected.' : 'Scenario FAILED: see the ✘ lines above.'}`);
     log(`Report: ${result.reportPath}`);
-    log('\nThe stack keeps running (reflection on). Explore with any gRPC client, e.g.:');
-    log(`  grpcurl -plaintext ${stack.addresses.enforcer} list`);
-    log(`  tenant ${tenant}, admin credential in ${join(runDir, 'demo-result.json')}`);
-    log(`  issuer ${stack.addresses.issuer}  enforcer ${stack.addresses.enforcer}  policy ${stack.addresses.policy}  auditor ${stack.addresses.auditor}`);
+    log('\nThe stack keeps running (gRPC reflection on). Explore it with the CLI, e.g.:');
+    log(`  export AUTHORITY_ISSUER_ADDR=${stack.addresses.issuer} AUTHORITY_ENFORCER_ADDR=${stack.addresses.enforcer}`);
+    log(`  export AUTHORITY_POLICY_ADDR=${stack.addresses.policy} AUTHORITY_AUDITOR_ADDR=${stack.addresses.auditor}`);
+    log(`  export AUTHORITY_TENANT=${tenant} AUTHORITY_API_KEY=$(node -p "require('${join(runDir, 'demo-result.json')}').adminKey")`);
+    log('  npx authority audit query        # the decisions, from the tenant\'s chain');
+    log('  npx authority audit verify       # recompute the chain against its signed checkpoint');
+    log('  npx authority policy show        # the FERPA policy in force');
   } catch (err) {
     log(`\nScenario error: ${(err as Error).message}`);
   } finally {
