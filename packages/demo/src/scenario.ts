@@ -202,8 +202,21 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     Date.now() + (o.auditDeadlineMs ?? 30_000),
     'the auditor to chain every decision',
   );
+  // A report rests on a signed checkpoint: wait for the auditor to sign one covering every entry
+  // (it does so every few seconds while a chain grows), so truncation and rewrites are detectable.
+  const head = await call(c.auditor, c.auditor.verifyChain, { tenant }, auditorKey);
+  await waitFor(
+    async () => {
+      const cp = await call(c.auditor, c.auditor.getCheckpoint, { tenant }, auditorKey).catch(() => undefined);
+      return Number(cp?.checkpoint?.seq ?? 0) >= Number(head.headSeq);
+    },
+    Date.now() + (o.auditDeadlineMs ?? 30_000),
+    'a signed checkpoint covering the chain',
+  );
   const verify = await call(c.auditor, c.auditor.verifyChain, { tenant }, auditorKey);
-  log(`   chain ${verify.ok ? green('verifies') : red('FAILS: ' + verify.message)}: ${verify.checked} entries checked`);
+  log(
+    `   chain ${verify.ok ? green('verifies') : red('FAILS: ' + verify.message)}: ${verify.checked} entries checked against checkpoint seq ${verify.checkpoint?.seq ?? 'none'} (key ${verify.checkpoint?.keyId ?? '-'})`,
+  );
   const report = await call(c.auditor, c.auditor.getComplianceReport, { tenant, format: 'HTML' }, auditorKey, 30_000);
   mkdirSync(o.reportDir, { recursive: true });
   const reportPath = join(o.reportDir, `compliance-report-${tenant}.html`);
