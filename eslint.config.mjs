@@ -3,7 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/proto/gen/**', '.infra/**', '**/*.mjs', '**/*.cjs'] },
+  // deploy/: a mongosh script, not Node code.
+  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/proto/gen/**', '.infra/**', '**/*.mjs', '**/*.cjs', 'deploy/**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

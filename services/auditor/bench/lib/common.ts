@@ -1,0 +1,116 @@
+// Shared bits of the auditor benchmarks: machine facts, JSON lines on stdout, notes on stderr,
+// the infrastructure from the environment, a unique prefix/database per run, event generation.
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { cloudEventHeaders, type EventMessage } from '@authority/platform';
+import { createMessage, encodeEvent, pb, timestampFromDate } from '@authority/proto';
+
+export function machine() {
+  const list = cpus();
+  return {
+    cpus: list.length,
+    cpu_model: list[0]?.model ?? 'unknown',
+    mem_gb: Math.round(totalmem() / 1e9),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    loadavg_1m: round(loadavg()[0] ?? 0, 2),
+    mongodb_server: process.env['AUDITOR_BENCH_SERVER'] ?? 'FerretDB 1.24.2 (SQLite) via MONGODB_URI',
+  };
+}
+
+export function report(result: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ ...result, machine: machine(), at: new Date().toISOString() })}\n`);
+}
+
+export function note(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+export function round(x: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export function requireInfra(): { brokers: string; mongo: string } {
+  const brokers = process.env['KAFKA_BROKERS'];
+  const mongo = process.env['MONGODB_URI'];
+  if (!brokers || !mongo)
+    throw new Error('the auditor benchmarks need KAFKA_BROKERS and MONGODB_URI (source .infra/env)');
+  return { brokers, mongo };
+}
+
+/** A positive integer from the environment, or the default. */
+export function envInt(name: string, def: number): number {
+  const v = Number(process.env[name] ?? '');
+  return Number.isSafeInteger(v) && v > 0 ? v : def;
+}
+
+export function runId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+const AGENTS = ['advisor', 'registrar', 'finaid', 'tutor', 'counselor', 'admissions', 'library', 'housing'];
+const DOMAINS = ['student-records', 'student-health', 'financial-aid', 'housing'];
+
+/** A realistic check event (about 600 bytes of proto3 JSON), deterministic in `n`. */
+export function benchEvent(tenant: string, n: number, baseMs: number): pb.AuditEvent {
+  const agent = AGENTS[n % AGENTS.length] as string;
+  const domain = DOMAINS[(n >> 3) % DOMAINS.length] as string;
+  const allow = n % 11 !== 0;
+  return createMessage(pb.AuditEventSchema, {
+    eventId: `${tenant}-${n}-${randomBytes(6).toString('hex')}`,
+    tenant,
+    time: timestampFromDate(new Date(baseMs + n * 10)),
+    source: 'enforcer',
+    actor: createMessage(pb.ActorSchema, {
+      agentId: agent,
+      jtiChain: [randomBytes(16).toString('base64url'), randomBytes(16).toString('base64url')],
+      principal: 'checker-1',
+    }),
+    action: 'check',
+    resource: `slos://vaults/${domain}/records/${n % 5000}`,
+    decision: allow ? pb.Decision.ALLOW : pb.Decision.DENY,
+    reason: allow ? pb.ReasonCode.ALLOWED : pb.ReasonCode.DENIED_RESOURCE,
+    message: allow ? 'allowed' : `resource matches denied pattern slos://vaults/${domain}/*`,
+    policyVersion: '7',
+    traceId: randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    detail: {
+      case: 'check',
+      value: createMessage(pb.CheckDetailSchema, {
+        decisionId: randomBytes(16).toString('hex'),
+        requiredScope: `vault:${domain}:read`,
+        purpose: 'advising',
+        enforcerId: 'enforcer-0',
+      }),
+    },
+  });
+}
+
+export function benchRecord(e: pb.AuditEvent): EventMessage {
+  return {
+    key: e.tenant,
+    value: encodeEvent(pb.AuditEventSchema, e),
+    headers: cloudEventHeaders({
+      id: e.eventId,
+      type: 'authority.audit.v1',
+      source: 'bench',
+      subject: e.tenant,
+      time: new Date(),
+    }),
+  };
+}
+
+/** Resolves when `cond()` holds (checked every `everyMs`), rejects after `maxMs`. */
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  maxMs: number,
+  everyMs = 20,
+): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`benchmark bound exceeded waiting for ${what} (${maxMs} ms)`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

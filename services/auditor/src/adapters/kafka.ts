@@ -1,0 +1,42 @@
+// What the auditor publishes: signed checkpoints on `<prefix>checkpoints` (key = tenant, proto3 JSON
+// `Checkpoint`, CloudEvents binary-mode headers with ce_type authority.checkpoint.v1).
+import { decodeBase64Url, type SignedCheckpoint } from '@authority/core';
+import { cloudEventHeaders, type EventBus } from '@authority/platform';
+import { createMessage, encodeEvent, pb, timestampFromDate } from '@authority/proto';
+
+export const CE_SOURCE = '/authority/auditor';
+export const CE_TYPE_CHECKPOINT = 'authority.checkpoint.v1';
+
+/** A signed checkpoint as the `Checkpoint` event message. */
+export function checkpointEvent(cp: SignedCheckpoint): pb.Checkpoint {
+  return createMessage(pb.CheckpointSchema, {
+    tenant: cp.tenant,
+    seq: BigInt(cp.seq),
+    headHash: cp.headHash,
+    time: timestampFromDate(new Date(cp.time * 1000)),
+    keyId: cp.keyId,
+    signature: decodeBase64Url(cp.signature) ?? new Uint8Array(0),
+  });
+}
+
+/** Publishes checkpoints (resolves when Kafka acknowledged, acks=all). */
+export function checkpointPublisher(
+  bus: Pick<EventBus, 'publish'>,
+  topic: string,
+): (cp: SignedCheckpoint) => Promise<void> {
+  return async (cp) => {
+    await bus.publish(topic, [
+      {
+        key: cp.tenant,
+        value: encodeEvent(pb.CheckpointSchema, checkpointEvent(cp)),
+        headers: cloudEventHeaders({
+          id: `checkpoint/${cp.tenant}/${cp.seq}/${cp.keyId}`,
+          type: CE_TYPE_CHECKPOINT,
+          source: CE_SOURCE,
+          subject: cp.tenant,
+          time: new Date(cp.time * 1000),
+        }),
+      },
+    ]);
+  };
+}

@@ -1,0 +1,310 @@
+// The auditor's MongoDB: per-tenant chain entries, signed checkpoints, quarantined records.
+//
+//   entries      {tenant, seq, eventId, raw (Binary: the exact record value), hash, prevHash (hex),
+//                 time, agent, action, resource, decision, reason, traceId, recordedAt}
+//                 unique (tenant, seq): no forks; unique (tenant, eventId): redelivery is idempotent
+//   checkpoints  {tenant, seq, headHash, time (Unix s), keyId, signature (base64url), createdAt,
+//                 published}; unique (tenant, seq)
+//   rejected     {_id: "<topic>/<partition>/<offset>", reason, key, subject, tenant, eventId, raw, ...}
+//   heads        {_id: tenant, seq, hash, updatedAt}: a hint of each chain's head, so a replica
+//                finds a head with one _id lookup (FerretDB uses no secondary index for reads);
+//                never trusted: a stale hint ends in a duplicate key and a full, verified reload
+//
+// Kept to what FerretDB v1 supports (no transactions, no change streams, no partial/TTL indexes,
+// duplicate key = 11000 without keyValue). Entries are inserted in ordered chunks of at most
+// INSERT_CHUNK documents: FerretDB 1.24 splits an insert into batches of 100 (`--test-batch-size`)
+// and, after a duplicate key in one batch, goes on inserting the NEXT batches even when the insert
+// is ordered, which would leave a gap in a chain. With at most 100 documents per insert there is
+// no next batch, so "ordered" means what it says.
+import {
+  Binary,
+  type Collection,
+  type Db,
+  type Document,
+  type Filter,
+  type FindCursor,
+  type MongoClient,
+} from 'mongodb';
+import { ensureIndexes, isDuplicateKeyError } from '@authority/platform';
+import type { SignedCheckpoint } from '@authority/core';
+
+/** Most entries per insertMany (see the module comment). */
+export const INSERT_CHUNK = 100;
+
+export const ENTRIES_COLLECTION = 'entries';
+export const CHECKPOINTS_COLLECTION = 'checkpoints';
+export const REJECTED_COLLECTION = 'rejected';
+export const HEADS_COLLECTION = 'heads';
+
+export interface EntryDoc {
+  tenant: string;
+  seq: number;
+  eventId: string;
+  /** The record value bytes exactly as consumed (the chain hash covers them). */
+  raw: Binary;
+  /** hash_seq, 64 lowercase hex digits. */
+  hash: string;
+  /** hash_{seq-1}, 64 lowercase hex digits (the genesis hash for seq 1). */
+  prevHash: string;
+  // Indexed copies of event fields (for queries); evidence is `raw`, and verification checks they agree.
+  time: Date | null;
+  agent: string;
+  action: string;
+  resource: string;
+  decision: string;
+  reason: string;
+  traceId: string;
+  /** When the auditor appended the entry. */
+  recordedAt: Date;
+}
+
+export interface CheckpointDoc {
+  tenant: string;
+  seq: number;
+  headHash: string;
+  /** Signing time, Unix seconds. */
+  time: number;
+  keyId: string;
+  /** base64url Ed25519 signature (core signCheckpoint). */
+  signature: string;
+  createdAt: Date;
+  /** Published on `<prefix>checkpoints` (a crash between insert and publish leaves false; republished at start). */
+  published: boolean;
+}
+
+export interface RejectedDoc {
+  _id: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  reason: string;
+  key: string | null;
+  subject: string | null;
+  tenant: string;
+  eventId: string;
+  raw: Binary | null;
+  receivedAt: Date;
+}
+
+export interface HeadDoc {
+  _id: string;
+  seq: number;
+  hash: string;
+  updatedAt: Date;
+}
+
+/** The raw bytes of a stored entry (Binary, or a string if someone stored one); undefined otherwise. */
+export function rawBytes(raw: unknown): Uint8Array | undefined {
+  if (raw instanceof Binary) return raw.value();
+  if (raw instanceof Uint8Array) return raw;
+  if (typeof raw === 'string') return Buffer.from(raw, 'utf8');
+  return undefined;
+}
+
+export function toCheckpoint(doc: CheckpointDoc): SignedCheckpoint {
+  return {
+    tenant: doc.tenant,
+    seq: doc.seq,
+    headHash: doc.headHash,
+    time: doc.time,
+    keyId: doc.keyId,
+    signature: doc.signature,
+  };
+}
+
+/** A counting semaphore: at most `limit` holders at once, FIFO. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
+export interface ChainStoreOptions {
+  /**
+   * Writes in flight at once across tenants (default 1). SQLite (FerretDB) has one writer
+   * and makes concurrent writers sleep in its busy handler, so one at a time is fastest there;
+   * the documents of the next chunks are prepared meanwhile.
+   */
+  writeConcurrency?: number;
+}
+
+export class ChainStore {
+  readonly entries: Collection<EntryDoc>;
+  readonly checkpoints: Collection<CheckpointDoc>;
+  readonly rejected: Collection<RejectedDoc>;
+  readonly heads: Collection<HeadDoc>;
+  private readonly writes: Semaphore;
+
+  constructor(
+    readonly db: Db,
+    readonly client?: MongoClient,
+    opts: ChainStoreOptions = {},
+  ) {
+    this.writes = new Semaphore(Math.max(1, opts.writeConcurrency ?? 1));
+    this.entries = db.collection<EntryDoc>(ENTRIES_COLLECTION);
+    this.checkpoints = db.collection<CheckpointDoc>(CHECKPOINTS_COLLECTION);
+    this.rejected = db.collection<RejectedDoc>(REJECTED_COLLECTION);
+    this.heads = db.collection<HeadDoc>(HEADS_COLLECTION);
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await ensureIndexes(this.entries as unknown as Collection<Document>, [
+      { key: { tenant: 1, seq: 1 }, name: 'uq_tenant_seq', unique: true },
+      { key: { tenant: 1, eventId: 1 }, name: 'uq_tenant_event', unique: true },
+    ]);
+    await ensureIndexes(this.checkpoints as unknown as Collection<Document>, [
+      { key: { tenant: 1, seq: 1 }, name: 'uq_tenant_seq', unique: true },
+    ]);
+  }
+
+  /**
+   * Inserts entries in ordered chunks of at most INSERT_CHUNK (or `chunkLimit()`, asked before each
+   * chunk), one after the other. Throws the first error (a duplicate key is code 11000); `onChunk`
+   * runs after each stored chunk with it.
+   */
+  async insertEntries(
+    docs: readonly EntryDoc[],
+    onChunk?: (chunk: readonly EntryDoc[]) => void | Promise<void>,
+    chunkLimit?: () => number,
+  ): Promise<void> {
+    for (let i = 0; i < docs.length; ) {
+      const size = Math.max(1, Math.min(INSERT_CHUNK, chunkLimit?.() ?? INSERT_CHUNK));
+      const chunk = docs.slice(i, i + size);
+      await this.writes.run(() => this.entries.insertMany(chunk as EntryDoc[], { ordered: true }));
+      i += chunk.length;
+      await onChunk?.(chunk);
+    }
+  }
+
+  /** Which of these event ids are already in the tenant's chain. */
+  async existingEventIds(tenant: string, eventIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < eventIds.length; i += 1000) {
+      const ids = eventIds.slice(i, i + 1000);
+      const docs = await this.entries
+        .find({ tenant, eventId: { $in: ids } }, { projection: { _id: 0, eventId: 1 } })
+        .toArray();
+      for (const d of docs) found.add(d.eventId);
+    }
+    return found;
+  }
+
+  /** Entries of a tenant with seq in [fromSeq, toSeq] (toSeq undefined: to the end), ascending. */
+  entriesCursor(
+    tenant: string,
+    fromSeq: number,
+    toSeq: number | undefined,
+    extra: Filter<EntryDoc> = {},
+    batchSize = 1000,
+  ): FindCursor<EntryDoc> {
+    const seq: { $gte: number; $lte?: number } = { $gte: fromSeq };
+    if (toSeq !== undefined) seq.$lte = toSeq;
+    return this.entries
+      .find({ ...extra, tenant, seq }, { projection: { _id: 0 } })
+      .sort({ seq: 1 })
+      .batchSize(batchSize) as FindCursor<EntryDoc>;
+  }
+
+  /** The newest entry of a tenant (highest seq), or undefined for an empty chain. */
+  async lastEntry(tenant: string): Promise<EntryDoc | undefined> {
+    const doc = await this.entries
+      .find({ tenant }, { projection: { _id: 0 } })
+      .sort({ seq: -1 })
+      .limit(1)
+      .next();
+    return doc ?? undefined;
+  }
+
+  // --- head hints --------------------------------------------------------------------------------
+
+  async headHint(tenant: string): Promise<HeadDoc | undefined> {
+    return (await this.heads.findOne({ _id: tenant })) ?? undefined;
+  }
+
+  /** Records a head hint unless a newer one is there (races between replicas are harmless). */
+  async saveHeadHint(tenant: string, seq: number, hash: string, now: Date): Promise<void> {
+    try {
+      await this.writes.run(() =>
+        this.heads.updateOne(
+          { _id: tenant, seq: { $lt: seq } },
+          { $set: { seq, hash, updatedAt: now } },
+          { upsert: true },
+        ),
+      );
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err; // a newer hint exists
+    }
+  }
+
+  // --- checkpoints -------------------------------------------------------------------------------
+
+  /** Stores a checkpoint; false when one already exists at that (tenant, seq). */
+  async insertCheckpoint(doc: CheckpointDoc): Promise<boolean> {
+    try {
+      await this.writes.run(() => this.checkpoints.insertOne({ ...doc }));
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  async markPublished(tenant: string, seq: number): Promise<void> {
+    await this.writes.run(() => this.checkpoints.updateOne({ tenant, seq }, { $set: { published: true } }));
+  }
+
+  async unpublishedCheckpoints(limit = 1000): Promise<CheckpointDoc[]> {
+    return this.checkpoints
+      .find({ published: false }, { projection: { _id: 0 } })
+      .limit(limit)
+      .toArray();
+  }
+
+  /** Checkpoints of a tenant, newest first, with seq < beforeSeq (undefined: all). */
+  async checkpointsDesc(tenant: string, limit: number, beforeSeq?: number): Promise<CheckpointDoc[]> {
+    const filter: Filter<CheckpointDoc> = beforeSeq === undefined ? { tenant } : { tenant, seq: { $lt: beforeSeq } };
+    return this.checkpoints
+      .find(filter, { projection: { _id: 0 } })
+      .sort({ seq: -1 })
+      .limit(limit)
+      .toArray();
+  }
+
+  /** Checkpoints of a tenant with seq in [fromSeq, toSeq] (toSeq undefined: all), ascending. */
+  async checkpointsAsc(tenant: string, fromSeq: number, toSeq?: number): Promise<CheckpointDoc[]> {
+    const seq: { $gte: number; $lte?: number } = { $gte: fromSeq };
+    if (toSeq !== undefined) seq.$lte = toSeq;
+    return this.checkpoints
+      .find({ tenant, seq }, { projection: { _id: 0 } })
+      .sort({ seq: 1 })
+      .toArray();
+  }
+
+  async checkpointAt(tenant: string, seq: number): Promise<CheckpointDoc | undefined> {
+    return (await this.checkpoints.findOne({ tenant, seq }, { projection: { _id: 0 } })) ?? undefined;
+  }
+
+  // --- quarantine --------------------------------------------------------------------------------
+
+  /** Stores refused records; a record already quarantined (redelivery) is left as it is. */
+  async insertRejected(docs: readonly RejectedDoc[]): Promise<void> {
+    for (const doc of docs) {
+      try {
+        await this.writes.run(() => this.rejected.insertOne({ ...doc }));
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+      }
+    }
+  }
+}

@@ -1,0 +1,168 @@
+// Reading audit events: admitting a Kafka record into a chain (the record must be an AuditEvent
+// whose tenant is the record key and the CloudEvents subject), and pulling the fields the auditor
+// indexes, filters and counts on out of the raw proto3 JSON bytes.
+//
+// The chain hashes the raw bytes; every derived value (the indexed fields of an entry, what a
+// query matches, what an attestation counts) is read back from those bytes with `eventFields`,
+// one fast JSON.parse that accepts every spelling proto3 JSON allows (lowerCamel or original
+// field names, enum names or numbers). Ingest also decodes each record with protobuf-es as a
+// schema check and refuses records on which the two readings disagree.
+import { decodeEvent, pb } from '@authority/proto';
+import { headerString, type ConsumedMessage } from '@authority/platform';
+
+/** The fields of an event the auditor indexes and counts on. */
+export interface EventFields {
+  eventId: string;
+  tenant: string;
+  /** Event time in ms since the epoch; undefined when the event has none (or it is unreadable). */
+  timeMs: number | undefined;
+  agent: string;
+  action: string;
+  resource: string;
+  /** Enum value name, e.g. `ALLOW`; `DECISION_UNSPECIFIED` when absent. */
+  decision: string;
+  /** Enum value name, e.g. `ALLOWED`; `REASON_CODE_UNSPECIFIED` when absent. */
+  reason: string;
+  traceId: string;
+  /** CheckDetail.purpose, when the event is a check that carries one. */
+  purpose: string;
+}
+
+/** Longest tenant id and event id accepted into a chain. */
+export const MAX_TENANT_LENGTH = 256;
+export const MAX_EVENT_ID_LENGTH = 256;
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function pick(o: Json, camel: string, snake: string): unknown {
+  const v = o[camel];
+  return v !== undefined ? v : o[snake];
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function enumName(v: unknown, names: Record<number, string | undefined>, unspecified: string): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return names[v] ?? String(v);
+  return unspecified;
+}
+
+const DECISION_NAMES = pb.Decision as unknown as Record<number, string | undefined>;
+const REASON_NAMES = pb.ReasonCode as unknown as Record<number, string | undefined>;
+
+/** RFC 3339 → ms since the epoch (sub-millisecond digits dropped); undefined when unreadable. */
+export function parseRfc3339(v: unknown): number | undefined {
+  if (typeof v !== 'string') return undefined;
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** The indexed fields of raw proto3 JSON event bytes; undefined when the bytes are not a JSON object. */
+export function eventFields(raw: Uint8Array): EventFields | undefined {
+  let o: unknown;
+  try {
+    o = JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isObject(o)) return undefined;
+  const actor = pick(o, 'actor', 'actor');
+  const check = pick(o, 'check', 'check');
+  return {
+    eventId: str(pick(o, 'eventId', 'event_id')),
+    tenant: str(o['tenant']),
+    timeMs: parseRfc3339(o['time']),
+    agent: isObject(actor) ? str(pick(actor, 'agentId', 'agent_id')) : '',
+    action: str(o['action']),
+    resource: str(o['resource']),
+    decision: enumName(o['decision'], DECISION_NAMES, 'DECISION_UNSPECIFIED'),
+    reason: enumName(o['reason'], REASON_NAMES, 'REASON_CODE_UNSPECIFIED'),
+    traceId: str(pick(o, 'traceId', 'trace_id')),
+    purpose: isObject(check) ? str(check['purpose']) : '',
+  };
+}
+
+/** The event id inside raw bytes (core's `eventIdOf` for verification). */
+export function eventIdOf(raw: Uint8Array): string | undefined {
+  return eventFields(raw)?.eventId;
+}
+
+/** A record admitted into its tenant's chain. */
+export interface AdmittedEvent {
+  ok: true;
+  tenant: string;
+  eventId: string;
+  /** The record value exactly as received. */
+  raw: Buffer;
+  fields: EventFields;
+  partition: number;
+  offset: string;
+}
+
+/** A record refused (quarantined in `rejected`, never chained). */
+export interface RefusedRecord {
+  ok: false;
+  reason: string;
+  /** What the record claimed, for the quarantine document (may be empty). */
+  tenant: string;
+  eventId: string;
+  key: string | undefined;
+  subject: string | undefined;
+}
+
+// A lone surrogate cannot be framed unambiguously (core refuses it): such a tenant is refused here.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Decides whether a consumed audit record may enter a chain: its value must be an AuditEvent
+ * (proto3 JSON) with an event id and a tenant, and the record key and the `ce_subject` header must
+ * both name that same tenant, so no record can be chained into another tenant's chain.
+ */
+export function admitRecord(
+  m: Pick<ConsumedMessage, 'key' | 'value' | 'headers' | 'partition' | 'offset'>,
+): AdmittedEvent | RefusedRecord {
+  const key = m.key === null ? undefined : m.key.toString('utf8');
+  const subject = headerString(m.headers, 'ce_subject');
+  const refuse = (reason: string, tenant = '', eventId = ''): RefusedRecord => ({
+    ok: false,
+    reason,
+    tenant,
+    eventId,
+    key,
+    subject,
+  });
+  if (m.value === null || m.value.length === 0) return refuse('empty record value (tombstone)');
+  const raw = m.value;
+  const fields = eventFields(raw);
+  if (fields === undefined) return refuse('record value is not a JSON object');
+  let decoded: pb.AuditEvent;
+  try {
+    decoded = decodeEvent(pb.AuditEventSchema, raw);
+  } catch (err) {
+    return refuse(`record value is not an AuditEvent: ${(err as Error).message}`, fields.tenant, fields.eventId);
+  }
+  const { tenant, eventId } = fields;
+  if (decoded.tenant !== tenant || decoded.eventId !== eventId) {
+    return refuse('ambiguous event: tenant or event_id is spelled twice with different values', tenant, eventId);
+  }
+  if (tenant === '') return refuse('event has no tenant', tenant, eventId);
+  if (tenant.length > MAX_TENANT_LENGTH || LONE_SURROGATE.test(tenant))
+    return refuse('tenant is too long or not well-formed Unicode', tenant, eventId);
+  if (eventId === '') return refuse('event has no event_id', tenant, eventId);
+  if (eventId.length > MAX_EVENT_ID_LENGTH)
+    return refuse(`event_id is longer than ${MAX_EVENT_ID_LENGTH} characters`, tenant, eventId);
+  if (key === undefined) return refuse(`record has no key (expected the tenant '${tenant}')`, tenant, eventId);
+  if (key !== tenant)
+    return refuse(`record key '${key}' does not match the event's tenant '${tenant}'`, tenant, eventId);
+  if (subject === undefined)
+    return refuse(`record has no ce_subject header (expected the tenant '${tenant}')`, tenant, eventId);
+  if (subject !== tenant)
+    return refuse(`ce_subject '${subject}' does not match the event's tenant '${tenant}'`, tenant, eventId);
+  return { ok: true, tenant, eventId, raw, fields, partition: m.partition, offset: m.offset };
+}

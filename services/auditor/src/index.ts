@@ -1,0 +1,263 @@
+// startAuditor(config): the whole auditor in-process (main.ts runs it under runService; tests and the
+// end-to-end stack call it directly). Start order: gRPC server (NOT_SERVING) → MongoDB and indexes
+// → Kafka topics and producer → credentials and policies replayed from `<prefix>keys` and
+// `<prefix>policies` → unpublished checkpoints republished → the audit consumer joined its group →
+// checkpoint timer → SERVING.
+import { cryptoReady } from '@authority/core';
+import {
+  authorityTopicSpecs,
+  connectMongo,
+  createKafka,
+  createLogger,
+  startGrpcServer,
+  tlsFromConfig,
+  topics as topicNames,
+  type ConsumerHandle,
+  type GrpcServerHandle,
+  type KafkaEventBus,
+  type Logger,
+} from '@authority/platform';
+import { loadAuthorityProto } from '@authority/proto';
+import { startStateViews, type StateViews } from '@authority/views';
+import type { MongoClient } from 'mongodb';
+import { checkpointPublisher } from './adapters/kafka';
+import { ChainStore } from './adapters/mongo';
+import { ChainAppender } from './appender';
+import { Authenticator } from './auth';
+import { Checkpointer } from './checkpoints';
+import type { AuditorConfig } from './config';
+import { AuditIngest } from './ingest';
+import { AuditorKeys } from './keys';
+import { AuditReader } from './reader';
+import { auditorHandlers } from './server';
+
+export { auditorConfigSchema, AUDITOR_DEFAULT_PORT, type AuditorConfig } from './config';
+export { AuditorKeys, auditorKeyId } from './keys';
+export { ChainStore, INSERT_CHUNK, type EntryDoc, type CheckpointDoc, type RejectedDoc } from './adapters/mongo';
+export { ChainAppender, type TenantState } from './appender';
+export { Checkpointer } from './checkpoints';
+export { AuditIngest } from './ingest';
+export { AuditReader } from './reader';
+export { verifyStored, toStoredEntry } from './verify';
+export { admitRecord, eventFields, type AdmittedEvent, type EventFields } from './event-fields';
+export { renderComplianceHtml, escapeHtml } from './report/html';
+export { classificationPattern, type ComplianceReport } from './report/model';
+
+export const AUDITOR_SERVICE_NAME = 'authority.v1.AuditorService';
+
+export interface StartAuditorOptions {
+  logger?: Logger;
+  /** Called when the audit consumer crashed for good (default: log fatal and exit, see platform). */
+  onFatal?: (err: Error) => void;
+  /** Injectable clock. */
+  now?: () => Date;
+  /** Run the periodic checkpoint timer (default true; tests may call `checkpointer.tick()`). */
+  checkpointTimer?: boolean;
+}
+
+export interface RunningAuditor {
+  /** The bound gRPC port. */
+  port: number;
+  address: string;
+  grpc: GrpcServerHandle;
+  store: ChainStore;
+  keys: AuditorKeys;
+  appender: ChainAppender;
+  checkpointer: Checkpointer;
+  ingest: AuditIngest;
+  reader: AuditReader;
+  views: StateViews;
+  bus: KafkaEventBus;
+  /** Graceful stop: NOT_SERVING, leave the consumer group, final checkpoints, flush, close (idempotent). */
+  stop(): Promise<void>;
+}
+
+export async function startAuditor(config: AuditorConfig, opts: StartAuditorOptions = {}): Promise<RunningAuditor> {
+  const logger =
+    opts.logger ?? createLogger({ service: config.AUTHORITY_SERVICE_NAME, level: config.AUTHORITY_LOG_LEVEL });
+  const now = opts.now ?? (() => new Date());
+  await cryptoReady();
+  const keys = AuditorKeys.fromBase64Seed(
+    config.AUTHORITY_AUDITOR_SIGNING_KEY.reveal(),
+    config.AUTHORITY_AUDITOR_PREVIOUS_KEYS ?? [],
+  );
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'cleanup step failed'));
+    cleanups.length = 0;
+  };
+  const graceMs = Math.min(config.AUTHORITY_SHUTDOWN_GRACE, 5000);
+
+  try {
+    const { packageDefinition, grpcObject } = loadAuthorityProto();
+    // Handlers are bound once everything is up; until then calls get UNAVAILABLE (health NOT_SERVING).
+    const bound: { handlers?: ReturnType<typeof auditorHandlers> } = {};
+    const definition = grpcObject.authority.v1.AuditorService.service;
+    const implementation = Object.fromEntries(
+      Object.keys(definition).map((name) => [
+        name,
+        (call: unknown, callback: (err: { code: number; details: string }) => void) => {
+          const h = bound.handlers?.[name] as ((c: unknown, cb: unknown) => void) | undefined;
+          if (h) h(call, callback);
+          else callback({ code: 14, details: 'auditor is starting' });
+        },
+      ]),
+    );
+    const tls = tlsFromConfig(config);
+    const grpc = await startGrpcServer({
+      services: [{ definition, implementation }],
+      packageDefinition,
+      reflection: config.AUTHORITY_REFLECTION,
+      host: config.AUTHORITY_GRPC_HOST,
+      port: config.AUTHORITY_GRPC_PORT,
+      ...(tls ? { tls } : {}),
+      logger,
+      serviceNames: [AUDITOR_SERVICE_NAME],
+    });
+    cleanups.push(() => grpc.shutdown(graceMs, { drainDelayMs: 0 }));
+
+    const mongo: MongoClient = await connectMongo(config.MONGODB_URI, {
+      appName: config.AUTHORITY_SERVICE_NAME,
+      logger,
+    });
+    cleanups.push(() => mongo.close());
+    const store = new ChainStore(mongo.db(config.AUTHORITY_AUDITOR_DB), mongo, {
+      writeConcurrency: config.AUTHORITY_AUDITOR_WRITE_CONCURRENCY,
+    });
+    await store.ensureIndexes();
+
+    const topics = topicNames(config.AUTHORITY_TOPIC_PREFIX);
+    const bus = createKafka({
+      brokers: config.KAFKA_BROKERS,
+      clientId: config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME,
+      logger,
+      ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
+    });
+    cleanups.push(() => bus.disconnect());
+    await bus.ensureTopics(authorityTopicSpecs(config.AUTHORITY_TOPIC_PREFIX));
+    await bus.connectProducer();
+
+    const views = await startStateViews({
+      bus,
+      topicPrefix: config.AUTHORITY_TOPIC_PREFIX,
+      logger,
+      follow: { keys: true, policies: true, revocations: false },
+    });
+    cleanups.push(() => views.stop());
+
+    const appender = new ChainAppender({ store, keys, logger, now });
+    const checkpointer = new Checkpointer({
+      store,
+      keys,
+      appender,
+      publish: checkpointPublisher(bus, topics.checkpoints),
+      logger,
+      every: config.AUTHORITY_CHECKPOINT_EVERY,
+      now,
+    });
+    const ingest = new AuditIngest({ store, appender, checkpointer, logger });
+    const reader = new AuditReader({
+      store,
+      keys,
+      policies: views.policies,
+      scanLimit: config.AUTHORITY_QUERY_SCAN_LIMIT,
+      now,
+    });
+    bound.handlers = auditorHandlers({
+      reader,
+      auth: new Authenticator(config.AUTHORITY_OPERATOR_API_KEY.reveal(), views.keys),
+      keys,
+      logger,
+      now,
+    });
+
+    await views.caughtUp;
+    await checkpointer
+      .publishPending()
+      .catch((err: unknown) => logger.warn({ err }, 'republishing stored checkpoints failed; will retry'));
+
+    const sessionTimeout = config.AUTHORITY_AUDITOR_SESSION_TIMEOUT;
+    const consumer: ConsumerHandle = await bus.consume({
+      groupId: config.AUTHORITY_AUDITOR_GROUP_ID,
+      topics: [topics.audit],
+      fromBeginning: true,
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: ingest.handleBatch,
+      partitionsConsumedConcurrently: config.AUTHORITY_AUDITOR_PARTITIONS_CONCURRENCY,
+      consumerConfig: {
+        sessionTimeout,
+        heartbeatInterval: Math.max(500, Math.min(3000, Math.floor(sessionTimeout / 3))),
+        rebalanceTimeout: Math.max(sessionTimeout, 10_000),
+        maxWaitTimeInMs: config.AUTHORITY_AUDITOR_FETCH_MAX_WAIT,
+        maxBytesPerPartition: config.AUTHORITY_AUDITOR_FETCH_MAX_BYTES,
+        maxBytes: Math.max(config.AUTHORITY_AUDITOR_FETCH_MAX_BYTES * 4, 10 * 1024 * 1024),
+      },
+    });
+    // After a rebalance another replica may have appended to a tenant this one cached: reload heads.
+    consumer.consumer.on(consumer.consumer.events.GROUP_JOIN, () => appender.invalidateAll());
+    let consumerStopped = false;
+    const stopConsumer = async () => {
+      if (consumerStopped) return;
+      consumerStopped = true;
+      await consumer.disconnect();
+    };
+    cleanups.push(stopConsumer);
+
+    let timer: NodeJS.Timeout | undefined;
+    let ticking: Promise<unknown> | undefined;
+    if (opts.checkpointTimer ?? true) {
+      timer = setInterval(() => {
+        if (ticking) return;
+        ticking = checkpointer
+          .tick()
+          .catch((err: unknown) => logger.warn({ err }, 'checkpoint pass failed'))
+          .finally(() => (ticking = undefined));
+      }, config.AUTHORITY_CHECKPOINT_INTERVAL);
+      timer.unref();
+    }
+
+    grpc.health.setServing();
+    logger.info(
+      {
+        port: grpc.port,
+        topic_prefix: config.AUTHORITY_TOPIC_PREFIX,
+        db: config.AUTHORITY_AUDITOR_DB,
+        key_id: keys.keyId,
+        group: config.AUTHORITY_AUDITOR_GROUP_ID,
+      },
+      'auditor serving',
+    );
+
+    let stopping: Promise<void> | undefined;
+    return {
+      port: grpc.port,
+      address: `127.0.0.1:${grpc.port}`,
+      grpc,
+      store,
+      keys,
+      appender,
+      checkpointer,
+      ingest,
+      reader,
+      views,
+      bus,
+      stop: () => {
+        stopping ??= (async () => {
+          if (timer) clearInterval(timer);
+          await grpc.shutdown(graceMs, { drainDelayMs: 0 });
+          await stopConsumer().catch((err: unknown) => logger.warn({ err }, 'stopping the consumer failed'));
+          await ticking;
+          // Seal what this replica appended since the last checkpoint (and save the head hints).
+          await checkpointer.tick().catch((err: unknown) => logger.warn({ err }, 'final checkpoints failed'));
+          await checkpointer.flush();
+          await cleanup();
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

@@ -1,0 +1,376 @@
+// The read side of the auditor, behind the gRPC handlers: queries, verification, checkpoints,
+// attestations and compliance reports over one tenant's chain. Requests arrive validated as plain
+// values; every call is scoped to the one tenant the caller was authorized for.
+import {
+  globMatch,
+  MAX_GLOB_PATTERN_LENGTH,
+  signAttestation,
+  type AuditChainFaultKind,
+  type SignedAttestation,
+  type SignedCheckpoint,
+} from '@authority/core';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@authority/platform';
+import type { PolicyView } from '@authority/views';
+import type { Filter } from 'mongodb';
+import { toCheckpoint, type ChainStore, type EntryDoc } from './adapters/mongo';
+import type { EventFields } from './event-fields';
+import type { AuditorKeys } from './keys';
+import { buildComplianceReport, ReportAggregator, type ComplianceReport } from './report/model';
+import { decodePageToken, encodePageToken } from './tokens';
+import { toStoredEntry, verifyStored, type StoredEntry, type VerifyStoredResult } from './verify';
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+/** An inclusive time window in ms since the epoch. */
+export interface TimeWindow {
+  startMs: number;
+  endMs: number;
+}
+
+export interface QueryInput {
+  tenant: string;
+  agentId: string;
+  action: string;
+  resourceGlob: string;
+  /** Enum value name; '' or `DECISION_UNSPECIFIED` = any. */
+  decision: string;
+  /** Enum value name; '' or `REASON_CODE_UNSPECIFIED` = any. */
+  reason: string;
+  startMs?: number;
+  endMs?: number;
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface QueryOutput {
+  entries: StoredEntry[];
+  nextPageToken: string;
+  /** Entries examined (for tests and logs). */
+  scanned: number;
+}
+
+export interface VerifyInput {
+  tenant: string;
+  fromSeq: number;
+  toSeq: number;
+  checkpointSeq: number;
+}
+
+export interface VerifyOutput {
+  ok: boolean;
+  firstBadSeq: number;
+  fault: AuditChainFaultKind | 'none';
+  message: string;
+  checked: number;
+  checkpoint?: SignedCheckpoint;
+  headSeq: number;
+}
+
+export interface AttestInput {
+  tenant: string;
+  agentId: string;
+  resourcePattern: string;
+  /** Window in whole seconds, inclusive. */
+  fromSec: number;
+  toSec: number;
+}
+
+export interface ReaderOptions {
+  store: ChainStore;
+  keys: AuditorKeys;
+  policies: Pick<PolicyView, 'get'>;
+  /** Most entries one QueryEvents call examines. */
+  scanLimit: number;
+  now?: () => Date;
+}
+
+/** Does an event match a query's filters (all read from the raw event)? */
+export function matchesQuery(f: EventFields | undefined, q: QueryInput): boolean {
+  if (f === undefined) return false;
+  if (q.agentId !== '' && f.agent !== q.agentId) return false;
+  if (q.action !== '' && f.action !== q.action) return false;
+  if (q.decision !== '' && q.decision !== 'DECISION_UNSPECIFIED' && f.decision !== q.decision) return false;
+  if (q.reason !== '' && q.reason !== 'REASON_CODE_UNSPECIFIED' && f.reason !== q.reason) return false;
+  if (q.startMs !== undefined || q.endMs !== undefined) {
+    if (f.timeMs === undefined) return false;
+    if (q.startMs !== undefined && f.timeMs < q.startMs) return false;
+    if (q.endMs !== undefined && f.timeMs > q.endMs) return false;
+  }
+  if (q.resourceGlob !== '' && !globMatch(q.resourceGlob, f.resource)) return false;
+  return true;
+}
+
+/** Is this event an access of `agent` to a resource matching `pattern` in the window (an attestation counts these)? */
+export function isAccess(f: EventFields, agent: string, pattern: string, window: TimeWindow): boolean {
+  return (
+    f.action === 'check' &&
+    f.agent === agent &&
+    f.timeMs !== undefined &&
+    f.timeMs >= window.startMs &&
+    f.timeMs <= window.endMs &&
+    globMatch(pattern, f.resource)
+  );
+}
+
+export class AuditReader {
+  private readonly now: () => Date;
+
+  constructor(private readonly opts: ReaderOptions) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  // --- QueryEvents -------------------------------------------------------------------------------
+
+  async query(q: QueryInput): Promise<QueryOutput> {
+    if (q.pageSize > MAX_PAGE_SIZE) throw new InvalidArgumentError('page_size', `page_size: at most ${MAX_PAGE_SIZE}`);
+    if (q.resourceGlob.length > MAX_GLOB_PATTERN_LENGTH) {
+      throw new InvalidArgumentError(
+        'resource_glob',
+        `resource_glob: longer than ${MAX_GLOB_PATTERN_LENGTH} characters`,
+      );
+    }
+    if (q.startMs !== undefined && q.endMs !== undefined && q.startMs > q.endMs) {
+      throw new InvalidArgumentError('end_time', 'end_time: before start_time');
+    }
+    const pageSize = q.pageSize === 0 ? DEFAULT_PAGE_SIZE : q.pageSize;
+    const afterSeq = q.pageToken === '' ? 0 : decodePageToken('q', q.tenant, q.pageToken);
+    // A prefilter on the indexed copies (cheap where MongoDB has indexes); every candidate is then
+    // matched again against its raw bytes, which are the evidence.
+    const prefilter: Filter<EntryDoc> = {};
+    if (q.agentId !== '') prefilter.agent = q.agentId;
+    if (q.action !== '') prefilter.action = q.action;
+    if (q.decision !== '' && q.decision !== 'DECISION_UNSPECIFIED') prefilter.decision = q.decision;
+    if (q.reason !== '' && q.reason !== 'REASON_CODE_UNSPECIFIED') prefilter.reason = q.reason;
+    if (q.startMs !== undefined || q.endMs !== undefined) {
+      prefilter.time = {
+        ...(q.startMs !== undefined ? { $gte: new Date(q.startMs) } : {}),
+        ...(q.endMs !== undefined ? { $lte: new Date(q.endMs) } : {}),
+      };
+    }
+    const cursor = this.opts.store.entriesCursor(
+      q.tenant,
+      afterSeq + 1,
+      undefined,
+      prefilter,
+      Math.min(1000, Math.max(pageSize * 2, 100)),
+    );
+    const entries: StoredEntry[] = [];
+    let scanned = 0;
+    let lastScanned = afterSeq;
+    let more = false;
+    try {
+      while (await cursor.hasNext()) {
+        const doc = (await cursor.next()) as EntryDoc;
+        scanned++;
+        if (typeof doc.seq === 'number' && doc.seq > lastScanned) lastScanned = doc.seq;
+        const s = toStoredEntry(doc);
+        if (matchesQuery(s.fields, q)) entries.push(s);
+        if (entries.length >= pageSize || scanned >= this.opts.scanLimit) {
+          more = await cursor.hasNext();
+          break;
+        }
+      }
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
+    return { entries, nextPageToken: more ? encodePageToken('q', q.tenant, lastScanned) : '', scanned };
+  }
+
+  // --- checkpoints -------------------------------------------------------------------------------
+
+  async latestCheckpoint(tenant: string): Promise<SignedCheckpoint | undefined> {
+    const [doc] = await this.opts.store.checkpointsDesc(tenant, 1);
+    return doc ? toCheckpoint(doc) : undefined;
+  }
+
+  async getCheckpoint(tenant: string, seq: number): Promise<SignedCheckpoint> {
+    if (seq < 0) throw new InvalidArgumentError('seq', 'seq: must not be negative');
+    if (seq === 0) {
+      const cp = await this.latestCheckpoint(tenant);
+      if (!cp) throw new NotFoundError(`tenant '${tenant}' has no checkpoint yet`, 'tenant', 'CHECKPOINT_NOT_FOUND');
+      return cp;
+    }
+    const doc = await this.opts.store.checkpointAt(tenant, seq);
+    if (!doc)
+      throw new NotFoundError(`tenant '${tenant}' has no checkpoint at seq ${seq}`, 'seq', 'CHECKPOINT_NOT_FOUND');
+    return toCheckpoint(doc);
+  }
+
+  async listCheckpoints(
+    tenant: string,
+    pageSize: number,
+    pageToken: string,
+  ): Promise<{ checkpoints: SignedCheckpoint[]; nextPageToken: string }> {
+    if (pageSize > MAX_PAGE_SIZE) throw new InvalidArgumentError('page_size', `page_size: at most ${MAX_PAGE_SIZE}`);
+    const size = pageSize === 0 ? DEFAULT_PAGE_SIZE : pageSize;
+    const before = pageToken === '' ? undefined : decodePageToken('c', tenant, pageToken);
+    const docs = await this.opts.store.checkpointsDesc(tenant, size + 1, before);
+    const page = docs.slice(0, size).map(toCheckpoint);
+    const last = page[page.length - 1];
+    return {
+      checkpoints: page,
+      nextPageToken: docs.length > size && last ? encodePageToken('c', tenant, last.seq) : '',
+    };
+  }
+
+  // --- VerifyChain -------------------------------------------------------------------------------
+
+  async verify(v: VerifyInput, signal?: AbortSignal): Promise<VerifyOutput> {
+    const { tenant, fromSeq, toSeq, checkpointSeq } = v;
+    if (fromSeq < 0) throw new InvalidArgumentError('from_seq', 'from_seq: must not be negative');
+    if (toSeq < 0) throw new InvalidArgumentError('to_seq', 'to_seq: must not be negative');
+    if (checkpointSeq < 0) throw new InvalidArgumentError('checkpoint_seq', 'checkpoint_seq: must not be negative');
+    if (toSeq > 0 && fromSeq > toSeq) throw new InvalidArgumentError('to_seq', 'to_seq: before from_seq');
+    if (toSeq > 0 && checkpointSeq > toSeq) {
+      throw new InvalidArgumentError(
+        'checkpoint_seq',
+        'checkpoint_seq: beyond to_seq (a checkpoint is checked at its own seq)',
+      );
+    }
+    let requested: SignedCheckpoint | undefined;
+    if (checkpointSeq > 0) requested = await this.getCheckpoint(tenant, checkpointSeq);
+    // Checkpoints up to the requested one (or to_seq, or all).
+    const upTo = checkpointSeq > 0 ? checkpointSeq : toSeq > 0 ? toSeq : undefined;
+    const all = (await this.opts.store.checkpointsAsc(tenant, 0, upTo)).map(toCheckpoint);
+    // A range starts at the newest checkpoint before it (or genesis), so it rests on a signed head.
+    let from: { seq: number; prevHash: Uint8Array } | undefined;
+    let anchorSeq = 0;
+    if (fromSeq > 1) {
+      const anchor = [...all].reverse().find((cp) => cp.seq <= fromSeq - 1 && cp.seq > 0);
+      if (anchor) {
+        anchorSeq = anchor.seq;
+        from = {
+          seq: anchor.seq + 1,
+          prevHash: Buffer.from(/^[0-9a-f]{64}$/.test(anchor.headHash) ? anchor.headHash : '', 'hex'),
+        };
+        if (from.prevHash.length !== 32) from.prevHash = new Uint8Array(32);
+      }
+    }
+    const checkpoints = all.filter((cp) => cp.seq >= anchorSeq);
+    const result = await verifyStored(this.opts.store, {
+      tenant,
+      ...(from ? { from } : {}),
+      ...(toSeq > 0 ? { toSeq } : {}),
+      checkpoints,
+      keys: this.opts.keys.resolve,
+      ...(signal ? { signal } : {}),
+      scanToEnd: true,
+    });
+    let headSeq = result.lastSeqSeen;
+    if (toSeq > 0) headSeq = (await this.opts.store.lastEntry(tenant))?.seq ?? 0;
+    const restsOn = requested ?? checkpoints[checkpoints.length - 1];
+    return verifyOutput(result, restsOn, headSeq);
+  }
+
+  // --- Attest ------------------------------------------------------------------------------------
+
+  async attest(a: AttestInput, signal?: AbortSignal): Promise<SignedAttestation> {
+    if (a.agentId === '') throw new InvalidArgumentError('agent_id', 'agent_id: required');
+    if (a.resourcePattern === '') throw new InvalidArgumentError('resource_pattern', 'resource_pattern: required');
+    if (a.resourcePattern.length > MAX_GLOB_PATTERN_LENGTH) {
+      throw new InvalidArgumentError(
+        'resource_pattern',
+        `resource_pattern: longer than ${MAX_GLOB_PATTERN_LENGTH} characters`,
+      );
+    }
+    if (a.fromSec < 0) throw new InvalidArgumentError('start_time', 'start_time: before 1970');
+    if (a.toSec < a.fromSec) throw new InvalidArgumentError('end_time', 'end_time: before start_time');
+    const latest = await this.latestCheckpoint(a.tenant);
+    if (!latest) {
+      throw new FailedPreconditionError(
+        `tenant '${a.tenant}' has no checkpoint yet; an attestation must be bound to one`,
+        'NO_CHECKPOINT',
+      );
+    }
+    const checkpoints = (await this.opts.store.checkpointsAsc(a.tenant, 0, latest.seq)).map(toCheckpoint);
+    const window: TimeWindow = { startMs: a.fromSec * 1000, endMs: a.toSec * 1000 + 999 };
+    let allowed = 0;
+    let denied = 0;
+    const result = await verifyStored(this.opts.store, {
+      tenant: a.tenant,
+      toSeq: latest.seq,
+      checkpoints,
+      keys: this.opts.keys.resolve,
+      ...(signal ? { signal } : {}),
+      onEntry: (s) => {
+        const f = s.fields;
+        if (f === undefined || !isAccess(f, a.agentId, a.resourcePattern, window)) return;
+        if (f.decision === 'ALLOW') allowed++;
+        else if (f.decision === 'DENY') denied++;
+      },
+    });
+    if (!result.ok) {
+      throw new FailedPreconditionError(
+        `the chain does not verify up to its latest checkpoint (seq ${latest.seq}): ${(result.fault ?? 'fault').toUpperCase()} at seq ${result.firstBadSeq}: ${result.message}`,
+        'CHAIN_NOT_VERIFIED',
+      );
+    }
+    return signAttestation(
+      {
+        tenant: a.tenant,
+        agent: a.agentId,
+        resourcePattern: a.resourcePattern,
+        from: a.fromSec,
+        to: a.toSec,
+        allowedCount: allowed,
+        deniedCount: denied,
+        checkpoint: { seq: latest.seq, headHash: latest.headHash },
+        issuedAt: Math.floor(this.now().getTime() / 1000),
+      },
+      this.opts.keys.secretKey(),
+      this.opts.keys.keyId,
+    );
+  }
+
+  /** The checkpoint an attestation was bound to (for the response), from the store. */
+  async checkpointOf(att: SignedAttestation): Promise<SignedCheckpoint | undefined> {
+    const doc = await this.opts.store.checkpointAt(att.tenant, att.checkpoint.seq);
+    return doc ? toCheckpoint(doc) : undefined;
+  }
+
+  // --- GetComplianceReport -----------------------------------------------------------------------
+
+  async report(tenant: string, window: TimeWindow, signal?: AbortSignal): Promise<ComplianceReport> {
+    if (window.startMs > window.endMs) throw new InvalidArgumentError('end_time', 'end_time: before start_time');
+    const policy = this.opts.policies.get(tenant);
+    const checkpoints = (await this.opts.store.checkpointsAsc(tenant, 0)).map(toCheckpoint);
+    const agg = new ReportAggregator(window, policy?.policy);
+    const result = await verifyStored(this.opts.store, {
+      tenant,
+      checkpoints,
+      keys: this.opts.keys.resolve,
+      ...(signal ? { signal } : {}),
+      scanToEnd: true,
+      onEntry: (s) => agg.add(s.fields),
+    });
+    const latest = checkpoints[checkpoints.length - 1];
+    return buildComplianceReport({
+      tenant,
+      window,
+      generatedAt: this.now(),
+      policy,
+      aggregate: agg,
+      verification: verifyOutput(result, latest, result.lastSeqSeen),
+      verifiedThroughSeq: result.head.seq,
+    });
+  }
+}
+
+function verifyOutput(
+  result: VerifyStoredResult,
+  checkpoint: SignedCheckpoint | undefined,
+  headSeq: number,
+): VerifyOutput {
+  return {
+    ok: result.ok,
+    firstBadSeq: result.ok ? 0 : (result.firstBadSeq ?? 0),
+    fault: result.ok ? 'none' : (result.fault ?? 'modified'),
+    message: result.ok
+      ? `verified ${result.checked} entries${checkpoint ? ` against the checkpoint at seq ${checkpoint.seq}` : ' (no checkpoint: truncation and rewrites cannot be detected)'}`
+      : (result.message ?? ''),
+    checked: result.checked,
+    ...(checkpoint ? { checkpoint } : {}),
+    headSeq,
+  };
+}

@@ -1,0 +1,248 @@
+// Verifies a tenant's stored chain as it streams out of MongoDB in seq order, batch by batch,
+// with core's verifyAuditChain. Every signed checkpoint in the range is applied where it falls:
+// the entries up to a checkpoint are verified together with it (its signature, and its head
+// against the chain's hash at its seq), so a rewrite is caught at the first checkpoint after it,
+// and a checkpoint beyond the last entry means the newest entries were deleted.
+//
+// On top of the chain, each entry's indexed fields (agent, action, resource, decision, reason,
+// time, trace id) must agree with its raw bytes: they are what queries filter on, so an edited
+// index is reported as MODIFIED too. Entries reach `onEntry` only once they verified, in order.
+import {
+  genesisHash,
+  verifyAuditChain,
+  type AuditChainEntry,
+  type AuditChainFaultKind,
+  type CheckpointKeyResolver,
+  type SignedCheckpoint,
+} from '@authority/core';
+import { rawBytes, type ChainStore, type EntryDoc } from './adapters/mongo';
+import { eventFields, type EventFields } from './event-fields';
+
+export interface StoredEntry {
+  entry: AuditChainEntry;
+  doc: EntryDoc;
+  /** The event's fields read from the raw bytes (undefined when they are not JSON). */
+  fields: EventFields | undefined;
+}
+
+export interface VerifyStoredOptions {
+  tenant: string;
+  /** Where to start: the first seq and the hash it must follow (default: seq 1 after genesis). */
+  from?: { seq: number; prevHash: Uint8Array };
+  /** Last seq to verify (default: to the end of the chain). */
+  toSeq?: number;
+  /** Signed checkpoints to hold the chain to (any order); those before `from` or after `toSeq` are ignored. */
+  checkpoints: readonly SignedCheckpoint[];
+  keys: CheckpointKeyResolver;
+  /** Called for every verified entry, in seq order. */
+  onEntry?: (e: StoredEntry) => void;
+  /** Entries per read batch (default 1000). */
+  batchSize?: number;
+  /** Keep reading after a fault to learn the highest stored seq (default false). */
+  scanToEnd?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface VerifyStoredResult {
+  ok: boolean;
+  firstBadSeq?: number;
+  fault?: AuditChainFaultKind;
+  message?: string;
+  /** Entries verified. */
+  checked: number;
+  /** The last verified position (seq 0 and the genesis hash when nothing verified from seq 1). */
+  head: { seq: number; hash: Buffer };
+  /** Highest seq read from the store (0 when none; complete only with scanToEnd or on success). */
+  lastSeqSeen: number;
+  /** The newest checkpoint whose head matched the chain. */
+  matchedCheckpoint?: SignedCheckpoint;
+}
+
+function hashBytes(hex: unknown): Uint8Array {
+  // Anything but 64 hex digits becomes a wrong-length value, which core reports as malformed
+  // (Buffer.from stops at the first non-hex character).
+  if (typeof hex !== 'string' || hex.length !== 64) return new Uint8Array(0);
+  const b = Buffer.from(hex, 'hex');
+  return b.length === 32 ? b : new Uint8Array(0);
+}
+
+/** A stored document as core's entry, plus its parsed event fields. */
+export function toStoredEntry(doc: EntryDoc): StoredEntry {
+  const raw = rawBytes(doc.raw);
+  const entry: AuditChainEntry = {
+    tenant: doc.tenant,
+    seq: typeof doc.seq === 'number' ? doc.seq : Number.NaN,
+    eventId: typeof doc.eventId === 'string' ? doc.eventId : String(doc.eventId),
+    raw: raw as Uint8Array, // undefined (not bytes) is reported by core as a malformed entry
+    prevHash: hashBytes(doc.prevHash),
+    hash: hashBytes(doc.hash),
+  };
+  return { entry, doc, fields: raw === undefined ? undefined : eventFields(raw) };
+}
+
+/** Why an entry's indexed fields disagree with its raw event, or undefined when they agree. */
+export function indexMismatch(s: StoredEntry): string | undefined {
+  const { doc, fields } = s;
+  const seq = s.entry.seq;
+  if (fields === undefined) return `entry ${seq}'s raw bytes are not a JSON event`;
+  const checks: [string, unknown, unknown][] = [
+    ['eventId', fields.eventId, s.entry.eventId],
+    ['tenant', fields.tenant, doc.tenant],
+    ['agent', fields.agent, doc.agent],
+    ['action', fields.action, doc.action],
+    ['resource', fields.resource, doc.resource],
+    ['decision', fields.decision, doc.decision],
+    ['reason', fields.reason, doc.reason],
+    ['traceId', fields.traceId, doc.traceId],
+    ['time', fields.timeMs ?? null, doc.time instanceof Date ? doc.time.getTime() : (doc.time ?? null)],
+  ];
+  for (const [name, fromRaw, indexed] of checks) {
+    if (fromRaw !== indexed) {
+      return name === 'eventId'
+        ? `entry ${seq}'s eventId '${String(indexed)}' is not the id in its raw bytes (${String(fromRaw)})`
+        : `entry ${seq}'s indexed field '${name}' does not match its raw event (the stored index was edited)`;
+    }
+  }
+  return undefined;
+}
+
+export async function verifyStored(store: ChainStore, opts: VerifyStoredOptions): Promise<VerifyStoredResult> {
+  const { tenant } = opts;
+  const batchSize = opts.batchSize ?? 1000;
+  let expected = opts.from?.seq ?? 1;
+  let prevHash: Buffer = Buffer.from(opts.from?.prevHash ?? genesisHash(tenant));
+  let checked = 0;
+  let lastSeqSeen = 0;
+  let matched: SignedCheckpoint | undefined;
+  let failure: { firstBadSeq: number; fault: AuditChainFaultKind; message: string } | undefined;
+  const toSeq = opts.toSeq;
+  const cps = [...opts.checkpoints]
+    .filter((cp) => cp.seq >= expected - 1 && (toSeq === undefined || cp.seq <= toSeq))
+    .sort((a, b) => a.seq - b.seq);
+  let cpIdx = 0;
+  let pending: StoredEntry[] = [];
+
+  const runCore = (list: StoredEntry[], cp?: SignedCheckpoint, rest: readonly StoredEntry[] = []): boolean => {
+    // (Each entry's event id is checked against its raw bytes with the other indexed fields below.)
+    let res = verifyAuditChain(
+      list.map((s) => s.entry),
+      {
+        tenant,
+        from: { seq: expected, prevHash },
+        ...(cp ? { checkpoint: cp, checkpointKeys: opts.keys } : {}),
+      },
+    );
+    if (!res.ok && res.kind === 'modified' && rest.length > 0) {
+      // The segment ends at a checkpoint; an entry moved here from further on is only recognised
+      // as moved when core sees where it belongs: classify again over the entries read so far.
+      const wide = verifyAuditChain(
+        [...list, ...rest].map((s) => s.entry),
+        { tenant, from: { seq: expected, prevHash } },
+      );
+      if (!wide.ok && wide.kind === 'reordered' && wide.firstBadSeq === res.firstBadSeq) {
+        res = { ...res, kind: wide.kind, message: wide.message };
+      }
+    }
+    const bad = res.ok ? Number.POSITIVE_INFINITY : res.firstBadSeq;
+    let lastGood = expected - 1;
+    for (const s of list) {
+      const seq = s.entry.seq;
+      if (!(seq < bad)) break;
+      if (seq <= lastGood) continue; // an identical duplicate core skipped
+      const mismatch = indexMismatch(s);
+      if (mismatch !== undefined) {
+        checked += seq - expected;
+        failure = { firstBadSeq: seq, fault: 'modified', message: mismatch };
+        return false;
+      }
+      lastGood = seq;
+      opts.onEntry?.(s);
+    }
+    if (!res.ok) {
+      checked += res.checked;
+      let message = res.message;
+      if (res.kind === 'forked' && cp !== undefined && res.firstBadSeq === cp.seq) {
+        const since = matched !== undefined ? matched.seq + 1 : (opts.from?.seq ?? 1);
+        message +=
+          matched !== undefined
+            ? ` (the checkpoint at seq ${matched.seq} still matches: the rewrite lies in seqs ${since}-${res.firstBadSeq})`
+            : ` (the rewrite lies in seqs ${since}-${res.firstBadSeq})`;
+      }
+      failure = { firstBadSeq: res.firstBadSeq, fault: res.kind, message };
+      return false;
+    }
+    checked += res.checked;
+    if (cp !== undefined && res.checkpointMatched) matched = cp;
+    prevHash = Buffer.from(res.head.hash);
+    expected = res.head.seq + 1;
+    return true;
+  };
+
+  const drain = (final: boolean): boolean => {
+    for (;;) {
+      const cp = cps[cpIdx];
+      if (cp === undefined) {
+        if (pending.length === 0) return true;
+        const list = pending;
+        pending = [];
+        return runCore(list);
+      }
+      if (cp.seq <= expected - 1) {
+        // A checkpoint at the verified head (e.g. the one the range starts from): signature and head.
+        cpIdx++;
+        if (!runCore([], cp)) return false;
+        continue;
+      }
+      const i = pending.findIndex((s) => !(s.entry.seq < cp.seq));
+      if (i === -1) {
+        if (!final) {
+          if (pending.length === 0) return true;
+          const list = pending;
+          pending = [];
+          return runCore(list);
+        }
+        const list = pending;
+        pending = [];
+        cpIdx++;
+        if (!runCore(list, cp)) return false; // the chain ends before the checkpoint: truncated
+        continue;
+      }
+      const list = pending.slice(0, i + 1);
+      pending = pending.slice(i + 1);
+      cpIdx++;
+      if (!runCore(list, cp, pending)) return false;
+    }
+  };
+
+  const cursor = store.entriesCursor(tenant, expected, opts.toSeq, {}, batchSize);
+  try {
+    let batch: StoredEntry[] = [];
+    let stopped = false;
+    for await (const doc of cursor) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+      if (typeof doc.seq === 'number' && doc.seq > lastSeqSeen) lastSeqSeen = doc.seq;
+      if (stopped) continue;
+      batch.push(toStoredEntry(doc));
+      if (batch.length >= batchSize) {
+        pending.push(...batch);
+        batch = [];
+        if (!drain(false)) {
+          stopped = true;
+          if (!opts.scanToEnd) break;
+        }
+      }
+    }
+    if (!stopped) {
+      pending.push(...batch);
+      drain(true);
+    }
+  } finally {
+    await cursor.close().catch(() => undefined);
+  }
+
+  const head = { seq: expected - 1, hash: prevHash };
+  if (failure !== undefined) {
+    return { ok: false, ...failure, checked, head, lastSeqSeen, ...(matched ? { matchedCheckpoint: matched } : {}) };
+  }
+  return { ok: true, checked, head, lastSeqSeen, ...(matched ? { matchedCheckpoint: matched } : {}) };
+}

@@ -1,0 +1,321 @@
+// Shared setup of the auditor tests: the REAL Kafka broker and MongoDB-wire server from
+// KAFKA_BROKERS / MONGODB_URI (missing → the test fails loudly), a unique topic prefix and database
+// per run, audit events produced with platform's publisher, credentials and policies published the
+// way the issuer and the policy service do, a typed client, and a polling helper with a deadline.
+import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { MongoClient } from 'mongodb';
+import { sha256Hex } from '@authority/core';
+import {
+  cloudEventHeaders,
+  createKafka,
+  loadConfig,
+  silentLogger,
+  unaryCall,
+  type EventMessage,
+  type KafkaEventBus,
+} from '@authority/platform';
+import {
+  createMessage,
+  encodeEvent,
+  loadAuthorityProto,
+  pb,
+  timestampFromDate,
+  type AttestRequest,
+  type AttestResponse__Output,
+  type AuditorServiceClient,
+  type GetCheckpointRequest,
+  type GetCheckpointResponse__Output,
+  type GetComplianceReportRequest,
+  type GetComplianceReportResponse__Output,
+  type ListAuditorKeysRequest,
+  type ListAuditorKeysResponse__Output,
+  type ListCheckpointsRequest,
+  type ListCheckpointsResponse__Output,
+  type QueryEventsRequest,
+  type QueryEventsResponse__Output,
+  type VerifyChainRequest,
+  type VerifyChainResponse__Output,
+} from '@authority/proto';
+import { AuthorityClientError } from '@authority/platform';
+import { auditorConfigSchema, type AuditorConfig } from '../src/index';
+
+export function requireInfra(): { brokers: string; mongo: string } {
+  const brokers = process.env['KAFKA_BROKERS'];
+  const mongo = process.env['MONGODB_URI'];
+  if (!brokers || !mongo) {
+    throw new Error(
+      'integration tests need KAFKA_BROKERS and MONGODB_URI (run `source .infra/env` after scripts/infra/up.sh)',
+    );
+  }
+  return { brokers, mongo };
+}
+
+export interface TestEnv {
+  id: string;
+  prefix: string;
+  db: string;
+  seed: string;
+  operatorKey: string;
+}
+
+export function newTestEnv(): TestEnv {
+  const id = randomBytes(4).toString('hex');
+  return {
+    id,
+    prefix: `test-${id}.`,
+    db: `auditor_test_${id}`,
+    seed: randomBytes(32).toString('base64'),
+    operatorKey: `op-${randomBytes(16).toString('hex')}`,
+  };
+}
+
+/** The environment variables of an auditor for this test env (also used for child processes). */
+export function auditorEnv(env: TestEnv, extra: Record<string, string> = {}): Record<string, string> {
+  const infra = requireInfra();
+  return {
+    KAFKA_BROKERS: infra.brokers,
+    MONGODB_URI: infra.mongo,
+    AUTHORITY_TOPIC_PREFIX: env.prefix,
+    AUTHORITY_AUDITOR_DB: env.db,
+    AUTHORITY_AUDITOR_SIGNING_KEY: env.seed,
+    AUTHORITY_OPERATOR_API_KEY: env.operatorKey,
+    AUTHORITY_GRPC_HOST: '127.0.0.1',
+    AUTHORITY_LOG_LEVEL: 'silent',
+    AUTHORITY_REFLECTION: 'false',
+    AUTHORITY_AUDITOR_GROUP_ID: `auditor-${env.id}`,
+    AUTHORITY_AUDITOR_SESSION_TIMEOUT: '6s',
+    AUTHORITY_AUDITOR_FETCH_MAX_WAIT: '100ms',
+    AUTHORITY_CHECKPOINT_INTERVAL: '300ms',
+    AUTHORITY_SHUTDOWN_GRACE: '5s',
+    ...extra,
+  };
+}
+
+export function auditorConfig(env: TestEnv, extra: Record<string, string> = {}): AuditorConfig {
+  return { ...loadConfig(auditorConfigSchema, auditorEnv(env, extra)), AUTHORITY_GRPC_PORT: 0 };
+}
+
+export function auditorClient(address: string): AuditorServiceClient {
+  const { grpcObject } = loadAuthorityProto();
+  return new grpcObject.authority.v1.AuditorService(address, grpc.credentials.createInsecure());
+}
+
+export function bearer(secret: string | undefined): grpc.Metadata {
+  const md = new grpc.Metadata();
+  if (secret !== undefined) md.set('authorization', `Bearer ${secret}`);
+  return md;
+}
+
+type Method<Req, Res> = (
+  req: Req,
+  md: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res?: Res) => void,
+) => unknown;
+
+/** The RPCs of AuditorService: request and response types. */
+export interface AuditorRpcs {
+  QueryEvents: [QueryEventsRequest, QueryEventsResponse__Output];
+  VerifyChain: [VerifyChainRequest, VerifyChainResponse__Output];
+  GetCheckpoint: [GetCheckpointRequest, GetCheckpointResponse__Output];
+  ListCheckpoints: [ListCheckpointsRequest, ListCheckpointsResponse__Output];
+  Attest: [AttestRequest, AttestResponse__Output];
+  GetComplianceReport: [GetComplianceReportRequest, GetComplianceReportResponse__Output];
+  ListAuditorKeys: [ListAuditorKeysRequest, ListAuditorKeysResponse__Output];
+}
+
+/** `await call(client, 'QueryEvents', req, secret)`: promisified, failures as AuthorityClientError. */
+export function call<M extends keyof AuditorRpcs>(
+  client: AuditorServiceClient,
+  method: M,
+  req: AuditorRpcs[M][0],
+  secret: string | undefined,
+): Promise<AuditorRpcs[M][1]> {
+  const fn = (client as unknown as Record<string, Method<AuditorRpcs[M][0], AuditorRpcs[M][1]>>)[method];
+  if (typeof fn !== 'function') throw new Error(`no method ${method}`);
+  return unaryCall(fn.bind(client), req, { metadata: bearer(secret), deadlineMs: 60_000 });
+}
+
+/** The value, asserting it is there (for optional proto fields in assertions). */
+export function must<T>(value: T | null | undefined, what = 'value'): T {
+  if (value === null || value === undefined) throw new Error(`expected ${what}`);
+  return value;
+}
+
+/** An assert.rejects validator: an AuthorityClientError with this status (and whatever `check` adds). */
+export function grpcError(
+  code: string,
+  check: (e: AuthorityClientError) => boolean = () => true,
+): (e: unknown) => boolean {
+  return (e) => e instanceof AuthorityClientError && e.codeName === code && check(e);
+}
+
+export function testBus(name = 'test'): KafkaEventBus {
+  const infra = requireInfra();
+  return createKafka({
+    brokers: infra.brokers.split(','),
+    clientId: `${name}-${randomBytes(3).toString('hex')}`,
+    logger: silentLogger(),
+  });
+}
+
+export async function mongoClient(): Promise<MongoClient> {
+  const client = new MongoClient(requireInfra().mongo);
+  await client.connect();
+  return client;
+}
+
+export interface EventSpec {
+  tenant: string;
+  eventId?: string;
+  agent?: string;
+  action?: string;
+  resource?: string;
+  decision?: 'ALLOW' | 'DENY';
+  reason?: keyof typeof pb.ReasonCode;
+  timeMs?: number;
+  message?: string;
+  purpose?: string;
+}
+
+export function auditEvent(s: EventSpec): pb.AuditEvent {
+  const decision = s.decision ?? 'ALLOW';
+  return createMessage(pb.AuditEventSchema, {
+    eventId: s.eventId ?? randomBytes(12).toString('base64url'),
+    tenant: s.tenant,
+    time: timestampFromDate(new Date(s.timeMs ?? Date.now())),
+    source: 'enforcer',
+    actor: createMessage(pb.ActorSchema, {
+      agentId: s.agent ?? 'agent-1',
+      jtiChain: ['jti-root'],
+      principal: 'checker-1',
+    }),
+    action: s.action ?? 'check',
+    resource: s.resource ?? 'slos://vaults/student-records/r1',
+    decision: decision === 'ALLOW' ? pb.Decision.ALLOW : pb.Decision.DENY,
+    reason: pb.ReasonCode[s.reason ?? (decision === 'ALLOW' ? 'ALLOWED' : 'RESOURCE_NOT_ALLOWED')],
+    message: s.message ?? '',
+    policyVersion: '1',
+    traceId: randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    detail: {
+      case: 'check',
+      value: createMessage(pb.CheckDetailSchema, {
+        decisionId: randomBytes(8).toString('hex'),
+        purpose: s.purpose ?? '',
+      }),
+    },
+  });
+}
+
+/** The Kafka record of an event, the way the enforcer publishes it (key and ce_subject = tenant). */
+export function auditRecord(e: pb.AuditEvent, override: { key?: string | null; subject?: string } = {}): EventMessage {
+  const headers = cloudEventHeaders({
+    id: e.eventId,
+    type: 'authority.audit.v1',
+    source: 'enforcer',
+    subject: override.subject ?? e.tenant,
+    time: new Date(Number(e.time?.seconds ?? 0n) * 1000),
+  });
+  return {
+    key: override.key === undefined ? e.tenant : override.key,
+    value: encodeEvent(pb.AuditEventSchema, e),
+    headers,
+  };
+}
+
+/** Publishes many records with platform's batching publisher (chunks of 500, acks=all). */
+export async function publishAll(bus: KafkaEventBus, topic: string, records: EventMessage[]): Promise<void> {
+  const chunks: Promise<void>[] = [];
+  for (let i = 0; i < records.length; i += 500) chunks.push(bus.publish(topic, records.slice(i, i + 500)));
+  await Promise.all(chunks);
+}
+
+/** Publishes a tenant credential the way the issuer does (only its SHA-256 travels). */
+export async function publishCredential(
+  bus: KafkaEventBus,
+  prefix: string,
+  tenant: string,
+  kind: 'ADMIN' | 'APPROVER' | 'CHECKER' | 'AUDITOR',
+  secret: string,
+  id = `cred-${randomBytes(4).toString('hex')}`,
+): Promise<void> {
+  const e = createMessage(pb.CredentialEventSchema, {
+    tenant,
+    credentialId: id,
+    kind: pb.CredentialKind[kind],
+    secretSha256: sha256Hex(secret),
+    revoked: false,
+    createdAt: timestampFromDate(new Date()),
+  });
+  await bus.publish(`${prefix}keys`, [
+    {
+      key: `${tenant}/credential/${id}`,
+      value: encodeEvent(pb.CredentialEventSchema, e),
+      headers: cloudEventHeaders({
+        id,
+        type: 'authority.credential.v1',
+        source: 'test',
+        subject: tenant,
+        time: new Date(),
+      }),
+    },
+  ]);
+}
+
+/** Publishes a policy version the way the policy service does. */
+export async function publishPolicy(
+  bus: KafkaEventBus,
+  prefix: string,
+  tenant: string,
+  version: number,
+  yaml: string,
+): Promise<void> {
+  const e = createMessage(pb.PolicyVersionEventSchema, {
+    tenant,
+    version: BigInt(version),
+    yaml,
+    sha256: sha256Hex(yaml),
+    author: 'test',
+    createdAt: timestampFromDate(new Date()),
+  });
+  await bus.publish(`${prefix}policies`, [
+    {
+      key: `${tenant}/${String(version).padStart(12, '0')}`,
+      value: encodeEvent(pb.PolicyVersionEventSchema, e),
+      headers: cloudEventHeaders({
+        id: `${tenant}-${version}`,
+        type: 'authority.policy.v1',
+        source: 'test',
+        subject: tenant,
+        time: new Date(),
+      }),
+    },
+  ]);
+}
+
+/** Polls `check` until it returns something other than undefined, or fails at the deadline. */
+export async function eventually<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function randomSecret(label: string): string {
+  return `${label}-${randomBytes(16).toString('hex')}`;
+}

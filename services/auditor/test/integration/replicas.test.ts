@@ -1,0 +1,250 @@
+// Several writers on the real broker and FerretDB: two auditor replicas in one consumer group with a
+// rebalance in the middle (the second joins during ingest, the first leaves); two appenders racing
+// on one tenant's chain (the (tenant, seq) index forbids forks, the loser reloads and re-appends);
+// and a batch appended but never committed, redelivered: a no-op.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { cryptoReady } from '@authority/core';
+import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
+import type { EachBatchPayload } from 'kafkajs';
+import type { Collection, Document, MongoClient } from 'mongodb';
+import {
+  admitRecord,
+  AuditIngest,
+  AuditorKeys,
+  ChainAppender,
+  Checkpointer,
+  ChainStore,
+  startAuditor,
+  verifyStored,
+  type RunningAuditor,
+} from '../../src/index';
+import {
+  auditEvent,
+  auditorConfig,
+  auditRecord,
+  eventually,
+  mongoClient,
+  newTestEnv,
+  testBus,
+  type TestEnv,
+} from '../helpers';
+
+const TENANTS = ['r-a', 'r-b', 'r-c', 'r-d', 'r-e', 'r-f'];
+
+describe('replicas, races and redelivery', () => {
+  let env: TestEnv;
+  let bus: KafkaEventBus;
+  let mongo: MongoClient;
+  let entries: Collection<Document>;
+  const running: RunningAuditor[] = [];
+
+  before(async () => {
+    await cryptoReady();
+    env = newTestEnv();
+    bus = testBus('replicas');
+    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
+    mongo = await mongoClient();
+    entries = mongo.db(env.db).collection('entries');
+  });
+
+  after(async () => {
+    for (const a of running) await a.stop().catch(() => undefined);
+    await bus?.disconnect();
+    await mongo
+      ?.db(env.db)
+      .dropDatabase()
+      .catch(() => undefined);
+    await mongo?.close();
+  });
+
+  it('two replicas, the second joining during ingest and the first leaving: every event once, in order, chains verify', async () => {
+    const produced = new Map<string, string[]>(TENANTS.map((t) => [t, []]));
+    let total = 0;
+    const wave = async (n: number) => {
+      const records: EventMessage[] = [];
+      for (let i = 0; i < n; i++) {
+        const tenant = TENANTS[i % TENANTS.length] as string;
+        const ids = produced.get(tenant)!;
+        const eventId = `${tenant}-${ids.length}`;
+        ids.push(eventId);
+        records.push(auditRecord(auditEvent({ tenant, eventId })));
+      }
+      for (let i = 0; i < records.length; i += 30) await bus.publish(`${env.prefix}audit`, records.slice(i, i + 30));
+      total += n;
+    };
+    const count = () => entries.estimatedDocumentCount();
+    const config = auditorConfig(env, {
+      AUTHORITY_AUDITOR_FETCH_MAX_BYTES: '16384',
+      AUTHORITY_CHECKPOINT_EVERY: '200',
+    });
+
+    await wave(1200);
+    const a = await startAuditor(config, { logger: silentLogger() });
+    running.push(a);
+    await eventually(async () => ((await count()) >= 200 ? true : undefined), 'replica A ingesting', 60_000, 20);
+    // B joins while A ingests: the group rebalances and the partitions split.
+    const b = await startAuditor(config, { logger: silentLogger() });
+    running.push(b);
+    await wave(1200);
+    await eventually(async () => ((await count()) >= 1500 ? true : undefined), 'both ingesting', 60_000, 20);
+    // A leaves: B takes every partition over, from the committed offsets.
+    assert.equal(a.grpc.health.status('authority.v1.AuditorService'), 'SERVING');
+    await a.stop();
+    assert.equal(a.grpc.health.status('authority.v1.AuditorService'), 'NOT_SERVING');
+    await wave(1200);
+    await eventually(
+      async () => ((await entries.countDocuments({})) === total ? true : undefined),
+      'every event chained',
+      90_000,
+      200,
+    );
+
+    assert.ok(a.ingest.stats.appended > 0, 'replica A appended');
+    assert.ok(b.ingest.stats.appended > 0, 'replica B appended');
+    for (const tenant of TENANTS) {
+      const ids = produced.get(tenant)!;
+      const docs = await entries
+        .find({ tenant }, { projection: { _id: 0, seq: 1, eventId: 1 } })
+        .sort({ seq: 1 })
+        .toArray();
+      assert.deepEqual(
+        docs.map((d) => d['eventId']),
+        ids,
+        `${tenant}: every event once, in order`,
+      );
+      const v = await verifyStored(b.store, { tenant, checkpoints: [], keys: b.keys.resolve });
+      assert.equal(v.ok, true, `${tenant}: ${v.message}`);
+      assert.equal(v.checked, ids.length);
+    }
+  });
+
+  it('two appenders racing on one tenant: no fork, every event once, the chain verifies', async () => {
+    const store = new ChainStore(mongo.db(`${env.db}_race`));
+    await store.ensureIndexes();
+    try {
+      const keys = AuditorKeys.fromBase64Seed(env.seed);
+      const one = new ChainAppender({ store, keys, logger: silentLogger() });
+      const two = new ChainAppender({ store, keys, logger: silentLogger() });
+      const events = Array.from({ length: 450 }, (_, i) => {
+        const r = admitRecord({
+          ...asConsumed(auditRecord(auditEvent({ tenant: 'race', eventId: `race-${i}` }))),
+          partition: 0,
+          offset: String(i),
+        });
+        assert.ok(r.ok);
+        return r;
+      });
+      // Same events, same order, both writers at once (a rebalance while the old owner still writes).
+      const [r1, r2] = await Promise.all([one.append('race', events), two.append('race', events)]);
+      assert.equal(r1.appended + r2.appended, events.length);
+      assert.equal(r1.skipped + r2.skipped, events.length);
+      // Overlapping halves, racing again after the chain already has entries.
+      const more = Array.from({ length: 300 }, (_, i) => {
+        const r = admitRecord({
+          ...asConsumed(auditRecord(auditEvent({ tenant: 'race', eventId: `more-${i}` }))),
+          partition: 0,
+          offset: String(1000 + i),
+        });
+        assert.ok(r.ok);
+        return r;
+      });
+      await Promise.all([one.append('race', more.slice(0, 200)), two.append('race', more.slice(100))]);
+      const docs = await store.entries.find({ tenant: 'race' }).sort({ seq: 1 }).toArray();
+      assert.equal(docs.length, 750);
+      assert.equal(new Set(docs.map((d) => d.eventId)).size, 750);
+      assert.deepEqual(
+        docs.slice(0, 450).map((d) => d.eventId),
+        events.map((e) => e.eventId),
+        'identical streams keep their order',
+      );
+      const v = await verifyStored(store, { tenant: 'race', checkpoints: [], keys: keys.resolve });
+      assert.equal(v.ok, true, v.message);
+      assert.equal(v.checked, 750);
+    } finally {
+      await store.db.dropDatabase().catch(() => undefined);
+    }
+  });
+
+  it('a batch appended but not committed (crash before the commit) is a no-op when redelivered', async () => {
+    const store = new ChainStore(mongo.db(`${env.db}_redeliver`));
+    await store.ensureIndexes();
+    try {
+      const keys = AuditorKeys.fromBase64Seed(env.seed);
+      const appender = new ChainAppender({ store, keys, logger: silentLogger() });
+      const checkpointer = new Checkpointer({
+        store,
+        keys,
+        appender,
+        publish: async () => undefined,
+        logger: silentLogger(),
+        every: 1000,
+      });
+      const ingest = new AuditIngest({ store, appender, checkpointer, logger: silentLogger() });
+      const messages = Array.from({ length: 120 }, (_, i) => {
+        const m = auditRecord(auditEvent({ tenant: i % 2 === 0 ? 'even' : 'odd', eventId: `e-${i}` }));
+        return {
+          key: Buffer.from(m.key as string),
+          value: m.value as Buffer,
+          headers: m.headers as Record<string, Buffer | string>,
+          offset: String(i),
+          timestamp: '0',
+          attributes: 0,
+        };
+      });
+      const commits: unknown[] = [];
+      const payload = (commit: (o: unknown) => Promise<void>) =>
+        ({
+          batch: { topic: 'audit', partition: 0, messages, firstOffset: () => '0', lastOffset: () => '119' },
+          heartbeat: async () => undefined,
+          isRunning: () => true,
+          isStale: () => false,
+          resolveOffset: () => undefined,
+          commitOffsetsIfNecessary: commit,
+        }) as unknown as EachBatchPayload;
+      await assert.rejects(
+        ingest.handleBatch(
+          payload(async () => {
+            throw new Error('crash before the commit');
+          }),
+        ),
+        /crash before the commit/,
+      );
+      assert.equal(await store.entries.countDocuments({}), 120, 'written before the failed commit');
+      // The new owner of the partition (fresh caches) gets the same batch again.
+      const fresh = new ChainAppender({ store, keys, logger: silentLogger() });
+      const again = new AuditIngest({
+        store,
+        appender: fresh,
+        checkpointer: new Checkpointer({
+          store,
+          keys,
+          appender: fresh,
+          publish: async () => undefined,
+          logger: silentLogger(),
+          every: 1000,
+        }),
+        logger: silentLogger(),
+      });
+      await again.handleBatch(payload(async (o) => void commits.push(o)));
+      assert.equal(await store.entries.countDocuments({}), 120, 'nothing chained twice');
+      assert.equal(again.stats.skipped, 120);
+      assert.deepEqual(commits, [{ topics: [{ topic: 'audit', partitions: [{ partition: 0, offset: '120' }] }] }]);
+      for (const tenant of ['even', 'odd']) {
+        const v = await verifyStored(store, { tenant, checkpoints: [], keys: keys.resolve });
+        assert.equal(v.ok, true, v.message);
+        assert.equal(v.checked, 60);
+      }
+    } finally {
+      await store.db.dropDatabase().catch(() => undefined);
+    }
+  });
+});
+
+function asConsumed(m: EventMessage) {
+  return {
+    key: m.key === null ? null : Buffer.from(m.key),
+    value: m.value === null ? null : Buffer.from(m.value),
+    headers: m.headers ?? {},
+  };
+}
