@@ -10,6 +10,16 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 npm run -s build
+# The auditor's report test renders HTML in headless Chromium (Debian's package).
+if [ "$mode" != "--unit" ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium (Debian package) for the report rendering test" >&2
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }) ||
+      echo "could not install chromium: the report rendering test will fail" >&2
+  else
+    echo "not root: install chromium yourself (apt-get install chromium)" >&2
+  fi
+fi
 started=0
 if [ "$mode" != "--unit" ] && { [ -z "${KAFKA_BROKERS:-}" ] || [ -z "${MONGODB_URI:-}" ]; }; then
   bash scripts/infra/up.sh
