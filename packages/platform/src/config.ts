@@ -218,7 +218,7 @@ export type CommonConfig = z.output<typeof commonConfigSchema>;
 /** For services that use MongoDB (issuer, auditor): extend the common schema with this shape. */
 export const mongoConfigShape = {
   MONGODB_URI: secret().describe(
-    'MongoDB connection string (mongodb://...). Required by the services that use MongoDB (issuer, auditor).',
+    'MongoDB connection string (mongodb://...). Required by the services that use MongoDB (issuer, policy, auditor).',
   ),
 };
 
