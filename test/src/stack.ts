@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
+  createKafka,
   createLogger,
   loadConfig,
   silentLogger,
@@ -18,7 +19,10 @@ import {
   topics as topicNames,
   unaryCall,
   type AuthorityTopics,
+  type KafkaEventBus,
   type Logger,
+  type StartTelemetryOptions,
+  type Telemetry,
 } from '@authority/platform';
 import type {
   AuditorServiceClient,
@@ -30,7 +34,13 @@ import type {
 } from '@authority/proto';
 import { issuerConfigSchema, startIssuer, type RunningIssuer } from '@authority/issuer';
 import { loadAuthorityProto } from '@authority/proto';
-import { enforcerConfigSchema, startEnforcer, type EnforcerConfig, type EnforcerHandle } from '@authority/enforcer';
+import {
+  enforcerConfigSchema,
+  eventBusAuditPublisher,
+  startEnforcer,
+  type EnforcerConfig,
+  type EnforcerHandle,
+} from '@authority/enforcer';
 import { policyConfigSchema, startPolicyService, type PolicyServiceHandle } from '@authority/policy';
 import { MongoClient } from 'mongodb';
 
@@ -44,6 +54,19 @@ export interface StackOptions {
   issuerEnv?: Record<string, string>;
   policyEnv?: Record<string, string>;
   auditorEnv?: Record<string, string>;
+  /**
+   * Telemetry for this stack's lifetime instead of the shared propagate-only one: e.g.
+   * `{ spanExporter: new InMemorySpanExporter(), metricReaders: [reader] }` records every span of
+   * every service in the process (SimpleSpanProcessor) and collects their metrics. Shut down by
+   * stop(), after the services (read the exporter before stopping: shutdown clears it).
+   */
+  telemetry?: Pick<StartTelemetryOptions, 'spanExporter' | 'metricReaders'>;
+  /**
+   * Who produces enforcer `i`'s audit events (default 'thread': the enforcer's own producer
+   * thread). 'platform': platform's KafkaEventBus on the main thread (the enforcer's
+   * `eventBusAuditPublisher` option), whose publish makes a PRODUCER span per event.
+   */
+  enforcerAudit?: ('thread' | 'platform')[];
 }
 
 export interface StackEnforcer {
@@ -108,7 +131,7 @@ function stackLogger(service: string): Logger {
   return level ? createLogger({ service, level: level as 'debug' }) : silentLogger();
 }
 
-let telemetry: Promise<unknown> | undefined;
+let telemetry: Promise<Telemetry | undefined> | undefined;
 /**
  * Installs the W3C propagator and a tracer provider once per process (propagate-only: nothing is
  * exported), so trace context sent by a test client flows into the services' spans and events.
@@ -116,6 +139,14 @@ let telemetry: Promise<unknown> | undefined;
 export function ensureTelemetry(): Promise<unknown> {
   telemetry ??= startTelemetry({ serviceName: 'e2e', env: {} }).catch(() => undefined);
   return telemetry;
+}
+
+/** Telemetry with the stack's exporter/readers, replacing the shared propagate-only one (if started). */
+async function startStackTelemetry(opts: NonNullable<StackOptions['telemetry']>): Promise<Telemetry> {
+  const shared = telemetry;
+  telemetry = undefined;
+  await (await shared)?.shutdown();
+  return startTelemetry({ serviceName: 'e2e', env: {}, ...opts });
 }
 
 type UnaryMethod = (
@@ -174,7 +205,8 @@ function configFrom<T extends { AUTHORITY_GRPC_PORT: number }>(
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const infra = requireInfra();
-  await ensureTelemetry();
+  const ownTelemetry = opts.telemetry ? await startStackTelemetry(opts.telemetry) : undefined;
+  if (!ownTelemetry) await ensureTelemetry();
   const id = randomBytes(4).toString('hex');
   const prefix = `e2e-${id}.`;
   const operatorKey = `op-${randomBytes(16).toString('hex')}`;
@@ -201,6 +233,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           .catch(() => undefined);
     } finally {
       await mongo.close();
+      await ownTelemetry?.shutdown();
     }
   };
 
@@ -228,8 +261,24 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         AUTHORITY_ISSUER_ADDR: issuer.address,
         ...opts.enforcerEnv,
       });
+    const auditBuses = new Map<number, KafkaEventBus>();
     const launchEnforcer = async (index: number, config: EnforcerConfig): Promise<StackEnforcer> => {
-      const handle = await startEnforcer(config, { logger: stackLogger(`enforcer-${index}`) });
+      let auditBus: KafkaEventBus | undefined;
+      if (opts.enforcerAudit?.[index] === 'platform') {
+        auditBus = createKafka({
+          brokers: config.KAFKA_BROKERS,
+          clientId: `${config.AUTHORITY_ENFORCER_ID}-audit`,
+          logger: stackLogger(`enforcer-${index}-audit`),
+          publisher: { timeoutMs: config.AUTHORITY_AUDIT_TIMEOUT, maxBatchMessages: 1000 },
+        });
+        await auditBus.connectProducer();
+        await auditBuses.get(index)?.disconnect();
+        auditBuses.set(index, auditBus);
+      }
+      const handle = await startEnforcer(config, {
+        logger: stackLogger(`enforcer-${index}`),
+        ...(auditBus ? { auditPublisher: eventBusAuditPublisher(auditBus) } : {}),
+      });
       await handle.ready;
       const address = `127.0.0.1:${handle.port}`;
       const client = new v1.EnforcerService(address, insecure);
@@ -240,6 +289,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     for (let i = 0; i < (opts.enforcers ?? 1); i++) enforcers.push(await launchEnforcer(i, enforcerConfigFor(i)));
     stops.push(async () => {
       for (const e of enforcers) await e.handle.stop();
+      for (const bus of auditBuses.values()) await bus.disconnect();
     });
 
     let policy: Stack['policy'];
@@ -282,6 +332,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         MONGODB_URI: infra.mongo,
         AUTHORITY_AUDITOR_DB: databases.auditor,
         AUTHORITY_AUDITOR_DATABASE: databases.auditor,
+        AUTHORITY_AUDITOR_SIGNING_KEY: randomBytes(32).toString('base64'),
         ...opts.auditorEnv,
       });
       const handle = await start(config, { logger: stackLogger('auditor') });

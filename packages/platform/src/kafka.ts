@@ -1,8 +1,24 @@
 // The EventBus port and its kafkajs adapter: an idempotent, batching producer (acks=all),
-// CloudEvents binary-mode headers with W3C trace context, crash-bounded consumers, catch-up
-// replay of compacted topics to the high-water mark, and idempotent topic creation.
+// CloudEvents binary-mode headers with W3C trace context, a PRODUCER span per published message
+// (parented on the trace context the message carries), crash-bounded consumers with their lag,
+// catch-up replay of compacted topics to the high-water mark, and idempotent topic creation.
 import { randomId } from '@authority/core';
-import { context, propagation, ROOT_CONTEXT, SpanKind, type Context, type TextMapGetter } from '@opentelemetry/api';
+import {
+  context,
+  INVALID_SPANID,
+  INVALID_TRACEID,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Meter,
+  type Span,
+  type TextMapGetter,
+  type Tracer,
+} from '@opentelemetry/api';
 import {
   Kafka,
   logLevel as KafkaLogLevel,
@@ -21,7 +37,7 @@ import {
 } from 'kafkajs';
 import { UnavailableError } from './errors';
 import type { Logger } from './logger';
-import { withSpan } from './telemetry';
+import { METRIC_NAMES, PLATFORM_SCOPE, withSpan } from './telemetry';
 
 // ---------------------------------------------------------------------------------------------
 // Topics.
@@ -204,6 +220,160 @@ export function extractTraceContext(headers: IHeaders | undefined): Context {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Producer spans (OpenTelemetry messaging semantic conventions).
+
+interface SendSpanShape {
+  name: string;
+  attributes: Attributes;
+}
+
+/** Span name and frozen attributes of `send <topic>`, shared by every message of the topic. */
+const sendShapes = new Map<string, SendSpanShape>();
+function sendShape(topic: string): SendSpanShape {
+  let shape = sendShapes.get(topic);
+  if (shape === undefined) {
+    shape = {
+      name: `send ${topic}`,
+      attributes: Object.freeze({
+        'messaging.system': 'kafka',
+        'messaging.destination.name': topic,
+        'messaging.operation.type': 'send',
+        'messaging.operation.name': 'send',
+      }),
+    };
+    if (sendShapes.size < 1000) sendShapes.set(topic, shape);
+  }
+  return shape;
+}
+
+/** A message as far as its producer span needs it (EventMessage and kafkajs Message both fit). */
+export interface ProducedMessageLike {
+  key?: string | Buffer | null;
+  value?: string | Buffer | null;
+  headers?: Record<string, string | Buffer | (string | Buffer)[] | undefined>;
+  partition?: number;
+}
+
+export interface ProducerSpan {
+  /**
+   * The message's headers with the span's trace context (`traceparent`, `tracestate`, `baggage`)
+   * in place of the caller's: a copy when the context changed, the same object otherwise (no
+   * telemetry started, or no trace context at all).
+   */
+  headers: Record<string, string | Buffer> | undefined;
+  /** The span when it records: end it with endProducerSpan once the broker acknowledged. */
+  span: Span | undefined;
+}
+
+/**
+ * Starts the PRODUCER span `send <topic>` of one message. Its parent is the trace context the
+ * message's own headers carry (`traceparent`, as cloudEventHeaders wrote it where the event was
+ * made), or the active context when they carry none, so a record built in one place (a request
+ * handler) and produced in another (a batch, a timer, another thread's queue) still joins the
+ * trace it belongs to. The span's context replaces the caller's in the returned headers, so the
+ * consumer's span becomes the child of this one.
+ *
+ * Cheap when nothing records: in propagate-only mode the span is non-recording (not sampled),
+ * but it still has a fresh span id in the same trace, so trace ids flow unchanged; without
+ * telemetry the no-op tracer returns the parent's context and the headers are left untouched.
+ */
+export function startProducerSpan(
+  topic: string,
+  message: ProducedMessageLike,
+  active: Context = context.active(),
+): ProducerSpan {
+  return producerSpanWith(platformTracer(), topic, message, active);
+}
+
+let tracerOwner: unknown;
+let cachedTracer: Tracer | undefined;
+/**
+ * The platform's tracer, looked up again only when the global provider changes (telemetry
+ * started or shut down): a ProxyTracer taken before a provider is registered follows it.
+ */
+function platformTracer(): Tracer {
+  const provider = trace.getTracerProvider();
+  if (cachedTracer === undefined || provider !== tracerOwner) {
+    tracerOwner = provider;
+    cachedTracer = provider.getTracer(PLATFORM_SCOPE);
+  }
+  return cachedTracer;
+}
+
+/** The context extracted from the last message's trace headers (consecutive messages often share them). */
+interface ExtractCache {
+  /** The tracer provider at extraction (telemetry restarted: extract again). */
+  owner: unknown;
+  key: string;
+  context: Context;
+  spanId: string | undefined;
+}
+
+function producerSpanWith(
+  tracer: Tracer,
+  topic: string,
+  message: ProducedMessageLike,
+  active: Context,
+  cache?: { last?: ExtractCache },
+): ProducerSpan {
+  const headers = message.headers as Record<string, string | Buffer> | undefined;
+  let parent = active;
+  let parentSpanId: string | undefined;
+  const traceparent = headers?.['traceparent'];
+  if (traceparent !== undefined) {
+    const tracestate = headers!['tracestate'];
+    const baggage = headers!['baggage'];
+    const key =
+      tracestate === undefined && baggage === undefined
+        ? String(traceparent)
+        : `${String(traceparent)}\n${String(tracestate ?? '')}\n${String(baggage ?? '')}`;
+    let hit = cache?.last;
+    if (hit === undefined || hit.key !== key || hit.owner !== tracerOwner) {
+      const context = propagation.extract(ROOT_CONTEXT, headers, headersGetter);
+      const psc = trace.getSpanContext(context);
+      // Propagators only return well-formed ids (the W3C one checks them with its own pattern).
+      const valid = psc !== undefined && psc.spanId !== INVALID_SPANID && psc.traceId !== INVALID_TRACEID;
+      hit = { owner: tracerOwner, key, context, spanId: valid ? psc.spanId : undefined };
+      if (cache) cache.last = hit;
+    }
+    if (hit.spanId !== undefined) {
+      parent = hit.context;
+      parentSpanId = hit.spanId;
+    }
+  }
+  if (parent === active) parentSpanId = trace.getSpanContext(active)?.spanId;
+  const shape = sendShape(topic);
+  // No attributes at start: a non-recording span would only validate and drop them.
+  const span = tracer.startSpan(shape.name, { kind: SpanKind.PRODUCER }, parent);
+  const sc = span.spanContext();
+  // The no-op tracer (telemetry not started) hands back the parent's own context: nothing new to
+  // propagate, and nothing to end.
+  if (sc.spanId === parentSpanId || sc.spanId === INVALID_SPANID) return { headers, span: undefined };
+  const out: Record<string, string | Buffer> = headers === undefined ? {} : { ...headers };
+  propagation.inject(trace.setSpan(parent, span), out);
+  if (!span.isRecording()) return { headers: out, span: undefined };
+  span.setAttributes(shape.attributes);
+  const extra: Attributes = {};
+  if (typeof message.key === 'string') extra['messaging.kafka.message.key'] = message.key;
+  const id = headerString(headers, 'ce_id');
+  if (id !== undefined) extra['messaging.message.id'] = id;
+  if (message.partition !== undefined) extra['messaging.destination.partition.id'] = String(message.partition);
+  if (message.value === null) extra['messaging.kafka.message.tombstone'] = true;
+  span.setAttributes(extra);
+  return { headers: out, span };
+}
+
+/** Ends a producer span: OK when acknowledged, ERROR (with `error.type`) when `err` is given. */
+export function endProducerSpan(span: Span | undefined, err?: unknown): void {
+  if (span === undefined) return;
+  if (err !== undefined) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+    span.setAttribute('error.type', err instanceof Error ? err.name : 'Error');
+  }
+  span.end();
+}
+
+// ---------------------------------------------------------------------------------------------
 // The port.
 
 export interface EventMessage {
@@ -251,7 +421,29 @@ export interface ConsumerHandle {
   groupId: string;
   /** When the last fetch round-trip returned (ms epoch); staleness checks use it. */
   lastFetchAt(): number | undefined;
+  /**
+   * Consumer lag of each partition assigned to this consumer: the high-water mark minus the next
+   * offset to process (after the last processed batch or committed offset). High-water marks come
+   * from fetched batches and, when older than a few seconds (idle or stuck consumer), from the
+   * broker; an unknown position from the group's committed offset. Empty before the group join
+   * and after disconnect. KafkaEventBus.observeConsumerLag exports it as a metric.
+   */
+  lag(): Promise<PartitionLag[]>;
   disconnect(): Promise<void>;
+}
+
+/** One partition's consumer lag (see ConsumerHandle.lag). */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** The consumer group, or `<clientId>.catchup` for catchUp's generated groups (a stable metric label). */
+  group: string;
+  /** The partition's high-water mark (offset of the next record to be written). */
+  highWatermark: string;
+  /** The next offset this consumer will process. */
+  position: string;
+  /** highWatermark − position (at least 0), in offsets. */
+  lag: number;
 }
 
 export interface CatchUpOptions {
@@ -301,6 +493,8 @@ export interface BatchingPublisherOptions {
 interface PendingPublish {
   topic: string;
   messages: Message[];
+  /** Recording producer spans of these messages, ended when the batch is acknowledged. */
+  spans?: Span[];
   resolve: () => void;
   reject: (err: unknown) => void;
   settled: boolean;
@@ -332,6 +526,7 @@ export class BatchingPublisher {
   private readonly timeoutMs: number;
   /** Counters for metrics and tests. */
   readonly stats = { batches: 0, messages: 0, failures: 0 };
+  private readonly extractCache: { last?: ExtractCache } = {};
 
   constructor(
     private readonly sender: BatchSender,
@@ -345,13 +540,25 @@ export class BatchingPublisher {
   publish(topic: string, messages: EventMessage[]): Promise<void> {
     if (this.closed) return Promise.reject(new UnavailableError('publisher is closed (shutting down)'));
     if (messages.length === 0) return Promise.resolve();
+    // One PRODUCER span per message (see startProducerSpan), ended when its batch is acknowledged.
+    const tracer = platformTracer();
+    const active = context.active();
+    const kafkaMessages = new Array<Message>(messages.length);
+    let spans: Span[] | undefined;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      const produced = producerSpanWith(tracer, topic, m, active, this.extractCache);
+      if (produced.span !== undefined) (spans ??= []).push(produced.span);
+      kafkaMessages[i] = toKafkaMessage(m, produced.headers);
+    }
     return new Promise<void>((resolve, reject) => {
       const entry: PendingPublish = {
         topic,
-        messages: messages.map(toKafkaMessage),
+        messages: kafkaMessages,
         resolve,
         reject,
         settled: false,
+        ...(spans !== undefined ? { spans } : {}),
       };
       if (this.timeoutMs > 0) {
         entry.timer = setTimeout(() => this.timeout(entry), this.timeoutMs);
@@ -406,6 +613,7 @@ export class BatchingPublisher {
     if (entry.settled) return;
     entry.settled = true;
     if (entry.timer) clearTimeout(entry.timer);
+    if (entry.spans !== undefined) for (const span of entry.spans) endProducerSpan(span, err);
     if (err === undefined) entry.resolve();
     else entry.reject(err);
   }
@@ -467,11 +675,140 @@ export class BatchingPublisher {
   }
 }
 
-function toKafkaMessage(m: EventMessage): Message {
+function toKafkaMessage(m: EventMessage, headers: EventMessage['headers'] = m.headers): Message {
   const msg: Message = { key: m.key, value: m.value };
-  if (m.headers) msg.headers = m.headers;
+  if (headers) msg.headers = headers;
   if (m.partition !== undefined) msg.partition = m.partition;
   return msg;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumer lag.
+
+interface LagTrackerOptions {
+  groupId: string;
+  /** The group label of PartitionLag (catchUp's generated groups share one). */
+  group: string;
+  fromBeginning: boolean;
+  /** A connected admin client (shared by the bus). */
+  admin: () => Promise<Admin>;
+  /** High-water marks older than this are fetched from the broker (default 5 s). */
+  maxAgeMs?: number;
+}
+
+/**
+ * Follows one consumer's progress from kafkajs instrumentation events (GROUP_JOIN: the assigned
+ * partitions; END_BATCH_PROCESS: the batch's high-water mark and last offset; COMMIT_OFFSETS) and
+ * fills the gaps from the broker when asked (lag()).
+ */
+export class ConsumerLagTracker {
+  private assignment: Map<string, number[]> | undefined;
+  private readonly high = new Map<string, { offset: bigint; low?: bigint; at: number }>();
+  private readonly position = new Map<string, bigint>();
+  private refreshing: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: LagTrackerOptions) {}
+
+  /** The consumer (re)joined its group with this assignment. */
+  joined(assignment: Record<string, number[]>): void {
+    this.assignment = new Map(Object.entries(assignment));
+    // A partition that left this member may have moved on elsewhere: forget where we were.
+    for (const key of [...this.position.keys()]) {
+      const i = key.lastIndexOf(':');
+      if (!this.assignment.get(key.slice(0, i))?.includes(Number(key.slice(i + 1)))) this.position.delete(key);
+    }
+  }
+
+  /** A batch was processed up to `lastOffset`; the partition's high-water mark was `highWatermark`. */
+  processed(topic: string, partition: number, lastOffset: string, highWatermark: string): void {
+    const key = `${topic}:${partition}`;
+    this.advance(key, BigInt(lastOffset) + 1n);
+    const hw = BigInt(highWatermark);
+    if (hw >= 0n) this.high.set(key, { offset: hw, at: Date.now() });
+  }
+
+  /** Offsets committed (the next offsets to consume). */
+  committed(topicOffsets: { topic: string; partitions: { partition: number; offset: string }[] }[]): void {
+    for (const t of topicOffsets)
+      for (const p of t.partitions) {
+        const o = BigInt(p.offset);
+        if (o >= 0n) this.advance(`${t.topic}:${p.partition}`, o);
+      }
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private advance(key: string, next: bigint): void {
+    const cur = this.position.get(key);
+    if (cur === undefined || next > cur) this.position.set(key, next);
+  }
+
+  async lag(): Promise<PartitionLag[]> {
+    if (this.closed || this.assignment === undefined) return [];
+    const maxAge = this.opts.maxAgeMs ?? 5_000;
+    const now = Date.now();
+    const stale = new Set<string>();
+    for (const [topic, partitions] of this.assignment) {
+      for (const p of partitions) {
+        const key = `${topic}:${p}`;
+        const h = this.high.get(key);
+        if (h === undefined || now - h.at > maxAge || !this.position.has(key)) stale.add(topic);
+      }
+    }
+    if (stale.size > 0) {
+      this.refreshing ??= this.refresh([...stale]).finally(() => (this.refreshing = undefined));
+      // Whatever the broker answered (or not): report what is known.
+      await this.refreshing.catch(() => undefined);
+    }
+    const out: PartitionLag[] = [];
+    for (const [topic, partitions] of this.assignment) {
+      for (const partition of partitions) {
+        const key = `${topic}:${partition}`;
+        const h = this.high.get(key);
+        const pos = this.position.get(key);
+        if (h === undefined || pos === undefined) continue;
+        const lag = h.offset > pos ? Number(h.offset - pos) : 0;
+        out.push({
+          topic,
+          partition,
+          group: this.opts.group,
+          highWatermark: h.offset.toString(),
+          position: pos.toString(),
+          lag,
+        });
+      }
+    }
+    return out;
+  }
+
+  private async refresh(topicList: string[]): Promise<void> {
+    const admin = await this.opts.admin();
+    const at = Date.now();
+    for (const topic of topicList) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        this.high.set(`${topic}:${p.partition}`, { offset: BigInt(p.high), low: BigInt(p.low), at });
+      }
+    }
+    const unknown = topicList.filter((topic) =>
+      (this.assignment?.get(topic) ?? []).some((p) => !this.position.has(`${topic}:${p}`)),
+    );
+    if (unknown.length === 0) return;
+    const committed = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: unknown });
+    for (const t of committed) {
+      for (const p of t.partitions) {
+        const key = `${t.topic}:${p.partition}`;
+        if (this.position.has(key) || !(this.assignment?.get(t.topic) ?? []).includes(p.partition)) continue;
+        const o = BigInt(p.offset);
+        const h = this.high.get(key);
+        // Nothing committed: the consumer starts at the beginning (low) or the end (high).
+        const start = o >= 0n ? o : this.opts.fromBeginning ? (h?.low ?? 0n) : (h?.offset ?? 0n);
+        this.position.set(key, start);
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -531,6 +868,8 @@ export class KafkaEventBus implements EventBus {
   private producerConnected: Promise<void> | undefined;
   private readonly consumers = new Set<ConsumerHandle>();
   private readonly onFatal: (err: Error) => void;
+  /** A connected admin client kept for consumer-lag refreshes (closed with the consumers). */
+  private lagAdmin: Promise<Admin> | undefined;
 
   constructor(private readonly opts: CreateKafkaOptions) {
     const logger = opts.logger.child({ component: 'kafka' });
@@ -732,6 +1071,17 @@ export class KafkaEventBus implements EventBus {
     consumer.on(consumer.events.FETCH, () => {
       lastFetch = Date.now();
     });
+    const lag = new ConsumerLagTracker({
+      groupId,
+      group: opts.ephemeralGroup ? `${this.opts.clientId}.catchup` : groupId,
+      fromBeginning,
+      admin: () => this.sharedAdmin(),
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => lag.joined(e.payload.memberAssignment));
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) =>
+      lag.processed(e.payload.topic, e.payload.partition, e.payload.lastOffset, e.payload.highWatermark),
+    );
+    consumer.on(consumer.events.COMMIT_OFFSETS, (e) => lag.committed(e.payload.topics));
     consumer.on(consumer.events.CRASH, (e) => {
       if (e.payload.restart || disconnected) return;
       opts.onCrash?.(e.payload.error);
@@ -743,9 +1093,11 @@ export class KafkaEventBus implements EventBus {
       consumer,
       groupId,
       lastFetchAt: () => lastFetch,
+      lag: () => lag.lag(),
       disconnect: async () => {
         if (disconnected) return;
         disconnected = true;
+        lag.close();
         this.consumers.delete(handle);
         await consumer.disconnect();
         if (opts.ephemeralGroup) {
@@ -762,6 +1114,53 @@ export class KafkaEventBus implements EventBus {
   /** Shutdown phase "consumers": leave groups at once so partitions rebalance. */
   async stopConsumers(): Promise<void> {
     await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
+    const admin = this.lagAdmin;
+    this.lagAdmin = undefined;
+    if (admin) await admin.then((a) => a.disconnect()).catch(() => undefined);
+  }
+
+  private sharedAdmin(): Promise<Admin> {
+    this.lagAdmin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })().catch((err: unknown) => {
+      this.lagAdmin = undefined;
+      throw err;
+    });
+    return this.lagAdmin;
+  }
+
+  /** The lag of every partition of every live consumer of this bus (see ConsumerHandle.lag). */
+  async consumerLag(): Promise<PartitionLag[]> {
+    const all = await Promise.all([...this.consumers].map((c) => c.lag().catch(() => [] as PartitionLag[])));
+    return all.flat();
+  }
+
+  /**
+   * Exports the lag of this bus's consumers as the observable gauge `authority.kafka.consumer.lag`
+   * (offsets; attributes messaging.system, messaging.destination.name,
+   * messaging.destination.partition.id, messaging.consumer.group.name), computed at each metric
+   * collection. Returns a function that stops observing. Create it after startTelemetry (the
+   * metrics API has no proxy: a meter taken before is a no-op forever).
+   */
+  observeConsumerLag(meter: Meter): () => void {
+    const gauge = meter.createObservableGauge(METRIC_NAMES.consumerLag, {
+      description: 'Records not yet processed by a consumer: high-water mark minus the next offset to process',
+      unit: '{message}',
+    });
+    const callback = async (result: { observe(value: number, attributes?: Attributes): void }) => {
+      for (const l of await this.consumerLag()) {
+        result.observe(l.lag, {
+          'messaging.system': 'kafka',
+          'messaging.destination.name': l.topic,
+          'messaging.destination.partition.id': String(l.partition),
+          'messaging.consumer.group.name': l.group,
+        });
+      }
+    };
+    gauge.addCallback(callback);
+    return () => gauge.removeCallback(callback);
   }
 
   /** Shutdown phase "producers": wait for pending publishes, then disconnect the producer. */

@@ -31,6 +31,39 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 /** The instrumentation scope of spans and metrics made by the platform itself. */
 export const PLATFORM_SCOPE = '@authority/platform';
 
+/**
+ * The metrics the services export, by name (docs/operations.md, "Telemetry", says what each
+ * means). Services create their instruments with these names on `getMeter(scope)`.
+ */
+export const METRIC_NAMES = {
+  /** Histogram, ms; rpc.system, rpc.service, rpc.method, rpc.grpc.status_code (platform, every service). */
+  rpcServerDuration: 'rpc.server.duration',
+  /** Observable gauge, {message}; messaging.destination.name, messaging.destination.partition.id, messaging.consumer.group.name. */
+  consumerLag: 'authority.kafka.consumer.lag',
+  /** Observable gauge, {entry}; authority.tenant (auditor). */
+  chainLength: 'authority.audit.chain.length',
+  /** Observable gauge, s; authority.tenant (auditor): since the tenant's newest checkpoint was signed. */
+  checkpointAge: 'authority.audit.checkpoint.age',
+  /** Observable gauge, {entry}; authority.tenant (auditor): entries appended after the newest checkpoint. */
+  checkpointPending: 'authority.audit.checkpoint.pending',
+  /** Counter, {decision}; decision (ALLOW/DENY), reason (ReasonCode name) (enforcer). */
+  enforcerDecisions: 'authority.enforcer.decisions',
+  /** Histogram, ms; decision (enforcer): one Check (or one decision of a BatchCheck). */
+  enforcerCheckDuration: 'authority.enforcer.check.duration',
+  /** Gauge, s (enforcer): since the revocation feed last completed a Kafka fetch. */
+  enforcerRevocationStaleness: 'authority.enforcer.revocation.staleness',
+} as const;
+
+/**
+ * The meter of an instrumentation scope (e.g. '@authority/enforcer') from the global provider.
+ * Take it, and create instruments, AFTER startTelemetry: the metrics API has no proxy meter, so
+ * instruments made before a provider is installed stay no-ops (and after telemetry is shut down,
+ * instruments of the old provider record nothing).
+ */
+export function getMeter(scope: string = PLATFORM_SCOPE): Meter {
+  return metrics.getMeter(scope);
+}
+
 export type TelemetryMode = 'propagate-only' | 'injected' | 'otlp';
 
 export interface StartTelemetryOptions {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -8,6 +10,8 @@ import {
   cloudEventHeaders,
   currentTraceIds,
   extractTraceContext,
+  getMeter,
+  METRIC_NAMES,
   otelExportConfigured,
   parseCloudEventHeaders,
   SpanKind,
@@ -164,5 +168,36 @@ describe('CloudEvents headers', () => {
     } finally {
       await t.shutdown();
     }
+  });
+});
+
+describe('metrics', () => {
+  it("getMeter is the global provider's meter once telemetry started (readers see its instruments)", async () => {
+    const { InMemoryMetricExporter, PeriodicExportingMetricReader, AggregationTemporality } = await import(
+      '@opentelemetry/sdk-metrics'
+    );
+    const reader = new PeriodicExportingMetricReader({
+      exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+      exportIntervalMillis: 3_600_000,
+    });
+    const t = await startTelemetry({ serviceName: 'm', env: {}, metricReaders: [reader] });
+    try {
+      getMeter('@authority/test').createCounter(METRIC_NAMES.enforcerDecisions).add(2, { decision: 'DENY' });
+      const { resourceMetrics } = await reader.collect();
+      const m = resourceMetrics.scopeMetrics
+        .flatMap((s) => s.metrics)
+        .find((x) => x.descriptor.name === METRIC_NAMES.enforcerDecisions);
+      assert.equal(m?.dataPoints[0]?.value, 2);
+    } finally {
+      await t.shutdown();
+    }
+  });
+
+  it('docs/operations.md documents every metric name in its Telemetry section', () => {
+    // dist/test/telemetry.test.js → repository root
+    const doc = readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'operations.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Telemetry'));
+    assert.ok(section.startsWith('## Telemetry'), 'a Telemetry section');
+    for (const name of Object.values(METRIC_NAMES)) assert.ok(section.includes(`\`${name}\``), `${name} documented`);
   });
 });

@@ -31,6 +31,8 @@ export interface TenantState {
   head: { seq: number; hash: Buffer };
   /** Seq of the newest checkpoint known (signed here or found valid in the store). */
   lastCheckpointSeq: number;
+  /** Signing time (Unix s) of that checkpoint, when known (metrics: checkpoint age). */
+  lastCheckpointTime?: number;
   /** The newest valid checkpoint found when the state was loaded (the anchor for verification). */
   anchor?: SignedCheckpoint;
   /**
@@ -51,6 +53,17 @@ export interface TenantState {
 export interface AppendHooks {
   /** Runs after each stored chunk (heartbeats, checkpoints). */
   afterChunk?: (state: TenantState) => Promise<void> | void;
+  /**
+   * Sees each insertMany (tracing): the events it held (the very objects passed to append), their
+   * documents, when it ran (epoch ms) and its error (a duplicate key is then resolved and retried).
+   */
+  onInsert?: (
+    events: readonly AdmittedEvent[],
+    docs: readonly EntryDoc[],
+    startMs: number,
+    endMs: number,
+    err?: unknown,
+  ) => void;
   /** Most entries the next chunk may hold (so a checkpoint can fall exactly every N entries). */
   chunkLimit?: (state: TenantState) => number;
 }
@@ -149,7 +162,7 @@ export class ChainAppender {
       tenant,
       head: checkpoint ? { seq: checkpoint.seq, hash: Buffer.from(checkpoint.headHash, 'hex') } : genesisHead(tenant),
       lastCheckpointSeq: checkpoint?.seq ?? 0,
-      ...(checkpoint ? { anchor: checkpoint } : {}),
+      ...(checkpoint ? { anchor: checkpoint, lastCheckpointTime: checkpoint.time } : {}),
     };
     if (
       hint &&
@@ -187,7 +200,7 @@ export class ChainAppender {
       tenant,
       head: checkpoint ? { seq: checkpoint.seq, hash: Buffer.from(checkpoint.headHash, 'hex') } : genesisHead(tenant),
       lastCheckpointSeq: checkpoint?.seq ?? 0,
-      ...(checkpoint ? { anchor: checkpoint } : {}),
+      ...(checkpoint ? { anchor: checkpoint, lastCheckpointTime: checkpoint.time } : {}),
       recentIds: new Set(recent.slice(-RECENT_IDS_LIMIT)),
     };
     if (result.ok) {
@@ -344,6 +357,11 @@ export class ChainAppender {
             await hooks.afterChunk?.(state);
           },
           hooks.chunkLimit ? () => hooks.chunkLimit!(state) : undefined,
+          // The chunk is always the head of `pending` (stored chunks are sliced off in onChunk).
+          hooks.onInsert
+            ? (chunk, startMs, endMs, err) =>
+                hooks.onInsert!(pending.slice(0, chunk.length), chunk, startMs, endMs, err)
+            : undefined,
         );
       } catch (err) {
         if (!isDuplicateKeyError(err) || attempt >= maxAttempts) throw err;

@@ -109,7 +109,11 @@ export class Checkpointer {
       keys.keyId,
     );
     const stored = await store.insertCheckpoint({ ...cp, createdAt: this.now(), published: false });
-    if (head.seq > state.lastCheckpointSeq) state.lastCheckpointSeq = head.seq;
+    if (head.seq > state.lastCheckpointSeq) {
+      state.lastCheckpointSeq = head.seq;
+      // Signed here, or (not stored) by another replica over the same head at about this time.
+      state.lastCheckpointTime = cp.time;
+    }
     if (!stored) return undefined; // another replica signed this very head already
     // Published off the append path; flush() waits for it (shutdown), a failure is republished.
     const publishing = (async () => {

@@ -9,6 +9,7 @@ import {
   connectMongo,
   createKafka,
   createLogger,
+  getMeter,
   startGrpcServer,
   tlsFromConfig,
   topics as topicNames,
@@ -17,6 +18,7 @@ import {
   type KafkaEventBus,
   type Logger,
 } from '@authority/platform';
+import type { Meter } from '@opentelemetry/api';
 import { loadAuthorityProto } from '@authority/proto';
 import { startStateViews, type StateViews } from '@authority/views';
 import type { MongoClient } from 'mongodb';
@@ -29,7 +31,9 @@ import type { AuditorConfig } from './config';
 import { AuditIngest } from './ingest';
 import { AuditorKeys } from './keys';
 import { AuditReader } from './reader';
+import { observeChains } from './metrics';
 import { auditorHandlers } from './server';
+import { AUDITOR_SCOPE } from './tracing';
 
 export { auditorConfigSchema, AUDITOR_DEFAULT_PORT, type AuditorConfig } from './config';
 export { AuditorKeys, auditorKeyId } from './keys';
@@ -42,6 +46,8 @@ export { verifyStored, toStoredEntry } from './verify';
 export { admitRecord, eventFields, type AdmittedEvent, type EventFields } from './event-fields';
 export { renderComplianceHtml, escapeHtml } from './report/html';
 export { classificationPattern, type ComplianceReport } from './report/model';
+export { observeChains } from './metrics';
+export { AUDITOR_SCOPE, BatchTracing } from './tracing';
 
 export const AUDITOR_SERVICE_NAME = 'authority.v1.AuditorService';
 
@@ -53,6 +59,12 @@ export interface StartAuditorOptions {
   now?: () => Date;
   /** Run the periodic checkpoint timer (default true; tests may call `checkpointer.tick()`). */
   checkpointTimer?: boolean;
+  /**
+   * Where the auditor's metrics go (chain length, checkpoint age and pending entries per tenant,
+   * consumer lag). Default: the global meter provider's `@authority/auditor` meter, as installed
+   * by startTelemetry before the auditor starts (a no-op without telemetry).
+   */
+  meter?: Meter;
 }
 
 export interface RunningAuditor {
@@ -155,7 +167,18 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       every: config.AUTHORITY_CHECKPOINT_EVERY,
       now,
     });
-    const ingest = new AuditIngest({ store, appender, checkpointer, logger });
+    const ingest = new AuditIngest({
+      store,
+      appender,
+      checkpointer,
+      logger,
+      groupId: config.AUTHORITY_AUDITOR_GROUP_ID,
+    });
+    const meter = opts.meter ?? getMeter(AUDITOR_SCOPE);
+    const stopChainMetrics = observeChains(meter, appender, now);
+    cleanups.push(async () => stopChainMetrics());
+    const stopLagMetrics = bus.observeConsumerLag(meter);
+    cleanups.push(async () => stopLagMetrics());
     const reader = new AuditReader({
       store,
       keys,

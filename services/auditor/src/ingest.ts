@@ -3,14 +3,19 @@
 // partition's offset committed. A crash anywhere before the commit redelivers the batch; the
 // chain's unique (tenant, eventId) index turns the redelivery into a no-op. At-least-once
 // delivery, exactly-once effect.
-import { trace, type Link } from '@opentelemetry/api';
+//
+// Tracing (see tracing.ts): the batch has a CONSUMER span linked to every record's producer
+// context, and each record a CONSUMER span whose parent IS its producer context, with a CLIENT
+// span for the insertMany that stored it, so a decision's trace reaches the MongoDB write.
+import { trace, type Context, type Link, type Span } from '@opentelemetry/api';
 import { Binary } from 'mongodb';
 import type { EachBatchPayload } from 'kafkajs';
 import { extractTraceContext, SpanKind, withSpan, type ConsumedMessage, type Logger } from '@authority/platform';
-import type { ChainStore, RejectedDoc } from './adapters/mongo';
-import type { ChainAppender, TenantState } from './appender';
+import { ENTRIES_COLLECTION, type ChainStore, type RejectedDoc } from './adapters/mongo';
+import type { AppendHooks, ChainAppender, TenantState } from './appender';
 import type { Checkpointer } from './checkpoints';
 import { admitRecord, type AdmittedEvent, type RefusedRecord } from './event-fields';
+import { AUDITOR_SCOPE, BatchTracing } from './tracing';
 
 export interface IngestStats {
   batches: number;
@@ -25,6 +30,8 @@ export interface IngestOptions {
   appender: ChainAppender;
   checkpointer: Checkpointer;
   logger: Logger;
+  /** The consumer group (span attribute `messaging.consumer.group.name`). */
+  groupId?: string;
 }
 
 /** Most span links recorded on one batch span (one per record's producer context). */
@@ -39,10 +46,11 @@ export class AuditIngest {
   readonly handleBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
+    const parents: Context[] = batch.messages.map((m) => extractTraceContext(m.headers));
     const links: Link[] = [];
-    for (const m of batch.messages) {
+    for (const parent of parents) {
       if (links.length >= MAX_LINKS) break;
-      const sc = trace.getSpanContext(extractTraceContext(m.headers));
+      const sc = trace.getSpanContext(parent);
       if (sc && trace.isSpanContextValid(sc)) links.push({ context: sc });
     }
     await withSpan(
@@ -58,16 +66,37 @@ export class AuditIngest {
           'messaging.batch.message_count': batch.messages.length,
         },
       },
-      () => this.process(payload),
+      async (batchSpan) => {
+        const tracing = new BatchTracing({
+          tracer: trace.getTracer(AUDITOR_SCOPE),
+          batch,
+          parents,
+          batchSpan,
+          collection: ENTRIES_COLLECTION,
+          dbName: this.opts.store.db.databaseName,
+          ...(this.opts.groupId !== undefined ? { groupId: this.opts.groupId } : {}),
+        });
+        let stale = false;
+        try {
+          stale = !(await this.process(payload, tracing, batchSpan));
+        } catch (err) {
+          tracing.finish(err);
+          throw err;
+        }
+        tracing.finish(undefined, stale);
+      },
     );
   };
 
-  private async process(payload: EachBatchPayload): Promise<void> {
+  /** Chains the batch and commits its offset; false when it went stale (nothing committed). */
+  private async process(payload: EachBatchPayload, tracing: BatchTracing, batchSpan: Span): Promise<boolean> {
     const { batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary } = payload;
     const { store, appender, checkpointer, logger } = this.opts;
     const byTenant = new Map<string, AdmittedEvent[]>();
     const refused: RejectedDoc[] = [];
-    for (const m of batch.messages) {
+    const refusedIndexes: number[] = [];
+    for (let i = 0; i < batch.messages.length; i++) {
+      const m = batch.messages[i]!;
       const consumed: ConsumedMessage = {
         topic: batch.topic,
         partition: batch.partition,
@@ -82,12 +111,15 @@ export class AuditIngest {
         const list = byTenant.get(r.tenant);
         if (list) list.push(r);
         else byTenant.set(r.tenant, [r]);
+        tracing.admitted(i, r);
       } else {
         refused.push(rejectedDoc(consumed, r));
+        refusedIndexes.push(i);
       }
     }
     if (refused.length > 0) {
       await store.insertRejected(refused);
+      refused.forEach((r, k) => tracing.refused(refusedIndexes[k]!, r.reason));
       for (const r of refused) {
         logger.warn(
           { partition: r.partition, offset: r.offset, tenant: r.tenant, key: r.key, problem: r.reason },
@@ -103,18 +135,17 @@ export class AuditIngest {
     };
     // A rebalance or seek made this batch stale: stop without committing; whoever owns the
     // partition now re-reads it from the committed offset (and skips what is chained).
-    if (!isRunning() || isStale()) return;
+    if (!isRunning() || isStale()) return false;
+    const hooks: AppendHooks = { afterChunk, chunkLimit: (s) => checkpointer.entriesUntilDue(s) };
+    if (!tracing.idle)
+      hooks.onInsert = (events, docs, start, end, err) => tracing.inserted(events, docs, start, end, err);
     // Tenants are independent chains: append them concurrently (each tenant's events in order).
-    const results = await Promise.all(
-      [...byTenant].map(([tenant, events]) =>
-        appender.append(tenant, events, { afterChunk, chunkLimit: (s) => checkpointer.entriesUntilDue(s) }),
-      ),
-    );
+    const results = await Promise.all([...byTenant].map(([tenant, events]) => appender.append(tenant, events, hooks)));
     for (const r of results) {
       appended += r.appended;
       skipped += r.skipped;
     }
-    if (!isRunning() || isStale()) return;
+    if (!isRunning() || isStale()) return false;
     const last = batch.messages[batch.messages.length - 1]!.offset;
     await commitOffsetsIfNecessary({
       topics: [
@@ -140,6 +171,8 @@ export class AuditIngest {
       },
       'audit batch chained',
     );
+    batchSpan.setAttributes({ 'authority.audit.appended': appended, 'authority.audit.skipped': skipped });
+    return true;
   }
 }
 

@@ -98,15 +98,10 @@ async function main(): Promise<void> {
 
   const deps = (memo: LinkMemo | undefined): CheckDeps => {
     const nowSec = Math.floor(Date.now() / 1000);
-    let rootTenant: string | undefined;
     const d: CheckDeps = {
-      resolveKey: (t, k) => {
-        rootTenant ??= t;
-        return keys.resolveKey(t, k, nowSec);
-      },
+      resolveKey: (t, k) => keys.resolveKey(t, k, nowSec),
       now: nowSec,
-      isRevoked: (jti, agent, iat) =>
-        rootTenant === undefined ? true : revocations.isRevoked(rootTenant, jti, agent, iat),
+      isRevoked: (jti, agent, iat, t) => revocations.isRevoked(t, jti, agent, iat),
       skewSeconds: 30,
       maxDepth: 8,
     };

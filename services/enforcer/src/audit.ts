@@ -14,15 +14,24 @@
 // The event is the proto3 JSON form of authority.v1.AuditEvent. On this hot path it is written by
 // encodeCheckEvent (a direct JSON writer, ~10x cheaper than building and reflecting a protobuf-es
 // message); test/unit/audit.test.ts proves it equal to protobuf-es's encoding field by field.
+//
+// A decision's record is kept compact (AuditRecord: event id, tenant, time, JSON value and the
+// trace context of the call): the Kafka message with its CloudEvents headers is built where it is
+// produced, by default in the audit producer's worker thread (adapters/audit-producer.ts).
 import { currentTraceIds, cloudEventHeaders, type EventMessage, type Logger } from '@authority/platform';
 import type { CheckResult } from '@authority/core';
 import type { CheckRequest__Output } from '@authority/proto';
+import { AUDIT_SOURCE, toAuditMessage, type AuditRecord, type AuditTrace } from './audit-record';
 import type { Caller } from './decide';
 
-/** ce_type of audit events. */
-export const AUDIT_EVENT_TYPE = 'authority.audit.v1';
-/** ce_source and AuditEvent.source of the enforcer's events. */
-export const AUDIT_SOURCE = 'enforcer';
+export {
+  AUDIT_EVENT_TYPE,
+  AUDIT_SOURCE,
+  auditHeaders,
+  toAuditMessage,
+  type AuditRecord,
+  type AuditTrace,
+} from './audit-record';
 
 /** The audit stream cannot take the event (publish failed, timed out, or the buffer is full). */
 export class AuditUnavailableError extends Error {
@@ -52,76 +61,143 @@ export function activeTraceIds(): { traceId: string; spanId: string } {
   return ids === undefined ? { traceId: '', spanId: '' } : ids;
 }
 
-/** RFC 3339 as proto3 JSON writes a Timestamp: no fraction, or exactly 3/6/9 digits. */
-function timestampJson(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+const CLOUD_EVENT_KEYS: ReadonlySet<string> = new Set([
+  'ce_specversion',
+  'ce_id',
+  'ce_type',
+  'ce_source',
+  'ce_time',
+  'ce_subject',
+  'content-type',
+]);
+
+const NO_TRACE: AuditTrace = Object.freeze({ traceId: '', spanId: '', headers: Object.freeze({}), json: '' });
+
+/**
+ * The active trace context, once per call (a BatchCheck's decisions share it). The propagation
+ * headers are what platform's cloudEventHeaders injects besides the CloudEvents attributes.
+ */
+export function activeTrace(): AuditTrace {
+  const ids = currentTraceIds();
+  const all = cloudEventHeaders({ id: '', type: '', source: '', subject: '', time: '' });
+  let headers: Record<string, string> | undefined;
+  for (const key of Object.keys(all)) {
+    if (!CLOUD_EVENT_KEYS.has(key)) (headers ??= {})[key] = all[key] as string;
+  }
+  if (ids === undefined && headers === undefined) return NO_TRACE;
+  return {
+    traceId: ids?.traceId ?? '',
+    spanId: ids?.spanId ?? '',
+    headers: headers ?? {},
+    json: headers === undefined ? '' : JSON.stringify(headers),
+  };
 }
+
+let lastTimeMs = NaN;
+let lastTimeJson = '';
+
+/** RFC 3339 as proto3 JSON writes a Timestamp: no fraction, or exactly 3/6/9 digits. */
+export function timestampJson(ms: number): string {
+  // Decisions made in the same millisecond share the text.
+  if (ms === lastTimeMs) return lastTimeJson;
+  const iso = new Date(ms).toISOString();
+  lastTimeMs = ms;
+  lastTimeJson = iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+  return lastTimeJson;
+}
+
+const json = JSON.stringify;
 
 /**
  * The proto3 JSON of the decision's AuditEvent (the same text protobuf-es's toJsonString writes:
  * field order of the proto, default values omitted, enums by name, optional fields when present).
+ * Written directly as text (strings escaped by JSON.stringify), without intermediate objects.
  */
-export function encodeCheckEvent(i: CheckEventInput): string {
-  const ev: Record<string, unknown> = {};
-  if (i.decisionId) ev['eventId'] = i.decisionId;
-  if (i.tenant) ev['tenant'] = i.tenant;
-  ev['time'] = timestampJson(i.timeMs);
-  ev['source'] = AUDIT_SOURCE;
-  const actor: Record<string, unknown> = {};
-  if (i.result.agent) actor['agentId'] = i.result.agent;
-  if (i.result.chain !== undefined && i.result.chain.length > 0) actor['jtiChain'] = i.result.chain;
-  if (i.caller.id) actor['principal'] = i.caller.id;
-  ev['actor'] = actor;
-  ev['action'] = 'check';
-  if (i.request.resource) ev['resource'] = i.request.resource;
-  ev['decision'] = i.result.decision;
-  ev['reason'] = i.result.reason;
-  if (i.result.message) ev['message'] = i.result.message;
-  if (i.policyVersion) ev['policyVersion'] = i.policyVersion;
-  if (i.traceId) ev['traceId'] = i.traceId;
-  if (i.spanId) ev['spanId'] = i.spanId;
-  const check: Record<string, unknown> = {};
+export function encodeCheckEvent(i: CheckEventInput, time: string = timestampJson(i.timeMs)): string {
+  let s = '{';
+  if (i.decisionId) s += `"eventId":${json(i.decisionId)},`;
+  if (i.tenant) s += `"tenant":${json(i.tenant)},`;
+  s += `"time":"${time}","source":"${AUDIT_SOURCE}","actor":{`;
+  const r = i.result;
+  let sep = '';
+  if (r.agent) {
+    s += `"agentId":${json(r.agent)}`;
+    sep = ',';
+  }
+  if (r.chain !== undefined && r.chain.length > 0) {
+    s += `${sep}"jtiChain":${json(r.chain)}`;
+    sep = ',';
+  }
+  if (i.caller.id) s += `${sep}"principal":${json(i.caller.id)}`;
+  s += '},"action":"check",';
+  const req = i.request;
+  if (req.resource) s += `"resource":${json(req.resource)},`;
+  s += `"decision":"${r.decision}","reason":"${r.reason}"`;
+  if (r.message) s += `,"message":${json(r.message)}`;
+  if (i.policyVersion) s += `,"policyVersion":${json(i.policyVersion)}`;
+  if (i.traceId) s += `,"traceId":${json(i.traceId)}`;
+  if (i.spanId) s += `,"spanId":${json(i.spanId)}`;
+  s += ',"check":{';
+  sep = '';
   const detailId = i.detailDecisionId ?? i.decisionId;
-  if (detailId) check['decisionId'] = detailId;
-  if (i.request.requiredScope) check['requiredScope'] = i.request.requiredScope;
-  const purpose = i.request.context?.purpose;
-  if (purpose) check['purpose'] = purpose;
-  const count = i.request.context?.recordCount;
-  if (count !== undefined && count !== null) check['recordCount'] = count;
-  if (i.approvalId) check['approvalId'] = i.approvalId;
-  if (i.enforcerId) check['enforcerId'] = i.enforcerId;
-  ev['check'] = check;
-  return JSON.stringify(ev);
+  if (detailId) {
+    s += `"decisionId":${json(detailId)}`;
+    sep = ',';
+  }
+  if (req.requiredScope) {
+    s += `${sep}"requiredScope":${json(req.requiredScope)}`;
+    sep = ',';
+  }
+  const ctx = req.context;
+  if (ctx) {
+    if (ctx.purpose) {
+      s += `${sep}"purpose":${json(ctx.purpose)}`;
+      sep = ',';
+    }
+    const count = ctx.recordCount;
+    if (count !== undefined && count !== null) {
+      s += `${sep}"recordCount":${json(count)}`;
+      sep = ',';
+    }
+  }
+  if (i.approvalId) {
+    s += `${sep}"approvalId":${json(i.approvalId)}`;
+    sep = ',';
+  }
+  if (i.enforcerId) s += `${sep}"enforcerId":${json(i.enforcerId)}`;
+  return `${s}}}`;
 }
 
-/** One decision's record for the audit topic: key = tenant, proto3 JSON value, CloudEvents headers. */
+/** One decision's event input and its record. */
 export interface AuditEntry {
   input: CheckEventInput;
-  record: EventMessage;
+  record: AuditRecord;
 }
 
-/** Builds the entry now (the headers carry the active trace context). */
-export function auditEntry(input: CheckEventInput): AuditEntry {
+/** Builds the entry now (value encoded, trace context of the call). */
+export function auditEntry(input: CheckEventInput, trace: AuditTrace = NO_TRACE): AuditEntry {
+  const time = timestampJson(input.timeMs);
   return {
     input,
-    record: {
-      key: input.tenant,
-      value: encodeCheckEvent(input),
-      headers: cloudEventHeaders({
-        id: input.decisionId,
-        type: AUDIT_EVENT_TYPE,
-        source: AUDIT_SOURCE,
-        subject: input.tenant,
-        time: timestampJson(input.timeMs),
-      }),
-    },
+    record: { id: input.decisionId, tenant: input.tenant, time, value: encodeCheckEvent(input, time), trace },
   };
 }
 
-/** Publishes to one topic; resolves when acknowledged (platform's BatchingPublisher / EventBus). */
+/** Publishes records to one topic; resolves when acknowledged (acks=all). */
 export interface AuditPublisher {
+  publish(topic: string, records: readonly AuditRecord[]): Promise<void>;
+}
+
+/** An AuditPublisher on anything that publishes Kafka messages (platform's EventBus / BatchingPublisher). */
+export function eventBusAuditPublisher(bus: {
   publish(topic: string, messages: EventMessage[]): Promise<void>;
+}): AuditPublisher {
+  return { publish: (topic, records) => bus.publish(topic, records.map(toEventMessage)) };
+}
+
+/** The Kafka message of a record as platform's EventBus takes it. */
+export function toEventMessage(r: AuditRecord): EventMessage {
+  return toAuditMessage(r);
 }
 
 export interface AuditWriter {
@@ -156,7 +232,7 @@ export interface AuditWriterOptions {
 }
 
 /** The DENY AUDIT_UNAVAILABLE record that supersedes an ALLOW whose event was not acknowledged. */
-function supersedingRecord(entry: AuditEntry): EventMessage {
+function supersedingRecord(entry: AuditEntry): AuditRecord {
   const input: CheckEventInput = {
     ...entry.input,
     decisionId: `${entry.input.decisionId}.superseded`,
@@ -169,7 +245,7 @@ function supersedingRecord(entry: AuditEntry): EventMessage {
         'the ALLOW event of this decision was not acknowledged by Kafka; the caller was answered DENY AUDIT_UNAVAILABLE',
     },
   };
-  return auditEntry(input).record;
+  return auditEntry(input, entry.record.trace).record;
 }
 
 /** Sync mode (see the module comment). */
@@ -203,7 +279,7 @@ export class SyncAuditWriter implements AuditWriter {
   }
 
   /** Resolves true when acknowledged, false when not (logged). */
-  private publish(records: EventMessage[]): Promise<boolean> {
+  private publish(records: AuditRecord[]): Promise<boolean> {
     this.unacked += records.length;
     return this.opts.publisher.publish(this.opts.topic, records).then(
       () => {
@@ -243,16 +319,22 @@ export interface AsyncAuditWriterOptions extends AuditWriterOptions {
   maxBatch?: number;
   /** Delay before retrying a failed flush (default 200 ms, doubling up to 5 s). */
   retryDelayMs?: number;
+  /**
+   * How long events may wait to be flushed together (default 5 ms; a full batch goes at once).
+   * Nothing waits on them, and fewer, larger produce requests cost both threads less.
+   */
+  lingerMs?: number;
 }
 
 /** Async mode (see the module comment). */
 export class AsyncAuditWriter implements AuditWriter {
-  private buffer: EventMessage[] = [];
+  private buffer: AuditRecord[] = [];
   private flushing = false;
   private closed = false;
   private aborted = false;
   private inFlight = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private readonly idle: (() => void)[] = [];
   readonly stats: AuditStats = { published: 0, failed: 0, rejected: 0 };
@@ -273,9 +355,25 @@ export class AsyncAuditWriter implements AuditWriter {
   }
 
   private kick(): void {
-    if (this.flushing || this.retryTimer !== undefined || this.aborted) return;
+    if (this.aborted) return;
+    if (this.lingerTimer !== undefined && (this.closed || this.buffer.length >= (this.opts.maxBatch ?? 1000))) {
+      // Full batch, or shutting down: flush now rather than at the end of the linger.
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+      setImmediate(() => void this.flush());
+      return;
+    }
+    if (this.flushing || this.retryTimer !== undefined) return;
     this.flushing = true;
-    setImmediate(() => void this.flush());
+    const linger = this.opts.lingerMs ?? 5;
+    if (linger <= 0 || this.closed || this.buffer.length >= (this.opts.maxBatch ?? 1000)) {
+      setImmediate(() => void this.flush());
+    } else {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined;
+        void this.flush();
+      }, linger);
+    }
   }
 
   private async flush(): Promise<void> {
@@ -325,6 +423,7 @@ export class AsyncAuditWriter implements AuditWriter {
   /** Stops accepting and waits for the buffer to drain (the caller bounds the wait, then aborts). */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.lingerTimer !== undefined) this.kick(); // flush now
     if (this.pending() > 0) await new Promise<void>((r) => this.idle.push(r));
   }
 
@@ -333,6 +432,9 @@ export class AsyncAuditWriter implements AuditWriter {
     this.aborted = true;
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    this.flushing = false;
     const dropped = this.buffer.length;
     this.buffer = [];
     for (const w of this.idle.splice(0)) w();

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import {
   checkRequest,
   tenantPolicyFrom,
+  type ApprovalRequest,
   type CheckDeps,
   type CheckInput,
   type CheckResult,
@@ -18,7 +19,14 @@ import type { CheckRequest__Output, CheckResponse__Output } from '@authority/pro
 import type { Logger } from '@authority/platform';
 import type { KeyDirectory, PolicyView, RevocationView } from '@authority/views';
 import type { ApprovalConsumeResult, ApprovalsPort } from './adapters/issuer';
-import { activeTraceIds, auditEntry, type AuditWriter, type CheckEventInput } from './audit';
+import {
+  activeTrace,
+  auditEntry,
+  type AuditEntry,
+  type AuditTrace,
+  type AuditWriter,
+  type CheckEventInput,
+} from './audit';
 import type { FreshnessMonitor } from './freshness';
 import { peekTenant } from './peek';
 
@@ -86,47 +94,76 @@ export class Decider {
   }
 
   /**
-   * Decides, audits and answers independent requests (a BatchCheck): decisions are made
-   * concurrently, their audit events go to Kafka in one publish, results come back in order.
-   * Never throws.
+   * Decides, audits and answers independent requests (a BatchCheck) in one pass: every decision
+   * that needs no I/O is made synchronously (only approvals wait for the issuer), all audit events
+   * are built together and go to Kafka in one publish, results come back in order. Never throws.
    */
   async checkMany(caller: Caller, reqs: readonly CheckRequest__Output[]): Promise<CheckResponse__Output[]> {
-    const trace = activeTraceIds();
-    const decided = await Promise.all(reqs.map((req) => this.decideSafely(caller, req)));
-    const entries = decided.map((d, k) => auditEntry(this.eventInput(caller, reqs[k]!, d, trace)));
-    const allow = decided.map((d) => d.outcome.result.decision === 'ALLOW');
+    const trace = activeTrace();
+    const n = reqs.length;
+    const decided = new Array<Decided>(n);
+    let waits: Promise<void>[] | undefined;
+    for (let k = 0; k < n; k++) {
+      const d = this.decideSafely(caller, reqs[k]!);
+      if (d instanceof Promise) (waits ??= []).push(d.then((v) => void (decided[k] = v)));
+      else decided[k] = d;
+    }
+    if (waits !== undefined) await Promise.all(waits);
+    const entries = new Array<AuditEntry>(n);
+    const allow = new Array<boolean>(n);
+    for (let k = 0; k < n; k++) {
+      const d = decided[k]!;
+      entries[k] = auditEntry(this.eventInput(caller, reqs[k]!, d, trace), trace);
+      allow[k] = d.outcome.result.decision === 'ALLOW';
+    }
     const recorded = await this.deps.audit.write(entries, allow);
-    return decided.map((d, k) => this.answer(d, entries[k]!.input, recorded[k] === true));
+    const responses = new Array<CheckResponse__Output>(n);
+    for (let k = 0; k < n; k++) responses[k] = this.answer(decided[k]!, entries[k]!.input, recorded[k] === true);
+    return responses;
   }
 
-  private async decideSafely(caller: Caller, req: CheckRequest__Output): Promise<Decided> {
+  /** One decision: synchronous unless it needs the issuer (approvals). Never throws or rejects. */
+  private decideSafely(caller: Caller, req: CheckRequest__Output): Decided | Promise<Decided> {
     const decisionId = randomUUID();
     const nowMs = this.deps.clock();
     try {
-      return { decisionId, nowMs, outcome: await this.decide(caller, req, nowMs) };
+      const outcome = this.decide(caller, req, nowMs);
+      if (outcome instanceof Promise) {
+        return outcome.then(
+          (o) => ({ decisionId, nowMs, outcome: o }),
+          (err: unknown) => this.failed(decisionId, nowMs, err),
+        );
+      }
+      return { decisionId, nowMs, outcome };
     } catch (err) {
-      // Unreachable by design (checkRequest never throws; adapters are caught); fail closed.
-      this.deps.logger.error({ err, decision_id: decisionId }, 'unexpected error while deciding');
-      return { decisionId, nowMs, outcome: denyOutcome('INVALID_REQUEST', 'internal error while checking; denied') };
+      return this.failed(decisionId, nowMs, err);
     }
   }
 
-  private async decide(caller: Caller, req: CheckRequest__Output, nowMs: number): Promise<Outcome> {
+  private failed(decisionId: string, nowMs: number, err: unknown): Decided {
+    // Unreachable by design (checkRequest never throws; adapters are caught); fail closed.
+    this.deps.logger.error({ err, decision_id: decisionId }, 'unexpected error while deciding');
+    return { decisionId, nowMs, outcome: denyOutcome('INVALID_REQUEST', 'internal error while checking; denied') };
+  }
+
+  private decide(caller: Caller, req: CheckRequest__Output, nowMs: number): Outcome | Promise<Outcome> {
     // Freshness is about real time (when Kafka last answered), not the decision clock.
     const stale = this.deps.freshness.staleReason();
     if (stale !== undefined) return denyOutcome('STALE_STATE', `enforcer state is stale, failing closed: ${stale}`);
 
     const input = toCheckInput(req, caller);
-    const deps = this.engineDeps(Math.floor(nowMs / 1000));
-    let result = checkRequest(input, deps);
+    const result = checkRequest(input, this.engineDeps(Math.floor(nowMs / 1000)));
     if (result.internalError)
       this.deps.logger.error({ message: result.message }, 'check engine reported an internal error');
     if (result.reason !== 'APPROVAL_REQUIRED' || result.approvalRequired === undefined) {
       return { result, approvalId: '', approvalRequestId: '' };
     }
+    return this.approve(input, result, result.approvalRequired);
+  }
 
-    // Approval needed: create a request, or consume the presented approval through the issuer.
-    const needed = result.approvalRequired;
+  /** The approval step (needs the issuer): create a request, or consume the presented approval. */
+  private async approve(input: CheckInput, first: CheckResult, needed: ApprovalRequest): Promise<Outcome> {
+    let result = first;
     const approvals = this.deps.approvals;
     if (approvals === undefined) {
       result = { ...result, message: `${result.message}; approvals are not configured on this enforcer` };
@@ -201,30 +238,33 @@ export class Decider {
     return { result, approvalId, approvalRequestId: '' };
   }
 
-  /** The engine's dependencies for one request (fresh closures: the revocation tenant is the root's). */
+  /**
+   * The engine's dependencies at `nowSec` (shared by the decisions of the same second: the engine
+   * only reads them).
+   */
   engineDeps(nowSec: number): CheckDeps {
-    const { keys, revocations, memo, settings } = this.deps;
-    let rootTenant: string | undefined;
+    const cached = this.depsCache;
+    if (cached !== undefined && cached.nowSec === nowSec) return cached.deps;
+    const { keys, memo, settings } = this.deps;
     const deps: CheckDeps = {
-      // core resolves the ROOT's tenant for every link (root first), before asking isRevoked.
-      resolveKey: (tenant, kid) => {
-        rootTenant ??= tenant;
-        return keys.resolveKey(tenant, kid, nowSec);
-      },
+      // core asks with the ROOT's tenant for every link, so a child cannot pull in another tenant's state.
+      resolveKey: (tenant, kid) => keys.resolveKey(tenant, kid, nowSec),
       now: nowSec,
-      isRevoked: (jti, agent, issuedAt) => {
-        // Fail closed if the engine ever asks before naming the tenant.
-        if (rootTenant === undefined) return true;
-        return revocations.isRevoked(rootTenant, jti, agent, issuedAt);
-      },
+      isRevoked: this.isRevoked,
       skewSeconds: settings.skewSeconds,
       maxDepth: settings.maxDepth,
       memo,
       policy: this.policyLookup,
     };
     if (settings.audience !== undefined) deps.audience = settings.audience;
+    this.depsCache = { nowSec, deps };
     return deps;
   }
+
+  private depsCache: { nowSec: number; deps: CheckDeps } | undefined;
+
+  private readonly isRevoked: CheckDeps['isRevoked'] = (jti, agent, issuedAt, tenant) =>
+    this.deps.revocations.isRevoked(tenant, jti, agent, issuedAt);
 
   /**
    * The tenant's current policy for the engine (core's tenantPolicyFrom: agent bounds and explicit
@@ -243,12 +283,7 @@ export class Decider {
   };
 
   /** What the decision's audit event says. */
-  private eventInput(
-    caller: Caller,
-    req: CheckRequest__Output,
-    d: Decided,
-    trace: { traceId: string; spanId: string },
-  ): CheckEventInput {
+  private eventInput(caller: Caller, req: CheckRequest__Output, d: Decided, trace: AuditTrace): CheckEventInput {
     const { result } = d.outcome;
     return {
       decisionId: d.decisionId,

@@ -16,11 +16,11 @@ import {
 import type { StateViews } from '@authority/views';
 import { IssuerApprovals, type ApprovalsPort } from './adapters/issuer';
 import { startEnforcerState } from './adapters/state';
+import { WorkerAuditProducer } from './adapters/audit-producer';
 import { AsyncAuditWriter, SyncAuditWriter, type AuditPublisher, type AuditWriter } from './audit';
 import type { EnforcerConfig } from './config';
 import { Decider } from './decide';
 import { FreshnessMonitor } from './freshness';
-import { CompactLinkMemo } from './memo';
 import { enforcerHandlers } from './server';
 
 export * from './config';
@@ -32,9 +32,13 @@ export {
   AuditUnavailableError,
   auditEntry,
   encodeCheckEvent,
+  eventBusAuditPublisher,
+  type AuditPublisher,
+  type AuditRecord,
   type AuditWriter,
   type AuditEntry,
 } from './audit';
+export { WorkerAuditProducer, type AuditProducerStats } from './adapters/audit-producer';
 export type { ApprovalsPort } from './adapters/issuer';
 
 /** Fully-qualified gRPC service name (also the health-check service name). */
@@ -46,11 +50,17 @@ export interface StartEnforcerOptions {
   clock?: () => number;
   /** Replace the issuer-backed approvals (unit tests). */
   approvals?: ApprovalsPort;
-  /** Replace the Kafka audit publisher (fault-injection tests). */
+  /**
+   * Replace the audit publisher (fault-injection tests). Default: the producer thread
+   * (WorkerAuditProducer); `eventBusAuditPublisher(bus)` publishes on this thread instead.
+   */
   auditPublisher?: AuditPublisher;
   /** Wait after NOT_SERVING before draining on stop (default: platform's, min(2 s, grace / 5)). */
   drainDelayMs?: number;
-  /** Called when a Kafka consumer crashed for good (default: log; the feed turns stale). */
+  /**
+   * Called when a Kafka consumer crashed for good or the audit producer thread kept failing
+   * (default: log; the enforcer stays up failing closed: STALE_STATE / AUDIT_UNAVAILABLE).
+   */
   onFatal?: (err: Error) => void;
 }
 
@@ -63,6 +73,8 @@ export interface EnforcerHandle {
   freshness: FreshnessMonitor;
   memo: LinkMemo;
   audit: AuditWriter;
+  /** The audit producer thread (absent when an auditPublisher was injected). */
+  producer: WorkerAuditProducer | undefined;
   decider: Decider;
   server: GrpcServerHandle;
   bus: KafkaEventBus;
@@ -89,8 +101,31 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
   const cleanups: (() => Promise<void> | void)[] = [];
   try {
     await bus.ensureTopics(authorityTopicSpecs(config.AUTHORITY_TOPIC_PREFIX));
-    await bus.connectProducer();
-    cleanups.push(() => bus.closeProducer());
+    // Audit events are produced by a worker thread (its own kafkajs producer, acks=all), so that
+    // Kafka encoding runs beside the gRPC event loop rather than on it.
+    let producer: WorkerAuditProducer | undefined;
+    let publisher: AuditPublisher;
+    if (opts.auditPublisher !== undefined) {
+      publisher = opts.auditPublisher;
+    } else {
+      const p = new WorkerAuditProducer({
+        brokers: config.KAFKA_BROKERS,
+        clientId,
+        logger,
+        timeoutMs: config.AUTHORITY_AUDIT_TIMEOUT,
+        maxBatchMessages: 1000,
+        onFatal: (err) =>
+          (
+            opts.onFatal ??
+            ((e: Error) =>
+              logger.error({ err: e }, 'audit producer failed for good; every ALLOW is denied AUDIT_UNAVAILABLE'))
+          )(err),
+      });
+      await p.start();
+      cleanups.push(() => p.close());
+      producer = p;
+      publisher = p;
+    }
 
     // Real time: freshness is about when Kafka last answered, whatever clock decisions use.
     const freshness = new FreshnessMonitor(config.AUTHORITY_MAX_STALENESS);
@@ -98,8 +133,7 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
     const state = await startEnforcerState({ bus, topicPrefix: config.AUTHORITY_TOPIC_PREFIX, freshness, logger });
     cleanups.push(() => state.stop());
 
-    const memo = new CompactLinkMemo(config.AUTHORITY_MEMO_SIZE);
-    const publisher = opts.auditPublisher ?? bus;
+    const memo = new LinkMemo(config.AUTHORITY_MEMO_SIZE);
     const auditOpts = { topic: t.audit, publisher, logger, capacity: config.AUTHORITY_AUDIT_BUFFER };
     const audit: AuditWriter =
       config.AUTHORITY_AUDIT_MODE === 'async' ? new AsyncAuditWriter(auditOpts) : new SyncAuditWriter(auditOpts);
@@ -161,6 +195,10 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
       ...(tls !== undefined ? { tls } : {}),
       logger,
       serviceNames: [ENFORCER_SERVICE_NAME],
+      // No channelz service is exposed, so skip its per-call bookkeeping (counters and timestamps
+      // on every call). grpc.max_concurrent_streams stays at grpc-js's default (unbounded): a
+      // bound would only make callers queue on the connection instead of in the audit batches.
+      serverOptions: { 'grpc.enable_channelz': 0 },
     });
     // Health follows freshness: SERVING only while caught up and the revocation feed is live.
     freshness.onChange((stale) => (stale ? server.health.setNotServing() : server.health.setServing()));
@@ -203,6 +241,7 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
       freshness,
       memo,
       audit,
+      producer,
       decider,
       server,
       bus,

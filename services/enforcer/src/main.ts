@@ -16,7 +16,7 @@ runService({
     ctx.onShutdown('telemetry', 'telemetry', () => telemetry.shutdown());
     const enforcer = await startEnforcer(config, {
       logger,
-      onFatal: (err) => ctx.fatal(err, 'Kafka consumer crashed for good'),
+      onFatal: (err) => ctx.fatal(err, 'Kafka consumer crashed or audit producer thread failed for good'),
     });
     return () => enforcer.stop();
   },

@@ -13,8 +13,8 @@ export {
 } from './claims';
 export { parseStrictJson, findDuplicateKey } from './strict-json';
 export { LINK_SEPARATOR, hashLink, signLink, encodeToken, splitToken, parseLink, parseToken, type ParsedLink } from './link';
-export { checkNarrowing, checkRootLink, type NarrowingView } from './narrowing';
-export { LinkMemo, DEFAULT_MEMO_ENTRIES, type MemoEntry, type MemoStats } from './memo';
+export { checkDepthLimit, checkNarrowing, checkRootLink, type NarrowingView } from './narrowing';
+export { LinkMemo, DEFAULT_MEMO_ENTRIES, DEFAULT_MEMO_TEXT_CHARS, type LinkMemoOptions, type MemoEntry, type MemoStats } from './memo';
 export { verifyEnvelope, verifyEnvelopeFor, type EnvelopeVerifyOptions, type VerifiedEnvelope, type NowSource } from './verify';
 export {
   mintRoot,

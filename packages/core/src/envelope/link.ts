@@ -2,7 +2,7 @@
  * One link as bytes: signing a claims object into a compact JWS, and splitting and parsing a token
  * into links (structure, header and claims; no signature verification, which is verify.ts's job).
  */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { decodeBase64Url, ed25519Sign } from '../crypto';
 import { AuthorityError } from '../errors';
 import type { Constraints } from '../constraints';
@@ -35,7 +35,8 @@ const TOKEN_ALPHABET = /^[A-Za-z0-9_\-.~]+$/;
 
 /** base64url SHA-256 of a link's exact text (ASCII; splitToken guarantees it). */
 export function hashLink(raw: string): string {
-  return createHash('sha256').update(raw).digest('base64url');
+  // One-shot hashing (Node ≥ 20.12): no Hash object per call.
+  return oneShotHash('sha256', raw, 'base64url');
 }
 
 /**

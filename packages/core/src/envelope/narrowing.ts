@@ -23,6 +23,17 @@ export function checkRootLink(root: NarrowingView): void {
 }
 
 /**
+ * The depth limit (a verifier setting, so checked on every call even when the rest of the chain
+ * rule is remembered for the link).
+ */
+export function checkDepthLimit(child: NarrowingView, index: number, maxDepth: number): void {
+  const dep = child.claims.dep;
+  if (dep > maxDepth) {
+    throw new AuthorityError('CHAIN_VIOLATION', `link ${index}: claim 'dep' is ${dep}; the maximum delegation depth is ${maxDepth}`, 'dep');
+  }
+}
+
+/**
  * Throws CHAIN_VIOLATION (or TENANT_MISMATCH) naming the first field in which `child` (at
  * `index`) is not a narrowing of `parent`, whose exact link text hashes to `parentHash`.
  */
@@ -39,7 +50,7 @@ export function checkNarrowing(parent: NarrowingView, parentHash: string, child:
   if (c.prn !== p.jti) violation('prn', `claim 'prn' is '${c.prn}' but the parent's jti is '${p.jti}'`);
   if (c.phs !== parentHash) violation('phs', "claim 'phs' is not the SHA-256 of the parent link's bytes");
   if (c.dep !== p.dep + 1) violation('dep', `claim 'dep' is ${c.dep} but must be the parent's depth + 1 = ${p.dep + 1}`);
-  if (c.dep > maxDepth) violation('dep', `claim 'dep' is ${c.dep}; the maximum delegation depth is ${maxDepth}`);
+  checkDepthLimit(child, index, maxDepth);
 
   const scope = findUncoveredScope(p.scp, c.scp);
   if (scope !== undefined) violation('scp', `claim 'scp' widens the parent: scope '${scope}' is not covered by the parent's scopes`);

@@ -7,10 +7,10 @@ import { ed25519Verify } from '../crypto';
 import { AuthorityError } from '../errors';
 import type { Constraints } from '../constraints';
 import { OFFLINE_KID, audiencesOf } from './claims';
-import { hashLink, parseLink, splitToken, type ParsedLink } from './link';
+import { LINK_SEPARATOR, hashLink, parseLink, splitToken, type ParsedLink } from './link';
 import { DEFAULT_MAX_DEPTH, DEFAULT_SKEW_SECONDS, resolveEnvelopeLimits, type EnvelopeLimits } from './limits';
 import type { LinkMemo, MemoEntry } from './memo';
-import { checkNarrowing, checkRootLink } from './narrowing';
+import { checkDepthLimit, checkNarrowing, checkRootLink } from './narrowing';
 
 /** Seconds since the epoch, or a clock returning them. */
 export type NowSource = number | (() => number);
@@ -26,9 +26,10 @@ export interface EnvelopeVerifyOptions {
   now: NowSource;
   /**
    * True when the link's `jti` is revoked, or its agent `sub` was revoked for everything issued
-   * before some time T and `issuedAt` (`iat`) < T. Asked for every link of the chain.
+   * before some time T and `issuedAt` (`iat`) < T. Asked for every link of the chain, always with
+   * the ROOT's tenant (`tnt` of link 0; every link's tenant is checked equal to it).
    */
-  isRevoked(jti: string, agent: string, issuedAt: number): boolean;
+  isRevoked(jti: string, agent: string, issuedAt: number, tenant: string): boolean;
   /** Clock-skew tolerance in seconds (default 30). */
   skewSeconds?: number;
   /** Maximum delegation depth (default 8; the root is depth 0). */
@@ -106,6 +107,65 @@ function signingKeyOf(links: readonly ParsedLink[], index: number, tenant: strin
   return key;
 }
 
+/** A token split into links, parsed or served by the memo. */
+interface SplitToken {
+  raws: string[];
+  links: ParsedLink[];
+  /** The memo entry of each link (a hit, or remembered once verified). */
+  entries: (MemoEntry | undefined)[];
+  /** Whether each link was served by the memo (its signature not checked by this call). */
+  memoized: boolean[];
+}
+
+/**
+ * The fast path: every link found in the memo's text index. Such text passed splitToken's checks
+ * when it was first memoized (alphabet, per-link size), so only the token-level bounds remain.
+ * Undefined when any link misses (the caller takes the full path).
+ */
+function splitMemoized(token: unknown, limits: Readonly<EnvelopeLimits>, memo: LinkMemo): SplitToken | undefined {
+  if (typeof token !== 'string' || token.length === 0 || token.length > limits.maxTokenBytes) return undefined;
+  const raws = token.split(LINK_SEPARATOR);
+  const n = raws.length;
+  if (n > limits.maxLinks) return undefined;
+  const links = new Array<ParsedLink>(n);
+  const entries = new Array<MemoEntry | undefined>(n);
+  const memoized = new Array<boolean>(n);
+  for (let i = 0; i < n; i++) {
+    const entry = memo.getByText(raws[i] as string, false);
+    if (entry === undefined) return undefined;
+    links[i] = entry.link;
+    entries[i] = entry;
+    memoized[i] = true;
+  }
+  // Counted only now: on a partial hit the full path looks every link up again.
+  memo.stats.hits += n;
+  memo.stats.textHits += n;
+  return { raws, links, entries, memoized };
+}
+
+/** The full path: splitToken's checks, then each link from the memo (by hash) or parsed. */
+function splitAndParse(token: unknown, limits: Readonly<EnvelopeLimits>, memo: LinkMemo | undefined): SplitToken {
+  const raws = splitToken(token, limits);
+  const n = raws.length;
+  const links = new Array<ParsedLink>(n);
+  const entries = new Array<MemoEntry | undefined>(n);
+  const memoized = new Array<boolean>(n);
+  for (let i = 0; i < n; i++) {
+    const raw = raws[i] as string;
+    let entry = memo?.getByText(raw);
+    let hash: string | undefined;
+    if (entry === undefined && memo !== undefined) {
+      hash = hashLink(raw);
+      entry = memo.get(hash);
+      if (entry !== undefined) memo.indexText(raw, entry);
+    }
+    entries[i] = entry;
+    memoized[i] = entry !== undefined;
+    links[i] = entry !== undefined ? entry.link : parseLink(raw, i, limits, hash ?? hashLink(raw));
+  }
+  return { raws, links, entries, memoized };
+}
+
 /** Verifies every link of `token`; see EnvelopeVerifyOptions. Throws AuthorityError on the first failure. */
 export function verifyEnvelope(token: unknown, opts: EnvelopeVerifyOptions): VerifiedEnvelope {
   return verifyEnvelopeFor(token, opts, opts.expectedTenant);
@@ -118,34 +178,36 @@ export function verifyEnvelopeFor(token: unknown, opts: Omit<EnvelopeVerifyOptio
   const verify = opts.verifySignature ?? ed25519Verify;
 
   // 1. Parse (a memo hit skips decoding: same bytes, same parse).
-  const raws = splitToken(token, limits);
+  const parsed = memo !== undefined ? splitMemoized(token, limits, memo) : undefined;
+  const { raws, links, entries, memoized } = parsed ?? splitAndParse(token, limits, memo);
   const n = raws.length;
-  const links = new Array<ParsedLink>(n);
-  const memoized = new Array<MemoEntry | undefined>(n);
-  for (let i = 0; i < n; i++) {
-    const raw = raws[i] as string;
-    const hash = hashLink(raw);
-    const entry = memo?.get(hash);
-    memoized[i] = entry;
-    links[i] = entry !== undefined ? entry.link : parseLink(raw, i, limits, hash);
-  }
   const root = links[0] as ParsedLink;
   const tenant = root.claims.tnt;
 
   // 2. Signatures. Keys are resolved on every call, so a retired key fails even when memoized.
   let memoHits = 0;
   for (let i = 0; i < n; i++) {
-    const link = links[i] as ParsedLink;
+    let link = links[i] as ParsedLink;
     const key = signingKeyOf(links, i, tenant, opts);
-    const entry = memoized[i];
-    if (entry !== undefined && sameBytes(entry.verifiedKey, key)) {
-      memoHits++;
-      continue;
+    if (memoized[i] === true) {
+      if (sameBytes((entries[i] as MemoEntry).verifiedKey, key)) {
+        memoHits++;
+        continue;
+      }
+      // The kid now names other key bytes: the memo does not vouch for them; verify the link
+      // itself (parsed again from the token in hand: the memo keeps no signature).
+      link = parseLink(raws[i] as string, i, limits, link.hash);
+      links[i] = link;
+      entries[i] = undefined;
     }
     if (!verify(link.signature, link.signingInput, key)) {
       throw new AuthorityError('INVALID_SIGNATURE', `link ${i}: signature does not verify with key '${link.header.kid}'`, 'signature');
     }
-    memo?.remember(link, key);
+    if (memo !== undefined) {
+      const entry = memo.remember(link, key);
+      entries[i] = entry;
+      memo.indexText(raws[i] as string, entry);
+    }
   }
 
   // 3. Time, with skew: valid while nbf - skew <= now < exp + skew.
@@ -169,7 +231,7 @@ export function verifyEnvelopeFor(token: unknown, opts: Omit<EnvelopeVerifyOptio
   // 4. Revocation: any link's jti, or its agent revoked for tokens issued before its iat.
   for (let i = 0; i < n; i++) {
     const c = (links[i] as ParsedLink).claims;
-    if (opts.isRevoked(c.jti, c.sub, c.iat)) {
+    if (opts.isRevoked(c.jti, c.sub, c.iat, tenant)) {
       throw new AuthorityError('REVOKED', `link ${i}: envelope '${c.jti}' of agent '${c.sub}' is revoked`, 'jti');
     }
   }
@@ -182,7 +244,15 @@ export function verifyEnvelopeFor(token: unknown, opts: Omit<EnvelopeVerifyOptio
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   for (let i = 1; i < n; i++) {
     const parent = links[i - 1] as ParsedLink;
-    checkNarrowing(parent, parent.hash, links[i] as ParsedLink, i, maxDepth);
+    const child = links[i] as ParsedLink;
+    const entry = entries[i];
+    if (entry !== undefined && entry.narrowsParent && child.claims.phs === parent.hash) {
+      // Remembered: a valid narrowing of exactly this parent; only the depth limit is a setting.
+      checkDepthLimit(child, i, maxDepth);
+      continue;
+    }
+    checkNarrowing(parent, parent.hash, child, i, maxDepth);
+    if (entry !== undefined) entry.narrowsParent = true;
   }
 
   // 6. Audience: every link that restricts it must name this verifier.

@@ -2,6 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { randomId } from '@authority/core';
 import { SpanKind } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ConfigResourceTypes } from 'kafkajs';
 import {
@@ -158,7 +164,7 @@ describe('Kafka (real broker)', { timeout: 120_000 }, () => {
     await handle.disconnect();
   });
 
-  it('CloudEvents headers and traceparent round-trip through a real topic (consumer span is a child)', async () => {
+  it('CloudEvents headers and traceparent round-trip through a real topic (producer → consumer span)', async () => {
     spans.reset();
     const topic = t.policies;
     const received: { message: ConsumedMessage; traceId?: string }[] = [];
@@ -200,11 +206,81 @@ describe('Kafka (real broker)', { timeout: 120_000 }, () => {
       contentType: 'application/json',
     });
     assert.equal(traceId, producerSpan.traceId, 'the handler runs in the producer trace');
+    // publish made a PRODUCER `send <topic>` span under the caller's span, ended at the ack...
+    const sendSpan = spans.getFinishedSpans().find((s) => s.name === `send ${topic}`);
+    assert.ok(sendSpan);
+    assert.equal(sendSpan.kind, SpanKind.PRODUCER);
+    assert.equal(sendSpan.parentSpanContext?.spanId, producerSpan.spanId);
+    assert.equal(sendSpan.attributes['messaging.message.id'], 'evt-42');
+    // ...and the consumer's span is its child.
     const consumerSpan = spans.getFinishedSpans().find((s) => s.name === `process ${topic}`);
     assert.ok(consumerSpan);
     assert.equal(consumerSpan.kind, SpanKind.CONSUMER);
-    assert.equal(consumerSpan.parentSpanContext?.spanId, producerSpan.spanId);
+    assert.equal(consumerSpan.spanContext().traceId, producerSpan.traceId);
+    assert.equal(consumerSpan.parentSpanContext?.spanId, sendSpan.spanContext().spanId);
     assert.equal(consumerSpan.attributes['messaging.destination.name'], topic);
+  });
+
+  it('consumer lag: high-water mark minus the next offset, on the handle and as a metric', async () => {
+    const topic = `${prefix}lag`;
+    await bus.ensureTopics([{ topic, partitions: 1, compacted: false, replicationFactor: 1 }]);
+    const n = 12;
+    await bus.publish(
+      topic,
+      Array.from({ length: n }, (_, i) => ({ key: 'k', value: String(i) })),
+    );
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let handled = 0;
+    const handle = await bus.consume({
+      groupId: `${prefix}lag-test`,
+      topics: [topic],
+      fromBeginning: true,
+      eachMessage: async () => {
+        await gate; // stuck on the first record until released
+        handled++;
+      },
+    });
+    const reader = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const metricReader = new PeriodicExportingMetricReader({ exporter: reader, exportIntervalMillis: 3_600_000 });
+    const provider = new MeterProvider({ readers: [metricReader] });
+    const stop = bus.observeConsumerLag(provider.getMeter('test'));
+    try {
+      // Stuck: nothing processed, nothing committed → the whole partition is lag.
+      let lag = await handle.lag();
+      const deadline = Date.now() + 20_000;
+      while (lag.length === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50)); // until the group join assigned the partition
+        lag = await handle.lag();
+      }
+      assert.deepEqual(
+        lag.map((l) => [l.topic, l.partition, l.highWatermark, l.position, l.lag, l.group]),
+        [[topic, 0, String(n), '0', n, `${prefix}lag-test`]],
+      );
+      const { resourceMetrics } = await metricReader.collect();
+      const gauge = resourceMetrics.scopeMetrics
+        .flatMap((s) => s.metrics)
+        .find((m) => m.descriptor.name === 'authority.kafka.consumer.lag');
+      assert.ok(gauge, 'the gauge is exported');
+      const point = gauge.dataPoints.find((p) => p.attributes['messaging.destination.name'] === topic);
+      assert.equal(point?.value, n);
+      assert.equal(point?.attributes['messaging.consumer.group.name'], `${prefix}lag-test`);
+      assert.equal(point?.attributes['messaging.destination.partition.id'], '0');
+
+      release();
+      await eventually(() => handled === n, 20_000, 'every record handled');
+      const until = Date.now() + 20_000;
+      while ((await handle.lag())[0]?.lag !== 0) {
+        if (Date.now() > until) throw new Error('timed out waiting for lag 0 once processed');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.ok((await bus.consumerLag()).some((l) => l.topic === topic && l.lag === 0));
+    } finally {
+      stop();
+      await provider.shutdown();
+      await handle.disconnect();
+    }
+    assert.deepEqual(await handle.lag(), [], 'nothing after disconnect');
   });
 
   it('a consumer whose handler keeps failing crashes after bounded restarts and reports fatal', async () => {

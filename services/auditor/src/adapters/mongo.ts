@@ -112,6 +112,14 @@ export function toCheckpoint(doc: CheckpointDoc): SignedCheckpoint {
   };
 }
 
+/** Sees one insertMany of entries: the chunk, start and end (epoch ms), and its error if it failed. */
+export type InsertObserver = (chunk: readonly EntryDoc[], startMs: number, endMs: number, err?: unknown) => void;
+
+/** Epoch milliseconds with sub-millisecond precision (span times). */
+function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** A counting semaphore: at most `limit` holders at once, FIFO. */
 class Semaphore {
   private active = 0;
@@ -171,17 +179,30 @@ export class ChainStore {
   /**
    * Inserts entries in ordered chunks of at most INSERT_CHUNK (or `chunkLimit()`, asked before each
    * chunk), one after the other. Throws the first error (a duplicate key is code 11000); `onChunk`
-   * runs after each stored chunk with it.
+   * runs after each stored chunk with it. `observe` (tracing) sees every insertMany: its chunk,
+   * when it started and ended (epoch ms, sub-millisecond) and its error, before `onChunk`.
    */
   async insertEntries(
     docs: readonly EntryDoc[],
     onChunk?: (chunk: readonly EntryDoc[]) => void | Promise<void>,
     chunkLimit?: () => number,
+    observe?: InsertObserver,
   ): Promise<void> {
     for (let i = 0; i < docs.length; ) {
       const size = Math.max(1, Math.min(INSERT_CHUNK, chunkLimit?.() ?? INSERT_CHUNK));
       const chunk = docs.slice(i, i + size);
-      await this.writes.run(() => this.entries.insertMany(chunk as EntryDoc[], { ordered: true }));
+      await this.writes.run(async () => {
+        if (observe === undefined) return this.entries.insertMany(chunk as EntryDoc[], { ordered: true });
+        const started = epochMs();
+        try {
+          const result = await this.entries.insertMany(chunk as EntryDoc[], { ordered: true });
+          observe(chunk, started, epochMs());
+          return result;
+        } catch (err) {
+          observe(chunk, started, epochMs(), err);
+          throw err;
+        }
+      });
       i += chunk.length;
       await onChunk?.(chunk);
     }

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fc from 'fast-check';
 import type { CheckResult, Reason } from '@authority/core';
-import { BatchingPublisher, silentLogger, type EventMessage } from '@authority/platform';
+import { BatchingPublisher, silentLogger } from '@authority/platform';
 import {
   createMessage,
   decodeEvent,
@@ -18,10 +18,14 @@ import {
   SyncAuditWriter,
   auditEntry,
   encodeCheckEvent,
+  eventBusAuditPublisher,
+  toEventMessage,
   type AuditEntry,
+  type AuditRecord,
   type CheckEventInput,
 } from '../../src/audit';
 import { FreshnessMonitor } from '../../src/freshness';
+import { waitFor } from '../helpers';
 
 function input(over: Partial<CheckEventInput> = {}): CheckEventInput {
   return {
@@ -162,7 +166,7 @@ describe('encodeCheckEvent', () => {
   });
 
   test('record: key = tenant, CloudEvents headers', () => {
-    const { record } = entry('e-1', 'acme');
+    const record = toEventMessage(entry('e-1', 'acme').record);
     assert.equal(record.key, 'acme');
     assert.equal(decodeEvent(pb.AuditEventSchema, record.value as string).eventId, 'e-1');
     const h = record.headers as Record<string, string>;
@@ -202,7 +206,15 @@ async function until(cond: () => boolean): Promise<void> {
 function syncWriter(capacity = 100) {
   const sender = new GatedSender();
   const publisher = new BatchingPublisher(sender, { timeoutMs: 0 });
-  return { sender, writer: new SyncAuditWriter({ topic: 'audit', publisher, logger: silentLogger(), capacity }) };
+  return {
+    sender,
+    writer: new SyncAuditWriter({
+      topic: 'audit',
+      publisher: eventBusAuditPublisher(publisher),
+      logger: silentLogger(),
+      capacity,
+    }),
+  };
 }
 
 describe('SyncAuditWriter', () => {
@@ -267,17 +279,17 @@ describe('SyncAuditWriter', () => {
 
 describe('AsyncAuditWriter', () => {
   test('answers at once, flushes in batches, keeps events across a failure, refuses when full', async () => {
-    const sent: EventMessage[][] = [];
+    const sent: AuditRecord[][] = [];
     let failNext = true;
     let block: Promise<void> | undefined;
     const publisher = {
-      publish: async (_topic: string, messages: EventMessage[]) => {
+      publish: async (_topic: string, messages: readonly AuditRecord[]) => {
         if (block) await block;
         if (failNext) {
           failNext = false;
           throw new Error('broker down');
         }
-        sent.push(messages);
+        sent.push([...messages]);
       },
     };
     const writer = new AsyncAuditWriter({
@@ -295,9 +307,48 @@ describe('AsyncAuditWriter', () => {
     block = undefined;
     unblock();
     await writer.close();
-    const ids = sent.flat().map((m) => (m.headers as Record<string, string>)['ce_id']);
+    const ids = sent.flat().map((m) => toEventMessage(m).headers?.['ce_id']);
     assert.deepEqual(ids, ['e0', 'e1', 'e2', 'e3', 'e4']);
     assert.deepEqual(await writer.write([entry('late')], [true]), [false]);
+  });
+});
+
+describe('AsyncAuditWriter linger', () => {
+  function recorder() {
+    const sent: string[][] = [];
+    const publisher = {
+      publish: async (_topic: string, records: readonly AuditRecord[]) => void sent.push(records.map((r) => r.id)),
+    };
+    const writer = (over: { maxBatch?: number; lingerMs: number }) =>
+      new AsyncAuditWriter({ topic: 'audit', publisher, logger: silentLogger(), capacity: 100, ...over });
+    return { sent, writer };
+  }
+
+  test('events written within the linger go out together; close flushes at once', { timeout: 10_000 }, async () => {
+    const { sent, writer } = recorder();
+    const w = writer({ lingerMs: 3_600_000 });
+    await w.write([entry('a')], [true]);
+    await new Promise((r) => setImmediate(r));
+    await w.write([entry('b')], [true]);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(sent, [], 'nothing published during the linger');
+    await w.close();
+    assert.deepEqual(sent, [['a', 'b']]);
+    assert.equal(w.pending(), 0);
+  });
+
+  test('the linger ends in a flush; a full batch does not wait for it', async () => {
+    const { sent, writer } = recorder();
+    const short = writer({ lingerMs: 1 });
+    await short.write([entry('x')], [true]);
+    await waitFor(() => sent.length === 1, { what: 'the flush after the linger' });
+    assert.deepEqual(sent[0], ['x']);
+    const full = writer({ maxBatch: 3, lingerMs: 3_600_000 });
+    await full.write([entry('c'), entry('d'), entry('e')], [true, true, true]);
+    await waitFor(() => sent.length === 2, { what: 'the full batch' });
+    assert.deepEqual(sent[1], ['c', 'd', 'e']);
+    await short.close();
+    await full.close();
   });
 });
 

@@ -7,6 +7,7 @@ import {
   declareUnconstrained,
   deriveChild,
   generateEd25519KeyPair,
+  LinkMemo,
   mintRoot,
   offlineSigner,
   parseConstraints,
@@ -26,18 +27,20 @@ import type {
 import { AsyncAuditWriter, type AuditEntry, type AuditWriter } from '../../src/audit';
 import { Decider, UNATTRIBUTED_TENANT, type Caller } from '../../src/decide';
 import { FreshnessMonitor } from '../../src/freshness';
-import { CompactLinkMemo } from '../../src/memo';
 import { forgeChild } from '../tokens';
 
 class RecordingAudit implements AuditWriter {
   readonly written: { tenant: string; event: pb.AuditEvent; allow: boolean }[] = [];
+  /** Entries per write() call. */
+  readonly calls: number[] = [];
   fail = false;
   readonly stats = { published: 0, failed: 0, rejected: 0 };
   async write(entries: readonly AuditEntry[], allow: readonly boolean[]): Promise<boolean[]> {
+    this.calls.push(entries.length);
     if (this.fail) return entries.map(() => false);
     entries.forEach((e, k) => {
       this.written.push({
-        tenant: String(e.record.key),
+        tenant: e.record.tenant,
         event: decodeEvent(pb.AuditEventSchema, e.record.value as string),
         allow: allow[k]!,
       });
@@ -104,7 +107,7 @@ function setup(
   const freshness = new FreshnessMonitor(10_000, clock);
   if (opts.caughtUp !== false) freshness.markCaughtUp();
   const audit = opts.audit ?? new RecordingAudit();
-  const memo = new CompactLinkMemo(1000);
+  const memo = new LinkMemo(1000);
   const approvals = opts.approvals === null ? undefined : (opts.approvals ?? new FakeApprovals());
   const decider = new Decider({
     keys,
@@ -403,7 +406,7 @@ describe('Decider', () => {
     assert.match(res.message, /link 1/);
   });
 
-  test('compact memo: hits skip parsing and verification; a different key under the same kid fails', async () => {
+  test('memo: hits skip parsing and verification; a different key under the same kid fails', async () => {
     const { decider, memo, keys } = setup();
     const holder = generateEd25519KeyPair();
     const root = mint({ holderKey: holder.publicKey });
@@ -427,6 +430,37 @@ describe('Decider', () => {
       }),
     );
     assert.equal((await decider.check(CHECKER, req(child.token))).reason, 'INVALID_SIGNATURE');
+  });
+
+  test('a batch is decided in one pass: answers in order, one audit write, approvals awaited in place', async () => {
+    const approvals = new FakeApprovals();
+    const { decider, audit } = setup({ approvals });
+    const plain = mint().token;
+    const gated = mint({ constraints: cons({ write_requires_approval: true }) }).token;
+    const reqs = [
+      req(plain),
+      req(gated, { requiredScope: 'vault:finance:write' }),
+      req('garbage'),
+      req(plain, { requiredScope: 'vault:other:read' }),
+      req(gated, { requiredScope: 'vault:finance:write' }),
+      req(plain),
+    ];
+    const results = await decider.checkMany(CHECKER, reqs);
+    assert.deepEqual(
+      results.map((r) => r.reason),
+      ['ALLOWED', 'APPROVAL_REQUIRED', 'INVALID_TOKEN', 'SCOPE_MISSING', 'APPROVAL_REQUIRED', 'ALLOWED'],
+    );
+    assert.deepEqual(
+      results.map((r) => r.approvalRequestId),
+      ['', 'apr-1', '', '', 'apr-2', ''],
+    );
+    const recording = audit as RecordingAudit;
+    assert.deepEqual(recording.calls, [6], 'one write for the whole batch');
+    assert.deepEqual(
+      recording.written.map((w) => w.event.eventId),
+      results.map((r) => r.decisionId),
+    );
+    assert.equal(new Set(results.map((r) => r.decisionId)).size, 6);
   });
 
   test('request text copied into the audit event is bounded', async () => {

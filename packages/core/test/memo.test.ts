@@ -1,0 +1,241 @@
+// The memo's fast paths: the text index in front of the hash-keyed LRU, slim entries, the
+// remembered chain rule, shared key copies, and the root tenant passed to isRevoked.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cryptoReady, ed25519Verify, randomId } from '../src';
+import {
+  LinkMemo,
+  deriveChild,
+  encodeToken,
+  hashLink,
+  mintRoot,
+  signLink,
+  verifyEnvelope,
+  type ChildParams,
+  type EnvelopeClaims,
+  type MintedToken,
+} from '../src/envelope';
+import { NOW, KeyRing, assertFails, fixture, keyPair, rootParams, verifyOptions } from './envelope-fixtures.test';
+
+before(async () => {
+  await cryptoReady();
+});
+
+function counting() {
+  const calls = { n: 0 };
+  const verifySignature = (s: Uint8Array, m: Uint8Array, k: Uint8Array) => {
+    calls.n++;
+    return ed25519Verify(s, m, k);
+  };
+  return { calls, verifySignature };
+}
+
+function childOf(ring: KeyRing, parent: MintedToken, overrides: ChildParams = {}): MintedToken {
+  return deriveChild(parent.token, { scopes: ['vault:finance:read'], ...overrides }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
+}
+
+describe('memo: text index', () => {
+  test('a repeated token is served by exact text, without hashing or Ed25519', () => {
+    const { ring, root } = fixture();
+    const child = childOf(ring, root);
+    const memo = new LinkMemo(100);
+    const { calls, verifySignature } = counting();
+    const opts = verifyOptions(ring, { memo, verifySignature });
+    assert.equal(verifyEnvelope(child.token, opts).memoHits, 0);
+    assert.equal(memo.size, 2);
+    assert.equal(memo.textSize, 2);
+    const before = { ...memo.stats };
+    const v = verifyEnvelope(child.token, opts);
+    assert.equal(v.memoHits, 2);
+    assert.equal(calls.n, 2);
+    assert.equal(memo.stats.textHits, before.textHits + 2);
+    assert.equal(memo.stats.hits, before.hits + 2);
+    assert.equal(memo.stats.misses, before.misses, 'no hash lookup on the fast path');
+    // Same answer as without a memo.
+    assert.deepEqual(v.jtis, verifyEnvelope(child.token, verifyOptions(ring)).jtis);
+    assert.equal(v.leaf.claims.jti, child.claims.jti);
+  });
+
+  test('a partial hit (memoized root, new child) takes the full path and memoizes the child', () => {
+    const { ring, root } = fixture();
+    const memo = new LinkMemo(100);
+    const { calls, verifySignature } = counting();
+    const opts = verifyOptions(ring, { memo, verifySignature });
+    verifyEnvelope(root.token, opts);
+    const child = childOf(ring, root);
+    const hits = memo.stats.hits;
+    assert.equal(verifyEnvelope(child.token, opts).memoHits, 1);
+    assert.equal(memo.stats.hits, hits + 1, 'the root counted once, not once per path');
+    assert.equal(calls.n, 2);
+    assert.equal(verifyEnvelope(child.token, opts).memoHits, 2);
+    assert.equal(calls.n, 2);
+  });
+
+  test('a text hit needs the exact text: a link sharing only its tail is not served', () => {
+    const { ring, root } = fixture();
+    const memo = new LinkMemo(100);
+    verifyEnvelope(root.token, verifyOptions(ring, { memo }));
+    // Same signature (tail), other payload: refused exactly as without a memo.
+    const [h, p, s] = root.link.split('.') as [string, string, string];
+    const otherClaims: EnvelopeClaims = { ...root.claims, scp: ['vault:*:*'] };
+    const otherPayload = Buffer.from(JSON.stringify(otherClaims)).toString('base64url');
+    assert.notEqual(otherPayload, p);
+    const forged = `${h}.${otherPayload}.${s}`;
+    assertFails(() => verifyEnvelope(forged, verifyOptions(ring, { memo })), 'INVALID_SIGNATURE');
+    assertFails(() => verifyEnvelope(forged, verifyOptions(ring)), 'INVALID_SIGNATURE');
+    // The genuine link is still served.
+    assert.equal(verifyEnvelope(root.token, verifyOptions(ring, { memo })).memoHits, 1);
+  });
+
+  test('a token that is only memoized links still obeys the token limits', () => {
+    const { ring, root } = fixture();
+    const memo = new LinkMemo(100);
+    const child = childOf(ring, root);
+    verifyEnvelope(child.token, verifyOptions(ring, { memo }));
+    assertFails(() => verifyEnvelope(child.token, verifyOptions(ring, { memo, limits: { maxLinks: 1 } })), 'INVALID_TOKEN');
+    assertFails(() => verifyEnvelope(child.token, verifyOptions(ring, { memo, limits: { maxTokenBytes: 100 } })), 'INVALID_TOKEN');
+    assertFails(() => verifyEnvelope(`${child.token}~`, verifyOptions(ring, { memo })), 'INVALID_TOKEN');
+  });
+
+  test('bounded by characters (FIFO); eviction and clear drop indexed text; 0 disables it', () => {
+    const { ring } = fixture();
+    const signer = { secretKey: ring.secret('k1'), kid: 'k1', now: NOW };
+    const tokens = [0, 1, 2].map((i) => mintRoot(rootParams({ agent: `agent-${i}` }), signer));
+    const longest = Math.max(...tokens.map((t) => t.link.length));
+    const memo = new LinkMemo(100, { maxTextChars: 2 * longest });
+    for (const t of tokens) verifyEnvelope(t.token, verifyOptions(ring, { memo }));
+    assert.equal(memo.size, 3);
+    assert.equal(memo.textSize, 2, 'the oldest text was dropped');
+    assert.equal(memo.getByText(tokens[0]!.link), undefined);
+    assert.ok(memo.getByText(tokens[2]!.link));
+    // The dropped text is still memoized by hash; using it indexes it again.
+    assert.equal(verifyEnvelope(tokens[0]!.token, verifyOptions(ring, { memo })).memoHits, 1);
+    assert.ok(memo.getByText(tokens[0]!.link));
+    assert.equal(memo.evict(tokens[2]!.claims.jti), 1);
+    assert.equal(memo.getByText(tokens[2]!.link), undefined);
+    assert.equal(memo.textSize, 1);
+    memo.clear();
+    assert.equal(memo.textSize, 0);
+    assert.equal(memo.getByText(tokens[0]!.link), undefined);
+
+    const noText = new LinkMemo(100, { maxTextChars: 0 });
+    verifyEnvelope(tokens[0]!.token, verifyOptions(ring, { memo: noText }));
+    assert.equal(noText.textSize, 0);
+    assert.equal(verifyEnvelope(tokens[0]!.token, verifyOptions(ring, { memo: noText })).memoHits, 1);
+    assert.throws(() => new LinkMemo(10, { maxTextChars: -1 }), RangeError);
+  });
+
+  test('an entry evicted from the LRU is not served by its text', () => {
+    const { ring } = fixture();
+    const signer = { secretKey: ring.secret('k1'), kid: 'k1', now: NOW };
+    const tokens = [0, 1].map((i) => mintRoot(rootParams({ agent: `agent-${i}` }), signer));
+    const memo = new LinkMemo(1);
+    const { calls, verifySignature } = counting();
+    verifyEnvelope(tokens[0]!.token, verifyOptions(ring, { memo, verifySignature }));
+    verifyEnvelope(tokens[1]!.token, verifyOptions(ring, { memo, verifySignature }));
+    assert.equal(memo.getByText(tokens[0]!.link), undefined);
+    assert.equal(verifyEnvelope(tokens[0]!.token, verifyOptions(ring, { memo, verifySignature })).memoHits, 0);
+    assert.equal(calls.n, 3);
+  });
+});
+
+describe('memo: entries', () => {
+  test('entries keep only what a hit reads, and share one copy of each key', () => {
+    const { ring } = fixture();
+    const signer = { secretKey: ring.secret('k1'), kid: 'k1', now: NOW };
+    const a = mintRoot(rootParams({ agent: 'a' }), signer);
+    const b = mintRoot(rootParams({ agent: 'b' }), signer);
+    const memo = new LinkMemo(10);
+    verifyEnvelope(a.token, verifyOptions(ring, { memo }));
+    verifyEnvelope(b.token, verifyOptions(ring, { memo }));
+    const ea = memo.get(hashLink(a.link))!;
+    const eb = memo.get(hashLink(b.link))!;
+    assert.equal(ea.link.raw, '');
+    assert.equal(ea.link.signature.length, 0);
+    assert.equal(ea.link.signingInput.length, 0);
+    assert.equal(ea.link.hash, hashLink(a.link));
+    assert.deepEqual(ea.link.claims, a.claims);
+    assert.ok(Object.isFrozen(ea.link));
+    assert.deepEqual(ea.verifiedKey, ring.keys.get('k1')!.publicKey);
+    assert.equal(ea.verifiedKey, eb.verifiedKey, 'one shared copy of the key');
+    assert.notEqual(ea.verifiedKey, ring.keys.get('k1')!.publicKey, 'a copy, not the caller array');
+  });
+
+  test('other key bytes under the kid: the link is parsed again from the token and verified', () => {
+    const { ring, root } = fixture();
+    const memo = new LinkMemo(10);
+    const { calls, verifySignature } = counting();
+    verifyEnvelope(root.token, verifyOptions(ring, { memo, verifySignature }));
+    const rotated = new KeyRing().add('k1', keyPair(3));
+    assertFails(() => verifyEnvelope(root.token, verifyOptions(rotated, { memo, verifySignature })), 'INVALID_SIGNATURE');
+    assert.equal(calls.n, 2, 'a real verification, not a shortcut');
+    // The original key still gets the memo hit.
+    assert.equal(verifyEnvelope(root.token, verifyOptions(ring, { memo, verifySignature })).memoHits, 1);
+    assert.equal(calls.n, 2);
+  });
+});
+
+describe('memo: remembered chain rule', () => {
+  test('a child remembers that it narrows its parent; the depth limit is still applied per call', () => {
+    const { ring, root } = fixture();
+    const child = childOf(ring, root);
+    const memo = new LinkMemo(10);
+    verifyEnvelope(child.token, verifyOptions(ring, { memo }));
+    assert.equal(memo.get(hashLink(child.link))!.narrowsParent, true);
+    assert.equal(memo.get(hashLink(root.link))!.narrowsParent, false, 'the root has no parent');
+    const v = verifyEnvelope(child.token, verifyOptions(ring, { memo }));
+    assert.deepEqual(v.scopes, ['vault:finance:read']);
+    assertFails(() => verifyEnvelope(child.token, verifyOptions(ring, { memo, maxDepth: 0 })), 'CHAIN_VIOLATION', { field: 'dep' });
+  });
+
+  test('under another parent the remembered rule does not apply', () => {
+    const { ring, root } = fixture();
+    const child = childOf(ring, root);
+    const memo = new LinkMemo(10);
+    verifyEnvelope(child.token, verifyOptions(ring, { memo }));
+    const otherRoot = mintRoot(rootParams({ agent: 'agent-z' }), { secretKey: ring.secret('k1'), kid: 'k1', now: NOW });
+    verifyEnvelope(otherRoot.token, verifyOptions(ring, { memo }));
+    assertFails(() => verifyEnvelope(encodeToken([otherRoot.link, child.link]), verifyOptions(ring, { memo })), 'CHAIN_VIOLATION', { field: 'prn' });
+    // Child reused as a root, root reused as a child: still refused.
+    assertFails(() => verifyEnvelope(encodeToken([child.link]), verifyOptions(ring, { memo })), 'CHAIN_VIOLATION');
+    assertFails(() => verifyEnvelope(encodeToken([child.link, child.link]), verifyOptions(ring, { memo })), 'CHAIN_VIOLATION');
+  });
+
+  test('a widening child is never remembered as a narrowing', () => {
+    const { ring, root } = fixture();
+    const wide: EnvelopeClaims = {
+      ...structuredClone(root.claims),
+      jti: randomId(16),
+      dep: 1,
+      prn: root.claims.jti,
+      phs: hashLink(root.link),
+      scp: ['vault:*:*'],
+    };
+    const token = encodeToken([root.link, signLink(wide, ring.secret('k1'), 'k1')]);
+    const memo = new LinkMemo(10);
+    for (let i = 0; i < 2; i++) {
+      assertFails(() => verifyEnvelope(token, verifyOptions(ring, { memo })), 'CHAIN_VIOLATION', { field: 'scp' });
+    }
+    assert.equal(memo.get(hashLink(token.split('~')[1]!))!.narrowsParent, false);
+  });
+});
+
+describe('isRevoked', () => {
+  test("is asked for every link with the root's tenant, memo or not", () => {
+    const { ring, root } = fixture();
+    const child = childOf(ring, root);
+    for (const memo of [undefined, new LinkMemo(10)]) {
+      for (let round = 0; round < 2; round++) {
+        const asked: [string, string, number, string][] = [];
+        verifyEnvelope(
+          child.token,
+          verifyOptions(ring, { ...(memo ? { memo } : {}), isRevoked: (j, s, i, t) => (asked.push([j, s, i, t]), false) }),
+        );
+        assert.deepEqual(asked, [
+          [root.claims.jti, root.claims.sub, root.claims.iat, root.claims.tnt],
+          [child.claims.jti, child.claims.sub, child.claims.iat, root.claims.tnt],
+        ]);
+      }
+    }
+  });
+});

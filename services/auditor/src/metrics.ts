@@ -1,0 +1,43 @@
+// The auditor's metrics (OpenTelemetry, observed at each collection from what this replica holds in
+// memory, no database query):
+//
+//   authority.audit.chain.length        {entry}  entries in the tenant's chain (its head seq)
+//   authority.audit.checkpoint.age      s        since the tenant's newest checkpoint was signed
+//   authority.audit.checkpoint.pending  {entry}  entries appended after that checkpoint
+//
+// each with the attribute `authority.tenant`, for the tenants whose chains this replica appends to
+// (a tenant's events all go to one partition, so one replica at a time). A tenant that has no
+// checkpoint yet reports no age; its pending count still grows. Consumer lag comes from platform
+// (KafkaEventBus.observeConsumerLag).
+import { METRIC_NAMES } from '@authority/platform';
+import type { BatchObservableResult, Meter } from '@opentelemetry/api';
+import type { ChainAppender } from './appender';
+
+/** Registers the chain gauges on `meter`; returns a function that unregisters them. */
+export function observeChains(meter: Meter, appender: Pick<ChainAppender, 'knownStates'>, now: () => Date): () => void {
+  const length = meter.createObservableGauge(METRIC_NAMES.chainLength, {
+    description: "Entries in the tenant's audit chain (the seq of its head)",
+    unit: '{entry}',
+  });
+  const age = meter.createObservableGauge(METRIC_NAMES.checkpointAge, {
+    description: "Seconds since the tenant's newest signed checkpoint",
+    unit: 's',
+  });
+  const pending = meter.createObservableGauge(METRIC_NAMES.checkpointPending, {
+    description: "Entries appended after the tenant's newest checkpoint",
+    unit: '{entry}',
+  });
+  const observables = [length, age, pending];
+  const callback = (result: BatchObservableResult) => {
+    const nowSec = now().getTime() / 1000;
+    for (const s of appender.knownStates()) {
+      const attributes = { 'authority.tenant': s.tenant };
+      result.observe(length, s.head.seq, attributes);
+      result.observe(pending, Math.max(0, s.head.seq - s.lastCheckpointSeq), attributes);
+      if (s.lastCheckpointTime !== undefined)
+        result.observe(age, Math.max(0, nowSec - s.lastCheckpointTime), attributes);
+    }
+  };
+  meter.addBatchObservableCallback(callback, observables);
+  return () => meter.removeBatchObservableCallback(callback, observables);
+}

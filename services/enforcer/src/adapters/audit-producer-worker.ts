@@ -1,0 +1,233 @@
+// The audit producer thread: owns a kafkajs producer (idempotent, acks=all, one request in flight,
+// as platform's KafkaEventBus configures it) so that encoding Kafka record batches runs on another
+// core than the gRPC event loop. The main thread (audit-producer.ts) posts batches of compact
+// records; this thread turns them into messages with their CloudEvents headers, sends whatever
+// arrived while the previous produce request was in flight as one sendBatch, and answers each
+// post with an ack or an error. It loads kafkajs and nothing else of the service (memory).
+//
+// Protocol (see audit-producer.ts): in `pub {id, topic, wire}` and `close`; out `ready`,
+// `fail {message}` (could not start), `acks {ids, error?, stats}`, `log {level, message, fields}`
+// and `closed {stats}`.
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { Message, ProducerBatch } from 'kafkajs';
+import { messagesFromWire } from '../audit-record';
+import { cachingDefaultPartitioner, installFastProducePath } from './kafkajs-fast';
+
+// Before kafkajs loads (see kafkajs-fast.ts); then kafkajs itself.
+const fastProducePath = installFastProducePath();
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- must load after the line above
+const { Kafka, logLevel: KafkaLogLevel } = require('kafkajs') as typeof import('kafkajs');
+
+/** What the main thread passes as workerData. */
+export interface AuditProducerWorkerData {
+  brokers: string[];
+  clientId: string;
+  /** Connect before answering `ready` (the first start: a bad broker list fails fast). */
+  connect: boolean;
+  /** A post not acknowledged within this time is answered with an error. */
+  timeoutMs: number;
+  /** Most messages per produce request. */
+  maxBatchMessages: number;
+  /** Lowest level of kafkajs log lines forwarded to the main thread's logger. */
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+export interface ProducerStats {
+  /** Produce requests acknowledged. */
+  batches: number;
+  /** Messages acknowledged. */
+  messages: number;
+  /** Produce requests that failed. */
+  failures: number;
+}
+
+export type ToWorker = { t: 'pub'; id: number; topic: string; wire: string[] } | { t: 'close' };
+
+export type FromWorker =
+  | { t: 'ready'; fastProducePath: boolean }
+  | { t: 'fail'; message: string }
+  | { t: 'acks'; ids: number[]; error?: string; stats: ProducerStats }
+  | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields: Record<string, unknown> }
+  | { t: 'closed'; stats: ProducerStats };
+
+interface Post {
+  id: number;
+  topic: string;
+  messages: Message[];
+  timer: NodeJS.Timeout;
+  settled: boolean;
+}
+
+if (parentPort === null) throw new Error('audit-producer-worker must run in a worker thread');
+const port: MessagePort = parentPort;
+const data = workerData as AuditProducerWorkerData;
+const send = (m: FromWorker) => port.postMessage(m);
+
+const LEVELS = { debug: 0, info: 1, warn: 2, error: 3 } as const;
+const minLevel = LEVELS[data.logLevel] ?? LEVELS.info;
+
+const kafka = new Kafka({
+  clientId: data.clientId,
+  brokers: data.brokers,
+  connectionTimeout: data.connectionTimeoutMs,
+  requestTimeout: data.requestTimeoutMs,
+  logLevel: KafkaLogLevel.INFO,
+  logCreator:
+    () =>
+    ({ namespace, level, log }) => {
+      const name =
+        level === KafkaLogLevel.ERROR
+          ? 'error'
+          : level === KafkaLogLevel.WARN
+            ? 'warn'
+            : level === KafkaLogLevel.INFO
+              ? 'info'
+              : 'debug';
+      if (LEVELS[name] < minLevel) return;
+      const { message, timestamp: _ts, ...extra } = log;
+      send({ t: 'log', level: name, message, fields: { kafka: namespace, ...extra } });
+    },
+});
+const producer = kafka.producer({
+  idempotent: true,
+  maxInFlightRequests: 1,
+  allowAutoTopicCreation: false,
+  createPartitioner: cachingDefaultPartitioner,
+});
+let connected: Promise<void> | undefined;
+const connect = (): Promise<void> => {
+  connected ??= producer.connect().catch((err: unknown) => {
+    connected = undefined;
+    throw err;
+  });
+  return connected;
+};
+
+const stats: ProducerStats = { batches: 0, messages: 0, failures: 0 };
+const queue: Post[] = [];
+let inFlight = false;
+let closing = false;
+
+function settle(posts: Post[], error?: string): void {
+  const ids: number[] = [];
+  for (const p of posts) {
+    if (p.settled) continue;
+    p.settled = true;
+    clearTimeout(p.timer);
+    ids.push(p.id);
+  }
+  if (ids.length === 0) return;
+  send(error === undefined ? { t: 'acks', ids, stats: { ...stats } } : { t: 'acks', ids, error, stats: { ...stats } });
+}
+
+function timeout(post: Post): void {
+  if (post.settled) return;
+  const idx = queue.indexOf(post);
+  if (idx >= 0) queue.splice(idx, 1); // never published late
+  settle(
+    [post],
+    `Kafka did not acknowledge within ${data.timeoutMs} ms (${idx >= 0 ? 'not sent' : 'outcome unknown'})`,
+  );
+}
+
+/** Sends what is queued (up to maxBatchMessages) as one produce request; one at a time. */
+function drain(): void {
+  if (inFlight || queue.length === 0) {
+    if (closing && !inFlight && queue.length === 0) void finish();
+    return;
+  }
+  const batch: Post[] = [];
+  let count = 0;
+  while (queue.length > 0) {
+    const next = queue[0] as Post;
+    if (batch.length > 0 && count + next.messages.length > data.maxBatchMessages) break;
+    batch.push(queue.shift() as Post);
+    count += next.messages.length;
+  }
+  const byTopic = new Map<string, Message[]>();
+  for (const p of batch) {
+    const list = byTopic.get(p.topic);
+    if (list === undefined) byTopic.set(p.topic, p.messages.slice());
+    else for (const m of p.messages) list.push(m);
+  }
+  const request: ProducerBatch = {
+    acks: -1,
+    topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+  };
+  inFlight = true;
+  connect()
+    .then(() => producer.sendBatch(request))
+    .then(
+      () => {
+        stats.batches++;
+        stats.messages += count;
+        settle(batch);
+      },
+      (err: unknown) => {
+        stats.failures++;
+        const message = err instanceof Error ? err.message : String(err);
+        send({
+          t: 'log',
+          level: 'warn',
+          message: 'Kafka publish failed',
+          fields: { err_message: message, messages: count },
+        });
+        settle(batch, `Kafka publish failed: ${message}`);
+      },
+    )
+    .finally(() => {
+      inFlight = false;
+      drain();
+    });
+}
+
+let finishing: Promise<void> | undefined;
+function finish(): Promise<void> {
+  finishing ??= (async () => {
+    try {
+      if (connected !== undefined) {
+        await connected.catch(() => undefined);
+        await producer.disconnect();
+      }
+    } finally {
+      send({ t: 'closed', stats: { ...stats } });
+      port.close();
+    }
+  })();
+  return finishing;
+}
+
+port.on('message', (m: ToWorker) => {
+  if (m.t === 'pub') {
+    if (closing) {
+      send({ t: 'acks', ids: [m.id], error: 'audit producer is closing', stats: { ...stats } });
+      return;
+    }
+    const post: Post = {
+      id: m.id,
+      topic: m.topic,
+      messages: messagesFromWire(m.wire),
+      timer: setTimeout(() => timeout(post), data.timeoutMs),
+      settled: false,
+    };
+    queue.push(post);
+    drain();
+  } else if (m.t === 'close') {
+    closing = true;
+    drain();
+  }
+});
+
+if (data.connect) {
+  connect().then(
+    () => send({ t: 'ready', fastProducePath }),
+    (err: unknown) => {
+      send({ t: 'fail', message: err instanceof Error ? err.message : String(err) });
+      port.close();
+    },
+  );
+} else {
+  send({ t: 'ready', fastProducePath });
+}
