@@ -237,16 +237,21 @@ describe('one trace from a client Check to the auditor’s MongoDB write', { tim
     );
   });
 
-  test("the enforcer's own producer thread: still one trace from the SERVER span to the insert", async () => {
+  test("the enforcer's own producer thread: SERVER → PRODUCER (started on the gRPC thread, ended at the ack) → CONSUMER → insert", async () => {
     const client = await clientSpan('agent Check (thread)');
     const response = await allowedCheck(1, client.traceparent);
     const entry = await storedEntry('check', (e) => e.eventId === response.decisionId);
     assert.equal(entry.event!.traceId, client.traceId);
-    const { all, server, consumer, insert } = await auditPath(client.traceId, 'authority.v1.EnforcerService/Check', {
-      producer: false,
-    });
-    // Its record carries the server span's context (a producer span in between when it makes one).
-    assert.ok(descends(consumer, server.spanContext().spanId, all), 'the CONSUMER span descends from the SERVER span');
+    const { all, server, producer, consumer, insert } = await auditPath(
+      client.traceId,
+      'authority.v1.EnforcerService/Check',
+      { producer: true },
+    );
+    assert.ok(producer);
+    assert.ok(descends(producer, server.spanContext().spanId, all), 'the PRODUCER span descends from the SERVER span');
+    assert.equal(producer.attributes['messaging.destination.name'], stack.topics.audit);
+    assert.ok(producer.ended && producer.status.code !== 2, 'ended at the ack, not in error');
+    assert.equal(consumer.parentSpanContext?.spanId, producer.spanContext().spanId, 'CONSUMER parent = PRODUCER');
     assertConsumerAndInsert(consumer, insert, response.decisionId);
   });
 
@@ -358,5 +363,30 @@ describe('metrics', { timeout: 120_000 }, () => {
     } finally {
       await mongo.close();
     }
+  });
+
+  test('the enforcer counts decisions by result and reason, times checks, and reports the revocation-feed age', async () => {
+    const before = points(await metrics(), 'authority.enforcer.decisions').find(
+      (p) => p.attributes['decision'] === 'DENY' && p.attributes['reason'] === 'SCOPE_MISSING',
+    );
+    const denied = await rpc<CheckResponse__Output>(
+      stack.enforcers[0]!.client,
+      'Check',
+      { ...read(), requiredScope: 'records:write' },
+      tenant.checker,
+    );
+    assert.equal(denied.reason, 'SCOPE_MISSING');
+    const m = await metrics();
+    const after = points(m, 'authority.enforcer.decisions').find(
+      (p) => p.attributes['decision'] === 'DENY' && p.attributes['reason'] === 'SCOPE_MISSING',
+    );
+    assert.equal(after?.value, ((before?.value as number | undefined) ?? 0) + 1, 'one more SCOPE_MISSING deny');
+    assert.ok(
+      points(m, 'authority.enforcer.decisions').some((p) => p.attributes['decision'] === 'ALLOW' && (p.value as number) >= 1),
+    );
+    const durations = points(m, 'authority.enforcer.check.duration').filter((p) => p.attributes['method'] === 'Check');
+    assert.ok(durations.length > 0 && durations.every((p) => (p.value as { count: number }).count >= 1));
+    const staleness = points(m, 'authority.enforcer.revocation.staleness');
+    assert.ok(staleness.length > 0 && staleness.every((p) => (p.value as number) >= 0));
   });
 });

@@ -202,6 +202,7 @@ export class Decider {
           requiredScope: needed.requiredScope,
           action: needed.action,
           resource: needed.resource ?? '',
+          rootJti: needed.chain[0] ?? '',
         });
       } catch (err) {
         this.deps.logger.warn({ err_message: (err as Error).message }, 'approval could not be consumed');

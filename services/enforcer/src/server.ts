@@ -23,6 +23,7 @@ import type {
 } from '@authority/proto';
 import type { KeyDirectory } from '@authority/views';
 import type { Caller, Decider } from './decide';
+import { createEnforcerMetrics } from './metrics';
 import type { FreshnessMonitor } from './freshness';
 
 /** Most checks in one BatchCheck (proto contract). */
@@ -65,19 +66,26 @@ export interface HandlerDeps extends AuthDeps {
 
 export function enforcerHandlers(deps: HandlerDeps): EnforcerServiceHandlers {
   const opts = { logger: deps.logger };
+  const metrics = createEnforcerMetrics(deps.freshness);
   return {
     Check: wrapUnary<CheckRequest__Output, CheckResponse>(async (call) => {
+      const startedAt = performance.now();
       const caller = authenticateCaller(call.metadata, deps);
-      return deps.decider.check(caller, call.request);
+      const result = await deps.decider.check(caller, call.request);
+      metrics.record([result], startedAt, 'Check');
+      return result;
     }, opts),
     BatchCheck: wrapUnary<BatchCheckRequest__Output, BatchCheckResponse>(async (call) => {
+      const startedAt = performance.now();
       const caller = authenticateCaller(call.metadata, deps);
       const checks = call.request.checks;
       if (checks.length > MAX_BATCH) {
         throw new InvalidArgumentError('checks', `at most ${MAX_BATCH} checks per BatchCheck, got ${checks.length}`);
       }
       // Independent decisions; their audit events go out in one publish.
-      return { results: await deps.decider.checkMany(caller, checks) };
+      const results = await deps.decider.checkMany(caller, checks);
+      metrics.record(results, startedAt, 'BatchCheck');
+      return { results };
     }, opts),
   };
 }

@@ -334,7 +334,9 @@ export class Approvals {
             ? `action: approval '${approvalId}' is for action '${doc.action}', not '${action}'`
             : doc.resource !== resource
               ? `resource: approval '${approvalId}' is for resource '${doc.resource}', not '${resource}'`
-              : undefined;
+              : doc.rootJti !== '' && req.rootJti !== doc.rootJti
+                ? `root_jti: approval '${approvalId}' was requested by the envelope chain rooted at '${doc.rootJti}', not '${req.rootJti}'`
+                : undefined;
     if (mismatch !== undefined) return invalid(mismatch);
     const useUntil = this.useUntil(eff.decide) as Date;
     if (now.getTime() >= useUntil.getTime())

@@ -12,7 +12,8 @@
 // is fatal (`onFatal`: the service exits under runService, like a crashed Kafka consumer).
 import { join } from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import type { Logger } from '@authority/platform';
+import { endProducerSpan, startProducerSpan, type Logger } from '@authority/platform';
+import type { Span } from '@opentelemetry/api';
 import { appendWire, type AuditRecord } from '../audit-record';
 import { AuditUnavailableError, type AuditPublisher } from '../audit';
 import type { AuditProducerWorkerData, FromWorker, ProducerStats, ToWorker } from './audit-producer-worker';
@@ -124,15 +125,35 @@ export class WorkerAuditProducer implements AuditPublisher {
   publish(topic: string, records: readonly AuditRecord[]): Promise<void> {
     if (this.state !== 'up') return Promise.reject(new AuditUnavailableError(this.unavailableReason()));
     if (records.length === 0) return Promise.resolve();
+    // One PRODUCER span `send <topic>` per record, the child of its call's trace context (the
+    // traceparent the record carries); that span's context goes to the thread in place of the
+    // call's, so the auditor's consumer span is its child. Spans end when the broker acknowledges.
+    const spans: Span[] = [];
+    const traced = records.map((r): AuditRecord => {
+      const produced = startProducerSpan(topic, { key: r.tenant, headers: r.trace.headers });
+      if (produced.span !== undefined) spans.push(produced.span);
+      if (produced.headers === undefined || produced.headers === r.trace.headers) return r;
+      const headers = produced.headers as Record<string, string>;
+      return { ...r, trace: { ...r.trace, headers, json: JSON.stringify(headers) } };
+    });
     return new Promise<void>((resolve, reject) => {
       let q = this.queue.get(topic);
       if (q === undefined) {
         q = { wire: [], count: 0, waiters: [] };
         this.queue.set(topic, q);
       }
-      appendWire(q.wire, records);
+      appendWire(q.wire, traced);
       q.count += records.length;
-      q.waiters.push({ resolve, reject });
+      q.waiters.push({
+        resolve: () => {
+          for (const span of spans) endProducerSpan(span);
+          resolve();
+        },
+        reject: (err: unknown) => {
+          for (const span of spans) endProducerSpan(span, err);
+          reject(err);
+        },
+      });
       if (q.count >= this.maxBatch) this.flush();
       else this.schedule();
     });

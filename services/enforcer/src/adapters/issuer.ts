@@ -32,6 +32,8 @@ export interface ApprovalConsumeInput {
   requiredScope: string;
   action: string;
   resource: string;
+  /** Root `jti` of the envelope presenting the approval: only the chain that asked may use it. */
+  rootJti: string;
 }
 
 export interface ApprovalConsumeResult {
@@ -104,6 +106,7 @@ export class IssuerApprovals implements ApprovalsPort {
           requiredScope: input.requiredScope,
           action: input.action,
           resource: input.resource,
+          rootJti: input.rootJti,
         },
         this.metadata(),
         this.deadline(),

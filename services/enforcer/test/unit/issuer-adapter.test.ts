@@ -64,12 +64,14 @@ describe('IssuerApprovals', () => {
       requiredScope: 'vault:x:write',
       action: 'write',
       resource: 'r',
+      rootJti: 'j',
     });
     assert.deepEqual(res, { consumed: false, reason: 'APPROVAL_REQUIRED', message: 'still pending' });
     assert.equal(seen[0]!.auth, 'Bearer svc-key-0123456789');
     assert.equal(seen[0]!.request['agentId'], 'a1');
     assert.equal(seen[0]!.request['rootJti'], 'j');
     assert.equal(seen[1]!.request['approvalId'], 'apr-42');
+    assert.equal(seen[1]!.request['rootJti'], 'j', 'the consume names the presenting chain');
     approvals.close();
   });
 
@@ -100,6 +102,7 @@ describe('IssuerApprovals', () => {
         requiredScope: 's:t',
         action: 'write',
         resource: '',
+        rootJti: '',
       }),
       /DEADLINE_EXCEEDED|Deadline/,
     );

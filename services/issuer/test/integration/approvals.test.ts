@@ -58,7 +58,7 @@ function consume(
   over: Record<string, unknown> = {},
   secret = s.env.serviceKey,
 ): Promise<ConsumeApprovalResponse__Output> {
-  const { purpose: _p, rootJti: _r, ...bound } = request;
+  const { purpose: _p, ...bound } = request;
   return call(s.client, 'ConsumeApproval', { tenant, approvalId: id, ...bound, ...over }, secret);
 }
 
@@ -146,7 +146,7 @@ describe('approvals', () => {
     }
   });
 
-  test('an approval is bound to its agent, scope, action and resource; rejected and unknown ones are invalid', async () => {
+  test('an approval is bound to its agent, scope, action, resource and envelope chain; rejected and unknown ones are invalid', async () => {
     const a = await requestApproval();
     await decide(a.approvalId, true);
     for (const [over, field] of [
@@ -154,6 +154,8 @@ describe('approvals', () => {
       [{ requiredScope: 'vault:finance:delete' }, 'required_scope'],
       [{ action: 'delete' }, 'action'],
       [{ resource: 'slos://vaults/finance/q2.md' }, 'resource'],
+      [{ rootJti: 'BBBBBBBBBBBBBBBBBBBBBB' }, 'root_jti'],
+      [{ rootJti: '' }, 'root_jti'],
     ] as const) {
       const r = await consume(a.approvalId, over);
       assert.deepEqual([r.consumed, r.reason], [false, 'APPROVAL_INVALID']);

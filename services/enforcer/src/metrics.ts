@@ -1,0 +1,51 @@
+// The enforcer's metrics (names from platform's METRIC_NAMES, documented in docs/operations.md):
+// decisions by result and reason, check latency, and the age of the revocation feed.
+import { getMeter, METRIC_NAMES } from '@authority/platform';
+import type { Attributes } from '@opentelemetry/api';
+import type { FreshnessMonitor } from './freshness';
+
+export interface DecisionLike {
+  decision?: unknown;
+  reason?: unknown;
+}
+
+export interface EnforcerMetrics {
+  /** Counts each decision and records the call's duration (ms since `startedAt`, performance.now()). */
+  record(results: readonly DecisionLike[], startedAt: number, method: 'Check' | 'BatchCheck'): void;
+}
+
+/** Take it after startTelemetry (instruments made before a provider is installed stay no-ops). */
+export function createEnforcerMetrics(freshness: Pick<FreshnessMonitor, 'snapshot'>): EnforcerMetrics {
+  const meter = getMeter('@authority/enforcer');
+  const decisions = meter.createCounter(METRIC_NAMES.enforcerDecisions, {
+    description: 'Decisions of the enforcer, by decision (ALLOW/DENY) and reason code.',
+    unit: '{decision}',
+  });
+  const duration = meter.createHistogram(METRIC_NAMES.enforcerCheckDuration, {
+    description: 'Time to answer a Check or a BatchCheck, audit acknowledgement included.',
+    unit: 'ms',
+  });
+  meter
+    .createObservableGauge(METRIC_NAMES.enforcerRevocationStaleness, {
+      description: 'Seconds since the revocation feed last completed a Kafka fetch.',
+      unit: 's',
+    })
+    .addCallback((result) => {
+      const { lastFetchAt } = freshness.snapshot();
+      if (lastFetchAt > 0) result.observe(Math.max(0, Date.now() - lastFetchAt) / 1000);
+    });
+  // Attribute objects are shared per (decision, reason): the hot path allocates none.
+  const attributes = new Map<string, Attributes>();
+  const methods: Record<'Check' | 'BatchCheck', Attributes> = { Check: { method: 'Check' }, BatchCheck: { method: 'BatchCheck' } };
+  return {
+    record(results, startedAt, method) {
+      for (const r of results) {
+        const key = `${String(r.decision)}/${String(r.reason)}`;
+        let attrs = attributes.get(key);
+        if (attrs === undefined) attributes.set(key, (attrs = { decision: String(r.decision), reason: String(r.reason) }));
+        decisions.add(1, attrs);
+      }
+      duration.record(performance.now() - startedAt, methods[method]);
+    },
+  };
+}
