@@ -4,7 +4,17 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // deploy/: a mongosh script, not Node code.
-  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/proto/gen/**', '.infra/**', '**/*.mjs', '**/*.cjs', 'deploy/**/*.js'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'packages/proto/gen/**',
+      '.infra/**',
+      '**/*.mjs',
+      '**/*.cjs',
+      'deploy/**/*.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -382,7 +382,9 @@ describe('metrics', { timeout: 120_000 }, () => {
     );
     assert.equal(after?.value, ((before?.value as number | undefined) ?? 0) + 1, 'one more SCOPE_MISSING deny');
     assert.ok(
-      points(m, 'authority.enforcer.decisions').some((p) => p.attributes['decision'] === 'ALLOW' && (p.value as number) >= 1),
+      points(m, 'authority.enforcer.decisions').some(
+        (p) => p.attributes['decision'] === 'ALLOW' && (p.value as number) >= 1,
+      ),
     );
     const durations = points(m, 'authority.enforcer.check.duration').filter((p) => p.attributes['method'] === 'Check');
     assert.ok(durations.length > 0 && durations.every((p) => (p.value as { count: number }).count >= 1));

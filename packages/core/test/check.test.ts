@@ -2,7 +2,16 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cryptoReady, ed25519Verify, type Reason } from '../src';
 import { LinkMemo, deriveChild, mintRoot, type RootParams } from '../src/envelope';
-import { checkRequest, tenantPolicyFrom, type ApprovalRequest, type CheckDeps, type CheckInput, type CheckResult, type PolicyEntry, type PolicyLookup } from '../src/check';
+import {
+  checkRequest,
+  tenantPolicyFrom,
+  type ApprovalRequest,
+  type CheckDeps,
+  type CheckInput,
+  type CheckResult,
+  type PolicyEntry,
+  type PolicyLookup,
+} from '../src/check';
 import { parsePolicy } from '../src/policy';
 import { NOW, TENANT, KeyRing, constraints, keyPair, rootParams } from './envelope-fixtures.test';
 
@@ -48,33 +57,166 @@ describe('checkRequest: allow', () => {
 });
 
 describe('checkRequest: every reason code', () => {
-  const cases: [string, Partial<RootParams>, (t: string) => CheckInput, Partial<CheckDeps>, Reason, string | undefined][] = [
+  const cases: [
+    string,
+    Partial<RootParams>,
+    (t: string) => CheckInput,
+    Partial<CheckDeps>,
+    Reason,
+    string | undefined,
+  ][] = [
     ['garbage token', {}, () => ({ token: 'not.a.token', ...READ }), {}, 'INVALID_TOKEN', undefined],
     ['non-string token', {}, () => ({ token: 42 as unknown as string, ...READ }), {}, 'INVALID_TOKEN', 'token'],
-    ['bad signature', {}, (t) => ({ token: `${t.slice(0, -3)}${t.endsWith('AAA') ? 'BAA' : 'AAA'}`, ...READ }), {}, 'INVALID_SIGNATURE', undefined],
+    [
+      'bad signature',
+      {},
+      (t) => ({ token: `${t.slice(0, -3)}${t.endsWith('AAA') ? 'BAA' : 'AAA'}`, ...READ }),
+      {},
+      'INVALID_SIGNATURE',
+      undefined,
+    ],
     ['unknown key', {}, (t) => ({ token: t, ...READ }), { resolveKey: () => undefined }, 'UNKNOWN_KEY', 'kid'],
     ['expired', {}, (t) => ({ token: t, ...READ }), { now: NOW + 3600 + 30 }, 'EXPIRED', 'exp'],
     ['not yet valid', {}, (t) => ({ token: t, ...READ }), { now: NOW - 31 }, 'NOT_YET_VALID', 'nbf'],
     ['revoked', {}, (t) => ({ token: t, ...READ }), { isRevoked: () => true }, 'REVOKED', 'jti'],
     ['tenant mismatch', {}, (t) => ({ token: t, ...READ, tenant: 'globex' }), {}, 'TENANT_MISMATCH', 'tnt'],
-    ['audience mismatch', { audience: 'enforcer-1' }, (t) => ({ token: t, ...READ }), { audience: 'enforcer-2' }, 'AUDIENCE_MISMATCH', 'aud'],
-    ['scope missing', {}, (t) => ({ token: t, ...READ, requiredScope: 'vault:health:write' }), {}, 'SCOPE_MISSING', 'required_scope'],
-    ['scope wrong segment count', {}, (t) => ({ token: t, ...READ, requiredScope: 'vault:finance' }), {}, 'SCOPE_MISSING', 'required_scope'],
-    ['invalid required scope', {}, (t) => ({ token: t, ...READ, requiredScope: 'read' }), {}, 'INVALID_REQUEST', 'required_scope'],
-    ['missing required scope', {}, (t) => ({ token: t, resource: READ.resource } as CheckInput), {}, 'INVALID_REQUEST', 'required_scope'],
-    ['resource not allowed', {}, (t) => ({ token: t, ...READ, resource: 'https://example.com/x' }), {}, 'RESOURCE_NOT_ALLOWED', 'resource'],
-    ['resource missing while envelope limits resources', {}, (t) => ({ token: t, requiredScope: READ.requiredScope }), {}, 'INVALID_REQUEST', 'resource'],
+    [
+      'audience mismatch',
+      { audience: 'enforcer-1' },
+      (t) => ({ token: t, ...READ }),
+      { audience: 'enforcer-2' },
+      'AUDIENCE_MISMATCH',
+      'aud',
+    ],
+    [
+      'scope missing',
+      {},
+      (t) => ({ token: t, ...READ, requiredScope: 'vault:health:write' }),
+      {},
+      'SCOPE_MISSING',
+      'required_scope',
+    ],
+    [
+      'scope wrong segment count',
+      {},
+      (t) => ({ token: t, ...READ, requiredScope: 'vault:finance' }),
+      {},
+      'SCOPE_MISSING',
+      'required_scope',
+    ],
+    [
+      'invalid required scope',
+      {},
+      (t) => ({ token: t, ...READ, requiredScope: 'read' }),
+      {},
+      'INVALID_REQUEST',
+      'required_scope',
+    ],
+    [
+      'missing required scope',
+      {},
+      (t) => ({ token: t, resource: READ.resource }) as CheckInput,
+      {},
+      'INVALID_REQUEST',
+      'required_scope',
+    ],
+    [
+      'resource not allowed',
+      {},
+      (t) => ({ token: t, ...READ, resource: 'https://example.com/x' }),
+      {},
+      'RESOURCE_NOT_ALLOWED',
+      'resource',
+    ],
+    [
+      'resource missing while envelope limits resources',
+      {},
+      (t) => ({ token: t, requiredScope: READ.requiredScope }),
+      {},
+      'INVALID_REQUEST',
+      'resource',
+    ],
     ['resource empty string', {}, (t) => ({ token: t, ...READ, resource: '' }), {}, 'INVALID_REQUEST', 'resource'],
-    ['resource named but envelope has none', { resources: [] }, (t) => ({ token: t, ...READ }), {}, 'RESOURCE_NOT_ALLOWED', 'resource'],
-    ['context field not allowed', {}, (t) => ({ token: t, ...READ, context: { fields: { user_id: 'u1', ssn: '123' } } }), {}, 'CONTEXT_NOT_ALLOWED', 'context.fields.ssn'],
-    ['context field not a string', {}, (t) => ({ token: t, ...READ, context: { fields: { user_id: 5 as unknown as string } } }), {}, 'INVALID_REQUEST', 'context.fields.user_id'],
-    ['record count negative', {}, (t) => ({ token: t, ...READ, context: { recordCount: -1 } }), {}, 'INVALID_REQUEST', 'context.record_count'],
-    ['record count NaN', {}, (t) => ({ token: t, ...READ, context: { recordCount: Number.NaN } }), {}, 'INVALID_REQUEST', 'context.record_count'],
-    ['purpose not a string', {}, (t) => ({ token: t, ...READ, context: { purpose: 1 as unknown as string } }), {}, 'INVALID_REQUEST', 'context.purpose'],
-    ['purpose required', { constraints: constraints({ requirePurpose: true }) }, (t) => ({ token: t, ...READ, context: { purpose: '   ' } }), {}, 'PURPOSE_REQUIRED', 'require_purpose'],
-    ['max records', { constraints: constraints({ maxRecordsPerRequest: 10 }) }, (t) => ({ token: t, ...READ, context: { recordCount: 11 } }), {}, 'MAX_RECORDS_EXCEEDED', 'max_records_per_request'],
-    ['denied resource (envelope)', { constraints: constraints({ deniedResources: ['*/finance/*'] }) }, (t) => ({ token: t, ...READ }), {}, 'DENIED_RESOURCE', 'denied_resources'],
-    ['approval required', { constraints: constraints({ writeRequiresApproval: true }) }, (t) => ({ token: t, ...READ, requiredScope: 'vault:finance:write' }), {}, 'APPROVAL_REQUIRED', undefined],
+    [
+      'resource named but envelope has none',
+      { resources: [] },
+      (t) => ({ token: t, ...READ }),
+      {},
+      'RESOURCE_NOT_ALLOWED',
+      'resource',
+    ],
+    [
+      'context field not allowed',
+      {},
+      (t) => ({ token: t, ...READ, context: { fields: { user_id: 'u1', ssn: '123' } } }),
+      {},
+      'CONTEXT_NOT_ALLOWED',
+      'context.fields.ssn',
+    ],
+    [
+      'context field not a string',
+      {},
+      (t) => ({ token: t, ...READ, context: { fields: { user_id: 5 as unknown as string } } }),
+      {},
+      'INVALID_REQUEST',
+      'context.fields.user_id',
+    ],
+    [
+      'record count negative',
+      {},
+      (t) => ({ token: t, ...READ, context: { recordCount: -1 } }),
+      {},
+      'INVALID_REQUEST',
+      'context.record_count',
+    ],
+    [
+      'record count NaN',
+      {},
+      (t) => ({ token: t, ...READ, context: { recordCount: Number.NaN } }),
+      {},
+      'INVALID_REQUEST',
+      'context.record_count',
+    ],
+    [
+      'purpose not a string',
+      {},
+      (t) => ({ token: t, ...READ, context: { purpose: 1 as unknown as string } }),
+      {},
+      'INVALID_REQUEST',
+      'context.purpose',
+    ],
+    [
+      'purpose required',
+      { constraints: constraints({ requirePurpose: true }) },
+      (t) => ({ token: t, ...READ, context: { purpose: '   ' } }),
+      {},
+      'PURPOSE_REQUIRED',
+      'require_purpose',
+    ],
+    [
+      'max records',
+      { constraints: constraints({ maxRecordsPerRequest: 10 }) },
+      (t) => ({ token: t, ...READ, context: { recordCount: 11 } }),
+      {},
+      'MAX_RECORDS_EXCEEDED',
+      'max_records_per_request',
+    ],
+    [
+      'denied resource (envelope)',
+      { constraints: constraints({ deniedResources: ['*/finance/*'] }) },
+      (t) => ({ token: t, ...READ }),
+      {},
+      'DENIED_RESOURCE',
+      'denied_resources',
+    ],
+    [
+      'approval required',
+      { constraints: constraints({ writeRequiresApproval: true }) },
+      (t) => ({ token: t, ...READ, requiredScope: 'vault:finance:write' }),
+      {},
+      'APPROVAL_REQUIRED',
+      undefined,
+    ],
     ['bad action', {}, (t) => ({ token: t, ...READ, action: '' }), {}, 'INVALID_REQUEST', 'action'],
     ['bad tenant', {}, (t) => ({ token: t, ...READ, tenant: '' }), {}, 'INVALID_REQUEST', 'tenant'],
   ];
@@ -89,23 +231,41 @@ describe('checkRequest: every reason code', () => {
     const { root, deps, signer } = setup();
     const child = deriveChild(root.token, {}, signer, NOW);
     expectDecision(checkRequest({ token: child.token, ...READ }, deps), 'ALLOW', 'ALLOWED');
-    expectDecision(checkRequest({ token: child.token, ...READ }, { ...deps, maxDepth: 0 }), 'DENY', 'CHAIN_VIOLATION', 'dep');
+    expectDecision(
+      checkRequest({ token: child.token, ...READ }, { ...deps, maxDepth: 0 }),
+      'DENY',
+      'CHAIN_VIOLATION',
+      'dep',
+    );
   });
 
   test('the allowed counterparts of the denials above', () => {
     const { root, deps } = setup({ constraints: constraints({ requirePurpose: true, maxRecordsPerRequest: 10 }) });
-    const ok = (input: Omit<CheckInput, 'token'>) => expectDecision(checkRequest({ token: root.token, ...input }, deps), 'ALLOW', 'ALLOWED');
+    const ok = (input: Omit<CheckInput, 'token'>) =>
+      expectDecision(checkRequest({ token: root.token, ...input }, deps), 'ALLOW', 'ALLOWED');
     ok({ ...READ, context: { purpose: 'audit', recordCount: 10, fields: { user_id: 'u', session_id: 's' } } });
     ok({ ...READ, requiredScope: 'vault:health:read', resource: 'slos://vaults/health/x', context: { purpose: 'p' } });
     const { root: bare, deps: d2 } = setup({ resources: [], context: [] });
     // An envelope without resources allows resource-less calls; purpose/record_count are always allowed.
-    expectDecision(checkRequest({ token: bare.token, requiredScope: 'vault:finance:read', context: { purpose: 'x', recordCount: 3 } }, d2), 'ALLOW', 'ALLOWED');
+    expectDecision(
+      checkRequest(
+        { token: bare.token, requiredScope: 'vault:finance:read', context: { purpose: 'x', recordCount: 3 } },
+        d2,
+      ),
+      'ALLOW',
+      'ALLOWED',
+    );
   });
 
   test('a child with no resources under a resource-scoped root gains no resource-less calls', () => {
     const { root, deps, signer } = setup();
     const child = deriveChild(root.token, { resources: [] }, signer, NOW);
-    expectDecision(checkRequest({ token: child.token, requiredScope: 'vault:finance:read' }, deps), 'DENY', 'INVALID_REQUEST', 'resource');
+    expectDecision(
+      checkRequest({ token: child.token, requiredScope: 'vault:finance:read' }, deps),
+      'DENY',
+      'INVALID_REQUEST',
+      'resource',
+    );
     expectDecision(checkRequest({ token: child.token, ...READ }, deps), 'DENY', 'RESOURCE_NOT_ALLOWED', 'resource');
   });
 });
@@ -113,15 +273,28 @@ describe('checkRequest: every reason code', () => {
 describe('checkRequest: order of checks', () => {
   test('most fundamental first', () => {
     const { root, deps } = setup({ constraints: constraints({ requirePurpose: true, deniedResources: ['*'] }) });
-    const wrong: CheckInput = { token: root.token, requiredScope: 'audit:x:read', resource: 'https://other', context: { fields: { ssn: '1' } } };
+    const wrong: CheckInput = {
+      token: root.token,
+      requiredScope: 'audit:x:read',
+      resource: 'https://other',
+      context: { fields: { ssn: '1' } },
+    };
     // time before revocation before scope
     expectDecision(checkRequest(wrong, { ...deps, now: NOW + 10_000, isRevoked: () => true }), 'DENY', 'EXPIRED');
     expectDecision(checkRequest(wrong, { ...deps, isRevoked: () => true }), 'DENY', 'REVOKED');
     // scope before resource before context before constraints
     expectDecision(checkRequest(wrong, deps), 'DENY', 'SCOPE_MISSING');
     expectDecision(checkRequest({ ...wrong, requiredScope: 'vault:x:read' }, deps), 'DENY', 'RESOURCE_NOT_ALLOWED');
-    expectDecision(checkRequest({ ...wrong, requiredScope: 'vault:x:read', resource: 'slos://vaults/x' }, deps), 'DENY', 'CONTEXT_NOT_ALLOWED');
-    expectDecision(checkRequest({ ...wrong, requiredScope: 'vault:x:read', resource: 'slos://vaults/x', context: {} }, deps), 'DENY', 'DENIED_RESOURCE');
+    expectDecision(
+      checkRequest({ ...wrong, requiredScope: 'vault:x:read', resource: 'slos://vaults/x' }, deps),
+      'DENY',
+      'CONTEXT_NOT_ALLOWED',
+    );
+    expectDecision(
+      checkRequest({ ...wrong, requiredScope: 'vault:x:read', resource: 'slos://vaults/x', context: {} }, deps),
+      'DENY',
+      'DENIED_RESOURCE',
+    );
   });
 
   test('a denial after the chain verified still reports chain, agent and tenant', () => {
@@ -137,19 +310,42 @@ describe('checkRequest: never throws', () => {
   test('hostile inputs and failing dependencies are DENY', () => {
     const { root, deps } = setup();
     const inputs: unknown[] = [
-      null, undefined, 42, 'x', [], {}, { token: root.token }, { token: root.token, requiredScope: 5 },
-      { token: root.token, ...READ, context: 'x' }, { token: root.token, ...READ, context: { fields: [] } },
-      { token: root.token, ...READ, context: { fields: null } }, { token: root.token, ...READ, resource: 7 },
-      { token: root.token, ...READ, resource: 'x'.repeat(5000) }, { token: root.token, ...READ, action: {} },
-      { token: root.token, ...READ, tenant: 9 }, { token: { toString: () => root.token }, ...READ },
-      { token: root.token, ...READ, context: { fields: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}`, 'v'])) } },
+      null,
+      undefined,
+      42,
+      'x',
+      [],
+      {},
+      { token: root.token },
+      { token: root.token, requiredScope: 5 },
+      { token: root.token, ...READ, context: 'x' },
+      { token: root.token, ...READ, context: { fields: [] } },
+      { token: root.token, ...READ, context: { fields: null } },
+      { token: root.token, ...READ, resource: 7 },
+      { token: root.token, ...READ, resource: 'x'.repeat(5000) },
+      { token: root.token, ...READ, action: {} },
+      { token: root.token, ...READ, tenant: 9 },
+      { token: { toString: () => root.token }, ...READ },
+      {
+        token: root.token,
+        ...READ,
+        context: { fields: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}`, 'v'])) },
+      },
     ];
     for (const input of inputs) {
       const r = checkRequest(input as CheckInput, deps);
       assert.equal(r.decision, 'DENY', JSON.stringify(input)?.slice(0, 80));
       assert.equal(typeof r.message, 'string');
     }
-    const throwing = checkRequest({ token: root.token, ...READ }, { ...deps, resolveKey: () => { throw new Error('key store down'); } });
+    const throwing = checkRequest(
+      { token: root.token, ...READ },
+      {
+        ...deps,
+        resolveKey: () => {
+          throw new Error('key store down');
+        },
+      },
+    );
     assert.equal(throwing.decision, 'DENY');
     assert.equal(throwing.internalError, true);
     assert.match(throwing.message, /key store down/);
@@ -158,15 +354,23 @@ describe('checkRequest: never throws', () => {
 
 describe('checkRequest: approvals', () => {
   const approvalEnvelope = { constraints: constraints({ writeRequiresApproval: true }) };
-  const WRITE: Omit<CheckInput, 'token'> = { requiredScope: 'vault:finance:write', resource: 'slos://vaults/finance/q1' };
+  const WRITE: Omit<CheckInput, 'token'> = {
+    requiredScope: 'vault:finance:write',
+    resource: 'slos://vaults/finance/q1',
+  };
 
   test('APPROVAL_REQUIRED carries what to approve', () => {
     const { root, deps } = setup(approvalEnvelope);
     const r = checkRequest({ token: root.token, ...WRITE }, deps);
     expectDecision(r, 'DENY', 'APPROVAL_REQUIRED');
     assert.deepEqual(r.approvalRequired, {
-      tenant: TENANT, agent: 'agent-a', requiredScope: 'vault:finance:write', action: 'write',
-      resource: 'slos://vaults/finance/q1', chain: [root.claims.jti], requiredBy: ['envelope'],
+      tenant: TENANT,
+      agent: 'agent-a',
+      requiredScope: 'vault:finance:write',
+      action: 'write',
+      resource: 'slos://vaults/finance/q1',
+      chain: [root.claims.jti],
+      requiredBy: ['envelope'],
     });
     // Reads need no approval.
     expectDecision(checkRequest({ token: root.token, ...READ }, deps), 'ALLOW', 'ALLOWED');
@@ -194,11 +398,20 @@ describe('checkRequest: approvals', () => {
     // No id presented: still APPROVAL_REQUIRED.
     expectDecision(checkRequest({ token: root.token, ...WRITE }, withGate), 'DENY', 'APPROVAL_REQUIRED');
     // An id but no gate: cannot be verified.
-    expectDecision(checkRequest({ token: root.token, ...WRITE, approvalId: 'ap-1' }, deps), 'DENY', 'APPROVAL_REQUIRED');
+    expectDecision(
+      checkRequest({ token: root.token, ...WRITE, approvalId: 'ap-1' }, deps),
+      'DENY',
+      'APPROVAL_REQUIRED',
+    );
     const ok = checkRequest({ token: root.token, ...WRITE, approvalId: 'ap-1' }, withGate);
     expectDecision(ok, 'ALLOW', 'ALLOWED');
     assert.equal(ok.approvalRequired?.action, 'write');
-    expectDecision(checkRequest({ token: root.token, ...WRITE, approvalId: 'ap-1' }, withGate), 'DENY', 'APPROVAL_INVALID', 'approval_id');
+    expectDecision(
+      checkRequest({ token: root.token, ...WRITE, approvalId: 'ap-1' }, withGate),
+      'DENY',
+      'APPROVAL_INVALID',
+      'approval_id',
+    );
     // Not consumed when no approval is needed.
     const before = consumed.length;
     expectDecision(checkRequest({ token: root.token, ...READ, approvalId: 'ap-2' }, withGate), 'ALLOW', 'ALLOWED');
@@ -219,12 +432,48 @@ describe('checkRequest: policy seam', () => {
 
   const cases: [string, Record<string, PolicyEntry>, Omit<CheckInput, 'token'>, Reason, string | undefined][] = [
     ['agent not in policy', { other: full }, READ, 'POLICY_DENIED', 'agent'],
-    ['scope removed from policy', { 'agent-a': { scopes: ['vault:health:read'] } }, READ, 'POLICY_DENIED', 'required_scope'],
-    ['resource denied by policy', { 'agent-a': { ...full, deniedResources: ['*/q1'] } }, READ, 'DENIED_RESOURCE', 'resource'],
-    ['resource outside policy resources', { 'agent-a': { ...full, resources: ['slos://vaults/health/*'] } }, READ, 'POLICY_DENIED', 'resource'],
-    ['policy requires purpose', { 'agent-a': { ...full, constraints: constraints({ requirePurpose: true }) } }, READ, 'PURPOSE_REQUIRED', 'require_purpose'],
-    ['policy record limit', { 'agent-a': { ...full, constraints: constraints({ maxRecordsPerRequest: 5 }) } }, { ...READ, context: { recordCount: 6 } }, 'MAX_RECORDS_EXCEEDED', undefined],
-    ['policy requires approval', { 'agent-a': { ...full, constraints: constraints({ writeRequiresApproval: true }) } }, { ...READ, requiredScope: 'vault:finance:write' }, 'APPROVAL_REQUIRED', undefined],
+    [
+      'scope removed from policy',
+      { 'agent-a': { scopes: ['vault:health:read'] } },
+      READ,
+      'POLICY_DENIED',
+      'required_scope',
+    ],
+    [
+      'resource denied by policy',
+      { 'agent-a': { ...full, deniedResources: ['*/q1'] } },
+      READ,
+      'DENIED_RESOURCE',
+      'resource',
+    ],
+    [
+      'resource outside policy resources',
+      { 'agent-a': { ...full, resources: ['slos://vaults/health/*'] } },
+      READ,
+      'POLICY_DENIED',
+      'resource',
+    ],
+    [
+      'policy requires purpose',
+      { 'agent-a': { ...full, constraints: constraints({ requirePurpose: true }) } },
+      READ,
+      'PURPOSE_REQUIRED',
+      'require_purpose',
+    ],
+    [
+      'policy record limit',
+      { 'agent-a': { ...full, constraints: constraints({ maxRecordsPerRequest: 5 }) } },
+      { ...READ, context: { recordCount: 6 } },
+      'MAX_RECORDS_EXCEEDED',
+      undefined,
+    ],
+    [
+      'policy requires approval',
+      { 'agent-a': { ...full, constraints: constraints({ writeRequiresApproval: true }) } },
+      { ...READ, requiredScope: 'vault:finance:write' },
+      'APPROVAL_REQUIRED',
+      undefined,
+    ],
   ];
   for (const [name, entries, input, reason, field] of cases) {
     test(name, () => {
@@ -240,7 +489,10 @@ describe('checkRequest: policy seam', () => {
     const none = checkRequest({ token: root.token, ...READ }, { ...deps, policy: () => undefined });
     expectDecision(none, 'ALLOW', 'ALLOWED');
     assert.equal(none.policyVersion, undefined);
-    const r = checkRequest({ token: root.token, ...READ }, { ...deps, policy: policyOf({ 'agent-a': { ...full, resources: ['slos://vaults/*'] } }) });
+    const r = checkRequest(
+      { token: root.token, ...READ },
+      { ...deps, policy: policyOf({ 'agent-a': { ...full, resources: ['slos://vaults/*'] } }) },
+    );
     expectDecision(r, 'ALLOW', 'ALLOWED');
     assert.equal(r.policyVersion, 'v7');
   });
@@ -249,12 +501,35 @@ describe('checkRequest: policy seam', () => {
     const { root, deps, signer } = setup();
     const child = deriveChild(root.token, { agent: 'helper' }, signer, NOW);
     // Sub-agent not named: bounded by the root agent's entry through the chain.
-    expectDecision(checkRequest({ token: child.token, ...READ }, { ...deps, policy: policyOf({ 'agent-a': full }) }), 'ALLOW', 'ALLOWED');
-    expectDecision(checkRequest({ token: child.token, ...READ }, { ...deps, policy: policyOf({ 'agent-a': { scopes: ['vault:x:read'] } }) }), 'DENY', 'POLICY_DENIED');
+    expectDecision(
+      checkRequest({ token: child.token, ...READ }, { ...deps, policy: policyOf({ 'agent-a': full }) }),
+      'ALLOW',
+      'ALLOWED',
+    );
+    expectDecision(
+      checkRequest(
+        { token: child.token, ...READ },
+        { ...deps, policy: policyOf({ 'agent-a': { scopes: ['vault:x:read'] } }) },
+      ),
+      'DENY',
+      'POLICY_DENIED',
+    );
     // Sub-agent named with a narrower entry: applies.
-    expectDecision(checkRequest({ token: child.token, ...READ }, { ...deps, policy: policyOf({ 'agent-a': full, helper: { scopes: ['vault:health:read'] } }) }), 'DENY', 'POLICY_DENIED');
+    expectDecision(
+      checkRequest(
+        { token: child.token, ...READ },
+        { ...deps, policy: policyOf({ 'agent-a': full, helper: { scopes: ['vault:health:read'] } }) },
+      ),
+      'DENY',
+      'POLICY_DENIED',
+    );
     // Root agent removed from the policy: everything it delegated stops.
-    expectDecision(checkRequest({ token: child.token, ...READ }, { ...deps, policy: policyOf({ helper: full }) }), 'DENY', 'POLICY_DENIED', 'agent');
+    expectDecision(
+      checkRequest({ token: child.token, ...READ }, { ...deps, policy: policyOf({ helper: full }) }),
+      'DENY',
+      'POLICY_DENIED',
+      'agent',
+    );
   });
 
   test('an explicit deny hook refuses, checked first for each agent', () => {
@@ -262,7 +537,8 @@ describe('checkRequest: policy seam', () => {
     const policy: PolicyLookup = () => ({
       version: 'v1',
       agent: () => full,
-      deny: (agent, scope) => (scope.endsWith(':read') ? { reason: 'POLICY_DENIED', message: `no reads for ${agent}` } : undefined),
+      deny: (agent, scope) =>
+        scope.endsWith(':read') ? { reason: 'POLICY_DENIED', message: `no reads for ${agent}` } : undefined,
     });
     const r = checkRequest({ token: root.token, ...READ }, { ...deps, policy });
     expectDecision(r, 'DENY', 'POLICY_DENIED', 'policy');
@@ -285,22 +561,35 @@ deny:
     scopes: ["vault:payroll:read"]
 `);
     const lookup: PolicyLookup = (tenant) => (tenant === TENANT ? tenantPolicyFrom(policy) : undefined);
-    const run = (input: Omit<CheckInput, 'token'>, token = root.token) => checkRequest({ token, ...input }, { ...deps, policy: lookup });
+    const run = (input: Omit<CheckInput, 'token'>, token = root.token) =>
+      checkRequest({ token, ...input }, { ...deps, policy: lookup });
     const allowed = run(READ);
     expectDecision(allowed, 'ALLOW', 'ALLOWED');
     assert.equal(allowed.policyVersion, '3');
-    expectDecision(run({ requiredScope: 'vault:payroll:read', resource: 'slos://vaults/payroll/x' }), 'DENY', 'POLICY_DENIED');
+    expectDecision(
+      run({ requiredScope: 'vault:payroll:read', resource: 'slos://vaults/payroll/x' }),
+      'DENY',
+      'POLICY_DENIED',
+    );
     expectDecision(run({ requiredScope: 'vault:hr:read', resource: 'slos://vaults/hr/x' }), 'DENY', 'DENIED_RESOURCE');
     expectDecision(run({ ...READ, context: { recordCount: 21 } }), 'DENY', 'MAX_RECORDS_EXCEEDED');
     // A sub-agent the policy does not name: bounded by agent-a's entry, `*` deny rules still bite.
     const child = deriveChild(root.token, { agent: 'helper' }, signer, NOW);
     expectDecision(run(READ, child.token), 'ALLOW', 'ALLOWED');
-    expectDecision(run({ requiredScope: 'vault:payroll:read', resource: 'slos://vaults/payroll/x' }, child.token), 'DENY', 'POLICY_DENIED');
+    expectDecision(
+      run({ requiredScope: 'vault:payroll:read', resource: 'slos://vaults/payroll/x' }, child.token),
+      'DENY',
+      'POLICY_DENIED',
+    );
   });
 
   test('envelope constraints are checked before the policy', () => {
     const { root, deps } = setup({ constraints: constraints({ requirePurpose: true }) });
-    expectDecision(checkRequest({ token: root.token, ...READ }, { ...deps, policy: policyOf({}) }), 'DENY', 'PURPOSE_REQUIRED');
+    expectDecision(
+      checkRequest({ token: root.token, ...READ }, { ...deps, policy: policyOf({}) }),
+      'DENY',
+      'PURPOSE_REQUIRED',
+    );
   });
 });
 
@@ -322,7 +611,8 @@ describe('checkRequest: memoized hot path', () => {
     expectDecision(checkRequest({ token: child.token, ...READ }, memoDeps), 'ALLOW', 'ALLOWED');
     assert.equal(ed25519Calls, 2);
     ed25519Calls = 0;
-    for (let i = 0; i < 5; i++) expectDecision(checkRequest({ token: child.token, ...READ }, memoDeps), 'ALLOW', 'ALLOWED');
+    for (let i = 0; i < 5; i++)
+      expectDecision(checkRequest({ token: child.token, ...READ }, memoDeps), 'ALLOW', 'ALLOWED');
     assert.equal(ed25519Calls, 0);
     revoked.add(child.claims.jti);
     expectDecision(checkRequest({ token: child.token, ...READ }, memoDeps), 'DENY', 'REVOKED');

@@ -38,8 +38,10 @@ export class KeyRing {
 export function constraints(overrides: Partial<Constraints> = {}): Constraints {
   const base = declareUnconstrained();
   const hasAny =
-    overrides.requirePurpose || (overrides.deniedResources?.length ?? 0) > 0 ||
-    overrides.maxRecordsPerRequest !== undefined || overrides.writeRequiresApproval;
+    overrides.requirePurpose ||
+    (overrides.deniedResources?.length ?? 0) > 0 ||
+    overrides.maxRecordsPerRequest !== undefined ||
+    overrides.writeRequiresApproval;
   return { ...base, unconstrained: !hasAny, ...overrides };
 }
 
@@ -92,7 +94,11 @@ export function payloadOf(link: string): Record<string, unknown> {
 }
 
 /** Asserts `fn` throws an AuthorityError with this reason (and field / message pattern). */
-export function assertFails(fn: () => unknown, reason: Reason, expect: { field?: string; message?: RegExp } = {}): AuthorityError {
+export function assertFails(
+  fn: () => unknown,
+  reason: Reason,
+  expect: { field?: string; message?: RegExp } = {},
+): AuthorityError {
   try {
     fn();
   } catch (err) {
@@ -106,11 +112,12 @@ export function assertFails(fn: () => unknown, reason: Reason, expect: { field?:
 }
 
 // Registered only when this file runs on its own, not in every file that imports the fixtures.
-if (require.main === module) test('fixtures: a minted root has the expected claims', async () => {
-  await cryptoReady();
-  const { root } = fixture();
-  assert.equal(root.claims.tnt, TENANT);
-  assert.equal(root.claims.dep, 0);
-  assert.equal(root.claims.exp - root.claims.nbf, 3600);
-  assert.deepEqual(payloadOf(root.link), root.claims);
-});
+if (require.main === module)
+  test('fixtures: a minted root has the expected claims', async () => {
+    await cryptoReady();
+    const { root } = fixture();
+    assert.equal(root.claims.tnt, TENANT);
+    assert.equal(root.claims.dep, 0);
+    assert.equal(root.claims.exp - root.claims.nbf, 3600);
+    assert.deepEqual(payloadOf(root.link), root.claims);
+  });

@@ -22,7 +22,12 @@ describe('tampering: flipping any character of any link never allows', () => {
     const root = mintRoot(rootParams({ holderKey: holder.publicKey }), { ...signer, now: NOW });
     const two = deriveChild(root.token, { scopes: ['vault:finance:read'], holderKey: holder.publicKey }, signer, NOW);
     // The third link is signed offline, so both key paths are covered.
-    const three = deriveChild(two.token, { scopes: ['vault:finance:read'] }, { secretKey: holder.secretKey, kid: 'cnf' }, NOW);
+    const three = deriveChild(
+      two.token,
+      { scopes: ['vault:finance:read'] },
+      { secretKey: holder.secretKey, kid: 'cnf' },
+      NOW,
+    );
     const memo = new LinkMemo();
     const deps: CheckDeps = { resolveKey: ring.resolve, now: NOW + 10, isRevoked: () => false, memo };
     return { deps, tokens: { two: two.token, three: three.token } };
@@ -38,13 +43,18 @@ describe('tampering: flipping any character of any link never allows', () => {
 
   function assertRefused(deps: CheckDeps, token: string, pos: number, ch: string): void {
     const tampered = `${token.slice(0, pos)}${ch}${token.slice(pos + 1)}`;
-    const r = checkRequest({ token: tampered, requiredScope: 'vault:finance:read', resource: 'slos://vaults/finance/q1' }, deps);
+    const r = checkRequest(
+      { token: tampered, requiredScope: 'vault:finance:read', resource: 'slos://vaults/finance/q1' },
+      deps,
+    );
     assert.equal(r.decision, 'DENY', `flip at ${pos} to '${ch}' allowed`);
     const part = partAt(token, pos);
     // Keys are looked up by the (not yet verified) kid and root tenant, so a flip there may also
     // surface as UNKNOWN_KEY; a flip in a signature or separator cannot.
     const expected: Reason[] =
-      part === 'header' || part === 'payload' ? ['INVALID_SIGNATURE', 'INVALID_TOKEN', 'UNKNOWN_KEY'] : ['INVALID_SIGNATURE', 'INVALID_TOKEN'];
+      part === 'header' || part === 'payload'
+        ? ['INVALID_SIGNATURE', 'INVALID_TOKEN', 'UNKNOWN_KEY']
+        : ['INVALID_SIGNATURE', 'INVALID_TOKEN'];
     assert.ok(expected.includes(r.reason), `flip at ${pos} (${part}) to '${ch}': ${r.reason} ${r.message}`);
   }
 
@@ -53,7 +63,11 @@ describe('tampering: flipping any character of any link never allows', () => {
       const { deps, tokens } = chains();
       const token = tokens[size];
       // Genuine token first, so the memo is warm: tampering must not ride on memoized links.
-      assert.equal(checkRequest({ token, requiredScope: 'vault:finance:read', resource: 'slos://vaults/finance/q1' }, deps).decision, 'ALLOW');
+      assert.equal(
+        checkRequest({ token, requiredScope: 'vault:finance:read', resource: 'slos://vaults/finance/q1' }, deps)
+          .decision,
+        'ALLOW',
+      );
       for (let pos = 0; pos < token.length; pos++) {
         const i = REPLACEMENTS.indexOf(token[pos]!);
         assertRefused(deps, token, pos, REPLACEMENTS[(i + 1 + (pos % 7)) % REPLACEMENTS.length]!);
@@ -136,7 +150,14 @@ describe('narrowing never widens authority', () => {
 
   const requestArb: fc.Arbitrary<Omit<CheckInput, 'token'>> = fc.record(
     {
-      requiredScope: fc.constantFrom('svc:a:read', 'svc:a:write', 'svc:b:read', 'svc:b:write', 'svc:c:read', 'svc:a:delete'),
+      requiredScope: fc.constantFrom(
+        'svc:a:read',
+        'svc:a:write',
+        'svc:b:read',
+        'svc:b:write',
+        'svc:c:read',
+        'svc:a:delete',
+      ),
       resource: fc.constantFrom('r/a', 'r/a', 'r/b', 'r/ax', 'r/c', 'q/a'),
       context: fc.record(
         {
@@ -158,28 +179,36 @@ describe('narrowing never widens authority', () => {
     let derived = 0;
     let childAllowed = 0;
     fc.assert(
-      fc.property(grantArb.chain((g) => fc.tuple(fc.constant(g), childArb(g))), fc.array(requestArb, { minLength: 1, maxLength: 12 }), ([grant, childParams], requests) => {
-        const parent = mintRoot(rootParams(grant), { ...signer, now: NOW });
-        let child;
-        try {
-          child = deriveChild(parent.token, childParams, signer, NOW + 10);
-        } catch (err) {
-          assert.ok(err instanceof AuthorityError && err.reason === 'CHAIN_VIOLATION', String(err));
-          return;
-        }
-        derived++;
-        for (const req of requests) {
-          const c = checkRequest({ token: child.token, ...req }, deps);
-          if (c.decision !== 'ALLOW') continue;
-          childAllowed++;
-          const p = checkRequest({ token: parent.token, ...req }, deps);
-          assert.equal(p.decision, 'ALLOW', `child allowed ${JSON.stringify(req)} but parent denied: ${p.reason} ${p.message}`);
-        }
-      }),
+      fc.property(
+        grantArb.chain((g) => fc.tuple(fc.constant(g), childArb(g))),
+        fc.array(requestArb, { minLength: 1, maxLength: 12 }),
+        ([grant, childParams], requests) => {
+          const parent = mintRoot(rootParams(grant), { ...signer, now: NOW });
+          let child;
+          try {
+            child = deriveChild(parent.token, childParams, signer, NOW + 10);
+          } catch (err) {
+            assert.ok(err instanceof AuthorityError && err.reason === 'CHAIN_VIOLATION', String(err));
+            return;
+          }
+          derived++;
+          for (const req of requests) {
+            const c = checkRequest({ token: child.token, ...req }, deps);
+            if (c.decision !== 'ALLOW') continue;
+            childAllowed++;
+            const p = checkRequest({ token: parent.token, ...req }, deps);
+            assert.equal(
+              p.decision,
+              'ALLOW',
+              `child allowed ${JSON.stringify(req)} but parent denied: ${p.reason} ${p.message}`,
+            );
+          }
+        },
+      ),
       { numRuns: 400 },
     );
     // The property must not hold vacuously.
-        assert.ok(derived >= 150, `only ${derived} derivations succeeded`);
+    assert.ok(derived >= 150, `only ${derived} derivations succeeded`);
     assert.ok(childAllowed >= 25, `only ${childAllowed} child requests were allowed`);
   });
 });

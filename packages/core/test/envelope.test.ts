@@ -1,6 +1,6 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cryptoReady, ed25519Verify, randomId, type Reason } from '../src';
+import { cryptoReady, ed25519Verify, randomId } from '../src';
 import {
   LinkMemo,
   OFFLINE_KID,
@@ -70,7 +70,17 @@ describe('mint and verify', () => {
 
   test('an online child (issuer key) and a grandchild verify; the leaf is effective', () => {
     const { ring, root } = fixture();
-    const child = deriveChild(root.token, { agent: 'agent-b', scopes: ['vault:finance:read'], resources: ['slos://vaults/finance/*'], context: ['user_id'] }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW + 10);
+    const child = deriveChild(
+      root.token,
+      {
+        agent: 'agent-b',
+        scopes: ['vault:finance:read'],
+        resources: ['slos://vaults/finance/*'],
+        context: ['user_id'],
+      },
+      { secretKey: ring.secret('k1'), kid: 'k1' },
+      NOW + 10,
+    );
     const grand = deriveChild(child.token, { ttlSeconds: 600 }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW + 20);
     const v = verifyEnvelope(grand.token, verifyOptions(ring, { now: NOW + 30 }));
     assert.equal(v.links.length, 3);
@@ -89,7 +99,22 @@ describe('mint and verify', () => {
     const holder = keyPair(9);
     const { root } = fixture({ holderKey: holder.publicKey, audience: 'enforcer', issuer: 'issuer-1' });
     const json = Buffer.from(root.link.split('.')[1]!, 'base64url').toString();
-    assert.deepEqual(Object.keys(JSON.parse(json)), ['tnt', 'sub', 'iss', 'aud', 'jti', 'iat', 'nbf', 'exp', 'dep', 'scp', 'res', 'ctx', 'cns', 'cnf']);
+    assert.deepEqual(Object.keys(JSON.parse(json)), [
+      'tnt',
+      'sub',
+      'iss',
+      'aud',
+      'jti',
+      'iat',
+      'nbf',
+      'exp',
+      'dep',
+      'scp',
+      'res',
+      'ctx',
+      'cns',
+      'cnf',
+    ]);
     const header = Buffer.from(root.link.split('.')[0]!, 'base64url').toString();
     assert.equal(header, '{"alg":"EdDSA","typ":"authority-envelope+jws","kid":"k1"}');
   });
@@ -100,10 +125,14 @@ describe('mint and verify', () => {
     assertFails(() => mintRoot(rootParams({ scopes: [] }), signer), 'INVALID_REQUEST', { field: 'scp' });
     assertFails(() => mintRoot(rootParams({ scopes: ['nocolon'] }), signer), 'INVALID_REQUEST', { field: 'scp' });
     assertFails(() => mintRoot(rootParams({ ttlSeconds: 59 }), signer), 'INVALID_REQUEST', { field: 'ttl_seconds' });
-    assertFails(() => mintRoot(rootParams({ ttlSeconds: 86_401 }), signer), 'INVALID_REQUEST', { field: 'ttl_seconds' });
+    assertFails(() => mintRoot(rootParams({ ttlSeconds: 86_401 }), signer), 'INVALID_REQUEST', {
+      field: 'ttl_seconds',
+    });
     assertFails(() => mintRoot(rootParams({ agent: '' }), signer), 'INVALID_REQUEST', { field: 'sub' });
     assertFails(() => mintRoot(rootParams(), { ...signer, kid: OFFLINE_KID }), 'INVALID_REQUEST', { field: 'kid' });
-    assertFails(() => mintRoot(rootParams({ holderKey: new Uint8Array(31) }), signer), 'INVALID_REQUEST', { field: 'cnf' });
+    assertFails(() => mintRoot(rootParams({ holderKey: new Uint8Array(31) }), signer), 'INVALID_REQUEST', {
+      field: 'cnf',
+    });
   });
 
   test('parseToken reads claims without keys', () => {
@@ -140,7 +169,11 @@ describe('parse: INVALID_TOKEN, naming link and field', () => {
     check(Array(10).fill(root.token).join('~'), /10 links; at most 9/);
     check('a'.repeat(4097), /link 0: 4097 bytes/);
     // Configurable.
-    assertFails(() => verifyEnvelope(root.token, verifyOptions(ring, { limits: { maxTokenBytes: 100 } })), 'INVALID_TOKEN', { message: /at most 100/ });
+    assertFails(
+      () => verifyEnvelope(root.token, verifyOptions(ring, { limits: { maxTokenBytes: 100 } })),
+      'INVALID_TOKEN',
+      { message: /at most 100/ },
+    );
   });
 
   test('strict base64url in every part', () => {
@@ -170,7 +203,12 @@ describe('parse: INVALID_TOKEN, naming link and field', () => {
     ['missing kid', { alg: 'EdDSA', typ: 'authority-envelope+jws' }, /'kid'/, 'kid'],
     ['empty kid', { alg: 'EdDSA', typ: 'authority-envelope+jws', kid: '' }, /'kid'/, 'kid'],
     ['numeric kid', { alg: 'EdDSA', typ: 'authority-envelope+jws', kid: 1 }, /'kid'/, 'kid'],
-    ['crit', { alg: 'EdDSA', typ: 'authority-envelope+jws', kid: 'k1', crit: ['exp'] }, /'crit' is not allowed/, 'crit'],
+    [
+      'crit',
+      { alg: 'EdDSA', typ: 'authority-envelope+jws', kid: 'k1', crit: ['exp'] },
+      /'crit' is not allowed/,
+      'crit',
+    ],
     ['jku', { alg: 'EdDSA', typ: 'authority-envelope+jws', kid: 'k1', jku: 'https://evil' }, /'jku'/, 'jku'],
     ['jwk', { alg: 'EdDSA', typ: 'authority-envelope+jws', kid: 'k1', jwk: { kty: 'OKP' } }, /'jwk'/, 'jwk'],
     ['x5u', { alg: 'EdDSA', typ: 'authority-envelope+jws', kid: 'k1', x5u: 'https://evil' }, /'x5u'/, 'x5u'],
@@ -185,11 +223,26 @@ describe('parse: INVALID_TOKEN, naming link and field', () => {
 
   test('duplicate JSON keys in header, payload and nested objects', () => {
     const payload = JSON.stringify(good());
-    check(rawLink('{"alg":"EdDSA","typ":"authority-envelope+jws","kid":"k1","kid":"k1"}', payload, sk), /duplicate JSON key 'kid'/);
-    check(rawLink('{"alg":"none","alg":"EdDSA","typ":"authority-envelope+jws","kid":"k1"}', payload, sk), /duplicate JSON key 'alg'/);
-    check(rawLink(HEADER('k1'), payload.replace('{"tnt":"acme"', '{"tnt":"acme","tnt":"acme"'), sk), /link 0: payload .*duplicate JSON key 'tnt'/);
-    check(rawLink(HEADER('k1'), payload.replace('{"tnt":"acme"', '{"tnt":"other","\\u0074nt":"acme"'), sk), /duplicate JSON key 'tnt'/);
-    check(rawLink(HEADER('k1'), payload.replace('"cns":{', '"cns":{"require_purpose":true,"require_purpose":false,'), sk), /duplicate JSON key 'require_purpose'/);
+    check(
+      rawLink('{"alg":"EdDSA","typ":"authority-envelope+jws","kid":"k1","kid":"k1"}', payload, sk),
+      /duplicate JSON key 'kid'/,
+    );
+    check(
+      rawLink('{"alg":"none","alg":"EdDSA","typ":"authority-envelope+jws","kid":"k1"}', payload, sk),
+      /duplicate JSON key 'alg'/,
+    );
+    check(
+      rawLink(HEADER('k1'), payload.replace('{"tnt":"acme"', '{"tnt":"acme","tnt":"acme"'), sk),
+      /link 0: payload .*duplicate JSON key 'tnt'/,
+    );
+    check(
+      rawLink(HEADER('k1'), payload.replace('{"tnt":"acme"', '{"tnt":"other","\\u0074nt":"acme"'), sk),
+      /duplicate JSON key 'tnt'/,
+    );
+    check(
+      rawLink(HEADER('k1'), payload.replace('"cns":{', '"cns":{"require_purpose":true,"require_purpose":false,'), sk),
+      /duplicate JSON key 'require_purpose'/,
+    );
   });
 
   const claimCases: [string, (p: Record<string, unknown>) => void, RegExp, string][] = [
@@ -209,9 +262,19 @@ describe('parse: INVALID_TOKEN, naming link and field', () => {
     ['scp invalid', (p) => (p.scp = ['vault']), /claim 'scp' entry 0 is not a valid scope/, 'scp'],
     ['scp duplicate', (p) => (p.scp = ['a:b', 'a:b']), /claim 'scp' entry 1 repeats/, 'scp'],
     ['scp too many', (p) => (p.scp = Array.from({ length: 65 }, (_, i) => `s:${i}`)), /65 entries; at most 64/, 'scp'],
-    ['res too many', (p) => (p.res = Array.from({ length: 65 }, (_, i) => `r${i}`)), /claim 'res' has 65 entries/, 'res'],
+    [
+      'res too many',
+      (p) => (p.res = Array.from({ length: 65 }, (_, i) => `r${i}`)),
+      /claim 'res' has 65 entries/,
+      'res',
+    ],
     ['res empty string', (p) => (p.res = ['']), /claim 'res' entry 0/, 'res'],
-    ['ctx too many', (p) => (p.ctx = Array.from({ length: 65 }, (_, i) => `f${i}`)), /claim 'ctx' has 65 entries/, 'ctx'],
+    [
+      'ctx too many',
+      (p) => (p.ctx = Array.from({ length: 65 }, (_, i) => `f${i}`)),
+      /claim 'ctx' has 65 entries/,
+      'ctx',
+    ],
     ['ctx number', (p) => (p.ctx = [1]), /claim 'ctx' entry 0/, 'ctx'],
     ['cns not object', (p) => (p.cns = []), /claim 'cns' must be a JSON object/, 'cns'],
     ['cns empty', (p) => (p.cns = {}), /link 0: claim 'cns': empty constraints/, 'cns'],
@@ -220,9 +283,24 @@ describe('parse: INVALID_TOKEN, naming link and field', () => {
     ['prn without phs', (p) => (p.prn = p.jti), /'phs' must appear together/, 'phs'],
     ['phs without prn', (p) => (p.phs = b64(new Uint8Array(32))), /'prn' must appear together/, 'prn'],
     ['phs bad', (p) => ((p.prn = p.jti), (p.phs = 'abc')), /claim 'phs'/, 'phs'],
-    ['cnf extra member', (p) => (p.cnf = { jwk: { kty: 'OKP', crv: 'Ed25519', x: b64(new Uint8Array(32)), d: 'x' } }), /claim 'cnf'/, 'cnf'],
-    ['cnf wrong curve', (p) => (p.cnf = { jwk: { kty: 'OKP', crv: 'X25519', x: b64(new Uint8Array(32)) } }), /claim 'cnf'/, 'cnf'],
-    ['cnf short key', (p) => (p.cnf = { jwk: { kty: 'OKP', crv: 'Ed25519', x: b64(new Uint8Array(31)) } }), /32-byte/, 'cnf'],
+    [
+      'cnf extra member',
+      (p) => (p.cnf = { jwk: { kty: 'OKP', crv: 'Ed25519', x: b64(new Uint8Array(32)), d: 'x' } }),
+      /claim 'cnf'/,
+      'cnf',
+    ],
+    [
+      'cnf wrong curve',
+      (p) => (p.cnf = { jwk: { kty: 'OKP', crv: 'X25519', x: b64(new Uint8Array(32)) } }),
+      /claim 'cnf'/,
+      'cnf',
+    ],
+    [
+      'cnf short key',
+      (p) => (p.cnf = { jwk: { kty: 'OKP', crv: 'Ed25519', x: b64(new Uint8Array(31)) } }),
+      /32-byte/,
+      'cnf',
+    ],
     ['aud empty array', (p) => (p.aud = []), /claim 'aud'/, 'aud'],
     ['aud object', (p) => (p.aud = { a: 1 }), /claim 'aud'/, 'aud'],
     ['payload array', (p) => void p, /./, 'payload'],
@@ -276,9 +354,14 @@ describe('signatures and keys', () => {
     const ring = new KeyRing().add('k1', keyPair(1)).add('k2', keyPair(2));
     const signer = { secretKey: ring.secret('k2'), kid: 'k9', now: NOW };
     const unknown = mintRoot(rootParams(), signer);
-    assertFails(() => verifyEnvelope(unknown.token, verifyOptions(ring)), 'UNKNOWN_KEY', { field: 'kid', message: /link 0: tenant 'acme' has no live key 'k9'/ });
+    assertFails(() => verifyEnvelope(unknown.token, verifyOptions(ring)), 'UNKNOWN_KEY', {
+      field: 'kid',
+      message: /link 0: tenant 'acme' has no live key 'k9'/,
+    });
     const forged = mintRoot(rootParams(), { ...signer, kid: 'k1' });
-    assertFails(() => verifyEnvelope(forged.token, verifyOptions(ring)), 'INVALID_SIGNATURE', { message: /link 0: signature does not verify with key 'k1'/ });
+    assertFails(() => verifyEnvelope(forged.token, verifyOptions(ring)), 'INVALID_SIGNATURE', {
+      message: /link 0: signature does not verify with key 'k1'/,
+    });
   });
 
   test("another tenant's key does not verify this tenant's root", () => {
@@ -296,7 +379,12 @@ describe('signatures and keys', () => {
   test('a child signed online by another live tenant key verifies', () => {
     const { ring, root } = fixture();
     ring.add('k2', keyPair(2));
-    const child = deriveChild(root.token, { scopes: ['vault:finance:read'] }, { secretKey: ring.secret('k2'), kid: 'k2' }, NOW);
+    const child = deriveChild(
+      root.token,
+      { scopes: ['vault:finance:read'] },
+      { secretKey: ring.secret('k2'), kid: 'k2' },
+      NOW,
+    );
     verifyEnvelope(child.token, verifyOptions(ring));
   });
 
@@ -316,27 +404,43 @@ describe('offline attenuation (cnf)', () => {
 
   test("the holder of the parent's cnf key may sign a narrower child with kid 'cnf'", () => {
     const { ring, root } = fixture({ holderKey: holder.publicKey });
-    const child = deriveChild(root.token, { agent: 'sub-agent', scopes: ['vault:finance:read'] }, offlineSigner(holder.secretKey), NOW);
+    const child = deriveChild(
+      root.token,
+      { agent: 'sub-agent', scopes: ['vault:finance:read'] },
+      offlineSigner(holder.secretKey),
+      NOW,
+    );
     assert.equal(payloadOf(child.link).prn, root.claims.jti);
     const v = verifyEnvelope(child.token, verifyOptions(ring));
     assert.equal(v.agent, 'sub-agent');
     // The tenant resolver is never asked for 'cnf'.
-    verifyEnvelope(child.token, verifyOptions(ring, { resolveKey: (t, kid) => (assert.notEqual(kid, OFFLINE_KID), ring.resolve(t, kid)) }));
+    verifyEnvelope(
+      child.token,
+      verifyOptions(ring, { resolveKey: (t, kid) => (assert.notEqual(kid, OFFLINE_KID), ring.resolve(t, kid)) }),
+    );
   });
 
   test("another key signing as 'cnf' is refused (INVALID_SIGNATURE), and deriveChild refuses it up front", () => {
     const { ring, root } = fixture({ holderKey: holder.publicKey });
     const intruder = keyPair(8);
-    assertFails(() => deriveChild(root.token, {}, offlineSigner(intruder.secretKey), NOW), 'INVALID_REQUEST', { field: 'signer' });
+    assertFails(() => deriveChild(root.token, {}, offlineSigner(intruder.secretKey), NOW), 'INVALID_REQUEST', {
+      field: 'signer',
+    });
     const link = signLink(childClaims(root, { scp: ['vault:finance:read'] }), intruder.secretKey, OFFLINE_KID);
-    assertFails(() => verifyEnvelope(encodeToken([root.token, link]), verifyOptions(ring)), 'INVALID_SIGNATURE', { message: /^link 1:/ });
+    assertFails(() => verifyEnvelope(encodeToken([root.token, link]), verifyOptions(ring)), 'INVALID_SIGNATURE', {
+      message: /^link 1:/,
+    });
   });
 
   test("kid 'cnf' under a parent without cnf → UNKNOWN_KEY", () => {
     const { ring, root } = fixture();
-    assertFails(() => deriveChild(root.token, {}, offlineSigner(holder.secretKey), NOW), 'INVALID_REQUEST', { field: 'cnf' });
+    assertFails(() => deriveChild(root.token, {}, offlineSigner(holder.secretKey), NOW), 'INVALID_REQUEST', {
+      field: 'cnf',
+    });
     const link = signLink(childClaims(root), holder.secretKey, OFFLINE_KID);
-    assertFails(() => verifyEnvelope(encodeToken([root.token, link]), verifyOptions(ring)), 'UNKNOWN_KEY', { message: /link 1: .*link 0 has no 'cnf'/ });
+    assertFails(() => verifyEnvelope(encodeToken([root.token, link]), verifyOptions(ring)), 'UNKNOWN_KEY', {
+      message: /link 1: .*link 0 has no 'cnf'/,
+    });
   });
 
   test('the child may name its own holder for further offline attenuation', () => {
@@ -357,7 +461,8 @@ describe('time', () => {
     ({ ring, root } = fixture({ ttlSeconds: 600 }));
   });
   const exp = NOW + 600;
-  const at = (now: number, skewSeconds?: number) => () => verifyEnvelope(root.token, verifyOptions(ring, { now, skewSeconds }));
+  const at = (now: number, skewSeconds?: number) => () =>
+    verifyEnvelope(root.token, verifyOptions(ring, { now, skewSeconds }));
 
   test('expiry edges with the default 30 s skew', () => {
     at(exp + 29)();
@@ -387,7 +492,9 @@ describe('time', () => {
 
   test('an expired child in a live chain → EXPIRED naming link 1', () => {
     const child = deriveChild(root.token, { ttlSeconds: 60 }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
-    assertFails(() => verifyEnvelope(child.token, verifyOptions(ring, { now: NOW + 90 })), 'EXPIRED', { message: /^link 1:/ });
+    assertFails(() => verifyEnvelope(child.token, verifyOptions(ring, { now: NOW + 90 })), 'EXPIRED', {
+      message: /^link 1:/,
+    });
   });
 
   test('lifetime outside 60 s – 24 h → INVALID_TOKEN (exp), configurable', () => {
@@ -396,7 +503,10 @@ describe('time', () => {
     const short = signLink({ ...claims, exp: claims.nbf + 59 }, r.secret('k1'), 'k1');
     const long = signLink({ ...claims, exp: claims.nbf + 86_401 }, r.secret('k1'), 'k1');
     const inverted = signLink({ ...claims, exp: claims.nbf - 1 }, r.secret('k1'), 'k1');
-    assertFails(() => verifyEnvelope(short, verifyOptions(r)), 'INVALID_TOKEN', { field: 'exp', message: /lifetime exp - nbf = 59 s/ });
+    assertFails(() => verifyEnvelope(short, verifyOptions(r)), 'INVALID_TOKEN', {
+      field: 'exp',
+      message: /lifetime exp - nbf = 59 s/,
+    });
     assertFails(() => verifyEnvelope(long, verifyOptions(r)), 'INVALID_TOKEN', { field: 'exp' });
     assertFails(() => verifyEnvelope(inverted, verifyOptions(r)), 'INVALID_TOKEN', { field: 'exp' });
     verifyEnvelope(short, verifyOptions(r, { limits: { minTtlSeconds: 30 } }));
@@ -408,7 +518,12 @@ describe('time', () => {
 describe('revocation', () => {
   test('a revoked root kills its child; a revoked child kills only itself', () => {
     const { ring, root } = fixture();
-    const child = deriveChild(root.token, { scopes: ['vault:finance:read'] }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
+    const child = deriveChild(
+      root.token,
+      { scopes: ['vault:finance:read'] },
+      { secretKey: ring.secret('k1'), kid: 'k1' },
+      NOW,
+    );
     const revoked = new Set([root.claims.jti]);
     const opts = verifyOptions(ring, { isRevoked: (jti) => revoked.has(jti) });
     assertFails(() => verifyEnvelope(child.token, opts), 'REVOKED', { message: /^link 0:/ });
@@ -428,7 +543,12 @@ describe('revocation', () => {
     assertFails(() => verifyEnvelope(before.token, opts), 'REVOKED');
     verifyEnvelope(after.token, opts);
     // A sub-agent's child under a revoked agent's root dies with the root.
-    const child = deriveChild(before.token, { agent: 'agent-b' }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW + 55);
+    const child = deriveChild(
+      before.token,
+      { agent: 'agent-b' },
+      { secretKey: ring.secret('k1'), kid: 'k1' },
+      NOW + 55,
+    );
     assertFails(() => verifyEnvelope(child.token, opts), 'REVOKED', { message: /^link 0:/ });
   });
 
@@ -436,8 +556,14 @@ describe('revocation', () => {
     const { ring, root } = fixture();
     const child = deriveChild(root.token, { agent: 'agent-b' }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW + 5);
     const asked: [string, string, number][] = [];
-    verifyEnvelope(child.token, verifyOptions(ring, { now: NOW + 5, isRevoked: (j, s, i) => (asked.push([j, s, i]), false) }));
-    assert.deepEqual(asked, [[root.claims.jti, 'agent-a', NOW], [child.claims.jti, 'agent-b', NOW + 5]]);
+    verifyEnvelope(
+      child.token,
+      verifyOptions(ring, { now: NOW + 5, isRevoked: (j, s, i) => (asked.push([j, s, i]), false) }),
+    );
+    assert.deepEqual(asked, [
+      [root.claims.jti, 'agent-a', NOW],
+      [child.claims.jti, 'agent-b', NOW + 5],
+    ]);
   });
 });
 
@@ -447,10 +573,20 @@ describe('chain narrowing: CHAIN_VIOLATION naming the field', () => {
       scopes: ['vault:finance:read', 'vault:health:*'],
       resources: ['slos://vaults/finance/*'],
       context: ['user_id'],
-      constraints: constraints({ requirePurpose: true, deniedResources: ['*secret*'], maxRecordsPerRequest: 50, writeRequiresApproval: true }),
+      constraints: constraints({
+        requirePurpose: true,
+        deniedResources: ['*secret*'],
+        maxRecordsPerRequest: 50,
+        writeRequiresApproval: true,
+      }),
       audience: ['enforcer-1', 'enforcer-2'],
     });
-  const tight = constraints({ requirePurpose: true, deniedResources: ['*secret*'], maxRecordsPerRequest: 50, writeRequiresApproval: true });
+  const tight = constraints({
+    requirePurpose: true,
+    deniedResources: ['*secret*'],
+    maxRecordsPerRequest: 50,
+    writeRequiresApproval: true,
+  });
   const wire = (c: typeof tight) => {
     const w: Record<string, unknown> = {};
     if (c.requirePurpose) w.require_purpose = true;
@@ -462,59 +598,148 @@ describe('chain narrowing: CHAIN_VIOLATION naming the field', () => {
   };
 
   const cases: [string, Partial<EnvelopeClaims>, Parameters<typeof deriveChild>[1] | undefined, string, RegExp][] = [
-    ['scope wider (wildcard)', { scp: ['vault:*:read'] }, { scopes: ['vault:*:read'] }, 'scp', /scope 'vault:\*:read' is not covered/],
+    [
+      'scope wider (wildcard)',
+      { scp: ['vault:*:read'] },
+      { scopes: ['vault:*:read'] },
+      'scp',
+      /scope 'vault:\*:read' is not covered/,
+    ],
     ['scope outside', { scp: ['audit:finance:read'] }, { scopes: ['audit:finance:read'] }, 'scp', /scp/],
-    ['resource wider', { res: ['slos://vaults/*'] }, { resources: ['slos://vaults/*'] }, 'res', /resource pattern 'slos:\/\/vaults\/\*'/],
+    [
+      'resource wider',
+      { res: ['slos://vaults/*'] },
+      { resources: ['slos://vaults/*'] },
+      'res',
+      /resource pattern 'slos:\/\/vaults\/\*'/,
+    ],
     ['ctx wider', { ctx: ['user_id', 'ssn'] }, { context: ['user_id', 'ssn'] }, 'ctx', /context field 'ssn'/],
-    ['require_purpose dropped', { cns: wire({ ...tight, requirePurpose: false }) }, { constraints: { ...tight, requirePurpose: false } }, 'cns', /'require_purpose'/],
-    ['denied_resources dropped', { cns: wire({ ...tight, deniedResources: [] }) }, { constraints: { ...tight, deniedResources: [] } }, 'cns', /'denied_resources'/],
-    ['denied_resources narrowed', { cns: wire({ ...tight, deniedResources: ['*secret'] }) }, { constraints: { ...tight, deniedResources: ['*secret'] } }, 'cns', /'denied_resources'/],
-    ['max_records raised', { cns: wire({ ...tight, maxRecordsPerRequest: 51 }) }, { constraints: { ...tight, maxRecordsPerRequest: 51 } }, 'cns', /'max_records_per_request'/],
-    ['max_records dropped', { cns: wire({ ...tight, maxRecordsPerRequest: undefined }) }, { constraints: { ...tight, maxRecordsPerRequest: undefined } }, 'cns', /'max_records_per_request'/],
-    ['approval dropped', { cns: wire({ ...tight, writeRequiresApproval: false }) }, { constraints: { ...tight, writeRequiresApproval: false } }, 'cns', /'write_requires_approval'/],
+    [
+      'require_purpose dropped',
+      { cns: wire({ ...tight, requirePurpose: false }) },
+      { constraints: { ...tight, requirePurpose: false } },
+      'cns',
+      /'require_purpose'/,
+    ],
+    [
+      'denied_resources dropped',
+      { cns: wire({ ...tight, deniedResources: [] }) },
+      { constraints: { ...tight, deniedResources: [] } },
+      'cns',
+      /'denied_resources'/,
+    ],
+    [
+      'denied_resources narrowed',
+      { cns: wire({ ...tight, deniedResources: ['*secret'] }) },
+      { constraints: { ...tight, deniedResources: ['*secret'] } },
+      'cns',
+      /'denied_resources'/,
+    ],
+    [
+      'max_records raised',
+      { cns: wire({ ...tight, maxRecordsPerRequest: 51 }) },
+      { constraints: { ...tight, maxRecordsPerRequest: 51 } },
+      'cns',
+      /'max_records_per_request'/,
+    ],
+    [
+      'max_records dropped',
+      { cns: wire({ ...tight, maxRecordsPerRequest: undefined }) },
+      { constraints: { ...tight, maxRecordsPerRequest: undefined } },
+      'cns',
+      /'max_records_per_request'/,
+    ],
+    [
+      'approval dropped',
+      { cns: wire({ ...tight, writeRequiresApproval: false }) },
+      { constraints: { ...tight, writeRequiresApproval: false } },
+      'cns',
+      /'write_requires_approval'/,
+    ],
     ['unconstrained', { cns: { unconstrained: true } }, { constraints: constraints() }, 'cns', /loosens/],
     ['exp after parent', { exp: NOW + 3601 }, undefined, 'exp', /outlive/],
     ['nbf before parent', { nbf: NOW - 1 }, { notBefore: NOW - 1 }, 'nbf', /'nbf'/],
     ['iat before parent', { iat: NOW - 1 }, undefined, 'iat', /predate/],
-    ['audience wider', { aud: ['enforcer-1', 'enforcer-3'] }, { audience: ['enforcer-3'] }, 'aud', /audience 'enforcer-3'/],
+    [
+      'audience wider',
+      { aud: ['enforcer-1', 'enforcer-3'] },
+      { audience: ['enforcer-3'] },
+      'aud',
+      /audience 'enforcer-3'/,
+    ],
   ];
   for (const [name, claims, params, field, message] of cases) {
     test(`${name}: verifyEnvelope refuses a hand-signed child${params ? ', deriveChild refuses up front' : ''}`, () => {
       const { ring, root } = limited();
       const token = handChild(ring, root, claims);
-      assertFails(() => verifyEnvelope(token, verifyOptions(ring, { audience: 'enforcer-1' })), 'CHAIN_VIOLATION', { field, message: new RegExp(`^link 1: .*${message.source}`) });
-      if (params) assertFails(() => deriveChild(root.token, params, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW), 'CHAIN_VIOLATION', { field });
+      assertFails(() => verifyEnvelope(token, verifyOptions(ring, { audience: 'enforcer-1' })), 'CHAIN_VIOLATION', {
+        field,
+        message: new RegExp(`^link 1: .*${message.source}`),
+      });
+      if (params)
+        assertFails(
+          () => deriveChild(root.token, params, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW),
+          'CHAIN_VIOLATION',
+          { field },
+        );
     });
   }
 
   test('the same narrowing passes when the child is equal or tighter', () => {
     const { ring, root } = limited();
-    const token = handChild(ring, root, { scp: ['vault:health:read'], res: ['slos://vaults/finance/q1'], ctx: [], cns: wire({ ...tight, deniedResources: ['*secret*', '*ssn*'], maxRecordsPerRequest: 10 }), aud: 'enforcer-1' });
+    const token = handChild(ring, root, {
+      scp: ['vault:health:read'],
+      res: ['slos://vaults/finance/q1'],
+      ctx: [],
+      cns: wire({ ...tight, deniedResources: ['*secret*', '*ssn*'], maxRecordsPerRequest: 10 }),
+      aud: 'enforcer-1',
+    });
     verifyEnvelope(token, verifyOptions(ring, { audience: 'enforcer-1' }));
     // deriveChild clamps a too-long ttl to the parent's exp instead of failing.
-    const child = deriveChild(root.token, { ttlSeconds: 86_400 }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW + 100);
+    const child = deriveChild(
+      root.token,
+      { ttlSeconds: 86_400 },
+      { secretKey: ring.secret('k1'), kid: 'k1' },
+      NOW + 100,
+    );
     assert.equal(child.claims.exp, root.claims.exp);
   });
 
   test('wrong prn, wrong phs, missing prn', () => {
     const { ring, root } = fixture();
-    assertFails(() => verifyEnvelope(handChild(ring, root, { prn: randomId(16) }), verifyOptions(ring)), 'CHAIN_VIOLATION', { field: 'prn' });
-    assertFails(() => verifyEnvelope(handChild(ring, root, { phs: b64(new Uint8Array(32)) }), verifyOptions(ring)), 'CHAIN_VIOLATION', { field: 'phs' });
+    assertFails(
+      () => verifyEnvelope(handChild(ring, root, { prn: randomId(16) }), verifyOptions(ring)),
+      'CHAIN_VIOLATION',
+      { field: 'prn' },
+    );
+    assertFails(
+      () => verifyEnvelope(handChild(ring, root, { phs: b64(new Uint8Array(32)) }), verifyOptions(ring)),
+      'CHAIN_VIOLATION',
+      { field: 'phs' },
+    );
     const orphan = childClaims(root);
     delete orphan.prn;
     delete orphan.phs;
-    assertFails(() => verifyEnvelope(encodeToken([root.token, signLink(orphan, ring.secret('k1'), 'k1')]), verifyOptions(ring)), 'CHAIN_VIOLATION', { field: 'prn', message: /must name its parent/ });
+    assertFails(
+      () => verifyEnvelope(encodeToken([root.token, signLink(orphan, ring.secret('k1'), 'k1')]), verifyOptions(ring)),
+      'CHAIN_VIOLATION',
+      { field: 'prn', message: /must name its parent/ },
+    );
   });
 
   test('splicing a child onto another parent', () => {
     const { ring, root } = fixture();
     const other = mintRoot(rootParams(), { secretKey: ring.secret('k1'), kid: 'k1', now: NOW });
     const child = deriveChild(root.token, {}, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
-    assertFails(() => verifyEnvelope(encodeToken([other.link, child.link]), verifyOptions(ring)), 'CHAIN_VIOLATION', { field: 'prn' });
+    assertFails(() => verifyEnvelope(encodeToken([other.link, child.link]), verifyOptions(ring)), 'CHAIN_VIOLATION', {
+      field: 'prn',
+    });
     // Same jti, different bytes (re-signed under another key): the hash binding catches it.
     ring.add('k2', keyPair(2));
     const resigned = signLink(root.claims, ring.secret('k2'), 'k2');
-    assertFails(() => verifyEnvelope(encodeToken([resigned, child.link]), verifyOptions(ring)), 'CHAIN_VIOLATION', { field: 'phs' });
+    assertFails(() => verifyEnvelope(encodeToken([resigned, child.link]), verifyOptions(ring)), 'CHAIN_VIOLATION', {
+      field: 'phs',
+    });
     // A child alone (its parent dropped) is refused.
     assertFails(() => verifyEnvelope(child.link, verifyOptions(ring)), 'CHAIN_VIOLATION', { field: 'dep' });
   });
@@ -522,18 +747,35 @@ describe('chain narrowing: CHAIN_VIOLATION naming the field', () => {
   test('root rules: dep 0 and no parent', () => {
     const ring = new KeyRing().add('k1', keyPair(1));
     const claims = fixture().root.claims;
-    assertFails(() => verifyEnvelope(signLink({ ...claims, dep: 1 }, ring.secret('k1'), 'k1'), verifyOptions(ring)), 'CHAIN_VIOLATION', { field: 'dep' });
-    assertFails(() => verifyEnvelope(signLink({ ...claims, prn: randomId(16), phs: b64(new Uint8Array(32)) }, ring.secret('k1'), 'k1'), verifyOptions(ring)), 'CHAIN_VIOLATION', { field: 'prn' });
+    assertFails(
+      () => verifyEnvelope(signLink({ ...claims, dep: 1 }, ring.secret('k1'), 'k1'), verifyOptions(ring)),
+      'CHAIN_VIOLATION',
+      { field: 'dep' },
+    );
+    assertFails(
+      () =>
+        verifyEnvelope(
+          signLink({ ...claims, prn: randomId(16), phs: b64(new Uint8Array(32)) }, ring.secret('k1'), 'k1'),
+          verifyOptions(ring),
+        ),
+      'CHAIN_VIOLATION',
+      { field: 'prn' },
+    );
   });
 
   test('depth must be parent + 1 and at most maxDepth', () => {
     const { ring, root } = fixture();
-    assertFails(() => verifyEnvelope(handChild(ring, root, { dep: 2 }), verifyOptions(ring)), 'CHAIN_VIOLATION', { field: 'dep' });
+    assertFails(() => verifyEnvelope(handChild(ring, root, { dep: 2 }), verifyOptions(ring)), 'CHAIN_VIOLATION', {
+      field: 'dep',
+    });
     const signer = { secretKey: ring.secret('k1'), kid: 'k1' };
     let token = root.token;
     for (let i = 0; i < 3; i++) token = deriveChild(token, {}, signer, NOW).token;
     verifyEnvelope(token, verifyOptions(ring, { maxDepth: 3 }));
-    assertFails(() => verifyEnvelope(token, verifyOptions(ring, { maxDepth: 2 })), 'CHAIN_VIOLATION', { field: 'dep', message: /^link 3: .*maximum delegation depth is 2/ });
+    assertFails(() => verifyEnvelope(token, verifyOptions(ring, { maxDepth: 2 })), 'CHAIN_VIOLATION', {
+      field: 'dep',
+      message: /^link 3: .*maximum delegation depth is 2/,
+    });
     assertFails(() => deriveChild(token, {}, signer, NOW, { maxDepth: 3 }), 'CHAIN_VIOLATION', { field: 'dep' });
     // Default: depth 8 passes, a 9th child does not fit.
     for (let i = 3; i < 8; i++) token = deriveChild(token, {}, signer, NOW).token;
@@ -543,8 +785,16 @@ describe('chain narrowing: CHAIN_VIOLATION naming the field', () => {
 
   test('tenant: links of different tenants, and a token for another tenant', () => {
     const { ring, root } = fixture();
-    assertFails(() => verifyEnvelope(handChild(ring, root, { tnt: 'globex' }), verifyOptions(ring)), 'TENANT_MISMATCH', { field: 'tnt', message: /^link 1:/ });
-    assertFails(() => verifyEnvelope(root.token, verifyOptions(ring, { expectedTenant: 'globex' })), 'TENANT_MISMATCH', { field: 'tnt' });
+    assertFails(
+      () => verifyEnvelope(handChild(ring, root, { tnt: 'globex' }), verifyOptions(ring)),
+      'TENANT_MISMATCH',
+      { field: 'tnt', message: /^link 1:/ },
+    );
+    assertFails(
+      () => verifyEnvelope(root.token, verifyOptions(ring, { expectedTenant: 'globex' })),
+      'TENANT_MISMATCH',
+      { field: 'tnt' },
+    );
     verifyEnvelope(root.token, verifyOptions(ring, { expectedTenant: TENANT }));
   });
 
@@ -554,7 +804,10 @@ describe('chain narrowing: CHAIN_VIOLATION naming the field', () => {
     assertFails(() => deriveChild(root.token, {}, signer, NOW + 600), 'EXPIRED');
     assertFails(() => deriveChild(root.token, {}, signer, NOW + 550), 'INVALID_REQUEST', { field: 'ttl_seconds' });
     const child = deriveChild(root.token, {}, signer, NOW + 100);
-    assert.deepEqual([child.claims.sub, child.claims.scp, child.claims.res, child.claims.ctx, child.claims.cns], [root.claims.sub, root.claims.scp, root.claims.res, root.claims.ctx, root.claims.cns]);
+    assert.deepEqual(
+      [child.claims.sub, child.claims.scp, child.claims.res, child.claims.ctx, child.claims.cns],
+      [root.claims.sub, root.claims.scp, root.claims.res, root.claims.ctx, root.claims.cns],
+    );
     assert.equal(child.claims.nbf, NOW + 100);
     assert.equal(child.claims.exp, root.claims.exp);
     assert.equal(child.claims.cnf, undefined);
@@ -565,7 +818,11 @@ describe('audience', () => {
   test('a link with aud must name the verifier; a verifier without an audience refuses it', () => {
     const { ring, root } = fixture({ audience: ['enforcer-1'] });
     verifyEnvelope(root.token, verifyOptions(ring, { audience: 'enforcer-1' }));
-    assertFails(() => verifyEnvelope(root.token, verifyOptions(ring, { audience: 'enforcer-2' })), 'AUDIENCE_MISMATCH', { field: 'aud' });
+    assertFails(
+      () => verifyEnvelope(root.token, verifyOptions(ring, { audience: 'enforcer-2' })),
+      'AUDIENCE_MISMATCH',
+      { field: 'aud' },
+    );
     assertFails(() => verifyEnvelope(root.token, verifyOptions(ring)), 'AUDIENCE_MISMATCH');
     const { ring: r2, root: open } = fixture();
     verifyEnvelope(open.token, verifyOptions(r2, { audience: 'enforcer-1' }));
@@ -575,7 +832,11 @@ describe('audience', () => {
     const { ring, root } = fixture({ audience: ['enforcer-1', 'enforcer-2'] });
     const child = deriveChild(root.token, { audience: 'enforcer-2' }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
     verifyEnvelope(child.token, verifyOptions(ring, { audience: 'enforcer-2' }));
-    assertFails(() => verifyEnvelope(child.token, verifyOptions(ring, { audience: 'enforcer-1' })), 'AUDIENCE_MISMATCH', { message: /^link 1:/ });
+    assertFails(
+      () => verifyEnvelope(child.token, verifyOptions(ring, { audience: 'enforcer-1' })),
+      'AUDIENCE_MISMATCH',
+      { message: /^link 1:/ },
+    );
   });
 });
 
@@ -591,7 +852,12 @@ describe('memo', () => {
 
   test('a repeated token costs no Ed25519; a revocation after memoization denies at once', () => {
     const { ring, root } = fixture();
-    const child = deriveChild(root.token, { scopes: ['vault:finance:read'] }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
+    const child = deriveChild(
+      root.token,
+      { scopes: ['vault:finance:read'] },
+      { secretKey: ring.secret('k1'), kid: 'k1' },
+      NOW,
+    );
     const memo = new LinkMemo(100);
     const { calls, verifySignature } = counting();
     const revoked = new Set<string>();
@@ -613,13 +879,19 @@ describe('memo', () => {
     const memo = new LinkMemo();
     const { calls, verifySignature } = counting();
     verifyEnvelope(root.token, verifyOptions(ring, { memo, verifySignature }));
-    assertFails(() => verifyEnvelope(root.token, verifyOptions(ring, { memo, verifySignature, now: NOW + 10_000 })), 'EXPIRED');
+    assertFails(
+      () => verifyEnvelope(root.token, verifyOptions(ring, { memo, verifySignature, now: NOW + 10_000 })),
+      'EXPIRED',
+    );
     // Key retired: UNKNOWN_KEY despite the memo.
     const retired = new KeyRing();
     assertFails(() => verifyEnvelope(root.token, verifyOptions(retired, { memo, verifySignature })), 'UNKNOWN_KEY');
     // Another key under the same kid: the memo does not vouch for it, and Ed25519 says no.
     const rotated = new KeyRing().add('k1', keyPair(3));
-    assertFails(() => verifyEnvelope(root.token, verifyOptions(rotated, { memo, verifySignature })), 'INVALID_SIGNATURE');
+    assertFails(
+      () => verifyEnvelope(root.token, verifyOptions(rotated, { memo, verifySignature })),
+      'INVALID_SIGNATURE',
+    );
     assert.equal(calls.n, 2);
     // Narrowing is re-evaluated too: a stricter maxDepth applies to memoized links.
     const child = deriveChild(root.token, {}, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
@@ -652,7 +924,13 @@ describe('memo', () => {
     const memo = new LinkMemo();
     const child = deriveChild(root.token, {}, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
     verifyEnvelope(child.token, verifyOptions(ring, { memo }));
-    assertFails(() => verifyEnvelope(encodeToken([child.link, root.link]), verifyOptions(ring, { memo })), 'CHAIN_VIOLATION');
-    assertFails(() => verifyEnvelope(encodeToken([root.link, root.link]), verifyOptions(ring, { memo })), 'CHAIN_VIOLATION');
+    assertFails(
+      () => verifyEnvelope(encodeToken([child.link, root.link]), verifyOptions(ring, { memo })),
+      'CHAIN_VIOLATION',
+    );
+    assertFails(
+      () => verifyEnvelope(encodeToken([root.link, root.link]), verifyOptions(ring, { memo })),
+      'CHAIN_VIOLATION',
+    );
   });
 });

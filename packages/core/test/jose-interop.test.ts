@@ -5,7 +5,18 @@ import assert from 'node:assert/strict';
 import * as jose from 'jose';
 import { cryptoReady } from '../src';
 import { deriveChild, mintRoot, offlineSigner, verifyEnvelope, type EnvelopeClaims } from '../src/envelope';
-import { HEADER, NOW, assertFails, b64, fixture, keyPair, payloadOf, rawLink, rootParams, verifyOptions } from './envelope-fixtures.test';
+import {
+  HEADER,
+  NOW,
+  assertFails,
+  b64,
+  fixture,
+  keyPair,
+  payloadOf,
+  rawLink,
+  rootParams,
+  verifyOptions,
+} from './envelope-fixtures.test';
 
 before(async () => {
   await cryptoReady();
@@ -22,7 +33,11 @@ function privateJwk(secretKey: Uint8Array): jose.JWK {
   return { kty: 'OKP', crv: 'Ed25519', x: b64(secretKey.subarray(32)), d: b64(secretKey.subarray(0, 32)) };
 }
 
-async function joseSign(header: jose.CompactJWSHeaderParameters, payload: string | object, key: jose.CryptoKey | Uint8Array): Promise<string> {
+async function joseSign(
+  header: jose.CompactJWSHeaderParameters,
+  payload: string | object,
+  key: jose.CryptoKey | Uint8Array,
+): Promise<string> {
   const bytes = encoder.encode(typeof payload === 'string' ? payload : JSON.stringify(payload));
   return new jose.CompactSign(bytes).setProtectedHeader(header).sign(key);
 }
@@ -31,7 +46,12 @@ describe('our links verify with jose', () => {
   test('root, online child and offline child: signature, header and payload', async () => {
     const holder = keyPair(7);
     const { ring, root } = fixture({ holderKey: holder.publicKey, audience: ['enforcer-1'] });
-    const child = deriveChild(root.token, { agent: 'agent-b', scopes: ['vault:finance:read'] }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
+    const child = deriveChild(
+      root.token,
+      { agent: 'agent-b', scopes: ['vault:finance:read'] },
+      { secretKey: ring.secret('k1'), kid: 'k1' },
+      NOW,
+    );
     const offline = deriveChild(root.token, { scopes: ['vault:health:read'] }, offlineSigner(holder.secretKey), NOW);
     const issuerKey = await jose.importJWK(publicJwk(ring.keys.get('k1')!.publicKey), 'EdDSA');
     const holderKey = await jose.importJWK(publicJwk(holder.publicKey), 'EdDSA');
@@ -60,7 +80,12 @@ describe('links produced by jose verify with ours', () => {
     const v = verifyEnvelope(rootLink, verifyOptions(ring));
     assert.deepEqual(v.scopes, root.claims.scp);
     // A child built on the jose-made root, also signed by jose.
-    const child = deriveChild(rootLink, { scopes: ['vault:finance:read'] }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
+    const child = deriveChild(
+      rootLink,
+      { scopes: ['vault:finance:read'] },
+      { secretKey: ring.secret('k1'), kid: 'k1' },
+      NOW,
+    );
     const childByJose = await joseSign(HEADER('k1') as jose.CompactJWSHeaderParameters, payloadOf(child.link), key);
     assert.deepEqual(verifyEnvelope(`${rootLink}~${childByJose}`, verifyOptions(ring)).scopes, ['vault:finance:read']);
   });
@@ -71,10 +96,18 @@ describe('hostile JWS are refused with the right reason', () => {
     const { ring, root } = fixture();
     const none = `${b64(JSON.stringify({ alg: 'none', typ: 'authority-envelope+jws', kid: 'k1' }))}.${b64(JSON.stringify(root.claims))}.`;
     assertFails(() => verifyEnvelope(none, verifyOptions(ring)), 'INVALID_TOKEN', { field: 'alg' });
-    const hs = await joseSign({ alg: 'HS256', typ: 'authority-envelope+jws', kid: 'k1' }, root.claims, new Uint8Array(32).fill(1));
+    const hs = await joseSign(
+      { alg: 'HS256', typ: 'authority-envelope+jws', kid: 'k1' },
+      root.claims,
+      new Uint8Array(32).fill(1),
+    );
     assertFails(() => verifyEnvelope(hs, verifyOptions(ring)), 'INVALID_TOKEN', { field: 'alg' });
     // HS256 keyed with the tenant's *public* key (the classic algorithm-confusion attack).
-    const confused = await joseSign({ alg: 'HS256', typ: 'authority-envelope+jws', kid: 'k1' }, root.claims, ring.keys.get('k1')!.publicKey);
+    const confused = await joseSign(
+      { alg: 'HS256', typ: 'authority-envelope+jws', kid: 'k1' },
+      root.claims,
+      ring.keys.get('k1')!.publicKey,
+    );
     assertFails(() => verifyEnvelope(confused, verifyOptions(ring)), 'INVALID_TOKEN', { field: 'alg' });
     const { privateKey } = await jose.generateKeyPair('ES256');
     const es = await joseSign({ alg: 'ES256', typ: 'authority-envelope+jws', kid: 'k1' }, root.claims, privateKey);
@@ -86,7 +119,9 @@ describe('hostile JWS are refused with the right reason', () => {
     const [h, p, s] = root.link.split('.') as [string, string, string];
     assertFails(() => verifyEnvelope(`${h}.${p.replace(/.$/, '+')}.${s}`, verifyOptions(ring)), 'INVALID_TOKEN');
     assertFails(() => verifyEnvelope(`${h}.${p}=.${s}`, verifyOptions(ring)), 'INVALID_TOKEN');
-    assertFails(() => verifyEnvelope(`${h}.${p.slice(0, -1)}.${s}`, verifyOptions(ring)), 'INVALID_TOKEN', { field: 'payload' });
+    assertFails(() => verifyEnvelope(`${h}.${p.slice(0, -1)}.${s}`, verifyOptions(ring)), 'INVALID_TOKEN', {
+      field: 'payload',
+    });
   });
 
   test('duplicate JSON keys in header and payload (jose-signed, so the signature is valid)', async () => {
@@ -94,13 +129,24 @@ describe('hostile JWS are refused with the right reason', () => {
     const key = await jose.importJWK(privateJwk(ring.secret('k1')), 'EdDSA');
     const dupPayload = JSON.stringify(root.claims).replace('"scp":', '"scp":["*:*"],"scp":');
     const viaJose = await joseSign(HEADER('k1') as jose.CompactJWSHeaderParameters, dupPayload, key);
-    assertFails(() => verifyEnvelope(viaJose, verifyOptions(ring)), 'INVALID_TOKEN', { message: /duplicate JSON key 'scp'/ });
+    assertFails(() => verifyEnvelope(viaJose, verifyOptions(ring)), 'INVALID_TOKEN', {
+      message: /duplicate JSON key 'scp'/,
+    });
     // jose itself is lenient here (JSON.parse keeps the last key): exactly why we refuse.
-    const { payload } = await jose.compactVerify(viaJose, await jose.importJWK(publicJwk(ring.keys.get('k1')!.publicKey), 'EdDSA'));
+    const { payload } = await jose.compactVerify(
+      viaJose,
+      await jose.importJWK(publicJwk(ring.keys.get('k1')!.publicKey), 'EdDSA'),
+    );
     assert.deepEqual(JSON.parse(new TextDecoder().decode(payload)).scp, root.claims.scp);
     // jose serializes the header itself, so the duplicate-key header is built by hand.
-    const dupHeader = rawLink('{"alg":"EdDSA","typ":"authority-envelope+jws","kid":"k2","kid":"k1"}', root.claims, ring.secret('k1'));
-    assertFails(() => verifyEnvelope(dupHeader, verifyOptions(ring)), 'INVALID_TOKEN', { message: /duplicate JSON key 'kid'/ });
+    const dupHeader = rawLink(
+      '{"alg":"EdDSA","typ":"authority-envelope+jws","kid":"k2","kid":"k1"}',
+      root.claims,
+      ring.secret('k1'),
+    );
+    assertFails(() => verifyEnvelope(dupHeader, verifyOptions(ring)), 'INVALID_TOKEN', {
+      message: /duplicate JSON key 'kid'/,
+    });
   });
 
   for (const claim of ['tnt', 'sub', 'jti', 'iat', 'nbf', 'exp', 'dep', 'scp', 'res', 'ctx', 'cns'] as const) {
@@ -110,31 +156,61 @@ describe('hostile JWS are refused with the right reason', () => {
       const claims: Record<string, unknown> = { ...root.claims };
       delete claims[claim];
       const link = await joseSign(HEADER('k1') as jose.CompactJWSHeaderParameters, claims, key);
-      assertFails(() => verifyEnvelope(link, verifyOptions(ring)), 'INVALID_TOKEN', { field: claim, message: new RegExp(`claim '${claim}' is required`) });
+      assertFails(() => verifyEnvelope(link, verifyOptions(ring)), 'INVALID_TOKEN', {
+        field: claim,
+        message: new RegExp(`claim '${claim}' is required`),
+      });
     });
   }
 
   test('unknown claim and crit header (jose-signed)', async () => {
     const { ring, root } = fixture();
     const key = await jose.importJWK(privateJwk(ring.secret('k1')), 'EdDSA');
-    const extra = await joseSign(HEADER('k1') as jose.CompactJWSHeaderParameters, { ...root.claims, role: 'admin' }, key);
+    const extra = await joseSign(
+      HEADER('k1') as jose.CompactJWSHeaderParameters,
+      { ...root.claims, role: 'admin' },
+      key,
+    );
     assertFails(() => verifyEnvelope(extra, verifyOptions(ring)), 'INVALID_TOKEN', { field: 'role' });
-    const crit = await joseSign({ ...HEADER('k1'), crit: ['b64'], b64: true } as jose.CompactJWSHeaderParameters, root.claims, key);
+    const crit = await joseSign(
+      { ...HEADER('k1'), crit: ['b64'], b64: true } as jose.CompactJWSHeaderParameters,
+      root.claims,
+      key,
+    );
     assertFails(() => verifyEnvelope(crit, verifyOptions(ring)), 'INVALID_TOKEN');
-    const jku = await joseSign({ ...HEADER('k1'), jku: 'https://attacker.example/keys' } as jose.CompactJWSHeaderParameters, root.claims, key);
+    const jku = await joseSign(
+      { ...HEADER('k1'), jku: 'https://attacker.example/keys' } as jose.CompactJWSHeaderParameters,
+      root.claims,
+      key,
+    );
     assertFails(() => verifyEnvelope(jku, verifyOptions(ring)), 'INVALID_TOKEN', { field: 'jku' });
   });
 
   test('oversize token, oversize link, too many links', () => {
     const { ring, root } = fixture();
-    assertFails(() => verifyEnvelope(`${root.token}~`.repeat(10).slice(0, -1), verifyOptions(ring)), 'INVALID_TOKEN', { message: /10 links/ });
+    assertFails(() => verifyEnvelope(`${root.token}~`.repeat(10).slice(0, -1), verifyOptions(ring)), 'INVALID_TOKEN', {
+      message: /10 links/,
+    });
     const context = Array.from({ length: 64 }, (_, i) => `field_${'x'.repeat(40)}_${i}`);
     // We refuse to mint it under the default limits, and refuse to verify it when minted under larger ones.
-    assertFails(() => mintRoot(rootParams({ context }), { secretKey: ring.secret('k1'), kid: 'k1', now: NOW }), 'INVALID_REQUEST', { message: /at most 4096/ });
-    const big = mintRoot(rootParams({ context }), { secretKey: ring.secret('k1'), kid: 'k1', now: NOW, limits: { maxLinkBytes: 8192 } });
+    assertFails(
+      () => mintRoot(rootParams({ context }), { secretKey: ring.secret('k1'), kid: 'k1', now: NOW }),
+      'INVALID_REQUEST',
+      { message: /at most 4096/ },
+    );
+    const big = mintRoot(rootParams({ context }), {
+      secretKey: ring.secret('k1'),
+      kid: 'k1',
+      now: NOW,
+      limits: { maxLinkBytes: 8192 },
+    });
     assert.ok(big.link.length > 4096);
-    assertFails(() => verifyEnvelope(big.token, verifyOptions(ring)), 'INVALID_TOKEN', { message: /link 0: \d+ bytes; at most 4096/ });
+    assertFails(() => verifyEnvelope(big.token, verifyOptions(ring)), 'INVALID_TOKEN', {
+      message: /link 0: \d+ bytes; at most 4096/,
+    });
     verifyEnvelope(big.token, verifyOptions(ring, { limits: { maxLinkBytes: 8192 } }));
-    assertFails(() => verifyEnvelope(`${root.token}${'A'.repeat(16 * 1024)}`, verifyOptions(ring)), 'INVALID_TOKEN', { message: /at most 16384/ });
+    assertFails(() => verifyEnvelope(`${root.token}${'A'.repeat(16 * 1024)}`, verifyOptions(ring)), 'INVALID_TOKEN', {
+      message: /at most 16384/,
+    });
   });
 });

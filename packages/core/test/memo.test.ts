@@ -31,7 +31,12 @@ function counting() {
 }
 
 function childOf(ring: KeyRing, parent: MintedToken, overrides: ChildParams = {}): MintedToken {
-  return deriveChild(parent.token, { scopes: ['vault:finance:read'], ...overrides }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
+  return deriveChild(
+    parent.token,
+    { scopes: ['vault:finance:read'], ...overrides },
+    { secretKey: ring.secret('k1'), kid: 'k1' },
+    NOW,
+  );
 }
 
 describe('memo: text index', () => {
@@ -92,8 +97,14 @@ describe('memo: text index', () => {
     const memo = new LinkMemo(100);
     const child = childOf(ring, root);
     verifyEnvelope(child.token, verifyOptions(ring, { memo }));
-    assertFails(() => verifyEnvelope(child.token, verifyOptions(ring, { memo, limits: { maxLinks: 1 } })), 'INVALID_TOKEN');
-    assertFails(() => verifyEnvelope(child.token, verifyOptions(ring, { memo, limits: { maxTokenBytes: 100 } })), 'INVALID_TOKEN');
+    assertFails(
+      () => verifyEnvelope(child.token, verifyOptions(ring, { memo, limits: { maxLinks: 1 } })),
+      'INVALID_TOKEN',
+    );
+    assertFails(
+      () => verifyEnvelope(child.token, verifyOptions(ring, { memo, limits: { maxTokenBytes: 100 } })),
+      'INVALID_TOKEN',
+    );
     assertFails(() => verifyEnvelope(`${child.token}~`, verifyOptions(ring, { memo })), 'INVALID_TOKEN');
   });
 
@@ -167,7 +178,10 @@ describe('memo: entries', () => {
     const { calls, verifySignature } = counting();
     verifyEnvelope(root.token, verifyOptions(ring, { memo, verifySignature }));
     const rotated = new KeyRing().add('k1', keyPair(3));
-    assertFails(() => verifyEnvelope(root.token, verifyOptions(rotated, { memo, verifySignature })), 'INVALID_SIGNATURE');
+    assertFails(
+      () => verifyEnvelope(root.token, verifyOptions(rotated, { memo, verifySignature })),
+      'INVALID_SIGNATURE',
+    );
     assert.equal(calls.n, 2, 'a real verification, not a shortcut');
     // The original key still gets the memo hit.
     assert.equal(verifyEnvelope(root.token, verifyOptions(ring, { memo, verifySignature })).memoHits, 1);
@@ -185,7 +199,9 @@ describe('memo: remembered chain rule', () => {
     assert.equal(memo.get(hashLink(root.link))!.narrowsParent, false, 'the root has no parent');
     const v = verifyEnvelope(child.token, verifyOptions(ring, { memo }));
     assert.deepEqual(v.scopes, ['vault:finance:read']);
-    assertFails(() => verifyEnvelope(child.token, verifyOptions(ring, { memo, maxDepth: 0 })), 'CHAIN_VIOLATION', { field: 'dep' });
+    assertFails(() => verifyEnvelope(child.token, verifyOptions(ring, { memo, maxDepth: 0 })), 'CHAIN_VIOLATION', {
+      field: 'dep',
+    });
   });
 
   test('under another parent the remembered rule does not apply', () => {
@@ -195,10 +211,17 @@ describe('memo: remembered chain rule', () => {
     verifyEnvelope(child.token, verifyOptions(ring, { memo }));
     const otherRoot = mintRoot(rootParams({ agent: 'agent-z' }), { secretKey: ring.secret('k1'), kid: 'k1', now: NOW });
     verifyEnvelope(otherRoot.token, verifyOptions(ring, { memo }));
-    assertFails(() => verifyEnvelope(encodeToken([otherRoot.link, child.link]), verifyOptions(ring, { memo })), 'CHAIN_VIOLATION', { field: 'prn' });
+    assertFails(
+      () => verifyEnvelope(encodeToken([otherRoot.link, child.link]), verifyOptions(ring, { memo })),
+      'CHAIN_VIOLATION',
+      { field: 'prn' },
+    );
     // Child reused as a root, root reused as a child: still refused.
     assertFails(() => verifyEnvelope(encodeToken([child.link]), verifyOptions(ring, { memo })), 'CHAIN_VIOLATION');
-    assertFails(() => verifyEnvelope(encodeToken([child.link, child.link]), verifyOptions(ring, { memo })), 'CHAIN_VIOLATION');
+    assertFails(
+      () => verifyEnvelope(encodeToken([child.link, child.link]), verifyOptions(ring, { memo })),
+      'CHAIN_VIOLATION',
+    );
   });
 
   test('a widening child is never remembered as a narrowing', () => {
@@ -229,7 +252,10 @@ describe('isRevoked', () => {
         const asked: [string, string, number, string][] = [];
         verifyEnvelope(
           child.token,
-          verifyOptions(ring, { ...(memo ? { memo } : {}), isRevoked: (j, s, i, t) => (asked.push([j, s, i, t]), false) }),
+          verifyOptions(ring, {
+            ...(memo ? { memo } : {}),
+            isRevoked: (j, s, i, t) => (asked.push([j, s, i, t]), false),
+          }),
         );
         assert.deepEqual(asked, [
           [root.claims.jti, root.claims.sub, root.claims.iat, root.claims.tnt],

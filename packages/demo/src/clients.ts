@@ -2,7 +2,13 @@
 // SDK package is the full-featured client; the demo keeps its own few lines so it has no moving parts.)
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { loadAuthorityProto, type AuditorServiceClient, type EnforcerServiceClient, type IssuerServiceClient, type PolicyServiceClient } from '@authority/proto';
+import {
+  loadAuthorityProto,
+  type AuditorServiceClient,
+  type EnforcerServiceClient,
+  type IssuerServiceClient,
+  type PolicyServiceClient,
+} from '@authority/proto';
 
 export interface ServiceAddresses {
   issuer: string;
@@ -42,7 +48,13 @@ type UnaryWithOptions = (
 ) => unknown;
 
 /** Calls a unary method with `authorization: Bearer <secret>` and a deadline. */
-export function call<Req, Res>(client: grpc.Client, method: Unary<Req, Res>, req: Req, secret: string, timeoutMs = 10_000): Promise<Res> {
+export function call<Req, Res>(
+  client: grpc.Client,
+  method: Unary<Req, Res>,
+  req: Req,
+  secret: string,
+  timeoutMs = 10_000,
+): Promise<Res> {
   const md = new grpc.Metadata();
   md.set('authorization', `Bearer ${secret}`);
   return new Promise((resolve, reject) => {
@@ -53,16 +65,26 @@ export function call<Req, Res>(client: grpc.Client, method: Unary<Req, Res>, req
 }
 
 /** Resolves when the server at `address` reports SERVING on grpc.health.v1 (polls until the deadline). */
-export async function waitServing(address: string, deadlineMs: number, isAlive: () => boolean = () => true): Promise<void> {
+export async function waitServing(
+  address: string,
+  deadlineMs: number,
+  isAlive: () => boolean = () => true,
+): Promise<void> {
   const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
   const client = new Health(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-    check: (req: { service: string }, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void) => void;
+    check: (
+      req: { service: string },
+      opts: grpc.CallOptions,
+      cb: (err: grpc.ServiceError | null, res?: { status: string }) => void,
+    ) => void;
   };
   try {
     for (;;) {
       if (!isAlive()) throw new Error(`the process serving ${address} exited`);
       const status = await new Promise<string>((resolve) =>
-        client.check({ service: '' }, { deadline: Date.now() + 1000 }, (err, res) => resolve(err ? `error: ${err.message}` : String(res?.status))),
+        client.check({ service: '' }, { deadline: Date.now() + 1000 }, (err, res) =>
+          resolve(err ? `error: ${err.message}` : String(res?.status)),
+        ),
       );
       if (status === 'SERVING') return;
       if (Date.now() > deadlineMs) throw new Error(`${address} not SERVING before the deadline (last: ${status})`);

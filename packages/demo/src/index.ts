@@ -1,3 +1,3 @@
-export * from "./clients";
-export * from "./launcher";
-export * from "./scenario";
+export * from './clients';
+export * from './launcher';
+export * from './scenario';

@@ -9,7 +9,12 @@ import { waitServing, type ServiceAddresses } from './clients';
 export const SERVICE_NAMES = ['issuer', 'enforcer', 'policy', 'auditor'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-export const DEFAULT_PORTS: Record<ServiceName, number> = { issuer: 50051, enforcer: 50052, policy: 50053, auditor: 50054 };
+export const DEFAULT_PORTS: Record<ServiceName, number> = {
+  issuer: 50051,
+  enforcer: 50052,
+  policy: 50053,
+  auditor: 50054,
+};
 
 export interface StackSecrets {
   operatorKey: string;
@@ -36,7 +41,9 @@ export interface RunningStack {
 
 export async function launchStack(o: LaunchOptions): Promise<RunningStack> {
   const ports = { ...DEFAULT_PORTS, ...o.ports };
-  const addresses = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `127.0.0.1:${ports[n]}`])) as unknown as ServiceAddresses;
+  const addresses = Object.fromEntries(
+    SERVICE_NAMES.map((n) => [n, `127.0.0.1:${ports[n]}`]),
+  ) as unknown as ServiceAddresses;
   mkdirSync(o.logDir, { recursive: true });
   // The demo's databases are named after its secrets, so a new set of secrets (a deleted
   // .infra/demo-secrets.json) starts clean instead of meeting keys sealed under another KEK.
@@ -85,7 +92,8 @@ export async function launchStack(o: LaunchOptions): Promise<RunningStack> {
       child.stderr?.pipe(out);
       child.once('exit', (code, signal) => {
         exited.add(name);
-        if (code !== 0 && signal !== 'SIGTERM') o.log(`${name} exited (${signal ?? code}); see ${join(o.logDir, `${name}.log`)}`);
+        if (code !== 0 && signal !== 'SIGTERM')
+          o.log(`${name} exited (${signal ?? code}); see ${join(o.logDir, `${name}.log`)}`);
       });
       children.set(name, child);
     }

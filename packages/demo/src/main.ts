@@ -57,7 +57,13 @@ async function main(): Promise<number> {
   let ok = false;
   try {
     log('\nScenario: Lakeside Community College (FERPA)');
-    const result = await runScenario({ clients, operatorKey: secrets.operatorKey, tenant, reportDir: join(repoRoot, 'out'), log });
+    const result = await runScenario({
+      clients,
+      operatorKey: secrets.operatorKey,
+      tenant,
+      reportDir: join(repoRoot, 'out'),
+      log,
+    });
     ok = result.ok;
     writeFileSync(join(runDir, 'demo-result.json'), JSON.stringify(result, null, 2), { mode: 0o600 });
     log(`\n${ok ? 'Scenario complete: every decision as expected.' : 'Scenario FAILED: see the ✘ lines above.'}`);
@@ -65,8 +71,10 @@ async function main(): Promise<number> {
     log('\nThe stack keeps running (gRPC reflection on). Explore it with the CLI, e.g.:');
     log(`  export AUTHORITY_ISSUER_ADDR=${stack.addresses.issuer} AUTHORITY_ENFORCER_ADDR=${stack.addresses.enforcer}`);
     log(`  export AUTHORITY_POLICY_ADDR=${stack.addresses.policy} AUTHORITY_AUDITOR_ADDR=${stack.addresses.auditor}`);
-    log(`  export AUTHORITY_TENANT=${tenant} AUTHORITY_API_KEY=$(node -p "require('${join(runDir, 'demo-result.json')}').adminKey")`);
-    log('  npx authority audit query        # the decisions, from the tenant\'s chain');
+    log(
+      `  export AUTHORITY_TENANT=${tenant} AUTHORITY_API_KEY=$(node -p "require('${join(runDir, 'demo-result.json')}').adminKey")`,
+    );
+    log("  npx authority audit query        # the decisions, from the tenant's chain");
     log('  npx authority audit verify       # recompute the chain against its signed checkpoint');
     log('  npx authority policy show        # the FERPA policy in force');
   } catch (err) {

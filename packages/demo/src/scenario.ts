@@ -37,7 +37,12 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const decisions: ScenarioResult['decisions'] = [];
 
   log(`1. Operator creates tenant ${tenant}`);
-  const created = await call(c.issuer, c.issuer.createTenant, { tenant, displayName: 'Lakeside Community College' }, o.operatorKey);
+  const created = await call(
+    c.issuer,
+    c.issuer.createTenant,
+    { tenant, displayName: 'Lakeside Community College' },
+    o.operatorKey,
+  );
   const admin = created.adminCredential?.secret ?? '';
   const credential = async (kind: 'CHECKER' | 'APPROVER' | 'AUDITOR') =>
     (await call(c.issuer, c.issuer.createCredential, { tenant, kind }, admin)).credential?.secret ?? '';
@@ -47,15 +52,31 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   log(`   signing key ${created.key?.keyId}; admin, checker, approver and auditor credentials issued`);
 
   log('2. Admin puts the FERPA policy (the original authority-runtime format, unchanged)');
-  const put = await call(c.policy, c.policy.putPolicy, { tenant, yaml: readFileSync(POLICY_PATH, 'utf8'), expectedVersion: 0 }, admin);
+  const put = await call(
+    c.policy,
+    c.policy.putPolicy,
+    { tenant, yaml: readFileSync(POLICY_PATH, 'utf8'), expectedVersion: 0 },
+    admin,
+  );
   log(`   policy version ${put.policy?.version} (${put.policy?.sha256.slice(0, 12)}…)`);
 
   log('3. Envelopes for the four agents (bounded by the policy)');
-  const mint = async (agentId: string, scopes: string[], resources: string[], constraints: object, ttlSeconds = 3600) => {
+  const mint = async (
+    agentId: string,
+    scopes: string[],
+    resources: string[],
+    constraints: object,
+    ttlSeconds = 3600,
+  ) => {
     const res: MintResponse__Output = await call(
       c.issuer,
       c.issuer.mint,
-      { tenant, agentId, ttlSeconds, grant: { scopes, resources, contextFields: ['student_id'], constraintsJson: JSON.stringify(constraints) } },
+      {
+        tenant,
+        agentId,
+        ttlSeconds,
+        grant: { scopes, resources, contextFields: ['student_id'], constraintsJson: JSON.stringify(constraints) },
+      },
       admin,
     );
     log(`   ${agentId}: ${scopes.join(', ')} on ${resources.join(', ')} (jti ${res.envelope?.jti})`);
@@ -66,15 +87,27 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     max_records_per_request: 50,
     denied_resources: ['slos://vaults/student-health/*', 'slos://vaults/financial-aid/*'],
   });
-  const aid = await mint('financial-aid-agent', ['vault:financial-aid:read', 'vault:financial-aid:write'], ['slos://vaults/financial-aid/*'], {
+  const aid = await mint(
+    'financial-aid-agent',
+    ['vault:financial-aid:read', 'vault:financial-aid:write'],
+    ['slos://vaults/financial-aid/*'],
+    {
+      require_purpose: true,
+      write_requires_approval: true,
+      denied_resources: ['slos://vaults/student-health/*', 'slos://vaults/student-records/*'],
+    },
+  );
+  await mint(
+    'registrar-agent',
+    ['vault:student-records:read', 'vault:student-records:write'],
+    ['slos://vaults/student-records/*'],
+    {
+      denied_resources: ['slos://vaults/student-health/*'],
+    },
+  );
+  await mint('ferpa-auditor', ['vault:student-records:read', 'audit:read'], ['slos://vaults/*'], {
     require_purpose: true,
-    write_requires_approval: true,
-    denied_resources: ['slos://vaults/student-health/*', 'slos://vaults/student-records/*'],
   });
-  await mint('registrar-agent', ['vault:student-records:read', 'vault:student-records:write'], ['slos://vaults/student-records/*'], {
-    denied_resources: ['slos://vaults/student-health/*'],
-  });
-  await mint('ferpa-auditor', ['vault:student-records:read', 'audit:read'], ['slos://vaults/*'], { require_purpose: true });
 
   log('4. The advisor delegates a narrower envelope to a sub-agent (transcripts only, 10 minutes)');
   const sub = await call(
@@ -106,7 +139,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     const ok = got === expected;
     decisions.push({ step, decision: String(res.decision), reason: String(res.reason), expected, ok });
     const mark = ok ? green('✔') : red(`✘ expected ${expected}`);
-    log(`   ${mark} ${String(res.decision).padEnd(5)} ${String(res.reason).padEnd(20)} ${step}${res.decision === 'DENY' ? `: ${res.message}` : ''}`);
+    log(
+      `   ${mark} ${String(res.decision).padEnd(5)} ${String(res.reason).padEnd(20)} ${step}${res.decision === 'DENY' ? `: ${res.message}` : ''}`,
+    );
     return res;
   };
   const read = 'vault:student-records:read';
@@ -163,7 +198,12 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   };
   const pending = await check('financial-aid agent updates an award', 'APPROVAL_REQUIRED', write);
   const approvalId = pending.approvalRequestId;
-  await call(c.issuer, c.issuer.decideApproval, { tenant, approvalId, approve: true, comment: 'appeal reviewed' }, approver);
+  await call(
+    c.issuer,
+    c.issuer.decideApproval,
+    { tenant, approvalId, approve: true, comment: 'appeal reviewed' },
+    approver,
+  );
   log(`   approver approved request ${approvalId}`);
   await check('retry with the approval', 'ALLOW', { ...write, approvalId });
   await check('the same approval used a second time', 'APPROVAL_INVALID', { ...write, approvalId });
@@ -173,7 +213,17 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   log(`   revoked ${advisor.jti}`);
   await waitFor(
     async () => {
-      const res: CheckResponse__Output = await call(c.enforcer, c.enforcer.check, { token: advisor.token, requiredScope: read, resource: 'slos://vaults/student-records/s-1001', context: { purpose: 'advising' } }, checker);
+      const res: CheckResponse__Output = await call(
+        c.enforcer,
+        c.enforcer.check,
+        {
+          token: advisor.token,
+          requiredScope: read,
+          resource: 'slos://vaults/student-records/s-1001',
+          context: { purpose: 'advising' },
+        },
+        checker,
+      );
       return res.reason === 'REVOKED';
     },
     Date.now() + 10_000,
@@ -196,7 +246,12 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const expectedChecks = decisions.length + 1; // + the revocation probe(s), at least one
   await waitFor(
     async () => {
-      const page = await call(c.auditor, c.auditor.queryEvents, { tenant, action: 'check', pageSize: 1000 }, auditorKey);
+      const page = await call(
+        c.auditor,
+        c.auditor.queryEvents,
+        { tenant, action: 'check', pageSize: 1000 },
+        auditorKey,
+      );
       return page.entries.length >= expectedChecks;
     },
     Date.now() + (o.auditDeadlineMs ?? 30_000),
@@ -224,7 +279,16 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   log(`   compliance report: ${reportPath}`);
 
   const ok = decisions.every((d) => d.ok) && verify.ok;
-  return { tenant, adminKey: admin, checkerKey: checker, auditorKey, reportPath, decisions, chainVerified: verify.ok, ok };
+  return {
+    tenant,
+    adminKey: admin,
+    checkerKey: checker,
+    auditorKey,
+    reportPath,
+    decisions,
+    chainVerified: verify.ok,
+    ok,
+  };
 }
 
 /** Polls a condition until it holds or the deadline passes (each poll is a real round trip). */

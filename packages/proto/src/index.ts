@@ -81,7 +81,9 @@ export function timestampToGrpc(d: Date): { seconds: string; nanos: number } {
   return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
 }
 
-export function grpcTimestampToDate(t: { seconds?: string | number | null; nanos?: number | null } | null | undefined): Date | undefined {
+export function grpcTimestampToDate(
+  t: { seconds?: string | number | null; nanos?: number | null } | null | undefined,
+): Date | undefined {
   if (!t) return undefined;
   return new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1_000_000));
 }

@@ -43,7 +43,8 @@ export async function startStateViews(opts: StateViewsOptions): Promise<StateVie
     try {
       if (m.topic === t.keys) {
         if (m.value === null) keys.applyTombstone(recordKey);
-        else if (recordKey.includes('/credential/')) keys.applyCredential(decodeEvent(pb.CredentialEventSchema, m.value));
+        else if (recordKey.includes('/credential/'))
+          keys.applyCredential(decodeEvent(pb.CredentialEventSchema, m.value));
         else keys.applyKey(decodeEvent(pb.KeyEventSchema, m.value));
       } else if (m.topic === t.revocations) {
         if (m.value === null) revocations.applyTombstone(recordKey);
@@ -55,7 +56,10 @@ export async function startStateViews(opts: StateViewsOptions): Promise<StateVie
     } catch (err) {
       // A record we cannot read is skipped loudly; it never grants anything (keys and credentials
       // only add authority when they parse, revocations are re-published by the issuer on repair).
-      opts.logger.error({ err, topic: m.topic, partition: m.partition, offset: m.offset }, 'unreadable state record skipped');
+      opts.logger.error(
+        { err, topic: m.topic, partition: m.partition, offset: m.offset },
+        'unreadable state record skipped',
+      );
     }
   };
 

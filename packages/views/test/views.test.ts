@@ -9,19 +9,36 @@ const at = (sec: number) => timestampFromDate(new Date(sec * 1000));
 
 test('KeyDirectory: ACTIVE verifies, VERIFY_ONLY until its time, RETIRED never, other tenants never', () => {
   const d = new KeyDirectory();
-  d.applyKey(createMessage(pb.KeyEventSchema, { tenant: 'a', keyId: 'k1', publicKey: pk, status: pb.KeyStatus.ACTIVE }));
+  d.applyKey(
+    createMessage(pb.KeyEventSchema, { tenant: 'a', keyId: 'k1', publicKey: pk, status: pb.KeyStatus.ACTIVE }),
+  );
   assert.deepEqual(d.resolveKey('a', 'k1', 100), pk);
   assert.equal(d.resolveKey('b', 'k1', 100), undefined);
   assert.equal(d.resolveKey('a', 'k2', 100), undefined);
   d.applyKey(
-    createMessage(pb.KeyEventSchema, { tenant: 'a', keyId: 'k1', publicKey: pk, status: pb.KeyStatus.VERIFY_ONLY, verifyUntil: at(200) }),
+    createMessage(pb.KeyEventSchema, {
+      tenant: 'a',
+      keyId: 'k1',
+      publicKey: pk,
+      status: pb.KeyStatus.VERIFY_ONLY,
+      verifyUntil: at(200),
+    }),
   );
   assert.deepEqual(d.resolveKey('a', 'k1', 200), pk);
   assert.equal(d.resolveKey('a', 'k1', 201), undefined);
-  d.applyKey(createMessage(pb.KeyEventSchema, { tenant: 'a', keyId: 'k1', publicKey: pk, status: pb.KeyStatus.RETIRED }));
+  d.applyKey(
+    createMessage(pb.KeyEventSchema, { tenant: 'a', keyId: 'k1', publicKey: pk, status: pb.KeyStatus.RETIRED }),
+  );
   assert.equal(d.resolveKey('a', 'k1', 0), undefined);
   // A malformed key (wrong length) is ignored rather than trusted.
-  d.applyKey(createMessage(pb.KeyEventSchema, { tenant: 'a', keyId: 'bad', publicKey: new Uint8Array(5), status: pb.KeyStatus.ACTIVE }));
+  d.applyKey(
+    createMessage(pb.KeyEventSchema, {
+      tenant: 'a',
+      keyId: 'bad',
+      publicKey: new Uint8Array(5),
+      status: pb.KeyStatus.ACTIVE,
+    }),
+  );
   assert.equal(d.resolveKey('a', 'bad', 0), undefined);
   d.applyTombstone('a/key/k1');
   assert.equal(d.keysOf('a').length, 0);
@@ -31,7 +48,13 @@ test('KeyDirectory: credentials authenticate by secret, per tenant and kind, and
   const d = new KeyDirectory();
   const cred = (id: string, tenant: string, secret: string, revoked = false) =>
     d.applyCredential(
-      createMessage(pb.CredentialEventSchema, { tenant, credentialId: id, kind: pb.CredentialKind.CHECKER, secretSha256: sha256Hex(secret), revoked }),
+      createMessage(pb.CredentialEventSchema, {
+        tenant,
+        credentialId: id,
+        kind: pb.CredentialKind.CHECKER,
+        secretSha256: sha256Hex(secret),
+        revoked,
+      }),
     );
   cred('c1', 'a', 'secret-a');
   cred('c2', 'b', 'secret-b');
@@ -48,7 +71,14 @@ test('KeyDirectory: credentials authenticate by secret, per tenant and kind, and
 test('RevocationView: jti revocation is per tenant; agent revocation covers envelopes issued up to the cut-off', () => {
   const r = new RevocationView();
   r.apply(createMessage(pb.RevocationEventSchema, { tenant: 'a', kind: pb.RevocationKind.JTI, jti: 'j1' }));
-  r.apply(createMessage(pb.RevocationEventSchema, { tenant: 'a', kind: pb.RevocationKind.AGENT, agentId: 'bot', revokedBefore: at(1000) }));
+  r.apply(
+    createMessage(pb.RevocationEventSchema, {
+      tenant: 'a',
+      kind: pb.RevocationKind.AGENT,
+      agentId: 'bot',
+      revokedBefore: at(1000),
+    }),
+  );
   assert.equal(r.isRevoked('a', 'j1', 'x', 0), true);
   assert.equal(r.isRevoked('b', 'j1', 'x', 0), false);
   assert.equal(r.isRevoked('a', 'j2', 'bot', 1000), true);
@@ -58,12 +88,18 @@ test('RevocationView: jti revocation is per tenant; agent revocation covers enve
   assert.equal(r.isRevoked('a', 'j1', 'x', 0), false);
 });
 
-const yaml = (org: string) => `version: "1"\norganization: ${org}\nagents:\n  bot:\n    scopes: [vault:x:read]\n    constraints: {unconstrained: true}\n`;
+const yaml = (org: string) =>
+  `version: "1"\norganization: ${org}\nagents:\n  bot:\n    scopes: [vault:x:read]\n    constraints: {unconstrained: true}\n`;
 
 test('PolicyView: the highest version wins whatever the arrival order; a tombstone removes; invalid keeps the last good', () => {
   const v = new PolicyView();
   const ev = (version: number, extra: Partial<{ yaml: string; deleted: boolean }> = {}) =>
-    createMessage(pb.PolicyVersionEventSchema, { tenant: 'a', version: BigInt(version), yaml: yaml(`v${version}`), ...extra });
+    createMessage(pb.PolicyVersionEventSchema, {
+      tenant: 'a',
+      version: BigInt(version),
+      yaml: yaml(`v${version}`),
+      ...extra,
+    });
   assert.equal(v.apply(ev(2)), undefined);
   assert.equal(v.apply(ev(1)), undefined); // late, older: ignored
   assert.equal(v.get('a')?.version, 2);

@@ -64,7 +64,11 @@ async function main(): Promise<void> {
         AUTHORITY_REFLECTION: 'false',
         AUTHORITY_AUDITOR_FETCH_MAX_WAIT: '100ms',
         // Tuning knobs may be overridden from the environment (e.g. AUTHORITY_AUDITOR_WRITE_CONCURRENCY).
-        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^AUTHORITY_(AUDITOR_(WRITE|PARTITIONS|FETCH)|CHECKPOINT)_/.test(k))),
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(([k]) =>
+            /^AUTHORITY_(AUDITOR_(WRITE|PARTITIONS|FETCH)|CHECKPOINT)_/.test(k),
+          ),
+        ),
       });
       const auditor = await startAuditor({ ...config, AUTHORITY_GRPC_PORT: 0 }, { logger: silentLogger() });
       // Measured from the moment the consumer has joined its group to the last entry stored.

@@ -36,13 +36,17 @@ export function createEnforcerMetrics(freshness: Pick<FreshnessMonitor, 'snapsho
     });
   // Attribute objects are shared per (decision, reason): the hot path allocates none.
   const attributes = new Map<string, Attributes>();
-  const methods: Record<'Check' | 'BatchCheck', Attributes> = { Check: { method: 'Check' }, BatchCheck: { method: 'BatchCheck' } };
+  const methods: Record<'Check' | 'BatchCheck', Attributes> = {
+    Check: { method: 'Check' },
+    BatchCheck: { method: 'BatchCheck' },
+  };
   return {
     record(results, startedAt, method) {
       for (const r of results) {
         const key = `${String(r.decision)}/${String(r.reason)}`;
         let attrs = attributes.get(key);
-        if (attrs === undefined) attributes.set(key, (attrs = { decision: String(r.decision), reason: String(r.reason) }));
+        if (attrs === undefined)
+          attributes.set(key, (attrs = { decision: String(r.decision), reason: String(r.reason) }));
         decisions.add(1, attrs);
       }
       duration.record(performance.now() - startedAt, methods[method]);

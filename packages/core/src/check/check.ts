@@ -49,7 +49,10 @@ export function checkRequest(input: CheckInput, deps: CheckDeps): CheckResult {
     if (err instanceof AuthorityError) return deny(new Denial(err.reason, err.message, err.field), chain);
     // A bug or a failing dependency (key resolver, revocation view): fail closed, and say so.
     const message = err instanceof Error ? err.message : String(err);
-    return { ...deny(new Denial('INVALID_REQUEST', `internal error while checking: ${message}`), chain), internalError: true };
+    return {
+      ...deny(new Denial('INVALID_REQUEST', `internal error while checking: ${message}`), chain),
+      internalError: true,
+    };
   }
 }
 
@@ -70,10 +73,18 @@ function checkAuthority(input: CheckInput, chain: VerifiedEnvelope, deps: CheckD
   // Scope.
   const requiredScope = input.requiredScope;
   if (typeof requiredScope !== 'string' || !isValidScope(requiredScope)) {
-    return new Denial('INVALID_REQUEST', "'required_scope' must be a valid scope (segment:segment[:...])", 'required_scope');
+    return new Denial(
+      'INVALID_REQUEST',
+      "'required_scope' must be a valid scope (segment:segment[:...])",
+      'required_scope',
+    );
   }
   if (findMatchingScope(chain.scopes, requiredScope) === undefined) {
-    return new Denial('SCOPE_MISSING', `scope '${requiredScope}' is not granted (granted: ${chain.scopes.join(', ')})`, 'required_scope');
+    return new Denial(
+      'SCOPE_MISSING',
+      `scope '${requiredScope}' is not granted (granted: ${chain.scopes.join(', ')})`,
+      'required_scope',
+    );
   }
 
   // Resource. A chain whose root grants resources must be exercised against a named resource:
@@ -82,13 +93,25 @@ function checkAuthority(input: CheckInput, chain: VerifiedEnvelope, deps: CheckD
   const resource = input.resource;
   if (resource !== undefined) {
     if (typeof resource !== 'string' || resource.length === 0 || resource.length > MAX_GLOB_INPUT_LENGTH) {
-      return new Denial('INVALID_REQUEST', `'resource' must be a non-empty string of at most ${MAX_GLOB_INPUT_LENGTH} characters`, 'resource');
+      return new Denial(
+        'INVALID_REQUEST',
+        `'resource' must be a non-empty string of at most ${MAX_GLOB_INPUT_LENGTH} characters`,
+        'resource',
+      );
     }
     if (!matchesAny(chain.resources, resource)) {
-      return new Denial('RESOURCE_NOT_ALLOWED', `resource '${resource}' matches none of the envelope's resource patterns`, 'resource');
+      return new Denial(
+        'RESOURCE_NOT_ALLOWED',
+        `resource '${resource}' matches none of the envelope's resource patterns`,
+        'resource',
+      );
     }
   } else if (chain.resourceRequired) {
-    return new Denial('INVALID_REQUEST', "the envelope is limited to resources, so the request must name its 'resource'", 'resource');
+    return new Denial(
+      'INVALID_REQUEST',
+      "the envelope is limited to resources, so the request must name its 'resource'",
+      'resource',
+    );
   }
 
   // Context: purpose and record_count are always allowed; other fields must be in `ctx`.
@@ -104,23 +127,36 @@ function checkAuthority(input: CheckInput, chain: VerifiedEnvelope, deps: CheckD
     purpose = rawPurpose;
     const rawCount: unknown = context.recordCount;
     if (rawCount !== undefined && (typeof rawCount !== 'number' || !Number.isSafeInteger(rawCount) || rawCount < 0)) {
-      return new Denial('INVALID_REQUEST', "'context.record_count' must be a non-negative integer", 'context.record_count');
+      return new Denial(
+        'INVALID_REQUEST',
+        "'context.record_count' must be a non-negative integer",
+        'context.record_count',
+      );
     }
     recordCount = rawCount;
     const fields = context.fields;
     if (fields !== undefined) {
-      if (!isPlainObject(fields)) return new Denial('INVALID_REQUEST', "'context.fields' must be an object of strings", 'context.fields');
+      if (!isPlainObject(fields))
+        return new Denial('INVALID_REQUEST', "'context.fields' must be an object of strings", 'context.fields');
       let count = 0;
       for (const name in fields) {
         if (!Object.prototype.hasOwnProperty.call(fields, name)) continue;
         if (++count > MAX_CONTEXT_FIELDS_PER_REQUEST) {
-          return new Denial('INVALID_REQUEST', `'context.fields' has more than ${MAX_CONTEXT_FIELDS_PER_REQUEST} fields`, 'context.fields');
+          return new Denial(
+            'INVALID_REQUEST',
+            `'context.fields' has more than ${MAX_CONTEXT_FIELDS_PER_REQUEST} fields`,
+            'context.fields',
+          );
         }
         if (typeof fields[name] !== 'string') {
           return new Denial('INVALID_REQUEST', `'context.fields.${name}' must be a string`, `context.fields.${name}`);
         }
         if (!chain.contextFields.includes(name)) {
-          return new Denial('CONTEXT_NOT_ALLOWED', `context field '${name}' is not allowed by the envelope`, `context.fields.${name}`);
+          return new Denial(
+            'CONTEXT_NOT_ALLOWED',
+            `context field '${name}' is not allowed by the envelope`,
+            `context.fields.${name}`,
+          );
         }
       }
     }
@@ -131,7 +167,11 @@ function checkAuthority(input: CheckInput, chain: VerifiedEnvelope, deps: CheckD
   let action = derivedAction;
   if (input.action !== undefined) {
     if (typeof input.action !== 'string' || input.action.length === 0 || input.action.length > MAX_ACTION_LENGTH) {
-      return new Denial('INVALID_REQUEST', `'action' must be a non-empty string of at most ${MAX_ACTION_LENGTH} characters`, 'action');
+      return new Denial(
+        'INVALID_REQUEST',
+        `'action' must be a non-empty string of at most ${MAX_ACTION_LENGTH} characters`,
+        'action',
+      );
     }
     action = input.action;
   }
@@ -212,7 +252,11 @@ function matchesAny(patterns: readonly string[], resource: string): boolean {
  * Evaluates one constraint set: a Denial for the first violation, else whether approval is needed.
  * A declared action that differs from the scope's own action can only add an approval requirement.
  */
-function applyConstraints(c: Readonly<Constraints>, request: ConstraintRequest, derivedAction: string): Denial | boolean {
+function applyConstraints(
+  c: Readonly<Constraints>,
+  request: ConstraintRequest,
+  derivedAction: string,
+): Denial | boolean {
   const outcome = evaluateConstraints(c as Constraints, request);
   const first = outcome.violations[0];
   if (first !== undefined) return new Denial(first.reason, first.message, first.constraint);
@@ -247,7 +291,11 @@ function applyPolicy(
     const view = policy.agent(agent);
     if (view === undefined) {
       if (i > 0) continue;
-      return new Denial('POLICY_DENIED', `policy ${version} of tenant '${chain.tenant}' does not name agent '${agent}'`, 'agent');
+      return new Denial(
+        'POLICY_DENIED',
+        `policy ${version} of tenant '${chain.tenant}' does not name agent '${agent}'`,
+        'agent',
+      );
     }
     const where = `policy ${version}, agent '${agent}'`;
     const denial = policy.deny?.(agent, requiredScope, resource);
@@ -258,10 +306,18 @@ function applyPolicy(
     if (resource !== undefined) {
       const denied = view.deniedResources?.find((pattern) => globMatch(pattern, resource));
       if (denied !== undefined) {
-        return new Denial('DENIED_RESOURCE', `${where}: resource '${resource}' matches denied pattern '${denied}'`, 'resource');
+        return new Denial(
+          'DENIED_RESOURCE',
+          `${where}: resource '${resource}' matches denied pattern '${denied}'`,
+          'resource',
+        );
       }
       if (view.resources !== undefined && !matchesAny(view.resources, resource)) {
-        return new Denial('POLICY_DENIED', `${where}: resource '${resource}' matches none of the policy's resource patterns`, 'resource');
+        return new Denial(
+          'POLICY_DENIED',
+          `${where}: resource '${resource}' matches none of the policy's resource patterns`,
+          'resource',
+        );
       }
     }
     if (view.constraints !== undefined) {

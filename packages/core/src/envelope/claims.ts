@@ -70,7 +70,22 @@ export interface EnvelopeClaims {
 
 /** The serialization order of claims (JSON.stringify keeps insertion order). */
 const CLAIM_ORDER = [
-  'tnt', 'sub', 'iss', 'aud', 'jti', 'iat', 'nbf', 'exp', 'dep', 'prn', 'phs', 'scp', 'res', 'ctx', 'cns', 'cnf',
+  'tnt',
+  'sub',
+  'iss',
+  'aud',
+  'jti',
+  'iat',
+  'nbf',
+  'exp',
+  'dep',
+  'prn',
+  'phs',
+  'scp',
+  'res',
+  'ctx',
+  'cns',
+  'cnf',
 ] as const satisfies readonly (keyof EnvelopeClaims)[];
 const KNOWN_CLAIMS: ReadonlySet<string> = new Set(CLAIM_ORDER);
 const REQUIRED_CLAIMS = ['tnt', 'sub', 'jti', 'iat', 'nbf', 'exp', 'dep', 'scp', 'res', 'ctx', 'cns'] as const;
@@ -97,8 +112,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 // No C0/C1 control characters, no lone surrogates: identifiers end up in logs and audit events.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const IDENTIFIER_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const IDENTIFIER_FORBIDDEN =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** A non-empty string of at most MAX_IDENTIFIER_LENGTH characters without control characters. */
 export function isValidIdentifier(v: unknown): v is string {
@@ -107,7 +123,8 @@ export function isValidIdentifier(v: unknown): v is string {
 
 /** Validates a protected header; `where` prefixes messages (e.g. `link 1`). */
 export function validateHeader(raw: unknown, where: string): LinkHeader {
-  if (!isPlainObject(raw)) throw new AuthorityError('INVALID_TOKEN', `${where}: protected header must be a JSON object`, 'header');
+  if (!isPlainObject(raw))
+    throw new AuthorityError('INVALID_TOKEN', `${where}: protected header must be a JSON object`, 'header');
   for (const name of Object.keys(raw)) {
     if (name !== 'alg' && name !== 'typ' && name !== 'kid') {
       // crit, jku, jwk, x5u, x5c, b64, ... : anything that could change how the link is read.
@@ -115,13 +132,25 @@ export function validateHeader(raw: unknown, where: string): LinkHeader {
     }
   }
   if (raw.alg !== ENVELOPE_ALG) {
-    throw new AuthorityError('INVALID_TOKEN', `${where}: header 'alg' must be '${ENVELOPE_ALG}', got ${describe(raw.alg)}`, 'alg');
+    throw new AuthorityError(
+      'INVALID_TOKEN',
+      `${where}: header 'alg' must be '${ENVELOPE_ALG}', got ${describe(raw.alg)}`,
+      'alg',
+    );
   }
   if (raw.typ !== ENVELOPE_TYP) {
-    throw new AuthorityError('INVALID_TOKEN', `${where}: header 'typ' must be '${ENVELOPE_TYP}', got ${describe(raw.typ)}`, 'typ');
+    throw new AuthorityError(
+      'INVALID_TOKEN',
+      `${where}: header 'typ' must be '${ENVELOPE_TYP}', got ${describe(raw.typ)}`,
+      'typ',
+    );
   }
   if (!isValidIdentifier(raw.kid)) {
-    throw new AuthorityError('INVALID_TOKEN', `${where}: header 'kid' must be a non-empty string of at most ${MAX_IDENTIFIER_LENGTH} characters`, 'kid');
+    throw new AuthorityError(
+      'INVALID_TOKEN',
+      `${where}: header 'kid' must be a non-empty string of at most ${MAX_IDENTIFIER_LENGTH} characters`,
+      'kid',
+    );
   }
   return { alg: ENVELOPE_ALG, typ: ENVELOPE_TYP, kid: raw.kid };
 }
@@ -145,7 +174,12 @@ export interface ValidatedClaims {
  * be reused at any position): whether a link may or must carry `prn`/`phs` is a chain rule.
  * `reason` is INVALID_TOKEN when parsing and INVALID_REQUEST when minting.
  */
-export function validateClaims(raw: unknown, where: string, limits: Readonly<EnvelopeLimits>, reason: Reason = 'INVALID_TOKEN'): ValidatedClaims {
+export function validateClaims(
+  raw: unknown,
+  where: string,
+  limits: Readonly<EnvelopeLimits>,
+  reason: Reason = 'INVALID_TOKEN',
+): ValidatedClaims {
   const bad = (field: string, what: string): never => {
     throw new AuthorityError(reason, `${where}: claim '${field}' ${what}`, field);
   };
@@ -158,7 +192,11 @@ export function validateClaims(raw: unknown, where: string, limits: Readonly<Env
   }
   const identifier = (field: string): string => {
     const v = raw[field];
-    if (!isValidIdentifier(v)) bad(field, `must be a non-empty string of at most ${MAX_IDENTIFIER_LENGTH} characters without control characters`);
+    if (!isValidIdentifier(v))
+      bad(
+        field,
+        `must be a non-empty string of at most ${MAX_IDENTIFIER_LENGTH} characters without control characters`,
+      );
     return v as string;
   };
   const seconds = (field: string): number => {
@@ -167,7 +205,13 @@ export function validateClaims(raw: unknown, where: string, limits: Readonly<Env
     if ((v as number) < 0) bad(field, 'must not be negative');
     return v as number;
   };
-  const stringList = (field: string, max: number, allowEmpty: boolean, check: (s: string) => boolean, rule: string): string[] => {
+  const stringList = (
+    field: string,
+    max: number,
+    allowEmpty: boolean,
+    check: (s: string) => boolean,
+    rule: string,
+  ): string[] => {
     const v = raw[field];
     if (!Array.isArray(v)) bad(field, 'must be an array');
     const list = v as unknown[];
@@ -198,7 +242,8 @@ export function validateClaims(raw: unknown, where: string, limits: Readonly<Env
 
   const prn = raw.prn;
   const phs = raw.phs;
-  if ((prn === undefined) !== (phs === undefined)) bad(prn === undefined ? 'prn' : 'phs', "must appear together with 'prn' and 'phs'");
+  if ((prn === undefined) !== (phs === undefined))
+    bad(prn === undefined ? 'prn' : 'phs', "must appear together with 'prn' and 'phs'");
   if (prn !== undefined && (typeof prn !== 'string' || prn.length !== 22 || decodeBase64Url(prn)?.length !== 16)) {
     bad('prn', "must be the parent's jti (22 base64url characters)");
   }
@@ -207,8 +252,20 @@ export function validateClaims(raw: unknown, where: string, limits: Readonly<Env
   }
 
   const scp = stringList('scp', limits.maxScopes, false, isValidScope, 'is not a valid scope (segment:segment[:...])');
-  const res = stringList('res', limits.maxResources, true, (s) => s.length > 0 && s.length <= MAX_GLOB_PATTERN_LENGTH, `must be a non-empty pattern of at most ${MAX_GLOB_PATTERN_LENGTH} characters`);
-  const ctx = stringList('ctx', limits.maxContextFields, true, isValidIdentifier, 'must be a non-empty field name without control characters');
+  const res = stringList(
+    'res',
+    limits.maxResources,
+    true,
+    (s) => s.length > 0 && s.length <= MAX_GLOB_PATTERN_LENGTH,
+    `must be a non-empty pattern of at most ${MAX_GLOB_PATTERN_LENGTH} characters`,
+  );
+  const ctx = stringList(
+    'ctx',
+    limits.maxContextFields,
+    true,
+    isValidIdentifier,
+    'must be a non-empty field name without control characters',
+  );
 
   const cnsRaw = raw.cns;
   if (!isPlainObject(cnsRaw)) bad('cns', 'must be a JSON object');
@@ -216,7 +273,8 @@ export function validateClaims(raw: unknown, where: string, limits: Readonly<Env
   try {
     constraints = parseConstraints(cnsRaw, reason, 'cns');
   } catch (err) {
-    if (err instanceof AuthorityError) throw new AuthorityError(reason, `${where}: claim 'cns': ${err.message}`, err.field ?? 'cns');
+    if (err instanceof AuthorityError)
+      throw new AuthorityError(reason, `${where}: claim 'cns': ${err.message}`, err.field ?? 'cns');
     throw err;
   }
 
@@ -226,8 +284,13 @@ export function validateClaims(raw: unknown, where: string, limits: Readonly<Env
     const c = raw.cnf;
     const jwk = isPlainObject(c) ? c.jwk : undefined;
     const ok =
-      isPlainObject(c) && Object.keys(c).length === 1 && isPlainObject(jwk) && Object.keys(jwk).length === 3 &&
-      jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && typeof jwk.x === 'string';
+      isPlainObject(c) &&
+      Object.keys(c).length === 1 &&
+      isPlainObject(jwk) &&
+      Object.keys(jwk).length === 3 &&
+      jwk.kty === 'OKP' &&
+      jwk.crv === 'Ed25519' &&
+      typeof jwk.x === 'string';
     if (!ok) bad('cnf', 'must be exactly {"jwk":{"kty":"OKP","crv":"Ed25519","x":"<base64url public key>"}}');
     const x = (jwk as Record<string, unknown>).x as string;
     const key = decodeBase64Url(x);
@@ -248,7 +311,17 @@ export function validateClaims(raw: unknown, where: string, limits: Readonly<Env
   }
 
   const claims: EnvelopeClaims = {
-    tnt, sub, jti: jti as string, iat, nbf, exp, dep, scp, res, ctx, cns: cnsRaw as Record<string, unknown>,
+    tnt,
+    sub,
+    jti: jti as string,
+    iat,
+    nbf,
+    exp,
+    dep,
+    scp,
+    res,
+    ctx,
+    cns: cnsRaw as Record<string, unknown>,
   };
   if (iss !== undefined) claims.iss = iss;
   if (aud !== undefined) claims.aud = aud;
@@ -260,7 +333,12 @@ export function validateClaims(raw: unknown, where: string, limits: Readonly<Env
 
 /** The holder-key confirmation claim for a 32-byte Ed25519 public key. */
 export function holderKeyConfirmation(publicKey: Uint8Array): HolderKeyConfirmation {
-  if (publicKey.length !== 32) throw new AuthorityError('INVALID_REQUEST', `holder key must be a 32-byte Ed25519 public key, got ${publicKey.length} bytes`, 'cnf');
+  if (publicKey.length !== 32)
+    throw new AuthorityError(
+      'INVALID_REQUEST',
+      `holder key must be a 32-byte Ed25519 public key, got ${publicKey.length} bytes`,
+      'cnf',
+    );
   return { jwk: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') } };
 }
 

@@ -1,6 +1,12 @@
 // Public API of the envelope (token chain). Internals (claim validation, narrowing helpers) are
 // reachable by deep import for tests, but are not part of the package surface.
-export { DEFAULT_ENVELOPE_LIMITS, DEFAULT_MAX_DEPTH, DEFAULT_SKEW_SECONDS, resolveEnvelopeLimits, type EnvelopeLimits } from './limits';
+export {
+  DEFAULT_ENVELOPE_LIMITS,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_SKEW_SECONDS,
+  resolveEnvelopeLimits,
+  type EnvelopeLimits,
+} from './limits';
 export {
   ENVELOPE_ALG,
   ENVELOPE_TYP,
@@ -12,10 +18,32 @@ export {
   type LinkHeader,
 } from './claims';
 export { parseStrictJson, findDuplicateKey } from './strict-json';
-export { LINK_SEPARATOR, hashLink, signLink, encodeToken, splitToken, parseLink, parseToken, type ParsedLink } from './link';
+export {
+  LINK_SEPARATOR,
+  hashLink,
+  signLink,
+  encodeToken,
+  splitToken,
+  parseLink,
+  parseToken,
+  type ParsedLink,
+} from './link';
 export { checkDepthLimit, checkNarrowing, checkRootLink, type NarrowingView } from './narrowing';
-export { LinkMemo, DEFAULT_MEMO_ENTRIES, DEFAULT_MEMO_TEXT_CHARS, type LinkMemoOptions, type MemoEntry, type MemoStats } from './memo';
-export { verifyEnvelope, verifyEnvelopeFor, type EnvelopeVerifyOptions, type VerifiedEnvelope, type NowSource } from './verify';
+export {
+  LinkMemo,
+  DEFAULT_MEMO_ENTRIES,
+  DEFAULT_MEMO_TEXT_CHARS,
+  type LinkMemoOptions,
+  type MemoEntry,
+  type MemoStats,
+} from './memo';
+export {
+  verifyEnvelope,
+  verifyEnvelopeFor,
+  type EnvelopeVerifyOptions,
+  type VerifiedEnvelope,
+  type NowSource,
+} from './verify';
 export {
   mintRoot,
   deriveChild,

@@ -6,7 +6,14 @@ import { hash as oneShotHash } from 'node:crypto';
 import { decodeBase64Url, ed25519Sign } from '../crypto';
 import { AuthorityError } from '../errors';
 import type { Constraints } from '../constraints';
-import { serializeClaims, serializeHeader, validateClaims, validateHeader, type EnvelopeClaims, type LinkHeader } from './claims';
+import {
+  serializeClaims,
+  serializeHeader,
+  validateClaims,
+  validateHeader,
+  type EnvelopeClaims,
+  type LinkHeader,
+} from './claims';
 import { parseStrictJson } from './strict-json';
 import { resolveEnvelopeLimits, type EnvelopeLimits } from './limits';
 
@@ -43,16 +50,30 @@ export function hashLink(raw: string): string {
  * Signs claims into one compact JWS link with `kid` in the header. The claims are validated first
  * (INVALID_REQUEST naming the field), so we never produce a link that we would refuse to parse.
  */
-export function signLink(claims: EnvelopeClaims, secretKey: Uint8Array, kid: string, limits?: Partial<EnvelopeLimits>): string {
+export function signLink(
+  claims: EnvelopeClaims,
+  secretKey: Uint8Array,
+  kid: string,
+  limits?: Partial<EnvelopeLimits>,
+): string {
   const resolved = resolveEnvelopeLimits(limits);
   validateHeader({ alg: 'EdDSA', typ: 'authority-envelope+jws', kid }, 'link');
   validateClaims(claims, 'link', resolved, 'INVALID_REQUEST');
-  if (secretKey.length !== 64) throw new AuthorityError('INVALID_REQUEST', `signing key must be a 64-byte Ed25519 secret key, got ${secretKey.length} bytes`, 'secretKey');
+  if (secretKey.length !== 64)
+    throw new AuthorityError(
+      'INVALID_REQUEST',
+      `signing key must be a 64-byte Ed25519 secret key, got ${secretKey.length} bytes`,
+      'secretKey',
+    );
   const signingInput = `${Buffer.from(serializeHeader(kid)).toString('base64url')}.${Buffer.from(serializeClaims(claims)).toString('base64url')}`;
   const signature = ed25519Sign(Buffer.from(signingInput, 'latin1'), secretKey);
   const link = `${signingInput}.${Buffer.from(signature).toString('base64url')}`;
   if (link.length > resolved.maxLinkBytes) {
-    throw new AuthorityError('INVALID_REQUEST', `link is ${link.length} bytes; at most ${resolved.maxLinkBytes} are allowed`, 'token');
+    throw new AuthorityError(
+      'INVALID_REQUEST',
+      `link is ${link.length} bytes; at most ${resolved.maxLinkBytes} are allowed`,
+      'token',
+    );
   }
   return link;
 }
@@ -66,24 +87,37 @@ export function encodeToken(links: readonly string[]): string {
  * Splits a token into its links, enforcing the size limits (INVALID_TOKEN). Cheap: no decoding.
  */
 export function splitToken(token: unknown, limits: Readonly<EnvelopeLimits>): string[] {
-  if (typeof token !== 'string' || token.length === 0) throw new AuthorityError('INVALID_TOKEN', 'token must be a non-empty string', 'token');
+  if (typeof token !== 'string' || token.length === 0)
+    throw new AuthorityError('INVALID_TOKEN', 'token must be a non-empty string', 'token');
   if (token.length > limits.maxTokenBytes) {
-    throw new AuthorityError('INVALID_TOKEN', `token is ${token.length} bytes; at most ${limits.maxTokenBytes} are allowed`, 'token');
+    throw new AuthorityError(
+      'INVALID_TOKEN',
+      `token is ${token.length} bytes; at most ${limits.maxTokenBytes} are allowed`,
+      'token',
+    );
   }
   // Only base64url, '.' and '~' can occur in a token. Checking this up front also keeps hashing
   // injective (link text is hashed as single bytes), so a memo entry can never match other text.
   if (!TOKEN_ALPHABET.test(token)) {
-    throw new AuthorityError('INVALID_TOKEN', 'token contains a character outside base64url, \'.\' and \'~\'', 'token');
+    throw new AuthorityError('INVALID_TOKEN', "token contains a character outside base64url, '.' and '~'", 'token');
   }
   const links = token.split(LINK_SEPARATOR);
   if (links.length > limits.maxLinks) {
-    throw new AuthorityError('INVALID_TOKEN', `token has ${links.length} links; at most ${limits.maxLinks} are allowed`, 'token');
+    throw new AuthorityError(
+      'INVALID_TOKEN',
+      `token has ${links.length} links; at most ${limits.maxLinks} are allowed`,
+      'token',
+    );
   }
   for (let i = 0; i < links.length; i++) {
     const len = (links[i] as string).length;
     if (len === 0) throw new AuthorityError('INVALID_TOKEN', `link ${i}: empty link`, 'token');
     if (len > limits.maxLinkBytes) {
-      throw new AuthorityError('INVALID_TOKEN', `link ${i}: ${len} bytes; at most ${limits.maxLinkBytes} are allowed`, 'token');
+      throw new AuthorityError(
+        'INVALID_TOKEN',
+        `link ${i}: ${len} bytes; at most ${limits.maxLinkBytes} are allowed`,
+        'token',
+      );
     }
   }
   return links;
@@ -115,19 +149,32 @@ function decodeJsonSegment(segment: string, where: string, what: 'header' | 'pay
  * Parses one link (structure, header, claims). `index` only labels messages; `hash` may be passed
  * when the caller has already computed it.
  */
-export function parseLink(raw: string, index: number, limits: Readonly<EnvelopeLimits>, hash: string = hashLink(raw)): ParsedLink {
+export function parseLink(
+  raw: string,
+  index: number,
+  limits: Readonly<EnvelopeLimits>,
+  hash: string = hashLink(raw),
+): ParsedLink {
   const where = `link ${index}`;
   const firstDot = raw.indexOf('.');
   const secondDot = firstDot < 0 ? -1 : raw.indexOf('.', firstDot + 1);
   if (secondDot < 0 || raw.indexOf('.', secondDot + 1) >= 0) {
-    throw new AuthorityError('INVALID_TOKEN', `${where}: not a compact JWS (expected three '.'-separated parts)`, 'token');
+    throw new AuthorityError(
+      'INVALID_TOKEN',
+      `${where}: not a compact JWS (expected three '.'-separated parts)`,
+      'token',
+    );
   }
   const header = validateHeader(decodeJsonSegment(raw.slice(0, firstDot), where, 'header'), where);
   const payload = decodeJsonSegment(raw.slice(firstDot + 1, secondDot), where, 'payload');
   const { claims, constraints, holderKey } = validateClaims(payload, where, limits);
   const signature = decodeBase64Url(raw.slice(secondDot + 1));
   if (signature?.length !== 64) {
-    throw new AuthorityError('INVALID_TOKEN', `${where}: signature must be 64 bytes of canonical base64url`, 'signature');
+    throw new AuthorityError(
+      'INVALID_TOKEN',
+      `${where}: signature must be 64 bytes of canonical base64url`,
+      'signature',
+    );
   }
   return deepFreeze({
     raw,

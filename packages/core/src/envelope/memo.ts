@@ -93,9 +93,11 @@ export class LinkMemo {
     readonly maxEntries: number = DEFAULT_MEMO_ENTRIES,
     opts: LinkMemoOptions = {},
   ) {
-    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError(`memo size must be a positive integer, got ${maxEntries}`);
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
+      throw new RangeError(`memo size must be a positive integer, got ${maxEntries}`);
     const maxText = opts.maxTextChars ?? DEFAULT_MEMO_TEXT_CHARS;
-    if (!Number.isSafeInteger(maxText) || maxText < 0) throw new RangeError(`memo text bound must be a non-negative integer, got ${maxText}`);
+    if (!Number.isSafeInteger(maxText) || maxText < 0)
+      throw new RangeError(`memo text bound must be a non-negative integer, got ${maxText}`);
     this.maxTextChars = maxText;
     this.pool = new Interner(Math.min(maxEntries, 65_536));
   }
@@ -175,7 +177,12 @@ export class LinkMemo {
       previous.live = false;
       this.entries.delete(link.hash);
     }
-    const entry: StoredEntry = { link: slim(link, this.pool), verifiedKey: this.sharedKey(publicKey), narrowsParent: false, live: true };
+    const entry: StoredEntry = {
+      link: slim(link, this.pool),
+      verifiedKey: this.sharedKey(publicKey),
+      narrowsParent: false,
+      live: true,
+    };
     this.entries.set(link.hash, entry);
     if (this.entries.size > this.maxEntries) {
       const oldest = this.entries.entries().next();
@@ -315,7 +322,8 @@ function slim(link: ParsedLink, pool: Interner): ParsedLink {
     cns: pool.value(`cns${JSON.stringify(c.cns)}`, () => c.cns),
   } as EnvelopeClaims;
   if (c.iss !== undefined) claims.iss = pool.str(c.iss);
-  if (c.aud !== undefined) claims.aud = (typeof c.aud === 'string' ? pool.str(c.aud) : pool.list(c.aud)) as string | string[];
+  if (c.aud !== undefined)
+    claims.aud = (typeof c.aud === 'string' ? pool.str(c.aud) : pool.list(c.aud)) as string | string[];
   if (c.prn !== undefined) claims.prn = c.prn;
   if (c.phs !== undefined) claims.phs = c.phs;
   if (c.cnf !== undefined) claims.cnf = c.cnf;

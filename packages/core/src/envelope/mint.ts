@@ -101,7 +101,8 @@ function audienceClaim(a: string | readonly string[] | undefined): string | stri
 /** Mints and signs a root link with a tenant key. Throws INVALID_REQUEST naming a bad field. */
 export function mintRoot(params: RootParams, signer: LinkSigner & MintOptions): MintedToken {
   const limits = resolveEnvelopeLimits(signer.limits);
-  if (signer.kid === OFFLINE_KID) throw new AuthorityError('INVALID_REQUEST', "a root must be signed by a tenant key, not kid 'cnf'", 'kid');
+  if (signer.kid === OFFLINE_KID)
+    throw new AuthorityError('INVALID_REQUEST', "a root must be signed by a tenant key, not kid 'cnf'", 'kid');
   const nbf = params.notBefore ?? signer.now;
   const exp = nbf + params.ttlSeconds;
   checkLifetime(nbf, exp, limits);
@@ -132,18 +133,32 @@ export function mintRoot(params: RootParams, signer: LinkSigner & MintOptions): 
  * Throws CHAIN_VIOLATION naming the field that would exceed the parent, INVALID_REQUEST for a bad
  * parameter or signer, EXPIRED when the parent has run out.
  */
-export function deriveChild(parentToken: string, params: ChildParams, signer: LinkSigner, now: number, options: DeriveOptions = {}): MintedToken {
+export function deriveChild(
+  parentToken: string,
+  params: ChildParams,
+  signer: LinkSigner,
+  now: number,
+  options: DeriveOptions = {},
+): MintedToken {
   const limits = resolveEnvelopeLimits(options.limits);
   const chain = parseToken(parentToken, limits);
   const parent = chain[chain.length - 1] as ParsedLink;
   const p = parent.claims;
   if (chain.length + 1 > limits.maxLinks) {
-    throw new AuthorityError('CHAIN_VIOLATION', `the token already has ${chain.length} links; at most ${limits.maxLinks} are allowed`, 'dep');
+    throw new AuthorityError(
+      'CHAIN_VIOLATION',
+      `the token already has ${chain.length} links; at most ${limits.maxLinks} are allowed`,
+      'dep',
+    );
   }
 
   if (signer.kid === OFFLINE_KID) {
     if (parent.holderKey === undefined) {
-      throw new AuthorityError('INVALID_REQUEST', "the parent link has no 'cnf' holder key, so it cannot be attenuated offline", 'cnf');
+      throw new AuthorityError(
+        'INVALID_REQUEST',
+        "the parent link has no 'cnf' holder key, so it cannot be attenuated offline",
+        'cnf',
+      );
     }
     const signerPublicKey = signer.secretKey.subarray(32);
     if (signer.secretKey.length !== 64 || !Buffer.from(signerPublicKey).equals(Buffer.from(parent.holderKey))) {
@@ -183,8 +198,11 @@ export function deriveChild(parentToken: string, params: ChildParams, signer: Li
   const link = signLink(claims, signer.secretKey, signer.kid, limits);
   const token = `${parentToken}${LINK_SEPARATOR}${link}`;
   if (token.length > limits.maxTokenBytes) {
-    throw new AuthorityError('INVALID_REQUEST', `the derived token would be ${token.length} bytes; at most ${limits.maxTokenBytes} are allowed`, 'token');
+    throw new AuthorityError(
+      'INVALID_REQUEST',
+      `the derived token would be ${token.length} bytes; at most ${limits.maxTokenBytes} are allowed`,
+      'token',
+    );
   }
   return { token, link, claims };
 }
-

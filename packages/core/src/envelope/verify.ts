@@ -89,21 +89,35 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** The public key that must have signed link `index` (UNKNOWN_KEY when there is none). */
-function signingKeyOf(links: readonly ParsedLink[], index: number, tenant: string, opts: Omit<EnvelopeVerifyOptions, 'expectedTenant'>): Uint8Array {
+function signingKeyOf(
+  links: readonly ParsedLink[],
+  index: number,
+  tenant: string,
+  opts: Omit<EnvelopeVerifyOptions, 'expectedTenant'>,
+): Uint8Array {
   const link = links[index] as ParsedLink;
   const kid = link.header.kid;
   if (kid === OFFLINE_KID) {
     if (index === 0) {
-      throw new AuthorityError('UNKNOWN_KEY', "link 0: the root must be signed by a tenant key; kid 'cnf' is reserved for offline attenuation", 'kid');
+      throw new AuthorityError(
+        'UNKNOWN_KEY',
+        "link 0: the root must be signed by a tenant key; kid 'cnf' is reserved for offline attenuation",
+        'kid',
+      );
     }
     const holderKey = (links[index - 1] as ParsedLink).holderKey;
     if (holderKey === undefined) {
-      throw new AuthorityError('UNKNOWN_KEY', `link ${index}: kid 'cnf' names the parent's holder key, but link ${index - 1} has no 'cnf'`, 'kid');
+      throw new AuthorityError(
+        'UNKNOWN_KEY',
+        `link ${index}: kid 'cnf' names the parent's holder key, but link ${index - 1} has no 'cnf'`,
+        'kid',
+      );
     }
     return holderKey;
   }
   const key = opts.resolveKey(tenant, kid);
-  if (key === undefined) throw new AuthorityError('UNKNOWN_KEY', `link ${index}: tenant '${tenant}' has no live key '${kid}'`, 'kid');
+  if (key === undefined)
+    throw new AuthorityError('UNKNOWN_KEY', `link ${index}: tenant '${tenant}' has no live key '${kid}'`, 'kid');
   return key;
 }
 
@@ -172,7 +186,11 @@ export function verifyEnvelope(token: unknown, opts: EnvelopeVerifyOptions): Ver
 }
 
 /** verifyEnvelope with the expected tenant passed separately (saves the caller copying its options). */
-export function verifyEnvelopeFor(token: unknown, opts: Omit<EnvelopeVerifyOptions, 'expectedTenant'>, expectedTenant: string | undefined): VerifiedEnvelope {
+export function verifyEnvelopeFor(
+  token: unknown,
+  opts: Omit<EnvelopeVerifyOptions, 'expectedTenant'>,
+  expectedTenant: string | undefined,
+): VerifiedEnvelope {
   const limits = resolveEnvelopeLimits(opts.limits);
   const memo = opts.memo;
   const verify = opts.verifySignature ?? ed25519Verify;
@@ -201,7 +219,11 @@ export function verifyEnvelopeFor(token: unknown, opts: Omit<EnvelopeVerifyOptio
       entries[i] = undefined;
     }
     if (!verify(link.signature, link.signingInput, key)) {
-      throw new AuthorityError('INVALID_SIGNATURE', `link ${i}: signature does not verify with key '${link.header.kid}'`, 'signature');
+      throw new AuthorityError(
+        'INVALID_SIGNATURE',
+        `link ${i}: signature does not verify with key '${link.header.kid}'`,
+        'signature',
+      );
     }
     if (memo !== undefined) {
       const entry = memo.remember(link, key);
@@ -223,9 +245,20 @@ export function verifyEnvelopeFor(token: unknown, opts: Omit<EnvelopeVerifyOptio
         'exp',
       );
     }
-    if (now >= c.exp + skew) throw new AuthorityError('EXPIRED', `link ${i}: expired at ${c.exp} (now ${now}, skew ${skew} s)`, 'exp');
-    if (now < c.nbf - skew) throw new AuthorityError('NOT_YET_VALID', `link ${i}: not valid before ${c.nbf} (now ${now}, skew ${skew} s)`, 'nbf');
-    if (c.iat > now + skew) throw new AuthorityError('NOT_YET_VALID', `link ${i}: issued in the future at ${c.iat} (now ${now}, skew ${skew} s)`, 'iat');
+    if (now >= c.exp + skew)
+      throw new AuthorityError('EXPIRED', `link ${i}: expired at ${c.exp} (now ${now}, skew ${skew} s)`, 'exp');
+    if (now < c.nbf - skew)
+      throw new AuthorityError(
+        'NOT_YET_VALID',
+        `link ${i}: not valid before ${c.nbf} (now ${now}, skew ${skew} s)`,
+        'nbf',
+      );
+    if (c.iat > now + skew)
+      throw new AuthorityError(
+        'NOT_YET_VALID',
+        `link ${i}: issued in the future at ${c.iat} (now ${now}, skew ${skew} s)`,
+        'iat',
+      );
   }
 
   // 4. Revocation: any link's jti, or its agent revoked for tokens issued before its iat.
@@ -238,7 +271,11 @@ export function verifyEnvelopeFor(token: unknown, opts: Omit<EnvelopeVerifyOptio
 
   // 5. Chain narrowing (tenant first).
   if (expectedTenant !== undefined && tenant !== expectedTenant) {
-    throw new AuthorityError('TENANT_MISMATCH', `link 0: token belongs to tenant '${tenant}', not '${expectedTenant}'`, 'tnt');
+    throw new AuthorityError(
+      'TENANT_MISMATCH',
+      `link 0: token belongs to tenant '${tenant}', not '${expectedTenant}'`,
+      'tnt',
+    );
   }
   checkRootLink(root);
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;

@@ -26,48 +26,52 @@ function alive(pid: number): boolean {
   }
 }
 
-test('npm start: reaches READY, plays the scenario as expected, writes the report, and Ctrl-C leaves no process behind', { timeout: 240_000 }, async () => {
-  const env = { ...process.env, KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'), MONGODB_URI: requireEnv('MONGODB_URI') };
-  const runDir = mkdtempSync(join(tmpdir(), 'authority-demo-'));
-  const child = spawn('bash', [join(repoRoot, 'scripts/start.sh')], {
-    cwd: repoRoot,
-    env: { ...env, AUTHORITY_INFRA_RUN: runDir },
-    detached: true, // its own process group, so SIGINT reaches it like a terminal's Ctrl-C
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+test(
+  'npm start: reaches READY, plays the scenario as expected, writes the report, and Ctrl-C leaves no process behind',
+  { timeout: 240_000 },
+  async () => {
+    const env = { ...process.env, KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'), MONGODB_URI: requireEnv('MONGODB_URI') };
+    const runDir = mkdtempSync(join(tmpdir(), 'authority-demo-'));
+    const child = spawn('bash', [join(repoRoot, 'scripts/start.sh')], {
+      cwd: repoRoot,
+      env: { ...env, AUTHORITY_INFRA_RUN: runDir },
+      detached: true, // its own process group, so SIGINT reaches it like a terminal's Ctrl-C
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
 
-  const ready = await new Promise<boolean>((resolveReady) => {
-    const onData = () => {
-      if (output.includes('READY. Press Ctrl-C')) resolveReady(true);
-    };
-    child.stdout.on('data', onData);
-    void exited.then(() => resolveReady(false));
-  });
-  assert.ok(ready, `the start command never reached READY:\n${output}`);
+    const ready = await new Promise<boolean>((resolveReady) => {
+      const onData = () => {
+        if (output.includes('READY. Press Ctrl-C')) resolveReady(true);
+      };
+      child.stdout.on('data', onData);
+      void exited.then(() => resolveReady(false));
+    });
+    assert.ok(ready, `the start command never reached READY:\n${output}`);
 
-  const result = JSON.parse(readFileSync(join(runDir, 'demo-result.json'), 'utf8')) as ScenarioResult;
-  assert.equal(result.ok, true, output);
-  const expected = new Map(result.decisions.map((d) => [d.step, d.expected]));
-  for (const d of result.decisions) assert.equal(d.decision === 'ALLOW' ? 'ALLOW' : d.reason, d.expected, d.step);
-  assert.equal(expected.get('advisor reads a student record for advising'), 'ALLOW');
-  assert.equal(expected.get('the same approval used a second time'), 'APPROVAL_INVALID');
-  assert.equal(expected.get("sub-agent after its parent's revocation"), 'REVOKED');
-  assert.equal(result.chainVerified, true);
-  assert.ok(existsSync(result.reportPath), result.reportPath);
-  const html = readFileSync(result.reportPath, 'utf8');
-  assert.match(html, /<html/i);
-  assert.ok(html.includes(result.tenant), 'the report names the tenant');
-  assert.ok(!/<script/i.test(html), 'the report carries no script');
+    const result = JSON.parse(readFileSync(join(runDir, 'demo-result.json'), 'utf8')) as ScenarioResult;
+    assert.equal(result.ok, true, output);
+    const expected = new Map(result.decisions.map((d) => [d.step, d.expected]));
+    for (const d of result.decisions) assert.equal(d.decision === 'ALLOW' ? 'ALLOW' : d.reason, d.expected, d.step);
+    assert.equal(expected.get('advisor reads a student record for advising'), 'ALLOW');
+    assert.equal(expected.get('the same approval used a second time'), 'APPROVAL_INVALID');
+    assert.equal(expected.get("sub-agent after its parent's revocation"), 'REVOKED');
+    assert.equal(result.chainVerified, true);
+    assert.ok(existsSync(result.reportPath), result.reportPath);
+    const html = readFileSync(result.reportPath, 'utf8');
+    assert.match(html, /<html/i);
+    assert.ok(html.includes(result.tenant), 'the report names the tenant');
+    assert.ok(!/<script/i.test(html), 'the report carries no script');
 
-  const pids = JSON.parse(readFileSync(join(runDir, 'demo-pids.json'), 'utf8')) as number[];
-  assert.equal(pids.length, 4);
-  for (const pid of pids) assert.ok(alive(pid), `service pid ${pid} should run before Ctrl-C`);
-  process.kill(-child.pid!, 'SIGINT');
-  const code = await exited;
-  assert.equal(code, 0, output);
-  for (const pid of pids) assert.equal(alive(pid), false, `service pid ${pid} still running after Ctrl-C`);
-});
+    const pids = JSON.parse(readFileSync(join(runDir, 'demo-pids.json'), 'utf8')) as number[];
+    assert.equal(pids.length, 4);
+    for (const pid of pids) assert.ok(alive(pid), `service pid ${pid} should run before Ctrl-C`);
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await exited;
+    assert.equal(code, 0, output);
+    for (const pid of pids) assert.equal(alive(pid), false, `service pid ${pid} still running after Ctrl-C`);
+  },
+);

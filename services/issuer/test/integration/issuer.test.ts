@@ -748,7 +748,10 @@ describe('policy seam', () => {
     await s.issuer.bus.publish(topics.policies, [
       { key: `${tenant}/000000000002`, value: encodeEvent(pb.PolicyVersionEventSchema, event2) },
     ]);
-    await eventually(() => (s.issuer.views.policies.get(tenant)?.version === 2 ? true : undefined), 'policy v2 in the issuer view');
+    await eventually(
+      () => (s.issuer.views.policies.get(tenant)?.version === 2 ? true : undefined),
+      'policy v2 in the issuer view',
+    );
     await rejects(delegate('agent-2'), 'PERMISSION_DENIED', 'POLICY_DENIED', 'grant.scopes[0]');
 
     const denied = await waitAudit(
