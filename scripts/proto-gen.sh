@@ -3,7 +3,7 @@
 #  - gen/grpc: proto-loader-gen-types, the types of the gRPC services as @grpc/proto-loader loads them;
 #  - gen/es:   protoc-gen-es (@bufbuild/protobuf), the event messages with spec-compliant proto3 JSON
 #              (Timestamps as RFC 3339, int64 as strings), which is what goes on Kafka.
-# The output is committed so a build needs no generator; a test checks it is up to date.
+# The output is committed so a build needs no generator; .ci/run checks it is up to date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
