@@ -249,6 +249,12 @@ describe('startGrpcServer', () => {
   });
 
   it('shuts down gracefully: NOT_SERVING, in-flight call completes, streams end UNAVAILABLE, new calls refused', async () => {
+    // The slow call tells when it is in flight and finishes when released: no timers as synchronization.
+    let slowStarted!: () => void;
+    const slowInFlight = new Promise<void>((r) => (slowStarted = r));
+    let releaseSlow!: () => void;
+    const slowGate = new Promise<void>((r) => (releaseSlow = r));
+    const forcedBefore = lines.filter((l) => typeof l['msg'] === 'string' && /forcing/.test(l['msg'] as string)).length;
     const local = await startGrpcServer({
       host: '127.0.0.1',
       port: 0,
@@ -260,7 +266,10 @@ describe('startGrpcServer', () => {
           implementation: {
             Say: wrapUnary<SayRequest, SayResponse>(
               async (call) => {
-                if (call.request.fail === 'slow') await new Promise((r) => setTimeout(r, 300));
+                if (call.request.fail === 'slow') {
+                  slowStarted();
+                  await slowGate;
+                }
                 return { text: call.request.text };
               },
               { logger },
@@ -290,20 +299,21 @@ describe('startGrpcServer', () => {
 
     // A slow in-flight unary call.
     const slow = unaryCall(client.say.bind(client), { text: 'slow', fail: 'slow' });
-    await new Promise((r) => setTimeout(r, 50));
+    await slowInFlight;
 
-    const started = Date.now();
     const stopping = local.shutdown(5000, { drainDelayMs: 150 });
     assert.equal(local.health.status(''), 'NOT_SERVING');
     assert.equal(local.health.status(ECHO_SERVICE_NAME), 'NOT_SERVING');
     assert.equal(await checkHealth(health, ''), 'NOT_SERVING', 'probes see NOT_SERVING during the drain delay');
 
+    releaseSlow();
     assert.equal((await slow).text, 'slow', 'the in-flight call completes');
     const status = await streamEnded;
     assert.equal(status.code, grpc.status.UNAVAILABLE);
     assert.equal(status.metadata.get('authority-reason')[0], 'UNAVAILABLE');
     await stopping;
-    assert.ok(Date.now() - started < 4000, 'streams did not hold shutdown until the deadline');
+    const forcedAfter = lines.filter((l) => typeof l['msg'] === 'string' && /forcing/.test(l['msg'] as string)).length;
+    assert.equal(forcedAfter, forcedBefore, 'a clean drain: nothing was forced at the deadline');
 
     await assert.rejects(
       unaryCall(client.say.bind(client), { text: 'late' }, { deadlineMs: 1000 }),
@@ -317,6 +327,8 @@ describe('startGrpcServer', () => {
   });
 
   it('forces shutdown at the deadline when a handler never finishes', async () => {
+    let hangingStarted!: () => void;
+    const inFlight = new Promise<void>((r) => (hangingStarted = r));
     const local = await startGrpcServer({
       host: '127.0.0.1',
       port: 0,
@@ -326,7 +338,7 @@ describe('startGrpcServer', () => {
         {
           definition: echoServiceDefinition,
           implementation: {
-            Say: () => undefined, // never answers
+            Say: () => hangingStarted(), // never answers
             Watch: () => undefined,
           },
         },
@@ -334,11 +346,8 @@ describe('startGrpcServer', () => {
     });
     const client = echoClient(local.port);
     const hanging = unaryCall(client.say.bind(client), { text: 'x' });
-    await new Promise((r) => setTimeout(r, 50));
-    const started = Date.now();
+    await inFlight;
     await local.shutdown(300, { drainDelayMs: 0 });
-    const took = Date.now() - started;
-    assert.ok(took >= 250 && took < 2000, `took ${took} ms`);
     await assert.rejects(hanging, (e: AuthorityClientError) => e.code !== grpc.status.OK);
     assert.ok(lines.some((l) => typeof l['msg'] === 'string' && /forcing/.test(l['msg'] as string)));
     client.close();
