@@ -141,7 +141,10 @@ describe('enforcer (gRPC, real Kafka)', () => {
     assert.equal(headers['ce_subject'], A.tenant);
     assert.match(event.traceId, /^[0-9a-f]{32}$/);
     assert.match(event.spanId, /^[0-9a-f]{16}$/);
-    assert.match(headers['traceparent'] ?? '', new RegExp(`^00-${event.traceId}-${event.spanId}-0[01]$`));
+    // Same trace; the record carries its PRODUCER span (a child of the decision's span), so the
+    // auditor's consumer span joins the trace under it.
+    assert.match(headers['traceparent'] ?? '', new RegExp(`^00-${event.traceId}-[0-9a-f]{16}-0[01]$`));
+    assert.notEqual((headers['traceparent'] ?? '').split('-')[2], event.spanId);
   });
 
   test('denies are audited too', async () => {
