@@ -8,7 +8,7 @@
 // provides a drop-in replacement for kafkajs' record encoder (`protocol/recordBatch/record/v0`)
 // that writes the same bytes into one exactly-sized buffer. It only handles the common shape
 // (string or Buffer key and value, string or Buffer header values, small integer deltas) and hands
-// anything else to the original. test/unit/kafkajs-records.test.ts checks byte equality with the
+// anything else to the original. test/unit/kafkajs-fast.test.ts checks byte equality with the
 // original encoder over random records.
 //
 // kafkajs also groups a batch's messages by partition by copying the partition's array for every
