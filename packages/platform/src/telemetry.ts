@@ -48,7 +48,7 @@ export const METRIC_NAMES = {
   checkpointPending: 'authority.audit.checkpoint.pending',
   /** Counter, {decision}; decision (ALLOW/DENY), reason (ReasonCode name) (enforcer). */
   enforcerDecisions: 'authority.enforcer.decisions',
-  /** Histogram, ms; decision (enforcer): one Check (or one decision of a BatchCheck). */
+  /** Histogram, ms; method (Check/BatchCheck) (enforcer): one call, audit acknowledgement included. */
   enforcerCheckDuration: 'authority.enforcer.check.duration',
   /** Gauge, s (enforcer): since the revocation feed last completed a Kafka fetch. */
   enforcerRevocationStaleness: 'authority.enforcer.revocation.staleness',
