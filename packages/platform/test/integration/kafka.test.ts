@@ -30,10 +30,13 @@ const brokers = requireEnv('KAFKA_BROKERS').split(',');
 const prefix = `it.platform.${Date.now()}.${randomId(4).replace(/[^A-Za-z0-9]/g, 'x')}.`;
 const t = topics(prefix);
 
-/** Resolves when `predicate` holds, polling; rejects after `ms`. */
-async function eventually(predicate: () => boolean, ms = 20_000, what = 'condition'): Promise<void> {
+/**
+ * Resolves when `predicate` holds, re-checking it; rejects after `ms`. The condition is broker or
+ * consumer state with no event to wait on (group assignment, lag), so it is polled with a deadline.
+ */
+async function eventually(predicate: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition'): Promise<void> {
   const until = Date.now() + ms;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -136,8 +139,6 @@ describe('Kafka (real broker)', { timeout: 120_000 }, () => {
     const handle = await bus.catchUp({ topics: [t.revocations] }, async (m) => {
       count++;
       state.set(m.key!.toString(), m.value!.toString());
-      // Slow the handler a little so catching up takes real batches.
-      if (count % 10 === 0) await new Promise((r) => setTimeout(r, 5));
     });
     assert.equal(handle.isCaughtUp(), false);
     assert.equal(
@@ -248,11 +249,11 @@ describe('Kafka (real broker)', { timeout: 120_000 }, () => {
     try {
       // Stuck: nothing processed, nothing committed → the whole partition is lag.
       let lag = await handle.lag();
-      const deadline = Date.now() + 20_000;
-      while (lag.length === 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50)); // until the group join assigned the partition
-        lag = await handle.lag();
-      }
+      await eventually(
+        async () => (lag = await handle.lag()).length > 0,
+        20_000,
+        'the group join to assign the partition',
+      );
       assert.deepEqual(
         lag.map((l) => [l.topic, l.partition, l.highWatermark, l.position, l.lag, l.group]),
         [[topic, 0, String(n), '0', n, `${prefix}lag-test`]],
@@ -269,11 +270,7 @@ describe('Kafka (real broker)', { timeout: 120_000 }, () => {
 
       release();
       await eventually(() => handled === n, 20_000, 'every record handled');
-      const until = Date.now() + 20_000;
-      while ((await handle.lag())[0]?.lag !== 0) {
-        if (Date.now() > until) throw new Error('timed out waiting for lag 0 once processed');
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      await eventually(async () => (await handle.lag())[0]?.lag === 0, 20_000, 'lag 0 once processed');
       assert.ok((await bus.consumerLag()).some((l) => l.topic === topic && l.lag === 0));
     } finally {
       stop();
