@@ -21,6 +21,11 @@ export interface Constraints {
   /** Positive integer; absent means no limit. */
   maxRecordsPerRequest?: number;
   writeRequiresApproval: boolean;
+  /**
+   * `pop: required`: every check must carry a per-request proof of possession signed by the
+   * leaf's holder key (a seal alone is not enough), so a token cannot be replayed.
+   */
+  popRequired?: boolean;
   /** Explicit "none apply" declaration; it never relaxes the other constraints. */
   unconstrained: boolean;
 }
@@ -47,6 +52,7 @@ const KNOWN_KEYS = new Set([
   'max_records',
   'write_requires_approval',
   'require_approval',
+  'pop',
   'unconstrained',
 ]);
 
@@ -171,6 +177,13 @@ export function parseConstraints(raw: unknown, reason: Reason, field: string): C
   const approvalKey = aliasPair('write_requires_approval', 'require_approval');
   if (approvalKey !== undefined) result.writeRequiresApproval = readBoolean(approvalKey);
 
+  if (has('pop')) {
+    if (raw['pop'] !== 'required') {
+      refuse('pop', `constraint 'pop' in ${field} must be 'required', got ${describe(raw['pop'])}`);
+    }
+    result.popRequired = true;
+  }
+
   return result;
 }
 
@@ -184,6 +197,7 @@ export function constraintsToWire(c: Constraints): Record<string, unknown> {
   if (c.deniedResources.length > 0) wire['denied_resources'] = [...c.deniedResources];
   if (c.maxRecordsPerRequest !== undefined) wire['max_records_per_request'] = c.maxRecordsPerRequest;
   if (c.writeRequiresApproval) wire['write_requires_approval'] = true;
+  if (c.popRequired === true) wire['pop'] = 'required';
   if (c.unconstrained || Object.keys(wire).length === 0) wire['unconstrained'] = true;
   return wire;
 }
@@ -295,6 +309,7 @@ export function findLoosenedConstraint(parent: Constraints, child: Constraints):
     return 'max_records_per_request';
   }
   if (parent.writeRequiresApproval && !child.writeRequiresApproval) return 'write_requires_approval';
+  if (parent.popRequired === true && child.popRequired !== true) return 'pop';
   return undefined;
 }
 
@@ -312,5 +327,6 @@ export function mergeConstraints(a: Constraints, b: Constraints): Constraints {
     unconstrained: a.unconstrained && b.unconstrained,
   };
   if (limits.length > 0) merged.maxRecordsPerRequest = Math.min(...limits);
+  if (a.popRequired === true || b.popRequired === true) merged.popRequired = true;
   return merged;
 }

@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './identifiers';
 export * from './crypto';
 export * from './scope';
 export * from './glob';

@@ -6,10 +6,14 @@
  */
 import { evaluateConstraints, type Constraints, type ConstraintRequest } from '../constraints';
 import { AuthorityError, type Reason } from '../errors';
+import { ed25519Verify } from '../crypto';
 import { MAX_GLOB_INPUT_LENGTH, globMatch } from '../glob';
 import { findMatchingScope, isValidScope } from '../scope';
 import { isValidIdentifier } from '../envelope/claims';
-import { verifyEnvelopeFor, type VerifiedEnvelope } from '../envelope/verify';
+import { readNow, verifyEnvelopeFor, type VerifiedEnvelope } from '../envelope/verify';
+import { DEFAULT_REQUEST_PROOF_WINDOW_SECONDS, verifyRequestProof } from '../envelope/request-proof';
+import { peekClaimedPath } from '../envelope/peek';
+import { DEFAULT_SKEW_SECONDS } from '../envelope/limits';
 import type { ApprovalRequest, CheckDeps, CheckInput, CheckResult } from './types';
 
 /** Most context fields one request may carry. */
@@ -39,33 +43,102 @@ export function checkRequest(input: CheckInput, deps: CheckDeps): CheckResult {
       return deny(new Denial('INVALID_REQUEST', "'tenant' must be a non-empty string", 'tenant'));
     }
 
-    // parse → signatures → time → revocation → chain narrowing (→ audience)
-    chain = verifyEnvelopeFor(input.token, deps, expectedTenant);
+    // parse → signatures → possession (seal) → time → revocation → chain narrowing (→ audience);
+    // with a per-request proof the seal is optional, the proof is checked right after.
+    const proof = input.proof;
+    const hasProof = proof !== undefined && proof !== '';
+    chain = verifyEnvelopeFor(input.token, { ...deps, requireSeal: !hasProof }, expectedTenant);
+    const possession = checkPossession(input, chain, deps, hasProof);
+    if (possession !== undefined) return deny(possession, chain);
 
     const outcome = checkAuthority(input, chain, deps);
     if (outcome instanceof Denial) return deny(outcome, chain);
     return outcome;
   } catch (err) {
-    if (err instanceof AuthorityError) return deny(new Denial(err.reason, err.message, err.field), chain);
+    if (err instanceof AuthorityError) return deny(new Denial(err.reason, err.message, err.field), chain, input);
     // A bug or a failing dependency (key resolver, revocation view): fail closed, and say so.
     const message = err instanceof Error ? err.message : String(err);
     return {
-      ...deny(new Denial('INVALID_REQUEST', `internal error while checking: ${message}`), chain),
+      ...deny(new Denial('INVALID_REQUEST', `internal error while checking: ${message}`), chain, input),
       internalError: true,
     };
   }
 }
 
-function deny(d: Denial, chain?: VerifiedEnvelope): CheckResult {
+/**
+ * A denial, attributed: to the verified chain when there is one, else to the path the token
+ * claims (marked unverified), so an attempt is never lost from an agent's record.
+ */
+function deny(d: Denial, chain?: VerifiedEnvelope, input?: CheckInput): CheckResult {
   const result: CheckResult = { decision: 'DENY', reason: d.reason, message: d.message };
   if (d.field !== undefined) result.field = d.field;
   if (chain !== undefined) {
-    result.chain = chain.jtis;
-    result.agent = chain.agent;
-    result.rootAgent = chain.rootAgent;
-    result.tenant = chain.tenant;
+    attribute(result, chain);
+  } else if (input !== undefined && isPlainObject(input)) {
+    const claimed = peekClaimedPath(input.token);
+    if (claimed !== undefined && claimed.links.length > 0) {
+      result.chain = claimed.links.map((l) => l.jti);
+      result.agentChain = claimed.links.map((l) => l.agent);
+      result.agent = (claimed.links[claimed.links.length - 1] as { agent: string }).agent;
+      result.rootAgent = (claimed.links[0] as { agent: string }).agent;
+      if (claimed.tenant !== undefined) result.tenant = claimed.tenant;
+      result.chainUnverified = true;
+    }
   }
   return result;
+}
+
+function attribute(result: CheckResult, chain: VerifiedEnvelope): void {
+  result.chain = chain.jtis;
+  result.agentChain = chain.links.map((l) => l.claims.sub);
+  result.agent = chain.agent;
+  result.rootAgent = chain.rootAgent;
+  result.tenant = chain.tenant;
+}
+
+/**
+ * Possession beyond the seal: a per-request proof, checked when sent and required when the
+ * envelope or the tenant's policy says `pop: required`.
+ */
+function checkPossession(
+  input: CheckInput,
+  chain: VerifiedEnvelope,
+  deps: CheckDeps,
+  hasProof: boolean,
+): Denial | undefined {
+  if (!hasProof) {
+    if (chain.constraints.popRequired === true) {
+      return new Denial('PROOF_REQUIRED', "the envelope says 'pop: required': send a per-request proof", 'proof');
+    }
+    const policy = deps.policy?.(chain.tenant);
+    if (policy === undefined) return undefined;
+    const agent =
+      policy.popRequired === true
+        ? undefined
+        : chain.agents.find((a) => policy.agent(a)?.constraints?.popRequired === true);
+    if (policy.popRequired === true || agent !== undefined) {
+      return new Denial(
+        'PROOF_REQUIRED',
+        `policy ${policy.version} of tenant '${chain.tenant}' says 'pop: required'${agent === undefined ? '' : ` for agent '${agent}'`}: send a per-request proof`,
+        'proof',
+      );
+    }
+    return undefined;
+  }
+  if (deps.replay === undefined) {
+    return new Denial('INVALID_PROOF', 'this verifier cannot check per-request proofs (no replay cache)', 'proof');
+  }
+  verifyRequestProof(input.proof, {
+    leafHash: chain.leaf.hash,
+    holderKey: chain.leaf.holderKey,
+    request: input,
+    now: readNow(deps.now),
+    skewSeconds: deps.skewSeconds ?? DEFAULT_SKEW_SECONDS,
+    windowSeconds: deps.requestProofWindowSeconds ?? DEFAULT_REQUEST_PROOF_WINDOW_SECONDS,
+    replay: deps.replay,
+    verifySignature: deps.verifySignature ?? ed25519Verify,
+  });
+  return undefined;
 }
 
 /** The steps after the chain verified: scope → resource → context → constraints → policy → approval. */
@@ -192,15 +265,8 @@ function checkAuthority(input: CheckInput, chain: VerifiedEnvelope, deps: CheckD
     }
   }
 
-  const result: CheckResult = {
-    decision: 'ALLOW',
-    reason: 'ALLOWED',
-    message: 'allowed',
-    chain: chain.jtis,
-    agent: chain.agent,
-    rootAgent: chain.rootAgent,
-    tenant: chain.tenant,
-  };
+  const result: CheckResult = { decision: 'ALLOW', reason: 'ALLOWED', message: 'allowed' };
+  attribute(result, chain);
   if (policyVersion !== undefined) result.policyVersion = policyVersion;
 
   // Approval.

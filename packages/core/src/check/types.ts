@@ -6,6 +6,7 @@ import type { Constraints } from '../constraints';
 import type { PolicyDenial } from '../policy';
 import type { Reason } from '../errors';
 import type { EnvelopeVerifyOptions } from '../envelope/verify';
+import type { ReplayCache } from '../envelope/request-proof';
 
 export interface CheckContext {
   /** Why the agent acts (for `require_purpose`). Always allowed. */
@@ -32,6 +33,11 @@ export interface CheckInput {
   tenant?: string;
   /** An approval presented for this call (consumed only when approval is required). */
   approvalId?: string;
+  /**
+   * A per-request proof of possession (compact JWS signed by the leaf's holder key over this
+   * request). With it the token need not be sealed; `pop: required` makes it mandatory.
+   */
+  proof?: string;
 }
 
 /**
@@ -58,6 +64,8 @@ export interface TenantPolicy {
   agent(agentId: string): PolicyEntry | undefined;
   /** An explicit deny rule that refuses this request for this agent, if any. */
   deny?(agentId: string, scope: string, resource: string | undefined): PolicyDenial | undefined;
+  /** `pop: required` for the whole tenant: every check carries a per-request proof. */
+  readonly popRequired?: boolean;
 }
 
 /**
@@ -89,9 +97,16 @@ export interface ApprovalGate {
   consume(approvalId: string, request: ApprovalRequest): ApprovalOutcome;
 }
 
-export interface CheckDeps extends Omit<EnvelopeVerifyOptions, 'expectedTenant'> {
+export interface CheckDeps extends Omit<EnvelopeVerifyOptions, 'expectedTenant' | 'requireSeal'> {
   policy?: PolicyLookup;
   approvals?: ApprovalGate;
+  /**
+   * Nonces of per-request proofs seen within their window. Without it a request carrying a proof
+   * is refused (a proof cannot be checked for replay).
+   */
+  replay?: ReplayCache;
+  /** Freshness window of a per-request proof's `iat` (default 60 s, plus the clock skew). */
+  requestProofWindowSeconds?: number;
 }
 
 export type CheckDecision = 'ALLOW' | 'DENY';
@@ -103,9 +118,16 @@ export interface CheckResult {
   message: string;
   /** The request or token field at fault, when there is one. */
   field?: string;
-  /** `jti` of every link, root first (once the chain verified). */
+  /**
+   * `jti` of every link, root first: verified, or as claimed when `chainUnverified` (a denial
+   * raised while verifying a token that could still be read).
+   */
   chain?: readonly string[];
-  /** The leaf agent (once the chain verified). */
+  /** `sub` of every link, root first (the delegation path), parallel to `chain`. */
+  agentChain?: readonly string[];
+  /** True when `chain`, `agentChain`, `agent` and `tenant` are claimed by an unverified token. */
+  chainUnverified?: boolean;
+  /** The leaf (acting) agent. */
   agent?: string;
   /** The agent the root was minted for. */
   rootAgent?: string;

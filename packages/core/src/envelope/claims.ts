@@ -7,6 +7,7 @@ import { AuthorityError, type Reason } from '../errors';
 import { isValidScope } from '../scope';
 import { MAX_GLOB_PATTERN_LENGTH } from '../glob';
 import { parseConstraints, type Constraints } from '../constraints';
+import { tenantIdProblem } from '../identifiers';
 import type { EnvelopeLimits } from './limits';
 
 /** `typ` of every link's protected header. */
@@ -46,7 +47,9 @@ export interface LinkHeader {
  * - `cns` constraints, wire form (`unconstrained: true` to declare none)
  * - `dep` depth, 0 for the root · `prn` parent `jti` and `phs` base64url SHA-256 of the parent
  *   link's exact compact bytes (children only)
- * - optional `cnf` holder key (RFC 7800), `aud` audience(s), `iss` issuer (informational)
+ * - `cnf` holder key (RFC 7800): every link is bound to the key of its holder, who alone can seal
+ *   the token, prove possession per request, or attenuate it offline
+ * - optional `aud` audience(s), `iss` issuer (informational)
  * Unknown claims are refused.
  */
 export interface EnvelopeClaims {
@@ -65,7 +68,7 @@ export interface EnvelopeClaims {
   res: string[];
   ctx: string[];
   cns: Record<string, unknown>;
-  cnf?: HolderKeyConfirmation;
+  cnf: HolderKeyConfirmation;
 }
 
 /** The serialization order of claims (JSON.stringify keeps insertion order). */
@@ -88,7 +91,7 @@ const CLAIM_ORDER = [
   'cnf',
 ] as const satisfies readonly (keyof EnvelopeClaims)[];
 const KNOWN_CLAIMS: ReadonlySet<string> = new Set(CLAIM_ORDER);
-const REQUIRED_CLAIMS = ['tnt', 'sub', 'jti', 'iat', 'nbf', 'exp', 'dep', 'scp', 'res', 'ctx', 'cns'] as const;
+const REQUIRED_CLAIMS = ['tnt', 'sub', 'jti', 'iat', 'nbf', 'exp', 'dep', 'scp', 'res', 'ctx', 'cns', 'cnf'] as const;
 
 /** The exact header of a link signed with `kid`, serialized. */
 export function serializeHeader(kid: string): string {
@@ -165,8 +168,8 @@ function describe(v: unknown): string {
 export interface ValidatedClaims {
   claims: EnvelopeClaims;
   constraints: Constraints;
-  /** Decoded `cnf.jwk.x` (32 bytes) when the link names a holder key. */
-  holderKey: Uint8Array | undefined;
+  /** Decoded `cnf.jwk.x` (32 bytes): the holder's Ed25519 public key. */
+  holderKey: Uint8Array;
 }
 
 /**
@@ -228,6 +231,8 @@ export function validateClaims(
   };
 
   const tnt = identifier('tnt');
+  const tenantProblem = tenantIdProblem(tnt);
+  if (tenantProblem !== undefined) bad('tnt', tenantProblem);
   const sub = identifier('sub');
   const iss = raw.iss === undefined ? undefined : identifier('iss');
 
@@ -278,9 +283,9 @@ export function validateClaims(
     throw err;
   }
 
-  let cnf: HolderKeyConfirmation | undefined;
-  let holderKey: Uint8Array | undefined;
-  if (raw.cnf !== undefined) {
+  let cnf: HolderKeyConfirmation;
+  let holderKey: Uint8Array;
+  {
     const c = raw.cnf;
     const jwk = isPlainObject(c) ? c.jwk : undefined;
     const ok =
@@ -322,12 +327,12 @@ export function validateClaims(
     res,
     ctx,
     cns: cnsRaw as Record<string, unknown>,
+    cnf,
   };
   if (iss !== undefined) claims.iss = iss;
   if (aud !== undefined) claims.aud = aud;
   if (prn !== undefined) claims.prn = prn as string;
   if (phs !== undefined) claims.phs = phs as string;
-  if (cnf !== undefined) claims.cnf = cnf;
   return { claims, constraints, holderKey };
 }
 

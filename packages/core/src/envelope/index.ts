@@ -20,6 +20,9 @@ export {
 export { parseStrictJson, findDuplicateKey } from './strict-json';
 export {
   LINK_SEPARATOR,
+  SEAL_TYP,
+  SEAL_PREFIX,
+  isSealSegment,
   hashLink,
   signLink,
   encodeToken,
@@ -37,9 +40,24 @@ export {
   type MemoEntry,
   type MemoStats,
 } from './memo';
+export { sealToken, splitSeal, unsealedChain, type SealedParts } from './seal';
+export {
+  REQUEST_PROOF_TYP,
+  MAX_REQUEST_PROOF_LENGTH,
+  DEFAULT_REQUEST_PROOF_WINDOW_SECONDS,
+  ReplayCache,
+  contextDigest,
+  signRequestProof,
+  verifyRequestProof,
+  type ProvenRequest,
+  type RequestProofVerification,
+} from './request-proof';
+export { peekClaimedPath, type ClaimedLink } from './peek';
 export {
   verifyEnvelope,
   verifyEnvelopeFor,
+  isoTime,
+  type ResolvedKey,
   type EnvelopeVerifyOptions,
   type VerifiedEnvelope,
   type NowSource,
@@ -54,4 +72,5 @@ export {
   type MintOptions,
   type DeriveOptions,
   type MintedToken,
+  type HolderKeyInput,
 } from './mint';

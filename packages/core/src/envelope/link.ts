@@ -20,6 +20,16 @@ import { resolveEnvelopeLimits, type EnvelopeLimits } from './limits';
 /** Separator between the links of a token (not in the base64url alphabet, nor `.`). */
 export const LINK_SEPARATOR = '~';
 
+/** `typ` of a seal's protected header (see seal.ts). */
+export const SEAL_TYP = 'authority-seal+jws';
+/** Every seal starts with its fixed header and a dot; no link can (a link's typ differs). */
+export const SEAL_PREFIX = `${Buffer.from(JSON.stringify({ alg: 'EdDSA', typ: SEAL_TYP })).toString('base64url')}.`;
+
+/** True when a token segment is a seal (by its fixed header), not a link. */
+export function isSealSegment(segment: string): boolean {
+  return segment.startsWith(SEAL_PREFIX);
+}
+
 /** A link split, decoded and validated (immutable: memoized links are shared between calls). */
 export interface ParsedLink {
   /** The exact compact JWS text. */
@@ -30,8 +40,8 @@ export interface ParsedLink {
   readonly claims: Readonly<EnvelopeClaims>;
   /** `cns`, parsed. */
   readonly constraints: Readonly<Constraints>;
-  /** Decoded `cnf` key (32 bytes), when the link names a holder. */
-  readonly holderKey: Uint8Array | undefined;
+  /** Decoded `cnf` key (32 bytes): the holder's public key. */
+  readonly holderKey: Uint8Array;
   /** ASCII bytes of `<header>.<payload>`, the JWS signing input. */
   readonly signingInput: Uint8Array;
   /** The 64-byte Ed25519 signature. */
@@ -84,7 +94,8 @@ export function encodeToken(links: readonly string[]): string {
 }
 
 /**
- * Splits a token into its links, enforcing the size limits (INVALID_TOKEN). Cheap: no decoding.
+ * Splits a token into its segments (the links, then the seal when the token has one), enforcing
+ * the size limits (INVALID_TOKEN): at most maxLinks links plus the seal. Cheap: no decoding.
  */
 export function splitToken(token: unknown, limits: Readonly<EnvelopeLimits>): string[] {
   if (typeof token !== 'string' || token.length === 0)
@@ -102,10 +113,11 @@ export function splitToken(token: unknown, limits: Readonly<EnvelopeLimits>): st
     throw new AuthorityError('INVALID_TOKEN', "token contains a character outside base64url, '.' and '~'", 'token');
   }
   const links = token.split(LINK_SEPARATOR);
-  if (links.length > limits.maxLinks) {
+  const sealed = links.length > 1 && isSealSegment(links[links.length - 1] as string);
+  if (links.length - (sealed ? 1 : 0) > limits.maxLinks) {
     throw new AuthorityError(
       'INVALID_TOKEN',
-      `token has ${links.length} links; at most ${limits.maxLinks} are allowed`,
+      `token has ${links.length - (sealed ? 1 : 0)} links; at most ${limits.maxLinks} are allowed`,
       'token',
     );
   }
@@ -189,12 +201,15 @@ export function parseLink(
 }
 
 /**
- * Splits and parses every link of a token, without verifying signatures or chain rules (use
- * verifyEnvelope for that). Useful to read a token's claims, e.g. before deriving a child.
+ * Splits and parses every link of a token (a trailing seal is skipped), without verifying
+ * signatures, the seal or chain rules (use verifyEnvelope for that). Useful to read a token's
+ * claims, e.g. before deriving a child.
  */
 export function parseToken(token: string, limits?: Partial<EnvelopeLimits>): ParsedLink[] {
   const resolved = resolveEnvelopeLimits(limits);
-  return splitToken(token, resolved).map((raw, i) => parseLink(raw, i, resolved));
+  const raws = splitToken(token, resolved);
+  if (raws.length > 1 && isSealSegment(raws[raws.length - 1] as string)) raws.pop();
+  return raws.map((raw, i) => parseLink(raw, i, resolved));
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,7 +1,8 @@
 /**
  * Memoized link verification (UCAN-style): a bounded LRU from a link's SHA-256 to its parsed form
  * and the public key its signature verified with. A repeated token then costs map lookups instead
- * of JSON parsing and Ed25519. Only signature-verified links are stored; time, revocation, key
+ * of JSON parsing and Ed25519. Only links of chains that verified completely are stored (and a
+ * leaf's seal with it); time, revocation, key
  * liveness and the depth limit are still evaluated by the verifier on every call, so a revocation
  * or a retired key takes effect at once, memo or not.
  *
@@ -44,6 +45,11 @@ export interface MemoEntry {
    * chain rule except the depth limit, which depends on the verifier's settings).
    */
   narrowsParent: boolean;
+  /**
+   * The signature part of the seal that verified for this link as a leaf (Ed25519 is
+   * deterministic: one holder key and one leaf give one seal), or undefined.
+   */
+  seal: string | undefined;
 }
 
 /** What the memo keeps per entry, plus its liveness (false once evicted). */
@@ -181,6 +187,7 @@ export class LinkMemo {
       link: slim(link, this.pool),
       verifiedKey: this.sharedKey(publicKey),
       narrowsParent: false,
+      seal: undefined,
       live: true,
     };
     this.entries.set(link.hash, entry);
@@ -326,7 +333,7 @@ function slim(link: ParsedLink, pool: Interner): ParsedLink {
     claims.aud = (typeof c.aud === 'string' ? pool.str(c.aud) : pool.list(c.aud)) as string | string[];
   if (c.prn !== undefined) claims.prn = c.prn;
   if (c.phs !== undefined) claims.phs = c.phs;
-  if (c.cnf !== undefined) claims.cnf = c.cnf;
+  claims.cnf = c.cnf;
   const kid = link.header.kid;
   return Object.freeze({
     raw: '',

@@ -1,13 +1,16 @@
 /**
  * Producing tokens: minting a root link, and deriving a narrower child link from a token, online
  * (signed by the issuer with a tenant key) or offline (signed by the holder of the parent's `cnf`
- * key, with kid "cnf"). A child is checked against the chain rule before it is signed.
+ * key, with kid "cnf"). A child is checked against the chain rule before it is signed. Every link
+ * is bound to its holder's key (`cnf`); the result is sealed when this call knows the holder's
+ * secret key, and is an unsealed chain for the holder to seal otherwise.
  */
-import { randomId } from '../crypto';
+import { generateEd25519KeyPair, randomId, type Ed25519KeyPair } from '../crypto';
 import { AuthorityError } from '../errors';
 import { constraintsToWire, type Constraints } from '../constraints';
 import { OFFLINE_KID, holderKeyConfirmation, validateClaims, type EnvelopeClaims } from './claims';
 import { parseToken, signLink, LINK_SEPARATOR, type ParsedLink } from './link';
+import { sealToken, splitSeal } from './seal';
 import { DEFAULT_MAX_DEPTH, resolveEnvelopeLimits, type EnvelopeLimits } from './limits';
 import { checkNarrowing } from './narrowing';
 
@@ -38,11 +41,18 @@ export interface RootParams {
   ttlSeconds: number;
   /** Start of validity (default: now). */
   notBefore?: number;
-  /** Holder public key (32 bytes) for proof of possession and offline attenuation (`cnf`). */
-  holderKey?: Uint8Array;
+  /** The holder's key (`cnf`); see HolderKeyInput. */
+  holderKey?: HolderKeyInput;
   audience?: string | readonly string[];
   issuer?: string;
 }
+
+/**
+ * The new holder's key: its public key (32 bytes: the result is an unsealed chain that only the
+ * holder can seal), its key pair (the result is sealed with it), or nothing (a key pair is
+ * generated, the result is sealed, and its secret key is returned once).
+ */
+export type HolderKeyInput = Uint8Array | Ed25519KeyPair;
 
 /** What a child changes; everything left out is inherited from the parent (except `holderKey`). */
 export interface ChildParams {
@@ -59,8 +69,8 @@ export interface ChildParams {
   ttlSeconds?: number;
   /** Default: max(now, parent nbf). */
   notBefore?: number;
-  /** The sub-agent's holder key. Not inherited: without it the child is a bearer token. */
-  holderKey?: Uint8Array;
+  /** The sub-agent's holder key (see HolderKeyInput). Never inherited from the parent. */
+  holderKey?: HolderKeyInput;
   /** Default: the parent's audience. */
   audience?: string | readonly string[];
   issuer?: string;
@@ -78,9 +88,44 @@ export interface DeriveOptions {
 
 /** A freshly signed link, and the token that ends with it. */
 export interface MintedToken {
+  /**
+   * The token to present: sealed by the holder when `sealed`, else the unsealed chain (equal to
+   * `chain`), which the holder seals (sealToken) or uses with per-request proofs.
+   */
   token: string;
+  /** The links, root first, joined by `~`, without a seal: what is handed to the holder. */
+  chain: string;
   link: string;
   claims: EnvelopeClaims;
+  sealed: boolean;
+  /** The holder's 64-byte secret key when this call generated or was given it. */
+  holderSecretKey?: Uint8Array;
+}
+
+interface ResolvedHolder {
+  publicKey: Uint8Array;
+  secretKey: Uint8Array | undefined;
+}
+
+function resolveHolder(input: HolderKeyInput | undefined): ResolvedHolder {
+  if (input === undefined) {
+    const pair = generateEd25519KeyPair();
+    return { publicKey: pair.publicKey, secretKey: pair.secretKey };
+  }
+  if (input instanceof Uint8Array) return { publicKey: input, secretKey: undefined };
+  return { publicKey: input.publicKey, secretKey: input.secretKey };
+}
+
+function finish(
+  chain: string,
+  link: string,
+  claims: EnvelopeClaims,
+  holder: ResolvedHolder,
+  limits: Readonly<EnvelopeLimits>,
+): MintedToken {
+  if (holder.secretKey === undefined) return { token: chain, chain, link, claims, sealed: false };
+  const token = sealToken(chain, holder.secretKey, limits);
+  return { token, chain, link, claims, sealed: true, holderSecretKey: holder.secretKey };
 }
 
 function checkLifetime(nbf: number, exp: number, limits: Readonly<EnvelopeLimits>): void {
@@ -106,6 +151,7 @@ export function mintRoot(params: RootParams, signer: LinkSigner & MintOptions): 
   const nbf = params.notBefore ?? signer.now;
   const exp = nbf + params.ttlSeconds;
   checkLifetime(nbf, exp, limits);
+  const holder = resolveHolder(params.holderKey);
   const claims: EnvelopeClaims = {
     tnt: params.tenant,
     sub: params.agent,
@@ -118,18 +164,19 @@ export function mintRoot(params: RootParams, signer: LinkSigner & MintOptions): 
     res: [...params.resources],
     ctx: [...params.context],
     cns: constraintsToWire(params.constraints),
+    cnf: holderKeyConfirmation(holder.publicKey),
   };
   if (params.issuer !== undefined) claims.iss = params.issuer;
   const aud = audienceClaim(params.audience);
   if (aud !== undefined) claims.aud = aud;
-  if (params.holderKey !== undefined) claims.cnf = holderKeyConfirmation(params.holderKey);
   const link = signLink(claims, signer.secretKey, signer.kid, limits);
-  return { token: link, link, claims };
+  return finish(link, link, claims, holder, limits);
 }
 
 /**
- * Derives a child of the token's leaf and returns the token extended by it. The parent token is
- * parsed but NOT verified here (no keys at hand): the verifier checks the whole chain anyway.
+ * Derives a child of the token's leaf and returns the chain extended by it (the parent's seal, if
+ * any, is dropped: it never travels to the child). The parent token is parsed but NOT verified
+ * here (no keys at hand): the verifier checks the whole chain anyway.
  * Throws CHAIN_VIOLATION naming the field that would exceed the parent, INVALID_REQUEST for a bad
  * parameter or signer, EXPIRED when the parent has run out.
  */
@@ -141,7 +188,8 @@ export function deriveChild(
   options: DeriveOptions = {},
 ): MintedToken {
   const limits = resolveEnvelopeLimits(options.limits);
-  const chain = parseToken(parentToken, limits);
+  const parentChain = splitSeal(parentToken).chain;
+  const chain = parseToken(parentChain, limits);
   const parent = chain[chain.length - 1] as ParsedLink;
   const p = parent.claims;
   if (chain.length + 1 > limits.maxLinks) {
@@ -153,13 +201,6 @@ export function deriveChild(
   }
 
   if (signer.kid === OFFLINE_KID) {
-    if (parent.holderKey === undefined) {
-      throw new AuthorityError(
-        'INVALID_REQUEST',
-        "the parent link has no 'cnf' holder key, so it cannot be attenuated offline",
-        'cnf',
-      );
-    }
     const signerPublicKey = signer.secretKey.subarray(32);
     if (signer.secretKey.length !== 64 || !Buffer.from(signerPublicKey).equals(Buffer.from(parent.holderKey))) {
       throw new AuthorityError('INVALID_REQUEST', "the signing key is not the parent's 'cnf' holder key", 'signer');
@@ -170,6 +211,7 @@ export function deriveChild(
   const nbf = params.notBefore ?? Math.max(now, p.nbf);
   const exp = params.ttlSeconds === undefined ? p.exp : Math.min(nbf + params.ttlSeconds, p.exp);
   checkLifetime(nbf, exp, limits);
+  const holder = resolveHolder(params.holderKey);
 
   const claims: EnvelopeClaims = {
     tnt: p.tnt,
@@ -185,18 +227,18 @@ export function deriveChild(
     res: [...(params.resources ?? p.res)],
     ctx: [...(params.context ?? p.ctx)],
     cns: params.constraints === undefined ? structuredClone(p.cns) : constraintsToWire(params.constraints),
+    cnf: holderKeyConfirmation(holder.publicKey),
   };
   if (params.issuer !== undefined) claims.iss = params.issuer;
   const aud = params.audience === undefined ? audienceClaim(p.aud) : audienceClaim(params.audience);
   if (aud !== undefined) claims.aud = aud;
-  if (params.holderKey !== undefined) claims.cnf = holderKeyConfirmation(params.holderKey);
 
   // Validate the child's claims on their own, then against the parent, before signing anything.
   const child = validateClaims(claims, 'child link', limits, 'INVALID_REQUEST');
   checkNarrowing(parent, parent.hash, child, chain.length, options.maxDepth ?? DEFAULT_MAX_DEPTH);
 
   const link = signLink(claims, signer.secretKey, signer.kid, limits);
-  const token = `${parentToken}${LINK_SEPARATOR}${link}`;
+  const token = `${parentChain}${LINK_SEPARATOR}${link}`;
   if (token.length > limits.maxTokenBytes) {
     throw new AuthorityError(
       'INVALID_REQUEST',
@@ -204,5 +246,5 @@ export function deriveChild(
       'token',
     );
   }
-  return { token, link, claims };
+  return finish(token, link, claims, holder, limits);
 }

@@ -1,13 +1,15 @@
 /**
  * Chain verification: every link of a token, every time, in the architecture's order
- * (parse → signatures → time → revocation → chain narrowing → audience). Throws an AuthorityError
- * with a stable reason code and a message naming the link and field; returns the effective leaf.
+ * (parse → signatures → possession (the seal) → time → revocation → chain narrowing → audience).
+ * Throws an AuthorityError with a stable reason code and a message naming the link and field;
+ * returns the effective leaf. Links enter the memo only once the whole chain has verified.
  */
 import { ed25519Verify } from '../crypto';
 import { AuthorityError } from '../errors';
 import type { Constraints } from '../constraints';
 import { OFFLINE_KID, audiencesOf } from './claims';
 import { LINK_SEPARATOR, hashLink, parseLink, splitToken, type ParsedLink } from './link';
+import { isSealSegment, sealSignatureFor, sealSigningInput } from './seal';
 import { DEFAULT_MAX_DEPTH, DEFAULT_SKEW_SECONDS, resolveEnvelopeLimits, type EnvelopeLimits } from './limits';
 import type { LinkMemo, MemoEntry } from './memo';
 import { checkDepthLimit, checkNarrowing, checkRootLink } from './narrowing';
@@ -15,13 +17,25 @@ import { checkDepthLimit, checkNarrowing, checkRootLink } from './narrowing';
 /** Seconds since the epoch, or a clock returning them. */
 export type NowSource = number | (() => number);
 
+/** A tenant key as the verifier needs it. */
+export interface ResolvedKey {
+  /** 32-byte Ed25519 public key. */
+  publicKey: Uint8Array;
+  /**
+   * When the key stopped signing (seconds; set for a superseded, VERIFY_ONLY key): a link it
+   * signed verifies only if issued (`iat`) no later than this plus the clock skew.
+   */
+  signedUntil?: number;
+}
+
 export interface EnvelopeVerifyOptions {
   /**
-   * A live public key (32 bytes) of `tenant` named `kid`, or undefined. Called for the root and for
-   * children signed online by the issuer (any kid but "cnf"), always with the ROOT's tenant, so a
-   * child cannot pull in another tenant's keys. Never called with kid "cnf".
+   * A live public key of `tenant` named `kid` (its bytes, or with the time it stopped signing), or
+   * undefined. Called for the root and for children signed online by the issuer (any kid but
+   * "cnf"), always with the ROOT's tenant, so a child cannot pull in another tenant's keys. Never
+   * called with kid "cnf".
    */
-  resolveKey(tenant: string, kid: string): Uint8Array | undefined;
+  resolveKey(tenant: string, kid: string): Uint8Array | ResolvedKey | undefined;
   /** Current time (seconds). */
   now: NowSource;
   /**
@@ -47,6 +61,12 @@ export interface EnvelopeVerifyOptions {
   limits?: Partial<EnvelopeLimits>;
   /** Signature verifier hook (default ed25519Verify); lets tests count Ed25519 calls. */
   verifySignature?: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
+  /**
+   * Whether the token must end with its holder's seal (default true; PROOF_REQUIRED otherwise).
+   * The check engine sets it false when the request carries a per-request proof instead. A seal
+   * that is present is always verified.
+   */
+  requireSeal?: boolean;
 }
 
 /** A verified chain and its effective (leaf) authority. */
@@ -76,6 +96,14 @@ export interface VerifiedEnvelope {
   readonly expiresAt: number;
   /** Links whose signature check was served by the memo. */
   readonly memoHits: number;
+  /** True when the token ended with a valid seal by the leaf's holder. */
+  readonly sealed: boolean;
+}
+
+/** Seconds since the epoch as an ISO-8601 UTC time (for messages). */
+export function isoTime(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  return Number.isNaN(d.getTime()) ? String(seconds) : d.toISOString().replace('.000Z', 'Z');
 }
 
 export function readNow(now: NowSource): number {
@@ -88,12 +116,16 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** The public key that must have signed link `index` (UNKNOWN_KEY when there is none). */
+/**
+ * The public key that must have signed link `index` (UNKNOWN_KEY when there is none, or when the
+ * link was issued after its key stopped signing).
+ */
 function signingKeyOf(
   links: readonly ParsedLink[],
   index: number,
   tenant: string,
   opts: Omit<EnvelopeVerifyOptions, 'expectedTenant'>,
+  skew: number,
 ): Uint8Array {
   const link = links[index] as ParsedLink;
   const kid = link.header.kid;
@@ -115,15 +147,26 @@ function signingKeyOf(
     }
     return holderKey;
   }
-  const key = opts.resolveKey(tenant, kid);
-  if (key === undefined)
+  const resolved = opts.resolveKey(tenant, kid);
+  if (resolved === undefined)
     throw new AuthorityError('UNKNOWN_KEY', `link ${index}: tenant '${tenant}' has no live key '${kid}'`, 'kid');
-  return key;
+  if (resolved instanceof Uint8Array) return resolved;
+  const until = resolved.signedUntil;
+  if (until !== undefined && link.claims.iat > until + skew) {
+    throw new AuthorityError(
+      'UNKNOWN_KEY',
+      `link ${index}: key '${kid}' stopped signing at ${new Date(until * 1000).toISOString()}, but the link was issued at ${new Date(link.claims.iat * 1000).toISOString()}`,
+      'kid',
+    );
+  }
+  return resolved.publicKey;
 }
 
 /** A token split into links, parsed or served by the memo. */
 interface SplitToken {
   raws: string[];
+  /** The trailing seal, when the token has one. */
+  seal: string | undefined;
   links: ParsedLink[];
   /** The memo entry of each link (a hit, or remembered once verified). */
   entries: (MemoEntry | undefined)[];
@@ -139,6 +182,7 @@ interface SplitToken {
 function splitMemoized(token: unknown, limits: Readonly<EnvelopeLimits>, memo: LinkMemo): SplitToken | undefined {
   if (typeof token !== 'string' || token.length === 0 || token.length > limits.maxTokenBytes) return undefined;
   const raws = token.split(LINK_SEPARATOR);
+  const seal = raws.length > 1 && isSealSegment(raws[raws.length - 1] as string) ? raws.pop() : undefined;
   const n = raws.length;
   if (n > limits.maxLinks) return undefined;
   const links = new Array<ParsedLink>(n);
@@ -154,12 +198,13 @@ function splitMemoized(token: unknown, limits: Readonly<EnvelopeLimits>, memo: L
   // Counted only now: on a partial hit the full path looks every link up again.
   memo.stats.hits += n;
   memo.stats.textHits += n;
-  return { raws, links, entries, memoized };
+  return { raws, seal, links, entries, memoized };
 }
 
 /** The full path: splitToken's checks, then each link from the memo (by hash) or parsed. */
 function splitAndParse(token: unknown, limits: Readonly<EnvelopeLimits>, memo: LinkMemo | undefined): SplitToken {
   const raws = splitToken(token, limits);
+  const seal = raws.length > 1 && isSealSegment(raws[raws.length - 1] as string) ? raws.pop() : undefined;
   const n = raws.length;
   const links = new Array<ParsedLink>(n);
   const entries = new Array<MemoEntry | undefined>(n);
@@ -177,7 +222,7 @@ function splitAndParse(token: unknown, limits: Readonly<EnvelopeLimits>, memo: L
     memoized[i] = entry !== undefined;
     links[i] = entry !== undefined ? entry.link : parseLink(raw, i, limits, hash ?? hashLink(raw));
   }
-  return { raws, links, entries, memoized };
+  return { raws, seal, links, entries, memoized };
 }
 
 /** Verifies every link of `token`; see EnvelopeVerifyOptions. Throws AuthorityError on the first failure. */
@@ -197,16 +242,19 @@ export function verifyEnvelopeFor(
 
   // 1. Parse (a memo hit skips decoding: same bytes, same parse).
   const parsed = memo !== undefined ? splitMemoized(token, limits, memo) : undefined;
-  const { raws, links, entries, memoized } = parsed ?? splitAndParse(token, limits, memo);
+  const { raws, seal, links, entries, memoized } = parsed ?? splitAndParse(token, limits, memo);
   const n = raws.length;
   const root = links[0] as ParsedLink;
   const tenant = root.claims.tnt;
+  const skew = opts.skewSeconds ?? DEFAULT_SKEW_SECONDS;
 
   // 2. Signatures. Keys are resolved on every call, so a retired key fails even when memoized.
+  // Links verified here are remembered only once the whole chain has passed (step 8).
   let memoHits = 0;
+  const verifiedKeys: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(n);
   for (let i = 0; i < n; i++) {
     let link = links[i] as ParsedLink;
-    const key = signingKeyOf(links, i, tenant, opts);
+    const key = signingKeyOf(links, i, tenant, opts, skew);
     if (memoized[i] === true) {
       if (sameBytes((entries[i] as MemoEntry).verifiedKey, key)) {
         memoHits++;
@@ -225,16 +273,35 @@ export function verifyEnvelopeFor(
         'signature',
       );
     }
-    if (memo !== undefined) {
-      const entry = memo.remember(link, key);
-      entries[i] = entry;
-      memo.indexText(raws[i] as string, entry);
-    }
+    verifiedKeys[i] = key;
   }
 
-  // 3. Time, with skew: valid while nbf - skew <= now < exp + skew.
+  // 3. Possession: the seal, by the leaf's holder key over the leaf's hash (memoized on the leaf).
+  const leaf = links[n - 1] as ParsedLink;
+  let sealSignature: string | undefined;
+  if (seal !== undefined) {
+    sealSignature = sealSignatureFor(seal, leaf.hash);
+    const leafEntry = entries[n - 1];
+    if (leafEntry?.seal !== sealSignature) {
+      const signature = Buffer.from(sealSignature, 'base64url');
+      if (!verify(signature, sealSigningInput(leaf.hash), leaf.holderKey)) {
+        throw new AuthorityError(
+          'INVALID_PROOF',
+          `the seal does not verify with the holder key of link ${n - 1} ('cnf'): only the holder of the last link's key can present this token`,
+          'seal',
+        );
+      }
+    }
+  } else if (opts.requireSeal !== false) {
+    throw new AuthorityError(
+      'PROOF_REQUIRED',
+      `the token is not sealed: its holder must seal it with the key of link ${n - 1} ('cnf') or send a per-request proof`,
+      'seal',
+    );
+  }
+
+  // 4. Time, with skew: valid while nbf - skew <= now < exp + skew.
   const now = readNow(opts.now);
-  const skew = opts.skewSeconds ?? DEFAULT_SKEW_SECONDS;
   for (let i = 0; i < n; i++) {
     const c = (links[i] as ParsedLink).claims;
     const lifetime = c.exp - c.nbf;
@@ -246,22 +313,26 @@ export function verifyEnvelopeFor(
       );
     }
     if (now >= c.exp + skew)
-      throw new AuthorityError('EXPIRED', `link ${i}: expired at ${c.exp} (now ${now}, skew ${skew} s)`, 'exp');
+      throw new AuthorityError(
+        'EXPIRED',
+        `link ${i}: expired at ${isoTime(c.exp)} (now ${isoTime(now)}, skew ${skew} s)`,
+        'exp',
+      );
     if (now < c.nbf - skew)
       throw new AuthorityError(
         'NOT_YET_VALID',
-        `link ${i}: not valid before ${c.nbf} (now ${now}, skew ${skew} s)`,
+        `link ${i}: not valid before ${isoTime(c.nbf)} (now ${isoTime(now)}, skew ${skew} s)`,
         'nbf',
       );
     if (c.iat > now + skew)
       throw new AuthorityError(
         'NOT_YET_VALID',
-        `link ${i}: issued in the future at ${c.iat} (now ${now}, skew ${skew} s)`,
+        `link ${i}: issued in the future at ${isoTime(c.iat)} (now ${isoTime(now)}, skew ${skew} s)`,
         'iat',
       );
   }
 
-  // 4. Revocation: any link's jti, or its agent revoked for tokens issued before its iat.
+  // 5. Revocation: any link's jti, or its agent revoked for tokens issued before its iat.
   for (let i = 0; i < n; i++) {
     const c = (links[i] as ParsedLink).claims;
     if (opts.isRevoked(c.jti, c.sub, c.iat, tenant)) {
@@ -269,7 +340,7 @@ export function verifyEnvelopeFor(
     }
   }
 
-  // 5. Chain narrowing (tenant first).
+  // 6. Chain narrowing (tenant first).
   if (expectedTenant !== undefined && tenant !== expectedTenant) {
     throw new AuthorityError(
       'TENANT_MISMATCH',
@@ -292,7 +363,7 @@ export function verifyEnvelopeFor(
     if (entry !== undefined) entry.narrowsParent = true;
   }
 
-  // 6. Audience: every link that restricts it must name this verifier.
+  // 7. Audience: every link that restricts it must name this verifier.
   for (let i = 0; i < n; i++) {
     const c = (links[i] as ParsedLink).claims;
     if (c.aud === undefined) continue;
@@ -305,7 +376,21 @@ export function verifyEnvelopeFor(
     }
   }
 
-  const leaf = links[n - 1] as ParsedLink;
+  // 8. Remember what verified: only links of a chain that passed every step above, so junk that
+  // is signed but expired, revoked or not a narrowing never occupies the memo.
+  if (memo !== undefined) {
+    for (let i = 0; i < n; i++) {
+      const key = verifiedKeys[i];
+      if (key === undefined) continue;
+      const entry = memo.remember(links[i] as ParsedLink, key);
+      entry.narrowsParent = i > 0;
+      entries[i] = entry;
+      memo.indexText(raws[i] as string, entry);
+    }
+    const leafEntry = entries[n - 1];
+    if (sealSignature !== undefined && leafEntry !== undefined) leafEntry.seal = sealSignature;
+  }
+
   const jtis = new Array<string>(n);
   const agents: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -328,5 +413,6 @@ export function verifyEnvelopeFor(
     constraints: leaf.constraints,
     expiresAt: leaf.claims.exp,
     memoHits,
+    sealed: seal !== undefined,
   };
 }

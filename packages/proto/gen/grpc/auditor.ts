@@ -42,6 +42,7 @@ export interface ProtoGrpcType {
   authority: {
     v1: {
       Actor: MessageTypeDefinition<_authority_v1_Actor, _authority_v1_Actor__Output>
+      AgentRole: EnumTypeDefinition
       ApprovalDetail: MessageTypeDefinition<_authority_v1_ApprovalDetail, _authority_v1_ApprovalDetail__Output>
       ApprovalStatus: EnumTypeDefinition
       AttestRequest: MessageTypeDefinition<_authority_v1_AttestRequest, _authority_v1_AttestRequest__Output>

@@ -38,6 +38,8 @@ import type { PolicyVersionEvent as _authority_v1_PolicyVersionEvent, PolicyVers
 import type { PublicKey as _authority_v1_PublicKey, PublicKey__Output as _authority_v1_PublicKey__Output } from './authority/v1/PublicKey';
 import type { RequestApprovalRequest as _authority_v1_RequestApprovalRequest, RequestApprovalRequest__Output as _authority_v1_RequestApprovalRequest__Output } from './authority/v1/RequestApprovalRequest';
 import type { RequestApprovalResponse as _authority_v1_RequestApprovalResponse, RequestApprovalResponse__Output as _authority_v1_RequestApprovalResponse__Output } from './authority/v1/RequestApprovalResponse';
+import type { RetireKeyRequest as _authority_v1_RetireKeyRequest, RetireKeyRequest__Output as _authority_v1_RetireKeyRequest__Output } from './authority/v1/RetireKeyRequest';
+import type { RetireKeyResponse as _authority_v1_RetireKeyResponse, RetireKeyResponse__Output as _authority_v1_RetireKeyResponse__Output } from './authority/v1/RetireKeyResponse';
 import type { RevocationDetail as _authority_v1_RevocationDetail, RevocationDetail__Output as _authority_v1_RevocationDetail__Output } from './authority/v1/RevocationDetail';
 import type { RevocationEvent as _authority_v1_RevocationEvent, RevocationEvent__Output as _authority_v1_RevocationEvent__Output } from './authority/v1/RevocationEvent';
 import type { RevokeAgentRequest as _authority_v1_RevokeAgentRequest, RevokeAgentRequest__Output as _authority_v1_RevokeAgentRequest__Output } from './authority/v1/RevokeAgentRequest';
@@ -99,6 +101,8 @@ export interface ProtoGrpcType {
       ReasonCode: EnumTypeDefinition
       RequestApprovalRequest: MessageTypeDefinition<_authority_v1_RequestApprovalRequest, _authority_v1_RequestApprovalRequest__Output>
       RequestApprovalResponse: MessageTypeDefinition<_authority_v1_RequestApprovalResponse, _authority_v1_RequestApprovalResponse__Output>
+      RetireKeyRequest: MessageTypeDefinition<_authority_v1_RetireKeyRequest, _authority_v1_RetireKeyRequest__Output>
+      RetireKeyResponse: MessageTypeDefinition<_authority_v1_RetireKeyResponse, _authority_v1_RetireKeyResponse__Output>
       RevocationDetail: MessageTypeDefinition<_authority_v1_RevocationDetail, _authority_v1_RevocationDetail__Output>
       RevocationEvent: MessageTypeDefinition<_authority_v1_RevocationEvent, _authority_v1_RevocationEvent__Output>
       RevocationKind: EnumTypeDefinition

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file authority/v1/auditor.proto.
  */
 export const file_authority_v1_auditor: GenFile = /*@__PURE__*/
-  fileDesc("ChphdXRob3JpdHkvdjEvYXVkaXRvci5wcm90bxIMYXV0aG9yaXR5LnYxIqcBCgpDaGFpbkVudHJ5EgsKA3NlcRgBIAEoAxIMCgRoYXNoGAIgASgJEhEKCXByZXZfaGFzaBgDIAEoCRIRCglyYXdfZXZlbnQYBCABKAkSJwoFZXZlbnQYBSABKAsyGC5hdXRob3JpdHkudjEuQXVkaXRFdmVudBIvCgtyZWNvcmRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitgIKElF1ZXJ5RXZlbnRzUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSDgoGYWN0aW9uGAMgASgJEhUKDXJlc291cmNlX2dsb2IYBCABKAkSKAoIZGVjaXNpb24YBSABKA4yFi5hdXRob3JpdHkudjEuRGVjaXNpb24SKAoGcmVhc29uGAYgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSLgoKc3RhcnRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgJIAEoDRISCgpwYWdlX3Rva2VuGAogASgJIlkKE1F1ZXJ5RXZlbnRzUmVzcG9uc2USKQoHZW50cmllcxgBIAMoCzIYLmF1dGhvcml0eS52MS5DaGFpbkVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJeChJWZXJpZnlDaGFpblJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGZyb21fc2VxGAIgASgDEg4KBnRvX3NlcRgDIAEoAxIWCg5jaGVja3BvaW50X3NlcRgEIAEoAyLDAQoTVmVyaWZ5Q2hhaW5SZXNwb25zZRIKCgJvaxgBIAEoCBIVCg1maXJzdF9iYWRfc2VxGAIgASgDEicKBWZhdWx0GAMgASgOMhguYXV0aG9yaXR5LnYxLkNoYWluRmF1bHQSDwoHbWVzc2FnZRgEIAEoCRIPCgdjaGVja2VkGAUgASgDEiwKCmNoZWNrcG9pbnQYBiABKAsyGC5hdXRob3JpdHkudjEuQ2hlY2twb2ludBIQCghoZWFkX3NlcRgHIAEoAyIzChRHZXRDaGVja3BvaW50UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSCwoDc2VxGAIgASgDIkUKFUdldENoZWNrcG9pbnRSZXNwb25zZRIsCgpjaGVja3BvaW50GAEgASgLMhguYXV0aG9yaXR5LnYxLkNoZWNrcG9pbnQiTwoWTGlzdENoZWNrcG9pbnRzUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiYQoXTGlzdENoZWNrcG9pbnRzUmVzcG9uc2USLQoLY2hlY2twb2ludHMYASADKAsyGC5hdXRob3JpdHkudjEuQ2hlY2twb2ludBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqQEKDUF0dGVzdFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEhgKEHJlc291cmNlX3BhdHRlcm4YAyABKAkSLgoKc3RhcnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuwCCgtBdHRlc3RhdGlvbhIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSGAoQcmVzb3VyY2VfcGF0dGVybhgDIAEoCRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNYWxsb3dlZF9jb3VudBgGIAEoAxIUCgxkZW5pZWRfY291bnQYByABKAMSLAoKY2hlY2twb2ludBgIIAEoCzIYLmF1dGhvcml0eS52MS5DaGVja3BvaW50Ei0KCWlzc3VlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGa2V5X2lkGAogASgJEhEKCXNpZ25hdHVyZRgLIAEoDBIWCg5uZXZlcl9hY2Nlc3NlZBgMIAEoCCJACg5BdHRlc3RSZXNwb25zZRIuCgthdHRlc3RhdGlvbhgBIAEoCzIZLmF1dGhvcml0eS52MS5BdHRlc3RhdGlvbiK2AQoaR2V0Q29tcGxpYW5jZVJlcG9ydFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgZmb3JtYXQYBCABKA4yGi5hdXRob3JpdHkudjEuUmVwb3J0Rm9ybWF0IkEKG0dldENvbXBsaWFuY2VSZXBvcnRSZXNwb25zZRIUCgxjb250ZW50X3R5cGUYASABKAkSDAoEYm9keRgCIAEoDCIYChZMaXN0QXVkaXRvcktleXNSZXF1ZXN0IkAKCkF1ZGl0b3JLZXkSDgoGa2V5X2lkGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAwSDgoGYWN0aXZlGAMgASgIIkEKF0xpc3RBdWRpdG9yS2V5c1Jlc3BvbnNlEiYKBGtleXMYASADKAsyGC5hdXRob3JpdHkudjEuQXVkaXRvcktleSqPAQoKQ2hhaW5GYXVsdBIbChdDSEFJTl9GQVVMVF9VTlNQRUNJRklFRBAAEggKBE5PTkUQARIMCghNT0RJRklFRBACEgsKB01JU1NJTkcQAxINCglSRU9SREVSRUQQBBINCglUUlVOQ0FURUQQBRIVChFGT1JHRURfQ0hFQ0tQT0lOVBAGEgoKBkZPUktFRBAHKkEKDFJlcG9ydEZvcm1hdBIdChlSRVBPUlRfRk9STUFUX1VOU1BFQ0lGSUVEEAASCAoESFRNTBABEggKBEpTT04QAjKDBQoOQXVkaXRvclNlcnZpY2USUgoLUXVlcnlFdmVudHMSIC5hdXRob3JpdHkudjEuUXVlcnlFdmVudHNSZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLlF1ZXJ5RXZlbnRzUmVzcG9uc2USUgoLVmVyaWZ5Q2hhaW4SIC5hdXRob3JpdHkudjEuVmVyaWZ5Q2hhaW5SZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLlZlcmlmeUNoYWluUmVzcG9uc2USWAoNR2V0Q2hlY2twb2ludBIiLmF1dGhvcml0eS52MS5HZXRDaGVja3BvaW50UmVxdWVzdBojLmF1dGhvcml0eS52MS5HZXRDaGVja3BvaW50UmVzcG9uc2USXgoPTGlzdENoZWNrcG9pbnRzEiQuYXV0aG9yaXR5LnYxLkxpc3RDaGVja3BvaW50c1JlcXVlc3QaJS5hdXRob3JpdHkudjEuTGlzdENoZWNrcG9pbnRzUmVzcG9uc2USQwoGQXR0ZXN0EhsuYXV0aG9yaXR5LnYxLkF0dGVzdFJlcXVlc3QaHC5hdXRob3JpdHkudjEuQXR0ZXN0UmVzcG9uc2USagoTR2V0Q29tcGxpYW5jZVJlcG9ydBIoLmF1dGhvcml0eS52MS5HZXRDb21wbGlhbmNlUmVwb3J0UmVxdWVzdBopLmF1dGhvcml0eS52MS5HZXRDb21wbGlhbmNlUmVwb3J0UmVzcG9uc2USXgoPTGlzdEF1ZGl0b3JLZXlzEiQuYXV0aG9yaXR5LnYxLkxpc3RBdWRpdG9yS2V5c1JlcXVlc3QaJS5hdXRob3JpdHkudjEuTGlzdEF1ZGl0b3JLZXlzUmVzcG9uc2ViBnByb3RvMw", [file_authority_v1_common, file_authority_v1_events, file_google_protobuf_timestamp]);
+  fileDesc("ChphdXRob3JpdHkvdjEvYXVkaXRvci5wcm90bxIMYXV0aG9yaXR5LnYxItQBCgpDaGFpbkVudHJ5EgsKA3NlcRgBIAEoAxIMCgRoYXNoGAIgASgJEhEKCXByZXZfaGFzaBgDIAEoCRIRCglyYXdfZXZlbnQYBCABKAkSJwoFZXZlbnQYBSABKAsyGC5hdXRob3JpdHkudjEuQXVkaXRFdmVudBIvCgtyZWNvcmRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoKYWdlbnRfcm9sZRgHIAEoDjIXLmF1dGhvcml0eS52MS5BZ2VudFJvbGUitgIKElF1ZXJ5RXZlbnRzUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSDgoGYWN0aW9uGAMgASgJEhUKDXJlc291cmNlX2dsb2IYBCABKAkSKAoIZGVjaXNpb24YBSABKA4yFi5hdXRob3JpdHkudjEuRGVjaXNpb24SKAoGcmVhc29uGAYgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSLgoKc3RhcnRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgJIAEoDRISCgpwYWdlX3Rva2VuGAogASgJIlkKE1F1ZXJ5RXZlbnRzUmVzcG9uc2USKQoHZW50cmllcxgBIAMoCzIYLmF1dGhvcml0eS52MS5DaGFpbkVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJeChJWZXJpZnlDaGFpblJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGZyb21fc2VxGAIgASgDEg4KBnRvX3NlcRgDIAEoAxIWCg5jaGVja3BvaW50X3NlcRgEIAEoAyLDAQoTVmVyaWZ5Q2hhaW5SZXNwb25zZRIKCgJvaxgBIAEoCBIVCg1maXJzdF9iYWRfc2VxGAIgASgDEicKBWZhdWx0GAMgASgOMhguYXV0aG9yaXR5LnYxLkNoYWluRmF1bHQSDwoHbWVzc2FnZRgEIAEoCRIPCgdjaGVja2VkGAUgASgDEiwKCmNoZWNrcG9pbnQYBiABKAsyGC5hdXRob3JpdHkudjEuQ2hlY2twb2ludBIQCghoZWFkX3NlcRgHIAEoAyIzChRHZXRDaGVja3BvaW50UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSCwoDc2VxGAIgASgDIkUKFUdldENoZWNrcG9pbnRSZXNwb25zZRIsCgpjaGVja3BvaW50GAEgASgLMhguYXV0aG9yaXR5LnYxLkNoZWNrcG9pbnQiTwoWTGlzdENoZWNrcG9pbnRzUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiYQoXTGlzdENoZWNrcG9pbnRzUmVzcG9uc2USLQoLY2hlY2twb2ludHMYASADKAsyGC5hdXRob3JpdHkudjEuQ2hlY2twb2ludBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqQEKDUF0dGVzdFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEhgKEHJlc291cmNlX3BhdHRlcm4YAyABKAkSLgoKc3RhcnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqoDCgtBdHRlc3RhdGlvbhIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSGAoQcmVzb3VyY2VfcGF0dGVybhgDIAEoCRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNYWxsb3dlZF9jb3VudBgGIAEoAxIUCgxkZW5pZWRfY291bnQYByABKAMSLAoKY2hlY2twb2ludBgIIAEoCzIYLmF1dGhvcml0eS52MS5DaGVja3BvaW50Ei0KCWlzc3VlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGa2V5X2lkGAogASgJEhEKCXNpZ25hdHVyZRgLIAEoDBIWCg5uZXZlcl9hY2Nlc3NlZBgMIAEoCBIbChNhbGxvd2VkX2FjdGVkX2NvdW50GA0gASgDEh8KF2FsbG93ZWRfZGVsZWdhdGVkX2NvdW50GA4gASgDIkAKDkF0dGVzdFJlc3BvbnNlEi4KC2F0dGVzdGF0aW9uGAEgASgLMhkuYXV0aG9yaXR5LnYxLkF0dGVzdGF0aW9uIrYBChpHZXRDb21wbGlhbmNlUmVwb3J0UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEioKBmZvcm1hdBgEIAEoDjIaLmF1dGhvcml0eS52MS5SZXBvcnRGb3JtYXQiQQobR2V0Q29tcGxpYW5jZVJlcG9ydFJlc3BvbnNlEhQKDGNvbnRlbnRfdHlwZRgBIAEoCRIMCgRib2R5GAIgASgMIhgKFkxpc3RBdWRpdG9yS2V5c1JlcXVlc3QiQAoKQXVkaXRvcktleRIOCgZrZXlfaWQYASABKAkSEgoKcHVibGljX2tleRgCIAEoDBIOCgZhY3RpdmUYAyABKAgiQQoXTGlzdEF1ZGl0b3JLZXlzUmVzcG9uc2USJgoEa2V5cxgBIAMoCzIYLmF1dGhvcml0eS52MS5BdWRpdG9yS2V5KkEKCUFnZW50Um9sZRIaChZBR0VOVF9ST0xFX1VOU1BFQ0lGSUVEEAASCQoFQUNURUQQARINCglERUxFR0FURUQQAiqPAQoKQ2hhaW5GYXVsdBIbChdDSEFJTl9GQVVMVF9VTlNQRUNJRklFRBAAEggKBE5PTkUQARIMCghNT0RJRklFRBACEgsKB01JU1NJTkcQAxINCglSRU9SREVSRUQQBBINCglUUlVOQ0FURUQQBRIVChFGT1JHRURfQ0hFQ0tQT0lOVBAGEgoKBkZPUktFRBAHKkEKDFJlcG9ydEZvcm1hdBIdChlSRVBPUlRfRk9STUFUX1VOU1BFQ0lGSUVEEAASCAoESFRNTBABEggKBEpTT04QAjKDBQoOQXVkaXRvclNlcnZpY2USUgoLUXVlcnlFdmVudHMSIC5hdXRob3JpdHkudjEuUXVlcnlFdmVudHNSZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLlF1ZXJ5RXZlbnRzUmVzcG9uc2USUgoLVmVyaWZ5Q2hhaW4SIC5hdXRob3JpdHkudjEuVmVyaWZ5Q2hhaW5SZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLlZlcmlmeUNoYWluUmVzcG9uc2USWAoNR2V0Q2hlY2twb2ludBIiLmF1dGhvcml0eS52MS5HZXRDaGVja3BvaW50UmVxdWVzdBojLmF1dGhvcml0eS52MS5HZXRDaGVja3BvaW50UmVzcG9uc2USXgoPTGlzdENoZWNrcG9pbnRzEiQuYXV0aG9yaXR5LnYxLkxpc3RDaGVja3BvaW50c1JlcXVlc3QaJS5hdXRob3JpdHkudjEuTGlzdENoZWNrcG9pbnRzUmVzcG9uc2USQwoGQXR0ZXN0EhsuYXV0aG9yaXR5LnYxLkF0dGVzdFJlcXVlc3QaHC5hdXRob3JpdHkudjEuQXR0ZXN0UmVzcG9uc2USagoTR2V0Q29tcGxpYW5jZVJlcG9ydBIoLmF1dGhvcml0eS52MS5HZXRDb21wbGlhbmNlUmVwb3J0UmVxdWVzdBopLmF1dGhvcml0eS52MS5HZXRDb21wbGlhbmNlUmVwb3J0UmVzcG9uc2USXgoPTGlzdEF1ZGl0b3JLZXlzEiQuYXV0aG9yaXR5LnYxLkxpc3RBdWRpdG9yS2V5c1JlcXVlc3QaJS5hdXRob3JpdHkudjEuTGlzdEF1ZGl0b3JLZXlzUmVzcG9uc2ViBnByb3RvMw", [file_authority_v1_common, file_authority_v1_events, file_google_protobuf_timestamp]);
 
 /**
  * ChainEntry is one stored link of a tenant's chain.
@@ -55,6 +55,14 @@ export type ChainEntry = Message<"authority.v1.ChainEntry"> & {
    * @generated from field: google.protobuf.Timestamp recorded_at = 6;
    */
   recordedAt?: Timestamp | undefined;
+
+  /**
+   * When the query names an agent: whether that agent acted (the leaf) or delegated (earlier on
+   * the event's delegation path).
+   *
+   * @generated from field: authority.v1.AgentRole agent_role = 7;
+   */
+  agentRole: AgentRole;
 };
 
 /**
@@ -76,6 +84,8 @@ export type QueryEventsRequest = Message<"authority.v1.QueryEventsRequest"> & {
   tenant: string;
 
   /**
+   * Events whose delegation path names this agent (as the actor or as a delegator).
+   *
    * @generated from field: string agent_id = 2;
    */
   agentId: string;
@@ -344,7 +354,8 @@ export const ListCheckpointsResponseSchema: GenMessage<ListCheckpointsResponse> 
   messageDesc(file_authority_v1_auditor, 8);
 
 /**
- * AttestRequest asks: did agent X touch resources matching P in [start, end]?
+ * AttestRequest asks: did agent X (itself, or through an agent it delegated to) touch resources
+ * matching P in [start, end]?
  *
  * @generated from message authority.v1.AttestRequest
  */
@@ -450,11 +461,24 @@ export type Attestation = Message<"authority.v1.Attestation"> & {
   signature: Uint8Array;
 
   /**
-   * True when allowed_count is 0: the agent never accessed a matching resource in the window.
+   * True when allowed_count is 0: neither the agent nor anyone it delegated to accessed a matching
+   * resource in the window.
    *
    * @generated from field: bool never_accessed = 12;
    */
   neverAccessed: boolean;
+
+  /**
+   * Of allowed_count: accesses the agent made itself, and accesses by agents it delegated to.
+   *
+   * @generated from field: int64 allowed_acted_count = 13;
+   */
+  allowedActedCount: bigint;
+
+  /**
+   * @generated from field: int64 allowed_delegated_count = 14;
+   */
+  allowedDelegatedCount: bigint;
 };
 
 /**
@@ -605,6 +629,38 @@ export const ListAuditorKeysResponseSchema: GenMessage<ListAuditorKeysResponse> 
   messageDesc(file_authority_v1_auditor, 16);
 
 /**
+ * AgentRole is an agent's part in an event's delegation path.
+ *
+ * @generated from enum authority.v1.AgentRole
+ */
+export enum AgentRole {
+  /**
+   * @generated from enum value: AGENT_ROLE_UNSPECIFIED = 0;
+   */
+  AGENT_ROLE_UNSPECIFIED = 0,
+
+  /**
+   * The agent acted: it is the leaf of the path.
+   *
+   * @generated from enum value: ACTED = 1;
+   */
+  ACTED = 1,
+
+  /**
+   * The agent delegated the authority that was used: it is on the path before the leaf.
+   *
+   * @generated from enum value: DELEGATED = 2;
+   */
+  DELEGATED = 2,
+}
+
+/**
+ * Describes the enum authority.v1.AgentRole.
+ */
+export const AgentRoleSchema: GenEnum<AgentRole> = /*@__PURE__*/
+  enumDesc(file_authority_v1_auditor, 0);
+
+/**
  * ChainFault says what verification found.
  *
  * @generated from enum authority.v1.ChainFault
@@ -669,7 +725,7 @@ export enum ChainFault {
  * Describes the enum authority.v1.ChainFault.
  */
 export const ChainFaultSchema: GenEnum<ChainFault> = /*@__PURE__*/
-  enumDesc(file_authority_v1_auditor, 0);
+  enumDesc(file_authority_v1_auditor, 1);
 
 /**
  * ReportFormat chooses the rendering.
@@ -697,7 +753,7 @@ export enum ReportFormat {
  * Describes the enum authority.v1.ReportFormat.
  */
 export const ReportFormatSchema: GenEnum<ReportFormat> = /*@__PURE__*/
-  enumDesc(file_authority_v1_auditor, 1);
+  enumDesc(file_authority_v1_auditor, 2);
 
 /**
  * AuditorService serves the per-tenant audit chains: queries, verification, checkpoints,

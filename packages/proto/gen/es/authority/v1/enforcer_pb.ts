@@ -12,16 +12,18 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file authority/v1/enforcer.proto.
  */
 export const file_authority_v1_enforcer: GenFile = /*@__PURE__*/
-  fileDesc("ChthdXRob3JpdHkvdjEvZW5mb3JjZXIucHJvdG8SDGF1dGhvcml0eS52MSKZAQoMQ2hlY2tSZXF1ZXN0Eg0KBXRva2VuGAEgASgJEhYKDnJlcXVpcmVkX3Njb3BlGAIgASgJEhAKCHJlc291cmNlGAMgASgJEg4KBmFjdGlvbhgEIAEoCRIrCgdjb250ZXh0GAUgASgLMhouYXV0aG9yaXR5LnYxLkNoZWNrQ29udGV4dBITCgthcHByb3ZhbF9pZBgGIAEoCSKyAQoMQ2hlY2tDb250ZXh0Eg8KB3B1cnBvc2UYASABKAkSGQoMcmVjb3JkX2NvdW50GAIgASgNSACIAQESNgoGZmllbGRzGAMgAygLMiYuYXV0aG9yaXR5LnYxLkNoZWNrQ29udGV4dC5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg8KDV9yZWNvcmRfY291bnQi7wEKDUNoZWNrUmVzcG9uc2USKAoIZGVjaXNpb24YASABKA4yFi5hdXRob3JpdHkudjEuRGVjaXNpb24SKAoGcmVhc29uGAIgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSDwoHbWVzc2FnZRgDIAEoCRITCgtkZWNpc2lvbl9pZBgEIAEoCRIbChNhcHByb3ZhbF9yZXF1ZXN0X2lkGAUgASgJEhAKCGFnZW50X2lkGAYgASgJEg4KBnRlbmFudBgHIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgIIAEoCRINCgVmaWVsZBgJIAEoCSI/ChFCYXRjaENoZWNrUmVxdWVzdBIqCgZjaGVja3MYASADKAsyGi5hdXRob3JpdHkudjEuQ2hlY2tSZXF1ZXN0IkIKEkJhdGNoQ2hlY2tSZXNwb25zZRIsCgdyZXN1bHRzGAEgAygLMhsuYXV0aG9yaXR5LnYxLkNoZWNrUmVzcG9uc2UypAEKD0VuZm9yY2VyU2VydmljZRJACgVDaGVjaxIaLmF1dGhvcml0eS52MS5DaGVja1JlcXVlc3QaGy5hdXRob3JpdHkudjEuQ2hlY2tSZXNwb25zZRJPCgpCYXRjaENoZWNrEh8uYXV0aG9yaXR5LnYxLkJhdGNoQ2hlY2tSZXF1ZXN0GiAuYXV0aG9yaXR5LnYxLkJhdGNoQ2hlY2tSZXNwb25zZWIGcHJvdG8z", [file_authority_v1_common]);
+  fileDesc("ChthdXRob3JpdHkvdjEvZW5mb3JjZXIucHJvdG8SDGF1dGhvcml0eS52MSKoAQoMQ2hlY2tSZXF1ZXN0Eg0KBXRva2VuGAEgASgJEhYKDnJlcXVpcmVkX3Njb3BlGAIgASgJEhAKCHJlc291cmNlGAMgASgJEg4KBmFjdGlvbhgEIAEoCRIrCgdjb250ZXh0GAUgASgLMhouYXV0aG9yaXR5LnYxLkNoZWNrQ29udGV4dBITCgthcHByb3ZhbF9pZBgGIAEoCRINCgVwcm9vZhgHIAEoCSKyAQoMQ2hlY2tDb250ZXh0Eg8KB3B1cnBvc2UYASABKAkSGQoMcmVjb3JkX2NvdW50GAIgASgNSACIAQESNgoGZmllbGRzGAMgAygLMiYuYXV0aG9yaXR5LnYxLkNoZWNrQ29udGV4dC5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg8KDV9yZWNvcmRfY291bnQingIKDUNoZWNrUmVzcG9uc2USKAoIZGVjaXNpb24YASABKA4yFi5hdXRob3JpdHkudjEuRGVjaXNpb24SKAoGcmVhc29uGAIgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSDwoHbWVzc2FnZRgDIAEoCRITCgtkZWNpc2lvbl9pZBgEIAEoCRIbChNhcHByb3ZhbF9yZXF1ZXN0X2lkGAUgASgJEhAKCGFnZW50X2lkGAYgASgJEg4KBnRlbmFudBgHIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgIIAEoCRINCgVmaWVsZBgJIAEoCRITCgthZ2VudF9jaGFpbhgKIAMoCRIYChBjaGFpbl91bnZlcmlmaWVkGAsgASgIIj8KEUJhdGNoQ2hlY2tSZXF1ZXN0EioKBmNoZWNrcxgBIAMoCzIaLmF1dGhvcml0eS52MS5DaGVja1JlcXVlc3QiQgoSQmF0Y2hDaGVja1Jlc3BvbnNlEiwKB3Jlc3VsdHMYASADKAsyGy5hdXRob3JpdHkudjEuQ2hlY2tSZXNwb25zZTKkAQoPRW5mb3JjZXJTZXJ2aWNlEkAKBUNoZWNrEhouYXV0aG9yaXR5LnYxLkNoZWNrUmVxdWVzdBobLmF1dGhvcml0eS52MS5DaGVja1Jlc3BvbnNlEk8KCkJhdGNoQ2hlY2sSHy5hdXRob3JpdHkudjEuQmF0Y2hDaGVja1JlcXVlc3QaIC5hdXRob3JpdHkudjEuQmF0Y2hDaGVja1Jlc3BvbnNlYgZwcm90bzM", [file_authority_v1_common]);
 
 /**
- * CheckRequest asks whether the bearer of `token` may perform `required_scope` on `resource`.
+ * CheckRequest asks whether the holder of `token` may perform `required_scope` on `resource`.
  *
  * @generated from message authority.v1.CheckRequest
  */
 export type CheckRequest = Message<"authority.v1.CheckRequest"> & {
   /**
-   * The envelope: compact JWS links joined by `~`, root first.
+   * The envelope: compact JWS links joined by `~`, root first, ending with the holder's seal
+   * (proof of possession of the leaf's `cnf` key; docs/envelope.md). Without a seal, `proof` must
+   * carry a per-request proof.
    *
    * @generated from field: string token = 1;
    */
@@ -59,6 +61,16 @@ export type CheckRequest = Message<"authority.v1.CheckRequest"> & {
    * @generated from field: string approval_id = 6;
    */
   approvalId: string;
+
+  /**
+   * Per-request proof of possession: a compact JWS (`typ: authority-pop+jws`) signed by the leaf's
+   * holder key over this request (leaf hash, scope, resource, action, context digest, time, nonce).
+   * Required when the tenant policy or the envelope says `pop: required`; refused when stale or
+   * replayed (docs/envelope.md).
+   *
+   * @generated from field: string proof = 7;
+   */
+  proof: string;
 };
 
 /**
@@ -165,6 +177,21 @@ export type CheckResponse = Message<"authority.v1.CheckResponse"> & {
    * @generated from field: string field = 9;
    */
   field: string;
+
+  /**
+   * `sub` of every link, root first (the delegation path; the last is `agent_id`). As claimed by
+   * the token when `chain_unverified` is set.
+   *
+   * @generated from field: repeated string agent_chain = 10;
+   */
+  agentChain: string[];
+
+  /**
+   * True when the token could be read but not verified: `agent_chain` is what it claims.
+   *
+   * @generated from field: bool chain_unverified = 11;
+   */
+  chainUnverified: boolean;
 };
 
 /**

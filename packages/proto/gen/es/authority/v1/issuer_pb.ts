@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file authority/v1/issuer.proto.
  */
 export const file_authority_v1_issuer: GenFile = /*@__PURE__*/
-  fileDesc("ChlhdXRob3JpdHkvdjEvaXNzdWVyLnByb3RvEgxhdXRob3JpdHkudjEiOwoTQ3JlYXRlVGVuYW50UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJIoABChRDcmVhdGVUZW5hbnRSZXNwb25zZRIOCgZ0ZW5hbnQYASABKAkSJAoDa2V5GAIgASgLMhcuYXV0aG9yaXR5LnYxLlB1YmxpY0tleRIyChBhZG1pbl9jcmVkZW50aWFsGAMgASgLMhguYXV0aG9yaXR5LnYxLkNyZWRlbnRpYWwibwoKQ3JlZGVudGlhbBIVCg1jcmVkZW50aWFsX2lkGAEgASgJEg4KBnRlbmFudBgCIAEoCRIqCgRraW5kGAMgASgOMhwuYXV0aG9yaXR5LnYxLkNyZWRlbnRpYWxLaW5kEg4KBnNlY3JldBgEIAEoCSJVChdDcmVhdGVDcmVkZW50aWFsUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSKgoEa2luZBgCIAEoDjIcLmF1dGhvcml0eS52MS5DcmVkZW50aWFsS2luZCJIChhDcmVhdGVDcmVkZW50aWFsUmVzcG9uc2USLAoKY3JlZGVudGlhbBgBIAEoCzIYLmF1dGhvcml0eS52MS5DcmVkZW50aWFsIkAKF1Jldm9rZUNyZWRlbnRpYWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIVCg1jcmVkZW50aWFsX2lkGAIgASgJIhoKGFJldm9rZUNyZWRlbnRpYWxSZXNwb25zZSLKAQoJUHVibGljS2V5Eg4KBnRlbmFudBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSEgoKcHVibGljX2tleRgDIAEoDBInCgZzdGF0dXMYBCABKA4yFy5hdXRob3JpdHkudjEuS2V5U3RhdHVzEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHZlcmlmeV91bnRpbBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiIgoQUm90YXRlS2V5UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiZwoRUm90YXRlS2V5UmVzcG9uc2USJwoGYWN0aXZlGAEgASgLMhcuYXV0aG9yaXR5LnYxLlB1YmxpY0tleRIpCghwcmV2aW91cxgCIAEoCzIXLmF1dGhvcml0eS52MS5QdWJsaWNLZXkiIQoPTGlzdEtleXNSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCSI5ChBMaXN0S2V5c1Jlc3BvbnNlEiUKBGtleXMYASADKAsyFy5hdXRob3JpdHkudjEuUHVibGljS2V5IlwKBUdyYW50Eg4KBnNjb3BlcxgBIAMoCRIRCglyZXNvdXJjZXMYAiADKAkSFgoOY29udGV4dF9maWVsZHMYAyADKAkSGAoQY29uc3RyYWludHNfanNvbhgEIAEoCSKVAQoLTWludFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEiIKBWdyYW50GAMgASgLMhMuYXV0aG9yaXR5LnYxLkdyYW50EhMKC3R0bF9zZWNvbmRzGAQgASgNEhkKEWhvbGRlcl9wdWJsaWNfa2V5GAUgASgMEhAKCGF1ZGllbmNlGAYgAygJIscBCghFbnZlbG9wZRINCgV0b2tlbhgBIAEoCRILCgNqdGkYAiABKAkSEAoIYWdlbnRfaWQYAyABKAkSDgoGdGVuYW50GAQgASgJEi4KCm5vdF9iZWZvcmUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWRlcHRoGAcgASgNEg4KBmtleV9pZBgIIAEoCSI4CgxNaW50UmVzcG9uc2USKAoIZW52ZWxvcGUYASABKAsyFi5hdXRob3JpdHkudjEuRW52ZWxvcGUinQEKD0RlbGVnYXRlUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSFAoMcGFyZW50X3Rva2VuGAIgASgJEhAKCGFnZW50X2lkGAMgASgJEiIKBWdyYW50GAQgASgLMhMuYXV0aG9yaXR5LnYxLkdyYW50EhMKC3R0bF9zZWNvbmRzGAUgASgNEhkKEWhvbGRlcl9wdWJsaWNfa2V5GAYgASgMIjwKEERlbGVnYXRlUmVzcG9uc2USKAoIZW52ZWxvcGUYASABKAsyFi5hdXRob3JpdHkudjEuRW52ZWxvcGUiPAoNUmV2b2tlUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSCwoDanRpGAIgASgJEg4KBnJlYXNvbhgDIAEoCSJACg5SZXZva2VSZXNwb25zZRIuCgpyZXZva2VkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJGChJSZXZva2VBZ2VudFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCSJJChNSZXZva2VBZ2VudFJlc3BvbnNlEjIKDnJldm9rZWRfYmVmb3JlGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLAAgoIQXBwcm92YWwSEwoLYXBwcm92YWxfaWQYASABKAkSDgoGdGVuYW50GAIgASgJEhAKCGFnZW50X2lkGAMgASgJEhYKDnJlcXVpcmVkX3Njb3BlGAQgASgJEg4KBmFjdGlvbhgFIAEoCRIQCghyZXNvdXJjZRgGIAEoCRIPCgdwdXJwb3NlGAcgASgJEiwKBnN0YXR1cxgIIAEoDjIcLmF1dGhvcml0eS52MS5BcHByb3ZhbFN0YXR1cxIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpkZWNpZGVkX2J5GAsgASgJEhAKCHJvb3RfanRpGAwgASgJIpcBChZSZXF1ZXN0QXBwcm92YWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRIWCg5yZXF1aXJlZF9zY29wZRgDIAEoCRIOCgZhY3Rpb24YBCABKAkSEAoIcmVzb3VyY2UYBSABKAkSDwoHcHVycG9zZRgGIAEoCRIQCghyb290X2p0aRgHIAEoCSJDChdSZXF1ZXN0QXBwcm92YWxSZXNwb25zZRIoCghhcHByb3ZhbBgBIAEoCzIWLmF1dGhvcml0eS52MS5BcHByb3ZhbCJeChVEZWNpZGVBcHByb3ZhbFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhMKC2FwcHJvdmFsX2lkGAIgASgJEg8KB2FwcHJvdmUYAyABKAgSDwoHY29tbWVudBgEIAEoCSJCChZEZWNpZGVBcHByb3ZhbFJlc3BvbnNlEigKCGFwcHJvdmFsGAEgASgLMhYuYXV0aG9yaXR5LnYxLkFwcHJvdmFsIpsBChZDb25zdW1lQXBwcm92YWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRITCgthcHByb3ZhbF9pZBgCIAEoCRIQCghhZ2VudF9pZBgDIAEoCRIWCg5yZXF1aXJlZF9zY29wZRgEIAEoCRIOCgZhY3Rpb24YBSABKAkSEAoIcmVzb3VyY2UYBiABKAkSEAoIcm9vdF9qdGkYByABKAkiZgoXQ29uc3VtZUFwcHJvdmFsUmVzcG9uc2USEAoIY29uc3VtZWQYASABKAgSKAoGcmVhc29uGAIgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSDwoHbWVzc2FnZRgDIAEoCSI5ChJHZXRBcHByb3ZhbFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhMKC2FwcHJvdmFsX2lkGAIgASgJIj8KE0dldEFwcHJvdmFsUmVzcG9uc2USKAoIYXBwcm92YWwYASABKAsyFi5hdXRob3JpdHkudjEuQXBwcm92YWwiewoUTGlzdEFwcHJvdmFsc1JlcXVlc3QSDgoGdGVuYW50GAEgASgJEiwKBnN0YXR1cxgCIAEoDjIcLmF1dGhvcml0eS52MS5BcHByb3ZhbFN0YXR1cxIRCglwYWdlX3NpemUYAyABKA0SEgoKcGFnZV90b2tlbhgEIAEoCSJbChVMaXN0QXBwcm92YWxzUmVzcG9uc2USKQoJYXBwcm92YWxzGAEgAygLMhYuYXV0aG9yaXR5LnYxLkFwcHJvdmFsEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTKzCQoNSXNzdWVyU2VydmljZRJVCgxDcmVhdGVUZW5hbnQSIS5hdXRob3JpdHkudjEuQ3JlYXRlVGVuYW50UmVxdWVzdBoiLmF1dGhvcml0eS52MS5DcmVhdGVUZW5hbnRSZXNwb25zZRJhChBDcmVhdGVDcmVkZW50aWFsEiUuYXV0aG9yaXR5LnYxLkNyZWF0ZUNyZWRlbnRpYWxSZXF1ZXN0GiYuYXV0aG9yaXR5LnYxLkNyZWF0ZUNyZWRlbnRpYWxSZXNwb25zZRJhChBSZXZva2VDcmVkZW50aWFsEiUuYXV0aG9yaXR5LnYxLlJldm9rZUNyZWRlbnRpYWxSZXF1ZXN0GiYuYXV0aG9yaXR5LnYxLlJldm9rZUNyZWRlbnRpYWxSZXNwb25zZRJMCglSb3RhdGVLZXkSHi5hdXRob3JpdHkudjEuUm90YXRlS2V5UmVxdWVzdBofLmF1dGhvcml0eS52MS5Sb3RhdGVLZXlSZXNwb25zZRJJCghMaXN0S2V5cxIdLmF1dGhvcml0eS52MS5MaXN0S2V5c1JlcXVlc3QaHi5hdXRob3JpdHkudjEuTGlzdEtleXNSZXNwb25zZRI9CgRNaW50EhkuYXV0aG9yaXR5LnYxLk1pbnRSZXF1ZXN0GhouYXV0aG9yaXR5LnYxLk1pbnRSZXNwb25zZRJJCghEZWxlZ2F0ZRIdLmF1dGhvcml0eS52MS5EZWxlZ2F0ZVJlcXVlc3QaHi5hdXRob3JpdHkudjEuRGVsZWdhdGVSZXNwb25zZRJDCgZSZXZva2USGy5hdXRob3JpdHkudjEuUmV2b2tlUmVxdWVzdBocLmF1dGhvcml0eS52MS5SZXZva2VSZXNwb25zZRJSCgtSZXZva2VBZ2VudBIgLmF1dGhvcml0eS52MS5SZXZva2VBZ2VudFJlcXVlc3QaIS5hdXRob3JpdHkudjEuUmV2b2tlQWdlbnRSZXNwb25zZRJeCg9SZXF1ZXN0QXBwcm92YWwSJC5hdXRob3JpdHkudjEuUmVxdWVzdEFwcHJvdmFsUmVxdWVzdBolLmF1dGhvcml0eS52MS5SZXF1ZXN0QXBwcm92YWxSZXNwb25zZRJbCg5EZWNpZGVBcHByb3ZhbBIjLmF1dGhvcml0eS52MS5EZWNpZGVBcHByb3ZhbFJlcXVlc3QaJC5hdXRob3JpdHkudjEuRGVjaWRlQXBwcm92YWxSZXNwb25zZRJeCg9Db25zdW1lQXBwcm92YWwSJC5hdXRob3JpdHkudjEuQ29uc3VtZUFwcHJvdmFsUmVxdWVzdBolLmF1dGhvcml0eS52MS5Db25zdW1lQXBwcm92YWxSZXNwb25zZRJSCgtHZXRBcHByb3ZhbBIgLmF1dGhvcml0eS52MS5HZXRBcHByb3ZhbFJlcXVlc3QaIS5hdXRob3JpdHkudjEuR2V0QXBwcm92YWxSZXNwb25zZRJYCg1MaXN0QXBwcm92YWxzEiIuYXV0aG9yaXR5LnYxLkxpc3RBcHByb3ZhbHNSZXF1ZXN0GiMuYXV0aG9yaXR5LnYxLkxpc3RBcHByb3ZhbHNSZXNwb25zZWIGcHJvdG8z", [file_authority_v1_common, file_authority_v1_events, file_google_protobuf_timestamp]);
+  fileDesc("ChlhdXRob3JpdHkvdjEvaXNzdWVyLnByb3RvEgxhdXRob3JpdHkudjEiOwoTQ3JlYXRlVGVuYW50UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJIoABChRDcmVhdGVUZW5hbnRSZXNwb25zZRIOCgZ0ZW5hbnQYASABKAkSJAoDa2V5GAIgASgLMhcuYXV0aG9yaXR5LnYxLlB1YmxpY0tleRIyChBhZG1pbl9jcmVkZW50aWFsGAMgASgLMhguYXV0aG9yaXR5LnYxLkNyZWRlbnRpYWwibwoKQ3JlZGVudGlhbBIVCg1jcmVkZW50aWFsX2lkGAEgASgJEg4KBnRlbmFudBgCIAEoCRIqCgRraW5kGAMgASgOMhwuYXV0aG9yaXR5LnYxLkNyZWRlbnRpYWxLaW5kEg4KBnNlY3JldBgEIAEoCSJVChdDcmVhdGVDcmVkZW50aWFsUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSKgoEa2luZBgCIAEoDjIcLmF1dGhvcml0eS52MS5DcmVkZW50aWFsS2luZCJIChhDcmVhdGVDcmVkZW50aWFsUmVzcG9uc2USLAoKY3JlZGVudGlhbBgBIAEoCzIYLmF1dGhvcml0eS52MS5DcmVkZW50aWFsIkAKF1Jldm9rZUNyZWRlbnRpYWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIVCg1jcmVkZW50aWFsX2lkGAIgASgJIhoKGFJldm9rZUNyZWRlbnRpYWxSZXNwb25zZSKRAgoJUHVibGljS2V5Eg4KBnRlbmFudBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSEgoKcHVibGljX2tleRgDIAEoDBInCgZzdGF0dXMYBCABKA4yFy5hdXRob3JpdHkudjEuS2V5U3RhdHVzEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHZlcmlmeV91bnRpbBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMc2lnbmVkX3VudGlsGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtjb21wcm9taXNlZBgIIAEoCCJXChBSZXRpcmVLZXlSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSEwoLY29tcHJvbWlzZWQYAyABKAgSDgoGcmVhc29uGAQgASgJImYKEVJldGlyZUtleVJlc3BvbnNlEigKB3JldGlyZWQYASABKAsyFy5hdXRob3JpdHkudjEuUHVibGljS2V5EicKBmFjdGl2ZRgCIAEoCzIXLmF1dGhvcml0eS52MS5QdWJsaWNLZXkiIgoQUm90YXRlS2V5UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiZwoRUm90YXRlS2V5UmVzcG9uc2USJwoGYWN0aXZlGAEgASgLMhcuYXV0aG9yaXR5LnYxLlB1YmxpY0tleRIpCghwcmV2aW91cxgCIAEoCzIXLmF1dGhvcml0eS52MS5QdWJsaWNLZXkiIQoPTGlzdEtleXNSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCSI5ChBMaXN0S2V5c1Jlc3BvbnNlEiUKBGtleXMYASADKAsyFy5hdXRob3JpdHkudjEuUHVibGljS2V5IlwKBUdyYW50Eg4KBnNjb3BlcxgBIAMoCRIRCglyZXNvdXJjZXMYAiADKAkSFgoOY29udGV4dF9maWVsZHMYAyADKAkSGAoQY29uc3RyYWludHNfanNvbhgEIAEoCSKVAQoLTWludFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEiIKBWdyYW50GAMgASgLMhMuYXV0aG9yaXR5LnYxLkdyYW50EhMKC3R0bF9zZWNvbmRzGAQgASgNEhkKEWhvbGRlcl9wdWJsaWNfa2V5GAUgASgMEhAKCGF1ZGllbmNlGAYgAygJIuwBCghFbnZlbG9wZRINCgV0b2tlbhgBIAEoCRILCgNqdGkYAiABKAkSEAoIYWdlbnRfaWQYAyABKAkSDgoGdGVuYW50GAQgASgJEi4KCm5vdF9iZWZvcmUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWRlcHRoGAcgASgNEg4KBmtleV9pZBgIIAEoCRIOCgZzZWFsZWQYCSABKAgSEwoLYWdlbnRfY2hhaW4YCiADKAkiUwoMTWludFJlc3BvbnNlEigKCGVudmVsb3BlGAEgASgLMhYuYXV0aG9yaXR5LnYxLkVudmVsb3BlEhkKEWhvbGRlcl9zZWNyZXRfa2V5GAIgASgMIp0BCg9EZWxlZ2F0ZVJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhQKDHBhcmVudF90b2tlbhgCIAEoCRIQCghhZ2VudF9pZBgDIAEoCRIiCgVncmFudBgEIAEoCzITLmF1dGhvcml0eS52MS5HcmFudBITCgt0dGxfc2Vjb25kcxgFIAEoDRIZChFob2xkZXJfcHVibGljX2tleRgGIAEoDCJXChBEZWxlZ2F0ZVJlc3BvbnNlEigKCGVudmVsb3BlGAEgASgLMhYuYXV0aG9yaXR5LnYxLkVudmVsb3BlEhkKEWhvbGRlcl9zZWNyZXRfa2V5GAIgASgMIjwKDVJldm9rZVJlcXVlc3QSDgoGdGVuYW50GAEgASgJEgsKA2p0aRgCIAEoCRIOCgZyZWFzb24YAyABKAkiQAoOUmV2b2tlUmVzcG9uc2USLgoKcmV2b2tlZF9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRgoSUmV2b2tlQWdlbnRSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkiSQoTUmV2b2tlQWdlbnRSZXNwb25zZRIyCg5yZXZva2VkX2JlZm9yZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiwAIKCEFwcHJvdmFsEhMKC2FwcHJvdmFsX2lkGAEgASgJEg4KBnRlbmFudBgCIAEoCRIQCghhZ2VudF9pZBgDIAEoCRIWCg5yZXF1aXJlZF9zY29wZRgEIAEoCRIOCgZhY3Rpb24YBSABKAkSEAoIcmVzb3VyY2UYBiABKAkSDwoHcHVycG9zZRgHIAEoCRIsCgZzdGF0dXMYCCABKA4yHC5hdXRob3JpdHkudjEuQXBwcm92YWxTdGF0dXMSLgoKY3JlYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKZGVjaWRlZF9ieRgLIAEoCRIQCghyb290X2p0aRgMIAEoCSKXAQoWUmVxdWVzdEFwcHJvdmFsUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSFgoOcmVxdWlyZWRfc2NvcGUYAyABKAkSDgoGYWN0aW9uGAQgASgJEhAKCHJlc291cmNlGAUgASgJEg8KB3B1cnBvc2UYBiABKAkSEAoIcm9vdF9qdGkYByABKAkiQwoXUmVxdWVzdEFwcHJvdmFsUmVzcG9uc2USKAoIYXBwcm92YWwYASABKAsyFi5hdXRob3JpdHkudjEuQXBwcm92YWwiXgoVRGVjaWRlQXBwcm92YWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRITCgthcHByb3ZhbF9pZBgCIAEoCRIPCgdhcHByb3ZlGAMgASgIEg8KB2NvbW1lbnQYBCABKAkiQgoWRGVjaWRlQXBwcm92YWxSZXNwb25zZRIoCghhcHByb3ZhbBgBIAEoCzIWLmF1dGhvcml0eS52MS5BcHByb3ZhbCKbAQoWQ29uc3VtZUFwcHJvdmFsUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEwoLYXBwcm92YWxfaWQYAiABKAkSEAoIYWdlbnRfaWQYAyABKAkSFgoOcmVxdWlyZWRfc2NvcGUYBCABKAkSDgoGYWN0aW9uGAUgASgJEhAKCHJlc291cmNlGAYgASgJEhAKCHJvb3RfanRpGAcgASgJImYKF0NvbnN1bWVBcHByb3ZhbFJlc3BvbnNlEhAKCGNvbnN1bWVkGAEgASgIEigKBnJlYXNvbhgCIAEoDjIYLmF1dGhvcml0eS52MS5SZWFzb25Db2RlEg8KB21lc3NhZ2UYAyABKAkiOQoSR2V0QXBwcm92YWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRITCgthcHByb3ZhbF9pZBgCIAEoCSI/ChNHZXRBcHByb3ZhbFJlc3BvbnNlEigKCGFwcHJvdmFsGAEgASgLMhYuYXV0aG9yaXR5LnYxLkFwcHJvdmFsInsKFExpc3RBcHByb3ZhbHNSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIsCgZzdGF0dXMYAiABKA4yHC5hdXRob3JpdHkudjEuQXBwcm92YWxTdGF0dXMSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkiWwoVTGlzdEFwcHJvdmFsc1Jlc3BvbnNlEikKCWFwcHJvdmFscxgBIAMoCzIWLmF1dGhvcml0eS52MS5BcHByb3ZhbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkygQoKDUlzc3VlclNlcnZpY2USVQoMQ3JlYXRlVGVuYW50EiEuYXV0aG9yaXR5LnYxLkNyZWF0ZVRlbmFudFJlcXVlc3QaIi5hdXRob3JpdHkudjEuQ3JlYXRlVGVuYW50UmVzcG9uc2USYQoQQ3JlYXRlQ3JlZGVudGlhbBIlLmF1dGhvcml0eS52MS5DcmVhdGVDcmVkZW50aWFsUmVxdWVzdBomLmF1dGhvcml0eS52MS5DcmVhdGVDcmVkZW50aWFsUmVzcG9uc2USYQoQUmV2b2tlQ3JlZGVudGlhbBIlLmF1dGhvcml0eS52MS5SZXZva2VDcmVkZW50aWFsUmVxdWVzdBomLmF1dGhvcml0eS52MS5SZXZva2VDcmVkZW50aWFsUmVzcG9uc2USTAoJUm90YXRlS2V5Eh4uYXV0aG9yaXR5LnYxLlJvdGF0ZUtleVJlcXVlc3QaHy5hdXRob3JpdHkudjEuUm90YXRlS2V5UmVzcG9uc2USSQoITGlzdEtleXMSHS5hdXRob3JpdHkudjEuTGlzdEtleXNSZXF1ZXN0Gh4uYXV0aG9yaXR5LnYxLkxpc3RLZXlzUmVzcG9uc2USTAoJUmV0aXJlS2V5Eh4uYXV0aG9yaXR5LnYxLlJldGlyZUtleVJlcXVlc3QaHy5hdXRob3JpdHkudjEuUmV0aXJlS2V5UmVzcG9uc2USPQoETWludBIZLmF1dGhvcml0eS52MS5NaW50UmVxdWVzdBoaLmF1dGhvcml0eS52MS5NaW50UmVzcG9uc2USSQoIRGVsZWdhdGUSHS5hdXRob3JpdHkudjEuRGVsZWdhdGVSZXF1ZXN0Gh4uYXV0aG9yaXR5LnYxLkRlbGVnYXRlUmVzcG9uc2USQwoGUmV2b2tlEhsuYXV0aG9yaXR5LnYxLlJldm9rZVJlcXVlc3QaHC5hdXRob3JpdHkudjEuUmV2b2tlUmVzcG9uc2USUgoLUmV2b2tlQWdlbnQSIC5hdXRob3JpdHkudjEuUmV2b2tlQWdlbnRSZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLlJldm9rZUFnZW50UmVzcG9uc2USXgoPUmVxdWVzdEFwcHJvdmFsEiQuYXV0aG9yaXR5LnYxLlJlcXVlc3RBcHByb3ZhbFJlcXVlc3QaJS5hdXRob3JpdHkudjEuUmVxdWVzdEFwcHJvdmFsUmVzcG9uc2USWwoORGVjaWRlQXBwcm92YWwSIy5hdXRob3JpdHkudjEuRGVjaWRlQXBwcm92YWxSZXF1ZXN0GiQuYXV0aG9yaXR5LnYxLkRlY2lkZUFwcHJvdmFsUmVzcG9uc2USXgoPQ29uc3VtZUFwcHJvdmFsEiQuYXV0aG9yaXR5LnYxLkNvbnN1bWVBcHByb3ZhbFJlcXVlc3QaJS5hdXRob3JpdHkudjEuQ29uc3VtZUFwcHJvdmFsUmVzcG9uc2USUgoLR2V0QXBwcm92YWwSIC5hdXRob3JpdHkudjEuR2V0QXBwcm92YWxSZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLkdldEFwcHJvdmFsUmVzcG9uc2USWAoNTGlzdEFwcHJvdmFscxIiLmF1dGhvcml0eS52MS5MaXN0QXBwcm92YWxzUmVxdWVzdBojLmF1dGhvcml0eS52MS5MaXN0QXBwcm92YWxzUmVzcG9uc2ViBnByb3RvMw", [file_authority_v1_common, file_authority_v1_events, file_google_protobuf_timestamp]);
 
 /**
  * CreateTenantRequest names a new tenant.
@@ -226,6 +226,18 @@ export type PublicKey = Message<"authority.v1.PublicKey"> & {
    * @generated from field: google.protobuf.Timestamp verify_until = 6;
    */
   verifyUntil?: Timestamp | undefined;
+
+  /**
+   * When the key stopped signing (VERIFY_ONLY, RETIRED).
+   *
+   * @generated from field: google.protobuf.Timestamp signed_until = 7;
+   */
+  signedUntil?: Timestamp | undefined;
+
+  /**
+   * @generated from field: bool compromised = 8;
+   */
+  compromised: boolean;
 };
 
 /**
@@ -234,6 +246,66 @@ export type PublicKey = Message<"authority.v1.PublicKey"> & {
  */
 export const PublicKeySchema: GenMessage<PublicKey> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 7);
+
+/**
+ * RetireKeyRequest names a key to retire now.
+ *
+ * @generated from message authority.v1.RetireKeyRequest
+ */
+export type RetireKeyRequest = Message<"authority.v1.RetireKeyRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
+
+  /**
+   * @generated from field: string key_id = 2;
+   */
+  keyId: string;
+
+  /**
+   * The key is (or may be) leaked: say so in the key event and the audit trail.
+   *
+   * @generated from field: bool compromised = 3;
+   */
+  compromised: boolean;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message authority.v1.RetireKeyRequest.
+ * Use `create(RetireKeyRequestSchema)` to create a new message.
+ */
+export const RetireKeyRequestSchema: GenMessage<RetireKeyRequest> = /*@__PURE__*/
+  messageDesc(file_authority_v1_issuer, 8);
+
+/**
+ * RetireKeyResponse returns the retired key and, when the retired key was ACTIVE, its successor.
+ *
+ * @generated from message authority.v1.RetireKeyResponse
+ */
+export type RetireKeyResponse = Message<"authority.v1.RetireKeyResponse"> & {
+  /**
+   * @generated from field: authority.v1.PublicKey retired = 1;
+   */
+  retired?: PublicKey | undefined;
+
+  /**
+   * @generated from field: authority.v1.PublicKey active = 2;
+   */
+  active?: PublicKey | undefined;
+};
+
+/**
+ * Describes the message authority.v1.RetireKeyResponse.
+ * Use `create(RetireKeyResponseSchema)` to create a new message.
+ */
+export const RetireKeyResponseSchema: GenMessage<RetireKeyResponse> = /*@__PURE__*/
+  messageDesc(file_authority_v1_issuer, 9);
 
 /**
  * RotateKeyRequest names the tenant.
@@ -252,7 +324,7 @@ export type RotateKeyRequest = Message<"authority.v1.RotateKeyRequest"> & {
  * Use `create(RotateKeyRequestSchema)` to create a new message.
  */
 export const RotateKeyRequestSchema: GenMessage<RotateKeyRequest> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 8);
+  messageDesc(file_authority_v1_issuer, 10);
 
 /**
  * RotateKeyResponse returns the new active key and the superseded one.
@@ -276,7 +348,7 @@ export type RotateKeyResponse = Message<"authority.v1.RotateKeyResponse"> & {
  * Use `create(RotateKeyResponseSchema)` to create a new message.
  */
 export const RotateKeyResponseSchema: GenMessage<RotateKeyResponse> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 9);
+  messageDesc(file_authority_v1_issuer, 11);
 
 /**
  * ListKeysRequest names the tenant.
@@ -295,7 +367,7 @@ export type ListKeysRequest = Message<"authority.v1.ListKeysRequest"> & {
  * Use `create(ListKeysRequestSchema)` to create a new message.
  */
 export const ListKeysRequestSchema: GenMessage<ListKeysRequest> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 10);
+  messageDesc(file_authority_v1_issuer, 12);
 
 /**
  * ListKeysResponse lists keys, newest first.
@@ -314,7 +386,7 @@ export type ListKeysResponse = Message<"authority.v1.ListKeysResponse"> & {
  * Use `create(ListKeysResponseSchema)` to create a new message.
  */
 export const ListKeysResponseSchema: GenMessage<ListKeysResponse> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 11);
+  messageDesc(file_authority_v1_issuer, 13);
 
 /**
  * Grant is what an envelope link allows.
@@ -357,7 +429,7 @@ export type Grant = Message<"authority.v1.Grant"> & {
  * Use `create(GrantSchema)` to create a new message.
  */
 export const GrantSchema: GenMessage<Grant> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 12);
+  messageDesc(file_authority_v1_issuer, 14);
 
 /**
  * MintRequest asks for a root envelope.
@@ -390,7 +462,9 @@ export type MintRequest = Message<"authority.v1.MintRequest"> & {
   ttlSeconds: number;
 
   /**
-   * Optional holder key (raw 32-byte Ed25519 public key) for offline attenuation (`cnf`).
+   * The holder's key (raw 32-byte Ed25519 public key), bound into the link as `cnf`: only its
+   * holder can seal the token, prove possession per request, or attenuate it offline. When empty,
+   * the issuer generates a key pair and returns its seed once in `holder_secret_key`.
    *
    * @generated from field: bytes holder_public_key = 5;
    */
@@ -409,7 +483,7 @@ export type MintRequest = Message<"authority.v1.MintRequest"> & {
  * Use `create(MintRequestSchema)` to create a new message.
  */
 export const MintRequestSchema: GenMessage<MintRequest> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 13);
+  messageDesc(file_authority_v1_issuer, 15);
 
 /**
  * Envelope is a signed token and a readable summary of its leaf link.
@@ -456,6 +530,21 @@ export type Envelope = Message<"authority.v1.Envelope"> & {
    * @generated from field: string key_id = 8;
    */
   keyId: string;
+
+  /**
+   * True when `token` ends with the holder's seal and can be presented as it is; false when the
+   * holder key was the caller's: the holder seals it (SDK `seal`, CLI `envelope seal`).
+   *
+   * @generated from field: bool sealed = 9;
+   */
+  sealed: boolean;
+
+  /**
+   * `sub` of every link, root first.
+   *
+   * @generated from field: repeated string agent_chain = 10;
+   */
+  agentChain: string[];
 };
 
 /**
@@ -463,7 +552,7 @@ export type Envelope = Message<"authority.v1.Envelope"> & {
  * Use `create(EnvelopeSchema)` to create a new message.
  */
 export const EnvelopeSchema: GenMessage<Envelope> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 14);
+  messageDesc(file_authority_v1_issuer, 16);
 
 /**
  * MintResponse returns the envelope.
@@ -475,6 +564,14 @@ export type MintResponse = Message<"authority.v1.MintResponse"> & {
    * @generated from field: authority.v1.Envelope envelope = 1;
    */
   envelope?: Envelope | undefined;
+
+  /**
+   * Set only when the issuer generated the holder key: its 32-byte Ed25519 seed (RFC 8037 `d`).
+   * Returned once, never stored; keep it as secret as the token.
+   *
+   * @generated from field: bytes holder_secret_key = 2;
+   */
+  holderSecretKey: Uint8Array;
 };
 
 /**
@@ -482,7 +579,7 @@ export type MintResponse = Message<"authority.v1.MintResponse"> & {
  * Use `create(MintResponseSchema)` to create a new message.
  */
 export const MintResponseSchema: GenMessage<MintResponse> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 15);
+  messageDesc(file_authority_v1_issuer, 17);
 
 /**
  * DelegateRequest asks for a narrower child of `parent_token`.
@@ -496,12 +593,14 @@ export type DelegateRequest = Message<"authority.v1.DelegateRequest"> & {
   tenant: string;
 
   /**
+   * The parent envelope, sealed by its holder (proof that the caller holds it).
+   *
    * @generated from field: string parent_token = 2;
    */
   parentToken: string;
 
   /**
-   * The child's agent id.
+   * The child's agent id: the parent's own id, or a name under it (`<parent>/<name>`).
    *
    * @generated from field: string agent_id = 3;
    */
@@ -518,6 +617,9 @@ export type DelegateRequest = Message<"authority.v1.DelegateRequest"> & {
   ttlSeconds: number;
 
   /**
+   * The new holder's public key (as in MintRequest). Pass the sub-agent's own key so that only it
+   * can use the child; when empty the issuer generates one and returns it in `holder_secret_key`.
+   *
    * @generated from field: bytes holder_public_key = 6;
    */
   holderPublicKey: Uint8Array;
@@ -528,7 +630,7 @@ export type DelegateRequest = Message<"authority.v1.DelegateRequest"> & {
  * Use `create(DelegateRequestSchema)` to create a new message.
  */
 export const DelegateRequestSchema: GenMessage<DelegateRequest> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 16);
+  messageDesc(file_authority_v1_issuer, 18);
 
 /**
  * DelegateResponse returns the child envelope (the full chain).
@@ -540,6 +642,13 @@ export type DelegateResponse = Message<"authority.v1.DelegateResponse"> & {
    * @generated from field: authority.v1.Envelope envelope = 1;
    */
   envelope?: Envelope | undefined;
+
+  /**
+   * As in MintResponse.
+   *
+   * @generated from field: bytes holder_secret_key = 2;
+   */
+  holderSecretKey: Uint8Array;
 };
 
 /**
@@ -547,7 +656,7 @@ export type DelegateResponse = Message<"authority.v1.DelegateResponse"> & {
  * Use `create(DelegateResponseSchema)` to create a new message.
  */
 export const DelegateResponseSchema: GenMessage<DelegateResponse> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 17);
+  messageDesc(file_authority_v1_issuer, 19);
 
 /**
  * RevokeRequest names an envelope link.
@@ -576,7 +685,7 @@ export type RevokeRequest = Message<"authority.v1.RevokeRequest"> & {
  * Use `create(RevokeRequestSchema)` to create a new message.
  */
 export const RevokeRequestSchema: GenMessage<RevokeRequest> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 18);
+  messageDesc(file_authority_v1_issuer, 20);
 
 /**
  * RevokeResponse reports when the revocation was published.
@@ -595,7 +704,7 @@ export type RevokeResponse = Message<"authority.v1.RevokeResponse"> & {
  * Use `create(RevokeResponseSchema)` to create a new message.
  */
 export const RevokeResponseSchema: GenMessage<RevokeResponse> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 19);
+  messageDesc(file_authority_v1_issuer, 21);
 
 /**
  * RevokeAgentRequest names an agent.
@@ -624,7 +733,7 @@ export type RevokeAgentRequest = Message<"authority.v1.RevokeAgentRequest"> & {
  * Use `create(RevokeAgentRequestSchema)` to create a new message.
  */
 export const RevokeAgentRequestSchema: GenMessage<RevokeAgentRequest> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 20);
+  messageDesc(file_authority_v1_issuer, 22);
 
 /**
  * RevokeAgentResponse reports the cut-off time.
@@ -643,7 +752,7 @@ export type RevokeAgentResponse = Message<"authority.v1.RevokeAgentResponse"> & 
  * Use `create(RevokeAgentResponseSchema)` to create a new message.
  */
 export const RevokeAgentResponseSchema: GenMessage<RevokeAgentResponse> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 21);
+  messageDesc(file_authority_v1_issuer, 23);
 
 /**
  * Approval is a request for a human decision on one agent, action and resource.
@@ -719,7 +828,7 @@ export type Approval = Message<"authority.v1.Approval"> & {
  * Use `create(ApprovalSchema)` to create a new message.
  */
 export const ApprovalSchema: GenMessage<Approval> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 22);
+  messageDesc(file_authority_v1_issuer, 24);
 
 /**
  * RequestApprovalRequest records an approval request.
@@ -768,7 +877,7 @@ export type RequestApprovalRequest = Message<"authority.v1.RequestApprovalReques
  * Use `create(RequestApprovalRequestSchema)` to create a new message.
  */
 export const RequestApprovalRequestSchema: GenMessage<RequestApprovalRequest> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 23);
+  messageDesc(file_authority_v1_issuer, 25);
 
 /**
  * RequestApprovalResponse returns the pending request.
@@ -787,7 +896,7 @@ export type RequestApprovalResponse = Message<"authority.v1.RequestApprovalRespo
  * Use `create(RequestApprovalResponseSchema)` to create a new message.
  */
 export const RequestApprovalResponseSchema: GenMessage<RequestApprovalResponse> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 24);
+  messageDesc(file_authority_v1_issuer, 26);
 
 /**
  * DecideApprovalRequest approves or rejects.
@@ -821,7 +930,7 @@ export type DecideApprovalRequest = Message<"authority.v1.DecideApprovalRequest"
  * Use `create(DecideApprovalRequestSchema)` to create a new message.
  */
 export const DecideApprovalRequestSchema: GenMessage<DecideApprovalRequest> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 25);
+  messageDesc(file_authority_v1_issuer, 27);
 
 /**
  * DecideApprovalResponse returns the decided request.
@@ -840,7 +949,7 @@ export type DecideApprovalResponse = Message<"authority.v1.DecideApprovalRespons
  * Use `create(DecideApprovalResponseSchema)` to create a new message.
  */
 export const DecideApprovalResponseSchema: GenMessage<DecideApprovalResponse> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 26);
+  messageDesc(file_authority_v1_issuer, 28);
 
 /**
  * ConsumeApprovalRequest uses an approval exactly once for exactly this request.
@@ -891,7 +1000,7 @@ export type ConsumeApprovalRequest = Message<"authority.v1.ConsumeApprovalReques
  * Use `create(ConsumeApprovalRequestSchema)` to create a new message.
  */
 export const ConsumeApprovalRequestSchema: GenMessage<ConsumeApprovalRequest> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 27);
+  messageDesc(file_authority_v1_issuer, 29);
 
 /**
  * ConsumeApprovalResponse says whether the approval was valid and is now used up.
@@ -922,7 +1031,7 @@ export type ConsumeApprovalResponse = Message<"authority.v1.ConsumeApprovalRespo
  * Use `create(ConsumeApprovalResponseSchema)` to create a new message.
  */
 export const ConsumeApprovalResponseSchema: GenMessage<ConsumeApprovalResponse> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 28);
+  messageDesc(file_authority_v1_issuer, 30);
 
 /**
  * GetApprovalRequest names an approval request.
@@ -946,7 +1055,7 @@ export type GetApprovalRequest = Message<"authority.v1.GetApprovalRequest"> & {
  * Use `create(GetApprovalRequestSchema)` to create a new message.
  */
 export const GetApprovalRequestSchema: GenMessage<GetApprovalRequest> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 29);
+  messageDesc(file_authority_v1_issuer, 31);
 
 /**
  * GetApprovalResponse returns it.
@@ -965,7 +1074,7 @@ export type GetApprovalResponse = Message<"authority.v1.GetApprovalResponse"> & 
  * Use `create(GetApprovalResponseSchema)` to create a new message.
  */
 export const GetApprovalResponseSchema: GenMessage<GetApprovalResponse> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 30);
+  messageDesc(file_authority_v1_issuer, 32);
 
 /**
  * ListApprovalsRequest filters approval requests.
@@ -1001,7 +1110,7 @@ export type ListApprovalsRequest = Message<"authority.v1.ListApprovalsRequest"> 
  * Use `create(ListApprovalsRequestSchema)` to create a new message.
  */
 export const ListApprovalsRequestSchema: GenMessage<ListApprovalsRequest> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 31);
+  messageDesc(file_authority_v1_issuer, 33);
 
 /**
  * ListApprovalsResponse is one page.
@@ -1025,7 +1134,7 @@ export type ListApprovalsResponse = Message<"authority.v1.ListApprovalsResponse"
  * Use `create(ListApprovalsResponseSchema)` to create a new message.
  */
 export const ListApprovalsResponseSchema: GenMessage<ListApprovalsResponse> = /*@__PURE__*/
-  messageDesc(file_authority_v1_issuer, 32);
+  messageDesc(file_authority_v1_issuer, 34);
 
 /**
  * IssuerService owns tenants, signing keys, credentials, envelopes, revocations and approvals.
@@ -1084,6 +1193,17 @@ export const IssuerService: GenService<{
     methodKind: "unary";
     input: typeof ListKeysRequestSchema;
     output: typeof ListKeysResponseSchema;
+  },
+  /**
+   * RetireKey retires a key at once (a leaked key: `compromised`); an ACTIVE key is first replaced
+   * by a new one. Takes effect on every enforcer within the revocation SLO.
+   *
+   * @generated from rpc authority.v1.IssuerService.RetireKey
+   */
+  retireKey: {
+    methodKind: "unary";
+    input: typeof RetireKeyRequestSchema;
+    output: typeof RetireKeyResponseSchema;
   },
   /**
    * Mint signs a root envelope for an agent, bounded by the tenant's policy.

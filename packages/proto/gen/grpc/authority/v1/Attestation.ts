@@ -17,6 +17,8 @@ export interface Attestation {
   'keyId'?: (string);
   'signature'?: (Buffer | Uint8Array | string);
   'neverAccessed'?: (boolean);
+  'allowedActedCount'?: (number | string | Long);
+  'allowedDelegatedCount'?: (number | string | Long);
 }
 
 export interface Attestation__Output {
@@ -32,4 +34,6 @@ export interface Attestation__Output {
   'keyId': (string);
   'signature': (Buffer);
   'neverAccessed': (boolean);
+  'allowedActedCount': (string);
+  'allowedDelegatedCount': (string);
 }

@@ -9,6 +9,7 @@ export interface CheckRequest {
   'action'?: (string);
   'context'?: (_authority_v1_CheckContext | null);
   'approvalId'?: (string);
+  'proof'?: (string);
 }
 
 export interface CheckRequest__Output {
@@ -18,4 +19,5 @@ export interface CheckRequest__Output {
   'action': (string);
   'context': (_authority_v1_CheckContext__Output | null);
   'approvalId': (string);
+  'proof': (string);
 }

@@ -13,6 +13,8 @@ export interface CheckResponse {
   'tenant'?: (string);
   'policyVersion'?: (string);
   'field'?: (string);
+  'agentChain'?: (string)[];
+  'chainUnverified'?: (boolean);
 }
 
 export interface CheckResponse__Output {
@@ -25,4 +27,6 @@ export interface CheckResponse__Output {
   'tenant': (string);
   'policyVersion': (string);
   'field': (string);
+  'agentChain': (string)[];
+  'chainUnverified': (boolean);
 }

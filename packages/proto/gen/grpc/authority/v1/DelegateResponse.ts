@@ -4,8 +4,10 @@ import type { Envelope as _authority_v1_Envelope, Envelope__Output as _authority
 
 export interface DelegateResponse {
   'envelope'?: (_authority_v1_Envelope | null);
+  'holderSecretKey'?: (Buffer | Uint8Array | string);
 }
 
 export interface DelegateResponse__Output {
   'envelope': (_authority_v1_Envelope__Output | null);
+  'holderSecretKey': (Buffer);
 }

@@ -11,6 +11,8 @@ export interface Envelope {
   'expiresAt'?: (_google_protobuf_Timestamp | null);
   'depth'?: (number);
   'keyId'?: (string);
+  'sealed'?: (boolean);
+  'agentChain'?: (string)[];
 }
 
 export interface Envelope__Output {
@@ -22,4 +24,6 @@ export interface Envelope__Output {
   'expiresAt': (_google_protobuf_Timestamp__Output | null);
   'depth': (number);
   'keyId': (string);
+  'sealed': (boolean);
+  'agentChain': (string)[];
 }

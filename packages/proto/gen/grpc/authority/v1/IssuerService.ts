@@ -22,6 +22,8 @@ import type { MintRequest as _authority_v1_MintRequest, MintRequest__Output as _
 import type { MintResponse as _authority_v1_MintResponse, MintResponse__Output as _authority_v1_MintResponse__Output } from '../../authority/v1/MintResponse';
 import type { RequestApprovalRequest as _authority_v1_RequestApprovalRequest, RequestApprovalRequest__Output as _authority_v1_RequestApprovalRequest__Output } from '../../authority/v1/RequestApprovalRequest';
 import type { RequestApprovalResponse as _authority_v1_RequestApprovalResponse, RequestApprovalResponse__Output as _authority_v1_RequestApprovalResponse__Output } from '../../authority/v1/RequestApprovalResponse';
+import type { RetireKeyRequest as _authority_v1_RetireKeyRequest, RetireKeyRequest__Output as _authority_v1_RetireKeyRequest__Output } from '../../authority/v1/RetireKeyRequest';
+import type { RetireKeyResponse as _authority_v1_RetireKeyResponse, RetireKeyResponse__Output as _authority_v1_RetireKeyResponse__Output } from '../../authority/v1/RetireKeyResponse';
 import type { RevokeAgentRequest as _authority_v1_RevokeAgentRequest, RevokeAgentRequest__Output as _authority_v1_RevokeAgentRequest__Output } from '../../authority/v1/RevokeAgentRequest';
 import type { RevokeAgentResponse as _authority_v1_RevokeAgentResponse, RevokeAgentResponse__Output as _authority_v1_RevokeAgentResponse__Output } from '../../authority/v1/RevokeAgentResponse';
 import type { RevokeCredentialRequest as _authority_v1_RevokeCredentialRequest, RevokeCredentialRequest__Output as _authority_v1_RevokeCredentialRequest__Output } from '../../authority/v1/RevokeCredentialRequest';
@@ -122,6 +124,15 @@ export interface IssuerServiceClient extends grpc.Client {
   requestApproval(argument: _authority_v1_RequestApprovalRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_authority_v1_RequestApprovalResponse__Output>): grpc.ClientUnaryCall;
   requestApproval(argument: _authority_v1_RequestApprovalRequest, callback: grpc.requestCallback<_authority_v1_RequestApprovalResponse__Output>): grpc.ClientUnaryCall;
   
+  RetireKey(argument: _authority_v1_RetireKeyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_authority_v1_RetireKeyResponse__Output>): grpc.ClientUnaryCall;
+  RetireKey(argument: _authority_v1_RetireKeyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_authority_v1_RetireKeyResponse__Output>): grpc.ClientUnaryCall;
+  RetireKey(argument: _authority_v1_RetireKeyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_authority_v1_RetireKeyResponse__Output>): grpc.ClientUnaryCall;
+  RetireKey(argument: _authority_v1_RetireKeyRequest, callback: grpc.requestCallback<_authority_v1_RetireKeyResponse__Output>): grpc.ClientUnaryCall;
+  retireKey(argument: _authority_v1_RetireKeyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_authority_v1_RetireKeyResponse__Output>): grpc.ClientUnaryCall;
+  retireKey(argument: _authority_v1_RetireKeyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_authority_v1_RetireKeyResponse__Output>): grpc.ClientUnaryCall;
+  retireKey(argument: _authority_v1_RetireKeyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_authority_v1_RetireKeyResponse__Output>): grpc.ClientUnaryCall;
+  retireKey(argument: _authority_v1_RetireKeyRequest, callback: grpc.requestCallback<_authority_v1_RetireKeyResponse__Output>): grpc.ClientUnaryCall;
+  
   Revoke(argument: _authority_v1_RevokeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_authority_v1_RevokeResponse__Output>): grpc.ClientUnaryCall;
   Revoke(argument: _authority_v1_RevokeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_authority_v1_RevokeResponse__Output>): grpc.ClientUnaryCall;
   Revoke(argument: _authority_v1_RevokeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_authority_v1_RevokeResponse__Output>): grpc.ClientUnaryCall;
@@ -181,6 +192,8 @@ export interface IssuerServiceHandlers extends grpc.UntypedServiceImplementation
   
   RequestApproval: grpc.handleUnaryCall<_authority_v1_RequestApprovalRequest__Output, _authority_v1_RequestApprovalResponse>;
   
+  RetireKey: grpc.handleUnaryCall<_authority_v1_RetireKeyRequest__Output, _authority_v1_RetireKeyResponse>;
+  
   Revoke: grpc.handleUnaryCall<_authority_v1_RevokeRequest__Output, _authority_v1_RevokeResponse>;
   
   RevokeAgent: grpc.handleUnaryCall<_authority_v1_RevokeAgentRequest__Output, _authority_v1_RevokeAgentResponse>;
@@ -202,6 +215,7 @@ export interface IssuerServiceDefinition extends grpc.ServiceDefinition {
   ListKeys: MethodDefinition<_authority_v1_ListKeysRequest, _authority_v1_ListKeysResponse, _authority_v1_ListKeysRequest__Output, _authority_v1_ListKeysResponse__Output>
   Mint: MethodDefinition<_authority_v1_MintRequest, _authority_v1_MintResponse, _authority_v1_MintRequest__Output, _authority_v1_MintResponse__Output>
   RequestApproval: MethodDefinition<_authority_v1_RequestApprovalRequest, _authority_v1_RequestApprovalResponse, _authority_v1_RequestApprovalRequest__Output, _authority_v1_RequestApprovalResponse__Output>
+  RetireKey: MethodDefinition<_authority_v1_RetireKeyRequest, _authority_v1_RetireKeyResponse, _authority_v1_RetireKeyRequest__Output, _authority_v1_RetireKeyResponse__Output>
   Revoke: MethodDefinition<_authority_v1_RevokeRequest, _authority_v1_RevokeResponse, _authority_v1_RevokeRequest__Output, _authority_v1_RevokeResponse__Output>
   RevokeAgent: MethodDefinition<_authority_v1_RevokeAgentRequest, _authority_v1_RevokeAgentResponse, _authority_v1_RevokeAgentRequest__Output, _authority_v1_RevokeAgentResponse__Output>
   RevokeCredential: MethodDefinition<_authority_v1_RevokeCredentialRequest, _authority_v1_RevokeCredentialResponse, _authority_v1_RevokeCredentialRequest__Output, _authority_v1_RevokeCredentialResponse__Output>

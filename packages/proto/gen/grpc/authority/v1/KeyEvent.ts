@@ -10,6 +10,8 @@ export interface KeyEvent {
   'status'?: (_authority_v1_KeyStatus);
   'createdAt'?: (_google_protobuf_Timestamp | null);
   'verifyUntil'?: (_google_protobuf_Timestamp | null);
+  'signedUntil'?: (_google_protobuf_Timestamp | null);
+  'compromised'?: (boolean);
 }
 
 export interface KeyEvent__Output {
@@ -19,4 +21,6 @@ export interface KeyEvent__Output {
   'status': (_authority_v1_KeyStatus__Output);
   'createdAt': (_google_protobuf_Timestamp__Output | null);
   'verifyUntil': (_google_protobuf_Timestamp__Output | null);
+  'signedUntil': (_google_protobuf_Timestamp__Output | null);
+  'compromised': (boolean);
 }

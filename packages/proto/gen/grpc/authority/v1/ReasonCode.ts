@@ -24,6 +24,9 @@ export const ReasonCode = {
   APPROVAL_INVALID: 'APPROVAL_INVALID',
   AUDIENCE_MISMATCH: 'AUDIENCE_MISMATCH',
   AUDIT_UNAVAILABLE: 'AUDIT_UNAVAILABLE',
+  PROOF_REQUIRED: 'PROOF_REQUIRED',
+  INVALID_PROOF: 'INVALID_PROOF',
+  PROOF_REPLAYED: 'PROOF_REPLAYED',
 } as const;
 
 export type ReasonCode =
@@ -73,5 +76,11 @@ export type ReasonCode =
   | 21
   | 'AUDIT_UNAVAILABLE'
   | 22
+  | 'PROOF_REQUIRED'
+  | 23
+  | 'INVALID_PROOF'
+  | 24
+  | 'PROOF_REPLAYED'
+  | 25
 
 export type ReasonCode__Output = typeof ReasonCode[keyof typeof ReasonCode]

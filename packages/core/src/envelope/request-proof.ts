@@ -1,0 +1,185 @@
+/**
+ * Per-request proof of possession (DPoP-style, opt-in with `pop: required`): the holder of the
+ * leaf's `cnf` key signs a short-lived statement over one request, so a token seen by a tool server
+ * or a log cannot be replayed for another call, nor for the same call twice.
+ *
+ * Format: a compact JWS, header exactly `{"alg":"EdDSA","typ":"authority-pop+jws"}`, payload
+ * exactly these members: `lh` (base64url SHA-256 of the leaf link: binds the chain), `scp` (the
+ * required scope), `res` (the resource, "" for none), `act` (the declared action, "" for the
+ * default), `cxd` (context digest, see contextDigest), `iat` (seconds), `nce` (16–64 base64url
+ * characters, at least 96 random bits). Signed with the leaf's holder key.
+ *
+ * The verifier accepts `iat` within [now − window − skew, now + skew] and remembers `(lh, nce)`
+ * until the statement could no longer be fresh, in a bounded ReplayCache; a full cache refuses
+ * (fail closed) rather than forgetting a nonce that could still be replayed.
+ */
+import { createHash } from 'node:crypto';
+import { decodeBase64Url, ed25519Sign, randomId } from '../crypto';
+import { AuthorityError } from '../errors';
+import { parseStrictJson } from './strict-json';
+
+/** `typ` of a per-request proof's protected header. */
+export const REQUEST_PROOF_TYP = 'authority-pop+jws';
+const PROOF_HEADER_B64 = Buffer.from(JSON.stringify({ alg: 'EdDSA', typ: REQUEST_PROOF_TYP })).toString('base64url');
+/** Longest accepted proof, in characters. */
+export const MAX_REQUEST_PROOF_LENGTH = 8 * 1024;
+/** Default freshness window of a proof's `iat`, in seconds. */
+export const DEFAULT_REQUEST_PROOF_WINDOW_SECONDS = 60;
+const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
+const PROOF_MEMBERS = ['lh', 'scp', 'res', 'act', 'cxd', 'iat', 'nce'] as const;
+
+/** What a proof is about: one request. */
+export interface ProvenRequest {
+  requiredScope: string;
+  resource?: string;
+  action?: string;
+  context?: { purpose?: string; recordCount?: number; fields?: Record<string, string> };
+}
+
+/**
+ * base64url SHA-256 of the request context in a canonical form: the JSON array
+ * `[purpose or null, record_count or null, [[name, value], ...] sorted by name]`.
+ */
+export function contextDigest(context: ProvenRequest['context']): string {
+  const fields = Object.entries(context?.fields ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const canonical = JSON.stringify([context?.purpose ?? null, context?.recordCount ?? null, fields]);
+  return createHash('sha256').update(canonical, 'utf8').digest('base64url');
+}
+
+function proofPayload(leafHash: string, request: ProvenRequest, iat: number, nonce: string): Record<string, unknown> {
+  return {
+    lh: leafHash,
+    scp: request.requiredScope,
+    res: request.resource ?? '',
+    act: request.action ?? '',
+    cxd: contextDigest(request.context),
+    iat,
+    nce: nonce,
+  };
+}
+
+/**
+ * Signs a proof for `request` with the leaf's holder key (64-byte libsodium secret key). `leafHash`
+ * is the base64url SHA-256 of the token's last link (hashLink).
+ */
+export function signRequestProof(
+  leafHash: string,
+  request: ProvenRequest,
+  holderSecretKey: Uint8Array,
+  now: number,
+  nonce: string = randomId(16),
+): string {
+  const payload = Buffer.from(JSON.stringify(proofPayload(leafHash, request, now, nonce))).toString('base64url');
+  const input = `${PROOF_HEADER_B64}.${payload}`;
+  const signature = ed25519Sign(Buffer.from(input, 'latin1'), holderSecretKey);
+  return `${input}.${Buffer.from(signature).toString('base64url')}`;
+}
+
+/** Remembers used nonces until they expire; bounded (see the module comment). */
+export class ReplayCache {
+  private readonly seen = new Map<string, number>();
+  /** Keys in insertion order with their expiry, for sweeping. */
+  private readonly queue: { key: string; expiresAt: number }[] = [];
+  private head = 0;
+
+  constructor(readonly maxEntries: number) {
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
+      throw new RangeError(`replay cache size must be a positive integer, got ${maxEntries}`);
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  /**
+   * Records `key` until `expiresAt` (seconds). 'fresh' when it was unseen; 'replayed' when it is
+   * still remembered; 'full' when the cache holds maxEntries unexpired keys (nothing recorded).
+   */
+  claim(key: string, expiresAt: number, now: number): 'fresh' | 'replayed' | 'full' {
+    const known = this.seen.get(key);
+    if (known !== undefined && known >= now) return 'replayed';
+    this.sweep(now);
+    if (this.seen.size >= this.maxEntries) return 'full';
+    this.seen.set(key, expiresAt);
+    this.queue.push({ key, expiresAt });
+    return 'fresh';
+  }
+
+  private sweep(now: number): void {
+    // Expiries are nearly monotone in insertion order (iat within a window), so a sweep from the
+    // front frees what has expired; an entry behind a longer-lived one waits at most one window.
+    while (this.head < this.queue.length) {
+      const item = this.queue[this.head] as { key: string; expiresAt: number };
+      if (item.expiresAt >= now) break;
+      if (this.seen.get(item.key) === item.expiresAt) this.seen.delete(item.key);
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
+
+export interface RequestProofVerification {
+  /** base64url SHA-256 of the token's leaf link. */
+  leafHash: string;
+  /** The leaf's holder key (32 bytes). */
+  holderKey: Uint8Array;
+  request: ProvenRequest;
+  now: number;
+  skewSeconds: number;
+  windowSeconds: number;
+  replay: ReplayCache;
+  verifySignature: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
+}
+
+/**
+ * Verifies a per-request proof; throws INVALID_PROOF (malformed, wrong key, another token or
+ * request, stale) or PROOF_REPLAYED naming the field, and records its nonce when it is good.
+ */
+export function verifyRequestProof(proof: unknown, v: RequestProofVerification): void {
+  const bad = (message: string, field = 'proof'): never => {
+    throw new AuthorityError('INVALID_PROOF', `per-request proof: ${message}`, field);
+  };
+  if (typeof proof !== 'string' || proof.length === 0 || proof.length > MAX_REQUEST_PROOF_LENGTH)
+    bad(`must be a compact JWS of at most ${MAX_REQUEST_PROOF_LENGTH} characters`);
+  const text = proof as string;
+  const parts = text.split('.');
+  if (parts.length !== 3 || parts[0] !== PROOF_HEADER_B64)
+    bad(`must be a compact JWS with header {"alg":"EdDSA","typ":"${REQUEST_PROOF_TYP}"}`);
+  const payloadBytes = decodeBase64Url(parts[1] as string);
+  const signature = decodeBase64Url(parts[2] as string);
+  if (payloadBytes === undefined || signature?.length !== 64) bad('payload or signature is not canonical base64url');
+  let payload: Record<string, unknown>;
+  try {
+    const parsed = parseStrictJson((payloadBytes as Buffer).toString('utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    payload = parsed as Record<string, unknown>;
+  } catch (err) {
+    return bad(`payload is not a JSON object (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const members = Object.keys(payload);
+  if (members.length !== PROOF_MEMBERS.length || !PROOF_MEMBERS.every((m) => m in payload))
+    bad(`payload must have exactly the members ${PROOF_MEMBERS.join(', ')}`);
+  if (!v.verifySignature(signature as Uint8Array, Buffer.from(`${parts[0]}.${parts[1]}`, 'latin1'), v.holderKey))
+    bad("signature does not verify with the last link's holder key", 'proof.signature');
+  const expected = proofPayload(v.leafHash, v.request, 0, '');
+  if (payload.lh !== expected.lh) bad('it is for another token (lh)', 'proof.lh');
+  for (const member of ['scp', 'res', 'act', 'cxd'] as const) {
+    if (payload[member] !== expected[member]) bad(`it is for another request (${member})`, `proof.${member}`);
+  }
+  const iat = payload.iat;
+  if (typeof iat !== 'number' || !Number.isSafeInteger(iat)) return bad('iat must be an integer', 'proof.iat');
+  if (iat > v.now + v.skewSeconds) bad(`issued in the future at ${iat} (now ${v.now})`, 'proof.iat');
+  const expiresAt = iat + v.windowSeconds + v.skewSeconds;
+  if (v.now > expiresAt) bad(`stale: issued at ${iat}, older than the ${v.windowSeconds} s window`, 'proof.iat');
+  const nonce = payload.nce;
+  if (typeof nonce !== 'string' || !NONCE.test(nonce))
+    return bad('nce must be 16-64 base64url characters', 'proof.nce');
+  const outcome = v.replay.claim(`${v.leafHash}.${nonce}`, expiresAt, v.now);
+  if (outcome === 'replayed')
+    throw new AuthorityError('PROOF_REPLAYED', `per-request proof: nonce '${nonce}' was already used`, 'proof.nce');
+  if (outcome === 'full')
+    bad('the replay cache is full (too many proofs within the window); retry shortly', 'proof.nce');
+}
