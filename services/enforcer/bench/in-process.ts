@@ -15,6 +15,7 @@ import {
   ed25519Verify,
   generateEd25519KeyPair,
   LinkMemo,
+  ReplayCache,
   mintRoot,
   parseToken,
   type CheckDeps,
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
   );
   const child = deriveChild(
     root.token,
-    { scopes: ['vault:finance:read'], agent: 'sub-agent' },
+    { scopes: ['vault:finance:read'], agent: 'agent-1/sub-agent' },
     { secretKey: key.secretKey, kid },
     now,
   );
@@ -168,11 +169,12 @@ async function main(): Promise<void> {
     revocations,
     policies: new PolicyView(),
     memo,
+    replay: new ReplayCache(100_000),
     freshness,
     audit: encodeOnly,
     logger: silentLogger(),
     clock: Date.now,
-    settings: { skewSeconds: 30, maxDepth: 8, enforcerId: 'bench' },
+    settings: { skewSeconds: 30, maxDepth: 8, enforcerId: 'bench', requestProofWindowSeconds: 60 },
   });
   const req = {
     token: child.token,
@@ -181,6 +183,7 @@ async function main(): Promise<void> {
     action: '',
     context: { purpose: 'bench', recordCount: 1, fields: {} },
     approvalId: '',
+    proof: '',
   };
   const caller = { kind: 'tenant' as const, id: 'chk', tenant };
   if (wanted('decision.memoized.with-audit-event')) {

@@ -128,7 +128,15 @@ export function encodeCheckEvent(i: CheckEventInput, time: string = timestampJso
     s += `${sep}"jtiChain":${json(r.chain)}`;
     sep = ',';
   }
-  if (i.caller.id) s += `${sep}"principal":${json(i.caller.id)}`;
+  if (i.caller.id) {
+    s += `${sep}"principal":${json(i.caller.id)}`;
+    sep = ',';
+  }
+  if (r.agentChain !== undefined && r.agentChain.length > 0) {
+    s += `${sep}"agentChain":${json(r.agentChain)}`;
+    sep = ',';
+  }
+  if (r.chainUnverified === true) s += `${sep}"chainUnverified":true`;
   s += '},"action":"check",';
   const req = i.request;
   if (req.resource) s += `"resource":${json(req.resource)},`;

@@ -58,6 +58,16 @@ export const enforcerConfigSchema = serviceConfigSchema({
   AUTHORITY_MEMO_SIZE: integer({ min: 1, max: 10_000_000 })
     .prefault('100000')
     .describe('Entries of the memo of signature-verified links (LRU keyed by the SHA-256 of the link bytes).'),
+  AUTHORITY_POP_WINDOW: duration()
+    .prefault('60s')
+    .describe(
+      "Freshness window of a per-request proof of possession: its 'iat' may be this old (plus the clock skew); its nonce is remembered that long.",
+    ),
+  AUTHORITY_REPLAY_CACHE_SIZE: integer({ min: 1, max: 100_000_000 })
+    .prefault('200000')
+    .describe(
+      'Nonces of per-request proofs remembered per replica (size it as proofs per second × (window + skew)); when full, proofs are refused INVALID_PROOF until nonces expire (fail closed).',
+    ),
   AUTHORITY_MAX_STALENESS: duration()
     .prefault('10s')
     .describe(

@@ -13,6 +13,7 @@ import {
   type LinkMemo,
   type PolicyLookup,
   type Reason,
+  type ReplayGuard,
   type TenantPolicy,
 } from '@authority/core';
 import type { CheckRequest__Output, CheckResponse__Output } from '@authority/proto';
@@ -28,7 +29,7 @@ import {
   type CheckEventInput,
 } from './audit';
 import type { FreshnessMonitor } from './freshness';
-import { peekTenant } from './peek';
+import { peekClaimedPath } from '@authority/core';
 
 /** An authenticated caller of Check/BatchCheck. */
 export interface Caller {
@@ -44,6 +45,8 @@ export interface DecideSettings {
   maxDepth: number;
   audience?: string;
   enforcerId: string;
+  /** Freshness window of per-request proofs (seconds, plus the skew). */
+  requestProofWindowSeconds: number;
 }
 
 export interface DecideDeps {
@@ -51,6 +54,8 @@ export interface DecideDeps {
   revocations: RevocationView;
   policies: PolicyView;
   memo: LinkMemo;
+  /** Nonces of per-request proofs seen on this replica within their window. */
+  replay: ReplayGuard;
   freshness: FreshnessMonitor;
   audit: AuditWriter;
   approvals?: ApprovalsPort;
@@ -219,6 +224,8 @@ export class Decider {
     const outcomeOfIssuer = consumed;
     const second = checkRequest(input, {
       ...this.engineDeps(Math.floor(this.deps.clock() / 1000)),
+      // The first pass claimed the proof's nonce; this pass re-verifies it without claiming again.
+      replay: ALREADY_CLAIMED,
       approvals: {
         consume: () =>
           outcomeOfIssuer?.consumed === true
@@ -256,6 +263,8 @@ export class Decider {
       maxDepth: settings.maxDepth,
       memo,
       policy: this.policyLookup,
+      replay: this.deps.replay,
+      requestProofWindowSeconds: settings.requestProofWindowSeconds,
     };
     if (settings.audience !== undefined) deps.audience = settings.audience;
     this.depsCache = { nowSec, deps };
@@ -314,6 +323,7 @@ export class Decider {
           reason: 'AUDIT_UNAVAILABLE',
           message: 'the decision could not be written to the audit stream, so it is not an ALLOW; retry',
           ...(result.agent !== undefined ? { agent: result.agent } : {}),
+          ...(result.agentChain !== undefined ? { agentChain: result.agentChain } : {}),
           ...(result.tenant !== undefined ? { tenant: result.tenant } : {}),
         };
       } else {
@@ -334,6 +344,8 @@ export class Decider {
       tenant: result.tenant ?? '',
       policyVersion: event.policyVersion ?? '',
       field: result.field ?? '',
+      agentChain: result.agentChain !== undefined ? [...result.agentChain] : [],
+      chainUnverified: result.chainUnverified === true,
     };
   }
 
@@ -351,8 +363,8 @@ export class Decider {
    */
   private auditTenant(caller: Caller, req: CheckRequest__Output, result: CheckResult): string {
     if (caller.tenant !== undefined) return caller.tenant;
-    if (result.tenant !== undefined) return result.tenant;
-    const claimed = peekTenant(req.token);
+    if (result.tenant !== undefined && result.chainUnverified !== true) return result.tenant;
+    const claimed = result.chainUnverified === true ? result.tenant : peekClaimedPath(req.token)?.tenant;
     if (claimed !== undefined && this.deps.keys.hasTenant(claimed)) return claimed;
     return UNATTRIBUTED_TENANT;
   }
@@ -386,6 +398,9 @@ function boundedRequest(req: CheckRequest__Output): CheckRequest__Output {
   };
 }
 
+/** The approval pass's guard: the nonce was claimed by the first pass of the same decision. */
+const ALREADY_CLAIMED: ReplayGuard = { claim: () => 'fresh' };
+
 function denyOutcome(reason: Reason, message: string): Outcome {
   return { result: { decision: 'DENY', reason, message }, approvalId: '', approvalRequestId: '' };
 }
@@ -396,6 +411,7 @@ export function toCheckInput(req: CheckRequest__Output, caller: Caller): CheckIn
   if (req.resource !== '') input.resource = req.resource;
   if (req.action !== '') input.action = req.action;
   if (req.approvalId !== '') input.approvalId = req.approvalId;
+  if (req.proof !== '') input.proof = req.proof;
   if (caller.tenant !== undefined) input.tenant = caller.tenant;
   const ctx = req.context;
   if (ctx) {

@@ -1,7 +1,7 @@
 // startEnforcer(config): the whole enforcer in-process (tests, benchmarks and the end-to-end stack
 // run it this way; main.ts runs it under runService).
 import { loadAuthorityProto } from '@authority/proto';
-import { cryptoReady, LinkMemo } from '@authority/core';
+import { cryptoReady, LinkMemo, ReplayCache } from '@authority/core';
 import {
   authorityTopicSpecs,
   createKafka,
@@ -134,6 +134,7 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
     cleanups.push(() => state.stop());
 
     const memo = new LinkMemo(config.AUTHORITY_MEMO_SIZE);
+    const replay = new ReplayCache(config.AUTHORITY_REPLAY_CACHE_SIZE);
     const auditOpts = { topic: t.audit, publisher, logger, capacity: config.AUTHORITY_AUDIT_BUFFER };
     const audit: AuditWriter =
       config.AUTHORITY_AUDIT_MODE === 'async' ? new AsyncAuditWriter(auditOpts) : new SyncAuditWriter(auditOpts);
@@ -160,6 +161,7 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
       revocations: state.views.revocations,
       policies: state.views.policies,
       memo,
+      replay,
       freshness,
       audit,
       ...(approvals !== undefined ? { approvals } : {}),
@@ -169,6 +171,7 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
         skewSeconds: config.AUTHORITY_CLOCK_SKEW,
         maxDepth: config.AUTHORITY_MAX_DEPTH,
         enforcerId: config.AUTHORITY_ENFORCER_ID,
+        requestProofWindowSeconds: Math.ceil(config.AUTHORITY_POP_WINDOW / 1000),
         ...(config.AUTHORITY_AUDIENCE !== undefined ? { audience: config.AUTHORITY_AUDIENCE } : {}),
       },
     });

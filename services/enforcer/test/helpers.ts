@@ -143,6 +143,7 @@ export class StateFixture {
     publicKey: Uint8Array,
     status: pb.KeyStatus = pb.KeyStatus.ACTIVE,
     verifyUntil?: Date,
+    extra: { signedUntil?: Date; compromised?: boolean } = {},
   ): Promise<void> {
     const event = createMessage(pb.KeyEventSchema, {
       tenant,
@@ -151,6 +152,8 @@ export class StateFixture {
       status,
       createdAt: timestampFromDate(new Date()),
       ...(verifyUntil ? { verifyUntil: timestampFromDate(verifyUntil) } : {}),
+      ...(extra.signedUntil ? { signedUntil: timestampFromDate(extra.signedUntil) } : {}),
+      ...(extra.compromised === true ? { compromised: true } : {}),
     });
     await this.bus.publish(this.topics.keys, [
       {
@@ -271,7 +274,7 @@ export function mint(
   t: TestTenant,
   params: Partial<RootParams> = {},
   now: number = nowSec(),
-): { token: string; jti: string } {
+): { token: string; jti: string; chain: string; holderSecretKey: Uint8Array | undefined } {
   const minted = mintRoot(
     {
       tenant: t.tenant,
@@ -285,7 +288,7 @@ export function mint(
     },
     { secretKey: t.key.secretKey, kid: t.kid, now },
   );
-  return { token: minted.token, jti: minted.claims.jti };
+  return { token: minted.token, jti: minted.claims.jti, chain: minted.chain, holderSecretKey: minted.holderSecretKey };
 }
 
 /** A promise-returning Enforcer client. */

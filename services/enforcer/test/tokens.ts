@@ -1,15 +1,31 @@
 // Token forgery for tests: a child link signed with any claims (deriveChild refuses to produce a
 // child that is not a narrowing, so tests that need one build it here).
-import { LINK_SEPARATOR, parseToken, randomId, signLink, type EnvelopeClaims } from '@authority/core';
+import {
+  LINK_SEPARATOR,
+  generateEd25519KeyPair,
+  holderKeyConfirmation,
+  parseToken,
+  randomId,
+  sealToken,
+  signLink,
+  unsealedChain,
+  type EnvelopeClaims,
+} from '@authority/core';
 
-/** Appends to `parentToken` a child of its leaf with `overrides` applied, signed by (secretKey, kid). */
+/**
+ * Appends to `parentToken` (its seal dropped) a child of its leaf with `overrides` applied, signed
+ * by (secretKey, kid), bound to a fresh holder key and sealed with it (unless `overrides.cnf` names
+ * another holder: then the chain is returned unsealed).
+ */
 export function forgeChild(
   parentToken: string,
   overrides: Partial<EnvelopeClaims>,
   secretKey: Uint8Array,
   kid: string,
 ): string {
-  const links = parseToken(parentToken);
+  const parentChain = unsealedChain(parentToken);
+  const holder = generateEd25519KeyPair();
+  const links = parseToken(parentChain);
   const parent = links[links.length - 1]!;
   const p = parent.claims;
   const claims: EnvelopeClaims = {
@@ -26,7 +42,9 @@ export function forgeChild(
     res: [...p.res],
     ctx: [...p.ctx],
     cns: structuredClone(p.cns) as Record<string, unknown>,
+    cnf: holderKeyConfirmation(holder.publicKey),
     ...overrides,
   };
-  return `${parentToken}${LINK_SEPARATOR}${signLink(claims, secretKey, kid)}`;
+  const chain = `${parentChain}${LINK_SEPARATOR}${signLink(claims, secretKey, kid)}`;
+  return overrides.cnf === undefined ? sealToken(chain, holder.secretKey) : chain;
 }

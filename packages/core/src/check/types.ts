@@ -6,7 +6,7 @@ import type { Constraints } from '../constraints';
 import type { PolicyDenial } from '../policy';
 import type { Reason } from '../errors';
 import type { EnvelopeVerifyOptions } from '../envelope/verify';
-import type { ReplayCache } from '../envelope/request-proof';
+import type { ReplayGuard } from '../envelope/request-proof';
 
 export interface CheckContext {
   /** Why the agent acts (for `require_purpose`). Always allowed. */
@@ -104,7 +104,7 @@ export interface CheckDeps extends Omit<EnvelopeVerifyOptions, 'expectedTenant' 
    * Nonces of per-request proofs seen within their window. Without it a request carrying a proof
    * is refused (a proof cannot be checked for replay).
    */
-  replay?: ReplayCache;
+  replay?: ReplayGuard;
   /** Freshness window of a per-request proof's `iat` (default 60 s, plus the clock skew). */
   requestProofWindowSeconds?: number;
 }

@@ -46,13 +46,14 @@ export {
   MAX_REQUEST_PROOF_LENGTH,
   DEFAULT_REQUEST_PROOF_WINDOW_SECONDS,
   ReplayCache,
+  type ReplayGuard,
   contextDigest,
   signRequestProof,
   verifyRequestProof,
   type ProvenRequest,
   type RequestProofVerification,
 } from './request-proof';
-export { peekClaimedPath, type ClaimedLink } from './peek';
+export { peekClaimedPath, type ClaimedLink, type ClaimedPath } from './peek';
 export {
   verifyEnvelope,
   verifyEnvelopeFor,

@@ -75,8 +75,13 @@ export function signRequestProof(
   return `${input}.${Buffer.from(signature).toString('base64url')}`;
 }
 
+/** What the verifier needs of a replay cache: claim a nonce until it expires. */
+export interface ReplayGuard {
+  claim(key: string, expiresAt: number, now: number): 'fresh' | 'replayed' | 'full';
+}
+
 /** Remembers used nonces until they expire; bounded (see the module comment). */
-export class ReplayCache {
+export class ReplayCache implements ReplayGuard {
   private readonly seen = new Map<string, number>();
   /** Keys in insertion order with their expiry, for sweeping. */
   private readonly queue: { key: string; expiresAt: number }[] = [];
@@ -130,7 +135,7 @@ export interface RequestProofVerification {
   now: number;
   skewSeconds: number;
   windowSeconds: number;
-  replay: ReplayCache;
+  replay: ReplayGuard;
   verifySignature: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
 }
 

@@ -22,6 +22,7 @@ function record(tenant: string, over: Partial<CheckEventInput> = {}): AuditRecor
       action: '',
       context: null,
       approvalId: '',
+      proof: '',
     },
     result: { decision: 'ALLOW', reason: 'ALLOWED', message: 'allowed', agent: 'agent-1', chain: ['j1'], tenant },
     policyVersion: undefined,

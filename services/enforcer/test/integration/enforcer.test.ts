@@ -11,6 +11,7 @@ import {
   generateEd25519KeyPair,
   mintRoot,
   parseConstraints,
+  offlineSigner,
   randomId,
   type Constraints,
 } from '@authority/core';
@@ -160,18 +161,28 @@ describe('enforcer (gRPC, real Kafka)', () => {
     const root = mint(A, { holderKey: undefined });
     const child = deriveChild(
       root.token,
-      { scopes: ['vault:finance:read'], agent: 'sub-agent' },
+      { scopes: ['vault:finance:read'], agent: 'agent-1/sub-agent' },
       { secretKey: A.key.secretKey, kid: A.kid },
       nowSec(),
     );
     const token = child.token;
     assert.equal((await check({ token })).decision, 'ALLOW');
-    // Where each position lies: header, payload or signature of its link.
-    const mutated: { token: string; part: 'header' | 'payload' | 'signature' | 'separator' }[] = [];
+    // Where each position lies: header, payload or signature of its link, or the trailing seal.
+    const sealStart = token.lastIndexOf('~') + 1;
+    const mutated: { token: string; part: 'header' | 'payload' | 'signature' | 'separator' | 'seal' }[] = [];
     let dots = 0;
     for (let i = 0; i < token.length; i++) {
       const c = token[i]!;
-      const part = c === '~' || c === '.' ? 'separator' : dots === 0 ? 'header' : dots === 1 ? 'payload' : 'signature';
+      const part =
+        i >= sealStart
+          ? 'seal'
+          : c === '~' || c === '.'
+            ? 'separator'
+            : dots === 0
+              ? 'header'
+              : dots === 1
+                ? 'payload'
+                : 'signature';
       if (c === '~') dots = 0;
       if (c === '.') dots++;
       mutated.push({ token: token.slice(0, i) + (c === 'A' ? 'B' : 'A') + token.slice(i + 1), part });
@@ -188,11 +199,14 @@ describe('enforcer (gRPC, real Kafka)', () => {
         const { part } = slice[k]!;
         // A changed signature never verifies; a changed header or payload either no longer parses,
         // or no longer verifies, or (when the change lands in `kid` or `tnt`, which select the
-        // key) names a key that does not exist. Never anything else, never an ALLOW.
+        // key) names a key that does not exist; a changed seal is no proof of possession (or, with
+        // its fixed header changed, no longer a seal). Never anything else, never an ALLOW.
         const allowed =
           part === 'signature'
             ? ['INVALID_SIGNATURE', 'INVALID_TOKEN']
-            : ['INVALID_SIGNATURE', 'INVALID_TOKEN', 'UNKNOWN_KEY'];
+            : part === 'seal'
+              ? ['INVALID_PROOF', 'INVALID_TOKEN']
+              : ['INVALID_SIGNATURE', 'INVALID_TOKEN', 'UNKNOWN_KEY'];
         assert.equal(r.decision, 'DENY', `position ${off + k}`);
         assert.ok(allowed.includes(r.reason), `position ${off + k} (${part}): ${r.reason} ${r.message}`);
         seen.set(r.reason, (seen.get(r.reason) ?? 0) + 1);
@@ -311,7 +325,12 @@ describe('enforcer (gRPC, real Kafka)', () => {
 
   test('revocation event → REVOKED (link, descendants, agent)', async () => {
     const root = mint(A);
-    const child = deriveChild(root.token, { agent: 'sub-agent' }, { secretKey: A.key.secretKey, kid: A.kid }, nowSec());
+    const child = deriveChild(
+      root.token,
+      { agent: 'agent-1/sub-agent' },
+      { secretKey: A.key.secretKey, kid: A.kid },
+      nowSec(),
+    );
     assert.equal((await check({ token: child.token })).decision, 'ALLOW');
     await fixture.revokeJti(A.tenant, root.jti);
     const revoked = await waitFor(
@@ -557,9 +576,26 @@ describe('enforcer (gRPC, real Kafka)', () => {
   test('hostile input: 10,000 malformed or mutated tokens via BatchCheck → all DENY with a reason, still SERVING, memory flat', async () => {
     const seeds = [
       mint(A).token,
-      deriveChild(mint(A).token, { agent: 'sub' }, { secretKey: A.key.secretKey, kid: A.kid }, nowSec()).token,
+      deriveChild(mint(A).token, { agent: 'agent-1/sub' }, { secretKey: A.key.secretKey, kid: A.kid }, nowSec()).token,
       mint(A, { constraints: cons({ require_purpose: true, denied_resources: ['*secret*'] }) }).token,
     ];
+    // A delegated chain with offline children: the structural mutations below take it apart.
+    const holder = generateEd25519KeyPair();
+    const online = deriveChild(
+      mint(A, { holderKey: holder }).token,
+      { agent: 'agent-1/planner', scopes: ['vault:finance:read'] },
+      { secretKey: A.key.secretKey, kid: A.kid },
+      nowSec(),
+    );
+    const offline = deriveChild(
+      online.token,
+      { agent: 'agent-1/planner/reader', resources: ['slos://vaults/finance/doc-*'] },
+      offlineSigner(online.holderSecretKey!),
+      nowSec(),
+    );
+    seeds.push(online.token, offline.token);
+    const sealOf = (t: string) => t.slice(t.lastIndexOf('~') + 1);
+    const linksOf = (t: string) => t.split('~').slice(0, -1);
     let seed = 12345;
     const rnd = (n: number) => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -571,7 +607,32 @@ describe('enforcer (gRPC, real Kafka)', () => {
       const t = seeds[rnd(seeds.length)]!;
       const links = t.split('~');
       const parts = links[0]!.split('.');
-      switch (rnd(14)) {
+      const other = seeds[rnd(seeds.length)]!;
+      const chain = linksOf(t);
+      switch (rnd(20)) {
+        // Structural: drop, reorder, splice, duplicate links; swap seals between tokens.
+        case 14: {
+          const drop = rnd(chain.length);
+          return [...chain.filter((_, i) => i !== drop), sealOf(t)].join('~');
+        }
+        case 15:
+          return [...chain.slice(0, Math.max(1, rnd(chain.length + 1))), sealOf(other)].join('~');
+        case 16: {
+          const mixed = linksOf(other);
+          return [
+            ...chain.slice(0, 1 + rnd(chain.length)),
+            ...mixed.slice(rnd(mixed.length)),
+            sealOf(rnd(2) === 0 ? t : other),
+          ].join('~');
+        }
+        case 17: {
+          const dup = rnd(chain.length);
+          return [...chain.slice(0, dup + 1), chain[dup]!, ...chain.slice(dup + 1), sealOf(t)].join('~');
+        }
+        case 18:
+          return chain.join('~'); // unsealed: no proof of possession
+        case 19:
+          return [...[...chain].reverse(), sealOf(t)].join('~');
         case 0: {
           const i = rnd(t.length);
           return t.slice(0, i) + alphabet[rnd(alphabet.length)] + t.slice(i + 1);

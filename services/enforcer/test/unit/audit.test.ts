@@ -40,6 +40,7 @@ function input(over: Partial<CheckEventInput> = {}): CheckEventInput {
       action: '',
       context: null,
       approvalId: '',
+      proof: '',
     },
     result: {
       decision: 'ALLOW',
@@ -132,6 +133,7 @@ describe('encodeCheckEvent', () => {
           resource: a.resource,
           action: '',
           approvalId: '',
+          proof: '',
           context: a.withContext
             ? {
                 purpose: a.purpose ?? '',

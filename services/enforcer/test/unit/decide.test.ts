@@ -14,6 +14,7 @@ import {
   type Constraints,
   type Ed25519KeyPair,
   type RootParams,
+  ReplayCache,
 } from '@authority/core';
 import { silentLogger } from '@authority/platform';
 import { createMessage, decodeEvent, pb, timestampFromDate, type CheckRequest__Output } from '@authority/proto';
@@ -114,12 +115,13 @@ function setup(
     revocations,
     policies,
     memo,
+    replay: new ReplayCache(10_000),
     freshness,
     audit,
     ...(approvals ? { approvals } : {}),
     logger: silentLogger(),
     clock,
-    settings: { skewSeconds: 30, maxDepth: 8, enforcerId: 'enf-test' },
+    settings: { skewSeconds: 30, maxDepth: 8, enforcerId: 'enf-test', requestProofWindowSeconds: 60 },
   });
   return { decider, keys, revocations, policies, freshness, audit, approvals, memo };
 }
@@ -156,6 +158,7 @@ function req(token: string, over: Partial<CheckRequest__Output> = {}): CheckRequ
     action: '',
     context: null,
     approvalId: '',
+    proof: '',
     ...over,
   };
 }
