@@ -16,6 +16,9 @@ import {
   generateEd25519KeyPair,
   LinkMemo,
   ReplayCache,
+  hashLink,
+  signRequestProof,
+  unsealedChain,
   mintRoot,
   parseToken,
   type CheckDeps,
@@ -207,9 +210,13 @@ async function main(): Promise<void> {
     });
   }
 
-  // Cold: no memo, every decision parses and verifies both links.
-  if (wanted('decision.cold.2link')) {
-    const inp = input(child.token);
+  // Cold: no memo, every decision parses and verifies every link and the seal.
+  for (const [name, token, links] of [
+    ['decision.cold.1link', root.token, 1],
+    ['decision.cold.2link', child.token, 2],
+  ] as const) {
+    if (!wanted(name)) continue;
+    const inp = input(token);
     const r = measureSync(
       () => {
         const res = checkRequest(inp, deps(undefined));
@@ -217,19 +224,63 @@ async function main(): Promise<void> {
       },
       { maxMs: MAX_MS, maxOps: 100_000, warmupOps: 100 },
     );
-    const ideal = libsodium.ops_per_sec / 2;
+    const signatures = links + 1; // every link, and the holder's seal
+    const ideal = libsodium.ops_per_sec / signatures;
     report({
-      name: 'decision.cold.2link',
-      what: 'core checkRequest without memo on a 2-link chain (2 Ed25519 verifications + parsing per decision), one core',
+      name,
+      what: `core checkRequest without memo on a sealed ${links}-link chain (${signatures} Ed25519 verifications: ${links} link(s) + the seal, and parsing, per decision), one core`,
       ops_per_sec: r.ops_per_sec,
       ops: r.ops,
-      baseline: { ...baseline, half_rate: round(ideal, 0) },
-      ratio_vs_half_raw_verify: round(r.ops_per_sec / ideal, 2),
-      target: { ratio_vs_half_raw_verify: 0.8 },
+      signatures_per_decision: signatures,
+      baseline: { ...baseline, per_signature_rate: round(ideal, 0) },
+      ratio_vs_raw_verify_per_signature: round(r.ops_per_sec / ideal, 2),
+      ratio_vs_raw_verify_per_link: round(r.ops_per_sec / (libsodium.ops_per_sec / links), 2),
+      target: { ratio_vs_raw_verify_per_signature: 0.8 },
       meets_target: r.ops_per_sec >= 0.8 * ideal,
     });
   }
+
+  // Per-request proof of possession: a memoized, unsealed 2-link chain; every decision verifies a
+  // fresh proof (one Ed25519 verify, the context digest, a replay-cache insert). Proofs are signed
+  // beforehand (that cost is the agent's), each used once.
+  if (wanted('decision.request-proof.2link')) {
+    const chain = unsealedChain(child.token);
+    const holderKey = child.holderSecretKey!;
+    const lh = hashLink(chain.slice(chain.lastIndexOf('~') + 1));
+    const request = {
+      requiredScope: 'vault:finance:read',
+      resource: 'slos://vaults/finance/doc-001',
+      context: { purpose: 'bench', recordCount: 1 },
+    };
+    const proofs = Array.from({ length: 30_000 }, () =>
+      signRequestProof(lh, request, holderKey, Math.floor(Date.now() / 1000)),
+    );
+    const replay = new ReplayCache(1_000_000);
+    let next = 0;
+    const r = measureSync(
+      () => {
+        const proof = proofs[next++ % proofs.length]!;
+        const res = checkRequest(
+          { ...input(chain), proof },
+          { ...deps(memo), replay: next > proofs.length ? ALWAYS_FRESH : replay },
+        );
+        if (res.decision !== 'ALLOW') throw new Error(res.message);
+      },
+      { maxMs: MAX_MS, maxOps: 30_000, warmupOps: 100 },
+    );
+    report({
+      name: 'decision.request-proof.2link',
+      what: 'core checkRequest on a memoized unsealed 2-link chain with a fresh per-request proof each decision (1 Ed25519 verify + context digest + replay-cache insert), one core',
+      ops_per_sec: r.ops_per_sec,
+      ops: r.ops,
+      baseline,
+      ratio_vs_raw_verify: round(r.ops_per_sec / libsodium.ops_per_sec, 2),
+    });
+  }
 }
+
+/** For measurement runs longer than the pre-signed proofs: keeps the cost, skips replay refusal. */
+const ALWAYS_FRESH = { claim: () => 'fresh' as const };
 
 main().then(
   () => process.exit(0),

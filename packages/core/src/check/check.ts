@@ -47,7 +47,7 @@ export function checkRequest(input: CheckInput, deps: CheckDeps): CheckResult {
     // with a per-request proof the seal is optional, the proof is checked right after.
     const proof = input.proof;
     const hasProof = proof !== undefined && proof !== '';
-    chain = verifyEnvelopeFor(input.token, { ...deps, requireSeal: !hasProof }, expectedTenant);
+    chain = verifyEnvelopeFor(input.token, deps, expectedTenant, !hasProof);
     const possession = checkPossession(input, chain, deps, hasProof);
     if (possession !== undefined) return deny(possession, chain);
 
@@ -90,7 +90,7 @@ function deny(d: Denial, chain?: VerifiedEnvelope, input?: CheckInput): CheckRes
 
 function attribute(result: CheckResult, chain: VerifiedEnvelope): void {
   result.chain = chain.jtis;
-  result.agentChain = chain.links.map((l) => l.claims.sub);
+  result.agentChain = chain.path;
   result.agent = chain.agent;
   result.rootAgent = chain.rootAgent;
   result.tenant = chain.tenant;

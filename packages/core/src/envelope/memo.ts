@@ -46,8 +46,8 @@ export interface MemoEntry {
    */
   narrowsParent: boolean;
   /**
-   * The signature part of the seal that verified for this link as a leaf (Ed25519 is
-   * deterministic: one holder key and one leaf give one seal), or undefined.
+   * The exact seal text that verified for this link as a leaf (Ed25519 is deterministic: one
+   * holder key and one leaf give one seal), or undefined.
    */
   seal: string | undefined;
 }

@@ -78,6 +78,8 @@ export interface VerifiedEnvelope {
   readonly rootAgent: string;
   /** Every distinct `sub` in the chain, root first. */
   readonly agents: readonly string[];
+  /** `sub` of every link, root first (the delegation path; parallel to `jtis`). */
+  readonly path: readonly string[];
   readonly links: readonly ParsedLink[];
   /** `jti` of every link, root first. */
   readonly jtis: readonly string[];
@@ -104,6 +106,11 @@ export interface VerifiedEnvelope {
 export function isoTime(seconds: number): string {
   const d = new Date(seconds * 1000);
   return Number.isNaN(d.getTime()) ? String(seconds) : d.toISOString().replace('.000Z', 'Z');
+}
+
+/** A flat copy of a string (a slice of the token would keep the whole token alive in the memo). */
+function flatCopy(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
 }
 
 export function readNow(now: NowSource): number {
@@ -235,6 +242,7 @@ export function verifyEnvelopeFor(
   token: unknown,
   opts: Omit<EnvelopeVerifyOptions, 'expectedTenant'>,
   expectedTenant: string | undefined,
+  requireSeal: boolean = opts.requireSeal !== false,
 ): VerifiedEnvelope {
   const limits = resolveEnvelopeLimits(opts.limits);
   const memo = opts.memo;
@@ -251,7 +259,7 @@ export function verifyEnvelopeFor(
   // 2. Signatures. Keys are resolved on every call, so a retired key fails even when memoized.
   // Links verified here are remembered only once the whole chain has passed (step 8).
   let memoHits = 0;
-  const verifiedKeys: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(n);
+  let verifiedKeys: (Uint8Array | undefined)[] | undefined;
   for (let i = 0; i < n; i++) {
     let link = links[i] as ParsedLink;
     const key = signingKeyOf(links, i, tenant, opts, skew);
@@ -273,17 +281,16 @@ export function verifyEnvelopeFor(
         'signature',
       );
     }
-    verifiedKeys[i] = key;
+    (verifiedKeys ??= new Array<Uint8Array | undefined>(n))[i] = key;
   }
 
-  // 3. Possession: the seal, by the leaf's holder key over the leaf's hash (memoized on the leaf).
+  // 3. Possession: the seal, by the leaf's holder key over the leaf's hash (memoized on the leaf:
+  // the exact seal text that verified).
   const leaf = links[n - 1] as ParsedLink;
-  let sealSignature: string | undefined;
+  let sealToRemember: string | undefined;
   if (seal !== undefined) {
-    sealSignature = sealSignatureFor(seal, leaf.hash);
-    const leafEntry = entries[n - 1];
-    if (leafEntry?.seal !== sealSignature) {
-      const signature = Buffer.from(sealSignature, 'base64url');
+    if (entries[n - 1]?.seal !== seal) {
+      const signature = Buffer.from(sealSignatureFor(seal, leaf.hash), 'base64url');
       if (!verify(signature, sealSigningInput(leaf.hash), leaf.holderKey)) {
         throw new AuthorityError(
           'INVALID_PROOF',
@@ -291,8 +298,9 @@ export function verifyEnvelopeFor(
           'seal',
         );
       }
+      sealToRemember = seal;
     }
-  } else if (opts.requireSeal !== false) {
+  } else if (requireSeal) {
     throw new AuthorityError(
       'PROOF_REQUIRED',
       `the token is not sealed: its holder must seal it with the key of link ${n - 1} ('cnf') or send a per-request proof`,
@@ -379,7 +387,7 @@ export function verifyEnvelopeFor(
   // 8. Remember what verified: only links of a chain that passed every step above, so junk that
   // is signed but expired, revoked or not a narrowing never occupies the memo.
   if (memo !== undefined) {
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; verifiedKeys !== undefined && i < n; i++) {
       const key = verifiedKeys[i];
       if (key === undefined) continue;
       const entry = memo.remember(links[i] as ParsedLink, key);
@@ -388,14 +396,16 @@ export function verifyEnvelopeFor(
       memo.indexText(raws[i] as string, entry);
     }
     const leafEntry = entries[n - 1];
-    if (sealSignature !== undefined && leafEntry !== undefined) leafEntry.seal = sealSignature;
+    if (sealToRemember !== undefined && leafEntry !== undefined) leafEntry.seal = flatCopy(sealToRemember);
   }
 
   const jtis = new Array<string>(n);
+  const path = new Array<string>(n);
   const agents: string[] = [];
   for (let i = 0; i < n; i++) {
     const c = (links[i] as ParsedLink).claims;
     jtis[i] = c.jti;
+    path[i] = c.sub;
     if (!agents.includes(c.sub)) agents.push(c.sub);
   }
   return {
@@ -403,6 +413,7 @@ export function verifyEnvelopeFor(
     agent: leaf.claims.sub,
     rootAgent: root.claims.sub,
     agents,
+    path,
     links,
     jtis,
     leaf,
