@@ -2,6 +2,7 @@ export * from './errors';
 export * from './crypto';
 export * from './scope';
 export * from './glob';
+export * from './resource';
 export * from './constraints';
 export * from './policy';
 export * from './chain';
