@@ -3,6 +3,7 @@ export * from './identifiers';
 export * from './crypto';
 export * from './scope';
 export * from './glob';
+export * from './resource';
 export * from './constraints';
 export * from './policy';
 export * from './chain';

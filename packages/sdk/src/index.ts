@@ -60,3 +60,15 @@ export {
   type HolderKeyJwk,
 } from './attenuate';
 export { checkHealth, encodeHealthRequest, decodeHealthResponse, type ServingStatus } from './health';
+export {
+  resource,
+  childResource,
+  resourceSegment,
+  canonicalResource,
+  InvalidResourceError,
+  isCanonicalResource,
+  resourceProblem,
+  resourcePatternProblem,
+  parseResource,
+  type ResourceParts,
+} from './resource';
