@@ -13,6 +13,7 @@ import {
   findUncoveredPattern,
   newGlobWorkBudget,
 } from './glob';
+import { resourcePatternProblem } from './resource';
 
 export interface Constraints {
   requirePurpose: boolean;
@@ -159,6 +160,13 @@ export function parseConstraints(raw: unknown, reason: Reason, field: string): C
         refuse(
           'denied_resources',
           `constraint 'denied_resources' in ${field}: pattern at index ${i} is longer than ${MAX_GLOB_PATTERN_LENGTH} characters`,
+        );
+      }
+      const problem = resourcePatternProblem(pattern as string);
+      if (problem !== undefined) {
+        refuse(
+          'denied_resources',
+          `constraint 'denied_resources' in ${field}: pattern at index ${i} is not a canonical resource pattern: ${problem}`,
         );
       }
     });

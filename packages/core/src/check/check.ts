@@ -9,6 +9,7 @@ import { AuthorityError, type Reason } from '../errors';
 import { ed25519Verify } from '../crypto';
 import { MAX_GLOB_INPUT_LENGTH, globMatch } from '../glob';
 import { findMatchingScope, isValidScope } from '../scope';
+import { resourceProblem } from '../resource';
 import { isValidIdentifier } from '../envelope/claims';
 import { readNow, verifyEnvelopeFor, type VerifiedEnvelope } from '../envelope/verify';
 import { DEFAULT_REQUEST_PROOF_WINDOW_SECONDS, verifyRequestProof } from '../envelope/request-proof';
@@ -171,6 +172,12 @@ function checkAuthority(input: CheckInput, chain: VerifiedEnvelope, deps: CheckD
         `'resource' must be a non-empty string of at most ${MAX_GLOB_INPUT_LENGTH} characters`,
         'resource',
       );
+    }
+    // Canonical form only (docs/resources.md): never normalized silently, so a backend that
+    // resolves `..`, `%2e` or `\` cannot be steered outside the grant.
+    const problem = resourceProblem(resource);
+    if (problem !== undefined) {
+      return new Denial('INVALID_REQUEST', `'resource' is not canonical: ${problem}`, 'resource');
     }
     if (!matchesAny(chain.resources, resource)) {
       return new Denial(

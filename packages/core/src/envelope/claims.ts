@@ -8,6 +8,7 @@ import { isValidScope } from '../scope';
 import { MAX_GLOB_PATTERN_LENGTH } from '../glob';
 import { parseConstraints, type Constraints } from '../constraints';
 import { tenantIdProblem } from '../identifiers';
+import { resourcePatternProblem } from '../resource';
 import type { EnvelopeLimits } from './limits';
 
 /** `typ` of every link's protected header. */
@@ -264,6 +265,10 @@ export function validateClaims(
     (s) => s.length > 0 && s.length <= MAX_GLOB_PATTERN_LENGTH,
     `must be a non-empty pattern of at most ${MAX_GLOB_PATTERN_LENGTH} characters`,
   );
+  for (let k = 0; k < res.length; k++) {
+    const problem = resourcePatternProblem(res[k] as string);
+    if (problem !== undefined) bad('res', `entry ${k} is not a canonical resource pattern: ${problem}`);
+  }
   const ctx = stringList(
     'ctx',
     limits.maxContextFields,
