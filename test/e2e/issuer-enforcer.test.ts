@@ -185,7 +185,13 @@ describe('issuer → enforcers', () => {
       await rpc<MintResponse__Output>(
         stack.issuer.client,
         'Delegate',
-        { tenant: tenantA.tenant, parentToken: parent.token, agentId: 'sub-bot', grant: null, ttlSeconds: 600 },
+        {
+          tenant: tenantA.tenant,
+          parentToken: parent.token,
+          agentId: 'finance-bot/sub-bot',
+          grant: null,
+          ttlSeconds: 600,
+        },
         tenantA.admin,
       )
     ).envelope!;
@@ -234,6 +240,79 @@ describe('issuer → enforcers', () => {
       const k = e.handle.views.keys.keysOf(t.tenant).find((x) => x.keyId === old.keyId);
       assert.equal(k?.status, 'VERIFY_ONLY', `${e.id} sees the old key as verify-only`);
     }
+  });
+
+  test('key compromise: RetireKey(compromised) makes every enforcer refuse what the key signed; a new key signs', async () => {
+    const t = await stack.createTenant();
+    await enforcersKnow(t);
+    const leaked = await mint(t);
+    await onEveryEnforcer(read(leaked.token), t.checker, 'ALLOWED');
+    const retired = await rpc<{
+      retired: { keyId: string; status: string; compromised: boolean };
+      active: { keyId: string };
+    }>(
+      stack.issuer.client,
+      'RetireKey',
+      { tenant: t.tenant, keyId: leaked.keyId, compromised: true, reason: 'e2e: key leaked' },
+      t.admin,
+    );
+    assert.equal(retired.retired.keyId, leaked.keyId);
+    assert.equal(retired.retired.status, 'RETIRED');
+    assert.equal(retired.retired.compromised, true);
+    assert.notEqual(retired.active.keyId, leaked.keyId);
+    for (const r of await onEveryEnforcer(read(leaked.token), t.checker, 'UNKNOWN_KEY')) {
+      assert.equal(r.decision, 'DENY');
+      assert.equal(r.field, 'kid');
+      // A verify-stage denial keeps the claimed actor.
+      assert.equal(r.agentId, 'finance-bot');
+      assert.equal(r.chainUnverified, true);
+    }
+    const fresh = await mint(t);
+    assert.equal(fresh.keyId, retired.active.keyId);
+    await onEveryEnforcer(read(fresh.token), t.checker, 'ALLOWED');
+  });
+
+  test('delegation: the child is named under its parent, needs the parent sealed, and the path is answered', async () => {
+    const parent = await mint(tenantA);
+    const spoof = await rpc<MintResponse__Output>(
+      stack.issuer.client,
+      'Delegate',
+      { tenant: tenantA.tenant, parentToken: parent.token, agentId: 'payroll-bot', grant: null, ttlSeconds: 600 },
+      tenantA.admin,
+    ).then(
+      () => undefined,
+      (err: unknown) => err as AuthorityClientError,
+    );
+    assert.ok(spoof, 'a child named outside its lineage is refused');
+    assert.match(spoof.message, /lineage/);
+    const unsealedParent = parent.token.slice(0, parent.token.lastIndexOf('~'));
+    const unsealed = await rpc<MintResponse__Output>(
+      stack.issuer.client,
+      'Delegate',
+      { tenant: tenantA.tenant, parentToken: unsealedParent, agentId: 'finance-bot/x', grant: null, ttlSeconds: 600 },
+      tenantA.admin,
+    ).then(
+      () => undefined,
+      (err: unknown) => err as AuthorityClientError,
+    );
+    assert.ok(unsealed, 'an unsealed parent is refused');
+    const child = (
+      await rpc<MintResponse__Output>(
+        stack.issuer.client,
+        'Delegate',
+        {
+          tenant: tenantA.tenant,
+          parentToken: parent.token,
+          agentId: 'finance-bot/reader',
+          grant: null,
+          ttlSeconds: 600,
+        },
+        tenantA.admin,
+      )
+    ).envelope!;
+    assert.deepEqual(child.agentChain, ['finance-bot', 'finance-bot/reader']);
+    const [answer] = await onEveryEnforcer(read(child.token), tenantA.checker, 'ALLOWED');
+    assert.deepEqual(answer!.agentChain, ['finance-bot', 'finance-bot/reader']);
   });
 
   test('cross-tenant tokens and credentials are refused', async () => {

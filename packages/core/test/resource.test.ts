@@ -13,6 +13,8 @@ import {
   resourceFromSegments,
   resourcePatternProblem,
   resourceProblem,
+  fullResourceProblem,
+  PLAIN_CANONICAL_URI,
 } from '../src/resource';
 
 // ---------------------------------------------------------------------------------------------
@@ -709,4 +711,20 @@ test('property: the checks never throw and always answer with a message or undef
     ),
     { numRuns: 5000 },
   );
+});
+
+test('resourceProblem fast path agrees with the full analysis on every string it accepts', () => {
+  const chars = "ab.-_~!$&'(),=@/%:ZA09 ";
+  let accepted = 0;
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...chars.split('')), { maxLength: 40 }), (cs) => {
+      const candidate = `slos://vaults/${cs.join('')}`;
+      if (PLAIN_CANONICAL_URI.test(candidate)) {
+        accepted++;
+        assert.equal(fullResourceProblem(candidate), undefined, candidate);
+      }
+    }),
+    { numRuns: 5000 },
+  );
+  assert.ok(accepted > 100, `the fast path accepted only ${accepted} strings`);
 });
