@@ -33,7 +33,9 @@ export const ERROR_ID_METADATA_KEY = 'authority-error-id';
  *   inconsistent whatever the server state (unparseable token, bad request field, a delegation
  *   chain that widens its parent, a malformed approval). Retrying the same call cannot succeed.
  * - UNAUTHENTICATED: the envelope is well-formed but cannot be accepted as a credential:
- *   its signature fails, its key is unknown, it is expired, not yet valid or revoked.
+ *   its signature fails, its key is unknown, it is expired, not yet valid or revoked, or its
+ *   presenter did not prove possession of the holder key (no seal or per-request proof, a seal or
+ *   proof that does not verify, a replayed proof; as RFC 9449 answers 401 for a DPoP proof).
  * - PERMISSION_DENIED: the credential is good but does not allow this (scope, resource,
  *   policy, tenant, audience, purpose, record limits, context, approval that does not cover it).
  * - FAILED_PRECONDITION: APPROVAL_REQUIRED: the call can succeed once an approval exists.
@@ -51,6 +53,9 @@ export const REASON_TO_GRPC_STATUS: Readonly<Record<Reason, grpc.status>> = {
   EXPIRED: grpc.status.UNAUTHENTICATED,
   NOT_YET_VALID: grpc.status.UNAUTHENTICATED,
   REVOKED: grpc.status.UNAUTHENTICATED,
+  PROOF_REQUIRED: grpc.status.UNAUTHENTICATED,
+  INVALID_PROOF: grpc.status.UNAUTHENTICATED,
+  PROOF_REPLAYED: grpc.status.UNAUTHENTICATED,
   SCOPE_MISSING: grpc.status.PERMISSION_DENIED,
   RESOURCE_NOT_ALLOWED: grpc.status.PERMISSION_DENIED,
   DENIED_RESOURCE: grpc.status.PERMISSION_DENIED,
