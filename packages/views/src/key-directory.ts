@@ -1,7 +1,13 @@
 // KeyDirectory: the tenants' public signing keys and API-credential hashes, as replayed from the
 // compacted `keys` topic. Every service authenticates tenant callers and resolves signing keys here,
 // so none reads the issuer's database.
-import { constantTimeEqual, sha256Hex } from '@authority/core';
+//
+// Key validity: an ACTIVE key verifies what it signs; a VERIFY_ONLY key (superseded by a rotation)
+// verifies until its `verify_until`, and only links issued (`iat`) by its `signed_until` (the
+// rotation time; core adds the clock skew), so whoever holds a superseded private key cannot sign
+// new links with it; a RETIRED key (expired, or retired at once with RetireKey) verifies nothing and
+// is dropped from the directory the moment its event arrives, never to return.
+import { constantTimeEqual, sha256Hex, type ResolvedKey } from '@authority/core';
 import { pb } from '@authority/proto';
 
 export type CredentialKindName = 'ADMIN' | 'APPROVER' | 'CHECKER' | 'AUDITOR';
@@ -15,6 +21,8 @@ export interface TenantKey {
   createdAtSec: number;
   /** For VERIFY_ONLY keys: seconds since epoch after which the key no longer verifies. */
   verifyUntilSec?: number;
+  /** For VERIFY_ONLY keys: when the key stopped signing (seconds); later links are not its. */
+  signedUntilSec?: number;
 }
 
 export interface TenantCredential {
@@ -47,6 +55,8 @@ function seconds(t: { seconds: bigint } | undefined): number | undefined {
 
 export class KeyDirectory {
   private readonly keys = new Map<string, Map<string, TenantKey>>();
+  /** `<tenant>/<kid>` of keys seen RETIRED: a retired key is never resurrected by a later event. */
+  private readonly retired = new Set<string>();
   private readonly credentialsByHash = new Map<string, StoredCredential>();
   private readonly credentialsById = new Map<string, StoredCredential>();
 
@@ -55,6 +65,15 @@ export class KeyDirectory {
     if (!e.tenant || !e.keyId || !status || e.publicKey.length !== 32) return; // malformed: ignore, never trust
     let tenantKeys = this.keys.get(e.tenant);
     if (!tenantKeys) this.keys.set(e.tenant, (tenantKeys = new Map()));
+    const id = `${e.tenant}/${e.keyId}`;
+    if (status === 'RETIRED') {
+      // Dropped at once (a compromised key stops verifying with this event), and remembered so that
+      // no stale ACTIVE or VERIFY_ONLY event of the same key brings it back.
+      tenantKeys.delete(e.keyId);
+      this.retired.add(id);
+      return;
+    }
+    if (this.retired.has(id)) return;
     const key: TenantKey = {
       tenant: e.tenant,
       keyId: e.keyId,
@@ -64,6 +83,8 @@ export class KeyDirectory {
     };
     const until = seconds(e.verifyUntil);
     if (until !== undefined) key.verifyUntilSec = until;
+    const signedUntil = seconds(e.signedUntil);
+    if (signedUntil !== undefined && status === 'VERIFY_ONLY') key.signedUntilSec = signedUntil;
     tenantKeys.set(e.keyId, key);
   }
 
@@ -87,7 +108,10 @@ export class KeyDirectory {
   applyTombstone(recordKey: string): void {
     const [tenant, type, id] = recordKey.split('/');
     if (!tenant || !id) return;
-    if (type === 'key') this.keys.get(tenant)?.delete(id);
+    if (type === 'key') {
+      this.keys.get(tenant)?.delete(id);
+      this.retired.delete(`${tenant}/${id}`);
+    }
     if (type === 'credential') {
       const c = this.credentialsById.get(`${tenant}/${id}`);
       if (c) this.credentialsByHash.delete(c.secretSha256);
@@ -96,15 +120,19 @@ export class KeyDirectory {
   }
 
   /**
-   * The public key that may verify a link of `tenant` signed with `kid` at `nowSec`: ACTIVE keys,
-   * and VERIFY_ONLY keys until their verify-until time; never RETIRED ones.
+   * The key that may verify a link of `tenant` signed with `kid` at `nowSec`: an ACTIVE key, or a
+   * VERIFY_ONLY key until its verify-until time, with `signedUntil` (when it stopped signing: core
+   * refuses a link issued after it, plus the clock skew, as UNKNOWN_KEY); never a RETIRED one.
+   * The result fits core's EnvelopeVerifyOptions.resolveKey.
    */
-  resolveKey(tenant: string, kid: string, nowSec: number): Uint8Array | undefined {
+  resolveKey(tenant: string, kid: string, nowSec: number): ResolvedKey | undefined {
     const key = this.keys.get(tenant)?.get(kid);
     if (!key) return undefined;
-    if (key.status === 'ACTIVE') return key.publicKey;
+    if (key.status === 'ACTIVE') return { publicKey: key.publicKey };
     if (key.status === 'VERIFY_ONLY' && key.verifyUntilSec !== undefined && nowSec <= key.verifyUntilSec) {
-      return key.publicKey;
+      return key.signedUntilSec === undefined
+        ? { publicKey: key.publicKey }
+        : { publicKey: key.publicKey, signedUntil: key.signedUntilSec };
     }
     return undefined;
   }

@@ -1,18 +1,22 @@
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sha256Hex } from '@authority/core';
+import { cryptoReady, generateEd25519KeyPair, mintRoot, sha256Hex, verifyEnvelope } from '@authority/core';
 import { createMessage, pb, timestampFromDate } from '@authority/proto';
 import { KeyDirectory, PolicyView, RevocationView } from '../src';
 
 const pk = new Uint8Array(32).fill(7);
 const at = (sec: number) => timestampFromDate(new Date(sec * 1000));
 
+before(async () => {
+  await cryptoReady();
+});
+
 test('KeyDirectory: ACTIVE verifies, VERIFY_ONLY until its time, RETIRED never, other tenants never', () => {
   const d = new KeyDirectory();
   d.applyKey(
     createMessage(pb.KeyEventSchema, { tenant: 'a', keyId: 'k1', publicKey: pk, status: pb.KeyStatus.ACTIVE }),
   );
-  assert.deepEqual(d.resolveKey('a', 'k1', 100), pk);
+  assert.deepEqual(d.resolveKey('a', 'k1', 100), { publicKey: pk });
   assert.equal(d.resolveKey('b', 'k1', 100), undefined);
   assert.equal(d.resolveKey('a', 'k2', 100), undefined);
   d.applyKey(
@@ -22,9 +26,10 @@ test('KeyDirectory: ACTIVE verifies, VERIFY_ONLY until its time, RETIRED never, 
       publicKey: pk,
       status: pb.KeyStatus.VERIFY_ONLY,
       verifyUntil: at(200),
+      signedUntil: at(50),
     }),
   );
-  assert.deepEqual(d.resolveKey('a', 'k1', 200), pk);
+  assert.deepEqual(d.resolveKey('a', 'k1', 200), { publicKey: pk, signedUntil: 50 });
   assert.equal(d.resolveKey('a', 'k1', 201), undefined);
   d.applyKey(
     createMessage(pb.KeyEventSchema, { tenant: 'a', keyId: 'k1', publicKey: pk, status: pb.KeyStatus.RETIRED }),
@@ -42,6 +47,90 @@ test('KeyDirectory: ACTIVE verifies, VERIFY_ONLY until its time, RETIRED never, 
   assert.equal(d.resolveKey('a', 'bad', 0), undefined);
   d.applyTombstone('a/key/k1');
   assert.equal(d.keysOf('a').length, 0);
+});
+
+type KeyInit = Parameters<typeof createMessage<typeof pb.KeyEventSchema>>[1];
+const key = (over: KeyInit) =>
+  createMessage(pb.KeyEventSchema, { tenant: 'a', keyId: 'k1', publicKey: pk, status: pb.KeyStatus.ACTIVE, ...over });
+
+test('KeyDirectory: a RETIRED key is dropped at once and never comes back through a stale event', () => {
+  const d = new KeyDirectory();
+  d.applyKey(key({}));
+  d.applyKey(key({ keyId: 'k2' }));
+  assert.deepEqual(
+    d.keysOf('a').map((k) => k.keyId),
+    ['k1', 'k2'],
+  );
+  // Retired while ACTIVE (RetireKey, compromised): gone from resolution and from the listing.
+  d.applyKey(key({ status: pb.KeyStatus.RETIRED, signedUntil: at(100), compromised: true }));
+  assert.equal(d.resolveKey('a', 'k1', 100), undefined);
+  assert.deepEqual(
+    d.keysOf('a').map((k) => k.keyId),
+    ['k2'],
+  );
+  assert.equal(d.size.keys, 1);
+  // An older state of the same key arriving later (replayed, duplicated) does not resurrect it.
+  d.applyKey(key({}));
+  d.applyKey(key({ status: pb.KeyStatus.VERIFY_ONLY, verifyUntil: at(10_000), signedUntil: at(100) }));
+  assert.equal(d.resolveKey('a', 'k1', 100), undefined);
+  assert.equal(d.hasTenant('a'), true);
+  // The same kid of another tenant is another key.
+  d.applyKey(key({ tenant: 'b' }));
+  assert.deepEqual(d.resolveKey('b', 'k1', 100), { publicKey: pk });
+  // A compaction tombstone forgets the key entirely (the issuer never reuses a kid).
+  d.applyTombstone('a/key/k1');
+  d.applyKey(key({}));
+  assert.deepEqual(d.resolveKey('a', 'k1', 100), { publicKey: pk });
+});
+
+test('KeyDirectory + core: a superseded key verifies links issued by its signed_until (plus skew), never later ones', () => {
+  const tenantKey = generateEd25519KeyPair();
+  const d = new KeyDirectory();
+  const rotatedAt = 1_000_000;
+  d.applyKey(
+    key({
+      tenant: 'acme',
+      publicKey: tenantKey.publicKey,
+      status: pb.KeyStatus.VERIFY_ONLY,
+      verifyUntil: at(rotatedAt + 7200),
+      signedUntil: at(rotatedAt),
+    }),
+  );
+  const mint = (iat: number) =>
+    mintRoot(
+      {
+        tenant: 'acme',
+        agent: 'bot',
+        scopes: ['vault:x:read'],
+        resources: [],
+        context: [],
+        constraints: { requirePurpose: false, deniedResources: [], writeRequiresApproval: false, unconstrained: true },
+        ttlSeconds: 3600,
+      },
+      { secretKey: tenantKey.secretKey, kid: 'k1', now: iat },
+    ).token;
+  const now = rotatedAt + 600;
+  const verify = (token: string) =>
+    verifyEnvelope(token, {
+      resolveKey: (t, kid) => d.resolveKey(t, kid, now),
+      now,
+      isRevoked: () => false,
+      skewSeconds: 30,
+    });
+  // Signed before the rotation (and within the skew after it): still verifies until verify_until.
+  assert.equal(verify(mint(rotatedAt - 60)).agent, 'bot');
+  assert.equal(verify(mint(rotatedAt + 30)).agent, 'bot');
+  // Signed after the rotation with the superseded key (whoever holds the old private key).
+  assert.throws(
+    () => verify(mint(rotatedAt + 31)),
+    (e: Error & { reason?: string; field?: string }) => e.reason === 'UNKNOWN_KEY' && e.field === 'kid',
+  );
+  // Once RETIRED (e.g. RetireKey compromised), nothing it signed verifies.
+  d.applyKey(key({ tenant: 'acme', publicKey: tenantKey.publicKey, status: pb.KeyStatus.RETIRED, compromised: true }));
+  assert.throws(
+    () => verify(mint(rotatedAt - 60)),
+    (e: Error & { reason?: string }) => e.reason === 'UNKNOWN_KEY',
+  );
 });
 
 test('KeyDirectory: credentials authenticate by secret, per tenant and kind, and revocation disables them', () => {

@@ -21,6 +21,8 @@ export interface AuditInput {
   resource?: string;
   agentId?: string;
   jtiChain?: readonly string[];
+  /** `sub` of every link, root first, parallel to `jtiChain` (the delegation path). */
+  agentChain?: readonly string[];
   decision?: 'ALLOW' | 'DENY';
   reason?: Reason;
   message: string;
@@ -51,6 +53,7 @@ export class AuditTrail implements KeyAuditSink {
       actor: createMessage(pb.ActorSchema, {
         agentId: i.agentId ?? '',
         jtiChain: [...(i.jtiChain ?? [])],
+        agentChain: [...(i.agentChain ?? [])],
         principal: i.principal,
       }),
       action: i.action,

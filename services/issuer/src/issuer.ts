@@ -6,6 +6,7 @@ import {
   AuthorityError,
   checkMintAgainstPolicy,
   deriveChild,
+  isInLineage,
   mintRoot,
   parseToken,
   sha256Hex,
@@ -14,6 +15,7 @@ import {
   audiencesOf,
   type Constraints,
   type EnvelopeClaims,
+  type MintedToken,
   type ParsedLink,
   type PolicyExcess,
 } from '@authority/core';
@@ -31,7 +33,7 @@ import {
 import type { IssuerEvents } from './adapters/kafka';
 import type { AuditTrail } from './audit';
 import type { Clock } from './clock';
-import type { KeyManager } from './keys';
+import type { KeyManager, RetiredKey } from './keys';
 import * as v from './validate';
 import type { DelegateRequest__Output, MintRequest__Output } from '@authority/proto';
 
@@ -50,6 +52,16 @@ export interface IssuerOptions {
   issuerName?: string;
 }
 
+/** A minted or delegated envelope, and the holder's seed when the issuer generated the holder key. */
+export interface IssuedEnvelope {
+  envelope: Envelope;
+  /**
+   * The 32-byte Ed25519 seed of the generated holder key (expand with ed25519KeyPairFromSeed).
+   * Returned once to the caller; never stored, logged or audited.
+   */
+  holderSecretKey?: Buffer;
+}
+
 export interface CreatedCredential {
   doc: CredentialDoc;
   /** Shown once. */
@@ -65,10 +77,31 @@ export function publicKeyMessage(doc: KeyDoc): PublicKey {
     createdAt: timestampToGrpc(doc.createdAt),
   };
   if (doc.verifyUntil) key.verifyUntil = timestampToGrpc(doc.verifyUntil);
+  if (doc.signedUntil) key.signedUntil = timestampToGrpc(doc.signedUntil);
+  if (doc.compromised) key.compromised = true;
   return key;
 }
 
-function envelopeMessage(token: string, claims: EnvelopeClaims, kid: string): Envelope {
+/**
+ * The envelope message of a freshly minted token, and the holder's seed when the issuer generated
+ * the holder key. The 64-byte secret key core returned is wiped once its seed is copied out.
+ */
+function issued(minted: MintedToken, agentChain: readonly string[], kid: string): IssuedEnvelope {
+  const envelope = envelopeMessage(minted.token, minted.claims, kid, minted.sealed, agentChain);
+  const secret = minted.holderSecretKey;
+  if (secret === undefined) return { envelope };
+  const seed = Buffer.from(secret.subarray(0, 32));
+  secret.fill(0);
+  return { envelope, holderSecretKey: seed };
+}
+
+function envelopeMessage(
+  token: string,
+  claims: EnvelopeClaims,
+  kid: string,
+  sealed: boolean,
+  agentChain: readonly string[],
+): Envelope {
   return {
     token,
     jti: claims.jti,
@@ -78,6 +111,8 @@ function envelopeMessage(token: string, claims: EnvelopeClaims, kid: string): En
     expiresAt: timestampToGrpc(new Date(claims.exp * 1000)),
     depth: claims.dep,
     keyId: kid,
+    sealed,
+    agentChain: [...agentChain],
   };
 }
 
@@ -186,6 +221,19 @@ export class Issuer {
     return this.o.keys.rotate(tenant, principal);
   }
 
+  /** RetireKey: see KeyManager.retire. */
+  async retireKey(
+    principal: string,
+    tenant: string,
+    keyIdIn: string,
+    compromised: boolean,
+    reasonIn: string,
+  ): Promise<RetiredKey> {
+    const kid = v.identifier(keyIdIn, 'key_id');
+    const reason = v.optionalText(reasonIn, 'reason', 1024);
+    return this.o.keys.retire(tenant, kid, principal, { compromised, reason });
+  }
+
   async listKeys(tenant: string): Promise<KeyDoc[]> {
     await this.requireTenantExists(tenant);
     return this.o.keys.list(tenant);
@@ -199,15 +247,19 @@ export class Issuer {
     principal: string,
     tenant: string,
     action: 'envelope.mint' | 'envelope.delegate',
-    agent: string,
+    actor: { agent: string; jtiChain: readonly string[]; agentChain: readonly string[] },
+    policyAgents: readonly string[],
     bounds: { scopes: string[]; resources: string[]; constraints: Constraints; ttlSeconds: number },
     grantField: string,
-    jtiChain: readonly string[],
   ): Promise<string> {
     const current = this.o.policies.get(tenant);
     if (current === undefined) return '';
     const version = String(current.version);
-    const excess: PolicyExcess | undefined = checkMintAgainstPolicy(current.policy, agent, bounds);
+    let excess: PolicyExcess | undefined;
+    for (const agent of policyAgents) {
+      excess = checkMintAgainstPolicy(current.policy, agent, bounds);
+      if (excess !== undefined) break;
+    }
     if (excess === undefined) return version;
     const field = policyField(excess.field, grantField);
     const message = `${field}: ${excess.message}`;
@@ -215,8 +267,9 @@ export class Issuer {
       tenant,
       action,
       principal,
-      agentId: agent,
-      jtiChain,
+      agentId: actor.agent,
+      jtiChain: actor.jtiChain,
+      agentChain: actor.agentChain,
       decision: 'DENY',
       reason: 'POLICY_DENIED',
       message,
@@ -225,7 +278,11 @@ export class Issuer {
     throw new AuthorityError('POLICY_DENIED', message, field);
   }
 
-  async mint(principal: string, req: MintRequest__Output): Promise<Envelope> {
+  /**
+   * Mint: a root envelope bound to the holder key given (an unsealed chain the holder seals), or to
+   * a key pair generated here (a sealed token, and the pair's seed returned once).
+   */
+  async mint(principal: string, req: MintRequest__Output): Promise<IssuedEnvelope> {
     const tenant = req.tenant;
     const agent = v.identifier(req.agentId, 'agent_id');
     const g = v.grant(req.grant, 'grant', { requireConstraints: true });
@@ -239,10 +296,10 @@ export class Issuer {
       principal,
       tenant,
       'envelope.mint',
-      agent,
+      { agent, jtiChain: [], agentChain: [] },
+      [agent],
       { scopes: g.scopes, resources: g.resources, constraints, ttlSeconds: ttl },
       'grant',
-      [],
     );
     const signer = await this.o.keys.activeSigner(tenant);
     const now = this.o.clock.nowSec();
@@ -268,8 +325,9 @@ export class Issuer {
       principal,
       agentId: agent,
       jtiChain: [minted.claims.jti],
+      agentChain: [agent],
       resource: minted.claims.res.join(','),
-      message: `root envelope '${minted.claims.jti}' minted for agent '${agent}' with key '${signer.kid}'`,
+      message: `root envelope '${minted.claims.jti}' minted for agent '${agent}' with key '${signer.kid}'${minted.sealed ? ', sealed with a holder key generated by the issuer' : ", bound to the caller's holder key"}`,
       policyVersion,
       detail: {
         case: 'issuance',
@@ -283,13 +341,15 @@ export class Issuer {
         }),
       },
     });
-    return envelopeMessage(minted.token, minted.claims, signer.kid);
+    return issued(minted, [agent], signer.kid);
   }
 
   /**
    * Verifies a token of `tenant` completely, as an enforcer would (signatures with the tenant's
-   * keys, time, revocation, chain rules). Audience: a token restricted to audiences is verified on
-   * behalf of the narrowest one it names (the issuer is not an audience itself).
+   * keys, time, revocation, chain rules) and requires its holder's seal: only the holder of the
+   * parent's leaf key can have it delegated (PROOF_REQUIRED without a seal, INVALID_PROOF for a
+   * seal that does not verify). Audience: a token restricted to audiences is verified on behalf of
+   * the narrowest one it names (the issuer is not an audience itself).
    */
   private async verifyToken(
     tenant: string,
@@ -316,22 +376,32 @@ export class Issuer {
       audience = audiencesOf((links[i] as ParsedLink).claims)[0];
     const resolve = await this.o.keys.verificationKeys(tenant);
     const now = this.o.clock.nowSec();
-    const verified = verifyEnvelopeFor(
-      token,
-      {
-        resolveKey: (t, kid) => (t === tenant ? resolve(kid, now) : undefined),
-        now,
-        isRevoked: (jti, sub, iat) => this.o.revocations.isRevoked(tenant, jti, sub, iat),
-        skewSeconds: this.o.skewSeconds,
-        maxDepth: this.o.maxDepth,
-        ...(audience !== undefined ? { audience } : {}),
-      },
-      tenant,
-    );
-    return { links: verified.links, jtis: verified.jtis };
+    try {
+      const verified = verifyEnvelopeFor(
+        token,
+        {
+          resolveKey: (t, kid) => (t === tenant ? resolve(kid, now) : undefined),
+          now,
+          isRevoked: (jti, sub, iat) => this.o.revocations.isRevoked(tenant, jti, sub, iat),
+          skewSeconds: this.o.skewSeconds,
+          maxDepth: this.o.maxDepth,
+          ...(audience !== undefined ? { audience } : {}),
+        },
+        tenant,
+      );
+      return { links: verified.links, jtis: verified.jtis };
+    } catch (err) {
+      if (err instanceof AuthorityError)
+        throw new AuthorityError(err.reason, `parent_token: ${err.message}`, err.field ?? 'parent_token');
+      throw err;
+    }
   }
 
-  async delegate(principal: string, req: DelegateRequest__Output): Promise<Envelope> {
+  /**
+   * Delegate: a narrower child of a SEALED parent for the parent's agent or an agent under it
+   * (`<parent>/<name>`), bound to the new holder's key as in Mint.
+   */
+  async delegate(principal: string, req: DelegateRequest__Output): Promise<IssuedEnvelope> {
     const tenant = req.tenant;
     if (req.parentToken === '') throw new InvalidArgumentError('parent_token', 'parent_token: required');
     const agentIn = req.agentId === '' ? undefined : v.identifier(req.agentId, 'agent_id');
@@ -344,6 +414,33 @@ export class Issuer {
     const parent = (links[links.length - 1] as ParsedLink).claims;
     const parentConstraints = (links[links.length - 1] as ParsedLink).constraints;
     const agent = agentIn ?? parent.sub;
+    const parentPath = links.map((l) => l.claims.sub);
+    const deny = async (err: AuthorityError, policyVersion?: string): Promise<never> => {
+      await this.o.audit.record({
+        tenant,
+        action: 'envelope.delegate',
+        principal,
+        agentId: agent,
+        jtiChain: jtis,
+        agentChain: parentPath,
+        decision: 'DENY',
+        reason: err.reason,
+        message: err.message,
+        ...(policyVersion !== undefined ? { policyVersion } : {}),
+      });
+      throw err;
+    };
+    // Attribution first (core enforces it again when deriving): whatever the grant, a child can only
+    // be booked to its parent's agent or an agent under it.
+    if (!isInLineage(parent.sub, agent)) {
+      await deny(
+        new AuthorityError(
+          'CHAIN_VIOLATION',
+          `agent_id '${agent}' is outside the parent's lineage: a child is its parent '${parent.sub}' or an agent under it ('${parent.sub}/<name>')`,
+          'sub',
+        ),
+      );
+    }
     const now = this.o.clock.nowSec();
     const nbf = Math.max(now, parent.nbf);
     if (ttl !== undefined && nbf + ttl > parent.exp) {
@@ -357,18 +454,24 @@ export class Issuer {
     const scopes = g?.scopes ?? [...parent.scp];
     const resources = g?.resources ?? [...parent.res];
     const constraints = g?.constraints ?? parentConstraints;
-    // A sub-agent the policy names is held to its own entry; one it does not name is held to the
-    // root agent's entry (what the enforcer applies too): the chain can only narrow the root.
-    const namedInPolicy = this.o.policies.get(tenant)?.policy.agents.has(agent) ?? false;
-    const policyAgent = namedInPolicy ? agent : (links[0] as ParsedLink).claims.sub;
+    // The root agent's entry bounds the child, and so does every agent on the child's path that the
+    // policy names (what the enforcer applies too); a sub-agent the policy does not name, such as
+    // `academic-advisor/summarizer`, is held to the root agent's entry: the chain only narrows it.
+    const policy = this.o.policies.get(tenant)?.policy;
+    const rootAgent = parentPath[0] as string;
+    const policyAgents = [rootAgent];
+    if (policy !== undefined) {
+      for (const a of [...parentPath.slice(1), agent])
+        if (policy.agents.has(a) && !policyAgents.includes(a)) policyAgents.push(a);
+    }
     const policyVersion = await this.enforcePolicy(
       principal,
       tenant,
       'envelope.delegate',
-      policyAgent,
+      { agent, jtiChain: jtis, agentChain: parentPath },
+      policyAgents,
       { scopes, resources, constraints, ttlSeconds: exp - nbf },
       'grant',
-      jtis,
     );
 
     const signer = await this.o.keys.activeSigner(tenant);
@@ -392,19 +495,8 @@ export class Issuer {
         { maxDepth: this.o.maxDepth },
       );
     } catch (err) {
-      if (err instanceof AuthorityError && (err.reason === 'CHAIN_VIOLATION' || err.reason === 'TENANT_MISMATCH')) {
-        await this.o.audit.record({
-          tenant,
-          action: 'envelope.delegate',
-          principal,
-          agentId: agent,
-          jtiChain: jtis,
-          decision: 'DENY',
-          reason: err.reason,
-          message: err.message,
-          policyVersion,
-        });
-      }
+      if (err instanceof AuthorityError && (err.reason === 'CHAIN_VIOLATION' || err.reason === 'TENANT_MISMATCH'))
+        return deny(err, policyVersion);
       throw err;
     }
     await this.o.audit.record({
@@ -413,8 +505,9 @@ export class Issuer {
       principal,
       agentId: agent,
       jtiChain: [...jtis, minted.claims.jti],
+      agentChain: [...parentPath, agent],
       resource: minted.claims.res.join(','),
-      message: `envelope '${minted.claims.jti}' delegated to agent '${agent}' from '${parent.jti}' with key '${signer.kid}'`,
+      message: `envelope '${minted.claims.jti}' delegated to agent '${agent}' from '${parent.jti}' with key '${signer.kid}'${minted.sealed ? ', sealed with a holder key generated by the issuer' : ", bound to the caller's holder key"}`,
       policyVersion,
       detail: {
         case: 'issuance',
@@ -429,7 +522,7 @@ export class Issuer {
         }),
       },
     });
-    return envelopeMessage(minted.token, minted.claims, signer.kid);
+    return issued(minted, [...parentPath, agent], signer.kid);
   }
 
   // ------------------------------------------------------------------------------------------

@@ -1,13 +1,22 @@
 // Tenant signing keys: creation, rotation with overlap, retirement, and the signer for new links.
 //
 // Life cycle of a key (KeyStatus): ACTIVE (signs and verifies) → VERIFY_ONLY (superseded by a
-// newer key; verifies until `verify_until`, the latest `exp` it signed plus the clock skew) →
-// RETIRED (verifies nothing). Every status change is published on `<prefix>keys` as a KeyEvent
-// (compacted, key `<tenant>/key/<kid>`) and acknowledged before the change takes effect here.
+// newer key; verifies until `verify_until`, the latest `exp` it signed plus the clock skew, and
+// only links issued by `signed_until`, the rotation time) → RETIRED (verifies nothing). RetireKey
+// skips the wait: it retires an ACTIVE or VERIFY_ONLY key at once (a leaked key: `compromised`),
+// replacing an ACTIVE one by a new key first. Every status change is published on `<prefix>keys`
+// as a KeyEvent (compacted, key `<tenant>/key/<kid>`) and acknowledged before the change takes
+// effect here.
 //
 // Private keys exist in plaintext only in this process's memory; in MongoDB the 32-byte seed is
 // sealed under the KEK with `<tenant>/<kid>` as associated data.
-import { cryptoReady, ed25519KeyPairFromSeed, generateEd25519KeyPair, randomId } from '@authority/core';
+import {
+  cryptoReady,
+  ed25519KeyPairFromSeed,
+  generateEd25519KeyPair,
+  randomId,
+  type ResolvedKey,
+} from '@authority/core';
 import { AbortedError, FailedPreconditionError, NotFoundError, type Logger } from '@authority/platform';
 import { Binary } from 'mongodb';
 import {
@@ -29,6 +38,15 @@ export interface ActiveSigner {
   kid: string;
   /** 64-byte libsodium secret key. */
   secretKey: Uint8Array;
+}
+
+/** What RetireKey did. */
+export interface RetiredKey {
+  retired: KeyDoc;
+  /** The key that replaced the retired one when it was ACTIVE (also on a repeated call). */
+  active?: KeyDoc;
+  /** True when the key was already RETIRED before this call (nothing changed but, at most, the compromised flag). */
+  alreadyRetired: boolean;
 }
 
 /** What the key life cycle reports to the audit trail. */
@@ -201,16 +219,41 @@ export class KeyManager {
     return new Date(until * 1000);
   }
 
-  /** Supersedes an ACTIVE key: VERIFY_ONLY until its last envelope expires; published before returning. */
+  /**
+   * Supersedes an ACTIVE key: VERIFY_ONLY until its last envelope expires, signing nothing issued
+   * after now (`signed_until`); published before returning.
+   */
   private async supersede(doc: KeyDoc): Promise<KeyDoc> {
     const verifyUntil = await this.verifyUntilFor(doc.tenant, doc.kid);
-    await this.o.store.keys.updateOne(
-      { _id: doc._id },
-      { $set: { status: 'VERIFY_ONLY', verifyUntil, published: false } },
+    const signedUntil = doc.signedUntil ?? this.o.clock.now();
+    // Only an ACTIVE key is superseded: one that RetireKey retired meanwhile stays RETIRED.
+    const changed = await this.o.store.keys.updateOne(
+      { _id: doc._id, status: 'ACTIVE' },
+      { $set: { status: 'VERIFY_ONLY', verifyUntil, signedUntil, published: false } },
     );
-    const updated: KeyDoc = { ...doc, status: 'VERIFY_ONLY', verifyUntil, published: false };
+    if (changed.matchedCount === 0) return (await this.o.store.keys.findOne({ _id: doc._id })) ?? doc;
+    const updated: KeyDoc = { ...doc, status: 'VERIFY_ONLY', verifyUntil, signedUntil, published: false };
     await this.publish(updated);
     return updated;
+  }
+
+  private async requireTenant(tenant: string): Promise<void> {
+    const tenantDoc = await this.o.store.tenants.findOne({ _id: tenant });
+    if (!tenantDoc) throw new NotFoundError(`tenant '${tenant}' does not exist`, 'tenant');
+  }
+
+  /** A new ACTIVE key of the next generation (published; it signs from now on). */
+  private async createSuccessor(tenant: string): Promise<KeyDoc> {
+    const newest = await this.o.store.keys.find({ tenant }).sort({ generation: -1 }).limit(1).next();
+    return this.createKey(tenant, (newest?.generation ?? 0) + 1);
+  }
+
+  /** ACTIVE keys older than `generation`, newest first. */
+  private async olderActive(tenant: string, generation: number): Promise<KeyDoc[]> {
+    return this.o.store.keys
+      .find({ tenant, status: 'ACTIVE', generation: { $lt: generation } })
+      .sort({ generation: -1 })
+      .toArray();
   }
 
   /**
@@ -219,16 +262,10 @@ export class KeyManager {
    * others get ABORTED (the generation is claimed through a unique index).
    */
   async rotate(tenant: string, principal: string): Promise<{ active: KeyDoc; previous?: KeyDoc }> {
-    const tenantDoc = await this.o.store.tenants.findOne({ _id: tenant });
-    if (!tenantDoc) throw new NotFoundError(`tenant '${tenant}' does not exist`, 'tenant');
-    const newest = await this.o.store.keys.find({ tenant }).sort({ generation: -1 }).limit(1).next();
-    const active = await this.createKey(tenant, (newest?.generation ?? 0) + 1);
+    await this.requireTenant(tenant);
+    const active = await this.createSuccessor(tenant);
     let previous: KeyDoc | undefined;
-    const olderActive = await this.o.store.keys
-      .find({ tenant, status: 'ACTIVE', generation: { $lt: active.generation } })
-      .sort({ generation: -1 })
-      .toArray();
-    for (const doc of olderActive) {
+    for (const doc of await this.olderActive(tenant, active.generation)) {
       const superseded = await this.supersede(doc);
       previous ??= superseded;
     }
@@ -243,6 +280,110 @@ export class KeyManager {
         : `key '${active.kid}' created`,
     );
     return previous ? { active, previous } : { active };
+  }
+
+  /**
+   * RetireKey: retires `kid` at once. An ACTIVE key is first replaced by a new ACTIVE key (so the
+   * tenant can always mint), and every older ACTIVE key is superseded as in a rotation; then the key
+   * becomes RETIRED with `signed_until` (when it stopped signing: now for an ACTIVE key, the rotation
+   * time for a VERIFY_ONLY one) and the `compromised` flag. Both KeyEvents and the audit events are
+   * acknowledged before this returns. Retiring a RETIRED key changes nothing (it may only add the
+   * compromised flag) and answers the same, with `alreadyRetired`.
+   */
+  async retire(
+    tenant: string,
+    kid: string,
+    principal: string,
+    opts: { compromised: boolean; reason: string },
+  ): Promise<RetiredKey> {
+    await this.requireTenant(tenant);
+    const id = associatedData(tenant, kid);
+    const doc = await this.o.store.keys.findOne({ _id: id });
+    if (!doc) throw new NotFoundError(`tenant '${tenant}' has no key '${kid}'`, 'key_id');
+    if (doc.status === 'RETIRED') return this.retiredAgain(doc, principal, opts);
+
+    let successor: KeyDoc | undefined;
+    if (doc.status === 'ACTIVE') {
+      successor = await this.createSuccessor(tenant);
+      for (const other of await this.olderActive(tenant, successor.generation)) {
+        if (other._id !== doc._id) await this.supersede(other);
+      }
+    }
+    const now = this.o.clock.now();
+    const change: Partial<KeyDoc> = {
+      status: 'RETIRED',
+      retiredAt: now,
+      signedUntil: doc.signedUntil ?? now,
+      compromised: opts.compromised,
+      published: false,
+      ...(opts.reason !== '' ? { retireReason: opts.reason } : {}),
+      ...(successor ? { replacedBy: successor.kid } : {}),
+    };
+    // Conditional on the status read above: a concurrent RetireKey or sweep wins cleanly.
+    const updated = await this.o.store.keys.updateOne({ _id: id, status: doc.status }, { $set: change });
+    if (updated.matchedCount === 0) {
+      const now2 = await this.o.store.keys.findOne({ _id: id });
+      if (now2?.status === 'RETIRED') return this.retiredAgain(now2, principal, opts);
+      throw new AbortedError(`key '${kid}' of tenant '${tenant}' changed concurrently; retry`);
+    }
+    const retired: KeyDoc = { ...doc, ...change };
+    await this.publish(retired);
+    this.secrets.delete(id);
+    const why = `${opts.compromised ? 'compromised' : 'retired by request'}${opts.reason !== '' ? `: ${opts.reason}` : ''}`;
+    if (successor) {
+      await this.o.audit.keyChanged(
+        tenant,
+        'key.rotate',
+        successor.kid,
+        'ACTIVE',
+        principal,
+        `key '${successor.kid}' replaces '${kid}', which was retired at once (${why})`,
+      );
+    }
+    await this.o.audit.keyChanged(
+      tenant,
+      'key.retire',
+      kid,
+      'RETIRED',
+      principal,
+      `key '${kid}' retired at once, was ${doc.status} (${why}); every link it signed is refused${successor ? `; replaced by '${successor.kid}'` : ''}`,
+    );
+    return successor ? { retired, active: successor, alreadyRetired: false } : { retired, alreadyRetired: false };
+  }
+
+  /** A repeated RetireKey: republishes an unacknowledged state, records a late compromised flag. */
+  private async retiredAgain(
+    doc: KeyDoc,
+    principal: string,
+    opts: { compromised: boolean; reason: string },
+  ): Promise<RetiredKey> {
+    let retired = doc;
+    if (opts.compromised && doc.compromised !== true) {
+      const change: Partial<KeyDoc> = {
+        compromised: true,
+        published: false,
+        ...(opts.reason !== '' ? { retireReason: opts.reason } : {}),
+      };
+      await this.o.store.keys.updateOne({ _id: doc._id, status: 'RETIRED' }, { $set: change });
+      retired = { ...doc, ...change };
+      await this.publish(retired);
+      await this.o.audit.keyChanged(
+        doc.tenant,
+        'key.retire',
+        doc.kid,
+        'RETIRED',
+        principal,
+        `key '${doc.kid}' (already retired) marked compromised${opts.reason !== '' ? `: ${opts.reason}` : ''}`,
+      );
+    } else if (!doc.published) {
+      await this.publish(retired);
+    }
+    this.o.logger.info({ tenant: doc.tenant, kid: doc.kid }, 'RetireKey: the key is already retired');
+    const active =
+      doc.replacedBy === undefined
+        ? undefined
+        : ((await this.o.store.keys.findOne({ _id: associatedData(doc.tenant, doc.replacedBy) })) ?? undefined);
+    return active ? { retired, active, alreadyRetired: true } : { retired, alreadyRetired: true };
   }
 
   /**
@@ -267,7 +408,12 @@ export class KeyManager {
       const current = doc.verifyUntil ?? now;
       if (latest !== undefined && (latest + this.o.skewSeconds) * 1000 > current.getTime()) {
         const verifyUntil = new Date((latest + this.o.skewSeconds) * 1000);
-        await this.o.store.keys.updateOne({ _id: doc._id }, { $set: { verifyUntil, published: false } });
+        // Conditional on the status: a key RetireKey retired meanwhile is never published as VERIFY_ONLY again.
+        const extended = await this.o.store.keys.updateOne(
+          { _id: doc._id, status: 'VERIFY_ONLY' },
+          { $set: { verifyUntil, published: false } },
+        );
+        if (extended.matchedCount === 0) continue;
         await this.publish({ ...doc, verifyUntil, published: false });
         this.o.logger.warn(
           { tenant: doc.tenant, kid: doc.kid, verify_until: verifyUntil.toISOString() },
@@ -276,10 +422,11 @@ export class KeyManager {
         continue;
       }
       if (current.getTime() < now.getTime()) {
-        await this.o.store.keys.updateOne(
+        const retired = await this.o.store.keys.updateOne(
           { _id: doc._id, status: 'VERIFY_ONLY' },
           { $set: { status: 'RETIRED', retiredAt: now, published: false } },
         );
+        if (retired.matchedCount === 0) continue; // retired meanwhile by RetireKey
         await this.publish({ ...doc, status: 'RETIRED', retiredAt: now, published: false });
         this.secrets.delete(doc._id);
         await this.o.audit.keyChanged(
@@ -295,22 +442,26 @@ export class KeyManager {
   }
 
   /**
-   * Public keys of a tenant that verify at `nowSec`, by kid, for verifying a parent token: ACTIVE
-   * keys, and VERIFY_ONLY keys until their verify-until time (the same rule as the enforcers').
+   * Keys of a tenant that verify at `nowSec`, by kid, for verifying a parent token: ACTIVE keys,
+   * and VERIFY_ONLY keys until their verify-until time with the time they stopped signing (core
+   * refuses a link issued after it); the same rule as the enforcers' KeyDirectory.
    */
-  async verificationKeys(tenant: string): Promise<(kid: string, nowSec: number) => Uint8Array | undefined> {
+  async verificationKeys(tenant: string): Promise<(kid: string, nowSec: number) => ResolvedKey | undefined> {
     const docs = await this.o.store.keys.find({ tenant, status: { $in: ['ACTIVE', 'VERIFY_ONLY'] } }).toArray();
     const byKid = new Map(docs.map((d) => [d.kid, d]));
     return (kid, nowSec) => {
       const d = byKid.get(kid);
       if (!d) return undefined;
-      if (d.status === 'ACTIVE') return binaryBytes(d.publicKey);
+      if (d.status === 'ACTIVE') return { publicKey: binaryBytes(d.publicKey) };
       if (
         d.status === 'VERIFY_ONLY' &&
         d.verifyUntil !== undefined &&
         nowSec <= Math.floor(d.verifyUntil.getTime() / 1000)
       ) {
-        return binaryBytes(d.publicKey);
+        const publicKey = binaryBytes(d.publicKey);
+        return d.signedUntil === undefined
+          ? { publicKey }
+          : { publicKey, signedUntil: Math.floor(d.signedUntil.getTime() / 1000) };
       }
       return undefined;
     };

@@ -15,6 +15,7 @@ export const ALLOWED: Readonly<Record<string, readonly PrincipalKind[]>> = {
   RevokeCredential: ['OPERATOR', 'ADMIN'],
   RotateKey: ['OPERATOR', 'ADMIN'],
   ListKeys: ['OPERATOR', 'ADMIN'],
+  RetireKey: ['OPERATOR', 'ADMIN'],
   Mint: ['OPERATOR', 'ADMIN'],
   Delegate: ['OPERATOR', 'ADMIN'],
   Revoke: ['OPERATOR', 'ADMIN'],
@@ -101,14 +102,25 @@ export function issuerHandlers(d: IssuerHandlerDeps): IssuerServiceHandlers {
       return { keys: (await d.issuer.listKeys(req.tenant)).map(publicKeyMessage) };
     }, opts),
 
+    RetireKey: wrapUnary(async (call) => {
+      const req = call.request;
+      const p = await caller(call, 'RetireKey', req.tenant);
+      const { retired, active } = await d.issuer.retireKey(p.id, req.tenant, req.keyId, req.compromised, req.reason);
+      return active
+        ? { retired: publicKeyMessage(retired), active: publicKeyMessage(active) }
+        : { retired: publicKeyMessage(retired) };
+    }, opts),
+
+    // The holder's seed (when the issuer generated the holder key) is in the response only: the
+    // handler wrapper logs failures, never responses.
     Mint: wrapUnary(async (call) => {
       const p = await caller(call, 'Mint', call.request.tenant);
-      return { envelope: await d.issuer.mint(p.id, call.request) };
+      return await d.issuer.mint(p.id, call.request);
     }, opts),
 
     Delegate: wrapUnary(async (call) => {
       const p = await caller(call, 'Delegate', call.request.tenant);
-      return { envelope: await d.issuer.delegate(p.id, call.request) };
+      return await d.issuer.delegate(p.id, call.request);
     }, opts),
 
     Revoke: wrapUnary(async (call) => {

@@ -7,6 +7,7 @@ import {
   MAX_GLOB_PATTERN_LENGTH,
   parseConstraints,
   parseStrictJson,
+  tenantIdProblem,
   DEFAULT_ENVELOPE_LIMITS,
   type Constraints,
 } from '@authority/core';
@@ -26,13 +27,11 @@ function isValidIdentifier(v: string): boolean {
   return v.length > 0 && v.length <= MAX_IDENTIFIER_LENGTH && !IDENTIFIER_FORBIDDEN.test(v);
 }
 
-/** Tenant ids: lowercase letters, digits and dashes, 3-63 characters (proto CreateTenantRequest). */
-export const TENANT_PATTERN = /^[a-z0-9-]{3,63}$/;
-
+/** A tenant id by core's rule (TENANT_ID_PATTERN: the one every service applies). */
 export function tenantId(v: string, field = 'tenant'): string {
   if (v === '') throw new InvalidArgumentError(field, `${field}: required`);
-  if (!TENANT_PATTERN.test(v))
-    throw new InvalidArgumentError(field, `${field}: must be 3-63 lowercase letters, digits and dashes`);
+  const problem = tenantIdProblem(v);
+  if (problem !== undefined) throw new InvalidArgumentError(field, `${field}: ${problem}`);
   return v;
 }
 

@@ -1,7 +1,7 @@
 // Who may call the policy service: the operator credential (any tenant) or an ADMIN credential of
 // the tenant named in the request. Tenant credentials come from the KeyDirectory (replayed from
 // `<prefix>keys`); the operator key from configuration. Digests are compared in constant time.
-import { constantTimeEqual, sha256Hex } from '@authority/core';
+import { constantTimeEqual, sha256Hex, tenantIdProblem } from '@authority/core';
 import {
   bearerToken,
   InvalidArgumentError,
@@ -29,19 +29,13 @@ export interface CredentialLookup {
 export const OPERATOR_PRINCIPAL_ID = 'operator';
 
 /**
- * Tenant ids as the issuer creates them: lowercase letters, digits and dashes, 3-63 characters.
- * They never contain `/`, so `<tenant>/<version>` Kafka keys are unambiguous.
+ * Tenant ids by core's rule (TENANT_ID_PATTERN, the issuer's and the enforcer's too). They never
+ * contain `/`, so `<tenant>/<version>` Kafka keys are unambiguous.
  */
-export const TENANT_PATTERN = /^[a-z0-9-]{3,63}$/;
-
 export function checkTenant(tenant: string): void {
   if (tenant === '') throw new InvalidArgumentError('tenant', 'tenant: required');
-  if (!TENANT_PATTERN.test(tenant)) {
-    throw new InvalidArgumentError(
-      'tenant',
-      `tenant: must be 3-63 lowercase letters, digits or dashes, got ${JSON.stringify(tenant.slice(0, 80))}`,
-    );
-  }
+  const problem = tenantIdProblem(tenant);
+  if (problem !== undefined) throw new InvalidArgumentError('tenant', `tenant: ${problem}`);
 }
 
 export class Authorizer {

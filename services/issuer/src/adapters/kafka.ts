@@ -46,6 +46,8 @@ export function keyEvent(doc: KeyDoc): pb.KeyEvent {
     createdAt: timestampFromDate(doc.createdAt),
   });
   if (doc.verifyUntil) e.verifyUntil = timestampFromDate(doc.verifyUntil);
+  if (doc.signedUntil) e.signedUntil = timestampFromDate(doc.signedUntil);
+  if (doc.compromised) e.compromised = true;
   return e;
 }
 

@@ -44,7 +44,15 @@ export interface KeyDoc {
   published: boolean;
   createdAt: Date;
   verifyUntil?: Date;
+  /** When the key stopped signing: set when it is superseded (rotation) or retired while ACTIVE. */
+  signedUntil?: Date;
   retiredAt?: Date;
+  /** Retired at once because it is (or may be) leaked (RetireKey `compromised`). */
+  compromised?: boolean;
+  /** Why RetireKey retired it (as given by the caller). */
+  retireReason?: string;
+  /** The key created to replace it when RetireKey retired it while ACTIVE. */
+  replacedBy?: string;
 }
 
 export interface CredentialDoc {

@@ -1,6 +1,7 @@
 // The issuer against the REAL Kafka broker and MongoDB-wire server (FerretDB): tenants and keys,
-// minting and verifying against the published key, KEK at rest, rotation with overlap, delegation
-// narrowing, revocation, tenant isolation of credentials, and the policy seam.
+// minting and verifying against the published key, holder keys and seals, KEK at rest, rotation
+// with overlap and signed-until, RetireKey, delegation narrowing and attribution, revocation,
+// tenant isolation of credentials, and the policy seam.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -9,12 +10,16 @@ import {
   deriveChild,
   ed25519KeyPairFromSeed,
   generateEd25519KeyPair,
+  mintRoot,
   offlineSigner,
   parseToken,
+  sealToken,
+  splitSeal,
+  unsealedChain,
   verifyEnvelope,
   type VerifiedEnvelope,
 } from '@authority/core';
-import { AuthorityClientError, silentLogger } from '@authority/platform';
+import { AuthorityClientError, createKafka, silentLogger } from '@authority/platform';
 import {
   decodeEvent,
   encodeEvent,
@@ -24,7 +29,7 @@ import {
   type CreateTenantResponse__Output,
   type MintResponse__Output,
 } from '@authority/proto';
-import { KeyDirectory } from '@authority/views';
+import { KeyDirectory, startStateViews } from '@authority/views';
 import { fromSealedDoc } from '../../src/adapters/mongo';
 import { KeyEncryptionKey, KekError, OffsetClock, startIssuer } from '../../src/index';
 import {
@@ -199,6 +204,62 @@ describe('tenants and keys', () => {
     }
     await rejects(createTenant(tenant), 'ALREADY_EXISTS', 'ALREADY_EXISTS', 'tenant');
     await rejects(createTenant('Bad_Tenant'), 'INVALID_ARGUMENT', 'INVALID_REQUEST', 'tenant');
+    // Core's tenant-id rule (what the enforcer parses): dashes alone, or at either end, are refused.
+    for (const bad of ['---', '-ab', 'ab-', 'ab', 'a/b', 'x'.repeat(64)]) {
+      const err = await rejects(createTenant(bad), 'INVALID_ARGUMENT', 'INVALID_REQUEST', 'tenant');
+      assert.match(err.message, /starting and ending with a letter or digit/);
+    }
+    assert.equal(
+      (await s.issuer.store.tenants.findOne({ _id: '---' })) ?? undefined,
+      undefined,
+      'nothing stored for a refused id',
+    );
+  });
+
+  test('Mint without a holder key: a sealed token, and the holder seed once, which expands to the cnf key', async () => {
+    const res = await createTenant();
+    const admin = res.adminCredential?.secret as string;
+    const m = await mint(res.tenant, admin);
+    const env = m.envelope!;
+    assert.equal(env.sealed, true);
+    assert.deepEqual(env.agentChain, ['agent-1']);
+    assert.equal(m.holderSecretKey.length, 32, 'the 32-byte seed');
+    const { chain, seal } = splitSeal(env.token);
+    assert.ok(seal, 'the token ends with a seal');
+    const link = parseToken(env.token)[0]!;
+    const holder = ed25519KeyPairFromSeed(m.holderSecretKey);
+    assert.deepEqual(Buffer.from(link.holderKey), Buffer.from(holder.publicKey), 'the seed is the cnf key');
+    // Ed25519 is deterministic: the caller's own seal with the expanded key is the issuer's.
+    assert.equal(sealToken(chain, holder.secretKey), env.token);
+
+    await tap.waitFor((r) => r.topic === topics.keys && r.key?.toString() === `${res.tenant}/key/${env.keyId}`, 'key');
+    const v = verifyPublished(env.token, res.tenant);
+    assert.equal(v.sealed, true);
+    assert.equal(v.agent, 'agent-1');
+    // The seal is what makes it presentable: the bare chain is refused.
+    assert.throws(
+      () => verifyPublished(chain, res.tenant),
+      (e: Error & { reason?: string; field?: string }) => e.reason === 'PROOF_REQUIRED' && e.field === 'seal',
+    );
+
+    // The seed is returned, never published: not in the audit event, nor anywhere in the database.
+    const audit = await waitAudit(res.tenant, (e) => e.action === 'envelope.mint', 'mint audit');
+    assert.deepEqual(audit.actor?.agentChain, ['agent-1']);
+    assert.deepEqual(audit.actor?.jtiChain, [env.jti]);
+    const seed = m.holderSecretKey;
+    for (const r of tap.records) {
+      if (r.value === null) continue;
+      assert.equal(r.value.indexOf(seed), -1, `seed in a ${r.topic} record`);
+      assert.ok(!r.value.toString('latin1').includes(seed.toString('base64url')), `seed (base64url) in ${r.topic}`);
+    }
+    const db = s.issuer.store.db;
+    for (const c of await db.listCollections().toArray()) {
+      for (const doc of await db.collection(c.name).find({}).toArray()) {
+        const text = JSON.stringify(doc);
+        for (const form of [seed.toString('hex'), seed.toString('base64'), seed.toString('base64url')])
+          assert.ok(!text.includes(form), `seed stored in ${c.name}`);
+      }
+    }
   });
 
   test('a minted token verifies with core against the published key; audit carries the issuance', async () => {
@@ -212,9 +273,27 @@ describe('tenants and keys', () => {
     const env = m.envelope!;
     assert.equal(env.keyId, res.key?.keyId);
     assert.equal(env.depth, 0);
+    // The caller's own holder key: an unsealed chain, no secret returned; only the holder can seal it.
+    assert.equal(env.sealed, false);
+    assert.equal(m.holderSecretKey.length, 0);
+    assert.equal(splitSeal(env.token).seal, undefined);
+    assert.deepEqual(Buffer.from(parseToken(env.token)[0]!.holderKey), Buffer.from(holder.publicKey));
     await tap.waitFor((r) => r.topic === topics.keys && r.key?.toString() === `${res.tenant}/key/${env.keyId}`, 'key');
     const dir = publishedDirectory();
-    const v = verifyEnvelope(env.token, {
+    const verifyOpts = {
+      resolveKey: (t: string, kid: string) => dir.resolveKey(t, kid, clock.nowSec()),
+      now: clock.nowSec(),
+      isRevoked: () => false,
+      expectedTenant: res.tenant,
+      audience: 'enforcer-a',
+    };
+    assert.throws(
+      () => verifyEnvelope(env.token, verifyOpts),
+      (e: Error & { reason?: string }) => e.reason === 'PROOF_REQUIRED',
+    );
+    assert.throws(() => sealToken(env.token, generateEd25519KeyPair().secretKey), /holder key/);
+    const sealed = sealToken(env.token, holder.secretKey);
+    const v = verifyEnvelope(sealed, {
       resolveKey: (t, kid) => dir.resolveKey(t, kid, clock.nowSec()),
       now: clock.nowSec(),
       isRevoked: () => false,
@@ -226,7 +305,7 @@ describe('tenants and keys', () => {
     assert.equal(v.constraints.requirePurpose, true);
     assert.equal(v.constraints.maxRecordsPerRequest, 50);
     assert.equal(v.expiresAt - parseToken(env.token)[0]!.claims.nbf, 3600);
-    assert.ok(parseToken(env.token)[0]!.holderKey, 'cnf is set');
+    assert.equal(v.sealed, true);
 
     // Offline attenuation by the holder verifies too (core derives, the issuer is not involved).
     const child = deriveChild(
@@ -235,15 +314,8 @@ describe('tenants and keys', () => {
       offlineSigner(holder.secretKey),
       clock.nowSec(),
     );
-    assert.equal(
-      verifyEnvelope(child.token, {
-        resolveKey: (t, kid) => dir.resolveKey(t, kid, clock.nowSec()),
-        now: clock.nowSec(),
-        isRevoked: () => false,
-        audience: 'enforcer-a',
-      }).agent,
-      'agent-1',
-    );
+    assert.equal(child.sealed, true);
+    assert.equal(verifyEnvelope(child.token, verifyOpts).agent, 'agent-1');
 
     const audit = await waitAudit(res.tenant, (e) => e.action === 'envelope.mint', 'mint audit');
     assert.equal(audit.detail.case, 'issuance');
@@ -355,7 +427,12 @@ describe('tenants and keys', () => {
       object,
       {
         active: { keyId: string; status: string };
-        previous: { keyId: string; status: string; verifyUntil: { seconds: string } };
+        previous: {
+          keyId: string;
+          status: string;
+          verifyUntil: { seconds: string };
+          signedUntil: { seconds: string } | null;
+        };
       }
     >(s.client, 'RotateKey', { tenant }, admin);
     assert.notEqual(rot.active.keyId, oldKid);
@@ -401,6 +478,67 @@ describe('tenants and keys', () => {
       ],
     );
 
+    // The old key stopped signing at the rotation (signed_until, published with VERIFY_ONLY): a link
+    // signed with it and issued later, by whoever still holds its private key, is UNKNOWN_KEY at
+    // an enforcer's directory and at the issuer alike, while the old token keeps verifying.
+    const signedUntil = Number(rot.previous.signedUntil?.seconds);
+    assert.ok(Number.isSafeInteger(signedUntil) && signedUntil <= clock.nowSec() && signedUntil >= oldExp - 600);
+    const verifyOnlyEvent = decodeEvent(
+      pb.KeyEventSchema,
+      (
+        await tap.waitFor(
+          (m) =>
+            m.topic === topics.keys &&
+            m.key?.toString() === `${tenant}/key/${oldKid}` &&
+            decodeEvent(pb.KeyEventSchema, m.value as Buffer).status === pb.KeyStatus.VERIFY_ONLY,
+          'VERIFY_ONLY key event',
+        )
+      ).value as Buffer,
+    );
+    assert.equal(Number(verifyOnlyEvent.signedUntil?.seconds), signedUntil);
+    const oldDoc = await s.issuer.store.keys.findOne({ tenant, kid: oldKid });
+    const oldSecret = ed25519KeyPairFromSeed(
+      KeyEncryptionKey.fromBase64(s.env.kek).open(fromSealedDoc(oldDoc!.sealedSeed), `${tenant}/${oldKid}`),
+    ).secretKey;
+    const forge = (iat: number) =>
+      mintRoot(
+        {
+          tenant,
+          agent: 'agent-1',
+          scopes: ['vault:finance:read'],
+          resources: ['slos://vaults/finance/*'],
+          context: [],
+          constraints: {
+            requirePurpose: false,
+            deniedResources: [],
+            writeRequiresApproval: false,
+            unconstrained: true,
+          },
+          ttlSeconds: 600,
+        },
+        { secretKey: oldSecret, kid: oldKid, now: iat },
+      ).token;
+    const skew = s.config.AUTHORITY_CLOCK_SKEW;
+    try {
+      clock.advance((signedUntil + skew + 5 - clock.nowSec()) * 1000);
+      const forged = forge(clock.nowSec());
+      assert.throws(
+        () => verifyPublished(forged, tenant),
+        (e: Error & { reason?: string; field?: string }) =>
+          e.reason === 'UNKNOWN_KEY' && e.field === 'kid' && /stopped signing/.test(e.message),
+      );
+      assert.equal(verifyPublished(old.token, tenant).agent, 'agent-1', 'issued before the rotation: verifies');
+      assert.equal(verifyPublished(forge(signedUntil), tenant).agent, 'agent-1', 'issued by signed_until: verifies');
+      await rejects(
+        call(s.client, 'Delegate', { tenant, parentToken: forged, agentId: 'agent-1/x' }, admin),
+        'UNAUTHENTICATED',
+        'UNKNOWN_KEY',
+        'kid',
+      );
+    } finally {
+      clock.offsetMs = 0;
+    }
+
     // Past verify_until the sweep retires the old key; tokens it signed stop verifying.
     try {
       clock.advance((verifyUntil - clock.nowSec() + 1) * 1000);
@@ -424,6 +562,210 @@ describe('tenants and keys', () => {
   });
 });
 
+describe('RetireKey', () => {
+  type KeyMsg = {
+    keyId: string;
+    status: string;
+    compromised: boolean;
+    signedUntil: { seconds: string } | null;
+    verifyUntil: { seconds: string } | null;
+  };
+  type RetireRes = { retired: KeyMsg; active: KeyMsg | null };
+  const retireKey = (req: Record<string, unknown>, secret: string) =>
+    call<object, RetireRes>(s.client, 'RetireKey', req, secret);
+
+  /** A fresh directory replaying `<prefix>keys` from the beginning, as an enforcer starting now would. */
+  async function replayedDirectory(): Promise<KeyDirectory> {
+    const bus = createKafka({
+      brokers: requireInfra().brokers.split(','),
+      clientId: 'retire-test',
+      logger: silentLogger(),
+    });
+    const views = await startStateViews({
+      bus,
+      topicPrefix: s.env.prefix,
+      logger: silentLogger(),
+      follow: { keys: true, revocations: false, policies: false },
+    });
+    try {
+      await views.caughtUp;
+      return views.keys;
+    } finally {
+      await views.stop();
+      await bus.disconnect();
+    }
+  }
+
+  /** The sum of the keys topic's high-water marks: how many records were ever acknowledged on it. */
+  async function keysTopicEnd(): Promise<bigint> {
+    const bus = createKafka({
+      brokers: requireInfra().brokers.split(','),
+      clientId: 'retire-test',
+      logger: silentLogger(),
+    });
+    try {
+      const handle = await bus.catchUp({ topics: [topics.keys] }, () => undefined);
+      await handle.disconnect();
+      return [...handle.targets.values()].reduce((sum, o) => sum + BigInt(o), 0n);
+    } finally {
+      await bus.disconnect();
+    }
+  }
+
+  test('a compromised ACTIVE key is replaced and retired at once: a replayed directory refuses everything it signed', async () => {
+    const res = await createTenant();
+    const tenant = res.tenant;
+    const admin = res.adminCredential?.secret as string;
+    const oldKid = res.key?.keyId as string;
+    const token = (await mint(tenant, admin)).envelope!;
+    assert.equal(token.keyId, oldKid);
+    const before = await replayedDirectory();
+    assert.equal(
+      verifyEnvelope(token.token, {
+        resolveKey: (t, kid) => before.resolveKey(t, kid, clock.nowSec()),
+        now: clock.nowSec(),
+        isRevoked: () => false,
+      }).agent,
+      'agent-1',
+    );
+
+    const r = await retireKey({ tenant, keyId: oldKid, compromised: true, reason: 'leaked in a CI log' }, admin);
+    assert.equal(r.retired.keyId, oldKid);
+    assert.equal(r.retired.status, 'RETIRED');
+    assert.equal(r.retired.compromised, true);
+    assert.ok(r.retired.signedUntil, 'signed_until is set');
+    assert.ok(r.active, 'an ACTIVE key is replaced');
+    assert.notEqual(r.active.keyId, oldKid);
+    assert.equal(r.active.status, 'ACTIVE');
+
+    // Published before the answer: a directory replaying the topic now has it, with no waiting.
+    const dir = await replayedDirectory();
+    const nowSec = clock.nowSec();
+    assert.equal(dir.resolveKey(tenant, oldKid, nowSec), undefined);
+    assert.deepEqual(
+      dir.keysOf(tenant).map((k) => [k.keyId, k.status]),
+      [[r.active.keyId, 'ACTIVE']],
+    );
+    const opts = {
+      resolveKey: (t: string, kid: string) => dir.resolveKey(t, kid, nowSec),
+      now: nowSec,
+      isRevoked: () => false,
+    };
+    assert.throws(
+      () => verifyEnvelope(token.token, opts),
+      (e: Error & { reason?: string }) => e.reason === 'UNKNOWN_KEY',
+    );
+    const fresh = (await mint(tenant, admin)).envelope!;
+    assert.equal(fresh.keyId, r.active.keyId, 'the successor signs');
+    assert.equal(verifyEnvelope(fresh.token, opts).agent, 'agent-1');
+    // The issuer refuses the retired key too.
+    await rejects(
+      call(s.client, 'Delegate', { tenant, parentToken: token.token, agentId: 'agent-1/x' }, admin),
+      'UNAUTHENTICATED',
+      'UNKNOWN_KEY',
+    );
+
+    const retiredEvent = await tap.waitFor(
+      (m) =>
+        m.topic === topics.keys &&
+        m.key?.toString() === `${tenant}/key/${oldKid}` &&
+        decodeEvent(pb.KeyEventSchema, m.value as Buffer).status === pb.KeyStatus.RETIRED,
+      'RETIRED key event',
+    );
+    const ev = decodeEvent(pb.KeyEventSchema, retiredEvent.value as Buffer);
+    assert.equal(ev.compromised, true);
+    assert.equal(String(ev.signedUntil?.seconds), r.retired.signedUntil?.seconds);
+    const audit = await waitAudit(
+      tenant,
+      (e) => e.action === 'key.retire' && e.resource === `key/${oldKid}`,
+      'key.retire audit',
+    );
+    assert.equal(audit.actor?.principal, res.adminCredential?.credentialId);
+    assert.match(audit.message, /compromised: leaked in a CI log/);
+    assert.equal(audit.detail.case, 'key');
+    assert.equal(audit.detail.value?.status, pb.KeyStatus.RETIRED);
+    await waitAudit(
+      tenant,
+      (e) => e.action === 'key.rotate' && e.resource === `key/${r.active?.keyId}`,
+      'key.rotate audit of the successor',
+    );
+
+    // Idempotent: the same answer, no new key, no new record (RetireKey answers only after Kafka
+    // acknowledged what it publishes, so a republication would already show in the offsets).
+    const endBefore = await keysTopicEnd();
+    const again = await retireKey({ tenant, keyId: oldKid, compromised: true, reason: 'again' }, admin);
+    assert.deepEqual(again, r);
+    const keys = await call<object, { keys: KeyMsg[] }>(s.client, 'ListKeys', { tenant }, admin);
+    assert.deepEqual(
+      keys.keys.map((k) => [k.keyId, k.status, k.compromised]),
+      [
+        [fresh.keyId, 'ACTIVE', false],
+        [oldKid, 'RETIRED', true],
+      ],
+    );
+    assert.equal(await s.issuer.store.keys.countDocuments({ tenant }), 2);
+    assert.equal(await keysTopicEnd(), endBefore);
+  });
+
+  test('a VERIFY_ONLY key retires without a successor, keeping when it stopped signing; errors and rights', async () => {
+    const res = await createTenant();
+    const tenant = res.tenant;
+    const admin = res.adminCredential?.secret as string;
+    const oldKid = res.key?.keyId as string;
+    const rot = await call<object, { active: KeyMsg; previous: KeyMsg }>(s.client, 'RotateKey', { tenant }, admin);
+    // The operator may retire any tenant's key; not compromised: retired by request.
+    const r = await retireKey({ tenant, keyId: oldKid, compromised: false }, s.env.operatorKey);
+    assert.equal(r.retired.status, 'RETIRED');
+    assert.equal(r.retired.compromised, false);
+    assert.equal(r.active, null, 'no successor for a key that no longer signed');
+    assert.equal(r.retired.signedUntil?.seconds, rot.previous.signedUntil?.seconds, 'stopped signing at the rotation');
+    const dir = await replayedDirectory();
+    assert.equal(dir.resolveKey(tenant, oldKid, clock.nowSec()), undefined);
+    assert.ok(dir.resolveKey(tenant, rot.active.keyId, clock.nowSec()));
+    await waitAudit(tenant, (e) => e.action === 'key.retire' && /retired by request/.test(e.message), 'retire audit');
+
+    // Found to be leaked later: the flag is added (published and audited), nothing else changes.
+    const late = await retireKey({ tenant, keyId: oldKid, compromised: true, reason: 'found in a dump' }, admin);
+    assert.equal(late.retired.compromised, true);
+    assert.equal(late.retired.signedUntil?.seconds, r.retired.signedUntil?.seconds);
+    await tap.waitFor(
+      (m) =>
+        m.topic === topics.keys &&
+        m.key?.toString() === `${tenant}/key/${oldKid}` &&
+        decodeEvent(pb.KeyEventSchema, m.value as Buffer).compromised,
+      'compromised RETIRED event',
+    );
+    await waitAudit(
+      tenant,
+      (e) => e.action === 'key.retire' && /marked compromised/.test(e.message),
+      'late flag audit',
+    );
+
+    await rejects(
+      retireKey({ tenant, keyId: 'k9-nosuch', compromised: true }, admin),
+      'NOT_FOUND',
+      'NOT_FOUND',
+      'key_id',
+    );
+    await rejects(
+      retireKey({ tenant, keyId: '', compromised: true }, admin),
+      'INVALID_ARGUMENT',
+      'INVALID_REQUEST',
+      'key_id',
+    );
+    const checker = await credential(tenant, 'CHECKER', admin);
+    await rejects(retireKey({ tenant, keyId: rot.active.keyId, compromised: true }, checker), 'PERMISSION_DENIED');
+    const keys = await call<object, { keys: KeyMsg[] }>(s.client, 'ListKeys', { tenant }, admin);
+    assert.deepEqual(
+      keys.keys.map((k) => [k.keyId, k.status]),
+      [
+        [rot.active.keyId, 'ACTIVE'],
+        [oldKid, 'RETIRED'],
+      ],
+    );
+  });
+});
+
 describe('delegation', () => {
   test('Delegate derives a verified narrower child; anything wider is CHAIN_VIOLATION naming the field', async () => {
     const res = await createTenant();
@@ -437,7 +779,7 @@ describe('delegation', () => {
         {
           tenant,
           parentToken: parent.token,
-          agentId: 'sub-agent',
+          agentId: 'agent-1/sub-agent',
           grant: {
             scopes: ['vault:finance:read'],
             resources: ['slos://vaults/finance/*'],
@@ -451,7 +793,9 @@ describe('delegation', () => {
       );
     const child = (await delegate({})).envelope!;
     assert.equal(child.depth, 1);
-    assert.equal(child.agentId, 'sub-agent');
+    assert.equal(child.agentId, 'agent-1/sub-agent');
+    assert.equal(child.sealed, true);
+    assert.deepEqual(child.agentChain, ['agent-1', 'agent-1/sub-agent']);
     const v = verifyPublished(child.token, tenant);
     assert.deepEqual(v.jtis, [parent.jti, child.jti]);
     assert.equal(v.constraints.maxRecordsPerRequest, 50, 'constraints inherited when not given');
@@ -496,20 +840,172 @@ describe('delegation', () => {
     const grand = await call<object, MintResponse__Output>(
       s.client,
       'Delegate',
-      { tenant, parentToken: child.token, agentId: 'sub-sub', grant: null, ttlSeconds: 0 },
+      { tenant, parentToken: child.token, agentId: 'agent-1/sub-agent/sub-sub', grant: null, ttlSeconds: 0 },
       admin,
     );
     assert.equal(grand.envelope?.depth, 2);
+    assert.deepEqual(grand.envelope?.agentChain, ['agent-1', 'agent-1/sub-agent', 'agent-1/sub-agent/sub-sub']);
     assert.deepEqual(verifyPublished(grand.envelope!.token, tenant).jtis, [parent.jti, child.jti, grand.envelope!.jti]);
 
     // A tampered parent is refused (signature), and so is a token of another tenant.
-    const links = parent.token.split('.');
-    const tampered = `${links[0]}.${links[1]}.${links[2]!.startsWith('A') ? 'B' : 'A'}${links[2]!.slice(1)}`;
+    const [link0, ...rest] = parent.token.split('~');
+    const parts = link0!.split('.');
+    const tampered = [
+      `${parts[0]}.${parts[1]}.${parts[2]!.startsWith('A') ? 'B' : 'A'}${parts[2]!.slice(1)}`,
+      ...rest,
+    ].join('~');
     await rejects(delegate({ parentToken: tampered }), 'UNAUTHENTICATED', 'INVALID_SIGNATURE');
     const other = await createTenant();
     const foreign = (await mint(other.tenant, other.adminCredential?.secret as string)).envelope!;
     await rejects(delegate({ parentToken: foreign.token }), 'PERMISSION_DENIED', 'TENANT_MISMATCH', 'parent_token');
     await rejects(delegate({ parentToken: 'not-a-token' }), 'INVALID_ARGUMENT', 'INVALID_TOKEN');
+  });
+});
+
+describe('possession and attribution', () => {
+  test('Delegate needs the parent sealed by its holder: a bare chain is PROOF_REQUIRED, a foreign seal INVALID_PROOF', async () => {
+    const res = await createTenant();
+    const tenant = res.tenant;
+    const admin = res.adminCredential?.secret as string;
+    const delegate = (parentToken: string) =>
+      call<object, MintResponse__Output>(
+        s.client,
+        'Delegate',
+        { tenant, parentToken, agentId: 'agent-1/helper', grant: null, ttlSeconds: 300 },
+        admin,
+      );
+    const parent = (await mint(tenant, admin)).envelope!;
+    const other = (await mint(tenant, admin)).envelope!;
+    const bare = await rejects(delegate(unsealedChain(parent.token)), 'UNAUTHENTICATED', 'PROOF_REQUIRED', 'seal');
+    assert.match(bare.message, /parent_token/);
+    const foreignSeal = `${unsealedChain(parent.token)}~${splitSeal(other.token).seal}`;
+    await rejects(delegate(foreignSeal), 'UNAUTHENTICATED', 'INVALID_PROOF', 'seal');
+    assert.equal((await delegate(parent.token)).envelope?.agentId, 'agent-1/helper');
+
+    // A parent bound to the caller's own key is delegated once its holder sealed it.
+    const holder = generateEd25519KeyPair();
+    const own = (await mint(tenant, admin, { holderPublicKey: Buffer.from(holder.publicKey) })).envelope!;
+    assert.equal(own.sealed, false);
+    await rejects(delegate(own.token), 'UNAUTHENTICATED', 'PROOF_REQUIRED', 'seal');
+    const child = await delegate(sealToken(own.token, holder.secretKey));
+    assert.equal(child.envelope?.sealed, true);
+    assert.deepEqual(child.envelope?.agentChain, ['agent-1', 'agent-1/helper']);
+    // The child carries none of the parent's seal: it ends with its own holder's.
+    assert.equal(unsealedChain(child.envelope!.token).startsWith(`${own.token}~`), true);
+    assert.equal(
+      sealToken(child.envelope!.token, ed25519KeyPairFromSeed(child.holderSecretKey).secretKey),
+      child.envelope!.token,
+    );
+  });
+
+  test('a child is its parent agent or an agent under it; a sub-agent the policy does not name is bounded by the root agent', async () => {
+    const res = await createTenant();
+    const tenant = res.tenant;
+    const admin = res.adminCredential?.secret as string;
+    const policy = (advisorResources: string) =>
+      [
+        'organization: School',
+        'agents:',
+        '  academic-advisor:',
+        '    scopes: ["records:transcripts:read"]',
+        `    resources: ["${advisorResources}"]`,
+        '    constraints: {require_purpose: true}',
+        '    max_ttl: 1h',
+        '  registrar:',
+        '    scopes: ["records:*:read"]',
+        '    resources: ["slos://records/*"]',
+        '    constraints: {unconstrained: true}',
+        '',
+      ].join('\n');
+    await publishPolicy(tenant, 1, policy('slos://records/transcripts/*'));
+    const grant = (resources: string[]) => ({
+      scopes: ['records:transcripts:read'],
+      resources,
+      contextFields: ['purpose'],
+      constraintsJson: '{"require_purpose":true}',
+    });
+    const root = (
+      await mint(tenant, admin, {
+        agentId: 'academic-advisor',
+        grant: grant(['slos://records/transcripts/*']),
+        ttlSeconds: 1800,
+      })
+    ).envelope!;
+    const delegate = (parentToken: string, agentId: string, over: Record<string, unknown> = {}) =>
+      call<object, MintResponse__Output>(
+        s.client,
+        'Delegate',
+        { tenant, parentToken, agentId, grant: grant(['slos://records/transcripts/*']), ttlSeconds: 600, ...over },
+        admin,
+      );
+
+    // Another top-level agent, though the policy names it and would allow the grant: refused, naming sub.
+    const outside = await rejects(delegate(root.token, 'registrar'), 'INVALID_ARGUMENT', 'CHAIN_VIOLATION', 'sub');
+    assert.match(outside.message, /academic-advisor\/<name>/);
+    const deny = await waitAudit(
+      tenant,
+      (e) => e.action === 'envelope.delegate' && e.decision === pb.Decision.DENY && e.actor?.agentId === 'registrar',
+      'lineage deny audit',
+    );
+    assert.equal(deny.reason, pb.ReasonCode.CHAIN_VIOLATION);
+    assert.deepEqual(deny.actor?.agentChain, ['academic-advisor']);
+    await rejects(delegate(root.token, 'academic-advisor-2'), 'INVALID_ARGUMENT', 'CHAIN_VIOLATION', 'sub');
+
+    // Under it: delegated, bound to the summarizer's own key (unsealed until the summarizer seals it).
+    const summarizerKey = generateEd25519KeyPair();
+    const sum = await delegate(root.token, 'academic-advisor/summarizer', {
+      holderPublicKey: Buffer.from(summarizerKey.publicKey),
+    });
+    const summarizer = sum.envelope!;
+    assert.equal(summarizer.agentId, 'academic-advisor/summarizer');
+    assert.deepEqual(summarizer.agentChain, ['academic-advisor', 'academic-advisor/summarizer']);
+    assert.equal(summarizer.sealed, false);
+    assert.equal(sum.holderSecretKey.length, 0);
+    assert.throws(
+      () => verifyPublished(summarizer.token, tenant),
+      (e: Error & { reason?: string }) => e.reason === 'PROOF_REQUIRED',
+    );
+    const sealed = sealToken(summarizer.token, summarizerKey.secretKey);
+    const v = verifyPublished(sealed, tenant);
+    assert.equal(v.agent, 'academic-advisor/summarizer');
+    assert.equal(v.rootAgent, 'academic-advisor');
+    const allow = await waitAudit(
+      tenant,
+      (e) =>
+        e.action === 'envelope.delegate' &&
+        e.decision === pb.Decision.ALLOW &&
+        e.actor?.agentId === 'academic-advisor/summarizer',
+      'delegate audit',
+    );
+    assert.deepEqual(allow.actor?.agentChain, ['academic-advisor', 'academic-advisor/summarizer']);
+    assert.deepEqual(allow.actor?.jtiChain, [root.jti, summarizer.jti]);
+    // Deeper under it, yes; a sibling of the summarizer, no.
+    // (ttl_seconds 0: until the parent's exp.)
+    assert.equal(
+      (await delegate(sealed, 'academic-advisor/summarizer/cite-checker', { ttlSeconds: 0 })).envelope?.depth,
+      2,
+    );
+    await rejects(
+      delegate(sealed, 'academic-advisor/grader', { ttlSeconds: 0 }),
+      'INVALID_ARGUMENT',
+      'CHAIN_VIOLATION',
+      'sub',
+    );
+
+    // The policy tightens the root agent: the unnamed sub-agent is held to the root agent's new
+    // entry, though the parent token still grants more.
+    await publishPolicy(tenant, 2, policy('slos://records/transcripts/2025/*'));
+    const tightened = await rejects(
+      delegate(root.token, 'academic-advisor/summarizer'),
+      'PERMISSION_DENIED',
+      'POLICY_DENIED',
+      'grant.resources[0]',
+    );
+    assert.match(tightened.message, /academic-advisor'/);
+    const within = await delegate(root.token, 'academic-advisor/summarizer', {
+      grant: grant(['slos://records/transcripts/2025/*']),
+    });
+    assert.equal(within.envelope?.agentId, 'academic-advisor/summarizer');
   });
 });
 
@@ -588,6 +1084,7 @@ describe('credentials and tenant isolation', () => {
       ['RevokeCredential', { tenant: t, credentialId: b.adminCredential?.credentialId }],
       ['RotateKey', { tenant: t }],
       ['ListKeys', { tenant: t }],
+      ['RetireKey', { tenant: t, keyId: b.key?.keyId, compromised: true }],
       ['Mint', mintReq(t)],
       ['Delegate', { tenant: t, parentToken: tokenB.token, agentId: 'x' }],
       ['Revoke', { tenant: t, jti: tokenB.jti }],
@@ -720,7 +1217,8 @@ describe('policy seam', () => {
     );
 
     // Delegation under the policy: a sub-agent the policy does not name is bounded by the root
-    // agent's entry (the same rule the enforcer applies); a sub-agent it names, by its own entry.
+    // agent's entry (the same rule the enforcer applies); another agent the policy names is outside
+    // the root's lineage, so no child can be booked to it whatever its entry allows.
     const root = (await mint(tenant, admin, within)).envelope!;
     const delegate = (agentId: string) =>
       call<object, MintResponse__Output>(
@@ -735,7 +1233,7 @@ describe('policy seam', () => {
         },
         admin,
       );
-    assert.equal((await delegate('unnamed-helper')).envelope?.agentId, 'unnamed-helper');
+    assert.equal((await delegate('agent-1/unnamed-helper')).envelope?.agentId, 'agent-1/unnamed-helper');
     const yaml2 = `${yaml}  agent-2:\n    scopes: ["vault:hr:read"]\n    resources: ["slos://vaults/hr/*"]\n    constraints: {unconstrained: true}\n`;
     const event2 = createMessage(pb.PolicyVersionEventSchema, {
       tenant,
@@ -752,7 +1250,7 @@ describe('policy seam', () => {
       () => (s.issuer.views.policies.get(tenant)?.version === 2 ? true : undefined),
       'policy v2 in the issuer view',
     );
-    await rejects(delegate('agent-2'), 'PERMISSION_DENIED', 'POLICY_DENIED', 'grant.scopes[0]');
+    await rejects(delegate('agent-2'), 'INVALID_ARGUMENT', 'CHAIN_VIOLATION', 'sub');
 
     const denied = await waitAudit(
       tenant,
@@ -763,6 +1261,25 @@ describe('policy seam', () => {
     assert.equal(denied.policyVersion, '1');
   });
 });
+
+/** Puts a policy version on the policies topic and waits until the issuer's view has it. */
+async function publishPolicy(tenant: string, version: number, yaml: string): Promise<void> {
+  const event = createMessage(pb.PolicyVersionEventSchema, {
+    tenant,
+    version: BigInt(version),
+    yaml,
+    sha256: createHashHex(yaml),
+    author: 'test',
+    createdAt: timestampFromDate(new Date()),
+  });
+  await s.issuer.bus.publish(topics.policies, [
+    { key: `${tenant}/${String(version).padStart(12, '0')}`, value: encodeEvent(pb.PolicyVersionEventSchema, event) },
+  ]);
+  await eventually(
+    () => (s.issuer.views.policies.get(tenant)?.version === version ? true : undefined),
+    `policy v${version} in the issuer view`,
+  );
+}
 
 function createHashHex(s: string): string {
   return createHash('sha256').update(s).digest('hex');

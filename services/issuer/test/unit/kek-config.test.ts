@@ -80,6 +80,14 @@ test('validation names the request field', () => {
     field(() => v.tenantId('UPPER')),
     'tenant',
   );
+  // Core's tenant-id rule: what the enforcer parses (no id of dashes only, none at either end).
+  for (const bad of ['---', '-ab', 'ab-'])
+    assert.equal(
+      field(() => v.tenantId(bad)),
+      'tenant',
+      bad,
+    );
+  assert.equal(v.tenantId('a-b'), 'a-b');
   assert.equal(
     field(() => v.ttlSeconds(30)),
     'ttl_seconds',

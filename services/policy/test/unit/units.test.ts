@@ -64,10 +64,12 @@ describe('Authorizer', () => {
     const notReady = new Authorizer('k', lookup, () => false);
     assert.throws(() => notReady.authorize(md('Bearer k'), 'tenant-a'), UnavailableError);
   });
-  test('tenant ids are checked (no "/" so Kafka keys stay unambiguous)', () => {
-    for (const bad of ['', 'ab', 'A-upper', 'a/b', 'x'.repeat(64)])
+  test('tenant ids are checked by core\'s rule (no "/" so Kafka keys stay unambiguous; no leading or trailing dash)', () => {
+    for (const bad of ['', 'ab', 'A-upper', 'a/b', 'x'.repeat(64), '---', '-ab', 'ab-'])
       assert.throws(() => checkTenant(bad), InvalidArgumentError, bad);
-    checkTenant('school-a');
+    for (const good of ['school-a', 'a-b', '0ab', 'x'.repeat(63)]) checkTenant(good);
+    // Operators and admins alike: the id is checked after authentication.
+    assert.throws(() => auth.authorize(md('Bearer the-operator-key'), '---'), InvalidArgumentError);
   });
 });
 
