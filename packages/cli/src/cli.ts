@@ -21,7 +21,7 @@ Configuration (highest precedence first): flags, environment, profile file, defa
   AUTHORITY_AUDITOR_ADDR   auditor address           (default 127.0.0.1:50054)
   AUTHORITY_API_KEY        API credential (or AUTHORITY_API_KEY_FILE / --api-key-file)
   AUTHORITY_TENANT         tenant id
-  AUTHORITY_TOKEN          envelope for envelope check/inspect/delegate/attenuate
+  AUTHORITY_TOKEN          envelope for envelope check/inspect/delegate/attenuate/seal
   AUTHORITY_CONFIG, AUTHORITY_PROFILE   profile file and profile (default ~/.config/authority/config.yaml)
   AUTHORITY_TLS=1, AUTHORITY_TLS_CA, AUTHORITY_TLS_CERT, AUTHORITY_TLS_KEY, AUTHORITY_TLS_SERVER_NAME
   AUTHORITY_TIMEOUT        per-call deadline (default 5s)

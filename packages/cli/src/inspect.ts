@@ -1,7 +1,8 @@
-// `envelope inspect`: decode and explain a token WITHOUT trusting it. Signatures are not verified
-// (that needs the tenant's keys and the revocation feed: use `envelope check`), so everything shown
-// is what the token CLAIMS. Structural problems, broken parent bindings, chain-rule violations and
-// time problems are reported; the output is always marked unverified.
+// `envelope inspect`: decode and explain a token WITHOUT trusting it. Signatures and the seal are
+// not verified (that needs the tenant's keys and the revocation feed: use `envelope check`), so
+// everything shown is what the token CLAIMS. Structural problems, broken parent bindings,
+// chain-rule violations (lineage included), a seal made for another chain and time problems are
+// reported; the output is always marked unverified.
 import {
   AuthorityError,
   DEFAULT_MAX_DEPTH,
@@ -9,10 +10,13 @@ import {
   checkNarrowing,
   checkRootLink,
   constraintsToWire,
+  SEAL_PREFIX,
   hashLink,
+  isInLineage,
   parseConstraints,
   parseToken,
   scopeContains,
+  splitSeal,
   type ParsedLink,
 } from '@authority/core';
 import { formatDuration, relativeTime } from './duration';
@@ -36,6 +40,16 @@ export interface InspectedLink {
   problems: string[];
 }
 
+/** The holder's seal at the end of a token, as far as it can be read without keys. */
+export interface InspectedSeal {
+  present: boolean;
+  /** Never verified here (the signature needs the leaf's key check at the enforcer). */
+  verified: false;
+  /** Whether the seal names this chain's last link (its `lh` is the leaf's SHA-256); absent when there is no seal. */
+  forLastLink?: boolean;
+  description: string;
+}
+
 export interface Inspection {
   verified: false;
   note: string;
@@ -44,12 +58,15 @@ export interface Inspection {
   tenant: string | undefined;
   /** The leaf's agent and effective grant. */
   agent: string | undefined;
+  /** `sub` of every link, root first: the delegation path (sub-agents are named `<parent>/<name>`). */
+  agentChain: string[];
+  seal: InspectedSeal;
   links: InspectedLink[];
   problems: string[];
 }
 
 const NOTE =
-  'UNVERIFIED: signatures, keys and revocation were not checked; use `authority envelope check` for a decision';
+  'UNVERIFIED: signatures, the seal, keys and revocation were not checked; use `authority envelope check` for a decision';
 
 function decodeJson(segment: string | undefined): Record<string, unknown> | undefined {
   if (segment === undefined) return undefined;
@@ -95,7 +112,17 @@ function naiveGlobContains(parent: string, child: string): boolean {
 
 function explainNarrowing(parent: Record<string, unknown>, child: Record<string, unknown>): string[] {
   const out: string[] = [];
-  if (child.sub !== parent.sub) out.push(`agent: ${String(parent.sub)} → ${String(child.sub)}`);
+  if (child.sub !== parent.sub) {
+    const inLineage =
+      typeof parent.sub === 'string' && typeof child.sub === 'string' && isInLineage(parent.sub, child.sub);
+    out.push(
+      `agent: ${String(parent.sub)} → ${String(child.sub)} ${
+        inLineage
+          ? `(a sub-agent of ${String(parent.sub)})`
+          : `(OUTSIDE ${String(parent.sub)}'s lineage: the enforcer refuses this, CHAIN_VIOLATION)`
+      }`,
+    );
+  }
   out.push(...describeList('scopes', list(parent.scp), list(child.scp), scopeContains));
   out.push(...describeList('resources', list(parent.res), list(child.res), naiveGlobContains));
   out.push(...describeList('context fields', list(parent.ctx), list(child.ctx), (p, c) => p === c));
@@ -124,10 +151,14 @@ function explainNarrowing(parent: Record<string, unknown>, child: Record<string,
   const pa = parent.aud === undefined ? [] : list(Array.isArray(parent.aud) ? parent.aud : [parent.aud]);
   const ca = child.aud === undefined ? [] : list(Array.isArray(child.aud) ? child.aud : [child.aud]);
   if (JSON.stringify(pa) !== JSON.stringify(ca)) out.push(`audience: [${pa.join(', ')}] → [${ca.join(', ')}]`);
+  const px = (parent.cnf as { jwk?: { x?: unknown } } | undefined)?.jwk?.x;
+  const cx = (child.cnf as { jwk?: { x?: unknown } } | undefined)?.jwk?.x;
   out.push(
-    child.cnf !== undefined
-      ? 'holder key: the child names its own holder key (it can attenuate further offline)'
-      : 'holder key: none (a bearer token)',
+    cx === undefined
+      ? "holder key: MISSING (refused: every link must name its holder's key in 'cnf')"
+      : cx === px
+        ? "holder key: the parent's own (the holder narrowed its own authority)"
+        : "holder key: the child's own (only the child's holder can present or attenuate it)",
   );
   return out;
 }
@@ -146,7 +177,8 @@ export function inspectToken(
   } catch (err) {
     problems.push(err instanceof AuthorityError ? `${err.reason}: ${err.message}` : String(err));
   }
-  const raws = token.trim().split('~');
+  const { chain, seal: sealText } = splitSeal(token.trim());
+  const raws = chain.split('~');
   const links: InspectedLink[] = raws.map((raw, index) => {
     const parts = raw.split('.');
     const header = decodeJson(parts[0]);
@@ -211,14 +243,39 @@ export function inspectToken(
   }
   const leaf = links[links.length - 1]?.claims;
   const root = links[0]?.claims;
+  const seal = inspectSeal(sealText, raws[raws.length - 1] as string);
+  if (seal.forLastLink === false) problems.push(`INVALID_PROOF: ${seal.description}`);
   return {
     verified: false,
     note: NOTE,
     wellFormed: strict !== undefined,
     tenant: typeof root?.tnt === 'string' ? root.tnt : undefined,
     agent: typeof leaf?.sub === 'string' ? leaf.sub : undefined,
+    agentChain: links.map((l) => (typeof l.claims?.sub === 'string' ? l.claims.sub : '?')),
+    seal,
     links,
     problems,
+  };
+}
+
+function inspectSeal(seal: string | undefined, lastLink: string): InspectedSeal {
+  if (seal === undefined) {
+    return {
+      present: false,
+      verified: false,
+      description:
+        'absent: an unsealed chain is presentable only with a per-request proof; its holder seals it with `authority envelope seal`',
+    };
+  }
+  const payload = decodeJson(seal.slice(SEAL_PREFIX.length).split('.')[0]);
+  const forLastLink = payload?.lh === hashLink(lastLink);
+  return {
+    present: true,
+    verified: false,
+    forLastLink,
+    description: forLastLink
+      ? "present, for this chain's last link (signature not verified: the enforcer checks it against the last link's holder key)"
+      : "present but made for another chain: its 'lh' is not the SHA-256 of the last link (refused: INVALID_PROOF)",
   };
 }
 
@@ -229,6 +286,8 @@ export function renderInspection(ins: Inspection): string[] {
   out.push(
     `token: ${ins.links.length} link(s), tenant ${ins.tenant ?? '?'}, presented by agent ${ins.agent ?? '?'}${ins.wellFormed ? '' : ' — MALFORMED'}`,
   );
+  if (ins.agentChain.length > 1) out.push(`lineage: ${ins.agentChain.join(' > ')}`);
+  out.push(`seal: ${ins.seal.description}`);
   for (const l of ins.links) {
     const c = l.claims ?? {};
     out.push('');

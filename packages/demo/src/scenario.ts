@@ -1,10 +1,38 @@
 // The education-provider scenario `npm start` plays: a tenant with a policy in the original's
-// format, four agents with envelopes, a delegation, allowed and denied reads, a write that needs a
-// human approval (used once), a revocation, and a compliance report written to an HTML file.
+// format, four agents with envelopes bound to their own holder keys and sealed by them, a
+// delegation to a sub-agent named under its parent (`academic-advisor/summarizer`) that holds its
+// own key, allowed and denied reads, a refused truncation attempt, per-request proofs (and a
+// refused replay), a write that needs a human approval (used once), a revocation, and a
+// compliance report written to an HTML file.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CheckRequest, CheckResponse__Output, MintResponse__Output } from '@authority/proto';
+import { SEAL_PREFIX, ed25519KeyPairFromSeed, ed25519Sign, hashLink } from '@authority/core';
+import type { CheckRequest, CheckResponse__Output, Envelope__Output, MintResponse__Output } from '@authority/proto';
+import { HolderKey, requestProof, seal } from '@authority/sdk';
 import { call, type Clients } from './clients';
+
+/** The advisor's sub-agent: named under its parent, as delegation requires. */
+export const SUB_AGENT = 'academic-advisor/summarizer';
+
+/** An agent: its envelope as issued, its holder key, and the token it presents (sealed by it). */
+interface Agent {
+  envelope: Envelope__Output;
+  key: HolderKey;
+  token: string;
+}
+
+/**
+ * What a dishonest sub-agent would do by hand (the SDK refuses to seal a chain with a key that is
+ * not its last link's): a well-formed seal over `chain`'s last link, signed with ITS OWN key.
+ */
+export function forgeSeal(chain: string, ownKey: HolderKey): string {
+  const leaf = chain.split('~').pop() as string;
+  const payload = Buffer.from(JSON.stringify({ lh: hashLink(leaf) })).toString('base64url');
+  const pair = ed25519KeyPairFromSeed(ownKey.exportSeed());
+  const signature = ed25519Sign(Buffer.from(`${SEAL_PREFIX}${payload}`, 'latin1'), pair.secretKey);
+  pair.secretKey.fill(0);
+  return `${chain}~${SEAL_PREFIX}${payload}.${Buffer.from(signature).toString('base64url')}`;
+}
 
 export interface ScenarioOptions {
   clients: Clients;
@@ -17,6 +45,8 @@ export interface ScenarioOptions {
 }
 
 export interface ScenarioResult {
+  /** The delegated sub-agent, named under its parent, and its delegation path. */
+  subAgent: { agentId: string; agentChain: string[] };
   tenant: string;
   adminKey: string;
   checkerKey: string;
@@ -60,14 +90,17 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   );
   log(`   policy version ${put.policy?.version} (${put.policy?.sha256.slice(0, 12)}…)`);
 
-  log('3. Envelopes for the four agents (bounded by the policy)');
+  log('3. Envelopes for the four agents (bounded by the policy), each bound to its own holder key');
+  // Every agent generates its holder key and sends only the public half; the issuer returns the
+  // chain unsealed and the agent seals it: only the key's holder can present the token.
   const mint = async (
     agentId: string,
     scopes: string[],
     resources: string[],
     constraints: object,
     ttlSeconds = 3600,
-  ) => {
+  ): Promise<Agent> => {
+    const key = await HolderKey.generate();
     const res: MintResponse__Output = await call(
       c.issuer,
       c.issuer.mint,
@@ -76,11 +109,15 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
         agentId,
         ttlSeconds,
         grant: { scopes, resources, contextFields: ['student_id'], constraintsJson: JSON.stringify(constraints) },
+        holderPublicKey: Buffer.from(key.publicKey),
       },
       admin,
     );
-    log(`   ${agentId}: ${scopes.join(', ')} on ${resources.join(', ')} (jti ${res.envelope?.jti})`);
-    return res.envelope!;
+    const envelope = res.envelope!;
+    log(
+      `   ${agentId}: ${scopes.join(', ')} on ${resources.join(', ')} (jti ${envelope.jti}, holder key ${key.publicKeyBase64Url.slice(0, 10)}…, sealed by the agent)`,
+    );
+    return { envelope, key, token: seal(envelope.token, key) };
   };
   const advisor = await mint('academic-advisor', ['vault:student-records:read'], ['slos://vaults/student-records/*'], {
     require_purpose: true,
@@ -105,18 +142,26 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       denied_resources: ['slos://vaults/student-health/*'],
     },
   );
-  await mint('ferpa-auditor', ['vault:student-records:read', 'audit:read'], ['slos://vaults/*'], {
+  // The auditor's envelope also says `pop: required`: a sealed token alone is not enough, every
+  // call carries a fresh per-request proof, so a token seen in a log cannot be replayed.
+  const ferpaAuditor = await mint('ferpa-auditor', ['vault:student-records:read', 'audit:read'], ['slos://vaults/*'], {
     require_purpose: true,
+    pop: 'required',
   });
 
-  log('4. The advisor delegates a narrower envelope to a sub-agent (transcripts only, 10 minutes)');
-  const sub = await call(
+  log(`4. The advisor delegates a narrower envelope to its sub-agent ${SUB_AGENT} (transcripts only, 10 minutes)`);
+  // The sub-agent generates its own key and gives the advisor only the public half; the advisor
+  // presents its sealed token to the issuer. The child comes back unsealed and bound to the
+  // sub-agent's key: the advisor's seal never travels to it. A policy names root agents only;
+  // the sub-agent is bounded by the advisor's entry and by the advisor's envelope.
+  const summarizerKey = await HolderKey.generate();
+  const delegated = await call(
     c.issuer,
     c.issuer.delegate,
     {
       tenant,
       parentToken: advisor.token,
-      agentId: 'advisor-summarizer',
+      agentId: SUB_AGENT,
       ttlSeconds: 600,
       grant: {
         scopes: ['vault:student-records:read'],
@@ -128,10 +173,15 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
           denied_resources: ['slos://vaults/student-health/*', 'slos://vaults/financial-aid/*'],
         }),
       },
+      holderPublicKey: Buffer.from(summarizerKey.publicKey),
     },
     admin,
   );
-  log(`   advisor-summarizer: depth ${sub.envelope?.depth}, expires ${sub.envelope?.expiresAt?.seconds}`);
+  const subEnvelope = delegated.envelope!;
+  const sub: Agent = { envelope: subEnvelope, key: summarizerKey, token: seal(subEnvelope.token, summarizerKey) };
+  log(
+    `   ${subEnvelope.agentId}: depth ${subEnvelope.depth}, lineage ${subEnvelope.agentChain.join(' > ')}, expires ${subEnvelope.expiresAt?.seconds}; sealed by the sub-agent`,
+  );
 
   const check = async (step: string, expected: string, req: CheckRequest): Promise<CheckResponse__Output> => {
     const res: CheckResponse__Output = await call(c.enforcer, c.enforcer.check, req, checker);
@@ -153,14 +203,30 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     resource: 'slos://vaults/student-records/s-1001',
     context: { purpose: 'degree-audit advising appointment', recordCount: 1 },
   });
-  await check('sub-agent reads a transcript', 'ALLOW', {
-    token: sub.envelope!.token,
+  const transcript = {
     requiredScope: read,
     resource: 'slos://vaults/student-records/transcripts/s-1001',
     context: { purpose: 'summarise transcript for advisor', recordCount: 1 },
-  });
+  };
+  await check('sub-agent reads a transcript', 'ALLOW', { token: sub.token, ...transcript });
   await check('sub-agent reads outside its narrower resources', 'RESOURCE_NOT_ALLOWED', {
-    token: sub.envelope!.token,
+    token: sub.token,
+    requiredScope: read,
+    resource: 'slos://vaults/student-records/s-1001',
+    context: { purpose: 'summarise', recordCount: 1 },
+  });
+  // Truncation: the sub-agent holds the advisor's link (it is the first link of its own chain) and
+  // tries to present it alone, to use the advisor's wider grant. Without a seal it is refused; and
+  // it cannot seal it, because only the advisor's key can.
+  const advisorLinkAlone = subEnvelope.token.split('~')[0] as string;
+  await check("sub-agent presents its parent's link alone (truncation, no seal)", 'PROOF_REQUIRED', {
+    token: advisorLinkAlone,
+    requiredScope: read,
+    resource: 'slos://vaults/student-records/s-1001',
+    context: { purpose: 'summarise', recordCount: 1 },
+  });
+  await check("sub-agent presents its parent's link alone, sealed with its own key", 'INVALID_PROOF', {
+    token: forgeSeal(advisorLinkAlone, summarizerKey),
     requiredScope: read,
     resource: 'slos://vaults/student-records/s-1001',
     context: { purpose: 'summarise', recordCount: 1 },
@@ -189,6 +255,18 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     context: { purpose: 'bulk export', recordCount: 500 },
   });
 
+  log("   Per-request proofs (the FERPA auditor's envelope says pop: required):");
+  const review = {
+    token: ferpaAuditor.token,
+    requiredScope: read,
+    resource: 'slos://vaults/student-records/s-1001',
+    context: { purpose: 'annual FERPA access review', recordCount: 1 },
+  };
+  await check('auditor presents its sealed token without a per-request proof', 'PROOF_REQUIRED', review);
+  const proven = { ...review, proof: requestProof(review.token, ferpaAuditor.key, review) };
+  await check('auditor reads with a per-request proof signed by its holder key', 'ALLOW', proven);
+  await check('the same request and proof replayed', 'PROOF_REPLAYED', proven);
+
   log('6. A write that needs a human approval');
   const write = {
     token: aid.token,
@@ -209,8 +287,13 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await check('the same approval used a second time', 'APPROVAL_INVALID', { ...write, approvalId });
 
   log('7. Revocation takes effect');
-  await call(c.issuer, c.issuer.revoke, { tenant, jti: advisor.jti, reason: 'advisor left the college' }, admin);
-  log(`   revoked ${advisor.jti}`);
+  await call(
+    c.issuer,
+    c.issuer.revoke,
+    { tenant, jti: advisor.envelope.jti, reason: 'advisor left the college' },
+    admin,
+  );
+  log(`   revoked ${advisor.envelope.jti}`);
   await waitFor(
     async () => {
       const res: CheckResponse__Output = await call(
@@ -236,7 +319,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     context: { purpose: 'advising' },
   });
   await check("sub-agent after its parent's revocation", 'REVOKED', {
-    token: sub.envelope!.token,
+    token: sub.token,
     requiredScope: read,
     resource: 'slos://vaults/student-records/transcripts/s-1001',
     context: { purpose: 'summarise' },
@@ -280,6 +363,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
 
   const ok = decisions.every((d) => d.ok) && verify.ok;
   return {
+    subAgent: { agentId: subEnvelope.agentId, agentChain: [...subEnvelope.agentChain] },
     tenant,
     adminKey: admin,
     checkerKey: checker,

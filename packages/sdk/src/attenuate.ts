@@ -1,25 +1,28 @@
-// Offline attenuation (Biscuit-style): the holder of an envelope minted with a holder key (`cnf`)
-// derives a narrower child for a sub-agent without asking the issuer, signing it with the holder
-// key (kid "cnf"). The enforcer verifies the whole chain: a child that widens anything is refused.
+// Offline attenuation (Biscuit-style): the holder of an envelope derives a narrower child for a
+// sub-agent without asking the issuer, signing it with its holder key (kid "cnf"). The child is
+// bound to the SUB-AGENT's key: the result is the unsealed child chain, which only the sub-agent
+// can seal or prove possession of. The parent's seal never travels to the child. The enforcer
+// verifies the whole chain: a child that widens anything, or names an agent outside the parent's
+// lineage (`<parent>/<name>`), is refused.
 import {
-  cryptoReady,
   deriveChild,
-  ed25519KeyPairFromSeed,
-  generateEd25519KeyPair,
   mergeConstraints,
   offlineSigner,
   parseConstraints,
   parseToken,
-  decodeBase64Url,
+  splitSeal,
   type ChildParams,
-  type Ed25519KeyPair,
+  type EnvelopeClaims,
   type EnvelopeLimits,
-  type MintedToken,
 } from '@authority/core';
+import { HolderKey, holderPublicKey, holderSecretKey } from './holder-key';
 
 /** What the child narrows. Everything left out is inherited from the parent. */
 export interface Narrowing {
-  /** The sub-agent (default: the parent's agent). */
+  /**
+   * The sub-agent: the parent's agent itself, or a name under it, `<parent>/<name>` (default: the
+   * parent's agent). Any other name is refused (CHAIN_VIOLATION, field `sub`).
+   */
   agent?: string;
   /** A subset of the parent's scopes (wildcard containment: `vault:*:read` ⊇ `vault:finance:read`). */
   scopes?: readonly string[];
@@ -29,15 +32,23 @@ export interface Narrowing {
   context?: readonly string[];
   /**
    * Extra constraints in wire form (`{require_purpose: true, max_records_per_request: 10,
-   * denied_resources: [...], write_requires_approval: true}`); they are merged with the parent's,
-   * so the child is always at least as tight.
+   * denied_resources: [...], write_requires_approval: true, pop: 'required'}`); they are merged
+   * with the parent's, so the child is always at least as tight.
    */
   constraints?: Record<string, unknown>;
   /** Lifetime in seconds (clamped to the parent's expiry; default: until the parent expires). */
   ttlSeconds?: number;
-  /** The sub-agent's own holder public key (32 bytes), so it can attenuate further. */
-  holderPublicKey?: Uint8Array;
   audience?: string | readonly string[];
+}
+
+/** The child and who it is bound to. */
+export interface AttenuateParams extends Narrowing {
+  /**
+   * The sub-agent's holder PUBLIC key (32 bytes, or base64url): the sub-agent generated its key
+   * and keeps the secret. Without it a key is generated here and returned as `childKey`, to be
+   * handed to the sub-agent over a channel you trust.
+   */
+  childPublicKey?: Uint8Array | string;
 }
 
 export interface AttenuateOptions {
@@ -47,78 +58,72 @@ export interface AttenuateOptions {
   maxDepth?: number;
 }
 
+/** A derived child. */
+export interface Attenuated {
+  /**
+   * The UNSEALED chain ending with the child: hand it to the sub-agent, which seals it with its own
+   * key (`seal(chain, childKey)`) or sends per-request proofs. It cannot be presented as it is.
+   */
+  chain: string;
+  /** The child link alone. */
+  link: string;
+  claims: EnvelopeClaims;
+  /** `sub` of every link, root first. */
+  agentChain: string[];
+  /** Set only when this call generated the child's key (no `childPublicKey` was given). */
+  childKey?: HolderKey;
+}
+
 /**
- * Derives a narrower child of `token`'s leaf, signed with the holder's secret key (the key whose
- * public half is the leaf's `cnf`). Returns the extended token. Throws AuthorityError:
- * INVALID_REQUEST (no `cnf`, wrong key, bad parameter), CHAIN_VIOLATION (the child would widen
- * something, naming the field), EXPIRED (the parent has run out).
+ * Derives a narrower child of `token`'s leaf, signed with `holderKey` (the holder key of the leaf,
+ * whose public half is its `cnf`). `token` may be sealed or not; its seal is dropped. Throws
+ * AuthorityError: INVALID_REQUEST (wrong key, bad parameter), CHAIN_VIOLATION (the child would
+ * widen something or leave the lineage, naming the field), EXPIRED (the parent has run out).
  */
 export async function attenuate(
   token: string,
-  narrower: Narrowing,
-  holderSecretKey: Uint8Array,
+  holderKey: HolderKey,
+  params: AttenuateParams = {},
   opts: AttenuateOptions = {},
-): Promise<MintedToken> {
-  await cryptoReady();
-  const params: ChildParams = {};
-  if (narrower.agent !== undefined) params.agent = narrower.agent;
-  if (narrower.scopes !== undefined) params.scopes = narrower.scopes;
-  if (narrower.resources !== undefined) params.resources = narrower.resources;
-  if (narrower.context !== undefined) params.context = narrower.context;
-  if (narrower.ttlSeconds !== undefined) params.ttlSeconds = narrower.ttlSeconds;
-  if (narrower.holderPublicKey !== undefined) params.holderKey = narrower.holderPublicKey;
-  if (narrower.audience !== undefined) params.audience = narrower.audience;
-  if (narrower.constraints !== undefined) {
-    const links = parseToken(token, opts.limits);
-    const parent = links[links.length - 1];
-    const extra = parseConstraints(narrower.constraints, 'INVALID_REQUEST', 'constraints');
-    params.constraints = parent === undefined ? extra : mergeConstraints(parent.constraints, extra);
+): Promise<Attenuated> {
+  const signer = offlineSigner(holderSecretKey(holderKey));
+  const parentChain = splitSeal(token.trim()).chain;
+  const childKey = params.childPublicKey === undefined ? await HolderKey.generate() : undefined;
+  const child: ChildParams = {
+    holderKey: childKey?.publicKey ?? holderPublicKey(params.childPublicKey as string | Uint8Array, 'child_public_key'),
+  };
+  if (params.agent !== undefined) child.agent = params.agent;
+  if (params.scopes !== undefined) child.scopes = params.scopes;
+  if (params.resources !== undefined) child.resources = params.resources;
+  if (params.context !== undefined) child.context = params.context;
+  if (params.ttlSeconds !== undefined) child.ttlSeconds = params.ttlSeconds;
+  if (params.audience !== undefined) child.audience = params.audience;
+  let agentChain: string[] = [];
+  {
+    const links = parseToken(parentChain, opts.limits);
+    agentChain = links.map((l) => l.claims.sub);
+    if (params.constraints !== undefined) {
+      const parent = links[links.length - 1];
+      const extra = parseConstraints(params.constraints, 'INVALID_REQUEST', 'constraints');
+      child.constraints = parent === undefined ? extra : mergeConstraints(parent.constraints, extra);
+    }
   }
   const now = opts.now ?? Math.floor(Date.now() / 1000);
   const deriveOpts: { limits?: Partial<EnvelopeLimits>; maxDepth?: number } = {};
   if (opts.limits !== undefined) deriveOpts.limits = opts.limits;
   if (opts.maxDepth !== undefined) deriveOpts.maxDepth = opts.maxDepth;
-  return deriveChild(token, params, offlineSigner(holderSecretKey), now, deriveOpts);
-}
-
-/** An Ed25519 holder key as a JWK (RFC 8037): `x` the public key, `d` the 32-byte seed. */
-export interface HolderKeyJwk {
-  kty: 'OKP';
-  crv: 'Ed25519';
-  x: string;
-  d?: string;
-  kid?: string;
-}
-
-/** A new holder key pair (give `publicKey` to Mint/Delegate as the holder key; keep `secretKey`). */
-export async function generateHolderKey(): Promise<Ed25519KeyPair> {
-  await cryptoReady();
-  return generateEd25519KeyPair();
-}
-
-/** The JWK of a key pair; with `includePrivate`, `d` carries the seed (keep such a file 0600). */
-export function holderKeyToJwk(kp: Ed25519KeyPair, includePrivate = true): HolderKeyJwk {
-  const jwk: HolderKeyJwk = { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(kp.publicKey).toString('base64url') };
-  if (includePrivate) jwk.d = Buffer.from(kp.secretKey.subarray(0, 32)).toString('base64url');
-  return jwk;
-}
-
-/**
- * Reads a holder key JWK. With `d`, returns the full key pair (and checks `x` matches); without,
- * only the public key. Throws TypeError naming what is wrong.
- */
-export async function holderKeyFromJwk(raw: unknown): Promise<{ publicKey: Uint8Array; secretKey?: Uint8Array }> {
-  if (typeof raw !== 'object' || raw === null) throw new TypeError('holder key: expected a JWK object');
-  const jwk = raw as Partial<Record<string, unknown>>;
-  if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519')
-    throw new TypeError('holder key: expected {"kty":"OKP","crv":"Ed25519",...}');
-  const x = typeof jwk.x === 'string' ? decodeBase64Url(jwk.x) : undefined;
-  if (x?.length !== 32) throw new TypeError("holder key: 'x' must be a 32-byte base64url Ed25519 public key");
-  if (jwk.d === undefined) return { publicKey: new Uint8Array(x) };
-  const d = typeof jwk.d === 'string' ? decodeBase64Url(jwk.d) : undefined;
-  if (d?.length !== 32) throw new TypeError("holder key: 'd' must be a 32-byte base64url Ed25519 seed");
-  await cryptoReady();
-  const kp = ed25519KeyPairFromSeed(new Uint8Array(d));
-  if (!Buffer.from(kp.publicKey).equals(x)) throw new TypeError("holder key: 'x' does not match the private key 'd'");
-  return { publicKey: kp.publicKey, secretKey: kp.secretKey };
+  try {
+    const minted = deriveChild(parentChain, child, signer, now, deriveOpts);
+    const out: Attenuated = {
+      chain: minted.chain,
+      link: minted.link,
+      claims: minted.claims,
+      agentChain: [...agentChain, minted.claims.sub],
+    };
+    if (childKey !== undefined) out.childKey = childKey;
+    return out;
+  } catch (err) {
+    childKey?.destroy();
+    throw err;
+  }
 }

@@ -1,6 +1,5 @@
 // Typed promise clients for the four services. Requests and responses are the proto-loader types
 // of @authority/proto (camelCase fields, enums as strings, int64 as strings).
-import type * as grpc from '@grpc/grpc-js';
 import {
   loadAuthorityProto,
   type AttestRequest,
@@ -20,6 +19,7 @@ import {
   type DecideApprovalResponse__Output,
   type DelegateRequest,
   type DelegateResponse__Output,
+  type Envelope__Output,
   type DeletePolicyRequest,
   type DeletePolicyResponse__Output,
   type GetApprovalRequest,
@@ -64,7 +64,11 @@ import {
   type WatchPoliciesResponse__Output,
   type PolicyVersion__Output,
 } from '@authority/proto';
+import * as grpc from '@grpc/grpc-js';
+import { apiError } from './errors';
 import { checkHealth, type ServingStatus } from './health';
+import { HolderKey } from './holder-key';
+import { assertLeafHolder, isSealed, requestProof, seal, shouldProve, type ProofMode } from './possession';
 import { Transport, type CallOptions, type ClientOptions, type ServiceClientConstructor } from './transport';
 
 export const ISSUER_SERVICE = 'authority.v1.IssuerService';
@@ -122,8 +126,14 @@ abstract class BaseClient<C extends grpc.Client> {
     return req;
   }
 
-  protected call<Res>(method: string, req: unknown, opts: CallOptions | undefined, safe: boolean): Promise<Res> {
-    return this.transport.unary<Res>(method, req, opts, safe);
+  protected call<Res>(
+    method: string,
+    req: unknown,
+    opts: CallOptions | undefined,
+    safe: boolean,
+    prepare?: (req: unknown, attempt: number) => unknown,
+  ): Promise<Res> {
+    return this.transport.unary<Res>(method, req, opts, safe, prepare);
   }
 
   /** grpc.health.v1 of every address: the server and this service (readiness). Never throws. */
@@ -189,12 +199,34 @@ export class IssuerClient extends BaseClient<grpc.Client> {
   listKeys(req: ListKeysRequest = {}, opts?: CallOptions): Promise<ListKeysResponse__Output> {
     return this.call('ListKeys', this.withTenant(req), opts, true);
   }
-  /** Not retried: a repeated Mint would sign a second envelope. */
-  mint(req: MintRequest, opts?: CallOptions): Promise<MintResponse__Output> {
-    return this.call('Mint', this.withTenant(req), opts, false);
+  /**
+   * Mints a root envelope. Not retried: a repeated Mint would sign a second envelope.
+   * With `holderPublicKey` (the agent's own key, recommended) the envelope's token is the UNSEALED
+   * chain for the agent to seal (`seal(token, key)`); without it the issuer generates the key and
+   * the result carries it as `holderKey` (the token is then sealed).
+   */
+  async mint(req: MintRequest, opts?: CallOptions): Promise<IssuedEnvelope> {
+    const res = await this.call<MintResponse__Output>('Mint', this.withTenant(req), opts, false);
+    return issued(res, `${ISSUER_SERVICE}/Mint`);
   }
-  delegate(req: DelegateRequest, opts?: CallOptions): Promise<DelegateResponse__Output> {
-    return this.call('Delegate', this.withTenant(req), opts, false);
+  /**
+   * Asks the issuer for a narrower child (online). The issuer requires the parent to be SEALED:
+   * pass `parentHolderKey` to have an unsealed `parentToken` sealed first (locally; the key is
+   * never sent). The child's agent must be the parent's or under it (`<parent>/<name>`). Give the
+   * sub-agent's public key as `holderPublicKey`; without it the issuer generates one (`holderKey`).
+   */
+  async delegate(req: DelegateRequest, opts: DelegateCallOptions = {}): Promise<IssuedEnvelope> {
+    const { parentHolderKey, ...callOpts } = opts;
+    let parentToken = req.parentToken ?? '';
+    if (parentHolderKey !== undefined && parentToken !== '' && !isSealed(parentToken))
+      parentToken = seal(parentToken, parentHolderKey);
+    const res = await this.call<DelegateResponse__Output>(
+      'Delegate',
+      this.withTenant({ ...req, parentToken }),
+      callOpts,
+      false,
+    );
+    return issued(res, `${ISSUER_SERVICE}/Delegate`);
   }
   revoke(req: RevokeRequest, opts?: CallOptions): Promise<RevokeResponse__Output> {
     return this.call('Revoke', this.withTenant(req), opts, false);
@@ -226,23 +258,141 @@ export class IssuerClient extends BaseClient<grpc.Client> {
  * audit trail (a retried check may leave two decision events).
  */
 export class EnforcerClient extends BaseClient<grpc.Client> {
-  constructor(addresses: string | readonly string[], options: ClientOptions = {}) {
+  private readonly holderKey: HolderKey | undefined;
+  private readonly proofMode: ProofMode;
+
+  constructor(addresses: string | readonly string[], options: EnforcerClientOptions = {}) {
+    const { holderKey, proof, ...clientOptions } = options;
     super(
       ENFORCER_SERVICE,
       grpcV1().EnforcerService as unknown as ServiceClientConstructor<grpc.Client>,
       addresses,
-      options,
+      clientOptions,
     );
+    this.holderKey = holderKey;
+    this.proofMode = checkProofMode(proof ?? 'auto', holderKey);
   }
   /** The address the next call goes to first. */
   get currentAddress(): string {
     return this.transport.currentAddress;
   }
-  check(req: CheckRequest, opts?: CallOptions): Promise<CheckResponse__Output> {
-    return this.call('Check', req, opts, true);
+  /**
+   * One check. With a holder key (the client's or this call's) and a proof mode that asks for it,
+   * the request carries a per-request proof, signed afresh for every attempt; a `proof` already in
+   * the request is kept. Throws AuthorityError INVALID_REQUEST (before sending) when the key is not
+   * the token's leaf key.
+   */
+  check(req: CheckRequest, opts: CheckCallOptions = {}): Promise<CheckResponse__Output> {
+    const { holderKey, proof, ...callOpts } = opts;
+    const prove = this.prover(holderKey, proof);
+    if (prove === undefined) return this.call('Check', req, callOpts, true);
+    return this.call('Check', req, callOpts, true, (r) => prove(r as CheckRequest));
   }
-  batchCheck(req: BatchCheckRequest, opts?: CallOptions): Promise<BatchCheckResponse__Output> {
-    return this.call('BatchCheck', req, opts, true);
+  /** Many checks; each item gets a proof as in `check` (same key for all). */
+  batchCheck(req: BatchCheckRequest, opts: CheckCallOptions = {}): Promise<BatchCheckResponse__Output> {
+    const { holderKey, proof, ...callOpts } = opts;
+    const prove = this.prover(holderKey, proof);
+    if (prove === undefined) return this.call('BatchCheck', req, callOpts, true);
+    return this.call('BatchCheck', req, callOpts, true, (r) => {
+      const b = r as BatchCheckRequest;
+      return { ...b, checks: (b.checks ?? []).map(prove) };
+    });
+  }
+
+  /** A function adding a fresh proof to a request that needs one, or undefined when none will. */
+  private prover(
+    callKey: HolderKey | undefined,
+    callMode: ProofMode | undefined,
+  ): ((r: CheckRequest) => CheckRequest) | undefined {
+    const key = callKey ?? this.holderKey;
+    const mode = checkProofMode(callMode ?? this.proofMode, key);
+    if (key === undefined || mode === 'never') return undefined;
+    return (r) => {
+      const token = r.token ?? '';
+      if (token === '' || (r.proof !== undefined && r.proof !== '') || !shouldProve(token, mode)) return r;
+      return { ...r, proof: requestProof(token, key, r) };
+    };
+  }
+}
+
+function checkProofMode(mode: ProofMode, key: HolderKey | undefined): ProofMode {
+  if (mode !== 'auto' && mode !== 'always' && mode !== 'never')
+    throw new TypeError(`proof must be 'auto', 'always' or 'never', got ${JSON.stringify(mode)}`);
+  if (mode === 'always' && key === undefined) throw new TypeError("proof 'always' needs a holderKey");
+  return mode;
+}
+
+/** Options of an EnforcerClient. */
+export interface EnforcerClientOptions extends ClientOptions {
+  /**
+   * Default holder key for checks (the holder key of the tokens this client presents): checks then
+   * carry per-request proofs as `proof` says. Per call: `check(req, { holderKey })`.
+   */
+  holderKey?: HolderKey;
+  /** When to attach a proof; default `auto` (see ProofMode). */
+  proof?: ProofMode;
+}
+
+/** Options of one check. */
+export interface CheckCallOptions extends CallOptions {
+  holderKey?: HolderKey;
+  proof?: ProofMode;
+}
+
+/** Options of a Delegate call. */
+export interface DelegateCallOptions extends CallOptions {
+  /** Seals an unsealed parent token with this key first (the issuer requires a sealed parent). */
+  parentHolderKey?: HolderKey;
+}
+
+/** What Mint and Delegate return. */
+export interface IssuedEnvelope {
+  /**
+   * The envelope. `envelope.token` is sealed (presentable) when `envelope.sealed`; otherwise it is
+   * the chain for the holder to seal with its key. `envelope.agentChain` is the delegation path.
+   */
+  envelope: Envelope__Output;
+  /**
+   * The holder key the issuer generated (only when no `holderPublicKey` was sent). Its secret is
+   * redacted from logs and JSON; keep it like the token.
+   */
+  holderKey?: HolderKey;
+}
+
+async function issued(
+  res: { envelope: Envelope__Output | null; holderSecretKey?: Buffer | null },
+  method: string,
+): Promise<IssuedEnvelope> {
+  const seed = res.holderSecretKey;
+  try {
+    if (!res.envelope || res.envelope.token === '')
+      throw apiError({ code: grpc.status.INTERNAL, message: `${method}: the issuer returned no envelope`, method });
+    const out: IssuedEnvelope = { envelope: res.envelope };
+    if (seed && seed.length > 0) {
+      if (seed.length !== 32) {
+        throw apiError({
+          code: grpc.status.INTERNAL,
+          message: `${method}: the returned holder key must be a 32-byte seed, got ${seed.length} bytes`,
+          method,
+        });
+      }
+      const key = await HolderKey.fromSeed(seed);
+      try {
+        assertLeafHolder(res.envelope.token, key);
+      } catch {
+        key.destroy();
+        throw apiError({
+          code: grpc.status.INTERNAL,
+          message: `${method}: the returned holder key is not the envelope's 'cnf' key`,
+          method,
+        });
+      }
+      out.holderKey = key;
+    }
+    return out;
+  } finally {
+    // The seed now lives only inside the HolderKey.
+    seed?.fill(0);
   }
 }
 

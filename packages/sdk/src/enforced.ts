@@ -4,10 +4,21 @@
 // request) throws AuthorityDeniedError and the tool is not called. Errors thrown by the tool itself
 // propagate unchanged. There is no code path that runs the tool without a check (the original's
 // EnforcedTool had several: see seed-behaviour §10).
+import { AuthorityError } from '@authority/core';
 import { ReasonCode, type CheckRequest, type CheckResponse__Output } from '@authority/proto';
+import { EnforcerClient, type CheckCallOptions } from './clients';
 import { checkContext, currentContext, mergeContexts, type CheckContextInit } from './context';
-import { ApprovalRequiredError, AuthorityApiError, AuthorityDeniedError, Status, type DenyReason } from './errors';
-import type { CallOptions } from './transport';
+import {
+  ApprovalRequiredError,
+  AuthorityApiError,
+  AuthorityDeniedError,
+  InvalidProofError,
+  ProofRequiredError,
+  Status,
+  type DenyReason,
+} from './errors';
+import type { HolderKey } from './holder-key';
+import { assertLeafHolder, requestProof, shouldProve, type ProofMode } from './possession';
 
 /** A value, or a function of the tool's arguments computing it. */
 export type FromArgs<A extends unknown[], T> = T | ((...args: A) => T);
@@ -28,13 +39,24 @@ export interface EnforcedSpec<A extends unknown[]> {
 
 /** Anything that can answer a Check (an EnforcerClient, or a test double). */
 export interface Checker {
-  check(req: CheckRequest, opts?: CallOptions): Promise<CheckResponse__Output>;
+  check(req: CheckRequest, opts?: CheckCallOptions): Promise<CheckResponse__Output>;
 }
 
 export interface EnforcedOptions {
   enforcer: Checker;
   /** The envelope, or a function returning the current one (e.g. after refresh). */
   token: string | (() => string | Promise<string>);
+  /**
+   * The holder key of the token's last link: with it, checks carry a per-request proof of
+   * possession (see `proof`). The key never leaves the process; only signatures are sent.
+   */
+  holderKey?: HolderKey;
+  /**
+   * When to attach a per-request proof (needs `holderKey`): `auto` (default) when the token is not
+   * sealed or says `pop: required`; `always` (use it when the tenant policy says `pop: required`);
+   * `never`.
+   */
+  proof?: ProofMode;
   /** Static context for every call (lowest precedence). */
   context?: CheckContextInit;
   /** Deadline of the check (default: the enforcer client's). */
@@ -88,6 +110,10 @@ function denyReasonForError(err: unknown): DenyReason {
         return 'CHECK_FAILED';
     }
   }
+  if (err instanceof AuthorityError) {
+    // Raised locally while building the request (e.g. a holder key that is not the leaf's).
+    return KNOWN_REASONS.has(err.reason) && err.reason !== 'ALLOWED' ? (err.reason as DenyReason) : 'INVALID_REQUEST';
+  }
   if (err instanceof TypeError || err instanceof RangeError) return 'INVALID_REQUEST';
   return 'CHECK_FAILED';
 }
@@ -139,11 +165,11 @@ export function assertAllowed(
         ...common,
       });
     }
-    throw new AuthorityDeniedError({
-      reason: r.reason as DenyReason,
-      message: message ?? `denied: ${r.reason}`,
-      ...common,
-    });
+    const init = { message: message ?? `denied: ${r.reason}`, ...common };
+    if (r.reason === 'PROOF_REQUIRED') throw new ProofRequiredError(init);
+    if (r.reason === 'INVALID_PROOF' || r.reason === 'PROOF_REPLAYED')
+      throw new InvalidProofError({ ...init, reason: r.reason });
+    throw new AuthorityDeniedError({ ...init, reason: r.reason as DenyReason });
   }
   throw new AuthorityDeniedError({
     reason: 'MALFORMED_RESPONSE',
@@ -172,9 +198,17 @@ export function enforced<A extends unknown[], R>(
   if (options === null || typeof options !== 'object' || typeof options.enforcer?.check !== 'function') {
     throw new TypeError('enforced: options.enforcer is required');
   }
+  const proofMode: ProofMode = options.proof ?? 'auto';
+  if (proofMode !== 'auto' && proofMode !== 'always' && proofMode !== 'never')
+    throw new TypeError(`enforced: options.proof must be 'auto', 'always' or 'never'`);
+  if (proofMode === 'always' && options.holderKey === undefined)
+    throw new TypeError("enforced: options.proof 'always' needs options.holderKey");
   const toolName = spec.name ?? (tool.name !== '' ? tool.name : 'tool');
 
-  async function buildRequest(args: A, approvalId: string | undefined): Promise<CheckRequest> {
+  async function buildRequest(
+    args: A,
+    approvalId: string | undefined,
+  ): Promise<{ request: CheckRequest; callOptions: CheckCallOptions }> {
     const token = typeof options.token === 'function' ? await options.token() : options.token;
     if (typeof token !== 'string' || token === '') throw new TypeError(`${toolName}: no token to present`);
     const requiredScope = resolve(spec.scope, args);
@@ -194,17 +228,29 @@ export function enforced<A extends unknown[], R>(
     if (resource !== undefined) req.resource = resource;
     if (action !== undefined) req.action = action;
     if (approval !== undefined && approval !== '') req.approvalId = approval;
-    return req;
+    const callOptions: CheckCallOptions = options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {};
+    const key = options.holderKey;
+    if (key !== undefined) {
+      const prove = shouldProve(token, proofMode);
+      if (options.enforcer instanceof EnforcerClient) {
+        // The client signs a fresh proof for every attempt (a retry never replays a nonce).
+        callOptions.holderKey = key;
+        callOptions.proof = prove ? 'always' : 'never';
+        // A key that is not the leaf's fails here, before anything is sent.
+        if (prove) assertLeafHolder(token, key);
+      } else if (prove) {
+        req.proof = requestProof(token, key, req);
+      }
+    }
+    return { request: req, callOptions };
   }
 
   async function authorize(args: A, approvalId: string | undefined): Promise<void> {
     let request: CheckRequest | undefined;
     try {
-      request = await buildRequest(args, approvalId);
-      const res = await options.enforcer.check(
-        request,
-        options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {},
-      );
+      const built = await buildRequest(args, approvalId);
+      request = built.request;
+      const res = await options.enforcer.check(request, built.callOptions);
       const allowed = assertAllowed(res, request);
       try {
         options.onAllow?.(allowed, request);
@@ -220,7 +266,7 @@ export function enforced<A extends unknown[], R>(
         message: `${toolName} was not run: no ALLOW from the enforcer (${reason}: ${detail})`,
         scope: request?.requiredScope ?? undefined,
         resource: request?.resource ?? undefined,
-        field: err instanceof AuthorityApiError ? err.field : undefined,
+        field: err instanceof AuthorityApiError || err instanceof AuthorityError ? err.field : undefined,
         cause: err,
       });
     }

@@ -256,6 +256,31 @@ export class ApprovalRequiredError extends AuthorityDeniedError {
   }
 }
 
+/**
+ * The enforcer wants proof that the caller holds the leaf's holder key (PROOF_REQUIRED): the token
+ * is not sealed (`field` is `seal`), or the envelope or the tenant policy says `pop: required`
+ * (`field` is `proof`) and no per-request proof was sent. Seal the token with its holder key, or
+ * give `holderKey` (with `proof: 'always'` for a tenant-wide `pop: required`).
+ */
+export class ProofRequiredError extends AuthorityDeniedError {
+  override name = 'ProofRequiredError';
+  constructor(init: Omit<DeniedInit, 'reason'>) {
+    super({ ...init, reason: 'PROOF_REQUIRED' });
+  }
+}
+
+/**
+ * The seal or the per-request proof was refused: it does not verify with the leaf's holder key, is
+ * for another token or request, is stale (INVALID_PROOF), or its nonce was already used
+ * (PROOF_REPLAYED). A truncated or spliced token ends up here.
+ */
+export class InvalidProofError extends AuthorityDeniedError {
+  override name = 'InvalidProofError';
+  constructor(init: DeniedInit & { reason: 'INVALID_PROOF' | 'PROOF_REPLAYED' }) {
+    super(init);
+  }
+}
+
 /** An approval was rejected or expired while waiting for it. */
 export class ApprovalNotGrantedError extends Error {
   override name = 'ApprovalNotGrantedError';

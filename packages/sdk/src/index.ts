@@ -1,5 +1,5 @@
 // @authority/sdk: typed clients for the four Authority services, enforced tools, context and
-// approval helpers, offline attenuation. See docs/sdk.md.
+// approval helpers, holder keys, sealing, per-request proofs, offline attenuation. See docs/sdk.md.
 export {
   IssuerClient,
   EnforcerClient,
@@ -10,6 +10,10 @@ export {
   POLICY_SERVICE,
   AUDITOR_SERVICE,
   type AddressHealth,
+  type IssuedEnvelope,
+  type EnforcerClientOptions,
+  type CheckCallOptions,
+  type DelegateCallOptions,
 } from './clients';
 export {
   Transport,
@@ -50,15 +54,18 @@ export {
   type WaitForApprovalOptions,
   type RunWithApprovalOptions,
 } from './approvals';
+export { HolderKey, holderPublicKey, publicKeyFromJwk, type HolderKeyJwk } from './holder-key';
 export {
-  attenuate,
-  generateHolderKey,
-  holderKeyToJwk,
-  holderKeyFromJwk,
-  type Narrowing,
-  type AttenuateOptions,
-  type HolderKeyJwk,
-} from './attenuate';
+  seal,
+  isSealed,
+  agentChainOf,
+  requestProof,
+  tokenNeedsProof,
+  assertLeafHolder,
+  type ProofMode,
+  type ProvenCheck,
+} from './possession';
+export { attenuate, type Narrowing, type AttenuateParams, type AttenuateOptions, type Attenuated } from './attenuate';
 export { checkHealth, encodeHealthRequest, decodeHealthResponse, type ServingStatus } from './health';
 export {
   resource,

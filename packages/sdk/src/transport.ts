@@ -196,8 +196,16 @@ export class Transport<C extends grpc.Client> {
   /**
    * One unary call. `safe` calls (reads; Check/BatchCheck) are retried on UNAVAILABLE with backoff
    * and fail over across addresses within the deadline; other calls are made exactly once.
+   * `prepare`, when given, builds the request of each attempt from `request` (e.g. a fresh
+   * per-request proof, so a retry never replays a nonce); a throw ends the call.
    */
-  async unary<Res>(method: string, request: unknown, opts: CallOptions = {}, safe = false): Promise<Res> {
+  async unary<Res>(
+    method: string,
+    request: unknown,
+    opts: CallOptions = {},
+    safe = false,
+    prepare?: (request: unknown, attempt: number) => unknown,
+  ): Promise<Res> {
     const fullMethod = `${this.serviceName}/${method}`;
     const deadlineAt = Date.now() + (opts.deadlineMs ?? this.deadlineMs);
     const n = this.addresses.length;
@@ -208,8 +216,9 @@ export class Transport<C extends grpc.Client> {
       const index = this.preferred;
       const address = this.addresses[index] as string;
       const attemptDeadline = safe ? Math.min(deadlineAt, Date.now() + this.attemptTimeoutMs) : deadlineAt;
+      const attemptRequest = prepare === undefined ? request : prepare(request, attempt);
       try {
-        return await this.attemptOnce<Res>(index, method, request, attemptDeadline, opts);
+        return await this.attemptOnce<Res>(index, method, attemptRequest, attemptDeadline, opts);
       } catch (raw) {
         const err = raw instanceof AuthorityApiError ? raw : fromServiceError(raw, { method: fullMethod, address });
         const attemptTimedOut = attemptDeadline < deadlineAt;

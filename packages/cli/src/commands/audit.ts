@@ -73,6 +73,8 @@ export function exportRecord(e: ChainEntry__Output): Record<string, string> {
     action: ev?.action ?? '',
     agent_id: ev?.actor?.agentId ?? '',
     jti_chain: (ev?.actor?.jtiChain ?? []).join(' '),
+    agent_chain: (ev?.actor?.agentChain ?? []).join(' '),
+    chain_unverified: ev?.actor?.chainUnverified ? 'true' : '',
     principal: ev?.actor?.principal ?? '',
     resource: ev?.resource ?? '',
     decision: ev?.decision === 'DECISION_UNSPECIFIED' ? '' : (ev?.decision ?? ''),
@@ -276,7 +278,15 @@ export function registerAudit(program: Command, state: RunState): void {
         let body: string;
         if (opts.format === 'csv') {
           const cols = Object.keys(
-            exportRecord({ seq: '0', hash: '', prevHash: '', rawEvent: '', event: null, recordedAt: null }),
+            exportRecord({
+              seq: '0',
+              hash: '',
+              prevHash: '',
+              rawEvent: '',
+              event: null,
+              recordedAt: null,
+              agentRole: 'AGENT_ROLE_UNSPECIFIED',
+            }),
           );
           body = `${[cols.join(','), ...records.map((r) => cols.map((c) => csvField(r[c] ?? '')).join(','))].join('\r\n')}\r\n`;
         } else {

@@ -2,7 +2,7 @@
 // and the grant flags of mint / delegate / attenuate.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AuthorityError, parseConstraints, constraintsToWire } from '@authority/core';
-import { holderKeyFromJwk } from '@authority/sdk';
+import { HolderKey, holderPublicKey, publicKeyFromJwk } from '@authority/sdk';
 import { CommandContext } from '../context';
 import { parseDurationSeconds, parseTimePoint } from '../duration';
 import { usage } from '../exit';
@@ -156,28 +156,68 @@ export function constraintsFromFlags(f: GrantFlags): Record<string, unknown> | u
   }
 }
 
-/** Reads a holder key JWK file; `needPrivate` requires the private part `d`. */
-export async function readHolderKey(
-  ctx: CommandContext,
-  file: string,
-  needPrivate: boolean,
-): Promise<{ publicKey: Uint8Array; secretKey?: Uint8Array }> {
+/** Parses a holder key file (a JWK, as `authority envelope keygen` writes it). */
+async function readJwkFile(ctx: CommandContext, file: string): Promise<unknown> {
   const text = await ctx.readInput(file, 'holder key file');
-  let jwk: unknown;
   try {
-    jwk = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
+    // Never quote the file: it holds a secret.
     throw usage(
       `holder key file ${file}: not JSON (expected an Ed25519 JWK; create one with \`authority envelope keygen\`)`,
     );
   }
-  let key: { publicKey: Uint8Array; secretKey?: Uint8Array };
+}
+
+/** Reads a holder key file with its private part (`d`): a key that can seal, prove and attenuate. */
+export async function readHolderKey(ctx: CommandContext, file: string): Promise<HolderKey> {
+  const jwk = await readJwkFile(ctx, file);
   try {
-    key = await holderKeyFromJwk(jwk);
+    return await HolderKey.fromJwk(jwk);
   } catch (err) {
     throw usage(`holder key file ${file}: ${(err as Error).message}`);
   }
-  if (needPrivate && key.secretKey === undefined)
-    throw usage(`holder key file ${file} has no private part ('d'): it cannot sign`);
-  return key;
+}
+
+/**
+ * Reads a holder key file (private or public JWK). Returns the public key, and the key itself when
+ * the file has its private part.
+ */
+export async function readHolderKeyFile(
+  ctx: CommandContext,
+  file: string,
+): Promise<{ publicKey: Uint8Array; key?: HolderKey }> {
+  const jwk = await readJwkFile(ctx, file);
+  try {
+    const publicKey = publicKeyFromJwk(jwk);
+    if ((jwk as Record<string, unknown>).d === undefined) return { publicKey };
+    return { publicKey, key: await HolderKey.fromJwk(jwk) };
+  } catch (err) {
+    throw usage(`holder key file ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** A holder PUBLIC key given on the command line (base64url, the `x` that keygen prints). */
+export function publicKeyOption(flag: string, value: string): Uint8Array {
+  try {
+    return holderPublicKey(value);
+  } catch {
+    throw usage(`${flag}: expected a 32-byte Ed25519 public key in base64url (43 characters), as keygen prints it`);
+  }
+}
+
+/** Writes a holder key's private JWK to a new file, mode 0600 (never overwrites). */
+export async function writeHolderKeyFile(
+  ctx: CommandContext,
+  flag: string,
+  file: string,
+  key: HolderKey,
+): Promise<void> {
+  await ctx.io
+    .writeFile(file, `${JSON.stringify(key.exportPrivateJwk(), null, 2)}\n`, { secret: true, exclusive: true })
+    .catch((err: NodeJS.ErrnoException) => {
+      throw usage(
+        `${flag} ${file}: ${err.code === 'EEXIST' ? 'file exists (refusing to overwrite a key)' : err.message}`,
+      );
+    });
 }

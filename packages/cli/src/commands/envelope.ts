@@ -1,8 +1,16 @@
-// envelope mint | delegate | attenuate | keygen | inspect | check · revoke envelope | agent
+// envelope mint | delegate | attenuate | seal | keygen | inspect | check · revoke envelope | agent
 import type { Command } from 'commander';
-import { AuthorityError, parseToken } from '@authority/core';
+import { AuthorityError, parseToken, splitSeal } from '@authority/core';
 import type { CheckResponse__Output, Envelope__Output, Grant } from '@authority/proto';
-import { attenuate, generateHolderKey, holderKeyToJwk, type Narrowing } from '@authority/sdk';
+import {
+  HolderKey,
+  agentChainOf,
+  attenuate,
+  isSealed,
+  seal,
+  type AttenuateParams,
+  type IssuedEnvelope,
+} from '@authority/sdk';
 import { CliError, ExitCode, usage } from '../exit';
 import { inspectToken, renderInspection } from '../inspect';
 import { isoOf } from '../output';
@@ -14,55 +22,116 @@ import {
   constraintsFromFlags,
   grantOptions,
   intOption,
+  publicKeyOption,
   readHolderKey,
+  readHolderKeyFile,
   tokenOptions,
+  writeHolderKeyFile,
   type GrantFlags,
   type RunState,
 } from './common';
 
 const DEFAULT_MINT_TTL = 3600;
 
+/** What is shown of an envelope (from the issuer, or derived offline). */
+interface ShownEnvelope {
+  token: string;
+  jti: string;
+  agentId: string;
+  tenant: string;
+  notBefore: string;
+  expiresAt: string;
+  depth: number;
+  keyId: string;
+  sealed: boolean;
+  agentChain: string[];
+}
+
+function fromIssuer(env: Envelope__Output, token = env.token): ShownEnvelope {
+  return {
+    token,
+    jti: env.jti,
+    agentId: env.agentId,
+    tenant: env.tenant,
+    notBefore: isoOf(env.notBefore),
+    expiresAt: isoOf(env.expiresAt),
+    depth: env.depth,
+    keyId: env.keyId,
+    sealed: isSealed(token),
+    agentChain: env.agentChain.length > 0 ? [...env.agentChain] : claimedAgentChain(token),
+  };
+}
+
+function claimedAgentChain(token: string): string[] {
+  try {
+    return agentChainOf(token);
+  } catch {
+    return [];
+  }
+}
+
+/** The holder key that goes with an emitted envelope: its file, or its secret when asked to print it. */
+interface HolderKeyNote {
+  /** `holderKey` (the envelope's own) or `childKey` (an attenuated child's). */
+  label: 'holderKey' | 'childKey';
+  key: HolderKey;
+  file?: string;
+  printSecret: boolean;
+}
+
 async function emitEnvelope(
   ctx: CommandContext,
-  env:
-    | Envelope__Output
-    | {
-        token: string;
-        jti: string;
-        agentId: string;
-        tenant: string;
-        notBefore: string;
-        expiresAt: string;
-        depth: number;
-        keyId: string;
-      },
+  env: ShownEnvelope,
   opts: Record<string, unknown>,
+  holder?: HolderKeyNote,
 ): Promise<void> {
   const out = opts.out as string | undefined;
   if (out !== undefined) await ctx.io.writeFile(out, `${env.token}\n`, { secret: true });
   if (ctx.json) {
-    ctx.out.data({ envelope: out !== undefined ? { ...env, token: undefined, tokenFile: out } : env });
+    const doc: Record<string, unknown> = {
+      envelope: out !== undefined ? { ...env, token: undefined, tokenFile: out } : env,
+    };
+    if (holder !== undefined) {
+      const pub: Record<string, unknown> = { publicKey: holder.key.publicKeyBase64Url };
+      if (holder.file !== undefined) pub.file = holder.file;
+      if (holder.printSecret) pub.jwk = holder.key.exportPrivateJwk();
+      doc[holder.label] = pub;
+    }
+    ctx.out.data(doc);
     return;
   }
   if (opts.quiet) {
     if (out === undefined) ctx.io.stdout(`${env.token}\n`);
-    return;
+  } else {
+    ctx.out.fields([
+      ['agent', env.agentId],
+      ['lineage', env.agentChain.length > 1 ? env.agentChain.join(' > ') : undefined],
+      ['tenant', env.tenant],
+      ['jti', env.jti],
+      ['depth', env.depth],
+      ['signed by', env.keyId],
+      ['not before', env.notBefore],
+      ['expires', env.expiresAt],
+      [
+        'sealed',
+        env.sealed ? 'yes (presentable)' : 'NO: the holder seals it (authority envelope seal --holder-key FILE)',
+      ],
+    ]);
+    if (holder !== undefined) {
+      const what = holder.label === 'childKey' ? "child's holder key" : 'holder key';
+      ctx.out.line(`${what} (public): ${holder.key.publicKeyBase64Url}`);
+      if (holder.file !== undefined) ctx.out.line(`${what} written to ${holder.file} (mode 0600)`);
+    }
+    if (out !== undefined) ctx.out.line(`token written to ${out} (mode 0600)`);
+    else {
+      ctx.out.line(env.sealed ? 'token:' : 'chain (unsealed):');
+      ctx.out.line(env.token);
+    }
   }
-  const nb = typeof env.notBefore === 'string' ? env.notBefore : isoOf(env.notBefore);
-  const ex = typeof env.expiresAt === 'string' ? env.expiresAt : isoOf(env.expiresAt);
-  ctx.out.fields([
-    ['agent', env.agentId],
-    ['tenant', env.tenant],
-    ['jti', env.jti],
-    ['depth', env.depth],
-    ['signed by', env.keyId],
-    ['not before', nb],
-    ['expires', ex],
-  ]);
-  if (out !== undefined) ctx.out.line(`token written to ${out} (mode 0600)`);
-  else {
-    ctx.out.line('token:');
-    ctx.out.line(env.token);
+  if (holder?.printSecret) {
+    // Only on explicit request, and never mixed into the token line of -q output.
+    ctx.io.stdout(`${JSON.stringify(holder.key.exportPrivateJwk())}\n`);
+    ctx.out.note('(the line above is a SECRET holder key: store it like a password)');
   }
 }
 
@@ -84,7 +153,7 @@ function grantFrom(
 
 function leafClaims(token: string) {
   try {
-    const links = parseToken(token);
+    const links = parseToken(splitSeal(token).chain);
     return (links[links.length - 1] as (typeof links)[number]).claims;
   } catch (err) {
     throw new CliError(
@@ -101,6 +170,10 @@ function printDecision(ctx: CommandContext, res: CheckResponse__Output): void {
   ctx.out.line(`${head}${res.message ? `: ${res.message}` : ''}`);
   ctx.out.fields([
     ['agent', res.agentId],
+    [
+      res.chainUnverified ? 'lineage (claimed)' : 'lineage',
+      res.agentChain.length > 1 ? res.agentChain.join(' > ') : undefined,
+    ],
     ['tenant', res.tenant],
     ['field', res.field],
     ['policy version', res.policyVersion],
@@ -112,70 +185,184 @@ function printDecision(ctx: CommandContext, res: CheckResponse__Output): void {
       `An approver can run: authority approval approve ${res.approvalRequestId}\nThen repeat this check with --approval ${res.approvalRequestId}`,
     );
   }
+  if (res.reason === 'PROOF_REQUIRED') {
+    ctx.out.note(
+      res.field === 'seal'
+        ? 'The token is not sealed: seal it (authority envelope seal --holder-key FILE) or pass --holder-key FILE to send a per-request proof.'
+        : "A per-request proof is required ('pop: required'): pass --holder-key FILE --proof.",
+    );
+  }
+}
+
+/** The holder-key flags of mint and delegate (who the new envelope is bound to). */
+function holderKeyOptions(cmd: Command, what: string): Command {
+  return cmd
+    .option(
+      '--holder-public-key <b64url>',
+      `bind ${what} to the agent's own key (the public x that keygen prints); the token is returned UNSEALED for the agent to seal`,
+    )
+    .option('--holder-key <jwk-file>', `bind ${what} to this key file; with its private part the token is sealed here`)
+    .option(
+      '--holder-key-out <file>',
+      `let the issuer generate the holder key and write it here (JWK, mode 0600, never overwritten)`,
+    )
+    .option('--print-secret', 'print a generated holder key (SECRET) on stdout');
+}
+
+interface HolderChoice {
+  /** Sent as holder_public_key; undefined lets the issuer generate the key. */
+  publicKey?: Uint8Array;
+  /** The key, when the file had its private part (the token is sealed with it). */
+  key?: HolderKey;
+  keyOut?: string;
+  printSecret: boolean;
+}
+
+async function holderChoice(ctx: CommandContext, opts: Record<string, unknown>): Promise<HolderChoice> {
+  const given = ['holderPublicKey', 'holderKey', 'holderKeyOut'].filter((k) => opts[k] !== undefined);
+  if (given.length > 1) throw usage('give only one of --holder-public-key, --holder-key and --holder-key-out');
+  const printSecret = opts.printSecret === true;
+  if (printSecret && (opts.holderPublicKey !== undefined || opts.holderKey !== undefined))
+    throw usage('--print-secret prints a key the issuer generates: not with --holder-public-key or --holder-key');
+  if (opts.holderPublicKey !== undefined)
+    return { publicKey: publicKeyOption('--holder-public-key', opts.holderPublicKey as string), printSecret };
+  if (opts.holderKey !== undefined) {
+    const f = await readHolderKeyFile(ctx, opts.holderKey as string);
+    return f.key === undefined
+      ? { publicKey: f.publicKey, printSecret }
+      : { publicKey: f.publicKey, key: f.key, printSecret };
+  }
+  const keyOut = opts.holderKeyOut as string | undefined;
+  if (keyOut !== undefined && (await ctx.io.fileExists(keyOut)))
+    throw usage(`--holder-key-out ${keyOut}: file exists (refusing to overwrite a key)`);
+  return keyOut === undefined ? { printSecret } : { keyOut, printSecret };
+}
+
+/** Emits what Mint/Delegate returned, sealing with or saving the holder key as chosen. */
+async function emitIssued(
+  ctx: CommandContext,
+  res: IssuedEnvelope,
+  choice: HolderChoice,
+  opts: Record<string, unknown>,
+): Promise<void> {
+  let token = res.envelope.token;
+  if (choice.key !== undefined && !isSealed(token)) token = seal(token, choice.key);
+  let note: HolderKeyNote | undefined;
+  if (res.holderKey !== undefined) {
+    note = { label: 'holderKey', key: res.holderKey, printSecret: choice.printSecret };
+    if (choice.keyOut !== undefined) {
+      await writeHolderKeyFile(ctx, '--holder-key-out', choice.keyOut, res.holderKey);
+      note.file = choice.keyOut;
+    } else if (!choice.printSecret) {
+      ctx.out.note(
+        'The issuer generated the holder key; it was not kept (use --holder-key-out FILE to keep it, or --holder-public-key with your own key).',
+      );
+    }
+  }
+  await emitEnvelope(ctx, fromIssuer(res.envelope, token), opts, note);
+}
+
+function offlineError(err: unknown, what: string): never {
+  if (err instanceof AuthorityError)
+    throw new CliError(
+      `cannot ${what}: ${err.reason}${err.field ? ` (${err.field})` : ''}: ${err.message}`,
+      err.reason === 'INVALID_TOKEN' ? ExitCode.VERIFICATION_FAILED : ExitCode.FAILURE,
+      { reason: err.reason, ...(err.field ? { field: err.field } : {}) },
+    );
+  throw err;
 }
 
 export function registerEnvelope(program: Command, state: RunState): void {
   const envelope = program
     .command('envelope')
-    .description('mint, delegate, attenuate, inspect and check envelopes (tokens)');
+    .description('mint, delegate, attenuate, seal, inspect and check envelopes (tokens)');
 
-  grantOptions(
-    envelope
-      .command('mint')
-      .description('mint a root envelope for an agent (bounded by the tenant policy)')
-      .requiredOption('-a, --agent <id>', 'the agent the envelope is issued to'),
+  holderKeyOptions(
+    grantOptions(
+      envelope
+        .command('mint')
+        .description('mint a root envelope for an agent (bounded by the tenant policy)')
+        .requiredOption('-a, --agent <id>', 'the agent the envelope is issued to'),
+    ),
+    'the envelope',
   )
-    .option('--holder-key <jwk-file>', "bind the envelope to this holder key ('cnf'): enables offline attenuation")
     .option('--audience <aud>', 'restrict to these audiences (repeatable)', collect)
     .option('-o, --out <file>', 'write the token to this file (mode 0600)')
     .option('-q, --quiet', 'print only the token')
     .addHelpText(
       'after',
-      '\nWithout constraint flags the envelope is declared unconstrained ({"unconstrained":true}).\nExample:\n  authority envelope mint --agent advisor --scope vault:finance:read --resource "slos://vaults/finance/*" --require-purpose --ttl 1h',
+      `
+Every envelope is bound to a holder key: only its holder can present it (seal it, or prove
+possession per request) or attenuate it. Best: the agent runs \`authority envelope keygen\` and you
+pass its public key with --holder-public-key; the agent then seals the token itself.
+Without constraint flags the envelope is declared unconstrained ({"unconstrained":true}).
+Example:
+  authority envelope mint --agent advisor --holder-public-key <x> --scope vault:finance:read --resource "slos://vaults/finance/*" --require-purpose --ttl 1h`,
     )
     .action(
       action(state, async (ctx, _a, opts) => {
         const f = opts as GrantFlags & Record<string, unknown>;
         if (f.scope === undefined || f.scope.length === 0) throw usage('mint needs at least one --scope');
         const grant = grantFrom(f) as Grant;
-        const holder =
-          opts.holderKey !== undefined ? await readHolderKey(ctx, opts.holderKey as string, false) : undefined;
+        const choice = await holderChoice(ctx, opts);
         const issuer = await ctx.issuer();
         const res = await issuer.mint({
           tenant: await ctx.tenant(),
           agentId: opts.agent as string,
           grant,
           ttlSeconds: f.ttl ?? DEFAULT_MINT_TTL,
-          ...(holder ? { holderPublicKey: Buffer.from(holder.publicKey) } : {}),
+          ...(choice.publicKey ? { holderPublicKey: Buffer.from(choice.publicKey) } : {}),
           ...(opts.audience ? { audience: opts.audience as string[] } : {}),
         });
-        if (!res.envelope) throw new CliError('the issuer returned no envelope');
-        await emitEnvelope(ctx, res.envelope, opts);
+        await emitIssued(ctx, res, choice, opts);
       }),
     );
 
-  tokenOptions(
-    grantOptions(
-      envelope
-        .command('delegate')
-        .description(
-          "ask the issuer for a narrower child of a token (online); unspecified grant fields keep the parent's",
-        )
-        .argument('[token]', 'the parent token (or --token-file, - for stdin)')
-        .option('-a, --agent <id>', "the child's agent (default: the parent's)"),
+  holderKeyOptions(
+    tokenOptions(
+      grantOptions(
+        envelope
+          .command('delegate')
+          .description(
+            "ask the issuer for a narrower child of a SEALED token (online); unspecified grant fields keep the parent's",
+          )
+          .argument('[token]', 'the parent token (or --token-file, - for stdin)')
+          .option('-a, --agent <id>', "the sub-agent: '<parent>/<name>' (default: the parent's agent)")
+          .option('--parent-holder-key <jwk-file>', "seal an unsealed parent token with the parent's holder key first"),
+      ),
     ),
+    'the child',
   )
-    .option('--holder-key <jwk-file>', "bind the child to this holder key ('cnf')")
     .option('-o, --out <file>', 'write the token to this file (mode 0600)')
     .option('-q, --quiet', 'print only the token')
+    .addHelpText(
+      'after',
+      `
+The sub-agent should generate its own key (authority envelope keygen) and give you its public key
+for --holder-public-key; the child comes back UNSEALED and only the sub-agent can seal it.
+Example:
+  authority envelope delegate --token-file advisor.token --agent academic-advisor/summarizer \\
+    --holder-public-key <x> --scope vault:student-records:read --ttl 10m`,
+    )
     .action(
       action(state, async (ctx, [positional], opts) => {
-        const parent = await ctx.token(positional, opts.tokenFile as string | undefined);
+        let parent = await ctx.token(positional, opts.tokenFile as string | undefined);
         const leaf = leafClaims(parent);
+        if (!isSealed(parent)) {
+          if (opts.parentHolderKey === undefined)
+            throw usage(
+              'the parent token is not sealed and the issuer requires proof that you hold it: pass --parent-holder-key FILE (or seal it with `authority envelope seal`)',
+            );
+          const parentKey = await readHolderKey(ctx, opts.parentHolderKey as string);
+          try {
+            parent = seal(parent, parentKey);
+          } catch (err) {
+            offlineError(err, 'seal the parent');
+          }
+        }
         const f = opts as GrantFlags & Record<string, unknown>;
         const grant = grantFrom(f, { scp: leaf.scp, res: leaf.res, ctx: leaf.ctx, cns: leaf.cns });
-        const holder =
-          opts.holderKey !== undefined ? await readHolderKey(ctx, opts.holderKey as string, false) : undefined;
+        const choice = await holderChoice(ctx, opts);
         const issuer = await ctx.issuer();
         const res = await issuer.delegate({
           tenant: (await ctx.cfg()).tenant ?? leaf.tnt,
@@ -183,10 +370,9 @@ export function registerEnvelope(program: Command, state: RunState): void {
           agentId: (opts.agent as string | undefined) ?? '',
           ...(grant ? { grant } : {}),
           ttlSeconds: f.ttl ?? 0,
-          ...(holder ? { holderPublicKey: Buffer.from(holder.publicKey) } : {}),
+          ...(choice.publicKey ? { holderPublicKey: Buffer.from(choice.publicKey) } : {}),
         });
-        if (!res.envelope) throw new CliError('the issuer returned no envelope');
-        await emitEnvelope(ctx, res.envelope, opts);
+        await emitIssued(ctx, res, choice, opts);
       }),
     );
 
@@ -194,55 +380,72 @@ export function registerEnvelope(program: Command, state: RunState): void {
     grantOptions(
       envelope
         .command('attenuate')
-        .description("derive a narrower child OFFLINE, signed with the parent's holder key (no server involved)")
+        .description(
+          "derive a narrower child OFFLINE, signed with the parent's holder key; prints the UNSEALED child chain",
+        )
         .argument('[token]', 'the parent token (or --token-file, - for stdin)')
         .requiredOption('--holder-key <jwk-file>', "the parent's holder key, with its private part ('d')")
-        .option('-a, --agent <id>', "the child's agent (default: the parent's)"),
+        .option('-a, --agent <id>', "the sub-agent: '<parent>/<name>' (default: the parent's agent)")
+        .option('--child-public-key <b64url>', "the sub-agent's own public key (from its `envelope keygen`)")
+        .option('--child-key-out <file>', "generate the child's key and write it here (JWK, mode 0600)")
+        .option('--print-secret', "generate the child's key and print it (SECRET) on stdout"),
     ),
   )
-    .option('--child-holder-key <jwk-file>', 'bind the child to this holder key so it can attenuate further')
     .option('--audience <aud>', 'restrict to these audiences (repeatable)', collect)
-    .option('-o, --out <file>', 'write the token to this file (mode 0600)')
-    .option('-q, --quiet', 'print only the token')
+    .option('-o, --out <file>', 'write the chain to this file (mode 0600)')
+    .option('-q, --quiet', 'print only the chain')
     .addHelpText(
       'after',
-      "\nConstraint flags are ADDED to the parent's constraints (a child is always at least as tight).",
+      `
+Constraint flags are ADDED to the parent's constraints (a child is always at least as tight).
+The child is bound to the sub-agent's key and comes out UNSEALED: hand the chain to the sub-agent,
+which seals it with \`authority envelope seal --holder-key <its key>\`. Your own seal never travels.`,
     )
     .action(
       action(state, async (ctx, [positional], opts) => {
         const parent = await ctx.token(positional, opts.tokenFile as string | undefined);
         const f = opts as GrantFlags & Record<string, unknown>;
-        const key = await readHolderKey(ctx, opts.holderKey as string, true);
-        const narrowing: Narrowing = {};
-        if (opts.agent !== undefined) narrowing.agent = opts.agent as string;
-        if (f.scope !== undefined) narrowing.scopes = f.scope;
-        if (f.resource !== undefined) narrowing.resources = f.resource;
-        if (f.contextField !== undefined) narrowing.context = f.contextField;
+        const childChoices = ['childPublicKey', 'childKeyOut', 'printSecret'].filter((k) => opts[k] !== undefined);
+        if (childChoices.length === 0)
+          throw usage(
+            "attenuate needs the child's key: --child-public-key <x> (the sub-agent's own), or --child-key-out FILE / --print-secret to generate one",
+          );
+        if (opts.childPublicKey !== undefined && childChoices.length > 1)
+          throw usage("--child-public-key: the key is the sub-agent's; not with --child-key-out or --print-secret");
+        const keyOut = opts.childKeyOut as string | undefined;
+        if (keyOut !== undefined && (await ctx.io.fileExists(keyOut)))
+          throw usage(`--child-key-out ${keyOut}: file exists (refusing to overwrite a key)`);
+        const key = await readHolderKey(ctx, opts.holderKey as string);
+        const params: AttenuateParams = {};
+        if (opts.childPublicKey !== undefined)
+          params.childPublicKey = publicKeyOption('--child-public-key', opts.childPublicKey as string);
+        if (opts.agent !== undefined) params.agent = opts.agent as string;
+        if (f.scope !== undefined) params.scopes = f.scope;
+        if (f.resource !== undefined) params.resources = f.resource;
+        if (f.contextField !== undefined) params.context = f.contextField;
         const cns = constraintsFromFlags(f);
-        if (cns !== undefined) narrowing.constraints = cns;
-        if (f.ttl !== undefined) narrowing.ttlSeconds = f.ttl;
-        if (opts.audience !== undefined) narrowing.audience = opts.audience as string[];
-        if (opts.childHolderKey !== undefined)
-          narrowing.holderPublicKey = (await readHolderKey(ctx, opts.childHolderKey as string, false)).publicKey;
-        let minted;
+        if (cns !== undefined) params.constraints = cns;
+        if (f.ttl !== undefined) params.ttlSeconds = f.ttl;
+        if (opts.audience !== undefined) params.audience = opts.audience as string[];
+        let child;
         try {
-          minted = await attenuate(parent, narrowing, key.secretKey as Uint8Array, {
-            now: Math.floor(ctx.io.now() / 1000),
-          });
+          child = await attenuate(parent, key, params, { now: Math.floor(ctx.io.now() / 1000) });
         } catch (err) {
-          if (err instanceof AuthorityError)
-            throw new CliError(
-              `cannot attenuate: ${err.reason}${err.field ? ` (${err.field})` : ''}: ${err.message}`,
-              ExitCode.FAILURE,
-              { reason: err.reason, ...(err.field ? { field: err.field } : {}) },
-            );
-          throw err;
+          offlineError(err, 'attenuate');
         }
-        const c = minted.claims;
+        const c = child.claims;
+        let note: HolderKeyNote | undefined;
+        if (child.childKey !== undefined) {
+          note = { label: 'childKey', key: child.childKey, printSecret: opts.printSecret === true };
+          if (keyOut !== undefined) {
+            await writeHolderKeyFile(ctx, '--child-key-out', keyOut, child.childKey);
+            note.file = keyOut;
+          }
+        }
         await emitEnvelope(
           ctx,
           {
-            token: minted.token,
+            token: child.chain,
             jti: c.jti,
             agentId: c.sub,
             tenant: c.tnt,
@@ -250,6 +453,48 @@ export function registerEnvelope(program: Command, state: RunState): void {
             expiresAt: new Date(c.exp * 1000).toISOString(),
             depth: c.dep,
             keyId: 'cnf (holder key, offline)',
+            sealed: false,
+            agentChain: child.agentChain,
+          },
+          opts,
+          note,
+        );
+      }),
+    );
+
+  tokenOptions(
+    envelope
+      .command('seal')
+      .description("seal a chain with its holder key (the last link's 'cnf' key), making it presentable")
+      .argument('[token]', 'the chain or token (or --token-file, - for stdin)')
+      .requiredOption('--holder-key <jwk-file>', "the holder key of the chain's last link, with its private part"),
+  )
+    .option('-o, --out <file>', 'write the sealed token to this file (mode 0600)')
+    .option('-q, --quiet', 'print only the token')
+    .action(
+      action(state, async (ctx, [positional], opts) => {
+        const chain = await ctx.token(positional, opts.tokenFile as string | undefined);
+        const key = await readHolderKey(ctx, opts.holderKey as string);
+        let token: string;
+        try {
+          token = seal(chain, key);
+        } catch (err) {
+          offlineError(err, 'seal');
+        }
+        const leaf = leafClaims(token);
+        await emitEnvelope(
+          ctx,
+          {
+            token,
+            jti: leaf.jti,
+            agentId: leaf.sub,
+            tenant: leaf.tnt,
+            notBefore: new Date(leaf.nbf * 1000).toISOString(),
+            expiresAt: new Date(leaf.exp * 1000).toISOString(),
+            depth: leaf.dep,
+            keyId: 'holder seal',
+            sealed: true,
+            agentChain: claimedAgentChain(token),
           },
           opts,
         );
@@ -258,21 +503,14 @@ export function registerEnvelope(program: Command, state: RunState): void {
 
   envelope
     .command('keygen')
-    .description('create an Ed25519 holder key (JWK) for --holder-key')
+    .description('create an Ed25519 holder key (JWK file, mode 0600) and print its public key')
     .requiredOption('-o, --out <file>', 'where to write the private JWK (mode 0600; never overwritten)')
     .option('--public-out <file>', 'also write the public JWK here')
     .action(
       action(state, async (ctx, _a, opts) => {
-        const kp = await generateHolderKey();
-        const priv = holderKeyToJwk(kp, true);
-        const pub = holderKeyToJwk(kp, false);
-        await ctx.io
-          .writeFile(opts.out as string, `${JSON.stringify(priv, null, 2)}\n`, { secret: true, exclusive: true })
-          .catch((err: NodeJS.ErrnoException) => {
-            throw usage(
-              `--out ${String(opts.out)}: ${err.code === 'EEXIST' ? 'file exists (refusing to overwrite a key)' : err.message}`,
-            );
-          });
+        const key = await HolderKey.generate();
+        await writeHolderKeyFile(ctx, '--out', opts.out as string, key);
+        const pub = key.publicJwk();
         if (opts.publicOut !== undefined)
           await ctx.io.writeFile(opts.publicOut as string, `${JSON.stringify(pub, null, 2)}\n`);
         ctx.out.data({ publicKey: pub, file: opts.out, ...(opts.publicOut ? { publicFile: opts.publicOut } : {}) });
@@ -284,7 +522,7 @@ export function registerEnvelope(program: Command, state: RunState): void {
   tokenOptions(
     envelope
       .command('inspect')
-      .description('decode and explain a token WITHOUT trusting it (no signature, key or revocation check)')
+      .description('decode and explain a token WITHOUT trusting it (no signature, seal, key or revocation check)')
       .argument('[token]', 'the token (or --token-file, - for stdin)'),
   )
     .addHelpText(
@@ -312,23 +550,40 @@ export function registerEnvelope(program: Command, state: RunState): void {
       .option('--purpose <text>', 'why the agent acts (require_purpose)')
       .option('--records <n>', 'how many records the call reads or writes', intOption(0, 0xffff_ffff))
       .option('--field <key=value>', 'other context field (repeatable)', collectPairs)
-      .option('--approval <id>', 'present an approved approval request'),
+      .option('--approval <id>', 'present an approved approval request')
+      .option(
+        '--holder-key <jwk-file>',
+        "the holder key of the token's last link: send a per-request proof when the token needs one (unsealed, or 'pop: required')",
+      )
+      .option('--proof', 'always send a per-request proof (needs --holder-key; for a tenant-wide pop: required)'),
   ).action(
     action(state, async (ctx, [positional], opts) => {
       const token = await ctx.token(positional, opts.tokenFile as string | undefined);
+      if (opts.proof === true && opts.holderKey === undefined) throw usage('--proof needs --holder-key <jwk-file>');
+      const key = opts.holderKey !== undefined ? await readHolderKey(ctx, opts.holderKey as string) : undefined;
       const enforcer = await ctx.enforcer();
-      const res = await enforcer.check({
-        token,
-        requiredScope: opts.scope as string,
-        resource: (opts.resource as string | undefined) ?? '',
-        action: (opts.action as string | undefined) ?? '',
-        approvalId: (opts.approval as string | undefined) ?? '',
-        context: {
-          purpose: (opts.purpose as string | undefined) ?? '',
-          ...(opts.records !== undefined ? { recordCount: opts.records as number } : {}),
-          fields: (opts.field as Record<string, string> | undefined) ?? {},
-        },
-      });
+      let res: CheckResponse__Output;
+      try {
+        res = await enforcer.check(
+          {
+            token,
+            requiredScope: opts.scope as string,
+            resource: (opts.resource as string | undefined) ?? '',
+            action: (opts.action as string | undefined) ?? '',
+            approvalId: (opts.approval as string | undefined) ?? '',
+            context: {
+              purpose: (opts.purpose as string | undefined) ?? '',
+              ...(opts.records !== undefined ? { recordCount: opts.records as number } : {}),
+              fields: (opts.field as Record<string, string> | undefined) ?? {},
+            },
+          },
+          key === undefined ? {} : { holderKey: key, proof: opts.proof === true ? 'always' : 'auto' },
+        );
+      } catch (err) {
+        // Raised before anything was sent (e.g. a key that is not the token's).
+        if (err instanceof AuthorityError) offlineError(err, 'sign a per-request proof');
+        throw err;
+      }
       printDecision(ctx, res);
       return res.decision === 'ALLOW' && res.reason === 'ALLOWED' ? ExitCode.OK : ExitCode.DENIED;
     }),

@@ -1,6 +1,7 @@
 // The `authority` CLI end to end against the real services (in-process, real Kafka + FerretDB):
 // tenant → credential → mint → check (ALLOW, exit 0) → revoke → check (DENY REVOKED, exit 3);
-// policy push/show/history/diff; audit query/verify/export; error paths and exit codes.
+// holder keys (seal, delegation to a sub-agent, offline attenuation, per-request proofs, a refused
+// truncation); policy push/show/history/diff; audit query/verify/export; error paths and exit codes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -219,9 +220,40 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     assert.equal(replay.json<{ reason: string }>().reason, 'APPROVAL_INVALID');
   });
 
-  test('delegate online and attenuate offline with a holder key', async () => {
+  test('holder keys: seal, delegate to a sub-agent with its own key, attenuate offline, proofs, truncation refused', async () => {
     const adm = shell(admin);
+    const chk = shell(checker);
     assert.equal((await cli(adm, 'envelope', 'keygen', '--out', 'holder.jwk')).code, 0);
+    const planner = await cli(adm, '--json', 'envelope', 'keygen', '--out', 'planner.jwk');
+    const plannerX = planner.json<{ publicKey: { x: string } }>().publicKey.x;
+    const grant = ['--scope', 'vault:*:read', '--resource', 'slos://vaults/*', '--ttl', '30m'];
+
+    // The agent's own public key: the issuer returns the chain UNSEALED; the agent seals it.
+    const unsealedMint = await cli(
+      adm,
+      '--json',
+      'envelope',
+      'mint',
+      '--agent',
+      'planner',
+      ...grant,
+      '--holder-public-key',
+      plannerX,
+    );
+    assert.equal(unsealedMint.code, 0, unsealedMint.stderr);
+    const unsealed = unsealedMint.json<{ envelope: { token: string; sealed: boolean } }>().envelope;
+    assert.equal(unsealed.sealed, false);
+    const checkArgs = ['--scope', 'vault:finance:read', '--resource', 'slos://vaults/finance/x'];
+    const noProof = await cli(chk, '--json', 'envelope', 'check', unsealed.token, ...checkArgs);
+    assert.equal(noProof.code, ExitCode.DENIED, noProof.stderr);
+    assert.deepEqual((({ reason, field }) => ({ reason, field }))(noProof.json<{ reason: string; field: string }>()), {
+      reason: 'PROOF_REQUIRED',
+      field: 'seal',
+    });
+    const withProof = await cli(chk, 'envelope', 'check', unsealed.token, ...checkArgs, '--holder-key', 'planner.jwk');
+    assert.equal(withProof.code, ExitCode.OK, `${withProof.stdout}${withProof.stderr}`);
+
+    // A key file with its private part: the CLI seals the root right away.
     const mint = await cli(
       adm,
       '--json',
@@ -229,74 +261,110 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
       'mint',
       '--agent',
       'planner',
-      '--scope',
-      'vault:*:read',
-      '--resource',
-      'slos://vaults/*',
-      '--ttl',
-      '30m',
+      ...grant,
       '--holder-key',
       'holder.jwk',
     );
     assert.equal(mint.code, 0, mint.stderr);
-    const root = mint.json<{ envelope: { token: string } }>().envelope.token;
+    const root = mint.json<{ envelope: { token: string; sealed: boolean } }>().envelope;
+    assert.equal(root.sealed, true);
+    assert.equal((await cli(chk, 'envelope', 'check', root.token, ...checkArgs)).code, ExitCode.OK);
 
+    // Online delegation to a sub-agent named under the planner, bound to the sub-agent's own key.
+    const sub = await cli(adm, '--json', 'envelope', 'keygen', '--out', 'summarizer.jwk');
+    const subX = sub.json<{ publicKey: { x: string } }>().publicKey.x;
     const del = await cli(
       adm,
       '--json',
       'envelope',
       'delegate',
-      root,
+      root.token,
       '--agent',
-      'helper',
+      'planner/summarizer',
       '--scope',
       'vault:hr:read',
       '--resource',
       'slos://vaults/hr/*',
+      '--holder-public-key',
+      subX,
     );
     assert.equal(del.code, 0, del.stderr);
-    assert.equal(del.json<{ envelope: { depth: number; agentId: string } }>().envelope.depth, 1);
+    const child = del.json<{ envelope: { token: string; depth: number; sealed: boolean; agentChain: string[] } }>()
+      .envelope;
+    assert.equal(child.depth, 1);
+    assert.equal(child.sealed, false);
+    assert.deepEqual(child.agentChain, ['planner', 'planner/summarizer']);
+    const outside = await cli(
+      adm,
+      'envelope',
+      'delegate',
+      root.token,
+      '--agent',
+      'helper',
+      '--holder-public-key',
+      subX,
+    );
+    assert.equal(outside.code, ExitCode.FAILURE);
+    assert.match(outside.stderr, /CHAIN_VIOLATION/);
+    const subSealed = (
+      await cli(adm, 'envelope', 'seal', child.token, '--holder-key', 'summarizer.jwk', '-q')
+    ).stdout.trim();
+    const hr = ['--scope', 'vault:hr:read', '--resource', 'slos://vaults/hr/x'];
+    const subOk = await cli(chk, '--json', 'envelope', 'check', subSealed, ...hr);
+    assert.equal(subOk.code, ExitCode.OK, subOk.stdout);
+    assert.deepEqual(subOk.json<{ agentChain: string[] }>().agentChain, ['planner', 'planner/summarizer']);
+    // Truncation: the sub-agent presents the planner's link alone, with its own seal.
+    const [parentLink] = child.token.split('~');
+    const truncated = await cli(
+      chk,
+      '--json',
+      'envelope',
+      'check',
+      `${parentLink}~${subSealed.split('~').pop()}`,
+      ...hr,
+    );
+    assert.equal(truncated.code, ExitCode.DENIED);
+    assert.equal(truncated.json<{ reason: string }>().reason, 'INVALID_PROOF');
 
+    // Offline attenuation: the child chain comes out unsealed, with a generated key in a 0600 file.
     const att = await cli(
       adm,
       '--json',
       'envelope',
       'attenuate',
-      root,
+      root.token,
       '--holder-key',
       'holder.jwk',
       '--agent',
-      'reader',
+      'planner/reader',
       '--scope',
       'vault:finance:read',
       '--resource',
       'slos://vaults/finance/*',
       '--ttl',
       '5m',
+      '--child-key-out',
+      'reader.jwk',
     );
     assert.equal(att.code, 0, att.stderr);
-    const child = att.json<{ envelope: { token: string } }>().envelope.token;
-    const chk = shell(checker);
-    const ok = await cli(
-      chk,
-      'envelope',
-      'check',
-      child,
-      '--scope',
-      'vault:finance:read',
-      '--resource',
-      'slos://vaults/finance/x',
-    );
+    const chain = att.json<{ envelope: { token: string; sealed: boolean } }>().envelope.token;
+    assert.equal((await cli(chk, 'envelope', 'check', chain, ...checkArgs)).code, ExitCode.DENIED);
+    const proven = await cli(chk, 'envelope', 'check', chain, ...checkArgs, '--holder-key', 'reader.jwk');
+    assert.equal(proven.code, ExitCode.OK, `${proven.stdout}${proven.stderr}`);
+    const readerToken = (await cli(adm, 'envelope', 'seal', chain, '--holder-key', 'reader.jwk', '-q')).stdout.trim();
+    const ok = await cli(chk, 'envelope', 'check', readerToken, ...checkArgs);
     assert.equal(ok.code, ExitCode.OK, `${ok.stdout}${ok.stderr}`);
     const widened = await cli(
       adm,
       'envelope',
       'attenuate',
-      root,
+      root.token,
       '--holder-key',
       'holder.jwk',
       '--scope',
       'admin:all:write',
+      '--child-key-out',
+      'w.jwk',
     );
     assert.equal(widened.code, ExitCode.FAILURE);
     assert.match(widened.stderr, /CHAIN_VIOLATION/);

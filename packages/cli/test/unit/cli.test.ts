@@ -4,9 +4,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { cryptoReady, declareUnconstrained, generateEd25519KeyPair, mintRoot } from '@authority/core';
+import {
+  cryptoReady,
+  declareUnconstrained,
+  generateEd25519KeyPair,
+  hashLink,
+  holderKeyConfirmation,
+  mintRoot,
+  randomId,
+  signLink,
+} from '@authority/core';
 import { loadAuthorityProto, type CheckRequest__Output } from '@authority/proto';
-import { attenuate, generateHolderKey } from '@authority/sdk';
+import { HolderKey, attenuate, seal } from '@authority/sdk';
 import {
   csvField,
   formatDuration,
@@ -155,39 +164,46 @@ describe('policy validate (offline)', { timeout: 30_000 }, () => {
 describe('envelope inspect', { timeout: 30_000 }, () => {
   let token = '';
   let child = '';
+  let childChain = '';
   const NOW = 1_900_000_000;
   before(async () => {
     await cryptoReady();
     const tenantKey = generateEd25519KeyPair();
-    const holder = await generateHolderKey();
-    token = mintRoot(
-      {
-        tenant: 'acme',
-        agent: 'planner',
-        scopes: ['vault:*:read', 'vault:finance:write'],
-        resources: ['slos://vaults/*'],
-        context: ['purpose', 'ticket'],
-        constraints: declareUnconstrained(),
-        ttlSeconds: 7200,
-        holderKey: holder.publicKey,
-      },
-      { secretKey: tenantKey.secretKey, kid: 'key-1', now: NOW },
-    ).token;
-    child = (
+    const holder = await HolderKey.generate();
+    const subAgent = await HolderKey.generate();
+    token = seal(
+      mintRoot(
+        {
+          tenant: 'acme',
+          agent: 'planner',
+          scopes: ['vault:*:read', 'vault:finance:write'],
+          resources: ['slos://vaults/*'],
+          context: ['purpose', 'ticket'],
+          constraints: declareUnconstrained(),
+          ttlSeconds: 7200,
+          holderKey: holder.publicKey,
+        },
+        { secretKey: tenantKey.secretKey, kid: 'key-1', now: NOW },
+      ).token,
+      holder,
+    );
+    childChain = (
       await attenuate(
         token,
+        holder,
         {
-          agent: 'reader',
+          agent: 'planner/reader',
           scopes: ['vault:finance:read'],
           resources: ['slos://vaults/finance/*'],
           context: ['purpose'],
           constraints: { require_purpose: true },
           ttlSeconds: 600,
+          childPublicKey: subAgent.publicKey,
         },
-        holder.secretKey,
         { now: NOW },
       )
-    ).token;
+    ).chain;
+    child = seal(childChain, subAgent);
   });
 
   test('explains a chain without trusting it', async () => {
@@ -197,7 +213,10 @@ describe('envelope inspect', { timeout: 30_000 }, () => {
     assert.match(r.stdout, /UNVERIFIED/);
     assert.match(r.stdout, /link 0 \(root\): signed by tenant key "key-1"/);
     assert.match(r.stdout, /link 1: signed by the holder of link 0's 'cnf' key \(offline attenuation\)/);
-    assert.match(r.stdout, /agent: planner → reader/);
+    assert.match(r.stdout, /agent: planner → planner\/reader \(a sub-agent of planner\)/);
+    assert.match(r.stdout, /lineage: planner > planner\/reader/);
+    assert.match(r.stdout, /seal: present, for this chain's last link \(signature not verified/);
+    assert.match(r.stdout, /holder key: the child's own/);
     assert.match(r.stdout, /scopes: drops vault:\*:read, vault:finance:write/);
     assert.match(r.stdout, /scopes: narrows to vault:finance:read/);
     assert.match(r.stdout, /context fields: drops ticket/);
@@ -216,6 +235,8 @@ describe('envelope inspect', { timeout: 30_000 }, () => {
       wellFormed: boolean;
       tenant: string;
       agent: string;
+      agentChain: string[];
+      seal: { present: boolean; verified: boolean; forLastLink: boolean };
       links: {
         index: number;
         signer: string;
@@ -230,8 +251,10 @@ describe('envelope inspect', { timeout: 30_000 }, () => {
     assert.equal(j.verified, false);
     assert.equal(j.wellFormed, true);
     assert.equal(j.tenant, 'acme');
-    assert.equal(j.agent, 'reader');
-    assert.equal(j.links.length, 2);
+    assert.equal(j.agent, 'planner/reader');
+    assert.deepEqual(j.agentChain, ['planner', 'planner/reader']);
+    assert.deepEqual(j.seal.present && [j.seal.verified, j.seal.forLastLink], [false, true]);
+    assert.equal(j.links.length, 2, 'the seal is not a link');
     assert.equal(j.links[0]?.header.kid, 'key-1');
     assert.equal(j.links[1]?.header.kid, 'cnf');
     assert.deepEqual(j.links[1]?.claims.scp, ['vault:finance:read']);
@@ -247,7 +270,7 @@ describe('envelope inspect', { timeout: 30_000 }, () => {
     assert.match(r.stdout, /status: +EXPIRED 1h ago/);
 
     // A child grafted onto another parent: the binding no longer holds.
-    const [, childLink] = child.split('~');
+    const [, childLink] = childChain.split('~');
     const other = mintRoot(
       {
         tenant: 'acme',
@@ -259,7 +282,7 @@ describe('envelope inspect', { timeout: 30_000 }, () => {
         ttlSeconds: 3600,
       },
       { secretKey: generateEd25519KeyPair().secretKey, kid: 'key-2', now: NOW },
-    ).token;
+    ).chain;
     const grafted = await cli(
       testIo({}, { now: () => NOW * 1000 }),
       '--json',
@@ -284,13 +307,70 @@ describe('envelope inspect', { timeout: 30_000 }, () => {
     assert.match(garbage.stdout, /PROBLEM: INVALID_TOKEN/);
   });
 
+  test('an unsealed chain, a seal of another chain, a sub-agent outside the lineage', async () => {
+    const io = testIo({}, { now: () => NOW * 1000 });
+    const unsealed = await cli(io, '--json', 'envelope', 'inspect', childChain);
+    assert.equal(unsealed.code, 0);
+    const u = unsealed.json<{ seal: { present: boolean }; problems: string[] }>();
+    assert.equal(u.seal.present, false);
+    assert.deepEqual(u.problems, []);
+    assert.match((await cli(io, 'envelope', 'inspect', childChain)).stdout, /seal: absent/);
+
+    // Truncation: the root link alone with the child's seal.
+    const [rootLink, , childSeal] = child.split('~');
+    const truncated = await cli(io, '--json', 'envelope', 'inspect', `${rootLink}~${childSeal}`);
+    const t = truncated.json<{
+      seal: { present: boolean; forLastLink: boolean };
+      problems: string[];
+      links: unknown[];
+    }>();
+    assert.equal(t.links.length, 1);
+    assert.deepEqual([t.seal.present, t.seal.forLastLink], [true, false]);
+    assert.ok(
+      t.problems.some((p) => p.startsWith('INVALID_PROOF')),
+      JSON.stringify(t.problems),
+    );
+
+    // A child naming an agent outside its parent's lineage (signed by hand: core refuses to derive it).
+    const pair = generateEd25519KeyPair();
+    const root = mintRoot(
+      {
+        tenant: 'acme',
+        agent: 'planner',
+        scopes: ['vault:finance:read'],
+        resources: [],
+        context: [],
+        constraints: declareUnconstrained(),
+        ttlSeconds: 3600,
+        holderKey: pair,
+      },
+      { secretKey: generateEd25519KeyPair().secretKey, kid: 'key-1', now: NOW },
+    );
+    const intruder = signLink(
+      {
+        ...root.claims,
+        sub: 'intruder',
+        jti: randomId(16),
+        dep: 1,
+        prn: root.claims.jti,
+        phs: hashLink(root.link),
+        cnf: holderKeyConfirmation(generateEd25519KeyPair().publicKey),
+      },
+      pair.secretKey,
+      'cnf',
+    );
+    const outside = await cli(io, 'envelope', 'inspect', `${root.chain}~${intruder}`);
+    assert.match(outside.stdout, /agent: planner → intruder \(OUTSIDE planner's lineage/);
+    assert.match(outside.stdout, /PROBLEM: CHAIN_VIOLATION: .*outside its parent's lineage/);
+  });
+
   test('reads the token from stdin and from a file', async () => {
     const io = testIo({}, { now: () => NOW * 1000 });
     io.stdinText = `${token}\n`;
     assert.equal((await cli(io, 'envelope', 'inspect', '-')).code, 0);
     const f = await writeIn(io, 'token.txt', child);
     const r = await cli(io, '--json', 'envelope', 'inspect', '--token-file', f);
-    assert.equal(r.json<{ agent: string }>().agent, 'reader');
+    assert.equal(r.json<{ agent: string }>().agent, 'planner/reader');
     const none = await cli(testIo(), 'envelope', 'inspect');
     assert.equal(none.code, ExitCode.USAGE);
   });

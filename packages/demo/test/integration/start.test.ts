@@ -59,6 +59,22 @@ test(
     assert.equal(expected.get('advisor reads a student record for advising'), 'ALLOW');
     assert.equal(expected.get('the same approval used a second time'), 'APPROVAL_INVALID');
     assert.equal(expected.get("sub-agent after its parent's revocation"), 'REVOKED');
+    // Holder keys: the sub-agent is named under its parent, truncation is refused, per-request
+    // proofs are required where the envelope says so and cannot be replayed.
+    assert.deepEqual(result.subAgent, {
+      agentId: 'academic-advisor/summarizer',
+      agentChain: ['academic-advisor', 'academic-advisor/summarizer'],
+    });
+    assert.equal(expected.get('sub-agent reads a transcript'), 'ALLOW');
+    assert.equal(expected.get("sub-agent presents its parent's link alone (truncation, no seal)"), 'PROOF_REQUIRED');
+    assert.equal(expected.get("sub-agent presents its parent's link alone, sealed with its own key"), 'INVALID_PROOF');
+    assert.equal(expected.get('auditor presents its sealed token without a per-request proof'), 'PROOF_REQUIRED');
+    assert.equal(expected.get('auditor reads with a per-request proof signed by its holder key'), 'ALLOW');
+    assert.equal(expected.get('the same request and proof replayed'), 'PROOF_REPLAYED');
+    assert.match(
+      output,
+      /academic-advisor\/summarizer: depth 1, lineage academic-advisor > academic-advisor\/summarizer/,
+    );
     assert.equal(result.chainVerified, true);
     assert.ok(existsSync(result.reportPath), result.reportPath);
     const html = readFileSync(result.reportPath, 'utf8');

@@ -1,16 +1,25 @@
 // The SDK against the real services (in-process, real Kafka + FerretDB): typed clients, `enforced`
-// against the real enforcer, and failover to a second enforcer replica after the first is stopped.
+// against the real enforcer, holder keys (sealing, per-request proofs, delegation to a sub-agent
+// that generates its own key, a refused truncation), and failover to a second enforcer replica
+// after the first is stopped.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
   AuthorityDeniedError,
   EnforcerClient,
+  HolderKey,
+  InvalidProofError,
   IssuerClient,
   PermissionDeniedError,
+  ProofRequiredError,
   UnauthenticatedError,
+  attenuate,
   enforced,
+  isSealed,
+  requestProof,
   runWithApproval,
+  seal,
   withPurpose,
 } from '../../src';
 import { eventually, requireInfra, startStack, type StackHandle } from './stack';
@@ -44,8 +53,12 @@ describe('SDK against the real stack', { timeout: 180_000 }, () => {
       },
       ttlSeconds: 600,
     });
-    token = minted.envelope?.token ?? '';
+    // No holder key sent: the issuer generated one and returned the token sealed with it.
+    token = minted.envelope.token;
     assert.ok(token);
+    assert.equal(minted.envelope.sealed, true);
+    assert.ok(minted.holderKey instanceof HolderKey);
+    assert.deepEqual(minted.envelope.agentChain, ['reader']);
   });
   after(async () => {
     admin?.close();
@@ -140,6 +153,94 @@ describe('SDK against the real stack', { timeout: 180_000 }, () => {
     enforcer.close();
   });
 
+  test('holder keys: the agent seals its own token, proves possession per request, delegates to a sub-agent that cannot truncate', async () => {
+    const enforcer = new EnforcerClient(stack.enforcers[0]!.address, { credential: checker, deadlineMs: 15_000 });
+    const plannerKey = await HolderKey.generate();
+    const minted = await admin.mint({
+      agentId: 'planner',
+      grant: {
+        scopes: ['vault:*:read'],
+        resources: ['slos://vaults/*'],
+        constraintsJson: '{"unconstrained":true}',
+      },
+      ttlSeconds: 600,
+      holderPublicKey: plannerKey.publicKey,
+    });
+    assert.equal(minted.holderKey, undefined);
+    assert.equal(minted.envelope.sealed, false);
+    const chain = minted.envelope.token;
+    const check = (token: string, extra: { holderKey?: HolderKey; proof?: 'always' } = {}) =>
+      enforced(
+        async () => 'ran',
+        { scope: 'vault:finance:read', resource: 'slos://vaults/finance/q1' },
+        {
+          enforcer,
+          token,
+          ...extra,
+        },
+      )();
+
+    // Unsealed and no proof: refused. Sealed by its holder: allowed. Unsealed with a proof: allowed.
+    await assert.rejects(check(chain), (e: unknown) => e instanceof ProofRequiredError && e.field === 'seal');
+    const sealed = seal(chain, plannerKey);
+    assert.equal(await check(sealed), 'ran');
+    assert.equal(await check(chain, { holderKey: plannerKey }), 'ran');
+    assert.equal(await check(sealed, { holderKey: plannerKey, proof: 'always' }), 'ran');
+    // A proof is good for one check: the same request sent again is refused as a replay.
+    const req = { token: chain, requiredScope: 'vault:finance:read', resource: 'slos://vaults/finance/q1' };
+    const proven = { ...req, proof: requestProof(chain, plannerKey, req) };
+    const once = await enforcer.check(proven);
+    assert.equal(once.decision, 'ALLOW', once.message);
+    const again = await enforcer.check(proven);
+    assert.equal(again.reason, 'PROOF_REPLAYED', again.message);
+
+    // Online delegation to a sub-agent named under the planner, bound to the sub-agent's own key.
+    const summarizerKey = await HolderKey.generate();
+    const delegated = await admin.delegate({
+      parentToken: sealed,
+      agentId: 'planner/summarizer',
+      grant: {
+        scopes: ['vault:finance:read'],
+        resources: ['slos://vaults/finance/*'],
+        constraintsJson: '{"unconstrained":true}',
+      },
+      ttlSeconds: 300,
+      holderPublicKey: summarizerKey.publicKey,
+    });
+    assert.equal(delegated.envelope.sealed, false);
+    assert.deepEqual(delegated.envelope.agentChain, ['planner', 'planner/summarizer']);
+    const subToken = seal(delegated.envelope.token, summarizerKey);
+    const ok = await enforcer.check({ ...req, token: subToken });
+    assert.equal(ok.decision, 'ALLOW', ok.message);
+    assert.deepEqual(ok.agentChain, ['planner', 'planner/summarizer']);
+    assert.equal(ok.agentId, 'planner/summarizer');
+    // A sub-agent outside the lineage is refused by the issuer.
+    await assert.rejects(
+      admin.delegate({ parentToken: sealed, agentId: 'someone-else', holderPublicKey: summarizerKey.publicKey }),
+      (e: unknown) => (e as { reason?: string }).reason === 'CHAIN_VIOLATION',
+    );
+    // Truncation: the sub-agent presents the planner's link alone, unsealed or sealed with its own key.
+    const parentLink = delegated.envelope.token.split('~')[0]!;
+    await assert.rejects(check(parentLink), ProofRequiredError);
+    await assert.rejects(check(parentLink, { holderKey: summarizerKey }), /not the last link's 'cnf' key/);
+    const forged = `${parentLink}~${subToken.split('~').pop()!}`;
+    await assert.rejects(check(forged), (e: unknown) => e instanceof InvalidProofError && e.reason === 'INVALID_PROOF');
+
+    // Offline attenuation by the planner for another sub-agent, who seals the child itself.
+    const helperKey = await HolderKey.generate();
+    const child = await attenuate(sealed, plannerKey, {
+      agent: 'planner/helper',
+      scopes: ['vault:finance:read'],
+      resources: ['slos://vaults/finance/*'],
+      ttlSeconds: 120,
+      childPublicKey: helperKey.publicKey,
+    });
+    assert.equal(isSealed(child.chain), false);
+    await assert.rejects(check(child.chain), ProofRequiredError);
+    assert.equal(await check(seal(child.chain, helperKey)), 'ran');
+    enforcer.close();
+  });
+
   test('runWithApproval: the tool runs once, after a human approved', async () => {
     const approverKey = (await admin.createCredential({ kind: 'APPROVER' })).credential?.secret ?? '';
     const approver = new IssuerClient(stack.issuer.address, { credential: approverKey, tenant });
@@ -160,7 +261,7 @@ describe('SDK against the real stack', { timeout: 180_000 }, () => {
         return 'written';
       },
       { scope: 'vault:grades:write', resource: (student: string) => `slos://vaults/grades/${student}` },
-      { enforcer, token: minted.envelope?.token ?? '' },
+      { enforcer, token: minted.envelope.token },
     );
     const asked: string[] = [];
     const out = await runWithApproval(writeGrade, ['s-1', 'A'], {
@@ -191,7 +292,7 @@ describe('SDK against the real stack', { timeout: 180_000 }, () => {
       grant: { scopes: ['vault:ops:read'], resources: [], constraintsJson: '{"unconstrained":true}' },
       ttlSeconds: 600,
     });
-    const t = fresh.envelope?.token ?? '';
+    const t = fresh.envelope.token;
     const [first, second] = stack.enforcers;
     const client = new EnforcerClient([first!.address, second!.address], { credential: checker, deadlineMs: 15_000 });
     const check = () => client.check({ token: t, requiredScope: 'vault:ops:read' });
