@@ -341,7 +341,8 @@ export class Decider {
       decisionId: d.decisionId,
       approvalRequestId: result.reason === 'APPROVAL_REQUIRED' ? d.outcome.approvalRequestId : '',
       agentId: result.agent ?? '',
-      tenant: result.tenant ?? '',
+      // A tenant only CLAIMED by an unverified token is not reported as the token's tenant.
+      tenant: result.chainUnverified === true ? '' : (result.tenant ?? ''),
       policyVersion: event.policyVersion ?? '',
       field: result.field ?? '',
       agentChain: result.agentChain !== undefined ? [...result.agentChain] : [],
