@@ -4,6 +4,7 @@ import { createPublicKey, createHash, verify as nodeVerify } from 'node:crypto';
 import { cryptoReady, ed25519KeyPairFromSeed, type Ed25519KeyPair } from '../src/crypto';
 import { AuthorityError } from '../src/errors';
 import {
+  ATTESTATION_TAG,
   attestationSigningBytes,
   auditGenesisHead,
   chainHash,
@@ -319,7 +320,7 @@ test('verifyCheckpoint never throws on malformed input', () => {
   assert.equal(verifyCheckpoint({ ...cp, tenant: undefined } as never, () => auditor.publicKey).ok, false);
 });
 
-test('attestations: signed over canonical bytes, bound to a checkpoint, tamper-evident', () => {
+test('attestations v1 (no acted/delegated split): signed over canonical bytes, bound to a checkpoint, tamper-evident', () => {
   const claims: AttestationClaims = {
     tenant: 'acme',
     agent: 'academic-advisor',
@@ -364,6 +365,101 @@ test('attestations: signed over canonical bytes, bound to a checkpoint, tamper-e
     /to must not be before from/,
   );
   assert.throws(() => signAttestation({ ...claims, allowedCount: -1 }, auditor.secretKey, 'auditor-1'), AuthorityError);
+});
+
+test('attestations v2: the acted/delegated split of the allowed count is signed under its own tag', () => {
+  // The v2 vector published in docs/audit-chain.md: academic-advisor never acted itself, but an
+  // agent it delegated to was allowed twice.
+  const claims: AttestationClaims = {
+    tenant: 'acme',
+    agent: 'academic-advisor',
+    resourcePattern: 'slos://vaults/student-health/*',
+    from: 1767225600,
+    to: 1767312000,
+    allowedCount: 2,
+    allowedActedCount: 0,
+    allowedDelegatedCount: 2,
+    deniedCount: 1,
+    checkpoint: { seq: 2, headHash: VECTOR.hash2 },
+    issuedAt: 1767312060,
+  };
+  const signed = signAttestation(claims, auditor.secretKey, 'auditor-1');
+  // An independent encoding of the documented v2 layout, with Buffer only.
+  const str = (s: string) => {
+    const b = Buffer.from(s, 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    return Buffer.concat([len, b]);
+  };
+  const u64 = (n: number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt(n));
+    return b;
+  };
+  const reference = Buffer.concat([
+    str('authority.audit.attestation.v2'),
+    str('acme'),
+    str('academic-advisor'),
+    str('slos://vaults/student-health/*'),
+    u64(1767225600),
+    u64(1767312000),
+    u64(2),
+    u64(0),
+    u64(2),
+    u64(1),
+    u64(2),
+    Buffer.from(VECTOR.hash2, 'hex'),
+    u64(1767312060),
+    str('auditor-1'),
+  ]);
+  assert.equal(attestationSigningBytes(signed).toString('hex'), reference.toString('hex'));
+  assert.equal(ATTESTATION_TAG, 'authority.audit.attestation.v2');
+  assert.equal(
+    signed.signature,
+    'ty3m4DcFslTbtKaxWabsLGd3flBTj-1wdBIaDd8oUBr0IXzXaaDXwX9U5BSBk4NtlH7Zv3oNbFAyvlKzYgN9AA',
+  );
+  assert.deepEqual(verifyAttestation(signed, keys), { ok: true });
+  const jwk = { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(auditor.publicKey).toString('base64url') };
+  assert.ok(
+    nodeVerify(
+      null,
+      reference,
+      createPublicKey({ key: jwk, format: 'jwk' }),
+      Buffer.from(signed.signature, 'base64url'),
+    ),
+  );
+  const { allowedActedCount: _acted, allowedDelegatedCount: _delegated, ...withoutSplit } = signed;
+  for (const tampered of [
+    { ...signed, allowedActedCount: 2, allowedDelegatedCount: 0 },
+    { ...signed, allowedActedCount: 1, allowedDelegatedCount: 1 },
+    { ...signed, allowedCount: 3, allowedDelegatedCount: 3 },
+    // Read as a v1 attestation (the split dropped), the same signature does not verify.
+    withoutSplit,
+  ]) {
+    assert.equal(verifyAttestation(tampered, keys).ok, false, JSON.stringify(tampered));
+  }
+  // A v1 signature does not verify with a split added either.
+  const v1 = signAttestation({ ...withoutSplit, allowedCount: 2 }, auditor.secretKey, 'auditor-1');
+  assert.equal(
+    verifyAttestation({ ...v1, allowedActedCount: 0, allowedDelegatedCount: 2 }, keys).ok,
+    false,
+    'a v1 signature is not a v2 signature',
+  );
+  assert.deepEqual(verifyAttestation(v1, keys), { ok: true });
+  // The split must add up, and comes in pairs.
+  assert.throws(
+    () => signAttestation({ ...claims, allowedActedCount: 1 }, auditor.secretKey, 'auditor-1'),
+    /must equal allowedCount/,
+  );
+  assert.throws(
+    () => signAttestation({ ...withoutSplit, allowedActedCount: 2 }, auditor.secretKey, 'auditor-1'),
+    (e: unknown) => e instanceof AuthorityError && e.field === 'allowedDelegatedCount',
+  );
+  assert.throws(
+    () => signAttestation({ ...claims, allowedActedCount: -1, allowedDelegatedCount: 3 }, auditor.secretKey, 'k'),
+    AuthorityError,
+  );
+  assert.equal(verifyAttestation({ ...signed, allowedActedCount: 1 }, keys).ok, false, 'never throws');
 });
 
 function pick(r: ReturnType<typeof verifyAuditChain>): { ok: boolean; firstBadSeq?: number; kind?: string } {

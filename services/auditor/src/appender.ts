@@ -21,7 +21,7 @@ import { Binary } from 'mongodb';
 import { auditGenesisHead, nextAuditChainEntry, verifyCheckpoint, type SignedCheckpoint } from '@authority/core';
 import { isDuplicateKeyError, type Logger } from '@authority/platform';
 import { toCheckpoint, type ChainStore, type EntryDoc } from './adapters/mongo';
-import type { AdmittedEvent } from './event-fields';
+import { agentPath, type AdmittedEvent } from './event-fields';
 import type { AuditorKeys } from './keys';
 import { verifyStored } from './verify';
 
@@ -305,6 +305,7 @@ export class ChainAppender {
         prevHash: Buffer.from(entry.prevHash).toString('hex'),
         time: f.timeMs === undefined ? null : new Date(f.timeMs),
         agent: f.agent,
+        agents: agentPath(f),
         action: f.action,
         resource: f.resource,
         decision: f.decision,

@@ -16,7 +16,12 @@ export interface EventFields {
   tenant: string;
   /** Event time in ms since the epoch; undefined when the event has none (or it is unreadable). */
   timeMs: number | undefined;
+  /** Actor.agent_id: the acting agent (the leaf of the delegation path). */
   agent: string;
+  /** Actor.agent_chain: `sub` of every link, root first (empty for events written before it existed). */
+  agentChain: string[];
+  /** Actor.chain_unverified: the path is only what a token that failed verification claimed. */
+  chainUnverified: boolean;
   action: string;
   resource: string;
   /** Enum value name, e.g. `ALLOW`; `DECISION_UNSPECIFIED` when absent. */
@@ -26,6 +31,41 @@ export interface EventFields {
   traceId: string;
   /** CheckDetail.purpose, when the event is a check that carries one. */
   purpose: string;
+}
+
+/**
+ * The agent that acted: `agent_id`, or the leaf of the delegation path for an event that names
+ * only a path.
+ */
+export function actingAgent(f: Pick<EventFields, 'agent' | 'agentChain'>): string {
+  if (f.agent !== '') return f.agent;
+  for (let i = f.agentChain.length - 1; i >= 0; i--) if (f.agentChain[i] !== '') return f.agentChain[i] as string;
+  return '';
+}
+
+/**
+ * The agents an event is attributed to, root first: its delegation path (`agent_chain`), followed
+ * by the acting agent when the path does not name it; `[agent_id]` for an event without a path
+ * (written before paths were recorded); empty when the event names no agent. An event counts for
+ * every agent on it (QueryEvents, Attest, the report); the entry stores it as `agents`.
+ */
+export function agentPath(f: Pick<EventFields, 'agent' | 'agentChain'>): string[] {
+  const path = f.agentChain.filter((a) => a !== '');
+  if (f.agent !== '' && !path.includes(f.agent)) path.push(f.agent);
+  return path;
+}
+
+/**
+ * An agent's part in an event: ACTED when it is the acting agent, DELEGATED when it is earlier
+ * on the delegation path, undefined when it is not on the path.
+ */
+export function agentRole(
+  f: Pick<EventFields, 'agent' | 'agentChain'>,
+  agent: string,
+): 'ACTED' | 'DELEGATED' | undefined {
+  if (agent === '') return undefined;
+  if (actingAgent(f) === agent) return 'ACTED';
+  return f.agentChain.includes(agent) ? 'DELEGATED' : undefined;
 }
 
 /** Longest tenant id and event id accepted into a chain. */
@@ -45,6 +85,10 @@ function pick(o: Json, camel: string, snake: string): unknown {
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(str) : [];
 }
 
 function enumName(v: unknown, names: Record<number, string | undefined>, unspecified: string): string {
@@ -79,6 +123,8 @@ export function eventFields(raw: Uint8Array): EventFields | undefined {
     tenant: str(o['tenant']),
     timeMs: parseRfc3339(o['time']),
     agent: isObject(actor) ? str(pick(actor, 'agentId', 'agent_id')) : '',
+    agentChain: isObject(actor) ? strings(pick(actor, 'agentChain', 'agent_chain')) : [],
+    chainUnverified: isObject(actor) ? pick(actor, 'chainUnverified', 'chain_unverified') === true : false,
     action: str(o['action']),
     resource: str(o['resource']),
     decision: enumName(o['decision'], DECISION_NAMES, 'DECISION_UNSPECIFIED'),
@@ -116,6 +162,10 @@ export interface RefusedRecord {
   subject: string | undefined;
 }
 
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 // A lone surrogate cannot be framed unambiguously (core refuses it): such a tenant is refused here.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -150,6 +200,19 @@ export function admitRecord(
   const { tenant, eventId } = fields;
   if (decoded.tenant !== tenant || decoded.eventId !== eventId) {
     return refuse('ambiguous event: tenant or event_id is spelled twice with different values', tenant, eventId);
+  }
+  // Attribution is read from the JSON like every other field: both readings must name the same agents.
+  const dActor = decoded.actor;
+  if (
+    (dActor?.agentId ?? '') !== fields.agent ||
+    (dActor?.chainUnverified ?? false) !== fields.chainUnverified ||
+    !sameStrings(dActor?.agentChain ?? [], fields.agentChain)
+  ) {
+    return refuse(
+      'ambiguous event: actor agent_id, agent_chain or chain_unverified is spelled twice with different values',
+      tenant,
+      eventId,
+    );
   }
   if (tenant === '') return refuse('event has no tenant', tenant, eventId);
   if (tenant.length > MAX_TENANT_LENGTH || LONE_SURROGATE.test(tenant))

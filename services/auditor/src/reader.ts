@@ -13,7 +13,7 @@ import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@a
 import type { PolicyView } from '@authority/views';
 import type { Filter } from 'mongodb';
 import { toCheckpoint, type ChainStore, type EntryDoc } from './adapters/mongo';
-import type { EventFields } from './event-fields';
+import { agentRole, type EventFields } from './event-fields';
 import type { AuditorKeys } from './keys';
 import { buildComplianceReport, ReportAggregator, type ComplianceReport } from './report/model';
 import { decodePageToken, encodePageToken } from './tokens';
@@ -43,8 +43,13 @@ export interface QueryInput {
   pageToken: string;
 }
 
+/** A matched entry; with an agent filter, that agent's part in it. */
+export interface QueriedEntry extends StoredEntry {
+  agentRole?: 'ACTED' | 'DELEGATED';
+}
+
 export interface QueryOutput {
-  entries: StoredEntry[];
+  entries: QueriedEntry[];
   nextPageToken: string;
   /** Entries examined (for tests and logs). */
   scanned: number;
@@ -85,10 +90,13 @@ export interface ReaderOptions {
   now?: () => Date;
 }
 
-/** Does an event match a query's filters (all read from the raw event)? */
+/**
+ * Does an event match a query's filters (all read from the raw event)? An agent matches when it
+ * is anywhere on the event's delegation path: it acted, or it delegated to the agent that did.
+ */
 export function matchesQuery(f: EventFields | undefined, q: QueryInput): boolean {
   if (f === undefined) return false;
-  if (q.agentId !== '' && f.agent !== q.agentId) return false;
+  if (q.agentId !== '' && agentRole(f, q.agentId) === undefined) return false;
   if (q.action !== '' && f.action !== q.action) return false;
   if (q.decision !== '' && q.decision !== 'DECISION_UNSPECIFIED' && f.decision !== q.decision) return false;
   if (q.reason !== '' && q.reason !== 'REASON_CODE_UNSPECIFIED' && f.reason !== q.reason) return false;
@@ -101,16 +109,26 @@ export function matchesQuery(f: EventFields | undefined, q: QueryInput): boolean
   return true;
 }
 
-/** Is this event an access of `agent` to a resource matching `pattern` in the window (an attestation counts these)? */
-export function isAccess(f: EventFields, agent: string, pattern: string, window: TimeWindow): boolean {
-  return (
-    f.action === 'check' &&
-    f.agent === agent &&
-    f.timeMs !== undefined &&
-    f.timeMs >= window.startMs &&
-    f.timeMs <= window.endMs &&
-    globMatch(pattern, f.resource)
-  );
+/**
+ * Is this event an access by or through `agent` to a resource matching `pattern` in the window
+ * (an attestation counts these)? Its role: ACTED when the agent made the call itself, DELEGATED
+ * when an agent it delegated to made it; undefined when the event is not such an access.
+ */
+export function accessRole(
+  f: EventFields,
+  agent: string,
+  pattern: string,
+  window: TimeWindow,
+): 'ACTED' | 'DELEGATED' | undefined {
+  if (
+    f.action !== 'check' ||
+    f.timeMs === undefined ||
+    f.timeMs < window.startMs ||
+    f.timeMs > window.endMs ||
+    !globMatch(pattern, f.resource)
+  )
+    return undefined;
+  return agentRole(f, agent);
 }
 
 export class AuditReader {
@@ -138,7 +156,8 @@ export class AuditReader {
     // A prefilter on the indexed copies (cheap where MongoDB has indexes); every candidate is then
     // matched again against its raw bytes, which are the evidence.
     const prefilter: Filter<EntryDoc> = {};
-    if (q.agentId !== '') prefilter.agent = q.agentId;
+    // On the path (`agents`), or the agent of an entry stored before paths were (`agent`).
+    if (q.agentId !== '') prefilter.$or = [{ agents: q.agentId }, { agent: q.agentId }];
     if (q.action !== '') prefilter.action = q.action;
     if (q.decision !== '' && q.decision !== 'DECISION_UNSPECIFIED') prefilter.decision = q.decision;
     if (q.reason !== '' && q.reason !== 'REASON_CODE_UNSPECIFIED') prefilter.reason = q.reason;
@@ -155,7 +174,7 @@ export class AuditReader {
       prefilter,
       Math.min(1000, Math.max(pageSize * 2, 100)),
     );
-    const entries: StoredEntry[] = [];
+    const entries: QueriedEntry[] = [];
     let scanned = 0;
     let lastScanned = afterSeq;
     let more = false;
@@ -165,7 +184,10 @@ export class AuditReader {
         scanned++;
         if (typeof doc.seq === 'number' && doc.seq > lastScanned) lastScanned = doc.seq;
         const s = toStoredEntry(doc);
-        if (matchesQuery(s.fields, q)) entries.push(s);
+        if (matchesQuery(s.fields, q)) {
+          const role = q.agentId !== '' && s.fields ? agentRole(s.fields, q.agentId) : undefined;
+          entries.push(role ? { ...s, agentRole: role } : s);
+        }
         if (entries.length >= pageSize || scanned >= this.opts.scanLimit) {
           more = await cursor.hasNext();
           break;
@@ -285,7 +307,8 @@ export class AuditReader {
     }
     const checkpoints = (await this.opts.store.checkpointsAsc(a.tenant, 0, latest.seq)).map(toCheckpoint);
     const window: TimeWindow = { startMs: a.fromSec * 1000, endMs: a.toSec * 1000 + 999 };
-    let allowed = 0;
+    let allowedActed = 0;
+    let allowedDelegated = 0;
     let denied = 0;
     const result = await verifyStored(this.opts.store, {
       tenant: a.tenant,
@@ -295,9 +318,13 @@ export class AuditReader {
       ...(signal ? { signal } : {}),
       onEntry: (s) => {
         const f = s.fields;
-        if (f === undefined || !isAccess(f, a.agentId, a.resourcePattern, window)) return;
-        if (f.decision === 'ALLOW') allowed++;
-        else if (f.decision === 'DENY') denied++;
+        if (f === undefined) return;
+        const role = accessRole(f, a.agentId, a.resourcePattern, window);
+        if (role === undefined) return;
+        if (f.decision === 'ALLOW') {
+          if (role === 'ACTED') allowedActed++;
+          else allowedDelegated++;
+        } else if (f.decision === 'DENY') denied++;
       },
     });
     if (!result.ok) {
@@ -313,7 +340,9 @@ export class AuditReader {
         resourcePattern: a.resourcePattern,
         from: a.fromSec,
         to: a.toSec,
-        allowedCount: allowed,
+        allowedCount: allowedActed + allowedDelegated,
+        allowedActedCount: allowedActed,
+        allowedDelegatedCount: allowedDelegated,
         deniedCount: denied,
         checkpoint: { seq: latest.seq, headHash: latest.headHash },
         issuedAt: Math.floor(this.now().getTime() / 1000),

@@ -65,7 +65,7 @@ export function checkpointMessage(cp: SignedCheckpoint): Checkpoint {
 }
 
 /** A stored entry as the proto `ChainEntry` (the event decoded from the raw bytes, when it decodes). */
-export function chainEntryMessage(s: StoredEntry): ChainEntry {
+export function chainEntryMessage(s: StoredEntry & { agentRole?: 'ACTED' | 'DELEGATED' }): ChainEntry {
   const raw =
     s.entry.raw instanceof Uint8Array
       ? Buffer.from(s.entry.raw.buffer, s.entry.raw.byteOffset, s.entry.raw.byteLength)
@@ -85,6 +85,7 @@ export function chainEntryMessage(s: StoredEntry): ChainEntry {
     rawEvent: raw?.toString('utf8') ?? '',
     event: event as ChainEntry['event'],
     recordedAt: s.doc.recordedAt instanceof Date ? grpcTimestamp(s.doc.recordedAt.getTime()) : null,
+    agentRole: s.agentRole ?? 'AGENT_ROLE_UNSPECIFIED',
   };
 }
 
@@ -197,6 +198,8 @@ export function auditorHandlers(deps: HandlerDeps): AuditorServiceHandlers {
           keyId: att.keyId,
           signature: decodeBase64Url(att.signature) ?? Buffer.alloc(0),
           neverAccessed: att.allowedCount === 0,
+          allowedActedCount: String(att.allowedActedCount ?? 0),
+          allowedDelegatedCount: String(att.allowedDelegatedCount ?? 0),
         },
       };
     }, opts),

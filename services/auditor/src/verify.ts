@@ -4,9 +4,11 @@
 // against the chain's hash at its seq), so a rewrite is caught at the first checkpoint after it,
 // and a checkpoint beyond the last entry means the newest entries were deleted.
 //
-// On top of the chain, each entry's indexed fields (agent, action, resource, decision, reason,
-// time, trace id) must agree with its raw bytes: they are what queries filter on, so an edited
-// index is reported as MODIFIED too. Entries reach `onEntry` only once they verified, in order.
+// On top of the chain, each entry's indexed fields (agent, agents, action, resource, decision,
+// reason, time, trace id) must agree with its raw bytes: they are what queries filter on, so an
+// edited index is reported as MODIFIED too. An entry without `agents` (stored before delegation
+// paths were recorded) is found by its `agent` alone, so its event must name no other agent.
+// Entries reach `onEntry` only once they verified, in order.
 import {
   genesisHash,
   verifyAuditChain,
@@ -16,7 +18,7 @@ import {
   type SignedCheckpoint,
 } from '@authority/core';
 import { rawBytes, type ChainStore, type EntryDoc } from './adapters/mongo';
-import { eventFields, type EventFields } from './event-fields';
+import { agentPath, eventFields, type EventFields } from './event-fields';
 
 export interface StoredEntry {
   entry: AuditChainEntry;
@@ -80,6 +82,10 @@ export function toStoredEntry(doc: EntryDoc): StoredEntry {
   return { entry, doc, fields: raw === undefined ? undefined : eventFields(raw) };
 }
 
+function sameStrings(a: readonly unknown[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /** Why an entry's indexed fields disagree with its raw event, or undefined when they agree. */
 export function indexMismatch(s: StoredEntry): string | undefined {
   const { doc, fields } = s;
@@ -102,6 +108,14 @@ export function indexMismatch(s: StoredEntry): string | undefined {
         ? `entry ${seq}'s eventId '${String(indexed)}' is not the id in its raw bytes (${String(fromRaw)})`
         : `entry ${seq}'s indexed field '${name}' does not match its raw event (the stored index was edited)`;
     }
+  }
+  const path = agentPath(fields);
+  if (doc.agents === undefined) {
+    if (path.length > 1 || (path.length === 1 && path[0] !== fields.agent)) {
+      return `entry ${seq} has no indexed field 'agents' but its raw event names the delegation path [${path.join(', ')}] (the stored index was edited)`;
+    }
+  } else if (!Array.isArray(doc.agents) || !sameStrings(doc.agents, path)) {
+    return `entry ${seq}'s indexed field 'agents' does not match its raw event (the stored index was edited)`;
   }
   return undefined;
 }

@@ -170,6 +170,10 @@ export interface EventSpec {
   tenant: string;
   eventId?: string;
   agent?: string;
+  /** Actor.agent_chain: the delegation path, root first (none: an event from before paths were recorded). */
+  chain?: string[];
+  /** Actor.chain_unverified: the path is only what a token that failed verification claimed. */
+  unverified?: boolean;
   action?: string;
   resource?: string;
   decision?: 'ALLOW' | 'DENY';
@@ -188,8 +192,10 @@ export function auditEvent(s: EventSpec): pb.AuditEvent {
     source: 'enforcer',
     actor: createMessage(pb.ActorSchema, {
       agentId: s.agent ?? 'agent-1',
-      jtiChain: ['jti-root'],
+      jtiChain: s.chain ? s.chain.map((_, i) => `jti-${i}`) : ['jti-root'],
       principal: 'checker-1',
+      agentChain: s.chain ?? [],
+      chainUnverified: s.unverified ?? false,
     }),
     action: s.action ?? 'check',
     resource: s.resource ?? 'slos://vaults/student-records/r1',

@@ -5,10 +5,13 @@
  *
  *   checkpoint  = str("authority.audit.checkpoint.v1") ‖ str(tenant) ‖ u64(seq) ‖ headHash(32)
  *                 ‖ u64(time) ‖ str(keyId)
- *   attestation = str("authority.audit.attestation.v1") ‖ str(tenant) ‖ str(agent)
+ *   attestation v2 = str("authority.audit.attestation.v2") ‖ str(tenant) ‖ str(agent)
  *                 ‖ str(resourcePattern) ‖ u64(from) ‖ u64(to) ‖ u64(allowedCount)
- *                 ‖ u64(deniedCount) ‖ u64(checkpoint.seq) ‖ checkpoint.headHash(32)
- *                 ‖ u64(issuedAt) ‖ str(keyId)
+ *                 ‖ u64(allowedActedCount) ‖ u64(allowedDelegatedCount) ‖ u64(deniedCount)
+ *                 ‖ u64(checkpoint.seq) ‖ checkpoint.headHash(32) ‖ u64(issuedAt) ‖ str(keyId)
+ *   attestation v1 = the same without allowedActedCount and allowedDelegatedCount, tagged
+ *                 "authority.audit.attestation.v1" (attestations made before delegation paths were
+ *                 counted; they still verify)
  *
  * Times are Unix seconds. Signatures are base64url (no padding) of the 64-byte Ed25519 signature.
  */
@@ -17,7 +20,10 @@ import { AuthorityError } from '../errors';
 import { FrameWriter, decodeHexHash } from './framing';
 
 export const CHECKPOINT_TAG = 'authority.audit.checkpoint.v1';
-export const ATTESTATION_TAG = 'authority.audit.attestation.v1';
+/** The attestation layout without the acted/delegated split (still verified, and signed for claims without it). */
+export const ATTESTATION_TAG_V1 = 'authority.audit.attestation.v1';
+/** The attestation layout with allowedActedCount and allowedDelegatedCount. */
+export const ATTESTATION_TAG = 'authority.audit.attestation.v2';
 
 /** Finds the auditor public key (32 bytes) for a key id; undefined when unknown. */
 export type CheckpointKeyResolver = (keyId: string) => Uint8Array | undefined;
@@ -111,7 +117,12 @@ export function verifyCheckpoint(signed: SignedCheckpoint, resolveKey: Checkpoin
 /**
  * "Agent X did (not) reach resources matching P in [from, to]", as counted by the auditor over
  * the chain up to `checkpoint`. A negative attestation is one with allowedCount 0; deniedCount
- * says how many attempts were refused (they touched nothing).
+ * says how many attempts were refused (they touched nothing). The counts cover every event on
+ * whose delegation path X is: X acted itself, or an agent X delegated to acted.
+ *
+ * With `allowedActedCount` and `allowedDelegatedCount` (both, summing to allowedCount) the
+ * claims are signed in the v2 layout; without them, in the v1 layout (ATTESTATION_TAG_V1). A
+ * signature covers its tag, so dropping or adding the split never turns one into the other.
  */
 export interface AttestationClaims {
   tenant: string;
@@ -125,6 +136,10 @@ export interface AttestationClaims {
   allowedCount: number;
   /** Denied decisions for the agent on matching resources in the window. */
   deniedCount: number;
+  /** Of allowedCount: the accesses the agent made itself (it was the acting agent). */
+  allowedActedCount?: number;
+  /** Of allowedCount: the accesses made by agents the agent delegated to (it was earlier on the path). */
+  allowedDelegatedCount?: number;
   /** The chain position the counts were taken over. */
   checkpoint: { seq: number; headHash: string };
   /** When the auditor signed, Unix seconds. */
@@ -145,16 +160,35 @@ export function attestationSigningBytes(a: AttestationClaims & { keyId: string }
   if (typeof a.checkpoint !== 'object' || a.checkpoint === null) {
     throw new AuthorityError('INVALID_REQUEST', 'checkpoint must be {seq, headHash}', 'checkpoint');
   }
+  const split = a.allowedActedCount !== undefined || a.allowedDelegatedCount !== undefined;
   const w = new FrameWriter()
-    .string(ATTESTATION_TAG, 'tag')
+    .string(split ? ATTESTATION_TAG : ATTESTATION_TAG_V1, 'tag')
     .string(a.tenant, 'tenant')
     .string(a.agent, 'agent')
     .string(a.resourcePattern, 'resourcePattern')
     .u64(a.from, 'from')
     .u64(a.to, 'to');
   if (a.to < a.from) throw new AuthorityError('INVALID_REQUEST', 'to must not be before from', 'to');
+  w.u64(a.allowedCount, 'allowedCount');
+  if (split) {
+    if (a.allowedActedCount === undefined || a.allowedDelegatedCount === undefined) {
+      const missing = a.allowedActedCount === undefined ? 'allowedActedCount' : 'allowedDelegatedCount';
+      throw new AuthorityError(
+        'INVALID_REQUEST',
+        `${missing} is required with ${missing === 'allowedActedCount' ? 'allowedDelegatedCount' : 'allowedActedCount'}`,
+        missing,
+      );
+    }
+    w.u64(a.allowedActedCount, 'allowedActedCount').u64(a.allowedDelegatedCount, 'allowedDelegatedCount');
+    if (a.allowedActedCount + a.allowedDelegatedCount !== a.allowedCount) {
+      throw new AuthorityError(
+        'INVALID_REQUEST',
+        'allowedActedCount + allowedDelegatedCount must equal allowedCount',
+        'allowedDelegatedCount',
+      );
+    }
+  }
   return w
-    .u64(a.allowedCount, 'allowedCount')
     .u64(a.deniedCount, 'deniedCount')
     .u64(a.checkpoint.seq, 'checkpoint.seq')
     .hash32(hashField(a.checkpoint.headHash, 'checkpoint.headHash'), 'checkpoint.headHash')
@@ -173,6 +207,8 @@ export function signAttestation(claims: AttestationClaims, secretKey: Uint8Array
     to: claims.to,
     allowedCount: claims.allowedCount,
     deniedCount: claims.deniedCount,
+    ...(claims.allowedActedCount !== undefined ? { allowedActedCount: claims.allowedActedCount } : {}),
+    ...(claims.allowedDelegatedCount !== undefined ? { allowedDelegatedCount: claims.allowedDelegatedCount } : {}),
     checkpoint: { seq: claims.checkpoint.seq, headHash: claims.checkpoint.headHash },
     issuedAt: claims.issuedAt,
     keyId,

@@ -1,8 +1,10 @@
 // The auditor's MongoDB: per-tenant chain entries, signed checkpoints, quarantined records.
 //
 //   entries      {tenant, seq, eventId, raw (Binary: the exact record value), hash, prevHash (hex),
-//                 time, agent, action, resource, decision, reason, traceId, recordedAt}
-//                 unique (tenant, seq): no forks; unique (tenant, eventId): redelivery is idempotent
+//                 time, agent, agents, action, resource, decision, reason, traceId, recordedAt}
+//                 unique (tenant, seq): no forks; unique (tenant, eventId): redelivery is idempotent;
+//                 (tenant, agents, seq) and (tenant, agent, seq): QueryEvents by agent (`agents` is
+//                 an array, a multikey index; entries stored before it existed have only `agent`)
 //   checkpoints  {tenant, seq, headHash, time (Unix s), keyId, signature (base64url), createdAt,
 //                 published}; unique (tenant, seq)
 //   rejected     {_id: "<topic>/<partition>/<offset>", reason, key, subject, tenant, eventId, raw, ...}
@@ -49,6 +51,12 @@ export interface EntryDoc {
   // Indexed copies of event fields (for queries); evidence is `raw`, and verification checks they agree.
   time: Date | null;
   agent: string;
+  /**
+   * Every agent the event is attributed to, root first (event-fields `agentPath`: the delegation
+   * path, or [agent]). Absent on entries stored before delegation paths were recorded: their
+   * events carry no path, and `agent` is the whole of it.
+   */
+  agents?: string[];
   action: string;
   resource: string;
   decision: string;
@@ -170,6 +178,10 @@ export class ChainStore {
     await ensureIndexes(this.entries as unknown as Collection<Document>, [
       { key: { tenant: 1, seq: 1 }, name: 'uq_tenant_seq', unique: true },
       { key: { tenant: 1, eventId: 1 }, name: 'uq_tenant_event', unique: true },
+      // QueryEvents(agent): `agents` for entries that have it, `agent` for older ones. FerretDB
+      // 1.x accepts these and reads without them; MongoDB uses them.
+      { key: { tenant: 1, agents: 1, seq: 1 }, name: 'ix_tenant_agents_seq' },
+      { key: { tenant: 1, agent: 1, seq: 1 }, name: 'ix_tenant_agent_seq' },
     ]);
     await ensureIndexes(this.checkpoints as unknown as Collection<Document>, [
       { key: { tenant: 1, seq: 1 }, name: 'uq_tenant_seq', unique: true },

@@ -111,15 +111,16 @@ ${tile('events', s.totalEvents)}${tile('allowed', s.allowed)}${tile('denied', s.
 
 <section id="agents">
 <h2>Per-agent breakdown</h2>
+<p class="note">An event counts for every agent on its delegation path: <b>acted</b> when the agent made the call, <b>delegated</b> when an agent it delegated to did. Attempts with an unverified token are counted for the agents the token claimed; they prove nothing about who held it.</p>
 ${
   r.agents.length === 0
     ? h`<p class="note">No agent activity in the window and no agents in the policy.</p>`
     : h`<table>
-<tr><th>Agent</th><th>In policy</th><th>Events</th><th>Allowed</th><th>Denied</th><th>Access checks</th><th>Distinct resources</th><th>Deny reasons</th><th>First seen</th><th>Last seen</th></tr>
+<tr><th>Agent</th><th>In policy</th><th>Events</th><th>Acted</th><th>Delegated</th><th>Allowed</th><th>Denied</th><th>Access checks</th><th>Distinct resources</th><th>Deny reasons</th><th>First seen</th><th>Last seen</th></tr>
 ${r.agents.map(
   (
     a,
-  ) => h`<tr><td><code>${a.agentId}</code></td><td>${a.inPolicy ? 'yes' : 'no'}</td><td class="n">${a.events}</td><td class="n">${a.allowed}</td><td class="n">${a.denied}</td><td class="n">${a.accessChecks}</td><td class="n">${a.distinctResources}${a.distinctResourcesCapped ? '+' : ''}</td><td>${counts(a.denyReasons)}</td><td>${a.firstSeen ?? '—'}</td><td>${a.lastSeen ?? '—'}</td></tr>
+  ) => h`<tr><td><code>${a.agentId}</code>${a.delegatedBy.length > 0 ? h`<br><span class="note">delegated by ${a.delegatedBy.map((l, i) => h`${i > 0 ? '; ' : ''}<code>${l}</code>`)}${a.delegatedByOmitted > 0 ? ` (and ${a.delegatedByOmitted} more)` : ''}</span>` : ''}${a.unverifiedAttempts > 0 ? h`<br><span class="badge warn">attempts with an unverified token: ${a.unverifiedAttempts}</span>` : ''}</td><td>${a.inPolicy ? 'yes' : 'no'}</td><td class="n">${a.events}</td><td class="n">${a.acted}</td><td class="n">${a.delegated}</td><td class="n">${a.allowed}</td><td class="n">${a.denied}</td><td class="n">${a.accessChecks}</td><td class="n">${a.distinctResources}${a.distinctResourcesCapped ? '+' : ''}</td><td>${counts(a.denyReasons)}</td><td>${a.firstSeen ?? '—'}</td><td>${a.lastSeen ?? '—'}</td></tr>
 `,
 )}</table>`
 }
@@ -138,7 +139,7 @@ ${
 ${r.attestationMatrix.rows.map(
   (row) => h`<tr><td><code>${row.agentId}</code></td>${row.cells.map(
     (c) =>
-      h`<td>${c.neverAccessed ? h`<span class="badge ok">NEVER ACCESSED</span>` : h`<span class="badge info">ACCESSED ${c.allowed}</span>`}${c.denied > 0 ? h` <span class="note">${c.denied} denied</span>` : ''}</td>`,
+      h`<td>${c.neverAccessed ? h`<span class="badge ok">NEVER ACCESSED</span>` : h`<span class="badge info">ACCESSED ${c.allowed}</span>`}${c.allowedDelegated > 0 ? h` <span class="note">${c.allowedDelegated} through delegates</span>` : ''}${c.denied > 0 ? h` <span class="note">${c.denied} denied</span>` : ''}</td>`,
   )}</tr>
 `,
 )}</table>`

@@ -3,17 +3,20 @@
 // the same time window (inclusive, on the events' own time).
 //
 // - executive summary: events, allowed, denied, distinct agents, reasons, actions;
-// - per-agent breakdown;
+// - per-agent breakdown: an event counts for every agent on its delegation path (event-fields
+//   `agentPath`), split into the events the agent acted in and those it delegated; a delegated
+//   agent is shown with its lineage; events whose path a token only claimed (chain_unverified)
+//   are counted on the claimed path and marked;
 // - attestation matrix: agents (of the policy and of the window) × the policy's data
 //   classifications; a classification `<domain>` stands for the resource pattern
 //   `slos://vaults/<domain>/*` (the original's vault layout; the policy format has no field for a
-//   pattern); cells count `check` decisions like Attest does;
+//   pattern); cells count `check` decisions like Attest does (the agent's own and its delegates');
 // - chain verification status, with the checkpoint it rests on;
 // - data classifications from the tenant's current policy.
 import { globMatch, type Policy } from '@authority/core';
 import type { CurrentPolicy } from '@authority/views';
 import type { SignedCheckpoint } from '@authority/core';
-import type { EventFields } from '../event-fields';
+import { actingAgent, agentPath, type EventFields } from '../event-fields';
 import type { TimeWindow, VerifyOutput } from '../reader';
 
 /** The resource pattern a data classification stands for in the attestation matrix. */
@@ -24,6 +27,9 @@ export function classificationPattern(domain: string): string {
 /** Distinct resources tracked per agent before the count is reported as a lower bound. */
 export const MAX_DISTINCT_RESOURCES = 10_000;
 
+/** Distinct delegation lineages listed per agent (more are counted in `delegatedByOmitted`). */
+export const MAX_LINEAGES = 20;
+
 export interface Count {
   key: string;
   count: number;
@@ -31,7 +37,26 @@ export interface Count {
 
 export interface AgentBreakdown {
   agentId: string;
+  /** Events on whose delegation path the agent is: acted + delegated. */
   events: number;
+  /** Of events: the agent acted itself (it is the event's agent). */
+  acted: number;
+  /** Of events: an agent it delegated to acted (it is earlier on the path). */
+  delegated: number;
+  /**
+   * Of events: the path is only what a token that failed verification claimed
+   * (chain_unverified); attempts, they prove nothing about who held the token.
+   */
+  unverifiedAttempts: number;
+  /**
+   * Who delegated to this agent, from verified paths: each entry the delegators before it, root
+   * first, joined by ` → ` (e.g. `academic-advisor`). Empty for an agent only seen as a root.
+   */
+  delegatedBy: string[];
+  /** Further distinct lineages beyond MAX_LINEAGES. */
+  delegatedByOmitted: number;
+  /** The agent with its lineage, e.g. `academic-advisor/summarizer, delegated by academic-advisor`. */
+  lineage: string;
   allowed: number;
   denied: number;
   /** `check` decisions (accesses and attempts). */
@@ -49,7 +74,10 @@ export interface AgentBreakdown {
 export interface MatrixCell {
   domain: string;
   pattern: string;
+  /** Allowed accesses by the agent or through it (allowedActed + allowedDelegated). */
   allowed: number;
+  allowedActed: number;
+  allowedDelegated: number;
   denied: number;
   /** No allowed access in the window (denied attempts touched nothing). */
   neverAccessed: boolean;
@@ -57,7 +85,8 @@ export interface MatrixCell {
 
 export interface ComplianceReport {
   reportType: 'compliance';
-  formatVersion: 1;
+  /** 2: agents are counted on delegation paths (acted, delegated, unverified, lineage). */
+  formatVersion: 2;
   tenant: string;
   generatedAt: string;
   window: { start: string; end: string };
@@ -111,6 +140,12 @@ export interface ComplianceReport {
 
 interface AgentAcc {
   events: number;
+  acted: number;
+  delegated: number;
+  unverified: number;
+  /** Distinct lineages (delegators joined by ` → `), and how many more were seen beyond the cap. */
+  lineages: Set<string>;
+  lineagesOmitted: number;
   allowed: number;
   denied: number;
   accessChecks: number;
@@ -119,7 +154,7 @@ interface AgentAcc {
   denyReasons: Map<string, number>;
   firstMs: number;
   lastMs: number;
-  cells: Map<string, { allowed: number; denied: number }>;
+  cells: Map<string, { allowedActed: number; allowedDelegated: number; denied: number }>;
 }
 
 function bump(m: Map<string, number>, key: string): void {
@@ -159,6 +194,11 @@ export class ReportAggregator {
     if (!a) {
       a = {
         events: 0,
+        acted: 0,
+        delegated: 0,
+        unverified: 0,
+        lineages: new Set(),
+        lineagesOmitted: 0,
         allowed: 0,
         denied: 0,
         accessChecks: 0,
@@ -186,29 +226,56 @@ export class ReportAggregator {
     bump(this.actions, f.action);
     const isCheck = f.action === 'check';
     if (isCheck) this.accessChecks++;
-    if (f.agent === '') return;
-    const a = this.agent(f.agent);
-    a.events++;
-    if (allow) a.allowed++;
-    if (deny) {
-      a.denied++;
-      bump(a.denyReasons, f.reason);
-    }
-    if (f.timeMs < a.firstMs) a.firstMs = f.timeMs;
-    if (f.timeMs > a.lastMs) a.lastMs = f.timeMs;
-    if (f.resource !== '') {
-      if (a.resources.size < MAX_DISTINCT_RESOURCES) a.resources.add(f.resource);
-      else if (!a.resources.has(f.resource)) a.capped = true;
-    }
-    if (!isCheck) return;
-    a.accessChecks++;
-    for (const c of this.classifications) {
-      if (!globMatch(c.pattern, f.resource)) continue;
-      let cell = a.cells.get(c.domain);
-      if (!cell) a.cells.set(c.domain, (cell = { allowed: 0, denied: 0 }));
-      if (allow) cell.allowed++;
-      if (deny) cell.denied++;
-    }
+    // Every agent on the path (an event without one counts for its agent alone), each once.
+    const t = f.timeMs;
+    const path = agentPath(f);
+    const actor = actingAgent(f);
+    const seen = new Set<string>();
+    path.forEach((id, i) => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      const acted = id === actor;
+      const a = this.agent(id);
+      a.events++;
+      if (acted) a.acted++;
+      else a.delegated++;
+      if (f.chainUnverified) a.unverified++;
+      else if (i > 0) this.lineage(a, path.slice(0, i));
+      if (allow) a.allowed++;
+      if (deny) {
+        a.denied++;
+        bump(a.denyReasons, f.reason);
+      }
+      if (t < a.firstMs) a.firstMs = t;
+      if (t > a.lastMs) a.lastMs = t;
+      if (f.resource !== '') {
+        if (a.resources.size < MAX_DISTINCT_RESOURCES) a.resources.add(f.resource);
+        else if (!a.resources.has(f.resource)) a.capped = true;
+      }
+      if (!isCheck) return;
+      a.accessChecks++;
+      for (const c of this.classifications) {
+        if (!globMatch(c.pattern, f.resource)) continue;
+        let cell = a.cells.get(c.domain);
+        if (!cell) a.cells.set(c.domain, (cell = { allowedActed: 0, allowedDelegated: 0, denied: 0 }));
+        if (allow) {
+          if (acted) cell.allowedActed++;
+          else cell.allowedDelegated++;
+        }
+        if (deny) cell.denied++;
+      }
+    });
+  }
+
+  /** Records who delegated to an agent: the verified path before its first appearance. */
+  private lineage(a: AgentAcc, before: readonly string[]): void {
+    // A link may keep its parent's name (`sub` unchanged): consecutive repeats are one agent.
+    const delegators = before.filter((id, i) => i === 0 || id !== before[i - 1]);
+    if (delegators.length === 0) return;
+    const key = delegators.join(' → ');
+    if (a.lineages.has(key)) return;
+    if (a.lineages.size < MAX_LINEAGES) a.lineages.add(key);
+    else a.lineagesOmitted++;
   }
 }
 
@@ -233,9 +300,20 @@ export function buildComplianceReport(i: BuildReportInput): ComplianceReport {
   const agentIds = [...new Set([...policyAgents, ...agg.agents.keys()])].sort();
   const agents: AgentBreakdown[] = agentIds.map((agentId) => {
     const a = agg.agents.get(agentId);
+    const delegatedBy = a ? [...a.lineages].sort() : [];
+    const omitted = a?.lineagesOmitted ?? 0;
     return {
       agentId,
       events: a?.events ?? 0,
+      acted: a?.acted ?? 0,
+      delegated: a?.delegated ?? 0,
+      unverifiedAttempts: a?.unverified ?? 0,
+      delegatedBy,
+      delegatedByOmitted: omitted,
+      lineage:
+        delegatedBy.length === 0
+          ? agentId
+          : `${agentId}, delegated by ${delegatedBy.join('; ')}${omitted > 0 ? ` (and ${omitted} more)` : ''}`,
       allowed: a?.allowed ?? 0,
       denied: a?.denied ?? 0,
       accessChecks: a?.accessChecks ?? 0,
@@ -251,15 +329,25 @@ export function buildComplianceReport(i: BuildReportInput): ComplianceReport {
     agentId,
     cells: agg.classifications.map((c) => {
       const cell = agg.agents.get(agentId)?.cells.get(c.domain);
-      const allowed = cell?.allowed ?? 0;
-      return { domain: c.domain, pattern: c.pattern, allowed, denied: cell?.denied ?? 0, neverAccessed: allowed === 0 };
+      const allowedActed = cell?.allowedActed ?? 0;
+      const allowedDelegated = cell?.allowedDelegated ?? 0;
+      const allowed = allowedActed + allowedDelegated;
+      return {
+        domain: c.domain,
+        pattern: c.pattern,
+        allowed,
+        allowedActed,
+        allowedDelegated,
+        denied: cell?.denied ?? 0,
+        neverAccessed: allowed === 0,
+      };
     }),
   }));
   const v = i.verification;
   const cp = v.checkpoint;
   return {
     reportType: 'compliance',
-    formatVersion: 1,
+    formatVersion: 2,
     tenant: i.tenant,
     generatedAt: i.generatedAt.toISOString(),
     window: { start: iso(i.window.startMs), end: iso(i.window.endMs) },
@@ -287,7 +375,7 @@ export function buildComplianceReport(i: BuildReportInput): ComplianceReport {
     agents,
     attestationMatrix: {
       basis:
-        "Counts of `check` decisions of each agent on resources matching each classification's pattern, in the window, over the verified chain. NEVER ACCESSED means no allowed access; denied attempts touched nothing.",
+        "Counts of `check` decisions on resources matching each classification's pattern, in the window, over the verified chain, for every agent on the decision's delegation path: the agent's own and those of agents it delegated to. NEVER ACCESSED means no allowed access by the agent or through it; denied attempts touched nothing.",
       classifications: agg.classifications,
       rows,
     },

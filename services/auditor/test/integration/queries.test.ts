@@ -355,6 +355,8 @@ describe('queries, attestations, reports and tenant isolation', () => {
       from: Number(must(neg.startTime).seconds),
       to: Number(must(neg.endTime).seconds),
       allowedCount: Number(neg.allowedCount),
+      allowedActedCount: Number(neg.allowedActedCount),
+      allowedDelegatedCount: Number(neg.allowedDelegatedCount),
       deniedCount: Number(neg.deniedCount),
       checkpoint: { seq: Number(negCp.seq), headHash: negCp.headHash },
       issuedAt: Number(must(neg.issuedAt).seconds),
@@ -378,6 +380,7 @@ describe('queries, attestations, reports and tenant isolation', () => {
       ).attestation,
     );
     assert.equal(pos.allowedCount, '20');
+    assert.deepEqual([pos.allowedActedCount, pos.allowedDelegatedCount], ['20', '0'], 'events without a path: acted');
     assert.equal(pos.neverAccessed, false);
     const outside = must(
       (

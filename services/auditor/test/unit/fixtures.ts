@@ -19,14 +19,29 @@ export const SEED = Buffer.alloc(32, 9);
 export function event(
   tenant: string,
   n: number,
-  over: Partial<{ agent: string; resource: string; decision: 'ALLOW' | 'DENY'; timeMs: number; action: string }> = {},
+  over: Partial<{
+    agent: string;
+    /** Actor.agent_chain (the delegation path, root first). */
+    chain: string[];
+    /** Actor.chain_unverified. */
+    unverified: boolean;
+    resource: string;
+    decision: 'ALLOW' | 'DENY';
+    timeMs: number;
+    action: string;
+  }> = {},
 ) {
   return createMessage(pb.AuditEventSchema, {
     eventId: `${tenant}-${n}`,
     tenant,
     time: timestampFromDate(new Date(over.timeMs ?? 1_767_225_600_000 + n * 1000)),
     source: 'enforcer',
-    actor: createMessage(pb.ActorSchema, { agentId: over.agent ?? `agent-${n % 3}`, jtiChain: ['j1'] }),
+    actor: createMessage(pb.ActorSchema, {
+      agentId: over.agent ?? `agent-${n % 3}`,
+      jtiChain: (over.chain ?? ['j1']).map((_, i) => `j${i + 1}`),
+      agentChain: over.chain ?? [],
+      chainUnverified: over.unverified ?? false,
+    }),
     action: over.action ?? 'check',
     resource: over.resource ?? `slos://vaults/student-records/${n}`,
     decision: (over.decision ?? 'ALLOW') === 'ALLOW' ? pb.Decision.ALLOW : pb.Decision.DENY,

@@ -158,7 +158,7 @@ describe('HTML', () => {
     const bad = `</td><script>alert(1)</script><img src=x onerror="y">'`;
     const report: ComplianceReport = {
       reportType: 'compliance',
-      formatVersion: 1,
+      formatVersion: 2,
       tenant: bad,
       generatedAt: '2026-01-01T00:00:00.000Z',
       window: { start: '2026-01-01T00:00:00.000Z', end: '2026-01-02T00:00:00.000Z' },
@@ -185,6 +185,12 @@ describe('HTML', () => {
         {
           agentId: bad,
           events: 2,
+          acted: 1,
+          delegated: 1,
+          unverifiedAttempts: 1,
+          delegatedBy: [bad],
+          delegatedByOmitted: 0,
+          lineage: `${bad}, delegated by ${bad}`,
           allowed: 1,
           denied: 1,
           accessChecks: 2,
@@ -199,7 +205,22 @@ describe('HTML', () => {
       attestationMatrix: {
         basis: bad,
         classifications: [{ domain: bad, pattern: classificationPattern(bad) }],
-        rows: [{ agentId: bad, cells: [{ domain: bad, pattern: bad, allowed: 1, denied: 1, neverAccessed: false }] }],
+        rows: [
+          {
+            agentId: bad,
+            cells: [
+              {
+                domain: bad,
+                pattern: bad,
+                allowed: 1,
+                allowedActed: 0,
+                allowedDelegated: 1,
+                denied: 1,
+                neverAccessed: false,
+              },
+            ],
+          },
+        ],
       },
       chainVerification: {
         ok: false,
