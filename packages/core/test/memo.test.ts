@@ -9,6 +9,7 @@ import {
   encodeToken,
   hashLink,
   mintRoot,
+  sealToken,
   signLink,
   verifyEnvelope,
   type ChildParams,
@@ -52,7 +53,7 @@ describe('memo: text index', () => {
     const before = { ...memo.stats };
     const v = verifyEnvelope(child.token, opts);
     assert.equal(v.memoHits, 2);
-    assert.equal(calls.n, 2);
+    assert.equal(calls.n, 3, 'two links and the seal, on the first call only');
     assert.equal(memo.stats.textHits, before.textHits + 2);
     assert.equal(memo.stats.hits, before.hits + 2);
     assert.equal(memo.stats.misses, before.misses, 'no hash lookup on the fast path');
@@ -68,12 +69,13 @@ describe('memo: text index', () => {
     const opts = verifyOptions(ring, { memo, verifySignature });
     verifyEnvelope(root.token, opts);
     const child = childOf(ring, root);
+    assert.equal(calls.n, 2, "the root and the root holder's seal");
     const hits = memo.stats.hits;
     assert.equal(verifyEnvelope(child.token, opts).memoHits, 1);
     assert.equal(memo.stats.hits, hits + 1, 'the root counted once, not once per path');
-    assert.equal(calls.n, 2);
+    assert.equal(calls.n, 4, "the child and the child holder's seal");
     assert.equal(verifyEnvelope(child.token, opts).memoHits, 2);
-    assert.equal(calls.n, 2);
+    assert.equal(calls.n, 4);
   });
 
   test('a text hit needs the exact text: a link sharing only its tail is not served', () => {
@@ -146,7 +148,8 @@ describe('memo: text index', () => {
     verifyEnvelope(tokens[1]!.token, verifyOptions(ring, { memo, verifySignature }));
     assert.equal(memo.getByText(tokens[0]!.link), undefined);
     assert.equal(verifyEnvelope(tokens[0]!.token, verifyOptions(ring, { memo, verifySignature })).memoHits, 0);
-    assert.equal(calls.n, 3);
+    // Link and seal for each token, and both again for the evicted one (its seal went with it).
+    assert.equal(calls.n, 6);
   });
 });
 
@@ -182,10 +185,10 @@ describe('memo: entries', () => {
       () => verifyEnvelope(root.token, verifyOptions(rotated, { memo, verifySignature })),
       'INVALID_SIGNATURE',
     );
-    assert.equal(calls.n, 2, 'a real verification, not a shortcut');
-    // The original key still gets the memo hit.
+    assert.equal(calls.n, 3, 'a real verification, not a shortcut');
+    // The original key still gets the memo hit (and the remembered seal).
     assert.equal(verifyEnvelope(root.token, verifyOptions(ring, { memo, verifySignature })).memoHits, 1);
-    assert.equal(calls.n, 2);
+    assert.equal(calls.n, 3);
   });
 });
 
@@ -211,20 +214,22 @@ describe('memo: remembered chain rule', () => {
     verifyEnvelope(child.token, verifyOptions(ring, { memo }));
     const otherRoot = mintRoot(rootParams({ agent: 'agent-z' }), { secretKey: ring.secret('k1'), kid: 'k1', now: NOW });
     verifyEnvelope(otherRoot.token, verifyOptions(ring, { memo }));
+    // Sealed by the child's holder, so only the chain rule can refuse them.
+    const sealed = (links: string[]) => sealToken(encodeToken(links), child.holderSecretKey!);
     assertFails(
-      () => verifyEnvelope(encodeToken([otherRoot.link, child.link]), verifyOptions(ring, { memo })),
+      () => verifyEnvelope(sealed([otherRoot.link, child.link]), verifyOptions(ring, { memo })),
       'CHAIN_VIOLATION',
       { field: 'prn' },
     );
     // Child reused as a root, root reused as a child: still refused.
-    assertFails(() => verifyEnvelope(encodeToken([child.link]), verifyOptions(ring, { memo })), 'CHAIN_VIOLATION');
+    assertFails(() => verifyEnvelope(sealed([child.link]), verifyOptions(ring, { memo })), 'CHAIN_VIOLATION');
     assertFails(
-      () => verifyEnvelope(encodeToken([child.link, child.link]), verifyOptions(ring, { memo })),
+      () => verifyEnvelope(sealed([child.link, child.link]), verifyOptions(ring, { memo })),
       'CHAIN_VIOLATION',
     );
   });
 
-  test('a widening child is never remembered as a narrowing', () => {
+  test('a widening child is never remembered, nor is its genuine parent; each attempt pays in full', () => {
     const { ring, root } = fixture();
     const wide: EnvelopeClaims = {
       ...structuredClone(root.claims),
@@ -234,12 +239,19 @@ describe('memo: remembered chain rule', () => {
       phs: hashLink(root.link),
       scp: ['vault:*:*'],
     };
-    const token = encodeToken([root.link, signLink(wide, ring.secret('k1'), 'k1')]);
+    // Its cnf is the root holder's (copied), so that holder seals it.
+    const token = sealToken(encodeToken([root.link, signLink(wide, ring.secret('k1'), 'k1')]), root.holderSecretKey!);
     const memo = new LinkMemo(10);
-    for (let i = 0; i < 2; i++) {
-      assertFails(() => verifyEnvelope(token, verifyOptions(ring, { memo })), 'CHAIN_VIOLATION', { field: 'scp' });
+    const { calls, verifySignature } = counting();
+    for (let i = 1; i <= 2; i++) {
+      assertFails(() => verifyEnvelope(token, verifyOptions(ring, { memo, verifySignature })), 'CHAIN_VIOLATION', {
+        field: 'scp',
+      });
+      assert.equal(calls.n, 3 * i, 'two links and the seal, every time');
     }
-    assert.equal(memo.get(hashLink(token.split('~')[1]!))!.narrowsParent, false);
+    assert.equal(memo.size, 0);
+    assert.equal(memo.textSize, 0);
+    assert.equal(memo.get(hashLink(token.split('~')[1]!)), undefined);
   });
 });
 
