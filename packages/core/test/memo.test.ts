@@ -2,7 +2,7 @@
 // remembered chain rule, shared key copies, and the root tenant passed to isRevoked.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cryptoReady, ed25519Verify, randomId } from '../src';
+import { cryptoReady, ed25519Verify, randomId, type Reason } from '../src';
 import {
   LinkMemo,
   deriveChild,
@@ -16,7 +16,17 @@ import {
   type EnvelopeClaims,
   type MintedToken,
 } from '../src/envelope';
-import { NOW, KeyRing, assertFails, fixture, keyPair, rootParams, verifyOptions } from './envelope-fixtures.test';
+import { checkRequest, type CheckDeps } from '../src/check';
+import {
+  NOW,
+  KeyRing,
+  assertFails,
+  fixture,
+  forgeSeal,
+  keyPair,
+  rootParams,
+  verifyOptions,
+} from './envelope-fixtures.test';
 
 before(async () => {
   await cryptoReady();
@@ -275,5 +285,78 @@ describe('isRevoked', () => {
         ]);
       }
     }
+  });
+});
+
+describe('memo: only links of fully verified chains are remembered', () => {
+  function widening(ring: KeyRing, root: MintedToken): string {
+    const wide: EnvelopeClaims = {
+      ...structuredClone(root.claims),
+      jti: randomId(16),
+      dep: 1,
+      prn: root.claims.jti,
+      phs: hashLink(root.link),
+      scp: ['vault:*:*'],
+    };
+    return sealToken(encodeToken([root.link, signLink(wide, ring.secret('k1'), 'k1')]), root.holderSecretKey!);
+  }
+
+  test('expired, not yet valid, revoked, not a narrowing, wrong audience, bad or missing seal: memo stays empty', () => {
+    const { ring, root } = fixture({ ttlSeconds: 600 });
+    const child = childOf(ring, root);
+    const cases: [Reason, string, Partial<Parameters<typeof verifyOptions>[1]>][] = [
+      ['EXPIRED', child.token, { now: NOW + 600 + 30 }],
+      ['NOT_YET_VALID', child.token, { now: NOW - 31 }],
+      ['REVOKED', child.token, { isRevoked: (jti) => jti === child.claims.jti }],
+      ['REVOKED', child.token, { isRevoked: (_jti, agent) => agent === 'agent-a' }],
+      ['CHAIN_VIOLATION', widening(ring, root), {}],
+      ['CHAIN_VIOLATION', child.token, { maxDepth: 0 }],
+      ['INVALID_PROOF', forgeSeal(child.chain, keyPair(60).secretKey), {}],
+      ['PROOF_REQUIRED', child.chain, {}],
+      ['TENANT_MISMATCH', child.token, { expectedTenant: 'globex' }],
+    ];
+    for (const [reason, token, over] of cases) {
+      const memo = new LinkMemo(100);
+      for (let round = 0; round < 2; round++) {
+        assertFails(() => verifyEnvelope(token, verifyOptions(ring, { memo, ...over })), reason);
+      }
+      assert.equal(memo.size, 0, reason);
+      assert.equal(memo.textSize, 0, reason);
+    }
+    // Audience: a link restricted to another verifier.
+    const { ring: r2, root: aud } = fixture({ audience: 'enforcer-1' });
+    const memo = new LinkMemo(100);
+    assertFails(
+      () => verifyEnvelope(aud.token, verifyOptions(r2, { memo, audience: 'enforcer-2' })),
+      'AUDIENCE_MISMATCH',
+    );
+    assert.equal(memo.size, 0);
+    verifyEnvelope(aud.token, verifyOptions(r2, { memo, audience: 'enforcer-1' }));
+    assert.equal(memo.size, 1);
+  });
+
+  test('a remembered parent does not carry a failing child into the memo; through checkRequest too', () => {
+    const { ring, root } = fixture({ ttlSeconds: 600 });
+    const memo = new LinkMemo(100);
+    const { calls, verifySignature } = counting();
+    const deps: CheckDeps = { resolveKey: ring.resolve, now: NOW, isRevoked: () => false, memo, verifySignature };
+    const read = { requiredScope: 'vault:finance:read', resource: 'slos://vaults/finance/q1' };
+    assert.equal(checkRequest({ token: root.token, ...read }, deps).decision, 'ALLOW');
+    assert.equal(memo.size, 1);
+    const short = deriveChild(root.token, { ttlSeconds: 60 }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
+    const late = { ...deps, now: NOW + 200 };
+    calls.n = 0;
+    for (let i = 1; i <= 2; i++) {
+      assert.equal(checkRequest({ token: short.token, ...read }, late).reason, 'EXPIRED');
+      assert.equal(memo.size, 1, 'the expired child is not remembered');
+      assert.equal(calls.n, 2 * i, 'the child and its seal are verified on every attempt');
+    }
+    const widened = widening(ring, root);
+    assert.equal(checkRequest({ token: widened, ...read }, deps).reason, 'CHAIN_VIOLATION');
+    assert.equal(memo.size, 1);
+    // A chain that passes is remembered whole.
+    const ok = childOf(ring, root);
+    assert.equal(checkRequest({ token: ok.token, ...read }, deps).decision, 'ALLOW');
+    assert.equal(memo.size, 2);
   });
 });
