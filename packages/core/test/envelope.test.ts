@@ -554,13 +554,20 @@ describe('time', () => {
 
   test('expiry edges with the default 30 s skew', () => {
     at(exp + 29)();
-    assertFails(at(exp + 30), 'EXPIRED', { field: 'exp', message: /link 0: expired at/ });
+    // Times in messages are ISO-8601 (UTC), not epoch seconds.
+    assertFails(at(exp + 30), 'EXPIRED', {
+      field: 'exp',
+      message: /^link 0: expired at 2025-06-15T15:16:40Z \(now 2025-06-15T15:17:10Z, skew 30 s\)$/,
+    });
     assertFails(at(exp + 10_000), 'EXPIRED');
   });
 
   test('not-before edges with the default 30 s skew', () => {
     at(NOW - 30)();
-    assertFails(at(NOW - 31), 'NOT_YET_VALID', { field: 'nbf' });
+    assertFails(at(NOW - 31), 'NOT_YET_VALID', {
+      field: 'nbf',
+      message: /^link 0: not valid before 2025-06-15T15:06:40Z \(now 2025-06-15T15:06:09Z, skew 30 s\)$/,
+    });
   });
 
   test('skew is configurable (0 s)', () => {

@@ -163,6 +163,29 @@ describe('memo: text index', () => {
   });
 });
 
+describe('memo: same answer as without a memo', () => {
+  // Fails on branch `pop` (src bug): verify.ts splitMemoized skips splitToken's alphabet and
+  // per-segment size checks for the trailing seal segment, so when every link is memoized a
+  // malformed seal is INVALID_PROOF (seal) instead of INVALID_TOKEN (token).
+  test('a malformed seal segment gets the same reason and field with a warm memo', () => {
+    const { ring, root } = fixture();
+    const memo = new LinkMemo(100);
+    verifyEnvelope(root.token, verifyOptions(ring, { memo }));
+    const malformed = [
+      `${root.token.slice(0, -2)}+A`, // outside base64url
+      `${root.token} `, // trailing space
+      `${root.token}${'A'.repeat(5000)}`, // seal longer than a link may be
+    ];
+    for (const token of malformed) {
+      const cold = assertFails(() => verifyEnvelope(token, verifyOptions(ring)), 'INVALID_TOKEN');
+      const warm = assertFails(() => verifyEnvelope(token, verifyOptions(ring, { memo })), cold.reason, {
+        field: cold.field!,
+      });
+      assert.equal(warm.message, cold.message);
+    }
+  });
+});
+
 describe('memo: entries', () => {
   test('entries keep only what a hit reads, and share one copy of each key', () => {
     const { ring } = fixture();
