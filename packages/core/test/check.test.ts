@@ -1,7 +1,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cryptoReady, ed25519Verify, type Reason } from '../src';
-import { LinkMemo, deriveChild, mintRoot, type RootParams } from '../src/envelope';
+import { LinkMemo, deriveChild, mintRoot, splitSeal, type RootParams } from '../src/envelope';
 import {
   checkRequest,
   tenantPolicyFrom,
@@ -41,6 +41,8 @@ describe('checkRequest: allow', () => {
     const r = checkRequest({ token: root.token, ...READ }, deps);
     expectDecision(r, 'ALLOW', 'ALLOWED');
     assert.deepEqual(r.chain, [root.claims.jti]);
+    assert.deepEqual(r.agentChain, ['agent-a']);
+    assert.equal(r.chainUnverified, undefined);
     assert.equal(r.agent, 'agent-a');
     assert.equal(r.tenant, TENANT);
     assert.equal(r.field, undefined);
@@ -70,11 +72,33 @@ describe('checkRequest: every reason code', () => {
     [
       'bad signature',
       {},
-      (t) => ({ token: `${t.slice(0, -3)}${t.endsWith('AAA') ? 'BAA' : 'AAA'}`, ...READ }),
+      // The link's signature is changed; its seal is kept (a signature is checked before the seal).
+      (t) => {
+        const { chain, seal } = splitSeal(t);
+        return { token: `${chain.slice(0, -3)}${chain.endsWith('AAA') ? 'BAA' : 'AAA'}~${seal}`, ...READ };
+      },
       {},
       'INVALID_SIGNATURE',
-      undefined,
+      'signature',
     ],
+    ['unsealed', {}, (t) => ({ token: splitSeal(t).chain, ...READ }), {}, 'PROOF_REQUIRED', 'seal'],
+    [
+      'seal of another leaf',
+      {},
+      (t) => ({ token: `${splitSeal(t).chain}~${splitSeal(setup().root.token).seal}`, ...READ }),
+      {},
+      'INVALID_PROOF',
+      'seal',
+    ],
+    [
+      'envelope says pop: required, no proof',
+      { constraints: constraints({ popRequired: true }) },
+      (t) => ({ token: t, ...READ }),
+      {},
+      'PROOF_REQUIRED',
+      'proof',
+    ],
+    ['proof without a replay cache', {}, (t) => ({ token: t, ...READ, proof: 'x.y.z' }), {}, 'INVALID_PROOF', 'proof'],
     ['unknown key', {}, (t) => ({ token: t, ...READ }), { resolveKey: () => undefined }, 'UNKNOWN_KEY', 'kid'],
     ['expired', {}, (t) => ({ token: t, ...READ }), { now: NOW + 3600 + 30 }, 'EXPIRED', 'exp'],
     ['not yet valid', {}, (t) => ({ token: t, ...READ }), { now: NOW - 31 }, 'NOT_YET_VALID', 'nbf'],
@@ -301,6 +325,8 @@ describe('checkRequest: order of checks', () => {
     const { root, deps } = setup();
     const r = checkRequest({ token: root.token, ...READ, requiredScope: 'audit:log:read' }, deps);
     assert.deepEqual(r.chain, [root.claims.jti]);
+    assert.deepEqual(r.agentChain, ['agent-a']);
+    assert.equal(r.chainUnverified, undefined);
     assert.equal(r.agent, 'agent-a');
     assert.equal(r.tenant, TENANT);
   });
@@ -499,7 +525,7 @@ describe('checkRequest: policy seam', () => {
 
   test('the root agent is bound by its entry; a sub-agent by its own entry too, when it has one', () => {
     const { root, deps, signer } = setup();
-    const child = deriveChild(root.token, { agent: 'helper' }, signer, NOW);
+    const child = deriveChild(root.token, { agent: 'agent-a/helper' }, signer, NOW);
     // Sub-agent not named: bounded by the root agent's entry through the chain.
     expectDecision(
       checkRequest({ token: child.token, ...READ }, { ...deps, policy: policyOf({ 'agent-a': full }) }),
@@ -518,14 +544,14 @@ describe('checkRequest: policy seam', () => {
     expectDecision(
       checkRequest(
         { token: child.token, ...READ },
-        { ...deps, policy: policyOf({ 'agent-a': full, helper: { scopes: ['vault:health:read'] } }) },
+        { ...deps, policy: policyOf({ 'agent-a': full, 'agent-a/helper': { scopes: ['vault:health:read'] } }) },
       ),
       'DENY',
       'POLICY_DENIED',
     );
     // Root agent removed from the policy: everything it delegated stops.
     expectDecision(
-      checkRequest({ token: child.token, ...READ }, { ...deps, policy: policyOf({ helper: full }) }),
+      checkRequest({ token: child.token, ...READ }, { ...deps, policy: policyOf({ 'agent-a/helper': full }) }),
       'DENY',
       'POLICY_DENIED',
       'agent',
@@ -574,7 +600,7 @@ deny:
     expectDecision(run({ requiredScope: 'vault:hr:read', resource: 'slos://vaults/hr/x' }), 'DENY', 'DENIED_RESOURCE');
     expectDecision(run({ ...READ, context: { recordCount: 21 } }), 'DENY', 'MAX_RECORDS_EXCEEDED');
     // A sub-agent the policy does not name: bounded by agent-a's entry, `*` deny rules still bite.
-    const child = deriveChild(root.token, { agent: 'helper' }, signer, NOW);
+    const child = deriveChild(root.token, { agent: 'agent-a/helper' }, signer, NOW);
     expectDecision(run(READ, child.token), 'ALLOW', 'ALLOWED');
     expectDecision(
       run({ requiredScope: 'vault:payroll:read', resource: 'slos://vaults/payroll/x' }, child.token),
@@ -609,7 +635,7 @@ describe('checkRequest: memoized hot path', () => {
       },
     };
     expectDecision(checkRequest({ token: child.token, ...READ }, memoDeps), 'ALLOW', 'ALLOWED');
-    assert.equal(ed25519Calls, 2);
+    assert.equal(ed25519Calls, 3, 'two links and the seal');
     ed25519Calls = 0;
     for (let i = 0; i < 5; i++)
       expectDecision(checkRequest({ token: child.token, ...READ }, memoDeps), 'ALLOW', 'ALLOWED');

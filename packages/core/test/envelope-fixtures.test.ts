@@ -11,7 +11,16 @@ import {
   type Ed25519KeyPair,
   type Reason,
 } from '../src';
-import { mintRoot, type RootParams, type EnvelopeVerifyOptions, type MintedToken } from '../src/envelope';
+import {
+  LINK_SEPARATOR,
+  SEAL_PREFIX,
+  hashLink,
+  mintRoot,
+  splitSeal,
+  type RootParams,
+  type EnvelopeVerifyOptions,
+  type MintedToken,
+} from '../src/envelope';
 
 export const NOW = 1_750_000_000;
 export const TENANT = 'acme';
@@ -41,7 +50,8 @@ export function constraints(overrides: Partial<Constraints> = {}): Constraints {
     overrides.requirePurpose ||
     (overrides.deniedResources?.length ?? 0) > 0 ||
     overrides.maxRecordsPerRequest !== undefined ||
-    overrides.writeRequiresApproval;
+    overrides.writeRequiresApproval ||
+    overrides.popRequired;
   return { ...base, unconstrained: !hasAny, ...overrides };
 }
 
@@ -84,6 +94,25 @@ export function rawLink(header: string | object, payload: string | object, secre
   const p = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const input = `${b64(h)}.${b64(p)}`;
   return `${input}.${b64(ed25519Sign(Buffer.from(input), secretKey))}`;
+}
+
+/**
+ * `chain` (links, or a token whose seal is dropped) sealed by hand with ANY 64-byte key, without
+ * sealToken's check that it is the leaf's holder key: what an attacker holding `secretKey` can
+ * attach to any chain it has seen.
+ */
+export function forgeSeal(chain: string, secretKey: Uint8Array): string {
+  const links = splitSeal(chain).chain;
+  const leaf = links.slice(links.lastIndexOf(LINK_SEPARATOR) + 1);
+  const input = `${SEAL_PREFIX}${b64(JSON.stringify({ lh: hashLink(leaf) }))}`;
+  return `${links}${LINK_SEPARATOR}${input}.${b64(ed25519Sign(Buffer.from(input), secretKey))}`;
+}
+
+/** The seal segment of a sealed token. */
+export function sealOf(token: string): string {
+  const { seal } = splitSeal(token);
+  assert.ok(seal !== undefined, 'token is not sealed');
+  return seal;
 }
 
 export const HEADER = (kid: string) => ({ alg: 'EdDSA', typ: 'authority-envelope+jws', kid });

@@ -3,7 +3,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { AuthorityError, cryptoReady, mergeConstraints, type Constraints, type Reason } from '../src';
-import { LinkMemo, deriveChild, mintRoot, type ChildParams } from '../src/envelope';
+import { LinkMemo, deriveChild, isSealSegment, mintRoot, sealToken, type ChildParams } from '../src/envelope';
 import { checkRequest, type CheckDeps, type CheckInput } from '../src/check';
 import { NOW, KeyRing, constraints, keyPair, rootParams } from './envelope-fixtures.test';
 
@@ -14,7 +14,7 @@ before(async () => {
 const B64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const REPLACEMENTS = `${B64URL_ALPHABET}.~=+/ `;
 
-describe('tampering: flipping any character of any link never allows', () => {
+describe('tampering: flipping any character of any link or of the seal never allows', () => {
   function chains() {
     const ring = new KeyRing().add('k1', keyPair(1));
     const holder = keyPair(4);
@@ -30,13 +30,21 @@ describe('tampering: flipping any character of any link never allows', () => {
     );
     const memo = new LinkMemo();
     const deps: CheckDeps = { resolveKey: ring.resolve, now: NOW + 10, isRevoked: () => false, memo };
-    return { deps, tokens: { two: two.token, three: three.token } };
+    // `two` ends with the holder's public key only (an unsealed chain): its holder seals it.
+    assert.equal(two.sealed, false);
+    assert.equal(three.sealed, true);
+    return { deps, tokens: { two: sealToken(two.chain, holder.secretKey), three: three.token } };
   }
 
-  /** Which part of the token a position falls in: 'header', 'payload', 'signature' or 'separator'. */
+  /**
+   * Which part of the token a position falls in: 'header', 'payload', 'signature' (of a link),
+   * 'seal' or 'separator'.
+   */
   function partAt(token: string, pos: number): string {
-    if (token[pos] === '.' || token[pos] === '~') return 'separator';
+    if (token[pos] === '~') return 'separator';
     const linkStart = token.lastIndexOf('~', pos) + 1;
+    if (isSealSegment(token.slice(linkStart))) return 'seal';
+    if (token[pos] === '.') return 'separator';
     const dotsBefore = token.slice(linkStart, pos).split('.').length - 1;
     return ['header', 'payload', 'signature'][dotsBefore] ?? 'separator';
   }
@@ -50,11 +58,15 @@ describe('tampering: flipping any character of any link never allows', () => {
     assert.equal(r.decision, 'DENY', `flip at ${pos} to '${ch}' allowed`);
     const part = partAt(token, pos);
     // Keys are looked up by the (not yet verified) kid and root tenant, so a flip there may also
-    // surface as UNKNOWN_KEY; a flip in a signature or separator cannot.
+    // surface as UNKNOWN_KEY; a flip in a signature or separator cannot. Links are verified before
+    // the seal, so only a flip in the seal itself can surface as INVALID_PROOF (or INVALID_TOKEN
+    // when the seal is no longer recognized as one and is read as a link).
     const expected: Reason[] =
       part === 'header' || part === 'payload'
         ? ['INVALID_SIGNATURE', 'INVALID_TOKEN', 'UNKNOWN_KEY']
-        : ['INVALID_SIGNATURE', 'INVALID_TOKEN'];
+        : part === 'seal'
+          ? ['INVALID_PROOF', 'INVALID_TOKEN']
+          : ['INVALID_SIGNATURE', 'INVALID_TOKEN'];
     assert.ok(expected.includes(r.reason), `flip at ${pos} (${part}) to '${ch}': ${r.reason} ${r.message}`);
   }
 
@@ -127,7 +139,8 @@ describe('narrowing never widens authority', () => {
       context: fc.subarray(FIELDS),
       constraints: constraintsArb,
       ttlSeconds: fc.integer({ min: 60, max: 7200 }),
-      agent: fc.constantFrom('agent-a', 'sub-1'),
+      // 'sub-1' is outside the root's lineage: deriveChild must refuse it (CHAIN_VIOLATION).
+      agent: fc.constantFrom('agent-a', 'agent-a/sub-1', 'sub-1'),
     },
     { requiredKeys: [] },
   );
@@ -141,7 +154,7 @@ describe('narrowing never widens authority', () => {
         context: fc.subarray(grant.context),
         constraints: constraintsArb.map((extra) => mergeConstraints(grant.constraints, extra)),
         ttlSeconds: fc.integer({ min: 60, max: 7200 }),
-        agent: fc.constantFrom('agent-a', 'sub-1'),
+        agent: fc.constantFrom('agent-a', 'agent-a/sub-1'),
       },
       { requiredKeys: [] },
     );

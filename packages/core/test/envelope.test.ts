@@ -8,11 +8,14 @@ import {
   encodeToken,
   findDuplicateKey,
   hashLink,
+  holderKeyConfirmation,
   mintRoot,
   offlineSigner,
   parseStrictJson,
   parseToken,
+  sealToken,
   signLink,
+  splitSeal,
   verifyEnvelope,
   type EnvelopeClaims,
   type MintedToken,
@@ -27,6 +30,7 @@ import {
   constraints,
   fixture,
   keyPair,
+  forgeSeal,
   payloadOf,
   rawLink,
   rootParams,
@@ -37,7 +41,13 @@ before(async () => {
   await cryptoReady();
 });
 
-/** Claims of a hand-made child of `parent` (no up-front narrowing check), with overrides. */
+/** The holder key pair of hand-made children. */
+const childHolder = () => keyPair(20);
+
+/**
+ * Claims of a hand-made child of `parent` (no up-front narrowing check), bound to childHolder(),
+ * with overrides.
+ */
 function childClaims(parent: MintedToken, overrides: Partial<EnvelopeClaims> = {}): EnvelopeClaims {
   const p = parent.claims;
   return {
@@ -46,13 +56,15 @@ function childClaims(parent: MintedToken, overrides: Partial<EnvelopeClaims> = {
     dep: p.dep + 1,
     prn: p.jti,
     phs: hashLink(parent.link),
+    cnf: holderKeyConfirmation(childHolder().publicKey),
     ...overrides,
   };
 }
 
+/** A hand-signed child of `parent`, sealed by its holder (childHolder()). */
 function handChild(ring: KeyRing, parent: MintedToken, overrides: Partial<EnvelopeClaims> = {}, kid = 'k1'): string {
   const link = signLink(childClaims(parent, overrides), ring.secret(kid), kid);
-  return encodeToken([parent.token, link]);
+  return sealToken(encodeToken([parent.chain, link]), childHolder().secretKey);
 }
 
 describe('mint and verify', () => {
@@ -66,6 +78,33 @@ describe('mint and verify', () => {
     assert.deepEqual(v.resources, ['slos://vaults/*']);
     assert.deepEqual(v.contextFields, ['user_id', 'session_id']);
     assert.equal(v.constraints.unconstrained, true);
+    // No holder key given: one was generated, returned once, and the token is sealed with it.
+    assert.equal(root.sealed, true);
+    assert.equal(v.sealed, true);
+    assert.equal(root.holderSecretKey?.length, 64);
+    assert.equal(root.claims.cnf.jwk.x, b64(root.holderSecretKey!.subarray(32)));
+    assert.equal(root.chain, root.link);
+    assert.equal(root.token, sealToken(root.chain, root.holderSecretKey!));
+    assert.deepEqual(splitSeal(root.token).chain, root.chain);
+    // The bare chain is not presentable by default; a verifier that takes per-request proofs may
+    // accept it unsealed.
+    assertFails(() => verifyEnvelope(root.chain, verifyOptions(ring)), 'PROOF_REQUIRED', { field: 'seal' });
+    assert.equal(verifyEnvelope(root.chain, verifyOptions(ring, { requireSeal: false })).sealed, false);
+  });
+
+  test('a holder public key gives the unsealed chain; a key pair gives a token sealed with it', () => {
+    const holder = keyPair(9);
+    const { ring, root } = fixture({ holderKey: holder.publicKey });
+    assert.equal(root.sealed, false);
+    assert.equal(root.token, root.chain);
+    assert.equal(root.holderSecretKey, undefined);
+    assert.equal(root.claims.cnf.jwk.x, b64(holder.publicKey));
+    assertFails(() => verifyEnvelope(root.token, verifyOptions(ring)), 'PROOF_REQUIRED');
+    assert.equal(verifyEnvelope(sealToken(root.token, holder.secretKey), verifyOptions(ring)).sealed, true);
+    const { ring: r2, root: paired } = fixture({ holderKey: holder });
+    assert.equal(paired.sealed, true);
+    assert.equal(paired.token, sealToken(paired.chain, holder.secretKey));
+    assert.equal(verifyEnvelope(paired.token, verifyOptions(r2)).sealed, true);
   });
 
   test('an online child (issuer key) and a grandchild verify; the leaf is effective', () => {
@@ -73,7 +112,7 @@ describe('mint and verify', () => {
     const child = deriveChild(
       root.token,
       {
-        agent: 'agent-b',
+        agent: 'agent-a/b',
         scopes: ['vault:finance:read'],
         resources: ['slos://vaults/finance/*'],
         context: ['user_id'],
@@ -85,9 +124,13 @@ describe('mint and verify', () => {
     const v = verifyEnvelope(grand.token, verifyOptions(ring, { now: NOW + 30 }));
     assert.equal(v.links.length, 3);
     assert.deepEqual(v.jtis, [root.claims.jti, child.claims.jti, grand.claims.jti]);
-    assert.equal(v.agent, 'agent-b');
+    assert.equal(v.agent, 'agent-a/b');
     assert.equal(v.rootAgent, 'agent-a');
-    assert.deepEqual(v.agents, ['agent-a', 'agent-b']);
+    assert.deepEqual(v.agents, ['agent-a', 'agent-a/b']);
+    assert.equal(v.sealed, true);
+    // The grandchild's own holder sealed it; no ancestor's seal travels along.
+    assert.equal(grand.chain, encodeToken([root.link, child.link, grand.link]));
+    assert.equal(grand.token, sealToken(grand.chain, grand.holderSecretKey!));
     assert.deepEqual(v.scopes, ['vault:finance:read']);
     assert.deepEqual(v.resources, ['slos://vaults/finance/*']);
     assert.equal(grand.claims.dep, 2);
@@ -129,6 +172,9 @@ describe('mint and verify', () => {
       field: 'ttl_seconds',
     });
     assertFails(() => mintRoot(rootParams({ agent: '' }), signer), 'INVALID_REQUEST', { field: 'sub' });
+    for (const tenant of ['Acme', 'ac', 'acme-', 'a/b', 'a~b', 'x'.repeat(64)]) {
+      assertFails(() => mintRoot(rootParams({ tenant }), signer), 'INVALID_REQUEST', { field: 'tnt' });
+    }
     assertFails(() => mintRoot(rootParams(), { ...signer, kid: OFFLINE_KID }), 'INVALID_REQUEST', { field: 'kid' });
     assertFails(() => mintRoot(rootParams({ holderKey: new Uint8Array(31) }), signer), 'INVALID_REQUEST', {
       field: 'cnf',
@@ -162,11 +208,17 @@ describe('parse: INVALID_TOKEN, naming link and field', () => {
     check('', /non-empty string/);
     check(42, /non-empty string/);
     check(`${root.token} `, /outside base64url/);
-    check(`${root.token}~`, /link 1: empty link/);
-    check(root.token.split('.').slice(0, 2).join('.'), /three/);
-    check(`${root.token}.x`, /three/);
+    check(`${root.link}~`, /link 1: empty link/);
+    check(`${root.token}~`, /link 2: empty link/);
+    check(`~${root.token}`, /link 0: empty link/);
+    check(root.link.split('.').slice(0, 2).join('.'), /three/);
+    check(`${root.link}.x`, /three/);
     check('a'.repeat(16 * 1024 + 1), /at most 16384/);
-    check(Array(10).fill(root.token).join('~'), /10 links; at most 9/);
+    check(Array(10).fill(root.link).join('~'), /10 links; at most 9/);
+    // The seal does not count as a link, and does not make room for a tenth one.
+    check(forgeSeal(Array(10).fill(root.link).join('~'), root.holderSecretKey!), /10 links; at most 9/);
+    // A seal anywhere but at the end is not a link.
+    check(`${root.token}~${root.link}`, /link 1: header 'typ' must be 'authority-envelope\+jws'/, 'typ');
     check('a'.repeat(4097), /link 0: 4097 bytes/);
     // Configurable.
     assertFails(
@@ -253,6 +305,7 @@ describe('parse: INVALID_TOKEN, naming link and field', () => {
     ['iat huge', (p) => (p.iat = 2 ** 60), /claim 'iat' must be an integer/, 'iat'],
     ['dep float', (p) => (p.dep = 0.5), /claim 'dep' must be an integer/, 'dep'],
     ['tnt empty', (p) => (p.tnt = ''), /claim 'tnt'/, 'tnt'],
+    ['tnt not a tenant id', (p) => (p.tnt = 'Bad_Tenant'), /claim 'tnt' must be 3-63 lowercase/, 'tnt'],
     ['sub control char', (p) => (p.sub = 'a\nb'), /claim 'sub'/, 'sub'],
     ['iss number', (p) => (p.iss = 5), /claim 'iss'/, 'iss'],
     ['jti short', (p) => (p.jti = 'abc'), /claim 'jti'/, 'jti'],
@@ -313,7 +366,7 @@ describe('parse: INVALID_TOKEN, naming link and field', () => {
     });
   }
 
-  for (const claim of ['tnt', 'sub', 'jti', 'iat', 'nbf', 'exp', 'dep', 'scp', 'res', 'ctx', 'cns']) {
+  for (const claim of ['tnt', 'sub', 'jti', 'iat', 'nbf', 'exp', 'dep', 'scp', 'res', 'ctx', 'cns', 'cnf']) {
     test(`claims: missing '${claim}'`, () => {
       const p = good();
       delete p[claim];
@@ -406,13 +459,14 @@ describe('offline attenuation (cnf)', () => {
     const { ring, root } = fixture({ holderKey: holder.publicKey });
     const child = deriveChild(
       root.token,
-      { agent: 'sub-agent', scopes: ['vault:finance:read'] },
+      { agent: 'agent-a/sub-agent', scopes: ['vault:finance:read'] },
       offlineSigner(holder.secretKey),
       NOW,
     );
     assert.equal(payloadOf(child.link).prn, root.claims.jti);
+    assert.equal(JSON.parse(Buffer.from(child.link.split('.')[0]!, 'base64url').toString()).kid, OFFLINE_KID);
     const v = verifyEnvelope(child.token, verifyOptions(ring));
-    assert.equal(v.agent, 'sub-agent');
+    assert.equal(v.agent, 'agent-a/sub-agent');
     // The tenant resolver is never asked for 'cnf'.
     verifyEnvelope(
       child.token,
@@ -432,15 +486,49 @@ describe('offline attenuation (cnf)', () => {
     });
   });
 
-  test("kid 'cnf' under a parent without cnf → UNKNOWN_KEY", () => {
+  test("every link carries 'cnf': a link without it is refused, and nobody can make one", () => {
     const { ring, root } = fixture();
-    assertFails(() => deriveChild(root.token, {}, offlineSigner(holder.secretKey), NOW), 'INVALID_REQUEST', {
+    const sk = ring.secret('k1');
+    const noCnf = (claims: EnvelopeClaims): Record<string, unknown> => {
+      const c: Record<string, unknown> = { ...claims };
+      delete c.cnf;
+      return c;
+    };
+    // A root without cnf.
+    assertFails(
+      () => verifyEnvelope(rawLink(HEADER('k1'), noCnf(root.claims), sk), verifyOptions(ring)),
+      'INVALID_TOKEN',
+      {
+        field: 'cnf',
+        message: /^link 0: claim 'cnf' is required$/,
+      },
+    );
+    // A child without cnf, online or signed offline by the parent's holder.
+    for (const [kid, key] of [
+      ['k1', sk],
+      [OFFLINE_KID, root.holderSecretKey!],
+    ] as const) {
+      const link = rawLink(HEADER(kid), noCnf(childClaims(root)), key);
+      assertFails(() => verifyEnvelope(encodeToken([root.chain, link]), verifyOptions(ring)), 'INVALID_TOKEN', {
+        field: 'cnf',
+        message: /^link 1: claim 'cnf' is required$/,
+      });
+    }
+    // signLink refuses to produce one.
+    assertFails(() => signLink(noCnf(root.claims) as unknown as EnvelopeClaims, sk, 'k1'), 'INVALID_REQUEST', {
       field: 'cnf',
     });
-    const link = signLink(childClaims(root), holder.secretKey, OFFLINE_KID);
-    assertFails(() => verifyEnvelope(encodeToken([root.token, link]), verifyOptions(ring)), 'UNKNOWN_KEY', {
-      message: /link 1: .*link 0 has no 'cnf'/,
+    // The generated holder key of a root attenuates offline; another key is refused up front.
+    assertFails(() => deriveChild(root.token, {}, offlineSigner(holder.secretKey), NOW), 'INVALID_REQUEST', {
+      field: 'signer',
     });
+    const child = deriveChild(
+      root.token,
+      { scopes: ['vault:finance:read'] },
+      offlineSigner(root.holderSecretKey!),
+      NOW,
+    );
+    assert.deepEqual(verifyEnvelope(child.token, verifyOptions(ring)).scopes, ['vault:finance:read']);
   });
 
   test('the child may name its own holder for further offline attenuation', () => {
@@ -466,13 +554,20 @@ describe('time', () => {
 
   test('expiry edges with the default 30 s skew', () => {
     at(exp + 29)();
-    assertFails(at(exp + 30), 'EXPIRED', { field: 'exp', message: /link 0: expired at/ });
+    // Times in messages are ISO-8601 (UTC), not epoch seconds.
+    assertFails(at(exp + 30), 'EXPIRED', {
+      field: 'exp',
+      message: /^link 0: expired at 2025-06-15T15:16:40Z \(now 2025-06-15T15:17:10Z, skew 30 s\)$/,
+    });
     assertFails(at(exp + 10_000), 'EXPIRED');
   });
 
   test('not-before edges with the default 30 s skew', () => {
     at(NOW - 30)();
-    assertFails(at(NOW - 31), 'NOT_YET_VALID', { field: 'nbf' });
+    assertFails(at(NOW - 31), 'NOT_YET_VALID', {
+      field: 'nbf',
+      message: /^link 0: not valid before 2025-06-15T15:06:40Z \(now 2025-06-15T15:06:09Z, skew 30 s\)$/,
+    });
   });
 
   test('skew is configurable (0 s)', () => {
@@ -499,10 +594,13 @@ describe('time', () => {
 
   test('lifetime outside 60 s – 24 h → INVALID_TOKEN (exp), configurable', () => {
     const r = new KeyRing().add('k1', keyPair(1));
-    const claims = { ...fixture().root.claims };
-    const short = signLink({ ...claims, exp: claims.nbf + 59 }, r.secret('k1'), 'k1');
-    const long = signLink({ ...claims, exp: claims.nbf + 86_401 }, r.secret('k1'), 'k1');
-    const inverted = signLink({ ...claims, exp: claims.nbf - 1 }, r.secret('k1'), 'k1');
+    const base = fixture().root;
+    const claims = { ...base.claims };
+    // Hand-signed roots, sealed by the holder named in their cnf (the fixture root's).
+    const sign = (c: EnvelopeClaims) => sealToken(signLink(c, r.secret('k1'), 'k1'), base.holderSecretKey!);
+    const short = sign({ ...claims, exp: claims.nbf + 59 });
+    const long = sign({ ...claims, exp: claims.nbf + 86_401 });
+    const inverted = sign({ ...claims, exp: claims.nbf - 1 });
     assertFails(() => verifyEnvelope(short, verifyOptions(r)), 'INVALID_TOKEN', {
       field: 'exp',
       message: /lifetime exp - nbf = 59 s/,
@@ -510,8 +608,8 @@ describe('time', () => {
     assertFails(() => verifyEnvelope(long, verifyOptions(r)), 'INVALID_TOKEN', { field: 'exp' });
     assertFails(() => verifyEnvelope(inverted, verifyOptions(r)), 'INVALID_TOKEN', { field: 'exp' });
     verifyEnvelope(short, verifyOptions(r, { limits: { minTtlSeconds: 30 } }));
-    verifyEnvelope(signLink({ ...claims, exp: claims.nbf + 60 }, r.secret('k1'), 'k1'), verifyOptions(r));
-    verifyEnvelope(signLink({ ...claims, exp: claims.nbf + 86_400 }, r.secret('k1'), 'k1'), verifyOptions(r));
+    verifyEnvelope(sign({ ...claims, exp: claims.nbf + 60 }), verifyOptions(r));
+    verifyEnvelope(sign({ ...claims, exp: claims.nbf + 86_400 }), verifyOptions(r));
   });
 });
 
@@ -545,7 +643,7 @@ describe('revocation', () => {
     // A sub-agent's child under a revoked agent's root dies with the root.
     const child = deriveChild(
       before.token,
-      { agent: 'agent-b' },
+      { agent: 'agent-a/b' },
       { secretKey: ring.secret('k1'), kid: 'k1' },
       NOW + 55,
     );
@@ -554,7 +652,7 @@ describe('revocation', () => {
 
   test('every link is asked about with (jti, sub, iat)', () => {
     const { ring, root } = fixture();
-    const child = deriveChild(root.token, { agent: 'agent-b' }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW + 5);
+    const child = deriveChild(root.token, { agent: 'agent-a/b' }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW + 5);
     const asked: [string, string, number][] = [];
     verifyEnvelope(
       child.token,
@@ -562,7 +660,7 @@ describe('revocation', () => {
     );
     assert.deepEqual(asked, [
       [root.claims.jti, 'agent-a', NOW],
-      [child.claims.jti, 'agent-b', NOW + 5],
+      [child.claims.jti, 'agent-a/b', NOW + 5],
     ]);
   });
 });
@@ -720,44 +818,45 @@ describe('chain narrowing: CHAIN_VIOLATION naming the field', () => {
     const orphan = childClaims(root);
     delete orphan.prn;
     delete orphan.phs;
-    assertFails(
-      () => verifyEnvelope(encodeToken([root.token, signLink(orphan, ring.secret('k1'), 'k1')]), verifyOptions(ring)),
-      'CHAIN_VIOLATION',
-      { field: 'prn', message: /must name its parent/ },
+    const orphanToken = sealToken(
+      encodeToken([root.chain, signLink(orphan, ring.secret('k1'), 'k1')]),
+      childHolder().secretKey,
     );
+    assertFails(() => verifyEnvelope(orphanToken, verifyOptions(ring)), 'CHAIN_VIOLATION', {
+      field: 'prn',
+      message: /must name its parent/,
+    });
   });
 
   test('splicing a child onto another parent', () => {
     const { ring, root } = fixture();
     const other = mintRoot(rootParams(), { secretKey: ring.secret('k1'), kid: 'k1', now: NOW });
     const child = deriveChild(root.token, {}, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
-    assertFails(() => verifyEnvelope(encodeToken([other.link, child.link]), verifyOptions(ring)), 'CHAIN_VIOLATION', {
+    // Sealed by the child's own holder, so only the chain rule can refuse these.
+    const sealed = (links: string[]) => sealToken(encodeToken(links), child.holderSecretKey!);
+    assertFails(() => verifyEnvelope(sealed([other.link, child.link]), verifyOptions(ring)), 'CHAIN_VIOLATION', {
       field: 'prn',
     });
     // Same jti, different bytes (re-signed under another key): the hash binding catches it.
     ring.add('k2', keyPair(2));
     const resigned = signLink(root.claims, ring.secret('k2'), 'k2');
-    assertFails(() => verifyEnvelope(encodeToken([resigned, child.link]), verifyOptions(ring)), 'CHAIN_VIOLATION', {
+    assertFails(() => verifyEnvelope(sealed([resigned, child.link]), verifyOptions(ring)), 'CHAIN_VIOLATION', {
       field: 'phs',
     });
     // A child alone (its parent dropped) is refused.
-    assertFails(() => verifyEnvelope(child.link, verifyOptions(ring)), 'CHAIN_VIOLATION', { field: 'dep' });
+    assertFails(() => verifyEnvelope(sealed([child.link]), verifyOptions(ring)), 'CHAIN_VIOLATION', { field: 'dep' });
   });
 
   test('root rules: dep 0 and no parent', () => {
     const ring = new KeyRing().add('k1', keyPair(1));
-    const claims = fixture().root.claims;
+    const { root } = fixture();
+    const claims = root.claims;
+    const sign = (c: EnvelopeClaims) => sealToken(signLink(c, ring.secret('k1'), 'k1'), root.holderSecretKey!);
+    assertFails(() => verifyEnvelope(sign({ ...claims, dep: 1 }), verifyOptions(ring)), 'CHAIN_VIOLATION', {
+      field: 'dep',
+    });
     assertFails(
-      () => verifyEnvelope(signLink({ ...claims, dep: 1 }, ring.secret('k1'), 'k1'), verifyOptions(ring)),
-      'CHAIN_VIOLATION',
-      { field: 'dep' },
-    );
-    assertFails(
-      () =>
-        verifyEnvelope(
-          signLink({ ...claims, prn: randomId(16), phs: b64(new Uint8Array(32)) }, ring.secret('k1'), 'k1'),
-          verifyOptions(ring),
-        ),
+      () => verifyEnvelope(sign({ ...claims, prn: randomId(16), phs: b64(new Uint8Array(32)) }), verifyOptions(ring)),
       'CHAIN_VIOLATION',
       { field: 'prn' },
     );
@@ -810,7 +909,12 @@ describe('chain narrowing: CHAIN_VIOLATION naming the field', () => {
     );
     assert.equal(child.claims.nbf, NOW + 100);
     assert.equal(child.claims.exp, root.claims.exp);
-    assert.equal(child.claims.cnf, undefined);
+    // The holder key is never inherited: a fresh one is generated, and seals the child's token;
+    // the parent's seal does not travel.
+    assert.notEqual(child.claims.cnf.jwk.x, root.claims.cnf.jwk.x);
+    assert.equal(child.claims.cnf.jwk.x, b64(child.holderSecretKey!.subarray(32)));
+    assert.equal(child.chain, encodeToken([root.link, child.link]));
+    assert.equal(child.token, sealToken(child.chain, child.holderSecretKey!));
   });
 });
 
@@ -863,15 +967,17 @@ describe('memo', () => {
     const revoked = new Set<string>();
     const opts = verifyOptions(ring, { memo, verifySignature, isRevoked: (j) => revoked.has(j) });
     assert.equal(verifyEnvelope(child.token, opts).memoHits, 0);
-    assert.equal(calls.n, 2);
+    assert.equal(calls.n, 3, 'two links and the seal');
     assert.equal(verifyEnvelope(child.token, opts).memoHits, 2);
-    assert.equal(calls.n, 2);
-    // The root alone is also served from the memo.
+    assert.equal(calls.n, 3);
+    // The root alone is also served from the memo; only its own seal is new.
     verifyEnvelope(root.token, opts);
-    assert.equal(calls.n, 2);
+    assert.equal(calls.n, 4);
+    verifyEnvelope(root.token, opts);
+    assert.equal(calls.n, 4);
     revoked.add(root.claims.jti);
     assertFails(() => verifyEnvelope(child.token, opts), 'REVOKED');
-    assert.equal(calls.n, 2);
+    assert.equal(calls.n, 4);
   });
 
   test('time, key liveness and rotation are still checked on a memo hit', () => {
@@ -892,7 +998,8 @@ describe('memo', () => {
       () => verifyEnvelope(root.token, verifyOptions(rotated, { memo, verifySignature })),
       'INVALID_SIGNATURE',
     );
-    assert.equal(calls.n, 2);
+    // The link and its seal on the first call, the link again under the rotated key.
+    assert.equal(calls.n, 3);
     // Narrowing is re-evaluated too: a stricter maxDepth applies to memoized links.
     const child = deriveChild(root.token, {}, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
     verifyEnvelope(child.token, verifyOptions(ring, { memo }));
@@ -924,12 +1031,14 @@ describe('memo', () => {
     const memo = new LinkMemo();
     const child = deriveChild(root.token, {}, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
     verifyEnvelope(child.token, verifyOptions(ring, { memo }));
+    // Sealed by the root's holder (the leaf of both), so only the chain rule can refuse them.
+    const sealedByRoot = (links: string[]) => sealToken(encodeToken(links), root.holderSecretKey!);
     assertFails(
-      () => verifyEnvelope(encodeToken([child.link, root.link]), verifyOptions(ring, { memo })),
+      () => verifyEnvelope(sealedByRoot([child.link, root.link]), verifyOptions(ring, { memo })),
       'CHAIN_VIOLATION',
     );
     assertFails(
-      () => verifyEnvelope(encodeToken([root.link, root.link]), verifyOptions(ring, { memo })),
+      () => verifyEnvelope(sealedByRoot([root.link, root.link]), verifyOptions(ring, { memo })),
       'CHAIN_VIOLATION',
     );
   });

@@ -1,10 +1,20 @@
-// Interoperability with an independent JOSE implementation (panva/jose): our links are standard
-// RFC 7515/8037 compact JWS, and links produced by jose verify with ours.
+// Interoperability with an independent JOSE implementation (panva/jose): our links and seals are
+// standard RFC 7515/8037 compact JWS, and links and seals produced by jose verify with ours.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as jose from 'jose';
 import { cryptoReady } from '../src';
-import { deriveChild, mintRoot, offlineSigner, verifyEnvelope, type EnvelopeClaims } from '../src/envelope';
+import {
+  SEAL_TYP,
+  deriveChild,
+  hashLink,
+  mintRoot,
+  offlineSigner,
+  sealToken,
+  splitSeal,
+  verifyEnvelope,
+  type EnvelopeClaims,
+} from '../src/envelope';
 import {
   HEADER,
   NOW,
@@ -15,6 +25,7 @@ import {
   payloadOf,
   rawLink,
   rootParams,
+  sealOf,
   verifyOptions,
 } from './envelope-fixtures.test';
 
@@ -48,7 +59,7 @@ describe('our links verify with jose', () => {
     const { ring, root } = fixture({ holderKey: holder.publicKey, audience: ['enforcer-1'] });
     const child = deriveChild(
       root.token,
-      { agent: 'agent-b', scopes: ['vault:finance:read'] },
+      { agent: 'agent-a/b', scopes: ['vault:finance:read'] },
       { secretKey: ring.secret('k1'), kid: 'k1' },
       NOW,
     );
@@ -70,24 +81,74 @@ describe('our links verify with jose', () => {
     // Our verifier accepts the same links as a chain.
     verifyEnvelope(offline.token, verifyOptions(ring, { audience: 'enforcer-1' }));
   });
-});
 
-describe('links produced by jose verify with ours', () => {
-  test('an EdDSA root and child signed by jose (independent producer)', async () => {
+  test("a seal verifies with jose under the leaf's cnf JWK, and under no other key", async () => {
     const { ring, root } = fixture();
-    const key = await jose.importJWK(privateJwk(ring.secret('k1')), 'EdDSA');
-    const rootLink = await joseSign(HEADER('k1') as jose.CompactJWSHeaderParameters, root.claims, key);
-    const v = verifyEnvelope(rootLink, verifyOptions(ring));
-    assert.deepEqual(v.scopes, root.claims.scp);
-    // A child built on the jose-made root, also signed by jose.
     const child = deriveChild(
-      rootLink,
+      root.token,
       { scopes: ['vault:finance:read'] },
       { secretKey: ring.secret('k1'), kid: 'k1' },
       NOW,
     );
+    for (const token of [root, child]) {
+      // The JWK in the leaf's cnf is imported as it stands.
+      const leafKey = await jose.importJWK(token.claims.cnf.jwk, 'EdDSA');
+      const { payload, protectedHeader } = await jose.compactVerify(sealOf(token.token), leafKey, {
+        algorithms: ['EdDSA'],
+      });
+      assert.deepEqual(protectedHeader, { alg: 'EdDSA', typ: 'authority-seal+jws' });
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(payload)), { lh: hashLink(token.link) });
+    }
+    // The child's seal is not the root holder's signature, nor the issuer's.
+    for (const jwk of [root.claims.cnf.jwk, publicJwk(ring.keys.get('k1')!.publicKey)]) {
+      await assert.rejects(jose.compactVerify(sealOf(child.token), await jose.importJWK(jwk, 'EdDSA')));
+    }
+  });
+});
+
+describe('links produced by jose verify with ours', () => {
+  test('an EdDSA root and child signed by jose (independent producer), sealed by jose', async () => {
+    const { ring, root } = fixture();
+    const key = await jose.importJWK(privateJwk(ring.secret('k1')), 'EdDSA');
+    const joseSeal = async (chain: string, leaf: string, holderSecretKey: Uint8Array) =>
+      `${chain}~${await joseSign(
+        { alg: 'EdDSA', typ: SEAL_TYP },
+        { lh: hashLink(leaf) },
+        await jose.importJWK(privateJwk(holderSecretKey), 'EdDSA'),
+      )}`;
+    const rootLink = await joseSign(HEADER('k1') as jose.CompactJWSHeaderParameters, root.claims, key);
+    const sealedRoot = await joseSeal(rootLink, rootLink, root.holderSecretKey!);
+    // Ed25519 is deterministic: jose's seal is byte-identical to ours.
+    assert.equal(sealedRoot, sealToken(rootLink, root.holderSecretKey!));
+    const v = verifyEnvelope(sealedRoot, verifyOptions(ring));
+    assert.deepEqual(v.scopes, root.claims.scp);
+    assert.equal(v.sealed, true);
+    // A child built on the jose-made root, also signed by jose, and sealed by jose with its holder key.
+    const child = deriveChild(
+      sealedRoot,
+      { scopes: ['vault:finance:read'] },
+      { secretKey: ring.secret('k1'), kid: 'k1' },
+      NOW,
+    );
+    assert.equal(splitSeal(child.token).chain.startsWith(`${rootLink}~`), true);
     const childByJose = await joseSign(HEADER('k1') as jose.CompactJWSHeaderParameters, payloadOf(child.link), key);
-    assert.deepEqual(verifyEnvelope(`${rootLink}~${childByJose}`, verifyOptions(ring)).scopes, ['vault:finance:read']);
+    const token = await joseSeal(`${rootLink}~${childByJose}`, childByJose, child.holderSecretKey!);
+    assert.deepEqual(verifyEnvelope(token, verifyOptions(ring)).scopes, ['vault:finance:read']);
+    // A jose seal over the child by the wrong holder (the root's), or the root's seal moved onto
+    // the child's chain, is refused.
+    const wrongHolder = await joseSeal(`${rootLink}~${childByJose}`, childByJose, root.holderSecretKey!);
+    assertFails(() => verifyEnvelope(wrongHolder, verifyOptions(ring)), 'INVALID_PROOF', {
+      field: 'seal',
+      message: /does not verify with the holder key of link 1/,
+    });
+    assertFails(
+      () => verifyEnvelope(`${rootLink}~${childByJose}~${sealOf(sealedRoot)}`, verifyOptions(ring)),
+      'INVALID_PROOF',
+      {
+        field: 'seal',
+        message: /not for this token/,
+      },
+    );
   });
 });
 
@@ -149,7 +210,7 @@ describe('hostile JWS are refused with the right reason', () => {
     });
   });
 
-  for (const claim of ['tnt', 'sub', 'jti', 'iat', 'nbf', 'exp', 'dep', 'scp', 'res', 'ctx', 'cns'] as const) {
+  for (const claim of ['tnt', 'sub', 'jti', 'iat', 'nbf', 'exp', 'dep', 'scp', 'res', 'ctx', 'cns', 'cnf'] as const) {
     test(`missing required claim '${claim}' (jose-signed)`, async () => {
       const { ring, root } = fixture();
       const key = await jose.importJWK(privateJwk(ring.secret('k1')), 'EdDSA');
@@ -188,7 +249,7 @@ describe('hostile JWS are refused with the right reason', () => {
 
   test('oversize token, oversize link, too many links', () => {
     const { ring, root } = fixture();
-    assertFails(() => verifyEnvelope(`${root.token}~`.repeat(10).slice(0, -1), verifyOptions(ring)), 'INVALID_TOKEN', {
+    assertFails(() => verifyEnvelope(`${root.link}~`.repeat(10).slice(0, -1), verifyOptions(ring)), 'INVALID_TOKEN', {
       message: /10 links/,
     });
     const context = Array.from({ length: 64 }, (_, i) => `field_${'x'.repeat(40)}_${i}`);

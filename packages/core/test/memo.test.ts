@@ -2,20 +2,31 @@
 // remembered chain rule, shared key copies, and the root tenant passed to isRevoked.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cryptoReady, ed25519Verify, randomId } from '../src';
+import { cryptoReady, ed25519Verify, randomId, type Reason } from '../src';
 import {
   LinkMemo,
   deriveChild,
   encodeToken,
   hashLink,
   mintRoot,
+  sealToken,
   signLink,
   verifyEnvelope,
   type ChildParams,
   type EnvelopeClaims,
   type MintedToken,
 } from '../src/envelope';
-import { NOW, KeyRing, assertFails, fixture, keyPair, rootParams, verifyOptions } from './envelope-fixtures.test';
+import { checkRequest, type CheckDeps } from '../src/check';
+import {
+  NOW,
+  KeyRing,
+  assertFails,
+  fixture,
+  forgeSeal,
+  keyPair,
+  rootParams,
+  verifyOptions,
+} from './envelope-fixtures.test';
 
 before(async () => {
   await cryptoReady();
@@ -52,7 +63,7 @@ describe('memo: text index', () => {
     const before = { ...memo.stats };
     const v = verifyEnvelope(child.token, opts);
     assert.equal(v.memoHits, 2);
-    assert.equal(calls.n, 2);
+    assert.equal(calls.n, 3, 'two links and the seal, on the first call only');
     assert.equal(memo.stats.textHits, before.textHits + 2);
     assert.equal(memo.stats.hits, before.hits + 2);
     assert.equal(memo.stats.misses, before.misses, 'no hash lookup on the fast path');
@@ -68,12 +79,13 @@ describe('memo: text index', () => {
     const opts = verifyOptions(ring, { memo, verifySignature });
     verifyEnvelope(root.token, opts);
     const child = childOf(ring, root);
+    assert.equal(calls.n, 2, "the root and the root holder's seal");
     const hits = memo.stats.hits;
     assert.equal(verifyEnvelope(child.token, opts).memoHits, 1);
     assert.equal(memo.stats.hits, hits + 1, 'the root counted once, not once per path');
-    assert.equal(calls.n, 2);
+    assert.equal(calls.n, 4, "the child and the child holder's seal");
     assert.equal(verifyEnvelope(child.token, opts).memoHits, 2);
-    assert.equal(calls.n, 2);
+    assert.equal(calls.n, 4);
   });
 
   test('a text hit needs the exact text: a link sharing only its tail is not served', () => {
@@ -146,7 +158,31 @@ describe('memo: text index', () => {
     verifyEnvelope(tokens[1]!.token, verifyOptions(ring, { memo, verifySignature }));
     assert.equal(memo.getByText(tokens[0]!.link), undefined);
     assert.equal(verifyEnvelope(tokens[0]!.token, verifyOptions(ring, { memo, verifySignature })).memoHits, 0);
-    assert.equal(calls.n, 3);
+    // Link and seal for each token, and both again for the evicted one (its seal went with it).
+    assert.equal(calls.n, 6);
+  });
+});
+
+describe('memo: same answer as without a memo', () => {
+  // Fails on branch `pop` (src bug): verify.ts splitMemoized skips splitToken's alphabet and
+  // per-segment size checks for the trailing seal segment, so when every link is memoized a
+  // malformed seal is INVALID_PROOF (seal) instead of INVALID_TOKEN (token).
+  test('a malformed seal segment gets the same reason and field with a warm memo', () => {
+    const { ring, root } = fixture();
+    const memo = new LinkMemo(100);
+    verifyEnvelope(root.token, verifyOptions(ring, { memo }));
+    const malformed = [
+      `${root.token.slice(0, -2)}+A`, // outside base64url
+      `${root.token} `, // trailing space
+      `${root.token}${'A'.repeat(5000)}`, // seal longer than a link may be
+    ];
+    for (const token of malformed) {
+      const cold = assertFails(() => verifyEnvelope(token, verifyOptions(ring)), 'INVALID_TOKEN');
+      const warm = assertFails(() => verifyEnvelope(token, verifyOptions(ring, { memo })), cold.reason, {
+        field: cold.field!,
+      });
+      assert.equal(warm.message, cold.message);
+    }
   });
 });
 
@@ -182,10 +218,10 @@ describe('memo: entries', () => {
       () => verifyEnvelope(root.token, verifyOptions(rotated, { memo, verifySignature })),
       'INVALID_SIGNATURE',
     );
-    assert.equal(calls.n, 2, 'a real verification, not a shortcut');
-    // The original key still gets the memo hit.
+    assert.equal(calls.n, 3, 'a real verification, not a shortcut');
+    // The original key still gets the memo hit (and the remembered seal).
     assert.equal(verifyEnvelope(root.token, verifyOptions(ring, { memo, verifySignature })).memoHits, 1);
-    assert.equal(calls.n, 2);
+    assert.equal(calls.n, 3);
   });
 });
 
@@ -211,20 +247,22 @@ describe('memo: remembered chain rule', () => {
     verifyEnvelope(child.token, verifyOptions(ring, { memo }));
     const otherRoot = mintRoot(rootParams({ agent: 'agent-z' }), { secretKey: ring.secret('k1'), kid: 'k1', now: NOW });
     verifyEnvelope(otherRoot.token, verifyOptions(ring, { memo }));
+    // Sealed by the child's holder, so only the chain rule can refuse them.
+    const sealed = (links: string[]) => sealToken(encodeToken(links), child.holderSecretKey!);
     assertFails(
-      () => verifyEnvelope(encodeToken([otherRoot.link, child.link]), verifyOptions(ring, { memo })),
+      () => verifyEnvelope(sealed([otherRoot.link, child.link]), verifyOptions(ring, { memo })),
       'CHAIN_VIOLATION',
       { field: 'prn' },
     );
     // Child reused as a root, root reused as a child: still refused.
-    assertFails(() => verifyEnvelope(encodeToken([child.link]), verifyOptions(ring, { memo })), 'CHAIN_VIOLATION');
+    assertFails(() => verifyEnvelope(sealed([child.link]), verifyOptions(ring, { memo })), 'CHAIN_VIOLATION');
     assertFails(
-      () => verifyEnvelope(encodeToken([child.link, child.link]), verifyOptions(ring, { memo })),
+      () => verifyEnvelope(sealed([child.link, child.link]), verifyOptions(ring, { memo })),
       'CHAIN_VIOLATION',
     );
   });
 
-  test('a widening child is never remembered as a narrowing', () => {
+  test('a widening child is never remembered, nor is its genuine parent; each attempt pays in full', () => {
     const { ring, root } = fixture();
     const wide: EnvelopeClaims = {
       ...structuredClone(root.claims),
@@ -234,12 +272,19 @@ describe('memo: remembered chain rule', () => {
       phs: hashLink(root.link),
       scp: ['vault:*:*'],
     };
-    const token = encodeToken([root.link, signLink(wide, ring.secret('k1'), 'k1')]);
+    // Its cnf is the root holder's (copied), so that holder seals it.
+    const token = sealToken(encodeToken([root.link, signLink(wide, ring.secret('k1'), 'k1')]), root.holderSecretKey!);
     const memo = new LinkMemo(10);
-    for (let i = 0; i < 2; i++) {
-      assertFails(() => verifyEnvelope(token, verifyOptions(ring, { memo })), 'CHAIN_VIOLATION', { field: 'scp' });
+    const { calls, verifySignature } = counting();
+    for (let i = 1; i <= 2; i++) {
+      assertFails(() => verifyEnvelope(token, verifyOptions(ring, { memo, verifySignature })), 'CHAIN_VIOLATION', {
+        field: 'scp',
+      });
+      assert.equal(calls.n, 3 * i, 'two links and the seal, every time');
     }
-    assert.equal(memo.get(hashLink(token.split('~')[1]!))!.narrowsParent, false);
+    assert.equal(memo.size, 0);
+    assert.equal(memo.textSize, 0);
+    assert.equal(memo.get(hashLink(token.split('~')[1]!)), undefined);
   });
 });
 
@@ -263,5 +308,78 @@ describe('isRevoked', () => {
         ]);
       }
     }
+  });
+});
+
+describe('memo: only links of fully verified chains are remembered', () => {
+  function widening(ring: KeyRing, root: MintedToken): string {
+    const wide: EnvelopeClaims = {
+      ...structuredClone(root.claims),
+      jti: randomId(16),
+      dep: 1,
+      prn: root.claims.jti,
+      phs: hashLink(root.link),
+      scp: ['vault:*:*'],
+    };
+    return sealToken(encodeToken([root.link, signLink(wide, ring.secret('k1'), 'k1')]), root.holderSecretKey!);
+  }
+
+  test('expired, not yet valid, revoked, not a narrowing, wrong audience, bad or missing seal: memo stays empty', () => {
+    const { ring, root } = fixture({ ttlSeconds: 600 });
+    const child = childOf(ring, root);
+    const cases: [Reason, string, Partial<Parameters<typeof verifyOptions>[1]>][] = [
+      ['EXPIRED', child.token, { now: NOW + 600 + 30 }],
+      ['NOT_YET_VALID', child.token, { now: NOW - 31 }],
+      ['REVOKED', child.token, { isRevoked: (jti) => jti === child.claims.jti }],
+      ['REVOKED', child.token, { isRevoked: (_jti, agent) => agent === 'agent-a' }],
+      ['CHAIN_VIOLATION', widening(ring, root), {}],
+      ['CHAIN_VIOLATION', child.token, { maxDepth: 0 }],
+      ['INVALID_PROOF', forgeSeal(child.chain, keyPair(60).secretKey), {}],
+      ['PROOF_REQUIRED', child.chain, {}],
+      ['TENANT_MISMATCH', child.token, { expectedTenant: 'globex' }],
+    ];
+    for (const [reason, token, over] of cases) {
+      const memo = new LinkMemo(100);
+      for (let round = 0; round < 2; round++) {
+        assertFails(() => verifyEnvelope(token, verifyOptions(ring, { memo, ...over })), reason);
+      }
+      assert.equal(memo.size, 0, reason);
+      assert.equal(memo.textSize, 0, reason);
+    }
+    // Audience: a link restricted to another verifier.
+    const { ring: r2, root: aud } = fixture({ audience: 'enforcer-1' });
+    const memo = new LinkMemo(100);
+    assertFails(
+      () => verifyEnvelope(aud.token, verifyOptions(r2, { memo, audience: 'enforcer-2' })),
+      'AUDIENCE_MISMATCH',
+    );
+    assert.equal(memo.size, 0);
+    verifyEnvelope(aud.token, verifyOptions(r2, { memo, audience: 'enforcer-1' }));
+    assert.equal(memo.size, 1);
+  });
+
+  test('a remembered parent does not carry a failing child into the memo; through checkRequest too', () => {
+    const { ring, root } = fixture({ ttlSeconds: 600 });
+    const memo = new LinkMemo(100);
+    const { calls, verifySignature } = counting();
+    const deps: CheckDeps = { resolveKey: ring.resolve, now: NOW, isRevoked: () => false, memo, verifySignature };
+    const read = { requiredScope: 'vault:finance:read', resource: 'slos://vaults/finance/q1' };
+    assert.equal(checkRequest({ token: root.token, ...read }, deps).decision, 'ALLOW');
+    assert.equal(memo.size, 1);
+    const short = deriveChild(root.token, { ttlSeconds: 60 }, { secretKey: ring.secret('k1'), kid: 'k1' }, NOW);
+    const late = { ...deps, now: NOW + 200 };
+    calls.n = 0;
+    for (let i = 1; i <= 2; i++) {
+      assert.equal(checkRequest({ token: short.token, ...read }, late).reason, 'EXPIRED');
+      assert.equal(memo.size, 1, 'the expired child is not remembered');
+      assert.equal(calls.n, 2 * i, 'the child and its seal are verified on every attempt');
+    }
+    const widened = widening(ring, root);
+    assert.equal(checkRequest({ token: widened, ...read }, deps).reason, 'CHAIN_VIOLATION');
+    assert.equal(memo.size, 1);
+    // A chain that passes is remembered whole.
+    const ok = childOf(ring, root);
+    assert.equal(checkRequest({ token: ok.token, ...read }, deps).decision, 'ALLOW');
+    assert.equal(memo.size, 2);
   });
 });
