@@ -74,7 +74,7 @@ describe('per-request proof: checkRequest with a replay cache', () => {
     const proof = prove(s);
     const input: CheckInput = { token: s.root.chain, ...READ, proof };
     expectDecision(checkRequest(input, s.deps), 'ALLOWED');
-    assert.equal(s.deps.replay!.size, 1);
+    assert.equal((s.deps.replay as ReplayCache).size, 1);
     const again = checkRequest(input, s.deps);
     expectDecision(again, 'PROOF_REPLAYED', 'proof.nce');
     // A denial after the chain verified: attributed to the verified chain.
@@ -107,7 +107,7 @@ describe('per-request proof: checkRequest with a replay cache', () => {
       expectDecision(r, 'INVALID_PROOF', field);
       assert.match(r.message, /another request/);
     }
-    assert.equal(s.deps.replay!.size, 0, 'a refused proof records no nonce');
+    assert.equal((s.deps.replay as ReplayCache).size, 0, 'a refused proof records no nonce');
     expectDecision(checkRequest(base, s.deps), 'ALLOWED');
     // A proof without resource binds "no resource".
     const bare = setup({ resources: [] });

@@ -159,15 +159,18 @@ function signingKeyOf(
     throw new AuthorityError('UNKNOWN_KEY', `link ${index}: tenant '${tenant}' has no live key '${kid}'`, 'kid');
   if (resolved instanceof Uint8Array) return resolved;
   const until = resolved.signedUntil;
-  if (until !== undefined && link.claims.iat > until + skew) {
+  // Fail closed on a nonsensical time (NaN would compare false and let any link through).
+  if (until !== undefined && (!Number.isFinite(until) || link.claims.iat > until + skew)) {
     throw new AuthorityError(
       'UNKNOWN_KEY',
-      `link ${index}: key '${kid}' stopped signing at ${new Date(until * 1000).toISOString()}, but the link was issued at ${new Date(link.claims.iat * 1000).toISOString()}`,
+      `link ${index}: key '${kid}' stopped signing at ${isoTime(until)}, but the link was issued at ${isoTime(link.claims.iat)}`,
       'kid',
     );
   }
   return resolved.publicKey;
 }
+
+const SEGMENT_ALPHABET = /^[A-Za-z0-9_\-.]+$/;
 
 /** A token split into links, parsed or served by the memo. */
 interface SplitToken {
@@ -190,6 +193,9 @@ function splitMemoized(token: unknown, limits: Readonly<EnvelopeLimits>, memo: L
   if (typeof token !== 'string' || token.length === 0 || token.length > limits.maxTokenBytes) return undefined;
   const raws = token.split(LINK_SEPARATOR);
   const seal = raws.length > 1 && isSealSegment(raws[raws.length - 1] as string) ? raws.pop() : undefined;
+  // The seal is not in the text index: check it as splitToken checks every segment, so a token
+  // gets the same answer with and without the memo.
+  if (seal !== undefined && (seal.length > limits.maxLinkBytes || !SEGMENT_ALPHABET.test(seal))) return undefined;
   const n = raws.length;
   if (n > limits.maxLinks) return undefined;
   const links = new Array<ParsedLink>(n);
