@@ -9,6 +9,7 @@ import {
   globMatch,
   newGlobWorkBudget,
 } from '../src/glob';
+import { referenceFindUncoveredPattern, referenceGlobContains, referenceGlobMatch } from './glob-reference';
 
 // [pattern, input, expected] — expected values computed with CPython 3.11 fnmatch.fnmatchcase:
 // hand-picked edge cases first, then seeded random patterns over a small alphabet.
@@ -498,4 +499,223 @@ test('property: soundness on instantiations of the child pattern itself', () => 
     }),
     { numRuns: 400 },
   );
+});
+
+// ---- the linear-time matcher against the old backtracking one --------------------------------
+
+/** Pattern pieces: wildcards, literals (ASCII, BMP, astral, a lone surrogate), classes of all kinds, stray brackets. */
+const MATCH_PIECES = [
+  '?',
+  'a',
+  'b',
+  '/',
+  'é',
+  '😀',
+  '\ud83d',
+  '[ab]',
+  '[!a]',
+  '[a-c]',
+  '[!a-c]',
+  '[é-😀]',
+  '[!😀]',
+  '[]a]',
+  '[!]]',
+  '[a-]',
+  '[z-a]',
+  '[',
+  ']',
+  '!',
+  '-',
+] as const;
+const MATCH_CHARS = ['a', 'b', 'c', '/', 'é', 'ñ', '😀', '😁', '\ud83d', '\ude00', '[', ']', '!', '-', 'z'];
+/** Pieces that keep their meaning next to any other piece and accept some character. */
+const PLAIN_PIECES = MATCH_PIECES.filter((p) => !['[', ']', '\ud83d', '[z-a]'].includes(p));
+/** Characters that stay one code point next to any other (no lone surrogates). */
+const PLAIN_CHARS = MATCH_CHARS.filter((c) => !/^[\ud800-\udfff]$/.test(c));
+
+const piecesArb = (pieces: readonly string[], maxLength: number, starWeight: number, pieceWeight: number) =>
+  fc.array(
+    fc.oneof(
+      { arbitrary: fc.constant('*'), weight: starWeight },
+      { arbitrary: fc.constantFrom(...pieces), weight: pieceWeight },
+    ),
+    // size 'max': lengths spread up to maxLength, so star-free runs often exceed one 32-bit word.
+    { maxLength, size: 'max' },
+  );
+const matchPatternArb: fc.Arbitrary<string[]> = fc.oneof(
+  piecesArb(PLAIN_PIECES, 120, 1, 12),
+  piecesArb(MATCH_PIECES, 10, 1, 2),
+  fc.array(fc.constantFrom('a', 'b', '*', '?', '[', ']', '!', '-', '😀'), { maxLength: 12 }),
+  // Bracket-heavy: classes that close late or never.
+  fc.array(fc.constantFrom('[', '[', ']', '!', 'a', '-', '*'), { maxLength: 40, size: 'max' }),
+);
+
+/** A string the pattern (given as its pieces) probably matches: each piece replaced by a character it accepts, stars by short runs. */
+function sampleFor(pieces: readonly string[], picks: readonly number[]): string {
+  let k = 0;
+  const pick = () => picks[k++ % picks.length] ?? 0;
+  let out = '';
+  for (const piece of pieces) {
+    if (piece === '*') {
+      for (let n = pick() % 4; n > 0; n--) out += PLAIN_CHARS[pick() % PLAIN_CHARS.length];
+    } else {
+      const fits = PLAIN_CHARS.filter((ch) => referenceGlobMatch(piece, ch));
+      const from = fits.length > 0 ? fits : PLAIN_CHARS;
+      out += from[pick() % from.length];
+    }
+  }
+  return out;
+}
+
+/** One random edit (change, insert, delete a character), or none. */
+function mutate(s: string, picks: readonly number[]): string {
+  const chars = [...s];
+  const at = (picks[0] ?? 0) % (chars.length + 1);
+  const ch = MATCH_CHARS[(picks[1] ?? 0) % MATCH_CHARS.length] as string;
+  switch ((picks[2] ?? 0) % 4) {
+    case 0:
+      chars.splice(at, 1, ch);
+      break;
+    case 1:
+      chars.splice(at, 0, ch);
+      break;
+    case 2:
+      chars.splice(at, 1);
+      break;
+  }
+  return chars.join('');
+}
+
+const picksArb = fc.array(fc.nat(), { minLength: 3, maxLength: 40 });
+const anyInputArb = fc.string({ unit: fc.constantFrom(...MATCH_CHARS), maxLength: 40 });
+
+test('property: globMatch agrees with the old backtracking matcher', () => {
+  fc.assert(
+    fc.property(matchPatternArb, picksArb, anyInputArb, (pieces, picks, other) => {
+      const pattern = pieces.join('');
+      const near = sampleFor(pieces, picks);
+      for (const input of [near, mutate(near, picks), mutate(mutate(near, picks.slice(3)), picks), other]) {
+        assert.equal(
+          globMatch(pattern, input),
+          referenceGlobMatch(pattern, input),
+          `globMatch(${JSON.stringify(pattern)}, ${JSON.stringify(input)})`,
+        );
+      }
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('globMatch: star-free pieces spanning several 32-bit words, at every length around the word size', () => {
+  for (const n of [1, 2, 31, 32, 33, 63, 64, 65, 96, 97, 500, 1000]) {
+    const piece = 'a'.repeat(n - 1) + 'b';
+    const classPiece = '[a-b]'.repeat(Math.min(n, 200) - 1) + '[!a]';
+    for (const pattern of [piece, `*${piece}`, `${piece}*`, `*${piece}*`, `x*${piece}*y`, `*${classPiece}*`]) {
+      for (const input of [
+        piece,
+        `a${piece}`,
+        `${'a'.repeat(n)}${piece}`,
+        `x${'a'.repeat(2 * n)}b${'a'.repeat(n)}y`,
+        `x${'a'.repeat(n - 1)}y`,
+        `x${piece.slice(1)}y`,
+        `${piece}${piece}`,
+      ]) {
+        assert.equal(
+          globMatch(pattern, input),
+          referenceGlobMatch(pattern, input),
+          `length ${n}: ${pattern.slice(0, 20)}… vs ${input.slice(0, 20)}…`,
+        );
+      }
+    }
+  }
+});
+
+test('globMatch: compiled-pattern cache eviction does not change answers', () => {
+  const patterns = Array.from({ length: 1200 }, (_, i) => `*${i.toString(2)}*[!x]`);
+  const inputs = ['1011y', 'a0b', '111111', '10y10z'];
+  for (let round = 0; round < 2; round++) {
+    for (const p of patterns) {
+      for (const s of inputs) assert.equal(globMatch(p, s), referenceGlobMatch(p, s), `${p} vs ${s}`);
+    }
+  }
+});
+
+test('globMatch: adversarial maximum-size patterns and inputs give the reference answers', () => {
+  const a = (n: number) => 'a'.repeat(n);
+  const input = a(MAX_GLOB_INPUT_LENGTH);
+  const shapes = [
+    `*${a(1022)}b`,
+    `*${'?'.repeat(1022)}b`,
+    `*${a(510)}*${a(510)}b`,
+    `*${'[a]'.repeat(340)}b`,
+    `*${'[!b]'.repeat(255)}b`,
+    `${'*a'.repeat(511)}*b`,
+    `*${a(1021)}*`,
+  ];
+  for (const pattern of shapes) {
+    assert.ok(pattern.length <= MAX_GLOB_PATTERN_LENGTH);
+    for (const s of [input, input.slice(1) + 'b']) {
+      assert.equal(globMatch(pattern, s), referenceGlobMatch(pattern, s), pattern.slice(0, 24));
+    }
+  }
+  // The widest compiled tables: ~1,000 distinct characters in one piece (about 2,000 classes).
+  let distinct = '';
+  for (let c = 0x1000; distinct.length < 1000; c += 2) distinct += String.fromCharCode(c);
+  const wide = `*${distinct}*`;
+  for (const s of [`x${distinct}y`, `${distinct.slice(0, 500)}${distinct}`, `x${distinct.slice(1)}`, input]) {
+    assert.equal(globMatch(wide, s), referenceGlobMatch(wide, s));
+  }
+  assert.equal(globMatch(wide, `x${distinct}y`), true);
+});
+
+test('property: globContains gives the answers of the old containment DP', () => {
+  const tokenPatternArb = fc.array(fc.constantFrom(...TOKENS), { maxLength: 8 }).map(render);
+  const shortPatterns = piecesArb(MATCH_PIECES, 10, 1, 2).map((pieces) => pieces.join(''));
+  const rawPatterns = fc.string({ unit: fc.constantFrom('a', 'b', '*', '?', '[', ']', '!', '-', '😀'), maxLength: 12 });
+  const pairArb = fc.oneof(
+    tokensArb.chain((parent) => fc.tuple(fc.constant(render(parent)), specializationArb(parent).map(render))),
+    fc.tuple(tokenPatternArb, tokenPatternArb),
+    fc.tuple(shortPatterns, shortPatterns),
+    fc.tuple(rawPatterns, rawPatterns),
+  );
+  fc.assert(
+    fc.property(pairArb, ([parent, child]) => {
+      assert.equal(
+        globContains(parent, child),
+        referenceGlobContains(parent, child),
+        `globContains(${JSON.stringify(parent)}, ${JSON.stringify(child)})`,
+      );
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('property: findUncoveredPattern gives the old answers when the budget suffices, and only refusals when not', () => {
+  const listArb = fc.array(
+    tokensArb.map((t) => render(t)),
+    { maxLength: 4 },
+  );
+  fc.assert(
+    fc.property(listArb, listArb, fc.nat({ max: 40 }), (parents, children, cells) => {
+      const expected = referenceFindUncoveredPattern(parents, children);
+      assert.equal(findUncoveredPattern(parents, children), expected);
+      // With a tiny budget, a child may be reported uncovered earlier, never a covered verdict invented.
+      const tight = findUncoveredPattern(parents, children, newGlobWorkBudget(cells));
+      if (expected !== undefined) assert.notEqual(tight, undefined);
+      if (tight !== undefined) assert.ok(children.indexOf(tight) <= children.indexOf(expected ?? tight));
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('findUncoveredPattern: an adversarial batch runs out of budget and fails closed', () => {
+  // Each pair tries ~500 child positions with up to 500 comparisons each: far more than the default
+  // budget for the whole batch, so the first child is reported uncovered and the budget is spent.
+  const parents = Array.from({ length: 64 }, (_, i) => `*${'a'.repeat(500)}${i}*`);
+  const children = Array.from({ length: 64 }, (_, i) => `${'a'.repeat(1000)}*${i}`);
+  const budget = newGlobWorkBudget();
+  assert.equal(findUncoveredPattern(parents, children, budget), children[0]);
+  assert.equal(budget.cells, 0, 'spent');
+  // A child those parents do contain is proven so within a fresh budget.
+  assert.equal(findUncoveredPattern(parents, [`${'a'.repeat(500)}7*x`, `b${'a'.repeat(500)}7`]), undefined);
 });
