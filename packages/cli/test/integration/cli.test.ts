@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { ExitCode } from '../../src';
 import { cli, testIo, writeIn, type TestIo } from '../helpers';
 import { eventually, requireInfra, startStack, type StackHandle } from './stack';
@@ -223,6 +224,8 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
   test('holder keys: seal, delegate to a sub-agent with its own key, attenuate offline, proofs, truncation refused', async () => {
     const adm = shell(admin);
     const chk = shell(checker);
+    // Key files live in the admin's directory; the checker's shell names them by absolute path.
+    const keyFile = (name: string) => path.join(adm.dir, name);
     assert.equal((await cli(adm, 'envelope', 'keygen', '--out', 'holder.jwk')).code, 0);
     const planner = await cli(adm, '--json', 'envelope', 'keygen', '--out', 'planner.jwk');
     const plannerX = planner.json<{ publicKey: { x: string } }>().publicKey.x;
@@ -250,7 +253,15 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
       reason: 'PROOF_REQUIRED',
       field: 'seal',
     });
-    const withProof = await cli(chk, 'envelope', 'check', unsealed.token, ...checkArgs, '--holder-key', 'planner.jwk');
+    const withProof = await cli(
+      chk,
+      'envelope',
+      'check',
+      unsealed.token,
+      ...checkArgs,
+      '--holder-key',
+      keyFile('planner.jwk'),
+    );
     assert.equal(withProof.code, ExitCode.OK, `${withProof.stdout}${withProof.stderr}`);
 
     // A key file with its private part: the CLI seals the root right away.
