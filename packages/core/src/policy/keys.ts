@@ -54,12 +54,30 @@ export const MAX_POLICY_TTL_SECONDS = 86_400;
 export interface PolicyLimits {
   /** Largest document, in UTF-8 bytes, checked before parsing. */
   maxBytes: number;
+  /**
+   * Most YAML tokens, counted while parsing: the lexemes of the `yaml` library (indicators, runs of
+   * spaces, line breaks, comments, and two per value). Policies written by people have one per 3-5
+   * bytes (a 1 MiB policy with 5,800 agents in block style has 210,000; 9,000 agents on one flow
+   * line each about 420,000); text made of the shortest tokens has one per byte or more, and each
+   * costs the library about a microsecond and a few hundred bytes of memory.
+   */
+  maxTokens: number;
   /** Deepest nesting of mappings and sequences (aliases count at the depth they are used). */
   maxDepth: number;
   /** Most alias nodes (`*name`) in one document. */
   maxAliases: number;
   /** Most nodes visited while reading, counting each alias use as the nodes it expands to. */
   maxNodes: number;
+  /**
+   * Most keys in any one mapping, checked on the syntax tree before composing (30,000
+   * `data_classifications` fit in 1 MiB; nothing legitimate needs that many).
+   */
+  maxMappingKeys: number;
+  /**
+   * Most items in any one list, checked with `maxMappingKeys`: the enforcer scans `deny` rules and
+   * an agent's scopes and resources on every request, so their length bounds the cost per request.
+   */
+  maxListItems: number;
   /** Most entries under `agents`. */
   maxAgents: number;
   /** Most issues collected before the loader stops looking for more. */
@@ -68,9 +86,12 @@ export interface PolicyLimits {
 
 export const DEFAULT_POLICY_LIMITS: Readonly<PolicyLimits> = Object.freeze({
   maxBytes: 1024 * 1024,
+  maxTokens: 500_000,
   maxDepth: 64,
   maxAliases: 100,
   maxNodes: 1_000_000,
+  maxMappingKeys: 10_000,
+  maxListItems: 10_000,
   maxAgents: 10_000,
   maxIssues: 100,
 });

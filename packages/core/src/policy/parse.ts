@@ -176,6 +176,26 @@ function readDescription(reader: YamlReader, e: MapEntry): string | undefined {
 interface RoleTable {
   valid: Map<string, PolicyRole>;
   declared: Set<string>;
+  /** The "defined roles" hint, built once (not once per unknown role, which was quadratic). */
+  hint?: string;
+}
+
+/** At most this many role names are listed in an unknown-role message. */
+const LISTED_ROLES = 20;
+
+function definedRoles(table: RoleTable): string {
+  if (table.hint !== undefined) return table.hint;
+  const names: string[] = [];
+  for (const name of table.declared) {
+    if (names.length === LISTED_ROLES) break;
+    names.push(name);
+  }
+  const more = table.declared.size - names.length;
+  table.hint =
+    names.length === 0
+      ? 'the policy defines no roles'
+      : `defined roles: ${names.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+  return table.hint;
 }
 
 function readRoles(reader: YamlReader, entry: MapEntry): RoleTable {
@@ -249,7 +269,11 @@ function readAgent(reader: YamlReader, a: MapEntry, roleTable: RoleTable): Polic
   if (rolesEntry !== undefined) {
     const items = reader.sequence(rolesEntry.value, rolesEntry.path, 'roles', rolesEntry.keyNode);
     if (items === undefined) ok = false;
-    items?.forEach((item, i) => {
+    for (const [i, item] of (items ?? []).entries()) {
+      if (reader.stopped) {
+        ok = false;
+        break;
+      }
       const p = pathJoin(rolesEntry.path, i);
       const name = reader.string(item, p, 'role name', { nonEmpty: true });
       if (name === undefined) {
@@ -257,18 +281,13 @@ function readAgent(reader: YamlReader, a: MapEntry, roleTable: RoleTable): Polic
       } else if (!roles.has(name)) {
         // A declared role that failed its own validation is reported there, not again here.
         if (!roleTable.declared.has(name)) {
-          const known = [...roleTable.declared];
-          reader.report(
-            item,
-            p,
-            `unknown role ${JSON.stringify(name)}${known.length > 0 ? ` (defined roles: ${known.join(', ')})` : ' (the policy defines no roles)'}`,
-          );
+          reader.report(item, p, `unknown role ${JSON.stringify(name)} (${definedRoles(roleTable)})`);
         }
         ok = false;
       } else {
         roleNames.push(name);
       }
-    });
+    }
     roleNames = unique(roleNames);
   }
 

@@ -7,27 +7,44 @@
  * 2. a linear pre-scan refuses flow brackets nested deeper than `maxDepth` and lines that open
  *    more than `maxDepth` compact block levels (`- - - - x`): the only shapes that make the
  *    parser itself slow (seconds per MiB), since indentation-based nesting grows quadratically;
- * 3. the concrete syntax tree is walked iteratively: nesting deeper than `maxDepth` and more than
- *    `maxAliases` alias nodes are refused before the composer (which recurses) runs;
- * 4. composing: YAML 1.2 core schema, no merge keys, no YAML 1.1 tags, duplicate keys refused,
- *    more than one document refused, every error and warning reported;
- * 5. while the policy reader walks the tree, each alias use is expanded against a node budget
+ * 3. the parser is driven one lexeme at a time: more than `maxTokens` lexemes are refused, and it
+ *    stops as soon as a collection it is filling is far over its entry limit (parseCst);
+ * 4. the concrete syntax tree is walked iteratively: more than `maxIssues` stray tokens, nesting
+ *    deeper than `maxDepth`, more than `maxAliases` alias nodes, a mapping with more than
+ *    `maxMappingKeys` keys and a list with more than `maxListItems` items are refused before the
+ *    composer (which recurses) runs;
+ * 5. composing: YAML 1.2 core schema, no merge keys, no YAML 1.1 tags, more than one document
+ *    refused (composing stops at the second), errors and warnings reported (composing stops after
+ *    `maxIssues`);
+ * 6. one iterative pass over the composed tree refuses duplicate keys (a Set per mapping) and
+ *    finds each alias's anchor;
+ * 7. while the policy reader walks the tree, each alias use is expanded against a node budget
  *    (`maxNodes`) and the depth limit, so an alias bomb stops after a bounded number of steps.
+ *
+ * Every step is linear in the size of the text, and the constant is bounded by the limits. The
+ * `yaml` library's own duplicate-key check (`uniqueKeys: true`) is off: it compares each new key
+ * with every earlier key of its mapping (`items.some(...)` in compose/util-map-includes.js, called
+ * from resolve-block-map.js and resolve-flow-collection.js), which is quadratic in the number of
+ * keys: 30,000 `data_classifications` entries (1 MB) took 6-16 s and a 1 MiB flow mapping
+ * `{k0: 0, k1: 1, ...}` about a minute. Step 6 finds the same duplicates in O(1) per key.
+ * Positions come from the LineCounter the lexer fills (a binary search per lookup), and paths are
+ * built only for reported problems.
  */
 import {
+  CST,
   Composer,
+  Lexer,
   LineCounter,
   Parser,
   isAlias,
   isMap,
   isScalar,
   isSeq,
-  visit,
   type Alias,
-  type CST,
   type Document,
   type Node as YamlNode,
   type Scalar,
+  type YAMLError,
   type YAMLMap,
   type YAMLSeq,
 } from 'yaml';
@@ -107,14 +124,48 @@ function prescanNesting(text: string, maxDepth: number): number | undefined {
   return undefined;
 }
 
-type CstWalkProblem = { kind: 'depth' | 'aliases'; offset: number };
+/**
+ * Where a CST node sits, as a chain to the root: built for every collection entry (one small
+ * object each) but rendered as a path only when a problem is reported.
+ */
+interface CstLink {
+  up: CstLink | undefined;
+  /** The key token (a mapping value) or the index (a list item) leading here from `up`. */
+  step: CST.Token | number | undefined;
+}
 
-/** Iterative walk of the concrete syntax tree: nesting depth and alias count, before composing. */
+function cstPath(link: CstLink | undefined): string {
+  const steps: (string | number)[] = [];
+  for (let l = link; l !== undefined; l = l.up) {
+    if (l.step === undefined) continue;
+    if (typeof l.step === 'number') steps.push(l.step);
+    else steps.push(CST.resolveAsScalar(l.step)?.value ?? '?');
+  }
+  return steps.reverse().reduce<string>((path, step) => pathJoin(path, step), '');
+}
+
+/** True for a collection item that holds an entry (not only comments or blank lines). */
+function isEntry(item: CST.CollectionItem): boolean {
+  if (item.key !== undefined || item.sep !== undefined || item.value !== undefined) return true;
+  return item.start.some(
+    (t) => t.type !== 'space' && t.type !== 'newline' && t.type !== 'comment' && t.type !== 'comma',
+  );
+}
+
+type CstWalkProblem =
+  | { kind: 'depth' | 'aliases'; offset: number }
+  | { kind: 'keys' | 'items'; offset: number; path: string; count: number; token: CST.Token };
+
+/**
+ * Iterative walk of the concrete syntax tree before composing: nesting depth, alias count, keys
+ * per mapping and items per list.
+ */
 function checkCst(tokens: readonly CST.Token[], limits: PolicyLimits): CstWalkProblem | undefined {
-  const stack: { token: CST.Token; depth: number }[] = tokens.map((token) => ({ token, depth: 0 }));
+  type Frame = { token: CST.Token; depth: number; link: CstLink | undefined };
+  const stack: Frame[] = tokens.map((token) => ({ token, depth: 0, link: undefined })).reverse();
   let aliases = 0;
   while (stack.length > 0) {
-    const { token, depth } = stack.pop() as { token: CST.Token; depth: number };
+    const { token, depth, link } = stack.pop() as Frame;
     const isCollection = token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection';
     const d = isCollection ? depth + 1 : depth;
     if (d > limits.maxDepth) return { kind: 'depth', offset: token.offset };
@@ -122,15 +173,185 @@ function checkCst(tokens: readonly CST.Token[], limits: PolicyLimits): CstWalkPr
       aliases++;
       if (aliases > limits.maxAliases) return { kind: 'aliases', offset: token.offset };
     }
-    if (token.type === 'document' && token.value !== undefined) stack.push({ token: token.value, depth: d });
+    if (token.type === 'document' && token.value !== undefined) stack.push({ token: token.value, depth: d, link });
     if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
-      for (const item of token.items) {
-        if ('key' in item && item.key) stack.push({ token: item.key, depth: d });
-        if (item.value) stack.push({ token: item.value, depth: d });
+      const isMapping = token.type === 'block-map' || (token.type === 'flow-collection' && token.start.source === '{');
+      const max = isMapping ? limits.maxMappingKeys : limits.maxListItems;
+      if (token.items.length > max) {
+        let count = 0;
+        for (const item of token.items) if (isEntry(item)) count++;
+        if (count > max) {
+          // Point at the key naming the collection (`agents:`), or at the collection itself.
+          const offset = link !== undefined && typeof link.step === 'object' ? link.step.offset : token.offset;
+          return { kind: isMapping ? 'keys' : 'items', offset, path: cstPath(link), count, token };
+        }
+      }
+      // Pushed last entry first, so entries pop (and problems are found) in document order.
+      for (let i = token.items.length - 1; i >= 0; i--) {
+        const item = token.items[i] as CST.CollectionItem;
+        const step = isMapping ? (item.key ?? undefined) : i;
+        if (item.value) stack.push({ token: item.value, depth: d, link: { up: link, step } });
+        if (item.key) stack.push({ token: item.key, depth: d, link: { up: link, step: undefined } });
       }
     }
   }
   return undefined;
+}
+
+/** Too many keys in the mapping (or items in the list) at `path`; a top-level section is named by itself. */
+function tooManyEntries(
+  kind: 'keys' | 'items',
+  path: string,
+  count: number,
+  partial: boolean,
+  limits: PolicyLimits,
+): string {
+  // When the parser was stopped while filling this collection, the count is of the entries read.
+  const n = partial ? `at least ${count}` : String(count);
+  if (kind === 'items') {
+    const max = limits.maxListItems;
+    return `too many items in ${path === '' ? 'the policy' : path}: ${n} (at most ${max}); no list in a policy may have more than ${max} items`;
+  }
+  const max = limits.maxMappingKeys;
+  const what = path === '' ? 'keys in the policy' : /^[A-Za-z0-9_-]+$/.test(path) ? path : `keys in ${path}`;
+  return `too many ${what}: ${n} (at most ${max}); no mapping in a policy may have more than ${max} keys`;
+}
+
+/** How many lexemes the parser reads between two looks at the collections it is filling. */
+const CUT_CHECK_INTERVAL = 256;
+
+type OpenCollection = CST.BlockMap | CST.BlockSequence | CST.FlowCollection;
+
+/**
+ * Runs the `yaml` parser (lexer + CST) lexeme by lexeme, like `Parser.parse`, but stops early:
+ * - after `maxTokens` lexemes (`tooManyTokens` is the offset reached): the yaml parser and composer
+ *   cost about a microsecond and a few hundred bytes per lexeme, and text made of the shortest
+ *   tokens (`[a,a,a,...]`, blank lines) has one per byte or more, so without the budget the worst
+ *   1 MiB document took seconds and half a gigabyte even though every step is linear;
+ * - once a collection it is filling holds more than twice its limit of entries (`cut`): that
+ *   document is refused anyway (by checkCst, which also finds the path), so a 1 MiB mapping of
+ *   `a: 1` pairs need not be read to its end. Only the few innermost open collections are looked
+ *   at, every CUT_CHECK_INTERVAL lexemes (entries are added to the collection on top of the
+ *   parser's stack); a shape that evades the look is still refused by checkCst after the parse.
+ */
+function parseCst(
+  text: string,
+  lineCounter: LineCounter,
+  limits: PolicyLimits,
+): { tokens: CST.Token[]; cut?: OpenCollection; tooManyTokens?: number } {
+  const parser = new Parser(lineCounter.addNewLine);
+  lineCounter.addNewLine(0); // as Parser.parse does first
+  const tokens: CST.Token[] = [];
+  let cut: OpenCollection | undefined;
+  let lexemes = 0;
+  for (const lexeme of new Lexer().lex(text)) {
+    if (++lexemes > limits.maxTokens) return { tokens, tooManyTokens: parser.offset };
+    for (const token of parser.next(lexeme)) tokens.push(token);
+    if (lexemes % CUT_CHECK_INTERVAL !== 0) continue;
+    const stack = parser.stack;
+    for (let i = stack.length - 1; i >= 0 && i >= stack.length - 4; i--) {
+      const t = stack[i] as CST.Token;
+      if (t.type !== 'block-map' && t.type !== 'block-seq' && t.type !== 'flow-collection') continue;
+      const isMapping = t.type === 'block-map' || (t.type === 'flow-collection' && t.start.source === '{');
+      if (t.items.length > 2 * (isMapping ? limits.maxMappingKeys : limits.maxListItems)) cut = t;
+    }
+    if (cut !== undefined) break;
+  }
+  for (const token of parser.end()) tokens.push(token);
+  return cut === undefined ? { tokens } : { tokens, cut };
+}
+
+/**
+ * Composes the first document of `tokens`, and whether a second one follows, stopping at the first
+ * of: the second document, more than `maxIssues` errors and warnings. Without the stop, text full
+ * of mistakes (`[,,,,` ...) makes the composer create one Error (with a captured stack trace) per
+ * byte: seconds per MiB for a document that is refused anyway. `errors` is set when it stopped
+ * early (exported for the test that checks the stop still works with the installed `yaml`).
+ */
+export function composeFirst(
+  tokens: readonly CST.Token[],
+  textLength: number,
+  limits: PolicyLimits,
+): { docs: Document.Parsed[]; errors: YAMLError[] | undefined } {
+  const composer = new Composer({
+    schema: 'core',
+    merge: false,
+    resolveKnownTags: false,
+    // Off: the library's check is quadratic (see the top of this file); indexDocument does it.
+    uniqueKeys: false,
+    strict: true,
+    prettyErrors: false,
+    logLevel: 'silent',
+  });
+  // The composer reports every error through its (private) `onError` instance property, read at
+  // each call; `yaml` is pinned (2.9.1), and a test checks the stop still happens. compose-node.js
+  // catches whatever a collection throws and reports it (as RESOURCE_EXHAUSTION) through onError
+  // again, so once stopped the hook rethrows without reporting, up through each nesting level.
+  const hooked = composer as unknown as { onError: (...args: unknown[]) => void };
+  const report = hooked.onError;
+  if (typeof report !== 'function') throw new Error('yaml Composer has no onError: check composeFirst');
+  const stop = new Error('too many YAML errors');
+  let reported = 0;
+  hooked.onError = (...args: unknown[]) => {
+    if (reported > limits.maxIssues) throw stop;
+    report(...args);
+    if (++reported > limits.maxIssues) throw stop;
+  };
+  const docs: Document.Parsed[] = [];
+  try {
+    for (const doc of composer.compose(tokens, true, textLength)) {
+      docs.push(doc);
+      if (docs.length === 2) break;
+    }
+  } catch (err) {
+    if (err !== stop) throw err;
+    const { errors, warnings } = composer.streamInfo();
+    return { docs, errors: [...(docs[0]?.errors ?? []), ...(docs[0]?.warnings ?? []), ...errors, ...warnings] };
+  }
+  return { docs, errors: undefined };
+}
+
+/**
+ * An iterative pass over the composed tree in document order: duplicate keys (a Set of key values
+ * per mapping, the equality the `yaml` library's own check uses: same type and value) and the
+ * node each alias refers to (the latest node anchored with its name before it).
+ */
+function indexDocument(doc: Document.Parsed): {
+  duplicates: Scalar[];
+  aliasTargets: Map<Alias, YamlNode>;
+} {
+  const duplicates: Scalar[] = [];
+  const aliasTargets = new Map<Alias, YamlNode>();
+  const anchored = new Map<string, YamlNode>();
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || node === undefined || typeof node !== 'object') continue;
+    if (isAlias(node)) {
+      const target = anchored.get(node.source);
+      if (target !== undefined) aliasTargets.set(node, target);
+      continue;
+    }
+    if (!isScalar(node) && !isMap(node) && !isSeq(node)) continue;
+    if (node.anchor !== undefined) anchored.set(node.anchor, node as YamlNode);
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      const children: unknown[] = [];
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (isScalar(key)) {
+          if (seen.has(key.value)) duplicates.push(key);
+          else seen.add(key.value);
+        }
+        children.push(key, pair.value);
+      }
+      // Pushed in reverse so they pop in document order (anchors before the aliases after them).
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+    } else if (isSeq(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push(node.items[i]);
+    }
+  }
+  return { duplicates, aliasTargets };
 }
 
 export interface YamlReadResult {
@@ -158,9 +379,52 @@ export function readYamlDocument(text: string, limits: PolicyLimits): YamlReadRe
   const deepAt = prescanNesting(text, limits.maxDepth);
   if (deepAt !== undefined) return at(deepAt, tooDeep);
 
-  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const { tokens, cut, tooManyTokens } = parseCst(text, lineCounter, limits);
+  if (tooManyTokens !== undefined) {
+    const pos = lineCounter.linePos(tooManyTokens);
+    return [
+      {
+        path: '',
+        line: pos.line,
+        column: pos.col,
+        message: `more than ${limits.maxTokens} YAML tokens (values, punctuation, spaces, line breaks, comments); a document that large is refused to bound the cost of reading it`,
+      },
+    ];
+  }
+  const issues: PolicyIssue[] = [];
+  const add = (offset: number, message: string, path = ''): void => {
+    if (issues.length > limits.maxIssues) return;
+    const pos = lineCounter.linePos(offset);
+    const stopped = issues.length === limits.maxIssues;
+    issues.push({
+      path: stopped ? '' : path,
+      line: pos.line,
+      column: pos.col,
+      message: stopped ? `stopped after ${limits.maxIssues} issues; fix these and validate again` : message,
+    });
+  };
+  // The parser's own errors between documents reach the composer's error list directly (not
+  // through onError), one per stray token: count them here, where it is cheap.
+  for (const token of tokens) {
+    if (token.type !== 'error') continue;
+    add(
+      token.offset,
+      describeYamlError(
+        'UNEXPECTED_TOKEN',
+        token.source ? `${token.message}: ${JSON.stringify(token.source)}` : token.message,
+      ),
+    );
+    if (issues.length > limits.maxIssues) return issues;
+  }
+  issues.length = 0;
+
   const problem = checkCst(tokens, limits);
   if (problem !== undefined) {
+    if (problem.kind === 'keys' || problem.kind === 'items') {
+      const partial = problem.token === cut;
+      add(problem.offset, tooManyEntries(problem.kind, problem.path, problem.count, partial, limits), problem.path);
+      return issues;
+    }
     return at(
       problem.offset,
       problem.kind === 'depth'
@@ -169,43 +433,35 @@ export function readYamlDocument(text: string, limits: PolicyLimits): YamlReadRe
     );
   }
 
-  const composer = new Composer({
-    schema: 'core',
-    merge: false,
-    resolveKnownTags: false,
-    uniqueKeys: true,
-    strict: true,
-    prettyErrors: false,
-    logLevel: 'silent',
-  });
-  const docs = Array.from(composer.compose(tokens, true, text.length));
+  if (cut !== undefined) {
+    // Not expected (the walk finds the collection that stopped the parser), but never compose a cut tree.
+    const kind =
+      cut.type === 'block-seq' || (cut.type === 'flow-collection' && cut.start.source === '[') ? 'items' : 'keys';
+    add(cut.offset, tooManyEntries(kind, '', cut.items.length, true, limits));
+    return issues;
+  }
+  const { docs, errors } = composeFirst(tokens, text.length, limits);
   const first = docs[0];
   const second = docs[1];
-  if (first === undefined) return whole('policy is empty');
   if (second !== undefined) {
     return at(second.range[0], 'the file holds more than one YAML document; a policy is exactly one document');
   }
-  const issues: PolicyIssue[] = [];
-  for (const err of [...first.errors, ...first.warnings]) {
-    const pos = lineCounter.linePos(err.pos[0]);
-    issues.push({
-      path: '',
-      line: pos.line,
-      column: pos.col,
-      message: describeYamlError(text, err.code, err.pos, err.message),
-    });
+  for (const err of errors ?? [...(first?.errors ?? []), ...(first?.warnings ?? [])]) {
+    add(err.pos[0], describeYamlError(err.code, err.message));
   }
   if (issues.length > 0) return issues;
-  return { doc: first, reader: new YamlReader(first, lineCounter, limits) };
+  if (first === undefined) return whole('policy is empty');
+  const { duplicates, aliasTargets } = indexDocument(first);
+  for (const key of duplicates) {
+    const name = typeof key.value === 'string' ? key.value : (key.source ?? String(key.value));
+    add(key.range?.[0] ?? 0, `duplicate key${name ? ` '${name}'` : ''}: YAML keys must be unique`);
+  }
+  if (issues.length > 0) return issues;
+  return { doc: first, reader: new YamlReader(first, lineCounter, limits, aliasTargets) };
 }
 
-function describeYamlError(text: string, code: string, pos: [number, number], message: string): string {
+function describeYamlError(code: string, message: string): string {
   switch (code) {
-    case 'DUPLICATE_KEY': {
-      const m = /^\s*(?:"([^"\n]*)"|'([^'\n]*)'|([^:#\n]*?))\s*:/.exec(text.slice(pos[0], pos[0] + 200));
-      const key = m === null ? '' : (m[1] ?? m[2] ?? m[3] ?? '');
-      return `duplicate key${key ? ` '${key}'` : ''}: YAML keys must be unique`;
-    }
     case 'TAG_RESOLVE_FAILED':
       return `${message}; policies use plain YAML 1.2 values only (no custom or YAML 1.1 tags)`;
     case 'RESOURCE_EXHAUSTION':
@@ -244,27 +500,14 @@ export class YamlReader {
   readonly issues: PolicyIssue[] = [];
   private nodesVisited = 0;
   private exhausted = false;
-  /** Each alias's target, found in one document-order pass (yaml's Alias.resolve rescans per call). */
-  private readonly aliasTargets = new Map<Alias, YamlNode>();
 
   constructor(
     private readonly doc: Document.Parsed,
     private readonly lineCounter: LineCounter,
     private readonly limits: PolicyLimits,
-  ) {
-    // An alias refers to the latest node anchored with its name before it, in document order.
-    const anchored = new Map<string, YamlNode>();
-    visit(doc, {
-      Node: (_key, node) => {
-        if (isAlias(node)) {
-          const target = anchored.get(node.source);
-          if (target !== undefined) this.aliasTargets.set(node, target);
-        } else if (node.anchor !== undefined) {
-          anchored.set(node.anchor, node as YamlNode);
-        }
-      },
-    });
-  }
+    /** Each alias's target, found in one document-order pass (yaml's Alias.resolve rescans per call). */
+    private readonly aliasTargets: ReadonlyMap<Alias, YamlNode>,
+  ) {}
 
   get root(): YamlNode | null {
     return (this.doc.contents as YamlNode | null) ?? null;
