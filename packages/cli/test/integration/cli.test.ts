@@ -360,7 +360,7 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     assert.equal(att.code, 0, att.stderr);
     const chain = att.json<{ envelope: { token: string; sealed: boolean } }>().envelope.token;
     assert.equal((await cli(chk, 'envelope', 'check', chain, ...checkArgs)).code, ExitCode.DENIED);
-    const proven = await cli(chk, 'envelope', 'check', chain, ...checkArgs, '--holder-key', 'reader.jwk');
+    const proven = await cli(chk, 'envelope', 'check', chain, ...checkArgs, '--holder-key', keyFile('reader.jwk'));
     assert.equal(proven.code, ExitCode.OK, `${proven.stdout}${proven.stderr}`);
     const readerToken = (await cli(adm, 'envelope', 'seal', chain, '--holder-key', 'reader.jwk', '-q')).stdout.trim();
     const ok = await cli(chk, 'envelope', 'check', readerToken, ...checkArgs);
