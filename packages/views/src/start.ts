@@ -32,6 +32,8 @@ export async function startStateViews(opts: StateViewsOptions): Promise<StateVie
   const keys = new KeyDirectory();
   const revocations = new RevocationView();
   const policies = new PolicyView();
+  // Versions are parsed lazily (newest first): an invalid one found then is reported here.
+  policies.onInvalid((problem) => opts.logger.error({ topic: t.policies }, problem));
   const followed = [
     ...(follow.keys ? [t.keys] : []),
     ...(follow.revocations ? [t.revocations] : []),
