@@ -10,6 +10,7 @@ import {
   policyValidationToAuthorityError,
   type PolicyIssue,
 } from '../src/policy';
+import { tenantPolicyFrom } from '../src/check';
 
 const FIXTURE = resolve(__dirname, '../../test/fixtures/ferpa-policy.yaml');
 
@@ -555,4 +556,18 @@ test('too many agents are refused', () => {
       limits: { maxAgents: 1 },
     },
   );
+});
+
+test("top-level 'pop: required' turns on per-request proofs for the whole tenant; anything else is refused", () => {
+  const base = ['organization: Acme', 'agents:', '  bot:', '    scopes: [vault:a:read]'];
+  const strict = parsePolicy(y('pop: required', ...base));
+  assert.equal(strict.popRequired, true);
+  assert.equal(tenantPolicyFrom(strict).popRequired, true);
+  const plain = parsePolicy(y(...base));
+  assert.equal(plain.popRequired, undefined);
+  assert.equal(tenantPolicyFrom(plain).popRequired, undefined);
+  const issues = issuesOf(y('pop: sometimes', ...base));
+  assert.equal(issues.length, 1);
+  assert.match(issues[0]!.message, /pop must be 'required'/);
+  assert.equal(issues[0]!.line, 1);
 });

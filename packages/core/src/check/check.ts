@@ -15,7 +15,7 @@ import { readNow, verifyEnvelopeFor, type VerifiedEnvelope } from '../envelope/v
 import { DEFAULT_REQUEST_PROOF_WINDOW_SECONDS, verifyRequestProof } from '../envelope/request-proof';
 import { peekClaimedPath } from '../envelope/peek';
 import { DEFAULT_SKEW_SECONDS } from '../envelope/limits';
-import type { ApprovalRequest, CheckDeps, CheckInput, CheckResult } from './types';
+import type { ApprovalRequest, CheckDeps, CheckInput, CheckResult, TenantPolicy } from './types';
 
 /** Most context fields one request may carry. */
 export const MAX_CONTEXT_FIELDS_PER_REQUEST = 256;
@@ -49,10 +49,12 @@ export function checkRequest(input: CheckInput, deps: CheckDeps): CheckResult {
     const proof = input.proof;
     const hasProof = proof !== undefined && proof !== '';
     chain = verifyEnvelopeFor(input.token, deps, expectedTenant, !hasProof);
-    const possession = checkPossession(input, chain, deps, hasProof);
+    // The tenant's current policy, looked up once for the possession and policy steps.
+    const policy = deps.policy?.(chain.tenant);
+    const possession = checkPossession(input, chain, deps, policy, hasProof);
     if (possession !== undefined) return deny(possession, chain);
 
-    const outcome = checkAuthority(input, chain, deps);
+    const outcome = checkAuthority(input, chain, deps, policy, hasProof);
     if (outcome instanceof Denial) return deny(outcome, chain);
     return outcome;
   } catch (err) {
@@ -99,28 +101,24 @@ function attribute(result: CheckResult, chain: VerifiedEnvelope): void {
 
 /**
  * Possession beyond the seal: a per-request proof, checked when sent and required when the
- * envelope or the tenant's policy says `pop: required`.
+ * envelope or the tenant's policy says `pop: required` (a policy agent's own `pop: required` is
+ * applied with the rest of its entry, in the policy step).
  */
 function checkPossession(
   input: CheckInput,
   chain: VerifiedEnvelope,
   deps: CheckDeps,
+  policy: TenantPolicy | undefined,
   hasProof: boolean,
 ): Denial | undefined {
   if (!hasProof) {
     if (chain.constraints.popRequired === true) {
       return new Denial('PROOF_REQUIRED', "the envelope says 'pop: required': send a per-request proof", 'proof');
     }
-    const policy = deps.policy?.(chain.tenant);
-    if (policy === undefined) return undefined;
-    const agent =
-      policy.popRequired === true
-        ? undefined
-        : chain.agents.find((a) => policy.agent(a)?.constraints?.popRequired === true);
-    if (policy.popRequired === true || agent !== undefined) {
+    if (policy?.popRequired === true) {
       return new Denial(
         'PROOF_REQUIRED',
-        `policy ${policy.version} of tenant '${chain.tenant}' says 'pop: required'${agent === undefined ? '' : ` for agent '${agent}'`}: send a per-request proof`,
+        `policy ${policy.version} of tenant '${chain.tenant}' says 'pop: required': send a per-request proof`,
         'proof',
       );
     }
@@ -143,7 +141,13 @@ function checkPossession(
 }
 
 /** The steps after the chain verified: scope → resource → context → constraints → policy → approval. */
-function checkAuthority(input: CheckInput, chain: VerifiedEnvelope, deps: CheckDeps): CheckResult | Denial {
+function checkAuthority(
+  input: CheckInput,
+  chain: VerifiedEnvelope,
+  deps: CheckDeps,
+  policy: TenantPolicy | undefined,
+  hasProof: boolean,
+): CheckResult | Denial {
   // Scope.
   const requiredScope = input.requiredScope;
   if (typeof requiredScope !== 'string' || !isValidScope(requiredScope)) {
@@ -263,13 +267,11 @@ function checkAuthority(input: CheckInput, chain: VerifiedEnvelope, deps: CheckD
 
   // Policy: the tenant's current policy, applied at check time so tightening it bites at once.
   let policyVersion: string | undefined;
-  if (deps.policy !== undefined) {
-    const verdict = applyPolicy(deps, chain, requiredScope, resource, request, derivedAction);
+  if (policy !== undefined) {
+    const verdict = applyPolicy(policy, chain, requiredScope, resource, request, derivedAction, hasProof);
     if (verdict instanceof Denial) return verdict;
-    if (verdict !== undefined) {
-      policyVersion = verdict.version;
-      if (verdict.approvalRequired) requiredBy.push('policy');
-    }
+    policyVersion = verdict.version;
+    if (verdict.approvalRequired) requiredBy.push('policy');
   }
 
   const result: CheckResult = { decision: 'ALLOW', reason: 'ALLOWED', message: 'allowed' };
@@ -344,19 +346,18 @@ function applyConstraints(
  * The policy step. The root agent (the one the grant was minted for) must be named by the policy;
  * any other agent in the chain that the policy names is held to its own bounds too (sub-agents the
  * policy does not name are bounded by the root agent's through the chain). For each such agent:
- * explicit deny rules, then scope, denied resources, resource patterns, constraints. Returns
- * undefined when the tenant has no policy.
+ * explicit deny rules, then scope, denied resources, resource patterns, `pop: required`,
+ * constraints.
  */
 function applyPolicy(
-  deps: CheckDeps,
+  policy: TenantPolicy,
   chain: VerifiedEnvelope,
   requiredScope: string,
   resource: string | undefined,
   request: ConstraintRequest,
   derivedAction: string,
-): Denial | { version: string; approvalRequired: boolean } | undefined {
-  const policy = deps.policy!(chain.tenant);
-  if (policy === undefined) return undefined;
+  hasProof: boolean,
+): Denial | { version: string; approvalRequired: boolean } {
   const version = policy.version;
   let approvalRequired = false;
   for (let i = 0; i < chain.agents.length; i++) {
@@ -394,6 +395,13 @@ function applyPolicy(
       }
     }
     if (view.constraints !== undefined) {
+      if (view.constraints.popRequired === true && !hasProof) {
+        return new Denial(
+          'PROOF_REQUIRED',
+          `policy ${version} of tenant '${chain.tenant}' says 'pop: required' for agent '${agent}': send a per-request proof`,
+          'proof',
+        );
+      }
       const verdict = applyConstraints(view.constraints, request, derivedAction);
       if (verdict instanceof Denial) return new Denial(verdict.reason, `${where}: ${verdict.message}`, verdict.field);
       if (verdict) approvalRequired = true;

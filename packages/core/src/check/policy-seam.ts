@@ -11,6 +11,7 @@ import type { TenantPolicy } from './types';
 export function tenantPolicyFrom(policy: Policy): TenantPolicy {
   return {
     version: policy.version,
+    ...(policy.popRequired === true ? { popRequired: true } : {}),
     agent: (agentId) => policyViewFor(policy, agentId),
     deny: (agentId, scope, resource) =>
       policy.agents.has(agentId) ? policyDenies(policy, agentId, scope, resource) : undefined,

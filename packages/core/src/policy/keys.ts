@@ -9,6 +9,7 @@ export const POLICY_KEYS = {
     'version',
     'organization',
     'tenant',
+    'pop',
     'compliance_frameworks',
     'data_classifications',
     'roles',

@@ -509,6 +509,15 @@ function readPolicy(reader: YamlReader, opts: ParsePolicyOptions, limits: Policy
     }
   }
 
+  let popRequired = false;
+  const popEntry = f.get('pop');
+  if (popEntry !== undefined) {
+    const pop = reader.string(popEntry.value, popEntry.path, 'pop', { nonEmpty: true, keyNode: popEntry.keyNode });
+    if (pop === 'required') popRequired = true;
+    else if (pop !== undefined)
+      reader.report(popEntry.value, popEntry.path, `pop must be 'required' (or absent), got ${JSON.stringify(pop)}`);
+  }
+
   const cfEntry = f.get('compliance_frameworks');
   const complianceFrameworks =
     (cfEntry &&
@@ -558,6 +567,7 @@ function readPolicy(reader: YamlReader, opts: ParsePolicyOptions, limits: Policy
     denyRules,
   };
   if (tenant !== undefined) policy.tenant = tenant;
+  if (popRequired) policy.popRequired = true;
   return policy;
 }
 

@@ -61,6 +61,8 @@ export interface Policy {
   organization: string;
   /** The tenant the document says it is for, when it says. */
   tenant?: string;
+  /** `pop: required`: every check of the tenant must carry a per-request proof of possession. */
+  popRequired?: boolean;
   complianceFrameworks: string[];
   dataClassifications: ReadonlyMap<string, DataClassification>;
   roles: ReadonlyMap<string, PolicyRole>;
