@@ -38,3 +38,10 @@ export function isInLineage(parentAgent: string, childAgent: string): boolean {
       childAgent.charCodeAt(parentAgent.length) === 0x2f) /* '/' */
   );
 }
+
+/** Why `childAgent` may not be a child of `parentAgent` (isInLineage), or undefined when it may. */
+export function lineageProblem(parentAgent: string, childAgent: string): string | undefined {
+  return isInLineage(parentAgent, childAgent)
+    ? undefined
+    : `is '${childAgent}', outside its parent's lineage: a child is its parent '${parentAgent}' or an agent under it ('${parentAgent}/<name>')`;
+}

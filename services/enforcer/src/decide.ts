@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   checkRequest,
+  peekClaimedPath,
   tenantPolicyFrom,
   type ApprovalRequest,
   type CheckDeps,
@@ -29,7 +30,6 @@ import {
   type CheckEventInput,
 } from './audit';
 import type { FreshnessMonitor } from './freshness';
-import { peekClaimedPath } from '@authority/core';
 
 /** An authenticated caller of Check/BatchCheck. */
 export interface Caller {
@@ -345,7 +345,8 @@ export class Decider {
       tenant: result.chainUnverified === true ? '' : (result.tenant ?? ''),
       policyVersion: event.policyVersion ?? '',
       field: result.field ?? '',
-      agentChain: result.agentChain !== undefined ? [...result.agentChain] : [],
+      // Shared, never mutated: the serializer only reads it.
+      agentChain: (result.agentChain ?? NO_AGENTS) as string[],
       chainUnverified: result.chainUnverified === true,
     };
   }
@@ -398,6 +399,8 @@ function boundedRequest(req: CheckRequest__Output): CheckRequest__Output {
     context: req.context ? { ...req.context, purpose: truncate(purpose, MAX_AUDIT_FIELD) } : null,
   };
 }
+
+const NO_AGENTS: readonly string[] = Object.freeze([]);
 
 /** The approval pass's guard: the nonce was claimed by the first pass of the same decision. */
 const ALREADY_CLAIMED: ReplayGuard = { claim: () => 'fresh' };

@@ -6,7 +6,7 @@ import {
   AuthorityError,
   checkMintAgainstPolicy,
   deriveChild,
-  isInLineage,
+  lineageProblem,
   mintRoot,
   parseToken,
   sha256Hex,
@@ -432,15 +432,8 @@ export class Issuer {
     };
     // Attribution first (core enforces it again when deriving): whatever the grant, a child can only
     // be booked to its parent's agent or an agent under it.
-    if (!isInLineage(parent.sub, agent)) {
-      await deny(
-        new AuthorityError(
-          'CHAIN_VIOLATION',
-          `agent_id '${agent}' is outside the parent's lineage: a child is its parent '${parent.sub}' or an agent under it ('${parent.sub}/<name>')`,
-          'sub',
-        ),
-      );
-    }
+    const lineage = lineageProblem(parent.sub, agent);
+    if (lineage !== undefined) await deny(new AuthorityError('CHAIN_VIOLATION', `agent_id ${lineage}`, 'sub'));
     const now = this.o.clock.nowSec();
     const nbf = Math.max(now, parent.nbf);
     if (ttl !== undefined && nbf + ttl > parent.exp) {

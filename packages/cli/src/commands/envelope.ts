@@ -62,6 +62,28 @@ function fromIssuer(env: Envelope__Output, token = env.token): ShownEnvelope {
   };
 }
 
+/** The summary of an envelope derived offline, from its leaf's claims. */
+function fromLeaf(
+  token: string,
+  c: { jti: string; sub: string; tnt: string; nbf: number; exp: number; dep: number },
+  keyId: string,
+  sealed: boolean,
+  agentChain: string[],
+): ShownEnvelope {
+  return {
+    token,
+    jti: c.jti,
+    agentId: c.sub,
+    tenant: c.tnt,
+    notBefore: new Date(c.nbf * 1000).toISOString(),
+    expiresAt: new Date(c.exp * 1000).toISOString(),
+    depth: c.dep,
+    keyId,
+    sealed,
+    agentChain,
+  };
+}
+
 function claimedAgentChain(token: string): string[] {
   try {
     return agentChainOf(token);
@@ -444,18 +466,7 @@ which seals it with \`authority envelope seal --holder-key <its key>\`. Your own
         }
         await emitEnvelope(
           ctx,
-          {
-            token: child.chain,
-            jti: c.jti,
-            agentId: c.sub,
-            tenant: c.tnt,
-            notBefore: new Date(c.nbf * 1000).toISOString(),
-            expiresAt: new Date(c.exp * 1000).toISOString(),
-            depth: c.dep,
-            keyId: 'cnf (holder key, offline)',
-            sealed: false,
-            agentChain: child.agentChain,
-          },
+          fromLeaf(child.chain, c, 'cnf (holder key, offline)', false, child.agentChain),
           opts,
           note,
         );
@@ -482,22 +493,7 @@ which seals it with \`authority envelope seal --holder-key <its key>\`. Your own
           offlineError(err, 'seal');
         }
         const leaf = leafClaims(token);
-        await emitEnvelope(
-          ctx,
-          {
-            token,
-            jti: leaf.jti,
-            agentId: leaf.sub,
-            tenant: leaf.tnt,
-            notBefore: new Date(leaf.nbf * 1000).toISOString(),
-            expiresAt: new Date(leaf.exp * 1000).toISOString(),
-            depth: leaf.dep,
-            keyId: 'holder seal',
-            sealed: true,
-            agentChain: claimedAgentChain(token),
-          },
-          opts,
-        );
+        await emitEnvelope(ctx, fromLeaf(token, leaf, 'holder seal', true, claimedAgentChain(token)), opts);
       }),
     );
 

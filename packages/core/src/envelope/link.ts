@@ -30,6 +30,14 @@ export function isSealSegment(segment: string): boolean {
   return segment.startsWith(SEAL_PREFIX);
 }
 
+/**
+ * Removes and returns the trailing seal of a token's segments (split at `~`), or undefined when
+ * the last segment is a link (a lone segment is always a link).
+ */
+export function popSeal(segments: string[]): string | undefined {
+  return segments.length > 1 && isSealSegment(segments[segments.length - 1] as string) ? segments.pop() : undefined;
+}
+
 /** A link split, decoded and validated (immutable: memoized links are shared between calls). */
 export interface ParsedLink {
   /** The exact compact JWS text. */
@@ -113,11 +121,12 @@ export function splitToken(token: unknown, limits: Readonly<EnvelopeLimits>): st
     throw new AuthorityError('INVALID_TOKEN', "token contains a character outside base64url, '.' and '~'", 'token');
   }
   const links = token.split(LINK_SEPARATOR);
-  const sealed = links.length > 1 && isSealSegment(links[links.length - 1] as string);
-  if (links.length - (sealed ? 1 : 0) > limits.maxLinks) {
+  const linkCount =
+    links.length > 1 && isSealSegment(links[links.length - 1] as string) ? links.length - 1 : links.length;
+  if (linkCount > limits.maxLinks) {
     throw new AuthorityError(
       'INVALID_TOKEN',
-      `token has ${links.length - (sealed ? 1 : 0)} links; at most ${limits.maxLinks} are allowed`,
+      `token has ${linkCount} links; at most ${limits.maxLinks} are allowed`,
       'token',
     );
   }
@@ -208,7 +217,7 @@ export function parseLink(
 export function parseToken(token: string, limits?: Partial<EnvelopeLimits>): ParsedLink[] {
   const resolved = resolveEnvelopeLimits(limits);
   const raws = splitToken(token, resolved);
-  if (raws.length > 1 && isSealSegment(raws[raws.length - 1] as string)) raws.pop();
+  popSeal(raws);
   return raws.map((raw, i) => parseLink(raw, i, resolved));
 }
 

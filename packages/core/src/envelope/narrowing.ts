@@ -8,7 +8,7 @@ import { findUncoveredScope } from '../scope';
 import { findUncoveredPattern } from '../glob';
 import { findLoosenedConstraint, type Constraints } from '../constraints';
 import { audiencesOf, type EnvelopeClaims } from './claims';
-import { isInLineage } from '../identifiers';
+import { lineageProblem } from '../identifiers';
 
 /** What the narrowing rule reads from a link. */
 export interface NarrowingView {
@@ -70,12 +70,8 @@ export function checkNarrowing(
   if (c.dep !== p.dep + 1)
     violation('dep', `claim 'dep' is ${c.dep} but must be the parent's depth + 1 = ${p.dep + 1}`);
   checkDepthLimit(child, index, maxDepth);
-  if (!isInLineage(p.sub, c.sub)) {
-    violation(
-      'sub',
-      `claim 'sub' is '${c.sub}', outside its parent's lineage: a child is its parent '${p.sub}' or an agent under it ('${p.sub}/<name>')`,
-    );
-  }
+  const lineage = lineageProblem(p.sub, c.sub);
+  if (lineage !== undefined) violation('sub', `claim 'sub' ${lineage}`);
 
   const scope = findUncoveredScope(p.scp, c.scp);
   if (scope !== undefined)

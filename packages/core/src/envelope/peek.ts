@@ -8,7 +8,7 @@
 import { isValidTenantId } from '../identifiers';
 import { isValidIdentifier } from './claims';
 import { DEFAULT_ENVELOPE_LIMITS } from './limits';
-import { LINK_SEPARATOR, isSealSegment } from './link';
+import { LINK_SEPARATOR, popSeal } from './link';
 
 /** One link as claimed. */
 export interface ClaimedLink {
@@ -44,7 +44,7 @@ export function peekClaimedPath(token: unknown): ClaimedPath | undefined {
   if (typeof token !== 'string' || token.length === 0 || token.length > DEFAULT_ENVELOPE_LIMITS.maxTokenBytes)
     return undefined;
   const raws = token.split(LINK_SEPARATOR);
-  if (raws.length > 1 && isSealSegment(raws[raws.length - 1] as string)) raws.pop();
+  popSeal(raws);
   if (raws.length > DEFAULT_ENVELOPE_LIMITS.maxLinks) raws.length = DEFAULT_ENVELOPE_LIMITS.maxLinks;
   const links: ClaimedLink[] = [];
   let tenant: string | undefined;

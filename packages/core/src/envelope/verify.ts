@@ -8,8 +8,8 @@ import { ed25519Verify } from '../crypto';
 import { AuthorityError } from '../errors';
 import type { Constraints } from '../constraints';
 import { OFFLINE_KID, audiencesOf } from './claims';
-import { LINK_SEPARATOR, hashLink, parseLink, splitToken, type ParsedLink } from './link';
-import { isSealSegment, sealSignatureFor, sealSigningInput } from './seal';
+import { LINK_SEPARATOR, hashLink, parseLink, popSeal, splitToken, type ParsedLink } from './link';
+import { sealSignatureFor, sealSigningInput } from './seal';
 import { DEFAULT_MAX_DEPTH, DEFAULT_SKEW_SECONDS, resolveEnvelopeLimits, type EnvelopeLimits } from './limits';
 import type { LinkMemo, MemoEntry } from './memo';
 import { checkDepthLimit, checkNarrowing, checkRootLink } from './narrowing';
@@ -192,7 +192,7 @@ interface SplitToken {
 function splitMemoized(token: unknown, limits: Readonly<EnvelopeLimits>, memo: LinkMemo): SplitToken | undefined {
   if (typeof token !== 'string' || token.length === 0 || token.length > limits.maxTokenBytes) return undefined;
   const raws = token.split(LINK_SEPARATOR);
-  const seal = raws.length > 1 && isSealSegment(raws[raws.length - 1] as string) ? raws.pop() : undefined;
+  const seal = popSeal(raws);
   // The seal is not in the text index: check it as splitToken checks every segment, so a token
   // gets the same answer with and without the memo.
   if (seal !== undefined && (seal.length > limits.maxLinkBytes || !SEGMENT_ALPHABET.test(seal))) return undefined;
@@ -217,7 +217,7 @@ function splitMemoized(token: unknown, limits: Readonly<EnvelopeLimits>, memo: L
 /** The full path: splitToken's checks, then each link from the memo (by hash) or parsed. */
 function splitAndParse(token: unknown, limits: Readonly<EnvelopeLimits>, memo: LinkMemo | undefined): SplitToken {
   const raws = splitToken(token, limits);
-  const seal = raws.length > 1 && isSealSegment(raws[raws.length - 1] as string) ? raws.pop() : undefined;
+  const seal = popSeal(raws);
   const n = raws.length;
   const links = new Array<ParsedLink>(n);
   const entries = new Array<MemoEntry | undefined>(n);
