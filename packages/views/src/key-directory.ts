@@ -57,6 +57,8 @@ export class KeyDirectory {
   private readonly keys = new Map<string, Map<string, TenantKey>>();
   /** `<tenant>/<kid>` of keys seen RETIRED: a retired key is never resurrected by a later event. */
   private readonly retired = new Set<string>();
+  /** What resolveKey answers for each live key, built once when its event is applied (hot path). */
+  private readonly resolved = new WeakMap<TenantKey, ResolvedKey>();
   private readonly credentialsByHash = new Map<string, StoredCredential>();
   private readonly credentialsById = new Map<string, StoredCredential>();
 
@@ -86,6 +88,12 @@ export class KeyDirectory {
     const signedUntil = seconds(e.signedUntil);
     if (signedUntil !== undefined && status === 'VERIFY_ONLY') key.signedUntilSec = signedUntil;
     tenantKeys.set(e.keyId, key);
+    this.resolved.set(
+      key,
+      key.signedUntilSec === undefined
+        ? { publicKey: key.publicKey }
+        : { publicKey: key.publicKey, signedUntil: key.signedUntilSec },
+    );
   }
 
   applyCredential(e: pb.CredentialEvent): void {
@@ -128,13 +136,10 @@ export class KeyDirectory {
   resolveKey(tenant: string, kid: string, nowSec: number): ResolvedKey | undefined {
     const key = this.keys.get(tenant)?.get(kid);
     if (!key) return undefined;
-    if (key.status === 'ACTIVE') return { publicKey: key.publicKey };
-    if (key.status === 'VERIFY_ONLY' && key.verifyUntilSec !== undefined && nowSec <= key.verifyUntilSec) {
-      return key.signedUntilSec === undefined
-        ? { publicKey: key.publicKey }
-        : { publicKey: key.publicKey, signedUntil: key.signedUntilSec };
-    }
-    return undefined;
+    const live =
+      key.status === 'ACTIVE' ||
+      (key.status === 'VERIFY_ONLY' && key.verifyUntilSec !== undefined && nowSec <= key.verifyUntilSec);
+    return live ? this.resolved.get(key) : undefined;
   }
 
   keysOf(tenant: string): TenantKey[] {

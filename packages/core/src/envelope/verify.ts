@@ -193,9 +193,6 @@ function splitMemoized(token: unknown, limits: Readonly<EnvelopeLimits>, memo: L
   if (typeof token !== 'string' || token.length === 0 || token.length > limits.maxTokenBytes) return undefined;
   const raws = token.split(LINK_SEPARATOR);
   const seal = popSeal(raws);
-  // The seal is not in the text index: check it as splitToken checks every segment, so a token
-  // gets the same answer with and without the memo.
-  if (seal !== undefined && (seal.length > limits.maxLinkBytes || !SEGMENT_ALPHABET.test(seal))) return undefined;
   const n = raws.length;
   if (n > limits.maxLinks) return undefined;
   const links = new Array<ParsedLink>(n);
@@ -208,6 +205,15 @@ function splitMemoized(token: unknown, limits: Readonly<EnvelopeLimits>, memo: L
     entries[i] = entry;
     memoized[i] = true;
   }
+  // A seal is not in the text index: unless it is the exact text remembered for this leaf (which
+  // passed them), check it as splitToken checks every segment, so a token gets the same answer
+  // with and without the memo.
+  if (
+    seal !== undefined &&
+    seal !== (entries[n - 1] as MemoEntry).seal &&
+    (seal.length > limits.maxLinkBytes || !SEGMENT_ALPHABET.test(seal))
+  )
+    return undefined;
   // Counted only now: on a partial hit the full path looks every link up again.
   memo.stats.hits += n;
   memo.stats.textHits += n;
