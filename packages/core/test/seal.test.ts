@@ -2,7 +2,14 @@
 // form are fixed, and the memo remembers exactly the seal that verified.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cryptoReady, ed25519Verify } from '../src';
+import {
+  AuthorityError,
+  cryptoReady,
+  declareUnconstrained,
+  ed25519Verify,
+  generateEd25519KeyPair,
+  mintRoot,
+} from '../src';
 import {
   LinkMemo,
   SEAL_PREFIX,
@@ -322,4 +329,26 @@ describe('seal: memo', () => {
     assertFails(() => verifyEnvelope(`${a.chain}~${sealOf(b.token)}`, verifyOptions(ring, { memo })), 'INVALID_PROOF');
     assertFails(() => verifyEnvelope(`${b.chain}~${sealOf(a.token)}`, verifyOptions(ring, { memo })), 'INVALID_PROOF');
   });
+});
+
+test('minting with a holder key pair whose halves disagree is refused up front (no seal that never verifies)', () => {
+  const a = generateEd25519KeyPair();
+  const b = generateEd25519KeyPair();
+  assert.throws(
+    () =>
+      mintRoot(
+        {
+          tenant: 'acme-co',
+          agent: 'agent-a',
+          scopes: ['vault:a:read'],
+          resources: [],
+          context: [],
+          constraints: declareUnconstrained(),
+          ttlSeconds: 600,
+          holderKey: { publicKey: a.publicKey, secretKey: b.secretKey },
+        },
+        { secretKey: a.secretKey, kid: 'k1', now: 1_000_000 },
+      ),
+    (err: unknown) => err instanceof AuthorityError && err.reason === 'INVALID_REQUEST' && err.field === 'holder_key',
+  );
 });

@@ -9,8 +9,8 @@ import { generateEd25519KeyPair, randomId, type Ed25519KeyPair } from '../crypto
 import { AuthorityError } from '../errors';
 import { constraintsToWire, type Constraints } from '../constraints';
 import { OFFLINE_KID, holderKeyConfirmation, validateClaims, type EnvelopeClaims } from './claims';
-import { parseToken, signLink, LINK_SEPARATOR, type ParsedLink } from './link';
-import { sealToken, splitSeal } from './seal';
+import { hashLink, parseToken, signLink, LINK_SEPARATOR, type ParsedLink } from './link';
+import { appendSeal, splitSeal } from './seal';
 import { DEFAULT_MAX_DEPTH, resolveEnvelopeLimits, type EnvelopeLimits } from './limits';
 import { checkNarrowing } from './narrowing';
 
@@ -113,18 +113,24 @@ function resolveHolder(input: HolderKeyInput | undefined): ResolvedHolder {
     return { publicKey: pair.publicKey, secretKey: pair.secretKey };
   }
   if (input instanceof Uint8Array) return { publicKey: input, secretKey: undefined };
+  // libsodium secret keys end with their public key: a pair that disagrees would seal in vain.
+  if (
+    input.secretKey.length !== 64 ||
+    !Buffer.from(input.secretKey.subarray(32)).equals(Buffer.from(input.publicKey))
+  ) {
+    throw new AuthorityError(
+      'INVALID_REQUEST',
+      "the holder key pair's secret key does not match its public key",
+      'holder_key',
+    );
+  }
   return { publicKey: input.publicKey, secretKey: input.secretKey };
 }
 
-function finish(
-  chain: string,
-  link: string,
-  claims: EnvelopeClaims,
-  holder: ResolvedHolder,
-  limits: Readonly<EnvelopeLimits>,
-): MintedToken {
+function finish(chain: string, link: string, claims: EnvelopeClaims, holder: ResolvedHolder): MintedToken {
   if (holder.secretKey === undefined) return { token: chain, chain, link, claims, sealed: false };
-  const token = sealToken(chain, holder.secretKey, limits);
+  // The new link is the leaf and is bound to this holder's public key: seal it without re-parsing.
+  const token = appendSeal(chain, hashLink(link), holder.secretKey);
   return { token, chain, link, claims, sealed: true, holderSecretKey: holder.secretKey };
 }
 
@@ -170,7 +176,7 @@ export function mintRoot(params: RootParams, signer: LinkSigner & MintOptions): 
   const aud = audienceClaim(params.audience);
   if (aud !== undefined) claims.aud = aud;
   const link = signLink(claims, signer.secretKey, signer.kid, limits);
-  return finish(link, link, claims, holder, limits);
+  return finish(link, link, claims, holder);
 }
 
 /**
@@ -246,5 +252,5 @@ export function deriveChild(
       'token',
     );
   }
-  return finish(token, link, claims, holder, limits);
+  return finish(token, link, claims, holder);
 }

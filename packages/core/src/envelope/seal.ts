@@ -94,6 +94,14 @@ export function sealToken(token: string, holderSecretKey: Uint8Array, limits?: P
   if (Buffer.from(holderSecretKey.subarray(32)).toString('base64url') !== x) {
     throw new AuthorityError('INVALID_REQUEST', "the key is not the last link's 'cnf' holder key", 'holder_key');
   }
+  return appendSeal(chain, leafHash, holderSecretKey);
+}
+
+/**
+ * `chain` followed by its seal over `leafHash` with `holderSecretKey`; the caller has checked that
+ * the key is the leaf's `cnf` key (sealToken does, and a fresh mint knows it).
+ */
+export function appendSeal(chain: string, leafHash: string, holderSecretKey: Uint8Array): string {
   const signature = Buffer.from(ed25519Sign(sealSigningInput(leafHash), holderSecretKey)).toString('base64url');
   return `${chain}${LINK_SEPARATOR}${SEAL_PREFIX}${sealPayloadB64(leafHash)}.${signature}`;
 }
