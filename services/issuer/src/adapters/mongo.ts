@@ -164,7 +164,12 @@ export class IssuerStore {
 
   /** Connects (failing fast when the server is unreachable). */
   static async connect(uri: string | Secret, dbName: string, logger: Logger): Promise<IssuerStore> {
-    const client = await connectMongo(uri, { appName: 'authority-issuer', logger, maxPoolSize: 32 });
+    const client = await connectMongo(uri, {
+      appName: 'authority-issuer',
+      logger,
+      maxPoolSize: 32,
+      database: dbName,
+    });
     return new IssuerStore(client, client.db(dbName));
   }
 
