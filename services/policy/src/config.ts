@@ -1,13 +1,6 @@
 // Configuration of the policy service: the common variables plus MongoDB and the service's own.
 import { z } from 'zod';
-import {
-  duration,
-  integer,
-  mongoConfigShape,
-  serviceConfigSchema,
-  text,
-  apiKeySecret,
-} from '@authority/platform';
+import { duration, integer, mongoConfigShape, serviceConfigSchema, text, apiKeySecret } from '@authority/platform';
 
 export const POLICY_DEFAULT_GRPC_PORT = 50053;
 
