@@ -2,8 +2,8 @@
 // command shows all of it: agent path and chain, scope, action, resource (or none), purpose, record
 // count, every context field, and the request digest (recomputed here from the fields shown).
 import { Option, type Command } from 'commander';
-import { approvalRequestDigest, type ApprovalBinding } from '@authority/core';
 import type { Approval__Output } from '@authority/proto';
+import { describeApproval } from '@authority/sdk';
 import { CliError, ExitCode } from '../exit';
 import { cell, isoOf } from '../output';
 import { action, intOption, type RunState } from './common';
@@ -18,37 +18,6 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\u115f\u1160\u3164\uffa0
 /** A request value as the approver must read it: quoted, every invisible character escaped. */
 export function visibleText(s: string): string {
   return JSON.stringify(s).replace(INVISIBLE, (c) => `\\u{${(c.codePointAt(0) as number).toString(16)}}`);
-}
-
-/** The request an approval is bound to, as the issuer reported it. */
-export function bindingOfApproval(a: Approval__Output): ApprovalBinding {
-  const b: ApprovalBinding = {
-    tenant: a.tenant,
-    agent: a.agentId,
-    requiredScope: a.requiredScope,
-    action: a.action,
-    contextFields: a.contextFields,
-    chain: a.chain,
-    agentChain: a.agentChain,
-  };
-  if (a.resource !== '') b.resource = a.resource;
-  if (a.purpose !== '') b.purpose = a.purpose;
-  if (a.recordCount !== undefined && a.recordCount !== null) b.recordCount = a.recordCount;
-  return b;
-}
-
-/**
- * Whether the digest the issuer reports is the digest of the fields it shows: 'matches', 'differs',
- * or 'none' (an approval recorded before approvals were bound to the whole request; it cannot be
- * used).
- */
-export function digestCheck(a: Approval__Output): 'matches' | 'differs' | 'none' {
-  if (a.requestDigest === '' || a.chain.length === 0) return 'none';
-  try {
-    return approvalRequestDigest(bindingOfApproval(a)) === a.requestDigest ? 'matches' : 'differs';
-  } catch {
-    return 'differs';
-  }
 }
 
 const none = (s: string) => (s === '' ? '(none)' : visibleText(s));
@@ -80,7 +49,7 @@ function approvalRow(a: Approval__Output): string[] {
 
 /** Every field of one approval, in full, for the approver. */
 function showApproval(out: { fields(pairs: [string, string | undefined][]): void }, a: Approval__Output): void {
-  const check = digestCheck(a);
+  const check = describeApproval(a).digest;
   out.fields([
     ['approval', a.approvalId],
     ['status', a.status],
@@ -112,7 +81,7 @@ function showApproval(out: { fields(pairs: [string, string | undefined][]): void
 
 /** Refuses (exit 4) an approval whose digest is not that of the fields the issuer shows. */
 function assertConsistent(a: Approval__Output): void {
-  if (digestCheck(a) === 'differs')
+  if (describeApproval(a).digest === 'differs')
     throw new CliError(
       `approval ${a.approvalId}: its request digest does not match the fields shown; do not approve it`,
       ExitCode.VERIFICATION_FAILED,
@@ -180,7 +149,7 @@ export function registerApproval(program: Command, state: RunState): void {
         const res = await issuer.getApproval({ tenant: await ctx.tenant(), approvalId: id });
         const a = res.approval;
         if (!a) throw new CliError(`the issuer returned no approval ${id}`);
-        ctx.out.data({ approval: a, digestCheck: digestCheck(a) });
+        ctx.out.data({ approval: a, digestCheck: describeApproval(a).digest });
         showApproval(ctx.out, a);
         assertConsistent(a);
       }),
