@@ -70,7 +70,12 @@ async function getApproval(approvalId: string): Promise<ApprovalSeen> {
 }
 
 async function approve(approvalId: string): Promise<void> {
-  await rpc(stack.issuer.client, 'DecideApproval', { tenant: tenant.tenant, approvalId, approve: true }, tenant.approver);
+  await rpc(
+    stack.issuer.client,
+    'DecideApproval',
+    { tenant: tenant.tenant, approvalId, approve: true },
+    tenant.approver,
+  );
 }
 
 async function mint(
@@ -194,7 +199,7 @@ describe('approvals bound to the whole request', () => {
     assert.equal(again.reason, 'APPROVAL_INVALID');
   });
 
-  test("a per-request proof must cover the approval id: a proof without it, or for another, is INVALID_PROOF and leaves the approval unused", async () => {
+  test('a per-request proof must cover the approval id: a proof without it, or for another, is INVALID_PROOF and leaves the approval unused', async () => {
     const holder: Ed25519KeyPair = generateEd25519KeyPair();
     const env = (
       await mint(
