@@ -54,9 +54,10 @@ const PRESENT = Buffer.from([1]);
 /** The context fields of a binding as [name, value] pairs, sorted by the UTF-8 bytes of the name. */
 export function sortedContextFields(fields: Readonly<Record<string, string>> | undefined): [string, string][] {
   if (fields === undefined) return [];
-  const pairs: [string, string][] = [];
-  for (const name of Object.keys(fields)) pairs.push([name, fields[name] as string]);
-  return pairs.sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+  // Each name encoded once (not per comparison).
+  const keyed = Object.keys(fields).map((name) => ({ key: Buffer.from(name, 'utf8'), name }));
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  return keyed.map(({ name }) => [name, fields[name] as string]);
 }
 
 /**
