@@ -461,8 +461,13 @@ export class Approvals {
       return invalid(
         `approval '${approvalId}' was requested before approvals were bound to the whole request; request a new one`,
       );
-    const digest = approvalRequestDigest(approved);
-    if (digest !== doc.requestDigest) {
+    let digest: string | undefined;
+    try {
+      digest = approvalRequestDigest(approved);
+    } catch {
+      digest = undefined; // stored fields that cannot even be encoded: inconsistent
+    }
+    if (digest === undefined || digest !== doc.requestDigest) {
       this.o.logger.error(
         { tenant, approval_id: approvalId },
         'stored approval does not match its request digest; refusing it',

@@ -376,5 +376,10 @@ describe('approvals', () => {
     const r2 = await consume(tampered.approvalId, { recordCount: 500 });
     assert.deepEqual([r2.consumed, r2.reason], [false, 'APPROVAL_INVALID']);
     assert.match(r2.message, /inconsistent with its recorded request digest/);
+    // A stored value that cannot even be encoded: refused the same way, never a crash.
+    await approvals.updateOne({ _id: `${tenant}/${tampered.approvalId}` }, { $set: { recordCount: -1 } });
+    const r3 = await consume(tampered.approvalId, {});
+    assert.deepEqual([r3.consumed, r3.reason], [false, 'APPROVAL_INVALID']);
+    assert.match(r3.message, /inconsistent with its recorded request digest/);
   });
 });
