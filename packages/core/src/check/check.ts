@@ -387,7 +387,10 @@ function collectConstraints(
 ): boolean {
   const outcome = evaluateConstraints(c as Constraints, request, readOnly);
   const found = outcome.violations;
-  for (let i = 0; i < found.length; i++) out.push({ ...(found[i] as (typeof found)[number]), source });
+  for (let i = 0; i < found.length; i++) {
+    const v = found[i] as (typeof found)[number];
+    out.push({ reason: v.reason, constraint: v.constraint, field: v.field, message: v.message, source });
+  }
   if (found.length > 0) return false;
   return outcome.approvalRequired || actionNeedsApproval(c, derivedAction, readOnly);
 }
