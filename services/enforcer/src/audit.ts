@@ -172,7 +172,25 @@ export function encodeCheckEvent(i: CheckEventInput, time: string = timestampJso
     s += `${sep}"approvalId":${json(i.approvalId)}`;
     sep = ',';
   }
-  if (i.enforcerId) s += `${sep}"enforcerId":${json(i.enforcerId)}`;
+  if (i.enforcerId) {
+    s += `${sep}"enforcerId":${json(i.enforcerId)}`;
+    sep = ',';
+  }
+  const violations = r.violations;
+  if (violations !== undefined && violations.length > 0) {
+    s += `${sep}"violations":[`;
+    for (let k = 0; k < violations.length; k++) {
+      const v = violations[k]!;
+      // Every field is set by the engine; empty ones are omitted as proto3 JSON does.
+      let vs = `"reason":"${v.reason}"`;
+      if (v.constraint) vs += `,"constraint":${json(v.constraint)}`;
+      if (v.field) vs += `,"field":${json(v.field)}`;
+      if (v.message) vs += `,"message":${json(v.message)}`;
+      if (v.source) vs += `,"source":${json(v.source)}`;
+      s += `${k > 0 ? ',' : ''}{${vs}}`;
+    }
+    s += ']';
+  }
   return `${s}}}`;
 }
 

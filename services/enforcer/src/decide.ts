@@ -12,13 +12,14 @@ import {
   type CheckDeps,
   type CheckInput,
   type CheckResult,
+  type CheckViolation,
   type LinkMemo,
   type PolicyLookup,
   type Reason,
   type ReplayGuard,
   type TenantPolicy,
 } from '@authority/core';
-import type { CheckRequest__Output, CheckResponse__Output } from '@authority/proto';
+import type { CheckRequest__Output, CheckResponse__Output, ConstraintViolation__Output } from '@authority/proto';
 import type { Logger } from '@authority/platform';
 import type { KeyDirectory, PolicyView, RevocationView } from '@authority/views';
 import type { ApprovalConsumeResult, ApprovalsPort } from './adapters/issuer';
@@ -338,6 +339,8 @@ export class Decider {
       // Shared, never mutated: the serializer only reads it.
       agentChain: (result.agentChain ?? NO_AGENTS) as string[],
       chainUnverified: result.chainUnverified === true,
+      // The engine's violations have exactly the proto message's fields.
+      violations: (result.violations ?? NO_VIOLATIONS) as ConstraintViolation__Output[],
     };
   }
 
@@ -391,6 +394,7 @@ function boundedRequest(req: CheckRequest__Output): CheckRequest__Output {
 }
 
 const NO_AGENTS: readonly string[] = Object.freeze([]);
+const NO_VIOLATIONS: readonly CheckViolation[] = Object.freeze([]);
 
 /**
  * Why an approval call failed, for the caller: a request the issuer refuses as malformed (a field

@@ -2,7 +2,7 @@
  * The shapes of the pure check engine: the request, its dependencies (keys, clock, revocations,
  * memo, and the seams for policy and approvals), and the decision.
  */
-import type { Constraints } from '../constraints';
+import type { ConstraintViolation, Constraints } from '../constraints';
 import type { PolicyDenial } from '../policy';
 import type { Reason } from '../errors';
 import type { EnvelopeVerifyOptions } from '../envelope/verify';
@@ -66,6 +66,12 @@ export interface TenantPolicy {
   deny?(agentId: string, scope: string, resource: string | undefined): PolicyDenial | undefined;
   /** `pop: required` for the whole tenant: every check carries a per-request proof. */
   readonly popRequired?: boolean;
+  /**
+   * The tenant's read-only actions (policy `read_only_actions`): under `write_requires_approval`,
+   * of the envelope or of the policy, every other action needs approval. Default:
+   * DEFAULT_READ_ONLY_ACTIONS.
+   */
+  readonly readOnlyActions?: ReadonlySet<string>;
 }
 
 /**
@@ -159,4 +165,15 @@ export interface CheckResult {
   approvalRequired?: ApprovalRequest;
   /** True when the denial came from an unexpected error (a bug or a failing dependency), not a rule. */
   internalError?: boolean;
+  /**
+   * Set on a denial for constraints: every violation, in precedence order (the first is the one
+   * `reason` and `field` report). Absent on every other decision.
+   */
+  violations?: readonly CheckViolation[];
+}
+
+/** One violated constraint, with where it comes from (CheckResponse.violations). */
+export interface CheckViolation extends ConstraintViolation {
+  /** `envelope`, or `policy:<agent id>` for that agent's entry in the tenant's policy. */
+  source: string;
 }

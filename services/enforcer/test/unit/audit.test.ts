@@ -74,6 +74,17 @@ function reference(i: CheckEventInput): pb.AuditEvent {
   });
   const count = i.request.context?.recordCount;
   if (count !== undefined && count !== null) detail.recordCount = count;
+  for (const v of i.result.violations ?? []) {
+    detail.violations.push(
+      createMessage(pb.ConstraintViolationSchema, {
+        reason: pb.ReasonCode[v.reason],
+        constraint: v.constraint,
+        field: v.field,
+        message: v.message,
+        source: v.source,
+      }),
+    );
+  }
   return createMessage(pb.AuditEventSchema, {
     eventId: i.decisionId,
     tenant: i.tenant,
@@ -124,6 +135,19 @@ describe('encodeCheckEvent', () => {
       traceId: fc.constantFrom('', 'a'.repeat(32)),
       spanId: fc.constantFrom('', 'b'.repeat(16)),
       detailDecisionId: fc.option(text, { nil: undefined }),
+      violations: fc.option(
+        fc.array(
+          fc.record({
+            reason: fc.constantFrom(...REASONS),
+            constraint: text,
+            field: text,
+            message: fc.string({ maxLength: 200 }),
+            source: text,
+          }),
+          { maxLength: 4 },
+        ),
+        { nil: undefined },
+      ),
     });
     fc.assert(
       fc.property(arb, (a) => {
@@ -145,6 +169,7 @@ describe('encodeCheckEvent', () => {
         const result: CheckResult = { decision: a.decision, reason: a.reason, message: a.message };
         if (a.agent !== undefined) result.agent = a.agent;
         if (a.chain !== undefined) result.chain = a.chain;
+        if (a.violations !== undefined) result.violations = a.violations;
         const i: CheckEventInput = {
           decisionId: a.decisionId,
           tenant: a.tenant,
