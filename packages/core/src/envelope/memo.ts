@@ -16,22 +16,25 @@
  *
  * Entries are slim: only what a hit reads (hash, header, claims, constraints, holder key) is kept;
  * the link text, its signing input and its signature are dropped (links served by the memo carry
- * `raw: ''` and empty byte arrays). If the key under a link's kid ever differs from the one that
- * verified it, the verifier re-parses and re-verifies the link from the token in hand.
+ * `raw: ''` and empty byte arrays). What a tenant's links repeat (agent ids, scope and resource
+ * lists, constraints, header, verifying key) is shared between its entries. If the key under a
+ * link's kid ever differs from the one that verified it, the verifier re-parses and re-verifies
+ * the link from the token in hand.
  *
  * Bounded cost: the memo is budgeted in BYTES (`maxBytes`), because an entry's size is chosen by
  * whoever signed the link (a holder can sign ~4 KB children offline). Each entry is charged an
- * estimate of the heap it retains (estimateHeapBytes: every string, array, object and key it
- * references, counted as if nothing were shared, so the estimate stays an upper bound when
- * sharing does not happen). The budget is split: 7/8 for entries, 1/16 for the text index, 1/16
- * for the tables that share repeated values between entries. `bytes` never exceeds `maxBytes`.
+ * upper estimate of the heap it retains (estimateHeapBytes over everything it references); a
+ * shared value is charged once, to its tenant, while some entry of that tenant references it
+ * (reference counts). 15/16 of the budget hold entries and shared values, 1/16 the text index;
+ * `bytes` never exceeds `maxBytes`. packages/core/bench/memo-flood.ts checks the estimate against
+ * the heap actually retained.
  *
  * Fairness (an enforcer serves every tenant): entries and indexed texts are kept in one LRU (text:
  * FIFO) list per tenant. A tenant holds at most `tenantShare` of each budget, evicting its own
- * oldest first; when the whole budget is full, the tenant that is inserting pays if it holds more
- * than an equal share, otherwise the tenant holding the most does. So a tenant flooding the memo
- * with distinct valid chains only ever evicts its own entries while others stay within an equal
- * share.
+ * oldest first; when the whole budget is full, the tenant that is inserting pays if it holds at
+ * least an equal share, otherwise the tenant holding the most does (max-min fairness). So a tenant
+ * flooding the memo with distinct valid chains only ever evicts its own entries while the others
+ * stay within an equal share.
  *
  * A memo hit skips parsing, hence the per-link size limits: share one memo only among verifiers
  * using the same EnvelopeLimits.
@@ -39,11 +42,11 @@
 import type { EnvelopeClaims } from './claims';
 import type { ParsedLink } from './link';
 
-/** Default byte budget of the memo (entries, text index and shared tables together). */
+/** Default byte budget of the memo (entries, shared values and text index together). */
 export const DEFAULT_MEMO_BYTES = 64 * 1024 * 1024;
 /** Default share of each budget one tenant may hold. */
 export const DEFAULT_MEMO_TENANT_SHARE = 0.25;
-/** Smallest accepted budget (a few of the largest links must fit in one tenant's share). */
+/** Smallest accepted budget. */
 export const MIN_MEMO_BYTES = 1024 * 1024;
 
 /** Characters of a link's tail (its signature) that key the text index. */
@@ -52,27 +55,29 @@ const TEXT_KEY_CHARS = 43;
 const EMPTY = new Uint8Array(0);
 
 // ---------------------------------------------------------------------------------------------
-// Heap estimates (V8 on x64 without pointer compression, Node 20), rounded up so that the estimate
-// bounds what a value retains. Verified by packages/core/bench/memo-flood.ts (heap delta per entry
-// after a full GC, for small shared links and for the largest distinct links).
+// Heap estimates: V8 on x64 without pointer compression (Node 20 as shipped), rounded up so that
+// an estimate bounds what a value retains. Checked by packages/core/bench/memo-flood.ts (heap
+// retained per entry after a full GC, for typical links and for the largest distinct links).
 
-/** A string's header (map, hash, length) plus alignment. */
-const STRING_HEADER = 24;
-/** A plain object's header (map, properties, elements) plus slack. */
-const OBJECT_HEADER = 40;
-/** One property: its slot, in the object or in an out-of-object property array. */
-const PROPERTY = 16;
-/** An array: the JSArray and its backing store's header. */
-const ARRAY_HEADER = 56;
+/** A string's header (map, hash, length: 16 bytes) and its alignment to 8 bytes, rounded up. */
+const STRING_HEADER = 28;
+/** A plain object's header (map, properties, elements) and slack. */
+const OBJECT_HEADER = 32;
+/** One property: its slot in the object or in an out-of-object property array. */
+const PROPERTY = 12;
+/** An array: the JSArray and the header of its backing store. */
+const ARRAY_HEADER = 48;
 const ELEMENT = 8;
 /** A number outside the small-integer range is a boxed HeapNumber. */
 const HEAP_NUMBER = 16;
-/** A Uint8Array with its ArrayBuffer and backing store, excluding its bytes. */
-const TYPED_ARRAY = 240;
-/** One entry of a JS Map (key, value, chain link, bucket) with the table's growth slack. */
-const MAP_SLOT = 64;
-/** A StoredEntry and the slim ParsedLink object, with their own fields. */
+/** A Uint8Array (its ArrayBuffer and backing store, when off-heap), excluding its bytes. */
+const TYPED_ARRAY = 160;
+/** One entry of a JS Map (key, value, chain link, bucket) and the table's growth slack. */
+const MAP_SLOT = 48;
+/** A StoredEntry and the slim ParsedLink object, with their fields. */
 const ENTRY_OBJECTS = 2 * OBJECT_HEADER + 18 * PROPERTY;
+/** A shared value's record (key, value, count, size). */
+const POOLED_RECORD = OBJECT_HEADER + 4 * PROPERTY;
 /** A TextSlot object. */
 const TEXT_SLOT_OBJECT = OBJECT_HEADER + 4 * PROPERTY;
 
@@ -85,9 +90,8 @@ export function stringHeapBytes(s: string): number {
 
 /**
  * An upper estimate of the heap a value retains (strings, numbers, arrays, plain objects, byte
- * arrays), counting every reference as if it were not shared. Keys of plain objects are not
- * counted: claims and constraints have a fixed set of names (unknown ones are refused), which V8
- * keeps once.
+ * arrays), counting every reference as if it were not shared. Property names are not counted:
+ * claims and constraints have a fixed set of names (unknown ones are refused), kept once by V8.
  */
 export function estimateHeapBytes(value: unknown): number {
   switch (typeof value) {
@@ -104,28 +108,12 @@ export function estimateHeapBytes(value: unknown): number {
         return bytes;
       }
       let bytes = OBJECT_HEADER;
-      for (const key in value) {
-        bytes += PROPERTY + estimateHeapBytes((value as Record<string, unknown>)[key]);
-      }
+      for (const key in value) bytes += PROPERTY + estimateHeapBytes((value as Record<string, unknown>)[key]);
       return bytes;
     }
     default:
       return 0;
   }
-}
-
-/** What an entry is charged: everything it references, as if nothing were shared. */
-function entryHeapBytes(link: ParsedLink, verifiedKey: Uint8Array): number {
-  return (
-    ENTRY_OBJECTS +
-    2 * MAP_SLOT + // the hash index and the tenant's LRU list
-    stringHeapBytes(link.hash) +
-    estimateHeapBytes(link.header) +
-    estimateHeapBytes(link.claims) +
-    estimateHeapBytes(link.constraints) +
-    estimateHeapBytes(link.holderKey) +
-    estimateHeapBytes(verifiedKey)
-  );
 }
 
 /** What an indexed text is charged: its copy, its key, the slot and two map entries. */
@@ -152,15 +140,25 @@ export interface MemoEntry {
   readonly seal: string | undefined;
 }
 
-/** What the memo keeps per entry: its tenant, its charge, its indexed text and its liveness. */
+/** A value shared by entries of one tenant, with its reference count. */
+interface Pooled {
+  readonly key: string;
+  readonly value: unknown;
+  refs: number;
+  readonly bytes: number;
+}
+
+/** What the memo keeps per entry. */
 interface StoredEntry extends MemoEntry {
   seal: string | undefined;
   readonly tenant: string;
-  /** Bytes charged to the tenant (the entry, and its seal once remembered). */
+  /** Bytes charged for the entry itself (its seal included), shared values not included. */
   bytes: number;
+  /** The shared values it references (released when it leaves). */
+  readonly pooled: readonly Pooled[];
   /** The key of its slot in the text index, when indexed. */
   textKey: string | undefined;
-  /** False once evicted (a caller may still hold it). */
+  /** False once it left the memo (a caller may still hold it). */
   live: boolean;
 }
 
@@ -186,17 +184,18 @@ export interface MemoStats {
 export interface LinkMemoOptions {
   /**
    * Byte budget of everything the memo holds (default DEFAULT_MEMO_BYTES, at least
-   * MIN_MEMO_BYTES): 7/8 for entries, 1/16 for the text index, 1/16 for shared values.
+   * MIN_MEMO_BYTES): 15/16 for entries and shared values, 1/16 for the text index.
    */
   maxBytes?: number;
-  /** Share (0 < share ≤ 1) of the entry and text budgets one tenant may hold (default 0.25). */
+  /** Share (0 < share ≤ 1) of each budget one tenant may hold (default 0.25). */
   tenantShare?: number;
-  /** Disable the text index (every hit then hashes the link). Default true. */
+  /** False disables the text index (every hit then hashes the link). Default true. */
   textIndex?: boolean;
 }
 
 interface TenantList<V> {
   readonly items: Map<string, V>;
+  /** Bytes of the items, plus bytes charged to the tenant besides them (shared values). */
   bytes: number;
 }
 
@@ -204,7 +203,7 @@ interface TenantList<V> {
  * Per-tenant ordered lists (oldest first) under one byte budget and one item bound, evicting
  * fairly (see the module comment). `dropped` is told about every item evicted here.
  */
-class FairLists<V extends { readonly tenant: string; bytes: number }> {
+class FairLists<V extends { readonly tenant: string; readonly bytes: number }> {
   private readonly lists = new Map<string, TenantList<V>>();
   bytes = 0;
   size = 0;
@@ -224,12 +223,24 @@ class FairLists<V extends { readonly tenant: string; bytes: number }> {
     return this.lists.get(tenant)?.bytes ?? 0;
   }
 
+  /** Charges (or, negative, refunds) bytes to a tenant besides its items. */
+  charge(tenant: string, delta: number): void {
+    if (delta === 0) return;
+    let list = this.lists.get(tenant);
+    if (list === undefined) {
+      list = { items: new Map(), bytes: 0 };
+      this.lists.set(tenant, list);
+    }
+    list.bytes += delta;
+    this.bytes += delta;
+    if (list.items.size === 0 && list.bytes <= 0) this.lists.delete(tenant);
+  }
+
   /**
-   * Adds `value` as its tenant's youngest, then evicts until within bounds. Returns the number
-   * of items evicted, or -1 (nothing added) when the value alone exceeds a tenant's cap.
+   * Adds `value` as its tenant's youngest, then evicts until within bounds (possibly `value`
+   * itself, when nothing else is left to evict).
    */
-  add(key: string, value: V): number {
-    if (value.bytes > this.tenantCap) return -1;
+  add(key: string, value: V): void {
     let list = this.lists.get(value.tenant);
     if (list === undefined) {
       list = { items: new Map(), bytes: 0 };
@@ -239,17 +250,7 @@ class FairLists<V extends { readonly tenant: string; bytes: number }> {
     list.bytes += value.bytes;
     this.bytes += value.bytes;
     this.size++;
-    let evicted = 0;
-    while (list.bytes > this.tenantCap) {
-      this.evictOldest(value.tenant, list);
-      evicted++;
-    }
-    while (this.bytes > this.budget || this.size > this.maxItems) {
-      const [tenant, victim] = this.victim(value.tenant, list);
-      this.evictOldest(tenant, victim);
-      evicted++;
-    }
-    return evicted;
+    this.evict(value.tenant, list);
   }
 
   /** Moves an item to its tenant's young end. */
@@ -260,23 +261,18 @@ class FairLists<V extends { readonly tenant: string; bytes: number }> {
     items.set(key, value);
   }
 
-  /** Charges `extra` more bytes to an item already in a list (then evicts as `add` does). */
-  grow(key: string, value: V, extra: number): void {
+  /** Charges `extra` bytes to an item already listed (as its youngest), then evicts as `add` does. */
+  grow(key: string, value: V & { bytes: number }, extra: number): void {
     const list = this.lists.get(value.tenant);
     if (list === undefined || list.items.get(key) !== value) return;
     value.bytes += extra;
     list.bytes += extra;
     this.bytes += extra;
-    // Evict others first: the grown item is the youngest.
     this.touch(key, value);
-    while (list.bytes > this.tenantCap && list.items.size > 1) this.evictOldest(value.tenant, list);
-    while (this.bytes > this.budget) {
-      const [tenant, victim] = this.victim(value.tenant, list);
-      this.evictOldest(tenant, victim);
-    }
+    this.evict(value.tenant, list);
   }
 
-  /** Removes an item (not reported to `dropped`); true when it was there. */
+  /** Removes an item (not reported to `dropped`); true when it was listed. */
   remove(key: string, value: V): boolean {
     const list = this.lists.get(value.tenant);
     if (list === undefined || list.items.get(key) !== value) return false;
@@ -291,15 +287,26 @@ class FairLists<V extends { readonly tenant: string; bytes: number }> {
     this.size = 0;
   }
 
+  /** The tenant's share first (its own oldest go), then the whole budget (see victim). */
+  private evict(tenant: string, list: TenantList<V>): void {
+    while (list.bytes > this.tenantCap && list.items.size > 0) this.evictOldest(tenant, list);
+    while ((this.bytes > this.budget || this.size > this.maxItems) && this.size > 0) {
+      const [victimTenant, victim] = this.victim(tenant, list);
+      this.evictOldest(victimTenant, victim);
+    }
+  }
+
   /**
-   * Who pays when the whole budget is full: the inserting tenant if it holds more than an equal
-   * share, otherwise the tenant holding the most (max-min fairness).
+   * Who pays when the whole budget is full: the inserting tenant if it holds at least an equal
+   * share, otherwise the tenant holding the most.
    */
   private victim(tenant: string, list: TenantList<V>): [string, TenantList<V>] {
-    if (list.bytes * this.lists.size >= this.bytes) return [tenant, list];
-    let most: [string, TenantList<V>] = [tenant, list];
-    for (const entry of this.lists) if (entry[1].bytes > most[1].bytes) most = entry;
-    return most;
+    if (list.items.size > 0 && list.bytes * this.lists.size >= this.bytes) return [tenant, list];
+    let most: [string, TenantList<V>] | undefined;
+    for (const entry of this.lists) {
+      if (entry[1].items.size > 0 && (most === undefined || entry[1].bytes > most[1].bytes)) most = entry;
+    }
+    return most ?? [tenant, list];
   }
 
   private evictOldest(tenant: string, list: TenantList<V>): void {
@@ -307,15 +314,18 @@ class FairLists<V extends { readonly tenant: string; bytes: number }> {
     if (oldest.done === true) return;
     const [key, value] = oldest.value;
     list.items.delete(key);
-    this.uncharge(tenant, list, value.bytes);
-    this.dropped(key, value);
+    list.bytes -= value.bytes;
+    this.bytes -= value.bytes;
+    this.size--;
+    this.dropped(key, value); // may refund shared values to the tenant
+    if (list.items.size === 0 && list.bytes <= 0) this.lists.delete(tenant);
   }
 
   private uncharge(tenant: string, list: TenantList<V>, bytes: number): void {
     list.bytes -= bytes;
     this.bytes -= bytes;
     this.size--;
-    if (list.items.size === 0) this.lists.delete(tenant);
+    if (list.items.size === 0 && list.bytes <= 0) this.lists.delete(tenant);
   }
 }
 
@@ -330,8 +340,8 @@ export class LinkMemo {
   private readonly entryLists: FairLists<StoredEntry>;
   private readonly byText = new Map<string, TextSlot>();
   private readonly textLists: FairLists<TextSlot> | undefined;
-  /** Shared copies of what links repeat, public keys included (see slim). */
-  private readonly pool: Interner;
+  /** Per tenant: the values its entries share, by key. */
+  private readonly pools = new Map<string, Map<string, Pooled>>();
   readonly maxBytes: number;
   readonly tenantShare: number;
   readonly stats: MemoStats = { hits: 0, misses: 0, evictions: 0, textHits: 0, oversized: 0 };
@@ -353,9 +363,8 @@ export class LinkMemo {
     if (!(share > 0 && share <= 1)) throw new RangeError(`memo tenant share must be in (0, 1], got ${share}`);
     this.maxBytes = maxBytes;
     this.tenantShare = share;
-    const sixteenth = Math.floor(maxBytes / 16);
-    const textBudget = opts.textIndex === false ? 0 : sixteenth;
-    const entryBudget = maxBytes - textBudget - sixteenth;
+    const textBudget = opts.textIndex === false ? 0 : Math.floor(maxBytes / 16);
+    const entryBudget = maxBytes - textBudget;
     this.entryLists = new FairLists(entryBudget, Math.floor(entryBudget * share), maxEntries, (hash, entry) => {
       this.stats.evictions++;
       this.forget(hash, entry);
@@ -367,7 +376,6 @@ export class LinkMemo {
             this.byText.delete(key);
             if (slot.entry.textKey === key) slot.entry.textKey = undefined;
           });
-    this.pool = new Interner(sixteenth);
   }
 
   /** Entries held. */
@@ -380,12 +388,12 @@ export class LinkMemo {
     return this.byText.size;
   }
 
-  /** Bytes charged: entries, indexed texts and shared values (never more than maxBytes). */
+  /** Bytes charged: entries, shared values and indexed texts (never more than maxBytes). */
   get bytes(): number {
-    return this.entryLists.bytes + (this.textLists?.bytes ?? 0) + this.pool.bytes;
+    return this.entryLists.bytes + (this.textLists?.bytes ?? 0);
   }
 
-  /** Bytes charged for entries alone. */
+  /** Bytes charged for entries and shared values. */
   get entryBytes(): number {
     return this.entryLists.bytes;
   }
@@ -395,7 +403,7 @@ export class LinkMemo {
     return this.entryLists.tenants;
   }
 
-  /** Bytes charged to one tenant (its entries and its indexed texts). */
+  /** Bytes charged to one tenant (its entries, shared values and indexed texts). */
   tenantBytes(tenant: string): number {
     return this.entryLists.tenantBytes(tenant) + (this.textLists?.tenantBytes(tenant) ?? 0);
   }
@@ -430,43 +438,36 @@ export class LinkMemo {
 
   /**
    * Indexes `raw` (the exact text of the memoized link `entry`, as split from a token) by text,
-   * charged to the entry's tenant. Does nothing when the index is disabled, the entry is gone or
-   * its text is already indexed.
+   * charged to the entry's tenant. Does nothing when the index is disabled, the entry has left
+   * the memo or its text is already indexed.
    */
   indexText(raw: string, entry: MemoEntry): void {
     const lists = this.textLists;
     const stored = entry as StoredEntry;
     if (lists === undefined || raw.length <= TEXT_KEY_CHARS || !stored.live) return;
-    const key = raw.slice(raw.length - TEXT_KEY_CHARS);
-    const previous = this.byText.get(key);
+    const tail = raw.slice(raw.length - TEXT_KEY_CHARS);
+    const previous = this.byText.get(tail);
     if (previous !== undefined) {
       if (previous.text === raw && previous.entry === stored) return;
-      this.dropText(key, previous);
+      this.dropText(tail, previous);
     }
-    const slot: TextSlot = {
-      text: flatCopy(raw),
-      entry: stored,
-      tenant: stored.tenant,
-      bytes: textSlotHeapBytes(raw.length),
-    };
-    const flatKey = flatCopy(key);
-    this.byText.set(flatKey, slot);
-    if (lists.add(flatKey, slot) < 0) {
-      this.byText.delete(flatKey);
-      return;
-    }
-    if (stored.textKey !== undefined && stored.textKey !== flatKey) {
+    if (stored.textKey !== undefined) {
       const old = this.byText.get(stored.textKey);
       if (old !== undefined && old.entry === stored) this.dropText(stored.textKey, old);
     }
-    // The slot may have been evicted at once (its tenant's text share is smaller than one text).
-    if (this.byText.get(flatKey) === slot) stored.textKey = flatKey;
+    const bytes = textSlotHeapBytes(raw.length);
+    if (bytes > lists.tenantCap) return;
+    const slot: TextSlot = { text: flatCopy(raw), entry: stored, tenant: stored.tenant, bytes };
+    const key = flatCopy(tail);
+    this.byText.set(key, slot);
+    stored.textKey = key;
+    lists.add(key, slot); // may drop the oldest texts of the tenant (or this one)
   }
 
   /**
    * Records that `link` verified with `publicKey` (only what a hit reads is kept), charged to its
-   * tenant, evicting fairly when over budget. Returns the entry; it is not live (and not stored)
-   * when it alone would exceed a tenant's share.
+   * tenant, evicting fairly when over budget. Returns the entry; it is not live (not stored) when
+   * it alone would exceed a tenant's share.
    */
   remember(link: ParsedLink, publicKey: Uint8Array): MemoEntry {
     const previous = this.entries.get(link.hash);
@@ -474,23 +475,34 @@ export class LinkMemo {
       this.entryLists.remove(link.hash, previous);
       this.forget(link.hash, previous);
     }
-    const slimLink = slim(link, this.pool);
+    const tenant = link.claims.tnt;
+    let pool = this.pools.get(tenant);
+    if (pool === undefined) {
+      pool = new Map();
+      this.pools.set(tenant, pool);
+    }
+    const sharing = new Sharing(pool);
+    const slimLink = slim(link, sharing);
     const entry: StoredEntry = {
       link: slimLink,
-      verifiedKey: this.pool.key(publicKey),
+      verifiedKey: sharing.key(publicKey),
       narrowsParent: false,
       seal: undefined,
       tenant: slimLink.claims.tnt,
-      bytes: entryHeapBytes(link, publicKey),
+      bytes: ownHeapBytes(slimLink),
+      pooled: sharing.held,
       textKey: undefined,
       live: true,
     };
-    this.entries.set(link.hash, entry);
-    if (this.entryLists.add(link.hash, entry) < 0) {
+    if (entry.bytes + sharing.heldBytes > this.entryLists.tenantCap) {
       this.stats.oversized++;
-      this.entries.delete(link.hash);
       entry.live = false;
+      this.release(entry);
+      return entry;
     }
+    this.entryLists.charge(tenant, sharing.addedBytes);
+    this.entries.set(link.hash, entry);
+    this.entryLists.add(link.hash, entry); // may evict the tenant's oldest, or others' (fairly)
     return entry;
   }
 
@@ -519,7 +531,7 @@ export class LinkMemo {
     this.entryLists.clear();
     this.byText.clear();
     this.textLists?.clear();
-    this.pool.clear();
+    this.pools.clear();
   }
 
   private evictWhere(match: (entry: StoredEntry) => boolean): number {
@@ -534,7 +546,7 @@ export class LinkMemo {
     return removed;
   }
 
-  /** An entry leaves: not live, out of the hash index, its text slot dropped. */
+  /** An entry leaves: not live, out of the hash index, its text dropped, its shared values released. */
   private forget(hash: string, entry: StoredEntry): void {
     entry.live = false;
     if (this.entries.get(hash) === entry) this.entries.delete(hash);
@@ -544,6 +556,22 @@ export class LinkMemo {
       if (slot !== undefined && slot.entry === entry) this.dropText(key, slot);
       entry.textKey = undefined;
     }
+    this.entryLists.charge(entry.tenant, -this.release(entry));
+  }
+
+  /** Releases an entry's shared values; returns the bytes freed (values no entry references any more). */
+  private release(entry: StoredEntry): number {
+    const pool = this.pools.get(entry.tenant);
+    if (pool === undefined) return 0;
+    let freed = 0;
+    for (const p of entry.pooled) {
+      if (--p.refs === 0 && pool.get(p.key) === p) {
+        pool.delete(p.key);
+        freed += p.bytes;
+      }
+    }
+    if (pool.size === 0) this.pools.delete(entry.tenant);
+    return freed;
   }
 
   private dropText(key: string, slot: TextSlot): void {
@@ -554,115 +582,95 @@ export class LinkMemo {
 }
 
 /**
- * Shared copies of what many links repeat (tenant, agent and key ids, scope and resource lists,
- * constraints, public keys): 100,000 memoized links of a few agents would otherwise hold 100,000
- * copies of each. Everything shared is frozen. Bounded in bytes: a table is reset when it holds
- * more than a quarter of the budget (entries already built keep their copies, and are charged for
- * them: see entryHeapBytes).
+ * The shared values one new entry takes from its tenant's pool: each is acquired (reference
+ * counted), and what had to be created is the tenant's new charge. Everything shared is frozen.
  */
-class Interner {
-  private readonly strings = new PoolTable<string>();
-  private readonly lists = new PoolTable<readonly string[]>();
-  private readonly values = new PoolTable<unknown>();
-  private readonly keys = new PoolTable<Uint8Array>();
-  private readonly tableBudget: number;
+class Sharing {
+  readonly held: Pooled[] = [];
+  /** Bytes of every value held (what the entry would cost alone). */
+  heldBytes = 0;
+  /** Bytes of the values created for this entry. */
+  addedBytes = 0;
 
-  constructor(budget: number) {
-    this.tableBudget = Math.floor(budget / 4);
-  }
+  constructor(private readonly pool: Map<string, Pooled>) {}
 
-  get bytes(): number {
-    return this.strings.bytes + this.lists.bytes + this.values.bytes + this.keys.bytes;
+  private acquire<V>(key: string, make: () => V): V {
+    let p = this.pool.get(key);
+    if (p === undefined) {
+      const value = make();
+      p = { key, value, refs: 0, bytes: POOLED_RECORD + MAP_SLOT + stringHeapBytes(key) + estimateHeapBytes(value) };
+      this.pool.set(key, p);
+      this.addedBytes += p.bytes;
+    }
+    p.refs++;
+    this.held.push(p);
+    this.heldBytes += p.bytes;
+    return p.value as V;
   }
 
   str(s: string): string {
-    const hit = this.strings.map.get(s);
-    if (hit !== undefined) return hit;
-    this.strings.put(s, s, MAP_SLOT + stringHeapBytes(s), this.tableBudget);
-    return s;
+    return this.acquire(`s${s}`, () => s);
   }
 
   list(a: readonly string[]): readonly string[] {
-    if (a.length === 0) return EMPTY_LIST;
-    const key = JSON.stringify(a);
-    const hit = this.lists.map.get(key);
-    if (hit !== undefined) return hit;
-    const shared = Object.freeze(a.map((s) => this.str(s)));
-    this.lists.put(key, shared, MAP_SLOT + stringHeapBytes(key) + ARRAY_HEADER + ELEMENT * a.length, this.tableBudget);
-    return shared;
+    return a.length === 0 ? EMPTY_LIST : this.acquire(`l${JSON.stringify(a)}`, () => Object.freeze([...a]));
   }
 
-  /** A shared frozen value for `key` (its JSON, so equal keys mean equal values), made once. */
+  /** A shared value for `key` (its JSON, so equal keys mean equal values). */
   value<T>(key: string, make: () => T): T {
-    const hit = this.values.map.get(key);
-    if (hit !== undefined) return hit as T;
-    const made = make();
-    this.values.put(key, made, MAP_SLOT + stringHeapBytes(key) + estimateHeapBytes(made), this.tableBudget);
-    return made;
+    return this.acquire(key, make);
   }
 
-  /**
-   * One frozen copy per distinct public key, shared by every entry it verified (a tenant has few
-   * keys; 100,000 entries would otherwise hold 100,000 copies).
-   */
+  /** One frozen copy per distinct public key, shared by every entry it verified. */
   key(publicKey: Uint8Array): Uint8Array {
     const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('base64');
-    const hit = this.keys.map.get(id);
-    if (hit !== undefined) return hit;
-    const copy = Uint8Array.from(publicKey);
-    this.keys.put(id, copy, MAP_SLOT + stringHeapBytes(id) + estimateHeapBytes(copy), this.tableBudget);
-    return copy;
-  }
-
-  clear(): void {
-    this.strings.clear();
-    this.lists.clear();
-    this.values.clear();
-    this.keys.clear();
-  }
-}
-
-class PoolTable<V> {
-  readonly map = new Map<string, V>();
-  bytes = 0;
-
-  put(key: string, value: V, bytes: number, budget: number): void {
-    if (this.bytes + bytes > budget) this.clear();
-    if (bytes > budget) return;
-    this.map.set(key, value);
-    this.bytes += bytes;
-  }
-
-  clear(): void {
-    this.map.clear();
-    this.bytes = 0;
+    return this.acquire(`k${id}`, () => Uint8Array.from(publicKey));
   }
 }
 
 const EMPTY_LIST: readonly string[] = Object.freeze([]);
 
+/** Fields of the slim ParsedLink and of the claims object that are not shared values. */
+const OWN_FIELDS_OF_CLAIMS = ['jti', 'iat', 'nbf', 'exp', 'dep', 'prn', 'phs', 'cnf'] as const;
+
+/**
+ * What an entry is charged for itself: its objects (StoredEntry, link, claims), the two map
+ * entries holding it, its hash and what is its own among the claims (ids, times, holder key); the
+ * shared values are charged through the pool.
+ */
+function ownHeapBytes(link: ParsedLink): number {
+  const c = link.claims as unknown as Record<string, unknown>;
+  let bytes = ENTRY_OBJECTS + 2 * MAP_SLOT + OBJECT_HEADER + stringHeapBytes(link.hash);
+  bytes += ARRAY_HEADER + 12 * ELEMENT; // the list of shared values it holds
+  for (const name in c) {
+    bytes += PROPERTY;
+    if ((OWN_FIELDS_OF_CLAIMS as readonly string[]).includes(name)) bytes += estimateHeapBytes(c[name]);
+  }
+  return bytes + estimateHeapBytes(link.holderKey);
+}
+
 /**
  * What a memo hit reads, without the link text, signing input and signature, with repeated parts
- * shared through `pool`. The claims keep the order validateClaims gives them.
+ * shared through `sharing`. The claims keep the order validateClaims gives them.
  */
-function slim(link: ParsedLink, pool: Interner): ParsedLink {
+function slim(link: ParsedLink, sharing: Sharing): ParsedLink {
   const c = link.claims;
   const claims = {
-    tnt: pool.str(c.tnt),
-    sub: pool.str(c.sub),
+    tnt: sharing.str(c.tnt),
+    sub: sharing.str(c.sub),
     jti: c.jti,
     iat: c.iat,
     nbf: c.nbf,
     exp: c.exp,
     dep: c.dep,
-    scp: pool.list(c.scp),
-    res: pool.list(c.res),
-    ctx: pool.list(c.ctx),
-    cns: pool.value(`cns${JSON.stringify(c.cns)}`, () => c.cns),
+    scp: sharing.list(c.scp),
+    res: sharing.list(c.res),
+    ctx: sharing.list(c.ctx),
+    cns: sharing.value(`c${JSON.stringify(c.cns)}`, () => c.cns),
   } as EnvelopeClaims;
-  if (c.iss !== undefined) claims.iss = pool.str(c.iss);
+  if (c.iss !== undefined) claims.iss = sharing.str(c.iss);
   if (c.aud !== undefined)
-    claims.aud = (typeof c.aud === 'string' ? pool.str(c.aud) : pool.list(c.aud)) as string | string[];
+    claims.aud = (typeof c.aud === 'string' ? sharing.str(c.aud) : sharing.list(c.aud)) as string | string[];
   if (c.prn !== undefined) claims.prn = c.prn;
   if (c.phs !== undefined) claims.phs = c.phs;
   claims.cnf = c.cnf;
@@ -670,9 +678,9 @@ function slim(link: ParsedLink, pool: Interner): ParsedLink {
   return Object.freeze({
     raw: '',
     hash: link.hash,
-    header: pool.value(`kid${JSON.stringify(kid)}`, () => link.header),
+    header: sharing.value(`h${JSON.stringify(kid)}`, () => link.header),
     claims: Object.freeze(claims),
-    constraints: pool.value(`con${JSON.stringify(link.constraints)}`, () => link.constraints),
+    constraints: sharing.value(`n${JSON.stringify(link.constraints)}`, () => link.constraints),
     holderKey: link.holderKey,
     signingInput: EMPTY,
     signature: EMPTY,
