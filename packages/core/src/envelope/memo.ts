@@ -298,7 +298,8 @@ class FairLists<V extends { readonly tenant: string; readonly bytes: number }> {
 
   /**
    * Who pays when the whole budget is full: the inserting tenant if it holds at least an equal
-   * share, otherwise the tenant holding the most.
+   * share (O(1): the usual case of a flood), otherwise the tenant holding the most (a scan of the
+   * tenants in the memo, paid only by a tenant below an equal share inserting into a full memo).
    */
   private victim(tenant: string, list: TenantList<V>): [string, TenantList<V>] {
     if (list.items.size > 0 && list.bytes * this.lists.size >= this.bytes) return [tenant, list];

@@ -124,7 +124,13 @@ describe('bounded cost per request (one enforcer process, real Kafka)', { timeou
       for (let i = 0; i < BATCH && sent + i < TOTAL; i++, n++) {
         checks.push(i % 2 === 0 ? validChild(f, n) : invalidChild(f, templates[flooders.indexOf(f)]!, n));
       }
-      const { results } = await client.batch(f.tenant.checkerSecret, checks);
+      const { results } = await client.batch(f.tenant.checkerSecret, checks).catch(async (err: Error) => {
+        // Tell a dead enforcer (what the flood did before the memo was budgeted) from a failed call.
+        await waitFor(() => proc.exited !== undefined, { timeoutMs: 5_000 }).catch(() => undefined);
+        throw new Error(
+          `BatchCheck after ${sent} checks: ${err.message}; enforcer exited: ${String(proc.exited)}; its stderr ends: ${proc.stderr.slice(-1500)}`,
+        );
+      });
       results.forEach((r, i) => {
         if (i % 2 === 0) {
           assert.equal(r.reason, 'ALLOWED', r.message);
