@@ -11,6 +11,7 @@ import {
   serviceConfigSchema,
   text,
   Secret,
+  apiKeySecret,
 } from '@authority/platform';
 
 export const AUDITOR_DEFAULT_PORT = 50054;
@@ -76,7 +77,7 @@ export const auditorConfigSchema = serviceConfigSchema({ serviceName: 'auditor',
       .describe(
         'Comma-separated base64 Ed25519 public keys of earlier signing keys (rotation): checkpoints and attestations they signed still verify; they sign nothing new.',
       ),
-    AUTHORITY_OPERATOR_API_KEY: secret().describe(
+    AUTHORITY_OPERATOR_API_KEY: apiKeySecret().describe(
       'Operator credential (Bearer API key): may query, verify, attest and report for any tenant. Required.',
     ),
     AUTHORITY_CHECKPOINT_EVERY: integer({ min: 1, max: 100_000_000 })

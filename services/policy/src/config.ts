@@ -1,6 +1,6 @@
 // Configuration of the policy service: the common variables plus MongoDB and the service's own.
 import { z } from 'zod';
-import { duration, integer, mongoConfigShape, secret, serviceConfigSchema, text } from '@authority/platform';
+import { duration, integer, mongoConfigShape, serviceConfigSchema, text, apiKeySecret } from '@authority/platform';
 
 export const POLICY_DEFAULT_GRPC_PORT = 50053;
 
@@ -11,7 +11,7 @@ export const policyConfigSchema = serviceConfigSchema({
   MONGODB_URI: mongoConfigShape.MONGODB_URI.describe(
     'MongoDB connection string (mongodb://...) of the store of policy versions, the linearization point of PutPolicy. Required; may contain a password, so it is never logged.',
   ),
-  AUTHORITY_OPERATOR_API_KEY: secret().describe(
+  AUTHORITY_OPERATOR_API_KEY: apiKeySecret().describe(
     'Operator API key (Bearer): may act for every tenant. Required; never logged.',
   ),
   AUTHORITY_POLICY_DB: text()

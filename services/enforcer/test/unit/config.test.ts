@@ -1,10 +1,23 @@
-// The enforcer's cost bounds as configured: the memo's byte budget and the tenant shares of the
-// memo and of the replay cache are parsed once at start, and a wrong value stops the process
-// naming the variable.
+// The enforcer's configuration: defaults that depend on where it runs, and the cost bounds (the
+// memo's byte budget, the tenant shares of the memo and of the replay cache), parsed once at start;
+// a wrong value stops the process naming the variable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '@authority/platform';
-import { enforcerConfigChecks, enforcerConfigSchema } from '../../src/config';
+import { defaultEnforcerId, enforcerConfigChecks, enforcerConfigSchema } from '../../src/config';
+
+test('the default replica id is the pod name in a container, host name plus pid elsewhere', () => {
+  assert.equal(defaultEnforcerId('enforcer-7d9f-abcde', 1), 'enforcer-7d9f-abcde');
+  assert.equal(defaultEnforcerId('laptop', 4242), 'laptop-4242');
+  // Two enforcers on one machine (two processes) get different ids.
+  assert.notEqual(defaultEnforcerId('laptop', 4242), defaultEnforcerId('laptop', 4243));
+  const config = loadConfig(
+    enforcerConfigSchema,
+    { KAFKA_BROKERS: 'k:9092', AUTHORITY_OPERATOR_API_KEY: 'operator-key-0123456789' },
+    [],
+  );
+  assert.equal(config.AUTHORITY_ENFORCER_ID, defaultEnforcerId());
+});
 
 const BASE = { KAFKA_BROKERS: 'localhost:9092', AUTHORITY_OPERATOR_API_KEY: 'operator-key-0123456789abcdef' };
 
