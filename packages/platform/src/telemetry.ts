@@ -52,6 +52,14 @@ export const METRIC_NAMES = {
   enforcerCheckDuration: 'authority.enforcer.check.duration',
   /** Gauge, s (enforcer): since the revocation feed last completed a Kafka fetch. */
   enforcerRevocationStaleness: 'authority.enforcer.revocation.staleness',
+  /** Observable gauge, By (enforcer): bytes the link memo charges (never above AUTHORITY_MEMO_BYTES). */
+  enforcerMemoBytes: 'authority.enforcer.memo.bytes',
+  /** Observable gauge, {link} (enforcer): links in the memo. */
+  enforcerMemoEntries: 'authority.enforcer.memo.entries',
+  /** Observable counter, {link} (enforcer): links evicted from the memo to stay within its budget. */
+  enforcerMemoEvictions: 'authority.enforcer.memo.evictions',
+  /** Observable gauge, {nonce} (enforcer): nonces of per-request proofs remembered. */
+  enforcerReplayEntries: 'authority.enforcer.replay.entries',
 } as const;
 
 /**

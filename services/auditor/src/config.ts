@@ -113,6 +113,11 @@ export const auditorConfigSchema = serviceConfigSchema({ serviceName: 'auditor',
       .describe(
         'Most chain entries one QueryEvents call examines; when reached, the page is returned with a cursor to continue.',
       ),
+    AUTHORITY_MAX_SCAN_ENTRIES: integer({ min: 100, max: 1_000_000_000 })
+      .prefault('1000000')
+      .describe(
+        'Most chain entries one VerifyChain, Attest or GetComplianceReport call reads. A call that would read more is refused before it reads anything: VerifyChain with INVALID_ARGUMENT (verify a smaller [from_seq, to_seq]), Attest and GetComplianceReport with FAILED_PRECONDITION (they verify the chain from its start), reason SCAN_LIMIT_EXCEEDED.',
+      ),
   });
 
 export type AuditorConfig = z.output<typeof auditorConfigSchema>;

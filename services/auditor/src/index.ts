@@ -185,6 +185,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       keys,
       policies: views.policies,
       scanLimit: config.AUTHORITY_QUERY_SCAN_LIMIT,
+      maxScanEntries: config.AUTHORITY_MAX_SCAN_ENTRIES,
       now,
     });
     bound.handlers = auditorHandlers({

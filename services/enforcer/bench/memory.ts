@@ -64,6 +64,9 @@ async function measure(nodeArgs: string[]): Promise<void> {
     AUTHORITY_LOG_LEVEL: 'warn',
     AUTHORITY_REFLECTION: 'false',
     AUTHORITY_MEMO_SIZE: String(LINKS),
+    // One tenant, and a budget that holds every link (≈1.5 KB charged each).
+    AUTHORITY_MEMO_TENANT_SHARE: '100%',
+    AUTHORITY_MEMO_BYTES: String(Math.max(64 * 1024 * 1024, LINKS * 1600)),
   });
   const client = enforcerClient(proc.port);
   const md = bearer(t.checkerSecret);
@@ -91,6 +94,7 @@ async function measure(nodeArgs: string[]): Promise<void> {
       node_args: nodeArgs.join(' '),
       what: 'the enforcer process alone (gRPC server, Kafka consumer and producer, views), after replaying the revocations and memoizing the links, after full GC',
       memoized_links: after.memo,
+      memo_bytes_charged: after.memoBytes,
       revocations: after.revocations,
       rss_mb: mb(after.rss),
       heap_used_mb: mb(after.heapUsed),

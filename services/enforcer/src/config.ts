@@ -26,6 +26,44 @@ function auditMode() {
   });
 }
 
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** A size in bytes: an integer, optionally with a unit `B`, `KiB`, `MiB` or `GiB` (e.g. `64MiB`). */
+export function byteSize(opts: { min: number; max: number }) {
+  return z.string().transform((s, ctx): number => {
+    const m = /^(\d+)\s*([A-Za-z]*)$/.exec(s.trim());
+    const unit = BYTE_UNITS[m?.[2]?.toLowerCase() ?? ''];
+    const n = m !== null && unit !== undefined ? Number(m[1]) * unit : NaN;
+    if (!Number.isSafeInteger(n) || n < opts.min || n > opts.max) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `expected a size between ${opts.min / 1024 ** 2}MiB and ${opts.max / 1024 ** 3}GiB (an integer of bytes, or with a unit B, KiB, MiB or GiB)`,
+        input: s,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+/** A share: a percentage (`25%`) or a fraction (`0.25`), more than 0 and at most 100 %. */
+export function share() {
+  return z.string().transform((s, ctx): number => {
+    const t = s.trim();
+    const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(t);
+    const n = m === null ? NaN : m[2] === '%' ? Number(m[1]) / 100 : Number(m[1]);
+    if (!(n > 0 && n <= 1)) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'expected a share above 0 and at most 100% (e.g. 25% or 0.25)',
+        input: s,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
 /** Whole seconds from a duration (the clock-skew tolerance is compared with `exp`/`nbf` seconds). */
 function seconds() {
   return duration().transform((ms, ctx): number => {
@@ -63,9 +101,21 @@ export const enforcerConfigSchema = serviceConfigSchema({
   AUTHORITY_ISSUER_TIMEOUT: duration()
     .prefault('2s')
     .describe('Deadline of each approval call to the issuer; on timeout the check is denied (fail closed).'),
+  AUTHORITY_MEMO_BYTES: byteSize({ min: 1024 ** 2, max: 64 * 1024 ** 3 })
+    .prefault('64MiB')
+    .describe(
+      'Byte budget of the memo of verified links (entries, the values they share and the text index; each link is charged an upper estimate of the heap it holds). Keep it well under the heap limit (--max-old-space-size).',
+    ),
+  AUTHORITY_MEMO_TENANT_SHARE: share()
+    .prefault('25%')
+    .describe(
+      'Most of the memo one tenant may hold (a percentage or a fraction): a tenant over it evicts its own oldest links, so a flood of distinct links in one tenant never evicts the others. 100% for a single-tenant deployment.',
+    ),
   AUTHORITY_MEMO_SIZE: integer({ min: 1, max: 10_000_000 })
-    .prefault('100000')
-    .describe('Entries of the memo of signature-verified links (LRU keyed by the SHA-256 of the link bytes).'),
+    .optional()
+    .describe(
+      'Optional bound on the number of links in the memo, on top of AUTHORITY_MEMO_BYTES (which is what bounds its memory).',
+    ),
   AUTHORITY_POP_WINDOW: duration()
     .prefault('60s')
     .describe(
@@ -75,6 +125,11 @@ export const enforcerConfigSchema = serviceConfigSchema({
     .prefault('200000')
     .describe(
       'Nonces of per-request proofs remembered per replica (size it as proofs per second × (window + skew)); when full, proofs are refused INVALID_PROOF until nonces expire (fail closed).',
+    ),
+  AUTHORITY_REPLAY_TENANT_SHARE: share()
+    .prefault('25%')
+    .describe(
+      "Most of the replay cache one tenant's unexpired nonces may fill: beyond it only that tenant's proofs are refused INVALID_PROOF. 100% for a single-tenant deployment.",
     ),
   AUTHORITY_MAX_STALENESS: duration()
     .prefault('10s')

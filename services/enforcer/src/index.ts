@@ -21,6 +21,7 @@ import { AsyncAuditWriter, SyncAuditWriter, type AuditPublisher, type AuditWrite
 import type { EnforcerConfig } from './config';
 import { Decider } from './decide';
 import { FreshnessMonitor } from './freshness';
+import { observeCaches } from './metrics';
 import { enforcerHandlers } from './server';
 
 export * from './config';
@@ -72,6 +73,7 @@ export interface EnforcerHandle {
   views: StateViews;
   freshness: FreshnessMonitor;
   memo: LinkMemo;
+  replay: ReplayCache;
   audit: AuditWriter;
   /** The audit producer thread (absent when an auditPublisher was injected). */
   producer: WorkerAuditProducer | undefined;
@@ -133,8 +135,12 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
     const state = await startEnforcerState({ bus, topicPrefix: config.AUTHORITY_TOPIC_PREFIX, freshness, logger });
     cleanups.push(() => state.stop());
 
-    const memo = new LinkMemo(config.AUTHORITY_MEMO_SIZE);
-    const replay = new ReplayCache(config.AUTHORITY_REPLAY_CACHE_SIZE);
+    const memo = new LinkMemo(config.AUTHORITY_MEMO_SIZE, {
+      maxBytes: config.AUTHORITY_MEMO_BYTES,
+      tenantShare: config.AUTHORITY_MEMO_TENANT_SHARE,
+    });
+    const replay = new ReplayCache(config.AUTHORITY_REPLAY_CACHE_SIZE, config.AUTHORITY_REPLAY_TENANT_SHARE);
+    cleanups.push(observeCaches(memo, replay));
     const auditOpts = { topic: t.audit, publisher, logger, capacity: config.AUTHORITY_AUDIT_BUFFER };
     const audit: AuditWriter =
       config.AUTHORITY_AUDIT_MODE === 'async' ? new AsyncAuditWriter(auditOpts) : new SyncAuditWriter(auditOpts);
@@ -243,6 +249,7 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
       views: state.views,
       freshness,
       memo,
+      replay,
       audit,
       producer,
       decider,

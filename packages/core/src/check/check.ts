@@ -160,6 +160,7 @@ function checkPossession(
     return new Denial('INVALID_PROOF', 'this verifier cannot check per-request proofs (no replay cache)', 'proof');
   }
   verifyRequestProof(input.proof, {
+    tenant: chain.tenant,
     leafHash: chain.leaf.hash,
     holderKey: chain.leaf.holderKey,
     request: input,

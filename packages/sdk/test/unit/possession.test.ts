@@ -85,6 +85,7 @@ function asEngineInput(req: CheckRequest__Output): CheckInput {
 function verifyReceived(req: CheckRequest__Output, holder: HolderKey, replay = new ReplayCache(100)): void {
   const leaf = splitSeal(req.token).chain.split('~').pop() as string;
   verifyRequestProof(req.proof, {
+    tenant: 'acme',
     leafHash: hashLink(leaf),
     holderKey: holder.publicKey,
     request: asEngineInput(req),
