@@ -73,7 +73,7 @@ function requestFor(t: TestTenant): CheckRequest {
   const root = mint(t, { scopes: ['vault:finance:read', 'vault:finance:list'] });
   const child = deriveChild(
     root.token,
-    { scopes: ['vault:finance:read'], agent: 'sub-agent' },
+    { scopes: ['vault:finance:read'], agent: 'agent-1/sub-agent' },
     { secretKey: t.key.secretKey, kid: t.kid },
     nowSec(),
   );
