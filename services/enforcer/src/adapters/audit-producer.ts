@@ -12,7 +12,7 @@
 // is fatal (`onFatal`: the service exits under runService, like a crashed Kafka consumer).
 import { join } from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { endProducerSpan, startProducerSpan, type Logger } from '@authority/platform';
+import { endProducerSpan, startProducerSpan, type KafkaSecurity, type Logger } from '@authority/platform';
 import type { Span } from '@opentelemetry/api';
 import { appendWire, type AuditRecord } from '../audit-record';
 import { AuditUnavailableError, type AuditPublisher } from '../audit';
@@ -24,6 +24,13 @@ export interface AuditProducerOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  /**
+   * The enforcer's event-signing seed (32 bytes) and key id: the thread signs every record with
+   * it (platform's eventSigningSeedFromConfig).
+   */
+  signing: { seed: Uint8Array; kid: string | undefined };
+  /** TLS and SASL of the thread's Kafka client (platform's kafkaSecurityFromConfig; default none). */
+  security?: KafkaSecurity;
   /** Ack deadline of one publish (AUTHORITY_AUDIT_TIMEOUT). */
   timeoutMs: number;
   /** Most messages per produce request and per post (default 1000). */
@@ -319,6 +326,8 @@ export class WorkerAuditProducer implements AuditPublisher {
             : 'error',
       connectionTimeoutMs: this.opts.connectionTimeoutMs ?? 3_000,
       requestTimeoutMs: this.opts.requestTimeoutMs ?? 30_000,
+      signing: this.opts.signing,
+      security: this.opts.security ?? {},
     };
     const worker = new Worker(WORKER_FILE, {
       workerData: data,
