@@ -1,11 +1,19 @@
 // Runs every compiled test file with node's test runner in one invocation, prints the spec report,
 // and ends with the plain `N passed, N failed` line CI reads. Exit code is non-zero on any failure
 // or when no test ran at all.
+//   run-tests.mjs [all]        every test except the container suites (needs Kafka and MongoDB)
+//   run-tests.mjs --unit       tests that need no infrastructure
+//   run-tests.mjs --containers the container suite (test/dist/containers: needs a Docker engine
+//                              and the locally built images; see scripts/test-containers.sh)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const unitOnly = process.argv[2] === '--unit';
+const mode = process.argv[2] ?? 'all';
+if (!['all', '--unit', '--containers'].includes(mode)) {
+  console.error(`unknown mode '${mode}': all | --unit | --containers`);
+  process.exit(2);
+}
 const roots = ['packages', 'services'];
 
 function walk(dir, out) {
@@ -26,13 +34,19 @@ for (const root of roots) {
 walk(join('test', 'dist'), files);
 walk(join('test', 'infra-smoke'), files);
 walk(join('deploy', 'k8s', 'test'), files);
-const selected = unitOnly ? files.filter((f) => !/[\\/](integration|e2e|infra-smoke)[\\/]/.test(f)) : files;
+const isContainerSuite = (f) => /[\\/]containers[\\/]/.test(f);
+const selected =
+  mode === '--containers'
+    ? files.filter(isContainerSuite)
+    : mode === '--unit'
+      ? files.filter((f) => !isContainerSuite(f) && !/[\\/](integration|e2e|infra-smoke)[\\/]/.test(f))
+      : files.filter((f) => !isContainerSuite(f));
 if (selected.length === 0) {
   console.error('no test files found (did the build run?)');
   process.exit(1);
 }
 mkdirSync('.infra', { recursive: true });
-const tap = join('.infra', 'test-results.tap');
+const tap = join('.infra', mode === '--containers' ? 'test-results-containers.tap' : 'test-results.tap');
 const res = spawnSync(
   process.execPath,
   [

@@ -14,7 +14,10 @@ npm run -s build
 if [ "$mode" != "--unit" ] && ! command -v chromium >/dev/null 2>&1; then
   echo "installing chromium (Debian package) for the report rendering test" >&2
   if [ "$(id -u)" = 0 ]; then
-    (apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }) ||
+    echo "(apt-get waits up to 10 min for the dpkg lock if another apt run holds it)" >&2
+    apt_wait=(-o DPkg::Lock::Timeout=600)
+    (apt-get install -y -q "${apt_wait[@]}" chromium >/dev/null 2>&1 ||
+      { apt-get update -q "${apt_wait[@]}" >/dev/null && apt-get install -y -q "${apt_wait[@]}" chromium >/dev/null; }) ||
       echo "could not install chromium: the report rendering test will fail" >&2
   else
     echo "not root: install chromium yourself (apt-get install chromium)" >&2
@@ -27,6 +30,6 @@ if [ "$mode" != "--unit" ] && { [ -z "${KAFKA_BROKERS:-}" ] || [ -z "${MONGODB_U
   source .infra/env
   started=1
 fi
-cleanup() { if [ "$started" = 1 ]; then bash scripts/infra/down.sh || true; fi; }
+cleanup() { if [ "$started" = 1 ]; then bash scripts/infra/down.sh --keep-engine || true; fi; }
 trap cleanup EXIT
 node scripts/run-tests.mjs "$mode"

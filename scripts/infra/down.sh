@@ -3,18 +3,22 @@
 # AUTHORITY_INFRA_STOP_TIMEOUT (30 s), then SIGKILL; remove the pid files.
 #   down.sh            stop; keep data (topics, offsets, databases) for the next up.sh
 #   down.sh --purge    stop and delete the data dirs (next up.sh starts empty)
+#   down.sh --keep-engine  leave the Docker engine running (npm test's cleanup)
 # Logs in .infra/logs and .infra/env are kept. Docker route: stops the
-# containers (--purge removes them with their volumes).
+# containers (--purge removes them with their volumes). Last, stops the Docker
+# engine if scripts/containers/engine.sh started it.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 purge=0
+keep_engine=0
 for arg in "$@"; do
   case "$arg" in
     --purge) purge=1 ;;
+    --keep-engine) keep_engine=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "usage: $0 [--purge]" ;;
+    *) die "usage: $0 [--purge] [--keep-engine]" ;;
   esac
 done
 
@@ -22,6 +26,8 @@ if [[ ! -d "$RUN_DIR" ]]; then
   log "nothing to stop ($RUN_DIR does not exist)"
   exit 0
 fi
+stop_engine() { (( keep_engine )) || bash "$REPO_ROOT/scripts/containers/engine.sh" down; }
+trap stop_engine EXIT
 with_lock "$RUN_DIR/.lock"
 
 # stop_service NAME PIDFILE NEEDLE: stop the process in PIDFILE and any other

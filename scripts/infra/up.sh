@@ -7,8 +7,8 @@
 #   1. KAFKA_BROKERS and MONGODB_URI both set -> start nothing, echo them.
 #      (Values that up.sh itself wrote to .infra/env don't count: sourcing
 #      .infra/env and re-running up.sh still (re)starts the local stack.)
-#   2. a Docker engine answers `docker info` -> docker run apache/kafka + mongo.
-#      (Untested here: the dev machines have no Docker engine.)
+#   2. a Docker engine answers `docker info` -> containers from the images
+#      scripts/containers/base-images.sh builds locally (Kafka, FerretDB; never pulled).
 #   3. otherwise install (cached) and start on loopback Kafka in KRaft combined
 #      mode and FerretDB (SQLite backend) as plain processes; reuse them if
 #      already running.
@@ -24,6 +24,7 @@ case "${1:-}" in
 esac
 
 KAFKA_BROKERS_LOCAL="$INFRA_HOST:$KAFKA_PORT"
+KAFKA_HEAP_OPTS="${AUTHORITY_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 MONGODB_URI_LOCAL="mongodb://$INFRA_HOST:$MONGO_PORT/"
 
 print_exports() { # print_exports KAFKA_BROKERS MONGODB_URI
@@ -66,10 +67,17 @@ write_env() {
 }
 
 # ---------------------------------------------------------------- route 2
+# Containers from images built on this machine (scripts/containers/base-images.sh: Kafka from the
+# same Maven Central jars as route 3, FerretDB from the same binary); `--pull never`, so a machine
+# without registry access never tries one. AUTHORITY_KAFKA_IMAGE / AUTHORITY_MONGO_IMAGE name
+# other images (which must then exist locally too).
 docker_up() {
-  local kafka_image="${AUTHORITY_KAFKA_IMAGE:-apache/kafka:$KAFKA_VERSION}"
-  local mongo_image="${AUTHORITY_MONGO_IMAGE:-mongo:7.0}"
+  local kafka_image="${AUTHORITY_KAFKA_IMAGE:-authority-infra/kafka:$KAFKA_VERSION}"
+  local mongo_image="${AUTHORITY_MONGO_IMAGE:-authority-infra/ferretdb:$FERRETDB_VERSION}"
   local deadline
+  if [[ -z "${AUTHORITY_KAFKA_IMAGE:-}" || -z "${AUTHORITY_MONGO_IMAGE:-}" ]]; then
+    bash "$REPO_ROOT/scripts/containers/base-images.sh" || die "docker: building the local images failed"
+  fi
   ensure_container() { # NAME RUN-ARGS...
     local name="$1" running
     shift
@@ -81,32 +89,19 @@ docker_up() {
       docker start "$name" >/dev/null
     else
       log "docker: docker run $name"
-      docker run -d --name "$name" --label authority-infra=1 "$@" >/dev/null
+      docker run -d --pull never --name "$name" --label authority-infra=1 "$@" >/dev/null
     fi
   }
-  ensure_container "$DOCKER_KAFKA_NAME" -p "$INFRA_HOST:$KAFKA_PORT:$KAFKA_PORT" \
-    -e KAFKA_NODE_ID=1 \
-    -e KAFKA_PROCESS_ROLES=broker,controller \
-    -e "KAFKA_LISTENERS=PLAINTEXT://:$KAFKA_PORT,CONTROLLER://:9093" \
+  ensure_container "$DOCKER_KAFKA_NAME" -p "$INFRA_HOST:$KAFKA_PORT:9092" \
     -e "KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://$KAFKA_BROKERS_LOCAL" \
-    -e KAFKA_CONTROLLER_LISTENER_NAMES=CONTROLLER \
-    -e KAFKA_LISTENER_SECURITY_PROTOCOL_MAP=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT \
-    -e KAFKA_CONTROLLER_QUORUM_VOTERS=1@localhost:9093 \
-    -e KAFKA_AUTO_CREATE_TOPICS_ENABLE=true \
-    -e KAFKA_NUM_PARTITIONS=3 \
-    -e KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR=1 \
-    -e KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR=1 \
-    -e KAFKA_TRANSACTION_STATE_LOG_MIN_ISR=1 \
-    -e KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR=1 \
-    -e KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR=1 \
-    -e KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS=0 \
-    -e "KAFKA_HEAP_OPTS=-Xms256m -Xmx512m" \
+    -e "KAFKA_HEAP_OPTS=$KAFKA_HEAP_OPTS" \
     "$kafka_image"
   ensure_container "$DOCKER_MONGO_NAME" -p "$INFRA_HOST:$MONGO_PORT:27017" "$mongo_image"
 
   deadline=$(( $(now_s) + READY_TIMEOUT ))
-  until docker exec "$DOCKER_KAFKA_NAME" /opt/kafka/bin/kafka-broker-api-versions.sh \
-      --bootstrap-server "$KAFKA_BROKERS_LOCAL" >/dev/null 2>&1; do
+  until docker logs "$DOCKER_KAFKA_NAME" 2>&1 | grep -q 'Kafka Server started'; do
+    [[ "$(docker inspect -f '{{.State.Running}}' "$DOCKER_KAFKA_NAME")" == true ]] \
+      || die "docker: kafka container exited; see: docker logs $DOCKER_KAFKA_NAME"
     (( $(now_s) < deadline )) || die "docker: kafka not ready after ${READY_TIMEOUT}s; see: docker logs $DOCKER_KAFKA_NAME"
     sleep 1
   done
@@ -116,10 +111,8 @@ docker_up() {
   write_env docker
 }
 
-# ---------------------------------------------------------------- route 3
 KAFKA_NEEDLE="$KAFKA_STATE/server.properties"
 FERRETDB_NEEDLE="--state-dir=$FERRETDB_STATE/state"
-KAFKA_HEAP_OPTS="${AUTHORITY_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 
 write_kafka_config() {
   mkdir -p "$KAFKA_STATE/data"

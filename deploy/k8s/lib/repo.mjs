@@ -10,7 +10,7 @@ import { parseAllDocuments } from 'yaml';
 export const K8S_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_ROOT = resolve(K8S_DIR, '..', '..');
 export const SERVICES = ['issuer', 'enforcer', 'policy', 'auditor'];
-/** The gRPC port of each service: Dockerfile EXPOSE, containerPort, probes, Service, config default. */
+/** The gRPC port of each service: containerPort, probes, Service, config default. */
 export const GRPC_PORTS = { issuer: 50051, enforcer: 50052, policy: 50053, auditor: 50054 };
 
 const requireFromRoot = createRequire(join(REPO_ROOT, 'package.json'));

@@ -1,12 +1,15 @@
-// Static checks of services/*/Dockerfile and .dockerignore (there is no Docker engine to build
-// them here): multi-stage on a pinned node:20 bookworm-slim tag, production dependencies only in
-// the final stage, the compiled dist of every workspace the service needs (and the .proto files
-// @authority/proto loads at run time), a numeric non-root USER matching the manifests, EXPOSE of
-// the gRPC port, and an exec-form CMD whose script exists after `npm run build`.
+// Static checks of the one Dockerfile (all four services, build arg SERVICE) and .dockerignore:
+// multi-stage on one base image (ARG BASE_IMAGE defaulting to a pinned node:20 bookworm-slim tag),
+// production dependencies only in the final stage, the compiled output laid out by
+// scripts/containers/assemble-service.mjs, a numeric non-root USER matching the manifests, and an
+// exec-form CMD. The images are also built and run for real by `npm run test:containers`
+// (test/containers/images.test.ts): these checks only keep the recipe's rules readable and fast.
 //   node --test deploy/k8s/test/
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import { GRPC_PORTS, REPO_ROOT, SERVICES, ensureBuilt, render, runtimeWorkspaceDeps } from '../lib/repo.mjs';
@@ -69,158 +72,152 @@ function copySources(ins) {
   return { sources: parts.slice(0, -1), dest: parts[parts.length - 1] };
 }
 
-const DOCKERFILES = Object.fromEntries(
-  SERVICES.map((svc) => {
-    const path = join(REPO_ROOT, 'services', svc, 'Dockerfile');
-    const text = readFileSync(path, 'utf8');
-    return [svc, { path, text, stages: stages(parseDockerfile(text)) }];
-  }),
-);
+const DOCKERFILE_TEXT = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+const INSTRUCTIONS = parseDockerfile(DOCKERFILE_TEXT);
 const ROOT_PKG = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
 const BASE_DEPLOYMENTS = render('base').filter((o) => o.kind === 'Deployment');
 
-describe('Dockerfiles', () => {
-  for (const svc of SERVICES) {
-    const { stages: st } = DOCKERFILES[svc];
-    const final = st[st.length - 1];
-    const stageByName = new Map(st.map((s) => [s.name, s]));
-    const finalInstr = (op) => final.instructions.filter((i) => i.op === op);
+describe('Dockerfile', () => {
+  const globalArgs = [];
+  for (const ins of INSTRUCTIONS) {
+    if (ins.op === 'FROM') break;
+    globalArgs.push(ins);
+  }
+  const st = stages(INSTRUCTIONS.slice(globalArgs.length));
+  const final = st[st.length - 1];
+  const stageByName = new Map(st.map((s) => [s.name, s]));
+  const finalInstr = (op) => final.instructions.filter((i) => i.op === op);
 
-    describe(svc, () => {
-      test('multi-stage, every base image a pinned node:20 bookworm-slim tag (never latest, never untagged)', () => {
-        assert.ok(st.length >= 2, 'at least a build stage and a runtime stage');
-        const engines = /^>=(\d+)\./.exec(ROOT_PKG.engines.node);
-        for (const s of st) {
-          if (stageByName.has(s.from) && s.from !== s.name) continue; // FROM an earlier stage
-          const m = /^node:(\d+)\.(\d+)(?:\.\d+)?-bookworm-slim$/.exec(s.from);
-          assert.ok(m, `stage ${s.name}: FROM ${s.from} must be node:<20.x>-bookworm-slim`);
-          assert.equal(m[1], engines[1], `stage ${s.name}: Node major ${m[1]} vs engines ${ROOT_PKG.engines.node}`);
-          assert.ok(!/latest/.test(s.from));
-        }
-        const tags = new Set(st.map((s) => s.from).filter((f) => !stageByName.has(f)));
-        assert.equal(tags.size, 1, `one base image for every stage: ${[...tags].join(', ')}`);
-      });
+  test('one base image for every stage: ARG BASE_IMAGE, defaulting to a pinned node:20 bookworm-slim tag', () => {
+    assert.ok(st.length >= 2, 'at least a build stage and a runtime stage');
+    const base = globalArgs.find((i) => i.op === 'ARG' && /^BASE_IMAGE=/.test(i.args));
+    assert.ok(base, 'ARG BASE_IMAGE=<default> before the first FROM');
+    const m = /^BASE_IMAGE=node:(\d+)\.(\d+)(?:\.\d+)?-bookworm-slim$/.exec(base.args);
+    assert.ok(m, `${base.args} must default to node:<20.x>-bookworm-slim`);
+    const engines = /^>=(\d+)\./.exec(ROOT_PKG.engines.node);
+    assert.equal(m[1], engines[1], `Node major ${m[1]} vs engines ${ROOT_PKG.engines.node}`);
+    for (const s of st) {
+      if (stageByName.has(s.from) && s.from !== s.name) continue; // FROM an earlier stage
+      assert.equal(s.from, '${BASE_IMAGE}', `stage ${s.name}: FROM ${s.from} must be \${BASE_IMAGE}`);
+    }
+  });
 
-      test('the build stage runs npm ci and npm run build for the monorepo', () => {
-        const build = st.find((s) => s.instructions.some((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args)));
-        assert.ok(build, 'a stage runs `npm run build`');
-        const runs = build.instructions.filter((i) => i.op === 'RUN').map((i) => i.args);
-        const ci = runs.findIndex((r) => /\bnpm ci\b/.test(r));
-        const b = runs.findIndex((r) => /\bnpm run build\b/.test(r));
-        assert.ok(ci >= 0 && ci < b, 'npm ci before npm run build');
-        assert.ok(ROOT_PKG.scripts.build, 'the root package.json has a build script');
-      });
+  test('the build stage installs, compiles the services, then lays out the SERVICE build arg', () => {
+    const build = st.find((s) =>
+      s.instructions.some((i) => i.op === 'RUN' && /\bnpm run build:services\b/.test(i.args)),
+    );
+    assert.ok(build, 'a stage runs `npm run build:services`');
+    const ops = build.instructions.map((i) => `${i.op} ${i.args}`);
+    const ci = ops.findIndex((r) => /^RUN npm ci\b/.test(r));
+    const compile = ops.findIndex((r) => /npm run build:services/.test(r));
+    const arg = ops.findIndex((r) => /^ARG SERVICE$/.test(r));
+    const assemble = ops.findIndex((r) => /assemble-service\.mjs "\$\{SERVICE\}"/.test(r));
+    assert.ok(ci >= 0 && ci < compile, 'npm ci before the build');
+    // SERVICE is declared after the compile, so the four images share every build layer before it.
+    assert.ok(compile < arg && arg < assemble, 'ARG SERVICE after the compile, then assemble-service.mjs');
+    assert.ok(ROOT_PKG.scripts['build:services'], 'the root package.json has a build:services script');
+  });
 
-      test('no development dependencies in the final stage', () => {
-        for (const run of npmInstalls(final))
-          assert.ok(isProductionInstall(run), `line ${run.line}: npm install in the final stage without --omit=dev`);
-        for (const cp of finalInstr('COPY')) {
-          const from = cp.flags.from;
-          if (from === undefined) {
-            assert.fail(
-              `line ${cp.line}: the final stage copies from the build context (${cp.args}); copy built artefacts from a stage`,
-            );
-          }
-          const source = stageByName.get(from);
-          assert.ok(source, `line ${cp.line}: --from=${from} is not a stage`);
-          const installs = npmInstalls(source);
-          if (installs.length > 0 && installs.every(isProductionInstall)) {
-            // a production-dependencies stage: must install only this service's workspace
-            for (const run of installs) {
-              assert.match(
-                run.args,
-                new RegExp(`--workspace[= ]services/${svc}\\b`),
-                `line ${run.line}: prod install limited to services/${svc}`,
-              );
-              assert.match(
-                run.args,
-                /--include-workspace-root=false/,
-                `line ${run.line}: without the root's dev tooling`,
-              );
-            }
-          } else {
-            // a stage with dev dependencies: only compiled output and the .proto contract may leave it
-            for (const src of copySources(cp).sources) {
-              assert.doesNotMatch(src, /node_modules/, `line ${cp.line}: node_modules from the dev stage ${from}`);
-              assert.ok(
-                /\/dist\/(src|gen)$/.test(src) || /\/proto$/.test(src),
-                `line ${cp.line}: ${src} from dev stage ${from} is not compiled output or proto/`,
-              );
-            }
-          }
-        }
-      });
-
-      test('the final stage carries the dist of every workspace the service needs, and proto/', () => {
-        const workdir = posix.normalize(finalInstr('WORKDIR').at(-1)?.args ?? '/');
-        const dests = finalInstr('COPY').map((cp) => posix.resolve(workdir, copySources(cp).dest));
-        for (const dir of [`services/${svc}`, ...runtimeWorkspaceDeps(`services/${svc}`)]) {
-          assert.ok(
-            dests.includes(posix.join(workdir, dir, 'dist/src')),
-            `${dir}/dist/src is copied to ${posix.join(workdir, dir)}`,
+  test('no development dependencies in the final stage', () => {
+    for (const run of npmInstalls(final))
+      assert.ok(isProductionInstall(run), `line ${run.line}: npm install in the final stage without --omit=dev`);
+    for (const cp of finalInstr('COPY')) {
+      const from = cp.flags.from;
+      assert.ok(from !== undefined, `line ${cp.line}: the final stage copies from the build context (${cp.args})`);
+      const source = stageByName.get(from);
+      assert.ok(source, `line ${cp.line}: --from=${from} is not a stage`);
+      const installs = npmInstalls(source);
+      if (installs.length > 0 && installs.every(isProductionInstall)) {
+        for (const run of installs) {
+          assert.match(
+            run.args,
+            /--workspace "?services\/\$\{SERVICE\}"?/,
+            `line ${run.line}: prod install of the service only`,
           );
+          assert.match(run.args, /--include-workspace-root=false/, `line ${run.line}: without the root's dev tooling`);
+        }
+      } else {
+        // a stage with dev dependencies: only the laid-out runtime files may leave it
+        assert.deepEqual(copySources(cp).sources, ['/app/'], `line ${cp.line}: only /app/ from ${from}`);
+      }
+    }
+  });
+
+  for (const svc of SERVICES) {
+    test(`assemble-service.mjs lays out ${svc}: its dist, every workspace it needs, proto/ and main.js`, () => {
+      ensureBuilt(svc, 'main');
+      const out = mkdtempSync(join(tmpdir(), `assemble-${svc}-`));
+      try {
+        execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/containers/assemble-service.mjs'), svc, out], {
+          cwd: REPO_ROOT,
+          stdio: 'pipe',
+        });
+        for (const dir of [`services/${svc}`, ...runtimeWorkspaceDeps(`services/${svc}`)]) {
+          assert.ok(existsSync(join(out, dir, 'dist/src')), `${dir}/dist/src`);
           if (dir === 'packages/proto') {
-            assert.ok(dests.includes(posix.join(workdir, dir, 'dist/gen')), 'packages/proto/dist/gen is copied');
-            // @authority/proto's protoRoot() looks for proto/authority/v1 above its dist at run time.
-            assert.ok(dests.includes(posix.join(workdir, 'proto')), 'proto/ is copied (loaded at run time)');
+            assert.ok(existsSync(join(out, dir, 'dist/gen')), 'packages/proto/dist/gen');
+            assert.ok(existsSync(join(out, 'proto/authority/v1')), 'proto/ (loaded at run time)');
           }
         }
-      });
-
-      test('runs as a numeric non-root user, the uid the manifests use', () => {
-        const users = finalInstr('USER');
-        assert.ok(users.length > 0, 'USER in the final stage');
-        const m = /^(\d+)(?::(\d+))?$/.exec(users.at(-1).args);
-        assert.ok(m, `USER ${users.at(-1).args} must be numeric (runAsNonRoot cannot check a name)`);
-        assert.notEqual(Number(m[1]), 0);
-        const d = BASE_DEPLOYMENTS.find((x) => x.metadata.name === svc);
-        assert.equal(Number(m[1]), d.spec.template.spec.securityContext.runAsUser);
-        const runAfterUser = final.instructions
-          .slice(final.instructions.indexOf(users.at(-1)))
-          .filter((i) => i.op === 'RUN');
-        assert.deepEqual(runAfterUser, [], 'nothing runs as root after USER');
-      });
-
-      test('EXPOSEs the gRPC port of the manifests and the config default', () => {
-        assert.deepEqual(
-          finalInstr('EXPOSE').map((e) => e.args),
-          [String(GRPC_PORTS[svc])],
-        );
-        const d = BASE_DEPLOYMENTS.find((x) => x.metadata.name === svc);
-        assert.equal(d.spec.template.spec.containers[0].ports[0].containerPort, GRPC_PORTS[svc]);
-      });
-
-      test('exec-form CMD node services/<svc>/dist/src/main.js, which exists after the build', () => {
-        const cmd = finalInstr('CMD').at(-1);
-        assert.ok(cmd, 'CMD');
-        assert.deepEqual(JSON.parse(cmd.args), ['node', `services/${svc}/dist/src/main.js`]);
-        assert.deepEqual(finalInstr('ENTRYPOINT'), [], 'no ENTRYPOINT (signals go straight to node)');
-        assert.deepEqual(finalInstr('HEALTHCHECK'), [], 'health is grpc.health.v1 via Kubernetes probes');
-        const main = ensureBuilt(svc, 'main');
-        assert.ok(existsSync(main), `${main} after the build`);
-      });
-
-      test('no secrets or remote downloads baked in', () => {
-        for (const s of st) {
-          for (const i of s.instructions) {
-            assert.notEqual(i.op, 'ADD', `line ${i.line}: use COPY (ADD fetches URLs and unpacks archives)`);
-            if (i.op === 'ENV' || i.op === 'ARG')
-              assert.doesNotMatch(
-                i.args,
-                /(KEY|SECRET|PASSWORD|TOKEN|KEK|MONGODB_URI)\b/i,
-                `line ${i.line}: secret-like ${i.op}`,
-              );
-            if (i.op === 'RUN') assert.doesNotMatch(i.args, /\b(curl|wget)\b/, `line ${i.line}: downloads outside npm`);
-          }
-        }
-      });
+        assert.equal(readlinkSync(join(out, 'main.js')), `services/${svc}/dist/src/main.js`);
+        assert.ok(existsSync(join(out, 'main.js')), 'main.js resolves');
+        assert.ok(!existsSync(join(out, 'packages/cli')), 'nothing the service does not use');
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
     });
   }
 
-  test('the four Dockerfiles differ only in the service name and port', () => {
-    const normalise = (svc) =>
-      DOCKERFILES[svc].text.replaceAll(svc, '<svc>').replaceAll(String(GRPC_PORTS[svc]), '<port>');
-    for (const svc of SERVICES.slice(1)) assert.equal(normalise(svc), normalise(SERVICES[0]), svc);
+  test('assemble-service.mjs refuses an unknown service', () => {
+    assert.throws(
+      () =>
+        execFileSync(
+          process.execPath,
+          [join(REPO_ROOT, 'scripts/containers/assemble-service.mjs'), 'gateway2', tmpdir()],
+          { cwd: REPO_ROOT, stdio: 'pipe' },
+        ),
+      /usage: assemble-service\.mjs/,
+    );
+  });
+
+  test('runs as a numeric non-root user, the uid every manifest uses', () => {
+    const users = finalInstr('USER');
+    assert.ok(users.length > 0, 'USER in the final stage');
+    const m = /^(\d+)(?::(\d+))?$/.exec(users.at(-1).args);
+    assert.ok(m, `USER ${users.at(-1).args} must be numeric (runAsNonRoot cannot check a name)`);
+    assert.notEqual(Number(m[1]), 0);
+    for (const d of BASE_DEPLOYMENTS)
+      assert.equal(Number(m[1]), d.spec.template.spec.securityContext.runAsUser, d.metadata.name);
+    const runAfterUser = final.instructions
+      .slice(final.instructions.indexOf(users.at(-1)))
+      .filter((i) => i.op === 'RUN');
+    assert.deepEqual(runAfterUser, [], 'nothing runs as root after USER');
+  });
+
+  test('exec-form CMD node main.js; no ENTRYPOINT, no HEALTHCHECK', () => {
+    const cmd = finalInstr('CMD').at(-1);
+    assert.ok(cmd, 'CMD');
+    assert.deepEqual(JSON.parse(cmd.args), ['node', 'main.js']);
+    assert.deepEqual(finalInstr('ENTRYPOINT'), [], 'no ENTRYPOINT (signals go straight to node)');
+    assert.deepEqual(finalInstr('HEALTHCHECK'), [], 'health is grpc.health.v1 via Kubernetes probes');
+    for (const svc of SERVICES) assert.ok(GRPC_PORTS[svc] > 0);
+  });
+
+  test('no secrets or remote downloads baked in', () => {
+    for (const i of INSTRUCTIONS) {
+      assert.notEqual(i.op, 'ADD', `line ${i.line}: use COPY (ADD fetches URLs and unpacks archives)`);
+      if (i.op === 'ENV' || i.op === 'ARG')
+        assert.doesNotMatch(
+          i.args,
+          /(KEY|SECRET|PASSWORD|TOKEN|KEK|MONGODB_URI)\b/i,
+          `line ${i.line}: secret-like ${i.op}`,
+        );
+      if (i.op === 'RUN') assert.doesNotMatch(i.args, /\b(curl|wget)\b/, `line ${i.line}: downloads outside npm`);
+    }
+  });
+
+  test('there is one Dockerfile (no per-service copies)', () => {
+    for (const svc of SERVICES) assert.ok(!existsSync(join(REPO_ROOT, 'services', svc, 'Dockerfile')), svc);
   });
 });
 

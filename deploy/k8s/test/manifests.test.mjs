@@ -397,11 +397,13 @@ describe('containers: probes, resources, security', () => {
     test(`${name}: the services use native gRPC probes (readiness, liveness, startup) on their gRPC port`, () => {
       for (const svc of SERVICES) {
         const c = serverContainer(serviceDeployment(objs, svc));
-        for (const p of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
+        for (const p of ['readinessProbe', 'startupProbe']) {
           assert.deepEqual(c[p]?.grpc, { port: GRPC_PORTS[svc] }, `${svc} ${p}`);
         }
-        // Liveness must not restart a replica that is merely catching up: the startup probe covers
-        // the first replay, and liveness tolerates a longer NOT_SERVING than readiness does.
+        // Liveness asks the `liveness` health service (SERVING while the process can answer), so a
+        // replica that is not ready because Kafka is down is taken out of rotation, not restarted.
+        assert.deepEqual(c.livenessProbe?.grpc, { port: GRPC_PORTS[svc], service: 'liveness' }, `${svc} livenessProbe`);
+        // The startup probe covers the first replay; liveness is slower to fail than readiness.
         const budget = (p) => (p.periodSeconds ?? 10) * (p.failureThreshold ?? 3);
         assert.ok(budget(c.startupProbe) >= 120, `${svc}: startup probe allows at least 2 minutes`);
         assert.ok(budget(c.livenessProbe) > budget(c.readinessProbe), `${svc}: liveness slower to fail than readiness`);

@@ -396,10 +396,47 @@ describe('checkRequest: approvals', () => {
       action: 'write',
       resource: 'slos://vaults/finance/q1',
       chain: [root.claims.jti],
+      agentChain: ['agent-a'],
       requiredBy: ['envelope'],
     });
     // Reads need no approval.
     expectDecision(checkRequest({ token: root.token, ...READ }, deps), 'ALLOW', 'ALLOWED');
+  });
+
+  test('what to approve is the whole request: purpose, record count, every context field, the presenting chain', () => {
+    const { root, signer, deps } = setup({ ...approvalEnvelope, context: ['ticket', 'class'] });
+    const child = deriveChild(root.token, { agent: 'agent-a/grader' }, signer, NOW);
+    const context = { purpose: 'fix a typo', recordCount: 1, fields: { ticket: 'T-1', class: '7b' } };
+    const r = checkRequest({ token: child.token, ...WRITE, context }, deps);
+    expectDecision(r, 'DENY', 'APPROVAL_REQUIRED');
+    assert.deepEqual(r.approvalRequired, {
+      tenant: TENANT,
+      agent: 'agent-a/grader',
+      requiredScope: 'vault:finance:write',
+      action: 'write',
+      resource: 'slos://vaults/finance/q1',
+      purpose: 'fix a typo',
+      recordCount: 1,
+      contextFields: { ticket: 'T-1', class: '7b' },
+      chain: [root.claims.jti, child.claims.jti],
+      agentChain: ['agent-a', 'agent-a/grader'],
+      requiredBy: ['envelope'],
+    });
+    // The gate is asked with the same binding; a count of 0 is a count, no fields are none.
+    let asked: ApprovalRequest | undefined;
+    const gate = {
+      consume: (_id: string, req: ApprovalRequest) => {
+        asked = req;
+        return { approved: false };
+      },
+    };
+    checkRequest(
+      { token: child.token, ...WRITE, context: { recordCount: 0, fields: {} }, approvalId: 'ap-1' },
+      { ...deps, approvals: gate },
+    );
+    assert.equal(asked?.recordCount, 0);
+    assert.equal(asked?.purpose, undefined);
+    assert.equal(asked?.contextFields, undefined);
   });
 
   test('a declared action cannot remove the approval the scope implies; it can add one', () => {

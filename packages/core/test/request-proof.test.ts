@@ -118,6 +118,47 @@ describe('per-request proof: checkRequest with a replay cache', () => {
     );
   });
 
+  test("a proof binds the request's approval_id (apr): absent, another or extra → INVALID_PROOF (proof.apr)", () => {
+    const s = setup();
+    const presenting: CheckInput = { token: s.root.chain, ...READ, approvalId: 'apr-1' };
+    const cases: [string, ProvenRequest, CheckInput][] = [
+      // An old-style proof (no apr) captured with a request cannot carry an approval id.
+      ['proof without apr, request with an approval', READ, presenting],
+      ['proof for another approval', { ...READ, approvalId: 'apr-2' }, presenting],
+      [
+        'proof with apr, request without an approval',
+        { ...READ, approvalId: 'apr-1' },
+        { token: s.root.chain, ...READ },
+      ],
+    ];
+    for (const [what, proven, input] of cases) {
+      const r = checkRequest({ ...input, proof: prove(s, proven) }, s.deps);
+      assert.deepEqual([r.reason, r.field], ['INVALID_PROOF', 'proof.apr'], `${what}: ${r.message}`);
+    }
+    assert.equal((s.deps.replay as ReplayCache).size, 0, 'a refused proof records no nonce');
+    // The proof covering the approval id verifies (the request then reaches its other rules).
+    expectDecision(
+      checkRequest({ ...presenting, proof: prove(s, { ...READ, approvalId: 'apr-1' }) }, s.deps),
+      'ALLOWED',
+    );
+    // An empty approval id is none (proto3): an old proof stays valid.
+    expectDecision(checkRequest({ token: s.root.chain, ...READ, approvalId: '', proof: prove(s) }, s.deps), 'ALLOWED');
+    // apr is a member of the signed payload exactly when an approval is presented.
+    const members = (proof: string) =>
+      Object.keys(JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString()) as object).sort();
+    assert.deepEqual(members(prove(s)), ['act', 'cxd', 'iat', 'lh', 'nce', 'res', 'scp']);
+    assert.deepEqual(members(prove(s, { ...READ, approvalId: 'apr-1' })), [
+      'act',
+      'apr',
+      'cxd',
+      'iat',
+      'lh',
+      'nce',
+      'res',
+      'scp',
+    ]);
+  });
+
   test('a proof binds the token: another leaf → INVALID_PROOF (proof.lh)', () => {
     const s = setup();
     // Same holder key, another root: its proofs verify under the key but name another leaf.

@@ -108,12 +108,22 @@ export async function launchStack(o: LaunchOptions): Promise<RunningStack> {
       ),
     );
   };
+  // Detached services do not die with the launcher's process group: if the launcher exits without
+  // stop() (a crash), take them down with it.
+  const orphanGuard = () => {
+    for (const [name, child] of children) if (!exited.has(name)) child.kill('SIGTERM');
+  };
+  process.once('exit', orphanGuard);
   try {
     for (const name of SERVICE_NAMES) {
       const out = createWriteStream(join(o.logDir, `${name}.log`), { flags: 'a' });
       const child = spawn(process.execPath, [resolve(o.repoRoot, `services/${name}/dist/src/main.js`)], {
         env: { ...common, ...perService[name], AUTHORITY_GRPC_PORT: String(ports[name]) },
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group: a terminal's Ctrl-C (SIGINT to the foreground group) reaches only
+        // the launcher, which stops each service once with SIGTERM. Two signals would make a
+        // service skip its drain and exit 1.
+        detached: true,
       });
       child.stdout?.pipe(out);
       child.stderr?.pipe(out);

@@ -150,6 +150,16 @@ export function secret() {
     .meta({ secret: true });
 }
 
+/** Shortest API key accepted anywhere (configured keys and AUTHORITY_API_KEYS entries). */
+export const MIN_API_KEY_LENGTH = 16;
+
+/** An API key given in configuration: a secret of at least MIN_API_KEY_LENGTH characters. */
+export function apiKeySecret() {
+  return secret().refine((s) => s.reveal().length >= MIN_API_KEY_LENGTH, {
+    message: `expected an API key of at least ${MIN_API_KEY_LENGTH} characters`,
+  });
+}
+
 /** A path to an existing, readable regular file (checked at start, so typos fail fast). */
 export function filePath() {
   return z.string().transform((s, ctx): string => {

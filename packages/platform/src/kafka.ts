@@ -38,6 +38,7 @@ import {
 } from 'kafkajs';
 import { checkKafkaSecurity, ConfigError, type KafkaSaslMechanism, type Secret } from './config';
 import { UnavailableError } from './errors';
+import { retryKafka } from './kafka-retry';
 import type { Logger } from './logger';
 import { METRIC_NAMES, PLATFORM_SCOPE, withSpan } from './telemetry';
 
@@ -804,7 +805,8 @@ export class ConsumerLagTracker {
     const admin = await this.opts.admin();
     const at = Date.now();
     for (const topic of topicList) {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
+      // A leader change during the fetch is retriable: retry it (kafkajs refreshes metadata).
+      for (const p of await retryKafka(() => admin.fetchTopicOffsets(topic), { attempts: 4 })) {
         this.high.set(`${topic}:${p.partition}`, { offset: BigInt(p.high), low: BigInt(p.low), at });
       }
     }
@@ -988,15 +990,27 @@ export class KafkaEventBus implements EventBus {
     return this.publisher.publish(topic, messages);
   }
 
-  /** Runs `fn` with a connected admin client, disconnecting afterwards. */
-  async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      return await fn(admin);
-    } finally {
-      await admin.disconnect();
-    }
+  /**
+   * Runs `fn` with a connected admin client, disconnecting afterwards. A retriable Kafka error
+   * (a leader moved, a broker restarting) runs it again on a fresh client, with backoff
+   * (retryKafka), so `fn` must be safe to repeat (reads, idempotent creates).
+   */
+  withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    return retryKafka(
+      async () => {
+        const admin = this.kafka.admin();
+        await admin.connect();
+        try {
+          return await fn(admin);
+        } finally {
+          await admin.disconnect().catch(() => undefined);
+        }
+      },
+      {
+        onRetry: (err, attempt, delayMs) =>
+          this.opts.logger.warn({ err, attempt, retry_ms: delayMs }, 'kafka admin call failed (retriable); retrying'),
+      },
+    );
   }
 
   ensureTopics(specs: readonly TopicSpec[]): Promise<string[]> {

@@ -81,6 +81,11 @@ export interface StartTelemetryOptions {
   spanExporter?: SpanExporter;
   /** Tests or custom setups: metric readers (e.g. a PeriodicExportingMetricReader over InMemoryMetricExporter). */
   metricReaders?: IMetricReader[];
+  /**
+   * Told when the final flush at shutdown fails (an OTLP collector that is down): spans and
+   * metrics are best-effort, so a failed flush never fails the shutdown; it is reported here.
+   */
+  onFlushError?: (err: unknown) => void;
 }
 
 export interface Telemetry {
@@ -163,6 +168,10 @@ export async function startTelemetry(opts: StartTelemetryOptions): Promise<Telem
       stopped = true;
       try {
         await shutdownProviders();
+      } catch (err) {
+        // Telemetry is best-effort: an unreachable collector must not turn a clean stop into
+        // exit 1 (the service's own data is already flushed by the earlier shutdown phases).
+        opts.onFlushError?.(err);
       } finally {
         trace.disable();
         metrics.disable();

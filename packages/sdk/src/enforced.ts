@@ -27,7 +27,10 @@ export type FromArgs<A extends unknown[], T> = T | ((...args: A) => T);
 export interface EnforcedSpec<A extends unknown[]> {
   /** Scope the call needs, e.g. `vault:finance:read`. */
   scope: FromArgs<A, string>;
-  /** Resource the call touches, e.g. `(docId) => \`slos://vaults/finance/${docId}\``. */
+  /**
+   * Resource the call touches, e.g. `(docId) => childResource('slos://vaults/finance', docId)`; build
+   * it with `resource`/`childResource` when an argument comes from the model (never a template string).
+   */
   resource?: FromArgs<A, string | undefined>;
   /** Action for constraints such as write_requires_approval (default: the scope's last segment). */
   action?: FromArgs<A, string | undefined>;

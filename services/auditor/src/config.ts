@@ -17,6 +17,7 @@ import {
   Secret,
   type ConfigCheck,
   type ConfigIssue,
+  apiKeySecret,
 } from '@authority/platform';
 
 export const AUDITOR_DEFAULT_PORT = 50054;
@@ -113,7 +114,7 @@ export const auditorConfigSchema = serviceConfigSchema({ serviceName: 'auditor',
       .describe(
         'Comma-separated base64 Ed25519 public keys of earlier signing keys (rotation): checkpoints and attestations they signed still verify; they sign nothing new.',
       ),
-    AUTHORITY_OPERATOR_API_KEY: secret().describe(
+    AUTHORITY_OPERATOR_API_KEY: apiKeySecret().describe(
       'Operator credential (Bearer API key): may query, verify, attest and report for any tenant. Required.',
     ),
     AUTHORITY_EVENT_TRUSTED_KEYS: trustedKeys()

@@ -156,6 +156,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
     const mongo: MongoClient = await connectMongo(config.MONGODB_URI, {
       appName: config.AUTHORITY_SERVICE_NAME,
       logger,
+      database: config.AUTHORITY_AUDITOR_DB,
     });
     cleanups.push(() => mongo.close());
     const store = new ChainStore(mongo.db(config.AUTHORITY_AUDITOR_DB), mongo, {

@@ -9,10 +9,10 @@ import {
   duration,
   eventSigningConfigShape,
   integer,
-  secret,
   serviceConfigSchema,
   text,
   type ConfigCheck,
+  apiKeySecret,
 } from '@authority/platform';
 
 export const ENFORCER_DEFAULT_PORT = 50052;
@@ -40,14 +40,22 @@ function seconds() {
   });
 }
 
+/**
+ * The default replica id: the host name (a pod's name), plus `-<pid>` unless the process is pid 1
+ * (a container's main process), so two enforcers started on one machine never share an id.
+ */
+export function defaultEnforcerId(host = hostname(), pid = process.pid): string {
+  return pid === 1 ? host : `${host}-${pid}`;
+}
+
 export const enforcerConfigSchema = serviceConfigSchema({
   serviceName: 'enforcer',
   grpcPort: ENFORCER_DEFAULT_PORT,
 }).extend({
-  AUTHORITY_OPERATOR_API_KEY: secret().describe(
+  AUTHORITY_OPERATOR_API_KEY: apiKeySecret().describe(
     'Operator credential (Bearer API key). May call Check/BatchCheck for any tenant. Required.',
   ),
-  AUTHORITY_SERVICE_API_KEY: secret()
+  AUTHORITY_SERVICE_API_KEY: apiKeySecret()
     .optional()
     .describe(
       'Internal service credential the enforcer presents to the issuer for RequestApproval/ConsumeApproval. Without it (or AUTHORITY_ISSUER_ADDR) a check that needs an approval is denied APPROVAL_REQUIRED without a request id.',
@@ -98,9 +106,9 @@ export const enforcerConfigSchema = serviceConfigSchema({
     .prefault('8')
     .describe('Maximum delegation depth of a token (the root is depth 0).'),
   AUTHORITY_ENFORCER_ID: text()
-    .prefault(hostname())
+    .prefault(defaultEnforcerId())
     .describe(
-      'Id of this enforcer replica, recorded in every decision event (default: the host name, i.e. the pod name).',
+      'Id of this enforcer replica, recorded in every decision event (default: the host name, i.e. the pod name, plus the process id unless it is 1, so two replicas on one host differ).',
     ),
   AUTHORITY_AUDIENCE: text()
     .optional()

@@ -14,6 +14,7 @@ import {
   text,
   Secret,
   type ConfigCheck,
+  apiKeySecret,
 } from '@authority/platform';
 
 export const ISSUER_DEFAULT_PORT = 50051;
@@ -63,10 +64,10 @@ export const issuerConfigSchema = serviceConfigSchema({ serviceName: 'issuer', g
     AUTHORITY_ISSUER_KEK: keyEncryptionKey().describe(
       'Key-encryption key: base64 of 32 random bytes (a Kubernetes Secret in production). Private signing keys are stored AES-256-GCM-encrypted under it; the process refuses to start when it cannot decrypt what is stored. Required.',
     ),
-    AUTHORITY_OPERATOR_API_KEY: secret().describe(
+    AUTHORITY_OPERATOR_API_KEY: apiKeySecret().describe(
       'Operator credential (Bearer API key): creates tenants and may act for any tenant. Required.',
     ),
-    AUTHORITY_SERVICE_API_KEY: secret()
+    AUTHORITY_SERVICE_API_KEY: apiKeySecret()
       .optional()
       .describe(
         'Internal service credential of the enforcers: may call RequestApproval, ConsumeApproval and GetApproval for any tenant.',

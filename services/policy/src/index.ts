@@ -81,6 +81,7 @@ export async function startPolicyService(
     const mongo: MongoClient = await connectMongo(config.MONGODB_URI, {
       appName: config.AUTHORITY_SERVICE_NAME,
       logger,
+      database: config.AUTHORITY_POLICY_DB,
     });
     cleanups.push(() => mongo.close());
     const store = new PolicyStore(mongo.db(config.AUTHORITY_POLICY_DB));

@@ -280,15 +280,22 @@ function checkAuthority(
 
   // Approval.
   if (requiredBy.length > 0) {
+    // The whole request, so an approval granted for it is usable for nothing else.
     const approval: ApprovalRequest = {
       tenant: chain.tenant,
       agent: chain.agent,
       requiredScope,
       action,
       chain: chain.jtis,
+      agentChain: chain.path,
       requiredBy,
     };
     if (resource !== undefined) approval.resource = resource;
+    if (purpose !== undefined && purpose !== '') approval.purpose = purpose;
+    if (recordCount !== undefined) approval.recordCount = recordCount;
+    // Validated above: an object of strings, every name allowed by the envelope.
+    const fields = input.context?.fields;
+    if (fields !== undefined && Object.keys(fields).length > 0) approval.contextFields = { ...fields };
     const approvalId = input.approvalId;
     if (approvalId === undefined || deps.approvals === undefined) {
       return {

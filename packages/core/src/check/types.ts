@@ -74,14 +74,32 @@ export interface TenantPolicy {
  */
 export type PolicyLookup = (tenant: string) => TenantPolicy | undefined;
 
-/** What needs approving, reported with APPROVAL_REQUIRED and passed to the approval seam. */
-export interface ApprovalRequest {
+/**
+ * The exact request an approval is bound to: what the approver is shown, and what
+ * approvalRequestDigest covers. An approval is usable only for a request equal in every field.
+ */
+export interface ApprovalBinding {
   tenant: string;
+  /** The acting (leaf) agent. */
   agent: string;
   requiredScope: string;
   action: string;
+  /** Absent: the call names no resource (a bound value: it never matches a call naming one). */
   resource?: string;
+  /** Absent (or empty): no purpose. */
+  purpose?: string;
+  /** Absent: the call gave no record count. */
+  recordCount?: number;
+  /** Every context field of the call (absent or empty: none). */
+  contextFields?: Readonly<Record<string, string>>;
+  /** `jti` of every link of the presenting chain, root first. */
   chain: readonly string[];
+  /** `sub` of every link, root first (parallel to `chain`). */
+  agentChain: readonly string[];
+}
+
+/** What needs approving, reported with APPROVAL_REQUIRED and passed to the approval seam. */
+export interface ApprovalRequest extends ApprovalBinding {
   /** Which constraint sets asked for approval: 'envelope' and/or 'policy'. */
   requiredBy: readonly ('envelope' | 'policy')[];
 }
@@ -92,7 +110,10 @@ export interface ApprovalOutcome {
   message?: string;
 }
 
-/** The approval seam: decides (and consumes, so it is single-use) a presented approval. */
+/**
+ * The approval seam: decides (and consumes, so it is single-use) a presented approval, for exactly
+ * the request it was granted for (compare every field of the binding, e.g. by approvalRequestDigest).
+ */
 export interface ApprovalGate {
   consume(approvalId: string, request: ApprovalRequest): ApprovalOutcome;
 }

@@ -7,7 +7,10 @@
  * exactly these members: `lh` (base64url SHA-256 of the leaf link: binds the chain), `scp` (the
  * required scope), `res` (the resource, "" for none), `act` (the declared action, "" for the
  * default), `cxd` (context digest, see contextDigest), `iat` (seconds), `nce` (16–64 base64url
- * characters, at least 96 random bits). Signed with the leaf's holder key.
+ * characters, at least 96 random bits), and `apr` (the approval id) exactly when the request
+ * presents an approval: a proof seen on the wire cannot carry someone else's approval, nor a
+ * request's approval be swapped. Signed with the leaf's holder key. A proof without `apr` stays
+ * valid for a request without an approval id.
  *
  * The verifier accepts `iat` within [now − window − skew, now + skew] and remembers `(lh, nce)`
  * until the statement could no longer be fresh, in a bounded ReplayCache; a full cache refuses
@@ -27,6 +30,8 @@ export const MAX_REQUEST_PROOF_LENGTH = 8 * 1024;
 export const DEFAULT_REQUEST_PROOF_WINDOW_SECONDS = 60;
 const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
 const PROOF_MEMBERS = ['lh', 'scp', 'res', 'act', 'cxd', 'iat', 'nce'] as const;
+/** The member binding the proof to the request's approval id (present iff the request has one). */
+const APPROVAL_MEMBER = 'apr';
 
 /** What a proof is about: one request. */
 export interface ProvenRequest {
@@ -34,6 +39,8 @@ export interface ProvenRequest {
   resource?: string;
   action?: string;
   context?: { purpose?: string; recordCount?: number; fields?: Record<string, string> };
+  /** The approval the request presents (proto3: empty is none). */
+  approvalId?: string;
 }
 
 /**
@@ -55,7 +62,12 @@ function proofPayload(leafHash: string, request: ProvenRequest, iat: number, non
     cxd: contextDigest(request.context),
     iat,
     nce: nonce,
+    ...(hasApproval(request) ? { [APPROVAL_MEMBER]: request.approvalId } : {}),
   };
+}
+
+function hasApproval(request: ProvenRequest): boolean {
+  return request.approvalId !== undefined && request.approvalId !== '';
 }
 
 /**
@@ -165,14 +177,26 @@ export function verifyRequestProof(proof: unknown, v: RequestProofVerification):
     return bad(`payload is not a JSON object (${err instanceof Error ? err.message : String(err)})`);
   }
   const members = Object.keys(payload);
-  if (members.length !== PROOF_MEMBERS.length || !PROOF_MEMBERS.every((m) => m in payload))
-    bad(`payload must have exactly the members ${PROOF_MEMBERS.join(', ')}`);
+  const withApproval = Object.prototype.hasOwnProperty.call(payload, APPROVAL_MEMBER);
+  if (
+    members.length !== PROOF_MEMBERS.length + (withApproval ? 1 : 0) ||
+    !PROOF_MEMBERS.every((m) => Object.prototype.hasOwnProperty.call(payload, m))
+  )
+    bad(`payload must have exactly the members ${PROOF_MEMBERS.join(', ')} (and ${APPROVAL_MEMBER} with an approval)`);
   if (!v.verifySignature(signature as Uint8Array, Buffer.from(`${parts[0]}.${parts[1]}`, 'latin1'), v.holderKey))
     bad("signature does not verify with the last link's holder key", 'proof.signature');
   const expected = proofPayload(v.leafHash, v.request, 0, '');
   if (payload.lh !== expected.lh) bad('it is for another token (lh)', 'proof.lh');
   for (const member of ['scp', 'res', 'act', 'cxd'] as const) {
     if (payload[member] !== expected[member]) bad(`it is for another request (${member})`, `proof.${member}`);
+  }
+  if (hasApproval(v.request)) {
+    if (!withApproval)
+      bad(`the request presents approval_id but the proof does not cover it (${APPROVAL_MEMBER})`, 'proof.apr');
+    if (payload[APPROVAL_MEMBER] !== v.request.approvalId)
+      bad(`it is for another approval_id (${APPROVAL_MEMBER})`, 'proof.apr');
+  } else if (withApproval) {
+    bad(`it names an approval (${APPROVAL_MEMBER}) that the request does not present`, 'proof.apr');
   }
   const iat = payload.iat;
   if (typeof iat !== 'number' || !Number.isSafeInteger(iat)) return bad('iat must be an integer', 'proof.iat');
