@@ -1,8 +1,9 @@
 // The consumer side: one Kafka batch (one partition) at a time, records grouped by tenant, each
 // tenant's events appended to its chain in order, refused records (unsigned, badly signed, signed
 // by an unknown key or beyond the key's sources, malformed, or naming another tenant) quarantined,
-// and only then the partition's offset committed. A crash anywhere before the commit redelivers the batch; the
-// chain's unique (tenant, eventId) index turns the redelivery into a no-op. At-least-once
+// and only then the partition's offset committed. A crash anywhere before the commit redelivers
+// the batch; the chain's unique (tenant, eventId) index turns the redelivery into a no-op, and the
+// quarantine's _id (topic/partition/offset) does the same for refused records. At-least-once
 // delivery, exactly-once effect.
 //
 // Tracing (see tracing.ts): the batch has a CONSUMER span linked to every record's producer
