@@ -951,8 +951,10 @@ export class KafkaEventBus implements EventBus {
       requestTimeout: opts.requestTimeoutMs ?? 30_000,
       logLevel: KafkaLogLevel.INFO,
       logCreator: kafkaLogCreator(logger),
-      ...(opts.ssl !== undefined ? { ssl: opts.ssl } : {}),
-      ...(opts.sasl !== undefined ? { sasl: opts.sasl } : {}),
+      // Copies: kafkajs adds its authentication provider (a function) to the SASL options it is
+      // given, and the caller's objects may be handed on (the enforcer's producer thread clones them).
+      ...(opts.ssl !== undefined ? { ssl: typeof opts.ssl === 'object' ? { ...opts.ssl } : opts.ssl } : {}),
+      ...(opts.sasl !== undefined ? { sasl: { ...opts.sasl } } : {}),
     });
     // Idempotent producer (KIP-98): acks=all, unbounded retries, one request in flight per broker.
     this.producer = this.kafka.producer({

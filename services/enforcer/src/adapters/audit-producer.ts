@@ -73,6 +73,26 @@ interface InFlight {
   timer: NodeJS.Timeout;
 }
 
+/** The Kafka security options as plain data (the thread gets a structured clone: no functions). */
+export function plainSecurity(security: KafkaSecurity): KafkaSecurity {
+  const out: KafkaSecurity = {};
+  if (security.ssl !== undefined) {
+    out.ssl =
+      security.ssl === true
+        ? true
+        : {
+            ...(security.ssl.ca !== undefined ? { ca: security.ssl.ca } : {}),
+            ...(security.ssl.cert !== undefined ? { cert: security.ssl.cert } : {}),
+            ...(security.ssl.key !== undefined ? { key: security.ssl.key } : {}),
+          };
+  }
+  if (security.sasl !== undefined) {
+    const { mechanism, username, password } = security.sasl;
+    out.sasl = { mechanism, username, password } as KafkaSecurity['sasl'];
+  }
+  return out;
+}
+
 /** Posts awaiting their ack before records are held back for the next one (see flush). */
 const MAX_OUTSTANDING_POSTS = 2;
 /** Extra time the main thread gives the producer thread's own ack deadline before giving up on it. */
@@ -327,7 +347,7 @@ export class WorkerAuditProducer implements AuditPublisher {
       connectionTimeoutMs: this.opts.connectionTimeoutMs ?? 3_000,
       requestTimeoutMs: this.opts.requestTimeoutMs ?? 30_000,
       signing: this.opts.signing,
-      security: this.opts.security ?? {},
+      security: plainSecurity(this.opts.security ?? {}),
     };
     const worker = new Worker(WORKER_FILE, {
       workerData: data,
