@@ -10,7 +10,7 @@
 //
 // Without a Docker engine this fails loudly (`docker info` must answer): the containers suite is
 // run by `npm run test:containers`, which starts the engine and builds the images first.
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
 import {
@@ -179,6 +179,12 @@ function kafkaContainer(network: StartedNetwork, node: number, brokers: number, 
     .withStartupTimeout(180_000);
 }
 
+/** A fresh Ed25519 key pair as base64url seed and public key (the JWK's `d` and `x`). */
+function eventKeyPair(): { seed: string; publicKey: string } {
+  const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+  return { seed: String(jwk.d), publicKey: String(jwk.x) };
+}
+
 /** A Kafka cluster id: 16 random bytes, base64url (22 characters), as kafka-storage makes them. */
 function kafkaClusterId(): string {
   return randomBytes(16).toString('base64url');
@@ -236,17 +242,33 @@ export async function startContainerStack(opts: ContainerStackOptions = {}): Pro
         address: `127.0.0.1:${container.getMappedPort(GRPC_PORTS[kind])}`,
       });
     };
-    await launch('issuer', 'issuer', { AUTHORITY_ISSUER_KEK: randomBytes(32).toString('base64') });
-    await launch('policy', 'policy', {});
+    // Each producer signs its audit events with its own key; the auditors trust each for its own source.
+    const eventKeys = { issuer: eventKeyPair(), policy: eventKeyPair(), enforcer: eventKeyPair() };
+    const signing = (p: keyof typeof eventKeys) => ({
+      AUTHORITY_EVENT_SIGNING_KEY: eventKeys[p].seed,
+      AUTHORITY_EVENT_SIGNING_KEY_ID: `${p}-1`,
+    });
+    await launch('issuer', 'issuer', {
+      AUTHORITY_ISSUER_KEK: randomBytes(32).toString('base64'),
+      ...signing('issuer'),
+    });
+    await launch('policy', 'policy', signing('policy'));
     for (let i = 1; i <= (opts.enforcers ?? 1); i++) {
       await launch('enforcer', `enforcer-${i}`, {
         AUTHORITY_ISSUER_ADDR: `issuer:${GRPC_PORTS.issuer}`,
         AUTHORITY_ENFORCER_ID: `enforcer-${i}`,
+        ...signing('enforcer'),
       });
     }
     const auditorKey = randomBytes(32).toString('base64');
+    const trusted = (Object.keys(eventKeys) as (keyof typeof eventKeys)[])
+      .map((p) => `${p}-1=${eventKeys[p].publicKey};sources=${p}`)
+      .join(',');
     for (let i = 1; i <= (opts.auditors ?? 1); i++) {
-      await launch('auditor', `auditor-${i}`, { AUTHORITY_AUDITOR_SIGNING_KEY: auditorKey });
+      await launch('auditor', `auditor-${i}`, {
+        AUTHORITY_AUDITOR_SIGNING_KEY: auditorKey,
+        AUTHORITY_EVENT_TRUSTED_KEYS: trusted,
+      });
     }
     return {
       network,

@@ -46,6 +46,12 @@ export const METRIC_NAMES = {
   checkpointAge: 'authority.audit.checkpoint.age',
   /** Observable gauge, {entry}; authority.tenant (auditor): entries appended after the newest checkpoint. */
   checkpointPending: 'authority.audit.checkpoint.pending',
+  /**
+   * Counter, {record}; reason (unsigned, malformed_signature, unknown_key, bad_signature,
+   * source_not_allowed, type_not_allowed, invalid_event, tenant_mismatch) (auditor): audit records
+   * quarantined instead of chained. Prometheus: authority_auditor_quarantined_total{reason}.
+   */
+  auditorQuarantined: 'authority.auditor.quarantined',
   /** Counter, {decision}; decision (ALLOW/DENY), reason (ReasonCode name) (enforcer). */
   enforcerDecisions: 'authority.enforcer.decisions',
   /** Histogram, ms; method (Check/BatchCheck) (enforcer): one call, audit acknowledgement included. */

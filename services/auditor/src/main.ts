@@ -2,13 +2,13 @@
 // telemetry, then startAuditor under platform's runService (SIGTERM → NOT_SERVING, leave the consumer
 // group, final checkpoints, flush, close). A consumer that crashed for good ends the process (exit 70).
 import { createLogger, loadConfig, runService, startTelemetry } from '@authority/platform';
-import { auditorConfigSchema } from './config';
+import { auditorConfigChecks, auditorConfigSchema } from './config';
 import { startAuditor } from './index';
 
 runService({
   name: 'auditor',
   start: async (ctx) => {
-    const config = loadConfig(auditorConfigSchema);
+    const config = loadConfig(auditorConfigSchema, process.env, auditorConfigChecks());
     const logger = createLogger({ service: config.AUTHORITY_SERVICE_NAME, level: config.AUTHORITY_LOG_LEVEL });
     // Traces and metrics (OTEL_* configures export; without it trace context only propagates).
     const telemetry = await startTelemetry({

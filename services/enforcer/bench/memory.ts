@@ -6,7 +6,7 @@ import { cryptoReady, randomId } from '@authority/core';
 import { cloudEventHeaders } from '@authority/platform';
 import { createMessage, encodeEvent, pb, timestampFromDate, type CheckRequest } from '@authority/proto';
 import { StateFixture, mint, nowSec, OPERATOR_KEY } from '../test/helpers';
-import { kafkaBrokers, note, report, round } from './lib/common';
+import { BENCH_EVENT_SEED, kafkaBrokers, note, report, round } from './lib/common';
 import { bearer, callBatch, enforcerClient, spawnServer } from './lib/procs';
 
 const LINKS = Number(process.env['BENCH_LINKS'] ?? 100_000);
@@ -60,6 +60,7 @@ async function measure(nodeArgs: string[]): Promise<void> {
     KAFKA_BROKERS: kafkaBrokers(),
     AUTHORITY_TOPIC_PREFIX: prefix,
     AUTHORITY_OPERATOR_API_KEY: OPERATOR_KEY,
+    AUTHORITY_EVENT_SIGNING_KEY: BENCH_EVENT_SEED,
     AUTHORITY_GRPC_HOST: '127.0.0.1',
     AUTHORITY_LOG_LEVEL: 'warn',
     AUTHORITY_REFLECTION: 'false',

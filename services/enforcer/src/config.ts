@@ -3,8 +3,11 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import {
+  checkEventSigningKey,
+  checkKafkaSecurity,
   checkTlsSettings,
   duration,
+  eventSigningConfigShape,
   integer,
   serviceConfigSchema,
   text,
@@ -167,13 +170,15 @@ export const enforcerConfigSchema = serviceConfigSchema({
     .describe(
       'Audience of this enforcer. A link carrying `aud` must name it; when unset, tokens with `aud` are denied AUDIENCE_MISMATCH.',
     ),
+  // The audit-event signing key (the producer thread signs every decision event with it).
+  ...eventSigningConfigShape,
 });
 
 export type EnforcerConfig = z.output<typeof enforcerConfigSchema>;
 
 /** Cross-variable checks of the enforcer's configuration (pass to loadConfig). */
 export function enforcerConfigChecks(): ConfigCheck[] {
-  return [checkTlsSettings, checkApprovalSettings, checkStalenessBound];
+  return [checkTlsSettings, checkApprovalSettings, checkStalenessBound, checkKafkaSecurity, checkEventSigningKey];
 }
 
 /**

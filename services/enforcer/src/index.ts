@@ -1,11 +1,13 @@
 // startEnforcer(config): the whole enforcer in-process (tests, benchmarks and the end-to-end stack
 // run it this way; main.ts runs it under runService).
 import { loadAuthorityProto } from '@authority/proto';
-import { cryptoReady, LinkMemo, ReplayCache } from '@authority/core';
+import { cryptoReady, encodeBase64Url, eventSigningKey, LinkMemo, ReplayCache } from '@authority/core';
 import {
   authorityTopicSpecs,
   createKafka,
   createLogger,
+  eventSigningSeedFromConfig,
+  kafkaSecurityFromConfig,
   startGrpcServer,
   tlsFromConfig,
   topics,
@@ -53,7 +55,7 @@ export interface StartEnforcerOptions {
   approvals?: ApprovalsPort;
   /**
    * Replace the audit publisher (fault-injection tests). Default: the producer thread
-   * (WorkerAuditProducer); `eventBusAuditPublisher(bus)` publishes on this thread instead.
+   * (WorkerAuditProducer); `eventBusAuditPublisher(bus, eventKey)` publishes on this thread instead.
    */
   auditPublisher?: AuditPublisher;
   /** Wait after NOT_SERVING before draining on stop (default: platform's, min(2 s, grace / 5)). */
@@ -88,12 +90,17 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
   const logger =
     opts.logger ?? createLogger({ service: config.AUTHORITY_SERVICE_NAME, level: config.AUTHORITY_LOG_LEVEL });
   await cryptoReady();
+  // Every decision event is signed with this key (in the producer thread by default).
+  const signing = eventSigningSeedFromConfig(config);
+  const eventKey = eventSigningKey(signing.seed, signing.kid);
+  const security = kafkaSecurityFromConfig(config);
   const clientId = config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME;
   const t = topics(config.AUTHORITY_TOPIC_PREFIX);
   const bus = createKafka({
     brokers: config.KAFKA_BROKERS,
     clientId,
     logger,
+    ...security,
     onFatal:
       opts.onFatal ??
       ((err) =>
@@ -114,6 +121,8 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
         brokers: config.KAFKA_BROKERS,
         clientId,
         logger,
+        signing: { seed: signing.seed, kid: eventKey.kid },
+        security,
         timeoutMs: config.AUTHORITY_AUDIT_TIMEOUT,
         maxBatchMessages: 1000,
         onFatal: (err) =>
@@ -214,7 +223,12 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
     state.caughtUp.then(
       () =>
         logger.info(
-          { keys: state.views.keys.size, revocations: state.views.revocations.size },
+          {
+            keys: state.views.keys.size,
+            revocations: state.views.revocations.size,
+            event_key_id: eventKey.kid,
+            event_public_key: encodeBase64Url(eventKey.publicKey),
+          },
           'state caught up; serving',
         ),
       (err: unknown) => logger.error({ err }, 'state replay failed; staying NOT_SERVING'),

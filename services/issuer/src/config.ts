@@ -1,15 +1,19 @@
-// Configuration of the issuer: the common service variables, MongoDB, the key-encryption key, the
-// credentials from configuration, and the approval and key life-cycle knobs. Every variable is
+// Configuration of the issuer: the common service variables, MongoDB, the audit-event signing key,
+// the key-encryption key, the credentials from configuration, and the approval and key life-cycle knobs. Every variable is
 // documented with .describe(); docs/issuer.md lists them with their defaults.
 import { z } from 'zod';
 import {
+  checkEventSigningKey,
+  DEFAULT_CONFIG_CHECKS,
   duration,
+  eventSigningConfigShape,
   integer,
   mongoConfigShape,
   secret,
   serviceConfigSchema,
   text,
   Secret,
+  type ConfigCheck,
   apiKeySecret,
 } from '@authority/platform';
 
@@ -50,6 +54,7 @@ const MONGO_DB_NAME = /^[A-Za-z0-9_-]{1,63}$/;
 
 export const issuerConfigSchema = serviceConfigSchema({ serviceName: 'issuer', grpcPort: ISSUER_DEFAULT_PORT })
   .extend(mongoConfigShape)
+  .extend(eventSigningConfigShape)
   .extend({
     AUTHORITY_ISSUER_DB: z
       .string()
@@ -90,3 +95,8 @@ export const issuerConfigSchema = serviceConfigSchema({ serviceName: 'issuer', g
   });
 
 export type IssuerConfig = z.output<typeof issuerConfigSchema>;
+
+/** Cross-variable checks of the issuer's configuration (pass to loadConfig). */
+export function issuerConfigChecks(): ConfigCheck[] {
+  return [...DEFAULT_CONFIG_CHECKS, checkEventSigningKey];
+}

@@ -1,10 +1,10 @@
 // The issuer process: configuration from the environment (zod, every bad variable named), telemetry,
 // then startIssuer under platform's runService (SIGTERM → NOT_SERVING, drain, flush, close).
 import { createLogger, loadConfigOrExit, runService, startTelemetry } from '@authority/platform';
-import { issuerConfigSchema } from './config';
+import { issuerConfigChecks, issuerConfigSchema } from './config';
 import { startIssuer } from './index';
 
-const config = loadConfigOrExit(issuerConfigSchema);
+const config = loadConfigOrExit(issuerConfigSchema, process.env, issuerConfigChecks());
 const logger = createLogger({ service: config.AUTHORITY_SERVICE_NAME, level: config.AUTHORITY_LOG_LEVEL });
 
 runService({

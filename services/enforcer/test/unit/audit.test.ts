@@ -1,8 +1,8 @@
 // Audit writers, the direct AuditEvent encoder and the staleness monitor, without Kafka.
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fc from 'fast-check';
-import type { CheckResult, Reason } from '@authority/core';
+import { cryptoReady, type CheckResult, type Reason } from '@authority/core';
 import { BatchingPublisher, silentLogger } from '@authority/platform';
 import {
   createMessage,
@@ -25,7 +25,9 @@ import {
   type CheckEventInput,
 } from '../../src/audit';
 import { FreshnessMonitor } from '../../src/freshness';
-import { waitFor } from '../helpers';
+import { testEventKey, waitFor } from '../helpers';
+
+before(() => cryptoReady());
 
 function input(over: Partial<CheckEventInput> = {}): CheckEventInput {
   return {
@@ -237,7 +239,7 @@ function syncWriter(capacity = 100) {
     sender,
     writer: new SyncAuditWriter({
       topic: 'audit',
-      publisher: eventBusAuditPublisher(publisher),
+      publisher: eventBusAuditPublisher(publisher, testEventKey()),
       logger: silentLogger(),
       capacity,
     }),
