@@ -19,7 +19,12 @@ test('the default replica id is the pod name in a container, host name plus pid 
   assert.equal(config.AUTHORITY_ENFORCER_ID, defaultEnforcerId());
 });
 
-const BASE = { KAFKA_BROKERS: 'localhost:9092', AUTHORITY_OPERATOR_API_KEY: 'operator-key-0123456789abcdef' };
+const BASE = {
+  KAFKA_BROKERS: 'localhost:9092',
+  AUTHORITY_OPERATOR_API_KEY: 'operator-key-0123456789abcdef',
+  // Required since audit events are signed by their producer (any 32-byte seed).
+  AUTHORITY_EVENT_SIGNING_KEY: Buffer.alloc(32, 7).toString('base64url'),
+};
 
 function load(env: Record<string, string>) {
   return loadConfig(enforcerConfigSchema, { ...BASE, ...env }, enforcerConfigChecks());
