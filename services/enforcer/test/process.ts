@@ -2,7 +2,7 @@
 // environment, and talking to it: its port, its metrics and memory, its exit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { OPERATOR_KEY, requireKafka } from './helpers';
+import { OPERATOR_KEY, TEST_EVENT_KEY_ID, TEST_EVENT_SEED, requireKafka } from './helpers';
 
 export interface EnforcerProcessStats {
   /** Metric name → value (see enforcer-process.ts). */
@@ -39,6 +39,9 @@ export function spawnEnforcer(prefix: string, opts: SpawnEnforcerOptions = {}): 
       KAFKA_BROKERS: requireKafka(),
       AUTHORITY_TOPIC_PREFIX: prefix,
       AUTHORITY_OPERATOR_API_KEY: OPERATOR_KEY,
+      // Audit events are signed by their producer: the same test key as the in-process enforcers.
+      AUTHORITY_EVENT_SIGNING_KEY: TEST_EVENT_SEED.toString('base64url'),
+      AUTHORITY_EVENT_SIGNING_KEY_ID: TEST_EVENT_KEY_ID,
       AUTHORITY_GRPC_HOST: '127.0.0.1',
       AUTHORITY_LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'warn',
       AUTHORITY_SHUTDOWN_GRACE: '5s',
