@@ -189,6 +189,31 @@ export function allowsSince(
   };
 }
 
+/**
+ * Whether every target answered ALLOW to every call that expected one among the calls sent in the
+ * `windowMs` before the last `settleMs` (calls that had time to be answered), and to at least
+ * `min` of them.
+ */
+export function allowingNow(
+  run: LoadRun,
+  targets: readonly string[],
+  windowMs = 3_000,
+  settleMs = 2_000,
+  min = 20,
+): boolean {
+  const to = now() - settleMs;
+  const from = to - windowMs;
+  const seen = new Map<string, number>(targets.map((t) => [t, 0]));
+  for (let i = run.answers.length - 1; i >= 0; i--) {
+    const a = run.answers[i]!;
+    if (a.sentAt < from) break;
+    if (a.sentAt > to || a.expect !== 'ALLOW' || !seen.has(a.target)) continue;
+    if (a.outcome !== 'ALLOW') return false;
+    seen.set(a.target, seen.get(a.target)! + 1);
+  }
+  return [...seen.values()].every((n) => n >= min);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Kafka, through the admin API.
 

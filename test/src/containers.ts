@@ -126,6 +126,8 @@ export class GrpcHealthWaitStrategy implements WaitStrategy {
   }
 }
 
+const LOG_TAIL_LINES = 40;
+
 /** A network to join and the names the container answers to on it. */
 interface Attachment {
   network: StartedNetwork;
@@ -139,6 +141,34 @@ interface Attachment {
  */
 class StackContainer extends GenericContainer {
   private readonly joins: Attachment[] = [];
+  /** The last lines the container wrote, kept to explain a failed start (Docker removes it). */
+  private readonly tail: string[] = [];
+
+  constructor(image: string) {
+    super(image);
+    this.withLogConsumer((stream) => {
+      let partial = '';
+      stream.on('data', (chunk: Buffer | string) => {
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop() ?? '';
+        this.tail.push(...lines);
+        if (this.tail.length > LOG_TAIL_LINES) this.tail.splice(0, this.tail.length - LOG_TAIL_LINES);
+      });
+      stream.on('error', () => undefined);
+    });
+  }
+
+  /** start(), with the container's last log lines in the error when it does not come up. */
+  override async start(): Promise<StartedTestContainer> {
+    try {
+      return await super.start();
+    } catch (err) {
+      const tail = this.tail.join('\n');
+      throw new Error(`${this.imageName.string} did not start: ${(err as Error).message}\n--- last log lines ---\n${tail}`, {
+        cause: err,
+      });
+    }
+  }
 
   onNetworks(first: Attachment, ...others: Attachment[]): this {
     this.withNetwork(first.network);
