@@ -70,6 +70,8 @@ const MAX_STALENESS_MS = 10_000;
  * 2-core machine (the load's scheduling, the event loop of the enforcer). Generous on purpose.
  */
 const STALE_MARGIN_MS = 5_000;
+/** How long after a fault the auditors may take to chain and commit every audit record. */
+const CHAIN_COMPLETE_BOUND_MS = 180_000;
 const AUDITOR_GROUP = 'authority-auditor';
 const AUDIT_TOPIC = 'authority.audit';
 const ENFORCERS = ['enforcer-1', 'enforcer-2'];
@@ -105,8 +107,9 @@ before(async () => {
     auditors: 2,
     serviceEnv: {
       enforcer: { AUTHORITY_MAX_STALENESS: `${MAX_STALENESS_MS}ms` },
-      // Checkpoints every few seconds (default 30 s), so each fault's entries are soon covered by one.
-      auditor: { AUTHORITY_CHECKPOINT_INTERVAL: '3s' },
+      // Checkpoints every few seconds (default 30 s), so each fault's entries are soon covered by
+      // one; debug logs (batches chained, conflicts resolved) in .infra/fault-logs explain a stall.
+      auditor: { AUTHORITY_CHECKPOINT_INTERVAL: '3s', AUTHORITY_LOG_LEVEL: 'debug' },
     },
   });
   admin = stack.kafkaClient('faults-admin').admin();
@@ -188,7 +191,16 @@ async function assertInvariants(
   const answers = [...unchecked, ...loadAnswers];
   unchecked = [];
   const invariantsAt = now();
-  const committedAt = await auditCommitted(admin, AUDITOR_GROUP, AUDIT_TOPIC, 180_000);
+  let committedAt: number;
+  try {
+    committedAt = await auditCommitted(admin, AUDITOR_GROUP, AUDIT_TOPIC, CHAIN_COMPLETE_BOUND_MS);
+  } catch (err) {
+    // Print what was measured before failing: the line is the report of a stalled auditor.
+    result['uncommitted_after_bound'] = await uncommitted(admin, AUDITOR_GROUP, AUDIT_TOPIC).catch(() => ({}));
+    result.chain_complete_after_ms = -1;
+    emit(result);
+    throw err;
+  }
   result.chain_complete_after_ms = Math.max(0, Math.round(committedAt - loadEndedAt));
   // The entries whose event time is at or after the first of these calls (a minute of margin for
   // clock differences). Every ALLOW received is an event of that time, and so is any copy of it
@@ -422,6 +434,15 @@ describe('fault injection on a 3-broker cluster', () => {
     assert.equal(result.refused_total, 0, `refusals: ${JSON.stringify([result.refused, result.unanswered])}`);
   });
 
+  // KNOWN FAILURE, reported to the integrator rather than worked around (issue 14, fault suite):
+  // after auditor-1 and then auditor-2 restart under load, the auditors' consumer group stops
+  // committing the busiest audit partition for minutes. The first batch a replica takes over
+  // (tenant heads dropped on GROUP_JOIN; the duplicate-key path: verified reload of the tail,
+  // existingEventIds) runs FerretDB queries that outlast the consumer session timeout, and no
+  // heartbeat is sent meanwhile, so the partition moves to the other replica, which does the same.
+  // Seen in every run on our 2-core machine (3,314 and 7,371 records uncommitted after 3 minutes;
+  // the chains were complete and exactly-once about 10 minutes later). This test fails until the
+  // auditor heartbeats while it works on a batch (or its takeover gets cheap).
   test('6. rolling restart of every service under load', async () => {
     const order = ['issuer', 'policy', 'enforcer-1', 'enforcer-2', 'auditor-1', 'auditor-2'];
     const { result, answers, startedAt, endedAt } = await underLoad('rolling-restart', order.join(','), async () => {
