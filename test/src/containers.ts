@@ -164,9 +164,12 @@ class StackContainer extends GenericContainer {
       return await super.start();
     } catch (err) {
       const tail = this.tail.join('\n');
-      throw new Error(`${this.imageName.string} did not start: ${(err as Error).message}\n--- last log lines ---\n${tail}`, {
-        cause: err,
-      });
+      throw new Error(
+        `${this.imageName.string} did not start: ${(err as Error).message}\n--- last log lines ---\n${tail}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
