@@ -409,19 +409,20 @@ export async function startContainerStack(opts: ContainerStackOptions = {}): Pro
   };
   try {
     const clusterId = kafkaClusterId();
-    // Started one after the other: each keeps its place in `started` (stop order) even when a
-    // later one fails; the KRaft quorum forms once a majority is up.
-    const kafka = await Promise.all(
-      Array.from({ length: brokers }, (_, i) =>
-        kafkaContainer(backplane, i + 1, brokers, clusterId, labels)
-          .start()
-          .then((c) => {
-            started.push(c);
-            members.set(`kafka-${i + 1}`, new Member(`kafka-${i + 1}`, 'kafka', c, KAFKA_PORT));
-            return c;
-          }),
-      ),
+    // Started together (the KRaft quorum forms once a majority is up); all of them settle before
+    // a failure is thrown, so stop() finds every broker that did start.
+    const brokerStarts = await Promise.allSettled(
+      Array.from({ length: brokers }, (_, i) => kafkaContainer(backplane, i + 1, brokers, clusterId, labels).start()),
     );
+    const kafka: StartedTestContainer[] = [];
+    brokerStarts.forEach((r, i) => {
+      if (r.status !== 'fulfilled') return;
+      started.push(r.value);
+      kafka.push(r.value);
+      members.set(`kafka-${i + 1}`, new Member(`kafka-${i + 1}`, 'kafka', r.value, KAFKA_PORT));
+    });
+    const failed = brokerStarts.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     const mongo = await new StackContainer(FERRETDB_IMAGE)
       .onNetworks({ network: backplane, aliases: ['mongo'] })
       .withName(`authority-mongo-${stackId}`)
@@ -459,12 +460,14 @@ export async function startContainerStack(opts: ContainerStackOptions = {}): Pro
     };
     await launch('issuer', 'issuer');
     // The others need only Kafka and MongoDB (the enforcers call the issuer only for approvals):
-    // started together.
-    await Promise.all([
+    // started together, and every start settles before a failure is thrown (stop() finds them all).
+    const launched = await Promise.allSettled([
       launch('policy', 'policy'),
       ...Array.from({ length: opts.enforcers ?? 1 }, (_, i) => launch('enforcer', `enforcer-${i + 1}`)),
       ...Array.from({ length: opts.auditors ?? 1 }, (_, i) => launch('auditor', `auditor-${i + 1}`)),
     ]);
+    const notLaunched = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (notLaunched !== undefined) throw notLaunched.reason;
     const order = (s: StartedService) => kinds.indexOf(s.kind) * 1000 + Number(/\d+$/.exec(s.name)?.[0] ?? 0);
     services.sort((a, b) => order(a) - order(b));
 
