@@ -19,7 +19,7 @@
 // Without a Docker engine this fails loudly (`docker info` must answer): the container suites are
 // run by `npm run test:containers` and `npm run test:faults`, which start the engine and build the
 // images first.
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
@@ -320,6 +320,12 @@ function kafkaContainer(
     .withStartupTimeout(180_000);
 }
 
+/** A fresh Ed25519 key pair as base64url seed and public key (the JWK's `d` and `x`). */
+function eventKeyPair(): { seed: string; publicKey: string } {
+  const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+  return { seed: String(jwk.d), publicKey: String(jwk.x) };
+}
+
 /** A Kafka cluster id: 16 random bytes, base64url (22 characters), as kafka-storage makes them. */
 function kafkaClusterId(): string {
   return randomBytes(16).toString('base64url');
@@ -332,7 +338,11 @@ interface StackSecrets {
   serviceKey: string;
   issuerKek: string;
   auditorKey: string;
+  /** Each audit-event producer's signing key; the auditors trust each for its own source. */
+  eventKeys: Record<EventProducer, { seed: string; publicKey: string }>;
 }
+
+type EventProducer = 'issuer' | 'policy' | 'enforcer';
 
 /**
  * The environment of a service container: the ONE place where the stack's services get their
@@ -352,11 +362,22 @@ function serviceEnvironment(
     AUTHORITY_LOG_LEVEL: 'info',
     AUTHORITY_SERVICE_NAME: name,
   };
+  const signing = (p: EventProducer) => ({
+    AUTHORITY_EVENT_SIGNING_KEY: s.eventKeys[p].seed,
+    AUTHORITY_EVENT_SIGNING_KEY_ID: `${p}-1`,
+  });
+  const trusted = (Object.keys(s.eventKeys) as EventProducer[])
+    .map((p) => `${p}-1=${s.eventKeys[p].publicKey};sources=${p}`)
+    .join(',');
   const own: Record<ServiceKind, Record<string, string>> = {
-    issuer: { AUTHORITY_ISSUER_KEK: s.issuerKek },
-    policy: {},
-    enforcer: { AUTHORITY_ISSUER_ADDR: `issuer:${GRPC_PORTS.issuer}`, AUTHORITY_ENFORCER_ID: name },
-    auditor: { AUTHORITY_AUDITOR_SIGNING_KEY: s.auditorKey },
+    issuer: { AUTHORITY_ISSUER_KEK: s.issuerKek, ...signing('issuer') },
+    policy: signing('policy'),
+    enforcer: {
+      AUTHORITY_ISSUER_ADDR: `issuer:${GRPC_PORTS.issuer}`,
+      AUTHORITY_ENFORCER_ID: name,
+      ...signing('enforcer'),
+    },
+    auditor: { AUTHORITY_AUDITOR_SIGNING_KEY: s.auditorKey, AUTHORITY_EVENT_TRUSTED_KEYS: trusted },
   };
   return { ...common, ...own[kind], ...opts.env, ...opts.serviceEnv?.[kind] };
 }
@@ -441,6 +462,7 @@ export async function startContainerStack(opts: ContainerStackOptions = {}): Pro
       serviceKey: `svc-${randomBytes(24).toString('base64url')}`,
       issuerKek: randomBytes(32).toString('base64'),
       auditorKey: randomBytes(32).toString('base64'),
+      eventKeys: { issuer: eventKeyPair(), policy: eventKeyPair(), enforcer: eventKeyPair() },
     };
     const services: StartedService[] = [];
     const environment = new Map<string, Record<string, string>>();

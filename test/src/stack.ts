@@ -10,6 +10,7 @@
 //   await stack.stop();
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { cryptoReady, eventSigningKey, type EventSigningKey } from '@authority/core';
 import {
   createKafka,
   createLogger,
@@ -96,9 +97,18 @@ export interface AuditorHandleLike {
   stop(): Promise<void>;
 }
 
+/** The services that sign audit events, each with its own key (as in production). */
+export const EVENT_PRODUCERS = ['issuer', 'enforcer', 'policy'] as const;
+export type EventProducer = (typeof EVENT_PRODUCERS)[number];
+
 export interface Stack {
   id: string;
   prefix: string;
+  /**
+   * The audit-event signing key of each producing service (every enforcer replica shares the
+   * enforcer's); the auditor trusts exactly these, each for its own source.
+   */
+  eventKeys: Record<EventProducer, EventSigningKey>;
   topics: AuthorityTopics;
   brokers: string[];
   operatorKey: string;
@@ -203,8 +213,14 @@ function configFrom<T extends { AUTHORITY_GRPC_PORT: number }>(
   return { ...config, AUTHORITY_GRPC_PORT: 0 };
 }
 
+/** AUTHORITY_EVENT_SIGNING_KEY and _ID of one producer. */
+function signingEnv(key: { seed: Buffer; kid: string }): Record<string, string> {
+  return { AUTHORITY_EVENT_SIGNING_KEY: key.seed.toString('base64url'), AUTHORITY_EVENT_SIGNING_KEY_ID: key.kid };
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const infra = requireInfra();
+  await cryptoReady();
   const ownTelemetry = opts.telemetry ? await startStackTelemetry(opts.telemetry) : undefined;
   if (!ownTelemetry) await ensureTelemetry();
   const id = randomBytes(4).toString('hex');
@@ -213,6 +229,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const serviceKey = `svc-${randomBytes(16).toString('hex')}`;
   const databases = { issuer: `e2e_issuer_${id}`, policy: `e2e_policy_${id}`, auditor: `e2e_auditor_${id}` };
   const base = common(prefix, infra.brokers, operatorKey);
+  const seeds = Object.fromEntries(
+    EVENT_PRODUCERS.map((p) => [p, { seed: randomBytes(32), kid: `${p}-${id}` }]),
+  ) as Record<EventProducer, { seed: Buffer; kid: string }>;
+  const eventKeys = Object.fromEntries(
+    EVENT_PRODUCERS.map((p) => [p, eventSigningKey(seeds[p].seed, seeds[p].kid)]),
+  ) as Record<EventProducer, EventSigningKey>;
+  const trustedKeys = EVENT_PRODUCERS.map(
+    (p) => `${eventKeys[p].kid}=${Buffer.from(eventKeys[p].publicKey).toString('base64url')};sources=${p}`,
+  ).join(',');
   const { grpcObject } = loadAuthorityProto();
   const v1 = grpcObject.authority.v1;
   const insecure = grpc.credentials.createInsecure();
@@ -244,6 +269,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       AUTHORITY_ISSUER_DB: databases.issuer,
       AUTHORITY_ISSUER_KEK: randomBytes(32).toString('base64'),
       AUTHORITY_SERVICE_API_KEY: serviceKey,
+      ...signingEnv(seeds.issuer),
       ...opts.issuerEnv,
     });
     const issuerHandle = await startIssuer(issuerConfig, { logger: stackLogger('issuer') });
@@ -259,6 +285,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         AUTHORITY_ENFORCER_ID: `enforcer-${index}`,
         AUTHORITY_SERVICE_API_KEY: serviceKey,
         AUTHORITY_ISSUER_ADDR: issuer.address,
+        ...signingEnv(seeds.enforcer),
         ...opts.enforcerEnv,
       });
     const auditBuses = new Map<number, KafkaEventBus>();
@@ -277,7 +304,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       }
       const handle = await startEnforcer(config, {
         logger: stackLogger(`enforcer-${index}`),
-        ...(auditBus ? { auditPublisher: eventBusAuditPublisher(auditBus) } : {}),
+        ...(auditBus ? { auditPublisher: eventBusAuditPublisher(auditBus, eventKeys.enforcer) } : {}),
       });
       await handle.ready;
       const address = `127.0.0.1:${handle.port}`;
@@ -298,6 +325,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         ...base,
         MONGODB_URI: infra.mongo,
         AUTHORITY_POLICY_DB: databases.policy,
+        ...signingEnv(seeds.policy),
         ...opts.policyEnv,
       });
       const handle = await startPolicyService(config, { logger: stackLogger('policy'), drainDelayMs: 0 });
@@ -333,6 +361,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         AUTHORITY_AUDITOR_DB: databases.auditor,
         AUTHORITY_AUDITOR_DATABASE: databases.auditor,
         AUTHORITY_AUDITOR_SIGNING_KEY: randomBytes(32).toString('base64'),
+        AUTHORITY_EVENT_TRUSTED_KEYS: trustedKeys,
         ...opts.auditorEnv,
       });
       const handle = await start(config, { logger: stackLogger('auditor') });
@@ -347,6 +376,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const stack: Stack = {
       id,
       prefix,
+      eventKeys,
       topics: topicNames(prefix),
       brokers: infra.brokers.split(','),
       operatorKey,

@@ -88,7 +88,8 @@ export function platform() {
 
 /**
  * A service's config module: its zod schema (the export named `*ConfigSchema` with a shape) and
- * its cross-variable checks (exports named `check*`, plus platform's checkTlsSettings).
+ * its cross-variable checks (exports named `check*`, plus platform's default checks: gRPC TLS and
+ * Kafka security).
  */
 export function serviceConfig(svc) {
   const path = ensureBuilt(svc);
@@ -102,7 +103,7 @@ export function serviceConfig(svc) {
     );
   }
   // The checks main.ts passes to loadConfig: `<svc>ConfigChecks()` when exported, else every
-  // `check*` export; platform's checkTlsSettings always applies.
+  // `check*` export; platform's default checks (DEFAULT_CONFIG_CHECKS) always apply.
   const p = platform();
   const factory = Object.entries(mod).find(([name, v]) => /ConfigChecks$/.test(name) && typeof v === 'function');
   const listed = factory
@@ -110,7 +111,7 @@ export function serviceConfig(svc) {
     : Object.entries(mod)
         .filter(([name, v]) => /^check[A-Z]/.test(name) && typeof v === 'function')
         .map(([, v]) => v);
-  const checks = [...new Set([p.checkTlsSettings, ...listed])];
+  const checks = [...new Set([...p.DEFAULT_CONFIG_CHECKS, ...listed])];
   return { schemaName: schemas[0][0], schema: schemas[0][1], checks };
 }
 

@@ -6,7 +6,9 @@
 // allow exactly the paths of ARCHITECTURE §1.
 //   node --test deploy/k8s/test/
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
@@ -25,8 +27,37 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { allowedConnections } from '../lib/netpol.mjs';
 import { GRPC_PORTS, K8S_DIR, REPO_ROOT, SERVICES, platform, readYaml, render, serviceConfig } from '../lib/repo.mjs';
 
+/**
+ * The Prometheus Operator's PrometheusRule (not in kubernetes-models): the fields Prometheus needs,
+ * checked strictly enough that a misspelt key or an empty expression fails.
+ */
+class PrometheusRule {
+  constructor(o) {
+    this.o = o;
+  }
+  validate() {
+    const { o } = this;
+    assert.deepEqual(Object.keys(o).sort(), ['apiVersion', 'kind', 'metadata', 'spec'], 'PrometheusRule keys');
+    assert.ok(o.metadata?.name, 'metadata.name');
+    assert.deepEqual(Object.keys(o.spec), ['groups'], 'spec has only groups');
+    assert.ok(Array.isArray(o.spec.groups) && o.spec.groups.length > 0, 'spec.groups');
+    for (const g of o.spec.groups) {
+      assert.ok(typeof g.name === 'string' && g.name !== '', 'group name');
+      assert.ok(Array.isArray(g.rules) && g.rules.length > 0, `group ${g.name}: rules`);
+      for (const r of g.rules) {
+        const allowed = new Set(['alert', 'record', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations']);
+        for (const k of Object.keys(r)) assert.ok(allowed.has(k), `rule key ${k}`);
+        assert.ok((r.alert === undefined) !== (r.record === undefined), 'a rule is an alert or a record');
+        assert.ok(typeof r.expr === 'string' && r.expr.trim() !== '', `${r.alert ?? r.record}: expr`);
+        for (const v of Object.values({ ...r.labels, ...r.annotations })) assert.equal(typeof v, 'string');
+      }
+    }
+  }
+}
+
 /** Every kind the manifests emit, with its schema class. A new kind must be added here. */
 const MODELS = {
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
   'v1/ConfigMap': ConfigMap,
   'v1/Namespace': Namespace,
   'v1/Secret': Secret,
@@ -218,6 +249,41 @@ function resolveEnv(objs, w, c) {
   return env;
 }
 
+const MOUNTED = mkdtempSync(join(tmpdir(), 'authority-k8s-mounts-'));
+/**
+ * The env with every value that names a file in one of the container's Secret or ConfigMap volumes
+ * replaced by a local copy of that file (the Secret's content, generated or the `example` of
+ * external-secrets.yaml), so the config schemas' file checks run as they would in the pod. A path
+ * that no mount provides is left as it is, and fails the schema's "file not found".
+ */
+function withMountedFiles(objs, w, c, env) {
+  const out = { ...env };
+  for (const [name, value] of Object.entries(env)) {
+    if (typeof value !== 'string' || !value.startsWith('/')) continue;
+    for (const m of c.volumeMounts ?? []) {
+      if (!value.startsWith(`${m.mountPath}/`)) continue;
+      const volume = (podSpec(w).volumes ?? []).find((v) => v.name === m.name);
+      const file = value.slice(m.mountPath.length + 1);
+      const src = volume?.secret ?? volume?.configMap;
+      if (!src) continue;
+      const item = (src.items ?? []).find((i) => i.path === file) ?? { key: file };
+      const secretName = src.secretName ?? src.name;
+      let content;
+      if (volume.secret) {
+        const generated = byName(objs, 'Secret', secretName);
+        content = generated ? decodeSecretData(generated, item.key) : externalKey(secretName, item.key)?.example;
+      } else {
+        content = byName(objs, 'ConfigMap', secretName)?.data?.[item.key];
+      }
+      if (content === undefined) continue;
+      const local = join(MOUNTED, `${w.metadata.name}-${name}`);
+      writeFileSync(local, content);
+      out[name] = local;
+    }
+  }
+  return out;
+}
+
 /** Keys a container may have; the schemas accept unknown keys, so a misspelt probe would pass. */
 const KNOWN = {
   container:
@@ -267,13 +333,22 @@ describe('kustomize renders offline', () => {
   });
 });
 
+/**
+ * kustomize wraps long base64 Secret data at 76 columns; the API server decodes it ignoring the
+ * line breaks (Go's base64), the schema's "byte" format does not: validate the unwrapped form.
+ */
+function forValidation(o) {
+  if (o.kind !== 'Secret' || !o.data) return o;
+  return { ...o, data: Object.fromEntries(Object.entries(o.data).map(([k, v]) => [k, String(v).replace(/\s+/g, '')])) };
+}
+
 describe('schemas (kubernetes-models 4.5.0)', () => {
   for (const [name, objs] of Object.entries(RENDERED)) {
     test(`${name}: every object validates`, () => {
       for (const o of objs) {
         const Model = MODELS[`${o.apiVersion}/${o.kind}`];
         assert.ok(Model, `${id(o)}: ${o.apiVersion} ${o.kind} has no schema class in MODELS`);
-        assert.doesNotThrow(() => new Model(o).validate(), `${id(o)} does not validate`);
+        assert.doesNotThrow(() => new Model(forValidation(o)).validate(), `${id(o)} does not validate`);
       }
     });
   }
@@ -322,11 +397,13 @@ describe('containers: probes, resources, security', () => {
     test(`${name}: the services use native gRPC probes (readiness, liveness, startup) on their gRPC port`, () => {
       for (const svc of SERVICES) {
         const c = serverContainer(serviceDeployment(objs, svc));
-        for (const p of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
+        for (const p of ['readinessProbe', 'startupProbe']) {
           assert.deepEqual(c[p]?.grpc, { port: GRPC_PORTS[svc] }, `${svc} ${p}`);
         }
-        // Liveness must not restart a replica that is merely catching up: the startup probe covers
-        // the first replay, and liveness tolerates a longer NOT_SERVING than readiness does.
+        // Liveness asks the `liveness` health service (SERVING while the process can answer), so a
+        // replica that is not ready because Kafka is down is taken out of rotation, not restarted.
+        assert.deepEqual(c.livenessProbe?.grpc, { port: GRPC_PORTS[svc], service: 'liveness' }, `${svc} livenessProbe`);
+        // The startup probe covers the first replay; liveness is slower to fail than readiness.
         const budget = (p) => (p.periodSeconds ?? 10) * (p.failureThreshold ?? 3);
         assert.ok(budget(c.startupProbe) >= 120, `${svc}: startup probe allows at least 2 minutes`);
         assert.ok(budget(c.livenessProbe) > budget(c.readinessProbe), `${svc}: liveness slower to fail than readiness`);
@@ -642,7 +719,7 @@ describe('environment variables against the services config schemas', () => {
         assert.deepEqual(unknown, [], `${svc}: variables set but not in ${schemaName} (typo or stale)`);
 
         if (name === 'base') return; // the base's Secrets are not rendered: values are checked per overlay
-        const env = resolveEnv(objs, d, c);
+        const env = withMountedFiles(objs, d, c, resolveEnv(objs, d, c));
         const config = loadConfig(schema, env, checks);
         assert.equal(config.AUTHORITY_GRPC_PORT, GRPC_PORTS[svc], `${svc}: AUTHORITY_GRPC_PORT is the container port`);
         assert.ok(config.KAFKA_BROKERS.length > 0);
@@ -840,3 +917,95 @@ describe('replicas, disruption budgets, autoscaling, topics', () => {
 function serverlessContainer(job) {
   return podSpec(job).containers[0];
 }
+
+describe('Kafka authentication and audit-event signing keys', () => {
+  const requireFromRoot = createRequire(join(REPO_ROOT, 'package.json'));
+  const core = requireFromRoot('@authority/core');
+  const PRODUCERS = ['issuer', 'enforcer', 'policy'];
+  /** A service's parsed configuration in an overlay, as its pod would load it. */
+  const configOf = (name, svc) => {
+    const objs = RENDERED[name];
+    const d = serviceDeployment(objs, svc);
+    const c = serverContainer(d);
+    const { schema, checks } = serviceConfig(svc);
+    return {
+      d,
+      c,
+      config: platform().loadConfig(schema, withMountedFiles(objs, d, c, resolveEnv(objs, d, c)), checks),
+    };
+  };
+
+  test('prod: every service talks to Kafka over TLS (the CA from a Secret) as its own SCRAM-SHA-512 principal', () => {
+    const usernames = new Set();
+    for (const svc of SERVICES) {
+      const { c, config } = configOf('prod', svc);
+      const security = platform().kafkaSecurityFromConfig(config);
+      assert.equal(security.sasl?.mechanism, 'scram-sha-512', `${svc}: SASL mechanism`);
+      assert.equal(security.sasl?.username, `authority-${svc}`, `${svc}: its own principal`);
+      usernames.add(security.sasl.username);
+      assert.ok(typeof security.ssl === 'object' && security.ssl.ca, `${svc}: TLS verified against the brokers' CA`);
+      const password = (c.env ?? []).find((e) => e.name === 'KAFKA_SASL_PASSWORD');
+      assert.deepEqual(
+        password?.valueFrom?.secretKeyRef,
+        { name: 'authority-kafka-credentials', key: `${svc.toUpperCase()}_KAFKA_PASSWORD` },
+        `${svc}: the password is referenced from a Secret, never inlined`,
+      );
+      const ca = (c.env ?? []).find((e) => e.name === 'KAFKA_SSL_CA_FILE')?.value;
+      const mount = (c.volumeMounts ?? []).find((m) => ca?.startsWith(`${m.mountPath}/`));
+      const volume = podSpec(serviceDeployment(RENDERED.prod, svc)).volumes.find((v) => v.name === mount?.name);
+      assert.equal(volume?.secret?.secretName, 'authority-kafka-client', `${svc}: the CA file comes from the Secret`);
+    }
+    assert.equal(usernames.size, SERVICES.length, 'one principal per service (the ACLs tell them apart)');
+  });
+
+  test('prod: the topics Job authenticates with the admin client properties from a Secret', () => {
+    const job = find(RENDERED.prod, 'Job', 'authority-topics');
+    const c = serverlessContainer(job);
+    const env = resolveEnv(RENDERED.prod, job, c);
+    const mount = (c.volumeMounts ?? []).find((m) => env.KAFKA_COMMAND_CONFIG?.startsWith(`${m.mountPath}/`));
+    const volume = podSpec(job).volumes.find((v) => v.name === mount?.name);
+    assert.equal(volume?.secret?.secretName, 'authority-kafka-admin');
+    assert.deepEqual(volume.secret.items, [{ key: 'client.properties', path: 'client.properties' }]);
+  });
+
+  test('dev: the in-cluster Kafka is unauthenticated (development only): no SASL, no TLS', () => {
+    for (const svc of SERVICES) assert.deepEqual(platform().kafkaSecurityFromConfig(configOf('dev', svc).config), {});
+  });
+
+  for (const name of OVERLAYS) {
+    test(`${name}: each producer signs with its own key from a Secret, and the auditor trusts exactly those keys, each for its own source`, async () => {
+      await core.cryptoReady();
+      const auditor = configOf(name, 'auditor').config;
+      const trusted = new Map(auditor.AUTHORITY_EVENT_TRUSTED_KEYS.map((k) => [k.kid, k]));
+      const kids = new Set();
+      for (const svc of PRODUCERS) {
+        const { c, config } = configOf(name, svc);
+        const ref = (c.env ?? []).find((e) => e.name === 'AUTHORITY_EVENT_SIGNING_KEY')?.valueFrom?.secretKeyRef;
+        assert.equal(ref?.key, `${svc.toUpperCase()}_EVENT_SIGNING_KEY`, `${svc}: its own key in the Secret`);
+        assert.match(ref.name, /^authority-event-signing-keys(-[a-z0-9]{10})?$/, `${svc}: the signing-key Secret`);
+        const { seed, kid } = platform().eventSigningSeedFromConfig(config);
+        const key = core.eventSigningKey(seed, kid);
+        kids.add(key.kid);
+        const entry = trusted.get(key.kid);
+        assert.ok(entry, `${name}: the auditor trusts ${svc}'s key id ${key.kid}`);
+        assert.deepEqual(Buffer.from(entry.publicKey), Buffer.from(key.publicKey), `${name}: ${svc}'s public key`);
+        assert.deepEqual(entry.sources, [svc], `${name}: ${svc}'s key signs only ${svc} events`);
+      }
+      assert.equal(kids.size, PRODUCERS.length, 'distinct key ids');
+      assert.deepEqual([...trusted.keys()].sort(), [...kids].sort(), 'no other key is trusted');
+    });
+  }
+
+  test('prod: an alert fires on any quarantined audit record (the metric the auditor exports)', () => {
+    const rule = RENDERED.prod.find((o) => o.kind === 'PrometheusRule');
+    assert.ok(rule, 'a PrometheusRule in prod');
+    const alerts = rule.spec.groups.flatMap((g) => g.rules).filter((r) => r.alert);
+    const metric = `${platform().METRIC_NAMES.auditorQuarantined.replace(/\./g, '_')}_total`;
+    const quarantine = alerts.find((r) => r.expr.includes(metric));
+    assert.ok(quarantine, `an alert on ${metric}`);
+    assert.match(quarantine.expr, /increase\(authority_auditor_quarantined_total\[\d+m\]\)\) > 0$/, 'any increase');
+    assert.equal(quarantine.for, undefined, 'no waiting period: one forged record is enough');
+    assert.equal(quarantine.labels.severity, 'critical');
+    assert.ok(OPERATIONS_DOC.includes(quarantine.alert), 'docs/operations.md explains the alert');
+  });
+});

@@ -1,6 +1,7 @@
 // The `authority` command line. `run(argv, io)` parses and runs one invocation in-process and
 // returns its exit code; main.ts wires it to the real process, tests to captured buffers.
 import { Command, CommanderError, Option } from 'commander';
+import { registerApproval } from './commands/approval';
 import { registerAudit } from './commands/audit';
 import { registerCompliance } from './commands/compliance';
 import { registerDoctor } from './commands/doctor';
@@ -74,6 +75,7 @@ export function buildProgram(state: RunState): Command {
   registerPolicy(program, state);
   registerAudit(program, state);
   registerCompliance(program, state);
+  registerApproval(program, state);
   registerDoctor(program, state);
   return program;
 }

@@ -31,8 +31,56 @@ export interface Constraints {
   unconstrained: boolean;
 }
 
-/** Actions that need approval under `write_requires_approval` (exact, case-sensitive names). */
-export const WRITE_ACTIONS: ReadonlySet<string> = new Set(['write', 'create', 'update', 'delete']);
+/**
+ * The actions that need no approval under `write_requires_approval`; every other action needs one
+ * (an allow list, so `put`, `patch`, `upsert` or an action nobody thought of cannot slip through).
+ * The request's action is case-folded before the lookup. The verbs are the read-only ones of common
+ * APIs: HTTP GET/HEAD, REST list/get, SQL-ish query/search, cloud describe, UI view. A tenant
+ * replaces the list with its policy's top-level `read_only_actions`.
+ */
+export const DEFAULT_READ_ONLY_ACTIONS: ReadonlySet<string> = new Set([
+  'read',
+  'list',
+  'get',
+  'query',
+  'search',
+  'view',
+  'describe',
+  'head',
+]);
+
+/** Most entries of a policy's `read_only_actions`. */
+export const MAX_READ_ONLY_ACTIONS = 64;
+
+/**
+ * A read-only action name: lower case (requests are case-folded, so an upper-case entry could
+ * never match), ASCII letters, digits, `_`, `.` and `-`, at most 64 characters (the longest
+ * action a request may name). No wildcards: each entry is one exact action.
+ */
+export const READ_ONLY_ACTION_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+
+/** Why `name` is not a valid `read_only_actions` entry, or undefined when it is. */
+export function readOnlyActionProblem(name: string): string | undefined {
+  if (READ_ONLY_ACTION_PATTERN.test(name)) return undefined;
+  if (name !== name.toLowerCase() && READ_ONLY_ACTION_PATTERN.test(name.toLowerCase())) {
+    return `read-only action ${JSON.stringify(name)} must be lower case (request actions are case-folded): write ${JSON.stringify(name.toLowerCase())}`;
+  }
+  return `invalid read-only action ${JSON.stringify(name)}: use 1-64 lower-case letters, digits, '_', '.' or '-' (exact names, no wildcards)`;
+}
+
+/**
+ * A purpose must say something: at least one letter or digit (`\p{L}` or `\p{N}`) that is not a
+ * Unicode default-ignorable code point. The exclusion matters: the Hangul fillers U+115F, U+1160,
+ * U+3164 and U+FFA0 are letters (`Lo`) that render as nothing, and they are exactly the letters
+ * and digits that are default-ignorable; zero-width and format characters (U+200B, U+2060, U+FEFF,
+ * bidi controls) are no letters at all.
+ */
+const VISIBLE_LETTER_OR_DIGIT = /(?!\p{Default_Ignorable_Code_Point})[\p{L}\p{N}]/u;
+
+/** True when `purpose` meets `require_purpose` (see VISIBLE_LETTER_OR_DIGIT). */
+export function isMeaningfulPurpose(purpose: unknown): boolean {
+  return typeof purpose === 'string' && VISIBLE_LETTER_OR_DIGIT.test(purpose);
+}
 
 export const MAX_DENIED_RESOURCES = 256;
 
@@ -214,6 +262,7 @@ export interface ConstraintRequest {
   action: string;
   resource?: string;
   purpose?: string;
+  /** Absent means the request did not say; 0 is a real count. */
   recordCount?: number;
 }
 
@@ -221,13 +270,44 @@ export interface ConstraintViolation {
   reason: Reason;
   /** The wire name of the violated constraint, e.g. `denied_resources`. */
   constraint: string;
+  /** The request field at fault: `resource`, `context.purpose` or `context.record_count`. */
+  field: string;
   message: string;
 }
 
 export interface ConstraintOutcome {
+  /** Every violation, in VIOLATION_PRECEDENCE order. */
   violations: ConstraintViolation[];
   /** True only when there are no violations (violations beat approval). */
   approvalRequired: boolean;
+}
+
+/**
+ * Which violation's reason a denial reports when a request violates several constraints (the
+ * message and the structured list name them all): what data the call touches, then how much of it
+ * (a count the request does not state is the unbounded case, so it comes before one over the
+ * limit), then why. Resource first because no change of context can cure it.
+ */
+export const VIOLATION_PRECEDENCE: readonly Reason[] = [
+  'DENIED_RESOURCE',
+  'RECORD_COUNT_REQUIRED',
+  'MAX_RECORDS_EXCEEDED',
+  'PURPOSE_REQUIRED',
+];
+
+/** Rank of a violation's reason in VIOLATION_PRECEDENCE (unknown reasons last). */
+export function violationRank(reason: Reason): number {
+  const i = VIOLATION_PRECEDENCE.indexOf(reason);
+  return i < 0 ? VIOLATION_PRECEDENCE.length : i;
+}
+
+/** Longest resource or pattern quoted in a violation message (a denial lists many of them). */
+const MAX_QUOTED = 200;
+
+function quote(text: string): string {
+  return text.length <= MAX_QUOTED
+    ? text
+    : `${text.slice(0, MAX_QUOTED)}…[${text.length - MAX_QUOTED} more characters]`;
 }
 
 function deniedResourceViolation(c: Constraints, resource: string | undefined): ConstraintViolation | undefined {
@@ -238,6 +318,7 @@ function deniedResourceViolation(c: Constraints, resource: string | undefined): 
     return {
       reason: 'DENIED_RESOURCE',
       constraint: 'denied_resources',
+      field: 'resource',
       message: `Constraint 'denied_resources': resource is ${resource.length} characters long, over the ${MAX_GLOB_INPUT_LENGTH} that can be checked against denied patterns`,
     };
   }
@@ -247,56 +328,89 @@ function deniedResourceViolation(c: Constraints, resource: string | undefined): 
       return {
         reason: 'DENIED_RESOURCE',
         constraint: 'denied_resources',
-        message: `Constraint 'denied_resources': resource '${resource}' matches denied pattern '${pattern}'`,
+        field: 'resource',
+        message: `Constraint 'denied_resources': resource '${quote(resource)}' matches denied pattern '${quote(pattern)}'`,
       };
     }
   }
   return undefined;
 }
 
+function recordCountViolation(c: Constraints, count: number | undefined): ConstraintViolation | undefined {
+  const limit = c.maxRecordsPerRequest;
+  if (limit === undefined) return undefined;
+  if (count === undefined) {
+    // Fail closed: a limit the request does not let us check is not a limit met.
+    return {
+      reason: 'RECORD_COUNT_REQUIRED',
+      constraint: 'max_records_per_request',
+      field: 'context.record_count',
+      message: `Constraint 'max_records_per_request': the request must state how many records it touches in context.record_count (limit is ${limit})`,
+    };
+  }
+  if (!Number.isSafeInteger(count) || count < 0) {
+    // NaN or a negative count would slip past `count > limit`; refuse it instead.
+    return {
+      reason: 'MAX_RECORDS_EXCEEDED',
+      constraint: 'max_records_per_request',
+      field: 'context.record_count',
+      message: `Constraint 'max_records_per_request': record count must be a non-negative integer, got ${describe(count)}`,
+    };
+  }
+  if (count > limit) {
+    return {
+      reason: 'MAX_RECORDS_EXCEEDED',
+      constraint: 'max_records_per_request',
+      field: 'context.record_count',
+      message: `Constraint 'max_records_per_request': requested ${count} records but limit is ${limit}`,
+    };
+  }
+  return undefined;
+}
+
 /**
- * Evaluates constraints against one request, collecting every violation in a fixed order
- * (denied_resources, require_purpose, max_records_per_request). Approval is required for a write
- * action under write_requires_approval, but only when nothing was violated.
+ * Evaluates constraints against one request, collecting every violation in VIOLATION_PRECEDENCE
+ * order (denied_resources, max_records_per_request, require_purpose). Under
+ * write_requires_approval every action outside `readOnlyActions` (case-folded) needs approval,
+ * but only when nothing was violated.
  */
-export function evaluateConstraints(c: Constraints, req: ConstraintRequest): ConstraintOutcome {
+export function evaluateConstraints(
+  c: Constraints,
+  req: ConstraintRequest,
+  readOnlyActions: ReadonlySet<string> = DEFAULT_READ_ONLY_ACTIONS,
+): ConstraintOutcome {
   const violations: ConstraintViolation[] = [];
 
   const denied = deniedResourceViolation(c, req.resource);
   if (denied !== undefined) violations.push(denied);
 
-  if (c.requirePurpose && (typeof req.purpose !== 'string' || req.purpose.trim() === '')) {
+  const records = recordCountViolation(c, req.recordCount);
+  if (records !== undefined) violations.push(records);
+
+  if (c.requirePurpose && !isMeaningfulPurpose(req.purpose)) {
     violations.push({
       reason: 'PURPOSE_REQUIRED',
       constraint: 'require_purpose',
-      message: "Constraint 'require_purpose': access must include a non-empty purpose",
+      field: 'context.purpose',
+      message: "Constraint 'require_purpose': access must include a purpose with at least one letter or digit",
     });
   }
 
-  const limit = c.maxRecordsPerRequest;
-  const count = req.recordCount;
-  if (limit !== undefined && count !== undefined) {
-    if (!Number.isSafeInteger(count) || count < 0) {
-      // NaN or a negative count would slip past `count > limit`; refuse it instead.
-      violations.push({
-        reason: 'MAX_RECORDS_EXCEEDED',
-        constraint: 'max_records_per_request',
-        message: `Constraint 'max_records_per_request': record count must be a non-negative integer, got ${describe(count)}`,
-      });
-    } else if (count > limit) {
-      violations.push({
-        reason: 'MAX_RECORDS_EXCEEDED',
-        constraint: 'max_records_per_request',
-        message: `Constraint 'max_records_per_request': requested ${count} records but limit is ${limit}`,
-      });
-    }
-  }
-
-  // Case-folded: scope segments are case-sensitive, so a wildcard grant could otherwise reach an
-  // action spelled `WRITE` and skip the approval the original's lower-case list demands.
-  const approvalRequired =
-    violations.length === 0 && c.writeRequiresApproval && WRITE_ACTIONS.has(req.action.toLowerCase());
+  const approvalRequired = violations.length === 0 && actionNeedsApproval(c, req.action, readOnlyActions);
   return { violations, approvalRequired };
+}
+
+/**
+ * Does `write_requires_approval` in `c` ask approval for `action`? Yes for every action outside
+ * `readOnlyActions`, compared case-folded (so `READ` is as read-only as `read`, and `Write` needs
+ * approval like `write`).
+ */
+export function actionNeedsApproval(
+  c: Readonly<Constraints>,
+  action: string,
+  readOnlyActions: ReadonlySet<string> = DEFAULT_READ_ONLY_ACTIONS,
+): boolean {
+  return c.writeRequiresApproval && !readOnlyActions.has(action.toLowerCase());
 }
 
 /**

@@ -9,3 +9,4 @@ export * from './policy';
 export * from './chain';
 export * from './envelope';
 export * from './check';
+export * from './events/signature';

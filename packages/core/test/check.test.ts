@@ -11,6 +11,7 @@ import {
   type CheckResult,
   type PolicyEntry,
   type PolicyLookup,
+  type TenantPolicy,
 } from '../src/check';
 import { parsePolicy } from '../src/policy';
 import { NOW, TENANT, KeyRing, constraints, keyPair, rootParams } from './envelope-fixtures.test';
@@ -215,7 +216,7 @@ describe('checkRequest: every reason code', () => {
       (t) => ({ token: t, ...READ, context: { purpose: '   ' } }),
       {},
       'PURPOSE_REQUIRED',
-      'require_purpose',
+      'context.purpose',
     ],
     [
       'max records',
@@ -223,7 +224,15 @@ describe('checkRequest: every reason code', () => {
       (t) => ({ token: t, ...READ, context: { recordCount: 11 } }),
       {},
       'MAX_RECORDS_EXCEEDED',
-      'max_records_per_request',
+      'context.record_count',
+    ],
+    [
+      'record count required',
+      { constraints: constraints({ maxRecordsPerRequest: 10 }) },
+      (t) => ({ token: t, ...READ, context: { purpose: 'audit' } }),
+      {},
+      'RECORD_COUNT_REQUIRED',
+      'context.record_count',
     ],
     [
       'denied resource (envelope)',
@@ -231,7 +240,7 @@ describe('checkRequest: every reason code', () => {
       (t) => ({ token: t, ...READ }),
       {},
       'DENIED_RESOURCE',
-      'denied_resources',
+      'resource',
     ],
     [
       'approval required',
@@ -268,7 +277,12 @@ describe('checkRequest: every reason code', () => {
     const ok = (input: Omit<CheckInput, 'token'>) =>
       expectDecision(checkRequest({ token: root.token, ...input }, deps), 'ALLOW', 'ALLOWED');
     ok({ ...READ, context: { purpose: 'audit', recordCount: 10, fields: { user_id: 'u', session_id: 's' } } });
-    ok({ ...READ, requiredScope: 'vault:health:read', resource: 'slos://vaults/health/x', context: { purpose: 'p' } });
+    ok({
+      ...READ,
+      requiredScope: 'vault:health:read',
+      resource: 'slos://vaults/health/x',
+      context: { purpose: 'p', recordCount: 0 },
+    });
     const { root: bare, deps: d2 } = setup({ resources: [], context: [] });
     // An envelope without resources allows resource-less calls; purpose/record_count are always allowed.
     expectDecision(
@@ -396,10 +410,47 @@ describe('checkRequest: approvals', () => {
       action: 'write',
       resource: 'slos://vaults/finance/q1',
       chain: [root.claims.jti],
+      agentChain: ['agent-a'],
       requiredBy: ['envelope'],
     });
     // Reads need no approval.
     expectDecision(checkRequest({ token: root.token, ...READ }, deps), 'ALLOW', 'ALLOWED');
+  });
+
+  test('what to approve is the whole request: purpose, record count, every context field, the presenting chain', () => {
+    const { root, signer, deps } = setup({ ...approvalEnvelope, context: ['ticket', 'class'] });
+    const child = deriveChild(root.token, { agent: 'agent-a/grader' }, signer, NOW);
+    const context = { purpose: 'fix a typo', recordCount: 1, fields: { ticket: 'T-1', class: '7b' } };
+    const r = checkRequest({ token: child.token, ...WRITE, context }, deps);
+    expectDecision(r, 'DENY', 'APPROVAL_REQUIRED');
+    assert.deepEqual(r.approvalRequired, {
+      tenant: TENANT,
+      agent: 'agent-a/grader',
+      requiredScope: 'vault:finance:write',
+      action: 'write',
+      resource: 'slos://vaults/finance/q1',
+      purpose: 'fix a typo',
+      recordCount: 1,
+      contextFields: { ticket: 'T-1', class: '7b' },
+      chain: [root.claims.jti, child.claims.jti],
+      agentChain: ['agent-a', 'agent-a/grader'],
+      requiredBy: ['envelope'],
+    });
+    // The gate is asked with the same binding; a count of 0 is a count, no fields are none.
+    let asked: ApprovalRequest | undefined;
+    const gate = {
+      consume: (_id: string, req: ApprovalRequest) => {
+        asked = req;
+        return { approved: false };
+      },
+    };
+    checkRequest(
+      { token: child.token, ...WRITE, context: { recordCount: 0, fields: {} }, approvalId: 'ap-1' },
+      { ...deps, approvals: gate },
+    );
+    assert.equal(asked?.recordCount, 0);
+    assert.equal(asked?.purpose, undefined);
+    assert.equal(asked?.contextFields, undefined);
   });
 
   test('a declared action cannot remove the approval the scope implies; it can add one', () => {
@@ -484,7 +535,7 @@ describe('checkRequest: policy seam', () => {
       { 'agent-a': { ...full, constraints: constraints({ requirePurpose: true }) } },
       READ,
       'PURPOSE_REQUIRED',
-      'require_purpose',
+      'context.purpose',
     ],
     [
       'policy record limit',
@@ -587,8 +638,9 @@ deny:
     scopes: ["vault:payroll:read"]
 `);
     const lookup: PolicyLookup = (tenant) => (tenant === TENANT ? tenantPolicyFrom(policy) : undefined);
+    // The policy's record limit needs every request to state its record count.
     const run = (input: Omit<CheckInput, 'token'>, token = root.token) =>
-      checkRequest({ token, ...input }, { ...deps, policy: lookup });
+      checkRequest({ token, context: { recordCount: 1 }, ...input }, { ...deps, policy: lookup });
     const allowed = run(READ);
     expectDecision(allowed, 'ALLOW', 'ALLOWED');
     assert.equal(allowed.policyVersion, '3');
@@ -643,5 +695,215 @@ describe('checkRequest: memoized hot path', () => {
     revoked.add(child.claims.jti);
     expectDecision(checkRequest({ token: child.token, ...READ }, memoDeps), 'DENY', 'REVOKED');
     assert.equal(ed25519Calls, 0);
+  });
+});
+
+describe('checkRequest: constraints fail closed, every violation listed', () => {
+  function policyOf(entries: Record<string, PolicyEntry>, extra: Partial<TenantPolicy> = {}): PolicyLookup {
+    return (tenant) => (tenant === TENANT ? { version: 'v9', agent: (agent) => entries[agent], ...extra } : undefined);
+  }
+  const full = { scopes: ['vault:*:read', 'vault:finance:*'] };
+
+  test('max_records_per_request without context.record_count is RECORD_COUNT_REQUIRED (envelope or policy); 0 is a count', () => {
+    const { root, deps } = setup({ constraints: constraints({ maxRecordsPerRequest: 10 }) });
+    for (const context of [undefined, {}, { purpose: 'audit' }]) {
+      const r = checkRequest({ token: root.token, ...READ, ...(context ? { context } : {}) }, deps);
+      expectDecision(r, 'DENY', 'RECORD_COUNT_REQUIRED', 'context.record_count');
+      assert.match(r.message, /must state how many records it touches in context\.record_count \(limit is 10\)/);
+      assert.deepEqual(
+        r.violations?.map((v) => [v.reason, v.constraint, v.field, v.source]),
+        [['RECORD_COUNT_REQUIRED', 'max_records_per_request', 'context.record_count', 'envelope']],
+      );
+    }
+    expectDecision(checkRequest({ token: root.token, ...READ, context: { recordCount: 0 } }, deps), 'ALLOW', 'ALLOWED');
+
+    const { root: plain } = setup();
+    const policy = policyOf({ 'agent-a': { ...full, constraints: constraints({ maxRecordsPerRequest: 5 }) } });
+    const r = checkRequest({ token: plain.token, ...READ }, { ...deps, policy });
+    expectDecision(r, 'DENY', 'RECORD_COUNT_REQUIRED', 'context.record_count');
+    assert.match(r.message, /^policy v9, agent 'agent-a': Constraint 'max_records_per_request'/);
+    assert.equal(r.violations?.[0]?.source, 'policy:agent-a');
+    expectDecision(
+      checkRequest({ token: plain.token, ...READ, context: { recordCount: 5 } }, { ...deps, policy }),
+      'ALLOW',
+      'ALLOWED',
+    );
+  });
+
+  test('require_purpose refuses a purpose of invisible characters only', () => {
+    const { root, deps } = setup({ constraints: constraints({ requirePurpose: true }) });
+    for (const purpose of ['\u200b', '\u2060\u2060', '\u3164', '\u115f\u1160', '\uffa0', ' \u200b\u3164 ', '...']) {
+      const r = checkRequest({ token: root.token, ...READ, context: { purpose } }, deps);
+      expectDecision(r, 'DENY', 'PURPOSE_REQUIRED', 'context.purpose');
+      assert.equal(r.violations?.length, 1);
+    }
+    expectDecision(
+      checkRequest({ token: root.token, ...READ, context: { purpose: '\u3164x' } }, deps),
+      'ALLOW',
+      'ALLOWED',
+    );
+  });
+
+  test('write_requires_approval under a wildcard grant: every non-read-only action needs approval', () => {
+    const { root, deps } = setup({
+      scopes: ['vault:finance:*'],
+      constraints: constraints({ writeRequiresApproval: true }),
+    });
+    const at = (action: string) => ({ requiredScope: `vault:finance:${action}`, resource: READ.resource });
+    for (const action of ['put', 'patch', 'remove', 'upsert', 'delete_all', 'write-bulk', 'write', 'Delete', 'x.y']) {
+      const r = checkRequest({ token: root.token, ...at(action) }, deps);
+      expectDecision(r, 'DENY', 'APPROVAL_REQUIRED');
+      assert.deepEqual(r.approvalRequired?.requiredBy, ['envelope'], action);
+      assert.equal(r.violations, undefined, 'an approval is not a violation');
+    }
+    for (const action of ['read', 'list', 'get', 'query', 'search', 'view', 'describe', 'head', 'READ', 'List']) {
+      expectDecision(checkRequest({ token: root.token, ...at(action) }, deps), 'ALLOW', 'ALLOWED');
+    }
+    // A declared action can only add approval requirements, never remove the scope's.
+    expectDecision(
+      checkRequest({ token: root.token, ...at('put'), action: 'read' }, deps),
+      'DENY',
+      'APPROVAL_REQUIRED',
+    );
+    const declared = checkRequest({ token: root.token, ...at('read'), action: 'upsert' }, deps);
+    expectDecision(declared, 'DENY', 'APPROVAL_REQUIRED');
+    assert.equal(declared.approvalRequired?.action, 'upsert');
+    // The same under the policy's constraint.
+    const { root: plain } = setup({ scopes: ['vault:finance:*'] });
+    const policy = policyOf({ 'agent-a': { ...full, constraints: constraints({ writeRequiresApproval: true }) } });
+    const viaPolicy = checkRequest({ token: plain.token, ...at('patch') }, { ...deps, policy });
+    expectDecision(viaPolicy, 'DENY', 'APPROVAL_REQUIRED');
+    assert.deepEqual(viaPolicy.approvalRequired?.requiredBy, ['policy']);
+    expectDecision(checkRequest({ token: plain.token, ...at('search') }, { ...deps, policy }), 'ALLOW', 'ALLOWED');
+  });
+
+  test("the tenant's read_only_actions apply to envelope and policy constraints alike", () => {
+    const { root, deps } = setup({
+      scopes: ['vault:finance:*'],
+      constraints: constraints({ writeRequiresApproval: true }),
+    });
+    const policy = tenantPolicyFrom(
+      parsePolicy(`
+organization: Acme
+read_only_actions: [read, export]
+agents:
+  agent-a:
+    scopes: ["vault:finance:*"]
+    constraints: {write_requires_approval: true}
+`),
+    );
+    const withPolicy = { ...deps, policy: (t: string) => (t === TENANT ? policy : undefined) };
+    const at = (action: string) => ({
+      token: root.token,
+      requiredScope: `vault:finance:${action}`,
+      resource: READ.resource,
+    });
+    expectDecision(checkRequest(at('export'), withPolicy), 'ALLOW', 'ALLOWED');
+    expectDecision(checkRequest(at('EXPORT'), withPolicy), 'ALLOW', 'ALLOWED');
+    const list = checkRequest(at('list'), withPolicy);
+    expectDecision(list, 'DENY', 'APPROVAL_REQUIRED');
+    assert.deepEqual(list.approvalRequired?.requiredBy, ['envelope', 'policy']);
+    // Without the tenant's policy, the default list applies to the envelope.
+    expectDecision(checkRequest(at('list'), deps), 'ALLOW', 'ALLOWED');
+    expectDecision(checkRequest(at('export'), deps), 'DENY', 'APPROVAL_REQUIRED');
+  });
+
+  test('every violation of the envelope and of every policy entry of the chain is listed; the first by precedence decides', () => {
+    const { root, deps, signer } = setup({
+      constraints: constraints({
+        requirePurpose: true,
+        maxRecordsPerRequest: 10,
+        deniedResources: ['slos://vaults/finance/secret-*'],
+      }),
+    });
+    const child = deriveChild(root.token, { agent: 'agent-a/helper' }, signer, NOW);
+    const policy = policyOf({
+      'agent-a': {
+        ...full,
+        constraints: constraints({ requirePurpose: true, maxRecordsPerRequest: 5 }),
+        deniedResources: ['*/secret-*'],
+      },
+      'agent-a/helper': { ...full, constraints: constraints({ maxRecordsPerRequest: 3 }) },
+    });
+    const withPolicy = { ...deps, policy };
+
+    const r = checkRequest({ token: child.token, ...READ }, withPolicy);
+    expectDecision(r, 'DENY', 'RECORD_COUNT_REQUIRED', 'context.record_count');
+    assert.deepEqual(
+      r.violations?.map((v) => [v.reason, v.source]),
+      [
+        ['RECORD_COUNT_REQUIRED', 'envelope'],
+        ['RECORD_COUNT_REQUIRED', 'policy:agent-a'],
+        ['RECORD_COUNT_REQUIRED', 'policy:agent-a/helper'],
+        ['PURPOSE_REQUIRED', 'envelope'],
+        ['PURPOSE_REQUIRED', 'policy:agent-a'],
+      ],
+    );
+    assert.match(r.message, /^5 constraint violations: \(1\) Constraint 'max_records_per_request'/);
+    for (const v of r.violations ?? []) assert.ok(r.message.includes(v.message), `message names: ${v.message}`);
+    assert.match(r.message, /\(5\) policy v9, agent 'agent-a': Constraint 'require_purpose'/);
+
+    // A denied resource and a count over every limit: DENIED_RESOURCE first, from both lists.
+    const secret = checkRequest(
+      { token: child.token, ...READ, resource: 'slos://vaults/finance/secret-1', context: { recordCount: 7 } },
+      withPolicy,
+    );
+    expectDecision(secret, 'DENY', 'DENIED_RESOURCE', 'resource');
+    assert.deepEqual(
+      secret.violations?.map((v) => [v.reason, v.constraint, v.field, v.source]),
+      [
+        ['DENIED_RESOURCE', 'denied_resources', 'resource', 'envelope'],
+        ['DENIED_RESOURCE', 'denied_resources', 'resource', 'policy:agent-a'],
+        ['MAX_RECORDS_EXCEEDED', 'max_records_per_request', 'context.record_count', 'policy:agent-a'],
+        ['MAX_RECORDS_EXCEEDED', 'max_records_per_request', 'context.record_count', 'policy:agent-a/helper'],
+        ['PURPOSE_REQUIRED', 'require_purpose', 'context.purpose', 'envelope'],
+        ['PURPOSE_REQUIRED', 'require_purpose', 'context.purpose', 'policy:agent-a'],
+      ],
+    );
+    // Fixing every listed violation in one retry is enough.
+    expectDecision(
+      checkRequest({ token: child.token, ...READ, context: { recordCount: 3, purpose: 'audit' } }, withPolicy),
+      'ALLOW',
+      'ALLOWED',
+    );
+  });
+
+  test('other denials and approvals carry no violations', () => {
+    const { root, deps } = setup({ constraints: constraints({ writeRequiresApproval: true }) });
+    for (const r of [
+      checkRequest({ token: root.token, ...READ, requiredScope: 'audit:x:read' }, deps),
+      checkRequest({ token: 'garbage', ...READ }, deps),
+      checkRequest({ token: root.token, ...READ, requiredScope: 'vault:finance:write' }, deps),
+      checkRequest({ token: root.token, ...READ }, { ...deps, policy: policyOf({}) }),
+      checkRequest({ token: root.token, ...READ }, deps),
+    ]) {
+      assert.equal(r.violations, undefined, r.reason);
+    }
+  });
+
+  test('order: possession, then every constraint, then the rest of the policy', () => {
+    const { root, deps } = setup({ constraints: constraints({ requirePurpose: true }) });
+    // Constraints of the envelope and of the policy come before the policy's scope and deny rules.
+    const denyAll: PolicyLookup = policyOf(
+      { 'agent-a': { scopes: ['vault:health:read'], constraints: constraints({ maxRecordsPerRequest: 1 }) } },
+      { deny: () => ({ reason: 'POLICY_DENIED', message: 'suspended' }) },
+    );
+    const r = checkRequest({ token: root.token, ...READ }, { ...deps, policy: denyAll });
+    expectDecision(r, 'DENY', 'RECORD_COUNT_REQUIRED');
+    assert.deepEqual(
+      r.violations?.map((v) => v.reason),
+      ['RECORD_COUNT_REQUIRED', 'PURPOSE_REQUIRED'],
+    );
+    const fixed = checkRequest(
+      { token: root.token, ...READ, context: { purpose: 'p', recordCount: 1 } },
+      { ...deps, policy: denyAll },
+    );
+    expectDecision(fixed, 'DENY', 'POLICY_DENIED', 'policy');
+    // A policy entry's `pop: required` is possession: checked before anything is said about constraints.
+    const pop = policyOf({ 'agent-a': { ...full, constraints: constraints({ popRequired: true }) } });
+    const unproven = checkRequest({ token: root.token, ...READ }, { ...deps, policy: pop });
+    expectDecision(unproven, 'DENY', 'PROOF_REQUIRED', 'proof');
+    assert.match(unproven.message, /for agent 'agent-a'/);
+    assert.equal(unproven.violations, undefined);
   });
 });

@@ -5,14 +5,18 @@ import { AuthorityError } from '../src/errors';
 import {
   type ConstraintRequest,
   type Constraints,
+  DEFAULT_READ_ONLY_ACTIONS,
   MAX_DENIED_RESOURCES,
-  WRITE_ACTIONS,
+  VIOLATION_PRECEDENCE,
+  actionNeedsApproval,
   constraintsToWire,
   declareUnconstrained,
   evaluateConstraints,
   findLoosenedConstraint,
+  isMeaningfulPurpose,
   mergeConstraints,
   parseConstraints,
+  readOnlyActionProblem,
 } from '../src/constraints';
 import { MAX_GLOB_INPUT_LENGTH, MAX_GLOB_PATTERN_LENGTH } from '../src/glob';
 
@@ -241,10 +245,11 @@ test('evaluateConstraints: every combination of the three violations, and approv
           };
           if (!noPurpose) req.purpose = 'quarterly review';
           const outcome = evaluateConstraints(all, req);
+          // In VIOLATION_PRECEDENCE order: what data, how much, why.
           const expected = [
             ...(denied ? ['DENIED_RESOURCE'] : []),
-            ...(noPurpose ? ['PURPOSE_REQUIRED'] : []),
             ...(tooMany ? ['MAX_RECORDS_EXCEEDED'] : []),
+            ...(noPurpose ? ['PURPOSE_REQUIRED'] : []),
           ];
           const label = JSON.stringify(req);
           assert.deepEqual(
@@ -260,28 +265,70 @@ test('evaluateConstraints: every combination of the three violations, and approv
   }
 });
 
-test('evaluateConstraints: violation details name the constraint, resource and pattern', () => {
+test('evaluateConstraints: violation details name the constraint, the request field, resource and pattern', () => {
   const c = make({ requirePurpose: true, deniedResources: ['a/*', 'slos://vaults/h*'], maxRecordsPerRequest: 2 });
   const { violations } = evaluateConstraints(c, { action: 'read', resource: 'slos://vaults/health/x', recordCount: 3 });
   assert.deepEqual(
-    violations.map((v) => [v.reason, v.constraint]),
+    violations.map((v) => [v.reason, v.constraint, v.field]),
     [
-      ['DENIED_RESOURCE', 'denied_resources'],
-      ['PURPOSE_REQUIRED', 'require_purpose'],
-      ['MAX_RECORDS_EXCEEDED', 'max_records_per_request'],
+      ['DENIED_RESOURCE', 'denied_resources', 'resource'],
+      ['MAX_RECORDS_EXCEEDED', 'max_records_per_request', 'context.record_count'],
+      ['PURPOSE_REQUIRED', 'require_purpose', 'context.purpose'],
     ],
   );
   assert.equal(
     violations[0]?.message,
     "Constraint 'denied_resources': resource 'slos://vaults/health/x' matches denied pattern 'slos://vaults/h*'",
   );
-  assert.equal(violations[1]?.message, "Constraint 'require_purpose': access must include a non-empty purpose");
-  assert.equal(violations[2]?.message, "Constraint 'max_records_per_request': requested 3 records but limit is 2");
+  assert.equal(violations[1]?.message, "Constraint 'max_records_per_request': requested 3 records but limit is 2");
+  assert.equal(
+    violations[2]?.message,
+    "Constraint 'require_purpose': access must include a purpose with at least one letter or digit",
+  );
+  // A long resource is quoted only in part: a denial lists many violations, each stays short.
+  const long = `slos://vaults/h/${'x'.repeat(3000)}`;
+  const [quoted] = evaluateConstraints(c, { action: 'read', resource: long, recordCount: 1, purpose: 'p' }).violations;
+  assert.ok(quoted !== undefined && quoted.message.length < 400, quoted?.message);
+  assert.match(quoted.message, /…\[2816 more characters\]' matches denied pattern 'slos:\/\/vaults\/h\*'$/);
+});
+
+test('violation precedence is documented order: resource, record count (missing, then exceeded), purpose', () => {
+  assert.deepEqual(VIOLATION_PRECEDENCE, [
+    'DENIED_RESOURCE',
+    'RECORD_COUNT_REQUIRED',
+    'MAX_RECORDS_EXCEEDED',
+    'PURPOSE_REQUIRED',
+  ]);
+  const c = make({ requirePurpose: true, deniedResources: ['r/*'], maxRecordsPerRequest: 2 });
+  assert.deepEqual(
+    evaluateConstraints(c, { action: 'read', resource: 'r/1' }).violations.map((v) => v.reason),
+    ['DENIED_RESOURCE', 'RECORD_COUNT_REQUIRED', 'PURPOSE_REQUIRED'],
+  );
+});
+
+test('max_records_per_request without a record count is RECORD_COUNT_REQUIRED (fails closed); 0 is a count', () => {
+  const limit = make({ maxRecordsPerRequest: 5 });
+  const { violations, approvalRequired } = evaluateConstraints(limit, { action: 'read' });
+  assert.deepEqual(violations, [
+    {
+      reason: 'RECORD_COUNT_REQUIRED',
+      constraint: 'max_records_per_request',
+      field: 'context.record_count',
+      message:
+        "Constraint 'max_records_per_request': the request must state how many records it touches in context.record_count (limit is 5)",
+    },
+  ]);
+  assert.equal(approvalRequired, false);
+  assert.equal(evaluateConstraints(limit, { action: 'read', recordCount: 0 }).violations.length, 0);
+  assert.equal(evaluateConstraints(limit, { action: 'read', recordCount: 5 }).violations.length, 0);
+  // Without the constraint an absent count is nobody's business.
+  assert.equal(evaluateConstraints(make({}), { action: 'read' }).violations.length, 0);
+  assert.equal(evaluateConstraints(declareUnconstrained(), { action: 'read' }).violations.length, 0);
 });
 
 test('evaluateConstraints: purpose, record count and resource edge cases', () => {
   const purpose = make({ requirePurpose: true });
-  for (const p of [undefined, '', '   ', '\t\n', '\u00a0']) {
+  for (const p of [undefined, '', '   ', '\t\n', '\u00a0', '\u200b', '\u3164']) {
     assert.deepEqual(
       evaluateConstraints(purpose, { action: 'read', purpose: p }).violations.map((v) => v.reason),
       ['PURPOSE_REQUIRED'],
@@ -292,7 +339,6 @@ test('evaluateConstraints: purpose, record count and resource edge cases', () =>
 
   const limit = make({ maxRecordsPerRequest: 5 });
   assert.equal(evaluateConstraints(limit, { action: 'read', recordCount: 5 }).violations.length, 0, 'equal is fine');
-  assert.equal(evaluateConstraints(limit, { action: 'read' }).violations.length, 0, 'missing is fine');
   assert.equal(evaluateConstraints(limit, { action: 'read', recordCount: 0 }).violations.length, 0);
   for (const bad of [6, Number.NaN, -1, 2.5, Number.POSITIVE_INFINITY]) {
     assert.deepEqual(
@@ -327,23 +373,188 @@ test('evaluateConstraints: purpose, record count and resource edge cases', () =>
   assert.equal(evaluateConstraints(overlong, { action: 'read', resource: 'anything' }).violations.length, 1);
 });
 
-test('evaluateConstraints: approval only for write actions, and unconstrained still evaluates other keys', () => {
-  assert.deepEqual([...WRITE_ACTIONS].sort(), ['create', 'delete', 'update', 'write']);
+test('write_requires_approval: every action outside the read-only list needs approval, case-folded', () => {
+  assert.deepEqual([...DEFAULT_READ_ONLY_ACTIONS].sort(), [
+    'describe',
+    'get',
+    'head',
+    'list',
+    'query',
+    'read',
+    'search',
+    'view',
+  ]);
   const approval = make({ writeRequiresApproval: true });
-  for (const action of ['read', 'list', 'writes', '']) {
+  for (const action of DEFAULT_READ_ONLY_ACTIONS) {
     assert.equal(evaluateConstraints(approval, { action }).approvalRequired, false, action);
+    assert.equal(evaluateConstraints(approval, { action: action.toUpperCase() }).approvalRequired, false, action);
   }
-  assert.equal(evaluateConstraints(make({}), { action: 'write' }).approvalRequired, false);
-  // Any spelling of a write action needs approval: a wildcard grant must not reach `WRITE` unapproved.
-  for (const action of ['WRITE', 'Delete', 'cReAtE']) {
-    assert.equal(evaluateConstraints(approval, { action }).approvalRequired, true, action);
+  // The write list of old covered write/create/update/delete only: these slipped through.
+  for (const action of [
+    'write',
+    'create',
+    'update',
+    'delete',
+    'put',
+    'patch',
+    'remove',
+    'upsert',
+    'delete_all',
+    'write-bulk',
+    'WRITE',
+    'Put',
+    'reads',
+    'read ',
+    'readx',
+    'export',
+    '*',
+    'r\u0065ad\u200b',
+  ]) {
+    assert.equal(evaluateConstraints(approval, { action }).approvalRequired, true, JSON.stringify(action));
+    assert.equal(actionNeedsApproval(approval, action), true, JSON.stringify(action));
   }
+  assert.equal(
+    evaluateConstraints(make({}), { action: 'delete_all' }).approvalRequired,
+    false,
+    'only under the constraint',
+  );
+  // A tenant's own list replaces the default.
+  const custom = new Set(['read', 'export']);
+  assert.equal(evaluateConstraints(approval, { action: 'export' }, custom).approvalRequired, false);
+  assert.equal(evaluateConstraints(approval, { action: 'list' }, custom).approvalRequired, true);
+  assert.equal(evaluateConstraints(approval, { action: 'read' }, new Set()).approvalRequired, true, 'empty list');
   const both = make({ unconstrained: true, requirePurpose: true });
   assert.equal(evaluateConstraints(both, { action: 'read' }).violations.length, 1);
   assert.deepEqual(evaluateConstraints(declareUnconstrained(), { action: 'delete', resource: 'x', recordCount: 1e9 }), {
     violations: [],
     approvalRequired: false,
   });
+});
+
+test('require_purpose: a purpose needs a letter or digit that is not default-ignorable', () => {
+  const refused = [
+    '\u200b', // ZERO WIDTH SPACE
+    '\u2060', // WORD JOINER
+    '\u3164', // HANGUL FILLER (a letter, Lo, that renders as nothing)
+    '\u115f', // HANGUL CHOSEONG FILLER (Lo)
+    '\u1160', // HANGUL JUNGSEONG FILLER (Lo)
+    '\uffa0', // HALFWIDTH HANGUL FILLER (Lo)
+    '\ufeff\u200c\u200d\u00ad\u034f\u180e', // BOM, ZWNJ, ZWJ, soft hyphen, CGJ, Mongolian vowel separator
+    '\u202e\u2066\u2069', // bidi controls
+    '\u3000\u2003\u00a0\u2028', // wide, em, no-break spaces, line separator
+    '\u3164 \u3164',
+    '...',
+    '- / -',
+    '\u2800', // BRAILLE PATTERN BLANK (a symbol)
+    '\u{1F642}', // an emoji alone says nothing
+    '\u0301\u0301', // combining marks with nothing to combine with
+    '\u{E0041}', // TAG LATIN CAPITAL LETTER A (default-ignorable format character)
+  ];
+  for (const p of refused) {
+    assert.equal(isMeaningfulPurpose(p), false, JSON.stringify(p));
+    assert.deepEqual(
+      evaluateConstraints(make({ requirePurpose: true }), { action: 'read', purpose: p }).violations.map(
+        (v) => v.reason,
+      ),
+      ['PURPOSE_REQUIRED'],
+      JSON.stringify(p),
+    );
+  }
+  for (const p of ['x', '7', 'é', 'ß', '学期', 'ت', 'क', '\u2167', '\u3164a', '\u200bgrading\u200b', ' audit ', 'Ⅻ']) {
+    assert.equal(isMeaningfulPurpose(p), true, JSON.stringify(p));
+  }
+  for (const p of [undefined, null, 5, {}]) assert.equal(isMeaningfulPurpose(p), false, String(p));
+});
+
+test('property: a purpose without a visible letter or digit is refused; one visible letter or digit is enough', () => {
+  const blank = fc.constantFrom(
+    ' ',
+    '\t',
+    '\n',
+    '\u00a0',
+    '\u200b',
+    '\u2060',
+    '\u3164',
+    '\u115f',
+    '\u1160',
+    '\uffa0',
+    '\ufeff',
+    '\u200d',
+    '\u202e',
+    '.',
+    '-',
+    '!',
+    '\u0301',
+    '\u2800',
+    '\u{1F642}',
+    '\u{E0020}',
+  );
+  const visible = fc.constantFrom('a', 'Z', '0', '9', 'é', 'ж', '学', 'ت', 'क', '\u2167', '\uac00');
+  const requirePurpose = make({ requirePurpose: true });
+  const refused = (p: string) =>
+    evaluateConstraints(requirePurpose, { action: 'read', purpose: p }).violations.some(
+      (v) => v.reason === 'PURPOSE_REQUIRED',
+    );
+  fc.assert(
+    fc.property(fc.array(blank, { maxLength: 12 }), (parts) => {
+      assert.equal(refused(parts.join('')), true, JSON.stringify(parts.join('')));
+    }),
+    { numRuns: 500 },
+  );
+  fc.assert(
+    fc.property(fc.array(blank, { maxLength: 6 }), visible, fc.array(blank, { maxLength: 6 }), (pre, v, post) => {
+      assert.equal(refused(pre.join('') + v + post.join('')), false);
+    }),
+    { numRuns: 500 },
+  );
+  // Arbitrary text: refused exactly when no code point is a letter or digit outside the
+  // default-ignorable set (checked one code point at a time, independently of the engine's regex).
+  const letterOrDigit = /^[\p{L}\p{N}]$/u;
+  const ignorable = /^\p{Default_Ignorable_Code_Point}$/u;
+  fc.assert(
+    fc.property(fc.string({ unit: 'grapheme', maxLength: 8 }), (p) => {
+      const meaningful = [...p].some((ch) => letterOrDigit.test(ch) && !ignorable.test(ch));
+      assert.equal(refused(p), !meaningful, JSON.stringify(p));
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('property: under write_requires_approval any action not in the read-only list needs approval', () => {
+  const approval = make({ writeRequiresApproval: true });
+  const readOnlyList = fc.uniqueArray(fc.stringMatching(/^[a-z0-9][a-z0-9_.-]{0,8}$/), { maxLength: 6 });
+  const action = fc.oneof(
+    fc.string({ minLength: 1, maxLength: 12 }),
+    fc.constantFrom(...DEFAULT_READ_ONLY_ACTIONS, 'put', 'patch', 'upsert', 'delete_all', 'write-bulk', 'remove'),
+    fc
+      .constantFrom(...DEFAULT_READ_ONLY_ACTIONS)
+      .chain((a) => fc.tuple(fc.constant(a), fc.string({ maxLength: 2 })).map(([x, extra]) => x + extra)),
+    fc
+      .constantFrom(...DEFAULT_READ_ONLY_ACTIONS)
+      .chain((a) =>
+        fc
+          .array(fc.boolean(), { minLength: a.length, maxLength: a.length })
+          .map((up) => [...a].map((ch, i) => (up[i] ? ch.toUpperCase() : ch)).join('')),
+      ),
+  );
+  fc.assert(
+    fc.property(fc.option(readOnlyList, { nil: undefined }), action, (list, a) => {
+      const readOnly = list === undefined ? DEFAULT_READ_ONLY_ACTIONS : new Set(list);
+      const named = [...readOnly].some((r) => r === a.toLowerCase());
+      assert.equal(evaluateConstraints(approval, { action: a }, readOnly).approvalRequired, !named, JSON.stringify(a));
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('read-only action names: lower-case exact names only', () => {
+  for (const ok of ['read', 'get', 'fetch-page', 'db.select', 'a', 'x_1', 'a'.repeat(64)]) {
+    assert.equal(readOnlyActionProblem(ok), undefined, ok);
+  }
+  assert.match(readOnlyActionProblem('Read') ?? '', /must be lower case .*write "read"/);
+  for (const bad of ['', '*', 'read*', 're ad', '-x', '.x', 'lé', 'a'.repeat(65), 'read\n']) {
+    assert.match(readOnlyActionProblem(bad) ?? '', /^invalid read-only action /, JSON.stringify(bad));
+  }
 });
 
 // ---- findLoosenedConstraint and mergeConstraints --------------------------------------------
@@ -425,9 +636,9 @@ const constraintsArb: fc.Arbitrary<Constraints> = fc
   });
 const requestArb: fc.Arbitrary<ConstraintRequest> = fc
   .record({
-    action: fc.constantFrom('read', 'write', 'create', 'update', 'delete', 'list'),
+    action: fc.constantFrom('read', 'write', 'create', 'update', 'delete', 'list', 'put', 'LIST'),
     resource: fc.option(fc.constantFrom('', 'r/a', 'r/b', 'r/c', 'r/c/d', 'x', 'xy/d', 'q/r/a'), { nil: undefined }),
-    purpose: fc.option(fc.constantFrom('', ' ', 'audit'), { nil: undefined }),
+    purpose: fc.option(fc.constantFrom('', ' ', 'audit', '\u3164'), { nil: undefined }),
     recordCount: fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }),
   })
   .map((r) => {

@@ -6,6 +6,7 @@ import { cryptoReady, ed25519Verify, randomId, type Reason } from '../src';
 import {
   LinkMemo,
   deriveChild,
+  offlineSigner,
   encodeToken,
   hashLink,
   mintRoot,
@@ -120,32 +121,37 @@ describe('memo: text index', () => {
     assertFails(() => verifyEnvelope(`${child.token}~`, verifyOptions(ring, { memo })), 'INVALID_TOKEN');
   });
 
-  test('bounded by characters (FIFO); eviction and clear drop indexed text; 0 disables it', () => {
+  test('bounded in bytes (FIFO); eviction and clear drop indexed text; it can be disabled', () => {
     const { ring } = fixture();
     const signer = { secretKey: ring.secret('k1'), kid: 'k1', now: NOW };
-    const tokens = [0, 1, 2].map((i) => mintRoot(rootParams({ agent: `agent-${i}` }), signer));
-    const longest = Math.max(...tokens.map((t) => t.link.length));
-    const memo = new LinkMemo(100, { maxTextChars: 2 * longest });
+    const tokens = Array.from({ length: 120 }, (_, i) => mintRoot(rootParams({ agent: `agent-${i}` }), signer));
+    // 1 MiB: 64 KiB of text index, fewer than 120 texts of ~700 characters.
+    const memo = new LinkMemo(undefined, { maxBytes: 1024 * 1024, tenantShare: 1 });
     for (const t of tokens) verifyEnvelope(t.token, verifyOptions(ring, { memo }));
-    assert.equal(memo.size, 3);
-    assert.equal(memo.textSize, 2, 'the oldest text was dropped');
-    assert.equal(memo.getByText(tokens[0]!.link), undefined);
-    assert.ok(memo.getByText(tokens[2]!.link));
+    assert.equal(memo.size, 120);
+    assert.ok(memo.textSize > 10 && memo.textSize < 120, `text index holds ${memo.textSize}`);
+    assert.ok(memo.bytes <= memo.maxBytes);
+    assert.equal(memo.getByText(tokens[0]!.link), undefined, 'the oldest text was dropped');
+    assert.ok(memo.getByText(tokens[119]!.link));
     // The dropped text is still memoized by hash; using it indexes it again.
     assert.equal(verifyEnvelope(tokens[0]!.token, verifyOptions(ring, { memo })).memoHits, 1);
     assert.ok(memo.getByText(tokens[0]!.link));
-    assert.equal(memo.evict(tokens[2]!.claims.jti), 1);
-    assert.equal(memo.getByText(tokens[2]!.link), undefined);
-    assert.equal(memo.textSize, 1);
+    const indexed = memo.textSize;
+    assert.equal(memo.evict(tokens[119]!.claims.jti), 1);
+    assert.equal(memo.getByText(tokens[119]!.link), undefined);
+    assert.equal(memo.textSize, indexed - 1);
     memo.clear();
     assert.equal(memo.textSize, 0);
+    assert.equal(memo.bytes, 0);
     assert.equal(memo.getByText(tokens[0]!.link), undefined);
 
-    const noText = new LinkMemo(100, { maxTextChars: 0 });
+    const noText = new LinkMemo(100, { textIndex: false });
     verifyEnvelope(tokens[0]!.token, verifyOptions(ring, { memo: noText }));
     assert.equal(noText.textSize, 0);
     assert.equal(verifyEnvelope(tokens[0]!.token, verifyOptions(ring, { memo: noText })).memoHits, 1);
-    assert.throws(() => new LinkMemo(10, { maxTextChars: -1 }), RangeError);
+    assert.throws(() => new LinkMemo(10, { maxBytes: 1000 }), RangeError);
+    assert.throws(() => new LinkMemo(10, { tenantShare: 0 }), RangeError);
+    assert.throws(() => new LinkMemo(10, { tenantShare: 1.5 }), RangeError);
   });
 
   test('an entry evicted from the LRU is not served by its text', () => {
@@ -381,5 +387,112 @@ describe('memo: only links of fully verified chains are remembered', () => {
     const ok = childOf(ring, root);
     assert.equal(checkRequest({ token: ok.token, ...read }, deps).decision, 'ALLOW');
     assert.equal(memo.size, 2);
+  });
+});
+
+describe('memo: bounded in bytes, fair between tenants', () => {
+  /** Two tenants with their own keys, and one resolver for both (as the enforcer's key directory). */
+  function twoTenants() {
+    const acme = new KeyRing('acme').add('k1', keyPair(1));
+    const globex = new KeyRing('globex').add('k1', keyPair(2));
+    const resolveKey = (tenant: string, kid: string) => (tenant === 'acme' ? acme : globex).resolve(tenant, kid);
+    const mint = (ring: KeyRing, agent: string) =>
+      mintRoot(rootParams({ tenant: ring.tenant, agent }), { secretKey: ring.secret('k1'), kid: 'k1', now: NOW });
+    return { acme, globex, resolveKey, mint };
+  }
+
+  /**
+   * A distinct ~3.9 KB child of `root` (34 resources of 63 characters), signed offline with the
+   * root's holder key and sealed by its own holder: valid, so it enters the memo.
+   */
+  function largeChild(root: MintedToken, i: number): MintedToken {
+    const resources = Array.from(
+      { length: 34 },
+      (_, k) => `slos://vaults/finance/${String(i).padStart(8, '0')}-${String(k).padStart(3, '0')}-${'x'.repeat(28)}`,
+    );
+    return deriveChild(root.token, { resources }, offlineSigner(root.holderSecretKey!), NOW);
+  }
+
+  test('a tenant flooding distinct valid chains does not evict the hot entries of another (entry bound)', () => {
+    // Fails before the memo was fair: one LRU over all tenants, so acme's flood evicted globex.
+    const { acme, globex, resolveKey, mint } = twoTenants();
+    const memo = new LinkMemo(50);
+    const { calls, verifySignature } = counting();
+    const opts = { resolveKey, now: NOW, isRevoked: () => false, memo, verifySignature };
+    const hot = Array.from({ length: 5 }, (_, i) => mint(globex, `hot-${i}`));
+    for (const t of hot) verifyEnvelope(t.token, opts);
+    for (let i = 0; i < 200; i++) verifyEnvelope(mint(acme, `flood-${i}`).token, opts);
+    assert.ok(memo.size <= 50);
+    assert.ok(memo.stats.evictions >= 150);
+    calls.n = 0;
+    for (const t of hot) assert.equal(verifyEnvelope(t.token, opts).memoHits, 1, 'still memoized');
+    assert.equal(calls.n, 0, 'no Ed25519 for the hot tokens: link and seal came from the memo');
+  });
+
+  test('flooding the largest distinct links keeps the memo within its byte budget and the tenant within its share', () => {
+    const { acme, globex, resolveKey, mint } = twoTenants();
+    const maxBytes = 2 * 1024 * 1024;
+    const memo = new LinkMemo(undefined, { maxBytes, tenantShare: 0.25 });
+    const { calls, verifySignature } = counting();
+    const opts = { resolveKey, now: NOW, isRevoked: () => false, memo, verifySignature };
+    const hot = Array.from({ length: 5 }, (_, i) => mint(globex, `hot-${i}`));
+    for (const t of hot) verifyEnvelope(t.token, opts);
+    const hotBytes = memo.tenantBytes('globex');
+    assert.ok(hotBytes > 0);
+    const root = mint(acme, 'flooder');
+    let largest = 0;
+    for (let i = 0; i < 1500; i++) {
+      const child = largeChild(root, i);
+      largest = Math.max(largest, child.link.length);
+      verifyEnvelope(child.token, opts);
+      assert.ok(memo.bytes <= maxBytes, `${memo.bytes} bytes charged after ${i + 1} children`);
+    }
+    assert.ok(largest > 3500, `children are ${largest} characters`);
+    // acme holds at most its share of the budget, and had to evict its own entries to stay there.
+    assert.ok(memo.tenantBytes('acme') <= 0.25 * maxBytes);
+    assert.ok(memo.stats.evictions > 1000, `${memo.stats.evictions} evictions`);
+    assert.ok(memo.size < 1500 && memo.size > 20, `${memo.size} entries`);
+    assert.equal(memo.tenantBytes('globex'), hotBytes, "globex's entries and texts untouched");
+    calls.n = 0;
+    for (const t of hot) assert.equal(verifyEnvelope(t.token, opts).memoHits, 1);
+    assert.equal(calls.n, 0);
+  });
+
+  test('when the whole budget is full, the tenant holding the most pays', () => {
+    const { acme, globex, resolveKey, mint } = twoTenants();
+    // Shares of 100 %: only the total bounds each tenant.
+    const memo = new LinkMemo(40, { tenantShare: 1 });
+    const opts = { resolveKey, now: NOW, isRevoked: () => false, memo };
+    const held = (tokens: MintedToken[]) => tokens.filter((t) => memo.get(hashLink(t.link)) !== undefined).length;
+    const g = Array.from({ length: 20 }, (_, i) => mint(globex, `g-${i}`));
+    const a = Array.from({ length: 100 }, (_, i) => mint(acme, `a-${i}`));
+    for (const t of g.slice(0, 10)) verifyEnvelope(t.token, opts);
+    for (const t of a) verifyEnvelope(t.token, opts);
+    // globex (10) stayed below an equal share (20), so acme paid for its own flood.
+    assert.equal(memo.size, 40);
+    assert.equal(held(g), 10);
+    assert.equal(held(a), 30);
+    assert.deepEqual(
+      a.slice(70).map((t) => memo.get(hashLink(t.link)) !== undefined),
+      new Array(30).fill(true),
+      'acme keeps its newest',
+    );
+    // Now globex inserts while acme holds the most: acme pays again, down to an equal share.
+    for (const t of g.slice(10)) verifyEnvelope(t.token, opts);
+    assert.equal(memo.size, 40);
+    assert.equal(held(g), 20);
+    assert.equal(held(a), 20);
+  });
+
+  test('a link larger than a tenant share is verified but not remembered', () => {
+    const { acme, resolveKey, mint } = twoTenants();
+    const memo = new LinkMemo(undefined, { maxBytes: 1024 * 1024, tenantShare: 0.0001 });
+    const opts = { resolveKey, now: NOW, isRevoked: () => false, memo };
+    const t = mint(acme, 'a');
+    assert.equal(verifyEnvelope(t.token, opts).memoHits, 0);
+    assert.equal(verifyEnvelope(t.token, opts).memoHits, 0);
+    assert.equal(memo.size, 0);
+    assert.equal(memo.textSize, 0);
+    assert.equal(memo.stats.oversized, 2);
   });
 });

@@ -207,3 +207,15 @@ agents:
   assert.equal(summarizePolicyDiff(after, after), 'no changes');
   assert.equal(summarizePolicyDiff(undefined, after), 'first policy (version 2): 2 agent(s): a, c');
 });
+
+test("summarizePolicyDiff names a change of the tenant's read_only_actions", () => {
+  const base = 'organization: Acme\nagents:\n  a: {scopes: [vault:x:read]}\n';
+  const plain = parsePolicy(base);
+  const custom = parsePolicy(`read_only_actions: [read, export]\n${base}`);
+  assert.equal(summarizePolicyDiff(plain, custom), 'read_only_actions default -> [read, export]');
+  assert.equal(
+    summarizePolicyDiff(custom, parsePolicy(`read_only_actions: []\n${base}`)),
+    'read_only_actions [read, export] -> []',
+  );
+  assert.equal(summarizePolicyDiff(custom, custom), 'no changes');
+});

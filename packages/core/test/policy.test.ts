@@ -571,3 +571,45 @@ test("top-level 'pop: required' turns on per-request proofs for the whole tenant
   assert.match(issues[0]!.message, /pop must be 'required'/);
   assert.equal(issues[0]!.line, 1);
 });
+
+test("top-level 'read_only_actions' replaces the tenant's read-only list; each entry is checked with its position", () => {
+  const base = ['organization: Acme', 'agents:', '  bot:', '    scopes: [vault:a:read]'];
+  const custom = parsePolicy(y('read_only_actions: [read, export, read, fetch-page]', ...base));
+  assert.deepEqual(custom.readOnlyActions, ['read', 'export', 'fetch-page'], 'duplicates dropped, order kept');
+  assert.deepEqual([...(tenantPolicyFrom(custom).readOnlyActions ?? [])], ['read', 'export', 'fetch-page']);
+  // An empty list is the strictest setting: every action needs approval under write_requires_approval.
+  const none = parsePolicy(y('read_only_actions: []', ...base));
+  assert.deepEqual(none.readOnlyActions, []);
+  assert.equal(tenantPolicyFrom(none).readOnlyActions?.size, 0);
+  const plain = parsePolicy(y(...base));
+  assert.equal(plain.readOnlyActions, undefined);
+  assert.equal(tenantPolicyFrom(plain).readOnlyActions, undefined, 'the engine then uses the default list');
+
+  expectOnly(
+    y('read_only_actions: [read, Export]', ...base),
+    'read_only_actions[1]',
+    1,
+    27,
+    /read-only action "Export" must be lower case .*write "export"/,
+  );
+  for (const bad of ['"*"', 'read*', '"re ad"', '"-x"', '"lé"', `${'a'.repeat(65)}`]) {
+    expectOnly(
+      y(`read_only_actions: [${bad}]`, ...base),
+      'read_only_actions[0]',
+      1,
+      21,
+      /invalid read-only action .*: use 1-64 lower-case letters, digits, '_', '\.' or '-' \(exact names, no wildcards\)/,
+    );
+  }
+  expectOnly(y('read_only_actions: ["", read]', ...base), 'read_only_actions[0]', 1, 21, /must not be empty/);
+  expectOnly(y('read_only_actions: read', ...base), 'read_only_actions', 1, 20, /must be a list/);
+  expectOnly(y('read_only_actions: [5]', ...base), 'read_only_actions[0]', 1, 21, /must be a string/);
+  const tooMany = Array.from({ length: 65 }, (_, i) => `a${i}`).join(', ');
+  expectOnly(
+    y(`read_only_actions: [${tooMany}]`, ...base),
+    'read_only_actions',
+    1,
+    20,
+    /read_only_actions has 65 entries, at most 64 allowed/,
+  );
+});

@@ -47,7 +47,7 @@ interface Setup {
 }
 
 function setup(overrides: Partial<RootParams> = {}, replay = new ReplayCache(100)): Setup {
-  const ring = new KeyRing().add('k1', keyPair(1));
+  const ring = new KeyRing(overrides.tenant ?? TENANT).add('k1', keyPair(1));
   const holder = keyPair(30);
   const root = mintRoot(rootParams({ holderKey: holder, ...overrides }), {
     secretKey: ring.secret('k1'),
@@ -116,6 +116,47 @@ describe('per-request proof: checkRequest with a replay cache', () => {
       checkRequest({ token: bare.root.chain, requiredScope: 'vault:finance:read', proof: noRes }, bare.deps),
       'ALLOWED',
     );
+  });
+
+  test("a proof binds the request's approval_id (apr): absent, another or extra → INVALID_PROOF (proof.apr)", () => {
+    const s = setup();
+    const presenting: CheckInput = { token: s.root.chain, ...READ, approvalId: 'apr-1' };
+    const cases: [string, ProvenRequest, CheckInput][] = [
+      // An old-style proof (no apr) captured with a request cannot carry an approval id.
+      ['proof without apr, request with an approval', READ, presenting],
+      ['proof for another approval', { ...READ, approvalId: 'apr-2' }, presenting],
+      [
+        'proof with apr, request without an approval',
+        { ...READ, approvalId: 'apr-1' },
+        { token: s.root.chain, ...READ },
+      ],
+    ];
+    for (const [what, proven, input] of cases) {
+      const r = checkRequest({ ...input, proof: prove(s, proven) }, s.deps);
+      assert.deepEqual([r.reason, r.field], ['INVALID_PROOF', 'proof.apr'], `${what}: ${r.message}`);
+    }
+    assert.equal((s.deps.replay as ReplayCache).size, 0, 'a refused proof records no nonce');
+    // The proof covering the approval id verifies (the request then reaches its other rules).
+    expectDecision(
+      checkRequest({ ...presenting, proof: prove(s, { ...READ, approvalId: 'apr-1' }) }, s.deps),
+      'ALLOWED',
+    );
+    // An empty approval id is none (proto3): an old proof stays valid.
+    expectDecision(checkRequest({ token: s.root.chain, ...READ, approvalId: '', proof: prove(s) }, s.deps), 'ALLOWED');
+    // apr is a member of the signed payload exactly when an approval is presented.
+    const members = (proof: string) =>
+      Object.keys(JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString()) as object).sort();
+    assert.deepEqual(members(prove(s)), ['act', 'cxd', 'iat', 'lh', 'nce', 'res', 'scp']);
+    assert.deepEqual(members(prove(s, { ...READ, approvalId: 'apr-1' })), [
+      'act',
+      'apr',
+      'cxd',
+      'iat',
+      'lh',
+      'nce',
+      'res',
+      'scp',
+    ]);
   });
 
   test('a proof binds the token: another leaf → INVALID_PROOF (proof.lh)', () => {
@@ -306,30 +347,70 @@ describe('per-request proof: the replay cache', () => {
   });
 
   test('ReplayCache: expiry frees entries, sweeps in order, and a replay is caught until expiry', () => {
-    const cache = new ReplayCache(2);
-    assert.equal(cache.claim('a', 100, 10), 'fresh');
-    assert.equal(cache.claim('a', 100, 20), 'replayed');
-    assert.equal(cache.claim('b', 150, 20), 'fresh');
-    assert.equal(cache.claim('c', 160, 30), 'full');
+    const cache = new ReplayCache(2, 1);
+    assert.equal(cache.claim('a', 100, 10, 't'), 'fresh');
+    assert.equal(cache.claim('a', 100, 20, 't'), 'replayed');
+    assert.equal(cache.claim('b', 150, 20, 't'), 'fresh');
+    assert.equal(cache.claim('c', 160, 30, 't'), 'full');
     assert.equal(cache.size, 2);
     // At its expiry time a nonce is still remembered.
-    assert.equal(cache.claim('a', 200, 100), 'replayed');
-    assert.equal(cache.claim('c', 200, 100), 'full');
+    assert.equal(cache.claim('a', 200, 100, 't'), 'replayed');
+    assert.equal(cache.claim('c', 200, 100, 't'), 'full');
     // After it, 'a' is freed; 'b' is still live.
-    assert.equal(cache.claim('c', 200, 101), 'fresh');
+    assert.equal(cache.claim('c', 200, 101, 't'), 'fresh');
     assert.equal(cache.size, 2);
-    assert.equal(cache.claim('b', 250, 101), 'replayed');
-    assert.equal(cache.claim('a', 250, 101), 'full');
+    assert.equal(cache.claim('b', 250, 101, 't'), 'replayed');
+    assert.equal(cache.claim('a', 250, 101, 't'), 'full');
     // Everything expired: both slots free again; an old key is fresh again.
-    assert.equal(cache.claim('a', 300, 201), 'fresh');
-    assert.equal(cache.claim('b', 300, 201), 'fresh');
+    assert.equal(cache.claim('a', 300, 201, 't'), 'fresh');
+    assert.equal(cache.claim('b', 300, 201, 't'), 'fresh');
     assert.equal(cache.size, 2);
+    assert.equal(cache.tenantSize('t'), 2);
     for (const bad of [0, -1, 1.5, Number.NaN]) assert.throws(() => new ReplayCache(bad), RangeError);
+    for (const bad of [0, -0.5, 1.01, Number.NaN]) assert.throws(() => new ReplayCache(10, bad), RangeError);
   });
 
   test('many proofs over time stay bounded', () => {
-    const cache = new ReplayCache(10);
-    for (let t = 0; t < 5000; t++) assert.equal(cache.claim(`n${t}`, t + 5, t), 'fresh');
+    const cache = new ReplayCache(10, 1);
+    for (let t = 0; t < 5000; t++) assert.equal(cache.claim(`n${t}`, t + 5, t, 't'), 'fresh');
     assert.ok(cache.size <= 10);
+    assert.ok(cache.tenantSize('t') <= 10);
+  });
+
+  test('ReplayCache: each tenant fills at most its share; expiry frees it', () => {
+    const cache = new ReplayCache(100, 0.25);
+    assert.equal(cache.maxPerTenant, 25);
+    for (let i = 0; i < 25; i++) assert.equal(cache.claim(`a${i}`, 100, 10, 'a'), 'fresh');
+    assert.equal(cache.claim('a-more', 100, 10, 'a'), 'full');
+    assert.equal(cache.tenantSize('a'), 25);
+    // Another tenant is unaffected by a's flood.
+    for (let i = 0; i < 25; i++) assert.equal(cache.claim(`b${i}`, 100, 10, 'b'), 'fresh');
+    // The whole cache fills only once four tenants hold their share: then everyone is refused.
+    for (const t of ['c', 'd']) for (let i = 0; i < 25; i++) assert.equal(cache.claim(`${t}${i}`, 100, 10, t), 'fresh');
+    assert.equal(cache.size, 100);
+    assert.equal(cache.claim('e0', 100, 10, 'e'), 'full');
+    // Once a's nonces expire, a (and e) may claim again.
+    assert.equal(cache.claim('a-later', 300, 101, 'a'), 'fresh');
+    assert.equal(cache.tenantSize('a'), 1);
+    assert.equal(cache.claim('e0', 300, 101, 'e'), 'fresh');
+    assert.equal(cache.tenants, 2);
+  });
+
+  test("one tenant's flood of proofs refuses only that tenant's proofs (checkRequest)", () => {
+    // Fails before the cache was per tenant: acme's proofs filled it and globex's were refused.
+    const cache = new ReplayCache(8);
+    const acme = setup({}, cache);
+    const globex = setup({ tenant: 'globex' }, cache);
+    const outcomes = Array.from(
+      { length: 8 },
+      () => checkRequest({ token: acme.root.chain, ...READ, proof: prove(acme) }, acme.deps).reason,
+    );
+    assert.deepEqual(outcomes.slice(0, 2), ['ALLOWED', 'ALLOWED'], 'acme holds 2 of 8 (25 %)');
+    const refused = checkRequest({ token: acme.root.chain, ...READ, proof: prove(acme) }, acme.deps);
+    expectDecision(refused, 'INVALID_PROOF', 'proof.nce');
+    assert.match(refused.message, /replay cache is full for tenant 'acme'/);
+    for (let i = 0; i < 2; i++) {
+      expectDecision(checkRequest({ token: globex.root.chain, ...READ, proof: prove(globex) }, globex.deps), 'ALLOWED');
+    }
   });
 });

@@ -16,11 +16,33 @@ export const DEFAULT_PORTS: Record<ServiceName, number> = {
   auditor: 50054,
 };
 
+/** The services that sign their audit events, each with its own key. */
+export const EVENT_PRODUCERS = ['issuer', 'enforcer', 'policy'] as const;
+export type EventProducer = (typeof EVENT_PRODUCERS)[number];
+
+/** A producer's audit-event key pair: base64url seed and public key. */
+export interface EventKeyPair {
+  seed: string;
+  publicKey: string;
+}
+
 export interface StackSecrets {
   operatorKey: string;
   serviceKey: string;
   issuerKek: string;
   auditorSigningKey: string;
+  /** Each producer's audit-event signing key; the auditor trusts each public key for its own source. */
+  eventKeys: Record<EventProducer, EventKeyPair>;
+}
+
+/** AUTHORITY_EVENT_TRUSTED_KEYS of the auditor: `<producer>-1=<public key>;sources=<producer>`, … */
+export function trustedEventKeys(keys: StackSecrets['eventKeys']): string {
+  return EVENT_PRODUCERS.map((p) => `${p}-1=${keys[p].publicKey};sources=${p}`).join(',');
+}
+
+/** AUTHORITY_EVENT_SIGNING_KEY and _ID of a producer. */
+function signingEnv(keys: StackSecrets['eventKeys'], p: EventProducer): NodeJS.ProcessEnv {
+  return { AUTHORITY_EVENT_SIGNING_KEY: keys[p].seed, AUTHORITY_EVENT_SIGNING_KEY_ID: `${p}-1` };
 }
 
 export interface LaunchOptions {
@@ -57,11 +79,16 @@ export async function launchStack(o: LaunchOptions): Promise<RunningStack> {
     AUTHORITY_OPERATOR_API_KEY: o.secrets.operatorKey,
     AUTHORITY_SERVICE_API_KEY: o.secrets.serviceKey,
   };
+  const keys = o.secrets.eventKeys;
   const perService: Record<ServiceName, NodeJS.ProcessEnv> = {
-    issuer: { AUTHORITY_ISSUER_KEK: o.secrets.issuerKek },
-    enforcer: { AUTHORITY_ISSUER_ADDR: addresses.issuer },
-    policy: {},
-    auditor: { AUTHORITY_AUDITOR_SIGNING_KEY: o.secrets.auditorSigningKey, AUTHORITY_CHECKPOINT_INTERVAL: '5s' },
+    issuer: { AUTHORITY_ISSUER_KEK: o.secrets.issuerKek, ...signingEnv(keys, 'issuer') },
+    enforcer: { AUTHORITY_ISSUER_ADDR: addresses.issuer, ...signingEnv(keys, 'enforcer') },
+    policy: { ...signingEnv(keys, 'policy') },
+    auditor: {
+      AUTHORITY_AUDITOR_SIGNING_KEY: o.secrets.auditorSigningKey,
+      AUTHORITY_EVENT_TRUSTED_KEYS: trustedEventKeys(keys),
+      AUTHORITY_CHECKPOINT_INTERVAL: '5s',
+    },
   };
   const children = new Map<ServiceName, ChildProcess>();
   const exited = new Set<ServiceName>();
@@ -81,12 +108,22 @@ export async function launchStack(o: LaunchOptions): Promise<RunningStack> {
       ),
     );
   };
+  // Detached services do not die with the launcher's process group: if the launcher exits without
+  // stop() (a crash), take them down with it.
+  const orphanGuard = () => {
+    for (const [name, child] of children) if (!exited.has(name)) child.kill('SIGTERM');
+  };
+  process.once('exit', orphanGuard);
   try {
     for (const name of SERVICE_NAMES) {
       const out = createWriteStream(join(o.logDir, `${name}.log`), { flags: 'a' });
       const child = spawn(process.execPath, [resolve(o.repoRoot, `services/${name}/dist/src/main.js`)], {
         env: { ...common, ...perService[name], AUTHORITY_GRPC_PORT: String(ports[name]) },
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group: a terminal's Ctrl-C (SIGINT to the foreground group) reaches only
+        // the launcher, which stops each service once with SIGTERM. Two signals would make a
+        // service skip its drain and exit 1.
+        detached: true,
       });
       child.stdout?.pipe(out);
       child.stderr?.pipe(out);

@@ -1,31 +1,44 @@
 // `npm start`: launches the four services against the Kafka and MongoDB given in the environment,
 // plays the scenario, then keeps the stack running for exploration until Ctrl-C (SIGINT/SIGTERM).
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connect } from './clients';
-import { launchStack, type StackSecrets } from './launcher';
+import { EVENT_PRODUCERS, launchStack, type EventKeyPair, type StackSecrets } from './launcher';
 import { runScenario } from './scenario';
 
 const repoRoot = resolve(__dirname, '../../../..');
 const runDir = process.env.AUTHORITY_INFRA_RUN ?? join(repoRoot, '.infra');
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
+/** A fresh Ed25519 key pair as base64url seed and public key (the JWK's `d` and `x`). */
+function eventKeyPair(): EventKeyPair {
+  const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+  return { seed: String(jwk.d), publicKey: String(jwk.x) };
+}
+
 /**
  * Local secrets for the demo stack, generated once and kept in .infra (git-ignored): the issuer's
- * stored private keys stay decryptable across restarts. Production takes them from Secrets.
+ * stored private keys stay decryptable across restarts, and the producers keep their audit-event
+ * keys (the auditor trusts each for its own source). A file from before event keys gets them added.
+ * Production takes all of them from Secrets.
  */
 function demoSecrets(): StackSecrets {
   const path = join(runDir, 'demo-secrets.json');
-  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as StackSecrets;
+  const stored = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Partial<StackSecrets>) : {};
   const secrets: StackSecrets = {
-    operatorKey: randomBytes(32).toString('base64url'),
-    serviceKey: randomBytes(32).toString('base64url'),
-    issuerKek: randomBytes(32).toString('base64'),
-    auditorSigningKey: randomBytes(32).toString('base64'),
+    operatorKey: stored.operatorKey ?? randomBytes(32).toString('base64url'),
+    serviceKey: stored.serviceKey ?? randomBytes(32).toString('base64url'),
+    issuerKek: stored.issuerKek ?? randomBytes(32).toString('base64'),
+    auditorSigningKey: stored.auditorSigningKey ?? randomBytes(32).toString('base64'),
+    eventKeys:
+      stored.eventKeys ??
+      (Object.fromEntries(EVENT_PRODUCERS.map((p) => [p, eventKeyPair()])) as StackSecrets['eventKeys']),
   };
-  mkdirSync(runDir, { recursive: true });
-  writeFileSync(path, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  if (JSON.stringify(stored) !== JSON.stringify(secrets)) {
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(path, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
   return secrets;
 }
 

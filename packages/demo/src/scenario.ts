@@ -190,7 +190,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     decisions.push({ step, decision: String(res.decision), reason: String(res.reason), expected, ok });
     const mark = ok ? green('✔') : red(`✘ expected ${expected}`);
     log(
-      `   ${mark} ${String(res.decision).padEnd(5)} ${String(res.reason).padEnd(20)} ${step}${res.decision === 'DENY' ? `: ${res.message}` : ''}`,
+      `   ${mark} ${String(res.decision).padEnd(5)} ${String(res.reason).padEnd(21)} ${step}${res.decision === 'DENY' ? `: ${res.message}` : ''}`,
     );
     return res;
   };
@@ -247,6 +247,20 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     token: advisor.token,
     requiredScope: read,
     resource: 'slos://vaults/student-records/s-1001',
+    context: { recordCount: 1 },
+  });
+  await check('advisor reads with an invisible purpose (U+3164 HANGUL FILLER)', 'PURPOSE_REQUIRED', {
+    token: advisor.token,
+    requiredScope: read,
+    resource: 'slos://vaults/student-records/s-1001',
+    context: { purpose: '\u3164', recordCount: 1 },
+  });
+  // max_records_per_request fails closed: a request that does not say how much it reads is refused.
+  await check('advisor reads without stating a record count', 'RECORD_COUNT_REQUIRED', {
+    token: advisor.token,
+    requiredScope: read,
+    resource: 'slos://vaults/student-records/s-1001',
+    context: { purpose: 'degree-audit advising appointment' },
   });
   await check('advisor exports 500 records at once', 'MAX_RECORDS_EXCEEDED', {
     token: advisor.token,

@@ -3,7 +3,7 @@
 import { constantTimeEqual, sha256 } from '@authority/core';
 import type * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
-import { Secret } from './config';
+import { MIN_API_KEY_LENGTH, Secret } from './config';
 import { InvalidArgumentError, PermissionDeniedError, UnauthenticatedError } from './errors';
 
 export const PRINCIPAL_KINDS = ['operator', 'admin', 'approver', 'service'] as const;
@@ -154,9 +154,9 @@ export function parseApiKeys(text: string): { entries: StoredCredential[]; probl
     let keyHash: Buffer;
     const hashed = /^sha256:([0-9a-fA-F]{64})$/.exec(key);
     if (hashed) keyHash = Buffer.from(hashed[1]!, 'hex');
-    else if (key.length >= 16) keyHash = hashApiKey(key);
+    else if (key.length >= MIN_API_KEY_LENGTH) keyHash = hashApiKey(key);
     else {
-      problems.push(`entry ${i + 1}: key too short (at least 16 characters)`);
+      problems.push(`entry ${i + 1}: key too short (at least ${MIN_API_KEY_LENGTH} characters)`);
       return;
     }
     const principal: Principal = tenant !== undefined ? { kind, id, tenant } : { kind, id };

@@ -1,8 +1,9 @@
 // Configuration from environment variables: one zod schema per service, parsed once at start,
 // failing fast with every bad variable named.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { z } from 'zod';
+import { decodeKey32, isEventKeyId } from '@authority/core';
 
 /** One problem with one environment variable. */
 export interface ConfigIssue {
@@ -149,6 +150,16 @@ export function secret() {
     .meta({ secret: true });
 }
 
+/** Shortest API key accepted anywhere (configured keys and AUTHORITY_API_KEYS entries). */
+export const MIN_API_KEY_LENGTH = 16;
+
+/** An API key given in configuration: a secret of at least MIN_API_KEY_LENGTH characters. */
+export function apiKeySecret() {
+  return secret().refine((s) => s.reveal().length >= MIN_API_KEY_LENGTH, {
+    message: `expected an API key of at least ${MIN_API_KEY_LENGTH} characters`,
+  });
+}
+
 /** A path to an existing, readable regular file (checked at start, so typos fail fast). */
 export function filePath() {
   return z.string().transform((s, ctx): string => {
@@ -162,6 +173,31 @@ export function filePath() {
     if (!isFile) return bad(ctx, s, 'not a regular file');
     return p;
   });
+}
+
+/**
+ * A secret read from a file (`..._FILE` variables: a mounted Kubernetes Secret): the path must be a
+ * readable regular file; its content, surrounding whitespace removed, becomes a `Secret`. The
+ * content is never echoed; `check` validates it (an error message, or undefined when valid).
+ */
+export function secretFile(check: (content: string) => string | undefined = () => undefined) {
+  return z
+    .string()
+    .transform((s, ctx): Secret => {
+      const p = s.trim();
+      let content: string;
+      try {
+        if (!statSync(p).isFile()) return bad(ctx, s, 'not a regular file');
+        content = readFileSync(p, 'utf8').trim();
+      } catch {
+        return bad(ctx, s, 'file not found or not readable');
+      }
+      if (content === '') return bad(ctx, s, 'the file is empty');
+      const problem = check(content);
+      if (problem !== undefined) return bad(ctx, s, `file content: ${problem}`);
+      return new Secret(content);
+    })
+    .meta({ secret: true });
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -178,6 +214,50 @@ export function logLevel() {
 
 // ---------------------------------------------------------------------------------------------
 // Common schema. Services extend it: `serviceConfigSchema({...}).extend(mongoConfigShape)`.
+
+export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
+
+function saslMechanism() {
+  return z.string().transform((s, ctx): KafkaSaslMechanism => {
+    const t = s.trim().toLowerCase();
+    if ((KAFKA_SASL_MECHANISMS as readonly string[]).includes(t)) return t as KafkaSaslMechanism;
+    return bad(ctx, s, `expected one of ${KAFKA_SASL_MECHANISMS.join(', ')}`);
+  });
+}
+
+/**
+ * How the services authenticate to Kafka (every service: part of the common schema). TLS with the
+ * system CAs or a CA file, optionally a client certificate (mTLS), and/or SASL (PLAIN only over
+ * TLS, SCRAM-SHA-256/512). checkKafkaSecurity validates the combinations; kafka.ts turns them into
+ * the kafkajs client options (kafkaSecurityFromConfig).
+ */
+export const kafkaSecurityConfigShape = {
+  KAFKA_SSL: bool()
+    .prefault('false')
+    .describe(
+      'Connect to the brokers over TLS (server certificates verified against the system CAs or KAFKA_SSL_CA_FILE).',
+    ),
+  KAFKA_SSL_CA_FILE: filePath()
+    .optional()
+    .describe("PEM CA bundle that signed the brokers' certificates (requires KAFKA_SSL=true)."),
+  KAFKA_SSL_CERT_FILE: filePath()
+    .optional()
+    .describe(
+      'PEM client certificate for mTLS to the brokers (with KAFKA_SSL_KEY_FILE; requires KAFKA_SSL=true). Its subject is the Kafka principal.',
+    ),
+  KAFKA_SSL_KEY_FILE: filePath().optional().describe('PEM private key of KAFKA_SSL_CERT_FILE.'),
+  KAFKA_SASL_MECHANISM: saslMechanism()
+    .optional()
+    .describe(
+      `SASL authentication to the brokers: ${KAFKA_SASL_MECHANISMS.join(', ')} (plain only with KAFKA_SSL=true). Needs KAFKA_SASL_USERNAME and a password.`,
+    ),
+  KAFKA_SASL_USERNAME: text().optional().describe('SASL user name: the Kafka principal the ACLs name (User:<name>).'),
+  KAFKA_SASL_PASSWORD: secret().optional().describe('SASL password (or KAFKA_SASL_PASSWORD_FILE).'),
+  KAFKA_SASL_PASSWORD_FILE: secretFile()
+    .optional()
+    .describe('File holding the SASL password (a mounted Secret), instead of KAFKA_SASL_PASSWORD.'),
+};
 
 /** Builds the variables every service reads, with the service's own name and port as defaults. */
 export function serviceConfigSchema(defaults: { serviceName: string; grpcPort: number }) {
@@ -197,6 +277,7 @@ export function serviceConfigSchema(defaults: { serviceName: string; grpcPort: n
       .describe('Prefix of the Kafka topic names (keys, policies, revocations, audit, checkpoints).'),
     KAFKA_BROKERS: csv().describe('Comma-separated Kafka bootstrap brokers, host:port.'),
     KAFKA_CLIENT_ID: text().optional().describe('Kafka client id. Defaults to AUTHORITY_SERVICE_NAME.'),
+    ...kafkaSecurityConfigShape,
     AUTHORITY_SHUTDOWN_GRACE: duration()
       .prefault('10s')
       .describe('Deadline for graceful shutdown after SIGTERM (keep below terminationGracePeriodSeconds).'),
@@ -242,6 +323,140 @@ export const checkTlsSettings: ConfigCheck = (config) => {
   }
   return issues;
 };
+
+/** The Kafka TLS and SASL variables must make a complete, safe combination. */
+export const checkKafkaSecurity: ConfigCheck = (config) => {
+  const issues: ConfigIssue[] = [];
+  const set = (name: string) => config[name] !== undefined;
+  const ssl = config['KAFKA_SSL'] === true;
+  for (const name of ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE']) {
+    if (set(name) && !ssl) issues.push({ variable: name, problem: 'requires KAFKA_SSL=true' });
+  }
+  if (set('KAFKA_SSL_CERT_FILE') && !set('KAFKA_SSL_KEY_FILE'))
+    issues.push({ variable: 'KAFKA_SSL_KEY_FILE', problem: 'required when KAFKA_SSL_CERT_FILE is set' });
+  if (set('KAFKA_SSL_KEY_FILE') && !set('KAFKA_SSL_CERT_FILE'))
+    issues.push({ variable: 'KAFKA_SSL_CERT_FILE', problem: 'required when KAFKA_SSL_KEY_FILE is set' });
+  const mechanism = config['KAFKA_SASL_MECHANISM'];
+  const passwords = ['KAFKA_SASL_PASSWORD', 'KAFKA_SASL_PASSWORD_FILE'].filter(set);
+  if (mechanism === undefined) {
+    for (const name of ['KAFKA_SASL_USERNAME', ...passwords])
+      if (set(name)) issues.push({ variable: name, problem: 'requires KAFKA_SASL_MECHANISM' });
+  } else {
+    if (!set('KAFKA_SASL_USERNAME'))
+      issues.push({ variable: 'KAFKA_SASL_USERNAME', problem: 'required when KAFKA_SASL_MECHANISM is set' });
+    if (passwords.length === 0)
+      issues.push({
+        variable: 'KAFKA_SASL_PASSWORD',
+        problem: 'KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE is required when KAFKA_SASL_MECHANISM is set',
+      });
+    if (passwords.length === 2)
+      issues.push({
+        variable: 'KAFKA_SASL_PASSWORD_FILE',
+        problem: 'set KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE, not both',
+      });
+    if (mechanism === 'plain' && !ssl)
+      issues.push({
+        variable: 'KAFKA_SASL_MECHANISM',
+        problem: 'plain sends the password in clear: requires KAFKA_SSL=true',
+      });
+  }
+  return issues;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The producer's audit-event signing key (issuer, policy, enforcer; see core events/signature.ts).
+
+const SEED_PROBLEM = 'expected base64url (or base64) of a 32-byte Ed25519 seed (e.g. `openssl rand -base64 32`)';
+
+function seedProblem(text: string): string | undefined {
+  return decodeKey32(text) === undefined ? SEED_PROBLEM : undefined;
+}
+
+/** The seed itself (a Kubernetes Secret in production). Never echoed. */
+function eventSigningSeed() {
+  return secret().transform((s, ctx): Secret => {
+    const problem = seedProblem(s.reveal());
+    if (problem !== undefined) {
+      ctx.issues.push({ code: 'custom', message: problem, input: '' });
+      return z.NEVER;
+    }
+    return s;
+  });
+}
+
+function eventKeyId() {
+  return text().transform((s, ctx): string => {
+    if (!isEventKeyId(s)) return bad(ctx, s, 'expected 1-64 of A-Z a-z 0-9 _ -');
+    return s;
+  });
+}
+
+/**
+ * For the services that produce audit events: the Ed25519 identity that signs every record they
+ * write to the audit topic. Exactly one of the key and the key file is required
+ * (checkEventSigningKey; eventSigningSeedFromConfig checks again at start).
+ */
+export const eventSigningConfigShape = {
+  AUTHORITY_EVENT_SIGNING_KEY: eventSigningSeed()
+    .optional()
+    .describe(
+      'Audit-event signing key of this service: base64url (or base64) of a 32-byte Ed25519 seed. Every record it writes to the audit topic is signed with it; the auditor chains only records signed by a key in its AUTHORITY_EVENT_TRUSTED_KEYS. This or AUTHORITY_EVENT_SIGNING_KEY_FILE is required.',
+    ),
+  AUTHORITY_EVENT_SIGNING_KEY_FILE: secretFile(seedProblem)
+    .optional()
+    .describe('File holding the audit-event signing key (a mounted Secret), instead of AUTHORITY_EVENT_SIGNING_KEY.'),
+  AUTHORITY_EVENT_SIGNING_KEY_ID: eventKeyId()
+    .optional()
+    .describe(
+      'Key id sent with every signature (1-64 of A-Z a-z 0-9 _ -); the auditor looks the public key up by it. Default: the first 16 hex digits of SHA-256 of the public key (logged at start).',
+    ),
+};
+
+/** Exactly one of AUTHORITY_EVENT_SIGNING_KEY and AUTHORITY_EVENT_SIGNING_KEY_FILE. */
+export const checkEventSigningKey: ConfigCheck = (config) => {
+  const inline = config['AUTHORITY_EVENT_SIGNING_KEY'] !== undefined;
+  const file = config['AUTHORITY_EVENT_SIGNING_KEY_FILE'] !== undefined;
+  if (inline && file)
+    return [
+      {
+        variable: 'AUTHORITY_EVENT_SIGNING_KEY_FILE',
+        problem: 'set AUTHORITY_EVENT_SIGNING_KEY or AUTHORITY_EVENT_SIGNING_KEY_FILE, not both',
+      },
+    ];
+  if (!inline && !file)
+    return [
+      {
+        variable: 'AUTHORITY_EVENT_SIGNING_KEY',
+        problem:
+          'required (or AUTHORITY_EVENT_SIGNING_KEY_FILE): audit events are signed by their producer, and the auditor quarantines unsigned ones',
+      },
+    ];
+  return [];
+};
+
+/**
+ * The signing seed and key id from a parsed config (before signing: await cryptoReady(), then
+ * core's eventSigningKey(seed, kid)). Throws ConfigError when the key is missing or given twice,
+ * so a config built without the checks still cannot start a producer that does not sign.
+ */
+export function eventSigningSeedFromConfig(config: {
+  AUTHORITY_EVENT_SIGNING_KEY?: Secret | undefined;
+  AUTHORITY_EVENT_SIGNING_KEY_FILE?: Secret | undefined;
+  AUTHORITY_EVENT_SIGNING_KEY_ID?: string | undefined;
+}): { seed: Buffer; kid: string | undefined } {
+  const issues = checkEventSigningKey(config as Record<string, unknown>);
+  if (issues.length > 0) throw new ConfigError(issues);
+  const secret = (config.AUTHORITY_EVENT_SIGNING_KEY ?? config.AUTHORITY_EVENT_SIGNING_KEY_FILE) as Secret;
+  const seed = decodeKey32(secret.reveal());
+  if (seed === undefined) {
+    const variable =
+      config.AUTHORITY_EVENT_SIGNING_KEY !== undefined
+        ? 'AUTHORITY_EVENT_SIGNING_KEY'
+        : 'AUTHORITY_EVENT_SIGNING_KEY_FILE';
+    throw new ConfigError([{ variable, problem: SEED_PROBLEM }]);
+  }
+  return { seed, kid: config.AUTHORITY_EVENT_SIGNING_KEY_ID };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Loading and describing.
@@ -301,6 +516,9 @@ function quote(value: string): string {
   return JSON.stringify(shown);
 }
 
+/** The checks every service's configuration gets by default: gRPC TLS and Kafka security. */
+export const DEFAULT_CONFIG_CHECKS: readonly ConfigCheck[] = [checkTlsSettings, checkKafkaSecurity];
+
 /**
  * Parses the variables named by `schema` from `env` (empty strings count as unset), then runs
  * the cross-variable `checks`. Throws ConfigError naming EVERY bad variable; secret values are
@@ -309,7 +527,7 @@ function quote(value: string): string {
 export function loadConfig<S extends z.ZodObject>(
   schema: S,
   env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
-  checks: readonly ConfigCheck[] = [checkTlsSettings],
+  checks: readonly ConfigCheck[] = DEFAULT_CONFIG_CHECKS,
 ): z.output<S> {
   const shape = schema.shape as Record<string, AnyZod>;
   const input: Record<string, string | undefined> = {};
@@ -340,7 +558,7 @@ export function loadConfig<S extends z.ZodObject>(
 export function loadConfigOrExit<S extends z.ZodObject>(
   schema: S,
   env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
-  checks: readonly ConfigCheck[] = [checkTlsSettings],
+  checks: readonly ConfigCheck[] = DEFAULT_CONFIG_CHECKS,
 ): z.output<S> {
   try {
     return loadConfig(schema, env, checks);

@@ -36,7 +36,9 @@ export const ERROR_ID_METADATA_KEY = 'authority-error-id';
  *   its signature fails, its key is unknown, it is expired, not yet valid or revoked, or the
  *   presenter did not prove possession of its holder key (no seal, bad or replayed proof).
  * - PERMISSION_DENIED: the credential is good but does not allow this (scope, resource,
- *   policy, tenant, audience, purpose, record limits, context, approval that does not cover it).
+ *   policy, tenant, audience, purpose, record limits (exceeded, or a count the limit needs and the
+ *   request does not state: like a missing purpose, the constraint refuses this request), context,
+ *   approval that does not cover it).
  * - FAILED_PRECONDITION: APPROVAL_REQUIRED: the call can succeed once an approval exists.
  * - UNAVAILABLE: the server cannot decide safely right now (stale revocation/key state, audit
  *   log unreachable); retry with backoff. The enforcer fails closed on these.
@@ -60,6 +62,7 @@ export const REASON_TO_GRPC_STATUS: Readonly<Record<Reason, grpc.status>> = {
   DENIED_RESOURCE: grpc.status.PERMISSION_DENIED,
   PURPOSE_REQUIRED: grpc.status.PERMISSION_DENIED,
   MAX_RECORDS_EXCEEDED: grpc.status.PERMISSION_DENIED,
+  RECORD_COUNT_REQUIRED: grpc.status.PERMISSION_DENIED,
   POLICY_DENIED: grpc.status.PERMISSION_DENIED,
   TENANT_MISMATCH: grpc.status.PERMISSION_DENIED,
   CONTEXT_NOT_ALLOWED: grpc.status.PERMISSION_DENIED,

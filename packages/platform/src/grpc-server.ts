@@ -36,6 +36,15 @@ export interface StartGrpcServerOptions {
   serverOptions?: grpc.ServerOptions;
 }
 
+/**
+ * The health service name liveness probes ask for. It answers SERVING from the moment the server
+ * listens until the process exits, whatever the readiness (`''` and the service names) says: a
+ * replica that is not ready because a dependency is down (the enforcer during a Kafka outage) is
+ * taken out of rotation, not restarted. It stops answering only when the process cannot (a blocked
+ * event loop, a dead process), which is what a restart fixes.
+ */
+export const LIVENESS_SERVICE = 'liveness';
+
 export interface HealthControl {
   /** `''` and every service name → SERVING. */
   setServing(): void;
@@ -100,14 +109,17 @@ function withClosingSignal(binding: GrpcServiceBinding, signal: AbortSignal): gr
   return impl;
 }
 
-/** Starts serving; health starts NOT_SERVING until the service calls `health.setServing()`. */
+/**
+ * Starts serving; health (readiness) starts NOT_SERVING until the service calls
+ * `health.setServing()`; `liveness` is SERVING throughout (LIVENESS_SERVICE).
+ */
 export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<GrpcServerHandle> {
   const server = new grpc.Server(opts.serverOptions);
   const closing = new AbortController();
   setMaxListeners(0, closing.signal); // one listener per open stream; many is normal
-  const names = ['', ...opts.serviceNames.filter((n) => n !== '')];
+  const names = ['', ...opts.serviceNames.filter((n) => n !== '' && n !== LIVENESS_SERVICE)];
   const statuses = new Map<string, ServingStatus>(names.map((n) => [n, 'NOT_SERVING']));
-  const healthImpl = new HealthImplementation(Object.fromEntries(statuses));
+  const healthImpl = new HealthImplementation({ ...Object.fromEntries(statuses), [LIVENESS_SERVICE]: 'SERVING' });
   healthImpl.addToServer(server);
 
   for (const binding of opts.services) {

@@ -31,4 +31,5 @@ export * from './grpc-server';
 export * from './service-runner';
 export * from './auth';
 export * from './kafka';
+export * from './kafka-retry';
 export * from './mongo';

@@ -2,7 +2,8 @@
 // CloudEvents binary-mode headers with W3C trace context, a PRODUCER span per published message
 // (parented on the trace context the message carries), crash-bounded consumers with their lag,
 // catch-up replay of compacted topics to the high-water mark, and idempotent topic creation.
-import { randomId } from '@authority/core';
+import { readFileSync } from 'node:fs';
+import { EVENT_SIGNATURE_HEADER, randomId, signEvent, type EventSigningKey } from '@authority/core';
 import {
   context,
   INVALID_SPANID,
@@ -35,7 +36,9 @@ import {
   type Producer,
   type ProducerBatch,
 } from 'kafkajs';
+import { checkKafkaSecurity, ConfigError, type KafkaSaslMechanism, type Secret } from './config';
 import { UnavailableError } from './errors';
+import { retryKafka } from './kafka-retry';
 import type { Logger } from './logger';
 import { METRIC_NAMES, PLATFORM_SCOPE, withSpan } from './telemetry';
 
@@ -217,6 +220,20 @@ const headersGetter: TextMapGetter<IHeaders | undefined> = {
 /** The W3C trace context carried by Kafka headers (Buffer-aware), rooted at ROOT_CONTEXT. */
 export function extractTraceContext(headers: IHeaders | undefined): Context {
   return propagation.extract(ROOT_CONTEXT, headers, headersGetter);
+}
+
+/**
+ * The message with its producer signature (`authority-sig`, core's signEvent over the record key,
+ * the value and the CloudEvents headers). Sign last: a signed field changed afterwards breaks the
+ * signature (the trace headers are not signed, so the producer span may still replace them).
+ */
+export function withEventSignature(message: EventMessage, key: EventSigningKey): EventMessage {
+  const headers = { ...message.headers };
+  delete headers[EVENT_SIGNATURE_HEADER];
+  return {
+    ...message,
+    headers: { ...headers, [EVENT_SIGNATURE_HEADER]: signEvent({ ...message, headers }, key) },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -788,7 +805,8 @@ export class ConsumerLagTracker {
     const admin = await this.opts.admin();
     const at = Date.now();
     for (const topic of topicList) {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
+      // A leader change during the fetch is retriable: retry it (kafkajs refreshes metadata).
+      for (const p of await retryKafka(() => admin.fetchTopicOffsets(topic), { attempts: 4 })) {
         this.high.set(`${topic}:${p.partition}`, { offset: BigInt(p.high), low: BigInt(p.low), at });
       }
     }
@@ -826,6 +844,59 @@ export interface CreateKafkaOptions {
   /** kafkajs connection timeout (default 3 s) and request timeout (default 30 s). */
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+}
+
+/**
+ * kafkajs' `ssl` and `sasl` client options, as plain data (a worker thread can be given them). The
+ * certificate files are read here, at start.
+ */
+export interface KafkaSecurity {
+  ssl?: true | { ca?: string; cert?: string; key?: string };
+  sasl?: KafkaSasl;
+}
+
+/** One SASL mechanism with its credentials (kafkajs' SASLOptions for the username/password mechanisms). */
+export type KafkaSasl = {
+  [M in KafkaSaslMechanism]: { mechanism: M; username: string; password: string };
+}[KafkaSaslMechanism];
+
+/** The Kafka security variables of the common schema (config.ts kafkaSecurityConfigShape). */
+export interface KafkaSecurityConfig {
+  KAFKA_SSL?: boolean | undefined;
+  KAFKA_SSL_CA_FILE?: string | undefined;
+  KAFKA_SSL_CERT_FILE?: string | undefined;
+  KAFKA_SSL_KEY_FILE?: string | undefined;
+  KAFKA_SASL_MECHANISM?: KafkaSaslMechanism | undefined;
+  KAFKA_SASL_USERNAME?: string | undefined;
+  KAFKA_SASL_PASSWORD?: Secret | undefined;
+  KAFKA_SASL_PASSWORD_FILE?: Secret | undefined;
+}
+
+/**
+ * The kafkajs security options of a parsed config. Throws ConfigError on an incomplete or unsafe
+ * combination (checkKafkaSecurity, again: a config made without the checks must not connect in a
+ * way the operator did not ask for).
+ */
+export function kafkaSecurityFromConfig(config: KafkaSecurityConfig): KafkaSecurity {
+  const issues = checkKafkaSecurity(config as Record<string, unknown>);
+  if (issues.length > 0) throw new ConfigError(issues);
+  const out: KafkaSecurity = {};
+  if (config.KAFKA_SSL === true) {
+    const files: { ca?: string; cert?: string; key?: string } = {};
+    if (config.KAFKA_SSL_CA_FILE !== undefined) files.ca = readFileSync(config.KAFKA_SSL_CA_FILE, 'utf8');
+    if (config.KAFKA_SSL_CERT_FILE !== undefined) files.cert = readFileSync(config.KAFKA_SSL_CERT_FILE, 'utf8');
+    if (config.KAFKA_SSL_KEY_FILE !== undefined) files.key = readFileSync(config.KAFKA_SSL_KEY_FILE, 'utf8');
+    out.ssl = Object.keys(files).length === 0 ? true : files;
+  }
+  if (config.KAFKA_SASL_MECHANISM !== undefined) {
+    const password = (config.KAFKA_SASL_PASSWORD ?? config.KAFKA_SASL_PASSWORD_FILE) as Secret;
+    out.sasl = {
+      mechanism: config.KAFKA_SASL_MECHANISM,
+      username: config.KAFKA_SASL_USERNAME as string,
+      password: password.reveal(),
+    } as KafkaSasl;
+  }
+  return out;
 }
 
 function kafkaLogCreator(logger: Logger) {
@@ -880,8 +951,10 @@ export class KafkaEventBus implements EventBus {
       requestTimeout: opts.requestTimeoutMs ?? 30_000,
       logLevel: KafkaLogLevel.INFO,
       logCreator: kafkaLogCreator(logger),
-      ...(opts.ssl !== undefined ? { ssl: opts.ssl } : {}),
-      ...(opts.sasl !== undefined ? { sasl: opts.sasl } : {}),
+      // Copies: kafkajs adds its authentication provider (a function) to the SASL options it is
+      // given, and the caller's objects may be handed on (the enforcer's producer thread clones them).
+      ...(opts.ssl !== undefined ? { ssl: typeof opts.ssl === 'object' ? { ...opts.ssl } : opts.ssl } : {}),
+      ...(opts.sasl !== undefined ? { sasl: { ...opts.sasl } } : {}),
     });
     // Idempotent producer (KIP-98): acks=all, unbounded retries, one request in flight per broker.
     this.producer = this.kafka.producer({
@@ -919,15 +992,27 @@ export class KafkaEventBus implements EventBus {
     return this.publisher.publish(topic, messages);
   }
 
-  /** Runs `fn` with a connected admin client, disconnecting afterwards. */
-  async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      return await fn(admin);
-    } finally {
-      await admin.disconnect();
-    }
+  /**
+   * Runs `fn` with a connected admin client, disconnecting afterwards. A retriable Kafka error
+   * (a leader moved, a broker restarting) runs it again on a fresh client, with backoff
+   * (retryKafka), so `fn` must be safe to repeat (reads, idempotent creates).
+   */
+  withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    return retryKafka(
+      async () => {
+        const admin = this.kafka.admin();
+        await admin.connect();
+        try {
+          return await fn(admin);
+        } finally {
+          await admin.disconnect().catch(() => undefined);
+        }
+      },
+      {
+        onRetry: (err, attempt, delayMs) =>
+          this.opts.logger.warn({ err, attempt, retry_ms: delayMs }, 'kafka admin call failed (retriable); retrying'),
+      },
+    );
   }
 
   ensureTopics(specs: readonly TopicSpec[]): Promise<string[]> {
@@ -1184,13 +1269,18 @@ export function createKafka(opts: CreateKafkaOptions): KafkaEventBus {
   return new KafkaEventBus(opts);
 }
 
-/** createKafka from the common config (client id defaults to the service name). */
+/** createKafka from the common config (client id defaults to the service name; TLS and SASL as configured). */
 export function kafkaFromConfig(
-  config: { KAFKA_BROKERS: string[]; KAFKA_CLIENT_ID?: string | undefined; AUTHORITY_SERVICE_NAME: string },
-  opts: Omit<CreateKafkaOptions, 'brokers' | 'clientId'>,
+  config: KafkaSecurityConfig & {
+    KAFKA_BROKERS: string[];
+    KAFKA_CLIENT_ID?: string | undefined;
+    AUTHORITY_SERVICE_NAME: string;
+  },
+  opts: Omit<CreateKafkaOptions, 'brokers' | 'clientId' | 'ssl' | 'sasl'>,
 ): KafkaEventBus {
   return createKafka({
     ...opts,
+    ...kafkaSecurityFromConfig(config),
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME,
   });

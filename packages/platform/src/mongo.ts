@@ -18,6 +18,8 @@ export interface ConnectMongoOptions {
   connectTimeoutMS?: number;
   /** Default 10. */
   maxPoolSize?: number;
+  /** The database the service uses (logged; the URI's own default database is often `test`). */
+  database?: string;
 }
 
 /** Host part of a connection string with credentials removed (for logs). */
@@ -44,7 +46,10 @@ export async function connectMongo(uri: string | Secret, opts: ConnectMongoOptio
     await client.close().catch(() => undefined);
     throw err;
   }
-  opts.logger.info({ mongodb: redactMongoUri(text), db: client.db().databaseName }, 'connected to MongoDB');
+  opts.logger.info(
+    { mongodb: redactMongoUri(text), db: opts.database ?? client.db().databaseName },
+    'connected to MongoDB',
+  );
   return client;
 }
 

@@ -46,12 +46,26 @@ export const METRIC_NAMES = {
   checkpointAge: 'authority.audit.checkpoint.age',
   /** Observable gauge, {entry}; authority.tenant (auditor): entries appended after the newest checkpoint. */
   checkpointPending: 'authority.audit.checkpoint.pending',
+  /**
+   * Counter, {record}; reason (unsigned, malformed_signature, unknown_key, bad_signature,
+   * source_not_allowed, type_not_allowed, invalid_event, tenant_mismatch) (auditor): audit records
+   * quarantined instead of chained. Prometheus: authority_auditor_quarantined_total{reason}.
+   */
+  auditorQuarantined: 'authority.auditor.quarantined',
   /** Counter, {decision}; decision (ALLOW/DENY), reason (ReasonCode name) (enforcer). */
   enforcerDecisions: 'authority.enforcer.decisions',
   /** Histogram, ms; method (Check/BatchCheck) (enforcer): one call, audit acknowledgement included. */
   enforcerCheckDuration: 'authority.enforcer.check.duration',
   /** Gauge, s (enforcer): since the revocation feed last completed a Kafka fetch. */
   enforcerRevocationStaleness: 'authority.enforcer.revocation.staleness',
+  /** Observable gauge, By (enforcer): bytes the link memo charges (never above AUTHORITY_MEMO_BYTES). */
+  enforcerMemoBytes: 'authority.enforcer.memo.bytes',
+  /** Observable gauge, {link} (enforcer): links in the memo. */
+  enforcerMemoEntries: 'authority.enforcer.memo.entries',
+  /** Observable counter, {link} (enforcer): links evicted from the memo to stay within its budget. */
+  enforcerMemoEvictions: 'authority.enforcer.memo.evictions',
+  /** Observable gauge, {nonce} (enforcer): nonces of per-request proofs remembered. */
+  enforcerReplayEntries: 'authority.enforcer.replay.entries',
 } as const;
 
 /**
@@ -75,6 +89,11 @@ export interface StartTelemetryOptions {
   spanExporter?: SpanExporter;
   /** Tests or custom setups: metric readers (e.g. a PeriodicExportingMetricReader over InMemoryMetricExporter). */
   metricReaders?: IMetricReader[];
+  /**
+   * Told when the final flush at shutdown fails (an OTLP collector that is down): spans and
+   * metrics are best-effort, so a failed flush never fails the shutdown; it is reported here.
+   */
+  onFlushError?: (err: unknown) => void;
 }
 
 export interface Telemetry {
@@ -157,6 +176,10 @@ export async function startTelemetry(opts: StartTelemetryOptions): Promise<Telem
       stopped = true;
       try {
         await shutdownProviders();
+      } catch (err) {
+        // Telemetry is best-effort: an unreachable collector must not turn a clean stop into
+        // exit 1 (the service's own data is already flushed by the earlier shutdown phases).
+        opts.onFlushError?.(err);
       } finally {
         trace.disable();
         metrics.disable();

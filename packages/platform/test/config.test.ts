@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import * as fc from 'fast-check';
 import { z } from 'zod';
 import {
+  apiKeySecret,
   commonConfigSchema,
   ConfigError,
   describeConfig,
@@ -102,6 +103,17 @@ describe('loadConfig', () => {
     assert.equal(JSON.stringify({ k: cfg.KEY }), '{"k":"[redacted]"}');
     assert.doesNotMatch(inspect(cfg), /hunter2/);
     assert.deepEqual(redactedConfig(schema, cfg), { KEY: '[redacted]' });
+  });
+
+  it('refuses an API key shorter than 16 characters, without echoing it', () => {
+    const schema = z.object({ AUTHORITY_OPERATOR_API_KEY: apiKeySecret() });
+    const err = configError(() => loadConfig(schema, { AUTHORITY_OPERATOR_API_KEY: 'x' }));
+    assert.equal(err.issues[0]!.variable, 'AUTHORITY_OPERATOR_API_KEY');
+    assert.match(err.issues[0]!.problem, /at least 16 characters/);
+    assert.doesNotMatch(err.message, /got/);
+    assert.throws(() => loadConfig(schema, { AUTHORITY_OPERATOR_API_KEY: '0123456789abcde' }));
+    const ok = loadConfig(schema, { AUTHORITY_OPERATOR_API_KEY: '0123456789abcdef' });
+    assert.equal(ok.AUTHORITY_OPERATOR_API_KEY.reveal(), '0123456789abcdef');
   });
 
   it('composes: services extend the common schema (MONGODB_URI required where used)', () => {

@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { apiKeysConfigShape, commonConfigSchema, configMarkdownTable, describeConfig, mongoConfigShape } from '../src';
+import {
+  apiKeysConfigShape,
+  commonConfigSchema,
+  configMarkdownTable,
+  describeConfig,
+  eventSigningConfigShape,
+  mongoConfigShape,
+} from '../src';
 
 // dist/test/docs.test.js → repository root
 const doc = readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'configuration.md'), 'utf8');
@@ -22,7 +29,9 @@ describe('docs/configuration.md', () => {
   it('documents the shared optional fragments', () => {
     assert.equal(
       section('shared'),
-      configMarkdownTable(describeConfig(z.object({ ...mongoConfigShape, ...apiKeysConfigShape }))),
+      configMarkdownTable(
+        describeConfig(z.object({ ...mongoConfigShape, ...apiKeysConfigShape, ...eventSigningConfigShape })),
+      ),
     );
   });
 });

@@ -13,6 +13,7 @@ import {
   createLogger,
   currentTraceIds,
   InvalidArgumentError,
+  LIVENESS_SERVICE,
   startGrpcServer,
   startTelemetry,
   traceContextInterceptor,
@@ -164,6 +165,20 @@ describe('startGrpcServer', () => {
       (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND,
     );
     client.close();
+  });
+
+  it("answers 'liveness' SERVING whatever readiness says (a not-ready replica is not restarted)", async () => {
+    const client = healthClient(handle.port);
+    try {
+      handle.health.setNotServing();
+      assert.equal(await checkHealth(client, ''), 'NOT_SERVING');
+      assert.equal(await checkHealth(client, LIVENESS_SERVICE), 'SERVING');
+      handle.health.setServing();
+      assert.equal(await checkHealth(client, LIVENESS_SERVICE), 'SERVING');
+      assert.equal(handle.health.status(LIVENESS_SERVICE), undefined, 'not part of the readiness statuses');
+    } finally {
+      client.close();
+    }
   });
 
   it('serves reflection for the package definition', async () => {

@@ -125,6 +125,34 @@ describe('startTelemetry with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   });
 });
 
+describe('startTelemetry with an unreachable collector', () => {
+  it('shutdown resolves and reports the failed flush (a clean stop stays a clean stop)', async () => {
+    // A port that refuses connections: bind one, note it, close it.
+    const probe = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => probe.once('listening', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const saved = { ...process.env };
+    process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = `http://127.0.0.1:${port}`;
+    process.env['OTEL_EXPORTER_OTLP_TIMEOUT'] = '2000';
+    process.env['OTEL_METRICS_EXPORTER'] = 'none';
+    process.env['OTEL_LOGS_EXPORTER'] = 'none';
+    const errors: unknown[] = [];
+    try {
+      const t = await startTelemetry({ serviceName: 'otlp-down', onFlushError: (err) => errors.push(err) });
+      assert.equal(t.mode, 'otlp');
+      await withSpan('lost', {}, () => assert.ok(currentTraceIds()));
+      await t.shutdown(); // must not reject
+      assert.equal(errors.length, 1, 'the failed flush is reported once');
+      // Telemetry can start again after a failed flush (the globals were released).
+      const again = await startTelemetry({ serviceName: 'after', env: {} });
+      await again.shutdown();
+    } finally {
+      process.env = saved;
+    }
+  });
+});
+
 describe('CloudEvents headers', () => {
   it('carry the binary-mode attributes and the active trace context, and parse back', async () => {
     const exporter = new InMemorySpanExporter();

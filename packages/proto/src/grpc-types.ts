@@ -19,6 +19,7 @@ export * from '../gen/grpc/authority/v1/CheckDetail';
 export * from '../gen/grpc/authority/v1/CheckRequest';
 export * from '../gen/grpc/authority/v1/CheckResponse';
 export * from '../gen/grpc/authority/v1/Checkpoint';
+export * from '../gen/grpc/authority/v1/ConstraintViolation';
 export * from '../gen/grpc/authority/v1/ConsumeApprovalRequest';
 export * from '../gen/grpc/authority/v1/ConsumeApprovalResponse';
 export * from '../gen/grpc/authority/v1/CreateCredentialRequest';

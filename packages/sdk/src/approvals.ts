@@ -1,10 +1,89 @@
 // Approvals: a call denied with APPROVAL_REQUIRED carries an approval request id. A human decides
 // it (APPROVER credential, `authority approval approve <id>`), then the caller presents the id with
-// the same call, once. These helpers wait for the decision and retry.
+// the same call, once. An approval is bound to that exact call (scope, action, resource or none,
+// purpose, record count, every context field, the presenting envelope chain): the same call with,
+// say, another record count is APPROVAL_INVALID. These helpers show an approval's request, check
+// its digest, wait for the decision and retry.
+import { approvalRequestDigest, type ApprovalBinding } from '@authority/core';
 import type { Approval__Output, GetApprovalResponse__Output } from '@authority/proto';
 import { ApprovalNotGrantedError, ApprovalRequiredError } from './errors';
 import type { EnforcedTool } from './enforced';
 import type { CallOptions } from './transport';
+
+export { approvalRequestDigest, type ApprovalBinding } from '@authority/core';
+
+/** The request an approval allows, as an approver is shown it; absent fields are "none". */
+export interface ApprovalRequestView {
+  approvalId: string;
+  tenant: string;
+  /** The acting (leaf) agent. */
+  agentId: string;
+  /** `sub` of every link of the presenting chain, root first. */
+  agentChain: string[];
+  /** `jti` of every link of the presenting chain, root first. */
+  chain: string[];
+  requiredScope: string;
+  action: string;
+  resource?: string;
+  purpose?: string;
+  recordCount?: number;
+  contextFields: Record<string, string>;
+  /** Hex SHA-256 of the canonical encoding of the fields above (approvalRequestDigest). */
+  requestDigest: string;
+  /**
+   * Whether requestDigest is the digest of the fields shown: 'none' for an approval recorded before
+   * approvals were bound to the whole request (it can never be used).
+   */
+  digest: 'matches' | 'differs' | 'none';
+}
+
+/** The binding (approvalRequestDigest's input) an approval reports. */
+export function approvalBindingOf(a: Approval__Output): ApprovalBinding {
+  const b: ApprovalBinding = {
+    tenant: a.tenant,
+    agent: a.agentId,
+    requiredScope: a.requiredScope,
+    action: a.action,
+    contextFields: { ...a.contextFields },
+    chain: [...a.chain],
+    agentChain: [...a.agentChain],
+  };
+  if (a.resource !== '') b.resource = a.resource;
+  if (a.purpose !== '') b.purpose = a.purpose;
+  if (a.recordCount !== undefined && a.recordCount !== null) b.recordCount = a.recordCount;
+  return b;
+}
+
+/**
+ * What an approval allows, every field, with its digest recomputed here: show this to the human
+ * who decides (and refuse to ask them when `digest` is not 'matches').
+ */
+export function describeApproval(a: Approval__Output): ApprovalRequestView {
+  const b = approvalBindingOf(a);
+  let digest: ApprovalRequestView['digest'] = 'none';
+  if (a.requestDigest !== '' && a.chain.length > 0) {
+    try {
+      digest = approvalRequestDigest(b) === a.requestDigest ? 'matches' : 'differs';
+    } catch {
+      digest = 'differs';
+    }
+  }
+  return {
+    approvalId: a.approvalId,
+    tenant: a.tenant,
+    agentId: a.agentId,
+    agentChain: [...a.agentChain],
+    chain: [...a.chain],
+    requiredScope: a.requiredScope,
+    action: a.action,
+    ...(b.resource !== undefined ? { resource: b.resource } : {}),
+    ...(b.purpose !== undefined ? { purpose: b.purpose } : {}),
+    ...(b.recordCount !== undefined ? { recordCount: b.recordCount } : {}),
+    contextFields: { ...a.contextFields },
+    requestDigest: a.requestDigest,
+    digest,
+  };
+}
 
 /** Anything that can read an approval (an IssuerClient, or a test double). */
 export interface ApprovalReader {

@@ -15,6 +15,7 @@ import {
   InvalidProofError,
   ProofRequiredError,
   Status,
+  type ConstraintViolation,
   type DenyReason,
 } from './errors';
 import type { HolderKey } from './holder-key';
@@ -144,6 +145,7 @@ export function assertAllowed(
     field: typeof r.field === 'string' && r.field !== '' ? r.field : undefined,
     agentId: typeof r.agentId === 'string' && r.agentId !== '' ? r.agentId : undefined,
     policyVersion: typeof r.policyVersion === 'string' && r.policyVersion !== '' ? r.policyVersion : undefined,
+    violations: readViolations(r.violations),
   };
   const message = typeof r.message === 'string' && r.message !== '' ? r.message : undefined;
   if (r.decision === 'ALLOW') {
@@ -179,6 +181,25 @@ export function assertAllowed(
     message: `the enforcer answered decision ${String(r.decision)} with reason ${String(r.reason)}; refusing to run`,
     ...common,
   });
+}
+
+/** The well-formed entries of a response's `violations` (anything else is dropped, never trusted). */
+function readViolations(raw: unknown): ConstraintViolation[] {
+  if (!Array.isArray(raw)) return [];
+  const out: ConstraintViolation[] = [];
+  for (const v of raw as unknown[]) {
+    if (typeof v !== 'object' || v === null) continue;
+    const { reason, constraint, field, message, source } = v as Record<string, unknown>;
+    if (typeof reason !== 'string' || !KNOWN_REASONS.has(reason)) continue;
+    out.push({
+      reason: reason as ConstraintViolation['reason'],
+      constraint: typeof constraint === 'string' ? constraint : '',
+      field: typeof field === 'string' ? field : '',
+      message: typeof message === 'string' ? message : '',
+      source: typeof source === 'string' ? source : '',
+    });
+  }
+  return out;
 }
 
 /**

@@ -192,9 +192,27 @@ export type DenyReason =
   /** Any other failure: the tool does not run. */
   | 'CHECK_FAILED';
 
+/**
+ * One constraint the call violated (CheckResponse.violations): the enforcer lists every one, so a
+ * caller can fix its request in one retry. The denial's `reason` is the first one's.
+ */
+export interface ConstraintViolation {
+  /** Reason code of this violation, e.g. `RECORD_COUNT_REQUIRED`, `PURPOSE_REQUIRED`. */
+  reason: ReasonCode__Output;
+  /** Wire name of the constraint, e.g. `max_records_per_request`. */
+  constraint: string;
+  /** The request field to fix: `resource`, `context.purpose` or `context.record_count`. */
+  field: string;
+  message: string;
+  /** `envelope`, or `policy:<agent id>` for that agent's entry in the tenant policy. */
+  source: string;
+}
+
 export interface DeniedInit {
   reason: DenyReason;
   message: string;
+  /** Every violated constraint (denials for constraints only). */
+  violations?: readonly ConstraintViolation[] | undefined;
   decisionId?: string | undefined;
   field?: string | undefined;
   scope?: string | undefined;
@@ -217,10 +235,16 @@ export class AuthorityDeniedError extends Error {
   readonly resource: string | undefined;
   readonly agentId: string | undefined;
   readonly policyVersion: string | undefined;
+  /**
+   * Every constraint the call violated, first the one `reason` names (empty for denials of any
+   * other kind: scope, signature, policy, ...).
+   */
+  readonly violations: readonly ConstraintViolation[];
 
   constructor(init: DeniedInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
     this.reason = init.reason;
+    this.violations = init.violations ?? [];
     this.decisionId = init.decisionId;
     this.field = init.field;
     this.scope = init.scope;
@@ -234,6 +258,7 @@ export class AuthorityDeniedError extends Error {
     for (const k of ['decisionId', 'field', 'scope', 'resource', 'agentId', 'policyVersion'] as const) {
       if (this[k] !== undefined && this[k] !== '') out[k] = this[k];
     }
+    if (this.violations.length > 0) out.violations = this.violations.map((v) => ({ ...v }));
     return out;
   }
 }

@@ -50,6 +50,11 @@ export {
 export {
   waitForApproval,
   runWithApproval,
+  describeApproval,
+  approvalBindingOf,
+  approvalRequestDigest,
+  type ApprovalBinding,
+  type ApprovalRequestView,
   type ApprovalReader,
   type WaitForApprovalOptions,
   type RunWithApprovalOptions,

@@ -70,14 +70,15 @@ export function assertLeafHolder(token: string, holderKey: HolderKey): void {
 }
 
 /** What a per-request proof covers: the fields of one CheckRequest. */
-export type ProvenCheck = Pick<CheckRequest, 'requiredScope' | 'resource' | 'action' | 'context'>;
+export type ProvenCheck = Pick<CheckRequest, 'requiredScope' | 'resource' | 'action' | 'context' | 'approvalId'>;
 
 /**
  * Signs a per-request proof for one check with the holder key of the token's last link: a compact
- * JWS over the leaf's hash, the scope, resource, action, a digest of the context, the time and a
- * random nonce. Put it in `CheckRequest.proof`. It is good for one check within the enforcer's
- * window (60 s by default). Fields are read exactly as the enforcer reads the request (proto3:
- * an empty string is absent).
+ * JWS over the leaf's hash, the scope, resource, action, a digest of the context, the approval id
+ * the check presents (`apr`, only when it presents one), the time and a random nonce. Put it in
+ * `CheckRequest.proof`. It is good for one check within the enforcer's window (60 s by default).
+ * Fields are read exactly as the enforcer reads the request (proto3: an empty string is absent),
+ * so sign the request as it will be sent: with its `approvalId`.
  * Throws AuthorityError INVALID_REQUEST (field `holder_key`) when the key is not the leaf's key.
  */
 export function requestProof(
@@ -95,11 +96,18 @@ export function requestProof(
     if (typeof ctx.recordCount === 'number') context.recordCount = ctx.recordCount;
     if (ctx.fields && Object.keys(ctx.fields).length > 0) context.fields = { ...ctx.fields };
   }
-  const proven: { requiredScope: string; resource?: string; action?: string; context?: typeof context } = {
+  const proven: {
+    requiredScope: string;
+    resource?: string;
+    action?: string;
+    context?: typeof context;
+    approvalId?: string;
+  } = {
     requiredScope: request.requiredScope ?? '',
   };
   if (request.resource) proven.resource = request.resource;
   if (request.action) proven.action = request.action;
+  if (request.approvalId) proven.approvalId = request.approvalId;
   if (ctx) proven.context = context;
   const now = opts.now ?? Math.floor(Date.now() / 1000);
   return opts.nonce === undefined

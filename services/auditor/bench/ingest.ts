@@ -11,9 +11,22 @@
 //
 // One JSON line: auditor.ingest {chain_entries_per_sec, baseline {docs_per_sec}, ratio, target_ratio}.
 import { MongoClient, type Document } from 'mongodb';
+import { cryptoReady } from '@authority/core';
 import { authorityTopicSpecs, createKafka, loadConfig, silentLogger } from '@authority/platform';
 import { auditorConfigSchema, startAuditor } from '../src/index';
-import { benchEvent, benchRecord, envInt, note, report, requireInfra, round, runId, until } from './lib/common';
+import {
+  benchEvent,
+  benchEventKey,
+  benchRecord,
+  benchTrustedKeys,
+  envInt,
+  note,
+  report,
+  requireInfra,
+  round,
+  runId,
+  until,
+} from './lib/common';
 
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
 
@@ -24,6 +37,7 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const infra = requireInfra();
+  await cryptoReady();
   const n = envInt('AUDITOR_BENCH_INGEST_EVENTS', 20_000);
   const rounds = envInt('AUDITOR_BENCH_ROUNDS', 3);
   const id = runId();
@@ -35,8 +49,9 @@ async function main(): Promise<void> {
   try {
     await bus.ensureTopics(authorityTopicSpecs(prefix));
     const base = Date.now() - 3_600_000;
+    const key = benchEventKey();
     const records = Array.from({ length: n }, (_, i) =>
-      benchRecord(benchEvent(TENANTS[i % TENANTS.length] as string, i, base)),
+      benchRecord(benchEvent(TENANTS[i % TENANTS.length] as string, i, base), key),
     );
     const bytes = records.reduce((s, r) => s + (r.value as Buffer).length, 0);
     const chunks: Promise<void>[] = [];
@@ -59,6 +74,7 @@ async function main(): Promise<void> {
         AUTHORITY_AUDITOR_GROUP_ID: `bench-${id}-${r}`,
         AUTHORITY_AUDITOR_SIGNING_KEY: Buffer.alloc(32, 7).toString('base64'),
         AUTHORITY_OPERATOR_API_KEY: `bench-operator-${id}`,
+        AUTHORITY_EVENT_TRUSTED_KEYS: benchTrustedKeys(),
         AUTHORITY_GRPC_HOST: '127.0.0.1',
         AUTHORITY_LOG_LEVEL: 'silent',
         AUTHORITY_REFLECTION: 'false',
@@ -134,7 +150,7 @@ async function main(): Promise<void> {
       ratio: round(chainRate / plainRate, 3),
       target_ratio: 0.6,
       notes:
-        'chain ingest = Kafka fetch + admission (decode + checks) + SHA-256 chaining + ordered inserts of <=100 + offset commit per batch; medians of alternating rounds',
+        'chain ingest = Kafka fetch + admission (signature verification + decode + checks) + SHA-256 chaining + ordered inserts of <=100 + offset commit per batch; medians of alternating rounds',
     });
   } finally {
     for (const db of dbs)

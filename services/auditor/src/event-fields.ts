@@ -1,12 +1,14 @@
-// Reading audit events: admitting a Kafka record into a chain (the record must be an AuditEvent
-// whose tenant is the record key and the CloudEvents subject), and pulling the fields the auditor
-// indexes, filters and counts on out of the raw proto3 JSON bytes.
+// Reading audit events: admitting a Kafka record into a chain (the record must be signed by a
+// trusted producer key allowed to speak for the event's source, and be an AuditEvent whose tenant
+// is the record key and the CloudEvents subject), and pulling the fields the auditor indexes,
+// filters and counts on out of the raw proto3 JSON bytes.
 //
 // The chain hashes the raw bytes; every derived value (the indexed fields of an entry, what a
 // query matches, what an attestation counts) is read back from those bytes with `eventFields`,
 // one fast JSON.parse that accepts every spelling proto3 JSON allows (lowerCamel or original
 // field names, enum names or numbers). Ingest also decodes each record with protobuf-es as a
 // schema check and refuses records on which the two readings disagree.
+import { eventKeyScopeProblem, verifyEventSignature, type EventKeyResolver } from '@authority/core';
 import { decodeEvent, pb } from '@authority/proto';
 import { headerString, type ConsumedMessage } from '@authority/platform';
 
@@ -31,6 +33,8 @@ export interface EventFields {
   traceId: string;
   /** CheckDetail.purpose, when the event is a check that carries one. */
   purpose: string;
+  /** AuditEvent.source: the service that produced the event (what a producer key may sign for). */
+  source: string;
 }
 
 /**
@@ -131,6 +135,7 @@ export function eventFields(raw: Uint8Array): EventFields | undefined {
     reason: enumName(o['reason'], REASON_NAMES, 'REASON_CODE_UNSPECIFIED'),
     traceId: str(pick(o, 'traceId', 'trace_id')),
     purpose: isObject(check) ? str(check['purpose']) : '',
+    source: str(o['source']),
   };
 }
 
@@ -151,9 +156,38 @@ export interface AdmittedEvent {
   offset: string;
 }
 
+/**
+ * Why a record was quarantined, as a stable code (the quarantine document's `code`, and the
+ * `reason` attribute of authority.auditor.quarantined): the signature problems of core's
+ * verifyEventSignature, a key signing beyond its scope, a record that is not a well-formed audit
+ * event, or one whose key or ce_subject does not name the event's tenant.
+ */
+export type QuarantineCode =
+  | 'unsigned'
+  | 'malformed_signature'
+  | 'unknown_key'
+  | 'bad_signature'
+  | 'source_not_allowed'
+  | 'type_not_allowed'
+  | 'invalid_event'
+  | 'tenant_mismatch';
+
+export const QUARANTINE_CODES: readonly QuarantineCode[] = [
+  'unsigned',
+  'malformed_signature',
+  'unknown_key',
+  'bad_signature',
+  'source_not_allowed',
+  'type_not_allowed',
+  'invalid_event',
+  'tenant_mismatch',
+];
+
 /** A record refused (quarantined in `rejected`, never chained). */
 export interface RefusedRecord {
   ok: false;
+  code: QuarantineCode;
+  /** What is wrong, for people. */
   reason: string;
   /** What the record claimed, for the quarantine document (may be empty). */
   tenant: string;
@@ -179,8 +213,14 @@ export function admitRecord(
 ): AdmittedEvent | RefusedRecord {
   const key = m.key === null ? undefined : m.key.toString('utf8');
   const subject = headerString(m.headers, 'ce_subject');
-  const refuse = (reason: string, tenant = '', eventId = ''): RefusedRecord => ({
+  const refuse = (
+    reason: string,
+    tenant = '',
+    eventId = '',
+    code: QuarantineCode = 'invalid_event',
+  ): RefusedRecord => ({
     ok: false,
+    code,
     reason,
     tenant,
     eventId,
@@ -198,8 +238,12 @@ export function admitRecord(
     return refuse(`record value is not an AuditEvent: ${(err as Error).message}`, fields.tenant, fields.eventId);
   }
   const { tenant, eventId } = fields;
-  if (decoded.tenant !== tenant || decoded.eventId !== eventId) {
-    return refuse('ambiguous event: tenant or event_id is spelled twice with different values', tenant, eventId);
+  if (decoded.tenant !== tenant || decoded.eventId !== eventId || decoded.source !== fields.source) {
+    return refuse(
+      'ambiguous event: tenant, event_id or source is spelled twice with different values',
+      tenant,
+      eventId,
+    );
   }
   // Attribution is read from the JSON like every other field: both readings must name the same agents.
   const dActor = decoded.actor;
@@ -220,12 +264,64 @@ export function admitRecord(
   if (eventId === '') return refuse('event has no event_id', tenant, eventId);
   if (eventId.length > MAX_EVENT_ID_LENGTH)
     return refuse(`event_id is longer than ${MAX_EVENT_ID_LENGTH} characters`, tenant, eventId);
-  if (key === undefined) return refuse(`record has no key (expected the tenant '${tenant}')`, tenant, eventId);
+  const mismatch: QuarantineCode = 'tenant_mismatch';
+  if (key === undefined)
+    return refuse(`record has no key (expected the tenant '${tenant}')`, tenant, eventId, mismatch);
   if (key !== tenant)
-    return refuse(`record key '${key}' does not match the event's tenant '${tenant}'`, tenant, eventId);
+    return refuse(`record key '${key}' does not match the event's tenant '${tenant}'`, tenant, eventId, mismatch);
   if (subject === undefined)
-    return refuse(`record has no ce_subject header (expected the tenant '${tenant}')`, tenant, eventId);
+    return refuse(`record has no ce_subject header (expected the tenant '${tenant}')`, tenant, eventId, mismatch);
   if (subject !== tenant)
-    return refuse(`ce_subject '${subject}' does not match the event's tenant '${tenant}'`, tenant, eventId);
+    return refuse(`ce_subject '${subject}' does not match the event's tenant '${tenant}'`, tenant, eventId, mismatch);
   return { ok: true, tenant, eventId, raw, fields, partition: m.partition, offset: m.offset };
+}
+
+/** An admitted record with the id of the key that signed it. */
+export interface AuthenticatedEvent extends AdmittedEvent {
+  keyId: string;
+}
+
+/**
+ * What ingest admits: a record whose `authority-sig` verifies with a trusted key (core
+ * verifyEventSignature: over the key, the value and the CloudEvents headers, so nothing the
+ * checks below read can be altered), that is a well-formed AuditEvent of its record key's and
+ * ce_subject's tenant (admitRecord), and whose source (the event's `source` field) and ce_type the
+ * key may sign for. Anything else is refused with its QuarantineCode; no tenant chain is touched.
+ */
+export function admitSignedRecord(
+  m: Pick<ConsumedMessage, 'key' | 'value' | 'headers' | 'partition' | 'offset'>,
+  resolveKey: EventKeyResolver,
+): AuthenticatedEvent | RefusedRecord {
+  const signature = verifyEventSignature(m, resolveKey);
+  if (!signature.ok) {
+    // The claims of an unauthenticated record, for the quarantine document only.
+    const claimed = m.value === null ? undefined : eventFields(m.value);
+    return {
+      ok: false,
+      code: signature.problem,
+      reason: signature.message,
+      tenant: claimed?.tenant ?? '',
+      eventId: claimed?.eventId ?? '',
+      key: m.key === null ? undefined : m.key.toString('utf8'),
+      subject: headerString(m.headers, 'ce_subject'),
+    };
+  }
+  const admitted = admitRecord(m);
+  if (!admitted.ok) return admitted;
+  const scope = eventKeyScopeProblem(signature.key, {
+    source: admitted.fields.source,
+    type: headerString(m.headers, 'ce_type'),
+  });
+  if (scope !== undefined) {
+    return {
+      ok: false,
+      code: scope.problem,
+      reason: scope.message,
+      tenant: admitted.tenant,
+      eventId: admitted.eventId,
+      key: admitted.tenant,
+      subject: admitted.tenant,
+    };
+  }
+  return { ...admitted, keyId: signature.key.kid };
 }

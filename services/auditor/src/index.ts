@@ -10,6 +10,7 @@ import {
   createKafka,
   createLogger,
   getMeter,
+  kafkaSecurityFromConfig,
   startGrpcServer,
   tlsFromConfig,
   topics as topicNames,
@@ -27,15 +28,22 @@ import { ChainStore } from './adapters/mongo';
 import { ChainAppender } from './appender';
 import { Authenticator } from './auth';
 import { Checkpointer } from './checkpoints';
-import type { AuditorConfig } from './config';
+import { trustedEventKeysFromConfig, type AuditorConfig } from './config';
 import { AuditIngest } from './ingest';
 import { AuditorKeys } from './keys';
 import { AuditReader } from './reader';
-import { observeChains } from './metrics';
+import { observeChains, quarantineCounter } from './metrics';
 import { auditorHandlers } from './server';
 import { AUDITOR_SCOPE } from './tracing';
 
-export { auditorConfigSchema, AUDITOR_DEFAULT_PORT, type AuditorConfig } from './config';
+export {
+  auditorConfigChecks,
+  auditorConfigSchema,
+  checkTrustedEventKeys,
+  trustedEventKeysFromConfig,
+  AUDITOR_DEFAULT_PORT,
+  type AuditorConfig,
+} from './config';
 export { AuditorKeys, auditorKeyId } from './keys';
 export { ChainStore, INSERT_CHUNK, type EntryDoc, type CheckpointDoc, type RejectedDoc } from './adapters/mongo';
 export { ChainAppender, type TenantState } from './appender';
@@ -43,10 +51,18 @@ export { Checkpointer } from './checkpoints';
 export { AuditIngest } from './ingest';
 export { AuditReader } from './reader';
 export { verifyStored, toStoredEntry } from './verify';
-export { admitRecord, eventFields, type AdmittedEvent, type EventFields } from './event-fields';
+export {
+  admitRecord,
+  admitSignedRecord,
+  eventFields,
+  QUARANTINE_CODES,
+  type AdmittedEvent,
+  type EventFields,
+  type QuarantineCode,
+} from './event-fields';
 export { renderComplianceHtml, escapeHtml } from './report/html';
 export { classificationPattern, type ComplianceReport } from './report/model';
-export { observeChains } from './metrics';
+export { observeChains, quarantineCounter } from './metrics';
 export { AUDITOR_SCOPE, BatchTracing } from './tracing';
 
 export const AUDITOR_SERVICE_NAME = 'authority.v1.AuditorService';
@@ -93,6 +109,15 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
     config.AUTHORITY_AUDITOR_SIGNING_KEY.reveal(),
     config.AUTHORITY_AUDITOR_PREVIOUS_KEYS ?? [],
   );
+  // Only records signed by these producer keys are chained; the rest is quarantined.
+  const trustedKeys = trustedEventKeysFromConfig(config);
+  for (const k of trustedKeys.values()) {
+    if (k.sources === undefined)
+      logger.warn(
+        { key_id: k.kid },
+        'trusted event key without sources: it may sign events of any service (limit it with ;sources=…)',
+      );
+  }
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'cleanup step failed'));
@@ -131,6 +156,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
     const mongo: MongoClient = await connectMongo(config.MONGODB_URI, {
       appName: config.AUTHORITY_SERVICE_NAME,
       logger,
+      database: config.AUTHORITY_AUDITOR_DB,
     });
     cleanups.push(() => mongo.close());
     const store = new ChainStore(mongo.db(config.AUTHORITY_AUDITOR_DB), mongo, {
@@ -143,6 +169,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       brokers: config.KAFKA_BROKERS,
       clientId: config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME,
       logger,
+      ...kafkaSecurityFromConfig(config),
       ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
     });
     cleanups.push(() => bus.disconnect());
@@ -167,14 +194,16 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       every: config.AUTHORITY_CHECKPOINT_EVERY,
       now,
     });
+    const meter = opts.meter ?? getMeter(AUDITOR_SCOPE);
     const ingest = new AuditIngest({
       store,
       appender,
       checkpointer,
       logger,
+      trustedKeys: (kid) => trustedKeys.get(kid),
+      onQuarantined: quarantineCounter(meter),
       groupId: config.AUTHORITY_AUDITOR_GROUP_ID,
     });
-    const meter = opts.meter ?? getMeter(AUDITOR_SCOPE);
     const stopChainMetrics = observeChains(meter, appender, now);
     cleanups.push(async () => stopChainMetrics());
     const stopLagMetrics = bus.observeConsumerLag(meter);
@@ -184,6 +213,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       keys,
       policies: views.policies,
       scanLimit: config.AUTHORITY_QUERY_SCAN_LIMIT,
+      maxScanEntries: config.AUTHORITY_MAX_SCAN_ENTRIES,
       now,
     });
     bound.handlers = auditorHandlers({
@@ -247,6 +277,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
         topic_prefix: config.AUTHORITY_TOPIC_PREFIX,
         db: config.AUTHORITY_AUDITOR_DB,
         key_id: keys.keyId,
+        trusted_event_keys: [...trustedKeys.keys()],
         group: config.AUTHORITY_AUDITOR_GROUP_ID,
       },
       'auditor serving',

@@ -1,7 +1,9 @@
 // The consumer side: one Kafka batch (one partition) at a time, records grouped by tenant, each
-// tenant's events appended to its chain in order, refused records quarantined, and only then the
-// partition's offset committed. A crash anywhere before the commit redelivers the batch; the
-// chain's unique (tenant, eventId) index turns the redelivery into a no-op. At-least-once
+// tenant's events appended to its chain in order, refused records (unsigned, badly signed, signed
+// by an unknown key or beyond the key's sources, malformed, or naming another tenant) quarantined,
+// and only then the partition's offset committed. A crash anywhere before the commit redelivers
+// the batch; the chain's unique (tenant, eventId) index turns the redelivery into a no-op, and the
+// quarantine's _id (topic/partition/offset) does the same for refused records. At-least-once
 // delivery, exactly-once effect.
 //
 // Tracing (see tracing.ts): the batch has a CONSUMER span linked to every record's producer
@@ -14,7 +16,8 @@ import { extractTraceContext, SpanKind, withSpan, type ConsumedMessage, type Log
 import { ENTRIES_COLLECTION, type ChainStore, type RejectedDoc } from './adapters/mongo';
 import type { AppendHooks, ChainAppender, TenantState } from './appender';
 import type { Checkpointer } from './checkpoints';
-import { admitRecord, type AdmittedEvent, type RefusedRecord } from './event-fields';
+import type { EventKeyResolver } from '@authority/core';
+import { admitSignedRecord, type AdmittedEvent, type RefusedRecord } from './event-fields';
 import { AUDITOR_SCOPE, BatchTracing } from './tracing';
 
 export interface IngestStats {
@@ -30,6 +33,10 @@ export interface IngestOptions {
   appender: ChainAppender;
   checkpointer: Checkpointer;
   logger: Logger;
+  /** The producers' public keys the auditor trusts (AUTHORITY_EVENT_TRUSTED_KEYS), by key id. */
+  trustedKeys: EventKeyResolver;
+  /** Counts each newly quarantined record by its code (the metric authority.auditor.quarantined). */
+  onQuarantined?: (doc: RejectedDoc) => void;
   /** The consumer group (span attribute `messaging.consumer.group.name`). */
   groupId?: string;
 }
@@ -106,7 +113,7 @@ export class AuditIngest {
         headers: m.headers ?? {},
         timestamp: m.timestamp,
       };
-      const r = admitRecord(consumed);
+      const r = admitSignedRecord(consumed, this.opts.trustedKeys);
       if (r.ok) {
         const list = byTenant.get(r.tenant);
         if (list) list.push(r);
@@ -118,11 +125,21 @@ export class AuditIngest {
       }
     }
     if (refused.length > 0) {
-      await store.insertRejected(refused);
+      // Stored before the offset is committed, idempotently (_id = topic/partition/offset): a crash
+      // redelivers the batch, and the second insert is a no-op that is not counted again.
+      const stored = await store.insertRejected(refused);
       refused.forEach((r, k) => tracing.refused(refusedIndexes[k]!, r.reason));
-      for (const r of refused) {
+      for (const r of stored) {
+        this.opts.onQuarantined?.(r);
         logger.warn(
-          { partition: r.partition, offset: r.offset, tenant: r.tenant, key: r.key, problem: r.reason },
+          {
+            partition: r.partition,
+            offset: r.offset,
+            tenant: r.tenant,
+            key: r.key,
+            code: r.code,
+            problem: r.reason,
+          },
           'audit record quarantined',
         );
       }
@@ -176,18 +193,34 @@ export class AuditIngest {
   }
 }
 
+/** Every header as (name, bytes), in order; a repeated header (kafkajs: an array) once per value. */
+function rawHeaders(headers: ConsumedMessage['headers']): RejectedDoc['headers'] {
+  const out: RejectedDoc['headers'] = [];
+  for (const [name, v] of Object.entries(headers)) {
+    for (const one of Array.isArray(v) ? v : [v]) {
+      out.push({
+        name,
+        value: one === undefined ? null : new Binary(typeof one === 'string' ? Buffer.from(one) : one),
+      });
+    }
+  }
+  return out;
+}
+
 function rejectedDoc(m: ConsumedMessage, r: RefusedRecord): RejectedDoc {
   return {
     _id: `${m.topic}/${m.partition}/${m.offset}`,
     topic: m.topic,
     partition: m.partition,
     offset: m.offset,
+    code: r.code,
     reason: r.reason,
     key: r.key ?? null,
     subject: r.subject ?? null,
     tenant: r.tenant,
     eventId: r.eventId,
     raw: m.value === null ? null : new Binary(m.value),
+    headers: rawHeaders(m.headers),
     receivedAt: new Date(),
   };
 }

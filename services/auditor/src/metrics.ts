@@ -8,10 +8,24 @@
 // each with the attribute `authority.tenant`, for the tenants whose chains this replica appends to
 // (a tenant's events all go to one partition, so one replica at a time). A tenant that has no
 // checkpoint yet reports no age; its pending count still grows. Consumer lag comes from platform
-// (KafkaEventBus.observeConsumerLag).
+// (KafkaEventBus.observeConsumerLag). And one counter:
+//
+//   authority.auditor.quarantined       {record} audit records quarantined instead of chained, by
+//                                                 `reason` (the quarantine code); in Prometheus
+//                                                 authority_auditor_quarantined_total{reason}
 import { METRIC_NAMES } from '@authority/platform';
 import type { BatchObservableResult, Meter } from '@opentelemetry/api';
 import type { ChainAppender } from './appender';
+import type { RejectedDoc } from './adapters/mongo';
+
+/** The quarantine counter on `meter`: call it with each newly quarantined record. */
+export function quarantineCounter(meter: Meter): (doc: Pick<RejectedDoc, 'code'>) => void {
+  const counter = meter.createCounter(METRIC_NAMES.auditorQuarantined, {
+    description: 'Audit records quarantined instead of chained (unsigned, badly signed, unknown key, …), by reason',
+    unit: '{record}',
+  });
+  return (doc) => counter.add(1, { reason: doc.code });
+}
 
 /** Registers the chain gauges on `meter`; returns a function that unregisters them. */
 export function observeChains(meter: Meter, appender: Pick<ChainAppender, 'knownStates'>, now: () => Date): () => void {

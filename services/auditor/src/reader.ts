@@ -17,10 +17,21 @@ import { agentRole, type EventFields } from './event-fields';
 import type { AuditorKeys } from './keys';
 import { buildComplianceReport, ReportAggregator, type ComplianceReport } from './report/model';
 import { decodePageToken, encodePageToken } from './tokens';
-import { toStoredEntry, verifyStored, type StoredEntry, type VerifyStoredResult } from './verify';
+import {
+  ScanLimitError,
+  toStoredEntry,
+  verifyStored,
+  type StoredEntry,
+  type VerifyStoredOptions,
+  type VerifyStoredResult,
+} from './verify';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
+/** Default bound of the entries one VerifyChain, Attest or report call reads. */
+export const DEFAULT_MAX_SCAN_ENTRIES = 1_000_000;
+/** Reason code of a call refused because it would read more than the bound. */
+export const SCAN_LIMIT_EXCEEDED = 'SCAN_LIMIT_EXCEEDED';
 
 /** An inclusive time window in ms since the epoch. */
 export interface TimeWindow {
@@ -87,6 +98,11 @@ export interface ReaderOptions {
   policies: Pick<PolicyView, 'get'>;
   /** Most entries one QueryEvents call examines. */
   scanLimit: number;
+  /**
+   * Most entries one VerifyChain, Attest or report call reads (default DEFAULT_MAX_SCAN_ENTRIES);
+   * a call that would read more is refused before it reads anything.
+   */
+  maxScanEntries?: number;
   now?: () => Date;
 }
 
@@ -133,9 +149,39 @@ export function accessRole(
 
 export class AuditReader {
   private readonly now: () => Date;
+  private readonly maxScan: number;
 
   constructor(private readonly opts: ReaderOptions) {
     this.now = opts.now ?? (() => new Date());
+    this.maxScan = opts.maxScanEntries ?? DEFAULT_MAX_SCAN_ENTRIES;
+  }
+
+  /**
+   * verifyStored reading at most the bound: the callers check the range from its seqs first; a
+   * store holding more documents than its seqs say (forks, duplicates) is stopped here too.
+   */
+  private async verifyBounded(
+    options: VerifyStoredOptions,
+    refuse: (read: string) => Error,
+  ): Promise<VerifyStoredResult> {
+    try {
+      return await verifyStored(this.opts.store, { ...options, maxDocs: this.maxScan });
+    } catch (err) {
+      if (err instanceof ScanLimitError) throw refuse(`more than ${this.maxScan} documents`);
+      throw err;
+    }
+  }
+
+  /**
+   * The refusal of an Attest or report call whose verification would read more than the bound.
+   * Narrowing the window would not help: entries are chained in arrival order, so an event of
+   * any time may sit anywhere in the chain, and both verify it from seq 1.
+   */
+  private chainTooLong(what: string, tenant: string, entries: string): FailedPreconditionError {
+    return new FailedPreconditionError(
+      `${what} verifies the chain of tenant '${tenant}' from seq 1, which would read ${entries}: more than the ${this.maxScan} entries one call may read (AUTHORITY_MAX_SCAN_ENTRIES). A narrower time window does not help (events are chained in arrival order); the operator must raise the bound`,
+      SCAN_LIMIT_EXCEEDED,
+    );
   }
 
   // --- QueryEvents -------------------------------------------------------------------------------
@@ -270,17 +316,30 @@ export class AuditReader {
       }
     }
     const checkpoints = all.filter((cp) => cp.seq >= anchorSeq);
-    const result = await verifyStored(this.opts.store, {
-      tenant,
-      ...(from ? { from } : {}),
-      ...(toSeq > 0 ? { toSeq } : {}),
-      checkpoints,
-      keys: this.opts.keys.resolve,
-      ...(signal ? { signal } : {}),
-      scanToEnd: true,
-    });
+    // The range read: from the anchor to to_seq, or to the chain's head.
+    const storedHead = (await this.opts.store.lastEntry(tenant))?.seq ?? 0;
+    const endSeq = toSeq > 0 ? Math.min(toSeq, storedHead) : storedHead;
+    const tooWide = (read: string) =>
+      new InvalidArgumentError(
+        'to_seq',
+        `to_seq: VerifyChain reads at most ${this.maxScan} entries per call (AUTHORITY_MAX_SCAN_ENTRIES), and this range would read ${read} (seqs ${anchorSeq + 1}-${endSeq}, from ${anchorSeq > 0 ? `the checkpoint at seq ${anchorSeq}` : 'the start of the chain'}): verify the chain in smaller ranges (to_seq at most ${anchorSeq + this.maxScan}, then from_seq after it)`,
+        SCAN_LIMIT_EXCEEDED,
+      );
+    if (endSeq - anchorSeq > this.maxScan) throw tooWide(`${endSeq - anchorSeq} entries`);
+    const result = await this.verifyBounded(
+      {
+        tenant,
+        ...(from ? { from } : {}),
+        ...(toSeq > 0 ? { toSeq } : {}),
+        checkpoints,
+        keys: this.opts.keys.resolve,
+        ...(signal ? { signal } : {}),
+        scanToEnd: true,
+      },
+      tooWide,
+    );
     let headSeq = result.lastSeqSeen;
-    if (toSeq > 0) headSeq = (await this.opts.store.lastEntry(tenant))?.seq ?? 0;
+    if (toSeq > 0) headSeq = storedHead;
     const restsOn = requested ?? checkpoints[checkpoints.length - 1];
     return verifyOutput(result, restsOn, headSeq);
   }
@@ -305,28 +364,35 @@ export class AuditReader {
         'NO_CHECKPOINT',
       );
     }
+    if (latest.seq > this.maxScan) {
+      throw this.chainTooLong('Attest', a.tenant, `${latest.seq} entries (to its latest checkpoint)`);
+    }
     const checkpoints = (await this.opts.store.checkpointsAsc(a.tenant, 0, latest.seq)).map(toCheckpoint);
     const window: TimeWindow = { startMs: a.fromSec * 1000, endMs: a.toSec * 1000 + 999 };
     let allowedActed = 0;
     let allowedDelegated = 0;
     let denied = 0;
-    const result = await verifyStored(this.opts.store, {
-      tenant: a.tenant,
-      toSeq: latest.seq,
-      checkpoints,
-      keys: this.opts.keys.resolve,
-      ...(signal ? { signal } : {}),
-      onEntry: (s) => {
-        const f = s.fields;
-        if (f === undefined) return;
-        const role = accessRole(f, a.agentId, a.resourcePattern, window);
-        if (role === undefined) return;
-        if (f.decision === 'ALLOW') {
-          if (role === 'ACTED') allowedActed++;
-          else allowedDelegated++;
-        } else if (f.decision === 'DENY') denied++;
+    const refuse = (read: string) => this.chainTooLong('Attest', a.tenant, read);
+    const result = await this.verifyBounded(
+      {
+        tenant: a.tenant,
+        toSeq: latest.seq,
+        checkpoints,
+        keys: this.opts.keys.resolve,
+        ...(signal ? { signal } : {}),
+        onEntry: (s) => {
+          const f = s.fields;
+          if (f === undefined) return;
+          const role = accessRole(f, a.agentId, a.resourcePattern, window);
+          if (role === undefined) return;
+          if (f.decision === 'ALLOW') {
+            if (role === 'ACTED') allowedActed++;
+            else allowedDelegated++;
+          } else if (f.decision === 'DENY') denied++;
+        },
       },
-    });
+      refuse,
+    );
     if (!result.ok) {
       throw new FailedPreconditionError(
         `the chain does not verify up to its latest checkpoint (seq ${latest.seq}): ${(result.fault ?? 'fault').toUpperCase()} at seq ${result.firstBadSeq}: ${result.message}`,
@@ -362,17 +428,22 @@ export class AuditReader {
 
   async report(tenant: string, window: TimeWindow, signal?: AbortSignal): Promise<ComplianceReport> {
     if (window.startMs > window.endMs) throw new InvalidArgumentError('end_time', 'end_time: before start_time');
+    const head = (await this.opts.store.lastEntry(tenant))?.seq ?? 0;
+    if (head > this.maxScan) throw this.chainTooLong('The compliance report', tenant, `${head} entries`);
     const policy = this.opts.policies.get(tenant);
     const checkpoints = (await this.opts.store.checkpointsAsc(tenant, 0)).map(toCheckpoint);
     const agg = new ReportAggregator(window, policy?.policy);
-    const result = await verifyStored(this.opts.store, {
-      tenant,
-      checkpoints,
-      keys: this.opts.keys.resolve,
-      ...(signal ? { signal } : {}),
-      scanToEnd: true,
-      onEntry: (s) => agg.add(s.fields),
-    });
+    const result = await this.verifyBounded(
+      {
+        tenant,
+        checkpoints,
+        keys: this.opts.keys.resolve,
+        ...(signal ? { signal } : {}),
+        scanToEnd: true,
+        onEntry: (s) => agg.add(s.fields),
+      },
+      (read) => this.chainTooLong('The compliance report', tenant, read),
+    );
     const latest = checkpoints[checkpoints.length - 1];
     return buildComplianceReport({
       tenant,

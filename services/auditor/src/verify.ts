@@ -42,7 +42,20 @@ export interface VerifyStoredOptions {
   batchSize?: number;
   /** Keep reading after a fault to learn the highest stored seq (default false). */
   scanToEnd?: boolean;
+  /**
+   * Most documents to read; one more throws ScanLimitError (the caller checks the range before
+   * reading, so this only trips when the store holds more documents than its seqs say).
+   */
+  maxDocs?: number;
   signal?: AbortSignal;
+}
+
+/** verifyStored read more documents than it was allowed to. */
+export class ScanLimitError extends Error {
+  override readonly name = 'ScanLimitError';
+  constructor(readonly limit: number) {
+    super(`read more than ${limit} chain entries`);
+  }
 }
 
 export interface VerifyStoredResult {
@@ -232,8 +245,11 @@ export async function verifyStored(store: ChainStore, opts: VerifyStoredOptions)
   try {
     let batch: StoredEntry[] = [];
     let stopped = false;
+    let read = 0;
+    const maxDocs = opts.maxDocs ?? Number.POSITIVE_INFINITY;
     for await (const doc of cursor) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+      if (++read > maxDocs) throw new ScanLimitError(maxDocs);
       if (typeof doc.seq === 'number' && doc.seq > lastSeqSeen) lastSeqSeen = doc.seq;
       if (stopped) continue;
       batch.push(toStoredEntry(doc));

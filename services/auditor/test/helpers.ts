@@ -1,17 +1,26 @@
 // Shared setup of the auditor tests: the REAL Kafka broker and MongoDB-wire server from
 // KAFKA_BROKERS / MONGODB_URI (missing → the test fails loudly), a unique topic prefix and database
-// per run, audit events produced with platform's publisher, credentials and policies published the
+// per run, producer keys the auditor trusts (one per service, limited to its source), audit events
+// signed and produced with platform's publisher, credentials and policies published the
 // way the issuer and the policy service do, a typed client, and a polling helper with a deadline.
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { MongoClient } from 'mongodb';
-import { sha256Hex } from '@authority/core';
+import {
+  cryptoReady,
+  eventSigningKey,
+  parseTrustedEventKeys,
+  sha256Hex,
+  type EventKeyResolver,
+  type EventSigningKey,
+} from '@authority/core';
 import {
   cloudEventHeaders,
   createKafka,
   loadConfig,
   silentLogger,
   unaryCall,
+  withEventSignature,
   type EventMessage,
   type KafkaEventBus,
 } from '@authority/platform';
@@ -38,7 +47,23 @@ import {
   type VerifyChainResponse__Output,
 } from '@authority/proto';
 import { AuthorityClientError } from '@authority/platform';
-import { auditorConfigSchema, type AuditorConfig } from '../src/index';
+import { auditorConfigChecks, auditorConfigSchema, type AuditorConfig } from '../src/index';
+
+// Ed25519 must be ready before a record is signed (startAuditor awaits it too).
+void cryptoReady();
+
+/** The producers of these tests, each with its own signing seed (one per test process). */
+export const PRODUCER_SEEDS = {
+  enforcer: randomBytes(32),
+  issuer: randomBytes(32),
+  policy: randomBytes(32),
+} as const;
+export type Producer = keyof typeof PRODUCER_SEEDS;
+
+/** A producer's signing identity (kid `<producer>-test`); Ed25519 must be ready (cryptoReady). */
+export function producerKey(producer: Producer): EventSigningKey {
+  return eventSigningKey(PRODUCER_SEEDS[producer], `${producer}-test`);
+}
 
 export function requireInfra(): { brokers: string; mongo: string } {
   const brokers = process.env['KAFKA_BROKERS'];
@@ -88,12 +113,29 @@ export function auditorEnv(env: TestEnv, extra: Record<string, string> = {}): Re
     AUTHORITY_AUDITOR_FETCH_MAX_WAIT: '100ms',
     AUTHORITY_CHECKPOINT_INTERVAL: '300ms',
     AUTHORITY_SHUTDOWN_GRACE: '5s',
+    AUTHORITY_EVENT_TRUSTED_KEYS: trustedKeysEnv(),
     ...extra,
   };
 }
 
+/**
+ * AUTHORITY_EVENT_TRUSTED_KEYS for the test producers, each key limited to its own source
+ * (libsodium is ready by the time a test runs: see cryptoReady above).
+ */
+export function trustedKeysEnv(): string {
+  return (Object.keys(PRODUCER_SEEDS) as Producer[])
+    .map((p) => `${p}-test=${Buffer.from(producerKey(p).publicKey).toString('base64url')};sources=${p}`)
+    .join(',');
+}
+
+/** The test producers' keys as AuditIngest takes them (by key id). */
+export function trustedKeyResolver(): EventKeyResolver {
+  const keys = new Map(parseTrustedEventKeys(trustedKeysEnv()).keys.map((k) => [k.kid, k]));
+  return (kid) => keys.get(kid);
+}
+
 export function auditorConfig(env: TestEnv, extra: Record<string, string> = {}): AuditorConfig {
-  return { ...loadConfig(auditorConfigSchema, auditorEnv(env, extra)), AUTHORITY_GRPC_PORT: 0 };
+  return { ...loadConfig(auditorConfigSchema, auditorEnv(env, extra), auditorConfigChecks()), AUTHORITY_GRPC_PORT: 0 };
 }
 
 export function auditorClient(address: string): AuditorServiceClient {
@@ -215,20 +257,33 @@ export function auditEvent(s: EventSpec): pb.AuditEvent {
   });
 }
 
-/** The Kafka record of an event, the way the enforcer publishes it (key and ce_subject = tenant). */
-export function auditRecord(e: pb.AuditEvent, override: { key?: string | null; subject?: string } = {}): EventMessage {
+/**
+ * The Kafka record of an event, the way the enforcer publishes it (key and ce_subject = tenant),
+ * signed by the producer its `source` names (`signer: null`: unsigned; or any other key).
+ */
+export function auditRecord(
+  e: pb.AuditEvent,
+  override: { key?: string | null; subject?: string; signer?: EventSigningKey | null; type?: string } = {},
+): EventMessage {
   const headers = cloudEventHeaders({
     id: e.eventId,
-    type: 'authority.audit.v1',
-    source: 'enforcer',
+    type: override.type ?? 'authority.audit.v1',
+    source: e.source,
     subject: override.subject ?? e.tenant,
     time: new Date(Number(e.time?.seconds ?? 0n) * 1000),
   });
-  return {
+  const message: EventMessage = {
     key: override.key === undefined ? e.tenant : override.key,
     value: encodeEvent(pb.AuditEventSchema, e),
     headers,
   };
+  const signer =
+    override.signer !== undefined
+      ? override.signer
+      : e.source in PRODUCER_SEEDS
+        ? producerKey(e.source as Producer)
+        : null;
+  return signer === null ? message : withEventSignature(message, signer);
 }
 
 /** Publishes many records with platform's batching publisher (chunks of 500, acks=all). */

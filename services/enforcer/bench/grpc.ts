@@ -10,7 +10,7 @@ import { cryptoReady, deriveChild, randomId } from '@authority/core';
 import type { CheckRequest, EnforcerServiceClient } from '@authority/proto';
 import type * as grpc from '@grpc/grpc-js';
 import { StateFixture, mint, nowSec, OPERATOR_KEY, type TestTenant } from '../test/helpers';
-import { kafkaBrokers, note, percentiles, report, round, sleep } from './lib/common';
+import { BENCH_EVENT_SEED, kafkaBrokers, note, percentiles, report, round, sleep } from './lib/common';
 import { bearer, callBatch, callCheck, enforcerClient, spawnServer, type ServerProc } from './lib/procs';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
@@ -73,7 +73,7 @@ function requestFor(t: TestTenant): CheckRequest {
   const root = mint(t, { scopes: ['vault:finance:read', 'vault:finance:list'] });
   const child = deriveChild(
     root.token,
-    { scopes: ['vault:finance:read'], agent: 'sub-agent' },
+    { scopes: ['vault:finance:read'], agent: 'agent-1/sub-agent' },
     { secretKey: t.key.secretKey, kid: t.kid },
     nowSec(),
   );
@@ -94,6 +94,7 @@ async function withEnforcer<T>(
     KAFKA_BROKERS: kafkaBrokers(),
     AUTHORITY_TOPIC_PREFIX: prefix,
     AUTHORITY_OPERATOR_API_KEY: OPERATOR_KEY,
+    AUTHORITY_EVENT_SIGNING_KEY: BENCH_EVENT_SEED,
     AUTHORITY_GRPC_HOST: '127.0.0.1',
     AUTHORITY_LOG_LEVEL: 'warn',
     AUTHORITY_REFLECTION: 'false',

@@ -5,6 +5,9 @@
 //     encoded as proto3 JSON + CloudEvents headers; the publisher is a no-op)
 //   decision.cold.2link: no memo, two signature verifications per decision
 //     (target ≥ 0.8 × raw libsodium verify rate ÷ 2)
+//   producer.sign: the producer thread's per-record work on real decision events, building the
+//     Kafka messages (before signatures) vs building and signing them (now): the cost of
+//     per-record producer signatures, and the ceiling it puts on one producer thread
 // Cedar-wasm is not available here; the peer figure (21k decisions/s) is quoted, not measured.
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import {
@@ -24,10 +27,12 @@ import {
   type CheckDeps,
   type CheckInput,
 } from '@authority/core';
+import { EVENT_SIGNATURE_HEADER, eventSigningKey, signEvent } from '@authority/core';
 import { silentLogger } from '@authority/platform';
 import { createMessage, pb, timestampFromDate } from '@authority/proto';
 import { KeyDirectory, PolicyView, RevocationView } from '@authority/views';
-import type { AuditWriter } from '../src/audit';
+import type { AuditRecord, AuditWriter } from '../src/audit';
+import { appendWire, messagesFromWire } from '../src/audit-record';
 import { Decider } from '../src/decide';
 import { FreshnessMonitor } from '../src/freshness';
 import { measureSync, note, report, round } from './lib/common';
@@ -156,9 +161,12 @@ async function main(): Promise<void> {
   }
 
   // The enforcer's Decider: engine + audit event (built, encoded, CloudEvents headers); no Kafka.
+  // The last records are kept for producer.sign.
+  const recent: AuditRecord[] = [];
   const encodeOnly: AuditWriter = {
     stats: { published: 0, failed: 0, rejected: 0 },
     async write(entries) {
+      if (recent.length < 1000) for (const e of entries) recent.push(e.record);
       return entries.map(() => true);
     },
     pending: () => 0,
@@ -207,6 +215,41 @@ async function main(): Promise<void> {
       ops,
       baseline,
       ratio_vs_raw_verify: round(opsPerSec / libsodium.ops_per_sec, 2),
+    });
+  }
+
+  // The producer thread's work per record: wire → Kafka messages (before), and each also signed (now).
+  if (wanted('producer.sign')) {
+    while (recent.length < 1000) await decider.check(caller, req);
+    const wire: string[] = [];
+    appendWire(wire, recent.slice(0, 1000));
+    const eventKey = eventSigningKey(Buffer.alloc(32, 3), 'bench-enforcer');
+    const perRecord = (fn: () => void) => {
+      const r = measureSync(fn, { maxMs: MAX_MS, maxOps: 200, warmupOps: 5 });
+      return round(1e6 / (r.ops_per_sec * 1000), 2); // µs per record (1,000 records per op)
+    };
+    const unsigned: number[] = [];
+    const signed: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      unsigned.push(perRecord(() => void messagesFromWire(wire)));
+      signed.push(
+        perRecord(() => {
+          for (const m of messagesFromWire(wire)) m.headers[EVENT_SIGNATURE_HEADER] = signEvent(m, eventKey);
+        }),
+      );
+    }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[1] as number;
+    const before = med(unsigned);
+    const after = med(signed);
+    report({
+      name: 'producer.sign',
+      what: "the audit producer thread's CPU per decision event: Kafka messages built from the posted records (before producer signatures) vs built and each signed with Ed25519 over key, value and CloudEvents headers (now); record encoding by kafkajs and the network are not included",
+      event_bytes_avg: Math.round(recent.slice(0, 1000).reduce((n, r) => n + Buffer.byteLength(r.value), 0) / 1000),
+      us_per_record: after,
+      records_per_sec_one_core: Math.round(1e6 / after),
+      baseline: { name: 'messagesFromWire only (no signature)', us_per_record: before },
+      added_us_per_record: round(after - before, 2),
+      raw_verify: baseline,
     });
   }
 

@@ -6,7 +6,7 @@ import { cryptoReady, randomId } from '@authority/core';
 import { cloudEventHeaders } from '@authority/platform';
 import { createMessage, encodeEvent, pb, timestampFromDate, type CheckRequest } from '@authority/proto';
 import { StateFixture, mint, nowSec, OPERATOR_KEY } from '../test/helpers';
-import { kafkaBrokers, note, report, round } from './lib/common';
+import { BENCH_EVENT_SEED, kafkaBrokers, note, report, round } from './lib/common';
 import { bearer, callBatch, enforcerClient, spawnServer } from './lib/procs';
 
 const LINKS = Number(process.env['BENCH_LINKS'] ?? 100_000);
@@ -60,10 +60,14 @@ async function measure(nodeArgs: string[]): Promise<void> {
     KAFKA_BROKERS: kafkaBrokers(),
     AUTHORITY_TOPIC_PREFIX: prefix,
     AUTHORITY_OPERATOR_API_KEY: OPERATOR_KEY,
+    AUTHORITY_EVENT_SIGNING_KEY: BENCH_EVENT_SEED,
     AUTHORITY_GRPC_HOST: '127.0.0.1',
     AUTHORITY_LOG_LEVEL: 'warn',
     AUTHORITY_REFLECTION: 'false',
     AUTHORITY_MEMO_SIZE: String(LINKS),
+    // One tenant, and a budget that holds every link (≈1.5 KB charged each).
+    AUTHORITY_MEMO_TENANT_SHARE: '100%',
+    AUTHORITY_MEMO_BYTES: String(Math.max(64 * 1024 * 1024, LINKS * 1600)),
   });
   const client = enforcerClient(proc.port);
   const md = bearer(t.checkerSecret);
@@ -91,6 +95,7 @@ async function measure(nodeArgs: string[]): Promise<void> {
       node_args: nodeArgs.join(' '),
       what: 'the enforcer process alone (gRPC server, Kafka consumer and producer, views), after replaying the revocations and memoizing the links, after full GC',
       memoized_links: after.memo,
+      memo_bytes_charged: after.memoBytes,
       revocations: after.revocations,
       rss_mb: mb(after.rss),
       heap_used_mb: mb(after.heapUsed),

@@ -4,7 +4,7 @@
 // Target: p99 ≤ 500 ms for the slower of the two.
 import { cryptoReady, randomId } from '@authority/core';
 import { StateFixture, mint, OPERATOR_KEY } from '../test/helpers';
-import { kafkaBrokers, note, percentiles, report, sleep } from './lib/common';
+import { BENCH_EVENT_SEED, kafkaBrokers, note, percentiles, report, sleep } from './lib/common';
 import { bearer, callCheck, enforcerClient, spawnServer } from './lib/procs';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 40);
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     KAFKA_BROKERS: kafkaBrokers(),
     AUTHORITY_TOPIC_PREFIX: prefix,
     AUTHORITY_OPERATOR_API_KEY: OPERATOR_KEY,
+    AUTHORITY_EVENT_SIGNING_KEY: BENCH_EVENT_SEED,
     AUTHORITY_GRPC_HOST: '127.0.0.1',
     AUTHORITY_LOG_LEVEL: 'warn',
     AUTHORITY_REFLECTION: 'false',

@@ -16,10 +16,17 @@
 // message); test/unit/audit.test.ts proves it equal to protobuf-es's encoding field by field.
 //
 // A decision's record is kept compact (AuditRecord: event id, tenant, time, JSON value and the
-// trace context of the call): the Kafka message with its CloudEvents headers is built where it is
-// produced, by default in the audit producer's worker thread (adapters/audit-producer.ts).
-import { currentTraceIds, cloudEventHeaders, type EventMessage, type Logger } from '@authority/platform';
-import type { CheckResult } from '@authority/core';
+// trace context of the call): the Kafka message with its CloudEvents headers and its signature (the
+// enforcer's event key, header `authority-sig`) is built where it is produced, by default in the
+// audit producer's worker thread (adapters/audit-producer.ts).
+import {
+  currentTraceIds,
+  cloudEventHeaders,
+  withEventSignature,
+  type EventMessage,
+  type Logger,
+} from '@authority/platform';
+import type { CheckResult, EventSigningKey } from '@authority/core';
 import type { CheckRequest__Output } from '@authority/proto';
 import { AUDIT_SOURCE, toAuditMessage, type AuditRecord, type AuditTrace } from './audit-record';
 import type { Caller } from './decide';
@@ -172,7 +179,25 @@ export function encodeCheckEvent(i: CheckEventInput, time: string = timestampJso
     s += `${sep}"approvalId":${json(i.approvalId)}`;
     sep = ',';
   }
-  if (i.enforcerId) s += `${sep}"enforcerId":${json(i.enforcerId)}`;
+  if (i.enforcerId) {
+    s += `${sep}"enforcerId":${json(i.enforcerId)}`;
+    sep = ',';
+  }
+  const violations = r.violations;
+  if (violations !== undefined && violations.length > 0) {
+    s += `${sep}"violations":[`;
+    for (let k = 0; k < violations.length; k++) {
+      const v = violations[k]!;
+      // Every field is set by the engine; empty ones are omitted as proto3 JSON does.
+      let vs = `"reason":"${v.reason}"`;
+      if (v.constraint) vs += `,"constraint":${json(v.constraint)}`;
+      if (v.field) vs += `,"field":${json(v.field)}`;
+      if (v.message) vs += `,"message":${json(v.message)}`;
+      if (v.source) vs += `,"source":${json(v.source)}`;
+      s += `${k > 0 ? ',' : ''}{${vs}}`;
+    }
+    s += ']';
+  }
   return `${s}}}`;
 }
 
@@ -196,11 +221,21 @@ export interface AuditPublisher {
   publish(topic: string, records: readonly AuditRecord[]): Promise<void>;
 }
 
-/** An AuditPublisher on anything that publishes Kafka messages (platform's EventBus / BatchingPublisher). */
-export function eventBusAuditPublisher(bus: {
-  publish(topic: string, messages: EventMessage[]): Promise<void>;
-}): AuditPublisher {
-  return { publish: (topic, records) => bus.publish(topic, records.map(toEventMessage)) };
+/**
+ * An AuditPublisher on anything that publishes Kafka messages (platform's EventBus /
+ * BatchingPublisher), on the calling thread; every record signed with the enforcer's event key.
+ */
+export function eventBusAuditPublisher(
+  bus: { publish(topic: string, messages: EventMessage[]): Promise<void> },
+  eventKey: EventSigningKey,
+): AuditPublisher {
+  return {
+    publish: (topic, records) =>
+      bus.publish(
+        topic,
+        records.map((r) => withEventSignature(toEventMessage(r), eventKey)),
+      ),
+  };
 }
 
 /** The Kafka message of a record as platform's EventBus takes it. */

@@ -3,13 +3,16 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import {
+  checkEventSigningKey,
+  checkKafkaSecurity,
   checkTlsSettings,
   duration,
+  eventSigningConfigShape,
   integer,
-  secret,
   serviceConfigSchema,
   text,
   type ConfigCheck,
+  apiKeySecret,
 } from '@authority/platform';
 
 export const ENFORCER_DEFAULT_PORT = 50052;
@@ -26,6 +29,44 @@ function auditMode() {
   });
 }
 
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** A size in bytes: an integer, optionally with a unit `B`, `KiB`, `MiB` or `GiB` (e.g. `64MiB`). */
+export function byteSize(opts: { min: number; max: number }) {
+  return z.string().transform((s, ctx): number => {
+    const m = /^(\d+)\s*([A-Za-z]*)$/.exec(s.trim());
+    const unit = BYTE_UNITS[m?.[2]?.toLowerCase() ?? ''];
+    const n = m !== null && unit !== undefined ? Number(m[1]) * unit : NaN;
+    if (!Number.isSafeInteger(n) || n < opts.min || n > opts.max) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `expected a size between ${opts.min / 1024 ** 2}MiB and ${opts.max / 1024 ** 3}GiB (an integer of bytes, or with a unit B, KiB, MiB or GiB)`,
+        input: s,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+/** A share: a percentage (`25%`) or a fraction (`0.25`), more than 0 and at most 100 %. */
+export function share() {
+  return z.string().transform((s, ctx): number => {
+    const t = s.trim();
+    const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(t);
+    const n = m === null ? NaN : m[2] === '%' ? Number(m[1]) / 100 : Number(m[1]);
+    if (!(n > 0 && n <= 1)) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'expected a share above 0 and at most 100% (e.g. 25% or 0.25)',
+        input: s,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
 /** Whole seconds from a duration (the clock-skew tolerance is compared with `exp`/`nbf` seconds). */
 function seconds() {
   return duration().transform((ms, ctx): number => {
@@ -37,14 +78,22 @@ function seconds() {
   });
 }
 
+/**
+ * The default replica id: the host name (a pod's name), plus `-<pid>` unless the process is pid 1
+ * (a container's main process), so two enforcers started on one machine never share an id.
+ */
+export function defaultEnforcerId(host = hostname(), pid = process.pid): string {
+  return pid === 1 ? host : `${host}-${pid}`;
+}
+
 export const enforcerConfigSchema = serviceConfigSchema({
   serviceName: 'enforcer',
   grpcPort: ENFORCER_DEFAULT_PORT,
 }).extend({
-  AUTHORITY_OPERATOR_API_KEY: secret().describe(
+  AUTHORITY_OPERATOR_API_KEY: apiKeySecret().describe(
     'Operator credential (Bearer API key). May call Check/BatchCheck for any tenant. Required.',
   ),
-  AUTHORITY_SERVICE_API_KEY: secret()
+  AUTHORITY_SERVICE_API_KEY: apiKeySecret()
     .optional()
     .describe(
       'Internal service credential the enforcer presents to the issuer for RequestApproval/ConsumeApproval. Without it (or AUTHORITY_ISSUER_ADDR) a check that needs an approval is denied APPROVAL_REQUIRED without a request id.',
@@ -55,9 +104,21 @@ export const enforcerConfigSchema = serviceConfigSchema({
   AUTHORITY_ISSUER_TIMEOUT: duration()
     .prefault('2s')
     .describe('Deadline of each approval call to the issuer; on timeout the check is denied (fail closed).'),
+  AUTHORITY_MEMO_BYTES: byteSize({ min: 1024 ** 2, max: 64 * 1024 ** 3 })
+    .prefault('64MiB')
+    .describe(
+      'Byte budget of the memo of verified links (entries, the values they share and the text index; each link is charged an upper estimate of the heap it holds). Keep it well under the heap limit (--max-old-space-size).',
+    ),
+  AUTHORITY_MEMO_TENANT_SHARE: share()
+    .prefault('25%')
+    .describe(
+      'Most of the memo one tenant may hold (a percentage or a fraction): a tenant over it evicts its own oldest links, so a flood of distinct links in one tenant never evicts the others. 100% for a single-tenant deployment.',
+    ),
   AUTHORITY_MEMO_SIZE: integer({ min: 1, max: 10_000_000 })
-    .prefault('100000')
-    .describe('Entries of the memo of signature-verified links (LRU keyed by the SHA-256 of the link bytes).'),
+    .optional()
+    .describe(
+      'Optional bound on the number of links in the memo, on top of AUTHORITY_MEMO_BYTES (which is what bounds its memory).',
+    ),
   AUTHORITY_POP_WINDOW: duration()
     .prefault('60s')
     .describe(
@@ -67,6 +128,11 @@ export const enforcerConfigSchema = serviceConfigSchema({
     .prefault('200000')
     .describe(
       'Nonces of per-request proofs remembered per replica (size it as proofs per second × (window + skew)); when full, proofs are refused INVALID_PROOF until nonces expire (fail closed).',
+    ),
+  AUTHORITY_REPLAY_TENANT_SHARE: share()
+    .prefault('25%')
+    .describe(
+      "Most of the replay cache one tenant's unexpired nonces may fill: beyond it only that tenant's proofs are refused INVALID_PROOF. 100% for a single-tenant deployment.",
     ),
   AUTHORITY_MAX_STALENESS: duration()
     .prefault('10s')
@@ -95,22 +161,24 @@ export const enforcerConfigSchema = serviceConfigSchema({
     .prefault('8')
     .describe('Maximum delegation depth of a token (the root is depth 0).'),
   AUTHORITY_ENFORCER_ID: text()
-    .prefault(hostname())
+    .prefault(defaultEnforcerId())
     .describe(
-      'Id of this enforcer replica, recorded in every decision event (default: the host name, i.e. the pod name).',
+      'Id of this enforcer replica, recorded in every decision event (default: the host name, i.e. the pod name, plus the process id unless it is 1, so two replicas on one host differ).',
     ),
   AUTHORITY_AUDIENCE: text()
     .optional()
     .describe(
       'Audience of this enforcer. A link carrying `aud` must name it; when unset, tokens with `aud` are denied AUDIENCE_MISMATCH.',
     ),
+  // The audit-event signing key (the producer thread signs every decision event with it).
+  ...eventSigningConfigShape,
 });
 
 export type EnforcerConfig = z.output<typeof enforcerConfigSchema>;
 
 /** Cross-variable checks of the enforcer's configuration (pass to loadConfig). */
 export function enforcerConfigChecks(): ConfigCheck[] {
-  return [checkTlsSettings, checkApprovalSettings, checkStalenessBound];
+  return [checkTlsSettings, checkApprovalSettings, checkStalenessBound, checkKafkaSecurity, checkEventSigningKey];
 }
 
 /**

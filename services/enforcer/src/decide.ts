@@ -3,6 +3,7 @@
 // adds what needs I/O (approvals through the issuer, the audit event), and fails closed on stale
 // state and on an unaudited ALLOW.
 import { randomUUID } from 'node:crypto';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import {
   checkRequest,
   peekClaimedPath,
@@ -11,13 +12,14 @@ import {
   type CheckDeps,
   type CheckInput,
   type CheckResult,
+  type CheckViolation,
   type LinkMemo,
   type PolicyLookup,
   type Reason,
   type ReplayGuard,
   type TenantPolicy,
 } from '@authority/core';
-import type { CheckRequest__Output, CheckResponse__Output } from '@authority/proto';
+import type { CheckRequest__Output, CheckResponse__Output, ConstraintViolation__Output } from '@authority/proto';
 import type { Logger } from '@authority/platform';
 import type { KeyDirectory, PolicyView, RevocationView } from '@authority/views';
 import type { ApprovalConsumeResult, ApprovalsPort } from './adapters/issuer';
@@ -166,7 +168,11 @@ export class Decider {
     return this.approve(input, result, result.approvalRequired);
   }
 
-  /** The approval step (needs the issuer): create a request, or consume the presented approval. */
+  /**
+   * The approval step (needs the issuer): create a request, or consume the presented approval.
+   * Both name the whole request the engine reported (`needed`), so an approval is usable only for
+   * the request the approver saw.
+   */
   private async approve(input: CheckInput, first: CheckResult, needed: ApprovalRequest): Promise<Outcome> {
     let result = first;
     const approvals = this.deps.approvals;
@@ -174,24 +180,17 @@ export class Decider {
       result = { ...result, message: `${result.message}; approvals are not configured on this enforcer` };
       return { result, approvalId: '', approvalRequestId: '' };
     }
+    const { requiredBy: _requiredBy, ...binding } = needed;
     const approvalId = input.approvalId;
     if (approvalId === undefined) {
       try {
-        const id = await approvals.request({
-          tenant: needed.tenant,
-          agentId: needed.agent,
-          requiredScope: needed.requiredScope,
-          action: needed.action,
-          resource: needed.resource ?? '',
-          purpose: input.context?.purpose ?? '',
-          rootJti: needed.chain[0] ?? '',
-        });
+        const id = await approvals.request(binding);
         return { result, approvalId: id, approvalRequestId: id };
       } catch (err) {
         this.deps.logger.warn({ err_message: (err as Error).message }, 'approval request could not be recorded');
         result = {
           ...result,
-          message: `${result.message}; the approval request could not be recorded (issuer unavailable), retry`,
+          message: `${result.message}; the approval request could not be recorded (${issuerFailure(err)})`,
         };
         return { result, approvalId: '', approvalRequestId: '' };
       }
@@ -200,20 +199,12 @@ export class Decider {
     let consumed: ApprovalConsumeResult | undefined;
     if (approvalId.length <= MAX_APPROVAL_ID_LENGTH) {
       try {
-        consumed = await approvals.consume({
-          tenant: needed.tenant,
-          approvalId,
-          agentId: needed.agent,
-          requiredScope: needed.requiredScope,
-          action: needed.action,
-          resource: needed.resource ?? '',
-          rootJti: needed.chain[0] ?? '',
-        });
+        consumed = await approvals.consume({ ...binding, approvalId });
       } catch (err) {
         this.deps.logger.warn({ err_message: (err as Error).message }, 'approval could not be consumed');
         result = {
           ...result,
-          message: `${result.message}; approval '${approvalId}' could not be checked now (issuer unavailable), retry`,
+          message: `${result.message}; approval '${approvalId}' could not be checked now (${issuerFailure(err)})`,
         };
         return { result, approvalId, approvalRequestId: approvalId };
       }
@@ -348,6 +339,8 @@ export class Decider {
       // Shared, never mutated: the serializer only reads it.
       agentChain: (result.agentChain ?? NO_AGENTS) as string[],
       chainUnverified: result.chainUnverified === true,
+      // The engine's violations have exactly the proto message's fields.
+      violations: (result.violations ?? NO_VIOLATIONS) as ConstraintViolation__Output[],
     };
   }
 
@@ -401,6 +394,18 @@ function boundedRequest(req: CheckRequest__Output): CheckRequest__Output {
 }
 
 const NO_AGENTS: readonly string[] = Object.freeze([]);
+const NO_VIOLATIONS: readonly CheckViolation[] = Object.freeze([]);
+
+/**
+ * Why an approval call failed, for the caller: a request the issuer refuses as malformed (a field
+ * it cannot record, e.g. an over-long purpose) is not worth retrying; anything else may be.
+ */
+function issuerFailure(err: unknown): string {
+  const e = err as { code?: unknown; details?: unknown };
+  if (e.code === grpcStatus.INVALID_ARGUMENT && typeof e.details === 'string')
+    return `the issuer refused it: ${e.details}`;
+  return 'issuer unavailable, retry';
+}
 
 /** The approval pass's guard: the nonce was claimed by the first pass of the same decision. */
 const ALREADY_CLAIMED: ReplayGuard = { claim: () => 'fresh' };

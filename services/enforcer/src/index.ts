@@ -1,11 +1,13 @@
 // startEnforcer(config): the whole enforcer in-process (tests, benchmarks and the end-to-end stack
 // run it this way; main.ts runs it under runService).
 import { loadAuthorityProto } from '@authority/proto';
-import { cryptoReady, LinkMemo, ReplayCache } from '@authority/core';
+import { cryptoReady, encodeBase64Url, eventSigningKey, LinkMemo, ReplayCache } from '@authority/core';
 import {
   authorityTopicSpecs,
   createKafka,
   createLogger,
+  eventSigningSeedFromConfig,
+  kafkaSecurityFromConfig,
   startGrpcServer,
   tlsFromConfig,
   topics,
@@ -21,6 +23,7 @@ import { AsyncAuditWriter, SyncAuditWriter, type AuditPublisher, type AuditWrite
 import type { EnforcerConfig } from './config';
 import { Decider } from './decide';
 import { FreshnessMonitor } from './freshness';
+import { observeCaches } from './metrics';
 import { enforcerHandlers } from './server';
 
 export * from './config';
@@ -52,7 +55,7 @@ export interface StartEnforcerOptions {
   approvals?: ApprovalsPort;
   /**
    * Replace the audit publisher (fault-injection tests). Default: the producer thread
-   * (WorkerAuditProducer); `eventBusAuditPublisher(bus)` publishes on this thread instead.
+   * (WorkerAuditProducer); `eventBusAuditPublisher(bus, eventKey)` publishes on this thread instead.
    */
   auditPublisher?: AuditPublisher;
   /** Wait after NOT_SERVING before draining on stop (default: platform's, min(2 s, grace / 5)). */
@@ -72,6 +75,7 @@ export interface EnforcerHandle {
   views: StateViews;
   freshness: FreshnessMonitor;
   memo: LinkMemo;
+  replay: ReplayCache;
   audit: AuditWriter;
   /** The audit producer thread (absent when an auditPublisher was injected). */
   producer: WorkerAuditProducer | undefined;
@@ -86,12 +90,17 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
   const logger =
     opts.logger ?? createLogger({ service: config.AUTHORITY_SERVICE_NAME, level: config.AUTHORITY_LOG_LEVEL });
   await cryptoReady();
+  // Every decision event is signed with this key (in the producer thread by default).
+  const signing = eventSigningSeedFromConfig(config);
+  const eventKey = eventSigningKey(signing.seed, signing.kid);
+  const security = kafkaSecurityFromConfig(config);
   const clientId = config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME;
   const t = topics(config.AUTHORITY_TOPIC_PREFIX);
   const bus = createKafka({
     brokers: config.KAFKA_BROKERS,
     clientId,
     logger,
+    ...security,
     onFatal:
       opts.onFatal ??
       ((err) =>
@@ -112,6 +121,8 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
         brokers: config.KAFKA_BROKERS,
         clientId,
         logger,
+        signing: { seed: signing.seed, kid: eventKey.kid },
+        security,
         timeoutMs: config.AUTHORITY_AUDIT_TIMEOUT,
         maxBatchMessages: 1000,
         onFatal: (err) =>
@@ -133,8 +144,12 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
     const state = await startEnforcerState({ bus, topicPrefix: config.AUTHORITY_TOPIC_PREFIX, freshness, logger });
     cleanups.push(() => state.stop());
 
-    const memo = new LinkMemo(config.AUTHORITY_MEMO_SIZE);
-    const replay = new ReplayCache(config.AUTHORITY_REPLAY_CACHE_SIZE);
+    const memo = new LinkMemo(config.AUTHORITY_MEMO_SIZE, {
+      maxBytes: config.AUTHORITY_MEMO_BYTES,
+      tenantShare: config.AUTHORITY_MEMO_TENANT_SHARE,
+    });
+    const replay = new ReplayCache(config.AUTHORITY_REPLAY_CACHE_SIZE, config.AUTHORITY_REPLAY_TENANT_SHARE);
+    cleanups.push(observeCaches(memo, replay));
     const auditOpts = { topic: t.audit, publisher, logger, capacity: config.AUTHORITY_AUDIT_BUFFER };
     const audit: AuditWriter =
       config.AUTHORITY_AUDIT_MODE === 'async' ? new AsyncAuditWriter(auditOpts) : new SyncAuditWriter(auditOpts);
@@ -208,7 +223,12 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
     state.caughtUp.then(
       () =>
         logger.info(
-          { keys: state.views.keys.size, revocations: state.views.revocations.size },
+          {
+            keys: state.views.keys.size,
+            revocations: state.views.revocations.size,
+            event_key_id: eventKey.kid,
+            event_public_key: encodeBase64Url(eventKey.publicKey),
+          },
           'state caught up; serving',
         ),
       (err: unknown) => logger.error({ err }, 'state replay failed; staying NOT_SERVING'),
@@ -243,6 +263,7 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
       views: state.views,
       freshness,
       memo,
+      replay,
       audit,
       producer,
       decider,

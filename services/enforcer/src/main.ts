@@ -12,7 +12,10 @@ runService({
   logger,
   graceMs: config.AUTHORITY_SHUTDOWN_GRACE,
   start: async (ctx) => {
-    const telemetry = await startTelemetry({ serviceName: config.AUTHORITY_SERVICE_NAME });
+    const telemetry = await startTelemetry({
+      serviceName: config.AUTHORITY_SERVICE_NAME,
+      onFlushError: (err) => logger.warn({ err }, 'telemetry: final flush failed (collector unreachable?); spans lost'),
+    });
     ctx.onShutdown('telemetry', 'telemetry', () => telemetry.shutdown());
     const enforcer = await startEnforcer(config, {
       logger,

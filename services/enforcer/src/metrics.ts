@@ -1,7 +1,9 @@
 // The enforcer's metrics (names from platform's METRIC_NAMES, documented in docs/operations.md):
-// decisions by result and reason, check latency, and the age of the revocation feed.
+// decisions by result and reason, check latency, the age of the revocation feed, and the size of
+// the link memo and of the replay cache.
+import type { LinkMemo, ReplayCache } from '@authority/core';
 import { getMeter, METRIC_NAMES } from '@authority/platform';
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, BatchObservableCallback } from '@opentelemetry/api';
 import type { FreshnessMonitor } from './freshness';
 
 export interface DecisionLike {
@@ -52,4 +54,41 @@ export function createEnforcerMetrics(freshness: Pick<FreshnessMonitor, 'snapsho
       duration.record(performance.now() - startedAt, methods[method]);
     },
   };
+}
+
+/**
+ * Observes the link memo (bytes charged, entries, evictions) and the replay cache (nonces held).
+ * Take it after startTelemetry; returns a function that stops observing (on shutdown).
+ */
+export function observeCaches(
+  memo: Pick<LinkMemo, 'bytes' | 'size' | 'stats'>,
+  replay: Pick<ReplayCache, 'size'>,
+): () => void {
+  const meter = getMeter('@authority/enforcer');
+  const memoBytes = meter.createObservableGauge(METRIC_NAMES.enforcerMemoBytes, {
+    description:
+      'Bytes the link memo charges for its entries, shared values and text index (at most AUTHORITY_MEMO_BYTES).',
+    unit: 'By',
+  });
+  const memoEntries = meter.createObservableGauge(METRIC_NAMES.enforcerMemoEntries, {
+    description: 'Links held by the link memo.',
+    unit: '{link}',
+  });
+  const memoEvictions = meter.createObservableCounter(METRIC_NAMES.enforcerMemoEvictions, {
+    description: 'Links evicted from the memo to stay within its budget (a tenant over its share pays first).',
+    unit: '{link}',
+  });
+  const replayEntries = meter.createObservableGauge(METRIC_NAMES.enforcerReplayEntries, {
+    description: 'Nonces of per-request proofs remembered (at most AUTHORITY_REPLAY_CACHE_SIZE).',
+    unit: '{nonce}',
+  });
+  const observables = [memoBytes, memoEntries, memoEvictions, replayEntries];
+  const callback: BatchObservableCallback = (result) => {
+    result.observe(memoBytes, memo.bytes);
+    result.observe(memoEntries, memo.size);
+    result.observe(memoEvictions, memo.stats.evictions);
+    result.observe(replayEntries, replay.size);
+  };
+  meter.addBatchObservableCallback(callback, observables);
+  return () => meter.removeBatchObservableCallback(callback, observables);
 }

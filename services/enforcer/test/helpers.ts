@@ -1,10 +1,14 @@
 // Shared test fixtures: real Kafka (KAFKA_BROKERS), a unique topic prefix per run, tenants whose
 // keys and credentials are published as KeyEvent/CredentialEvent (no issuer needed), tokens minted
 // with core, a gRPC client, an audit-topic reader, and a polling helper with a deadline.
+import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
   cryptoReady,
   declareUnconstrained,
+  eventSigningKey,
+  type EventRecord,
+  type EventSigningKey,
   generateEd25519KeyPair,
   mintRoot,
   randomId,
@@ -56,6 +60,15 @@ export function requireKafka(): string {
 
 export const OPERATOR_KEY = 'operator-key-0123456789abcdef';
 
+/** The event-signing seed of the enforcers these tests start (one per test process) and its key id. */
+export const TEST_EVENT_SEED = randomBytes(32);
+export const TEST_EVENT_KEY_ID = 'enforcer-test';
+
+/** The signing identity of TEST_EVENT_SEED (await cryptoReady() first): its public key verifies the events. */
+export function testEventKey(): EventSigningKey {
+  return eventSigningKey(TEST_EVENT_SEED, TEST_EVENT_KEY_ID);
+}
+
 /** Polls `condition` until it returns a truthy value or the deadline passes (no fixed sleeps). */
 export async function waitFor<T>(
   condition: () => T | Promise<T>,
@@ -94,6 +107,8 @@ export function enforcerConfig(prefix: string, env: Record<string, string> = {})
       AUTHORITY_LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
       AUTHORITY_SHUTDOWN_GRACE: '5s',
       AUTHORITY_REFLECTION: 'false',
+      AUTHORITY_EVENT_SIGNING_KEY: TEST_EVENT_SEED.toString('base64url'),
+      AUTHORITY_EVENT_SIGNING_KEY_ID: TEST_EVENT_KEY_ID,
       ...env,
     },
     enforcerConfigChecks(),
@@ -361,7 +376,10 @@ export async function startServing(
 export class AuditReader {
   private constructor(
     private readonly handle: ConsumerHandle,
-    readonly events: Map<string, { event: pb.AuditEvent; headers: Record<string, string>; key: string }>,
+    readonly events: Map<
+      string,
+      { event: pb.AuditEvent; headers: Record<string, string>; key: string; record: EventRecord }
+    >,
   ) {}
 
   static async start(fixture: StateFixture): Promise<AuditReader> {
@@ -378,7 +396,12 @@ export class AuditReader {
           const first = Array.isArray(v) ? v[0] : v;
           if (first !== undefined) headers[k] = first.toString();
         }
-        events.set(event.eventId, { event, headers, key: m.key?.toString() ?? '' });
+        events.set(event.eventId, {
+          event,
+          headers,
+          key: m.key?.toString() ?? '',
+          record: { key: m.key, value: m.value, headers: m.headers },
+        });
       },
     });
     return new AuditReader(handle, events);

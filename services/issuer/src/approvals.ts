@@ -12,7 +12,23 @@
 // Life cycle: PENDING → APPROVED | REJECTED | EXPIRED_UNUSED (no decision within
 // AUTHORITY_APPROVAL_TIMEOUT: auto-denied by the sweep) ; APPROVED → CONSUMED (used once) |
 // EXPIRED_UNUSED (not used within AUTHORITY_APPROVAL_USE_WINDOW after approval).
-import { randomId } from '@authority/core';
+//
+// Bound to what the approver saw: an approval stores the whole request (agent, scope, action,
+// resource or none, purpose, record count, every context field, the presenting chain) and core's
+// approvalRequestDigest of it. Consuming recomputes both digests — of the stored fields and of the
+// presented request — and uses the approval only when they are equal; a digest is never taken on
+// trust from a caller. A refusal names the first field that differs, and leaves the approval unused.
+import {
+  approvalBindingDifference,
+  approvalRequestDigest,
+  AuthorityError,
+  DEFAULT_ENVELOPE_LIMITS,
+  MAX_CONTEXT_FIELDS_PER_REQUEST,
+  MAX_GLOB_INPUT_LENGTH,
+  randomId,
+  sortedContextFields,
+  type ApprovalBinding,
+} from '@authority/core';
 import { FailedPreconditionError, NotFoundError, InvalidArgumentError, type Logger } from '@authority/platform';
 import {
   createMessage,
@@ -68,6 +84,122 @@ interface Effective {
 
 const MAX_PAGE = 1000;
 const DEFAULT_PAGE = 100;
+/** Longest context field value an approval records (names follow the identifier rule). */
+const MAX_CONTEXT_VALUE_LENGTH = 4096;
+
+/** The request fields of a RequestApproval or ConsumeApproval call (proto3: empty is absent). */
+type BindingFields = Pick<
+  RequestApprovalRequest__Output,
+  | 'tenant'
+  | 'agentId'
+  | 'requiredScope'
+  | 'action'
+  | 'resource'
+  | 'purpose'
+  | 'rootJti'
+  | 'recordCount'
+  | 'contextFields'
+  | 'chain'
+  | 'agentChain'
+>;
+
+/**
+ * Validates the request an approval is (to be) bound to; INVALID_ARGUMENT naming the field
+ * otherwise. The chain is required: without it an approval would be usable by any envelope of
+ * the agent.
+ */
+function bindingOf(req: BindingFields): ApprovalBinding {
+  const agent = v.identifier(req.agentId, 'agent_id');
+  const binding: ApprovalBinding = {
+    tenant: req.tenant,
+    agent,
+    requiredScope: v.scope(req.requiredScope, 'required_scope'),
+    action: v.identifier(req.action, 'action'),
+    chain: [],
+    agentChain: [],
+  };
+  if (req.resource !== '') {
+    if (req.resource.length > MAX_GLOB_INPUT_LENGTH)
+      throw new InvalidArgumentError('resource', `resource: at most ${MAX_GLOB_INPUT_LENGTH} characters`);
+    binding.resource = req.resource;
+  }
+  const purpose = v.optionalText(req.purpose, 'purpose', 1024);
+  if (purpose !== '') binding.purpose = purpose;
+  if (req.recordCount !== undefined && req.recordCount !== null) binding.recordCount = req.recordCount;
+  const names = Object.keys(req.contextFields ?? {});
+  if (names.length > MAX_CONTEXT_FIELDS_PER_REQUEST)
+    throw new InvalidArgumentError(
+      'context_fields',
+      `context_fields: at most ${MAX_CONTEXT_FIELDS_PER_REQUEST} fields, got ${names.length}`,
+    );
+  if (names.length > 0) {
+    const fields: Record<string, string> = {};
+    for (const name of names) {
+      v.identifier(name, 'context_fields');
+      const value = req.contextFields[name] as string;
+      if (value.length > MAX_CONTEXT_VALUE_LENGTH)
+        throw new InvalidArgumentError(
+          `context_fields.${name}`,
+          `context_fields.${name}: at most ${MAX_CONTEXT_VALUE_LENGTH} characters`,
+        );
+      fields[name] = value;
+    }
+    binding.contextFields = fields;
+  }
+  const maxLinks = DEFAULT_ENVELOPE_LIMITS.maxLinks;
+  if (req.chain.length === 0)
+    throw new InvalidArgumentError(
+      'chain',
+      'chain: required: the jti of every link of the presenting envelope, root first (an approval without it would be usable by any envelope of the agent)',
+    );
+  if (req.chain.length > maxLinks)
+    throw new InvalidArgumentError('chain', `chain: at most ${maxLinks} links, got ${req.chain.length}`);
+  binding.chain = req.chain.map((jti, i) => v.jti(jti, `chain[${i}]`));
+  if (req.agentChain.length !== req.chain.length)
+    throw new InvalidArgumentError(
+      'agent_chain',
+      `agent_chain: must name the agent of every link of the chain (${req.chain.length}), got ${req.agentChain.length}`,
+    );
+  binding.agentChain = req.agentChain.map((a, i) => v.identifier(a, `agent_chain[${i}]`));
+  if (binding.agentChain[binding.agentChain.length - 1] !== agent)
+    throw new InvalidArgumentError('agent_chain', `agent_chain: its last agent must be agent_id '${agent}'`);
+  if (req.rootJti !== '' && req.rootJti !== binding.chain[0])
+    throw new InvalidArgumentError('root_jti', 'root_jti: must be chain[0] when set');
+  try {
+    approvalRequestDigest(binding);
+  } catch (err) {
+    if (err instanceof AuthorityError && err.field !== undefined)
+      throw new InvalidArgumentError(err.field, err.message);
+    throw err;
+  }
+  return binding;
+}
+
+/** The request a stored approval is bound to; undefined for approvals stored before binding. */
+function storedBinding(doc: ApprovalDoc): ApprovalBinding | undefined {
+  if (doc.requestDigest === undefined || doc.chain === undefined || doc.agentChain === undefined) return undefined;
+  const binding: ApprovalBinding = {
+    tenant: doc.tenant,
+    agent: doc.agent,
+    requiredScope: doc.scope,
+    action: doc.action,
+    chain: doc.chain,
+    agentChain: doc.agentChain,
+  };
+  if (doc.resource !== '') binding.resource = doc.resource;
+  if (doc.purpose !== '') binding.purpose = doc.purpose;
+  if (doc.recordCount !== undefined && doc.recordCount !== null) binding.recordCount = doc.recordCount;
+  if (doc.contextFields !== undefined && doc.contextFields.length > 0)
+    binding.contextFields = Object.fromEntries(doc.contextFields.map((f) => [f.name, f.value]));
+  return binding;
+}
+
+function describeRequest(b: ApprovalBinding): string {
+  const parts = [`to ${b.action} ${b.resource ?? '(no resource)'}`];
+  if (b.recordCount !== undefined) parts.push(`${b.recordCount} record(s)`);
+  if (b.purpose !== undefined) parts.push(`purpose ${JSON.stringify(b.purpose.slice(0, 80))}`);
+  return parts.join(', ');
+}
 
 function claimId(doc: Pick<ApprovalDoc, '_id'>, step: 'decide' | 'consume'): string {
   return `${doc._id}/${step}`;
@@ -110,6 +242,11 @@ export class Approvals {
       expiresAt: timestampToGrpc(expiresAt),
       decidedBy: eff.decide?.by ?? '',
       rootJti: doc.rootJti,
+      ...(doc.recordCount !== undefined && doc.recordCount !== null ? { recordCount: doc.recordCount } : {}),
+      contextFields: Object.fromEntries((doc.contextFields ?? []).map((f) => [f.name, f.value])),
+      chain: doc.chain ?? (doc.rootJti ? [doc.rootJti] : []),
+      agentChain: doc.agentChain ?? [],
+      requestDigest: doc.requestDigest ?? '',
     };
   }
 
@@ -127,7 +264,7 @@ export class Approvals {
       action,
       principal,
       agentId: doc.agent,
-      ...(doc.rootJti ? { jtiChain: [doc.rootJti] } : {}),
+      ...(doc.chain ? { jtiChain: doc.chain } : doc.rootJti ? { jtiChain: [doc.rootJti] } : {}),
       resource: doc.resource,
       ...(denied ? { decision: 'DENY' as const, reason: denied.reason } : {}),
       message,
@@ -139,6 +276,7 @@ export class Approvals {
           requiredScope: doc.scope,
           purpose: doc.purpose,
           expiresAt: timestampFromDate(expiresAt),
+          requestDigest: doc.requestDigest ?? '',
         }),
       },
     });
@@ -146,24 +284,25 @@ export class Approvals {
 
   async request(principal: string, req: RequestApprovalRequest__Output): Promise<Approval> {
     const tenant = req.tenant;
-    const agent = v.identifier(req.agentId, 'agent_id');
-    const scope = v.scope(req.requiredScope, 'required_scope');
-    const action = v.identifier(req.action, 'action');
-    const resource = v.resource(req.resource, 'resource');
-    const purpose = v.optionalText(req.purpose, 'purpose', 1024);
-    const rootJti = req.rootJti === '' ? '' : v.jti(req.rootJti, 'root_jti');
+    const binding = bindingOf(req);
     const now = this.o.clock.now();
     const approvalId = `apr-${randomId(16)}`;
+    const fields = sortedContextFields(binding.contextFields);
     const doc: ApprovalDoc = {
       _id: `${tenant}/${approvalId}`,
       tenant,
       approvalId,
-      agent,
-      scope,
-      action,
-      resource,
-      purpose,
-      rootJti,
+      agent: binding.agent,
+      scope: binding.requiredScope,
+      action: binding.action,
+      resource: binding.resource ?? '',
+      purpose: binding.purpose ?? '',
+      rootJti: binding.chain[0] as string,
+      ...(binding.recordCount !== undefined ? { recordCount: binding.recordCount } : {}),
+      contextFields: fields.map(([name, value]) => ({ name, value })),
+      chain: [...binding.chain],
+      agentChain: [...binding.agentChain],
+      requestDigest: approvalRequestDigest(binding),
       status: 'PENDING',
       requestedBy: principal,
       createdAt: now,
@@ -176,7 +315,7 @@ export class Approvals {
       principal,
       'PENDING',
       doc.decideBy,
-      `approval '${approvalId}' requested for agent '${agent}' to ${action} ${resource}`,
+      `approval '${approvalId}' requested for agent '${binding.agent}' ${describeRequest(binding)}`,
     );
     return this.toMessage(doc, { status: 'PENDING' });
   }
@@ -294,15 +433,13 @@ export class Approvals {
   }
 
   /**
-   * Uses an approval once, for exactly the agent, scope, action and resource it was requested for.
-   * Of any number of concurrent calls, exactly one gets consumed=true.
+   * Uses an approval once, for exactly the request it was requested for (every field: see the
+   * module comment). Of any number of concurrent calls, exactly one gets consumed=true; a call for
+   * another request is refused naming the first field that differs, and uses nothing up.
    */
   async consume(principal: string, req: ConsumeApprovalRequest__Output): Promise<ConsumeOutcome> {
     const tenant = req.tenant;
-    const agent = v.identifier(req.agentId, 'agent_id');
-    const scope = v.scope(req.requiredScope, 'required_scope');
-    const action = v.identifier(req.action, 'action');
-    const resource = v.resource(req.resource, 'resource');
+    const presented = bindingOf(req);
     const approvalId = v.identifier(req.approvalId, 'approval_id');
     const doc = await this.o.store.approvals.findOne({ _id: `${tenant}/${approvalId}` });
     if (!doc)
@@ -318,6 +455,30 @@ export class Approvals {
       await this.audit(doc, 'approval.consume', principal, eff.status, now, message, { reason: 'APPROVAL_INVALID' });
       return { consumed: false, reason: 'APPROVAL_INVALID', message };
     };
+    // The request first: an approval for another request is refused whatever its state.
+    const approved = storedBinding(doc);
+    if (approved === undefined)
+      return invalid(
+        `approval '${approvalId}' was requested before approvals were bound to the whole request; request a new one`,
+      );
+    let digest: string | undefined;
+    try {
+      digest = approvalRequestDigest(approved);
+    } catch {
+      digest = undefined; // stored fields that cannot even be encoded: inconsistent
+    }
+    if (digest === undefined || digest !== doc.requestDigest) {
+      this.o.logger.error(
+        { tenant, approval_id: approvalId },
+        'stored approval does not match its request digest; refusing it',
+      );
+      return invalid(`approval '${approvalId}' is inconsistent with its recorded request digest`);
+    }
+    const mismatch = approvalBindingDifference(approved, presented);
+    if (mismatch !== undefined) return invalid(mismatch);
+    // Equal fields give equal digests; checked anyway so the digest, not this comparison, decides.
+    if (approvalRequestDigest(presented) !== digest)
+      return invalid(`request_digest: approval '${approvalId}' was granted for another request`);
     if (eff.status === 'PENDING') {
       if (now.getTime() >= doc.decideBy.getTime())
         return invalid(`approval '${approvalId}' was not decided in time and is auto-denied`);
@@ -325,19 +486,6 @@ export class Approvals {
     }
     if (eff.status === 'CONSUMED') return invalid(`approval '${approvalId}' was already used`);
     if (eff.status !== 'APPROVED') return invalid(`approval '${approvalId}' is ${eff.status}`);
-    const mismatch =
-      doc.agent !== agent
-        ? `agent_id: approval '${approvalId}' is for agent '${doc.agent}', not '${agent}'`
-        : doc.scope !== scope
-          ? `required_scope: approval '${approvalId}' is for scope '${doc.scope}', not '${scope}'`
-          : doc.action !== action
-            ? `action: approval '${approvalId}' is for action '${doc.action}', not '${action}'`
-            : doc.resource !== resource
-              ? `resource: approval '${approvalId}' is for resource '${doc.resource}', not '${resource}'`
-              : doc.rootJti !== '' && req.rootJti !== doc.rootJti
-                ? `root_jti: approval '${approvalId}' was requested by the envelope chain rooted at '${doc.rootJti}', not '${req.rootJti}'`
-                : undefined;
-    if (mismatch !== undefined) return invalid(mismatch);
     const useUntil = this.useUntil(eff.decide) as Date;
     if (now.getTime() >= useUntil.getTime())
       return invalid(`approval '${approvalId}' expired unused at ${useUntil.toISOString()}`);
@@ -358,7 +506,7 @@ export class Approvals {
       principal,
       'CONSUMED',
       now,
-      `approval '${approvalId}' used by agent '${agent}' to ${action} ${resource}`,
+      `approval '${approvalId}' used by agent '${presented.agent}' ${describeRequest(presented)}`,
     );
     return { consumed: true, reason: 'ALLOWED', message: `approval '${approvalId}' consumed` };
   }

@@ -1,8 +1,21 @@
-// Configuration of the issuer: the common service variables, MongoDB, the key-encryption key, the
-// credentials from configuration, and the approval and key life-cycle knobs. Every variable is
+// Configuration of the issuer: the common service variables, MongoDB, the audit-event signing key,
+// the key-encryption key, the credentials from configuration, and the approval and key life-cycle knobs. Every variable is
 // documented with .describe(); docs/issuer.md lists them with their defaults.
 import { z } from 'zod';
-import { duration, integer, mongoConfigShape, secret, serviceConfigSchema, text, Secret } from '@authority/platform';
+import {
+  checkEventSigningKey,
+  DEFAULT_CONFIG_CHECKS,
+  duration,
+  eventSigningConfigShape,
+  integer,
+  mongoConfigShape,
+  secret,
+  serviceConfigSchema,
+  text,
+  Secret,
+  type ConfigCheck,
+  apiKeySecret,
+} from '@authority/platform';
 
 export const ISSUER_DEFAULT_PORT = 50051;
 
@@ -41,6 +54,7 @@ const MONGO_DB_NAME = /^[A-Za-z0-9_-]{1,63}$/;
 
 export const issuerConfigSchema = serviceConfigSchema({ serviceName: 'issuer', grpcPort: ISSUER_DEFAULT_PORT })
   .extend(mongoConfigShape)
+  .extend(eventSigningConfigShape)
   .extend({
     AUTHORITY_ISSUER_DB: z
       .string()
@@ -50,10 +64,10 @@ export const issuerConfigSchema = serviceConfigSchema({ serviceName: 'issuer', g
     AUTHORITY_ISSUER_KEK: keyEncryptionKey().describe(
       'Key-encryption key: base64 of 32 random bytes (a Kubernetes Secret in production). Private signing keys are stored AES-256-GCM-encrypted under it; the process refuses to start when it cannot decrypt what is stored. Required.',
     ),
-    AUTHORITY_OPERATOR_API_KEY: secret().describe(
+    AUTHORITY_OPERATOR_API_KEY: apiKeySecret().describe(
       'Operator credential (Bearer API key): creates tenants and may act for any tenant. Required.',
     ),
-    AUTHORITY_SERVICE_API_KEY: secret()
+    AUTHORITY_SERVICE_API_KEY: apiKeySecret()
       .optional()
       .describe(
         'Internal service credential of the enforcers: may call RequestApproval, ConsumeApproval and GetApproval for any tenant.',
@@ -81,3 +95,8 @@ export const issuerConfigSchema = serviceConfigSchema({ serviceName: 'issuer', g
   });
 
 export type IssuerConfig = z.output<typeof issuerConfigSchema>;
+
+/** Cross-variable checks of the issuer's configuration (pass to loadConfig). */
+export function issuerConfigChecks(): ConfigCheck[] {
+  return [...DEFAULT_CONFIG_CHECKS, checkEventSigningKey];
+}

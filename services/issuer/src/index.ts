@@ -1,10 +1,12 @@
 // startIssuer(config): the whole issuer in-process (main.ts runs it under runService; tests and the
 // end-to-end stack call it directly). Start order: gRPC server (NOT_SERVING) → Kafka topics and
 // producer → MongoDB and indexes → KEK check → state views replayed → sweep timer → SERVING.
-import { cryptoReady, DEFAULT_ENVELOPE_LIMITS } from '@authority/core';
+import { cryptoReady, DEFAULT_ENVELOPE_LIMITS, encodeBase64Url, eventSigningKey } from '@authority/core';
 import {
   authorityTopicSpecs,
   createKafka,
+  eventSigningSeedFromConfig,
+  kafkaSecurityFromConfig,
   createLogger,
   startGrpcServer,
   tlsFromConfig,
@@ -62,6 +64,9 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
   const clock = opts.clock ?? systemClock;
   await cryptoReady();
   const kek = KeyEncryptionKey.fromBase64(config.AUTHORITY_ISSUER_KEK.reveal());
+  // Signs every audit record (the auditor chains only what a trusted key signed).
+  const { seed, kid } = eventSigningSeedFromConfig(config);
+  const eventKey = eventSigningKey(seed, kid);
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'cleanup step failed'));
@@ -104,11 +109,12 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
       brokers: config.KAFKA_BROKERS,
       clientId: config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME,
       logger,
+      ...kafkaSecurityFromConfig(config),
     });
     cleanups.push(() => bus.disconnect());
     await bus.ensureTopics(authorityTopicSpecs(config.AUTHORITY_TOPIC_PREFIX));
     await bus.connectProducer();
-    const events = new KafkaIssuerEvents(bus, topics);
+    const events = new KafkaIssuerEvents(bus, topics, eventKey);
 
     const store = await IssuerStore.connect(config.MONGODB_URI, config.AUTHORITY_ISSUER_DB, logger);
     cleanups.push(() => store.close());
@@ -192,7 +198,13 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
     }
     grpc.health.setServing();
     logger.info(
-      { port: grpc.port, topic_prefix: config.AUTHORITY_TOPIC_PREFIX, db: config.AUTHORITY_ISSUER_DB },
+      {
+        port: grpc.port,
+        topic_prefix: config.AUTHORITY_TOPIC_PREFIX,
+        db: config.AUTHORITY_ISSUER_DB,
+        event_key_id: eventKey.kid,
+        event_public_key: encodeBase64Url(eventKey.publicKey),
+      },
       'issuer serving',
     );
 

@@ -1,6 +1,18 @@
-// Configuration of the policy service: the common variables plus MongoDB and the service's own.
+// Configuration of the policy service: the common variables plus MongoDB, the audit-event signing
+// key and the service's own.
 import { z } from 'zod';
-import { duration, integer, mongoConfigShape, secret, serviceConfigSchema, text } from '@authority/platform';
+import {
+  checkEventSigningKey,
+  DEFAULT_CONFIG_CHECKS,
+  duration,
+  eventSigningConfigShape,
+  integer,
+  mongoConfigShape,
+  serviceConfigSchema,
+  text,
+  apiKeySecret,
+  type ConfigCheck,
+} from '@authority/platform';
 
 export const POLICY_DEFAULT_GRPC_PORT = 50053;
 
@@ -11,7 +23,7 @@ export const policyConfigSchema = serviceConfigSchema({
   MONGODB_URI: mongoConfigShape.MONGODB_URI.describe(
     'MongoDB connection string (mongodb://...) of the store of policy versions, the linearization point of PutPolicy. Required; may contain a password, so it is never logged.',
   ),
-  AUTHORITY_OPERATOR_API_KEY: secret().describe(
+  AUTHORITY_OPERATOR_API_KEY: apiKeySecret().describe(
     'Operator API key (Bearer): may act for every tenant. Required; never logged.',
   ),
   AUTHORITY_POLICY_DB: text()
@@ -38,6 +50,13 @@ export const policyConfigSchema = serviceConfigSchema({
   AUTHORITY_POLICY_MAX_PAGE_SIZE: integer({ min: 1, max: 10_000 })
     .prefault('500')
     .describe('Largest page ListPolicyVersions returns (page_size is capped to it; default page is 50).'),
+  // The audit-event signing key (every audit record of the service is signed with it).
+  ...eventSigningConfigShape,
 });
 
 export type PolicyConfig = z.output<typeof policyConfigSchema>;
+
+/** Cross-variable checks of the policy service's configuration (pass to loadConfig). */
+export function policyConfigChecks(): ConfigCheck[] {
+  return [...DEFAULT_CONFIG_CHECKS, checkEventSigningKey];
+}

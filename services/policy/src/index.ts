@@ -4,12 +4,15 @@ import {
   connectMongo,
   createKafka,
   createLogger,
+  eventSigningSeedFromConfig,
+  kafkaSecurityFromConfig,
   startGrpcServer,
   tlsFromConfig,
   type GrpcServerHandle,
   type KafkaEventBus,
   type Logger,
 } from '@authority/platform';
+import { cryptoReady, encodeBase64Url, eventSigningKey } from '@authority/core';
 import { loadAuthorityProto } from '@authority/proto';
 import { startStateViews, type KeyDirectory, type StateViews } from '@authority/views';
 import { ensurePolicyTopics, KafkaVersionPublisher, policyTopics, type PolicyTopics } from './adapters/kafka';
@@ -65,6 +68,10 @@ export async function startPolicyService(
   const logger =
     opts.logger ?? createLogger({ service: config.AUTHORITY_SERVICE_NAME, level: config.AUTHORITY_LOG_LEVEL });
   const topics = policyTopics(config.AUTHORITY_TOPIC_PREFIX);
+  await cryptoReady();
+  // Signs every audit record (the auditor chains only what a trusted key signed).
+  const { seed, kid } = eventSigningSeedFromConfig(config);
+  const eventKey = eventSigningKey(seed, kid);
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'cleanup step failed'));
@@ -74,6 +81,7 @@ export async function startPolicyService(
     const mongo: MongoClient = await connectMongo(config.MONGODB_URI, {
       appName: config.AUTHORITY_SERVICE_NAME,
       logger,
+      database: config.AUTHORITY_POLICY_DB,
     });
     cleanups.push(() => mongo.close());
     const store = new PolicyStore(mongo.db(config.AUTHORITY_POLICY_DB));
@@ -83,6 +91,7 @@ export async function startPolicyService(
       brokers: config.KAFKA_BROKERS,
       clientId: config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME,
       logger,
+      ...kafkaSecurityFromConfig(config),
       ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
     });
     cleanups.push(() => bus.disconnect());
@@ -99,7 +108,7 @@ export async function startPolicyService(
       maxWatchers: config.AUTHORITY_POLICY_MAX_WATCHERS,
     });
     cleanups.push(async () => hub.close());
-    const registry = new PolicyRegistry(store, new KafkaVersionPublisher(bus, topics), {
+    const registry = new PolicyRegistry(store, new KafkaVersionPublisher(bus, topics, eventKey), {
       logger,
       maxRecordBytes: config.AUTHORITY_POLICY_MAX_RECORD_BYTES,
       onCommitted: (tenant) => hub.notify(tenant),
@@ -164,7 +173,16 @@ export async function startPolicyService(
     timer.unref();
 
     server.health.setServing();
-    logger.info({ port: server.port, topics, credentials: views.keys.size.credentials }, 'policy service ready');
+    logger.info(
+      {
+        port: server.port,
+        topics,
+        credentials: views.keys.size.credentials,
+        event_key_id: eventKey.kid,
+        event_public_key: encodeBase64Url(eventKey.publicKey),
+      },
+      'policy service ready',
+    );
 
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {

@@ -2,10 +2,10 @@
 // startPolicyService under runService (SIGTERM → NOT_SERVING, drain calls and watch streams,
 // flush publishes, stop consumers, close MongoDB, flush telemetry).
 import { createLogger, loadConfigOrExit, runService, startTelemetry } from '@authority/platform';
-import { policyConfigSchema } from './config';
+import { policyConfigChecks, policyConfigSchema } from './config';
 import { startPolicyService } from './index';
 
-const config = loadConfigOrExit(policyConfigSchema);
+const config = loadConfigOrExit(policyConfigSchema, process.env, policyConfigChecks());
 const logger = createLogger({ service: config.AUTHORITY_SERVICE_NAME, level: config.AUTHORITY_LOG_LEVEL });
 
 runService({
@@ -13,7 +13,10 @@ runService({
   logger,
   graceMs: config.AUTHORITY_SHUTDOWN_GRACE,
   start: async (ctx) => {
-    const telemetry = await startTelemetry({ serviceName: config.AUTHORITY_SERVICE_NAME });
+    const telemetry = await startTelemetry({
+      serviceName: config.AUTHORITY_SERVICE_NAME,
+      onFlushError: (err) => logger.warn({ err }, 'telemetry: final flush failed (collector unreachable?); spans lost'),
+    });
     ctx.onShutdown('telemetry', 'telemetry', () => telemetry.shutdown());
     const policy = await startPolicyService(config, {
       logger,

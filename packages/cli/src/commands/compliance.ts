@@ -1,26 +1,9 @@
-// compliance attest | report · approval list | approve | reject
+// compliance attest | report (approvals: ./approval.ts)
 import { Option, type Command } from 'commander';
-import type { Approval__Output } from '@authority/proto';
 import { timestampToGrpc } from '@authority/proto';
 import { CliError, ExitCode, usage } from '../exit';
-import { cell, isoOf } from '../output';
-import { action, intOption, resolveTime, timeOption, type RunState } from './common';
-
-const STATUSES = ['pending', 'approved', 'rejected', 'consumed', 'expired_unused', 'all'];
-
-function approvalRow(a: Approval__Output): string[] {
-  return [
-    a.approvalId,
-    a.status,
-    cell(a.agentId, 24),
-    a.requiredScope,
-    a.action,
-    cell(a.resource, 40),
-    isoOf(a.createdAt),
-    isoOf(a.expiresAt),
-    a.decidedBy,
-  ];
-}
+import { isoOf } from '../output';
+import { action, resolveTime, timeOption, type RunState } from './common';
 
 export function registerCompliance(program: Command, state: RunState): void {
   const compliance = program
@@ -113,68 +96,4 @@ export function registerCompliance(program: Command, state: RunState): void {
         ctx.out.line(`report written to ${output} (${body.length} bytes, ${res.contentType})`);
       }),
     );
-
-  const approval = program.command('approval').description('human approvals for actions that need one');
-  approval
-    .command('list')
-    .description('list approval requests, newest first')
-    .addOption(new Option('--status <status>', 'only this status').choices(STATUSES).default('pending'))
-    .option('-n, --limit <n>', 'at most n requests', intOption(1, 100_000), 50)
-    .action(
-      action(state, async (ctx, _a, opts) => {
-        const issuer = await ctx.issuer();
-        const tenant = await ctx.tenant();
-        const status =
-          opts.status === 'all' ? 'APPROVAL_STATUS_UNSPECIFIED' : (String(opts.status).toUpperCase() as 'PENDING');
-        const limit = opts.limit as number;
-        const approvals: Approval__Output[] = [];
-        let pageToken = '';
-        for (;;) {
-          const page = await issuer.listApprovals({ tenant, status, pageSize: Math.min(100, limit), pageToken });
-          approvals.push(...page.approvals);
-          if (page.nextPageToken === '' || approvals.length >= limit || page.nextPageToken === pageToken) break;
-          pageToken = page.nextPageToken;
-        }
-        approvals.splice(limit);
-        ctx.out.data({ approvals });
-        if (approvals.length === 0)
-          ctx.out.line(`no ${opts.status === 'all' ? '' : `${String(opts.status)} `}approval requests`);
-        else
-          ctx.out.table(
-            ['ID', 'STATUS', 'AGENT', 'SCOPE', 'ACTION', 'RESOURCE', 'CREATED', 'EXPIRES', 'DECIDED BY'],
-            approvals.map(approvalRow),
-          );
-      }),
-    );
-  for (const [name, approve] of [
-    ['approve', true],
-    ['reject', false],
-  ] as const) {
-    approval
-      .command(name)
-      .description(`${name} a pending request (APPROVER credential)`)
-      .argument('<approval-id>')
-      .option('--comment <text>', 'recorded with the decision')
-      .action(
-        action(state, async (ctx, [id], opts) => {
-          const issuer = await ctx.issuer();
-          const res = await issuer.decideApproval({
-            tenant: await ctx.tenant(),
-            approvalId: id,
-            approve,
-            comment: (opts.comment as string | undefined) ?? '',
-          });
-          ctx.out.data(res);
-          const a = res.approval;
-          ctx.out.line(`approval ${id}: ${a?.status ?? (approve ? 'APPROVED' : 'REJECTED')}`);
-          if (a)
-            ctx.out.fields([
-              ['agent', a.agentId],
-              ['scope', a.requiredScope],
-              ['resource', a.resource],
-              ['expires', isoOf(a.expiresAt)],
-            ]);
-        }),
-      );
-  }
 }

@@ -544,7 +544,11 @@ which seals it with \`authority envelope seal --holder-key <its key>\`. Your own
       .option('-r, --resource <resource>', 'the resource the call touches')
       .option('--action <action>', 'the action (default: the last scope segment)')
       .option('--purpose <text>', 'why the agent acts (require_purpose)')
-      .option('--records <n>', 'how many records the call reads or writes', intOption(0, 0xffff_ffff))
+      .option(
+        '--records <n>',
+        'how many records the call reads or writes (required under max_records_per_request)',
+        intOption(0, 0xffff_ffff),
+      )
       .option('--field <key=value>', 'other context field (repeatable)', collectPairs)
       .option('--approval <id>', 'present an approved approval request')
       .option(

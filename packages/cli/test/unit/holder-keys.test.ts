@@ -383,6 +383,7 @@ describe('mint, delegate and check against fake services', { timeout: 30_000 }, 
     const req = checks.at(-1)!;
     assert.equal(req.token, chain);
     verifyRequestProof(req.proof, {
+      tenant: 'acme',
       leafHash: hashLink(splitSeal(chain).chain.split('~').pop()!),
       holderKey: key.publicKey,
       request: { requiredScope: req.requiredScope, resource: req.resource, context: { purpose: 'p' } },

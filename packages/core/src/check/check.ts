@@ -4,7 +4,14 @@
  * constraints → policy → approval). It never throws: every failure is a DENY with one stable
  * reason code, a message, and the field at fault.
  */
-import { evaluateConstraints, type Constraints, type ConstraintRequest } from '../constraints';
+import {
+  DEFAULT_READ_ONLY_ACTIONS,
+  actionNeedsApproval,
+  evaluateConstraints,
+  violationRank,
+  type Constraints,
+  type ConstraintRequest,
+} from '../constraints';
 import { AuthorityError, type Reason } from '../errors';
 import { ed25519Verify } from '../crypto';
 import { MAX_GLOB_INPUT_LENGTH, globMatch } from '../glob';
@@ -15,7 +22,15 @@ import { readNow, verifyEnvelopeFor, type VerifiedEnvelope } from '../envelope/v
 import { DEFAULT_REQUEST_PROOF_WINDOW_SECONDS, verifyRequestProof } from '../envelope/request-proof';
 import { peekClaimedPath } from '../envelope/peek';
 import { DEFAULT_SKEW_SECONDS } from '../envelope/limits';
-import type { ApprovalRequest, CheckDeps, CheckInput, CheckResult, TenantPolicy } from './types';
+import type {
+  ApprovalRequest,
+  CheckDeps,
+  CheckInput,
+  CheckResult,
+  CheckViolation,
+  PolicyEntry,
+  TenantPolicy,
+} from './types';
 
 /** Most context fields one request may carry. */
 export const MAX_CONTEXT_FIELDS_PER_REQUEST = 256;
@@ -27,6 +42,8 @@ class Denial {
     readonly reason: Reason,
     readonly message: string,
     readonly field?: string,
+    /** Set on a denial for constraints: every violation, the first being the one reported. */
+    readonly violations?: readonly CheckViolation[],
   ) {}
 }
 
@@ -49,12 +66,14 @@ export function checkRequest(input: CheckInput, deps: CheckDeps): CheckResult {
     const proof = input.proof;
     const hasProof = proof !== undefined && proof !== '';
     chain = verifyEnvelopeFor(input.token, deps, expectedTenant, !hasProof);
-    // The tenant's current policy, looked up once for the possession and policy steps.
+    // The tenant's current policy, looked up once for the possession and policy steps, with the
+    // entry of each agent of the chain (undefined where the policy does not name the agent).
     const policy = deps.policy?.(chain.tenant);
-    const possession = checkPossession(input, chain, deps, policy, hasProof);
+    const entries = policy === undefined ? undefined : chain.agents.map((agent) => policy.agent(agent));
+    const possession = checkPossession(input, chain, deps, policy, entries, hasProof);
     if (possession !== undefined) return deny(possession, chain);
 
-    const outcome = checkAuthority(input, chain, deps, policy, hasProof);
+    const outcome = checkAuthority(input, chain, deps, policy, entries);
     if (outcome instanceof Denial) return deny(outcome, chain);
     return outcome;
   } catch (err) {
@@ -75,6 +94,7 @@ export function checkRequest(input: CheckInput, deps: CheckDeps): CheckResult {
 function deny(d: Denial, chain?: VerifiedEnvelope, input?: CheckInput): CheckResult {
   const result: CheckResult = { decision: 'DENY', reason: d.reason, message: d.message };
   if (d.field !== undefined) result.field = d.field;
+  if (d.violations !== undefined) result.violations = d.violations;
   if (chain !== undefined) {
     attribute(result, chain);
   } else if (input !== undefined && isPlainObject(input)) {
@@ -101,26 +121,38 @@ function attribute(result: CheckResult, chain: VerifiedEnvelope): void {
 
 /**
  * Possession beyond the seal: a per-request proof, checked when sent and required when the
- * envelope or the tenant's policy says `pop: required` (a policy agent's own `pop: required` is
- * applied with the rest of its entry, in the policy step).
+ * envelope, the tenant's policy, or the policy entry of any agent of the chain says
+ * `pop: required`. Checked before anything about the request's authority is said, so a replayed
+ * token learns nothing from the answer.
  */
 function checkPossession(
   input: CheckInput,
   chain: VerifiedEnvelope,
   deps: CheckDeps,
   policy: TenantPolicy | undefined,
+  entries: readonly (PolicyEntry | undefined)[] | undefined,
   hasProof: boolean,
 ): Denial | undefined {
   if (!hasProof) {
     if (chain.constraints.popRequired === true) {
       return new Denial('PROOF_REQUIRED', "the envelope says 'pop: required': send a per-request proof", 'proof');
     }
-    if (policy?.popRequired === true) {
+    if (policy === undefined || entries === undefined) return undefined;
+    if (policy.popRequired === true) {
       return new Denial(
         'PROOF_REQUIRED',
         `policy ${policy.version} of tenant '${chain.tenant}' says 'pop: required': send a per-request proof`,
         'proof',
       );
+    }
+    for (let i = 0; i < entries.length; i++) {
+      if (entries[i]?.constraints?.popRequired === true) {
+        return new Denial(
+          'PROOF_REQUIRED',
+          `policy ${policy.version} of tenant '${chain.tenant}' says 'pop: required' for agent '${chain.agents[i] as string}': send a per-request proof`,
+          'proof',
+        );
+      }
     }
     return undefined;
   }
@@ -128,6 +160,7 @@ function checkPossession(
     return new Denial('INVALID_PROOF', 'this verifier cannot check per-request proofs (no replay cache)', 'proof');
   }
   verifyRequestProof(input.proof, {
+    tenant: chain.tenant,
     leafHash: chain.leaf.hash,
     holderKey: chain.leaf.holderKey,
     request: input,
@@ -146,7 +179,7 @@ function checkAuthority(
   chain: VerifiedEnvelope,
   deps: CheckDeps,
   policy: TenantPolicy | undefined,
-  hasProof: boolean,
+  entries: readonly (PolicyEntry | undefined)[] | undefined,
 ): CheckResult | Denial {
   // Scope.
   const requiredScope = input.requiredScope;
@@ -246,7 +279,8 @@ function checkAuthority(
     }
   }
 
-  // Constraints of the envelope.
+  // Constraints: the envelope's and those of the policy entry of every agent of the chain, with
+  // every violation collected so an agent can fix its request in one retry.
   const derivedAction = requiredScope.slice(requiredScope.lastIndexOf(':') + 1);
   let action = derivedAction;
   if (input.action !== undefined) {
@@ -260,18 +294,34 @@ function checkAuthority(
     action = input.action;
   }
   const request: ConstraintRequest = { action, resource, purpose, recordCount };
+  // The tenant admin owns the tenant: its read-only list applies to envelope and policy alike.
+  const readOnly = policy?.readOnlyActions ?? DEFAULT_READ_ONLY_ACTIONS;
+  const violations: CheckViolation[] = [];
   const requiredBy: ('envelope' | 'policy')[] = [];
-  const envelopeVerdict = applyConstraints(chain.constraints, request, derivedAction);
-  if (envelopeVerdict instanceof Denial) return envelopeVerdict;
-  if (envelopeVerdict) requiredBy.push('envelope');
+  if (collectConstraints(chain.constraints, request, derivedAction, readOnly, 'envelope', violations)) {
+    requiredBy.push('envelope');
+  }
+  let policyRequiresApproval = false;
+  if (policy !== undefined && entries !== undefined) {
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      const constraints = entry === undefined ? undefined : policyEntryConstraints(entry);
+      if (constraints === undefined) continue;
+      const source = `policy:${chain.agents[i] as string}`;
+      if (collectConstraints(constraints, request, derivedAction, readOnly, source, violations)) {
+        policyRequiresApproval = true;
+      }
+    }
+  }
+  if (violations.length > 0) return constraintDenial(violations, policy);
 
   // Policy: the tenant's current policy, applied at check time so tightening it bites at once.
   let policyVersion: string | undefined;
-  if (policy !== undefined) {
-    const verdict = applyPolicy(policy, chain, requiredScope, resource, request, derivedAction, hasProof);
-    if (verdict instanceof Denial) return verdict;
-    policyVersion = verdict.version;
-    if (verdict.approvalRequired) requiredBy.push('policy');
+  if (policy !== undefined && entries !== undefined) {
+    const denial = applyPolicy(policy, chain, entries, requiredScope, resource);
+    if (denial !== undefined) return denial;
+    policyVersion = policy.version;
+    if (policyRequiresApproval) requiredBy.push('policy');
   }
 
   const result: CheckResult = { decision: 'ALLOW', reason: 'ALLOWED', message: 'allowed' };
@@ -280,15 +330,22 @@ function checkAuthority(
 
   // Approval.
   if (requiredBy.length > 0) {
+    // The whole request, so an approval granted for it is usable for nothing else.
     const approval: ApprovalRequest = {
       tenant: chain.tenant,
       agent: chain.agent,
       requiredScope,
       action,
       chain: chain.jtis,
+      agentChain: chain.path,
       requiredBy,
     };
     if (resource !== undefined) approval.resource = resource;
+    if (purpose !== undefined && purpose !== '') approval.purpose = purpose;
+    if (recordCount !== undefined) approval.recordCount = recordCount;
+    // Validated above: an object of strings, every name allowed by the envelope.
+    const fields = input.context?.fields;
+    if (fields !== undefined && Object.keys(fields).length > 0) approval.contextFields = { ...fields };
     const approvalId = input.approvalId;
     if (approvalId === undefined || deps.approvals === undefined) {
       return {
@@ -324,45 +381,89 @@ function matchesAny(patterns: readonly string[], resource: string): boolean {
 }
 
 /**
- * Evaluates one constraint set: a Denial for the first violation, else whether approval is needed.
- * A declared action that differs from the scope's own action can only add an approval requirement.
+ * Evaluates one constraint set, appending its violations (tagged with `source`) to `out`; returns
+ * whether it requires approval. A declared action that differs from the scope's own action can only
+ * add an approval requirement: both are judged against the read-only list.
  */
-function applyConstraints(
+function collectConstraints(
   c: Readonly<Constraints>,
   request: ConstraintRequest,
   derivedAction: string,
-): Denial | boolean {
-  const outcome = evaluateConstraints(c as Constraints, request);
-  const first = outcome.violations[0];
-  if (first !== undefined) return new Denial(first.reason, first.message, first.constraint);
-  if (outcome.approvalRequired) return true;
-  if (request.action !== derivedAction && c.writeRequiresApproval) {
-    return evaluateConstraints(c as Constraints, { ...request, action: derivedAction }).approvalRequired;
+  readOnly: ReadonlySet<string>,
+  source: string,
+  out: CheckViolation[],
+): boolean {
+  const outcome = evaluateConstraints(c as Constraints, request, readOnly);
+  const found = outcome.violations;
+  for (let i = 0; i < found.length; i++) {
+    const v = found[i] as (typeof found)[number];
+    out.push({ reason: v.reason, constraint: v.constraint, field: v.field, message: v.message, source });
   }
-  return false;
+  if (found.length > 0) return false;
+  return outcome.approvalRequired || actionNeedsApproval(c, derivedAction, readOnly);
+}
+
+/** Constraints of a policy entry with its own `deniedResources` list added (once, not twice). */
+function policyEntryConstraints(entry: PolicyEntry): Constraints | undefined {
+  const c = entry.constraints;
+  const extra = entry.deniedResources;
+  if (extra === undefined || extra.length === 0) return c;
+  // The core policy's entries carry the same list in both places.
+  if (c !== undefined && sameList(c.deniedResources, extra)) return c;
+  const base: Constraints = c ?? {
+    requirePurpose: false,
+    deniedResources: [],
+    writeRequiresApproval: false,
+    unconstrained: false,
+  };
+  return { ...base, deniedResources: [...new Set([...base.deniedResources, ...extra])] };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
- * The policy step. The root agent (the one the grant was minted for) must be named by the policy;
- * any other agent in the chain that the policy names is held to its own bounds too (sub-agents the
- * policy does not name are bounded by the root agent's through the chain). For each such agent:
- * explicit deny rules, then scope, denied resources, resource patterns, `pop: required`,
- * constraints.
+ * The denial for constraint violations: the reason and field of the first violation by
+ * VIOLATION_PRECEDENCE (ties keep collection order: envelope first, then the policy entries root
+ * first), a message naming every violation, and the violations themselves.
+ */
+function constraintDenial(violations: CheckViolation[], policy: TenantPolicy | undefined): Denial {
+  const sorted =
+    violations.length > 1 ? violations.sort((a, b) => violationRank(a.reason) - violationRank(b.reason)) : violations;
+  const first = sorted[0] as CheckViolation;
+  const describe = (v: CheckViolation): string =>
+    v.source === 'envelope'
+      ? v.message
+      : `policy ${policy?.version ?? '?'}, agent '${v.source.slice('policy:'.length)}': ${v.message}`;
+  const message =
+    sorted.length === 1
+      ? describe(first)
+      : `${sorted.length} constraint violations: ${sorted.map((v, i) => `(${i + 1}) ${describe(v)}`).join('; ')}`;
+  return new Denial(first.reason, message, first.field, sorted);
+}
+
+/**
+ * The policy step after the constraints. The root agent (the one the grant was minted for) must be
+ * named by the policy; any other agent in the chain that the policy names is held to its own
+ * bounds too (sub-agents the policy does not name are bounded by the root agent's through the
+ * chain). For each such agent: explicit deny rules, then scope, then resource patterns. (Its
+ * constraints, deny list included, were applied with the envelope's; its `pop` with possession.)
  */
 function applyPolicy(
   policy: TenantPolicy,
   chain: VerifiedEnvelope,
+  entries: readonly (PolicyEntry | undefined)[],
   requiredScope: string,
   resource: string | undefined,
-  request: ConstraintRequest,
-  derivedAction: string,
-  hasProof: boolean,
-): Denial | { version: string; approvalRequired: boolean } {
+): Denial | undefined {
   const version = policy.version;
-  let approvalRequired = false;
-  for (let i = 0; i < chain.agents.length; i++) {
+  for (let i = 0; i < entries.length; i++) {
     const agent = chain.agents[i] as string;
-    const view = policy.agent(agent);
+    const view = entries[i];
     if (view === undefined) {
       if (i > 0) continue;
       return new Denial(
@@ -377,35 +478,13 @@ function applyPolicy(
     if (findMatchingScope(view.scopes, requiredScope) === undefined) {
       return new Denial('POLICY_DENIED', `${where}: scope '${requiredScope}' is not granted`, 'required_scope');
     }
-    if (resource !== undefined) {
-      const denied = view.deniedResources?.find((pattern) => globMatch(pattern, resource));
-      if (denied !== undefined) {
-        return new Denial(
-          'DENIED_RESOURCE',
-          `${where}: resource '${resource}' matches denied pattern '${denied}'`,
-          'resource',
-        );
-      }
-      if (view.resources !== undefined && !matchesAny(view.resources, resource)) {
-        return new Denial(
-          'POLICY_DENIED',
-          `${where}: resource '${resource}' matches none of the policy's resource patterns`,
-          'resource',
-        );
-      }
-    }
-    if (view.constraints !== undefined) {
-      if (view.constraints.popRequired === true && !hasProof) {
-        return new Denial(
-          'PROOF_REQUIRED',
-          `policy ${version} of tenant '${chain.tenant}' says 'pop: required' for agent '${agent}': send a per-request proof`,
-          'proof',
-        );
-      }
-      const verdict = applyConstraints(view.constraints, request, derivedAction);
-      if (verdict instanceof Denial) return new Denial(verdict.reason, `${where}: ${verdict.message}`, verdict.field);
-      if (verdict) approvalRequired = true;
+    if (resource !== undefined && view.resources !== undefined && !matchesAny(view.resources, resource)) {
+      return new Denial(
+        'POLICY_DENIED',
+        `${where}: resource '${resource}' matches none of the policy's resource patterns`,
+        'resource',
+      );
     }
   }
-  return { version, approvalRequired };
+  return undefined;
 }

@@ -12,6 +12,7 @@ export function tenantPolicyFrom(policy: Policy): TenantPolicy {
   return {
     version: policy.version,
     ...(policy.popRequired === true ? { popRequired: true } : {}),
+    ...(policy.readOnlyActions !== undefined ? { readOnlyActions: new Set(policy.readOnlyActions) } : {}),
     agent: (agentId) => policyViewFor(policy, agentId),
     deny: (agentId, scope, resource) =>
       policy.agents.has(agentId) ? policyDenies(policy, agentId, scope, resource) : undefined,

@@ -2,7 +2,7 @@
  * The shapes of the pure check engine: the request, its dependencies (keys, clock, revocations,
  * memo, and the seams for policy and approvals), and the decision.
  */
-import type { Constraints } from '../constraints';
+import type { ConstraintViolation, Constraints } from '../constraints';
 import type { PolicyDenial } from '../policy';
 import type { Reason } from '../errors';
 import type { EnvelopeVerifyOptions } from '../envelope/verify';
@@ -66,6 +66,12 @@ export interface TenantPolicy {
   deny?(agentId: string, scope: string, resource: string | undefined): PolicyDenial | undefined;
   /** `pop: required` for the whole tenant: every check carries a per-request proof. */
   readonly popRequired?: boolean;
+  /**
+   * The tenant's read-only actions (policy `read_only_actions`): under `write_requires_approval`,
+   * of the envelope or of the policy, every other action needs approval. Default:
+   * DEFAULT_READ_ONLY_ACTIONS.
+   */
+  readonly readOnlyActions?: ReadonlySet<string>;
 }
 
 /**
@@ -74,14 +80,32 @@ export interface TenantPolicy {
  */
 export type PolicyLookup = (tenant: string) => TenantPolicy | undefined;
 
-/** What needs approving, reported with APPROVAL_REQUIRED and passed to the approval seam. */
-export interface ApprovalRequest {
+/**
+ * The exact request an approval is bound to: what the approver is shown, and what
+ * approvalRequestDigest covers. An approval is usable only for a request equal in every field.
+ */
+export interface ApprovalBinding {
   tenant: string;
+  /** The acting (leaf) agent. */
   agent: string;
   requiredScope: string;
   action: string;
+  /** Absent: the call names no resource (a bound value: it never matches a call naming one). */
   resource?: string;
+  /** Absent (or empty): no purpose. */
+  purpose?: string;
+  /** Absent: the call gave no record count. */
+  recordCount?: number;
+  /** Every context field of the call (absent or empty: none). */
+  contextFields?: Readonly<Record<string, string>>;
+  /** `jti` of every link of the presenting chain, root first. */
   chain: readonly string[];
+  /** `sub` of every link, root first (parallel to `chain`). */
+  agentChain: readonly string[];
+}
+
+/** What needs approving, reported with APPROVAL_REQUIRED and passed to the approval seam. */
+export interface ApprovalRequest extends ApprovalBinding {
   /** Which constraint sets asked for approval: 'envelope' and/or 'policy'. */
   requiredBy: readonly ('envelope' | 'policy')[];
 }
@@ -92,7 +116,10 @@ export interface ApprovalOutcome {
   message?: string;
 }
 
-/** The approval seam: decides (and consumes, so it is single-use) a presented approval. */
+/**
+ * The approval seam: decides (and consumes, so it is single-use) a presented approval, for exactly
+ * the request it was granted for (compare every field of the binding, e.g. by approvalRequestDigest).
+ */
 export interface ApprovalGate {
   consume(approvalId: string, request: ApprovalRequest): ApprovalOutcome;
 }
@@ -138,4 +165,15 @@ export interface CheckResult {
   approvalRequired?: ApprovalRequest;
   /** True when the denial came from an unexpected error (a bug or a failing dependency), not a rule. */
   internalError?: boolean;
+  /**
+   * Set on a denial for constraints: every violation, in precedence order (the first is the one
+   * `reason` and `field` report). Absent on every other decision.
+   */
+  violations?: readonly CheckViolation[];
+}
+
+/** One violated constraint, with where it comes from (CheckResponse.violations). */
+export interface CheckViolation extends ConstraintViolation {
+  /** `envelope`, or `policy:<agent id>` for that agent's entry in the tenant's policy. */
+  source: string;
 }

@@ -34,8 +34,10 @@ export {
 export { checkDepthLimit, checkNarrowing, checkRootLink, type NarrowingView } from './narrowing';
 export {
   LinkMemo,
-  DEFAULT_MEMO_ENTRIES,
-  DEFAULT_MEMO_TEXT_CHARS,
+  DEFAULT_MEMO_BYTES,
+  DEFAULT_MEMO_TENANT_SHARE,
+  MIN_MEMO_BYTES,
+  estimateHeapBytes,
   type LinkMemoOptions,
   type MemoEntry,
   type MemoStats,
@@ -46,6 +48,7 @@ export {
   MAX_REQUEST_PROOF_LENGTH,
   DEFAULT_REQUEST_PROOF_WINDOW_SECONDS,
   ReplayCache,
+  DEFAULT_REPLAY_TENANT_SHARE,
   type ReplayGuard,
   contextDigest,
   signRequestProof,

@@ -108,11 +108,6 @@ export function isoTime(seconds: number): string {
   return Number.isNaN(d.getTime()) ? String(seconds) : d.toISOString().replace('.000Z', 'Z');
 }
 
-/** A flat copy of a string (a slice of the token would keep the whole token alive in the memo). */
-function flatCopy(s: string): string {
-  return Buffer.from(s, 'latin1').toString('latin1');
-}
-
 export function readNow(now: NowSource): number {
   return typeof now === 'function' ? now() : now;
 }
@@ -408,7 +403,7 @@ export function verifyEnvelopeFor(
       memo.indexText(raws[i] as string, entry);
     }
     const leafEntry = entries[n - 1];
-    if (sealToRemember !== undefined && leafEntry !== undefined) leafEntry.seal = flatCopy(sealToRemember);
+    if (sealToRemember !== undefined && leafEntry !== undefined) memo.rememberSeal(leafEntry, sealToRemember);
   }
 
   const jtis = new Array<string>(n);

@@ -58,6 +58,11 @@ export function summarizePolicyDiff(before: Policy | undefined, after: Policy): 
   if (before.organization !== after.organization)
     lines.push(`organization ${JSON.stringify(before.organization)} -> ${JSON.stringify(after.organization)}`);
   if (before.tenant !== after.tenant) lines.push(`tenant ${before.tenant ?? 'unset'} -> ${after.tenant ?? 'unset'}`);
+  if (!sameJson(before.readOnlyActions, after.readOnlyActions)) {
+    // Changes which actions need approval in the whole tenant: worth a line of its own.
+    const show = (a: readonly string[] | undefined) => (a === undefined ? 'default' : `[${list(a)}]`);
+    lines.push(`read_only_actions ${show(before.readOnlyActions)} -> ${show(after.readOnlyActions)}`);
+  }
   const beforeIds = [...before.agents.keys()].sort();
   const afterIds = [...after.agents.keys()].sort();
   const agentsAdded = added(beforeIds, afterIds);

@@ -10,6 +10,7 @@ export const POLICY_KEYS = {
     'organization',
     'tenant',
     'pop',
+    'read_only_actions',
     'compliance_frameworks',
     'data_classifications',
     'roles',

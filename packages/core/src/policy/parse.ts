@@ -4,7 +4,14 @@
  * (tenant, roles, max_ttl, deny) is documented in docs/policy.md.
  */
 import { AuthorityError } from '../errors';
-import { declareUnconstrained, mergeConstraints, parseConstraints, type Constraints } from '../constraints';
+import {
+  MAX_READ_ONLY_ACTIONS,
+  declareUnconstrained,
+  mergeConstraints,
+  parseConstraints,
+  readOnlyActionProblem,
+  type Constraints,
+} from '../constraints';
 import { MAX_GLOB_PATTERN_LENGTH } from '../glob';
 import { isValidScope } from '../scope';
 import { PolicyValidationError } from './issues';
@@ -518,6 +525,26 @@ function readPolicy(reader: YamlReader, opts: ParsePolicyOptions, limits: Policy
       reader.report(popEntry.value, popEntry.path, `pop must be 'required' (or absent), got ${JSON.stringify(pop)}`);
   }
 
+  let readOnlyActions: string[] | undefined;
+  const readOnlyEntry = f.get('read_only_actions');
+  if (readOnlyEntry !== undefined) {
+    const v = reader.stringList(readOnlyEntry.value, readOnlyEntry.path, 'read_only_actions', {
+      keyNode: readOnlyEntry.keyNode,
+      check: readOnlyActionProblem,
+    });
+    if (v !== undefined && v.length > MAX_READ_ONLY_ACTIONS) {
+      reader.report(
+        readOnlyEntry.value,
+        readOnlyEntry.path,
+        `read_only_actions has ${v.length} entries, at most ${MAX_READ_ONLY_ACTIONS} allowed`,
+        readOnlyEntry.keyNode,
+      );
+    } else if (v !== undefined) {
+      // An empty list is valid: every action then needs approval under write_requires_approval.
+      readOnlyActions = unique(v);
+    }
+  }
+
   const cfEntry = f.get('compliance_frameworks');
   const complianceFrameworks =
     (cfEntry &&
@@ -568,6 +595,7 @@ function readPolicy(reader: YamlReader, opts: ParsePolicyOptions, limits: Policy
   };
   if (tenant !== undefined) policy.tenant = tenant;
   if (popRequired) policy.popRequired = true;
+  if (readOnlyActions !== undefined) policy.readOnlyActions = readOnlyActions;
   return policy;
 }
 

@@ -63,6 +63,12 @@ export interface Policy {
   tenant?: string;
   /** `pop: required`: every check of the tenant must carry a per-request proof of possession. */
   popRequired?: boolean;
+  /**
+   * `read_only_actions`: the actions that need no approval under `write_requires_approval` in this
+   * tenant (envelope and policy constraints alike), replacing DEFAULT_READ_ONLY_ACTIONS. Lower
+   * case, without duplicates, in the order written.
+   */
+  readOnlyActions?: readonly string[];
   complianceFrameworks: string[];
   dataClassifications: ReadonlyMap<string, DataClassification>;
   roles: ReadonlyMap<string, PolicyRole>;

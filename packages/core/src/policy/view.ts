@@ -33,7 +33,9 @@ export function policyViewFor(policy: Policy, agentId: string): AgentPolicyView 
     scopes: agent.scopes,
     resources: agent.resources,
     constraints: agent.constraints,
-    deniedResources: agent.deniedResources,
+    // The very list of the constraints (same content as agent.deniedResources), so the check
+    // engine sees at once that it need not merge the two.
+    deniedResources: agent.constraints.deniedResources,
     version: policy.version,
   };
   if (agent.maxTtlSeconds !== undefined) view.maxTtlSeconds = agent.maxTtlSeconds;

@@ -89,5 +89,12 @@ test(
     const code = await exited;
     assert.equal(code, 0, output);
     for (const pid of pids) assert.equal(alive(pid), false, `service pid ${pid} still running after Ctrl-C`);
+    // Each service got ONE signal and drained: none exited 1, none saw a second signal.
+    assert.doesNotMatch(output, /exited \(/, 'a service reported a non-zero exit');
+    for (const name of ['issuer', 'policy', 'enforcer', 'auditor']) {
+      const log = readFileSync(join(runDir, 'logs', `${name}.log`), 'utf8');
+      assert.doesNotMatch(log, /second signal during shutdown/, `${name} got two signals`);
+      assert.match(log, /"exit_code":0/, `${name} stopped cleanly`);
+    }
   },
 );

@@ -4,6 +4,7 @@ import { randomId } from '@authority/core';
 import type { MongoClient } from 'mongodb';
 import {
   connectMongo,
+  createLogger,
   ensureIndexes,
   isDuplicateKeyError,
   redactMongoUri,
@@ -26,6 +27,20 @@ describe('MongoDB (real server)', { timeout: 60_000 }, () => {
   after(async () => {
     await client.db(dbName).dropDatabase();
     await client.close();
+  });
+
+  it("logs the service's database, not the URI's default one", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      service: 'platform-it',
+      destination: { write: (line: string) => void lines.push(line) } as never,
+    });
+    const other = await connectMongo(new Secret(uri), { appName: 'platform-it', logger, database: dbName });
+    await other.close();
+    const connected = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l['msg'] === 'connected to MongoDB');
+    assert.equal(connected?.['db'], dbName);
   });
 
   it('connects and round-trips a document', async () => {

@@ -12,6 +12,7 @@ import type { AuditorServiceClient as _authority_v1_AuditorServiceClient, Audito
 import type { ChainEntry as _authority_v1_ChainEntry, ChainEntry__Output as _authority_v1_ChainEntry__Output } from './authority/v1/ChainEntry';
 import type { CheckDetail as _authority_v1_CheckDetail, CheckDetail__Output as _authority_v1_CheckDetail__Output } from './authority/v1/CheckDetail';
 import type { Checkpoint as _authority_v1_Checkpoint, Checkpoint__Output as _authority_v1_Checkpoint__Output } from './authority/v1/Checkpoint';
+import type { ConstraintViolation as _authority_v1_ConstraintViolation, ConstraintViolation__Output as _authority_v1_ConstraintViolation__Output } from './authority/v1/ConstraintViolation';
 import type { CredentialEvent as _authority_v1_CredentialEvent, CredentialEvent__Output as _authority_v1_CredentialEvent__Output } from './authority/v1/CredentialEvent';
 import type { GetCheckpointRequest as _authority_v1_GetCheckpointRequest, GetCheckpointRequest__Output as _authority_v1_GetCheckpointRequest__Output } from './authority/v1/GetCheckpointRequest';
 import type { GetCheckpointResponse as _authority_v1_GetCheckpointResponse, GetCheckpointResponse__Output as _authority_v1_GetCheckpointResponse__Output } from './authority/v1/GetCheckpointResponse';
@@ -55,6 +56,7 @@ export interface ProtoGrpcType {
       ChainFault: EnumTypeDefinition
       CheckDetail: MessageTypeDefinition<_authority_v1_CheckDetail, _authority_v1_CheckDetail__Output>
       Checkpoint: MessageTypeDefinition<_authority_v1_Checkpoint, _authority_v1_Checkpoint__Output>
+      ConstraintViolation: MessageTypeDefinition<_authority_v1_ConstraintViolation, _authority_v1_ConstraintViolation__Output>
       CredentialEvent: MessageTypeDefinition<_authority_v1_CredentialEvent, _authority_v1_CredentialEvent__Output>
       CredentialKind: EnumTypeDefinition
       Decision: EnumTypeDefinition

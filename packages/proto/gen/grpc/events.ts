@@ -6,6 +6,7 @@ import type { ApprovalDetail as _authority_v1_ApprovalDetail, ApprovalDetail__Ou
 import type { AuditEvent as _authority_v1_AuditEvent, AuditEvent__Output as _authority_v1_AuditEvent__Output } from './authority/v1/AuditEvent';
 import type { CheckDetail as _authority_v1_CheckDetail, CheckDetail__Output as _authority_v1_CheckDetail__Output } from './authority/v1/CheckDetail';
 import type { Checkpoint as _authority_v1_Checkpoint, Checkpoint__Output as _authority_v1_Checkpoint__Output } from './authority/v1/Checkpoint';
+import type { ConstraintViolation as _authority_v1_ConstraintViolation, ConstraintViolation__Output as _authority_v1_ConstraintViolation__Output } from './authority/v1/ConstraintViolation';
 import type { CredentialEvent as _authority_v1_CredentialEvent, CredentialEvent__Output as _authority_v1_CredentialEvent__Output } from './authority/v1/CredentialEvent';
 import type { IssuanceDetail as _authority_v1_IssuanceDetail, IssuanceDetail__Output as _authority_v1_IssuanceDetail__Output } from './authority/v1/IssuanceDetail';
 import type { KeyDetail as _authority_v1_KeyDetail, KeyDetail__Output as _authority_v1_KeyDetail__Output } from './authority/v1/KeyDetail';
@@ -29,6 +30,7 @@ export interface ProtoGrpcType {
       AuditEvent: MessageTypeDefinition<_authority_v1_AuditEvent, _authority_v1_AuditEvent__Output>
       CheckDetail: MessageTypeDefinition<_authority_v1_CheckDetail, _authority_v1_CheckDetail__Output>
       Checkpoint: MessageTypeDefinition<_authority_v1_Checkpoint, _authority_v1_Checkpoint__Output>
+      ConstraintViolation: MessageTypeDefinition<_authority_v1_ConstraintViolation, _authority_v1_ConstraintViolation__Output>
       CredentialEvent: MessageTypeDefinition<_authority_v1_CredentialEvent, _authority_v1_CredentialEvent__Output>
       CredentialKind: EnumTypeDefinition
       Decision: EnumTypeDefinition

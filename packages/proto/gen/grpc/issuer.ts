@@ -7,6 +7,7 @@ import type { ApprovalDetail as _authority_v1_ApprovalDetail, ApprovalDetail__Ou
 import type { AuditEvent as _authority_v1_AuditEvent, AuditEvent__Output as _authority_v1_AuditEvent__Output } from './authority/v1/AuditEvent';
 import type { CheckDetail as _authority_v1_CheckDetail, CheckDetail__Output as _authority_v1_CheckDetail__Output } from './authority/v1/CheckDetail';
 import type { Checkpoint as _authority_v1_Checkpoint, Checkpoint__Output as _authority_v1_Checkpoint__Output } from './authority/v1/Checkpoint';
+import type { ConstraintViolation as _authority_v1_ConstraintViolation, ConstraintViolation__Output as _authority_v1_ConstraintViolation__Output } from './authority/v1/ConstraintViolation';
 import type { ConsumeApprovalRequest as _authority_v1_ConsumeApprovalRequest, ConsumeApprovalRequest__Output as _authority_v1_ConsumeApprovalRequest__Output } from './authority/v1/ConsumeApprovalRequest';
 import type { ConsumeApprovalResponse as _authority_v1_ConsumeApprovalResponse, ConsumeApprovalResponse__Output as _authority_v1_ConsumeApprovalResponse__Output } from './authority/v1/ConsumeApprovalResponse';
 import type { CreateCredentialRequest as _authority_v1_CreateCredentialRequest, CreateCredentialRequest__Output as _authority_v1_CreateCredentialRequest__Output } from './authority/v1/CreateCredentialRequest';
@@ -66,6 +67,7 @@ export interface ProtoGrpcType {
       AuditEvent: MessageTypeDefinition<_authority_v1_AuditEvent, _authority_v1_AuditEvent__Output>
       CheckDetail: MessageTypeDefinition<_authority_v1_CheckDetail, _authority_v1_CheckDetail__Output>
       Checkpoint: MessageTypeDefinition<_authority_v1_Checkpoint, _authority_v1_Checkpoint__Output>
+      ConstraintViolation: MessageTypeDefinition<_authority_v1_ConstraintViolation, _authority_v1_ConstraintViolation__Output>
       ConsumeApprovalRequest: MessageTypeDefinition<_authority_v1_ConsumeApprovalRequest, _authority_v1_ConsumeApprovalRequest__Output>
       ConsumeApprovalResponse: MessageTypeDefinition<_authority_v1_ConsumeApprovalResponse, _authority_v1_ConsumeApprovalResponse__Output>
       CreateCredentialRequest: MessageTypeDefinition<_authority_v1_CreateCredentialRequest, _authority_v1_CreateCredentialRequest__Output>

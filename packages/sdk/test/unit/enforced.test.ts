@@ -107,6 +107,53 @@ describe('enforced: every deny reason stops the tool', { timeout: 30_000 }, () =
     assert.equal(runs.length, 0);
   });
 
+  test('a denial for constraints exposes every violation; other denials expose none', async () => {
+    const violations = [
+      {
+        reason: 'RECORD_COUNT_REQUIRED' as const,
+        constraint: 'max_records_per_request',
+        field: 'context.record_count',
+        message: "Constraint 'max_records_per_request': the request must state how many records it touches",
+        source: 'envelope',
+      },
+      {
+        reason: 'PURPOSE_REQUIRED' as const,
+        constraint: 'require_purpose',
+        field: 'context.purpose',
+        message: "policy 3, agent 'a': Constraint 'require_purpose': access must include a purpose",
+        source: 'policy:a',
+      },
+    ];
+    current = {
+      decision: 'DENY',
+      reason: 'RECORD_COUNT_REQUIRED',
+      message: '2 constraint violations: ...',
+      decisionId: 'd-7',
+      field: 'context.record_count',
+      violations,
+    };
+    const { tool, runs } = countingTool();
+    const guarded = enforced(tool, spec, { enforcer: client, token: TOKEN });
+    const err = await guarded('doc-1', 5).then(
+      () => assert.fail('resolved'),
+      (e: unknown) => e,
+    );
+    assert.equal(runs.length, 0);
+    assert.ok(err instanceof AuthorityDeniedError);
+    assert.equal(err.reason, 'RECORD_COUNT_REQUIRED');
+    assert.equal(err.field, 'context.record_count');
+    assert.deepEqual(err.violations, violations);
+    assert.deepEqual((err.toJSON() as { violations: unknown }).violations, violations);
+
+    current = { decision: 'DENY', reason: 'SCOPE_MISSING', message: 'no', decisionId: 'd-8' };
+    const other = await guarded('doc-1', 5).then(
+      () => assert.fail('resolved'),
+      (e: unknown) => e as AuthorityDeniedError,
+    );
+    assert.deepEqual(other.violations, []);
+    assert.equal('violations' in other.toJSON(), false);
+  });
+
   test('APPROVAL_REQUIRED without a request id is still a deny', async () => {
     current = { decision: 'DENY', reason: 'APPROVAL_REQUIRED', decisionId: 'd' };
     const { tool, runs } = countingTool();

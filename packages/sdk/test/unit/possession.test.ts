@@ -69,6 +69,7 @@ function asEngineInput(req: CheckRequest__Output): CheckInput {
   const input: CheckInput = { token: req.token, requiredScope: req.requiredScope };
   if (req.resource !== '') input.resource = req.resource;
   if (req.action !== '') input.action = req.action;
+  if (req.approvalId !== '') input.approvalId = req.approvalId;
   const ctx = req.context;
   if (ctx) {
     const context: NonNullable<CheckInput['context']> = {};
@@ -84,6 +85,7 @@ function asEngineInput(req: CheckRequest__Output): CheckInput {
 function verifyReceived(req: CheckRequest__Output, holder: HolderKey, replay = new ReplayCache(100)): void {
   const leaf = splitSeal(req.token).chain.split('~').pop() as string;
   verifyRequestProof(req.proof, {
+    tenant: 'acme',
     leafHash: hashLink(leaf),
     holderKey: holder.publicKey,
     request: asEngineInput(req),
@@ -142,6 +144,33 @@ describe('per-request proofs', { timeout: 30_000 }, () => {
       () => verifyReceived(first, holder, replay),
       (e: unknown) => e instanceof AuthorityError && e.reason === 'PROOF_REPLAYED',
     );
+  });
+
+  test('withApproval: the proof covers the approval id (apr); the verifier refuses it for another id or none', async () => {
+    const holder = await HolderKey.generate();
+    const chain = rootChain(holder.publicKey);
+    server.calls.length = 0;
+    const read = enforced(
+      async (doc: string) => `read ${doc}`,
+      { scope: 'vault:finance:read', resource: (doc: string) => `slos://vaults/finance/${doc}` },
+      { enforcer: client, token: chain, holderKey: holder },
+    );
+    assert.equal(await read.withApproval('apr-1')('q1'), 'read q1');
+    const [sent] = received();
+    assert.equal(sent?.approvalId, 'apr-1');
+    const payload = JSON.parse(Buffer.from(sent!.proof.split('.')[1]!, 'base64url').toString()) as { apr?: string };
+    assert.equal(payload.apr, 'apr-1');
+    verifyReceived(sent!, holder);
+    for (const approvalId of ['apr-2', '']) {
+      assert.throws(
+        () => verifyReceived({ ...sent!, approvalId }, holder),
+        (e: unknown) => e instanceof AuthorityError && e.reason === 'INVALID_PROOF' && e.field === 'proof.apr',
+        approvalId,
+      );
+    }
+    // Without an approval the proof has no apr member, as before.
+    const bare = requestProof(chain, holder, { requiredScope: 'vault:finance:read' });
+    assert.equal('apr' in (JSON.parse(Buffer.from(bare.split('.')[1]!, 'base64url').toString()) as object), false);
   });
 
   test('auto: a proof only when the token is unsealed or says pop: required; always; never', async () => {

@@ -2,7 +2,8 @@
 // the infrastructure from the environment, a unique prefix/database per run, event generation.
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { cloudEventHeaders, type EventMessage } from '@authority/platform';
+import { eventSigningKey, type EventSigningKey } from '@authority/core';
+import { cloudEventHeaders, withEventSignature, type EventMessage } from '@authority/platform';
 import { createMessage, encodeEvent, pb, timestampFromDate } from '@authority/proto';
 
 export function machine() {
@@ -87,8 +88,17 @@ export function benchEvent(tenant: string, n: number, baseMs: number): pb.AuditE
   });
 }
 
-export function benchRecord(e: pb.AuditEvent): EventMessage {
-  return {
+/** The benchmarks' producer key (an enforcer's; await cryptoReady() first) and its trusted-key entry. */
+export function benchEventKey(): EventSigningKey {
+  return eventSigningKey(Buffer.alloc(32, 9), 'bench-enforcer');
+}
+export function benchTrustedKeys(): string {
+  return `bench-enforcer=${Buffer.from(benchEventKey().publicKey).toString('base64url')};sources=enforcer`;
+}
+
+/** The Kafka record of a bench event, signed with `key` when given (what the auditor ingests). */
+export function benchRecord(e: pb.AuditEvent, key?: EventSigningKey): EventMessage {
+  const message: EventMessage = {
     key: e.tenant,
     value: encodeEvent(pb.AuditEventSchema, e),
     headers: cloudEventHeaders({
@@ -99,6 +109,7 @@ export function benchRecord(e: pb.AuditEvent): EventMessage {
       time: new Date(),
     }),
   };
+  return key === undefined ? message : withEventSignature(message, key);
 }
 
 /** Resolves when `cond()` holds (checked every `everyMs`), rejects after `maxMs`. */

@@ -7,7 +7,9 @@
 //                 an array, a multikey index; entries stored before it existed have only `agent`)
 //   checkpoints  {tenant, seq, headHash, time (Unix s), keyId, signature (base64url), createdAt,
 //                 published}; unique (tenant, seq)
-//   rejected     {_id: "<topic>/<partition>/<offset>", reason, key, subject, tenant, eventId, raw, ...}
+//   rejected     {_id: "<topic>/<partition>/<offset>", code, reason, key, subject, tenant, eventId, raw,
+//                headers, ...}: the quarantine (records never chained: unsigned, badly signed, …);
+//                _id makes a redelivered record's insert a no-op
 //   heads        {_id: tenant, seq, hash, updatedAt}: a hint of each chain's head, so a replica
 //                finds a head with one _id lookup (FerretDB uses no secondary index for reads);
 //                never trusted: a stale hint ends in a duplicate key and a full, verified reload
@@ -85,12 +87,20 @@ export interface RejectedDoc {
   topic: string;
   partition: number;
   offset: string;
+  /** The stable quarantine code (event-fields QuarantineCode). */
+  code: string;
+  /** What is wrong, for people. */
   reason: string;
   key: string | null;
   subject: string | null;
   tenant: string;
   eventId: string;
   raw: Binary | null;
+  /**
+   * Every header of the record as received, in order (names are not field names: a header
+   * called `$x` or `a.b` must not break the insert), the signature header included.
+   */
+  headers: { name: string; value: Binary | null }[];
   receivedAt: Date;
 }
 
@@ -330,14 +340,20 @@ export class ChainStore {
 
   // --- quarantine --------------------------------------------------------------------------------
 
-  /** Stores refused records; a record already quarantined (redelivery) is left as it is. */
-  async insertRejected(docs: readonly RejectedDoc[]): Promise<void> {
+  /**
+   * Stores refused records; a record already quarantined (a redelivery: same topic, partition and
+   * offset) is left as it is. Returns the documents stored by this call (not the redelivered ones).
+   */
+  async insertRejected(docs: readonly RejectedDoc[]): Promise<RejectedDoc[]> {
+    const stored: RejectedDoc[] = [];
     for (const doc of docs) {
       try {
         await this.writes.run(() => this.rejected.insertOne({ ...doc }));
+        stored.push(doc);
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
       }
     }
+    return stored;
   }
 }

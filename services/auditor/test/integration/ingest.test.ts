@@ -4,7 +4,13 @@
 // and published; the group's offsets reach the high-water mark.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
+import {
+  authorityTopicSpecs,
+  silentLogger,
+  withEventSignature,
+  type EventMessage,
+  type KafkaEventBus,
+} from '@authority/platform';
 import { verifyCheckpoint } from '@authority/core';
 import { decodeEvent, pb } from '@authority/proto';
 import type { MongoClient } from 'mongodb';
@@ -18,6 +24,7 @@ import {
   eventually,
   mongoClient,
   newTestEnv,
+  producerKey,
   publishAll,
   testBus,
   type TestEnv,
@@ -78,11 +85,15 @@ describe('ingest: 10,000 events over 5 tenants', () => {
     records.splice(17, 0, auditRecord(wrongKey, { key: 'acme' }));
     records.splice(4001, 0, auditRecord(wrongSubject, { subject: 'acme' }));
     records.splice(9000, 0, auditRecord(noKey, { key: null }));
-    records.splice(5000, 0, {
-      key: 'acme',
-      value: Buffer.from('{"eventId": 12, "tenant": ['),
-      headers: { ce_subject: 'acme' },
-    });
+    // Signed by a trusted producer, but not an event: the signature does not make it one.
+    records.splice(
+      5000,
+      0,
+      withEventSignature(
+        { key: 'acme', value: Buffer.from('{"eventId": 12, "tenant": ['), headers: { ce_subject: 'acme' } },
+        producerKey('enforcer'),
+      ),
+    );
 
     await publishAll(bus, `${env.prefix}audit`, records);
 
@@ -137,6 +148,7 @@ describe('ingest: 10,000 events over 5 tenants', () => {
       return d.length >= 4 ? d : undefined;
     }, 'quarantined records');
     const byId = new Map(docs.map((d) => [d['eventId'] as string, d]));
+    for (const id of ['bad-key', 'bad-subject', 'bad-nokey']) assert.equal(byId.get(id)?.['code'], 'tenant_mismatch');
     assert.match(
       String(byId.get('bad-key')?.['reason']),
       /record key 'acme' does not match the event's tenant 'globex'/,
@@ -147,7 +159,9 @@ describe('ingest: 10,000 events over 5 tenants', () => {
     );
     assert.match(String(byId.get('bad-nokey')?.['reason']), /record has no key/);
     assert.ok(
-      docs.some((d) => /not a JSON object|not an AuditEvent/.test(String(d['reason']))),
+      docs.some(
+        (d) => /not a JSON object|not an AuditEvent/.test(String(d['reason'])) && d['code'] === 'invalid_event',
+      ),
       'the unparseable record is quarantined',
     );
     const chained = await mongo

@@ -27,6 +27,7 @@ import {
   mongoClient,
   newTestEnv,
   testBus,
+  trustedKeyResolver,
   type TestEnv,
 } from '../helpers';
 
@@ -180,7 +181,13 @@ describe('replicas, races and redelivery', () => {
         logger: silentLogger(),
         every: 1000,
       });
-      const ingest = new AuditIngest({ store, appender, checkpointer, logger: silentLogger() });
+      const ingest = new AuditIngest({
+        store,
+        appender,
+        checkpointer,
+        logger: silentLogger(),
+        trustedKeys: trustedKeyResolver(),
+      });
       const messages = Array.from({ length: 120 }, (_, i) => {
         const m = auditRecord(auditEvent({ tenant: i % 2 === 0 ? 'even' : 'odd', eventId: `e-${i}` }));
         return {
@@ -225,6 +232,7 @@ describe('replicas, races and redelivery', () => {
           every: 1000,
         }),
         logger: silentLogger(),
+        trustedKeys: trustedKeyResolver(),
       });
       await again.handleBatch(payload(async (o) => void commits.push(o)));
       assert.equal(await store.entries.countDocuments({}), 120, 'nothing chained twice');

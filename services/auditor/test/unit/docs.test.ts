@@ -27,6 +27,14 @@ const COMMON = new Set([
   'AUTHORITY_TLS_KEY',
   'AUTHORITY_TLS_CA',
   'AUTHORITY_REFLECTION',
+  'KAFKA_SSL',
+  'KAFKA_SSL_CA_FILE',
+  'KAFKA_SSL_CERT_FILE',
+  'KAFKA_SSL_KEY_FILE',
+  'KAFKA_SASL_MECHANISM',
+  'KAFKA_SASL_USERNAME',
+  'KAFKA_SASL_PASSWORD',
+  'KAFKA_SASL_PASSWORD_FILE',
 ]);
 
 test('docs/auditor.md lists every auditor variable with its default', () => {

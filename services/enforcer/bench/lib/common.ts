@@ -76,3 +76,6 @@ export function kafkaBrokers(): string {
   if (!b) throw new Error('KAFKA_BROKERS is not set (source .infra/env or npm run infra:up)');
   return b;
 }
+
+/** The audit-event signing seed of the benchmarked enforcers (base64url of 32 bytes; not a secret). */
+export const BENCH_EVENT_SEED = Buffer.alloc(32, 3).toString('base64url');

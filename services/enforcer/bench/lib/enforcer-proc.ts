@@ -34,7 +34,7 @@ async function main(): Promise<void> {
       gc();
       const m = process.memoryUsage();
       process.stdout.write(
-        `${JSON.stringify({ mem: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, memo: enforcer.memo.size, revocations: enforcer.views.revocations.size, publisher: enforcer.producer?.stats ?? enforcer.bus.publisher.stats } })}\n`,
+        `${JSON.stringify({ mem: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, memo: enforcer.memo.size, memoBytes: enforcer.memo.bytes, revocations: enforcer.views.revocations.size, publisher: enforcer.producer?.stats ?? enforcer.bus.publisher.stats } })}\n`,
       );
     }
   });

@@ -25,6 +25,8 @@ export interface ChildMemory {
   external: number;
   arrayBuffers: number;
   memo: number;
+  /** Bytes the memo charges (LinkMemo.bytes). */
+  memoBytes: number;
   revocations: number;
   publisher: { batches: number; messages: number; failures: number };
 }

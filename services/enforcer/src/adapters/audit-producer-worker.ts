@@ -1,16 +1,27 @@
 // The audit producer thread: owns a kafkajs producer (idempotent, acks=all, one request in flight,
 // as platform's KafkaEventBus configures it) so that encoding Kafka record batches runs on another
 // core than the gRPC event loop. The main thread (audit-producer.ts) posts batches of compact
-// records; this thread turns them into messages with their CloudEvents headers, sends whatever
-// arrived while the previous produce request was in flight as one sendBatch, and answers each
-// post with an ack or an error. It loads kafkajs and nothing else of the service (memory).
+// records; this thread turns them into messages with their CloudEvents headers, signs each with the
+// enforcer's event key (header `authority-sig`, core events/signature.ts: the auditor chains only
+// records a trusted key signed), sends whatever arrived while the previous produce request was in
+// flight as one sendBatch, and answers each post with an ack or an error. It loads kafkajs and,
+// of the rest, only core's signing module and Ed25519 (memory).
 //
 // Protocol (see audit-producer.ts): in `pub {id, topic, wire}` and `close`; out `ready`,
 // `fail {message}` (could not start), `acks {ids, error?, stats}`, `log {level, message, fields}`
 // and `closed {stats}`.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Message, ProducerBatch } from 'kafkajs';
-import { messagesFromWire } from '../audit-record';
+// The signing module alone (not all of @authority/core: policy parsing, envelopes, … are not needed here).
+import { cryptoReady } from '@authority/core/dist/src/crypto';
+import {
+  EVENT_SIGNATURE_HEADER,
+  eventSigningKey,
+  signEvent,
+  type EventSigningKey,
+} from '@authority/core/dist/src/events/signature';
+import type { KafkaSecurity } from '@authority/platform';
+import { messagesFromWire, type AuditMessage } from '../audit-record';
 import { cachingDefaultPartitioner, installFastProducePath } from './kafkajs-fast';
 
 // Before kafkajs loads (see kafkajs-fast.ts); then kafkajs itself.
@@ -32,6 +43,10 @@ export interface AuditProducerWorkerData {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   connectionTimeoutMs: number;
   requestTimeoutMs: number;
+  /** The event-signing seed (32 bytes) and key id (undefined: derived from the public key). */
+  signing: { seed: Uint8Array; kid: string | undefined };
+  /** TLS and SASL of the Kafka client (platform's kafkaSecurityFromConfig). */
+  security: KafkaSecurity;
 }
 
 export interface ProducerStats {
@@ -73,6 +88,8 @@ const kafka = new Kafka({
   brokers: data.brokers,
   connectionTimeout: data.connectionTimeoutMs,
   requestTimeout: data.requestTimeoutMs,
+  ...(data.security.ssl !== undefined ? { ssl: data.security.ssl } : {}),
+  ...(data.security.sasl !== undefined ? { sasl: data.security.sasl } : {}),
   logLevel: KafkaLogLevel.INFO,
   logCreator:
     () =>
@@ -104,6 +121,20 @@ const connect = (): Promise<void> => {
   });
   return connected;
 };
+
+/** Set once Ed25519 is initialised (before `ready`). */
+let eventKey: EventSigningKey | undefined;
+const prepared = cryptoReady().then(() => {
+  eventKey = eventSigningKey(data.signing.seed, data.signing.kid);
+});
+
+/** The Kafka messages of a post, each signed (the signature covers key, value and CloudEvents headers). */
+function signedMessages(wire: readonly string[]): AuditMessage[] {
+  const key = eventKey as EventSigningKey;
+  const messages = messagesFromWire(wire);
+  for (const m of messages) m.headers[EVENT_SIGNATURE_HEADER] = signEvent(m, key);
+  return messages;
+}
 
 const stats: ProducerStats = { batches: 0, messages: 0, failures: 0 };
 const queue: Post[] = [];
@@ -205,10 +236,19 @@ port.on('message', (m: ToWorker) => {
       send({ t: 'acks', ids: [m.id], error: 'audit producer is closing', stats: { ...stats } });
       return;
     }
+    let messages: AuditMessage[];
+    try {
+      messages = signedMessages(m.wire);
+    } catch (err) {
+      // Never produce an unsigned record: the post fails (its ALLOWs are denied AUDIT_UNAVAILABLE).
+      const message = err instanceof Error ? err.message : String(err);
+      send({ t: 'acks', ids: [m.id], error: `audit events could not be signed: ${message}`, stats: { ...stats } });
+      return;
+    }
     const post: Post = {
       id: m.id,
       topic: m.topic,
-      messages: messagesFromWire(m.wire),
+      messages,
       timer: setTimeout(() => timeout(post), data.timeoutMs),
       settled: false,
     };
@@ -220,14 +260,13 @@ port.on('message', (m: ToWorker) => {
   }
 });
 
-if (data.connect) {
-  connect().then(
+// Ready once the signing key is usable (and, on the first start, the producer connected).
+prepared
+  .then(() => (data.connect ? connect() : undefined))
+  .then(
     () => send({ t: 'ready', fastProducePath }),
     (err: unknown) => {
       send({ t: 'fail', message: err instanceof Error ? err.message : String(err) });
       port.close();
     },
   );
-} else {
-  send({ t: 'ready', fastProducePath });
-}

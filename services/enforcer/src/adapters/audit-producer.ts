@@ -12,7 +12,7 @@
 // is fatal (`onFatal`: the service exits under runService, like a crashed Kafka consumer).
 import { join } from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { endProducerSpan, startProducerSpan, type Logger } from '@authority/platform';
+import { endProducerSpan, startProducerSpan, type KafkaSecurity, type Logger } from '@authority/platform';
 import type { Span } from '@opentelemetry/api';
 import { appendWire, type AuditRecord } from '../audit-record';
 import { AuditUnavailableError, type AuditPublisher } from '../audit';
@@ -24,6 +24,13 @@ export interface AuditProducerOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  /**
+   * The enforcer's event-signing seed (32 bytes) and key id: the thread signs every record with
+   * it (platform's eventSigningSeedFromConfig).
+   */
+  signing: { seed: Uint8Array; kid: string | undefined };
+  /** TLS and SASL of the thread's Kafka client (platform's kafkaSecurityFromConfig; default none). */
+  security?: KafkaSecurity;
   /** Ack deadline of one publish (AUTHORITY_AUDIT_TIMEOUT). */
   timeoutMs: number;
   /** Most messages per produce request and per post (default 1000). */
@@ -64,6 +71,26 @@ interface InFlight {
   waiters: Waiter[];
   count: number;
   timer: NodeJS.Timeout;
+}
+
+/** The Kafka security options as plain data (the thread gets a structured clone: no functions). */
+export function plainSecurity(security: KafkaSecurity): KafkaSecurity {
+  const out: KafkaSecurity = {};
+  if (security.ssl !== undefined) {
+    out.ssl =
+      security.ssl === true
+        ? true
+        : {
+            ...(security.ssl.ca !== undefined ? { ca: security.ssl.ca } : {}),
+            ...(security.ssl.cert !== undefined ? { cert: security.ssl.cert } : {}),
+            ...(security.ssl.key !== undefined ? { key: security.ssl.key } : {}),
+          };
+  }
+  if (security.sasl !== undefined) {
+    const { mechanism, username, password } = security.sasl;
+    out.sasl = { mechanism, username, password } as KafkaSecurity['sasl'];
+  }
+  return out;
 }
 
 /** Posts awaiting their ack before records are held back for the next one (see flush). */
@@ -319,6 +346,8 @@ export class WorkerAuditProducer implements AuditPublisher {
             : 'error',
       connectionTimeoutMs: this.opts.connectionTimeoutMs ?? 3_000,
       requestTimeoutMs: this.opts.requestTimeoutMs ?? 30_000,
+      signing: this.opts.signing,
+      security: plainSecurity(this.opts.security ?? {}),
     };
     const worker = new Worker(WORKER_FILE, {
       workerData: data,

@@ -1,10 +1,18 @@
 // Approvals through the issuer: the enforcer never stores approvals itself. A check that needs one
 // asks the issuer to record a request (RequestApproval); a retried check carrying an approval id
 // asks the issuer to consume it atomically (ConsumeApproval), so an approval is single-use across
-// every enforcer replica. Calls carry the internal service credential and a deadline; any failure
-// is reported as a failure (the caller denies: fail closed).
+// every enforcer replica. Both carry the whole request the approval is bound to (core's
+// ApprovalBinding: resource or none, purpose, record count, context fields, the presenting chain);
+// the issuer compares it by digest. Calls carry the internal service credential and a deadline;
+// any failure is reported as a failure (the caller denies: fail closed).
 import * as grpc from '@grpc/grpc-js';
-import { loadAuthorityProto, type IssuerServiceClient, type ReasonCode__Output } from '@authority/proto';
+import type { ApprovalBinding } from '@authority/core';
+import {
+  loadAuthorityProto,
+  type ConsumeApprovalRequest,
+  type IssuerServiceClient,
+  type ReasonCode__Output,
+} from '@authority/proto';
 
 /** What the enforcer asks of the approvals store. */
 export interface ApprovalsPort {
@@ -15,25 +23,28 @@ export interface ApprovalsPort {
   close(): void;
 }
 
-export interface ApprovalRequestInput {
-  tenant: string;
-  agentId: string;
-  requiredScope: string;
-  action: string;
-  resource: string;
-  purpose: string;
-  rootJti: string;
+/** The request to record an approval for: exactly what the approver will be shown. */
+export type ApprovalRequestInput = ApprovalBinding;
+
+/** The approval presented, and the request presenting it (it must equal the approved one). */
+export interface ApprovalConsumeInput extends ApprovalBinding {
+  approvalId: string;
 }
 
-export interface ApprovalConsumeInput {
-  tenant: string;
-  approvalId: string;
-  agentId: string;
-  requiredScope: string;
-  action: string;
-  resource: string;
-  /** Root `jti` of the envelope presenting the approval: only the chain that asked may use it. */
-  rootJti: string;
+/** A binding as the issuer's request messages carry it (proto3: empty is absent). */
+function bindingMessage(b: ApprovalBinding): Omit<ConsumeApprovalRequest, 'approvalId'> {
+  return {
+    tenant: b.tenant,
+    agentId: b.agent,
+    requiredScope: b.requiredScope,
+    action: b.action,
+    resource: b.resource ?? '',
+    purpose: b.purpose ?? '',
+    ...(b.recordCount !== undefined ? { recordCount: b.recordCount } : {}),
+    contextFields: { ...b.contextFields },
+    chain: [...b.chain],
+    agentChain: [...b.agentChain],
+  };
 }
 
 export interface ApprovalConsumeResult {
@@ -74,40 +85,19 @@ export class IssuerApprovals implements ApprovalsPort {
 
   request(input: ApprovalRequestInput): Promise<string> {
     return new Promise((resolve, reject) => {
-      this.client.RequestApproval(
-        {
-          tenant: input.tenant,
-          agentId: input.agentId,
-          requiredScope: input.requiredScope,
-          action: input.action,
-          resource: input.resource,
-          purpose: input.purpose,
-          rootJti: input.rootJti,
-        },
-        this.metadata(),
-        this.deadline(),
-        (err, res) => {
-          if (err) return reject(err);
-          const id = res?.approval?.approvalId;
-          if (!id) return reject(new Error('issuer returned no approval id'));
-          resolve(id);
-        },
-      );
+      this.client.RequestApproval(bindingMessage(input), this.metadata(), this.deadline(), (err, res) => {
+        if (err) return reject(err);
+        const id = res?.approval?.approvalId;
+        if (!id) return reject(new Error('issuer returned no approval id'));
+        resolve(id);
+      });
     });
   }
 
   consume(input: ApprovalConsumeInput): Promise<ApprovalConsumeResult> {
     return new Promise((resolve, reject) => {
       this.client.ConsumeApproval(
-        {
-          tenant: input.tenant,
-          approvalId: input.approvalId,
-          agentId: input.agentId,
-          requiredScope: input.requiredScope,
-          action: input.action,
-          resource: input.resource,
-          rootJti: input.rootJti,
-        },
+        { ...bindingMessage(input), approvalId: input.approvalId },
         this.metadata(),
         this.deadline(),
         (err, res) => {

@@ -1,13 +1,23 @@
 // The audit producer thread against the real Kafka broker: acknowledged publishes land on the
-// topic with their CloudEvents headers; a thread that dies fails what was in flight and everything
+// topic with their CloudEvents headers, each signed with the enforcer's event key; a thread that dies fails what was in flight and everything
 // until it is back (fail closed), is restarted, and too many deaths are fatal; close flushes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { cryptoReady, verifyEventSignature, type TrustedEventKey } from '@authority/core';
 import { silentLogger } from '@authority/platform';
 import { WorkerAuditProducer } from '../../src/adapters/audit-producer';
 import { AuditUnavailableError, auditEntry, type AuditRecord, type CheckEventInput } from '../../src/audit';
-import { AuditReader, StateFixture, requireKafka, testPrefix, waitFor } from '../helpers';
+import {
+  AuditReader,
+  StateFixture,
+  TEST_EVENT_KEY_ID,
+  TEST_EVENT_SEED,
+  requireKafka,
+  testEventKey,
+  testPrefix,
+  waitFor,
+} from '../helpers';
 
 function record(tenant: string, over: Partial<CheckEventInput> = {}): AuditRecord {
   const input: CheckEventInput = {
@@ -52,6 +62,7 @@ describe('WorkerAuditProducer (real Kafka)', () => {
       logger: silentLogger(),
       timeoutMs: 10_000,
       restartDelayMs: 10,
+      signing: { seed: TEST_EVENT_SEED, kid: TEST_EVENT_KEY_ID },
       ...over,
     });
     producers.push(p);
@@ -59,6 +70,7 @@ describe('WorkerAuditProducer (real Kafka)', () => {
   };
 
   before(async () => {
+    await cryptoReady();
     fixture = await StateFixture.create(testPrefix());
     audit = await AuditReader.start(fixture);
   });
@@ -89,12 +101,22 @@ describe('WorkerAuditProducer (real Kafka)', () => {
     assert.equal(first.headers['traceparent'], '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
     assert.equal(first.event.traceId, '');
     for (const r of records) await audit.wait(r.id);
+    // Each record is signed by the thread with the enforcer's key, over the bytes that reached Kafka.
+    const trusted: TrustedEventKey = { kid: TEST_EVENT_KEY_ID, publicKey: testEventKey().publicKey };
+    for (const r of records) {
+      const got = await audit.wait(r.id);
+      assert.match(got.headers['authority-sig'] ?? '', /^enforcer-test\.[A-Za-z0-9_-]{86}$/);
+      const check = verifyEventSignature(got.record, (kid) => (kid === trusted.kid ? trusted : undefined));
+      assert.equal(check.ok, true, check.ok ? '' : check.message);
+    }
     // Non-ASCII text goes through the thread's record encoder intact.
     const unicode = record('acme', {
       result: { decision: 'DENY', reason: 'SCOPE_MISSING', message: 'scope « vault:é » ✓ 𝄞 missing' },
     });
     await p.publish(fixture.topics.audit, [unicode]);
-    assert.equal((await audit.wait(unicode.id)).event.message, 'scope « vault:é » ✓ 𝄞 missing');
+    const got = await audit.wait(unicode.id);
+    assert.equal(got.event.message, 'scope « vault:é » ✓ 𝄞 missing');
+    assert.equal(verifyEventSignature(got.record, () => trusted).ok, true, 'non-ASCII value: signed as UTF-8');
   });
 
   test('a thread that dies fails closed, is restarted, and publishes again', async () => {

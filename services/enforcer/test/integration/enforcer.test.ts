@@ -365,13 +365,15 @@ describe('enforcer (gRPC, real Kafka)', () => {
     const denied = token({ denied_resources: ['slos://vaults/finance/secret-*'] });
     const d = await check({ token: denied, resource: 'slos://vaults/finance/secret-42' });
     assert.equal(d.reason, 'DENIED_RESOURCE');
-    assert.equal(d.field, 'denied_resources');
+    assert.equal(d.field, 'resource');
     assert.equal((await check({ token: denied })).decision, 'ALLOW');
 
     const records = token({ max_records_per_request: 10 });
     assert.equal((await check({ token: records, context: { recordCount: 10 } })).decision, 'ALLOW');
     assert.equal((await check({ token: records, context: { recordCount: 11 } })).reason, 'MAX_RECORDS_EXCEEDED');
-    assert.equal((await check({ token: records })).decision, 'ALLOW');
+    // A limit the request does not let us check is not met (this was an ALLOW before issue 12).
+    assert.equal((await check({ token: records })).reason, 'RECORD_COUNT_REQUIRED');
+    assert.equal((await check({ token: records, context: { recordCount: 0 } })).decision, 'ALLOW');
 
     const approval = token({ write_requires_approval: true });
     assert.equal((await check({ token: approval })).decision, 'ALLOW');
@@ -383,7 +385,8 @@ describe('enforcer (gRPC, real Kafka)', () => {
     const bogus = await check({ token: approval, requiredScope: 'vault:finance:write', approvalId: 'apr-unknown' });
     assert.equal(bogus.reason, 'APPROVAL_INVALID');
 
-    // Combined: violations come in a fixed order and beat approval.
+    // Combined: the first violation by precedence (resource, record count, purpose) decides, and
+    // violations beat approval.
     const all = token({
       require_purpose: true,
       denied_resources: ['slos://vaults/finance/secret-*'],
@@ -394,7 +397,13 @@ describe('enforcer (gRPC, real Kafka)', () => {
       (await check({ token: all, resource: 'slos://vaults/finance/secret-1', context: { recordCount: 99 } })).reason,
       'DENIED_RESOURCE',
     );
-    assert.equal((await check({ token: all, context: { recordCount: 99 } })).reason, 'PURPOSE_REQUIRED');
+    const both = await check({ token: all, context: { recordCount: 99 } });
+    assert.equal(both.reason, 'MAX_RECORDS_EXCEEDED');
+    assert.deepEqual(
+      both.violations.map((v) => v.reason),
+      ['MAX_RECORDS_EXCEEDED', 'PURPOSE_REQUIRED'],
+    );
+    assert.equal((await check({ token: all, context: { recordCount: 1 } })).reason, 'PURPOSE_REQUIRED');
     assert.equal(
       (await check({ token: all, context: { purpose: 'x', recordCount: 99 } })).reason,
       'MAX_RECORDS_EXCEEDED',
@@ -410,6 +419,118 @@ describe('enforcer (gRPC, real Kafka)', () => {
       'APPROVAL_REQUIRED',
     );
     assert.equal((await check({ token: all, context: { purpose: 'x', recordCount: 1 } })).decision, 'ALLOW');
+  });
+
+  test('constraints fail closed: every violation of the envelope and the policy listed, over gRPC and in the audit event', async () => {
+    const D = await fixture.tenant();
+    await fixture.publishPolicy(
+      D.tenant,
+      1,
+      [
+        'organization: D',
+        'read_only_actions: [read, export]',
+        'agents:',
+        '  agent-1:',
+        '    scopes: ["vault:finance:*"]',
+        '    resources: ["slos://vaults/finance/*"]',
+        '    constraints: {require_purpose: true, max_records_per_request: 5, write_requires_approval: true}',
+        '    denied_resources: ["slos://vaults/finance/secret-*"]',
+        '',
+      ].join('\n'),
+    );
+    const root = mint(D, {
+      scopes: ['vault:finance:*'],
+      constraints: cons({ require_purpose: true, max_records_per_request: 10, denied_resources: ['*/secret-*'] }),
+    });
+    const child = deriveChild(
+      root.token,
+      { agent: 'agent-1/helper' },
+      { secretKey: D.key.secretKey, kid: D.kid },
+      nowSec(),
+    );
+    const checkD = (req: CheckRequest) => check({ token: child.token, ...req }, D.checkerSecret);
+    await waitFor(async () => (await checkD({ context: { recordCount: 1, purpose: 'p' } })).policyVersion === '1', {
+      what: 'policy v1 applied',
+    });
+
+    // No record count, no purpose: every violation, from the envelope and from the policy entry of
+    // the chain's root agent (which bounds its sub-agent).
+    const missing = await checkD({});
+    assert.equal(missing.decision, 'DENY');
+    assert.equal(missing.reason, 'RECORD_COUNT_REQUIRED');
+    assert.equal(missing.field, 'context.record_count');
+    const expected = [
+      ['RECORD_COUNT_REQUIRED', 'max_records_per_request', 'context.record_count', 'envelope'],
+      ['RECORD_COUNT_REQUIRED', 'max_records_per_request', 'context.record_count', 'policy:agent-1'],
+      ['PURPOSE_REQUIRED', 'require_purpose', 'context.purpose', 'envelope'],
+      ['PURPOSE_REQUIRED', 'require_purpose', 'context.purpose', 'policy:agent-1'],
+    ];
+    assert.deepEqual(
+      missing.violations.map((v) => [v.reason, v.constraint, v.field, v.source]),
+      expected,
+    );
+    assert.match(missing.message, /^4 constraint violations: \(1\) /);
+    for (const v of missing.violations) assert.ok(missing.message.includes(v.message), v.message);
+    // The audit event carries the same list.
+    const detail = (await audit.wait(missing.decisionId)).event.detail.value as pb.CheckDetail;
+    assert.deepEqual(
+      detail.violations.map((v) => [pb.ReasonCode[v.reason], v.constraint, v.field, v.source]),
+      expected,
+    );
+    assert.equal(detail.recordCount, undefined, 'absent stays absent');
+
+    // A context without record_count is still "no count" (proto3 optional: absent, not 0)...
+    assert.equal((await checkD({ context: { purpose: 'audit' } })).reason, 'RECORD_COUNT_REQUIRED');
+    // ...and 0 is a real count.
+    const zero = await checkD({ context: { purpose: 'audit', recordCount: 0 } });
+    assert.equal(zero.decision, 'ALLOW', zero.message);
+    assert.deepEqual(zero.violations, []);
+
+    // A purpose of invisible characters, a count over the policy's limit, a denied resource.
+    const many = await checkD({
+      resource: 'slos://vaults/finance/secret-9',
+      context: { purpose: '\u3164\u200b', recordCount: 7 },
+    });
+    assert.equal(many.reason, 'DENIED_RESOURCE');
+    assert.equal(many.field, 'resource');
+    assert.deepEqual(
+      many.violations.map((v) => [v.reason, v.source]),
+      [
+        ['DENIED_RESOURCE', 'envelope'],
+        ['DENIED_RESOURCE', 'policy:agent-1'],
+        ['MAX_RECORDS_EXCEEDED', 'policy:agent-1'],
+        ['PURPOSE_REQUIRED', 'envelope'],
+        ['PURPOSE_REQUIRED', 'policy:agent-1'],
+      ],
+    );
+
+    // write_requires_approval: the tenant's read-only list decides, for any action name.
+    const ok = { context: { purpose: 'audit', recordCount: 1 } };
+    assert.equal((await checkD({ requiredScope: 'vault:finance:export', ...ok })).decision, 'ALLOW');
+    for (const action of ['upsert', 'patch', 'delete_all', 'write-bulk', 'list']) {
+      const r = await checkD({ requiredScope: `vault:finance:${action}`, ...ok });
+      assert.equal(r.reason, 'APPROVAL_REQUIRED', action);
+      assert.deepEqual(r.violations, []);
+    }
+
+    // BatchCheck results carry them too; other denials carry none.
+    const { results } = await client.batch(D.checkerSecret, [
+      { token: child.token, requiredScope: 'vault:finance:read', resource: RESOURCE },
+      { token: child.token, requiredScope: 'vault:finance:read', resource: RESOURCE, ...ok },
+      { token: child.token, requiredScope: 'vault:hr:read', resource: RESOURCE },
+    ]);
+    assert.deepEqual(
+      results.map((r) => [r.reason, r.violations.length]),
+      [
+        ['RECORD_COUNT_REQUIRED', 4],
+        ['ALLOWED', 0],
+        ['SCOPE_MISSING', 0],
+      ],
+    );
+    assert.deepEqual(
+      results[0]!.violations.map((v) => [v.reason, v.constraint, v.field, v.source]),
+      expected,
+    );
   });
 
   test("the original's wildcard table, end to end", async () => {

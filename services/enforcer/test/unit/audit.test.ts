@@ -1,8 +1,8 @@
 // Audit writers, the direct AuditEvent encoder and the staleness monitor, without Kafka.
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fc from 'fast-check';
-import type { CheckResult, Reason } from '@authority/core';
+import { cryptoReady, type CheckResult, type Reason } from '@authority/core';
 import { BatchingPublisher, silentLogger } from '@authority/platform';
 import {
   createMessage,
@@ -25,7 +25,9 @@ import {
   type CheckEventInput,
 } from '../../src/audit';
 import { FreshnessMonitor } from '../../src/freshness';
-import { waitFor } from '../helpers';
+import { testEventKey, waitFor } from '../helpers';
+
+before(() => cryptoReady());
 
 function input(over: Partial<CheckEventInput> = {}): CheckEventInput {
   return {
@@ -74,6 +76,17 @@ function reference(i: CheckEventInput): pb.AuditEvent {
   });
   const count = i.request.context?.recordCount;
   if (count !== undefined && count !== null) detail.recordCount = count;
+  for (const v of i.result.violations ?? []) {
+    detail.violations.push(
+      createMessage(pb.ConstraintViolationSchema, {
+        reason: pb.ReasonCode[v.reason],
+        constraint: v.constraint,
+        field: v.field,
+        message: v.message,
+        source: v.source,
+      }),
+    );
+  }
   return createMessage(pb.AuditEventSchema, {
     eventId: i.decisionId,
     tenant: i.tenant,
@@ -124,6 +137,19 @@ describe('encodeCheckEvent', () => {
       traceId: fc.constantFrom('', 'a'.repeat(32)),
       spanId: fc.constantFrom('', 'b'.repeat(16)),
       detailDecisionId: fc.option(text, { nil: undefined }),
+      violations: fc.option(
+        fc.array(
+          fc.record({
+            reason: fc.constantFrom(...REASONS),
+            constraint: text,
+            field: text,
+            message: fc.string({ maxLength: 200 }),
+            source: text,
+          }),
+          { maxLength: 4 },
+        ),
+        { nil: undefined },
+      ),
     });
     fc.assert(
       fc.property(arb, (a) => {
@@ -145,6 +171,7 @@ describe('encodeCheckEvent', () => {
         const result: CheckResult = { decision: a.decision, reason: a.reason, message: a.message };
         if (a.agent !== undefined) result.agent = a.agent;
         if (a.chain !== undefined) result.chain = a.chain;
+        if (a.violations !== undefined) result.violations = a.violations;
         const i: CheckEventInput = {
           decisionId: a.decisionId,
           tenant: a.tenant,
@@ -212,7 +239,7 @@ function syncWriter(capacity = 100) {
     sender,
     writer: new SyncAuditWriter({
       topic: 'audit',
-      publisher: eventBusAuditPublisher(publisher),
+      publisher: eventBusAuditPublisher(publisher, testEventKey()),
       logger: silentLogger(),
       capacity,
     }),

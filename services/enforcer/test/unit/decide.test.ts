@@ -3,6 +3,8 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  approvalBindingDifference,
+  approvalRequestDigest,
   cryptoReady,
   declareUnconstrained,
   deriveChild,
@@ -59,21 +61,32 @@ class RecordingAudit implements AuditWriter {
   }
 }
 
+/** The issuer's approvals in memory: bound to the recorded request, compared by digest. */
 class FakeApprovals implements ApprovalsPort {
   readonly requests: ApprovalRequestInput[] = [];
+  readonly consumes: ApprovalConsumeInput[] = [];
   readonly consumed = new Set<string>();
   readonly approved = new Set<string>();
   readonly pending = new Set<string>();
-  down = false;
+  down: false | Error = false;
   async request(input: ApprovalRequestInput): Promise<string> {
-    if (this.down) throw new Error('issuer unavailable');
+    if (this.down) throw this.down;
     this.requests.push(input);
     const id = `apr-${this.requests.length}`;
     this.pending.add(id);
     return id;
   }
   async consume(input: ApprovalConsumeInput): Promise<ApprovalConsumeResult> {
-    if (this.down) throw new Error('issuer unavailable');
+    if (this.down) throw this.down;
+    this.consumes.push(input);
+    const { approvalId, ...presented } = input;
+    const approved = this.requests[Number(approvalId.slice('apr-'.length)) - 1];
+    if (approved !== undefined && approvalRequestDigest(approved) !== approvalRequestDigest(presented))
+      return {
+        consumed: false,
+        reason: 'APPROVAL_INVALID',
+        message: approvalBindingDifference(approved, presented) ?? 'another request',
+      };
     if (this.pending.has(input.approvalId)) return { consumed: false, reason: 'APPROVAL_REQUIRED', message: 'pending' };
     if (!this.approved.has(input.approvalId))
       return { consumed: false, reason: 'APPROVAL_INVALID', message: 'unknown approval' };
@@ -328,7 +341,7 @@ describe('Decider', () => {
     const first = await decider.check(CHECKER, req(token, write));
     assert.equal(first.reason, 'APPROVAL_REQUIRED');
     assert.equal(first.approvalRequestId, 'apr-1');
-    assert.equal(approvals.requests[0]?.agentId, 'agent-1');
+    assert.equal(approvals.requests[0]?.agent, 'agent-1');
     assert.equal(approvals.requests[0]?.action, 'write');
     assert.equal(approvals.requests[0]?.resource, 'slos://vaults/finance/doc-1');
     assert.equal(((audit as RecordingAudit).last().detail.value as pb.CheckDetail).approvalId, 'apr-1');
@@ -347,15 +360,77 @@ describe('Decider', () => {
     assert.equal(again.field, 'approval_id');
   });
 
+  test('approval: the issuer is asked for, and consumes with, the whole request; another request is APPROVAL_INVALID naming the field', async () => {
+    const approvals = new FakeApprovals();
+    const { decider } = setup({ approvals });
+    const token = mint({ constraints: cons({ write_requires_approval: true }) }).token;
+    const write = {
+      requiredScope: 'vault:finance:write',
+      context: {
+        purpose: 'fix a typo',
+        recordCount: 1,
+        fields: { ticket: 'T-1' },
+        _recordCount: 'recordCount' as const,
+      },
+    };
+    const first = await decider.check(CHECKER, req(token, write));
+    assert.equal(first.reason, 'APPROVAL_REQUIRED');
+    const { chain, ...asked } = approvals.requests[0]!;
+    assert.deepEqual(asked, {
+      tenant: TENANT,
+      agent: 'agent-1',
+      requiredScope: 'vault:finance:write',
+      action: 'write',
+      resource: 'slos://vaults/finance/doc-1',
+      purpose: 'fix a typo',
+      recordCount: 1,
+      contextFields: { ticket: 'T-1' },
+      agentChain: ['agent-1'],
+    });
+    assert.equal(chain.length, 1);
+    approvals.pending.delete('apr-1');
+    approvals.approved.add('apr-1');
+
+    const more = await decider.check(
+      CHECKER,
+      req(token, { ...write, context: { ...write.context, recordCount: 500 }, approvalId: 'apr-1' }),
+    );
+    assert.equal(more.reason, 'APPROVAL_INVALID');
+    assert.equal(more.field, 'approval_id');
+    assert.match(more.message, /record_count: approved for 1, presented 500/);
+    assert.equal(approvals.consumes.at(-1)?.recordCount, 500);
+    const ok = await decider.check(CHECKER, req(token, { ...write, approvalId: 'apr-1' }));
+    assert.equal(ok.decision, 'ALLOW', ok.message);
+    assert.deepEqual(
+      { ...approvals.consumes.at(-1), approvalId: undefined },
+      { ...approvals.requests[0], approvalId: undefined },
+    );
+  });
+
+  test('approval: a request the issuer refuses as malformed says why (no retry hint)', async () => {
+    const approvals = new FakeApprovals();
+    const { decider } = setup({ approvals });
+    const token = mint({ constraints: cons({ write_requires_approval: true }) }).token;
+    approvals.down = Object.assign(new Error('3 INVALID_ARGUMENT: purpose: at most 1024 characters'), {
+      code: 3,
+      details: 'purpose: at most 1024 characters',
+    });
+    const res = await decider.check(CHECKER, req(token, { requiredScope: 'vault:finance:write' }));
+    assert.equal(res.reason, 'APPROVAL_REQUIRED');
+    assert.equal(res.approvalRequestId, '');
+    assert.match(res.message, /the issuer refused it: purpose: at most 1024 characters/);
+  });
+
   test('approval: reads need none; issuer down fails closed; no approvals configured', async () => {
     const approvals = new FakeApprovals();
     const { decider } = setup({ approvals });
     const token = mint({ constraints: cons({ write_requires_approval: true }) }).token;
     assert.equal((await decider.check(CHECKER, req(token))).decision, 'ALLOW');
-    approvals.down = true;
+    approvals.down = new Error('issuer unavailable');
     const down = await decider.check(CHECKER, req(token, { requiredScope: 'vault:finance:write' }));
     assert.equal(down.reason, 'APPROVAL_REQUIRED');
     assert.equal(down.approvalRequestId, '');
+    assert.match(down.message, /issuer unavailable, retry/);
     const downConsume = await decider.check(
       CHECKER,
       req(token, { requiredScope: 'vault:finance:write', approvalId: 'apr-9' }),

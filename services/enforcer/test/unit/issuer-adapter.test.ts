@@ -40,38 +40,48 @@ describe('IssuerApprovals', () => {
 
   after(() => server.forceShutdown());
 
-  test('request and consume carry the service credential and the bound request', async () => {
+  test('request and consume carry the service credential and the whole bound request', async () => {
     const approvals = new IssuerApprovals({
       address: `127.0.0.1:${port}`,
       serviceApiKey: 'svc-key-0123456789',
       timeoutMs: 2000,
     });
     mode = 'ok';
-    const id = await approvals.request({
+    const binding = {
       tenant: 'acme',
-      agentId: 'a1',
+      agent: 'a1/sub',
       requiredScope: 'vault:x:write',
       action: 'write',
       resource: 'r',
       purpose: 'p',
-      rootJti: 'j',
-    });
+      recordCount: 0,
+      contextFields: { ticket: 'T-1' },
+      chain: ['j0', 'j1'],
+      agentChain: ['a1', 'a1/sub'],
+    };
+    const id = await approvals.request(binding);
     assert.equal(id, 'apr-42');
-    const res = await approvals.consume({
-      tenant: 'acme',
-      approvalId: 'apr-42',
-      agentId: 'a1',
-      requiredScope: 'vault:x:write',
-      action: 'write',
-      resource: 'r',
-      rootJti: 'j',
-    });
+    const res = await approvals.consume({ ...binding, approvalId: 'apr-42' });
     assert.deepEqual(res, { consumed: false, reason: 'APPROVAL_REQUIRED', message: 'still pending' });
     assert.equal(seen[0]!.auth, 'Bearer svc-key-0123456789');
-    assert.equal(seen[0]!.request['agentId'], 'a1');
-    assert.equal(seen[0]!.request['rootJti'], 'j');
+    for (const [i, what] of [
+      [0, 'request'],
+      [1, 'consume'],
+    ] as const) {
+      const r = seen[i]!.request;
+      assert.equal(r['agentId'], 'a1/sub', what);
+      assert.equal(r['resource'], 'r', what);
+      assert.equal(r['purpose'], 'p', what);
+      assert.equal(r['recordCount'], 0, `${what}: a count of 0 is sent`);
+      assert.deepEqual({ ...(r['contextFields'] as object) }, { ticket: 'T-1' }, what);
+      assert.deepEqual(r['chain'], ['j0', 'j1'], `${what} names the presenting chain`);
+      assert.deepEqual(r['agentChain'], ['a1', 'a1/sub'], what);
+    }
     assert.equal(seen[1]!.request['approvalId'], 'apr-42');
-    assert.equal(seen[1]!.request['rootJti'], 'j', 'the consume names the presenting chain');
+    // No resource, purpose or count: sent as proto3 absent values.
+    await approvals.request({ ...binding, resource: undefined, purpose: undefined, recordCount: undefined });
+    const bare = seen[2]!.request;
+    assert.deepEqual([bare['resource'], bare['purpose'], bare['recordCount']], ['', '', undefined]);
     approvals.close();
   });
 
@@ -85,12 +95,11 @@ describe('IssuerApprovals', () => {
     await assert.rejects(
       approvals.request({
         tenant: 'acme',
-        agentId: 'a',
+        agent: 'a',
         requiredScope: 's:t',
         action: 'write',
-        resource: '',
-        purpose: '',
-        rootJti: '',
+        chain: ['j'],
+        agentChain: ['a'],
       }),
     );
     mode = 'hang';
@@ -98,11 +107,11 @@ describe('IssuerApprovals', () => {
       approvals.consume({
         tenant: 'acme',
         approvalId: 'x',
-        agentId: 'a',
+        agent: 'a',
         requiredScope: 's:t',
         action: 'write',
-        resource: '',
-        rootJti: '',
+        chain: ['j'],
+        agentChain: ['a'],
       }),
       /DEADLINE_EXCEEDED|Deadline/,
     );

@@ -5,9 +5,11 @@
 //   <prefix>keys         CredentialEvent  key `<tenant>/credential/<id>`    ce_type authority.credential.v1
 //   <prefix>revocations  RevocationEvent  key `<tenant>/jti/<jti>` | `<tenant>/agent/<agent>`  authority.revocation.v1
 //   <prefix>audit        AuditEvent       key `<tenant>`                     ce_type authority.audit.v1
-import { cloudEventHeaders, type AuthorityTopics, type EventBus } from '@authority/platform';
+// Audit records are signed with the issuer's event key (header `authority-sig`, core
+// events/signature.ts): the auditor chains only records a trusted key signed.
+import { cloudEventHeaders, withEventSignature, type AuthorityTopics, type EventBus } from '@authority/platform';
 import { createMessage, encodeEvent, pb, timestampFromDate } from '@authority/proto';
-import { randomId } from '@authority/core';
+import { randomId, type EventSigningKey } from '@authority/core';
 import { binaryBytes, type CredentialDoc, type KeyDoc } from './mongo';
 
 export const CE_SOURCE = '/authority/issuer';
@@ -71,6 +73,7 @@ export class KafkaIssuerEvents implements IssuerEvents {
   constructor(
     private readonly bus: Pick<EventBus, 'publish'>,
     private readonly topics: AuthorityTopics,
+    private readonly eventKey: EventSigningKey,
   ) {}
 
   private headers(type: string, subject: string, time: Date, id = randomId(16)): Record<string, string> {
@@ -112,11 +115,14 @@ export class KafkaIssuerEvents implements IssuerEvents {
   async publishAudit(e: pb.AuditEvent): Promise<void> {
     const time = e.time ? new Date(Number(e.time.seconds) * 1000 + Math.floor(e.time.nanos / 1e6)) : new Date();
     await this.bus.publish(this.topics.audit, [
-      {
-        key: e.tenant,
-        value: encodeEvent(pb.AuditEventSchema, e),
-        headers: this.headers(CE_TYPE_AUDIT, e.tenant, time, e.eventId),
-      },
+      withEventSignature(
+        {
+          key: e.tenant,
+          value: encodeEvent(pb.AuditEventSchema, e),
+          headers: this.headers(CE_TYPE_AUDIT, e.tenant, time, e.eventId),
+        },
+        this.eventKey,
+      ),
     ]);
   }
 }

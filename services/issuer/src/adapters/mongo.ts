@@ -76,9 +76,25 @@ export interface ApprovalDoc {
   agent: string;
   scope: string;
   action: string;
+  /** '' when the call names no resource. */
   resource: string;
+  /** '' when no purpose was given. */
   purpose: string;
+  /** `chain[0]`. */
   rootJti: string;
+  /** Absent when the call gave no record count. */
+  recordCount?: number;
+  /** Every context field of the call, sorted by name (field names are data here, not keys). */
+  contextFields?: { name: string; value: string }[];
+  /** `jti` of every link of the presenting chain, root first. */
+  chain?: string[];
+  /** `sub` of every link of that chain, root first. */
+  agentChain?: string[];
+  /**
+   * approvalRequestDigest of the fields above. Absent on approvals requested before approvals
+   * were bound to the whole request: those can never be consumed.
+   */
+  requestDigest?: string;
   status: ApprovalStatusName;
   requestedBy: string;
   createdAt: Date;
@@ -164,7 +180,12 @@ export class IssuerStore {
 
   /** Connects (failing fast when the server is unreachable). */
   static async connect(uri: string | Secret, dbName: string, logger: Logger): Promise<IssuerStore> {
-    const client = await connectMongo(uri, { appName: 'authority-issuer', logger, maxPoolSize: 32 });
+    const client = await connectMongo(uri, {
+      appName: 'authority-issuer',
+      logger,
+      maxPoolSize: 32,
+      database: dbName,
+    });
     return new IssuerStore(client, client.db(dbName));
   }
 

@@ -44,6 +44,9 @@ export interface TestEnv {
   kek: string;
   operatorKey: string;
   serviceKey: string;
+  /** The issuer's audit-event signing seed (32 bytes) and key id. */
+  eventSeed: Buffer;
+  eventKeyId: string;
 }
 
 export function newTestEnv(): TestEnv {
@@ -54,6 +57,8 @@ export function newTestEnv(): TestEnv {
     kek: randomKek(),
     operatorKey: `op-${randomBytes(16).toString('hex')}`,
     serviceKey: `svc-${randomBytes(16).toString('hex')}`,
+    eventSeed: randomBytes(32),
+    eventKeyId: `issuer-${id}`,
   };
 }
 
@@ -67,6 +72,8 @@ export function issuerConfig(env: TestEnv, extra: Record<string, string> = {}): 
     AUTHORITY_ISSUER_KEK: env.kek,
     AUTHORITY_OPERATOR_API_KEY: env.operatorKey,
     AUTHORITY_SERVICE_API_KEY: env.serviceKey,
+    AUTHORITY_EVENT_SIGNING_KEY: env.eventSeed.toString('base64url'),
+    AUTHORITY_EVENT_SIGNING_KEY_ID: env.eventKeyId,
     AUTHORITY_GRPC_HOST: '127.0.0.1',
     AUTHORITY_LOG_LEVEL: 'silent',
     AUTHORITY_REFLECTION: 'false',

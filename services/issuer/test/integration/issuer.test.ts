@@ -9,6 +9,7 @@ import {
   cryptoReady,
   deriveChild,
   ed25519KeyPairFromSeed,
+  eventSigningKey,
   generateEd25519KeyPair,
   mintRoot,
   offlineSigner,
@@ -17,6 +18,7 @@ import {
   splitSeal,
   unsealedChain,
   verifyEnvelope,
+  verifyEventSignature,
   type VerifiedEnvelope,
 } from '@authority/core';
 import { AuthorityClientError, createKafka, silentLogger } from '@authority/platform';
@@ -139,6 +141,10 @@ async function waitAudit(tenant: string, pred: (e: pb.AuditEvent) => boolean, wh
       pred(decodeEvent(pb.AuditEventSchema, r.value)),
     what,
   );
+  // Every audit record of the issuer is signed with its event key (the auditor chains nothing else).
+  const key = eventSigningKey(s.env.eventSeed, s.env.eventKeyId);
+  const check = verifyEventSignature(m, (kid) => (kid === key.kid ? { kid, publicKey: key.publicKey } : undefined));
+  assert.equal(check.ok, true, `${what}: ${check.ok ? '' : check.message}`);
   return decodeEvent(pb.AuditEventSchema, m.value as Buffer);
 }
 

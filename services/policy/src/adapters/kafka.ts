@@ -3,14 +3,18 @@
 //   `<tenant>/<version zero-padded to 12>`) and a `policy.put`/`policy.delete` AuditEvent on
 //   `<prefix>audit` (record key `<tenant>`), acks=all, CloudEvents binary-mode headers;
 //   following `<prefix>keys` (credentials) and `<prefix>policies` is @authority/views (index.ts).
+// Audit records are signed with the service's event key (header `authority-sig`, core
+// events/signature.ts): the auditor chains only records a trusted key signed.
 import { pb, createMessage, encodeEvent, timestampFromDate } from '@authority/proto';
 import {
   authorityTopicSpecs,
   cloudEventHeaders,
   extractTraceContext,
   topics as topicNames,
+  withEventSignature,
   type KafkaEventBus,
 } from '@authority/platform';
+import type { EventSigningKey } from '@authority/core';
 import { versionKey, type PolicyVersionDoc } from './mongo';
 import type { VersionPublisher } from '../registry';
 
@@ -106,6 +110,7 @@ export class KafkaVersionPublisher implements VersionPublisher {
   constructor(
     private readonly bus: Pick<KafkaEventBus, 'publish'>,
     private readonly topics: PolicyTopics,
+    private readonly eventKey: EventSigningKey,
   ) {}
 
   /** Resolves when both the PolicyVersionEvent and the AuditEvent are acknowledged. */
@@ -120,7 +125,10 @@ export class KafkaVersionPublisher implements VersionPublisher {
         },
       ]),
       this.bus.publish(this.topics.audit, [
-        { key: doc.tenant, value: encodeEvent(pb.AuditEventSchema, policyAuditEvent(doc)), headers: auditHeaders },
+        withEventSignature(
+          { key: doc.tenant, value: encodeEvent(pb.AuditEventSchema, policyAuditEvent(doc)), headers: auditHeaders },
+          this.eventKey,
+        ),
       ]),
     ]);
   }

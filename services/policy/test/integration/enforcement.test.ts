@@ -4,6 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { cryptoReady, generateEd25519KeyPair, mintRoot, parsePolicy, randomId } from '@authority/core';
 import { cloudEventHeaders, loadConfig, unaryCall, type KafkaEventBus } from '@authority/platform';
@@ -95,6 +96,7 @@ test("the enforcer's answer changes after a policy tightening (delay measured an
     AUTHORITY_LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     AUTHORITY_SHUTDOWN_GRACE: '5s',
     AUTHORITY_REFLECTION: 'false',
+    AUTHORITY_EVENT_SIGNING_KEY: randomBytes(32).toString('base64url'),
   });
   enforcer = await startEnforcer({ ...enforcerConfig, AUTHORITY_GRPC_PORT: 0 }, { onFatal: () => undefined });
   await enforcer.ready;

@@ -33,6 +33,10 @@ import { policyConfigSchema, startPolicyService, type PolicyConfig, type PolicyS
 
 export const OPERATOR_KEY = 'operator-key-for-policy-tests-0123456789';
 
+/** The audit-event signing seed of the policy services these tests start, and its key id. */
+export const EVENT_SEED = randomBytes(32);
+export const EVENT_KEY_ID = 'policy-test';
+
 /** The infrastructure from the environment; throws (fails the test) when it is not configured. */
 export function infra(): { brokers: string; mongoUri: string } {
   const brokers = process.env['KAFKA_BROKERS'];
@@ -70,6 +74,8 @@ export function configFor(env: TestEnv, extra: Record<string, string> = {}): Pol
     AUTHORITY_TOPIC_PREFIX: env.prefix,
     AUTHORITY_POLICY_DB: env.database,
     AUTHORITY_OPERATOR_API_KEY: OPERATOR_KEY,
+    AUTHORITY_EVENT_SIGNING_KEY: EVENT_SEED.toString('base64url'),
+    AUTHORITY_EVENT_SIGNING_KEY_ID: EVENT_KEY_ID,
     AUTHORITY_GRPC_HOST: '127.0.0.1',
     AUTHORITY_LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     AUTHORITY_REFLECTION: 'false',

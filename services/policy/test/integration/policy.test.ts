@@ -4,12 +4,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { eventSigningKey, verifyEventSignature } from '@authority/core';
 import { decodeEvent, pb } from '@authority/proto';
 import { headerString, type KafkaEventBus } from '@authority/platform';
 import { ISSUES_METADATA_KEY, type PolicyServiceHandle } from '../../src/index';
 import {
   dropDatabase,
   ensureTestTopics,
+  EVENT_KEY_ID,
+  EVENT_SEED,
   expectError,
   ferpaPolicyYaml,
   newTestEnv,
@@ -106,6 +109,12 @@ describe('round trip in the original format', () => {
     assert.equal(audits.length, 1);
     const audit = audits[0]!;
     assert.equal(headerString(audit.m.headers, 'ce_id'), audit.e.eventId);
+    // Signed with the service's event key over the record as it reached Kafka (the auditor chains nothing else).
+    const eventKey = eventSigningKey(EVENT_SEED, EVENT_KEY_ID);
+    const signature = verifyEventSignature(audit.m, (kid) =>
+      kid === EVENT_KEY_ID ? { kid, publicKey: eventKey.publicKey, sources: ['policy'] } : undefined,
+    );
+    assert.equal(signature.ok, true, signature.ok ? '' : signature.message);
     assert.equal(audit.e.source, 'policy');
     assert.equal(audit.e.tenant, TENANT_A);
     assert.ok(audit.e.actor?.principal, 'actor principal is the credential id');

@@ -2,14 +2,65 @@
 // @generated from file authority/v1/common.proto (package authority.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenEnum, GenFile } from "@bufbuild/protobuf/codegenv2";
-import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file authority/v1/common.proto.
  */
 export const file_authority_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("ChlhdXRob3JpdHkvdjEvY29tbW9uLnByb3RvEgxhdXRob3JpdHkudjEqOQoIRGVjaXNpb24SGAoUREVDSVNJT05fVU5TUEVDSUZJRUQQABIJCgVBTExPVxABEggKBERFTlkQAiqiBAoKUmVhc29uQ29kZRIbChdSRUFTT05fQ09ERV9VTlNQRUNJRklFRBAAEgsKB0FMTE9XRUQQARIRCg1JTlZBTElEX1RPS0VOEAISFQoRSU5WQUxJRF9TSUdOQVRVUkUQAxIPCgtVTktOT1dOX0tFWRAEEgsKB0VYUElSRUQQBRIRCg1OT1RfWUVUX1ZBTElEEAYSCwoHUkVWT0tFRBAHEhMKD0NIQUlOX1ZJT0xBVElPThAIEhEKDVNDT1BFX01JU1NJTkcQCRIYChRSRVNPVVJDRV9OT1RfQUxMT1dFRBAKEhMKD0RFTklFRF9SRVNPVVJDRRALEhQKEFBVUlBPU0VfUkVRVUlSRUQQDBIYChRNQVhfUkVDT1JEU19FWENFRURFRBANEhUKEUFQUFJPVkFMX1JFUVVJUkVEEA4SEQoNUE9MSUNZX0RFTklFRBAPEhMKD1RFTkFOVF9NSVNNQVRDSBAQEg8KC1NUQUxFX1NUQVRFEBESEwoPSU5WQUxJRF9SRVFVRVNUEBISFwoTQ09OVEVYVF9OT1RfQUxMT1dFRBATEhQKEEFQUFJPVkFMX0lOVkFMSUQQFBIVChFBVURJRU5DRV9NSVNNQVRDSBAVEhUKEUFVRElUX1VOQVZBSUxBQkxFEBYSEgoOUFJPT0ZfUkVRVUlSRUQQFxIRCg1JTlZBTElEX1BST09GEBgSEgoOUFJPT0ZfUkVQTEFZRUQQGWIGcHJvdG8z");
+  fileDesc("ChlhdXRob3JpdHkvdjEvY29tbW9uLnByb3RvEgxhdXRob3JpdHkudjEigwEKE0NvbnN0cmFpbnRWaW9sYXRpb24SKAoGcmVhc29uGAEgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSEgoKY29uc3RyYWludBgCIAEoCRINCgVmaWVsZBgDIAEoCRIPCgdtZXNzYWdlGAQgASgJEg4KBnNvdXJjZRgFIAEoCSo5CghEZWNpc2lvbhIYChRERUNJU0lPTl9VTlNQRUNJRklFRBAAEgkKBUFMTE9XEAESCAoEREVOWRACKr0ECgpSZWFzb25Db2RlEhsKF1JFQVNPTl9DT0RFX1VOU1BFQ0lGSUVEEAASCwoHQUxMT1dFRBABEhEKDUlOVkFMSURfVE9LRU4QAhIVChFJTlZBTElEX1NJR05BVFVSRRADEg8KC1VOS05PV05fS0VZEAQSCwoHRVhQSVJFRBAFEhEKDU5PVF9ZRVRfVkFMSUQQBhILCgdSRVZPS0VEEAcSEwoPQ0hBSU5fVklPTEFUSU9OEAgSEQoNU0NPUEVfTUlTU0lORxAJEhgKFFJFU09VUkNFX05PVF9BTExPV0VEEAoSEwoPREVOSUVEX1JFU09VUkNFEAsSFAoQUFVSUE9TRV9SRVFVSVJFRBAMEhgKFE1BWF9SRUNPUkRTX0VYQ0VFREVEEA0SFQoRQVBQUk9WQUxfUkVRVUlSRUQQDhIRCg1QT0xJQ1lfREVOSUVEEA8SEwoPVEVOQU5UX01JU01BVENIEBASDwoLU1RBTEVfU1RBVEUQERITCg9JTlZBTElEX1JFUVVFU1QQEhIXChNDT05URVhUX05PVF9BTExPV0VEEBMSFAoQQVBQUk9WQUxfSU5WQUxJRBAUEhUKEUFVRElFTkNFX01JU01BVENIEBUSFQoRQVVESVRfVU5BVkFJTEFCTEUQFhISCg5QUk9PRl9SRVFVSVJFRBAXEhEKDUlOVkFMSURfUFJPT0YQGBISCg5QUk9PRl9SRVBMQVlFRBAZEhkKFVJFQ09SRF9DT1VOVF9SRVFVSVJFRBAaYgZwcm90bzM");
+
+/**
+ * ConstraintViolation is one constraint (of the envelope or of a policy entry) a request violates.
+ * A denial for constraints reports the first violation's reason (by the documented precedence:
+ * DENIED_RESOURCE, RECORD_COUNT_REQUIRED, MAX_RECORDS_EXCEEDED, PURPOSE_REQUIRED) and lists all.
+ *
+ * @generated from message authority.v1.ConstraintViolation
+ */
+export type ConstraintViolation = Message<"authority.v1.ConstraintViolation"> & {
+  /**
+   * @generated from field: authority.v1.ReasonCode reason = 1;
+   */
+  reason: ReasonCode;
+
+  /**
+   * Wire name of the constraint, e.g. `max_records_per_request`, `require_purpose`.
+   *
+   * @generated from field: string constraint = 2;
+   */
+  constraint: string;
+
+  /**
+   * The request field at fault: `resource`, `context.purpose` or `context.record_count`.
+   *
+   * @generated from field: string field = 3;
+   */
+  field: string;
+
+  /**
+   * Human-readable explanation.
+   *
+   * @generated from field: string message = 4;
+   */
+  message: string;
+
+  /**
+   * Where the constraint comes from: `envelope`, or `policy:<agent id>` for that agent's entry in
+   * the tenant's policy.
+   *
+   * @generated from field: string source = 5;
+   */
+  source: string;
+};
+
+/**
+ * Describes the message authority.v1.ConstraintViolation.
+ * Use `create(ConstraintViolationSchema)` to create a new message.
+ */
+export const ConstraintViolationSchema: GenMessage<ConstraintViolation> = /*@__PURE__*/
+  messageDesc(file_authority_v1_common, 0);
 
 /**
  * Decision is the outcome of one authorization check.
@@ -137,14 +188,15 @@ export enum ReasonCode {
   DENIED_RESOURCE = 11,
 
   /**
-   * `require_purpose` is set and the request carries no non-blank purpose.
+   * `require_purpose` is set and the request's purpose has no letter or digit (empty, blank, or
+   * only invisible characters such as U+200B or the Hangul filler U+3164).
    *
    * @generated from enum value: PURPOSE_REQUIRED = 12;
    */
   PURPOSE_REQUIRED = 12,
 
   /**
-   * `record_count` exceeds `max_records_per_request`.
+   * `record_count` exceeds `max_records_per_request` (or is not a non-negative integer).
    *
    * @generated from enum value: MAX_RECORDS_EXCEEDED = 13;
    */
@@ -236,6 +288,14 @@ export enum ReasonCode {
    * @generated from enum value: PROOF_REPLAYED = 25;
    */
   PROOF_REPLAYED = 25,
+
+  /**
+   * `max_records_per_request` applies and the request does not state `context.record_count`
+   * (fail closed: an unstated count is not a count within the limit).
+   *
+   * @generated from enum value: RECORD_COUNT_REQUIRED = 26;
+   */
+  RECORD_COUNT_REQUIRED = 26,
 }
 
 /**

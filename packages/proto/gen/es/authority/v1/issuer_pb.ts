@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file authority/v1/issuer.proto.
  */
 export const file_authority_v1_issuer: GenFile = /*@__PURE__*/
-  fileDesc("ChlhdXRob3JpdHkvdjEvaXNzdWVyLnByb3RvEgxhdXRob3JpdHkudjEiOwoTQ3JlYXRlVGVuYW50UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJIoABChRDcmVhdGVUZW5hbnRSZXNwb25zZRIOCgZ0ZW5hbnQYASABKAkSJAoDa2V5GAIgASgLMhcuYXV0aG9yaXR5LnYxLlB1YmxpY0tleRIyChBhZG1pbl9jcmVkZW50aWFsGAMgASgLMhguYXV0aG9yaXR5LnYxLkNyZWRlbnRpYWwibwoKQ3JlZGVudGlhbBIVCg1jcmVkZW50aWFsX2lkGAEgASgJEg4KBnRlbmFudBgCIAEoCRIqCgRraW5kGAMgASgOMhwuYXV0aG9yaXR5LnYxLkNyZWRlbnRpYWxLaW5kEg4KBnNlY3JldBgEIAEoCSJVChdDcmVhdGVDcmVkZW50aWFsUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSKgoEa2luZBgCIAEoDjIcLmF1dGhvcml0eS52MS5DcmVkZW50aWFsS2luZCJIChhDcmVhdGVDcmVkZW50aWFsUmVzcG9uc2USLAoKY3JlZGVudGlhbBgBIAEoCzIYLmF1dGhvcml0eS52MS5DcmVkZW50aWFsIkAKF1Jldm9rZUNyZWRlbnRpYWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIVCg1jcmVkZW50aWFsX2lkGAIgASgJIhoKGFJldm9rZUNyZWRlbnRpYWxSZXNwb25zZSKRAgoJUHVibGljS2V5Eg4KBnRlbmFudBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSEgoKcHVibGljX2tleRgDIAEoDBInCgZzdGF0dXMYBCABKA4yFy5hdXRob3JpdHkudjEuS2V5U3RhdHVzEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHZlcmlmeV91bnRpbBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMc2lnbmVkX3VudGlsGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtjb21wcm9taXNlZBgIIAEoCCJXChBSZXRpcmVLZXlSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSEwoLY29tcHJvbWlzZWQYAyABKAgSDgoGcmVhc29uGAQgASgJImYKEVJldGlyZUtleVJlc3BvbnNlEigKB3JldGlyZWQYASABKAsyFy5hdXRob3JpdHkudjEuUHVibGljS2V5EicKBmFjdGl2ZRgCIAEoCzIXLmF1dGhvcml0eS52MS5QdWJsaWNLZXkiIgoQUm90YXRlS2V5UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiZwoRUm90YXRlS2V5UmVzcG9uc2USJwoGYWN0aXZlGAEgASgLMhcuYXV0aG9yaXR5LnYxLlB1YmxpY0tleRIpCghwcmV2aW91cxgCIAEoCzIXLmF1dGhvcml0eS52MS5QdWJsaWNLZXkiIQoPTGlzdEtleXNSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCSI5ChBMaXN0S2V5c1Jlc3BvbnNlEiUKBGtleXMYASADKAsyFy5hdXRob3JpdHkudjEuUHVibGljS2V5IlwKBUdyYW50Eg4KBnNjb3BlcxgBIAMoCRIRCglyZXNvdXJjZXMYAiADKAkSFgoOY29udGV4dF9maWVsZHMYAyADKAkSGAoQY29uc3RyYWludHNfanNvbhgEIAEoCSKVAQoLTWludFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEiIKBWdyYW50GAMgASgLMhMuYXV0aG9yaXR5LnYxLkdyYW50EhMKC3R0bF9zZWNvbmRzGAQgASgNEhkKEWhvbGRlcl9wdWJsaWNfa2V5GAUgASgMEhAKCGF1ZGllbmNlGAYgAygJIuwBCghFbnZlbG9wZRINCgV0b2tlbhgBIAEoCRILCgNqdGkYAiABKAkSEAoIYWdlbnRfaWQYAyABKAkSDgoGdGVuYW50GAQgASgJEi4KCm5vdF9iZWZvcmUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWRlcHRoGAcgASgNEg4KBmtleV9pZBgIIAEoCRIOCgZzZWFsZWQYCSABKAgSEwoLYWdlbnRfY2hhaW4YCiADKAkiUwoMTWludFJlc3BvbnNlEigKCGVudmVsb3BlGAEgASgLMhYuYXV0aG9yaXR5LnYxLkVudmVsb3BlEhkKEWhvbGRlcl9zZWNyZXRfa2V5GAIgASgMIp0BCg9EZWxlZ2F0ZVJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhQKDHBhcmVudF90b2tlbhgCIAEoCRIQCghhZ2VudF9pZBgDIAEoCRIiCgVncmFudBgEIAEoCzITLmF1dGhvcml0eS52MS5HcmFudBITCgt0dGxfc2Vjb25kcxgFIAEoDRIZChFob2xkZXJfcHVibGljX2tleRgGIAEoDCJXChBEZWxlZ2F0ZVJlc3BvbnNlEigKCGVudmVsb3BlGAEgASgLMhYuYXV0aG9yaXR5LnYxLkVudmVsb3BlEhkKEWhvbGRlcl9zZWNyZXRfa2V5GAIgASgMIjwKDVJldm9rZVJlcXVlc3QSDgoGdGVuYW50GAEgASgJEgsKA2p0aRgCIAEoCRIOCgZyZWFzb24YAyABKAkiQAoOUmV2b2tlUmVzcG9uc2USLgoKcmV2b2tlZF9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRgoSUmV2b2tlQWdlbnRSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkiSQoTUmV2b2tlQWdlbnRSZXNwb25zZRIyCg5yZXZva2VkX2JlZm9yZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiwAIKCEFwcHJvdmFsEhMKC2FwcHJvdmFsX2lkGAEgASgJEg4KBnRlbmFudBgCIAEoCRIQCghhZ2VudF9pZBgDIAEoCRIWCg5yZXF1aXJlZF9zY29wZRgEIAEoCRIOCgZhY3Rpb24YBSABKAkSEAoIcmVzb3VyY2UYBiABKAkSDwoHcHVycG9zZRgHIAEoCRIsCgZzdGF0dXMYCCABKA4yHC5hdXRob3JpdHkudjEuQXBwcm92YWxTdGF0dXMSLgoKY3JlYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKZGVjaWRlZF9ieRgLIAEoCRIQCghyb290X2p0aRgMIAEoCSKXAQoWUmVxdWVzdEFwcHJvdmFsUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSFgoOcmVxdWlyZWRfc2NvcGUYAyABKAkSDgoGYWN0aW9uGAQgASgJEhAKCHJlc291cmNlGAUgASgJEg8KB3B1cnBvc2UYBiABKAkSEAoIcm9vdF9qdGkYByABKAkiQwoXUmVxdWVzdEFwcHJvdmFsUmVzcG9uc2USKAoIYXBwcm92YWwYASABKAsyFi5hdXRob3JpdHkudjEuQXBwcm92YWwiXgoVRGVjaWRlQXBwcm92YWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRITCgthcHByb3ZhbF9pZBgCIAEoCRIPCgdhcHByb3ZlGAMgASgIEg8KB2NvbW1lbnQYBCABKAkiQgoWRGVjaWRlQXBwcm92YWxSZXNwb25zZRIoCghhcHByb3ZhbBgBIAEoCzIWLmF1dGhvcml0eS52MS5BcHByb3ZhbCKbAQoWQ29uc3VtZUFwcHJvdmFsUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEwoLYXBwcm92YWxfaWQYAiABKAkSEAoIYWdlbnRfaWQYAyABKAkSFgoOcmVxdWlyZWRfc2NvcGUYBCABKAkSDgoGYWN0aW9uGAUgASgJEhAKCHJlc291cmNlGAYgASgJEhAKCHJvb3RfanRpGAcgASgJImYKF0NvbnN1bWVBcHByb3ZhbFJlc3BvbnNlEhAKCGNvbnN1bWVkGAEgASgIEigKBnJlYXNvbhgCIAEoDjIYLmF1dGhvcml0eS52MS5SZWFzb25Db2RlEg8KB21lc3NhZ2UYAyABKAkiOQoSR2V0QXBwcm92YWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRITCgthcHByb3ZhbF9pZBgCIAEoCSI/ChNHZXRBcHByb3ZhbFJlc3BvbnNlEigKCGFwcHJvdmFsGAEgASgLMhYuYXV0aG9yaXR5LnYxLkFwcHJvdmFsInsKFExpc3RBcHByb3ZhbHNSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIsCgZzdGF0dXMYAiABKA4yHC5hdXRob3JpdHkudjEuQXBwcm92YWxTdGF0dXMSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkiWwoVTGlzdEFwcHJvdmFsc1Jlc3BvbnNlEikKCWFwcHJvdmFscxgBIAMoCzIWLmF1dGhvcml0eS52MS5BcHByb3ZhbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkygQoKDUlzc3VlclNlcnZpY2USVQoMQ3JlYXRlVGVuYW50EiEuYXV0aG9yaXR5LnYxLkNyZWF0ZVRlbmFudFJlcXVlc3QaIi5hdXRob3JpdHkudjEuQ3JlYXRlVGVuYW50UmVzcG9uc2USYQoQQ3JlYXRlQ3JlZGVudGlhbBIlLmF1dGhvcml0eS52MS5DcmVhdGVDcmVkZW50aWFsUmVxdWVzdBomLmF1dGhvcml0eS52MS5DcmVhdGVDcmVkZW50aWFsUmVzcG9uc2USYQoQUmV2b2tlQ3JlZGVudGlhbBIlLmF1dGhvcml0eS52MS5SZXZva2VDcmVkZW50aWFsUmVxdWVzdBomLmF1dGhvcml0eS52MS5SZXZva2VDcmVkZW50aWFsUmVzcG9uc2USTAoJUm90YXRlS2V5Eh4uYXV0aG9yaXR5LnYxLlJvdGF0ZUtleVJlcXVlc3QaHy5hdXRob3JpdHkudjEuUm90YXRlS2V5UmVzcG9uc2USSQoITGlzdEtleXMSHS5hdXRob3JpdHkudjEuTGlzdEtleXNSZXF1ZXN0Gh4uYXV0aG9yaXR5LnYxLkxpc3RLZXlzUmVzcG9uc2USTAoJUmV0aXJlS2V5Eh4uYXV0aG9yaXR5LnYxLlJldGlyZUtleVJlcXVlc3QaHy5hdXRob3JpdHkudjEuUmV0aXJlS2V5UmVzcG9uc2USPQoETWludBIZLmF1dGhvcml0eS52MS5NaW50UmVxdWVzdBoaLmF1dGhvcml0eS52MS5NaW50UmVzcG9uc2USSQoIRGVsZWdhdGUSHS5hdXRob3JpdHkudjEuRGVsZWdhdGVSZXF1ZXN0Gh4uYXV0aG9yaXR5LnYxLkRlbGVnYXRlUmVzcG9uc2USQwoGUmV2b2tlEhsuYXV0aG9yaXR5LnYxLlJldm9rZVJlcXVlc3QaHC5hdXRob3JpdHkudjEuUmV2b2tlUmVzcG9uc2USUgoLUmV2b2tlQWdlbnQSIC5hdXRob3JpdHkudjEuUmV2b2tlQWdlbnRSZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLlJldm9rZUFnZW50UmVzcG9uc2USXgoPUmVxdWVzdEFwcHJvdmFsEiQuYXV0aG9yaXR5LnYxLlJlcXVlc3RBcHByb3ZhbFJlcXVlc3QaJS5hdXRob3JpdHkudjEuUmVxdWVzdEFwcHJvdmFsUmVzcG9uc2USWwoORGVjaWRlQXBwcm92YWwSIy5hdXRob3JpdHkudjEuRGVjaWRlQXBwcm92YWxSZXF1ZXN0GiQuYXV0aG9yaXR5LnYxLkRlY2lkZUFwcHJvdmFsUmVzcG9uc2USXgoPQ29uc3VtZUFwcHJvdmFsEiQuYXV0aG9yaXR5LnYxLkNvbnN1bWVBcHByb3ZhbFJlcXVlc3QaJS5hdXRob3JpdHkudjEuQ29uc3VtZUFwcHJvdmFsUmVzcG9uc2USUgoLR2V0QXBwcm92YWwSIC5hdXRob3JpdHkudjEuR2V0QXBwcm92YWxSZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLkdldEFwcHJvdmFsUmVzcG9uc2USWAoNTGlzdEFwcHJvdmFscxIiLmF1dGhvcml0eS52MS5MaXN0QXBwcm92YWxzUmVxdWVzdBojLmF1dGhvcml0eS52MS5MaXN0QXBwcm92YWxzUmVzcG9uc2ViBnByb3RvMw", [file_authority_v1_common, file_authority_v1_events, file_google_protobuf_timestamp]);
+  fileDesc("ChlhdXRob3JpdHkvdjEvaXNzdWVyLnByb3RvEgxhdXRob3JpdHkudjEiOwoTQ3JlYXRlVGVuYW50UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJIoABChRDcmVhdGVUZW5hbnRSZXNwb25zZRIOCgZ0ZW5hbnQYASABKAkSJAoDa2V5GAIgASgLMhcuYXV0aG9yaXR5LnYxLlB1YmxpY0tleRIyChBhZG1pbl9jcmVkZW50aWFsGAMgASgLMhguYXV0aG9yaXR5LnYxLkNyZWRlbnRpYWwibwoKQ3JlZGVudGlhbBIVCg1jcmVkZW50aWFsX2lkGAEgASgJEg4KBnRlbmFudBgCIAEoCRIqCgRraW5kGAMgASgOMhwuYXV0aG9yaXR5LnYxLkNyZWRlbnRpYWxLaW5kEg4KBnNlY3JldBgEIAEoCSJVChdDcmVhdGVDcmVkZW50aWFsUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSKgoEa2luZBgCIAEoDjIcLmF1dGhvcml0eS52MS5DcmVkZW50aWFsS2luZCJIChhDcmVhdGVDcmVkZW50aWFsUmVzcG9uc2USLAoKY3JlZGVudGlhbBgBIAEoCzIYLmF1dGhvcml0eS52MS5DcmVkZW50aWFsIkAKF1Jldm9rZUNyZWRlbnRpYWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIVCg1jcmVkZW50aWFsX2lkGAIgASgJIhoKGFJldm9rZUNyZWRlbnRpYWxSZXNwb25zZSKRAgoJUHVibGljS2V5Eg4KBnRlbmFudBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSEgoKcHVibGljX2tleRgDIAEoDBInCgZzdGF0dXMYBCABKA4yFy5hdXRob3JpdHkudjEuS2V5U3RhdHVzEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHZlcmlmeV91bnRpbBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMc2lnbmVkX3VudGlsGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtjb21wcm9taXNlZBgIIAEoCCJXChBSZXRpcmVLZXlSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSEwoLY29tcHJvbWlzZWQYAyABKAgSDgoGcmVhc29uGAQgASgJImYKEVJldGlyZUtleVJlc3BvbnNlEigKB3JldGlyZWQYASABKAsyFy5hdXRob3JpdHkudjEuUHVibGljS2V5EicKBmFjdGl2ZRgCIAEoCzIXLmF1dGhvcml0eS52MS5QdWJsaWNLZXkiIgoQUm90YXRlS2V5UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiZwoRUm90YXRlS2V5UmVzcG9uc2USJwoGYWN0aXZlGAEgASgLMhcuYXV0aG9yaXR5LnYxLlB1YmxpY0tleRIpCghwcmV2aW91cxgCIAEoCzIXLmF1dGhvcml0eS52MS5QdWJsaWNLZXkiIQoPTGlzdEtleXNSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCSI5ChBMaXN0S2V5c1Jlc3BvbnNlEiUKBGtleXMYASADKAsyFy5hdXRob3JpdHkudjEuUHVibGljS2V5IlwKBUdyYW50Eg4KBnNjb3BlcxgBIAMoCRIRCglyZXNvdXJjZXMYAiADKAkSFgoOY29udGV4dF9maWVsZHMYAyADKAkSGAoQY29uc3RyYWludHNfanNvbhgEIAEoCSKVAQoLTWludFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEiIKBWdyYW50GAMgASgLMhMuYXV0aG9yaXR5LnYxLkdyYW50EhMKC3R0bF9zZWNvbmRzGAQgASgNEhkKEWhvbGRlcl9wdWJsaWNfa2V5GAUgASgMEhAKCGF1ZGllbmNlGAYgAygJIuwBCghFbnZlbG9wZRINCgV0b2tlbhgBIAEoCRILCgNqdGkYAiABKAkSEAoIYWdlbnRfaWQYAyABKAkSDgoGdGVuYW50GAQgASgJEi4KCm5vdF9iZWZvcmUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWRlcHRoGAcgASgNEg4KBmtleV9pZBgIIAEoCRIOCgZzZWFsZWQYCSABKAgSEwoLYWdlbnRfY2hhaW4YCiADKAkiUwoMTWludFJlc3BvbnNlEigKCGVudmVsb3BlGAEgASgLMhYuYXV0aG9yaXR5LnYxLkVudmVsb3BlEhkKEWhvbGRlcl9zZWNyZXRfa2V5GAIgASgMIp0BCg9EZWxlZ2F0ZVJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhQKDHBhcmVudF90b2tlbhgCIAEoCRIQCghhZ2VudF9pZBgDIAEoCRIiCgVncmFudBgEIAEoCzITLmF1dGhvcml0eS52MS5HcmFudBITCgt0dGxfc2Vjb25kcxgFIAEoDRIZChFob2xkZXJfcHVibGljX2tleRgGIAEoDCJXChBEZWxlZ2F0ZVJlc3BvbnNlEigKCGVudmVsb3BlGAEgASgLMhYuYXV0aG9yaXR5LnYxLkVudmVsb3BlEhkKEWhvbGRlcl9zZWNyZXRfa2V5GAIgASgMIjwKDVJldm9rZVJlcXVlc3QSDgoGdGVuYW50GAEgASgJEgsKA2p0aRgCIAEoCRIOCgZyZWFzb24YAyABKAkiQAoOUmV2b2tlUmVzcG9uc2USLgoKcmV2b2tlZF9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRgoSUmV2b2tlQWdlbnRSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkiSQoTUmV2b2tlQWdlbnRSZXNwb25zZRIyCg5yZXZva2VkX2JlZm9yZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAioQQKCEFwcHJvdmFsEhMKC2FwcHJvdmFsX2lkGAEgASgJEg4KBnRlbmFudBgCIAEoCRIQCghhZ2VudF9pZBgDIAEoCRIWCg5yZXF1aXJlZF9zY29wZRgEIAEoCRIOCgZhY3Rpb24YBSABKAkSEAoIcmVzb3VyY2UYBiABKAkSDwoHcHVycG9zZRgHIAEoCRIsCgZzdGF0dXMYCCABKA4yHC5hdXRob3JpdHkudjEuQXBwcm92YWxTdGF0dXMSLgoKY3JlYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKZGVjaWRlZF9ieRgLIAEoCRIQCghyb290X2p0aRgMIAEoCRIZCgxyZWNvcmRfY291bnQYDSABKA1IAIgBARJBCg5jb250ZXh0X2ZpZWxkcxgOIAMoCzIpLmF1dGhvcml0eS52MS5BcHByb3ZhbC5Db250ZXh0RmllbGRzRW50cnkSDQoFY2hhaW4YDyADKAkSEwoLYWdlbnRfY2hhaW4YECADKAkSFgoOcmVxdWVzdF9kaWdlc3QYESABKAkaNAoSQ29udGV4dEZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDwoNX3JlY29yZF9jb3VudCLuAgoWUmVxdWVzdEFwcHJvdmFsUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSFgoOcmVxdWlyZWRfc2NvcGUYAyABKAkSDgoGYWN0aW9uGAQgASgJEhAKCHJlc291cmNlGAUgASgJEg8KB3B1cnBvc2UYBiABKAkSEAoIcm9vdF9qdGkYByABKAkSGQoMcmVjb3JkX2NvdW50GAggASgNSACIAQESTwoOY29udGV4dF9maWVsZHMYCSADKAsyNy5hdXRob3JpdHkudjEuUmVxdWVzdEFwcHJvdmFsUmVxdWVzdC5Db250ZXh0RmllbGRzRW50cnkSDQoFY2hhaW4YCiADKAkSEwoLYWdlbnRfY2hhaW4YCyADKAkaNAoSQ29udGV4dEZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDwoNX3JlY29yZF9jb3VudCJDChdSZXF1ZXN0QXBwcm92YWxSZXNwb25zZRIoCghhcHByb3ZhbBgBIAEoCzIWLmF1dGhvcml0eS52MS5BcHByb3ZhbCJeChVEZWNpZGVBcHByb3ZhbFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhMKC2FwcHJvdmFsX2lkGAIgASgJEg8KB2FwcHJvdmUYAyABKAgSDwoHY29tbWVudBgEIAEoCSJCChZEZWNpZGVBcHByb3ZhbFJlc3BvbnNlEigKCGFwcHJvdmFsGAEgASgLMhYuYXV0aG9yaXR5LnYxLkFwcHJvdmFsIoMDChZDb25zdW1lQXBwcm92YWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRITCgthcHByb3ZhbF9pZBgCIAEoCRIQCghhZ2VudF9pZBgDIAEoCRIWCg5yZXF1aXJlZF9zY29wZRgEIAEoCRIOCgZhY3Rpb24YBSABKAkSEAoIcmVzb3VyY2UYBiABKAkSEAoIcm9vdF9qdGkYByABKAkSDwoHcHVycG9zZRgIIAEoCRIZCgxyZWNvcmRfY291bnQYCSABKA1IAIgBARJPCg5jb250ZXh0X2ZpZWxkcxgKIAMoCzI3LmF1dGhvcml0eS52MS5Db25zdW1lQXBwcm92YWxSZXF1ZXN0LkNvbnRleHRGaWVsZHNFbnRyeRINCgVjaGFpbhgLIAMoCRITCgthZ2VudF9jaGFpbhgMIAMoCRo0ChJDb250ZXh0RmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIPCg1fcmVjb3JkX2NvdW50ImYKF0NvbnN1bWVBcHByb3ZhbFJlc3BvbnNlEhAKCGNvbnN1bWVkGAEgASgIEigKBnJlYXNvbhgCIAEoDjIYLmF1dGhvcml0eS52MS5SZWFzb25Db2RlEg8KB21lc3NhZ2UYAyABKAkiOQoSR2V0QXBwcm92YWxSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRITCgthcHByb3ZhbF9pZBgCIAEoCSI/ChNHZXRBcHByb3ZhbFJlc3BvbnNlEigKCGFwcHJvdmFsGAEgASgLMhYuYXV0aG9yaXR5LnYxLkFwcHJvdmFsInsKFExpc3RBcHByb3ZhbHNSZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIsCgZzdGF0dXMYAiABKA4yHC5hdXRob3JpdHkudjEuQXBwcm92YWxTdGF0dXMSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkiWwoVTGlzdEFwcHJvdmFsc1Jlc3BvbnNlEikKCWFwcHJvdmFscxgBIAMoCzIWLmF1dGhvcml0eS52MS5BcHByb3ZhbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkygQoKDUlzc3VlclNlcnZpY2USVQoMQ3JlYXRlVGVuYW50EiEuYXV0aG9yaXR5LnYxLkNyZWF0ZVRlbmFudFJlcXVlc3QaIi5hdXRob3JpdHkudjEuQ3JlYXRlVGVuYW50UmVzcG9uc2USYQoQQ3JlYXRlQ3JlZGVudGlhbBIlLmF1dGhvcml0eS52MS5DcmVhdGVDcmVkZW50aWFsUmVxdWVzdBomLmF1dGhvcml0eS52MS5DcmVhdGVDcmVkZW50aWFsUmVzcG9uc2USYQoQUmV2b2tlQ3JlZGVudGlhbBIlLmF1dGhvcml0eS52MS5SZXZva2VDcmVkZW50aWFsUmVxdWVzdBomLmF1dGhvcml0eS52MS5SZXZva2VDcmVkZW50aWFsUmVzcG9uc2USTAoJUm90YXRlS2V5Eh4uYXV0aG9yaXR5LnYxLlJvdGF0ZUtleVJlcXVlc3QaHy5hdXRob3JpdHkudjEuUm90YXRlS2V5UmVzcG9uc2USSQoITGlzdEtleXMSHS5hdXRob3JpdHkudjEuTGlzdEtleXNSZXF1ZXN0Gh4uYXV0aG9yaXR5LnYxLkxpc3RLZXlzUmVzcG9uc2USTAoJUmV0aXJlS2V5Eh4uYXV0aG9yaXR5LnYxLlJldGlyZUtleVJlcXVlc3QaHy5hdXRob3JpdHkudjEuUmV0aXJlS2V5UmVzcG9uc2USPQoETWludBIZLmF1dGhvcml0eS52MS5NaW50UmVxdWVzdBoaLmF1dGhvcml0eS52MS5NaW50UmVzcG9uc2USSQoIRGVsZWdhdGUSHS5hdXRob3JpdHkudjEuRGVsZWdhdGVSZXF1ZXN0Gh4uYXV0aG9yaXR5LnYxLkRlbGVnYXRlUmVzcG9uc2USQwoGUmV2b2tlEhsuYXV0aG9yaXR5LnYxLlJldm9rZVJlcXVlc3QaHC5hdXRob3JpdHkudjEuUmV2b2tlUmVzcG9uc2USUgoLUmV2b2tlQWdlbnQSIC5hdXRob3JpdHkudjEuUmV2b2tlQWdlbnRSZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLlJldm9rZUFnZW50UmVzcG9uc2USXgoPUmVxdWVzdEFwcHJvdmFsEiQuYXV0aG9yaXR5LnYxLlJlcXVlc3RBcHByb3ZhbFJlcXVlc3QaJS5hdXRob3JpdHkudjEuUmVxdWVzdEFwcHJvdmFsUmVzcG9uc2USWwoORGVjaWRlQXBwcm92YWwSIy5hdXRob3JpdHkudjEuRGVjaWRlQXBwcm92YWxSZXF1ZXN0GiQuYXV0aG9yaXR5LnYxLkRlY2lkZUFwcHJvdmFsUmVzcG9uc2USXgoPQ29uc3VtZUFwcHJvdmFsEiQuYXV0aG9yaXR5LnYxLkNvbnN1bWVBcHByb3ZhbFJlcXVlc3QaJS5hdXRob3JpdHkudjEuQ29uc3VtZUFwcHJvdmFsUmVzcG9uc2USUgoLR2V0QXBwcm92YWwSIC5hdXRob3JpdHkudjEuR2V0QXBwcm92YWxSZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLkdldEFwcHJvdmFsUmVzcG9uc2USWAoNTGlzdEFwcHJvdmFscxIiLmF1dGhvcml0eS52MS5MaXN0QXBwcm92YWxzUmVxdWVzdBojLmF1dGhvcml0eS52MS5MaXN0QXBwcm92YWxzUmVzcG9uc2ViBnByb3RvMw", [file_authority_v1_common, file_authority_v1_events, file_google_protobuf_timestamp]);
 
 /**
  * CreateTenantRequest names a new tenant.
@@ -755,7 +755,9 @@ export const RevokeAgentResponseSchema: GenMessage<RevokeAgentResponse> = /*@__P
   messageDesc(file_authority_v1_issuer, 23);
 
 /**
- * Approval is a request for a human decision on one agent, action and resource.
+ * Approval is a request for a human decision on one exact request: the agent, scope, action,
+ * resource, purpose, record count, context fields and presenting envelope chain shown here. It is
+ * usable once, and only for a request equal in every one of them (`request_digest`).
  *
  * @generated from message authority.v1.Approval
  */
@@ -771,6 +773,8 @@ export type Approval = Message<"authority.v1.Approval"> & {
   tenant: string;
 
   /**
+   * The acting (leaf) agent.
+   *
    * @generated from field: string agent_id = 3;
    */
   agentId: string;
@@ -786,11 +790,15 @@ export type Approval = Message<"authority.v1.Approval"> & {
   action: string;
 
   /**
+   * The resource the call names; empty: the call names none (and only a call naming none may use it).
+   *
    * @generated from field: string resource = 6;
    */
   resource: string;
 
   /**
+   * Empty: no purpose was given.
+   *
    * @generated from field: string purpose = 7;
    */
   purpose: string;
@@ -816,11 +824,47 @@ export type Approval = Message<"authority.v1.Approval"> & {
   decidedBy: string;
 
   /**
-   * The root `jti` of the envelope that asked; the approval binds to that envelope chain.
+   * The root `jti` of the presenting chain (`chain[0]`).
    *
    * @generated from field: string root_jti = 12;
    */
   rootJti: string;
+
+  /**
+   * Records the call touches; absent: none was given.
+   *
+   * @generated from field: optional uint32 record_count = 13;
+   */
+  recordCount?: number | undefined;
+
+  /**
+   * Every context field of the call.
+   *
+   * @generated from field: map<string, string> context_fields = 14;
+   */
+  contextFields: { [key: string]: string };
+
+  /**
+   * `jti` of every link of the presenting envelope chain, root first.
+   *
+   * @generated from field: repeated string chain = 15;
+   */
+  chain: string[];
+
+  /**
+   * `sub` of every link of that chain, root first (the delegation path).
+   *
+   * @generated from field: repeated string agent_chain = 16;
+   */
+  agentChain: string[];
+
+  /**
+   * Lowercase hex SHA-256 of the canonical encoding of the fields above (docs/issuer.md,
+   * core `approvalRequestDigest`): what the approver decides on, recomputable by anyone.
+   *
+   * @generated from field: string request_digest = 17;
+   */
+  requestDigest: string;
 };
 
 /**
@@ -831,7 +875,7 @@ export const ApprovalSchema: GenMessage<Approval> = /*@__PURE__*/
   messageDesc(file_authority_v1_issuer, 24);
 
 /**
- * RequestApprovalRequest records an approval request.
+ * RequestApprovalRequest records an approval request for one exact request (see Approval).
  *
  * @generated from message authority.v1.RequestApprovalRequest
  */
@@ -857,6 +901,8 @@ export type RequestApprovalRequest = Message<"authority.v1.RequestApprovalReques
   action: string;
 
   /**
+   * Empty: the call names no resource.
+   *
    * @generated from field: string resource = 5;
    */
   resource: string;
@@ -867,9 +913,36 @@ export type RequestApprovalRequest = Message<"authority.v1.RequestApprovalReques
   purpose: string;
 
   /**
+   * Optional; when set it must equal `chain[0]`.
+   *
    * @generated from field: string root_jti = 7;
    */
   rootJti: string;
+
+  /**
+   * @generated from field: optional uint32 record_count = 8;
+   */
+  recordCount?: number | undefined;
+
+  /**
+   * @generated from field: map<string, string> context_fields = 9;
+   */
+  contextFields: { [key: string]: string };
+
+  /**
+   * Required: `jti` of every link of the presenting chain, root first. Without it an approval
+   * would be usable by any envelope of the agent.
+   *
+   * @generated from field: repeated string chain = 10;
+   */
+  chain: string[];
+
+  /**
+   * Required: `sub` of every link, root first; its last entry is `agent_id`.
+   *
+   * @generated from field: repeated string agent_chain = 11;
+   */
+  agentChain: string[];
 };
 
 /**
@@ -952,7 +1025,8 @@ export const DecideApprovalResponseSchema: GenMessage<DecideApprovalResponse> = 
   messageDesc(file_authority_v1_issuer, 28);
 
 /**
- * ConsumeApprovalRequest uses an approval exactly once for exactly this request.
+ * ConsumeApprovalRequest uses an approval exactly once for exactly this request: every field below
+ * must equal the approved request's (compared by `request_digest`, recomputed by the issuer).
  *
  * @generated from message authority.v1.ConsumeApprovalRequest
  */
@@ -983,16 +1057,45 @@ export type ConsumeApprovalRequest = Message<"authority.v1.ConsumeApprovalReques
   action: string;
 
   /**
+   * Empty: the call names no resource.
+   *
    * @generated from field: string resource = 6;
    */
   resource: string;
 
   /**
-   * Root `jti` of the envelope presenting the approval: it must be the chain that asked for it.
+   * Optional; when set it must equal `chain[0]`.
    *
    * @generated from field: string root_jti = 7;
    */
   rootJti: string;
+
+  /**
+   * @generated from field: string purpose = 8;
+   */
+  purpose: string;
+
+  /**
+   * @generated from field: optional uint32 record_count = 9;
+   */
+  recordCount?: number | undefined;
+
+  /**
+   * @generated from field: map<string, string> context_fields = 10;
+   */
+  contextFields: { [key: string]: string };
+
+  /**
+   * Required: the presenting chain, root first, and the agent of each link.
+   *
+   * @generated from field: repeated string chain = 11;
+   */
+  chain: string[];
+
+  /**
+   * @generated from field: repeated string agent_chain = 12;
+   */
+  agentChain: string[];
 };
 
 /**
@@ -1021,6 +1124,9 @@ export type ConsumeApprovalResponse = Message<"authority.v1.ConsumeApprovalRespo
   reason: ReasonCode;
 
   /**
+   * With APPROVAL_INVALID for another request: starts with the first field that differs, e.g.
+   * `record_count: approved for 1, presented 500`.
+   *
    * @generated from field: string message = 3;
    */
   message: string;

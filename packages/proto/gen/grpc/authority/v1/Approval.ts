@@ -16,6 +16,12 @@ export interface Approval {
   'expiresAt'?: (_google_protobuf_Timestamp | null);
   'decidedBy'?: (string);
   'rootJti'?: (string);
+  'recordCount'?: (number);
+  'contextFields'?: ({[key: string]: string});
+  'chain'?: (string)[];
+  'agentChain'?: (string)[];
+  'requestDigest'?: (string);
+  '_recordCount'?: "recordCount";
 }
 
 export interface Approval__Output {
@@ -31,4 +37,10 @@ export interface Approval__Output {
   'expiresAt': (_google_protobuf_Timestamp__Output | null);
   'decidedBy': (string);
   'rootJti': (string);
+  'recordCount'?: (number);
+  'contextFields': ({[key: string]: string});
+  'chain': (string)[];
+  'agentChain': (string)[];
+  'requestDigest': (string);
+  '_recordCount'?: "recordCount";
 }

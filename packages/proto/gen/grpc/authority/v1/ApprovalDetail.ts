@@ -9,6 +9,7 @@ export interface ApprovalDetail {
   'requiredScope'?: (string);
   'purpose'?: (string);
   'expiresAt'?: (_google_protobuf_Timestamp | null);
+  'requestDigest'?: (string);
 }
 
 export interface ApprovalDetail__Output {
@@ -17,4 +18,5 @@ export interface ApprovalDetail__Output {
   'requiredScope': (string);
   'purpose': (string);
   'expiresAt': (_google_protobuf_Timestamp__Output | null);
+  'requestDigest': (string);
 }

@@ -1,5 +1,6 @@
 // Original file: proto/authority/v1/events.proto
 
+import type { ConstraintViolation as _authority_v1_ConstraintViolation, ConstraintViolation__Output as _authority_v1_ConstraintViolation__Output } from '../../authority/v1/ConstraintViolation';
 
 export interface CheckDetail {
   'decisionId'?: (string);
@@ -8,6 +9,7 @@ export interface CheckDetail {
   'recordCount'?: (number);
   'approvalId'?: (string);
   'enforcerId'?: (string);
+  'violations'?: (_authority_v1_ConstraintViolation)[];
   '_recordCount'?: "recordCount";
 }
 
@@ -18,5 +20,6 @@ export interface CheckDetail__Output {
   'recordCount'?: (number);
   'approvalId': (string);
   'enforcerId': (string);
+  'violations': (_authority_v1_ConstraintViolation__Output)[];
   '_recordCount'?: "recordCount";
 }

@@ -2,6 +2,7 @@
 
 import type { Decision as _authority_v1_Decision, Decision__Output as _authority_v1_Decision__Output } from '../../authority/v1/Decision';
 import type { ReasonCode as _authority_v1_ReasonCode, ReasonCode__Output as _authority_v1_ReasonCode__Output } from '../../authority/v1/ReasonCode';
+import type { ConstraintViolation as _authority_v1_ConstraintViolation, ConstraintViolation__Output as _authority_v1_ConstraintViolation__Output } from '../../authority/v1/ConstraintViolation';
 
 export interface CheckResponse {
   'decision'?: (_authority_v1_Decision);
@@ -15,6 +16,7 @@ export interface CheckResponse {
   'field'?: (string);
   'agentChain'?: (string)[];
   'chainUnverified'?: (boolean);
+  'violations'?: (_authority_v1_ConstraintViolation)[];
 }
 
 export interface CheckResponse__Output {
@@ -29,4 +31,5 @@ export interface CheckResponse__Output {
   'field': (string);
   'agentChain': (string)[];
   'chainUnverified': (boolean);
+  'violations': (_authority_v1_ConstraintViolation__Output)[];
 }

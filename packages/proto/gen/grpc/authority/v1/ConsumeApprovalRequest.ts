@@ -9,6 +9,12 @@ export interface ConsumeApprovalRequest {
   'action'?: (string);
   'resource'?: (string);
   'rootJti'?: (string);
+  'purpose'?: (string);
+  'recordCount'?: (number);
+  'contextFields'?: ({[key: string]: string});
+  'chain'?: (string)[];
+  'agentChain'?: (string)[];
+  '_recordCount'?: "recordCount";
 }
 
 export interface ConsumeApprovalRequest__Output {
@@ -19,4 +25,10 @@ export interface ConsumeApprovalRequest__Output {
   'action': (string);
   'resource': (string);
   'rootJti': (string);
+  'purpose': (string);
+  'recordCount'?: (number);
+  'contextFields': ({[key: string]: string});
+  'chain': (string)[];
+  'agentChain': (string)[];
+  '_recordCount'?: "recordCount";
 }

@@ -27,6 +27,7 @@ export const ReasonCode = {
   PROOF_REQUIRED: 'PROOF_REQUIRED',
   INVALID_PROOF: 'INVALID_PROOF',
   PROOF_REPLAYED: 'PROOF_REPLAYED',
+  RECORD_COUNT_REQUIRED: 'RECORD_COUNT_REQUIRED',
 } as const;
 
 export type ReasonCode =
@@ -82,5 +83,7 @@ export type ReasonCode =
   | 24
   | 'PROOF_REPLAYED'
   | 25
+  | 'RECORD_COUNT_REQUIRED'
+  | 26
 
 export type ReasonCode__Output = typeof ReasonCode[keyof typeof ReasonCode]

@@ -9,6 +9,11 @@ export interface RequestApprovalRequest {
   'resource'?: (string);
   'purpose'?: (string);
   'rootJti'?: (string);
+  'recordCount'?: (number);
+  'contextFields'?: ({[key: string]: string});
+  'chain'?: (string)[];
+  'agentChain'?: (string)[];
+  '_recordCount'?: "recordCount";
 }
 
 export interface RequestApprovalRequest__Output {
@@ -19,4 +24,9 @@ export interface RequestApprovalRequest__Output {
   'resource': (string);
   'purpose': (string);
   'rootJti': (string);
+  'recordCount'?: (number);
+  'contextFields': ({[key: string]: string});
+  'chain': (string)[];
+  'agentChain': (string)[];
+  '_recordCount'?: "recordCount";
 }

@@ -1,0 +1,34 @@
+// The `authority` bin is a committed shim, so `npm ci` links it on a fresh clone before the build
+// (npx authority then works as soon as the build ran, and says what to do before).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const pkgDir = resolve(__dirname, '../../..');
+
+test('package.json points the bin at the committed shim, not at build output', () => {
+  const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  assert.deepEqual(pkg.bin, { authority: 'bin/authority.js' });
+});
+
+test('the shim runs the built CLI', () => {
+  const r = spawnSync(process.execPath, [join(pkgDir, 'bin/authority.js'), '--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Usage: authority/);
+});
+
+test('before the build, the shim says to build instead of crashing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'authority-bin-'));
+  try {
+    mkdirSync(join(dir, 'bin'));
+    copyFileSync(join(pkgDir, 'bin/authority.js'), join(dir, 'bin/authority.js'));
+    const r = spawnSync(process.execPath, [join(dir, 'bin/authority.js'), '--help'], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /not built yet; run `npm run build`/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
