@@ -5,13 +5,15 @@
 //   run-tests.mjs --unit       tests that need no infrastructure
 //   run-tests.mjs --containers the container suite (test/dist/containers: needs a Docker engine
 //                              and the locally built images; see scripts/test-containers.sh)
+//   run-tests.mjs --faults     the fault-injection suite (test/dist/faults: a Docker engine, the
+//                              images, minutes of load; see scripts/test-faults.sh)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const mode = process.argv[2] ?? 'all';
-if (!['all', '--unit', '--containers'].includes(mode)) {
-  console.error(`unknown mode '${mode}': all | --unit | --containers`);
+if (!['all', '--unit', '--containers', '--faults'].includes(mode)) {
+  console.error(`unknown mode '${mode}': all | --unit | --containers | --faults`);
   process.exit(2);
 }
 const roots = ['packages', 'services'];
@@ -35,18 +37,24 @@ walk(join('test', 'dist'), files);
 walk(join('test', 'infra-smoke'), files);
 walk(join('deploy', 'k8s', 'test'), files);
 const isContainerSuite = (f) => /[\\/]containers[\\/]/.test(f);
+const isFaultSuite = (f) => /^test[\\/]dist[\\/]faults[\\/]/.test(f);
 const selected =
-  mode === '--containers'
-    ? files.filter(isContainerSuite)
-    : mode === '--unit'
-      ? files.filter((f) => !isContainerSuite(f) && !/[\\/](integration|e2e|infra-smoke)[\\/]/.test(f))
-      : files.filter((f) => !isContainerSuite(f));
+  mode === '--faults'
+    ? files.filter(isFaultSuite)
+    : mode === '--containers'
+      ? files.filter((f) => isContainerSuite(f) && !isFaultSuite(f))
+      : mode === '--unit'
+        ? files.filter(
+            (f) => !isContainerSuite(f) && !isFaultSuite(f) && !/[\\/](integration|e2e|infra-smoke)[\\/]/.test(f),
+          )
+        : files.filter((f) => !isContainerSuite(f) && !isFaultSuite(f));
 if (selected.length === 0) {
   console.error('no test files found (did the build run?)');
   process.exit(1);
 }
 mkdirSync('.infra', { recursive: true });
-const tap = join('.infra', mode === '--containers' ? 'test-results-containers.tap' : 'test-results.tap');
+const tapName = { '--containers': 'test-results-containers.tap', '--faults': 'test-results-faults.tap' }[mode];
+const tap = join('.infra', tapName ?? 'test-results.tap');
 const res = spawnSync(
   process.execPath,
   [
