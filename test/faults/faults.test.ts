@@ -205,6 +205,7 @@ async function assertInvariants(
     // Print what was measured before failing: the line is the report of a stalled auditor.
     result['uncommitted_after_bound'] = await uncommitted(admin, AUDITOR_GROUP, AUDIT_TOPIC).catch(() => ({}));
     result.chain_complete_after_ms = -1;
+    delete result['injected_at'];
     emit(result);
     throw err;
   }
@@ -219,6 +220,19 @@ async function assertInvariants(
   const verified = await verifyChains(clients, tenants, heads, 60_000);
   result['chains_verified'] = verified.map((v) => Number(v.checked));
   result['invariants_ms'] = Math.round(now() - invariantsAt);
+  // An ALLOW missing from its chain is the worst finding: say which call it was.
+  const byId = new Map(answers.map((a) => [a.decisionId, a]));
+  const missing = chains.flatMap((c) => c.missing.map((id) => byId.get(id)!));
+  if (missing.length > 0) {
+    result['missing_allows'] = missing.map((a) => ({
+      decision_id: a.decisionId,
+      tenant: a.tenant,
+      enforcer: a.target,
+      sent_after_fault_ms: Math.round(a.sentAt - (result['injected_at'] as number)),
+      answer_ms: Math.round(a.answeredAt - a.sentAt),
+    }));
+  }
+  delete result['injected_at'];
   emit(result);
   assert.equal(result.wrong_allows, 0, 'a call outside the token was allowed');
   for (const c of chains) {

@@ -542,6 +542,8 @@ export function summarize(
     serving_after_ms: 0,
     chain_complete_after_ms: 0,
     chain_entries: 0,
+    // For the invariants' report (removed before the line is printed).
+    injected_at: injectedAt,
   };
 }
 
