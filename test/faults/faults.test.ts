@@ -13,8 +13,8 @@
 // Each fault prints one JSON line (recovery times, refusals) and appends it to
 // .infra/fault-results.jsonl. Nothing here sleeps to synchronize: every wait polls a condition
 // with a bound. Run by `npm run test:faults` (scripts/test-faults.sh); docs/operations.md ("Faults
-// we test") has the measured figures and what they showed. Test 6 fails on a reported auditor
-// stall (see its comment).
+// we test") has the measured figures and what they showed. Test 6 fails when a reported auditor
+// stall outlasts its bound (see its comment).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Admin } from 'kafkajs';
@@ -205,6 +205,7 @@ async function assertInvariants(
     // Print what was measured before failing: the line is the report of a stalled auditor.
     result['uncommitted_after_bound'] = await uncommitted(admin, AUDITOR_GROUP, AUDIT_TOPIC).catch(() => ({}));
     result.chain_complete_after_ms = -1;
+    delete result['injected_at'];
     emit(result);
     throw err;
   }
@@ -215,9 +216,23 @@ async function assertInvariants(
   const since = answers.reduce((min, a) => Math.min(min, a.sentAt), loadStartedAt) - 60_000;
   const chains = await checkChains(clients, tenants, answers, since);
   result.chain_entries = chains.reduce((a, c) => a + c.entries, 0);
-  const verified = await verifyChains(clients, tenants, 60_000);
+  const heads = new Map(chains.map((c) => [c.tenant, c.headSeq]));
+  const verified = await verifyChains(clients, tenants, heads, 60_000);
   result['chains_verified'] = verified.map((v) => Number(v.checked));
   result['invariants_ms'] = Math.round(now() - invariantsAt);
+  // An ALLOW missing from its chain is the worst finding: say which call it was.
+  const byId = new Map(answers.map((a) => [a.decisionId, a]));
+  const missing = chains.flatMap((c) => c.missing.map((id) => byId.get(id)!));
+  if (missing.length > 0) {
+    result['missing_allows'] = missing.map((a) => ({
+      decision_id: a.decisionId,
+      tenant: a.tenant,
+      enforcer: a.target,
+      sent_after_fault_ms: Math.round(a.sentAt - (result['injected_at'] as number)),
+      answer_ms: Math.round(a.answeredAt - a.sentAt),
+    }));
+  }
+  delete result['injected_at'];
   emit(result);
   assert.equal(result.wrong_allows, 0, 'a call outside the token was allowed');
   for (const c of chains) {
@@ -254,6 +269,10 @@ describe('fault injection on a 3-broker cluster', () => {
     for (const p of offsets[0]!.partitions) assert.equal(p.replicas.length, 3, '__consumer_offsets replicas');
   });
 
+  // REPORTED LOSS (issue 14, fault suite): in one run out of 16 broker kills an ALLOW's audit event
+  // was in no chain and not in the audit topic at all, after the answering enforcer's idempotent
+  // producer failed a batch with an unknown outcome and then hit OUT_OF_ORDER_SEQUENCE_NUMBER
+  // (docs/operations.md, "Faults we test"). This test fails when that happens, naming the call.
   test('1. kill -9 the broker leading the audit partitions under load', async () => {
     const [audit] = await topicReplication(admin, [AUDIT_TOPIC]);
     const used = tenants.map((t) => partitionOf(t.name, AUDIT_TOPIC, audit!.partitions));
@@ -441,15 +460,17 @@ describe('fault injection on a 3-broker cluster', () => {
     assert.equal(result.refused_total, 0, `refusals: ${JSON.stringify([result.refused, result.unanswered])}`);
   });
 
-  // KNOWN FAILURE, reported to the integrator rather than worked around (issue 14, fault suite):
-  // after auditor-1 and then auditor-2 restart under load, the auditors' consumer group stops
-  // committing the busiest audit partition for minutes. The first batch a replica takes over
-  // (tenant heads dropped on GROUP_JOIN; the duplicate-key path: verified reload of the tail,
-  // existingEventIds) runs FerretDB queries that outlast the consumer session timeout, and no
-  // heartbeat is sent meanwhile, so the partition moves to the other replica, which does the same.
-  // Seen in every run on our 2-core machine (3,314 and 7,371 records uncommitted after 3 minutes;
-  // the chains were complete and exactly-once about 10 minutes later). This test fails until the
-  // auditor heartbeats while it works on a batch (or its takeover gets cheap).
+  // REPORTED STALL, left visible rather than worked around (issue 14, fault suite): after auditor-1
+  // and then auditor-2 restart under load, the auditors' consumer group stops committing the
+  // busiest audit partition for minutes. The first batch a replica takes over (tenant heads dropped
+  // on GROUP_JOIN; the duplicate-key path: a verified reload of each tail, then the lookup of the ids
+  // already chained) runs FerretDB queries that outlast the consumer session timeout, with no
+  // heartbeat meanwhile, so the partition moves to the other replica, which does the same, until a
+  // round ends in time. Seen in every run on our 2-core machine: 3 runs failed this bound (3,314 to
+  // 7,371 records uncommitted after 3 minutes; the chains were complete and exactly-once about 10
+  // minutes later), the last one passed at 159 s. This test fails whenever the stall outlasts
+  // CHAIN_COMPLETE_BOUND_MS, until the auditor heartbeats while it works on a batch (or its
+  // takeover gets cheap).
   test('6. rolling restart of every service under load', async () => {
     const order = ['issuer', 'policy', 'enforcer-1', 'enforcer-2', 'auditor-1', 'auditor-2'];
     const { result, answers, startedAt, endedAt } = await underLoad('rolling-restart', order.join(','), async () => {
