@@ -39,9 +39,9 @@ for ipt in iptables ip6tables; do
   command -v "$ipt" >/dev/null || continue
   for table in filter nat mangle; do
     rules="$("$ipt-save" -t "$table" 2>/dev/null || true)"
-    grep -E '^-A [A-Z]+ .*-j (KUBE|CNI)-' <<<"$rules" | while read -r rule; do
-      eval "$ipt -t $table ${rule/#-A/-D}" 2>/dev/null || true
-    done
+    while read -r rule; do
+      [[ -n "$rule" ]] && { eval "$ipt -t $table ${rule/#-A/-D}" 2>/dev/null || true; }
+    done < <(grep -E '^-A [A-Z]+ .*-j (KUBE|CNI)-' <<<"$rules" || true)
     chains="$(sed -n 's/^:\(\(KUBE\|CNI\)-[^ ]*\) .*/\1/p' <<<"$rules")"
     for chain in $chains; do "$ipt" -t "$table" -F "$chain" 2>/dev/null || true; done
     for chain in $chains; do "$ipt" -t "$table" -X "$chain" 2>/dev/null || true; done

@@ -32,6 +32,7 @@ K8S_POD_CIDR="10.244.0.0/24"
 K8S_BRIDGE="authk8s0"
 K8S_NODE_NAME="authority-k8s-node"
 K8S_PAUSE_IMAGE="authority-k8s/pause:3.10"
+K8S_KAFKA_IMAGE="authority-k8s/kafka:$KAFKA_VERSION"
 # Components in start order (down.sh stops them in reverse). Each has a pid file and a log.
 K8S_COMPONENTS=(etcd kube-apiserver containerd kube-controller-manager kube-scheduler kubelet kube-proxy cluster-dns)
 

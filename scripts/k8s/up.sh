@@ -71,9 +71,12 @@ subjectAltName=IP:127.0.0.1,IP:10.0.0.1,IP:$NODE_IP,DNS:localhost,DNS:kubernetes
 extendedKeyUsage=serverAuth
 EOF
   printf 'extendedKeyUsage=clientAuth\n' >"$K8S_PKI/client.ext"
-  for cert in apiserver admin; do
+  # The kubelet's serving certificate: the apiserver verifies it (kubectl logs/exec) by the node IP.
+  printf 'subjectAltName=IP:%s,DNS:%s\nextendedKeyUsage=serverAuth\n' "$NODE_IP" "$K8S_NODE_NAME" >"$K8S_PKI/kubelet.ext"
+  for cert in apiserver kubelet admin; do
     case "$cert" in
       apiserver) subj="/CN=kube-apiserver" ext="$K8S_PKI/apiserver.ext" ;;
+      kubelet) subj="/CN=$K8S_NODE_NAME" ext="$K8S_PKI/kubelet.ext" ;;
       admin) subj="/O=system:masters/CN=authority-k8s-admin" ext="$K8S_PKI/client.ext" ;;
     esac
     pki req -newkey rsa:2048 -nodes -subj "$subj" -keyout "$K8S_PKI/$cert.key" -out "$K8S_PKI/$cert.csr"
@@ -146,7 +149,9 @@ state = "$CONTAINERD_DIR/state"
     bin_dir = "/usr/lib/cni"
     conf_dir = "$K8S_RUN/cni/net.d"
 EOF
-# No masquerading: pods talk to each other and to this host, nothing else.
+# No masquerading: pods talk to each other and to this host, nothing else. The firewall plugin
+# accepts the pods' traffic in FORWARD (chain CNI-FORWARD): the bridge's frames pass iptables
+# (br_netfilter) and the Docker engine's FORWARD policy is DROP.
 cat >"$K8S_RUN/cni/net.d/10-authority.conflist" <<EOF
 {
   "cniVersion": "0.4.0",
@@ -165,7 +170,8 @@ cat >"$K8S_RUN/cni/net.d/10-authority.conflist" <<EOF
         "dataDir": "$K8S_RUN/cni/ipam"
       }
     },
-    { "type": "portmap", "capabilities": { "portMappings": true } }
+    { "type": "portmap", "capabilities": { "portMappings": true } },
+    { "type": "firewall", "backend": "iptables" }
   ]
 }
 EOF
@@ -181,11 +187,9 @@ start kube-controller-manager "$K8S_KUBECONFIG" "$K8S_BIN/kube-controller-manage
 start kube-scheduler "$K8S_KUBECONFIG" "$K8S_BIN/kube-scheduler" --kubeconfig "$K8S_KUBECONFIG" \
   --bind-address 127.0.0.1 --leader-elect=false --profiling=false --v=1
 
-# --- images: the pause image (built from build.sh's static binary) and the local images ---------
-if ! docker image inspect "$K8S_PAUSE_IMAGE" >/dev/null 2>&1; then
-  tar -C "$K8S_BIN" -c pause | docker import -c 'ENTRYPOINT ["/pause"]' -c 'USER 65535:65535' - "$K8S_PAUSE_IMAGE" >/dev/null
-fi
-IMAGES=("$K8S_PAUSE_IMAGE" "authority-infra/kafka:$KAFKA_VERSION" "authority-infra/ferretdb:$FERRETDB_VERSION")
+# --- images: the local images (scripts/containers) and the cluster's own (images.sh) ------------
+bash "$K8S_DIR/images.sh"
+IMAGES=("$K8S_PAUSE_IMAGE" "$K8S_KAFKA_IMAGE" "authority-infra/ferretdb:$FERRETDB_VERSION")
 for svc in issuer policy enforcer auditor; do IMAGES+=("authority/$svc:${AUTHORITY_IMAGE_TAG:-dev}"); done
 for image in "${IMAGES[@]}"; do
   docker image inspect "$image" >/dev/null 2>&1 \
@@ -216,6 +220,8 @@ cgroupDriver: cgroupfs
 containerRuntimeEndpoint: unix://$K8S_CONTAINERD_SOCK
 address: $NODE_IP
 readOnlyPort: 0
+tlsCertFile: $K8S_PKI/kubelet.crt
+tlsPrivateKeyFile: $K8S_PKI/kubelet.key
 healthzBindAddress: 127.0.0.1
 authentication:
   anonymous: { enabled: false }
@@ -236,7 +242,7 @@ enforceNodeAllocatable: []
 serializeImagePulls: false
 EOF
 start kubelet "$K8S_RUN/kubelet-config.yaml" "$K8S_BIN/kubelet" --config "$K8S_RUN/kubelet-config.yaml" \
-  --kubeconfig "$K8S_KUBECONFIG" --root-dir "$K8S_KUBELET_ROOT" --cert-dir "$K8S_RUN/kubelet-pki" \
+  --kubeconfig "$K8S_KUBECONFIG" --root-dir "$K8S_KUBELET_ROOT" \
   --hostname-override "$K8S_NODE_NAME" --node-ip "$NODE_IP" --v=1
 cat >"$K8S_RUN/kube-proxy-config.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
