@@ -781,19 +781,10 @@ describe('network policies allow exactly the paths of ARCHITECTURE §1', () => {
       // the topics Job -> Kafka
       `authority-topics -> ${kafka}:9092/TCP`,
       // DNS for every pod
-      ...[
-        ...SERVICES,
-        'otel-collector',
-        'authority-topics',
-        ...(infra ? ['kafka', 'mongodb'] : []),
-      ].flatMap(dns),
+      ...[...SERVICES, 'otel-collector', 'authority-topics', ...(infra ? ['kafka', 'mongodb'] : [])].flatMap(dns),
     ];
     if (infra) {
-      rows.push(
-        'kafka -> kafka:9092/TCP',
-        'kafka -> kafka:9093/TCP',
-        'mongodb -> mongodb:27017/TCP',
-      );
+      rows.push('kafka -> kafka:9092/TCP', 'kafka -> kafka:9093/TCP', 'mongodb -> mongodb:27017/TCP');
     }
     return rows.sort();
   }
