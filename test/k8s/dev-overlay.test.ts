@@ -16,8 +16,11 @@ import type {
   CheckResponse__Output,
   CreateCredentialResponse__Output,
   CreateTenantResponse__Output,
+  GetCheckpointResponse__Output,
+  ListAuditorKeysResponse__Output,
   MintResponse__Output,
   QueryEventsResponse__Output,
+  RotateKeyResponse__Output,
   VerifyChainResponse__Output,
 } from '@authority/proto';
 import { rpc } from '../src/stack';
@@ -155,6 +158,7 @@ describe('the dev overlay on a real cluster', () => {
     let issuer: grpc.Client;
     let enforcer: grpc.Client;
     let auditor: grpc.Client;
+    let admin = '';
     let checker = '';
     let auditorKey = '';
     let token = '';
@@ -180,12 +184,26 @@ describe('the dev overlay on a real cluster', () => {
         { tenant, displayName: tenant },
         operatorKey,
       );
-      const admin = created.adminCredential?.secret ?? '';
+      admin = created.adminCredential?.secret ?? '';
       const credential = async (kind: string): Promise<string> =>
         (await rpc<CreateCredentialResponse__Output>(issuer, 'CreateCredential', { tenant, kind }, admin)).credential
           ?.secret ?? '';
       checker = await credential('CHECKER');
       auditorKey = await credential('AUDITOR');
+      token = await mint();
+      // The enforcer replays the issuer's keys from Kafka; until the tenant's key arrived it fails
+      // closed (never ALLOWs).
+      await eventually(
+        async () => {
+          const r = await rpc<CheckResponse__Output>(enforcer, 'Check', allowedRequest(), checker);
+          return r.decision === 'ALLOW' ? r : undefined;
+        },
+        'the enforcer knows the tenant key',
+        120_000,
+      );
+    });
+
+    async function mint(): Promise<string> {
       const minted = await rpc<MintResponse__Output>(
         issuer,
         'Mint',
@@ -201,19 +219,15 @@ describe('the dev overlay on a real cluster', () => {
         },
         admin,
       );
-      token = minted.envelope?.token ?? '';
-      assert.ok(token.length > 0, 'minted a sealed token');
-      // The enforcer replays the issuer's keys from Kafka; until the tenant's key arrived it fails
-      // closed (never ALLOWs).
-      await eventually(
-        async () => {
-          const r = await rpc<CheckResponse__Output>(enforcer, 'Check', allowedRequest(), checker);
-          return r.decision === 'ALLOW' ? r : undefined;
-        },
-        'the enforcer knows the tenant key',
-        120_000,
-      );
-    });
+      const sealed = minted.envelope?.token ?? '';
+      assert.ok(sealed.length > 0, 'minted a sealed token');
+      return sealed;
+    }
+
+    async function podNames(app: string): Promise<string[]> {
+      const pods = await getJson(['-n', NS, 'get', 'pods', '-l', `app.kubernetes.io/name=${app}`]);
+      return (pods['items'] as K8sObject[]).map((p) => p['metadata']['name'] as string).sort();
+    }
 
     async function auditedDecisions(ids: string[]): Promise<Map<string, string>> {
       return eventually(
@@ -399,6 +413,104 @@ describe('the dev overlay on a real cluster', () => {
       const audited = await auditedDecisions(allowed);
       for (const id of allowed) assert.equal(audited.get(id), 'ALLOW', `decision ${id} audited as ALLOW`);
       const verified = await rpc<VerifyChainResponse__Output>(auditor, 'VerifyChain', { tenant }, auditorKey);
+      assert.equal(verified.ok, true, JSON.stringify(verified));
+    });
+
+    test("key rotation, a tenant's signing key: envelopes of both keys allowed, nothing restarts", async () => {
+      const enforcersBefore = await podNames('enforcer');
+      const rotated = await rpc<RotateKeyResponse__Output>(issuer, 'RotateKey', { tenant }, admin);
+      assert.ok(rotated.active?.keyId && rotated.previous?.keyId, JSON.stringify(rotated));
+      assert.notEqual(rotated.active?.keyId, rotated.previous?.keyId);
+      const fresh = await mint();
+      // The enforcers learn the new key from the keys topic; until then they fail closed.
+      await eventually(
+        async () => {
+          const r = await rpc<CheckResponse__Output>(enforcer, 'Check', { ...allowedRequest(), token: fresh }, checker);
+          return r.decision === 'ALLOW' ? r : undefined;
+        },
+        'an ALLOW for an envelope of the new key',
+        120_000,
+      );
+      const old = await rpc<CheckResponse__Output>(enforcer, 'Check', allowedRequest(), checker);
+      assert.equal(old.decision, 'ALLOW', `the previous key still verifies its envelopes: ${old.reason}`);
+      assert.deepEqual(await podNames('enforcer'), enforcersBefore, 'no enforcer restarted');
+    });
+
+    test("key rotation, the auditor's signing key: Secret + rollout restart; old checkpoints verify, new ones use the new key", async () => {
+      const before = await eventually(
+        async () => {
+          const r = await rpc<GetCheckpointResponse__Output>(auditor, 'GetCheckpoint', { tenant }, auditorKey);
+          return r.checkpoint && Number(r.checkpoint.seq) > 0 ? r.checkpoint : undefined;
+        },
+        'a checkpoint of the tenant chain',
+        120_000,
+      );
+      const keys = await rpc<ListAuditorKeysResponse__Output>(auditor, 'ListAuditorKeys', {}, auditorKey);
+      const active = keys.keys.find((k) => k.active);
+      assert.ok(active, JSON.stringify(keys));
+      assert.equal(before.keyId, active.keyId, 'the checkpoint is signed by the active key');
+      // docs/operations.md, "The auditor's signing key", steps 2 and 3, on the Secret the
+      // Deployment reads (the dev overlay's generated name).
+      const deployment = await getJson(['-n', NS, 'get', 'deployment', 'auditor']);
+      const env = deployment['spec']['template']['spec']['containers'][0]['env'] as K8sObject[];
+      const secretName = env.find((e) => e['name'] === 'AUTHORITY_AUDITOR_SIGNING_KEY')?.['valueFrom']['secretKeyRef'][
+        'name'
+      ] as string;
+      assert.ok(secretName, 'the auditor reads its key from a Secret');
+      const secretYaml = await kubectl([
+        '-n',
+        NS,
+        'create',
+        'secret',
+        'generic',
+        secretName,
+        `--from-literal=AUTHORITY_AUDITOR_SIGNING_KEY=${randomBytes(32).toString('base64')}`,
+        `--from-literal=AUTHORITY_AUDITOR_PREVIOUS_KEYS=${Buffer.from(active.publicKey).toString('base64')}`,
+        '--dry-run=client',
+        '-o',
+        'yaml',
+      ]);
+      await kubectl(['apply', '-f', '-'], secretYaml);
+      await kubectl(['-n', NS, 'rollout', 'restart', 'deployment/auditor']);
+      await kubectl(['-n', NS, 'rollout', 'status', 'deployment/auditor', `--timeout=${READY_TIMEOUT}`]);
+
+      const rotated = await eventually(
+        async () => {
+          const r = await rpc<ListAuditorKeysResponse__Output>(auditor, 'ListAuditorKeys', {}, auditorKey);
+          const now = r.keys.find((k) => k.active);
+          return now && now.keyId !== active.keyId ? r : undefined;
+        },
+        'the new auditor key active',
+        120_000,
+      );
+      const previous = rotated.keys.find((k) => k.keyId === active.keyId);
+      assert.equal(previous?.active, false, 'the replaced key is verify-only');
+      const newKeyId = rotated.keys.find((k) => k.active)?.keyId;
+      const old = await rpc<VerifyChainResponse__Output>(
+        auditor,
+        'VerifyChain',
+        { tenant, checkpointSeq: before.seq },
+        auditorKey,
+      );
+      assert.equal(old.ok, true, `the old checkpoint still verifies: ${JSON.stringify(old)}`);
+      // A new event, then a checkpoint signed by the new key.
+      await rpc<CheckResponse__Output>(enforcer, 'Check', allowedRequest(), checker);
+      const after = await eventually(
+        async () => {
+          const r = await rpc<GetCheckpointResponse__Output>(auditor, 'GetCheckpoint', { tenant }, auditorKey);
+          return r.checkpoint?.keyId === newKeyId && Number(r.checkpoint?.seq) > Number(before.seq)
+            ? r.checkpoint
+            : undefined;
+        },
+        'a checkpoint signed by the new auditor key',
+        180_000,
+      );
+      const verified = await rpc<VerifyChainResponse__Output>(
+        auditor,
+        'VerifyChain',
+        { tenant, checkpointSeq: after?.seq },
+        auditorKey,
+      );
       assert.equal(verified.ok, true, JSON.stringify(verified));
     });
   });
