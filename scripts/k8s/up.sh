@@ -14,8 +14,18 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ "$(id -u)" == 0 ]] || die "the kubelet and containerd need root"
-require_cmd kubectl openssl etcd containerd ctr runc iptables docker node
-[[ -x /usr/lib/cni/bridge ]] || die "CNI plugins missing: apt-get install containernetworking-plugins"
+# The node's Debian packages, installed when absent (waiting for a dpkg lock another apt run holds).
+missing_pkgs=()
+command -v etcd >/dev/null || missing_pkgs+=(etcd-server)
+command -v containerd >/dev/null || missing_pkgs+=(containerd)
+command -v runc >/dev/null || missing_pkgs+=(runc)
+[[ -x /usr/lib/cni/bridge ]] || missing_pkgs+=(containernetworking-plugins)
+if (( ${#missing_pkgs[@]} > 0 )); then
+  log "apt-get install ${missing_pkgs[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 "${missing_pkgs[@]}" >&2 \
+    || die "apt-get install ${missing_pkgs[*]} failed"
+fi
+require_cmd kubectl openssl etcd containerd ctr runc iptables ip docker node
 t0="$(now_s)"
 with_lock "$K8S_LOCK"
 bash "$K8S_DIR/build.sh"

@@ -35,6 +35,8 @@ const SERVICES = ['issuer', 'policy', 'enforcer', 'auditor'] as const;
 /** Label of the PersistentVolumes this suite creates (the cluster has no provisioner). */
 const PV_LABEL = 'authority.dev/k8s-suite';
 const READY_TIMEOUT = '600s';
+/** The services' image tag: what scripts/containers/build-images.sh built and up.sh imported. */
+const IMAGE_TAG = process.env['AUTHORITY_IMAGE_TAG'] ?? 'dev';
 
 let objects: K8sObject[] = [];
 const clients: grpc.Client[] = [];
@@ -102,8 +104,16 @@ before(async () => {
   await kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=300s']);
   await kubectl(['delete', 'persistentvolume', '-l', PV_LABEL, '--ignore-not-found']);
   objects = await render(FIXTURE);
+  if (IMAGE_TAG !== 'dev') {
+    // Images built under another tag (AUTHORITY_IMAGE_TAG) than the fixture's.
+    const retag = (image: string): string => image.replace(/^(authority\/[a-z]+):dev$/, `$1:${IMAGE_TAG}`);
+    for (const o of objects) {
+      for (const c of (o['spec']?.['template']?.['spec']?.['containers'] ?? []) as K8sObject[])
+        c['image'] = retag(c['image']);
+    }
+  }
   await createVolumes();
-  await kubectl(['apply', '-k', FIXTURE]);
+  await kubectl(['apply', '-f', '-'], toInput(objects));
 });
 
 after(async () => {
@@ -148,7 +158,7 @@ describe('the dev overlay on a real cluster', () => {
         if (pod['metadata']['deletionTimestamp']) continue;
         const ready = (pod['status']['conditions'] as K8sObject[]).find((c) => c['type'] === 'Ready');
         assert.equal(ready?.['status'], 'True', `${pod['metadata']['name']} Ready`);
-        assert.equal(pod['spec']['containers'][0]['image'], `authority/${name}:dev`);
+        assert.equal(pod['spec']['containers'][0]['image'], `authority/${name}:${IMAGE_TAG}`);
       }
     }
   });
@@ -274,7 +284,7 @@ describe('the dev overlay on a real cluster', () => {
             {
               name: 'check',
               // Any image with node, grpc-js and the contract: the enforcer's own.
-              image: 'authority/enforcer:dev',
+              image: `authority/enforcer:${IMAGE_TAG}`,
               imagePullPolicy: 'IfNotPresent',
               command: ['node', '/client/check.mjs'],
               env: [
