@@ -27,7 +27,8 @@ import { observeCaches } from './metrics';
 import { enforcerHandlers } from './server';
 
 export * from './config';
-export { Decider, UNATTRIBUTED_TENANT, type Caller } from './decide';
+export type { Caller } from './caller';
+export { Decider, UNATTRIBUTED_TENANT } from './decide';
 export { FreshnessMonitor } from './freshness';
 export {
   AsyncAuditWriter,
