@@ -33,6 +33,7 @@ import type { Caller } from './caller';
 
 export {
   AUDIT_EVENT_TYPE,
+  AUDIT_CE_SOURCE,
   AUDIT_SOURCE,
   auditHeaders,
   toAuditMessage,
