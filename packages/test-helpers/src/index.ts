@@ -5,6 +5,8 @@
 //   configured.
 // - startStack: the end-to-end in-process stack (test/src/stack.ts), loaded at run time so the
 //   SDK's and the CLI's tests can use it without a build cycle.
+// - assertVariablesDocumented: a service page documents every variable of its config schema.
 export { eventually, waitFor, type PollOptions } from './poll';
 export { requireInfra, type Infra } from './infra';
 export { startStack, type StackHandle, type StackOptions } from './stack';
+export { assertVariablesDocumented, COMMON_VARIABLES, repoFile, type DocumentedVariable } from './docs';

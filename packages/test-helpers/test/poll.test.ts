@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, requireInfra, waitFor } from '../src';
+import { assertVariablesDocumented, eventually, requireInfra, waitFor } from '../src';
 
 describe('test helpers', () => {
   test('eventually returns the first defined value, retrying undefined and errors', async () => {
@@ -48,5 +48,19 @@ describe('test helpers', () => {
       brokers: 'k:9092',
       mongo: 'mongodb://m',
     });
+  });
+
+  test('assertVariablesDocumented fails on an undocumented variable or a wrong default', () => {
+    assert.throws(
+      () => assertVariablesDocumented('docs/auditor.md', [{ name: 'AUTHORITY_NO_SUCH_VARIABLE', required: false }]),
+      /AUTHORITY_NO_SUCH_VARIABLE is not documented/,
+    );
+    assert.throws(
+      () =>
+        assertVariablesDocumented('docs/auditor.md', [
+          { name: 'AUTHORITY_AUDITOR_DB', required: false, default: 'not-the-documented-default' },
+        ]),
+      /AUTHORITY_AUDITOR_DB: default/,
+    );
   });
 });

@@ -14,7 +14,7 @@ import {
   getMeter,
   kafkaSecurityFromConfig,
   startGrpcServer,
-  tlsFromConfig,
+  grpcServerSettings,
   topics as topicNames,
   type ConsumerHandle,
   type GrpcServerHandle,
@@ -127,14 +127,10 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
     // Handlers are bound once everything is up; until then calls get UNAVAILABLE (health NOT_SERVING).
     const definition = grpcObject.authority.v1.AuditorService.service;
     const api = lateBoundService<ReturnType<typeof auditorHandlers>>(definition, 'auditor');
-    const tls = tlsFromConfig(config);
     const grpc = await startGrpcServer({
       services: [{ definition, implementation: api.implementation }],
       packageDefinition,
-      reflection: config.AUTHORITY_REFLECTION,
-      host: config.AUTHORITY_GRPC_HOST,
-      port: config.AUTHORITY_GRPC_PORT,
-      ...(tls ? { tls } : {}),
+      ...grpcServerSettings(config),
       logger,
       serviceNames: [AUDITOR_SERVICE_NAME],
     });

@@ -10,7 +10,7 @@ import {
   eventSigningSeedFromConfig,
   kafkaSecurityFromConfig,
   startGrpcServer,
-  tlsFromConfig,
+  grpcServerSettings,
   topics,
   type GrpcServerHandle,
   type KafkaEventBus,
@@ -202,7 +202,6 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
     });
 
     const { grpcObject, packageDefinition } = loadAuthorityProto();
-    const tls = tlsFromConfig(config);
     const server = await startGrpcServer({
       services: [
         {
@@ -217,10 +216,7 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
         },
       ],
       packageDefinition,
-      reflection: config.AUTHORITY_REFLECTION,
-      host: config.AUTHORITY_GRPC_HOST,
-      port: config.AUTHORITY_GRPC_PORT,
-      ...(tls !== undefined ? { tls } : {}),
+      ...grpcServerSettings(config),
       logger,
       serviceNames: [ENFORCER_SERVICE_NAME],
       // No channelz service is exposed, so skip its per-call bookkeeping (counters and timestamps

@@ -11,7 +11,7 @@ import {
   lateBoundService,
   ServiceLifecycle,
   startGrpcServer,
-  tlsFromConfig,
+  grpcServerSettings,
   topics as topicNames,
   type GrpcServerHandle,
   type KafkaEventBus,
@@ -75,14 +75,10 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
     // UNAVAILABLE and health says NOT_SERVING.
     const definition = grpcObject.authority.v1.IssuerService.service;
     const api = lateBoundService<ReturnType<typeof issuerHandlers>>(definition, 'issuer');
-    const tls = tlsFromConfig(config);
     const grpc = await startGrpcServer({
       services: [{ definition, implementation: api.implementation }],
       packageDefinition,
-      reflection: config.AUTHORITY_REFLECTION,
-      host: config.AUTHORITY_GRPC_HOST,
-      port: config.AUTHORITY_GRPC_PORT,
-      ...(tls ? { tls } : {}),
+      ...grpcServerSettings(config),
       logger,
       serviceNames: [ISSUER_SERVICE_NAME],
     });

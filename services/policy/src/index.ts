@@ -8,7 +8,7 @@ import {
   eventSigningSeedFromConfig,
   kafkaSecurityFromConfig,
   startGrpcServer,
-  tlsFromConfig,
+  grpcServerSettings,
   type GrpcServerHandle,
   type KafkaEventBus,
   type Logger,
@@ -119,7 +119,6 @@ export async function startPolicyService(
     );
 
     const { packageDefinition, grpcObject } = loadAuthorityProto();
-    const tls = tlsFromConfig(config);
     const server = await startGrpcServer({
       services: [
         {
@@ -135,10 +134,7 @@ export async function startPolicyService(
         },
       ],
       packageDefinition,
-      reflection: config.AUTHORITY_REFLECTION,
-      host: config.AUTHORITY_GRPC_HOST,
-      port: config.AUTHORITY_GRPC_PORT,
-      ...(tls ? { tls } : {}),
+      ...grpcServerSettings(config),
       logger,
       serviceNames: [POLICY_SERVICE_NAME],
     });
