@@ -3,11 +3,15 @@
 #  - gen/grpc: proto-loader-gen-types, the types of the gRPC services as @grpc/proto-loader loads them;
 #  - gen/es:   protoc-gen-es (@bufbuild/protobuf), the event messages with spec-compliant proto3 JSON
 #              (Timestamps as RFC 3339, int64 as strings), which is what goes on Kafka.
+#  - proto:   a copy of the .proto files, shipped in the package (the gRPC loader reads them at run
+#              time), so an installed @authority/proto needs no repository around it.
 # The output is committed so a build needs no generator; .ci/run checks it is up to date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
-rm -rf packages/proto/gen
+rm -rf packages/proto/gen packages/proto/proto
+mkdir -p packages/proto/proto/authority/v1
+cp proto/authority/v1/*.proto packages/proto/proto/authority/v1/
 protos=$(cd proto && ls authority/v1/*.proto)
 # shellcheck disable=SC2086
 proto-loader-gen-types --longs=String --enums=String --defaults --oneofs --grpcLib=@grpc/grpc-js \

@@ -1,6 +1,6 @@
 // Lays out what one service's runtime image needs from the build stage of the Dockerfile: the
 // compiled dist of the service and of every workspace it depends on at run time (transitively),
-// packages/proto/dist/gen, the .proto contract (loaded at run time) and a `main.js` link to the
+// packages/proto/dist/gen, the package's copy of the .proto contract (loaded at run time) and a `main.js` link to the
 // service's entry point, so one exec-form CMD serves every service.
 //   node scripts/containers/assemble-service.mjs <service> <out-dir>
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
@@ -42,7 +42,7 @@ mkdirSync(out, { recursive: true });
 for (const dir of [...needed].sort()) copy(join(dir, 'dist', 'src'));
 if (needed.has('packages/proto')) {
   copy('packages/proto/dist/gen');
-  copy('proto');
+  copy('packages/proto/proto');
 }
 symlinkSync(`services/${service}/dist/src/main.js`, join(out, 'main.js'));
 console.log(`assembled ${service}: ${[...needed].sort().join(', ')}`);

@@ -15,6 +15,7 @@ import {
 } from '@authority/core';
 import type { CheckResponse__Output, MintResponse__Output } from '@authority/proto';
 import { rpc, startStack, type Stack, type StackEnforcer, type StackTenant } from '../src/stack';
+import { eventually } from '@authority/test-helpers';
 
 let stack: Stack;
 let tenant: StackTenant;
@@ -42,16 +43,6 @@ interface ApprovalSeen {
   chain: string[];
   agentChain: string[];
   requestDigest: string;
-}
-
-async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 function check(e: StackEnforcer, req: CheckReq): Promise<CheckResponse__Output> {

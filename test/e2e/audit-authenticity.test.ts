@@ -27,6 +27,7 @@ import {
   type VerifyChainResponse__Output,
 } from '@authority/proto';
 import { requireInfra, rpc, startStack, type Stack, type StackTenant } from '../src/stack';
+import { eventually } from '@authority/test-helpers';
 
 let stack: Stack;
 let tenant: StackTenant;
@@ -34,21 +35,6 @@ let attackerBus: KafkaEventBus;
 /** A plain kafkajs producer (no Authority code on the write path): what any client with write access has. */
 let attacker: ReturnType<KafkaEventBus['kafka']['producer']>;
 let mongo: MongoClient;
-
-async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A forged event of the tenant whose key, ce_subject and tenant all agree. */
 function forgedRecord(eventId: string, source: string, action: string): EventMessage {

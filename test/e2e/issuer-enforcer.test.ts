@@ -16,6 +16,7 @@ import {
 } from '@authority/platform';
 import { decodeEvent, pb, type CheckResponse__Output, type MintResponse__Output } from '@authority/proto';
 import { newTraceparent, rpc, startStack, type Stack, type StackEnforcer, type StackTenant } from '../src/stack';
+import { eventually } from '@authority/test-helpers';
 
 let stack: Stack;
 let audit: AuditTap;
@@ -58,26 +59,6 @@ class AuditTap {
   }
   stop(): Promise<void> {
     return this.bus.disconnect();
-  }
-}
-
-/** Polls until `check` returns a value (not undefined) or the deadline passes. */
-async function eventually<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 

@@ -25,6 +25,7 @@ import {
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { MongoClient } from 'mongodb';
 import { requireInfra, rpc, startStack, type Stack, type StackTenant } from '../src/stack';
+import { eventually } from '@authority/test-helpers';
 
 const spans = new InMemorySpanExporter();
 const metricReader = new PeriodicExportingMetricReader({
@@ -34,26 +35,6 @@ const metricReader = new PeriodicExportingMetricReader({
 let stack: Stack;
 let tenant: StackTenant;
 let envelopeToken: string;
-
-/** Polls until `check` returns a value (not undefined) or the deadline passes. */
-async function eventually<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A CLIENT span of the test itself, and the traceparent that carries it in the call's metadata. */
 async function clientSpan(name: string): Promise<{ traceId: string; spanId: string; traceparent: string }> {

@@ -126,14 +126,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export function requireInfra(): { brokers: string; mongo: string } {
-  const brokers = process.env['KAFKA_BROKERS'];
-  const mongo = process.env['MONGODB_URI'];
-  if (!brokers || !mongo) {
-    throw new Error('end-to-end tests need KAFKA_BROKERS and MONGODB_URI (source .infra/env after `npm run infra:up`)');
-  }
-  return { brokers, mongo };
-}
+import { requireInfra } from '@authority/test-helpers';
+
+export { requireInfra };
 
 /** Silent unless TEST_LOG_LEVEL is set (e.g. TEST_LOG_LEVEL=debug). */
 function stackLogger(service: string): Logger {

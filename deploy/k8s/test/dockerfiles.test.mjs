@@ -144,7 +144,7 @@ describe('Dockerfile', () => {
   });
 
   for (const svc of SERVICES) {
-    test(`assemble-service.mjs lays out ${svc}: its dist, every workspace it needs, proto/ and main.js`, () => {
+    test(`assemble-service.mjs lays out ${svc}: its dist, every workspace it needs, the .proto files and main.js`, () => {
       ensureBuilt(svc, 'main');
       const out = mkdtempSync(join(tmpdir(), `assemble-${svc}-`));
       try {
@@ -156,7 +156,7 @@ describe('Dockerfile', () => {
           assert.ok(existsSync(join(out, dir, 'dist/src')), `${dir}/dist/src`);
           if (dir === 'packages/proto') {
             assert.ok(existsSync(join(out, dir, 'dist/gen')), 'packages/proto/dist/gen');
-            assert.ok(existsSync(join(out, 'proto/authority/v1')), 'proto/ (loaded at run time)');
+            assert.ok(existsSync(join(out, dir, 'proto/authority/v1')), 'packages/proto/proto (loaded at run time)');
           }
         }
         assert.equal(readlinkSync(join(out, 'main.js')), `services/${svc}/dist/src/main.js`);

@@ -25,6 +25,9 @@
  * - Containment (globContains, findUncoveredPattern) places the parent's pieces greedily among the
  *   child's tokens: O(|parent| x |child|) token comparisons at worst, about |child| typically, all
  *   charged to a work budget shared by a batch, which bounds a batch to a few milliseconds.
+ *
+ * Size: matching and containment share the compiled pattern; containment is only sound against the
+ * matcher's exact semantics, kept next to it.
  */
 
 /** Longest pattern accepted; longer patterns match nothing and contain nothing. */

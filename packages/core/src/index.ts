@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './identifiers';
+export * from './contract';
 export * from './crypto';
 export * from './scope';
 export * from './glob';

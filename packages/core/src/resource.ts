@@ -24,6 +24,9 @@
  * Glob patterns (grants, denies) are checked by resourcePatternProblem: their literal parts must obey
  * the same rules. A canonical resource has no `*`, `?`, `[` or `]`, so it is also a pattern matching
  * exactly itself.
+ *
+ * Size: every form below with its checks and messages; one file so the canonical rule is read in
+ * one place.
  */
 import { AuthorityError } from './errors';
 import { MAX_GLOB_INPUT_LENGTH, MAX_GLOB_PATTERN_LENGTH } from './glob';

@@ -1,5 +1,8 @@
 // Configuration from environment variables: one zod schema per service, parsed once at start,
 // failing fast with every bad variable named.
+// Size: the variable parsers (ports, durations, lists, secrets, files, log levels), the common,
+// Kafka-security and MongoDB schemas, their cross-variable checks and the error report, which
+// every service's schema builds on.
 import { readFileSync, statSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 // THE one place that maps errors to gRPC statuses (server side) and back (client side).
-import { AuthorityError, randomId, type Reason } from '@authority/core';
+import { AuthorityError, METADATA_KEYS, randomId, type Reason } from '@authority/core';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from './logger';
 
@@ -21,11 +21,11 @@ export type PlatformReason =
  */
 export type ErrorReason = Reason | PlatformReason | (string & {});
 
-/** Metadata keys carried on every error status. */
-export const REASON_METADATA_KEY = 'authority-reason';
-export const FIELD_METADATA_KEY = 'authority-field';
+/** Metadata keys carried on every error status (core's METADATA_KEYS: the wire contract). */
+export const REASON_METADATA_KEY = METADATA_KEYS.reason;
+export const FIELD_METADATA_KEY = METADATA_KEYS.field;
 /** On INTERNAL errors: the id under which the details were logged. */
-export const ERROR_ID_METADATA_KEY = 'authority-error-id';
+export const ERROR_ID_METADATA_KEY = METADATA_KEYS.errorId;
 
 /**
  * gRPC status for each domain reason. Rationale, row by row:

@@ -87,6 +87,24 @@ export function tlsFromConfig(config: {
   return tls;
 }
 
+/** The server settings every service reads from the common config (serviceConfigSchema), TLS included. */
+export function grpcServerSettings(config: {
+  AUTHORITY_GRPC_HOST: string;
+  AUTHORITY_GRPC_PORT: number;
+  AUTHORITY_REFLECTION: boolean;
+  AUTHORITY_TLS_CERT?: string | undefined;
+  AUTHORITY_TLS_KEY?: string | undefined;
+  AUTHORITY_TLS_CA?: string | undefined;
+}): Pick<StartGrpcServerOptions, 'host' | 'port' | 'reflection' | 'tls'> {
+  const tls = tlsFromConfig(config);
+  return {
+    host: config.AUTHORITY_GRPC_HOST,
+    port: config.AUTHORITY_GRPC_PORT,
+    reflection: config.AUTHORITY_REFLECTION,
+    ...(tls !== undefined ? { tls } : {}),
+  };
+}
+
 function hostPort(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }

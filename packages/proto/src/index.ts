@@ -3,8 +3,7 @@
 // protobuf-es messages for spec-compliant proto3 JSON. Both are generated from the same files.
 import * as protoLoader from '@grpc/proto-loader';
 import * as grpc from '@grpc/grpc-js';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { create, fromJsonString, toJsonString, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { timestampDate, timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import type { ProtoGrpcType as AuditorGrpc } from '../gen/grpc/auditor';
@@ -30,12 +29,12 @@ export type AuthorityGrpc = AuditorGrpc & EnforcerGrpc & IssuerGrpc & PolicyGrpc
 
 let cached: { packageDefinition: protoLoader.PackageDefinition; grpcObject: AuthorityGrpc } | undefined;
 
-/** The repository's `proto/` directory (the contract), found upward from this module. */
+/**
+ * The package's copy of the contract's `.proto` files (scripts/proto-gen.sh copies proto/ there;
+ * CI checks the copy is current), next to dist/: the package works wherever it is installed.
+ */
 export function protoRoot(): string {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'proto', 'authority', 'v1', 'common.proto'))) return join(dir, 'proto');
-    if (dirname(dir) === dir) throw new Error(`proto/authority/v1 not found above ${__dirname}`);
-  }
+  return join(__dirname, '..', '..', 'proto');
 }
 
 export const PROTO_FILES = [

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Decision, ReasonCode, loadAuthorityProto, pb, protoRoot } from '../src';
 
@@ -13,8 +14,17 @@ test('buf lint (STANDARD) passes on proto/authority/v1', () => {
   assert.equal(res.status, 0, `${res.stdout}${res.stderr}`);
 });
 
+test("the package's copy of the .proto files is the contract, file for file", () => {
+  const contract = resolve(repoRoot, 'proto/authority/v1');
+  const shipped = resolve(protoRoot(), 'authority/v1');
+  assert.deepEqual(readdirSync(shipped).sort(), readdirSync(contract).sort());
+  for (const f of readdirSync(contract)) {
+    assert.equal(readFileSync(resolve(shipped, f), 'utf8'), readFileSync(resolve(contract, f), 'utf8'), f);
+  }
+});
+
 test('the loader serves the four services from proto/ with camelCase fields and maps', () => {
-  assert.equal(protoRoot(), resolve(repoRoot, 'proto'));
+  assert.equal(protoRoot(), resolve(repoRoot, 'packages/proto/proto'));
   const { grpcObject, packageDefinition } = loadAuthorityProto();
   for (const svc of ['IssuerService', 'EnforcerService', 'PolicyService', 'AuditorService'] as const) {
     assert.equal(typeof grpcObject.authority.v1[svc], 'function', svc);

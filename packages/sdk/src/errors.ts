@@ -3,15 +3,16 @@
 // `authority-reason`), the field at fault (`authority-field`) and the message. A tool that was not
 // allowed to run throws AuthorityDeniedError (or ApprovalRequiredError) instead.
 import * as grpc from '@grpc/grpc-js';
+import { METADATA_KEYS } from '@authority/core';
 import type { ReasonCode__Output } from '@authority/proto';
 
-/** Trailing-metadata keys the services set on every error status (wire contract). */
-export const REASON_METADATA_KEY = 'authority-reason';
-export const FIELD_METADATA_KEY = 'authority-field';
+/** Trailing-metadata keys the services set on every error status (core's METADATA_KEYS: wire contract). */
+export const REASON_METADATA_KEY = METADATA_KEYS.reason;
+export const FIELD_METADATA_KEY = METADATA_KEYS.field;
 /** On INTERNAL errors: the id under which the server logged the details (quote it to operators). */
-export const ERROR_ID_METADATA_KEY = 'authority-error-id';
+export const ERROR_ID_METADATA_KEY = METADATA_KEYS.errorId;
 /** On an invalid policy (PolicyService): JSON array of ValidationIssue. */
-export const ISSUES_METADATA_KEY = 'authority-issues-json';
+export const ISSUES_METADATA_KEY = METADATA_KEYS.issues;
 
 /** A gRPC status code, by number (`grpc.status`). */
 export type StatusCode = grpc.status;

@@ -7,7 +7,7 @@
 // rotation time; core adds the clock skew), so whoever holds a superseded private key cannot sign
 // new links with it; a RETIRED key (expired, or retired at once with RetireKey) verifies nothing and
 // is dropped from the directory the moment its event arrives, never to return.
-import { constantTimeEqual, sha256Hex, type ResolvedKey } from '@authority/core';
+import { constantTimeEqual, parseRecordKey, sha256Hex, type ResolvedKey } from '@authority/core';
 import { pb } from '@authority/proto';
 
 export type CredentialKindName = 'ADMIN' | 'APPROVER' | 'CHECKER' | 'AUDITOR';
@@ -114,8 +114,9 @@ export class KeyDirectory {
 
   /** Forgets a key or credential on a compaction tombstone (record key `<tenant>/key/<kid>` etc.). */
   applyTombstone(recordKey: string): void {
-    const [tenant, type, id] = recordKey.split('/');
-    if (!tenant || !id) return;
+    const parsed = parseRecordKey(recordKey);
+    if (parsed === undefined) return;
+    const { tenant, kind: type, id } = parsed;
     if (type === 'key') {
       this.keys.get(tenant)?.delete(id);
       this.retired.delete(`${tenant}/${id}`);

@@ -1,5 +1,6 @@
 // RevocationView: revoked envelope links and agent cut-offs, as replayed from the compacted
 // `revocations` topic. The enforcer asks it on every check, so a revocation needs no cache eviction.
+import { parseRecordKey } from '@authority/core';
 import { pb } from '@authority/proto';
 
 export class RevocationView {
@@ -20,8 +21,9 @@ export class RevocationView {
 
   /** A compaction tombstone (record key `<tenant>/jti/<jti>` or `<tenant>/agent/<agent>`). */
   applyTombstone(recordKey: string): void {
-    const [tenant, type, ...rest] = recordKey.split('/');
-    const id = rest.join('/');
+    const parsed = parseRecordKey(recordKey);
+    if (parsed === undefined) return;
+    const { tenant, kind: type, id } = parsed;
     if (type === 'jti') this.jtis.delete(`${tenant}/${id}`);
     if (type === 'agent') this.agents.delete(`${tenant}/${id}`);
   }

@@ -1,5 +1,6 @@
 // startStateViews: replays the compacted state topics into the views from the beginning, resolves
 // `caughtUp` at the high-water mark captured at start, and keeps applying new records after that.
+import { parseRecordKey } from '@authority/core';
 import { decodeEvent, pb } from '@authority/proto';
 import { topics as topicNames, type ConsumedMessage, type EventBus, type Logger } from '@authority/platform';
 import { KeyDirectory } from './key-directory';
@@ -45,7 +46,7 @@ export async function startStateViews(opts: StateViewsOptions): Promise<StateVie
     try {
       if (m.topic === t.keys) {
         if (m.value === null) keys.applyTombstone(recordKey);
-        else if (recordKey.includes('/credential/'))
+        else if (parseRecordKey(recordKey)?.kind === 'credential')
           keys.applyCredential(decodeEvent(pb.CredentialEventSchema, m.value));
         else keys.applyKey(decodeEvent(pb.KeyEventSchema, m.value));
       } else if (m.topic === t.revocations) {

@@ -17,10 +17,9 @@
 // (entries after the last checkpoint that this process did not append) is verified before the
 // auditor signs a checkpoint over it; a tail that does not verify makes the tenant "tainted":
 // appends continue, no checkpoint is signed, VerifyChain reports the fault.
-import { Binary } from 'mongodb';
 import { auditGenesisHead, nextAuditChainEntry, verifyCheckpoint, type SignedCheckpoint } from '@authority/core';
 import { isDuplicateKeyError, type Logger } from '@authority/platform';
-import { toCheckpoint, type ChainStore, type EntryDoc } from './adapters/mongo';
+import { storedBytes, toCheckpoint, type ChainStore, type EntryDoc } from './adapters/mongo';
 import { agentPath, type AdmittedEvent } from './event-fields';
 import type { AuditorKeys } from './keys';
 import { verifyStored } from './verify';
@@ -300,7 +299,7 @@ export class ChainAppender {
         tenant,
         seq: entry.seq,
         eventId: e.eventId,
-        raw: new Binary(e.raw),
+        raw: storedBytes(e.raw),
         hash: Buffer.from(entry.hash).toString('hex'),
         prevHash: Buffer.from(entry.prevHash).toString('hex'),
         time: f.timeMs === undefined ? null : new Date(f.timeMs),

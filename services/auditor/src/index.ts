@@ -9,10 +9,12 @@ import {
   connectMongo,
   createKafka,
   createLogger,
+  lateBoundService,
+  ServiceLifecycle,
   getMeter,
   kafkaSecurityFromConfig,
   startGrpcServer,
-  tlsFromConfig,
+  grpcServerSettings,
   topics as topicNames,
   type ConsumerHandle,
   type GrpcServerHandle,
@@ -118,47 +120,28 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
         'trusted event key without sources: it may sign events of any service (limit it with ;sources=…)',
       );
   }
-  const cleanups: (() => Promise<void>)[] = [];
-  const cleanup = async () => {
-    for (const c of cleanups.reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'cleanup step failed'));
-    cleanups.length = 0;
-  };
   const graceMs = Math.min(config.AUTHORITY_SHUTDOWN_GRACE, 5000);
 
-  try {
+  return ServiceLifecycle.start(logger, async (life) => {
     const { packageDefinition, grpcObject } = loadAuthorityProto();
     // Handlers are bound once everything is up; until then calls get UNAVAILABLE (health NOT_SERVING).
-    const bound: { handlers?: ReturnType<typeof auditorHandlers> } = {};
     const definition = grpcObject.authority.v1.AuditorService.service;
-    const implementation = Object.fromEntries(
-      Object.keys(definition).map((name) => [
-        name,
-        (call: unknown, callback: (err: { code: number; details: string }) => void) => {
-          const h = bound.handlers?.[name] as ((c: unknown, cb: unknown) => void) | undefined;
-          if (h) h(call, callback);
-          else callback({ code: 14, details: 'auditor is starting' });
-        },
-      ]),
-    );
-    const tls = tlsFromConfig(config);
+    const api = lateBoundService<ReturnType<typeof auditorHandlers>>(definition, 'auditor');
     const grpc = await startGrpcServer({
-      services: [{ definition, implementation }],
+      services: [{ definition, implementation: api.implementation }],
       packageDefinition,
-      reflection: config.AUTHORITY_REFLECTION,
-      host: config.AUTHORITY_GRPC_HOST,
-      port: config.AUTHORITY_GRPC_PORT,
-      ...(tls ? { tls } : {}),
+      ...grpcServerSettings(config),
       logger,
       serviceNames: [AUDITOR_SERVICE_NAME],
     });
-    cleanups.push(() => grpc.shutdown(graceMs, { drainDelayMs: 0 }));
+    life.onStop('grpc', 'grpc server', () => grpc.shutdown(graceMs, { drainDelayMs: 0 }));
 
     const mongo: MongoClient = await connectMongo(config.MONGODB_URI, {
       appName: config.AUTHORITY_SERVICE_NAME,
       logger,
       database: config.AUTHORITY_AUDITOR_DB,
     });
-    cleanups.push(() => mongo.close());
+    life.onStop('storage', 'mongodb', () => mongo.close());
     const store = new ChainStore(mongo.db(config.AUTHORITY_AUDITOR_DB), mongo, {
       writeConcurrency: config.AUTHORITY_AUDITOR_WRITE_CONCURRENCY,
     });
@@ -172,7 +155,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       ...kafkaSecurityFromConfig(config),
       ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
     });
-    cleanups.push(() => bus.disconnect());
+    life.onStop('producers', 'kafka', () => bus.disconnect());
     await bus.ensureTopics(authorityTopicSpecs(config.AUTHORITY_TOPIC_PREFIX));
     await bus.connectProducer();
 
@@ -182,7 +165,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       logger,
       follow: { keys: true, policies: true, revocations: false },
     });
-    cleanups.push(() => views.stop());
+    life.onStop('consumers', 'state views', () => views.stop());
 
     const appender = new ChainAppender({ store, keys, logger, now });
     const checkpointer = new Checkpointer({
@@ -205,9 +188,9 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       groupId: config.AUTHORITY_AUDITOR_GROUP_ID,
     });
     const stopChainMetrics = observeChains(meter, appender, now);
-    cleanups.push(async () => stopChainMetrics());
+    life.onStop('telemetry', 'chain metrics', stopChainMetrics);
     const stopLagMetrics = bus.observeConsumerLag(meter);
-    cleanups.push(async () => stopLagMetrics());
+    life.onStop('telemetry', 'lag metrics', stopLagMetrics);
     const reader = new AuditReader({
       store,
       keys,
@@ -216,13 +199,15 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       maxScanEntries: config.AUTHORITY_MAX_SCAN_ENTRIES,
       now,
     });
-    bound.handlers = auditorHandlers({
-      reader,
-      auth: new Authenticator(config.AUTHORITY_OPERATOR_API_KEY.reveal(), views.keys),
-      keys,
-      logger,
-      now,
-    });
+    api.bind(
+      auditorHandlers({
+        reader,
+        auth: new Authenticator(config.AUTHORITY_OPERATOR_API_KEY.reveal(), views.keys),
+        keys,
+        logger,
+        now,
+      }),
+    );
 
     await views.caughtUp;
     await checkpointer
@@ -249,13 +234,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
     });
     // After a rebalance another replica may have appended to a tenant this one cached: reload heads.
     consumer.consumer.on(consumer.consumer.events.GROUP_JOIN, () => appender.invalidateAll());
-    let consumerStopped = false;
-    const stopConsumer = async () => {
-      if (consumerStopped) return;
-      consumerStopped = true;
-      await consumer.disconnect();
-    };
-    cleanups.push(stopConsumer);
+    life.onStop('consumers', 'audit consumer', () => consumer.disconnect());
 
     let timer: NodeJS.Timeout | undefined;
     let ticking: Promise<unknown> | undefined;
@@ -269,6 +248,14 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       }, config.AUTHORITY_CHECKPOINT_INTERVAL);
       timer.unref();
     }
+    life.onStop('grpc', 'checkpoint timer', () => clearInterval(timer));
+    // Seal what this replica appended since the last checkpoint (and save the head hints), once
+    // the consumer stopped appending.
+    life.onStop('producers', 'final checkpoints', async () => {
+      await ticking;
+      await checkpointer.tick().catch((err: unknown) => logger.warn({ err }, 'final checkpoints failed'));
+      await checkpointer.flush();
+    });
 
     grpc.health.setServing();
     logger.info(
@@ -283,7 +270,6 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       'auditor serving',
     );
 
-    let stopping: Promise<void> | undefined;
     return {
       port: grpc.port,
       address: `127.0.0.1:${grpc.port}`,
@@ -296,22 +282,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       reader,
       views,
       bus,
-      stop: () => {
-        stopping ??= (async () => {
-          if (timer) clearInterval(timer);
-          await grpc.shutdown(graceMs, { drainDelayMs: 0 });
-          await stopConsumer().catch((err: unknown) => logger.warn({ err }, 'stopping the consumer failed'));
-          await ticking;
-          // Seal what this replica appended since the last checkpoint (and save the head hints).
-          await checkpointer.tick().catch((err: unknown) => logger.warn({ err }, 'final checkpoints failed'));
-          await checkpointer.flush();
-          await cleanup();
-        })();
-        return stopping;
-      },
+      stop: () => life.stop(),
     };
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
+  });
 }

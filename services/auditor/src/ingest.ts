@@ -10,10 +10,9 @@
 // context, and each record a CONSUMER span whose parent IS its producer context, with a CLIENT
 // span for the insertMany that stored it, so a decision's trace reaches the MongoDB write.
 import { trace, type Context, type Link, type Span } from '@opentelemetry/api';
-import { Binary } from 'mongodb';
 import type { EachBatchPayload } from 'kafkajs';
 import { extractTraceContext, SpanKind, withSpan, type ConsumedMessage, type Logger } from '@authority/platform';
-import { ENTRIES_COLLECTION, type ChainStore, type RejectedDoc } from './adapters/mongo';
+import { ENTRIES_COLLECTION, storedBytes, type ChainStore, type RejectedDoc } from './adapters/mongo';
 import type { AppendHooks, ChainAppender, TenantState } from './appender';
 import type { Checkpointer } from './checkpoints';
 import type { EventKeyResolver } from '@authority/core';
@@ -200,7 +199,7 @@ function rawHeaders(headers: ConsumedMessage['headers']): RejectedDoc['headers']
     for (const one of Array.isArray(v) ? v : [v]) {
       out.push({
         name,
-        value: one === undefined ? null : new Binary(typeof one === 'string' ? Buffer.from(one) : one),
+        value: one === undefined ? null : storedBytes(typeof one === 'string' ? Buffer.from(one) : one),
       });
     }
   }
@@ -219,7 +218,7 @@ function rejectedDoc(m: ConsumedMessage, r: RefusedRecord): RejectedDoc {
     subject: r.subject ?? null,
     tenant: r.tenant,
     eventId: r.eventId,
-    raw: m.value === null ? null : new Binary(m.value),
+    raw: m.value === null ? null : storedBytes(m.value),
     headers: rawHeaders(m.headers),
     receivedAt: new Date(),
   };

@@ -5,26 +5,42 @@ import {
   globMatch,
   MAX_GLOB_PATTERN_LENGTH,
   signAttestation,
-  type AuditChainFaultKind,
   type SignedAttestation,
   type SignedCheckpoint,
 } from '@authority/core';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@authority/platform';
 import type { PolicyView } from '@authority/views';
-import type { Filter } from 'mongodb';
-import { toCheckpoint, type ChainStore, type EntryDoc } from './adapters/mongo';
+import { toCheckpoint, type ChainStore, type EntryDoc, type EntryPrefilter } from './adapters/mongo';
 import { agentRole, type EventFields } from './event-fields';
 import type { AuditorKeys } from './keys';
 import { buildComplianceReport, ReportAggregator, type ComplianceReport } from './report/model';
+import type {
+  AttestInput,
+  QueriedEntry,
+  QueryInput,
+  QueryOutput,
+  TimeWindow,
+  VerifyInput,
+  VerifyOutput,
+} from './read-types';
 import { decodePageToken, encodePageToken } from './tokens';
 import {
   ScanLimitError,
   toStoredEntry,
   verifyStored,
-  type StoredEntry,
   type VerifyStoredOptions,
   type VerifyStoredResult,
 } from './verify';
+
+export type {
+  AttestInput,
+  QueriedEntry,
+  QueryInput,
+  QueryOutput,
+  TimeWindow,
+  VerifyInput,
+  VerifyOutput,
+} from './read-types';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -32,65 +48,6 @@ export const MAX_PAGE_SIZE = 1000;
 export const DEFAULT_MAX_SCAN_ENTRIES = 1_000_000;
 /** Reason code of a call refused because it would read more than the bound. */
 export const SCAN_LIMIT_EXCEEDED = 'SCAN_LIMIT_EXCEEDED';
-
-/** An inclusive time window in ms since the epoch. */
-export interface TimeWindow {
-  startMs: number;
-  endMs: number;
-}
-
-export interface QueryInput {
-  tenant: string;
-  agentId: string;
-  action: string;
-  resourceGlob: string;
-  /** Enum value name; '' or `DECISION_UNSPECIFIED` = any. */
-  decision: string;
-  /** Enum value name; '' or `REASON_CODE_UNSPECIFIED` = any. */
-  reason: string;
-  startMs?: number;
-  endMs?: number;
-  pageSize: number;
-  pageToken: string;
-}
-
-/** A matched entry; with an agent filter, that agent's part in it. */
-export interface QueriedEntry extends StoredEntry {
-  agentRole?: 'ACTED' | 'DELEGATED';
-}
-
-export interface QueryOutput {
-  entries: QueriedEntry[];
-  nextPageToken: string;
-  /** Entries examined (for tests and logs). */
-  scanned: number;
-}
-
-export interface VerifyInput {
-  tenant: string;
-  fromSeq: number;
-  toSeq: number;
-  checkpointSeq: number;
-}
-
-export interface VerifyOutput {
-  ok: boolean;
-  firstBadSeq: number;
-  fault: AuditChainFaultKind | 'none';
-  message: string;
-  checked: number;
-  checkpoint?: SignedCheckpoint;
-  headSeq: number;
-}
-
-export interface AttestInput {
-  tenant: string;
-  agentId: string;
-  resourcePattern: string;
-  /** Window in whole seconds, inclusive. */
-  fromSec: number;
-  toSec: number;
-}
 
 export interface ReaderOptions {
   store: ChainStore;
@@ -201,18 +158,13 @@ export class AuditReader {
     const afterSeq = q.pageToken === '' ? 0 : decodePageToken('q', q.tenant, q.pageToken);
     // A prefilter on the indexed copies (cheap where MongoDB has indexes); every candidate is then
     // matched again against its raw bytes, which are the evidence.
-    const prefilter: Filter<EntryDoc> = {};
-    // On the path (`agents`), or the agent of an entry stored before paths were (`agent`).
-    if (q.agentId !== '') prefilter.$or = [{ agents: q.agentId }, { agent: q.agentId }];
+    const prefilter: EntryPrefilter = {};
+    if (q.agentId !== '') prefilter.agent = q.agentId;
     if (q.action !== '') prefilter.action = q.action;
     if (q.decision !== '' && q.decision !== 'DECISION_UNSPECIFIED') prefilter.decision = q.decision;
     if (q.reason !== '' && q.reason !== 'REASON_CODE_UNSPECIFIED') prefilter.reason = q.reason;
-    if (q.startMs !== undefined || q.endMs !== undefined) {
-      prefilter.time = {
-        ...(q.startMs !== undefined ? { $gte: new Date(q.startMs) } : {}),
-        ...(q.endMs !== undefined ? { $lte: new Date(q.endMs) } : {}),
-      };
-    }
+    if (q.startMs !== undefined) prefilter.fromTimeMs = q.startMs;
+    if (q.endMs !== undefined) prefilter.toTimeMs = q.endMs;
     const cursor = this.opts.store.entriesCursor(
       q.tenant,
       afterSeq + 1,

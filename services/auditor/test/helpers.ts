@@ -49,6 +49,10 @@ import {
 import { AuthorityClientError } from '@authority/platform';
 import { auditorConfigChecks, auditorConfigSchema, type AuditorConfig } from '../src/index';
 
+import { eventually, requireInfra } from '@authority/test-helpers';
+
+export { eventually, requireInfra };
+
 // Ed25519 must be ready before a record is signed (startAuditor awaits it too).
 void cryptoReady();
 
@@ -63,17 +67,6 @@ export type Producer = keyof typeof PRODUCER_SEEDS;
 /** A producer's signing identity (kid `<producer>-test`); Ed25519 must be ready (cryptoReady). */
 export function producerKey(producer: Producer): EventSigningKey {
   return eventSigningKey(PRODUCER_SEEDS[producer], `${producer}-test`);
-}
-
-export function requireInfra(): { brokers: string; mongo: string } {
-  const brokers = process.env['KAFKA_BROKERS'];
-  const mongo = process.env['MONGODB_URI'];
-  if (!brokers || !mongo) {
-    throw new Error(
-      'integration tests need KAFKA_BROKERS and MONGODB_URI (run `source .infra/env` after scripts/infra/up.sh)',
-    );
-  }
-  return { brokers, mongo };
 }
 
 export interface TestEnv {
@@ -354,27 +347,6 @@ export async function publishPolicy(
       }),
     },
   ]);
-}
-
-/** Polls `check` until it returns something other than undefined, or fails at the deadline. */
-export async function eventually<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  timeoutMs = 30_000,
-  intervalMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 export function randomSecret(label: string): string {

@@ -2,10 +2,14 @@
 // CloudEvents binary-mode headers, and the flat form posted to the producer thread. Deliberately
 // free of runtime imports (the producer thread loads it next to kafkajs, nothing else).
 
+// The two values below are core's contract (EVENT_TYPES.audit, eventSource('enforcer'), spelled out
+// here because this module has no runtime imports); test/unit/audit.test.ts pins them to core.
 /** ce_type of audit events. */
 export const AUDIT_EVENT_TYPE = 'authority.audit.v1';
-/** ce_source and AuditEvent.source of the enforcer's events. */
+/** AuditEvent.source of the enforcer's events (what a trusted producer key's `sources=` names). */
 export const AUDIT_SOURCE = 'enforcer';
+/** ce_source of the enforcer's events (core's `/authority/<service>` form). */
+export const AUDIT_CE_SOURCE = '/authority/enforcer';
 
 /** The trace context of the call that made decisions: ids for the event, headers for Kafka. */
 export interface AuditTrace {
@@ -55,7 +59,7 @@ export function auditHeaders(
     ce_specversion: '1.0',
     ce_id: id,
     ce_type: AUDIT_EVENT_TYPE,
-    ce_source: AUDIT_SOURCE,
+    ce_source: AUDIT_CE_SOURCE,
     ce_time: time,
     ce_subject: tenant,
     'content-type': 'application/json',

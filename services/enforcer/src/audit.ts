@@ -29,10 +29,11 @@ import {
 import type { CheckResult, EventSigningKey } from '@authority/core';
 import type { CheckRequest__Output } from '@authority/proto';
 import { AUDIT_SOURCE, toAuditMessage, type AuditRecord, type AuditTrace } from './audit-record';
-import type { Caller } from './decide';
+import type { Caller } from './caller';
 
 export {
   AUDIT_EVENT_TYPE,
+  AUDIT_CE_SOURCE,
   AUDIT_SOURCE,
   auditHeaders,
   toAuditMessage,

@@ -31,16 +31,10 @@ import {
   type AuditWriter,
   type CheckEventInput,
 } from './audit';
+import type { Caller } from './caller';
 import type { FreshnessMonitor } from './freshness';
 
-/** An authenticated caller of Check/BatchCheck. */
-export interface Caller {
-  kind: 'operator' | 'tenant';
-  /** Credential id (`operator` for the operator credential). */
-  id: string;
-  /** The credential's tenant (tenant credentials only): tokens of other tenants are refused. */
-  tenant?: string;
-}
+export type { Caller } from './caller';
 
 export interface DecideSettings {
   skewSeconds: number;

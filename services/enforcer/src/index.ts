@@ -6,10 +6,11 @@ import {
   authorityTopicSpecs,
   createKafka,
   createLogger,
+  ServiceLifecycle,
   eventSigningSeedFromConfig,
   kafkaSecurityFromConfig,
   startGrpcServer,
-  tlsFromConfig,
+  grpcServerSettings,
   topics,
   type GrpcServerHandle,
   type KafkaEventBus,
@@ -27,7 +28,8 @@ import { observeCaches } from './metrics';
 import { enforcerHandlers } from './server';
 
 export * from './config';
-export { Decider, UNATTRIBUTED_TENANT, type Caller } from './decide';
+export type { Caller } from './caller';
+export { Decider, UNATTRIBUTED_TENANT } from './decide';
 export { FreshnessMonitor } from './freshness';
 export {
   AsyncAuditWriter,
@@ -107,8 +109,8 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
         logger.error({ err }, 'Kafka consumer crashed for good; the enforcer stays up but fails closed (STALE_STATE)')),
     publisher: { timeoutMs: config.AUTHORITY_AUDIT_TIMEOUT, maxBatchMessages: 1000 },
   });
-  const cleanups: (() => Promise<void> | void)[] = [];
-  try {
+  return ServiceLifecycle.start(logger, async (life) => {
+    life.onStop('producers', 'kafka', () => bus.disconnect());
     await bus.ensureTopics(authorityTopicSpecs(config.AUTHORITY_TOPIC_PREFIX));
     // Audit events are produced by a worker thread (its own kafkajs producer, acks=all), so that
     // Kafka encoding runs beside the gRPC event loop rather than on it.
@@ -133,26 +135,34 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
           )(err),
       });
       await p.start();
-      cleanups.push(() => p.close());
+      life.onStop('producers', 'audit producer', () => p.close());
       producer = p;
       publisher = p;
     }
 
     // Real time: freshness is about when Kafka last answered, whatever clock decisions use.
     const freshness = new FreshnessMonitor(config.AUTHORITY_MAX_STALENESS);
-    cleanups.push(() => freshness.close());
+    life.onStop('consumers', 'freshness', () => freshness.close());
     const state = await startEnforcerState({ bus, topicPrefix: config.AUTHORITY_TOPIC_PREFIX, freshness, logger });
-    cleanups.push(() => state.stop());
+    life.onStop('consumers', 'state', () => state.stop());
 
     const memo = new LinkMemo(config.AUTHORITY_MEMO_SIZE, {
       maxBytes: config.AUTHORITY_MEMO_BYTES,
       tenantShare: config.AUTHORITY_MEMO_TENANT_SHARE,
     });
     const replay = new ReplayCache(config.AUTHORITY_REPLAY_CACHE_SIZE, config.AUTHORITY_REPLAY_TENANT_SHARE);
-    cleanups.push(observeCaches(memo, replay));
+    life.onStop('telemetry', 'cache metrics', observeCaches(memo, replay));
     const auditOpts = { topic: t.audit, publisher, logger, capacity: config.AUTHORITY_AUDIT_BUFFER };
     const audit: AuditWriter =
       config.AUTHORITY_AUDIT_MODE === 'async' ? new AsyncAuditWriter(auditOpts) : new SyncAuditWriter(auditOpts);
+    // Once no call comes in, in-flight audit events get the grace period, then the producer closes.
+    life.onStop('producers', 'audit writer', async () => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([audit.close(), new Promise((r) => (timer = setTimeout(r, config.AUTHORITY_SHUTDOWN_GRACE)))]);
+      clearTimeout(timer);
+      const dropped = audit.abort?.() ?? 0;
+      if (dropped > 0) logger.error({ dropped }, 'audit events still buffered at the shutdown deadline were dropped');
+    });
 
     let approvals = opts.approvals;
     if (
@@ -168,7 +178,7 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
     }
     if (approvals !== undefined) {
       const a = approvals;
-      cleanups.push(() => a.close());
+      life.onStop('producers', 'issuer client', () => a.close());
     }
 
     const decider = new Decider({
@@ -192,7 +202,6 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
     });
 
     const { grpcObject, packageDefinition } = loadAuthorityProto();
-    const tls = tlsFromConfig(config);
     const server = await startGrpcServer({
       services: [
         {
@@ -207,10 +216,7 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
         },
       ],
       packageDefinition,
-      reflection: config.AUTHORITY_REFLECTION,
-      host: config.AUTHORITY_GRPC_HOST,
-      port: config.AUTHORITY_GRPC_PORT,
-      ...(tls !== undefined ? { tls } : {}),
+      ...grpcServerSettings(config),
       logger,
       serviceNames: [ENFORCER_SERVICE_NAME],
       // No channelz service is exposed, so skip its per-call bookkeeping (counters and timestamps
@@ -218,6 +224,14 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
       // bound would only make callers queue on the connection instead of in the audit batches.
       serverOptions: { 'grpc.enable_channelz': 0 },
     });
+    life.onStop('grpc', 'grpc server', () =>
+      server.shutdown(
+        config.AUTHORITY_SHUTDOWN_GRACE,
+        opts.drainDelayMs !== undefined ? { drainDelayMs: opts.drainDelayMs } : {},
+      ),
+    );
+    // Health stays NOT_SERVING from the start of a stop on.
+    life.onStop('grpc', 'health', () => freshness.close());
     // Health follows freshness: SERVING only while caught up and the revocation feed is live.
     freshness.onChange((stale) => (stale ? server.health.setNotServing() : server.health.setServing()));
     state.caughtUp.then(
@@ -234,29 +248,6 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
       (err: unknown) => logger.error({ err }, 'state replay failed; staying NOT_SERVING'),
     );
 
-    let stopping: Promise<void> | undefined;
-    const stop = (): Promise<void> => {
-      stopping ??= (async () => {
-        const grace = config.AUTHORITY_SHUTDOWN_GRACE;
-        freshness.close(); // health stays NOT_SERVING from here on
-        await server.shutdown(grace, opts.drainDelayMs !== undefined ? { drainDelayMs: opts.drainDelayMs } : {});
-        // Bounded: in-flight audit events get what is left of the grace period.
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([audit.close(), new Promise((r) => (timer = setTimeout(r, grace)))]);
-        clearTimeout(timer);
-        const dropped = audit.abort?.() ?? 0;
-        if (dropped > 0) logger.error({ dropped }, 'audit events still buffered at the shutdown deadline were dropped');
-        for (const c of cleanups.reverse()) {
-          try {
-            await c();
-          } catch (err) {
-            logger.warn({ err }, 'error while stopping');
-          }
-        }
-      })();
-      return stopping;
-    };
-
     return {
       port: server.port,
       ready: state.caughtUp,
@@ -269,14 +260,7 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
       decider,
       server,
       bus,
-      stop,
+      stop: () => life.stop(),
     };
-  } catch (err) {
-    for (const c of cleanups.reverse())
-      await Promise.resolve()
-        .then(c)
-        .catch(() => undefined);
-    await bus.disconnect().catch(() => undefined);
-    throw err;
-  }
+  });
 }

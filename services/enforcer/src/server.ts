@@ -22,7 +22,8 @@ import type {
   EnforcerServiceHandlers,
 } from '@authority/proto';
 import type { KeyDirectory } from '@authority/views';
-import type { Caller, Decider } from './decide';
+import type { Caller } from './caller';
+import type { Decider } from './decide';
 import { createEnforcerMetrics } from './metrics';
 import type { FreshnessMonitor } from './freshness';
 

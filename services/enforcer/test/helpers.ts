@@ -50,6 +50,10 @@ import {
   type StartEnforcerOptions,
 } from '../src/index';
 
+import { waitFor } from '@authority/test-helpers';
+
+export { waitFor };
+
 /** The broker list; an integration test fails loudly (never skips) without it. */
 export function requireKafka(): string {
   const brokers = process.env['KAFKA_BROKERS'];
@@ -67,27 +71,6 @@ export const TEST_EVENT_KEY_ID = 'enforcer-test';
 /** The signing identity of TEST_EVENT_SEED (await cryptoReady() first): its public key verifies the events. */
 export function testEventKey(): EventSigningKey {
   return eventSigningKey(TEST_EVENT_SEED, TEST_EVENT_KEY_ID);
-}
-
-/** Polls `condition` until it returns a truthy value or the deadline passes (no fixed sleeps). */
-export async function waitFor<T>(
-  condition: () => T | Promise<T>,
-  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await condition();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${(last as Error).message}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
-  }
 }
 
 export function testPrefix(): string {

@@ -18,6 +18,8 @@
 // approvalRequestDigest of it. Consuming recomputes both digests — of the stored fields and of the
 // presented request — and uses the approval only when they are equal; a digest is never taken on
 // trust from a caller. A refusal names the first field that differs, and leaves the approval unused.
+// Size: the whole approval state machine (request, decide, consume, expire, list) in one file, so
+// every transition's claim is reviewed next to the others.
 import {
   approvalBindingDifference,
   approvalRequestDigest,

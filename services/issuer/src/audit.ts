@@ -2,7 +2,7 @@
 // credential creation, mint, delegate, revocations and the approval life cycle. Successful admin
 // actions are ALLOW/ALLOWED; a refused mint or delegate of an authenticated caller is DENY with
 // its reason, so compliance reports see attempts beyond policy too.
-import { randomId } from '@authority/core';
+import { randomId, type EventProducer } from '@authority/core';
 import { currentTraceIds } from '@authority/platform';
 import { createMessage, pb, timestampFromDate } from '@authority/proto';
 import type { IssuerEvents } from './adapters/kafka';
@@ -11,7 +11,7 @@ import type { Clock } from './clock';
 import type { KeyAuditSink } from './keys';
 import type { Reason } from '@authority/core';
 
-export const AUDIT_SOURCE = 'issuer';
+export const AUDIT_SOURCE: EventProducer = 'issuer';
 
 export interface AuditInput {
   tenant: string;

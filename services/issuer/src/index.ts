@@ -8,8 +8,10 @@ import {
   eventSigningSeedFromConfig,
   kafkaSecurityFromConfig,
   createLogger,
+  lateBoundService,
+  ServiceLifecycle,
   startGrpcServer,
-  tlsFromConfig,
+  grpcServerSettings,
   topics as topicNames,
   type GrpcServerHandle,
   type KafkaEventBus,
@@ -67,42 +69,22 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
   // Signs every audit record (the auditor chains only what a trusted key signed).
   const { seed, kid } = eventSigningSeedFromConfig(config);
   const eventKey = eventSigningKey(seed, kid);
-  const cleanups: (() => Promise<void>)[] = [];
-  const cleanup = async () => {
-    for (const c of cleanups.reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'cleanup step failed'));
-    cleanups.length = 0;
-  };
-
-  try {
+  return ServiceLifecycle.start(logger, async (life) => {
     const { packageDefinition, grpcObject } = loadAuthorityProto();
     // Handlers are bound late (they need Mongo and the views); until then the server answers
-    // UNAVAILABLE through a stub and health says NOT_SERVING.
-    const bound: { handlers?: ReturnType<typeof issuerHandlers> } = {};
+    // UNAVAILABLE and health says NOT_SERVING.
     const definition = grpcObject.authority.v1.IssuerService.service;
-    const implementation = Object.fromEntries(
-      Object.keys(definition).map((name) => [
-        name,
-        (call: unknown, callback: (err: { code: number; details: string }) => void) => {
-          const h = bound.handlers?.[name as keyof ReturnType<typeof issuerHandlers>] as
-            | ((c: unknown, cb: unknown) => void)
-            | undefined;
-          if (h) h(call, callback);
-          else callback({ code: 14, details: 'issuer is starting' });
-        },
-      ]),
-    );
-    const tls = tlsFromConfig(config);
+    const api = lateBoundService<ReturnType<typeof issuerHandlers>>(definition, 'issuer');
     const grpc = await startGrpcServer({
-      services: [{ definition, implementation }],
+      services: [{ definition, implementation: api.implementation }],
       packageDefinition,
-      reflection: config.AUTHORITY_REFLECTION,
-      host: config.AUTHORITY_GRPC_HOST,
-      port: config.AUTHORITY_GRPC_PORT,
-      ...(tls ? { tls } : {}),
+      ...grpcServerSettings(config),
       logger,
       serviceNames: [ISSUER_SERVICE_NAME],
     });
-    cleanups.push(() => grpc.shutdown(Math.min(config.AUTHORITY_SHUTDOWN_GRACE, 5000), { drainDelayMs: 0 }));
+    life.onStop('grpc', 'grpc server', () =>
+      grpc.shutdown(Math.min(config.AUTHORITY_SHUTDOWN_GRACE, 5000), { drainDelayMs: 0 }),
+    );
 
     const topics = topicNames(config.AUTHORITY_TOPIC_PREFIX);
     const bus = createKafka({
@@ -111,13 +93,13 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
       logger,
       ...kafkaSecurityFromConfig(config),
     });
-    cleanups.push(() => bus.disconnect());
+    life.onStop('producers', 'kafka', () => bus.disconnect());
     await bus.ensureTopics(authorityTopicSpecs(config.AUTHORITY_TOPIC_PREFIX));
     await bus.connectProducer();
     const events = new KafkaIssuerEvents(bus, topics, eventKey);
 
     const store = await IssuerStore.connect(config.MONGODB_URI, config.AUTHORITY_ISSUER_DB, logger);
-    cleanups.push(() => store.close());
+    life.onStop('storage', 'mongodb', () => store.close());
     await store.ensureIndexes();
 
     const audit = new AuditTrail(events, clock);
@@ -140,7 +122,7 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
     }
 
     const views = await startIssuerViews(bus, config.AUTHORITY_TOPIC_PREFIX, logger);
-    cleanups.push(() => views.stop());
+    life.onStop('consumers', 'state views', () => views.stop());
 
     const issuer = new Issuer({
       store,
@@ -169,7 +151,7 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
       ...(config.AUTHORITY_SERVICE_API_KEY ? { serviceApiKey: config.AUTHORITY_SERVICE_API_KEY.reveal() } : {}),
       store,
     });
-    bound.handlers = issuerHandlers({ issuer, approvals, auth, logger });
+    api.bind(issuerHandlers({ issuer, approvals, auth, logger }));
 
     let sweeping: Promise<void> | undefined;
     const sweep = (): Promise<void> => {
@@ -185,6 +167,9 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
       return sweeping;
     };
 
+    // A running sweep finishes once no new calls come in, before the views and stores close.
+    life.onStop('consumers', 'running sweep', () => sweeping?.catch(() => undefined));
+
     await views.caughtUp;
     // One sweep before serving repairs anything a crash left half-done (unpublished keys).
     await sweep();
@@ -194,7 +179,7 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
         sweep().catch((err: unknown) => logger.warn({ err }, 'sweep failed; retrying at the next interval'));
       }, config.AUTHORITY_SWEEP_INTERVAL);
       timer.unref();
-      cleanups.push(async () => clearInterval(timer));
+      life.onStop('grpc', 'sweep timer', () => clearInterval(timer));
     }
     grpc.health.setServing();
     logger.info(
@@ -208,7 +193,6 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
       'issuer serving',
     );
 
-    let stopping: Promise<void> | undefined;
     return {
       port: grpc.port,
       address: `127.0.0.1:${grpc.port}`,
@@ -218,18 +202,7 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
       bus,
       events,
       sweep,
-      stop: () => {
-        stopping ??= (async () => {
-          if (timer) clearInterval(timer);
-          await grpc.shutdown(Math.min(config.AUTHORITY_SHUTDOWN_GRACE, 5000), { drainDelayMs: 0 });
-          await sweeping?.catch(() => undefined);
-          await cleanup();
-        })();
-        return stopping;
-      },
+      stop: () => life.stop(),
     };
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
+  });
 }

@@ -1,6 +1,8 @@
 // The issuer's operations (after authentication and authorization, which server.ts does): tenants,
 // credentials, keys, minting, delegation and revocation. Domain rules come from @authority/core;
 // this file orders the I/O around them: validate → decide → publish and wait for the ack → answer.
+// Size: one method per issuer operation, each a short validate → decide → publish → answer
+// sequence; kept together so that one ordering rule is read in one place.
 import { randomBytes } from 'node:crypto';
 import {
   AuthorityError,

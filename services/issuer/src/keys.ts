@@ -18,11 +18,11 @@ import {
   type ResolvedKey,
 } from '@authority/core';
 import { AbortedError, FailedPreconditionError, NotFoundError, type Logger } from '@authority/platform';
-import { Binary } from 'mongodb';
 import {
   binaryBytes,
   fromSealedDoc,
   isDuplicateKey,
+  storedBytes,
   toSealedDoc,
   type IssuerStore,
   type KeyDoc,
@@ -133,7 +133,7 @@ export class KeyManager {
       tenant,
       kid,
       generation,
-      publicKey: new Binary(Buffer.from(pair.publicKey)),
+      publicKey: storedBytes(Buffer.from(pair.publicKey)),
       sealedSeed: toSealedDoc(this.o.kek.seal(seed, associatedData(tenant, kid))),
       status: 'ACTIVE',
       published: false,

@@ -4,10 +4,11 @@ import {
   connectMongo,
   createKafka,
   createLogger,
+  ServiceLifecycle,
   eventSigningSeedFromConfig,
   kafkaSecurityFromConfig,
   startGrpcServer,
-  tlsFromConfig,
+  grpcServerSettings,
   type GrpcServerHandle,
   type KafkaEventBus,
   type Logger,
@@ -72,18 +73,14 @@ export async function startPolicyService(
   // Signs every audit record (the auditor chains only what a trusted key signed).
   const { seed, kid } = eventSigningSeedFromConfig(config);
   const eventKey = eventSigningKey(seed, kid);
-  const cleanups: (() => Promise<void>)[] = [];
-  const cleanup = async () => {
-    for (const c of cleanups.reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'cleanup step failed'));
-  };
-
-  try {
+  return ServiceLifecycle.start(logger, async (life) => {
+    life.onStop('telemetry', 'log', () => logger.info('policy service stopped'));
     const mongo: MongoClient = await connectMongo(config.MONGODB_URI, {
       appName: config.AUTHORITY_SERVICE_NAME,
       logger,
       database: config.AUTHORITY_POLICY_DB,
     });
-    cleanups.push(() => mongo.close());
+    life.onStop('storage', 'mongodb', () => mongo.close());
     const store = new PolicyStore(mongo.db(config.AUTHORITY_POLICY_DB));
     await store.ensureIndexes();
 
@@ -94,7 +91,7 @@ export async function startPolicyService(
       ...kafkaSecurityFromConfig(config),
       ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
     });
-    cleanups.push(() => bus.disconnect());
+    life.onStop('producers', 'kafka', () => bus.disconnect());
     await ensurePolicyTopics(bus, config.AUTHORITY_TOPIC_PREFIX);
     await bus.connectProducer();
 
@@ -107,12 +104,14 @@ export async function startPolicyService(
       pollIntervalMs: config.AUTHORITY_POLICY_WATCH_POLL_INTERVAL,
       maxWatchers: config.AUTHORITY_POLICY_MAX_WATCHERS,
     });
-    cleanups.push(async () => hub.close());
+    life.onStop('grpc', 'watch streams', () => hub.close());
     const registry = new PolicyRegistry(store, new KafkaVersionPublisher(bus, topics, eventKey), {
       logger,
       maxRecordBytes: config.AUTHORITY_POLICY_MAX_RECORD_BYTES,
       onCommitted: (tenant) => hub.notify(tenant),
     });
+    // Flushed after the server stopped taking calls (phase order), before Kafka disconnects.
+    life.onStop('producers', 'pending publishes', () => registry.drain());
     const authorizer = new Authorizer(
       config.AUTHORITY_OPERATOR_API_KEY.reveal(),
       { authenticate: (secret) => credentials.directory?.authenticate(secret) },
@@ -120,7 +119,6 @@ export async function startPolicyService(
     );
 
     const { packageDefinition, grpcObject } = loadAuthorityProto();
-    const tls = tlsFromConfig(config);
     const server = await startGrpcServer({
       services: [
         {
@@ -136,14 +134,17 @@ export async function startPolicyService(
         },
       ],
       packageDefinition,
-      reflection: config.AUTHORITY_REFLECTION,
-      host: config.AUTHORITY_GRPC_HOST,
-      port: config.AUTHORITY_GRPC_PORT,
-      ...(tls ? { tls } : {}),
+      ...grpcServerSettings(config),
       logger,
       serviceNames: [POLICY_SERVICE_NAME],
     });
-    cleanups.push(() => server.shutdown(0, { drainDelayMs: 0 }));
+    // Serving replicas wait for load balancers to notice NOT_SERVING; a failed start need not.
+    life.onStop('grpc', 'grpc server', () =>
+      server.shutdown(
+        config.AUTHORITY_SHUTDOWN_GRACE,
+        !ready ? { drainDelayMs: 0 } : opts.drainDelayMs !== undefined ? { drainDelayMs: opts.drainDelayMs } : {},
+      ),
+    );
 
     // Credentials (keys topic) and versions committed by other replicas (policies topic: wakes
     // watch streams), replayed from the beginning; caught up at the high-water marks of now.
@@ -153,7 +154,7 @@ export async function startPolicyService(
       logger,
       follow: { keys: true, policies: true, revocations: false },
     });
-    cleanups.push(() => views.stop());
+    life.onStop('consumers', 'state views', () => views.stop());
     views.policies.onChange((tenant) => hub.notify(tenant));
     credentials.directory = views.keys;
     await views.caughtUp;
@@ -162,6 +163,7 @@ export async function startPolicyService(
     if (pending > 0) logger.info({ versions: pending }, 'published versions left unpublished by an earlier run');
 
     let republishing: Promise<unknown> = Promise.resolve();
+    life.onStop('producers', 'republishing', () => republishing.then(() => undefined));
     const timer = setInterval(() => {
       republishing = registry.publishPending().catch((err: unknown) => {
         logger.warn(
@@ -171,6 +173,7 @@ export async function startPolicyService(
       });
     }, config.AUTHORITY_POLICY_REPUBLISH_INTERVAL);
     timer.unref();
+    life.onStop('grpc', 'republish timer', () => clearInterval(timer));
 
     server.health.setServing();
     logger.info(
@@ -184,34 +187,13 @@ export async function startPolicyService(
       'policy service ready',
     );
 
-    let stopping: Promise<void> | undefined;
-    const stop = (): Promise<void> => {
-      stopping ??= (async () => {
-        clearInterval(timer);
-        await server.shutdown(
-          config.AUTHORITY_SHUTDOWN_GRACE,
-          opts.drainDelayMs !== undefined ? { drainDelayMs: opts.drainDelayMs } : {},
-        );
-        hub.close();
-        await republishing;
-        await registry.drain();
-        await bus.disconnect().catch((err: unknown) => logger.warn({ err }, 'Kafka disconnect failed'));
-        await mongo.close().catch((err: unknown) => logger.warn({ err }, 'MongoDB close failed'));
-        logger.info('policy service stopped');
-      })();
-      return stopping;
-    };
-
     return {
       port: server.port,
       topics,
       health: server.health,
-      stop,
+      stop: () => life.stop(),
       publishPending: () => registry.publishPending(),
       watchers: () => hub.size,
     };
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
+  });
 }

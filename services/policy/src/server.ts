@@ -2,7 +2,7 @@
 // store / watch hub → proto shapes. Errors go through the platform's one mapper (toGrpcError);
 // an invalid policy also carries its issues as JSON in the `authority-issues-json` trailer.
 import * as grpc from '@grpc/grpc-js';
-import type { PolicyIssue } from '@authority/core';
+import { METADATA_KEYS, type PolicyIssue } from '@authority/core';
 import {
   cloudEventHeaders,
   InvalidArgumentError,
@@ -25,7 +25,7 @@ import type { PolicyStore, PolicyVersionDoc, PolicyVersionMeta } from './adapter
 import type { WatchHub } from './watch';
 
 /** Trailing-metadata key holding the JSON array of issues `[{line, column, path, message}]`. */
-export const ISSUES_METADATA_KEY = 'authority-issues-json';
+export const ISSUES_METADATA_KEY = METADATA_KEYS.issues;
 
 export const DEFAULT_PAGE_SIZE = 50;
 

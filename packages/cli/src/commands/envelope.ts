@@ -1,4 +1,6 @@
 // envelope mint | delegate | attenuate | seal | keygen | inspect | check · revoke envelope | agent
+// Size: the envelope subcommands' options and output, each short, sharing this file's helpers
+// for showing envelopes and decisions and choosing the holder key.
 import type { Command } from 'commander';
 import { AuthorityError, parseToken, splitSeal } from '@authority/core';
 import type { CheckResponse__Output, Envelope__Output, Grant } from '@authority/proto';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ExitCode } from '../../src';
 import { cli, testIo, writeIn, type TestIo } from '../helpers';
-import { eventually, requireInfra, startStack, type StackHandle } from './stack';
+import { eventually, requireInfra, startStack, type StackHandle } from '@authority/test-helpers';
 
 requireInfra();
 
@@ -152,21 +152,25 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     assert.match(revoke.stdout, new RegExp(`envelope ${jti} revoked`));
 
     // The enforcer learns of the revocation from Kafka: poll the check until it denies.
-    const denied = await eventually('the revocation to reach the enforcer', async () => {
-      const r = await cli(
-        chk,
-        '--json',
-        'envelope',
-        'check',
-        '--scope',
-        'vault:finance:read',
-        '--resource',
-        'slos://vaults/finance/q1.pdf',
-        '--purpose',
-        'quarterly audit',
-      );
-      return r.code === ExitCode.DENIED ? r : undefined;
-    });
+    const denied = await eventually(
+      async () => {
+        const r = await cli(
+          chk,
+          '--json',
+          'envelope',
+          'check',
+          '--scope',
+          'vault:finance:read',
+          '--resource',
+          'slos://vaults/finance/q1.pdf',
+          '--purpose',
+          'quarterly audit',
+        );
+        return r.code === ExitCode.DENIED ? r : undefined;
+      },
+      'the revocation to reach the enforcer',
+      { intervalMs: 100 },
+    );
     assert.equal(denied.json<{ decision: string; reason: string }>().reason, 'REVOKED');
     assert.equal(denied.json<{ decision: string }>().decision, 'DENY');
   });
@@ -433,15 +437,14 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     const aud = shell(auditorKey);
     // The auditor consumes the audit topic asynchronously: wait until our checks are chained.
     const entries = await eventually(
-      'the checks to reach the audit chain',
       async () => {
         const r = await cli(aud, '--json', 'audit', 'query', '--action', 'check');
         if (r.code !== 0) throw new Error(r.stderr);
         const e = r.json<{ entries: { seq: string; event: { decision: string; reason: string } }[] }>().entries;
         return e.some((x) => x.event.reason === 'REVOKED') ? e : undefined;
       },
-      30_000,
-      250,
+      'the checks to reach the audit chain',
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     assert.ok(entries.some((e) => e.event.decision === 'ALLOW'));
 
@@ -512,7 +515,6 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     const jti2 = mint2.json<{ envelope: { jti: string } }>().envelope.jti;
     assert.equal((await cli(adm, 'revoke', 'envelope', jti2)).code, 0);
     await eventually(
-      'tail to print the new revocation',
       async () =>
         io.out.join('').includes('envelope.revoke') &&
         io.out
@@ -521,8 +523,8 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
           .filter((l) => l.includes('envelope.revoke')).length >= 2
           ? true
           : undefined,
-      30_000,
-      100,
+      'tail to print the new revocation',
+      { timeoutMs: 30_000, intervalMs: 100 },
     );
     ac.abort();
     const r = await running;

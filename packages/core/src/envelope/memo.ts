@@ -38,6 +38,9 @@
  *
  * A memo hit skips parsing, hence the per-link size limits: share one memo only among verifiers
  * using the same EnvelopeLimits.
+ *
+ * Size: the LRU, its byte and per-tenant accounting and the hit path stay together, because the
+ * invariant above depends on all three.
  */
 import type { EnvelopeClaims } from './claims';
 import type { ParsedLink } from './link';

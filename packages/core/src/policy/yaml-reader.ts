@@ -29,6 +29,9 @@
  * `{k0: 0, k1: 1, ...}` about a minute. Step 6 finds the same duplicates in O(1) per key.
  * Positions come from the LineCounter the lexer fills (a binary search per lookup), and paths are
  * built only for reported problems.
+ *
+ * Size: the defences listed below, each with the positioned issues it reports; they run in one pass
+ * over one tree and stay together.
  */
 import {
   CST,

@@ -22,7 +22,7 @@ import {
   seal,
   withPurpose,
 } from '../../src';
-import { eventually, requireInfra, startStack, type StackHandle } from './stack';
+import { eventually, requireInfra, startStack, type StackHandle } from '@authority/test-helpers';
 
 requireInfra();
 
@@ -141,14 +141,18 @@ describe('SDK against the real stack', { timeout: 180_000 }, () => {
     wrong.close();
     // Revoked: the tool stops running once the enforcer has the revocation.
     await admin.revokeAgent({ agentId: 'reader', reason: 'sdk test' });
-    await eventually('the agent revocation to reach the enforcer', async () => {
-      try {
-        await withPurpose('again', () => readDoc('q2.pdf'));
-        return undefined;
-      } catch (e) {
-        return e instanceof AuthorityDeniedError && e.reason === 'REVOKED' ? true : undefined;
-      }
-    });
+    await eventually(
+      async () => {
+        try {
+          await withPurpose('again', () => readDoc('q2.pdf'));
+          return undefined;
+        } catch (e) {
+          return e instanceof AuthorityDeniedError && e.reason === 'REVOKED' ? true : undefined;
+        }
+      },
+      'the agent revocation to reach the enforcer',
+      { intervalMs: 100 },
+    );
     assert.ok(!runs.includes('hr') && !runs.includes('w') && !runs.includes('bad'));
     enforcer.close();
   });

@@ -1,11 +1,11 @@
 // What the auditor publishes: signed checkpoints on `<prefix>checkpoints` (key = tenant, proto3 JSON
 // `Checkpoint`, CloudEvents binary-mode headers with ce_type authority.checkpoint.v1).
-import { decodeBase64Url, type SignedCheckpoint } from '@authority/core';
+import { decodeBase64Url, EVENT_TYPES, eventSource, recordKeys, type SignedCheckpoint } from '@authority/core';
 import { cloudEventHeaders, type EventBus } from '@authority/platform';
 import { createMessage, encodeEvent, pb, timestampFromDate } from '@authority/proto';
 
-export const CE_SOURCE = '/authority/auditor';
-export const CE_TYPE_CHECKPOINT = 'authority.checkpoint.v1';
+export const CE_SOURCE = eventSource('auditor');
+export const CE_TYPE_CHECKPOINT = EVENT_TYPES.checkpoint;
 
 /** A signed checkpoint as the `Checkpoint` event message. */
 export function checkpointEvent(cp: SignedCheckpoint): pb.Checkpoint {
@@ -27,7 +27,7 @@ export function checkpointPublisher(
   return async (cp) => {
     await bus.publish(topic, [
       {
-        key: cp.tenant,
+        key: recordKeys.tenant(cp.tenant),
         value: encodeEvent(pb.CheckpointSchema, checkpointEvent(cp)),
         headers: cloudEventHeaders({
           id: `checkpoint/${cp.tenant}/${cp.seq}/${cp.keyId}`,

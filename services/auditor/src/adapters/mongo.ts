@@ -111,6 +111,41 @@ export interface HeadDoc {
   updatedAt: Date;
 }
 
+/** Bytes as MongoDB stores them (the exact record value or header; never re-encoded). */
+export function storedBytes(bytes: Uint8Array): Binary {
+  return new Binary(bytes);
+}
+
+/**
+ * A query's narrowing on the indexed copies of an entry's fields (all optional, ANDed). The copies
+ * are a cheap prefilter only: callers match every candidate again against its raw bytes.
+ */
+export interface EntryPrefilter {
+  /** On the delegation path (`agents`), or the agent of an entry stored before paths were. */
+  agent?: string;
+  action?: string;
+  decision?: string;
+  reason?: string;
+  /** Inclusive bounds on the event time, ms since the epoch. */
+  fromTimeMs?: number;
+  toTimeMs?: number;
+}
+
+function entryFilter(p: EntryPrefilter): Filter<EntryDoc> {
+  const f: Filter<EntryDoc> = {};
+  if (p.agent !== undefined) f.$or = [{ agents: p.agent }, { agent: p.agent }];
+  if (p.action !== undefined) f.action = p.action;
+  if (p.decision !== undefined) f.decision = p.decision;
+  if (p.reason !== undefined) f.reason = p.reason;
+  if (p.fromTimeMs !== undefined || p.toTimeMs !== undefined) {
+    f.time = {
+      ...(p.fromTimeMs !== undefined ? { $gte: new Date(p.fromTimeMs) } : {}),
+      ...(p.toTimeMs !== undefined ? { $lte: new Date(p.toTimeMs) } : {}),
+    };
+  }
+  return f;
+}
+
 /** The raw bytes of a stored entry (Binary, or a string if someone stored one); undefined otherwise. */
 export function rawBytes(raw: unknown): Uint8Array | undefined {
   if (raw instanceof Binary) return raw.value();
@@ -243,18 +278,21 @@ export class ChainStore {
     return found;
   }
 
-  /** Entries of a tenant with seq in [fromSeq, toSeq] (toSeq undefined: to the end), ascending. */
+  /**
+   * Entries of a tenant with seq in [fromSeq, toSeq] (toSeq undefined: to the end), ascending,
+   * narrowed by `prefilter` on the indexed copies.
+   */
   entriesCursor(
     tenant: string,
     fromSeq: number,
     toSeq: number | undefined,
-    extra: Filter<EntryDoc> = {},
+    prefilter: EntryPrefilter = {},
     batchSize = 1000,
   ): FindCursor<EntryDoc> {
     const seq: { $gte: number; $lte?: number } = { $gte: fromSeq };
     if (toSeq !== undefined) seq.$lte = toSeq;
     return this.entries
-      .find({ ...extra, tenant, seq }, { projection: { _id: 0 } })
+      .find({ ...entryFilter(prefilter), tenant, seq }, { projection: { _id: 0 } })
       .sort({ seq: 1 })
       .batchSize(batchSize) as FindCursor<EntryDoc>;
   }

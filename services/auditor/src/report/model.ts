@@ -17,7 +17,7 @@ import { globMatch, type Policy } from '@authority/core';
 import type { CurrentPolicy } from '@authority/views';
 import type { SignedCheckpoint } from '@authority/core';
 import { actingAgent, agentPath, type EventFields } from '../event-fields';
-import type { TimeWindow, VerifyOutput } from '../reader';
+import type { TimeWindow, VerifyOutput } from '../read-types';
 
 /** The resource pattern a data classification stands for in the attestation matrix. */
 export function classificationPattern(domain: string): string {

@@ -94,7 +94,7 @@ describe('WorkerAuditProducer (real Kafka)', () => {
     assert.equal(first.key, 'acme');
     assert.equal(first.headers['ce_id'], records[0]!.id);
     assert.equal(first.headers['ce_type'], 'authority.audit.v1');
-    assert.equal(first.headers['ce_source'], 'enforcer');
+    assert.equal(first.headers['ce_source'], '/authority/enforcer');
     assert.equal(first.headers['ce_subject'], 'acme');
     assert.equal(first.headers['ce_time'], records[0]!.time);
     assert.equal(first.headers['content-type'], 'application/json');

@@ -138,7 +138,7 @@ describe('enforcer (gRPC, real Kafka)', () => {
     assert.equal(headers['ce_specversion'], '1.0');
     assert.equal(headers['ce_id'], res.decisionId);
     assert.equal(headers['ce_type'], 'authority.audit.v1');
-    assert.equal(headers['ce_source'], 'enforcer');
+    assert.equal(headers['ce_source'], '/authority/enforcer');
     assert.equal(headers['ce_subject'], A.tenant);
     assert.match(event.traceId, /^[0-9a-f]{32}$/);
     assert.match(event.spanId, /^[0-9a-f]{16}$/);

@@ -2,7 +2,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fc from 'fast-check';
-import { cryptoReady, type CheckResult, type Reason } from '@authority/core';
+import { cryptoReady, EVENT_TYPES, eventSource, type CheckResult, type Reason } from '@authority/core';
 import { BatchingPublisher, silentLogger } from '@authority/platform';
 import {
   createMessage,
@@ -24,6 +24,7 @@ import {
   type AuditRecord,
   type CheckEventInput,
 } from '../../src/audit';
+import { AUDIT_CE_SOURCE, AUDIT_EVENT_TYPE, AUDIT_SOURCE } from '../../src/audit-record';
 import { FreshnessMonitor } from '../../src/freshness';
 import { testEventKey, waitFor } from '../helpers';
 
@@ -194,6 +195,12 @@ describe('encodeCheckEvent', () => {
     );
   });
 
+  test("record constants are core's contract (spelled out for the producer thread)", () => {
+    assert.equal(AUDIT_EVENT_TYPE, EVENT_TYPES.audit);
+    assert.equal(AUDIT_CE_SOURCE, eventSource('enforcer'));
+    assert.equal(AUDIT_SOURCE, 'enforcer');
+  });
+
   test('record: key = tenant, CloudEvents headers', () => {
     const record = toEventMessage(entry('e-1', 'acme').record);
     assert.equal(record.key, 'acme');
@@ -201,7 +208,7 @@ describe('encodeCheckEvent', () => {
     const h = record.headers as Record<string, string>;
     assert.equal(h['ce_id'], 'e-1');
     assert.equal(h['ce_type'], 'authority.audit.v1');
-    assert.equal(h['ce_source'], 'enforcer');
+    assert.equal(h['ce_source'], '/authority/enforcer');
     assert.equal(h['ce_subject'], 'acme');
     assert.equal(h['ce_specversion'], '1.0');
     assert.equal(h['ce_time'], '2026-11-25T12:00:00.123Z');

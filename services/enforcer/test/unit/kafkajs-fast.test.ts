@@ -15,7 +15,7 @@ import {
   type RecordArgs,
 } from '../../src/adapters/kafkajs-fast';
 import { appendWire, messagesFromWire, toAuditMessage, type AuditRecord } from '../../src/audit-record';
-import { AUDIT_EVENT_TYPE, AUDIT_SOURCE } from '../../src/audit';
+import { AUDIT_CE_SOURCE, AUDIT_EVENT_TYPE } from '../../src/audit';
 
 const { Encoder, original } = kafkajsRecordModules();
 const fast = fastRecordEncoder(Encoder, original);
@@ -55,7 +55,7 @@ describe('fastRecordEncoder', () => {
       key: 'acme',
       value: JSON.stringify({ message: 'scope « é » ✓ 𝄞', n: 1 }),
       headers: {
-        ...cloudEventHeaders({ id: 'e-1', type: AUDIT_EVENT_TYPE, source: AUDIT_SOURCE, subject: 'acme', time: 0 }),
+        ...cloudEventHeaders({ id: 'e-1', type: AUDIT_EVENT_TYPE, source: AUDIT_CE_SOURCE, subject: 'acme', time: 0 }),
         traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
       },
     };
@@ -148,7 +148,7 @@ describe('audit records posted to the producer thread', () => {
     const expected = cloudEventHeaders({
       id: 'e-9',
       type: AUDIT_EVENT_TYPE,
-      source: AUDIT_SOURCE,
+      source: AUDIT_CE_SOURCE,
       subject: 'acme',
       time: '2026-11-25T12:00:00.123Z',
     });

@@ -9,14 +9,14 @@
 // events/signature.ts): the auditor chains only records a trusted key signed.
 import { cloudEventHeaders, withEventSignature, type AuthorityTopics, type EventBus } from '@authority/platform';
 import { createMessage, encodeEvent, pb, timestampFromDate } from '@authority/proto';
-import { randomId, type EventSigningKey } from '@authority/core';
+import { EVENT_TYPES, eventSource, randomId, recordKeys, type EventSigningKey } from '@authority/core';
 import { binaryBytes, type CredentialDoc, type KeyDoc } from './mongo';
 
-export const CE_SOURCE = '/authority/issuer';
-export const CE_TYPE_KEY = 'authority.key.v1';
-export const CE_TYPE_CREDENTIAL = 'authority.credential.v1';
-export const CE_TYPE_REVOCATION = 'authority.revocation.v1';
-export const CE_TYPE_AUDIT = 'authority.audit.v1';
+export const CE_SOURCE = eventSource('issuer');
+export const CE_TYPE_KEY = EVENT_TYPES.key;
+export const CE_TYPE_CREDENTIAL = EVENT_TYPES.credential;
+export const CE_TYPE_REVOCATION = EVENT_TYPES.revocation;
+export const CE_TYPE_AUDIT = EVENT_TYPES.audit;
 
 /** The issuer's outbound events (a port, so unit tests can record instead of publishing). */
 export interface IssuerEvents {
@@ -66,7 +66,9 @@ export function credentialEvent(doc: CredentialDoc): pb.CredentialEvent {
 
 /** Record key of a revocation on the compacted topic. */
 export function revocationKey(e: pb.RevocationEvent): string {
-  return e.kind === pb.RevocationKind.AGENT ? `${e.tenant}/agent/${e.agentId}` : `${e.tenant}/jti/${e.jti}`;
+  return e.kind === pb.RevocationKind.AGENT
+    ? recordKeys.revokedAgent(e.tenant, e.agentId)
+    : recordKeys.revokedJti(e.tenant, e.jti);
 }
 
 export class KafkaIssuerEvents implements IssuerEvents {
@@ -84,7 +86,7 @@ export class KafkaIssuerEvents implements IssuerEvents {
     const e = keyEvent(doc);
     await this.bus.publish(this.topics.keys, [
       {
-        key: `${doc.tenant}/key/${doc.kid}`,
+        key: recordKeys.key(doc.tenant, doc.kid),
         value: encodeEvent(pb.KeyEventSchema, e),
         headers: this.headers(CE_TYPE_KEY, doc.tenant, new Date()),
       },
@@ -95,7 +97,7 @@ export class KafkaIssuerEvents implements IssuerEvents {
     const e = credentialEvent(doc);
     await this.bus.publish(this.topics.keys, [
       {
-        key: `${doc.tenant}/credential/${doc._id}`,
+        key: recordKeys.credential(doc.tenant, doc._id),
         value: encodeEvent(pb.CredentialEventSchema, e),
         headers: this.headers(CE_TYPE_CREDENTIAL, doc.tenant, new Date()),
       },

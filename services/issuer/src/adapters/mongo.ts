@@ -152,6 +152,11 @@ export function fromSealedDoc(d: SealedDoc): SealedKey {
   };
 }
 
+/** Bytes as MongoDB stores them. */
+export function storedBytes(bytes: Uint8Array): Binary {
+  return new Binary(bytes);
+}
+
 export function binaryBytes(b: Binary): Uint8Array {
   return new Uint8Array(b.buffer);
 }

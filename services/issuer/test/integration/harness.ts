@@ -17,16 +17,9 @@ import type { IssuerServiceClient } from '@authority/proto';
 import { loadAuthorityProto } from '@authority/proto';
 import { issuerConfigSchema, startIssuer, type Clock, type IssuerConfig, type RunningIssuer } from '../../src/index';
 
-export function requireInfra(): { brokers: string; mongo: string } {
-  const brokers = process.env['KAFKA_BROKERS'];
-  const mongo = process.env['MONGODB_URI'];
-  if (!brokers || !mongo) {
-    throw new Error(
-      'integration tests need KAFKA_BROKERS and MONGODB_URI (run `source .infra/env` after scripts/infra/up.sh)',
-    );
-  }
-  return { brokers, mongo };
-}
+import { eventually, requireInfra } from '@authority/test-helpers';
+
+export { eventually, requireInfra };
 
 /** Silent unless TEST_LOG_LEVEL is set (e.g. TEST_LOG_LEVEL=debug to see handler errors). */
 export function testLogger(service: string) {
@@ -157,21 +150,6 @@ export class Tap {
 
   async stop(): Promise<void> {
     await this.bus.disconnect();
-  }
-}
-
-/** Polls `check` until it returns a value other than undefined, or fails at the deadline. */
-export async function eventually<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 

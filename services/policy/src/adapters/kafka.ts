@@ -14,13 +14,15 @@ import {
   withEventSignature,
   type KafkaEventBus,
 } from '@authority/platform';
-import type { EventSigningKey } from '@authority/core';
+import { EVENT_TYPES, eventSource, recordKeys, type EventProducer, type EventSigningKey } from '@authority/core';
 import { versionKey, type PolicyVersionDoc } from './mongo';
 import type { VersionPublisher } from '../registry';
 
-export const CE_TYPE_POLICY = 'authority.policy.v1';
-export const CE_TYPE_AUDIT = 'authority.audit.v1';
-export const CE_SOURCE = '/authority/policy';
+export const CE_TYPE_POLICY = EVENT_TYPES.policy;
+export const CE_TYPE_AUDIT = EVENT_TYPES.audit;
+export const CE_SOURCE = eventSource('policy');
+/** AuditEvent.source of the policy service's audit events. */
+export const AUDIT_SOURCE: EventProducer = 'policy';
 
 export interface PolicyTopics {
   policies: string;
@@ -60,7 +62,7 @@ export function policyAuditEvent(doc: PolicyVersionDoc): pb.AuditEvent {
     eventId: doc.auditEventId,
     tenant: doc.tenant,
     time: timestampFromDate(doc.createdAt),
-    source: 'policy',
+    source: AUDIT_SOURCE,
     actor: { principal: doc.author },
     action,
     resource: `policy/${doc.tenant}`,
@@ -126,7 +128,11 @@ export class KafkaVersionPublisher implements VersionPublisher {
       ]),
       this.bus.publish(this.topics.audit, [
         withEventSignature(
-          { key: doc.tenant, value: encodeEvent(pb.AuditEventSchema, policyAuditEvent(doc)), headers: auditHeaders },
+          {
+            key: recordKeys.tenant(doc.tenant),
+            value: encodeEvent(pb.AuditEventSchema, policyAuditEvent(doc)),
+            headers: auditHeaders,
+          },
           this.eventKey,
         ),
       ]),

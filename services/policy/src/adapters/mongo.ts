@@ -1,6 +1,7 @@
 // MongoDB (FerretDB-compatible) store of policy versions. The unique index on (tenant, version) is
 // the linearization point of PutPolicy/DeletePolicy: exactly one insert of a given version wins,
 // across every replica, without transactions.
+import { recordKeys } from '@authority/core';
 import { isDuplicateKeyError } from '@authority/platform';
 import type { Collection, Db } from 'mongodb';
 
@@ -33,11 +34,9 @@ export interface PolicyVersionDoc {
 /** Metadata of a version without its YAML text (ListPolicyVersions). */
 export type PolicyVersionMeta = Omit<PolicyVersionDoc, 'yaml'> & { yaml?: string };
 
-export const VERSION_DIGITS = 12;
-
-/** `<tenant>/<version zero-padded to 12 digits>`: document id and Kafka record key. */
+/** `<tenant>/<version zero-padded to 12 digits>`: document id and Kafka record key (core's rule). */
 export function versionKey(tenant: string, version: number): string {
-  return `${tenant}/${String(version).padStart(VERSION_DIGITS, '0')}`;
+  return recordKeys.policyVersion(tenant, version);
 }
 
 /** Thrown by insert when the version already exists (another writer won). */

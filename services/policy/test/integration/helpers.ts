@@ -31,6 +31,10 @@ import type {
 } from '@authority/proto';
 import { policyConfigSchema, startPolicyService, type PolicyConfig, type PolicyServiceHandle } from '../../src/index';
 
+import { eventually, requireInfra } from '@authority/test-helpers';
+
+export { eventually };
+
 export const OPERATOR_KEY = 'operator-key-for-policy-tests-0123456789';
 
 /** The audit-event signing seed of the policy services these tests start, and its key id. */
@@ -39,14 +43,8 @@ export const EVENT_KEY_ID = 'policy-test';
 
 /** The infrastructure from the environment; throws (fails the test) when it is not configured. */
 export function infra(): { brokers: string; mongoUri: string } {
-  const brokers = process.env['KAFKA_BROKERS'];
-  const mongoUri = process.env['MONGODB_URI'];
-  if (!brokers || !mongoUri) {
-    throw new Error(
-      'integration tests need a real Kafka and MongoDB-wire server: set KAFKA_BROKERS and MONGODB_URI (source /work/main/.infra/env, or run `npm test`, which starts them)',
-    );
-  }
-  return { brokers, mongoUri };
+  const { brokers, mongo } = requireInfra();
+  return { brokers, mongoUri: mongo };
 }
 
 export function randomSuffix(): string {
@@ -156,24 +154,6 @@ export async function readTopics(bus: KafkaEventBus, topics: string[]): Promise<
     await handle.disconnect();
   }
   return out;
-}
-
-/**
- * Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`
- * (a condition with a deadline, not a sleep-as-synchronization).
- */
-export async function eventually<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export async function withMongo<T>(env: TestEnv, fn: (client: MongoClient) => Promise<T>): Promise<T> {
