@@ -151,7 +151,11 @@ before(async () => {
   // The enforcer accepts envelopes bound to the gateway's audience (tokens name it in `aud`).
   stack = await startStack({ enforcerEnv: { AUTHORITY_AUDIENCE: AUDIENCE } });
   tenant = await stack.createTenant();
-  gateway = await startTestGateway();
+  // compile_intent mints children through the issuer's Delegate (this tenant's ADMIN credential).
+  gateway = await startTestGateway({
+    AUTHORITY_ISSUER_ADDR: stack.issuer.address,
+    AUTHORITY_ISSUER_API_KEY: tenant.admin,
+  });
 });
 
 after(async () => {
@@ -219,6 +223,8 @@ describe('gateway: server-filesystem behind path scopes', () => {
     const { tools } = await reader.listTools();
     const names = tools.map((t) => t.name).sort();
     assert.deepEqual(names, [
+      'authority.check_access',
+      'authority.compile_intent',
       'everything.echo',
       'everything.get-structured-content',
       'everything.get-sum',
@@ -430,5 +436,84 @@ describe('gateway: approvals and rate limits', () => {
     } finally {
       await limited.stop();
     }
+  });
+});
+
+describe('gateway: built-in tools', () => {
+  const docs = () => `file://local${root}/docs/*`;
+
+  test('authority.check_access returns the decision for the caller, without doing anything', async () => {
+    const agent = await connect(
+      gateway,
+      (await mint('checker-agent', { scopes: ['files:docs:read'], resources: [docs()] })).token,
+    );
+    const yes = await call(agent, 'authority.check_access', {
+      scope: 'files:docs:read',
+      resource: `file://local${root}/docs/a.txt`,
+    });
+    assert.equal(yes.isError, undefined);
+    assert.equal(yes.structuredContent?.['allowed'], true);
+    assert.ok(yes.structuredContent?.['decision_id']);
+    const no = await call(agent, 'authority.check_access', {
+      scope: 'files:docs:write',
+      resource: `file://local${root}/docs/a.txt`,
+    });
+    assert.equal(no.structuredContent?.['allowed'], false);
+    assert.equal(no.structuredContent?.['reason'], 'SCOPE_MISSING');
+    assert.equal(denialOf(await call(agent, 'authority.check_access', {})).field, 'arguments.scope');
+  });
+
+  test('authority.compile_intent mints a narrower child through the issuer; the child works only as narrowed', async () => {
+    const parent = await connect(
+      gateway,
+      (await mint('planner', { scopes: ['files:docs:read', 'files:docs:write', 'demo:echo'], resources: [docs()] }))
+        .token,
+    );
+    const r = await call(parent, 'authority.compile_intent', {
+      intent: 'Summarize the docs for the weekly report',
+      agent_name: 'summarizer',
+    });
+    assert.equal(r.isError, undefined, text(r));
+    const out = r.structuredContent as {
+      agent_id: string;
+      token: string;
+      scopes_kept: string[];
+      scopes_dropped: string[];
+      reduction_ratio: number;
+    };
+    assert.equal(out.agent_id, 'planner/summarizer');
+    assert.deepEqual(out.scopes_kept, ['files:docs:read']);
+    assert.deepEqual(out.scopes_dropped, ['files:docs:write', 'demo:echo']);
+    assert.equal(out.reduction_ratio, 0.667);
+    // The child is bound to the gateway like its parent and reads, but cannot write.
+    const child = await connect(gateway, out.token);
+    assert.equal(text(await call(child, 'fs.read_text_file', { path: join(root, 'docs', 'a.txt') })), 'alpha');
+    const d = denialOf(await call(child, 'fs.write_file', { path: join(root, 'docs', 'child.txt'), content: 'x' }));
+    assert.equal(d.reason, 'SCOPE_MISSING');
+    assert.equal(existsSync(join(root, 'docs', 'child.txt')), false);
+    // An intent that names nothing in the envelope mints nothing.
+    const none = denialOf(await call(parent, 'authority.compile_intent', { intent: 'book a flight to Lisbon' }));
+    assert.equal(none.reason, 'INVALID_REQUEST');
+    assert.equal(none.field, 'arguments.intent');
+  });
+
+  test('compile_intent cannot exceed the caller: a forged envelope gets nothing from the issuer', async () => {
+    const forged = mintRoot(
+      {
+        tenant: tenant.tenant,
+        agent: 'planner',
+        scopes: ['files:docs:read', 'files:secrets:read'],
+        resources: [`file://local${root}/*`],
+        context: [],
+        constraints: declareUnconstrained(),
+        ttlSeconds: 600,
+        audience: AUDIENCE,
+      },
+      { secretKey: generateEd25519KeyPair().secretKey, kid: 'forged', now: Math.floor(Date.now() / 1000) },
+    ).token;
+    const attacker = await connect(gateway, forged);
+    const d = denialOf(await call(attacker, 'authority.compile_intent', { intent: 'read the secrets files' }));
+    assert.notEqual(d.reason, 'ALLOWED');
+    assert.match(d.message, /the issuer refused/);
   });
 });

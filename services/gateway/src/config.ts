@@ -111,6 +111,17 @@ export const gatewayConfigSchema = z.object({
   AUTHORITY_ENFORCER_TIMEOUT: duration()
     .prefault('5s')
     .describe('Deadline of each check; on timeout the call is denied and never reaches the upstream.'),
+  AUTHORITY_ISSUER_ADDR: text()
+    .optional()
+    .describe(
+      'host:port of the issuer. With AUTHORITY_ISSUER_API_KEY, the tool authority.compile_intent is exposed (children are minted by Delegate).',
+    ),
+  AUTHORITY_ISSUER_API_KEY: apiKeySecret()
+    .optional()
+    .describe(
+      "Credential the gateway presents to the issuer for Delegate: the operator credential, or one tenant's ADMIN credential for a gateway of that tenant.",
+    ),
+  AUTHORITY_ISSUER_TIMEOUT: duration().prefault('5s').describe('Deadline of each Delegate call.'),
   AUTHORITY_UPSTREAM_TIMEOUT: duration()
     .prefault('60s')
     .describe('Deadline of each request to an upstream (reset by progress notifications).'),
@@ -142,6 +153,17 @@ export const checkStdioEnvelope: ConfigCheck = (config) =>
     ? [{ variable: 'AUTHORITY_GATEWAY_ENVELOPE', problem: 'required when AUTHORITY_GATEWAY_TRANSPORT is stdio' }]
     : [];
 
+/** Delegate calls need both the issuer's address and a credential. */
+export const checkIssuerSettings: ConfigCheck = (config) => {
+  const addr = config['AUTHORITY_ISSUER_ADDR'] !== undefined;
+  const key = config['AUTHORITY_ISSUER_API_KEY'] !== undefined;
+  if (addr && !key)
+    return [{ variable: 'AUTHORITY_ISSUER_API_KEY', problem: 'required when AUTHORITY_ISSUER_ADDR is set' }];
+  if (key && !addr)
+    return [{ variable: 'AUTHORITY_ISSUER_ADDR', problem: 'required when AUTHORITY_ISSUER_API_KEY is set' }];
+  return [];
+};
+
 export function gatewayConfigChecks(): ConfigCheck[] {
-  return [checkStdioEnvelope];
+  return [checkStdioEnvelope, checkIssuerSettings];
 }

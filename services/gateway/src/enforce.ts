@@ -3,6 +3,7 @@
 // forwarded. Anything else (a DENY, an error, a timeout, an argument the template refuses, an empty
 // rate bucket) becomes a denial and the upstream is never contacted.
 import { context, propagation, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { CheckRequest, CheckResponse__Output } from '@authority/proto';
 import {
   ApprovalRequiredError,
@@ -103,6 +104,16 @@ export function denial(init: Omit<Denial, 'hint' | 'retryable'>): Denial {
   return d;
 }
 
+/** The result an agent gets for a refused call: isError, one text block, the denial in `_meta`. */
+export function deniedResult(tool: string, d: Denial): CallToolResult {
+  const where = d.field !== undefined ? ` (${d.field})` : '';
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `Authority denied ${tool}: ${d.reason}${where}: ${d.message}. Hint: ${d.hint}` }],
+    _meta: { [META.denial]: d },
+  };
+}
+
 /** Why no decision could be obtained, as a reason. */
 function reasonForError(err: unknown): { reason: string; field?: string } {
   if (err instanceof AuthorityApiError) {
@@ -181,11 +192,55 @@ export class Enforcement {
     description: 'Time to obtain the decisions of one tool call, in milliseconds.',
     unit: 'ms',
   });
-  private readonly rateLimited = getMeter(GATEWAY_SCOPE).createCounter('authority.gateway.rate_limited', {
+  private readonly rateLimitedCounter = getMeter(GATEWAY_SCOPE).createCounter('authority.gateway.rate_limited', {
     description: 'Tool calls refused because the (tenant, agent) token bucket was empty.',
   });
 
   constructor(private readonly opts: EnforcementOptions) {}
+
+  /** True when the bucket of the identity `caller` claims has a token (a refusal is counted). */
+  allows(caller: ClaimedCaller): boolean {
+    return this.opts.limiter.allows(rateKey(caller.tenant, caller.agent));
+  }
+
+  /** The denial for an empty bucket. */
+  rateLimited(caller: ClaimedCaller): Denial {
+    this.rateLimitedCounter.add(1, {});
+    return denial({
+      reason: 'RATE_LIMITED',
+      message: `rate limit of agent '${caller.agent}' reached`,
+      retry_after_seconds: this.opts.limiter.retryAfterSeconds(rateKey(caller.tenant, caller.agent)),
+    });
+  }
+
+  /** Charges `caller`'s bucket: only after a service verified its envelope (see rate-limit.ts). */
+  charge(caller: Pick<ClaimedCaller, 'tenant' | 'agent'>): void {
+    this.opts.limiter.charge(rateKey(caller.tenant, caller.agent));
+  }
+
+  /**
+   * One check, answered as the enforcer decided it (ALLOW or DENY), or a denial when no decision
+   * was obtained or the bucket is empty (authority.check_access).
+   */
+  async checkOnce(caller: ClaimedCaller, request: CheckRequest): Promise<CheckResponse__Output | Denial> {
+    if (!this.allows(caller)) return this.rateLimited(caller);
+    const carrier: Record<string, string> = {};
+    propagation.inject(context.active(), carrier);
+    try {
+      const res = await this.opts.enforcer.check(request, { deadlineMs: this.opts.timeoutMs, metadata: carrier });
+      if (res.chainUnverified === false && res.agentId !== '') this.charge({ tenant: res.tenant, agent: res.agentId });
+      if (res.decision !== 'ALLOW' && res.decision !== 'DENY')
+        return denial({ reason: 'CHECK_FAILED', message: 'the enforcer answered no decision' });
+      return res;
+    } catch (err) {
+      const r = reasonForError(err);
+      return denial({
+        reason: r.reason,
+        message: `no decision from the enforcer: ${err instanceof Error ? err.message : String(err)}`,
+        ...(r.field !== undefined ? { field: r.field } : {}),
+      });
+    }
+  }
 
   /** Runs `fn` in a span named after the tool. */
   span<T>(tool: string, fn: (span: Span) => Promise<T>): Promise<T> {
@@ -225,7 +280,7 @@ export class Enforcement {
     span?.setAttributes({ 'authority.decision': decision, 'authority.reason': reason });
     this.calls.add(1, { tool, decision, reason });
     this.checkDuration.record(performance.now() - started, { tool, decision });
-    if (reason === 'RATE_LIMITED') this.rateLimited.add(1, { tool });
+    if (reason === 'RATE_LIMITED') this.rateLimitedCounter.add(1, { tool });
     return result;
   }
 

@@ -3,7 +3,8 @@
 // or stdio; every tool call goes through Enforcement first.
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createLogger, type Logger } from '@authority/platform';
-import { EnforcerClient } from '@authority/sdk';
+import { EnforcerClient, IssuerClient } from '@authority/sdk';
+import { BuiltinTools } from './builtin';
 import { claimedCaller, type ClaimedCaller } from './auth';
 import type { GatewayConfig } from './config';
 import { Enforcement, type EnforcementOptions } from './enforce';
@@ -19,6 +20,8 @@ export * from './rate-limit';
 export * from './auth';
 export { Enforcement, META, denial, hintFor, readCallMeta, checkRequests, type Denial, type CallMeta } from './enforce';
 export { createProxyServer, deniedResult } from './proxy';
+export { BuiltinTools, BUILTIN_NAMESPACE, CHECK_ACCESS, COMPILE_INTENT } from './builtin';
+export { compileIntent, words, type CompiledIntent } from './compile';
 export { Upstream, CHECKS_META_KEY, type ExposedTool } from './upstream';
 export { MCP_PATH, METADATA_PATH, type GatewayHttp } from './http';
 
@@ -26,6 +29,8 @@ export interface StartGatewayOptions {
   logger?: Logger;
   /** Replace the enforcer client (unit tests). */
   enforcer?: EnforcementOptions['enforcer'];
+  /** Replace the issuer client (unit tests). */
+  issuer?: Pick<IssuerClient, 'delegate'>;
   clock?: () => number;
   /** stdio transport: the streams (default process.stdin / process.stdout). */
   stdio?: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream };
@@ -95,7 +100,33 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
       audience: config.AUTHORITY_GATEWAY_AUDIENCE,
       required: config.AUTHORITY_GATEWAY_REQUIRE_AUDIENCE,
     };
-    const proxyDeps = { upstreams, enforcement, logger, upstreamTimeoutMs: config.AUTHORITY_UPSTREAM_TIMEOUT };
+    let issuer = opts.issuer;
+    if (
+      issuer === undefined &&
+      config.AUTHORITY_ISSUER_ADDR !== undefined &&
+      config.AUTHORITY_ISSUER_API_KEY !== undefined
+    ) {
+      const c = new IssuerClient(config.AUTHORITY_ISSUER_ADDR, {
+        credential: config.AUTHORITY_ISSUER_API_KEY.reveal(),
+        tls: config.AUTHORITY_ENFORCER_TLS,
+        deadlineMs: config.AUTHORITY_ISSUER_TIMEOUT,
+      });
+      cleanups.push(() => c.close());
+      issuer = c;
+    }
+    const builtins = new BuiltinTools({
+      enforcement,
+      upstreams,
+      issuerTimeoutMs: config.AUTHORITY_ISSUER_TIMEOUT,
+      ...(issuer !== undefined ? { issuer } : {}),
+    });
+    const proxyDeps = {
+      upstreams,
+      builtins,
+      enforcement,
+      logger,
+      upstreamTimeoutMs: config.AUTHORITY_UPSTREAM_TIMEOUT,
+    };
 
     if (config.AUTHORITY_GATEWAY_TRANSPORT === 'stdio') {
       const token = config.AUTHORITY_GATEWAY_ENVELOPE?.reveal() ?? '';

@@ -50,6 +50,8 @@ export interface GatewayMapping {
 export const NAMESPACE_SEPARATOR = '.';
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+/** The namespace of the gateway's own tools (authority.check_access, ...). */
+export const RESERVED_NAMESPACE = 'authority';
 /** Most checks one tool may need (each is an enforcer decision per call). */
 export const MAX_CHECKS_PER_TOOL = 8;
 
@@ -202,6 +204,13 @@ export function parseMapping(text: string): GatewayMapping {
         if (ns !== undefined && !NAME.test(ns))
           r.report(nsEntry.value, nsEntry.path, `namespace '${ns}' must be 1-64 letters, digits, '_' or '-'`);
         else if (ns !== undefined) namespace = ns;
+      }
+      if (namespace === RESERVED_NAMESPACE) {
+        r.report(
+          nsEntry?.value ?? e.keyNode,
+          nsEntry?.path ?? e.path,
+          `namespace '${RESERVED_NAMESPACE}' is reserved for the gateway's own tools; set another 'namespace'`,
+        );
       }
       const clash = namespaces.get(namespace);
       if (clash !== undefined) {

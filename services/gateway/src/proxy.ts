@@ -10,33 +10,26 @@ import {
   ErrorCode,
   ListToolsRequestSchema,
   McpError,
-  type CallToolResult,
   type Progress,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '@authority/platform';
 import type { ClaimedCaller } from './auth';
-import { META, type Denial, type Enforcement } from './enforce';
+import { deniedResult, type Enforcement } from './enforce';
+import { BUILTIN_NAMESPACE, type BuiltinTools } from './builtin';
 import type { ExposedTool, Upstream } from './upstream';
 
 /** The caller of one request: from the HTTP request's bearer, or the stdio configuration. */
 export type CallerOf = (authInfo: { extra?: Record<string, unknown> } | undefined) => ClaimedCaller | undefined;
 
+export { deniedResult };
+
 export interface ProxyDeps {
   upstreams: readonly Upstream[];
+  builtins: BuiltinTools;
   enforcement: Enforcement;
   logger: Logger;
   upstreamTimeoutMs: number;
   callerOf: CallerOf;
-}
-
-/** The result an agent gets for a refused call. */
-export function deniedResult(tool: string, d: Denial): CallToolResult {
-  const where = d.field !== undefined ? ` (${d.field})` : '';
-  return {
-    isError: true,
-    content: [{ type: 'text', text: `Authority denied ${tool}: ${d.reason}${where}: ${d.message}. Hint: ${d.hint}` }],
-    _meta: { [META.denial]: d },
-  };
 }
 
 function findTool(upstreams: readonly Upstream[], name: string): ExposedTool | undefined {
@@ -69,17 +62,23 @@ export function createProxyServer(deps: ProxyDeps): Server {
   );
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: deps.upstreams.flatMap((u) => [...u.exposedTools()].map((t) => t.definition)),
+    tools: [...deps.builtins.list(), ...deps.upstreams.flatMap((u) => [...u.exposedTools()].map((t) => t.definition))],
   }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const name = request.params.name;
-    const tool = findTool(deps.upstreams, name);
-    // Unmapped tools do not exist as far as the agent can tell.
-    if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
     const caller = deps.callerOf(extra.authInfo);
     if (caller === undefined) throw new McpError(ErrorCode.InvalidRequest, 'no envelope presented');
     const args = (request.params.arguments ?? {}) as Record<string, unknown>;
+    if (name.startsWith(`${BUILTIN_NAMESPACE}.`) && deps.builtins.has(name)) {
+      return deps.enforcement.span(name, async (span) => {
+        span.setAttributes({ 'authority.tenant': caller.tenant, 'authority.agent': caller.agent });
+        return deps.builtins.call(name, caller, args);
+      });
+    }
+    const tool = findTool(deps.upstreams, name);
+    // Unmapped tools do not exist as far as the agent can tell.
+    if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
     return deps.enforcement.span(name, async (span) => {
       span.setAttributes({ 'authority.tenant': caller.tenant, 'authority.agent': caller.agent });
       const denied = await deps.enforcement.authorize(caller, name, tool.mapping, args, request.params._meta);

@@ -123,6 +123,16 @@ describe('parseMapping', () => {
     assert.match(messages, /checks\[0\]\.resource: resource template: segment 'x\{path\}': a placeholder/);
   });
 
+  test("the namespace 'authority' is reserved for the gateway's own tools", () => {
+    const issues = issuesOf(`upstreams:
+  authority:
+    url: http://h/mcp
+    tools: {}
+`);
+    assert.match(issues[0]?.message ?? '', /namespace 'authority' is reserved/);
+    assert.equal(issues[0]?.line, 2);
+  });
+
   test('hostile YAML is refused like a hostile policy (size, aliases, several documents)', () => {
     assert.match(issuesOf('a: 1\n---\nb: 2\n')[0]?.message ?? '', /more than one YAML document/);
     assert.match(issuesOf('x'.repeat(2 * 1024 * 1024))[0]?.message ?? '', /the limit is/);
