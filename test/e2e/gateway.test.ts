@@ -16,6 +16,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { cryptoReady, declareUnconstrained, generateEd25519KeyPair, mintRoot } from '@authority/core';
+import { HolderKey, requestProof } from '@authority/sdk';
 import { loadConfig } from '@authority/platform';
 import type { MintResponse__Output } from '@authority/proto';
 import { gatewayConfigSchema, startGateway, type Denial, type GatewayHandle } from '@authority/gateway';
@@ -515,5 +516,66 @@ describe('gateway: built-in tools', () => {
     const d = denialOf(await call(attacker, 'authority.compile_intent', { intent: 'read the secrets files' }));
     assert.notEqual(d.reason, 'ALLOWED');
     assert.match(d.message, /the issuer refused/);
+  });
+});
+
+describe('gateway: proof of possession and stdio', () => {
+  test('an unsealed envelope is usable only with a per-request proof in _meta, once', async () => {
+    const holder = await HolderKey.generate();
+    const minted = await rpc<MintResponse__Output>(
+      stack.issuer.client,
+      'Mint',
+      {
+        tenant: tenant.tenant,
+        agentId: 'pop-agent',
+        grant: { scopes: ['demo:echo'], contextFields: [], constraintsJson: '{"unconstrained":true}' },
+        ttlSeconds: 600,
+        audience: [AUDIENCE],
+        holderPublicKey: Buffer.from(holder.publicKey),
+      },
+      tenant.admin,
+    );
+    const token = minted.envelope?.token ?? '';
+    assert.equal(minted.envelope?.sealed, false, 'the holder seals it, or proves per request');
+    const agent = await connect(gateway, token);
+    assert.equal(denialOf(await call(agent, 'everything.echo', { message: 'x' })).reason, 'PROOF_REQUIRED');
+    // The check the gateway sends for everything.echo is listed in the tool's _meta: scope demo:echo.
+    const proof = requestProof(token, holder, { requiredScope: 'demo:echo' });
+    const ok = await call(agent, 'everything.echo', { message: 'proven' }, { 'authority/proof': proof });
+    assert.equal(text(ok), 'Echo: proven');
+    const replay = denialOf(await call(agent, 'everything.echo', { message: 'again' }, { 'authority/proof': proof }));
+    assert.equal(replay.reason, 'PROOF_REPLAYED');
+    // A proof signed over another check does not transfer.
+    const other = requestProof(token, holder, { requiredScope: 'demo:sum' });
+    assert.equal(
+      denialOf(await call(agent, 'everything.echo', { message: 'x' }, { 'authority/proof': other })).reason,
+      'INVALID_PROOF',
+    );
+  });
+
+  test('stdio transport: the gateway process serves one agent whose envelope is configured', async () => {
+    const mapping = join(root, '..', 'stdio-mapping.yaml');
+    writeFileSync(mapping, mappingYaml());
+    const { token } = await mint('stdio-agent', { scopes: ['demo:echo'] });
+    const client = new Client({ name: 'e2e-stdio', version: '1.0.0' });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [join(moduleDir('@authority/gateway'), 'dist', 'src', 'main.js')],
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          AUTHORITY_GATEWAY_TRANSPORT: 'stdio',
+          AUTHORITY_GATEWAY_MAPPING: mapping,
+          AUTHORITY_GATEWAY_ENVELOPE: token,
+          AUTHORITY_ENFORCER_ADDR: stack.enforcers[0]!.address,
+          AUTHORITY_ENFORCER_API_KEY: tenant.checker,
+          AUTHORITY_LOG_LEVEL: 'warn',
+        },
+        stderr: 'pipe',
+      }),
+    );
+    clients.push(client);
+    assert.equal(text(await call(client, 'everything.echo', { message: 'over stdio' })), 'Echo: over stdio');
+    assert.equal(denialOf(await call(client, 'everything.get-sum', { a: 1, b: 2 })).reason, 'SCOPE_MISSING');
   });
 });
