@@ -3,7 +3,9 @@
 //   gateway.echo.sequential: one caller; p50/p99 per call, direct and through the gateway, and the
 //     p50 overhead (target ≤ 2 ms);
 //   gateway.echo.closed-loop-16: 16 concurrent callers; calls per second, direct and through the
-//     gateway, and the ratio (target ≥ 0.7).
+//     gateway, and the ratio (target ≥ 0.7);
+//   gateway.components.sequential: where the overhead goes: the enforcer's Check alone, and an MCP
+//     request through the gateway that needs neither check nor upstream (tools/list).
 // The gateway path is MCP over streamable HTTP + a Check by a real enforcer (in this process, real
 // Kafka; audit mode BENCH_AUDIT_MODE, default async) + the same stdio upstream. An issuer (real
 // MongoDB) mints the envelope. Every loop is bounded in time; JSON lines on stdout.
@@ -212,17 +214,26 @@ async function main(): Promise<void> {
       await callGateway();
     }
 
-    if (process.env['BENCH_PROFILE']) {
+    // Where the overhead goes: the enforcer's Check alone (gRPC, the same token), and an MCP request
+    // through the gateway that needs neither a check nor the upstream (tools/list).
+    {
       const { EnforcerClient } = await import('@authority/sdk');
       const ec = new EnforcerClient(`127.0.0.1:${enforcer.port}`, { credential: operatorKey });
-      const check = await loop(1, 2, async () => {
+      const check = await loop(1, SECONDS / 2, async () => {
         const r = await ec.check({ token, requiredScope: 'demo:echo' });
         if (r.decision !== 'ALLOW') throw new Error(r.reason);
       });
-      note(`enforcer Check alone: ${JSON.stringify(check)}`);
       ec.close();
-      const list = await loop(1, 2, async () => void (await viaGateway.listTools()));
-      note(`gateway tools/list (no check, no upstream): ${JSON.stringify(list)}`);
+      const list = await loop(1, SECONDS / 2, async () => void (await viaGateway.listTools()));
+      process.stdout.write(
+        `${JSON.stringify({
+          name: 'gateway.components.sequential',
+          audit_mode: AUDIT_MODE,
+          enforcer_check: check,
+          gateway_tools_list: list,
+          machine: machine(),
+        })}\n`,
+      );
     }
     note(`sequential, ${SECONDS}s each (audit ${AUDIT_MODE})`);
     const seqDirect = await loop(1, SECONDS, callDirect);
