@@ -1,7 +1,9 @@
 // The demo's MCP part: an agent connects to the gateway with its envelope as bearer token and
 // calls the real filesystem MCP server behind it. Allowed reads reach the server; a read outside
 // the envelope's resources, a path traversal through a tool argument and a write without the
-// scope are refused by the gateway before the server sees them.
+// scope are refused by the gateway before the server sees them. Then the agent compiles a task
+// description into a narrower child envelope (authority.compile_intent, minted by the issuer) that
+// its sub-agent uses.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -88,7 +90,7 @@ export async function runGatewaySession(o: {
       agentId: 'course-assistant',
       ttlSeconds: 3600,
       grant: {
-        scopes: ['files:course:read'],
+        scopes: ['files:course:read', 'files:grades:read'],
         resources: [`file://local${o.root}/materials/*`],
         contextFields: [],
         constraintsJson: '{"unconstrained":true}',
@@ -98,7 +100,9 @@ export async function runGatewaySession(o: {
     admin,
   );
   const token = minted.envelope?.token ?? '';
-  log(`   course-assistant: files:course:read on ${o.root}/materials/*, audience ${GATEWAY_AUDIENCE}`);
+  log(
+    `   course-assistant: files:course:read, files:grades:read on ${o.root}/materials/*, audience ${GATEWAY_AUDIENCE}`,
+  );
   const client = new Client({ name: 'demo-agent', version: '1.0.0' });
   await client.connect(
     new StreamableHTTPClientTransport(new URL(o.gatewayUrl), {
@@ -107,7 +111,11 @@ export async function runGatewaySession(o: {
   );
   try {
     const tools = (await client.listTools()).tools.map((t) => t.name).sort();
-    record('tools the agent sees (only mapped ones)', tools.join(', '), 'files.read_text_file, files.write_file');
+    record(
+      'tools the agent sees (built-in and mapped ones)',
+      tools.join(', '),
+      'authority.check_access, authority.compile_intent, files.read_text_file, files.write_file',
+    );
     const outcome = async (name: string, args: Record<string, unknown>) => {
       const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
       const denial = r._meta?.['authority/denial'] as { reason: string; field?: string } | undefined;
@@ -134,6 +142,41 @@ export async function runGatewaySession(o: {
       await outcome('files.write_file', { path: join(o.root, 'materials', 'syllabus.txt'), content: 'no exams' }),
       'DENY SCOPE_MISSING (required_scope)',
     );
+    const compiled = (await client.callTool({
+      name: 'authority.compile_intent',
+      arguments: { intent: 'Summarize the course syllabus for new students', agent_name: 'summarizer' },
+    })) as CallToolResult;
+    const child = compiled.structuredContent as
+      | { agent_id: string; token: string; scopes_kept: string[]; scopes_dropped: string[]; reduction_ratio: number }
+      | undefined;
+    record(
+      'compile "Summarize the course syllabus for new students"',
+      child === undefined
+        ? `ERROR ${text(compiled)}`
+        : `${child.agent_id}: kept ${child.scopes_kept.join(', ')}; dropped ${child.scopes_dropped.join(', ')}; reduction ${child.reduction_ratio}`,
+      'course-assistant/summarizer: kept files:course:read; dropped files:grades:read; reduction 0.5',
+    );
+    if (child !== undefined) {
+      const sub = new Client({ name: 'demo-sub-agent', version: '1.0.0' });
+      await sub.connect(
+        new StreamableHTTPClientTransport(new URL(o.gatewayUrl), {
+          requestInit: { headers: { Authorization: `Bearer ${child.token}` } },
+        }),
+      );
+      try {
+        const r = (await sub.callTool({
+          name: 'authority.check_access',
+          arguments: { scope: 'files:grades:read', resource: `file://local${o.root}/materials/syllabus.txt` },
+        })) as CallToolResult;
+        record(
+          'the summarizer asks whether it may read grades',
+          `allowed ${String(r.structuredContent?.['allowed'])} (${String(r.structuredContent?.['reason'])})`,
+          'allowed false (SCOPE_MISSING)',
+        );
+      } finally {
+        await sub.close();
+      }
+    }
   } finally {
     await client.close();
   }

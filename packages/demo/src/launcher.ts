@@ -167,8 +167,11 @@ export async function launchStack(o: LaunchOptions): Promise<RunningStack> {
         AUTHORITY_GATEWAY_PORT: String(port),
         AUTHORITY_GATEWAY_AUDIENCE: GATEWAY_AUDIENCE,
         AUTHORITY_ENFORCER_ADDR: addresses.enforcer,
-        // The local demo's gateway checks for every tenant; a production gateway gets a CHECKER credential.
+        // The local demo's gateway checks (and delegates, for authority.compile_intent) for every
+        // tenant; a gateway of one tenant gets that tenant's CHECKER (and ADMIN) credential.
         AUTHORITY_ENFORCER_API_KEY: o.secrets.operatorKey,
+        AUTHORITY_ISSUER_ADDR: addresses.issuer,
+        AUTHORITY_ISSUER_API_KEY: o.secrets.operatorKey,
       });
       const base = `http://127.0.0.1:${port}`;
       await waitHttpReady(`${base}/readyz`, deadline, () => !exited.has('gateway'));

@@ -1,5 +1,7 @@
 // Gateway overhead for a trivial tool (server-everything's `echo`), measured in one run against the
-// same upstream called directly (the official MCP client over stdio), so machine load affects both:
+// same upstream called directly, so machine load affects both: over stdio (`direct`, the upstream
+// the gateway itself uses) and over streamable HTTP (`direct_http`: one MCP-over-HTTP hop, like the
+// agent's hop to the gateway):
 //   gateway.echo.sequential: one caller; p50/p99 per call, direct and through the gateway, and the
 //     p50 overhead (target ≤ 2 ms);
 //   gateway.echo.closed-loop-16: 16 concurrent callers; calls per second, direct and through the
@@ -9,7 +11,9 @@
 // The gateway path is MCP over streamable HTTP + a Check by a real enforcer (in this process, real
 // Kafka; audit mode BENCH_AUDIT_MODE, default async) + the same stdio upstream. An issuer (real
 // MongoDB) mints the envelope. Every loop is bounded in time; JSON lines on stdout.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -200,6 +204,35 @@ async function main(): Promise<void> {
     );
     stops.push(() => viaGateway.close());
 
+    // The same upstream over streamable HTTP: one MCP-over-HTTP hop, like the agent → gateway hop.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const a = probe.address();
+        probe.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
+      });
+    });
+    const httpUpstream = spawn(process.execPath, [everything, 'streamableHttp'], {
+      env: { ...process.env, PORT: String(port) },
+      stdio: 'ignore',
+    });
+    stops.push(async () => void httpUpstream.kill('SIGTERM'));
+    const directHttp = new Client({ name: 'bench-direct-http', version: '1' });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await directHttp.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 200)); // the child is still starting: poll until it answers
+      }
+    }
+    stops.push(() => directHttp.close());
+    const callDirectHttp = async () => {
+      const r = await directHttp.callTool({ name: 'echo', arguments: { message: 'x' } });
+      if (r.isError) throw new Error('direct HTTP call failed');
+    };
+
     const callDirect = async () => {
       const r = await direct.callTool({ name: 'echo', arguments: { message: 'x' } });
       if (r.isError) throw new Error('direct call failed');
@@ -211,6 +244,7 @@ async function main(): Promise<void> {
     // Warm up both paths (JIT, connections, the enforcer's memo).
     for (let i = 0; i < 200; i++) {
       await callDirect();
+      await callDirectHttp();
       await callGateway();
     }
 
@@ -237,28 +271,34 @@ async function main(): Promise<void> {
     }
     note(`sequential, ${SECONDS}s each (audit ${AUDIT_MODE})`);
     const seqDirect = await loop(1, SECONDS, callDirect);
+    const seqDirectHttp = await loop(1, SECONDS, callDirectHttp);
     const seqGateway = await loop(1, SECONDS, callGateway);
     process.stdout.write(
       `${JSON.stringify({
         name: 'gateway.echo.sequential',
         audit_mode: AUDIT_MODE,
         direct: seqDirect,
+        direct_http: seqDirectHttp,
         gateway: seqGateway,
         p50_overhead_ms: round(seqGateway.p50_ms - seqDirect.p50_ms),
+        p50_overhead_vs_http_ms: round(seqGateway.p50_ms - seqDirectHttp.p50_ms),
         target_p50_overhead_ms: 2,
         machine: machine(),
       })}\n`,
     );
     note(`closed loop, 16 callers, ${SECONDS}s each`);
     const clDirect = await loop(16, SECONDS, callDirect);
+    const clDirectHttp = await loop(16, SECONDS, callDirectHttp);
     const clGateway = await loop(16, SECONDS, callGateway);
     process.stdout.write(
       `${JSON.stringify({
         name: 'gateway.echo.closed-loop-16',
         audit_mode: AUDIT_MODE,
         direct: clDirect,
+        direct_http: clDirectHttp,
         gateway: clGateway,
         throughput_ratio: round(clGateway.rps / clDirect.rps, 2),
+        throughput_ratio_vs_http: round(clGateway.rps / clDirectHttp.rps, 2),
         target_ratio: 0.7,
         machine: machine(),
       })}\n`,
