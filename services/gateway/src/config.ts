@@ -107,7 +107,9 @@ export const gatewayConfigSchema = z.object({
   AUTHORITY_ENFORCER_API_KEY: apiKeySecret().describe(
     "Credential the gateway presents to the enforcer: a tenant's CHECKER credential (single-tenant gateway: other tenants are denied TENANT_MISMATCH) or the operator credential. Required.",
   ),
-  AUTHORITY_ENFORCER_TLS: bool().prefault('false').describe('Call the enforcer over TLS (system roots).'),
+  AUTHORITY_ENFORCER_TLS: bool()
+    .prefault('false')
+    .describe('Call the enforcer (and the issuer, when configured) over TLS (system roots).'),
   AUTHORITY_ENFORCER_TIMEOUT: duration()
     .prefault('5s')
     .describe('Deadline of each check; on timeout the call is denied and never reaches the upstream.'),

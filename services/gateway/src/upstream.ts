@@ -62,6 +62,12 @@ export class Upstream {
       this.connected = false;
     };
     await this.client.connect(transport);
+    if (transport instanceof StdioClientTransport) {
+      // Read the child's stderr (an unread pipe fills and blocks the child); its lines are debug logs.
+      transport.stderr?.on('data', (chunk: Buffer) => {
+        this.logger.debug({ upstream: this.name, stderr: chunk.toString('utf8').slice(0, 2000) }, 'upstream stderr');
+      });
+    }
     this.connected = true;
     this.client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       try {
