@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the Kubernetes control-plane and node binaries (kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubelet) at a pinned version from the Go module proxy, and the pause image's
+# kube-scheduler, kubelet, kube-proxy) at a pinned version from the Go module proxy, and the pause image's
 # binary, into ~/.cache/authority-infra/k8s-<version>/bin. Cached: a finished build is a no-op.
 # k8s.io/kubernetes replaces its staging modules with ./staging, so `go install` refuses it: a
 # scratch module requires it and replaces each staging module by its published v0.x release
@@ -9,7 +9,13 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if [[ -x "$K8S_BIN/kubelet" && -f "$K8S_BIN/.complete" ]]; then
+K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+# A cache built before a binary joined the list only builds that binary (the Go build cache is warm).
+missing=()
+for cmd in "${K8S_CMDS[@]}" pause; do
+  [[ -x "$K8S_BIN/$cmd" ]] || missing+=("$cmd")
+done
+if (( ${#missing[@]} == 0 )) && [[ -f "$K8S_BIN/.complete" ]]; then
   log "kubernetes $K8S_VERSION binaries already built in $K8S_BIN (no-op)"
   exit 0
 fi
@@ -41,18 +47,20 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubelet"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
 )
 GO
 (cd "$K8S_SRC" && go mod tidy >>"$BUILD_LOG" 2>&1) || die "go mod tidy failed; see $BUILD_LOG"
 ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2) -X k8s.io/component-base/version.gitTreeState=clean"
-for cmd in kube-apiserver kube-controller-manager kube-scheduler kubelet; do
+for cmd in "${K8S_CMDS[@]}"; do
+  [[ -x "$K8S_BIN/$cmd" ]] && continue
   t1="$(now_s)"
   (cd "$K8S_SRC" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$K8S_BIN/$cmd" "k8s.io/kubernetes/cmd/$cmd" >>"$BUILD_LOG" 2>&1) \
     || die "building $cmd failed; see $BUILD_LOG"
   log "$cmd built in $(elapsed_since "$t1")"
 done
 # The pod sandbox's pause binary, from the same module (static, no libc needed in its image).
-gcc -Os -static -o "$K8S_BIN/pause" "$moddir/build/pause/linux/pause.c" >>"$BUILD_LOG" 2>&1 \
+[[ -x "$K8S_BIN/pause" ]] || gcc -Os -static -o "$K8S_BIN/pause" "$moddir/build/pause/linux/pause.c" >>"$BUILD_LOG" 2>&1 \
   || die "building pause failed; see $BUILD_LOG"
 touch "$K8S_BIN/.complete"
 log "kubernetes $K8S_VERSION built in $(elapsed_since "$t0")"
