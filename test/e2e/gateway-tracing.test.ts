@@ -6,7 +6,9 @@
 //     └─ enforcer SERVER span (gRPC metadata)
 //          └─ send <prefix>audit → process <prefix>audit → mongodb insert entries (the auditor)
 //
-// and the gateway's per-tool, per-decision metrics count the allowed and the denied call.
+// and the gateway's per-tool, per-decision metrics count the allowed and the denied call. The
+// built-in audit log shows an agent holding audit:read its own tenant's decisions, chained by the
+// auditor; an agent without audit:read is denied.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -49,6 +51,16 @@ async function eventually<T>(check: () => T | undefined, what: string, timeoutMs
   }
 }
 
+async function eventuallyAsync<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 function descends(span: ReadableSpan, ancestorId: string, all: ReadableSpan[]): boolean {
   const byId = new Map(all.map((s) => [s.spanContext().spanId, s]));
   let parentId = span.parentSpanContext?.spanId;
@@ -88,6 +100,8 @@ before(async () => {
       AUTHORITY_GATEWAY_HOST: '127.0.0.1',
       AUTHORITY_ENFORCER_ADDR: stack.enforcers[0]!.address,
       AUTHORITY_ENFORCER_API_KEY: tenant.checker,
+      AUTHORITY_AUDITOR_ADDR: stack.auditor!.address,
+      AUTHORITY_AUDITOR_API_KEY: tenant.auditor,
       AUTHORITY_LOG_LEVEL: 'silent',
     },
     [],
@@ -161,5 +175,46 @@ describe('gateway telemetry', { timeout: 120_000 }, () => {
         .reduce((n, p) => n + Number(p.value), 0);
     assert.ok(count('everything.echo', 'allow', 'ALLOWED') >= 1);
     assert.equal(count('everything.get-sum', 'deny', 'SCOPE_MISSING'), 1);
+  });
+
+  test("authority.audit_log: the own tenant's chained events with audit:read; denied without it", async () => {
+    const denied = (await client.callTool({ name: 'authority.audit_log', arguments: {} })) as CallToolResult;
+    assert.equal(denied.isError, true);
+    const d = denied._meta?.['authority/denial'] as { reason: string; scope?: string };
+    assert.equal(d.reason, 'SCOPE_MISSING');
+    assert.equal(d.scope, 'audit:read');
+    const minted = await rpc<MintResponse__Output>(
+      stack.issuer.client,
+      'Mint',
+      {
+        tenant: tenant.tenant,
+        agentId: 'compliance-bot',
+        grant: { scopes: ['audit:read'], contextFields: [], constraintsJson: '{"unconstrained":true}' },
+        ttlSeconds: 600,
+        audience: [AUDIENCE],
+      },
+      tenant.admin,
+    );
+    const reader = new Client({ name: 'e2e-audit-reader', version: '1.0.0' });
+    await reader.connect(
+      new StreamableHTTPClientTransport(new URL(gateway.resource), {
+        requestInit: { headers: { Authorization: `Bearer ${minted.envelope?.token ?? ''}` } },
+      }),
+    );
+    try {
+      type Event = { agent_id: string; action: string; decision: string; reason: string };
+      const events = await eventuallyAsync(async () => {
+        const r = (await reader.callTool({
+          name: 'authority.audit_log',
+          arguments: { agent_id: 'traced-agent', action: 'check', limit: 50 },
+        })) as CallToolResult;
+        const list = (r.structuredContent?.['events'] ?? []) as Event[];
+        return list.some((e) => e.reason === 'SCOPE_MISSING') ? list : undefined;
+      }, "the traced agent's checks in the chain");
+      assert.ok(events.every((e) => e.agent_id === 'traced-agent' && e.action === 'check'));
+      assert.ok(events.some((e) => e.decision === 'ALLOW' && e.reason === 'ALLOWED'));
+    } finally {
+      await reader.close();
+    }
   });
 });

@@ -8,7 +8,7 @@
 //                            by the issuer. Exposed only when the issuer is configured.
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { parseToken, splitSeal } from '@authority/core';
-import { AuthorityApiError, type IssuerClient } from '@authority/sdk';
+import { AuthorityApiError, type AuditorClient, type IssuerClient } from '@authority/sdk';
 import type { ClaimedCaller } from './auth';
 import { compileIntent, words } from './compile';
 import { deniedResult, denial, type Denial, type Enforcement } from './enforce';
@@ -17,6 +17,33 @@ import type { Upstream } from './upstream';
 export const BUILTIN_NAMESPACE = 'authority';
 export const CHECK_ACCESS = `${BUILTIN_NAMESPACE}.check_access`;
 export const COMPILE_INTENT = `${BUILTIN_NAMESPACE}.compile_intent`;
+export const AUDIT_LOG = `${BUILTIN_NAMESPACE}.audit_log`;
+/** The scope the audit log needs: exactly `audit:read`, checked by the enforcer. */
+export const AUDIT_READ_SCOPE = 'audit:read';
+/** Most events one audit_log call returns. */
+export const MAX_AUDIT_EVENTS = 100;
+
+const AUDIT_LOG_TOOL: Tool = {
+  name: AUDIT_LOG,
+  title: 'Audit log',
+  description:
+    "The newest audit events of your own tenant (decisions, envelopes, approvals), from the auditor's verified chain. Needs the scope audit:read.",
+  inputSchema: {
+    type: 'object',
+    properties: {
+      agent_id: { type: 'string', description: 'Only events whose delegation path names this agent' },
+      action: { type: 'string', description: 'Only this action, e.g. check or envelope.delegate' },
+      limit: { type: 'integer', minimum: 1, maximum: MAX_AUDIT_EVENTS, description: 'At most this many (default 20)' },
+    },
+    additionalProperties: false,
+  },
+  outputSchema: {
+    type: 'object',
+    properties: { events: { type: 'array', items: { type: 'object' } }, decision_id: { type: 'string' } },
+    required: ['events'],
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
 
 const CHECK_ACCESS_TOOL: Tool = {
   name: CHECK_ACCESS,
@@ -93,6 +120,8 @@ export interface BuiltinDeps {
   enforcement: Enforcement;
   /** Absent: compile_intent is not exposed. */
   issuer?: Pick<IssuerClient, 'delegate'>;
+  /** Absent: audit_log is not exposed. */
+  auditor?: Pick<AuditorClient, 'queryEvents'>;
   upstreams: readonly Upstream[];
   issuerTimeoutMs: number;
 }
@@ -121,7 +150,11 @@ export class BuiltinTools {
   constructor(private readonly deps: BuiltinDeps) {}
 
   list(): Tool[] {
-    return this.deps.issuer === undefined ? [CHECK_ACCESS_TOOL] : [CHECK_ACCESS_TOOL, COMPILE_INTENT_TOOL];
+    return [
+      CHECK_ACCESS_TOOL,
+      ...(this.deps.issuer !== undefined ? [COMPILE_INTENT_TOOL] : []),
+      ...(this.deps.auditor !== undefined ? [AUDIT_LOG_TOOL] : []),
+    ];
   }
 
   has(name: string): boolean {
@@ -129,7 +162,12 @@ export class BuiltinTools {
   }
 
   async call(name: string, caller: ClaimedCaller, args: Record<string, unknown>): Promise<CallToolResult> {
-    const result = name === CHECK_ACCESS ? await this.checkAccess(caller, args) : await this.compile(caller, args);
+    const result =
+      name === CHECK_ACCESS
+        ? await this.checkAccess(caller, args)
+        : name === AUDIT_LOG
+          ? await this.auditLog(caller, args)
+          : await this.compile(caller, args);
     return isDenial(result) ? deniedResult(name, result) : result;
   }
 
@@ -161,6 +199,61 @@ export class BuiltinTools {
     if (res.decisionId !== '') out['decision_id'] = res.decisionId;
     if (res.approvalRequestId !== '') out['approval_id'] = res.approvalRequestId;
     return ok(out);
+  }
+
+  /**
+   * The caller's own tenant's events: the enforcer must ALLOW `audit:read` for the caller's
+   * envelope first, and the query names the tenant the enforcer VERIFIED (never a claimed one).
+   */
+  private async auditLog(caller: ClaimedCaller, args: Record<string, unknown>): Promise<CallToolResult | Denial> {
+    const auditor = this.deps.auditor;
+    if (auditor === undefined) return denial({ reason: 'UNAVAILABLE', message: 'no auditor configured' });
+    const agentId = optionalString(args, 'agent_id', 256);
+    if (typeof agentId === 'object') return agentId;
+    const action = optionalString(args, 'action', 64);
+    if (typeof action === 'object') return action;
+    const limit = args['limit'] ?? 20;
+    if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_AUDIT_EVENTS)
+      return invalid(`'limit' must be an integer from 1 to ${MAX_AUDIT_EVENTS}`, 'arguments.limit');
+    const res = await this.deps.enforcement.checkOnce(caller, { token: caller.token, requiredScope: AUDIT_READ_SCOPE });
+    if ('hint' in res) return res;
+    if (res.decision !== 'ALLOW' || res.reason !== 'ALLOWED' || res.tenant === '' || res.chainUnverified) {
+      return denial({
+        reason: res.reason,
+        message: res.message !== '' ? res.message : 'audit:read was not allowed',
+        scope: AUDIT_READ_SCOPE,
+        ...(res.field !== '' ? { field: res.field } : {}),
+        ...(res.decisionId !== '' ? { decision_id: res.decisionId } : {}),
+      });
+    }
+    try {
+      const page = await auditor.queryEvents({
+        tenant: res.tenant,
+        pageSize: limit,
+        ...(agentId !== undefined ? { agentId } : {}),
+        ...(action !== undefined ? { action } : {}),
+      });
+      const events = page.entries.slice(0, limit).map((e) => {
+        const ev = e.event;
+        return {
+          seq: Number(e.seq),
+          event_id: ev?.eventId ?? '',
+          time: ev?.time?.seconds !== undefined ? new Date(Number(ev.time.seconds) * 1000).toISOString() : '',
+          source: ev?.source ?? '',
+          agent_id: ev?.actor?.agentId ?? '',
+          action: ev?.action ?? '',
+          resource: ev?.resource ?? '',
+          decision: ev?.decision ?? '',
+          reason: ev?.reason ?? '',
+        };
+      });
+      return ok({ events, decision_id: res.decisionId });
+    } catch (err) {
+      return denial({
+        reason: 'UNAVAILABLE',
+        message: `the auditor could not be asked: ${err instanceof Error ? err.message : String(err)}`,
+      });
+    }
   }
 
   private async compile(caller: ClaimedCaller, args: Record<string, unknown>): Promise<CallToolResult | Denial> {

@@ -109,7 +109,7 @@ export const gatewayConfigSchema = z.object({
   ),
   AUTHORITY_ENFORCER_TLS: bool()
     .prefault('false')
-    .describe('Call the enforcer (and the issuer, when configured) over TLS (system roots).'),
+    .describe('Call the enforcer (and the issuer and auditor, when configured) over TLS (system roots).'),
   AUTHORITY_ENFORCER_TIMEOUT: duration()
     .prefault('5s')
     .describe('Deadline of each check; on timeout the call is denied and never reaches the upstream.'),
@@ -124,6 +124,16 @@ export const gatewayConfigSchema = z.object({
       "Credential the gateway presents to the issuer for Delegate: the operator credential, or one tenant's ADMIN credential for a gateway of that tenant.",
     ),
   AUTHORITY_ISSUER_TIMEOUT: duration().prefault('5s').describe('Deadline of each Delegate call.'),
+  AUTHORITY_AUDITOR_ADDR: text()
+    .optional()
+    .describe(
+      "host:port of the auditor. With AUTHORITY_AUDITOR_API_KEY, the tool authority.audit_log is exposed (the caller's own tenant, needs audit:read).",
+    ),
+  AUTHORITY_AUDITOR_API_KEY: apiKeySecret()
+    .optional()
+    .describe(
+      "Credential the gateway presents to the auditor for QueryEvents: the operator credential, or one tenant's AUDITOR credential for a gateway of that tenant.",
+    ),
   AUTHORITY_UPSTREAM_TIMEOUT: duration()
     .prefault('60s')
     .describe('Deadline of each request to an upstream (reset by progress notifications).'),
@@ -166,6 +176,17 @@ export const checkIssuerSettings: ConfigCheck = (config) => {
   return [];
 };
 
+/** Audit queries need both the auditor's address and a credential. */
+export const checkAuditorSettings: ConfigCheck = (config) => {
+  const addr = config['AUTHORITY_AUDITOR_ADDR'] !== undefined;
+  const key = config['AUTHORITY_AUDITOR_API_KEY'] !== undefined;
+  if (addr && !key)
+    return [{ variable: 'AUTHORITY_AUDITOR_API_KEY', problem: 'required when AUTHORITY_AUDITOR_ADDR is set' }];
+  if (key && !addr)
+    return [{ variable: 'AUTHORITY_AUDITOR_ADDR', problem: 'required when AUTHORITY_AUDITOR_API_KEY is set' }];
+  return [];
+};
+
 export function gatewayConfigChecks(): ConfigCheck[] {
-  return [checkStdioEnvelope, checkIssuerSettings];
+  return [checkStdioEnvelope, checkIssuerSettings, checkAuditorSettings];
 }

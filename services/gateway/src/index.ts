@@ -3,7 +3,7 @@
 // or stdio; every tool call goes through Enforcement first.
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createLogger, type Logger } from '@authority/platform';
-import { EnforcerClient, IssuerClient } from '@authority/sdk';
+import { AuditorClient, EnforcerClient, IssuerClient } from '@authority/sdk';
 import { BuiltinTools } from './builtin';
 import { claimedCaller, type ClaimedCaller } from './auth';
 import type { GatewayConfig } from './config';
@@ -20,7 +20,7 @@ export * from './rate-limit';
 export * from './auth';
 export { Enforcement, META, denial, hintFor, readCallMeta, checkRequests, type Denial, type CallMeta } from './enforce';
 export { createProxyServer, deniedResult } from './proxy';
-export { BuiltinTools, BUILTIN_NAMESPACE, CHECK_ACCESS, COMPILE_INTENT } from './builtin';
+export { BuiltinTools, BUILTIN_NAMESPACE, CHECK_ACCESS, COMPILE_INTENT, AUDIT_LOG } from './builtin';
 export { compileIntent, words, type CompiledIntent } from './compile';
 export { Upstream, CHECKS_META_KEY, type ExposedTool } from './upstream';
 export { MCP_PATH, METADATA_PATH, type GatewayHttp } from './http';
@@ -114,7 +114,18 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
       cleanups.push(() => c.close());
       issuer = c;
     }
+    let auditor: AuditorClient | undefined;
+    if (config.AUTHORITY_AUDITOR_ADDR !== undefined && config.AUTHORITY_AUDITOR_API_KEY !== undefined) {
+      const c = new AuditorClient(config.AUTHORITY_AUDITOR_ADDR, {
+        credential: config.AUTHORITY_AUDITOR_API_KEY.reveal(),
+        tls: config.AUTHORITY_ENFORCER_TLS,
+        deadlineMs: config.AUTHORITY_ENFORCER_TIMEOUT,
+      });
+      cleanups.push(() => c.close());
+      auditor = c;
+    }
     const builtins = new BuiltinTools({
+      ...(auditor !== undefined ? { auditor } : {}),
       enforcement,
       upstreams,
       issuerTimeoutMs: config.AUTHORITY_ISSUER_TIMEOUT,
