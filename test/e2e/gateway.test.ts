@@ -350,12 +350,17 @@ describe('gateway: server-everything passes through unchanged', () => {
   test('progress notifications reach the agent', async () => {
     const seen: number[] = [];
     const result = await agent.callTool(
-      { name: 'everything.trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } },
+      { name: 'everything.trigger-long-running-operation', arguments: { duration: 0.4, steps: 4 } },
       CallToolResultSchema,
       { onprogress: (p) => seen.push(p.progress) },
     );
     assert.match(text(result as CallToolResult), /completed/i);
-    assert.deepEqual(seen, [1, 2, 3]);
+    // Steps 1-3 are 100 ms apart from the result and always arrive, in order. The last one is sent
+    // right before the result, and the MCP SDK's client may drop a progress notification processed
+    // after its response in the same tick (modelcontextprotocol/typescript-sdk#2580, on a direct
+    // connection too): it is not asserted.
+    assert.deepEqual(seen.slice(0, 3), [1, 2, 3]);
+    assert.ok(seen.length <= 4 && (seen.length === 3 || seen[3] === 4), JSON.stringify(seen));
   });
 
   test('a denied call carries the reason, the scope and a hint', async () => {

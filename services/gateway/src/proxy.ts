@@ -86,8 +86,10 @@ export function createProxyServer(deps: ProxyDeps): Server {
       if (extra.signal.aborted) throw new McpError(ErrorCode.RequestTimeout, 'cancelled');
       const progressToken = request.params._meta?.progressToken;
       const meta = forwardedMeta(request.params._meta);
+      // Progress sent before the result must reach the agent before the result closes its stream.
+      const progressSent: Promise<void>[] = [];
       try {
-        return await tool.upstream.client.callTool(
+        const result = await tool.upstream.client.callTool(
           { name: tool.mapping.name, arguments: args, ...(meta !== undefined ? { _meta: meta } : {}) },
           CallToolResultSchema,
           {
@@ -97,14 +99,18 @@ export function createProxyServer(deps: ProxyDeps): Server {
             ...(progressToken !== undefined
               ? {
                   onprogress: (p: Progress) => {
-                    void extra
-                      .sendNotification({ method: 'notifications/progress', params: { ...p, progressToken } })
-                      .catch(() => undefined);
+                    progressSent.push(
+                      extra
+                        .sendNotification({ method: 'notifications/progress', params: { ...p, progressToken } })
+                        .catch(() => undefined),
+                    );
                   },
                 }
               : {}),
           },
         );
+        await Promise.all(progressSent);
+        return result;
       } catch (err) {
         // The upstream's protocol error as it said it: code, data, and its message without the
         // "MCP error <code>: " prefix the client added (the agent's client adds it again).

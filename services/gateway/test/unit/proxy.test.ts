@@ -22,6 +22,7 @@ import { Upstream } from '../../src/upstream';
 const dir = mkdtempSync(join(tmpdir(), 'gw-proxy-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const aborted = join(dir, 'aborted');
+const started = join(dir, 'started');
 
 const SERVER = `const { McpServer } = require(${JSON.stringify(require.resolve('@modelcontextprotocol/sdk/server/mcp.js'))});
 const { StdioServerTransport } = require(${JSON.stringify(require.resolve('@modelcontextprotocol/sdk/server/stdio.js'))});
@@ -33,6 +34,7 @@ server.registerTool('enable', { description: 'adds the tool later' }, async () =
 });
 server.registerTool('slow', { description: 'runs until cancelled' }, async (extra) =>
   new Promise((resolve) => {
+    fs.writeFileSync(${JSON.stringify(started)}, 'started');
     extra.signal.addEventListener('abort', () => {
       fs.writeFileSync(${JSON.stringify(aborted)}, 'aborted');
       resolve({ content: [] });
@@ -124,8 +126,8 @@ test(
       const call = agent.callTool({ name: 'fake.slow', arguments: {} }, CallToolResultSchema, {
         signal: controller.signal,
       });
-      // Cancel once the call is running upstream (the gateway allowed it and forwarded it).
-      await new Promise((r) => setTimeout(r, 300));
+      // Cancel once the call runs upstream (the gateway allowed it and forwarded it).
+      await eventually(() => (existsSync(started) ? true : undefined), 'the call running upstream');
       controller.abort();
       const outcome = await call.then(
         (r) => ({ resolved: r }),
