@@ -1,14 +1,14 @@
-# One image recipe for the four services. Build from the repository root (the monorepo is the
-# build context):
+# One image recipe for the four services and the MCP gateway. Build from the repository root (the
+# monorepo is the build context):
 #   docker build --build-arg SERVICE=enforcer -t authority/enforcer:0.1.0 .
-# SERVICE is issuer | policy | enforcer | auditor. BASE_IMAGE defaults to the public Node.js 20
+# SERVICE is issuer | policy | enforcer | auditor | gateway. BASE_IMAGE defaults to the public Node.js 20
 # slim image; on a machine without a registry, scripts/containers/build-images.sh points it at the
 # locally built authority-base/node (same Node.js version, Debian bookworm).
 # Stages: manifests (package.json files + lock, so `npm ci` is cached until they change) -> build
 # (all dependencies, `npm run build:services`, the service's runtime files laid out) -> prod-deps
 # (production dependencies of this service only) -> runtime (node, prod-deps, compiled dist; no
 # npm, no dev dependencies, no sources). The build stages do not depend on SERVICE until its
-# last step, so building the four images compiles the monorepo once.
+# last step, so building the five images compiles the monorepo once.
 ARG BASE_IMAGE=node:20.20-bookworm-slim
 
 FROM ${BASE_IMAGE} AS manifests
@@ -26,10 +26,10 @@ COPY --from=manifests /out/ ./
 # and npm 10 (in the public image) would otherwise run them where npm 11 does not.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-# The four services and the workspaces they use (not the CLI, the demo or the end-to-end tests).
+# The services and the workspaces they use (not the CLI, the demo or the end-to-end tests).
 RUN npm run build:services
 ARG SERVICE
-RUN test -n "${SERVICE}" || { echo 'build with --build-arg SERVICE=<issuer|policy|enforcer|auditor>' >&2; exit 2; } \
+RUN test -n "${SERVICE}" || { echo 'build with --build-arg SERVICE=<issuer|policy|enforcer|auditor|gateway>' >&2; exit 2; } \
  && node scripts/containers/assemble-service.mjs "${SERVICE}" /app
 
 FROM ${BASE_IMAGE} AS prod-deps
@@ -57,5 +57,7 @@ COPY --from=build /app/ ./
 # Files stay root-owned and read-only to the process; Kubernetes adds readOnlyRootFilesystem.
 USER 10001:10001
 STOPSIGNAL SIGTERM
-# Health: grpc.health.v1 on the service's gRPC port (Kubernetes native gRPC probes; no shell needed).
+# Health: grpc.health.v1 on the service's gRPC port (Kubernetes native gRPC probes; no shell needed);
+# the gateway answers GET /healthz and /readyz on its HTTP port. The gateway image holds no upstream
+# MCP server: in a cluster its upstreams are streamable-HTTP URLs (docs/gateway.md).
 CMD ["node", "main.js"]

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Build the four service images from the one Dockerfile on the locally built Node.js base
+# Build the service images (the four gRPC services and the MCP gateway) from the one Dockerfile on the locally built Node.js base
 # (BASE_IMAGE=authority-base/node:<version>; nothing is pulled):
 #   authority/<service>:${AUTHORITY_IMAGE_TAG:-dev}
 # Needs the Docker engine and the base images (engine.sh up, base-images.sh); builds them if missing.
-#   build-images.sh [service...]   (default: all four)
+#   build-images.sh [service...]   (default: all five)
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

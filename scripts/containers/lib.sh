@@ -24,7 +24,7 @@ IMAGE_JRE="authority-base/jre:17"
 IMAGE_KAFKA="authority-infra/kafka:$KAFKA_VERSION"
 IMAGE_FERRETDB="authority-infra/ferretdb:$FERRETDB_VERSION"
 SERVICE_IMAGE_TAG="${AUTHORITY_IMAGE_TAG:-dev}"
-SERVICES=(issuer policy enforcer auditor)
+SERVICES=(issuer policy enforcer auditor gateway)
 
 DOCKERD_PID="$RUN_DIR/dockerd.pid"
 DOCKERD_LOG="$LOG_DIR/dockerd.log"

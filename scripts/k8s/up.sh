@@ -200,7 +200,7 @@ start kube-scheduler "$K8S_KUBECONFIG" "$K8S_BIN/kube-scheduler" --kubeconfig "$
 # --- images: the local images (scripts/containers) and the cluster's own (images.sh) ------------
 bash "$K8S_DIR/images.sh"
 IMAGES=("$K8S_PAUSE_IMAGE" "$K8S_KAFKA_IMAGE" "authority-infra/ferretdb:$FERRETDB_VERSION")
-for svc in issuer policy enforcer auditor; do IMAGES+=("authority/$svc:${AUTHORITY_IMAGE_TAG:-dev}"); done
+for svc in issuer policy enforcer auditor gateway; do IMAGES+=("authority/$svc:${AUTHORITY_IMAGE_TAG:-dev}"); done
 for image in "${IMAGES[@]}"; do
   docker image inspect "$image" >/dev/null 2>&1 \
     || die "image $image missing: build it first (scripts/containers/build-images.sh)"

@@ -10,6 +10,8 @@ import { parseAllDocuments } from 'yaml';
 export const K8S_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_ROOT = resolve(K8S_DIR, '..', '..');
 export const SERVICES = ['issuer', 'enforcer', 'policy', 'auditor'];
+/** Services built from the same Dockerfile that serve HTTP, not gRPC (no Kafka, no gRPC port). */
+export const HTTP_SERVICES = ['gateway'];
 /** The gRPC port of each service: containerPort, probes, Service, config default. */
 export const GRPC_PORTS = { issuer: 50051, enforcer: 50052, policy: 50053, auditor: 50054 };
 

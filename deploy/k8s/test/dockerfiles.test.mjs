@@ -12,7 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { GRPC_PORTS, REPO_ROOT, SERVICES, ensureBuilt, render, runtimeWorkspaceDeps } from '../lib/repo.mjs';
+import {
+  GRPC_PORTS,
+  HTTP_SERVICES,
+  REPO_ROOT,
+  SERVICES,
+  ensureBuilt,
+  render,
+  runtimeWorkspaceDeps,
+} from '../lib/repo.mjs';
 
 /** Instructions of a Dockerfile: { op, args, flags, line }, continuation lines joined. */
 export function parseDockerfile(text) {
@@ -143,7 +151,7 @@ describe('Dockerfile', () => {
     }
   });
 
-  for (const svc of SERVICES) {
+  for (const svc of [...SERVICES, ...HTTP_SERVICES]) {
     test(`assemble-service.mjs lays out ${svc}: its dist, every workspace it needs, the .proto files and main.js`, () => {
       ensureBuilt(svc, 'main');
       const out = mkdtempSync(join(tmpdir(), `assemble-${svc}-`));
@@ -217,7 +225,8 @@ describe('Dockerfile', () => {
   });
 
   test('there is one Dockerfile (no per-service copies)', () => {
-    for (const svc of SERVICES) assert.ok(!existsSync(join(REPO_ROOT, 'services', svc, 'Dockerfile')), svc);
+    for (const svc of [...SERVICES, ...HTTP_SERVICES])
+      assert.ok(!existsSync(join(REPO_ROOT, 'services', svc, 'Dockerfile')), svc);
   });
 });
 

@@ -727,6 +727,27 @@ describe('environment variables against the services config schemas', () => {
     }
   }
 
+  for (const name of OVERLAYS) {
+    test(`${name}: the gateway's variables are known to its schema and parse (its mounted mapping file included)`, () => {
+      const objs = RENDERED[name];
+      const d = serviceDeployment(objs, 'gateway');
+      const c = serverContainer(d);
+      const { schema, checks } = configOf('gateway');
+      const { describeConfig, loadConfig } = platform();
+      const known = new Set(describeConfig(schema).map((r) => r.name));
+      const env = withMountedFiles(objs, d, c, resolveEnv(objs, d, c));
+      const unknown = Object.keys(env).filter((n) => !known.has(n) && !KNOWN_NON_SCHEMA.test(n));
+      assert.deepEqual(unknown, [], 'gateway: variables set but not in gatewayConfigSchema');
+      const config = loadConfig(schema, env, checks);
+      assert.equal(config.AUTHORITY_GATEWAY_PORT, c.ports.find((p) => p.name === 'http').containerPort);
+      assert.equal(config.AUTHORITY_ENFORCER_ADDR, `enforcer:${GRPC_PORTS.enforcer}`);
+      // The enforcer verifies gateway-bound envelopes: it must accept the gateway's audience.
+      const enforcer = serviceDeployment(objs, 'enforcer');
+      const enforcerEnv = resolveEnv(objs, enforcer, serverContainer(enforcer));
+      assert.equal(enforcerEnv.AUTHORITY_AUDIENCE, config.AUTHORITY_GATEWAY_AUDIENCE);
+    });
+  }
+
   test('the enforcer reaches the issuer through the issuer Service on its gRPC port', () => {
     for (const name of OVERLAYS) {
       const d = serviceDeployment(RENDERED[name], 'enforcer');
@@ -770,18 +791,25 @@ describe('network policies allow exactly the paths of ARCHITECTURE §1', () => {
       ...grpcClients('external'),
       // enforcer -> issuer (approvals)
       'enforcer -> issuer:50051/TCP',
+      // agents -> the MCP gateway -> the enforcer (a check per tool call)
+      'client -> gateway:8765/TCP',
+      'external -> gateway:8765/TCP',
+      'gateway -> enforcer:50052/TCP',
       // all four -> Kafka; issuer, policy, auditor -> MongoDB
       ...SERVICES.map((svc) => `${svc} -> ${kafka}:9092/TCP`),
       ...['issuer', 'policy', 'auditor'].map((svc) => `${svc} -> ${mongodb}:27017/TCP`),
       // telemetry: services -> collector -> backend
       ...SERVICES.flatMap(otel),
+      ...otel('gateway'),
       'otel-collector -> external:443/TCP',
       'otel-collector -> external:4317/TCP',
       'otel-collector -> external:4318/TCP',
       // the topics Job -> Kafka
       `authority-topics -> ${kafka}:9092/TCP`,
       // DNS for every pod
-      ...[...SERVICES, 'otel-collector', 'authority-topics', ...(infra ? ['kafka', 'mongodb'] : [])].flatMap(dns),
+      ...[...SERVICES, 'gateway', 'otel-collector', 'authority-topics', ...(infra ? ['kafka', 'mongodb'] : [])].flatMap(
+        dns,
+      ),
     ];
     if (infra) {
       rows.push('kafka -> kafka:9092/TCP', 'kafka -> kafka:9093/TCP', 'mongodb -> mongodb:27017/TCP');

@@ -96,3 +96,22 @@ export async function waitServing(
     client.close();
   }
 }
+
+/** Resolves when GET `url` answers 200 (the gateway's /readyz; polls until the deadline). */
+export async function waitHttpReady(
+  url: string,
+  deadlineMs: number,
+  isAlive: () => boolean = () => true,
+): Promise<void> {
+  for (;;) {
+    if (!isAlive()) throw new Error(`the process serving ${url} exited`);
+    const status = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => String(r.status),
+      (err: Error) => `error: ${err.message}`,
+    );
+    if (status === '200') return;
+    if (Date.now() > deadlineMs) throw new Error(`${url} not ready before the deadline (last: ${status})`);
+    // Back off between polls of a condition (the loop exits on the observed state).
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

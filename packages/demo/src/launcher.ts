@@ -1,10 +1,11 @@
 // Runs the four services as child processes on fixed local ports, waits until each reports
-// SERVING, and stops them all (SIGTERM, then SIGKILL after a grace period) on request.
+// SERVING, then (optionally) the MCP gateway in front of the enforcer until it reports ready, and
+// stops them all (SIGTERM, then SIGKILL after a grace period) on request.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { waitServing, type ServiceAddresses } from './clients';
+import { waitHttpReady, waitServing, type ServiceAddresses } from './clients';
 
 export const SERVICE_NAMES = ['issuer', 'enforcer', 'policy', 'auditor'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -45,8 +46,15 @@ function signingEnv(keys: StackSecrets['eventKeys'], p: EventProducer): NodeJS.P
   return { AUTHORITY_EVENT_SIGNING_KEY: keys[p].seed, AUTHORITY_EVENT_SIGNING_KEY_ID: `${p}-1` };
 }
 
+/** The audience the demo's envelopes name to be usable through the gateway (the enforcer accepts it too). */
+export const GATEWAY_AUDIENCE = 'authority-gateway';
+export const DEFAULT_GATEWAY_PORT = 8765;
+
 export interface LaunchOptions {
   repoRoot: string;
+  /** Also start the MCP gateway with this mapping file (on `gatewayPort`, default 8765). */
+  gatewayMapping?: string;
+  gatewayPort?: number;
   env: NodeJS.ProcessEnv;
   secrets: StackSecrets;
   ports?: Partial<Record<ServiceName, number>>;
@@ -57,6 +65,8 @@ export interface LaunchOptions {
 
 export interface RunningStack {
   addresses: ServiceAddresses;
+  /** The gateway's MCP endpoint (`http://127.0.0.1:<port>/mcp`) when it was started. */
+  gatewayUrl?: string;
   pids: number[];
   stop(): Promise<void>;
 }
@@ -82,7 +92,12 @@ export async function launchStack(o: LaunchOptions): Promise<RunningStack> {
   const keys = o.secrets.eventKeys;
   const perService: Record<ServiceName, NodeJS.ProcessEnv> = {
     issuer: { AUTHORITY_ISSUER_KEK: o.secrets.issuerKek, ...signingEnv(keys, 'issuer') },
-    enforcer: { AUTHORITY_ISSUER_ADDR: addresses.issuer, ...signingEnv(keys, 'enforcer') },
+    enforcer: {
+      AUTHORITY_ISSUER_ADDR: addresses.issuer,
+      // Envelopes bound to the gateway (aud) are verified by the enforcer on its behalf.
+      AUTHORITY_AUDIENCE: GATEWAY_AUDIENCE,
+      ...signingEnv(keys, 'enforcer'),
+    },
     policy: { ...signingEnv(keys, 'policy') },
     auditor: {
       AUTHORITY_AUDITOR_SIGNING_KEY: o.secrets.auditorSigningKey,
@@ -90,8 +105,8 @@ export async function launchStack(o: LaunchOptions): Promise<RunningStack> {
       AUTHORITY_CHECKPOINT_INTERVAL: '5s',
     },
   };
-  const children = new Map<ServiceName, ChildProcess>();
-  const exited = new Set<ServiceName>();
+  const children = new Map<ServiceName | 'gateway', ChildProcess>();
+  const exited = new Set<ServiceName | 'gateway'>();
   const stop = async (): Promise<void> => {
     await Promise.all(
       [...children.entries()].map(
@@ -114,34 +129,63 @@ export async function launchStack(o: LaunchOptions): Promise<RunningStack> {
     for (const [name, child] of children) if (!exited.has(name)) child.kill('SIGTERM');
   };
   process.once('exit', orphanGuard);
+  const launch = (name: ServiceName | 'gateway', env: NodeJS.ProcessEnv) => {
+    const out = createWriteStream(join(o.logDir, `${name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [resolve(o.repoRoot, `services/${name}/dist/src/main.js`)], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: a terminal's Ctrl-C (SIGINT to the foreground group) reaches only
+      // the launcher, which stops each service once with SIGTERM. Two signals would make a
+      // service skip its drain and exit 1.
+      detached: true,
+    });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+    child.once('exit', (code, signal) => {
+      exited.add(name);
+      if (code !== 0 && signal !== 'SIGTERM')
+        o.log(`${name} exited (${signal ?? code}); see ${join(o.logDir, `${name}.log`)}`);
+    });
+    children.set(name, child);
+  };
+  let gatewayUrl: string | undefined;
   try {
     for (const name of SERVICE_NAMES) {
-      const out = createWriteStream(join(o.logDir, `${name}.log`), { flags: 'a' });
-      const child = spawn(process.execPath, [resolve(o.repoRoot, `services/${name}/dist/src/main.js`)], {
-        env: { ...common, ...perService[name], AUTHORITY_GRPC_PORT: String(ports[name]) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        // Its own process group: a terminal's Ctrl-C (SIGINT to the foreground group) reaches only
-        // the launcher, which stops each service once with SIGTERM. Two signals would make a
-        // service skip its drain and exit 1.
-        detached: true,
-      });
-      child.stdout?.pipe(out);
-      child.stderr?.pipe(out);
-      child.once('exit', (code, signal) => {
-        exited.add(name);
-        if (code !== 0 && signal !== 'SIGTERM')
-          o.log(`${name} exited (${signal ?? code}); see ${join(o.logDir, `${name}.log`)}`);
-      });
-      children.set(name, child);
+      launch(name, { ...common, ...perService[name], AUTHORITY_GRPC_PORT: String(ports[name]) });
     }
     const deadline = Date.now() + (o.readyTimeoutMs ?? 120_000);
     for (const name of SERVICE_NAMES) {
       await waitServing(addresses[name], deadline, () => !exited.has(name));
       o.log(`   ${name.padEnd(8)} SERVING on ${addresses[name]} (pid ${children.get(name)?.pid})`);
     }
+    if (o.gatewayMapping !== undefined) {
+      const port = o.gatewayPort ?? DEFAULT_GATEWAY_PORT;
+      launch('gateway', {
+        ...o.env,
+        AUTHORITY_GATEWAY_MAPPING: o.gatewayMapping,
+        AUTHORITY_GATEWAY_HOST: '127.0.0.1',
+        AUTHORITY_GATEWAY_PORT: String(port),
+        AUTHORITY_GATEWAY_AUDIENCE: GATEWAY_AUDIENCE,
+        AUTHORITY_ENFORCER_ADDR: addresses.enforcer,
+        // The local demo's gateway checks (and delegates, for authority.compile_intent) for every
+        // tenant; a gateway of one tenant gets that tenant's CHECKER (and ADMIN) credential.
+        AUTHORITY_ENFORCER_API_KEY: o.secrets.operatorKey,
+        AUTHORITY_ISSUER_ADDR: addresses.issuer,
+        AUTHORITY_ISSUER_API_KEY: o.secrets.operatorKey,
+      });
+      const base = `http://127.0.0.1:${port}`;
+      await waitHttpReady(`${base}/readyz`, deadline, () => !exited.has('gateway'));
+      gatewayUrl = `${base}/mcp`;
+      o.log(`   ${'gateway'.padEnd(8)} ready on ${gatewayUrl} (pid ${children.get('gateway')?.pid})`);
+    }
   } catch (err) {
     await stop();
     throw err;
   }
-  return { addresses, pids: [...children.values()].map((c) => c.pid ?? 0), stop };
+  return {
+    addresses,
+    ...(gatewayUrl !== undefined ? { gatewayUrl } : {}),
+    pids: [...children.values()].map((c) => c.pid ?? 0),
+    stop,
+  };
 }

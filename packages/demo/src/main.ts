@@ -1,9 +1,11 @@
-// `npm start`: launches the four services against the Kafka and MongoDB given in the environment,
-// plays the scenario, then keeps the stack running for exploration until Ctrl-C (SIGINT/SIGTERM).
+// `npm start`: launches the four services and the MCP gateway against the Kafka and MongoDB given
+// in the environment, plays the scenario and an agent session over MCP, then keeps the stack
+// running for exploration until Ctrl-C (SIGINT/SIGTERM).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connect } from './clients';
+import { prepareGatewayFiles, runGatewaySession, type GatewaySessionResult } from './gateway-session';
 import { EVENT_PRODUCERS, launchStack, type EventKeyPair, type StackSecrets } from './launcher';
 import { runScenario } from './scenario';
 
@@ -51,7 +53,18 @@ async function main(): Promise<number> {
   }
   const secrets = demoSecrets();
   log(`Starting the Authority services (Kafka ${process.env.KAFKA_BROKERS}, MongoDB ${process.env.MONGODB_URI})`);
-  const stack = await launchStack({ repoRoot, env: process.env, secrets, logDir: join(runDir, 'logs'), log });
+  const gatewayFiles = prepareGatewayFiles(
+    runDir,
+    join(repoRoot, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js'),
+  );
+  const stack = await launchStack({
+    repoRoot,
+    env: process.env,
+    secrets,
+    logDir: join(runDir, 'logs'),
+    log,
+    gatewayMapping: gatewayFiles.mapping,
+  });
   writeFileSync(join(runDir, 'demo-pids.json'), JSON.stringify(stack.pids));
   let stopping = false;
   const stop = async (code: number) => {
@@ -77,8 +90,21 @@ async function main(): Promise<number> {
       reportDir: join(repoRoot, 'out'),
       log,
     });
-    ok = result.ok;
-    writeFileSync(join(runDir, 'demo-result.json'), JSON.stringify(result, null, 2), { mode: 0o600 });
+    let gateway: GatewaySessionResult | undefined;
+    if (stack.gatewayUrl !== undefined) {
+      gateway = await runGatewaySession({
+        clients,
+        operatorKey: secrets.operatorKey,
+        tenant: `${tenant}-mcp`,
+        gatewayUrl: stack.gatewayUrl,
+        root: gatewayFiles.root,
+        log,
+      });
+    }
+    ok = result.ok && (gateway?.ok ?? false);
+    writeFileSync(join(runDir, 'demo-result.json'), JSON.stringify({ ...result, gateway }, null, 2), {
+      mode: 0o600,
+    });
     log(`\n${ok ? 'Scenario complete: every decision as expected.' : 'Scenario FAILED: see the ✘ lines above.'}`);
     log(`Report: ${result.reportPath}`);
     log('\nThe stack keeps running (gRPC reflection on). Explore it with the CLI, e.g.:');
@@ -90,6 +116,11 @@ async function main(): Promise<number> {
     log("  npx authority audit query        # the decisions, from the tenant's chain");
     log('  npx authority audit verify       # recompute the chain against its signed checkpoint');
     log('  npx authority policy show        # the FERPA policy in force');
+    if (stack.gatewayUrl !== undefined) {
+      log(
+        `  MCP gateway: ${stack.gatewayUrl} (mapping ${gatewayFiles.mapping}); bearer = an envelope with aud authority-gateway`,
+      );
+    }
   } catch (err) {
     log(`\nScenario error: ${(err as Error).message}`);
   } finally {

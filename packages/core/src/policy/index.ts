@@ -24,3 +24,12 @@ export {
   type PolicyExcess,
 } from './view';
 export { summarizePolicyDiff } from './diff';
+// The hardened YAML reader, for other YAML documents validated the same way (the gateway's mapping).
+export {
+  readYamlDocument,
+  YamlReader,
+  pathJoin,
+  type YamlReadResult,
+  type MapEntry,
+  type YamlNode,
+} from './yaml-reader';

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { GatewaySessionResult } from '../../src/gateway-session';
 import type { ScenarioResult } from '../../src/scenario';
 
 const repoRoot = resolve(__dirname, '../../../../..');
@@ -52,7 +53,9 @@ test(
     });
     assert.ok(ready, `the start command never reached READY:\n${output}`);
 
-    const result = JSON.parse(readFileSync(join(runDir, 'demo-result.json'), 'utf8')) as ScenarioResult;
+    const result = JSON.parse(readFileSync(join(runDir, 'demo-result.json'), 'utf8')) as ScenarioResult & {
+      gateway?: GatewaySessionResult;
+    };
     assert.equal(result.ok, true, output);
     const expected = new Map(result.decisions.map((d) => [d.step, d.expected]));
     for (const d of result.decisions) assert.equal(d.decision === 'ALLOW' ? 'ALLOW' : d.reason, d.expected, d.step);
@@ -76,6 +79,13 @@ test(
       /academic-advisor\/summarizer: depth 1, lineage academic-advisor > academic-advisor\/summarizer/,
     );
     assert.equal(result.chainVerified, true);
+    // The agent session over MCP: every outcome as expected, the traversal refused by the gateway.
+    assert.ok(result.gateway, 'the gateway session ran');
+    for (const d of result.gateway.decisions) assert.equal(d.outcome, d.expected, d.step);
+    assert.equal(
+      result.gateway.decisions.find((d) => d.step === 'read the grades through materials/../')?.outcome,
+      'DENY INVALID_REQUEST (arguments.path)',
+    );
     assert.ok(existsSync(result.reportPath), result.reportPath);
     const html = readFileSync(result.reportPath, 'utf8');
     assert.match(html, /<html/i);
@@ -83,7 +93,7 @@ test(
     assert.ok(!/<script/i.test(html), 'the report carries no script');
 
     const pids = JSON.parse(readFileSync(join(runDir, 'demo-pids.json'), 'utf8')) as number[];
-    assert.equal(pids.length, 4);
+    assert.equal(pids.length, 5, 'four services and the gateway');
     for (const pid of pids) assert.ok(alive(pid), `service pid ${pid} should run before Ctrl-C`);
     process.kill(-child.pid!, 'SIGINT');
     const code = await exited;
@@ -91,7 +101,7 @@ test(
     for (const pid of pids) assert.equal(alive(pid), false, `service pid ${pid} still running after Ctrl-C`);
     // Each service got ONE signal and drained: none exited 1, none saw a second signal.
     assert.doesNotMatch(output, /exited \(/, 'a service reported a non-zero exit');
-    for (const name of ['issuer', 'policy', 'enforcer', 'auditor']) {
+    for (const name of ['issuer', 'policy', 'enforcer', 'auditor', 'gateway']) {
       const log = readFileSync(join(runDir, 'logs', `${name}.log`), 'utf8');
       assert.doesNotMatch(log, /second signal during shutdown/, `${name} got two signals`);
       assert.match(log, /"exit_code":0/, `${name} stopped cleanly`);

@@ -1,0 +1,205 @@
+// startGateway(config): the whole gateway in-process (tests and benchmarks run it this way;
+// main.ts runs it under runService). Connects the upstreams, then serves MCP over streamable HTTP
+// or stdio; every tool call goes through Enforcement first.
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { createLogger, type Logger } from '@authority/platform';
+import { AuditorClient, EnforcerClient, IssuerClient } from '@authority/sdk';
+import { BuiltinTools } from './builtin';
+import { claimedCaller, type ClaimedCaller } from './auth';
+import type { GatewayConfig } from './config';
+import { Enforcement, type EnforcementOptions } from './enforce';
+import { startHttp, type GatewayHttp } from './http';
+import { createProxyServer } from './proxy';
+import { RateLimiter } from './rate-limit';
+import { Upstream } from './upstream';
+
+export * from './config';
+export * from './mapping';
+export * from './template';
+export * from './rate-limit';
+export * from './auth';
+export { Enforcement, META, denial, hintFor, readCallMeta, checkRequests, type Denial, type CallMeta } from './enforce';
+export { createProxyServer, deniedResult } from './proxy';
+export { BuiltinTools, BUILTIN_NAMESPACE, CHECK_ACCESS, COMPILE_INTENT, AUDIT_LOG } from './builtin';
+export { compileIntent, words, type CompiledIntent } from './compile';
+export { Upstream, CHECKS_META_KEY, type ExposedTool } from './upstream';
+export { MCP_PATH, METADATA_PATH, type GatewayHttp } from './http';
+
+export interface StartGatewayOptions {
+  logger?: Logger;
+  /** Replace the enforcer client (unit tests). */
+  enforcer?: EnforcementOptions['enforcer'];
+  /** Replace the issuer client (unit tests). */
+  issuer?: Pick<IssuerClient, 'delegate'>;
+  clock?: () => number;
+  /** stdio transport: the streams (default process.stdin / process.stdout). */
+  stdio?: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream };
+}
+
+export interface GatewayHandle {
+  /** The HTTP port (0 with the stdio transport). */
+  port: number;
+  /** The resource identifier (`<public url>/mcp`), '' with stdio. */
+  resource: string;
+  upstreams: Upstream[];
+  limiter: RateLimiter;
+  http: GatewayHttp | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, opts: StartGatewayOptions = {}): Promise<GatewayHandle> {
+  const logger =
+    opts.logger ?? createLogger({ service: config.AUTHORITY_SERVICE_NAME, level: config.AUTHORITY_LOG_LEVEL });
+  const clock = opts.clock ?? Date.now;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const run = async () => {
+    for (const c of cleanups.reverse())
+      await Promise.resolve()
+        .then(c)
+        .catch(() => undefined);
+  };
+  try {
+    let enforcer = opts.enforcer;
+    let enforcerClient: EnforcerClient | undefined;
+    if (enforcer === undefined) {
+      enforcerClient = new EnforcerClient(
+        config.AUTHORITY_ENFORCER_ADDR.split(',').map((a) => a.trim()),
+        {
+          credential: config.AUTHORITY_ENFORCER_API_KEY.reveal(),
+          tls: config.AUTHORITY_ENFORCER_TLS,
+          deadlineMs: config.AUTHORITY_ENFORCER_TIMEOUT,
+        },
+      );
+      const c = enforcerClient;
+      cleanups.push(() => c.close());
+      enforcer = c;
+    }
+    const limiter = new RateLimiter({
+      ratePerSecond: config.AUTHORITY_GATEWAY_RATE,
+      burst: config.AUTHORITY_GATEWAY_BURST,
+      maxKeys: config.AUTHORITY_GATEWAY_RATE_KEYS,
+      clock,
+    });
+    const enforcement = new Enforcement({ enforcer, limiter, timeoutMs: config.AUTHORITY_ENFORCER_TIMEOUT });
+
+    const servers = new Set<{ sendToolListChanged(): Promise<void> }>();
+    const upstreams = config.AUTHORITY_GATEWAY_MAPPING.upstreams.map(
+      (m) =>
+        new Upstream(m, logger, () => {
+          for (const s of servers) void s.sendToolListChanged().catch(() => undefined);
+        }),
+    );
+    for (const u of upstreams) {
+      cleanups.push(() => u.close());
+      await u.connect();
+      logger.info({ upstream: u.name, tools: [...u.exposedTools()].map((t) => t.name) }, 'upstream connected');
+    }
+
+    const skewSeconds = Math.ceil(config.AUTHORITY_CLOCK_SKEW / 1000);
+    const audience = {
+      audience: config.AUTHORITY_GATEWAY_AUDIENCE,
+      required: config.AUTHORITY_GATEWAY_REQUIRE_AUDIENCE,
+    };
+    let issuer = opts.issuer;
+    if (
+      issuer === undefined &&
+      config.AUTHORITY_ISSUER_ADDR !== undefined &&
+      config.AUTHORITY_ISSUER_API_KEY !== undefined
+    ) {
+      const c = new IssuerClient(config.AUTHORITY_ISSUER_ADDR, {
+        credential: config.AUTHORITY_ISSUER_API_KEY.reveal(),
+        tls: config.AUTHORITY_ENFORCER_TLS,
+        deadlineMs: config.AUTHORITY_ISSUER_TIMEOUT,
+      });
+      cleanups.push(() => c.close());
+      issuer = c;
+    }
+    let auditor: AuditorClient | undefined;
+    if (config.AUTHORITY_AUDITOR_ADDR !== undefined && config.AUTHORITY_AUDITOR_API_KEY !== undefined) {
+      const c = new AuditorClient(config.AUTHORITY_AUDITOR_ADDR, {
+        credential: config.AUTHORITY_AUDITOR_API_KEY.reveal(),
+        tls: config.AUTHORITY_ENFORCER_TLS,
+        deadlineMs: config.AUTHORITY_ENFORCER_TIMEOUT,
+      });
+      cleanups.push(() => c.close());
+      auditor = c;
+    }
+    const builtins = new BuiltinTools({
+      ...(auditor !== undefined ? { auditor } : {}),
+      enforcement,
+      upstreams,
+      issuerTimeoutMs: config.AUTHORITY_ISSUER_TIMEOUT,
+      ...(issuer !== undefined ? { issuer } : {}),
+    });
+    const proxyDeps = {
+      upstreams,
+      builtins,
+      enforcement,
+      logger,
+      upstreamTimeoutMs: config.AUTHORITY_UPSTREAM_TIMEOUT,
+    };
+
+    if (config.AUTHORITY_GATEWAY_TRANSPORT === 'stdio') {
+      const token = config.AUTHORITY_GATEWAY_ENVELOPE?.reveal() ?? '';
+      // Read (and refused when unusable) once; the enforcer verifies it on every call.
+      const caller: ClaimedCaller = claimedCaller(token, audience, Math.floor(clock() / 1000), skewSeconds);
+      const server = createProxyServer({ ...proxyDeps, callerOf: () => caller });
+      servers.add(server);
+      const transport = new StdioServerTransport(
+        opts.stdio?.stdin as NodeJS.ReadStream | undefined,
+        opts.stdio?.stdout as NodeJS.WriteStream | undefined,
+      );
+      await server.connect(transport);
+      cleanups.push(() => server.close());
+      return { port: 0, resource: '', upstreams, limiter, http: undefined, stop: run };
+    }
+
+    // Readiness: every upstream connected and the enforcer SERVING (asked in the background).
+    let enforcerServing = enforcerClient === undefined;
+    const probe = async () => {
+      if (enforcerClient === undefined) return;
+      const h = await enforcerClient.health({ deadlineMs: 2000 });
+      enforcerServing = h.some((a) => a.service === 'SERVING');
+    };
+    await probe();
+    const probeTimer = setInterval(() => void probe().catch(() => (enforcerServing = false)), 5000);
+    probeTimer.unref();
+    cleanups.push(() => clearInterval(probeTimer));
+
+    const http = await startHttp({
+      host: config.AUTHORITY_GATEWAY_HOST,
+      port: config.AUTHORITY_GATEWAY_PORT,
+      ...(config.AUTHORITY_GATEWAY_PUBLIC_URL !== undefined ? { publicUrl: config.AUTHORITY_GATEWAY_PUBLIC_URL } : {}),
+      audience,
+      skewSeconds,
+      maxSessions: config.AUTHORITY_GATEWAY_MAX_SESSIONS,
+      idleMs: config.AUTHORITY_GATEWAY_SESSION_IDLE,
+      logger,
+      clock,
+      ready: () => enforcerServing && upstreams.every((u) => u.isConnected),
+      createServer: () => {
+        const server = createProxyServer({
+          ...proxyDeps,
+          callerOf: (auth) => auth?.extra?.['caller'] as ClaimedCaller | undefined,
+        });
+        servers.add(server);
+        server.onclose = () => servers.delete(server);
+        return server;
+      },
+    });
+    cleanups.push(() => http.close());
+    logger.info({ port: http.port, resource: http.resource }, 'gateway listening');
+    let stopping: Promise<void> | undefined;
+    return {
+      port: http.port,
+      resource: http.resource,
+      upstreams,
+      limiter,
+      http,
+      stop: () => (stopping ??= run()),
+    };
+  } catch (err) {
+    await run();
+    throw err;
+  }
+}
