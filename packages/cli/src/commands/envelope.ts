@@ -11,7 +11,7 @@ import {
   type AttenuateParams,
   type IssuedEnvelope,
 } from '@authority/sdk';
-import { CliError, ExitCode, usage } from '../exit';
+import { CliError, ExitCode, isRefusalReason, usage } from '../exit';
 import { inspectToken, renderInspection } from '../inspect';
 import { isoOf } from '../output';
 import type { CommandContext } from '../context';
@@ -288,7 +288,11 @@ function offlineError(err: unknown, what: string): never {
   if (err instanceof AuthorityError)
     throw new CliError(
       `cannot ${what}: ${err.reason}${err.field ? ` (${err.field})` : ''}: ${err.message}`,
-      err.reason === 'INVALID_TOKEN' ? ExitCode.VERIFICATION_FAILED : ExitCode.FAILURE,
+      err.reason === 'INVALID_TOKEN'
+        ? ExitCode.VERIFICATION_FAILED
+        : isRefusalReason(err.reason)
+          ? ExitCode.DENIED
+          : ExitCode.FAILURE,
       { reason: err.reason, ...(err.field ? { field: err.field } : {}) },
     );
   throw err;

@@ -315,7 +315,8 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
       '--holder-public-key',
       subX,
     );
-    assert.equal(outside.code, ExitCode.FAILURE);
+    // A refusal by the envelope rules exits like any other refusal (3), not as a failure (1).
+    assert.equal(outside.code, ExitCode.DENIED);
     assert.match(outside.stderr, /CHAIN_VIOLATION/);
     const subSealed = (
       await cli(adm, 'envelope', 'seal', child.token, '--holder-key', 'summarizer.jwk', '-q')
@@ -377,7 +378,7 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
       '--child-key-out',
       'w.jwk',
     );
-    assert.equal(widened.code, ExitCode.FAILURE);
+    assert.equal(widened.code, ExitCode.DENIED);
     assert.match(widened.stderr, /CHAIN_VIOLATION/);
   });
 

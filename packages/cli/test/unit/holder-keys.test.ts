@@ -159,7 +159,7 @@ describe('attenuate (offline)', { timeout: 30_000 }, () => {
       '--child-public-key',
       subX,
     );
-    assert.equal(outside.code, ExitCode.FAILURE);
+    assert.equal(outside.code, ExitCode.DENIED);
     assert.match(outside.stderr, /CHAIN_VIOLATION \(sub\)/);
   });
 
