@@ -10,3 +10,4 @@ export * from './chain';
 export * from './envelope';
 export * from './check';
 export * from './events/signature';
+export * from './suggest';

@@ -430,6 +430,33 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     assert.match(refused.stderr, /bad\.yaml:4:\d+: agents\.bot\.scopes\[0\]/);
   });
 
+  test("mint applies the agent's policy entry by default; a wider grant is refused (exit 3, field named)", async () => {
+    // The tenant's policy is now POLICY_V2 (the test above): bot may read finance, 10 records per call.
+    const adm = shell(admin);
+    const minted = await eventually("the issuer to apply policy version 2's record limit", async () => {
+      const r = await cli(adm, '--json', 'envelope', 'mint', '--agent', 'bot');
+      assert.equal(r.code, 0, r.stderr);
+      const token = r.json<{ envelope: { token: string } }>().envelope.token;
+      const ins = await cli(adm, '--json', 'envelope', 'inspect', token);
+      const claims = ins.json<{ links: { claims: { scp: string[]; res: string[]; cns: Record<string, unknown> } }[] }>()
+        .links[0]?.claims;
+      return claims?.cns.max_records_per_request === 10 ? claims : undefined;
+    });
+    assert.deepEqual(minted.scp, ['vault:finance:read']);
+    assert.deepEqual(minted.res, ['slos://vaults/finance/*']);
+
+    const wider = await cli(adm, '--json', 'envelope', 'mint', '--agent', 'bot', '--scope', 'vault:finance:write');
+    assert.equal(wider.code, ExitCode.DENIED, wider.stderr);
+    const e = wider.errJson<{ error: { reason: string; field: string } }>().error;
+    assert.deepEqual([e.reason, e.field], ['POLICY_DENIED', 'grant.scopes[0]']);
+    const looser = await cli(adm, '--json', 'envelope', 'mint', '--agent', 'bot', '--max-records', '100');
+    assert.equal(looser.code, ExitCode.DENIED, looser.stderr);
+    assert.equal(
+      looser.errJson<{ error: { field: string } }>().error.field,
+      'grant.constraints_json.max_records_per_request',
+    );
+  });
+
   test('audit query / verify / export / tail', async () => {
     const aud = shell(auditorKey);
     // The auditor consumes the audit topic asynchronously: wait until our checks are chained.
