@@ -88,8 +88,12 @@ async function main(): Promise<number> {
       `  export AUTHORITY_TENANT=${tenant} AUTHORITY_API_KEY=$(node -p "require('${join(runDir, 'demo-result.json')}').adminKey")`,
     );
     log("  npx authority audit query        # the decisions, from the tenant's chain");
+    log('  npx authority envelope mint --agent academic-advisor   # what the policy allows the agent');
     log('  npx authority audit verify       # recompute the chain against its signed checkpoint');
     log('  npx authority policy show        # the FERPA policy in force');
+    log(
+      `The operator key (creates tenants) is in ${join(runDir, 'demo-secrets.json')} (operatorKey); docs/cli.md has a session.`,
+    );
   } catch (err) {
     log(`\nScenario error: ${(err as Error).message}`);
   } finally {

@@ -620,6 +620,7 @@ which seals it with \`authority envelope seal --holder-key <its key>\`. Your own
     .description('create an Ed25519 holder key (JWK file, mode 0600) and print its public key')
     .requiredOption('-o, --out <file>', 'where to write the private JWK (mode 0600; never overwritten)')
     .option('--public-out <file>', 'also write the public JWK here')
+    .option('-q, --quiet', 'print only the public key x (for X=$(authority envelope keygen -o FILE -q))')
     .action(
       action(state, async (ctx, _a, opts) => {
         const key = await HolderKey.generate();
@@ -627,6 +628,10 @@ which seals it with \`authority envelope seal --holder-key <its key>\`. Your own
         const pub = key.publicJwk();
         if (opts.publicOut !== undefined)
           await ctx.io.writeFile(opts.publicOut as string, `${JSON.stringify(pub, null, 2)}\n`);
+        if (opts.quiet && !ctx.json) {
+          ctx.io.stdout(`${pub.x}\n`);
+          return;
+        }
         ctx.out.data({ publicKey: pub, file: opts.out, ...(opts.publicOut ? { publicFile: opts.publicOut } : {}) });
         ctx.out.line(`holder key written to ${String(opts.out)} (mode 0600)`);
         ctx.out.line(`public key (x): ${pub.x}`);

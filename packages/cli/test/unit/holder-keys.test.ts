@@ -83,6 +83,10 @@ describe('keygen and seal', { timeout: 30_000 }, () => {
     assert.equal(again.code, ExitCode.USAGE);
     assert.match(again.stderr, /file exists/);
     assert.equal((await keyFile(io, 'agent.jwk')).publicKeyBase64Url, key.publicKeyBase64Url);
+    // -q prints the public x alone, for X=$(authority envelope keygen -o FILE -q) in scripts.
+    const quiet = await cli(io, 'envelope', 'keygen', '--out', 'quiet.jwk', '-q');
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(quiet.stdout, `${(await keyFile(io, 'quiet.jwk')).publicKeyBase64Url}\n`);
   });
 
   test("seal makes the holder's chain presentable; another key is refused", async () => {
