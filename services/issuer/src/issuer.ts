@@ -526,10 +526,18 @@ export class Issuer {
   }
 
   /** Revokes one link (and so every descendant); answers after Kafka acknowledged it. */
-  async revoke(principal: string, tenant: string, jtiIn: string, reasonIn: string): Promise<Date> {
+  async revoke(
+    principal: string,
+    tenant: string,
+    jtiIn: string,
+    reasonIn: string,
+  ): Promise<{ revokedAt: Date; alreadyRevoked: boolean }> {
     const jti = v.jti(jtiIn);
     const reason = v.optionalText(reasonIn, 'reason', 1024);
     await this.requireTenantExists(tenant);
+    // Revoking twice changes nothing: say so (and when it happened) instead of publishing again.
+    const earlier = this.o.revocations.jtiRevokedAt(tenant, jti);
+    if (earlier !== undefined) return { revokedAt: new Date(earlier * 1000), alreadyRevoked: true };
     const at = this.o.clock.now();
     const event = createMessage(pb.RevocationEventSchema, {
       tenant,
@@ -550,7 +558,7 @@ export class Issuer {
       message: `envelope '${jti}' and every descendant revoked${reason ? `: ${reason}` : ''}`,
       detail: { case: 'revocation', value: createMessage(pb.RevocationDetailSchema, { jti, reason }) },
     });
-    return at;
+    return { revokedAt: at, alreadyRevoked: false };
   }
 
   /**

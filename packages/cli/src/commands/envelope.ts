@@ -294,18 +294,33 @@ function leafClaims(token: string) {
   }
 }
 
-function printDecision(ctx: CommandContext, res: CheckResponse__Output): void {
+/** The agent and tenant a token's leaf claims (read without trusting it), or undefined when it does not parse. */
+function claimedBy(token: string): { agent: string; tenant: string } | undefined {
+  try {
+    const links = parseToken(splitSeal(token).chain);
+    const leaf = (links[links.length - 1] as (typeof links)[number]).claims;
+    return { agent: leaf.sub, tenant: leaf.tnt };
+  } catch {
+    return undefined;
+  }
+}
+
+function printDecision(ctx: CommandContext, res: CheckResponse__Output, token: string): void {
   ctx.out.data(res);
   if (ctx.json) return;
   const head = res.decision === 'ALLOW' ? 'ALLOW' : `DENY ${res.reason}`;
   ctx.out.line(`${head}${res.message ? `: ${res.message}` : ''}`);
+  // A denied token may not verify: the enforcer then attributes the decision to the agent the
+  // token claims and names no tenant. Say who it was about anyway, marked as claimed.
+  const claimed = res.chainUnverified || res.agentId === '' || res.tenant === '' ? claimedBy(token) : undefined;
+  const agentClaimed = res.chainUnverified || res.agentId === '';
   ctx.out.fields([
-    ['agent', res.agentId],
+    [agentClaimed ? 'agent (claimed)' : 'agent', res.agentId || claimed?.agent],
     [
       res.chainUnverified ? 'lineage (claimed)' : 'lineage',
       res.agentChain.length > 1 ? res.agentChain.join(' > ') : undefined,
     ],
-    ['tenant', res.tenant],
+    [res.tenant === '' ? 'tenant (claimed)' : 'tenant', res.tenant || claimed?.tenant],
     ['field', res.field],
     ['policy version', res.policyVersion],
     ['approval request', res.approvalRequestId],
@@ -707,7 +722,7 @@ which seals it with \`authority envelope seal --holder-key <its key>\`. Your own
         if (err instanceof AuthorityError) offlineError(err, 'sign a per-request proof');
         throw err;
       }
-      printDecision(ctx, res);
+      printDecision(ctx, res, token);
       return res.decision === 'ALLOW' && res.reason === 'ALLOWED' ? ExitCode.OK : ExitCode.DENIED;
     }),
   );
@@ -740,7 +755,11 @@ which seals it with \`authority envelope seal --holder-key <its key>\`. Your own
         reason: (opts.reason as string | undefined) ?? '',
       });
       ctx.out.data({ revoked: jti, ...res });
-      ctx.out.line(`envelope ${jti} revoked at ${isoOf(res.revokedAt)}`);
+      ctx.out.line(
+        res.alreadyRevoked
+          ? `envelope ${jti} was already revoked (at ${isoOf(res.revokedAt)}); nothing changed`
+          : `envelope ${jti} revoked at ${isoOf(res.revokedAt)}`,
+      );
     }),
   );
   revoke

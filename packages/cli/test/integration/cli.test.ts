@@ -150,6 +150,10 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     const revoke = await cli(adm, 'revoke', 'envelope', jti, '--reason', 'cli test');
     assert.equal(revoke.code, 0, revoke.stderr);
     assert.match(revoke.stdout, new RegExp(`envelope ${jti} revoked`));
+    // Revoking again changes nothing, and says so.
+    const again = await cli(adm, 'revoke', 'envelope', jti);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, new RegExp(`envelope ${jti} was already revoked \\(at \\d{4}-.*Z\\); nothing changed`));
 
     // The enforcer learns of the revocation from Kafka: poll the check until it denies.
     const denied = await eventually('the revocation to reach the enforcer', async () => {
@@ -169,6 +173,22 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     });
     assert.equal(denied.json<{ decision: string; reason: string }>().reason, 'REVOKED');
     assert.equal(denied.json<{ decision: string }>().decision, 'DENY');
+    // The text output still says whom the refused token was about (marked as claimed: it did not verify).
+    const deniedText = await cli(
+      chk,
+      'envelope',
+      'check',
+      '--scope',
+      'vault:finance:read',
+      '--resource',
+      'slos://vaults/finance/q1.pdf',
+      '--purpose',
+      'quarterly audit',
+    );
+    assert.equal(deniedText.code, ExitCode.DENIED);
+    assert.match(deniedText.stdout, /^DENY REVOKED/);
+    assert.match(deniedText.stdout, /^agent \(claimed\): +bot$/m);
+    assert.match(deniedText.stdout, new RegExp(`^tenant \\(claimed\\): +${tenant}$`, 'm'));
   });
 
   test('approvals: APPROVAL_REQUIRED → approve → check with --approval → ALLOW, once', async () => {
