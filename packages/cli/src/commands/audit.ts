@@ -53,10 +53,24 @@ function entryRow(e: ChainEntry__Output): string[] {
 }
 const HEADERS = ['SEQ', 'TIME', 'SOURCE', 'ACTION', 'AGENT', 'RESOURCE', 'DECISION', 'REASON'];
 
+/**
+ * Column widths of `audit tail` (every column but the last): a stream cannot measure its rows
+ * first as a table does, so cells are cut to fixed widths and the columns stay aligned.
+ */
+const TAIL_WIDTHS = [6, 24, 8, 18, 24, 40, 8];
+
+function tailLine(cells: string[]): string {
+  return cells
+    .map((c, i) => {
+      const w = TAIL_WIDTHS[i];
+      return w === undefined ? c : cell(c, w).padEnd(w);
+    })
+    .join('  ')
+    .trimEnd();
+}
+
 function entryLine(e: ChainEntry__Output): string {
-  return entryRow(e)
-    .filter((c) => c !== '')
-    .join('  ');
+  return tailLine(entryRow(e));
 }
 
 /** A plain record for JSON/CSV export (the raw event bytes are what the chain hash covers). */
@@ -212,6 +226,7 @@ export function registerAudit(program: Command, state: RunState): void {
         const emit = ctx.json
           ? (e: ChainEntry__Output) => ctx.out.jsonLine(e)
           : (e: ChainEntry__Output) => ctx.out.line(entryLine(e));
+        ctx.out.line(tailLine(HEADERS));
         await tail(ctx, auditor, q, opts.follow === true, intervalMs, emit);
         return ExitCode.OK;
       }),

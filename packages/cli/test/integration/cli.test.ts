@@ -575,6 +575,14 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     ac.abort();
     const r = await running;
     assert.equal(r.code, 0);
+    // Aligned columns: a header, and every event's ACTION and DECISION where the header puts them.
+    const [header, ...rows] = r.stdout.trimEnd().split('\n');
+    assert.match(header ?? '', /^SEQ\s+TIME\s+SOURCE\s+ACTION\s+AGENT\s+RESOURCE\s+DECISION\s+REASON$/);
+    assert.ok(rows.length >= 2, r.stdout);
+    for (const row of rows) {
+      assert.equal(row.indexOf('envelope.revoke'), header?.indexOf('ACTION'), row);
+      assert.match(row.slice(header?.indexOf('TIME')), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /, row);
+    }
   });
 
   test('compliance attest and report', async () => {
