@@ -11,3 +11,4 @@ export * from './envelope';
 export * from './check';
 export * from './events/signature';
 export * from './suggest';
+export * from './duration';
