@@ -23,7 +23,8 @@ import type { Meter } from '@opentelemetry/api';
 import { loadAuthorityProto } from '@authority/proto';
 import { startStateViews, type StateViews } from '@authority/views';
 import type { MongoClient } from 'mongodb';
-import { checkpointPublisher } from './adapters/kafka';
+import { chainPublisher, checkpointPublisher } from './adapters/kafka';
+import { ChainFeed } from './chain-feed';
 import { ChainStore } from './adapters/mongo';
 import { ChainAppender } from './appender';
 import { Authenticator } from './auth';
@@ -203,6 +204,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       trustedKeys: (kid) => trustedKeys.get(kid),
       onQuarantined: quarantineCounter(meter),
       groupId: config.AUTHORITY_AUDITOR_GROUP_ID,
+      chainFeed: new ChainFeed({ publish: chainPublisher(bus, topics.chain), logger }),
     });
     const stopChainMetrics = observeChains(meter, appender, now);
     cleanups.push(async () => stopChainMetrics());
