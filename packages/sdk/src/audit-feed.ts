@@ -42,6 +42,8 @@ export interface SubscribeAuditOptions {
   kafka?: Omit<KafkaConfig, 'brokers'>;
   /** Event ids remembered to drop repeats (default 100,000). */
   dedupWindow?: number;
+  /** Commit the group's offsets (default true; false: a throw-away reader such as `audit tail -f`). */
+  commit?: boolean;
   /** Called with each record that is dropped as unverifiable (raw feed), instead of yielding it. */
   onRejected?: (rejected: { partition: number; offset: string; problem: string; message: string }) => void;
 }
@@ -245,6 +247,7 @@ export function subscribeAudit(opts: SubscribeAuditOptions): AuditSubscription {
       fromBeginning: opts.fromBeginning ?? true,
     });
     await consumer.run({
+      autoCommit: opts.commit ?? true,
       eachMessage: async ({ partition, message }) => {
         if (closed) return;
         if (opts.tenant !== undefined && message.key?.toString() !== opts.tenant) return;

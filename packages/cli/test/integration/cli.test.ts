@@ -585,6 +585,48 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     }
   });
 
+  test('audit tail -f follows the chain topic when given Kafka brokers (verified, filtered, aligned)', async () => {
+    const ac = new AbortController();
+    const io = testIo(
+      {
+        AUTHORITY_AUDITOR_ADDR: stack.auditor?.address ?? '',
+        AUTHORITY_TENANT: tenant,
+        AUTHORITY_API_KEY: auditorKey,
+        AUTHORITY_KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '',
+        AUTHORITY_TOPIC_PREFIX: stack.prefix,
+      },
+      { signal: ac.signal },
+    );
+    // An hour between polls: only the chain topic can bring the new revocation in time.
+    const running = cli(io, 'audit', 'tail', '-f', '--interval', '1h', '--action', 'envelope.revoke');
+    const revokeLines = () =>
+      io.out
+        .join('')
+        .split('\n')
+        .filter((l) => l.includes('envelope.revoke'));
+    const before = await eventually('tail to print the revocations chained so far', async () =>
+      revokeLines().length >= 2 ? revokeLines().length : undefined,
+    );
+    const adm = shell(admin);
+    const mint3 = await cli(adm, '--json', 'envelope', 'mint', '--agent', 'bot', '--ttl', '10m');
+    assert.equal(mint3.code, 0, mint3.stderr);
+    const jti3 = mint3.json<{ envelope: { jti: string } }>().envelope.jti;
+    assert.equal((await cli(adm, 'revoke', 'envelope', jti3)).code, 0);
+    await eventually(
+      'the new revocation from the chain topic',
+      async () => (revokeLines().some((l) => l.includes(jti3)) ? true : undefined),
+      30_000,
+      100,
+    );
+    ac.abort();
+    const r = await running;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(revokeLines().length, before + 1, 'each event once: the query part and the topic part do not overlap');
+    assert.doesNotMatch(r.stdout, /envelope\.mint/, 'filters apply to followed events');
+    const [header, ...rows] = r.stdout.trimEnd().split('\n');
+    for (const row of rows) assert.equal(row.indexOf('envelope.revoke'), header?.indexOf('ACTION'), row);
+  });
+
   test('compliance attest and report', async () => {
     const aud = shell(auditorKey);
     const att = await cli(
