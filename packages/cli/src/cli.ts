@@ -26,6 +26,7 @@ Configuration (highest precedence first): flags, environment, profile file, defa
   AUTHORITY_CONFIG, AUTHORITY_PROFILE   profile file and profile (default ~/.config/authority/config.yaml)
   AUTHORITY_TLS=1, AUTHORITY_TLS_CA, AUTHORITY_TLS_CERT, AUTHORITY_TLS_KEY, AUTHORITY_TLS_SERVER_NAME
   AUTHORITY_TIMEOUT        per-call deadline (default 5s)
+  AUTHORITY_KAFKA_BROKERS, AUTHORITY_TOPIC_PREFIX   audit tail -f follows the chain topic
 
 Durations: 90s, 5m, 24h, 7d, 1h30m, or seconds. Times: a duration ago (24h), now, or ISO 8601.
 
