@@ -7,6 +7,7 @@ import {
   checkMintAgainstPolicy,
   deriveChild,
   lineageProblem,
+  isoTime,
   mintRoot,
   parseToken,
   sha256Hex,
@@ -439,7 +440,7 @@ export class Issuer {
     if (ttl !== undefined && nbf + ttl > parent.exp) {
       throw new AuthorityError(
         'CHAIN_VIOLATION',
-        `ttl_seconds ${ttl} would end the child at ${nbf + ttl}, after its parent's exp ${parent.exp} (at most ${parent.exp - nbf} s remain): a child cannot outlive its parent`,
+        `ttl_seconds ${ttl} would end the child at ${isoTime(nbf + ttl)}, after its parent's exp ${isoTime(parent.exp)} (at most ${parent.exp - nbf} s remain): a child cannot outlive its parent`,
         'exp',
       );
     }
