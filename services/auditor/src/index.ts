@@ -196,6 +196,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       now,
     });
     const meter = opts.meter ?? getMeter(AUDITOR_SCOPE);
+    const chainFeed = new ChainFeed({ publish: chainPublisher(bus, topics.chain), logger });
     const ingest = new AuditIngest({
       store,
       appender,
@@ -204,7 +205,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       trustedKeys: (kid) => trustedKeys.get(kid),
       onQuarantined: quarantineCounter(meter),
       groupId: config.AUTHORITY_AUDITOR_GROUP_ID,
-      chainFeed: new ChainFeed({ publish: chainPublisher(bus, topics.chain), logger }),
+      chainFeed,
     });
     const stopChainMetrics = observeChains(meter, appender, now);
     cleanups.push(async () => stopChainMetrics());
@@ -307,6 +308,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
           // Seal what this replica appended since the last checkpoint (and save the head hints).
           await checkpointer.tick().catch((err: unknown) => logger.warn({ err }, 'final checkpoints failed'));
           await checkpointer.flush();
+          await chainFeed.flush();
           await cleanup();
         })();
         return stopping;

@@ -257,6 +257,8 @@ async function mintGrant(
     ...((flagConstraints?.denied_resources as string[] | undefined) ?? []),
   ];
   if (denied.length > 0) constraints.denied_resources = [...new Set(denied)];
+  // "No constraint" (the policy's {unconstrained: true}) gives way to any constraint a flag adds.
+  if (Object.keys(constraints).length > 1) delete constraints.unconstrained;
   if (Object.keys(constraints).length === 0) constraints = { unconstrained: true };
   else {
     try {

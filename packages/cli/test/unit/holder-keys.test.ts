@@ -367,6 +367,14 @@ agents:
     });
     assert.equal(mints.at(-1)?.ttlSeconds, 900);
 
+    // An entry without constraints is {"unconstrained":true}; a constraint flag replaces that declaration.
+    const plain = await cli(io, 'envelope', 'mint', '--agent', 'registrar-agent');
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.deepEqual(JSON.parse(mints.at(-1)?.grant.constraintsJson ?? ''), { unconstrained: true });
+    const limited = await cli(io, 'envelope', 'mint', '--agent', 'registrar-agent', '--max-records', '5');
+    assert.equal(limited.code, 0, limited.stderr);
+    assert.deepEqual(JSON.parse(mints.at(-1)?.grant.constraintsJson ?? ''), { max_records_per_request: 5 });
+
     // An agent the policy does not name is refused before anything is minted, with a suggestion.
     const before = mints.length;
     const unknown = await cli(io, '--json', 'envelope', 'mint', '--agent', 'advisor');
