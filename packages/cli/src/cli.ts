@@ -26,13 +26,16 @@ Configuration (highest precedence first): flags, environment, profile file, defa
   AUTHORITY_CONFIG, AUTHORITY_PROFILE   profile file and profile (default ~/.config/authority/config.yaml)
   AUTHORITY_TLS=1, AUTHORITY_TLS_CA, AUTHORITY_TLS_CERT, AUTHORITY_TLS_KEY, AUTHORITY_TLS_SERVER_NAME
   AUTHORITY_TIMEOUT        per-call deadline (default 5s)
+  AUTHORITY_KAFKA_BROKERS, AUTHORITY_TOPIC_PREFIX   audit tail -f follows the chain topic
 
 Durations: 90s, 5m, 24h, 7d, 1h30m, or seconds. Times: a duration ago (24h), now, or ISO 8601.
 
 Exit codes:
-  0 ok · 1 failure · 2 usage error · 3 denied (envelope check) · 4 verification failed
-  (broken audit chain, invalid policy, malformed token) · 5 service unavailable/unreachable ·
-  6 credential refused (unauthenticated or not permitted)
+  0 ok · 1 failure · 2 usage error · 3 refused by the policy or the envelope rules (a DENY
+  of envelope check; POLICY_DENIED, CHAIN_VIOLATION, REVOKED... from mint/delegate) ·
+  4 verification failed (broken audit chain, invalid policy, malformed token) ·
+  5 service unavailable/unreachable · 6 credential refused (API key unknown, of another tenant,
+  or of a kind that may not do this)
 
 Output is human-readable; --json prints one JSON document on stdout (errors as JSON on stderr).
 Docs: docs/cli.md`;

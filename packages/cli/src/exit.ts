@@ -9,13 +9,16 @@ export const ExitCode = {
   FAILURE: 1,
   /** Bad command line: unknown command or option, missing or malformed argument. */
   USAGE: 2,
-  /** `envelope check` (and enforced calls): the enforcer answered DENY. */
+  /**
+   * Refused by the policy or the envelope rules: `envelope check` got a DENY, or the issuer refused
+   * a mint/delegate (POLICY_DENIED, CHAIN_VIOLATION, a revoked or expired parent, ...).
+   */
   DENIED: 3,
   /** Verification failed: broken audit chain, invalid policy, token that does not parse. */
   VERIFICATION_FAILED: 4,
   /** A service could not be reached, or answered UNAVAILABLE / timed out. */
   UNAVAILABLE: 5,
-  /** The credential was refused (UNAUTHENTICATED) or may not do this (PERMISSION_DENIED). */
+  /** The API credential was refused (UNAUTHENTICATED), belongs to another tenant, or may not do this. */
   AUTH: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -37,10 +40,50 @@ export function usage(message: string): CliError {
   return new CliError(message, ExitCode.USAGE, { kind: 'usage' });
 }
 
+/**
+ * Reasons with which a server refuses a request by the policy or the envelope rules (a decision,
+ * like the enforcer's DENY), as opposed to refusing the caller's API credential. Their gRPC status
+ * is UNAUTHENTICATED or PERMISSION_DENIED too (a revoked parent, POLICY_DENIED) or INVALID_ARGUMENT
+ * (CHAIN_VIOLATION), so the reason, not the status, tells them apart.
+ */
+const REFUSAL_REASONS: ReadonlySet<string> = new Set([
+  'POLICY_DENIED',
+  'CHAIN_VIOLATION',
+  'SCOPE_MISSING',
+  'RESOURCE_NOT_ALLOWED',
+  'DENIED_RESOURCE',
+  'PURPOSE_REQUIRED',
+  'MAX_RECORDS_EXCEEDED',
+  'RECORD_COUNT_REQUIRED',
+  'CONTEXT_NOT_ALLOWED',
+  'AUDIENCE_MISMATCH',
+  'APPROVAL_REQUIRED',
+  'APPROVAL_INVALID',
+  'REVOKED',
+  'EXPIRED',
+  'NOT_YET_VALID',
+  'INVALID_SIGNATURE',
+  'UNKNOWN_KEY',
+  'PROOF_REQUIRED',
+  'INVALID_PROOF',
+  'PROOF_REPLAYED',
+]);
+
+/** Whether a reason code is a refusal by the policy or the envelope rules (exit 3). */
+export function isRefusalReason(reason: string | undefined): boolean {
+  return reason !== undefined && REFUSAL_REASONS.has(reason);
+}
+
+/** Whether a server error is a refusal by the policy or envelope rules (exit 3), not of the credential. */
+export function isRefusal(err: unknown): boolean {
+  return err instanceof AuthorityApiError && isRefusalReason(err.reason);
+}
+
 /** The exit code for any error a command may throw. */
 export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof CliError) return err.exitCode;
   if (err instanceof AuthorityDeniedError) return ExitCode.DENIED;
+  if (isRefusal(err)) return ExitCode.DENIED;
   if (err instanceof AuthorityApiError) {
     switch (err.code) {
       case Status.UNAVAILABLE:
@@ -81,7 +124,7 @@ export function humanError(err: unknown): string {
     const hint =
       err.code === Status.UNAVAILABLE
         ? ' (is the service running and the address right? see `authority doctor`)'
-        : err.code === Status.UNAUTHENTICATED
+        : err.code === Status.UNAUTHENTICATED && !isRefusal(err)
           ? ' (check AUTHORITY_API_KEY / --api-key-file)'
           : '';
     const where = err.address ? ` [${err.address}]` : '';

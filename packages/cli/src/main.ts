@@ -13,6 +13,12 @@ const onSignal = (signal: NodeJS.Signals) => {
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+// A reader that stops early (`authority audit export --format json | head`) has all it wanted:
+// end quietly, as a shell pipeline expects, instead of crashing on the unhandled EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
+});
 
 run(process.argv.slice(2), processIo(controller.signal)).then(
   (code) => {

@@ -5,6 +5,7 @@
  * Unlike the original, which silently ignored unknown keys and accepted an empty dict, an unknown
  * key, a wrong type, an alias given twice or an empty object is refused with an error naming it.
  */
+import { closestName } from './suggest';
 import { AuthorityError, type Reason } from './errors';
 import {
   MAX_GLOB_INPUT_LENGTH,
@@ -144,7 +145,12 @@ export function parseConstraints(raw: unknown, reason: Reason, field: string): C
   }
   for (const key of keys) {
     if (!KNOWN_KEYS.has(key)) {
-      throw new AuthorityError(reason, `unknown constraint '${key}' in ${field}`, `${field}.${key}`);
+      const near = closestName(key, KNOWN_KEYS);
+      throw new AuthorityError(
+        reason,
+        `unknown constraint '${key}' in ${field}${near !== undefined ? `; did you mean '${near}'?` : ''}`,
+        `${field}.${key}`,
+      );
     }
   }
   const has = (key: string) => Object.prototype.hasOwnProperty.call(raw, key);

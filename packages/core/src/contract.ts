@@ -14,6 +14,7 @@ export const EVENT_TYPES = {
   policy: 'authority.policy.v1',
   audit: 'authority.audit.v1',
   checkpoint: 'authority.checkpoint.v1',
+  chain: 'authority.chain.v1',
 } as const;
 
 /** The services that publish events; also the AuditEvent `source` field of their audit events. */

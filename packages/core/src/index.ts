@@ -11,3 +11,5 @@ export * from './chain';
 export * from './envelope';
 export * from './check';
 export * from './events/signature';
+export * from './suggest';
+export * from './duration';

@@ -102,7 +102,11 @@ test('parseConstraints refuses empty, non-object and unknown input, naming it', 
     'cns.allowed_tokens',
     "unknown constraint 'allowed_tokens' in cns",
   );
-  assertRefused({ Require_Purpose: true }, 'cns.Require_Purpose', "unknown constraint 'Require_Purpose' in cns");
+  assertRefused(
+    { Require_Purpose: true },
+    'cns.Require_Purpose',
+    "unknown constraint 'Require_Purpose' in cns; did you mean 'require_purpose'?",
+  );
   assertRefused(
     JSON.parse('{"__proto__": {"require_purpose": true}}'),
     'cns.__proto__',

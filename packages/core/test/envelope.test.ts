@@ -755,9 +755,22 @@ describe('chain narrowing: CHAIN_VIOLATION naming the field', () => {
       /'write_requires_approval'/,
     ],
     ['unconstrained', { cns: { unconstrained: true } }, { constraints: constraints() }, 'cns', /loosens/],
-    ['exp after parent', { exp: NOW + 3601 }, undefined, 'exp', /outlive/],
-    ['nbf before parent', { nbf: NOW - 1 }, { notBefore: NOW - 1 }, 'nbf', /'nbf'/],
-    ['iat before parent', { iat: NOW - 1 }, undefined, 'iat', /predate/],
+    // Times in these messages are ISO-8601 (UTC), not epoch seconds.
+    [
+      'exp after parent',
+      { exp: NOW + 3601 },
+      undefined,
+      'exp',
+      /claim 'exp' \(2025-06-15T16:06:41Z\) is after the parent's \(2025-06-15T16:06:40Z\): a child cannot outlive/,
+    ],
+    [
+      'nbf before parent',
+      { nbf: NOW - 1 },
+      { notBefore: NOW - 1 },
+      'nbf',
+      /claim 'nbf' \(2025-06-15T15:06:39Z\) is before the parent's \(2025-06-15T15:06:40Z\)/,
+    ],
+    ['iat before parent', { iat: NOW - 1 }, undefined, 'iat', /\(2025-06-15T15:06:39Z\) .*: a child cannot predate/],
     [
       'audience wider',
       { aud: ['enforcer-1', 'enforcer-3'] },

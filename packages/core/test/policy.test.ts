@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -164,7 +164,7 @@ test('superset: tenant, roles, max_ttl and deny rules', () => {
   ]);
 });
 
-test('max_ttl accepts seconds and s/m/h durations within 60 s - 24 h', () => {
+test("max_ttl accepts seconds and the CLI's durations within 60 s - 24 h", () => {
   const ttl = (v: string) =>
     parsePolicy(y('organization: A', 'agents:', '  a:', '    scopes: [a:b]', `    max_ttl: ${v}`)).agents.get('a')
       ?.maxTtlSeconds;
@@ -174,7 +174,10 @@ test('max_ttl accepts seconds and s/m/h durations within 60 s - 24 h', () => {
   assert.equal(ttl('24h'), 86_400);
   assert.equal(ttl('1440m'), 86_400);
   assert.equal(parsePolicyDuration('7h'), 25_200);
-  assert.match(String(parsePolicyDuration('2d')), /duration like/);
+  // The CLI's grammar: days and compound durations parse (the 24 h cap is checked by the loader).
+  assert.equal(parsePolicyDuration('2d'), 172_800);
+  assert.equal(parsePolicyDuration('1h30m'), 5_400);
+  assert.match(String(parsePolicyDuration('soon')), /duration like 90s, 5m, 24h, 1d, 1h30m/);
   assert.match(String(parsePolicyDuration(1.5)), /whole number/);
   expectOnly(
     y('organization: A', 'agents:', '  a:', '    scopes: [a:b]', '    max_ttl: 25h'),
@@ -195,14 +198,16 @@ test('max_ttl accepts seconds and s/m/h durations within 60 s - 24 h', () => {
     'agents.a.max_ttl',
     5,
     14,
-    /90s, 5m, 24h; got "2d"/,
+    /between 60s and 24h .*172800 seconds/,
   );
+  // Bare seconds as text read as they do on the command line (`--ttl 3600`).
+  assert.equal(ttl('"3600"'), 3600);
   expectOnly(
-    y('organization: A', 'agents:', '  a:', '    scopes: [a:b]', '    max_ttl: "3600"'),
+    y('organization: A', 'agents:', '  a:', '    scopes: [a:b]', '    max_ttl: soon'),
     'agents.a.max_ttl',
     5,
     14,
-    /got "3600"/,
+    /got "soon"/,
   );
 });
 
@@ -612,4 +617,63 @@ test("top-level 'read_only_actions' replaces the tenant's read-only list; each e
     20,
     /read_only_actions has 65 entries, at most 64 allowed/,
   );
+});
+
+describe('validation reports everything in one run, where it is, with the intended key', () => {
+  test('every bad constraint is reported, not only the first', () => {
+    const issues = issuesOf(
+      y(
+        'organization: X',
+        'agents:',
+        '  a:',
+        '    scopes: [vault:x:read]',
+        '    constraints:',
+        '      require_purpose: maybe',
+        '      max_records_per_request: -5',
+        '      max_records_per_requst: 5',
+      ),
+    );
+    assert.deepEqual(
+      issues.map((i) => [i.line, i.path]),
+      [
+        [6, 'agents.a.constraints.require_purpose'],
+        [7, 'agents.a.constraints.max_records_per_request'],
+        [8, 'agents.a.constraints.max_records_per_requst'],
+      ],
+    );
+    assert.match(issues[2]?.message ?? '', /did you mean 'max_records_per_request'\?/);
+  });
+
+  test('a misspelt key gets a suggestion', () => {
+    const issues = issuesOf(
+      y('organization: X', 'agents:', '  a:', '    scopes: [vault:x:read]', "    resourcse: ['slos://x/*']"),
+    );
+    assert.match(issues[0]?.message ?? '', /unknown key 'resourcse' in agent 'a'; did you mean 'resources'\?/);
+  });
+
+  test('an unclosed flow collection is reported where it opens', () => {
+    const seq = issuesOf(
+      y('organization: X', 'agents:', '  a:', '    scopes: [vault:x:read, vault:y:read', "    resources: ['x']"),
+    );
+    assert.deepEqual(
+      seq.map((i) => [i.line, i.column]),
+      [[4, 13]],
+    );
+    assert.match(seq[0]?.message ?? '', /flow sequence '\[' opened here is not closed with '\]'/);
+    const map = issuesOf(
+      y('organization: X', 'agents:', '  a:', '    constraints: {require_purpose: true', "    scopes: ['a:b']"),
+    );
+    assert.deepEqual(
+      map.map((i) => [i.line, i.column]),
+      [[4, 18]],
+    );
+    assert.match(map[0]?.message ?? '', /flow mapping '\{' opened here is not closed with '\}'/);
+  });
+
+  test("max_ttl takes the CLI's duration grammar; 90d parses and is refused as over 24 h", () => {
+    const ok = parsePolicy(y('organization: X', 'agents:', '  a:', '    scopes: [vault:x:read]', '    max_ttl: 1d'));
+    assert.equal(ok.agents.get('a')?.maxTtlSeconds, 86_400);
+    const long = issuesOf(y('organization: X', 'agents:', '  a:', '    scopes: [vault:x:read]', '    max_ttl: 90d'));
+    assert.match(long[0]?.message ?? '', /must be between 60s and 24h .* got 7776000 seconds/);
+  });
 });

@@ -114,6 +114,7 @@ async function main(): Promise<number> {
       `  export AUTHORITY_TENANT=${tenant} AUTHORITY_API_KEY=$(node -p "require('${join(runDir, 'demo-result.json')}').adminKey")`,
     );
     log("  npx authority audit query        # the decisions, from the tenant's chain");
+    log('  npx authority envelope mint --agent academic-advisor   # what the policy allows the agent');
     log('  npx authority audit verify       # recompute the chain against its signed checkpoint');
     log('  npx authority policy show        # the FERPA policy in force');
     if (stack.gatewayUrl !== undefined) {
@@ -121,6 +122,9 @@ async function main(): Promise<number> {
         `  MCP gateway: ${stack.gatewayUrl} (mapping ${gatewayFiles.mapping}); bearer = an envelope with aud authority-gateway`,
       );
     }
+    log(
+      `The operator key (creates tenants) is in ${join(runDir, 'demo-secrets.json')} (operatorKey); docs/cli.md has a session.`,
+    );
   } catch (err) {
     log(`\nScenario error: ${(err as Error).message}`);
   } finally {

@@ -6,7 +6,7 @@
 // compliance report written to an HTML file.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SEAL_PREFIX, ed25519KeyPairFromSeed, ed25519Sign, hashLink } from '@authority/core';
+import { SEAL_PREFIX, ed25519KeyPairFromSeed, ed25519Sign, hashLink, isoTime } from '@authority/core';
 import type { CheckRequest, CheckResponse__Output, Envelope__Output, MintResponse__Output } from '@authority/proto';
 import { HolderKey, requestProof, seal } from '@authority/sdk';
 import { call, type Clients } from './clients';
@@ -180,7 +180,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const subEnvelope = delegated.envelope!;
   const sub: Agent = { envelope: subEnvelope, key: summarizerKey, token: seal(subEnvelope.token, summarizerKey) };
   log(
-    `   ${subEnvelope.agentId}: depth ${subEnvelope.depth}, lineage ${subEnvelope.agentChain.join(' > ')}, expires ${subEnvelope.expiresAt?.seconds}; sealed by the sub-agent`,
+    `   ${subEnvelope.agentId}: depth ${subEnvelope.depth}, lineage ${subEnvelope.agentChain.join(' > ')}, expires ${isoTime(Number(subEnvelope.expiresAt?.seconds))}; sealed by the sub-agent`,
   );
 
   const check = async (step: string, expected: string, req: CheckRequest): Promise<CheckResponse__Output> => {

@@ -110,6 +110,11 @@ export function requireTenant(
   );
 }
 
+/** "an ADMIN credential", "a CHECKER credential": the article follows the kind's first letter. */
+export function credentialOfKind(kind: string): string {
+  return `${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind} credential`;
+}
+
 /** Throws PermissionDeniedError unless the principal is one of `kinds`. */
 export function requireKind(principal: Principal, ...kinds: PrincipalKind[]): void {
   if (!kinds.includes(principal.kind)) {

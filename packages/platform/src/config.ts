@@ -277,7 +277,7 @@ export function serviceConfigSchema(defaults: { serviceName: string; grpcPort: n
       .string()
       .regex(/^[A-Za-z0-9._-]*$/, 'expected only letters, digits, ".", "_" and "-"')
       .prefault('authority.')
-      .describe('Prefix of the Kafka topic names (keys, policies, revocations, audit, checkpoints).'),
+      .describe('Prefix of the Kafka topic names (keys, policies, revocations, audit, checkpoints, chain).'),
     KAFKA_BROKERS: csv().describe('Comma-separated Kafka bootstrap brokers, host:port.'),
     KAFKA_CLIENT_ID: text().optional().describe('Kafka client id. Defaults to AUTHORITY_SERVICE_NAME.'),
     ...kafkaSecurityConfigShape,

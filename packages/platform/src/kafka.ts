@@ -51,6 +51,8 @@ export interface AuthorityTopics {
   revocations: string;
   audit: string;
   checkpoints: string;
+  /** What the auditor chained (ChainRecord per entry), for subscribers. */
+  chain: string;
 }
 
 /** The topic names under a prefix (default `authority.`). */
@@ -61,6 +63,7 @@ export function topics(prefix = 'authority.'): AuthorityTopics {
     revocations: `${prefix}revocations`,
     audit: `${prefix}audit`,
     checkpoints: `${prefix}checkpoints`,
+    chain: `${prefix}chain`,
   };
 }
 
@@ -75,7 +78,7 @@ export interface TopicSpec {
   config?: Record<string, string>;
 }
 
-/** The specs of all Authority topics: keys/policies/revocations compacted; audit/checkpoints not. */
+/** The specs of all Authority topics: keys/policies/revocations compacted; audit/checkpoints/chain not. */
 export function authorityTopicSpecs(
   prefix = 'authority.',
   opts: { partitions?: number; replicationFactor?: number } = {},
@@ -89,6 +92,7 @@ export function authorityTopicSpecs(
     { topic: t.revocations, partitions, compacted: true, ...rf },
     { topic: t.audit, partitions, compacted: false, ...rf },
     { topic: t.checkpoints, partitions, compacted: false, ...rf },
+    { topic: t.chain, partitions, compacted: false, ...rf },
   ];
 }
 

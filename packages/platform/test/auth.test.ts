@@ -7,6 +7,7 @@ import {
   authenticate,
   bearerToken,
   ConfigError,
+  credentialOfKind,
   hashApiKey,
   InvalidArgumentError,
   loadConfig,
@@ -150,5 +151,14 @@ describe('static API keys from configuration', () => {
       assert.match(err.message, /entry 4: key too short/);
       assert.doesNotMatch(err.message, /supersecret|anothersecret|yetanother/);
     }
+  });
+});
+
+describe('credentialOfKind', () => {
+  it('reads as English: "an ADMIN credential", "a CHECKER credential"', () => {
+    assert.equal(credentialOfKind('ADMIN'), 'an ADMIN credential');
+    assert.equal(credentialOfKind('AUDITOR'), 'an AUDITOR credential');
+    assert.equal(credentialOfKind('APPROVER'), 'an APPROVER credential');
+    assert.equal(credentialOfKind('CHECKER'), 'a CHECKER credential');
   });
 });

@@ -14,6 +14,7 @@ export * from '../gen/grpc/authority/v1/BatchCheckRequest';
 export * from '../gen/grpc/authority/v1/BatchCheckResponse';
 export * from '../gen/grpc/authority/v1/ChainEntry';
 export * from '../gen/grpc/authority/v1/ChainFault';
+export * from '../gen/grpc/authority/v1/ChainRecord';
 export * from '../gen/grpc/authority/v1/CheckContext';
 export * from '../gen/grpc/authority/v1/CheckDetail';
 export * from '../gen/grpc/authority/v1/CheckRequest';

@@ -84,3 +84,14 @@ export {
   parseResource,
   type ResourceParts,
 } from './resource';
+export {
+  subscribeAudit,
+  auditFeedItemJson,
+  AuditFeedError,
+  type SubscribeAuditOptions,
+  type AuditSubscription,
+  type AuditFeedItem,
+  type RawAuditItem,
+  type ChainedAuditItem,
+  type ChainGapItem,
+} from './audit-feed';

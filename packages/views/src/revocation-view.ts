@@ -4,14 +4,18 @@ import { parseRecordKey } from '@authority/core';
 import { pb } from '@authority/proto';
 
 export class RevocationView {
-  /** `<tenant>/<jti>` of revoked links. */
-  private readonly jtis = new Set<string>();
+  /** `<tenant>/<jti>` of revoked links → when (seconds; 0 when the event had no time). */
+  private readonly jtis = new Map<string, number>();
   /** `<tenant>/<agent>` → seconds: every envelope issued to the agent at or before it is revoked. */
   private readonly agents = new Map<string, number>();
 
   apply(e: pb.RevocationEvent): void {
     if (!e.tenant) return;
-    if (e.kind === pb.RevocationKind.JTI && e.jti) this.jtis.add(`${e.tenant}/${e.jti}`);
+    if (e.kind === pb.RevocationKind.JTI && e.jti) {
+      const key = `${e.tenant}/${e.jti}`;
+      // The first revocation's time is kept: a repeated one changes nothing.
+      if (!this.jtis.has(key)) this.jtis.set(key, Number(e.revokedAt?.seconds ?? 0));
+    }
     if (e.kind === pb.RevocationKind.AGENT && e.agentId && e.revokedBefore) {
       const key = `${e.tenant}/${e.agentId}`;
       const before = Number(e.revokedBefore.seconds);
@@ -30,6 +34,11 @@ export class RevocationView {
 
   isJtiRevoked(tenant: string, jti: string): boolean {
     return this.jtis.has(`${tenant}/${jti}`);
+  }
+
+  /** When the link was revoked by its own id (seconds since the epoch), or undefined when it was not. */
+  jtiRevokedAt(tenant: string, jti: string): number | undefined {
+    return this.jtis.get(`${tenant}/${jti}`);
   }
 
   /** Is the link `jti` (issued to `sub` at `iatSec`) revoked, by its own id or by an agent cut-off? */

@@ -50,8 +50,8 @@ export interface TenantState {
 }
 
 export interface AppendHooks {
-  /** Runs after each stored chunk (heartbeats, checkpoints). */
-  afterChunk?: (state: TenantState) => Promise<void> | void;
+  /** Runs after each stored chunk (heartbeats, checkpoints, the chain feed), with its entries. */
+  afterChunk?: (state: TenantState, chunk: readonly EntryDoc[]) => Promise<void> | void;
   /**
    * Sees each insertMany (tracing): the events it held (the very objects passed to append), their
    * documents, when it ran (epoch ms) and its error (a duplicate key is then resolved and retried).
@@ -354,7 +354,7 @@ export class ChainAppender {
             state.head = { seq: last.seq, hash: Buffer.from(last.hash, 'hex') };
             appended += chunk.length;
             pending = pending.slice(chunk.length);
-            await hooks.afterChunk?.(state);
+            await hooks.afterChunk?.(state, chunk);
           },
           hooks.chunkLimit ? () => hooks.chunkLimit!(state) : undefined,
           // The chunk is always the head of `pending` (stored chunks are sliced off in onChunk).

@@ -2,7 +2,13 @@
 // ADMIN or AUDITOR credential of that tenant, authenticated against the credential hashes replayed
 // from `<prefix>keys` (KeyDirectory; the auditor never reads the issuer's database).
 import { constantTimeEqual, sha256Hex } from '@authority/core';
-import { bearerToken, InvalidArgumentError, PermissionDeniedError, UnauthenticatedError } from '@authority/platform';
+import {
+  bearerToken,
+  credentialOfKind,
+  InvalidArgumentError,
+  PermissionDeniedError,
+  UnauthenticatedError,
+} from '@authority/platform';
 import type { KeyDirectory } from '@authority/views';
 import type * as grpc from '@grpc/grpc-js';
 
@@ -56,7 +62,7 @@ export function authorizeTenant(principal: Principal, tenant: string): void {
   }
   if (!AUDIT_READER_KINDS.includes(principal.kind)) {
     throw new PermissionDeniedError(
-      `a ${principal.kind} credential may not read audit data; it needs ADMIN or AUDITOR`,
+      `${credentialOfKind(principal.kind)} may not read audit data; it needs ADMIN or AUDITOR`,
       'PERMISSION_DENIED',
     );
   }

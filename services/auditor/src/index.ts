@@ -25,7 +25,8 @@ import type { Meter } from '@opentelemetry/api';
 import { loadAuthorityProto } from '@authority/proto';
 import { startStateViews, type StateViews } from '@authority/views';
 import type { MongoClient } from 'mongodb';
-import { checkpointPublisher } from './adapters/kafka';
+import { chainPublisher, checkpointPublisher } from './adapters/kafka';
+import { ChainFeed } from './chain-feed';
 import { ChainStore } from './adapters/mongo';
 import { ChainAppender } from './appender';
 import { Authenticator } from './auth';
@@ -178,6 +179,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       now,
     });
     const meter = opts.meter ?? getMeter(AUDITOR_SCOPE);
+    const chainFeed = new ChainFeed({ publish: chainPublisher(bus, topics.chain), logger });
     const ingest = new AuditIngest({
       store,
       appender,
@@ -186,6 +188,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       trustedKeys: (kid) => trustedKeys.get(kid),
       onQuarantined: quarantineCounter(meter),
       groupId: config.AUTHORITY_AUDITOR_GROUP_ID,
+      chainFeed,
     });
     const stopChainMetrics = observeChains(meter, appender, now);
     life.onStop('telemetry', 'chain metrics', stopChainMetrics);
@@ -255,6 +258,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       await ticking;
       await checkpointer.tick().catch((err: unknown) => logger.warn({ err }, 'final checkpoints failed'));
       await checkpointer.flush();
+      await chainFeed.flush();
     });
 
     grpc.health.setServing();

@@ -12,8 +12,9 @@
 import { trace, type Context, type Link, type Span } from '@opentelemetry/api';
 import type { EachBatchPayload } from 'kafkajs';
 import { extractTraceContext, SpanKind, withSpan, type ConsumedMessage, type Logger } from '@authority/platform';
-import { ENTRIES_COLLECTION, storedBytes, type ChainStore, type RejectedDoc } from './adapters/mongo';
+import { ENTRIES_COLLECTION, storedBytes, type ChainStore, type EntryDoc, type RejectedDoc } from './adapters/mongo';
 import type { AppendHooks, ChainAppender, TenantState } from './appender';
+import type { ChainFeed } from './chain-feed';
 import type { Checkpointer } from './checkpoints';
 import type { EventKeyResolver } from '@authority/core';
 import { admitSignedRecord, type AdmittedEvent, type RefusedRecord } from './event-fields';
@@ -38,6 +39,8 @@ export interface IngestOptions {
   onQuarantined?: (doc: RejectedDoc) => void;
   /** The consumer group (span attribute `messaging.consumer.group.name`). */
   groupId?: string;
+  /** Publishes what was chained on the chain topic (absent: no feed). */
+  chainFeed?: ChainFeed;
 }
 
 /** Most span links recorded on one batch span (one per record's producer context). */
@@ -145,7 +148,8 @@ export class AuditIngest {
     }
     let appended = 0;
     let skipped = 0;
-    const afterChunk = async (state: TenantState) => {
+    const afterChunk = async (state: TenantState, chunk: readonly EntryDoc[]) => {
+      await this.opts.chainFeed?.published(chunk);
       await checkpointer.afterAppend(state);
       await heartbeat();
     };

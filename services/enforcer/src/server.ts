@@ -10,6 +10,7 @@ import {
   UnauthenticatedError,
   UnavailableError,
   bearerToken,
+  credentialOfKind,
   wrapUnary,
   type Logger,
   type Secret,
@@ -54,7 +55,7 @@ export function authenticateCaller(metadata: grpc.Metadata, deps: AuthDeps): Cal
   }
   if (credential.kind !== 'CHECKER' && credential.kind !== 'ADMIN') {
     throw new PermissionDeniedError(
-      `a ${credential.kind} credential may not call the enforcer; use a CHECKER credential`,
+      `${credentialOfKind(credential.kind)} may not call the enforcer; use a CHECKER credential`,
     );
   }
   return { kind: 'tenant', id: credential.id, tenant: credential.tenant };

@@ -9,6 +9,7 @@ import {
   checkMintAgainstPolicy,
   deriveChild,
   lineageProblem,
+  isoTime,
   mintRoot,
   parseToken,
   sha256Hex,
@@ -441,7 +442,7 @@ export class Issuer {
     if (ttl !== undefined && nbf + ttl > parent.exp) {
       throw new AuthorityError(
         'CHAIN_VIOLATION',
-        `ttl_seconds ${ttl} would end the child at ${nbf + ttl}, after its parent's exp ${parent.exp} (at most ${parent.exp - nbf} s remain): a child cannot outlive its parent`,
+        `ttl_seconds ${ttl} would end the child at ${isoTime(nbf + ttl)}, after its parent's exp ${isoTime(parent.exp)} (at most ${parent.exp - nbf} s remain): a child cannot outlive its parent`,
         'exp',
       );
     }
@@ -528,10 +529,18 @@ export class Issuer {
   }
 
   /** Revokes one link (and so every descendant); answers after Kafka acknowledged it. */
-  async revoke(principal: string, tenant: string, jtiIn: string, reasonIn: string): Promise<Date> {
+  async revoke(
+    principal: string,
+    tenant: string,
+    jtiIn: string,
+    reasonIn: string,
+  ): Promise<{ revokedAt: Date; alreadyRevoked: boolean }> {
     const jti = v.jti(jtiIn);
     const reason = v.optionalText(reasonIn, 'reason', 1024);
     await this.requireTenantExists(tenant);
+    // Revoking twice changes nothing: say so (and when it happened) instead of publishing again.
+    const earlier = this.o.revocations.jtiRevokedAt(tenant, jti);
+    if (earlier !== undefined) return { revokedAt: new Date(earlier * 1000), alreadyRevoked: true };
     const at = this.o.clock.now();
     const event = createMessage(pb.RevocationEventSchema, {
       tenant,
@@ -552,7 +561,7 @@ export class Issuer {
       message: `envelope '${jti}' and every descendant revoked${reason ? `: ${reason}` : ''}`,
       detail: { case: 'revocation', value: createMessage(pb.RevocationDetailSchema, { jti, reason }) },
     });
-    return at;
+    return { revokedAt: at, alreadyRevoked: false };
   }
 
   /**

@@ -5,7 +5,13 @@
 // Tenant credentials are looked up in the issuer's own MongoDB (the system of record), so a
 // credential works the moment CreateCredential returns and stops the moment RevokeCredential does.
 import { constantTimeEqual, sha256Hex } from '@authority/core';
-import { bearerToken, PermissionDeniedError, UnauthenticatedError, InvalidArgumentError } from '@authority/platform';
+import {
+  bearerToken,
+  credentialOfKind,
+  PermissionDeniedError,
+  UnauthenticatedError,
+  InvalidArgumentError,
+} from '@authority/platform';
 import type * as grpc from '@grpc/grpc-js';
 import type { CredentialKindName, IssuerStore } from './adapters/mongo';
 
@@ -70,7 +76,7 @@ export function authorize(principal: Principal, tenant: string, kinds: readonly 
   }
   if (!kinds.includes(principal.kind)) {
     throw new PermissionDeniedError(
-      `a ${principal.kind} credential may not call this; it needs ${kinds.join(' or ')}`,
+      `${credentialOfKind(principal.kind)} may not call this; it needs ${kinds.join(' or ')}`,
       'PERMISSION_DENIED',
     );
   }

@@ -126,8 +126,8 @@ export function issuerHandlers(d: IssuerHandlerDeps): IssuerServiceHandlers {
     Revoke: wrapUnary(async (call) => {
       const req = call.request;
       const p = await caller(call, 'Revoke', req.tenant);
-      const at = await d.issuer.revoke(p.id, req.tenant, req.jti, req.reason);
-      return { revokedAt: timestampToGrpc(at) };
+      const r = await d.issuer.revoke(p.id, req.tenant, req.jti, req.reason);
+      return { revokedAt: timestampToGrpc(r.revokedAt), alreadyRevoked: r.alreadyRevoked };
     }, opts),
 
     RevokeAgent: wrapUnary(async (call) => {

@@ -3,6 +3,7 @@
 #   <prefix>keys, <prefix>policies, <prefix>revocations: compacted state (never deleted by time)
 #   <prefix>audit: AUDIT_PARTITIONS partitions (a tenant's events stay on one), AUDIT_RETENTION_MS
 #   <prefix>checkpoints: kept forever (restores are verified against them)
+#   <prefix>chain: what the auditor chained, AUDIT_PARTITIONS partitions, AUDIT_RETENTION_MS
 # Environment: KAFKA_BROKERS (required), AUTHORITY_TOPIC_PREFIX (default "authority."),
 # REPLICATION_FACTOR, MIN_INSYNC_REPLICAS, STATE_PARTITIONS, AUDIT_PARTITIONS,
 # CHECKPOINT_PARTITIONS, AUDIT_RETENTION_MS, WAIT_FOR_BROKERS_SECONDS, and optionally
@@ -87,6 +88,7 @@ ensure policies "$state_partitions" "${state[@]}"
 ensure revocations "$state_partitions" "${state[@]}"
 ensure audit "$audit_partitions" cleanup.policy=delete "retention.ms=$audit_retention_ms" "min.insync.replicas=$min_isr"
 ensure checkpoints "$checkpoint_partitions" cleanup.policy=delete retention.ms=-1 "min.insync.replicas=$min_isr"
+ensure chain "$audit_partitions" cleanup.policy=delete "retention.ms=$audit_retention_ms" "min.insync.replicas=$min_isr"
 
-kt --describe --topic "^${prefix//./\\.}(keys|policies|revocations|audit|checkpoints)\$" || true
+kt --describe --topic "^${prefix//./\\.}(keys|policies|revocations|audit|checkpoints|chain)\$" || true
 log "done"

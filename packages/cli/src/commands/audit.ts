@@ -3,9 +3,19 @@ import { Option, type Command } from 'commander';
 import type { ChainEntry__Output, QueryEventsRequest } from '@authority/proto';
 import { ReasonCode } from '@authority/proto';
 import { timestampToGrpc } from '@authority/proto';
-import { AuthorityApiError, Status, type AuditorClient } from '@authority/sdk';
+import { randomBytes } from 'node:crypto';
+import { globMatch } from '@authority/core';
+import { encodeEvent, pb } from '@authority/proto';
+import {
+  AuditFeedError,
+  AuthorityApiError,
+  Status,
+  subscribeAudit,
+  type AuditorClient,
+  type ChainedAuditItem,
+} from '@authority/sdk';
 import { parseDuration } from '../duration';
-import { ExitCode, usage } from '../exit';
+import { CliError, ExitCode, usage } from '../exit';
 import { cell, isoOf } from '../output';
 import type { CommandContext } from '../context';
 import { action, intOption, resolveTime, timeOption, type RunState } from './common';
@@ -53,10 +63,24 @@ function entryRow(e: ChainEntry__Output): string[] {
 }
 const HEADERS = ['SEQ', 'TIME', 'SOURCE', 'ACTION', 'AGENT', 'RESOURCE', 'DECISION', 'REASON'];
 
+/**
+ * Column widths of `audit tail` (every column but the last): a stream cannot measure its rows
+ * first as a table does, so cells are cut to fixed widths and the columns stay aligned.
+ */
+const TAIL_WIDTHS = [6, 24, 8, 18, 24, 40, 8];
+
+function tailLine(cells: string[]): string {
+  return cells
+    .map((c, i) => {
+      const w = TAIL_WIDTHS[i];
+      return w === undefined ? c : cell(c, w).padEnd(w);
+    })
+    .join('  ')
+    .trimEnd();
+}
+
 function entryLine(e: ChainEntry__Output): string {
-  return entryRow(e)
-    .filter((c) => c !== '')
-    .join('  ');
+  return tailLine(entryRow(e));
 }
 
 /** A plain record for JSON/CSV export (the raw event bytes are what the chain hash covers). */
@@ -98,7 +122,8 @@ export function csvField(v: string): string {
 
 /**
  * Follows the chain: pages from the last cursor the auditor gave, printing entries with a sequence
- * number above the last one printed; with `follow`, polls until the signal aborts.
+ * number above the last one printed; with `follow`, polls until the signal aborts. Returns the
+ * last sequence number printed (0 when none).
  */
 async function tail(
   ctx: CommandContext,
@@ -110,17 +135,16 @@ async function tail(
 ): Promise<number> {
   let resume = '';
   let lastSeq = 0;
-  let printed = 0;
   const signal = ctx.io.signal;
   for (;;) {
     let token = resume;
     for (;;) {
-      if (signal.aborted) return printed;
+      if (signal.aborted) return lastSeq;
       let page;
       try {
         page = await auditor.queryEvents({ ...q, pageToken: token, pageSize: 500 }, { signal });
       } catch (err) {
-        if (signal.aborted) return printed;
+        if (signal.aborted) return lastSeq;
         // Following survives an auditor restart: note it and poll again at the next interval.
         if (
           follow &&
@@ -136,7 +160,6 @@ async function tail(
         const seq = Number(e.seq);
         if (seq > lastSeq) {
           emit(e);
-          printed++;
           lastSeq = seq;
         }
       }
@@ -144,7 +167,7 @@ async function tail(
       resume = page.nextPageToken;
       token = resume;
     }
-    if (!follow) return printed;
+    if (!follow) return lastSeq;
     const stopped = await new Promise<boolean>((resolve) => {
       if (signal.aborted) return resolve(true);
       const t = setTimeout(() => {
@@ -157,8 +180,83 @@ async function tail(
       };
       signal.addEventListener('abort', onAbort, { once: true });
     });
-    if (stopped) return printed;
+    if (stopped) return lastSeq;
   }
+}
+
+/** Whether a followed event passes the query's filters (what QueryEvents applies on the server). */
+function feedMatches(ev: pb.AuditEvent, q: QueryEventsRequest): boolean {
+  if (q.agentId && ev.actor?.agentId !== q.agentId && !(ev.actor?.agentChain ?? []).includes(q.agentId)) return false;
+  if (q.action && ev.action !== q.action) return false;
+  if (q.resourceGlob && !globMatch(q.resourceGlob, ev.resource)) return false;
+  if (q.decision && pb.Decision[ev.decision] !== q.decision) return false;
+  if (q.reason && pb.ReasonCode[ev.reason] !== q.reason) return false;
+  const ms = ev.time ? Number(ev.time.seconds) * 1000 : undefined;
+  const at = (t: QueryEventsRequest['startTime']) => Number(t?.seconds ?? 0) * 1000;
+  if (q.startTime && ms !== undefined && ms < at(q.startTime)) return false;
+  if (q.endTime && ms !== undefined && ms > at(q.endTime)) return false;
+  return true;
+}
+
+/** A chained feed item in the shape QueryEvents gives (ChainEntry), so both paths print alike. */
+function feedEntry(item: ChainedAuditItem): ChainEntry__Output {
+  const event = JSON.parse(encodeEvent(pb.AuditEventSchema, item.event).toString('utf8')) as Record<string, unknown>;
+  const time = item.event.time;
+  return {
+    seq: String(item.seq),
+    hash: item.hash,
+    prevHash: item.prevHash,
+    recordedAt: item.recordedAt ? timestampToGrpc(item.recordedAt) : null,
+    event: {
+      ...event,
+      time: time ? { seconds: String(time.seconds), nanos: time.nanos } : null,
+    },
+    rawEvent: Buffer.from(item.rawEvent),
+  } as unknown as ChainEntry__Output;
+}
+
+/**
+ * `audit tail -f` over the chain topic: the entries after `lastSeq` as the auditor chains them,
+ * verified (hashes recomputed, order checked) by the SDK's subscribeAudit, filtered like the
+ * query; until Ctrl-C. A gap is noted on stderr; a record that does not verify stops it (exit 4).
+ */
+async function followChainTopic(
+  ctx: CommandContext,
+  brokers: string,
+  q: QueryEventsRequest,
+  lastSeq: number,
+  emit: (e: ChainEntry__Output) => void,
+): Promise<number> {
+  const feed = subscribeAudit({
+    brokers,
+    groupId: `authority-cli-tail-${randomBytes(6).toString('hex')}`,
+    tenant: q.tenant,
+    topicPrefix: ctx.io.env.AUTHORITY_TOPIC_PREFIX || 'authority.',
+    commit: false,
+    signal: ctx.io.signal,
+  });
+  try {
+    for await (const item of feed) {
+      if (item.kind === 'gap') {
+        if (item.toSeq > lastSeq)
+          ctx.out.note(
+            `entries ${Math.max(item.fromSeq, lastSeq + 1)}-${item.toSeq} are not on the chain topic: \`authority audit query\` shows them`,
+          );
+        continue;
+      }
+      if (item.kind !== 'chained' || item.seq <= lastSeq) continue;
+      lastSeq = item.seq;
+      if (feedMatches(item.event, q)) emit(feedEntry(item));
+    }
+  } catch (err) {
+    if (err instanceof AuditFeedError)
+      throw new CliError(`the chain topic does not verify: ${err.message}`, ExitCode.VERIFICATION_FAILED, {
+        tenant: err.tenant,
+        seq: err.seq,
+      });
+    throw err;
+  }
+  return ExitCode.OK;
 }
 
 export function registerAudit(program: Command, state: RunState): void {
@@ -196,8 +294,12 @@ export function registerAudit(program: Command, state: RunState): void {
   filterOptions(
     audit.command('tail').description('print recent events; with -f keep following new ones (Ctrl-C stops)'),
   )
-    .option('-f, --follow', 'keep polling for new events')
-    .option('--interval <duration>', 'poll interval with --follow', '2s')
+    .option('-f, --follow', 'keep following new events (Ctrl-C stops)')
+    .option(
+      '--brokers <host:port,...>',
+      'with -f: follow the chain topic on these Kafka brokers (default AUTHORITY_KAFKA_BROKERS; without: poll the auditor)',
+    )
+    .option('--interval <duration>', 'poll interval with --follow when polling the auditor', '2s')
     .action(
       action(state, async (ctx, _a, opts) => {
         const auditor = await ctx.auditor();
@@ -212,6 +314,13 @@ export function registerAudit(program: Command, state: RunState): void {
         const emit = ctx.json
           ? (e: ChainEntry__Output) => ctx.out.jsonLine(e)
           : (e: ChainEntry__Output) => ctx.out.line(entryLine(e));
+        ctx.out.line(tailLine(HEADERS));
+        const brokers = (opts.brokers as string | undefined) ?? ctx.io.env.AUTHORITY_KAFKA_BROKERS;
+        if (opts.follow === true && brokers) {
+          // What is chained already comes from the auditor; what follows, from the chain topic.
+          const lastSeq = await tail(ctx, auditor, q, false, intervalMs, emit);
+          return followChainTopic(ctx, brokers, q, lastSeq, emit);
+        }
         await tail(ctx, auditor, q, opts.follow === true, intervalMs, emit);
         return ExitCode.OK;
       }),

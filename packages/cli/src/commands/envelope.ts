@@ -2,10 +2,23 @@
 // Size: the envelope subcommands' options and output, each short, sharing this file's helpers
 // for showing envelopes and decisions and choosing the holder key.
 import type { Command } from 'commander';
-import { AuthorityError, parseToken, splitSeal } from '@authority/core';
+import {
+  AuthorityError,
+  closestName,
+  constraintsToWire,
+  parseConstraints,
+  parsePolicy,
+  parseToken,
+  policyViewFor,
+  splitSeal,
+  type AgentPolicyView,
+} from '@authority/core';
 import type { CheckResponse__Output, Envelope__Output, Grant } from '@authority/proto';
 import {
+  AuthorityApiError,
   HolderKey,
+  NotFoundError,
+  Status,
   agentChainOf,
   attenuate,
   isSealed,
@@ -13,7 +26,7 @@ import {
   type AttenuateParams,
   type IssuedEnvelope,
 } from '@authority/sdk';
-import { CliError, ExitCode, usage } from '../exit';
+import { CliError, ExitCode, isRefusalReason, usage } from '../exit';
 import { inspectToken, renderInspection } from '../inspect';
 import { isoOf } from '../output';
 import type { CommandContext } from '../context';
@@ -33,7 +46,10 @@ import {
   type RunState,
 } from './common';
 
+/** TTL of a minted envelope when neither --ttl nor the policy's max_ttl says otherwise. */
 const DEFAULT_MINT_TTL = 3600;
+/** The envelope rules' longest TTL (24 h). */
+const MAX_MINT_TTL = 86_400;
 
 /** What is shown of an envelope (from the issuer, or derived offline). */
 interface ShownEnvelope {
@@ -175,6 +191,101 @@ function grantFrom(
   return grant;
 }
 
+/** The agent's entry in the tenant's current policy, or undefined when the tenant has no policy. */
+async function policyEntry(
+  ctx: CommandContext,
+  tenant: string,
+  agent: string,
+): Promise<{ version: string; view: AgentPolicyView } | undefined> {
+  const client = await ctx.policy();
+  let stored;
+  try {
+    stored = (await client.getPolicy({ tenant, version: 0 })).policy;
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    if (err instanceof AuthorityApiError && err.code === Status.UNAVAILABLE)
+      throw new CliError(
+        `mint takes the grant flags you leave out from the agent's policy entry, and the policy service is unreachable (${err.message}); set AUTHORITY_POLICY_ADDR, or give --scope, --resource, the constraint flags and --ttl`,
+        ExitCode.UNAVAILABLE,
+      );
+    throw err;
+  }
+  if (stored === null || stored === undefined || stored.deleted) return undefined;
+  const policy = parsePolicy(stored.yaml);
+  const view = policyViewFor(policy, agent);
+  if (view === undefined) {
+    const names = [...policy.agents.keys()];
+    const near = closestName(agent, names);
+    throw new CliError(
+      `agent '${agent}' is not in policy version ${policy.version} of tenant ${tenant}${near !== undefined ? `: did you mean '${near}'?` : ''} (agents: ${names.join(', ')})`,
+      ExitCode.DENIED,
+      { reason: 'POLICY_DENIED', field: 'agent_id' },
+    );
+  }
+  return { version: policy.version, view };
+}
+
+/**
+ * The grant and TTL of a mint: what the flags give, and for every field they leave out, the agent's
+ * policy entry (scopes, resources, constraints, max_ttl), so `mint --agent A` mints exactly what
+ * the policy allows A. Flags can only narrow it: constraint flags are added to the policy's, and
+ * the issuer refuses (POLICY_DENIED, exit 3, naming the field) a scope, resource, weaker
+ * constraint or TTL the policy does not allow.
+ */
+async function mintGrant(
+  ctx: CommandContext,
+  tenant: string,
+  agent: string,
+  f: GrantFlags,
+): Promise<{ grant: Grant; ttlSeconds: number }> {
+  const flagConstraints = constraintsFromFlags(f);
+  const complete =
+    f.scope !== undefined && f.resource !== undefined && flagConstraints !== undefined && f.ttl !== undefined;
+  const entry = complete ? undefined : await policyEntry(ctx, tenant, agent);
+  if (entry === undefined) {
+    if (f.scope === undefined || f.scope.length === 0)
+      throw usage(
+        complete
+          ? 'mint needs at least one --scope'
+          : `mint needs --scope: tenant ${tenant} has no policy to take agent '${agent}'s grant from`,
+      );
+    return { grant: grantFrom(f) as Grant, ttlSeconds: f.ttl ?? DEFAULT_MINT_TTL };
+  }
+  const { view, version } = entry;
+  const policyConstraints = constraintsToWire(view.constraints);
+  let constraints: Record<string, unknown> = { ...policyConstraints, ...flagConstraints };
+  const denied = [
+    ...((policyConstraints.denied_resources as string[] | undefined) ?? []),
+    ...((flagConstraints?.denied_resources as string[] | undefined) ?? []),
+  ];
+  if (denied.length > 0) constraints.denied_resources = [...new Set(denied)];
+  // "No constraint" (the policy's {unconstrained: true}) gives way to any constraint a flag adds.
+  if (Object.keys(constraints).length > 1) delete constraints.unconstrained;
+  if (Object.keys(constraints).length === 0) constraints = { unconstrained: true };
+  else {
+    try {
+      constraints = constraintsToWire(parseConstraints(constraints, 'INVALID_REQUEST', 'constraints'));
+    } catch (err) {
+      throw usage(
+        `the constraint flags do not combine with the policy's constraints ${JSON.stringify(policyConstraints)}: ${err instanceof AuthorityError ? err.message : String(err)}`,
+      );
+    }
+  }
+  const scopes = f.scope ?? [...view.scopes];
+  const resources = f.resource ?? [...view.resources];
+  const grant: Grant = {
+    scopes,
+    resources,
+    contextFields: f.contextField ?? [],
+    constraintsJson: JSON.stringify(constraints),
+  };
+  const ttlSeconds = f.ttl ?? Math.min(view.maxTtlSeconds ?? DEFAULT_MINT_TTL, MAX_MINT_TTL);
+  ctx.out.note(
+    `grant from policy version ${version} for agent '${agent}' (flags only narrow it): scopes ${scopes.join(', ')}; resources ${resources.join(', ') || '(none)'}; constraints ${grant.constraintsJson}; ttl ${ttlSeconds}s`,
+  );
+  return { grant, ttlSeconds };
+}
+
 function leafClaims(token: string) {
   try {
     const links = parseToken(splitSeal(token).chain);
@@ -187,18 +298,33 @@ function leafClaims(token: string) {
   }
 }
 
-function printDecision(ctx: CommandContext, res: CheckResponse__Output): void {
+/** The agent and tenant a token's leaf claims (read without trusting it), or undefined when it does not parse. */
+function claimedBy(token: string): { agent: string; tenant: string } | undefined {
+  try {
+    const links = parseToken(splitSeal(token).chain);
+    const leaf = (links[links.length - 1] as (typeof links)[number]).claims;
+    return { agent: leaf.sub, tenant: leaf.tnt };
+  } catch {
+    return undefined;
+  }
+}
+
+function printDecision(ctx: CommandContext, res: CheckResponse__Output, token: string): void {
   ctx.out.data(res);
   if (ctx.json) return;
   const head = res.decision === 'ALLOW' ? 'ALLOW' : `DENY ${res.reason}`;
   ctx.out.line(`${head}${res.message ? `: ${res.message}` : ''}`);
+  // A denied token may not verify: the enforcer then attributes the decision to the agent the
+  // token claims and names no tenant. Say who it was about anyway, marked as claimed.
+  const claimed = res.chainUnverified || res.agentId === '' || res.tenant === '' ? claimedBy(token) : undefined;
+  const agentClaimed = res.chainUnverified || res.agentId === '';
   ctx.out.fields([
-    ['agent', res.agentId],
+    [agentClaimed ? 'agent (claimed)' : 'agent', res.agentId || claimed?.agent],
     [
       res.chainUnverified ? 'lineage (claimed)' : 'lineage',
       res.agentChain.length > 1 ? res.agentChain.join(' > ') : undefined,
     ],
-    ['tenant', res.tenant],
+    [res.tenant === '' ? 'tenant (claimed)' : 'tenant', res.tenant || claimed?.tenant],
     ['field', res.field],
     ['policy version', res.policyVersion],
     ['approval request', res.approvalRequestId],
@@ -290,7 +416,11 @@ function offlineError(err: unknown, what: string): never {
   if (err instanceof AuthorityError)
     throw new CliError(
       `cannot ${what}: ${err.reason}${err.field ? ` (${err.field})` : ''}: ${err.message}`,
-      err.reason === 'INVALID_TOKEN' ? ExitCode.VERIFICATION_FAILED : ExitCode.FAILURE,
+      err.reason === 'INVALID_TOKEN'
+        ? ExitCode.VERIFICATION_FAILED
+        : isRefusalReason(err.reason)
+          ? ExitCode.DENIED
+          : ExitCode.FAILURE,
       { reason: err.reason, ...(err.field ? { field: err.field } : {}) },
     );
   throw err;
@@ -305,7 +435,7 @@ export function registerEnvelope(program: Command, state: RunState): void {
     grantOptions(
       envelope
         .command('mint')
-        .description('mint a root envelope for an agent (bounded by the tenant policy)')
+        .description('mint a root envelope for an agent: by default what its policy entry allows; flags narrow it')
         .requiredOption('-a, --agent <id>', 'the agent the envelope is issued to'),
     ),
     'the envelope',
@@ -319,22 +449,27 @@ export function registerEnvelope(program: Command, state: RunState): void {
 Every envelope is bound to a holder key: only its holder can present it (seal it, or prove
 possession per request) or attenuate it. Best: the agent runs \`authority envelope keygen\` and you
 pass its public key with --holder-public-key; the agent then seals the token itself.
-Without constraint flags the envelope is declared unconstrained ({"unconstrained":true}).
-Example:
-  authority envelope mint --agent advisor --holder-public-key <x> --scope vault:finance:read --resource "slos://vaults/finance/*" --require-purpose --ttl 1h`,
+Grant flags you leave out come from the agent's entry in the tenant policy (scopes, resources,
+constraints, max_ttl); the flags you give can only narrow it (a wider grant is refused:
+POLICY_DENIED, exit 3). Without a policy, --scope is required, and without constraint flags the
+envelope is declared unconstrained ({"unconstrained":true}).
+Examples:
+  authority envelope mint --agent academic-advisor --holder-public-key <x>
+  authority envelope mint --agent academic-advisor --holder-public-key <x> --max-records 5 --ttl 15m`,
     )
     .action(
       action(state, async (ctx, _a, opts) => {
         const f = opts as GrantFlags & Record<string, unknown>;
-        if (f.scope === undefined || f.scope.length === 0) throw usage('mint needs at least one --scope');
-        const grant = grantFrom(f) as Grant;
+        const tenant = await ctx.tenant();
+        const agent = opts.agent as string;
+        const { grant, ttlSeconds } = await mintGrant(ctx, tenant, agent, f);
         const choice = await holderChoice(ctx, opts);
         const issuer = await ctx.issuer();
         const res = await issuer.mint({
-          tenant: await ctx.tenant(),
-          agentId: opts.agent as string,
+          tenant,
+          agentId: agent,
           grant,
-          ttlSeconds: f.ttl ?? DEFAULT_MINT_TTL,
+          ttlSeconds,
           ...(choice.publicKey ? { holderPublicKey: Buffer.from(choice.publicKey) } : {}),
           ...(opts.audience ? { audience: opts.audience as string[] } : {}),
         });
@@ -504,6 +639,7 @@ which seals it with \`authority envelope seal --holder-key <its key>\`. Your own
     .description('create an Ed25519 holder key (JWK file, mode 0600) and print its public key')
     .requiredOption('-o, --out <file>', 'where to write the private JWK (mode 0600; never overwritten)')
     .option('--public-out <file>', 'also write the public JWK here')
+    .option('-q, --quiet', 'print only the public key x (for X=$(authority envelope keygen -o FILE -q))')
     .action(
       action(state, async (ctx, _a, opts) => {
         const key = await HolderKey.generate();
@@ -511,6 +647,10 @@ which seals it with \`authority envelope seal --holder-key <its key>\`. Your own
         const pub = key.publicJwk();
         if (opts.publicOut !== undefined)
           await ctx.io.writeFile(opts.publicOut as string, `${JSON.stringify(pub, null, 2)}\n`);
+        if (opts.quiet && !ctx.json) {
+          ctx.io.stdout(`${pub.x}\n`);
+          return;
+        }
         ctx.out.data({ publicKey: pub, file: opts.out, ...(opts.publicOut ? { publicFile: opts.publicOut } : {}) });
         ctx.out.line(`holder key written to ${String(opts.out)} (mode 0600)`);
         ctx.out.line(`public key (x): ${pub.x}`);
@@ -586,7 +726,7 @@ which seals it with \`authority envelope seal --holder-key <its key>\`. Your own
         if (err instanceof AuthorityError) offlineError(err, 'sign a per-request proof');
         throw err;
       }
-      printDecision(ctx, res);
+      printDecision(ctx, res, token);
       return res.decision === 'ALLOW' && res.reason === 'ALLOWED' ? ExitCode.OK : ExitCode.DENIED;
     }),
   );
@@ -619,7 +759,11 @@ which seals it with \`authority envelope seal --holder-key <its key>\`. Your own
         reason: (opts.reason as string | undefined) ?? '',
       });
       ctx.out.data({ revoked: jti, ...res });
-      ctx.out.line(`envelope ${jti} revoked at ${isoOf(res.revokedAt)}`);
+      ctx.out.line(
+        res.alreadyRevoked
+          ? `envelope ${jti} was already revoked (at ${isoOf(res.revokedAt)}); nothing changed`
+          : `envelope ${jti} revoked at ${isoOf(res.revokedAt)}`,
+      );
     }),
   );
   revoke

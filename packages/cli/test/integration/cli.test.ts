@@ -150,6 +150,10 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     const revoke = await cli(adm, 'revoke', 'envelope', jti, '--reason', 'cli test');
     assert.equal(revoke.code, 0, revoke.stderr);
     assert.match(revoke.stdout, new RegExp(`envelope ${jti} revoked`));
+    // Revoking again changes nothing, and says so.
+    const again = await cli(adm, 'revoke', 'envelope', jti);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, new RegExp(`envelope ${jti} was already revoked \\(at \\d{4}-.*Z\\); nothing changed`));
 
     // The enforcer learns of the revocation from Kafka: poll the check until it denies.
     const denied = await eventually(
@@ -173,6 +177,22 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     );
     assert.equal(denied.json<{ decision: string; reason: string }>().reason, 'REVOKED');
     assert.equal(denied.json<{ decision: string }>().decision, 'DENY');
+    // The text output still says whom the refused token was about (marked as claimed: it did not verify).
+    const deniedText = await cli(
+      chk,
+      'envelope',
+      'check',
+      '--scope',
+      'vault:finance:read',
+      '--resource',
+      'slos://vaults/finance/q1.pdf',
+      '--purpose',
+      'quarterly audit',
+    );
+    assert.equal(deniedText.code, ExitCode.DENIED);
+    assert.match(deniedText.stdout, /^DENY REVOKED/);
+    assert.match(deniedText.stdout, /^agent \(claimed\): +bot$/m);
+    assert.match(deniedText.stdout, new RegExp(`^tenant \\(claimed\\): +${tenant}$`, 'm'));
   });
 
   test('approvals: APPROVAL_REQUIRED → approve → check with --approval → ALLOW, once', async () => {
@@ -319,7 +339,8 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
       '--holder-public-key',
       subX,
     );
-    assert.equal(outside.code, ExitCode.FAILURE);
+    // A refusal by the envelope rules exits like any other refusal (3), not as a failure (1).
+    assert.equal(outside.code, ExitCode.DENIED);
     assert.match(outside.stderr, /CHAIN_VIOLATION/);
     const subSealed = (
       await cli(adm, 'envelope', 'seal', child.token, '--holder-key', 'summarizer.jwk', '-q')
@@ -381,7 +402,7 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
       '--child-key-out',
       'w.jwk',
     );
-    assert.equal(widened.code, ExitCode.FAILURE);
+    assert.equal(widened.code, ExitCode.DENIED);
     assert.match(widened.stderr, /CHAIN_VIOLATION/);
   });
 
@@ -431,6 +452,33 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     const refused = await cli(adm, 'policy', 'push', bad);
     assert.equal(refused.code, ExitCode.VERIFICATION_FAILED);
     assert.match(refused.stderr, /bad\.yaml:4:\d+: agents\.bot\.scopes\[0\]/);
+  });
+
+  test("mint applies the agent's policy entry by default; a wider grant is refused (exit 3, field named)", async () => {
+    // The tenant's policy is now POLICY_V2 (the test above): bot may read finance, 10 records per call.
+    const adm = shell(admin);
+    const minted = await eventually(async () => {
+      const r = await cli(adm, '--json', 'envelope', 'mint', '--agent', 'bot');
+      assert.equal(r.code, 0, r.stderr);
+      const token = r.json<{ envelope: { token: string } }>().envelope.token;
+      const ins = await cli(adm, '--json', 'envelope', 'inspect', token);
+      const claims = ins.json<{ links: { claims: { scp: string[]; res: string[]; cns: Record<string, unknown> } }[] }>()
+        .links[0]?.claims;
+      return claims?.cns.max_records_per_request === 10 ? claims : undefined;
+    }, "the issuer to apply policy version 2's record limit");
+    assert.deepEqual(minted.scp, ['vault:finance:read']);
+    assert.deepEqual(minted.res, ['slos://vaults/finance/*']);
+
+    const wider = await cli(adm, '--json', 'envelope', 'mint', '--agent', 'bot', '--scope', 'vault:finance:write');
+    assert.equal(wider.code, ExitCode.DENIED, wider.stderr);
+    const e = wider.errJson<{ error: { reason: string; field: string } }>().error;
+    assert.deepEqual([e.reason, e.field], ['POLICY_DENIED', 'grant.scopes[0]']);
+    const looser = await cli(adm, '--json', 'envelope', 'mint', '--agent', 'bot', '--max-records', '100');
+    assert.equal(looser.code, ExitCode.DENIED, looser.stderr);
+    assert.equal(
+      looser.errJson<{ error: { field: string } }>().error.field,
+      'grant.constraints_json.max_records_per_request',
+    );
   });
 
   test('audit query / verify / export / tail', async () => {
@@ -529,6 +577,57 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     ac.abort();
     const r = await running;
     assert.equal(r.code, 0);
+    // Aligned columns: a header, and every event's ACTION and DECISION where the header puts them.
+    const [header, ...rows] = r.stdout.trimEnd().split('\n');
+    assert.match(header ?? '', /^SEQ\s+TIME\s+SOURCE\s+ACTION\s+AGENT\s+RESOURCE\s+DECISION\s+REASON$/);
+    assert.ok(rows.length >= 2, r.stdout);
+    for (const row of rows) {
+      assert.equal(row.indexOf('envelope.revoke'), header?.indexOf('ACTION'), row);
+      assert.match(row.slice(header?.indexOf('TIME')), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /, row);
+    }
+  });
+
+  test('audit tail -f follows the chain topic when given Kafka brokers (verified, filtered, aligned)', async () => {
+    const ac = new AbortController();
+    const io = testIo(
+      {
+        AUTHORITY_AUDITOR_ADDR: stack.auditor?.address ?? '',
+        AUTHORITY_TENANT: tenant,
+        AUTHORITY_API_KEY: auditorKey,
+        AUTHORITY_KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '',
+        AUTHORITY_TOPIC_PREFIX: stack.prefix,
+      },
+      { signal: ac.signal },
+    );
+    // An hour between polls: only the chain topic can bring the new revocation in time.
+    const running = cli(io, 'audit', 'tail', '-f', '--interval', '1h', '--action', 'envelope.revoke');
+    const revokeLines = () =>
+      io.out
+        .join('')
+        .split('\n')
+        .filter((l) => l.includes('envelope.revoke'));
+    const before = await eventually(
+      () => (revokeLines().length >= 2 ? revokeLines().length : undefined),
+      'tail to print the revocations chained so far',
+    );
+    const adm = shell(admin);
+    const mint3 = await cli(adm, '--json', 'envelope', 'mint', '--agent', 'bot', '--ttl', '10m');
+    assert.equal(mint3.code, 0, mint3.stderr);
+    const jti3 = mint3.json<{ envelope: { jti: string } }>().envelope.jti;
+    assert.equal((await cli(adm, 'revoke', 'envelope', jti3)).code, 0);
+    await eventually(
+      () => (revokeLines().some((l) => l.includes(jti3)) ? true : undefined),
+      'the new revocation from the chain topic',
+      30_000,
+      100,
+    );
+    ac.abort();
+    const r = await running;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(revokeLines().length, before + 1, 'each event once: the query part and the topic part do not overlap');
+    assert.doesNotMatch(r.stdout, /envelope\.mint/, 'filters apply to followed events');
+    const [header, ...rows] = r.stdout.trimEnd().split('\n');
+    for (const row of rows) assert.equal(row.indexOf('envelope.revoke'), header?.indexOf('ACTION'), row);
   });
 
   test('compliance attest and report', async () => {

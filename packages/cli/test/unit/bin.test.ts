@@ -2,7 +2,7 @@
 // (npx authority then works as soon as the build ran, and says what to do before).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -31,4 +31,25 @@ test('before the build, the shim says to build instead of crashing', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a reader that closes early (| head) ends the CLI quietly, not with an EPIPE crash', async () => {
+  const child = spawn(process.execPath, [join(pkgDir, 'bin/authority.js'), '--help'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((done) => child.on('close', done));
+  assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+  assert.equal(code, 0, stderr);
+});
+
+test('npx authority resolves through the workspace bin link to the shim', () => {
+  // npm ci links node_modules/.bin/authority to the committed shim (before any build), which is
+  // what `npx authority` runs from the repository root.
+  const repoRoot = resolve(pkgDir, '../..');
+  const r = spawnSync('npx', ['--no-install', 'authority', '--help'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Usage: authority/);
 });

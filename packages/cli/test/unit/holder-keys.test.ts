@@ -83,6 +83,10 @@ describe('keygen and seal', { timeout: 30_000 }, () => {
     assert.equal(again.code, ExitCode.USAGE);
     assert.match(again.stderr, /file exists/);
     assert.equal((await keyFile(io, 'agent.jwk')).publicKeyBase64Url, key.publicKeyBase64Url);
+    // -q prints the public x alone, for X=$(authority envelope keygen -o FILE -q) in scripts.
+    const quiet = await cli(io, 'envelope', 'keygen', '--out', 'quiet.jwk', '-q');
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(quiet.stdout, `${(await keyFile(io, 'quiet.jwk')).publicKeyBase64Url}\n`);
   });
 
   test("seal makes the holder's chain presentable; another key is refused", async () => {
@@ -159,7 +163,7 @@ describe('attenuate (offline)', { timeout: 30_000 }, () => {
       '--child-public-key',
       subX,
     );
-    assert.equal(outside.code, ExitCode.FAILURE);
+    assert.equal(outside.code, ExitCode.DENIED);
     assert.match(outside.stderr, /CHAIN_VIOLATION \(sub\)/);
   });
 
@@ -208,7 +212,14 @@ describe('attenuate (offline)', { timeout: 30_000 }, () => {
 describe('mint, delegate and check against fake services', { timeout: 30_000 }, () => {
   let server: grpc.Server;
   let address = '';
-  const mints: { holderPublicKey: Buffer; agentId: string }[] = [];
+  const mints: {
+    holderPublicKey: Buffer;
+    agentId: string;
+    ttlSeconds: number;
+    grant: { scopes: string[]; resources: string[]; constraintsJson: string };
+  }[] = [];
+  /** The tenant policy the fake policy service serves (none: NOT_FOUND). */
+  let policyYaml: string | undefined;
   const delegations: { parentToken: string; holderPublicKey: Buffer; agentId: string }[] = [];
   const checks: CheckRequest__Output[] = [];
   let lastGenerated: Ed25519KeyPair | undefined;
@@ -252,10 +263,7 @@ describe('mint, delegate and check against fake services', { timeout: 30_000 }, 
     server = new grpc.Server();
     const v1 = loadAuthorityProto().grpcObject.authority.v1;
     server.addService(v1.IssuerService.service, {
-      Mint: (
-        call: grpc.ServerUnaryCall<{ holderPublicKey: Buffer; agentId: string }, unknown>,
-        cb: grpc.sendUnaryData<unknown>,
-      ) => {
+      Mint: (call: grpc.ServerUnaryCall<(typeof mints)[number], unknown>, cb: grpc.sendUnaryData<unknown>) => {
         mints.push(call.request);
         cb(null, issue(call.request.holderPublicKey, call.request.agentId));
       },
@@ -265,6 +273,12 @@ describe('mint, delegate and check against fake services', { timeout: 30_000 }, 
       ) => {
         delegations.push(call.request);
         cb(null, issue(call.request.holderPublicKey, call.request.agentId));
+      },
+    });
+    server.addService(v1.PolicyService.service, {
+      GetPolicy: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
+        if (policyYaml === undefined) cb({ code: grpc.status.NOT_FOUND, details: 'no policy' });
+        else cb(null, { policy: { tenant: 'acme', version: 3, yaml: policyYaml, sha256: 'h', deleted: false } });
       },
     });
     server.addService(v1.EnforcerService.service, {
@@ -291,12 +305,92 @@ describe('mint, delegate and check against fake services', { timeout: 30_000 }, 
       {
         AUTHORITY_ISSUER_ADDR: address,
         AUTHORITY_ENFORCER_ADDR: address,
+        AUTHORITY_POLICY_ADDR: address,
         AUTHORITY_API_KEY: 'k',
         AUTHORITY_TENANT: 'acme',
       },
       { now: () => NOW * 1000 },
     );
   const mintArgs = ['envelope', 'mint', '--agent', 'planner', '--scope', 'vault:*:read'];
+
+  test("mint without grant flags applies the agent's policy entry; flags only narrow it", async (t) => {
+    policyYaml = `organization: Lakeside
+version: '1.0'
+agents:
+  academic-advisor:
+    scopes: [vault:student-records:read]
+    resources: ['slos://vaults/student-records/*']
+    max_ttl: 2h
+    constraints:
+      require_purpose: true
+      max_records_per_request: 50
+    denied_resources: ['slos://vaults/student-health/*']
+  registrar-agent:
+    scopes: [vault:student-records:write]
+    resources: ['slos://vaults/student-records/*']
+`;
+    t.after(() => (policyYaml = undefined));
+    const io = shell();
+    const r = await cli(io, 'envelope', 'mint', '--agent', 'academic-advisor');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /grant from policy version 1\.0 for agent 'academic-advisor'/);
+    const sent = mints.at(-1);
+    assert.equal(sent?.agentId, 'academic-advisor');
+    assert.deepEqual(sent?.grant.scopes, ['vault:student-records:read']);
+    assert.deepEqual(sent?.grant.resources, ['slos://vaults/student-records/*']);
+    assert.deepEqual(JSON.parse(sent?.grant.constraintsJson ?? ''), {
+      require_purpose: true,
+      max_records_per_request: 50,
+      denied_resources: ['slos://vaults/student-health/*'],
+    });
+    assert.equal(sent?.ttlSeconds, 7200);
+
+    // Flags narrow: a tighter record limit and an extra denied resource join the policy's constraints.
+    const narrowed = await cli(
+      io,
+      'envelope',
+      'mint',
+      '--agent',
+      'academic-advisor',
+      '--max-records',
+      '5',
+      '--deny-resource',
+      'slos://vaults/student-records/sealed/*',
+      '--ttl',
+      '15m',
+    );
+    assert.equal(narrowed.code, 0, narrowed.stderr);
+    assert.deepEqual(JSON.parse(mints.at(-1)?.grant.constraintsJson ?? ''), {
+      require_purpose: true,
+      max_records_per_request: 5,
+      denied_resources: ['slos://vaults/student-health/*', 'slos://vaults/student-records/sealed/*'],
+    });
+    assert.equal(mints.at(-1)?.ttlSeconds, 900);
+
+    // An entry without constraints is {"unconstrained":true}; a constraint flag replaces that declaration.
+    const plain = await cli(io, 'envelope', 'mint', '--agent', 'registrar-agent');
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.deepEqual(JSON.parse(mints.at(-1)?.grant.constraintsJson ?? ''), { unconstrained: true });
+    const limited = await cli(io, 'envelope', 'mint', '--agent', 'registrar-agent', '--max-records', '5');
+    assert.equal(limited.code, 0, limited.stderr);
+    assert.deepEqual(JSON.parse(mints.at(-1)?.grant.constraintsJson ?? ''), { max_records_per_request: 5 });
+
+    // An agent the policy does not name is refused before anything is minted, with a suggestion.
+    const before = mints.length;
+    const unknown = await cli(io, '--json', 'envelope', 'mint', '--agent', 'advisor');
+    assert.equal(unknown.code, ExitCode.DENIED, unknown.stderr);
+    const e = unknown.errJson<{ error: { message: string; reason: string; field: string } }>().error;
+    assert.equal(e.reason, 'POLICY_DENIED');
+    assert.equal(e.field, 'agent_id');
+    assert.match(e.message, /did you mean 'academic-advisor'\?/);
+    assert.equal(mints.length, before);
+  });
+
+  test('without a tenant policy, mint needs --scope and says why', async () => {
+    const r = await cli(shell(), 'envelope', 'mint', '--agent', 'academic-advisor');
+    assert.equal(r.code, ExitCode.USAGE, r.stderr);
+    assert.match(r.stderr, /has no policy to take agent 'academic-advisor's grant from/);
+  });
 
   test("mint --holder-public-key sends the agent's key and returns the unsealed chain", async () => {
     const io = shell();

@@ -12,6 +12,7 @@ import { OFFLINE_KID, holderKeyConfirmation, validateClaims, type EnvelopeClaims
 import { hashLink, parseToken, signLink, LINK_SEPARATOR, type ParsedLink } from './link';
 import { appendSeal, splitSeal } from './seal';
 import { DEFAULT_MAX_DEPTH, resolveEnvelopeLimits, type EnvelopeLimits } from './limits';
+import { isoTime } from './iso-time';
 import { checkNarrowing } from './narrowing';
 
 /** A signing key and the `kid` that names it. */
@@ -212,7 +213,8 @@ export function deriveChild(
       throw new AuthorityError('INVALID_REQUEST', "the signing key is not the parent's 'cnf' holder key", 'signer');
     }
   }
-  if (now >= p.exp) throw new AuthorityError('EXPIRED', `the parent expired at ${p.exp}; cannot derive a child`, 'exp');
+  if (now >= p.exp)
+    throw new AuthorityError('EXPIRED', `the parent expired at ${isoTime(p.exp)}; cannot derive a child`, 'exp');
 
   const nbf = params.notBefore ?? Math.max(now, p.nbf);
   const exp = params.ttlSeconds === undefined ? p.exp : Math.min(nbf + params.ttlSeconds, p.exp);

@@ -9,6 +9,7 @@ import { findUncoveredPattern } from '../glob';
 import { findLoosenedConstraint, type Constraints } from '../constraints';
 import { audiencesOf, type EnvelopeClaims } from './claims';
 import { lineageProblem } from '../identifiers';
+import { isoTime } from './iso-time';
 
 /** What the narrowing rule reads from a link. */
 export interface NarrowingView {
@@ -90,10 +91,16 @@ export function checkNarrowing(
   if (loosened !== undefined) violation('cns', `claim 'cns' loosens the parent's constraint '${loosened}'`);
 
   if (c.exp > p.exp)
-    violation('exp', `claim 'exp' (${c.exp}) is after the parent's (${p.exp}): a child cannot outlive its parent`);
-  if (c.nbf < p.nbf) violation('nbf', `claim 'nbf' (${c.nbf}) is before the parent's (${p.nbf})`);
+    violation(
+      'exp',
+      `claim 'exp' (${isoTime(c.exp)}) is after the parent's (${isoTime(p.exp)}): a child cannot outlive its parent`,
+    );
+  if (c.nbf < p.nbf) violation('nbf', `claim 'nbf' (${isoTime(c.nbf)}) is before the parent's (${isoTime(p.nbf)})`);
   if (c.iat < p.iat)
-    violation('iat', `claim 'iat' (${c.iat}) is before the parent's (${p.iat}): a child cannot predate its parent`);
+    violation(
+      'iat',
+      `claim 'iat' (${isoTime(c.iat)}) is before the parent's (${isoTime(p.iat)}): a child cannot predate its parent`,
+    );
 
   const parentAudiences = audiencesOf(p);
   if (parentAudiences.length > 0) {

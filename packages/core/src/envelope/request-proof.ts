@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import { decodeBase64Url, ed25519Sign, randomId } from '../crypto';
 import { AuthorityError } from '../errors';
+import { isoTime } from './iso-time';
 import { parseStrictJson } from './strict-json';
 
 /** `typ` of a per-request proof's protected header. */
@@ -251,9 +252,10 @@ export function verifyRequestProof(proof: unknown, v: RequestProofVerification):
   }
   const iat = payload.iat;
   if (typeof iat !== 'number' || !Number.isSafeInteger(iat)) return bad('iat must be an integer', 'proof.iat');
-  if (iat > v.now + v.skewSeconds) bad(`issued in the future at ${iat} (now ${v.now})`, 'proof.iat');
+  if (iat > v.now + v.skewSeconds) bad(`issued in the future at ${isoTime(iat)} (now ${isoTime(v.now)})`, 'proof.iat');
   const expiresAt = iat + v.windowSeconds + v.skewSeconds;
-  if (v.now > expiresAt) bad(`stale: issued at ${iat}, older than the ${v.windowSeconds} s window`, 'proof.iat');
+  if (v.now > expiresAt)
+    bad(`stale: issued at ${isoTime(iat)}, older than the ${v.windowSeconds} s window`, 'proof.iat');
   const nonce = payload.nce;
   if (typeof nonce !== 'string' || !NONCE.test(nonce))
     return bad('nce must be 16-64 base64url characters', 'proof.nce');

@@ -13,6 +13,7 @@ import { sealSignatureFor, sealSigningInput } from './seal';
 import { DEFAULT_MAX_DEPTH, DEFAULT_SKEW_SECONDS, resolveEnvelopeLimits, type EnvelopeLimits } from './limits';
 import type { LinkMemo, MemoEntry } from './memo';
 import { checkDepthLimit, checkNarrowing, checkRootLink } from './narrowing';
+import { isoTime } from './iso-time';
 
 /** Seconds since the epoch, or a clock returning them. */
 export type NowSource = number | (() => number);
@@ -102,11 +103,7 @@ export interface VerifiedEnvelope {
   readonly sealed: boolean;
 }
 
-/** Seconds since the epoch as an ISO-8601 UTC time (for messages). */
-export function isoTime(seconds: number): string {
-  const d = new Date(seconds * 1000);
-  return Number.isNaN(d.getTime()) ? String(seconds) : d.toISOString().replace('.000Z', 'Z');
-}
+export { isoTime } from './iso-time';
 
 export function readNow(now: NowSource): number {
   return typeof now === 'function' ? now() : now;

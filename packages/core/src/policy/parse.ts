@@ -6,6 +6,7 @@
  * Size: one validator per policy section, all reporting positioned issues the same way; split, the
  * sections' shared normalization would be repeated.
  */
+import { parseDurationSeconds } from '../duration';
 import { AuthorityError } from '../errors';
 import {
   MAX_READ_ONLY_ACTIONS,
@@ -47,24 +48,23 @@ export interface ParsePolicyOptions {
 
 const MAX_DESCRIPTION_LENGTH = 4096;
 
-/** Duration text for `max_ttl`: an integer number of seconds, or `<n>s`, `<n>m`, `<n>h`. */
-const DURATION_PATTERN = /^([0-9]{1,9})(s|m|h)$/;
-const DURATION_UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
-
 /**
- * Parses a `max_ttl` value: a non-negative integer (seconds) or a string `<digits><s|m|h>`.
- * Returns the seconds, or a message saying what is wrong.
+ * Parses a `max_ttl` value: a non-negative integer (seconds) or a duration text in the CLI's
+ * grammar (`90s`, `5m`, `24h`, `1d`, `1h30m`, `3600`). Returns the seconds, or a message saying
+ * what is wrong.
  */
 export function parsePolicyDuration(value: unknown): number | string {
   if (typeof value === 'number') {
     return Number.isSafeInteger(value) && value >= 0 ? value : `must be a whole number of seconds, got ${value}`;
   }
   if (typeof value === 'string') {
-    const m = DURATION_PATTERN.exec(value);
-    if (m === null) return `must be seconds (e.g. 3600) or a duration like 90s, 5m, 24h; got ${JSON.stringify(value)}`;
-    return Number(m[1]) * (DURATION_UNIT_SECONDS[m[2] as string] as number);
+    try {
+      return parseDurationSeconds(value);
+    } catch {
+      return `must be seconds (e.g. 3600) or a duration like 90s, 5m, 24h, 1d, 1h30m; got ${JSON.stringify(value)}`;
+    }
   }
-  return 'must be seconds (e.g. 3600) or a duration like 90s, 5m, 24h';
+  return 'must be seconds (e.g. 3600) or a duration like 90s, 5m, 24h, 1d, 1h30m';
 }
 
 function checkScope(value: string): string | undefined {
@@ -112,8 +112,23 @@ function findEntry(reader: YamlReader, node: YamlNode | null, key: string, path:
 function readConstraints(reader: YamlReader, entry: MapEntry): Constraints | undefined {
   const plain = reader.toPlain(entry.value, entry.path);
   if (!plain.ok) return undefined;
+  // Each constraint alone first, so every bad one is reported in one run (the parser stops at
+  // the first); then all together, for what only the combination can get wrong.
+  const raw = plain.value;
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && Object.keys(raw).length > 1) {
+    let bad = false;
+    for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+      if (!tryConstraints(reader, entry, { [key]: value })) bad = true;
+    }
+    if (bad) return undefined;
+  }
+  return tryConstraints(reader, entry, raw);
+}
+
+/** parseConstraints, with its error reported as an issue on the key or value at fault. */
+function tryConstraints(reader: YamlReader, entry: MapEntry, raw: unknown): Constraints | undefined {
   try {
-    return parseConstraints(plain.value, 'INVALID_REQUEST', entry.path);
+    return parseConstraints(raw, 'INVALID_REQUEST', entry.path);
   } catch (err) {
     if (!(err instanceof AuthorityError)) throw err;
     const prefix = `${entry.path}.`;

@@ -33,6 +33,7 @@
  * Size: the defences listed below, each with the positioned issues it reports; they run in one pass
  * over one tree and stay together.
  */
+import { closestName } from '../suggest';
 import {
   CST,
   Composer,
@@ -450,7 +451,16 @@ export function readYamlDocument(text: string, limits: PolicyLimits): YamlReadRe
     return at(second.range[0], 'the file holds more than one YAML document; a policy is exactly one document');
   }
   for (const err of errors ?? [...(first?.errors ?? []), ...(first?.warnings ?? [])]) {
-    add(err.pos[0], describeYamlError(err.code, err.message));
+    // An unclosed [ or { is noticed lines later, where the parser gives up: point at where it opens.
+    const opener = /^Flow (sequence|map)/.test(err.message) ? unclosedFlowOpener(text, err.pos[0]) : undefined;
+    if (opener !== undefined) {
+      const open = text[opener] as '[' | '{';
+      const noticed = lineCounter.linePos(err.pos[0]);
+      add(
+        opener,
+        `YAML syntax error: the flow ${open === '[' ? 'sequence' : 'mapping'} '${open}' opened here is not closed with '${open === '[' ? ']' : '}'}' (the parser noticed at line ${noticed.line}, column ${noticed.col})`,
+      );
+    } else add(err.pos[0], describeYamlError(err.code, err.message));
   }
   if (issues.length > 0) return issues;
   if (first === undefined) return whole('policy is empty');
@@ -461,6 +471,41 @@ export function readYamlDocument(text: string, limits: PolicyLimits): YamlReadRe
   }
   if (issues.length > 0) return issues;
   return { doc: first, reader: new YamlReader(first, lineCounter, limits, aliasTargets) };
+}
+
+/**
+ * The offset of the innermost flow collection (`[` or `{`) still open at `until`, by a scan that
+ * skips comments and quoted scalars and counts a bracket only where a flow collection can start
+ * (after `:`, `-`, `,`, another bracket, or at the start of a line). Undefined when none is open.
+ */
+function unclosedFlowOpener(text: string, until: number): number | undefined {
+  const open: number[] = [];
+  let prev = '\n'; // the last character that was not a space or tab
+  for (let i = 0; i < until && i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === ' ' || c === '\t') continue;
+    const atValueStart = prev === '\n' || ':-,[{'.includes(prev);
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1] as string))) {
+      while (i < until && text[i] !== '\n') i++;
+      prev = '\n';
+      continue;
+    }
+    if ((c === '"' || c === "'") && atValueStart) {
+      for (i++; i < until && i < text.length; i++) {
+        if (c === '"' && text[i] === '\\') i++;
+        else if (text[i] === c) {
+          if (c === "'" && text[i + 1] === "'") i++;
+          else break;
+        }
+      }
+      prev = c;
+      continue;
+    }
+    if ((c === '[' || c === '{') && atValueStart) open.push(i);
+    else if ((c === ']' || c === '}') && open.length > 0) open.pop();
+    prev = c;
+  }
+  return open.at(-1);
 }
 
 function describeYamlError(code: string, message: string): string {
@@ -598,10 +643,11 @@ export class YamlReader {
   refuseUnknownKeys(entries: readonly MapEntry[], allowed: readonly string[], where: string): void {
     for (const e of entries) {
       if (allowed.includes(e.key)) continue;
+      const near = e.key === '<<' ? undefined : closestName(e.key, allowed);
       const hint =
         e.key === '<<'
           ? 'YAML merge keys (<<) are not supported; repeat the fields or use an alias for a whole value'
-          : `allowed keys: ${allowed.join(', ')}. Unknown keys are refused (the original ignored them, so a misspelt key silently dropped a rule)`;
+          : `${near !== undefined ? `did you mean '${near}'? ` : ''}allowed keys: ${allowed.join(', ')}. Unknown keys are refused (the original ignored them, so a misspelt key silently dropped a rule)`;
       this.report(e.keyNode, e.path, `unknown key '${e.key}' in ${where}; ${hint}`);
     }
   }

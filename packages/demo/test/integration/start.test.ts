@@ -18,6 +18,19 @@ function requireEnv(name: string): string {
   return v;
 }
 
+/** Runs the demo's printed hints in bash from the repository root, without the test's AUTHORITY_* variables. */
+function runHints(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
+  const clean: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!k.startsWith('AUTHORITY_')) clean[k] = v;
+  return new Promise((done) => {
+    const c = spawn('bash', ['-eo', 'pipefail', '-c', script], { cwd: repoRoot, env: clean, timeout: 120_000 });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('close', (code) => done({ code, out }));
+  });
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -91,6 +104,25 @@ test(
     assert.match(html, /<html/i);
     assert.ok(html.includes(result.tenant), 'the report names the tenant');
     assert.ok(!/<script/i.test(html), 'the report carries no script');
+
+    // Times are ISO-8601, and the demo says where the operator key is.
+    assert.match(
+      output,
+      /lineage academic-advisor > academic-advisor\/summarizer, expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ;/,
+    );
+    assert.match(output, /The operator key \(creates tenants\) is in .*demo-secrets\.json \(operatorKey\)/);
+    // Every command the demo prints for exploring runs as printed, from the repository root.
+    const hints = output
+      .split('\n')
+      .filter((l) => /^ {2}(export |npx authority )/.test(l))
+      .map((l) => l.trim());
+    assert.ok(hints.filter((h) => h.startsWith('npx authority')).length >= 3, output);
+    const hinted = await runHints(hints.join('\n'), env).catch((err: unknown) => ({ code: -1, out: String(err) }));
+    if (hinted.code !== 0) {
+      process.kill(-child.pid!, 'SIGINT');
+      await exited;
+      assert.fail(`the demo's hints failed (exit ${hinted.code}):\n${hints.join('\n')}\n${hinted.out}`);
+    }
 
     const pids = JSON.parse(readFileSync(join(runDir, 'demo-pids.json'), 'utf8')) as number[];
     assert.equal(pids.length, 5, 'four services and the gateway');

@@ -10,6 +10,7 @@ import type { AuditEvent as _authority_v1_AuditEvent, AuditEvent__Output as _aut
 import type { AuditorKey as _authority_v1_AuditorKey, AuditorKey__Output as _authority_v1_AuditorKey__Output } from './authority/v1/AuditorKey';
 import type { AuditorServiceClient as _authority_v1_AuditorServiceClient, AuditorServiceDefinition as _authority_v1_AuditorServiceDefinition } from './authority/v1/AuditorService';
 import type { ChainEntry as _authority_v1_ChainEntry, ChainEntry__Output as _authority_v1_ChainEntry__Output } from './authority/v1/ChainEntry';
+import type { ChainRecord as _authority_v1_ChainRecord, ChainRecord__Output as _authority_v1_ChainRecord__Output } from './authority/v1/ChainRecord';
 import type { CheckDetail as _authority_v1_CheckDetail, CheckDetail__Output as _authority_v1_CheckDetail__Output } from './authority/v1/CheckDetail';
 import type { Checkpoint as _authority_v1_Checkpoint, Checkpoint__Output as _authority_v1_Checkpoint__Output } from './authority/v1/Checkpoint';
 import type { ConstraintViolation as _authority_v1_ConstraintViolation, ConstraintViolation__Output as _authority_v1_ConstraintViolation__Output } from './authority/v1/ConstraintViolation';
@@ -54,6 +55,7 @@ export interface ProtoGrpcType {
       AuditorService: SubtypeConstructor<typeof grpc.Client, _authority_v1_AuditorServiceClient> & { service: _authority_v1_AuditorServiceDefinition }
       ChainEntry: MessageTypeDefinition<_authority_v1_ChainEntry, _authority_v1_ChainEntry__Output>
       ChainFault: EnumTypeDefinition
+      ChainRecord: MessageTypeDefinition<_authority_v1_ChainRecord, _authority_v1_ChainRecord__Output>
       CheckDetail: MessageTypeDefinition<_authority_v1_CheckDetail, _authority_v1_CheckDetail__Output>
       Checkpoint: MessageTypeDefinition<_authority_v1_Checkpoint, _authority_v1_Checkpoint__Output>
       ConstraintViolation: MessageTypeDefinition<_authority_v1_ConstraintViolation, _authority_v1_ConstraintViolation__Output>

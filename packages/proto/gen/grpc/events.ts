@@ -4,6 +4,7 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 import type { Actor as _authority_v1_Actor, Actor__Output as _authority_v1_Actor__Output } from './authority/v1/Actor';
 import type { ApprovalDetail as _authority_v1_ApprovalDetail, ApprovalDetail__Output as _authority_v1_ApprovalDetail__Output } from './authority/v1/ApprovalDetail';
 import type { AuditEvent as _authority_v1_AuditEvent, AuditEvent__Output as _authority_v1_AuditEvent__Output } from './authority/v1/AuditEvent';
+import type { ChainRecord as _authority_v1_ChainRecord, ChainRecord__Output as _authority_v1_ChainRecord__Output } from './authority/v1/ChainRecord';
 import type { CheckDetail as _authority_v1_CheckDetail, CheckDetail__Output as _authority_v1_CheckDetail__Output } from './authority/v1/CheckDetail';
 import type { Checkpoint as _authority_v1_Checkpoint, Checkpoint__Output as _authority_v1_Checkpoint__Output } from './authority/v1/Checkpoint';
 import type { ConstraintViolation as _authority_v1_ConstraintViolation, ConstraintViolation__Output as _authority_v1_ConstraintViolation__Output } from './authority/v1/ConstraintViolation';
@@ -28,6 +29,7 @@ export interface ProtoGrpcType {
       ApprovalDetail: MessageTypeDefinition<_authority_v1_ApprovalDetail, _authority_v1_ApprovalDetail__Output>
       ApprovalStatus: EnumTypeDefinition
       AuditEvent: MessageTypeDefinition<_authority_v1_AuditEvent, _authority_v1_AuditEvent__Output>
+      ChainRecord: MessageTypeDefinition<_authority_v1_ChainRecord, _authority_v1_ChainRecord__Output>
       CheckDetail: MessageTypeDefinition<_authority_v1_CheckDetail, _authority_v1_CheckDetail__Output>
       Checkpoint: MessageTypeDefinition<_authority_v1_Checkpoint, _authority_v1_Checkpoint__Output>
       ConstraintViolation: MessageTypeDefinition<_authority_v1_ConstraintViolation, _authority_v1_ConstraintViolation__Output>

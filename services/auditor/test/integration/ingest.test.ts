@@ -11,7 +11,7 @@ import {
   type EventMessage,
   type KafkaEventBus,
 } from '@authority/platform';
-import { verifyCheckpoint } from '@authority/core';
+import { auditGenesisHead, chainHash, verifyCheckpoint } from '@authority/core';
 import { decodeEvent, pb } from '@authority/proto';
 import type { MongoClient } from 'mongodb';
 import { startAuditor, type RunningAuditor } from '../../src/index';
@@ -219,5 +219,49 @@ describe('ingest: 10,000 events over 5 tenants', () => {
       }, 'committed offsets at the high-water mark');
     });
     assert.ok(committed);
+  });
+
+  it('publishes what it chained on <prefix>chain: gap-free per tenant, every hash recomputable from the raw event', async () => {
+    const heads = new Map<string, { seq: number; hash: string }>();
+    const problems: string[] = [];
+    const tap = testBus('chain-tap');
+    try {
+      await tap.consume({
+        groupId: `chain-tap-${env.id}`,
+        topics: [`${env.prefix}chain`],
+        fromBeginning: true,
+        eachMessage: async (m) => {
+          const r = decodeEvent(pb.ChainRecordSchema, m.value!);
+          const seq = Number(r.seq);
+          const head = heads.get(r.tenant) ?? {
+            seq: 0,
+            hash: Buffer.from(auditGenesisHead(r.tenant).hash).toString('hex'),
+          };
+          if (m.key?.toString() !== r.tenant) problems.push(`${r.tenant}/${seq}: key ${m.key?.toString()}`);
+          if (seq !== head.seq + 1) problems.push(`${r.tenant}: seq ${seq} after ${head.seq}`);
+          if (r.prevHash !== head.hash) problems.push(`${r.tenant}/${seq}: prev_hash is not the previous hash`);
+          const recomputed = chainHash(r.tenant, seq, Buffer.from(r.prevHash, 'hex'), r.rawEvent).toString('hex');
+          if (recomputed !== r.hash) problems.push(`${r.tenant}/${seq}: hash does not recompute`);
+          const event = decodeEvent(pb.AuditEventSchema, Buffer.from(r.rawEvent));
+          if (event.eventId !== r.eventId || event.eventId !== `${r.tenant}-${seq - 1}`)
+            problems.push(`${r.tenant}/${seq}: event id ${r.eventId}`);
+          heads.set(r.tenant, { seq, hash: r.hash });
+        },
+      });
+      await eventually(
+        () => (TENANTS.every((t) => heads.get(t)?.seq === PER_TENANT) ? true : undefined),
+        'every chained entry on the chain topic',
+      );
+    } finally {
+      await tap.disconnect();
+    }
+    assert.deepEqual(problems, []);
+    // The feed's heads are the heads the signed checkpoints vouch for.
+    for (const tenant of TENANTS) {
+      const cps = await call(client(), 'ListCheckpoints', { tenant }, env.operatorKey);
+      const newest = cps.checkpoints.reduce((a, b) => (Number(b.seq) > Number(a.seq) ? b : a));
+      assert.equal(Number(newest.seq), PER_TENANT);
+      assert.equal(newest.headHash, heads.get(tenant)?.hash, tenant);
+    }
   });
 });

@@ -830,6 +830,8 @@ describe('delegation', () => {
     }
     const ttlErr = await rejects(delegate({ ttlSeconds: 7200 }), 'INVALID_ARGUMENT', 'CHAIN_VIOLATION', 'exp');
     assert.match(ttlErr.message, /ttl_seconds 7200/);
+    // Times in the message are ISO-8601, not epoch seconds.
+    assert.match(ttlErr.message, /end the child at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, after its parent's exp \d{4}-/);
     const deny = await waitAudit(
       tenant,
       (e) => e.action === 'envelope.delegate' && e.decision === pb.Decision.DENY,

@@ -4,8 +4,10 @@ import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _goo
 
 export interface RevokeResponse {
   'revokedAt'?: (_google_protobuf_Timestamp | null);
+  'alreadyRevoked'?: (boolean);
 }
 
 export interface RevokeResponse__Output {
   'revokedAt': (_google_protobuf_Timestamp__Output | null);
+  'alreadyRevoked': (boolean);
 }
