@@ -445,11 +445,20 @@ export async function verifyChains(
   tenants: readonly Tenant[],
   heads: ReadonlyMap<string, number>,
   timeoutMs: number,
+  verifiedHeads: ReadonlyMap<string, number> = new Map(),
 ): Promise<VerifyChainResponse__Output[]> {
   const out: VerifyChainResponse__Output[] = [];
   const auditor = () => clients.get('AuditorService', 'auditor-1');
+  // From after the head an earlier fault verified (its checkpoint is the anchor, so the new entries
+  // must chain onto that signed head), not from genesis: each fault reads only what it added.
   const verify = (t: Tenant) =>
-    rpc<VerifyChainResponse__Output>(auditor(), 'VerifyChain', { tenant: t.name }, t.auditor, { deadlineMs: 120_000 });
+    rpc<VerifyChainResponse__Output>(
+      auditor(),
+      'VerifyChain',
+      { tenant: t.name, fromSeq: (verifiedHeads.get(t.name) ?? 0) + 1 },
+      t.auditor,
+      { deadlineMs: 120_000 },
+    );
   const checkpointAt = (t: Tenant, head: number) =>
     waitFor(
       async () => {

@@ -35,10 +35,11 @@ import {
   type Message,
   type Producer,
   type ProducerBatch,
+  type TopicMessages,
 } from 'kafkajs';
 import { checkKafkaSecurity, ConfigError, type KafkaSaslMechanism, type Secret } from './config';
 import { UnavailableError } from './errors';
-import { retryKafka } from './kafka-retry';
+import { isRetriableKafkaError, retryKafka } from './kafka-retry';
 import type { Logger } from './logger';
 import { METRIC_NAMES, PLATFORM_SCOPE, withSpan } from './telemetry';
 
@@ -509,6 +510,8 @@ export interface BatchingPublisherOptions {
   ackTimeoutMs?: number;
   compression?: CompressionTypes;
   logger?: Logger;
+  /** Backoff before resending a batch after a retriable error (default 100 ms, doubling to 1 s). */
+  retryDelayMs?: { initial: number; max: number };
 }
 
 interface PendingPublish {
@@ -533,7 +536,9 @@ export interface BatchSender {
  * acknowledged. While a batch is in flight new calls accumulate, so batches grow with load.
  * A caller not acknowledged within `timeoutMs` is rejected with UnavailableError; if its
  * messages were not sent yet they are dropped (never published late), otherwise the outcome is
- * unknown (at-least-once: consumers must be idempotent).
+ * unknown (at-least-once: consumers must be idempotent). A batch that fails with a retriable
+ * Kafka error (a leader moved, a broker died: isRetriableKafkaError) is resent whole, with backoff,
+ * for its callers still waiting; the sender makes one attempt per call (see KafkaEventBus).
  */
 export class BatchingPublisher {
   private pending: PendingPublish[] = [];
@@ -656,30 +661,49 @@ export class BatchingPublisher {
 
   private async send(batch: PendingPublish[], count: number): Promise<void> {
     this.inFlight++;
-    // One TopicMessages per topic, callers' messages in call order (per-key order is kept).
-    const byTopic = new Map<string, Message[]>();
-    for (const entry of batch) {
-      const list = byTopic.get(entry.topic) ?? [];
-      list.push(...entry.messages);
-      byTopic.set(entry.topic, list);
-    }
-    const request: ProducerBatch = {
+    let request: ProducerBatch = {
       acks: -1,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      topicMessages: topicMessagesOf(batch),
       ...(this.opts.ackTimeoutMs !== undefined ? { timeout: this.opts.ackTimeoutMs } : {}),
       ...(this.opts.compression !== undefined ? { compression: this.opts.compression } : {}),
     };
     try {
-      await this.sender.sendBatch(request);
-      this.stats.batches++;
-      this.stats.messages += count;
-      for (const entry of batch) this.settle(entry);
-    } catch (err) {
-      this.stats.failures++;
-      this.opts.logger?.warn({ err, messages: count }, 'Kafka publish failed');
-      const error = new UnavailableError(`Kafka publish failed: ${err instanceof Error ? err.message : String(err)}`);
-      (error as Error & { cause?: unknown }).cause = err;
-      for (const entry of batch) this.settle(entry, error);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.sender.sendBatch(request);
+          this.stats.batches++;
+          this.stats.messages += count;
+          for (const entry of batch) this.settle(entry);
+          return;
+        } catch (err) {
+          this.stats.failures++;
+          // Callers past their deadline were answered (outcome unknown): theirs are not resent.
+          const live = batch.filter((e) => !e.settled);
+          if (!isRetriableKafkaError(err) || live.length === 0 || this.closed) {
+            this.opts.logger?.warn({ err, messages: count }, 'Kafka publish failed');
+            const error = new UnavailableError(
+              `Kafka publish failed: ${err instanceof Error ? err.message : String(err)}`,
+            );
+            (error as Error & { cause?: unknown }).cause = err;
+            for (const entry of batch) this.settle(entry, error);
+            return;
+          }
+          const delays = this.opts.retryDelayMs ?? { initial: 100, max: 1_000 };
+          const delay = Math.round(
+            Math.min(delays.max, delays.initial * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4),
+          );
+          this.opts.logger?.warn(
+            { err, messages: count, attempt, retry_ms: delay },
+            'Kafka publish failed (retriable); resending',
+          );
+          await new Promise<void>((r) => setTimeout(r, delay));
+          if (live.length < batch.length) {
+            batch = live;
+            count = live.reduce((n, e) => n + e.messages.length, 0);
+            request = { ...request, topicMessages: topicMessagesOf(live) };
+          }
+        }
+      }
     } finally {
       this.inFlight--;
       this.drain();
@@ -694,6 +718,17 @@ export class BatchingPublisher {
       waiters.forEach((w) => w());
     }
   }
+}
+
+/** One TopicMessages per topic, callers' messages in call order (per-key order is kept). */
+function topicMessagesOf(batch: readonly PendingPublish[]): TopicMessages[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const entry of batch) {
+    const list = byTopic.get(entry.topic) ?? [];
+    list.push(...entry.messages);
+    byTopic.set(entry.topic, list);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
 function toKafkaMessage(m: EventMessage, headers: EventMessage['headers'] = m.headers): Message {
@@ -960,10 +995,15 @@ export class KafkaEventBus implements EventBus {
       ...(opts.ssl !== undefined ? { ssl: typeof opts.ssl === 'object' ? { ...opts.ssl } : opts.ssl } : {}),
       ...(opts.sasl !== undefined ? { sasl: { ...opts.sasl } } : {}),
     });
-    // Idempotent producer (KIP-98): acks=all, unbounded retries, one request in flight per broker.
+    // acks=all, one request in flight, not idempotent and no kafkajs retries: kafkajs 2.2.4 can
+    // answer success for records that are not in the log (an idempotent producer reusing the
+    // sequence numbers of a request whose outcome was unknown; a retry that skips a partition whose
+    // leader moved to a broker that already answered). BatchingPublisher resends a failed batch
+    // whole; a resend may write a record twice, consumers are idempotent (issue 14, docs/operations.md).
     this.producer = this.kafka.producer({
-      idempotent: true,
+      idempotent: false,
       maxInFlightRequests: 1,
+      retry: { retries: 0 },
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
     });

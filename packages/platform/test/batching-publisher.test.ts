@@ -13,6 +13,10 @@ function controllableSender() {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+async function waitFor(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
+  assert.ok(cond(), 'condition not reached');
+}
 function state(p: Promise<unknown>): Promise<'pending' | 'resolved' | 'rejected'> {
   return Promise.race([
     p.then(
@@ -121,6 +125,49 @@ describe('BatchingPublisher', () => {
     await assert.rejects(a, (e: Error) => e instanceof UnavailableError && /NOT_ENOUGH_REPLICAS/.test(e.message));
     await assert.rejects(b, UnavailableError);
     assert.equal(pub.stats.failures, 1);
+  });
+
+  it('resends a batch whole after a retriable Kafka error, and answers its callers by the attempt that succeeded', async () => {
+    const { sender, calls } = controllableSender();
+    const pub = new BatchingPublisher(sender, { retryDelayMs: { initial: 1, max: 1 } });
+    const a = pub.publish('t', [{ key: 'k', value: '1' }]);
+    const b = pub.publish('t', [{ key: 'k', value: '2' }]);
+    await tick();
+    // A broker died with the request unanswered: the outcome is unknown.
+    calls[0]!.reject(Object.assign(new Error('Connection closed'), { name: 'KafkaJSConnectionClosedError' }));
+    await tick();
+    assert.equal(await state(a), 'pending', 'not answered by the failed attempt');
+    await waitFor(() => calls.length === 2);
+    assert.deepEqual(calls[1]!.batch.topicMessages, calls[0]!.batch.topicMessages, 'the same records');
+    assert.equal(calls[1]!.batch.acks, -1);
+    calls[1]!.resolve();
+    await Promise.all([a, b]);
+    assert.deepEqual(pub.stats, { batches: 1, messages: 2, failures: 1 });
+  });
+
+  it('stops resending once every caller of the batch is past its deadline (outcome unknown)', async () => {
+    let attempts = 0;
+    const retriable = Object.assign(new Error('This server is not the leader for that topic-partition'), {
+      name: 'KafkaJSProtocolError',
+      type: 'NOT_LEADER_OR_FOLLOWER',
+      retriable: true,
+    });
+    const pub = new BatchingPublisher(
+      {
+        sendBatch: () => {
+          attempts++;
+          return Promise.reject(retriable);
+        },
+      },
+      { timeoutMs: 40, retryDelayMs: { initial: 5, max: 5 } },
+    );
+    const a = pub.publish('t', [{ key: 'k', value: '1' }]);
+    await assert.rejects(a, (e: Error) => e instanceof UnavailableError && /outcome unknown/.test(e.message));
+    await pub.flush();
+    const made = attempts;
+    assert.ok(made >= 2, `resent after the retriable error (${made} attempts)`);
+    await pub.close();
+    assert.equal(attempts, made, 'nothing sent for a caller already answered');
   });
 
   it('times out a caller; unsent messages are dropped, never published late', async () => {

@@ -53,6 +53,12 @@ export interface AppendHooks {
   /** Runs after each stored chunk (heartbeats, checkpoints, the chain feed), with its entries. */
   afterChunk?: (state: TenantState, chunk: readonly EntryDoc[]) => Promise<void> | void;
   /**
+   * Runs between the steps of a conflict's resolution (every read batch of the verified reload, every
+   * id lookup): the ingest path heartbeats its consumer group there, because on FerretDB these steps
+   * can outlast the session timeout (issue 14: partitions moving back and forth between replicas).
+   */
+  heartbeat?: () => Promise<void>;
+  /**
    * Sees each insertMany (tracing): the events it held (the very objects passed to append), their
    * documents, when it ran (epoch ms) and its error (a duplicate key is then resolved and retried).
    */
@@ -179,7 +185,7 @@ export class ChainAppender {
   }
 
   /** Loads the tenant's head from the store, verified: newest valid checkpoint, then the tail after it. */
-  async reload(tenant: string): Promise<TenantState> {
+  async reload(tenant: string, onProgress?: () => Promise<void>): Promise<TenantState> {
     const { store, keys, logger } = this.opts;
     this.stats.verifiedReloads++;
     const checkpoint = await this.newestValidCheckpoint(tenant);
@@ -190,6 +196,7 @@ export class ChainAppender {
       checkpoints: [],
       keys: keys.resolve,
       scanToEnd: true,
+      ...(onProgress !== undefined ? { onProgress } : {}),
       onEntry: (s) => {
         recent.push(s.entry.eventId);
         if (recent.length > RECENT_IDS_LIMIT * 2) recent.splice(0, recent.length - RECENT_IDS_LIMIT);
@@ -367,12 +374,16 @@ export class ChainAppender {
         if (!isDuplicateKeyError(err) || attempt >= maxAttempts) throw err;
         // Already chained (redelivery) or another replica appended: reload, drop what is in, retry.
         this.stats.conflicts++;
-        state = await this.reload(tenant);
+        await hooks.heartbeat?.();
+        state = await this.reload(tenant, hooks.heartbeat);
         delete state.recentIds;
+        await hooks.heartbeat?.();
         const existing = await store.existingEventIds(
           tenant,
           pending.map((e) => e.eventId),
+          hooks.heartbeat,
         );
+        await hooks.heartbeat?.();
         const before = pending.length;
         pending = pending.filter((e) => !existing.has(e.eventId));
         skipped += before - pending.length;

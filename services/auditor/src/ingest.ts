@@ -156,7 +156,8 @@ export class AuditIngest {
     // A rebalance or seek made this batch stale: stop without committing; whoever owns the
     // partition now re-reads it from the committed offset (and skips what is chained).
     if (!isRunning() || isStale()) return false;
-    const hooks: AppendHooks = { afterChunk, chunkLimit: (s) => checkpointer.entriesUntilDue(s) };
+    await heartbeat();
+    const hooks: AppendHooks = { afterChunk, heartbeat, chunkLimit: (s) => checkpointer.entriesUntilDue(s) };
     if (!tracing.idle)
       hooks.onInsert = (events, docs, start, end, err) => tracing.inserted(events, docs, start, end, err);
     // Tenants are independent chains: append them concurrently (each tenant's events in order).

@@ -38,6 +38,8 @@ export interface VerifyStoredOptions {
   keys: CheckpointKeyResolver;
   /** Called for every verified entry, in seq order. */
   onEntry?: (e: StoredEntry) => void;
+  /** Awaited after every `batchSize` entries read (the ingest path heartbeats its consumer group here). */
+  onProgress?: () => Promise<void>;
   /** Entries per read batch (default 1000). */
   batchSize?: number;
   /** Keep reading after a fault to learn the highest stored seq (default false). */
@@ -251,6 +253,7 @@ export async function verifyStored(store: ChainStore, opts: VerifyStoredOptions)
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
       if (++read > maxDocs) throw new ScanLimitError(maxDocs);
       if (typeof doc.seq === 'number' && doc.seq > lastSeqSeen) lastSeqSeen = doc.seq;
+      if (opts.onProgress !== undefined && read % batchSize === 0) await opts.onProgress();
       if (stopped) continue;
       batch.push(toStoredEntry(doc));
       if (batch.length >= batchSize) {

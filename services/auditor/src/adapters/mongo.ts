@@ -265,10 +265,15 @@ export class ChainStore {
     }
   }
 
-  /** Which of these event ids are already in the tenant's chain. */
-  async existingEventIds(tenant: string, eventIds: readonly string[]): Promise<Set<string>> {
+  /** Which of these event ids are already in the tenant's chain (`between`: awaited between queries). */
+  async existingEventIds(
+    tenant: string,
+    eventIds: readonly string[],
+    between?: () => Promise<void>,
+  ): Promise<Set<string>> {
     const found = new Set<string>();
     for (let i = 0; i < eventIds.length; i += 1000) {
+      if (i > 0) await between?.();
       const ids = eventIds.slice(i, i + 1000);
       const docs = await this.entries
         .find({ tenant, eventId: { $in: ids } }, { projection: { _id: 0, eventId: 1 } })

@@ -1,6 +1,6 @@
-// The audit producer thread: owns a kafkajs producer (idempotent, acks=all, one request in flight,
-// as platform's KafkaEventBus configures it) so that encoding Kafka record batches runs on another
-// core than the gRPC event loop. The main thread (audit-producer.ts) posts batches of compact
+// The audit producer thread: owns a kafkajs producer (acks=all, one request in flight, not
+// idempotent and retried by audit-send-loop.ts: see there why) so that encoding Kafka record
+// batches runs on another core than the gRPC event loop. The main thread (audit-producer.ts) posts batches of compact
 // records; this thread turns them into messages with their CloudEvents headers, signs each with the
 // enforcer's event key (header `authority-sig`, core events/signature.ts: the auditor chains only
 // records a trusted key signed), sends whatever arrived while the previous produce request was in
@@ -11,7 +11,6 @@
 // `fail {message}` (could not start), `acks {ids, error?, stats}`, `log {level, message, fields}`
 // and `closed {stats}`.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { Message, ProducerBatch } from 'kafkajs';
 // The signing module alone (not all of @authority/core: policy parsing, envelopes, … are not needed here).
 import { cryptoReady } from '@authority/core/dist/src/crypto';
 import {
@@ -22,6 +21,7 @@ import {
 } from '@authority/core/dist/src/events/signature';
 import type { KafkaSecurity } from '@authority/platform';
 import { messagesFromWire, type AuditMessage } from '../audit-record';
+import { AUDIT_PRODUCER_SETTINGS, AuditSendLoop } from './audit-send-loop';
 import { cachingDefaultPartitioner, installFastProducePath } from './kafkajs-fast';
 
 // Before kafkajs loads (see kafkajs-fast.ts); then kafkajs itself.
@@ -58,7 +58,8 @@ export interface ProducerStats {
   failures: number;
 }
 
-export type ToWorker = { t: 'pub'; id: number; topic: string; wire: string[] } | { t: 'close' };
+/** `timeoutMs`: what is left of the latest deadline of the post's callers (no ack after it is useful). */
+export type ToWorker = { t: 'pub'; id: number; topic: string; wire: string[]; timeoutMs?: number } | { t: 'close' };
 
 export type FromWorker =
   | { t: 'ready'; fastProducePath: boolean }
@@ -66,14 +67,6 @@ export type FromWorker =
   | { t: 'acks'; ids: number[]; error?: string; stats: ProducerStats }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields: Record<string, unknown> }
   | { t: 'closed'; stats: ProducerStats };
-
-interface Post {
-  id: number;
-  topic: string;
-  messages: Message[];
-  timer: NodeJS.Timeout;
-  settled: boolean;
-}
 
 if (parentPort === null) throw new Error('audit-producer-worker must run in a worker thread');
 const port: MessagePort = parentPort;
@@ -107,9 +100,10 @@ const kafka = new Kafka({
       send({ t: 'log', level: name, message, fields: { kafka: namespace, ...extra } });
     },
 });
+// Not idempotent and no kafkajs retries: see audit-send-loop.ts (the lost ALLOW of issue 14).
 const producer = kafka.producer({
-  idempotent: true,
-  maxInFlightRequests: 1,
+  ...AUDIT_PRODUCER_SETTINGS,
+  retry: { ...AUDIT_PRODUCER_SETTINGS.retry },
   allowAutoTopicCreation: false,
   createPartitioner: cachingDefaultPartitioner,
 });
@@ -136,83 +130,28 @@ function signedMessages(wire: readonly string[]): AuditMessage[] {
   return messages;
 }
 
-const stats: ProducerStats = { batches: 0, messages: 0, failures: 0 };
-const queue: Post[] = [];
-let inFlight = false;
+const loop = new AuditSendLoop({
+  sendBatch: (request) => connect().then(() => producer.sendBatch(request)),
+  maxBatchMessages: data.maxBatchMessages,
+  onSettle: (ids, error) =>
+    send(error === undefined ? { t: 'acks', ids, stats: stats() } : { t: 'acks', ids, error, stats: stats() }),
+  onRetry: (err, attempt, delayMs, messages) =>
+    send({
+      t: 'log',
+      level: 'warn',
+      message: 'Kafka publish failed (retriable); resending the request',
+      fields: { err_message: err instanceof Error ? err.message : String(err), attempt, retry_ms: delayMs, messages },
+    }),
+  onFailure: (err, messages) =>
+    send({
+      t: 'log',
+      level: 'warn',
+      message: 'Kafka publish failed',
+      fields: { err_message: err instanceof Error ? err.message : String(err), messages },
+    }),
+});
+const stats = (): ProducerStats => ({ ...loop.stats });
 let closing = false;
-
-function settle(posts: Post[], error?: string): void {
-  const ids: number[] = [];
-  for (const p of posts) {
-    if (p.settled) continue;
-    p.settled = true;
-    clearTimeout(p.timer);
-    ids.push(p.id);
-  }
-  if (ids.length === 0) return;
-  send(error === undefined ? { t: 'acks', ids, stats: { ...stats } } : { t: 'acks', ids, error, stats: { ...stats } });
-}
-
-function timeout(post: Post): void {
-  if (post.settled) return;
-  const idx = queue.indexOf(post);
-  if (idx >= 0) queue.splice(idx, 1); // never published late
-  settle(
-    [post],
-    `Kafka did not acknowledge within ${data.timeoutMs} ms (${idx >= 0 ? 'not sent' : 'outcome unknown'})`,
-  );
-}
-
-/** Sends what is queued (up to maxBatchMessages) as one produce request; one at a time. */
-function drain(): void {
-  if (inFlight || queue.length === 0) {
-    if (closing && !inFlight && queue.length === 0) void finish();
-    return;
-  }
-  const batch: Post[] = [];
-  let count = 0;
-  while (queue.length > 0) {
-    const next = queue[0] as Post;
-    if (batch.length > 0 && count + next.messages.length > data.maxBatchMessages) break;
-    batch.push(queue.shift() as Post);
-    count += next.messages.length;
-  }
-  const byTopic = new Map<string, Message[]>();
-  for (const p of batch) {
-    const list = byTopic.get(p.topic);
-    if (list === undefined) byTopic.set(p.topic, p.messages.slice());
-    else for (const m of p.messages) list.push(m);
-  }
-  const request: ProducerBatch = {
-    acks: -1,
-    topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-  };
-  inFlight = true;
-  connect()
-    .then(() => producer.sendBatch(request))
-    .then(
-      () => {
-        stats.batches++;
-        stats.messages += count;
-        settle(batch);
-      },
-      (err: unknown) => {
-        stats.failures++;
-        const message = err instanceof Error ? err.message : String(err);
-        send({
-          t: 'log',
-          level: 'warn',
-          message: 'Kafka publish failed',
-          fields: { err_message: message, messages: count },
-        });
-        settle(batch, `Kafka publish failed: ${message}`);
-      },
-    )
-    .finally(() => {
-      inFlight = false;
-      drain();
-    });
-}
 
 let finishing: Promise<void> | undefined;
 function finish(): Promise<void> {
@@ -223,7 +162,7 @@ function finish(): Promise<void> {
         await producer.disconnect();
       }
     } finally {
-      send({ t: 'closed', stats: { ...stats } });
+      send({ t: 'closed', stats: stats() });
       port.close();
     }
   })();
@@ -233,7 +172,7 @@ function finish(): Promise<void> {
 port.on('message', (m: ToWorker) => {
   if (m.t === 'pub') {
     if (closing) {
-      send({ t: 'acks', ids: [m.id], error: 'audit producer is closing', stats: { ...stats } });
+      send({ t: 'acks', ids: [m.id], error: 'audit producer is closing', stats: stats() });
       return;
     }
     let messages: AuditMessage[];
@@ -242,21 +181,14 @@ port.on('message', (m: ToWorker) => {
     } catch (err) {
       // Never produce an unsigned record: the post fails (its ALLOWs are denied AUDIT_UNAVAILABLE).
       const message = err instanceof Error ? err.message : String(err);
-      send({ t: 'acks', ids: [m.id], error: `audit events could not be signed: ${message}`, stats: { ...stats } });
+      send({ t: 'acks', ids: [m.id], error: `audit events could not be signed: ${message}`, stats: stats() });
       return;
     }
-    const post: Post = {
-      id: m.id,
-      topic: m.topic,
-      messages,
-      timer: setTimeout(() => timeout(post), data.timeoutMs),
-      settled: false,
-    };
-    queue.push(post);
-    drain();
+    // What is left of the latest deadline of the post's callers (none given: the whole timeout).
+    loop.add({ id: m.id, topic: m.topic, messages }, m.timeoutMs ?? data.timeoutMs);
   } else if (m.t === 'close') {
     closing = true;
-    drain();
+    void loop.idle().then(finish);
   }
 });
 

@@ -47,6 +47,8 @@ export interface AuditProducerOptions {
   requestTimeoutMs?: number;
   /** V8 limits of the thread (default: 128 MB old generation, 8 MB young: it holds little). */
   resourceLimits?: ResourceLimits;
+  /** The thread's script (tests: a stand-in; default audit-producer-worker.js). */
+  workerFile?: string;
 }
 
 export interface AuditProducerStats extends ProducerStats {
@@ -56,15 +58,27 @@ export interface AuditProducerStats extends ProducerStats {
 
 type State = 'idle' | 'starting' | 'up' | 'down' | 'failed' | 'closing' | 'closed';
 
+/** One publish() call: answered once, by its ack, its failure, or its own deadline. */
 interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
+  /** Date.now() by which the call is answered (AUTHORITY_AUDIT_TIMEOUT after publish()). */
+  deadline: number;
+  timer: NodeJS.Timeout | undefined;
+  settled: boolean;
+  /** Its records' slice of the queued wire: [start, end). */
+  start: number;
+  end: number;
 }
 
 interface Queued {
   wire: string[];
   count: number;
   waiters: Waiter[];
+  /** Waiters whose deadline passed while queued: their records are not sent. */
+  expired: number;
+  /** Handed to the thread (or dropped: every caller answered). */
+  posted: boolean;
 }
 
 interface InFlight {
@@ -166,12 +180,14 @@ export class WorkerAuditProducer implements AuditPublisher {
     return new Promise<void>((resolve, reject) => {
       let q = this.queue.get(topic);
       if (q === undefined) {
-        q = { wire: [], count: 0, waiters: [] };
+        q = { wire: [], count: 0, waiters: [], expired: 0, posted: false };
         this.queue.set(topic, q);
       }
+      const start = q.wire.length;
       appendWire(q.wire, traced);
       q.count += records.length;
-      q.waiters.push({
+      const queued = q;
+      const waiter: Waiter = {
         resolve: () => {
           for (const span of spans) endProducerSpan(span);
           resolve();
@@ -180,7 +196,15 @@ export class WorkerAuditProducer implements AuditPublisher {
           for (const span of spans) endProducerSpan(span, err);
           reject(err);
         },
-      });
+        deadline: Date.now() + this.opts.timeoutMs,
+        timer: undefined,
+        settled: false,
+        start,
+        end: q.wire.length,
+      };
+      // The deadline bounds the whole wait, queued here behind unanswered posts included.
+      waiter.timer = setTimeout(() => this.expireWaiter(waiter, queued), this.opts.timeoutMs);
+      q.waiters.push(waiter);
       if (q.count >= this.maxBatch) this.flush();
       else this.schedule();
     });
@@ -251,17 +275,42 @@ export class WorkerAuditProducer implements AuditPublisher {
       for (const q of this.queue.values()) count += q.count;
       if (count < this.maxBatch) return;
     }
+    const now = Date.now();
     for (const [topic, q] of this.queue) {
+      q.posted = true;
+      // Records of callers already answered (deadline passed while queued) are never sent.
+      const waiters = q.expired === 0 ? q.waiters : q.waiters.filter((w) => !w.settled);
+      if (waiters.length === 0) continue;
+      let wire = q.wire;
+      if (q.expired > 0) {
+        wire = [];
+        for (const w of waiters) for (let i = w.start; i < w.end; i++) wire.push(q.wire[i] as string);
+      }
+      // The thread tries until the latest caller's deadline; the oldest come first in `waiters`.
+      const remainingMs = Math.max(0, (waiters[waiters.length - 1] as Waiter).deadline - now);
       const id = ++this.seq;
       const entry: InFlight = {
-        waiters: q.waiters,
+        waiters,
         count: q.count,
-        timer: setTimeout(() => this.expire(id), this.opts.timeoutMs + BACKSTOP_MS),
+        timer: setTimeout(() => this.expire(id), remainingMs + BACKSTOP_MS),
       };
       this.inFlight.set(id, entry);
-      worker.postMessage({ t: 'pub', id, topic, wire: q.wire } satisfies ToWorker);
+      worker.postMessage({ t: 'pub', id, topic, wire, timeoutMs: remainingMs } satisfies ToWorker);
     }
     this.queue.clear();
+  }
+
+  /** A caller's deadline passed: it is answered AUDIT_UNAVAILABLE (queued: its records are dropped). */
+  private expireWaiter(w: Waiter, q: Queued): void {
+    if (w.settled) return;
+    const queued = !q.posted;
+    if (queued) q.expired++;
+    settleWaiter(
+      w,
+      new AuditUnavailableError(
+        `Kafka did not acknowledge within ${this.opts.timeoutMs} ms (${queued ? 'not sent' : 'outcome unknown'})`,
+      ),
+    );
   }
 
   /** The thread did not answer a post in time (wedged): fail it; the thread's own deadline passed. */
@@ -272,7 +321,7 @@ export class WorkerAuditProducer implements AuditPublisher {
     const err = new AuditUnavailableError(
       `the audit producer did not answer within ${this.opts.timeoutMs + BACKSTOP_MS} ms`,
     );
-    for (const w of entry.waiters) w.reject(err);
+    for (const w of entry.waiters) settleWaiter(w, err);
     this.flush();
     this.notifyIfIdle();
   }
@@ -288,8 +337,7 @@ export class WorkerAuditProducer implements AuditPublisher {
           if (entry === undefined) continue;
           this.inFlight.delete(id);
           clearTimeout(entry.timer);
-          if (err === undefined) for (const w of entry.waiters) w.resolve();
-          else for (const w of entry.waiters) w.reject(err);
+          for (const w of entry.waiters) settleWaiter(w, err);
         }
         this.flush();
         this.notifyIfIdle();
@@ -318,11 +366,11 @@ export class WorkerAuditProducer implements AuditPublisher {
   /** Rejects everything queued and in flight (the thread is gone or closing). */
   private failAll(reason: string): void {
     const err = new AuditUnavailableError(reason);
-    for (const q of this.queue.values()) for (const w of q.waiters) w.reject(err);
+    for (const q of this.queue.values()) for (const w of q.waiters) settleWaiter(w, err);
     this.queue.clear();
     for (const entry of this.inFlight.values()) {
       clearTimeout(entry.timer);
-      for (const w of entry.waiters) w.reject(err);
+      for (const w of entry.waiters) settleWaiter(w, err);
     }
     this.inFlight.clear();
     this.notifyIfIdle();
@@ -349,7 +397,7 @@ export class WorkerAuditProducer implements AuditPublisher {
       signing: this.opts.signing,
       security: plainSecurity(this.opts.security ?? {}),
     };
-    const worker = new Worker(WORKER_FILE, {
+    const worker = new Worker(this.opts.workerFile ?? WORKER_FILE, {
       workerData: data,
       resourceLimits: this.opts.resourceLimits ?? { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 },
     });
@@ -429,4 +477,13 @@ export class WorkerAuditProducer implements AuditPublisher {
       );
     }, delay);
   }
+}
+
+/** Answers a caller once: resolved (no error) or rejected; later answers are ignored. */
+function settleWaiter(w: Waiter, err?: Error): void {
+  if (w.settled) return;
+  w.settled = true;
+  if (w.timer !== undefined) clearTimeout(w.timer);
+  if (err === undefined) w.resolve();
+  else w.reject(err);
 }
