@@ -69,6 +69,7 @@ export {
 export {
   mintRoot,
   deriveChild,
+  newJti,
   offlineSigner,
   type LinkSigner,
   type RootParams,

@@ -15,6 +15,18 @@ import { DEFAULT_MAX_DEPTH, resolveEnvelopeLimits, type EnvelopeLimits } from '.
 import { isoTime } from './iso-time';
 import { checkNarrowing } from './narrowing';
 
+/**
+ * A fresh envelope id: 128 random bits in base64url. One that starts with '-' is drawn again
+ * (1 in 64): command-line parsers read `authority revoke envelope -Gh9…` as an unknown option.
+ * Verification still accepts any 22-character id.
+ */
+export function newJti(): string {
+  for (;;) {
+    const id = randomId(16);
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** A signing key and the `kid` that names it. */
 export interface LinkSigner {
   /** 64-byte libsodium Ed25519 secret key (seed ‖ public key). */
@@ -162,7 +174,7 @@ export function mintRoot(params: RootParams, signer: LinkSigner & MintOptions): 
   const claims: EnvelopeClaims = {
     tnt: params.tenant,
     sub: params.agent,
-    jti: randomId(16),
+    jti: newJti(),
     iat: signer.now,
     nbf,
     exp,
@@ -224,7 +236,7 @@ export function deriveChild(
   const claims: EnvelopeClaims = {
     tnt: p.tnt,
     sub: params.agent ?? p.sub,
-    jti: randomId(16),
+    jti: newJti(),
     iat: Math.max(now, p.iat),
     nbf,
     exp,
