@@ -18,6 +18,7 @@ export type {
   ConsumedMessage,
   MessageHandler,
   ConsumeOptions,
+  ConsumerEvent,
   ConsumerHandle,
   PartitionLag,
   CatchUpOptions,

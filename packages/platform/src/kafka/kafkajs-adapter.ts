@@ -27,6 +27,7 @@ import {
   type CatchUpOptions,
   type ConsumeOptions,
   type ConsumedMessage,
+  type ConsumerEvent,
   type ConsumerHandle,
   type EventBus,
   type EventMessage,
@@ -135,6 +136,16 @@ function toConsumed(topic: string, partition: number, m: EachMessagePayload['mes
 }
 
 /** kafkajs behind the EventBus port, plus the admin and lifecycle operations services need. */
+/** The kafkajs instrumentation event behind each neutral consumer event. */
+const KAFKAJS_CONSUMER_EVENTS: Record<ConsumerEvent, (c: Consumer) => ValueOf<Consumer['events']>> = {
+  fetch: (c) => c.events.FETCH,
+  rebalanced: (c) => c.events.GROUP_JOIN,
+  crash: (c) => c.events.CRASH,
+  stop: (c) => c.events.STOP,
+  disconnect: (c) => c.events.DISCONNECT,
+};
+type ValueOf<T> = T[keyof T];
+
 export class KafkaEventBus implements EventBus {
   readonly kafka: Kafka;
   readonly publisher: BatchingPublisher;
@@ -385,6 +396,7 @@ export class KafkaEventBus implements EventBus {
     const handle: ConsumerHandle = {
       consumer,
       groupId,
+      on: (event, listener) => consumer.on(KAFKAJS_CONSUMER_EVENTS[event](consumer), () => listener()),
       lastFetchAt: () => lastFetch,
       lag: () => lag.lag(),
       disconnect: async () => {

@@ -47,9 +47,19 @@ export interface ConsumeOptions {
   consumerConfig?: Partial<Omit<ConsumerConfig, 'groupId'>>;
 }
 
+/**
+ * A consumer's lifecycle, whatever the client: `fetch` when a fetch round-trip returned,
+ * `rebalanced` when this member (re)joined its group and got its partitions (offsets and any
+ * per-partition state may have moved), `crash` when the consumer failed (restarted or not), `stop`
+ * when it stopped consuming, `disconnect` when it left the broker.
+ */
+export type ConsumerEvent = 'fetch' | 'rebalanced' | 'crash' | 'stop' | 'disconnect';
+
 export interface ConsumerHandle {
   consumer: Consumer;
   groupId: string;
+  /** Calls the listener on each such event; returns the function that removes it. */
+  on(event: ConsumerEvent, listener: () => void): () => void;
   /** When the last fetch round-trip returned (ms epoch); staleness checks use it. */
   lastFetchAt(): number | undefined;
   /**
