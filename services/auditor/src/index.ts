@@ -236,7 +236,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       },
     });
     // After a rebalance another replica may have appended to a tenant this one cached: reload heads.
-    consumer.consumer.on(consumer.consumer.events.GROUP_JOIN, () => appender.invalidateAll());
+    consumer.on('rebalanced', () => appender.invalidateAll());
     life.onStop('consumers', 'audit consumer', () => consumer.disconnect());
 
     let timer: NodeJS.Timeout | undefined;

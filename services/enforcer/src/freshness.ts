@@ -5,8 +5,8 @@
 //      high-water mark they saw at start (start-up replay not finished);
 //   2. the revocation consumer is not running: it crashed, was stopped, or disconnected, and has
 //      not completed a fetch since;
-//   3. the revocation consumer's last COMPLETED fetch (kafkajs `consumer.fetch` instrumentation
-//      event, emitted after every fetch response, including empty long-poll responses, which
+//   3. the revocation consumer's last COMPLETED fetch (the consumer handle's `fetch` event,
+//      emitted after every fetch response, including empty long-poll responses, which
 //      come back at least every `maxWaitTimeInMs`, 5 s by default; platform's consumer handle
 //      records its time as `lastFetchAt()`) is older than AUTHORITY_MAX_STALENESS.
 // Case 2 is known at once when the consumer's lifecycle events are attached (attach(consumer));
@@ -15,7 +15,7 @@
 // A fetch that completed proves the broker answered recently for the partitions we read, so any
 // revocation published before that answer was (or is being) applied. While stale, every check
 // answers DENY STALE_STATE; the gRPC health status also turns NOT_SERVING.
-import type { Consumer } from 'kafkajs';
+import type { ConsumerHandle } from '@authority/platform';
 
 export type FeedState = 'starting' | 'running' | 'crashed' | 'stopped' | 'disconnected';
 
@@ -26,8 +26,8 @@ export interface FreshnessSnapshot {
   lastFetchAt: number;
 }
 
-/** Minimal view of a kafkajs consumer's instrumentation API. */
-export type InstrumentedConsumer = Pick<Consumer, 'on' | 'events'>;
+/** The part of a consumer handle (the EventBus port) the monitor follows. */
+export type InstrumentedConsumer = Pick<ConsumerHandle, 'on'>;
 
 /** What the state views tell about their consumer (platform's catch-up handle). */
 export interface FeedSource {
@@ -51,14 +51,13 @@ export class FreshnessMonitor {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Follows a kafkajs consumer's lifecycle events. */
+  /** Follows a consumer's lifecycle events. */
   attach(consumer: InstrumentedConsumer): void {
-    const e = consumer.events;
     this.removers.push(
-      consumer.on(e.FETCH, () => this.fetched()),
-      consumer.on(e.CRASH, () => this.setState('crashed')),
-      consumer.on(e.STOP, () => this.setState('stopped')),
-      consumer.on(e.DISCONNECT, () => this.setState('disconnected')),
+      consumer.on('fetch', () => this.fetched()),
+      consumer.on('crash', () => this.setState('crashed')),
+      consumer.on('stop', () => this.setState('stopped')),
+      consumer.on('disconnect', () => this.setState('disconnected')),
     );
   }
 

@@ -280,6 +280,31 @@ describe('Kafka (real broker)', { timeout: 120_000 }, () => {
     assert.deepEqual(await handle.lag(), [], 'nothing after disconnect');
   });
 
+  it('consumer lifecycle events through the port: fetch, rebalanced, disconnect; a removed listener stays quiet', async () => {
+    const topic = `${prefix}events`;
+    await bus.ensureTopics([{ topic, partitions: 2, compacted: false, replicationFactor: 1 }]);
+    const groupId = `${prefix}events-test`;
+    const first = await bus.consume({ groupId, topics: [topic], eachMessage: async () => {} });
+    const seen: string[] = [];
+    let removedCalls = 0;
+    const remove = first.on('fetch', () => removedCalls++);
+    remove();
+    first.on('fetch', () => seen.push('fetch'));
+    first.on('rebalanced', () => seen.push('rebalanced'));
+    first.on('disconnect', () => seen.push('disconnect'));
+    await eventually(() => seen.includes('fetch'), 20_000, 'a fetch event');
+    // A second member joining the group makes the first one rejoin: a rebalance it must hear of.
+    const second = await bus.consume({ groupId, topics: [topic], eachMessage: async () => {} });
+    try {
+      await eventually(() => seen.includes('rebalanced'), 30_000, 'the rebalanced event');
+    } finally {
+      await second.disconnect();
+      await first.disconnect();
+    }
+    assert.ok(seen.includes('disconnect'), 'the disconnect event');
+    assert.equal(removedCalls, 0, 'a removed listener is not called');
+  });
+
   it('a consumer whose handler keeps failing crashes after bounded restarts and reports fatal', async () => {
     const topic = t.keys;
     await bus.publish(topic, [{ key: 'tenant-a/k1', value: 'poison' }]);

@@ -114,8 +114,8 @@ describe('a batch longer than the consumer session', () => {
       eachBatch: ingest.handleBatch,
       consumerConfig: { sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: 1_000, rebalanceTimeout: 10_000 },
     });
-    handle.consumer.on(handle.consumer.events.GROUP_JOIN, () => joins++);
-    handle.consumer.on(handle.consumer.events.CRASH, () => crashes++);
+    handle.on('rebalanced', () => joins++);
+    handle.on('crash', () => crashes++);
 
     const first = Array.from({ length: 2_000 }, (_, n) => record(n));
     await publishAll(bus, topic, first);

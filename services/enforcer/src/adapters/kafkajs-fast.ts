@@ -43,7 +43,11 @@ export interface RecordArgs {
 
 export type RecordEncoder = (args: RecordArgs) => KafkajsEncoder;
 
-const SUPPORTED_VERSION = '2.2.4';
+/**
+ * The one kafkajs version these replacements were written against and checked with. Another
+ * version must fail CI (test/unit/kafkajs-fast.test.ts), not silently fall back to the slow path.
+ */
+export const KAFKAJS_FAST_PATH_VERSION = '2.2.4';
 const RECORD_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
 const ENCODER_MODULE = 'kafkajs/src/protocol/encoder.js';
 
@@ -209,7 +213,7 @@ export function installFastProducePath(): boolean {
   } catch {
     return false;
   }
-  if (version !== SUPPORTED_VERSION) return false;
+  if (version !== KAFKAJS_FAST_PATH_VERSION) return false;
   // The modules that use them must not have captured the originals yet.
   if (require.cache[require.resolve(RECORD_MODULE)] !== undefined) return false;
   if (require.cache[require.resolve(GROUP_MODULE)] !== undefined) return false;

@@ -2,6 +2,9 @@
 // the flat form posted to that thread rebuilds exactly the messages the EventBus path would send.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as fc from 'fast-check';
 import { Partitioners } from 'kafkajs';
 import { cloudEventHeaders } from '@authority/platform';
@@ -10,6 +13,7 @@ import {
   fastRecordEncoder,
   groupMessagesPerPartition,
   installFastProducePath,
+  KAFKAJS_FAST_PATH_VERSION,
   kafkajsGroupModule,
   kafkajsRecordModules,
   type RecordArgs,
@@ -26,6 +30,42 @@ const bytesOrText = fc.oneof(
   text,
   fc.uint8Array({ maxLength: 300 }).map((u) => Buffer.from(u)),
 );
+
+describe('kafkajs version', () => {
+  // The fast path replaces kafkajs internals of one version; with any other version the producer
+  // thread would fall back to kafkajs' own (slower) code without failing, so CI fails here instead.
+  const require = createRequire(__filename);
+  const workspaceRoot = (() => {
+    for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+      try {
+        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { workspaces?: unknown };
+        if (pkg.workspaces !== undefined) return dir;
+      } catch {
+        // no package.json here: keep walking up
+      }
+    }
+    throw new Error('workspace root not found');
+  })();
+
+  test('the installed kafkajs is the version the fast produce path was written for', () => {
+    const installed = (require('kafkajs/package.json') as { version: string }).version;
+    assert.equal(installed, KAFKAJS_FAST_PATH_VERSION);
+  });
+
+  test('every workspace package pins exactly that kafkajs version', () => {
+    const root = JSON.parse(readFileSync(join(workspaceRoot, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dependencies?: Record<string, string>; devDependencies?: Record<string, string> }>;
+    };
+    const pins = Object.entries(root.packages)
+      .filter(([path]) => path !== '' && !path.includes('node_modules'))
+      .flatMap(([path, p]) => {
+        const v = p.dependencies?.kafkajs ?? p.devDependencies?.kafkajs;
+        return v === undefined ? [] : [[path, v] as const];
+      });
+    assert.ok(pins.length > 0, 'no workspace package depends on kafkajs');
+    for (const [path, v] of pins) assert.equal(v, KAFKAJS_FAST_PATH_VERSION, `${path} pins kafkajs ${v}`);
+  });
+});
 
 describe('fastRecordEncoder', () => {
   test('writes the same bytes as kafkajs for any record it handles (and falls back otherwise)', () => {

@@ -1,0 +1,507 @@
+// The kafkajs adapter of the EventBus port: an idempotent, batching producer (acks=all),
+// crash-bounded consumers with their lag, catch-up replay of compacted topics to the high-water
+// mark.
+import { readFileSync } from 'node:fs';
+import { randomId } from '@authority/core';
+import { SpanKind, type Attributes, type Meter } from '@opentelemetry/api';
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type ConsumerConfig,
+  type EachMessagePayload,
+  type KafkaConfig,
+  type Producer,
+} from 'kafkajs';
+import { checkKafkaSecurity, ConfigError, type KafkaSaslMechanism, type Secret } from '../config';
+import { retryKafka } from '../kafka-retry';
+import { type Logger } from '../logger';
+import { METRIC_NAMES, withSpan } from '../telemetry';
+import { type BatchSender, BatchingPublisher, type BatchingPublisherOptions } from './batching-publisher';
+import { extractTraceContext } from './cloudevents';
+import { ConsumerLagTracker } from './lag-tracker';
+import {
+  type CatchUpHandle,
+  type CatchUpOptions,
+  type ConsumeOptions,
+  type ConsumedMessage,
+  type ConsumerEvent,
+  type ConsumerHandle,
+  type EventBus,
+  type EventMessage,
+  type MessageHandler,
+  type PartitionLag,
+} from './port';
+import { type TopicSpec, ensureTopics } from './topics';
+
+export interface CreateKafkaOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** Called when a consumer crashed for good (no restart left); default: log fatal and exit(70). */
+  onFatal?: (err: Error) => void;
+  publisher?: BatchingPublisherOptions;
+  ssl?: KafkaConfig['ssl'];
+  sasl?: KafkaConfig['sasl'];
+  /** kafkajs connection timeout (default 3 s) and request timeout (default 30 s). */
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+/**
+ * kafkajs' `ssl` and `sasl` client options, as plain data (a worker thread can be given them). The
+ * certificate files are read here, at start.
+ */
+export interface KafkaSecurity {
+  ssl?: true | { ca?: string; cert?: string; key?: string };
+  sasl?: KafkaSasl;
+}
+
+/** One SASL mechanism with its credentials (kafkajs' SASLOptions for the username/password mechanisms). */
+export type KafkaSasl = {
+  [M in KafkaSaslMechanism]: { mechanism: M; username: string; password: string };
+}[KafkaSaslMechanism];
+
+/** The Kafka security variables of the common schema (config.ts kafkaSecurityConfigShape). */
+export interface KafkaSecurityConfig {
+  KAFKA_SSL?: boolean | undefined;
+  KAFKA_SSL_CA_FILE?: string | undefined;
+  KAFKA_SSL_CERT_FILE?: string | undefined;
+  KAFKA_SSL_KEY_FILE?: string | undefined;
+  KAFKA_SASL_MECHANISM?: KafkaSaslMechanism | undefined;
+  KAFKA_SASL_USERNAME?: string | undefined;
+  KAFKA_SASL_PASSWORD?: Secret | undefined;
+  KAFKA_SASL_PASSWORD_FILE?: Secret | undefined;
+}
+
+/**
+ * The kafkajs security options of a parsed config. Throws ConfigError on an incomplete or unsafe
+ * combination (checkKafkaSecurity, again: a config made without the checks must not connect in a
+ * way the operator did not ask for).
+ */
+export function kafkaSecurityFromConfig(config: KafkaSecurityConfig): KafkaSecurity {
+  const issues = checkKafkaSecurity(config as Record<string, unknown>);
+  if (issues.length > 0) throw new ConfigError(issues);
+  const out: KafkaSecurity = {};
+  if (config.KAFKA_SSL === true) {
+    const files: { ca?: string; cert?: string; key?: string } = {};
+    if (config.KAFKA_SSL_CA_FILE !== undefined) files.ca = readFileSync(config.KAFKA_SSL_CA_FILE, 'utf8');
+    if (config.KAFKA_SSL_CERT_FILE !== undefined) files.cert = readFileSync(config.KAFKA_SSL_CERT_FILE, 'utf8');
+    if (config.KAFKA_SSL_KEY_FILE !== undefined) files.key = readFileSync(config.KAFKA_SSL_KEY_FILE, 'utf8');
+    out.ssl = Object.keys(files).length === 0 ? true : files;
+  }
+  if (config.KAFKA_SASL_MECHANISM !== undefined) {
+    const password = (config.KAFKA_SASL_PASSWORD ?? config.KAFKA_SASL_PASSWORD_FILE) as Secret;
+    out.sasl = {
+      mechanism: config.KAFKA_SASL_MECHANISM,
+      username: config.KAFKA_SASL_USERNAME as string,
+      password: password.reveal(),
+    } as KafkaSasl;
+  }
+  return out;
+}
+
+function kafkaLogCreator(logger: Logger) {
+  return () =>
+    ({
+      namespace,
+      level,
+      log,
+    }: {
+      namespace: string;
+      level: KafkaLogLevel;
+      log: { message: string; timestamp?: string } & Record<string, unknown>;
+    }) => {
+      const { message, timestamp: _ts, ...extra } = log;
+      const fields = { kafka: namespace, ...extra };
+      if (level === KafkaLogLevel.ERROR) logger.error(fields, message);
+      else if (level === KafkaLogLevel.WARN) logger.warn(fields, message);
+      else if (level === KafkaLogLevel.INFO) logger.info(fields, message);
+      else logger.debug(fields, message);
+    };
+}
+
+function toConsumed(topic: string, partition: number, m: EachMessagePayload['message']): ConsumedMessage {
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key,
+    value: m.value,
+    headers: m.headers ?? {},
+    timestamp: m.timestamp,
+  };
+}
+
+/** kafkajs behind the EventBus port, plus the admin and lifecycle operations services need. */
+/** The kafkajs instrumentation event behind each neutral consumer event. */
+const KAFKAJS_CONSUMER_EVENTS: Record<ConsumerEvent, (c: Consumer) => ValueOf<Consumer['events']>> = {
+  fetch: (c) => c.events.FETCH,
+  rebalanced: (c) => c.events.GROUP_JOIN,
+  crash: (c) => c.events.CRASH,
+  stop: (c) => c.events.STOP,
+  disconnect: (c) => c.events.DISCONNECT,
+};
+type ValueOf<T> = T[keyof T];
+
+export class KafkaEventBus implements EventBus {
+  readonly kafka: Kafka;
+  readonly publisher: BatchingPublisher;
+  private readonly producer: Producer;
+  private producerConnected: Promise<void> | undefined;
+  private readonly consumers = new Set<ConsumerHandle>();
+  private readonly onFatal: (err: Error) => void;
+  /** A connected admin client kept for consumer-lag refreshes (closed with the consumers). */
+  private lagAdmin: Promise<Admin> | undefined;
+
+  constructor(private readonly opts: CreateKafkaOptions) {
+    const logger = opts.logger.child({ component: 'kafka' });
+    this.kafka = new Kafka({
+      clientId: opts.clientId,
+      brokers: opts.brokers,
+      connectionTimeout: opts.connectionTimeoutMs ?? 3_000,
+      requestTimeout: opts.requestTimeoutMs ?? 30_000,
+      logLevel: KafkaLogLevel.INFO,
+      logCreator: kafkaLogCreator(logger),
+      // Copies: kafkajs adds its authentication provider (a function) to the SASL options it is
+      // given, and the caller's objects may be handed on (the enforcer's producer thread clones them).
+      ...(opts.ssl !== undefined ? { ssl: typeof opts.ssl === 'object' ? { ...opts.ssl } : opts.ssl } : {}),
+      ...(opts.sasl !== undefined ? { sasl: { ...opts.sasl } } : {}),
+    });
+    // acks=all, one request in flight, not idempotent and no kafkajs retries: kafkajs 2.2.4 can
+    // answer success for records that are not in the log (an idempotent producer reusing the
+    // sequence numbers of a request whose outcome was unknown; a retry that skips a partition whose
+    // leader moved to a broker that already answered). BatchingPublisher resends a failed batch
+    // whole; a resend may write a record twice, consumers are idempotent (issue 14, docs/operations.md).
+    this.producer = this.kafka.producer({
+      idempotent: false,
+      maxInFlightRequests: 1,
+      retry: { retries: 0 },
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    const sender: BatchSender = {
+      sendBatch: async (batch) => {
+        await this.connectProducer();
+        return this.producer.sendBatch(batch);
+      },
+    };
+    this.publisher = new BatchingPublisher(sender, { logger, ...opts.publisher });
+    this.onFatal =
+      opts.onFatal ??
+      ((err) => {
+        opts.logger.fatal({ err }, 'Kafka consumer crashed and will not restart; exiting');
+        opts.logger.flush();
+        process.exit(70);
+      });
+  }
+
+  /** Connects the producer (call at start so a bad broker list fails fast). */
+  connectProducer(): Promise<void> {
+    this.producerConnected ??= this.producer.connect().catch((err: unknown) => {
+      this.producerConnected = undefined;
+      throw err;
+    });
+    return this.producerConnected;
+  }
+
+  publish(topic: string, messages: EventMessage[]): Promise<void> {
+    return this.publisher.publish(topic, messages);
+  }
+
+  /**
+   * Runs `fn` with a connected admin client, disconnecting afterwards. A retriable Kafka error
+   * (a leader moved, a broker restarting) runs it again on a fresh client, with backoff
+   * (retryKafka), so `fn` must be safe to repeat (reads, idempotent creates).
+   */
+  withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    return retryKafka(
+      async () => {
+        const admin = this.kafka.admin();
+        await admin.connect();
+        try {
+          return await fn(admin);
+        } finally {
+          await admin.disconnect().catch(() => undefined);
+        }
+      },
+      {
+        onRetry: (err, attempt, delayMs) =>
+          this.opts.logger.warn({ err, attempt, retry_ms: delayMs }, 'kafka admin call failed (retriable); retrying'),
+      },
+    );
+  }
+
+  ensureTopics(specs: readonly TopicSpec[]): Promise<string[]> {
+    return this.withAdmin((admin) => ensureTopics(admin, specs, this.opts.logger));
+  }
+
+  async consume(opts: ConsumeOptions): Promise<ConsumerHandle> {
+    if (!opts.eachMessage === !opts.eachBatch) throw new Error('consume: pass exactly one of eachMessage or eachBatch');
+    const { consumer, handle } = await this.startConsumer(opts.groupId, opts.topics, opts.fromBeginning ?? false, {
+      ...(opts.maxRestarts !== undefined ? { maxRestarts: opts.maxRestarts } : {}),
+      ...(opts.restartWindowMs !== undefined ? { restartWindowMs: opts.restartWindowMs } : {}),
+      ...(opts.consumerConfig ? { consumerConfig: opts.consumerConfig } : {}),
+    });
+    const eachMessage = opts.eachMessage;
+    await consumer.run({
+      autoCommit: opts.autoCommit ?? true,
+      ...(opts.eachBatchAutoResolve !== undefined ? { eachBatchAutoResolve: opts.eachBatchAutoResolve } : {}),
+      ...(opts.partitionsConsumedConcurrently
+        ? { partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently }
+        : {}),
+      ...(eachMessage
+        ? {
+            eachMessage: async (payload: EachMessagePayload) => {
+              const m = toConsumed(payload.topic, payload.partition, payload.message);
+              await withSpan(
+                `process ${payload.topic}`,
+                {
+                  kind: SpanKind.CONSUMER,
+                  parentContext: extractTraceContext(payload.message.headers),
+                  attributes: {
+                    'messaging.system': 'kafka',
+                    'messaging.operation.type': 'process',
+                    'messaging.destination.name': payload.topic,
+                    'messaging.destination.partition.id': String(payload.partition),
+                    'messaging.kafka.offset': Number(payload.message.offset),
+                    'messaging.consumer.group.name': opts.groupId,
+                  },
+                },
+                () => eachMessage(m, payload),
+              );
+            },
+          }
+        : { eachBatch: opts.eachBatch! }),
+    });
+    return handle;
+  }
+
+  async catchUp(opts: CatchUpOptions, handler: MessageHandler): Promise<CatchUpHandle> {
+    const groupId = opts.groupId ?? `${this.opts.clientId}.catchup.${randomId(6)}`;
+    // Capture the high-water marks first: caught up = everything that existed at start applied.
+    const targets = new Map<string, string>();
+    await this.withAdmin(async (admin) => {
+      for (const topic of opts.topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) {
+          if (BigInt(p.high) > BigInt(p.low)) targets.set(`${topic}:${p.partition}`, p.high);
+        }
+      }
+    });
+    const remaining = new Map(targets);
+    let caught = remaining.size === 0;
+    let resolveCaughtUp!: () => void;
+    let rejectCaughtUp!: (err: unknown) => void;
+    const caughtUp = new Promise<void>((resolve, reject) => {
+      resolveCaughtUp = resolve;
+      rejectCaughtUp = reject;
+    });
+    caughtUp.catch(() => undefined); // observed by the caller; avoid an unhandled rejection
+    const markProgress = (topic: string, partition: number, lastOffset: string) => {
+      if (caught) return;
+      const key = `${topic}:${partition}`;
+      const target = remaining.get(key);
+      if (target !== undefined && BigInt(lastOffset) + 1n >= BigInt(target)) remaining.delete(key);
+      if (remaining.size === 0) {
+        caught = true;
+        resolveCaughtUp();
+      }
+    };
+
+    const { consumer, handle } = await this.startConsumer(groupId, opts.topics, true, {
+      ...(opts.consumerConfig ? { consumerConfig: opts.consumerConfig } : {}),
+      ephemeralGroup: opts.groupId === undefined,
+      onCrash: (err) => {
+        if (!caught) rejectCaughtUp(err);
+      },
+    });
+    // Emitted after each processed batch, including batches made only of compacted-away or
+    // control records, so a partition whose tail was filtered still reaches its target.
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) =>
+      markProgress(e.payload.topic, e.payload.partition, e.payload.lastOffset),
+    );
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        await handler(toConsumed(topic, partition, message));
+      },
+    });
+    if (caught) resolveCaughtUp();
+    return { ...handle, caughtUp, isCaughtUp: () => caught, targets };
+  }
+
+  private async startConsumer(
+    groupId: string,
+    topicList: string[],
+    fromBeginning: boolean,
+    opts: {
+      maxRestarts?: number;
+      restartWindowMs?: number;
+      consumerConfig?: Partial<Omit<ConsumerConfig, 'groupId'>>;
+      onCrash?: (err: Error) => void;
+      /** A generated group never reused: deleted on disconnect rather than left behind. */
+      ephemeralGroup?: boolean;
+    },
+  ): Promise<{ consumer: Consumer; handle: ConsumerHandle }> {
+    const maxRestarts = opts.maxRestarts ?? 5;
+    const windowMs = opts.restartWindowMs ?? 5 * 60_000;
+    const restarts: number[] = [];
+    const logger = this.opts.logger.child({ component: 'kafka-consumer', group: groupId });
+    const consumer = this.kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      // Short long-polls: disconnect waits for the current fetch, so this bounds shutdown time
+      // (and lastFetchAt() stays fresh for staleness checks) at the cost of idle fetches.
+      maxWaitTimeInMs: 1_000,
+      ...opts.consumerConfig,
+      retry: {
+        retries: 5,
+        ...opts.consumerConfig?.retry,
+        // Bounded restarts: a wedged consumer must exit rather than look healthy forever.
+        restartOnFailure: async (err: Error) => {
+          const now = Date.now();
+          while (restarts.length > 0 && restarts[0]! < now - windowMs) restarts.shift();
+          restarts.push(now);
+          const restart = restarts.length <= maxRestarts;
+          logger.error({ err, restart, restarts_in_window: restarts.length }, 'Kafka consumer failed');
+          return restart;
+        },
+      },
+    });
+    let lastFetch: number | undefined;
+    let disconnected = false;
+    consumer.on(consumer.events.FETCH, () => {
+      lastFetch = Date.now();
+    });
+    const lag = new ConsumerLagTracker({
+      groupId,
+      group: opts.ephemeralGroup ? `${this.opts.clientId}.catchup` : groupId,
+      fromBeginning,
+      admin: () => this.sharedAdmin(),
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => lag.joined(e.payload.memberAssignment));
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) =>
+      lag.processed(e.payload.topic, e.payload.partition, e.payload.lastOffset, e.payload.highWatermark),
+    );
+    consumer.on(consumer.events.COMMIT_OFFSETS, (e) => lag.committed(e.payload.topics));
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (e.payload.restart || disconnected) return;
+      opts.onCrash?.(e.payload.error);
+      this.onFatal(e.payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: topicList, fromBeginning });
+    const handle: ConsumerHandle = {
+      consumer,
+      groupId,
+      on: (event, listener) => consumer.on(KAFKAJS_CONSUMER_EVENTS[event](consumer), () => listener()),
+      lastFetchAt: () => lastFetch,
+      lag: () => lag.lag(),
+      disconnect: async () => {
+        if (disconnected) return;
+        disconnected = true;
+        lag.close();
+        this.consumers.delete(handle);
+        await consumer.disconnect();
+        if (opts.ephemeralGroup) {
+          await this.withAdmin((admin) => admin.deleteGroups([groupId])).catch((err: unknown) =>
+            logger.debug({ err }, 'could not delete the ephemeral consumer group'),
+          );
+        }
+      },
+    };
+    this.consumers.add(handle);
+    return { consumer, handle };
+  }
+
+  /** Shutdown phase "consumers": leave groups at once so partitions rebalance. */
+  async stopConsumers(): Promise<void> {
+    await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
+    const admin = this.lagAdmin;
+    this.lagAdmin = undefined;
+    if (admin) await admin.then((a) => a.disconnect()).catch(() => undefined);
+  }
+
+  private sharedAdmin(): Promise<Admin> {
+    this.lagAdmin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })().catch((err: unknown) => {
+      this.lagAdmin = undefined;
+      throw err;
+    });
+    return this.lagAdmin;
+  }
+
+  /** The lag of every partition of every live consumer of this bus (see ConsumerHandle.lag). */
+  async consumerLag(): Promise<PartitionLag[]> {
+    const all = await Promise.all([...this.consumers].map((c) => c.lag().catch(() => [] as PartitionLag[])));
+    return all.flat();
+  }
+
+  /**
+   * Exports the lag of this bus's consumers as the observable gauge `authority.kafka.consumer.lag`
+   * (offsets; attributes messaging.system, messaging.destination.name,
+   * messaging.destination.partition.id, messaging.consumer.group.name), computed at each metric
+   * collection. Returns a function that stops observing. Create it after startTelemetry (the
+   * metrics API has no proxy: a meter taken before is a no-op forever).
+   */
+  observeConsumerLag(meter: Meter): () => void {
+    const gauge = meter.createObservableGauge(METRIC_NAMES.consumerLag, {
+      description: 'Records not yet processed by a consumer: high-water mark minus the next offset to process',
+      unit: '{message}',
+    });
+    const callback = async (result: { observe(value: number, attributes?: Attributes): void }) => {
+      for (const l of await this.consumerLag()) {
+        result.observe(l.lag, {
+          'messaging.system': 'kafka',
+          'messaging.destination.name': l.topic,
+          'messaging.destination.partition.id': String(l.partition),
+          'messaging.consumer.group.name': l.group,
+        });
+      }
+    };
+    gauge.addCallback(callback);
+    return () => gauge.removeCallback(callback);
+  }
+
+  /** Shutdown phase "producers": wait for pending publishes, then disconnect the producer. */
+  async closeProducer(): Promise<void> {
+    await this.publisher.close();
+    if (this.producerConnected) {
+      await this.producerConnected.catch(() => undefined);
+      await this.producer.disconnect();
+      this.producerConnected = undefined;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.stopConsumers();
+    await this.closeProducer();
+  }
+}
+
+/** The kafkajs adapter of the EventBus port. */
+export function createKafka(opts: CreateKafkaOptions): KafkaEventBus {
+  return new KafkaEventBus(opts);
+}
+
+/** createKafka from the common config (client id defaults to the service name; TLS and SASL as configured). */
+export function kafkaFromConfig(
+  config: KafkaSecurityConfig & {
+    KAFKA_BROKERS: string[];
+    KAFKA_CLIENT_ID?: string | undefined;
+    AUTHORITY_SERVICE_NAME: string;
+  },
+  opts: Omit<CreateKafkaOptions, 'brokers' | 'clientId' | 'ssl' | 'sasl'>,
+): KafkaEventBus {
+  return createKafka({
+    ...opts,
+    ...kafkaSecurityFromConfig(config),
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME,
+  });
+}
