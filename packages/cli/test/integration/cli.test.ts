@@ -599,8 +599,8 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     );
     const text = await cli(aud, 'audit', 'stats', '--action', 'check');
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /access checks\s+\d+ \(\d+ allowed, \d+ denied; deny rate \d+\.\d%\)/);
-    assert.match(text.stdout, /admin events\s+0 /);
+    assert.match(text.stdout, /access checks:\s+\d+ \(\d+ allowed, \d+ denied; deny rate \d+\.\d%\)/);
+    assert.match(text.stdout, /admin events:\s+0 /);
     assert.match(text.stdout, /^\s*REVOKED\s+\d+$/m);
   });
 

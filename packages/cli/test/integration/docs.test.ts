@@ -25,7 +25,7 @@ const NOT_RUN_MARKER = /^<!-- docs-test: not run: (.+) -->$/;
 
 /** Blocks that are not run, by page and first line (why: the marker above each says). */
 const NOT_RUN: readonly string[] = [
-  'README.md: npm start     # install, build, start Kafka + FerretDB + the four services, run the demo scenario',
+  'README.md: npm start     # install, build, start Kafka + FerretDB + the four services + the MCP gateway, run the demo',
   'README.md: npm run build        # tsc -b over every package (project references)',
   'docs/auditor.md: npx tsc -b services/auditor',
   'docs/issuer.md: npx tsc -b services/issuer',
