@@ -6,6 +6,7 @@ import { registerAudit } from './commands/audit';
 import { registerCompliance } from './commands/compliance';
 import { registerDoctor } from './commands/doctor';
 import { registerEnvelope } from './commands/envelope';
+import { registerExplain } from './commands/explain';
 import { registerPolicy } from './commands/policy';
 import { registerTenant } from './commands/tenant';
 import type { RunState } from './commands/common';
@@ -76,6 +77,7 @@ export function buildProgram(state: RunState): Command {
   registerTenant(program, state);
   registerEnvelope(program, state);
   registerPolicy(program, state);
+  registerExplain(program, state);
   registerAudit(program, state);
   registerCompliance(program, state);
   registerApproval(program, state);

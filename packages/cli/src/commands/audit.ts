@@ -1,4 +1,4 @@
-// audit query | tail [-f] | verify | export
+// audit query | tail [-f] | verify | export | stats | keys
 import { Option, type Command } from 'commander';
 import type { ChainEntry__Output, QueryEventsRequest } from '@authority/proto';
 import { ReasonCode } from '@authority/proto';
@@ -259,6 +259,88 @@ async function followChainTopic(
   return ExitCode.OK;
 }
 
+/** A count of allowed and denied events. */
+interface Tally {
+  events: number;
+  allowed: number;
+  denied: number;
+}
+
+/** What `audit stats` reports: access checks and admin events counted apart (their deny rates differ in meaning). */
+export interface AuditStats {
+  events: number;
+  first?: string;
+  last?: string;
+  /** Access checks (action `check`): what agents tried. */
+  checks: Tally & { denyRate: number };
+  /** Everything else: mints, revocations, policy changes, approvals. */
+  admin: Tally;
+  /** Denied access checks by reason code, most frequent first. */
+  denialsByReason: { reason: string; count: number }[];
+  /** Access checks by acting agent, most active first. */
+  byAgent: ({ agent: string } & Tally)[];
+  /** Events by action, most frequent first. */
+  byAction: { action: string; count: number }[];
+}
+
+/** Counts a run of chain entries into AuditStats. */
+export function auditStats(entries: Iterable<ChainEntry__Output>): AuditStats {
+  const checks: Tally = { events: 0, allowed: 0, denied: 0 };
+  const admin: Tally = { events: 0, allowed: 0, denied: 0 };
+  const reasons = new Map<string, number>();
+  const agents = new Map<string, Tally>();
+  const actions = new Map<string, number>();
+  let events = 0;
+  let first: string | undefined;
+  let last: string | undefined;
+  const count = (t: Tally, decision: string | undefined) => {
+    t.events++;
+    if (decision === 'ALLOW') t.allowed++;
+    else if (decision === 'DENY') t.denied++;
+  };
+  for (const e of entries) {
+    const ev = e.event;
+    events++;
+    const time = isoOf(ev?.time);
+    if (time !== '') {
+      if (first === undefined || time < first) first = time;
+      if (last === undefined || time > last) last = time;
+    }
+    const act = ev?.action ?? '';
+    actions.set(act, (actions.get(act) ?? 0) + 1);
+    if (act !== 'check') {
+      count(admin, ev?.decision);
+      continue;
+    }
+    count(checks, ev?.decision);
+    const agent = ev?.actor?.agentId || '(unattributed)';
+    const t = agents.get(agent) ?? { events: 0, allowed: 0, denied: 0 };
+    count(t, ev?.decision);
+    agents.set(agent, t);
+    if (ev?.decision === 'DENY') {
+      const reason = ev.reason === 'REASON_CODE_UNSPECIFIED' ? '(none)' : ev.reason;
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+  }
+  const byCount = <T extends { count: number }>(a: T, b: T) => b.count - a.count;
+  return {
+    events,
+    ...(first !== undefined ? { first } : {}),
+    ...(last !== undefined ? { last } : {}),
+    checks: { ...checks, denyRate: checks.events === 0 ? 0 : checks.denied / checks.events },
+    admin,
+    denialsByReason: [...reasons].map(([reason, count]) => ({ reason, count })).sort(byCount),
+    byAgent: [...agents]
+      .map(([agent, t]) => ({ agent, ...t }))
+      .sort((a, b) => b.events - a.events || a.agent.localeCompare(b.agent)),
+    byAction: [...actions].map(([action, count]) => ({ action, count })).sort(byCount),
+  };
+}
+
+function percent(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
 export function registerAudit(program: Command, state: RunState): void {
   const audit = program.command('audit').description("the tenant's tamper-evident audit chain");
 
@@ -408,6 +490,81 @@ export function registerAudit(program: Command, state: RunState): void {
         } else {
           ctx.io.stdout(body);
         }
+      }),
+    );
+
+  filterOptions(
+    audit
+      .command('stats')
+      .description(
+        'counts over the chain: access checks (with their deny rate) apart from admin events, by reason, agent and action',
+      ),
+  ).action(
+    action(state, async (ctx, _a, opts) => {
+      const auditor = await ctx.auditor();
+      const q = await queryFrom(ctx, opts);
+      const entries: ChainEntry__Output[] = [];
+      for await (const e of auditor.allEvents({ ...q, pageSize: 1000 }, { deadlineMs: 60_000 })) {
+        entries.push(e);
+        if (entries.length % 1000 === 0) ctx.out.progress(`read ${entries.length} events…`);
+      }
+      ctx.out.progressDone();
+      const stats = auditStats(entries);
+      ctx.out.data(stats);
+      if (stats.events === 0) {
+        ctx.out.line('no matching events');
+        return;
+      }
+      ctx.out.fields([
+        ['events', String(stats.events)],
+        ['from', stats.first],
+        ['to', stats.last],
+        [
+          'access checks',
+          `${stats.checks.events} (${stats.checks.allowed} allowed, ${stats.checks.denied} denied; deny rate ${percent(stats.checks.denyRate)})`,
+        ],
+        ['admin events', `${stats.admin.events} (${stats.admin.denied} refused)`],
+      ]);
+      if (stats.denialsByReason.length > 0) {
+        ctx.out.line();
+        ctx.out.table(
+          ['DENIED BY', 'CHECKS'],
+          stats.denialsByReason.map((r) => [r.reason, String(r.count)]),
+        );
+      }
+      if (stats.byAgent.length > 0) {
+        ctx.out.line();
+        ctx.out.table(
+          ['AGENT', 'CHECKS', 'ALLOWED', 'DENIED', 'DENY RATE'],
+          stats.byAgent.map((a) => [
+            cell(a.agent, 40),
+            String(a.events),
+            String(a.allowed),
+            String(a.denied),
+            percent(a.events === 0 ? 0 : a.denied / a.events),
+          ]),
+        );
+      }
+      ctx.out.line();
+      ctx.out.table(
+        ['ACTION', 'EVENTS'],
+        stats.byAction.map((a) => [a.action || '(none)', String(a.count)]),
+      );
+    }),
+  );
+
+  audit
+    .command('keys')
+    .description("the auditor's public signing keys (save them with --json for `compliance verify --keys`)")
+    .action(
+      action(state, async (ctx) => {
+        const auditor = await ctx.auditor();
+        const res = await auditor.listAuditorKeys({});
+        ctx.out.data(res);
+        ctx.out.table(
+          ['KEY ID', 'PUBLIC KEY (base64)', 'STATUS'],
+          res.keys.map((k) => [k.keyId, Buffer.from(k.publicKey).toString('base64'), k.active ? 'active' : 'retired']),
+        );
       }),
     );
 }

@@ -1,9 +1,130 @@
-// compliance attest | report (approvals: ./approval.ts)
+// compliance attest | report | verify (approvals: ./approval.ts)
 import { Option, type Command } from 'commander';
+import {
+  cryptoReady,
+  sha256Hex,
+  verifyAttestation,
+  verifyCheckpoint,
+  type SignatureCheck,
+  type SignedAttestation,
+} from '@authority/core';
 import { timestampToGrpc } from '@authority/proto';
 import { CliError, ExitCode, usage } from '../exit';
 import { isoOf } from '../output';
-import { action, resolveTime, timeOption, type RunState } from './common';
+import { action, collect, resolveTime, timeOption, type RunState } from './common';
+
+/** An auditor public key, as `audit keys --json` saves it. */
+export interface SavedAuditorKey {
+  keyId: string;
+  /** base64 of the raw 32-byte Ed25519 public key. */
+  publicKey: string;
+}
+
+/** The key id the auditor gives a public key: the first 16 hex digits of its SHA-256. */
+export function auditorKeyIdOf(publicKey: Uint8Array): string {
+  return sha256Hex(publicKey).slice(0, 16);
+}
+
+/**
+ * The keys to verify against, by id. A saved key whose id is not the id of its bytes is refused:
+ * the id is what a signature names, so a key file must not be able to put one key under another's id.
+ */
+export function keyRing(keys: readonly SavedAuditorKey[]): Map<string, Uint8Array> {
+  const ring = new Map<string, Uint8Array>();
+  for (const [i, k] of keys.entries()) {
+    const bytes = typeof k?.publicKey === 'string' ? Buffer.from(k.publicKey, 'base64') : undefined;
+    if (bytes === undefined || bytes.length !== 32)
+      throw usage(`keys[${i}].publicKey: expected base64 of a 32-byte Ed25519 public key`);
+    const id = auditorKeyIdOf(bytes);
+    if (k.keyId !== undefined && k.keyId !== id)
+      throw new CliError(
+        `keys[${i}]: key id '${String(k.keyId)}' is not the id of its public key ('${id}')`,
+        ExitCode.VERIFICATION_FAILED,
+      );
+    ring.set(id, new Uint8Array(bytes));
+  }
+  return ring;
+}
+
+function seconds(iso: unknown, field: string): number {
+  const ms = typeof iso === 'string' ? Date.parse(iso) : Number.NaN;
+  if (!Number.isFinite(ms)) throw usage(`${field}: expected an ISO 8601 time`);
+  return Math.floor(ms / 1000);
+}
+
+function count(v: unknown, field: string): number {
+  const n = typeof v === 'string' || typeof v === 'number' ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 0) throw usage(`${field}: expected a non-negative integer`);
+  return n;
+}
+
+function base64Url(b64: unknown, field: string): string {
+  if (typeof b64 !== 'string' || b64 === '') throw usage(`${field}: expected a base64 signature`);
+  return Buffer.from(b64, 'base64').toString('base64url');
+}
+
+/** What `compliance verify` found in a saved attestation. */
+export interface AttestationVerification {
+  ok: boolean;
+  attestation: SignatureCheck;
+  checkpoint: SignatureCheck;
+}
+
+/**
+ * Verifies an attestation as `compliance attest --json` saved it (`{attestation: {...}}`, or the
+ * attestation itself): its signature and that of the checkpoint it is bound to, with the given keys only.
+ */
+export function verifySavedAttestation(doc: unknown, keys: ReadonlyMap<string, Uint8Array>): AttestationVerification {
+  const root = doc as Record<string, unknown> | null;
+  const a = (root && typeof root === 'object' && 'attestation' in root ? root.attestation : root) as Record<
+    string,
+    unknown
+  > | null;
+  if (a === null || typeof a !== 'object') throw usage('the file holds no attestation object');
+  const cp = a.checkpoint as Record<string, unknown> | null | undefined;
+  if (cp === null || cp === undefined || typeof cp !== 'object')
+    throw usage('attestation.checkpoint: missing (an attestation is bound to a checkpoint)');
+  const resolve = (id: string) => keys.get(id);
+  const claims: SignedAttestation = {
+    tenant: String(a.tenant ?? ''),
+    agent: String(a.agentId ?? ''),
+    resourcePattern: String(a.resourcePattern ?? ''),
+    from: seconds(a.startTime, 'attestation.startTime'),
+    to: seconds(a.endTime, 'attestation.endTime'),
+    allowedCount: count(a.allowedCount, 'attestation.allowedCount'),
+    deniedCount: count(a.deniedCount, 'attestation.deniedCount'),
+    allowedActedCount: count(a.allowedActedCount ?? 0, 'attestation.allowedActedCount'),
+    allowedDelegatedCount: count(a.allowedDelegatedCount ?? 0, 'attestation.allowedDelegatedCount'),
+    checkpoint: { seq: count(cp.seq, 'attestation.checkpoint.seq'), headHash: String(cp.headHash ?? '') },
+    issuedAt: seconds(a.issuedAt, 'attestation.issuedAt'),
+    keyId: String(a.keyId ?? ''),
+    signature: base64Url(a.signature, 'attestation.signature'),
+  };
+  let attestation = verifyAttestation(claims, resolve);
+  if (!attestation.ok && claims.allowedActedCount === 0 && claims.allowedDelegatedCount === 0) {
+    // Signed before the acted/delegated split (layout v1): the response shows the split as 0.
+    const { allowedActedCount: _a, allowedDelegatedCount: _d, ...v1 } = claims;
+    const old = verifyAttestation(v1, resolve);
+    if (old.ok) attestation = old;
+  }
+  const checkpoint = verifyCheckpoint(
+    {
+      tenant: String(cp.tenant ?? ''),
+      seq: claims.checkpoint.seq,
+      headHash: claims.checkpoint.headHash,
+      time: seconds(cp.time, 'attestation.checkpoint.time'),
+      keyId: String(cp.keyId ?? ''),
+      signature: base64Url(cp.signature, 'attestation.checkpoint.signature'),
+    },
+    resolve,
+  );
+  const sameTenant = String(cp.tenant ?? '') === claims.tenant;
+  const checkpointOk: SignatureCheck =
+    checkpoint.ok && !sameTenant
+      ? { ok: false, message: `checkpoint is of tenant '${String(cp.tenant)}', not '${claims.tenant}'` }
+      : checkpoint;
+  return { ok: attestation.ok && checkpointOk.ok, attestation, checkpoint: checkpointOk };
+}
 
 export function registerCompliance(program: Command, state: RunState): void {
   const compliance = program
@@ -94,6 +215,55 @@ export function registerCompliance(program: Command, state: RunState): void {
           end: end.toISOString(),
         });
         ctx.out.line(`report written to ${output} (${body.length} bytes, ${res.contentType})`);
+      }),
+    );
+
+  compliance
+    .command('verify')
+    .description(
+      "check a saved attestation (`compliance attest --json > FILE`) offline against the auditor's public keys (exit 0 valid, 4 not)",
+    )
+    .argument('<file>', 'the saved attestation (JSON), - for stdin')
+    .option('--keys <file>', 'the auditor public keys, as `authority audit keys --json` saves them')
+    .option('--public-key <base64>', 'an auditor public key (repeatable, comma-separated)', collect)
+    .action(
+      action(state, async (ctx, args, opts) => {
+        const saved: SavedAuditorKey[] = [];
+        if (opts.keys !== undefined) {
+          const text = await ctx.readInput(opts.keys as string, '--keys');
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch (err) {
+            throw usage(`--keys ${String(opts.keys)}: not JSON (${(err as Error).message})`);
+          }
+          const list = Array.isArray(parsed) ? parsed : (parsed as { keys?: unknown } | null)?.keys;
+          if (!Array.isArray(list)) throw usage(`--keys ${String(opts.keys)}: expected {"keys": [...]}`);
+          saved.push(...(list as SavedAuditorKey[]));
+        }
+        for (const pk of (opts.publicKey as string[] | undefined) ?? []) {
+          saved.push({ keyId: auditorKeyIdOf(Buffer.from(pk, 'base64')), publicKey: pk });
+        }
+        if (saved.length === 0)
+          throw usage('no keys: pass --keys FILE (from `authority audit keys --json`) or --public-key');
+        await cryptoReady();
+        const ring = keyRing(saved);
+        const file = args[0] as string;
+        const text = await ctx.readInput(file, 'attestation');
+        let doc: unknown;
+        try {
+          doc = JSON.parse(text);
+        } catch (err) {
+          throw usage(`${file}: not JSON (${(err as Error).message})`);
+        }
+        const result = verifySavedAttestation(doc, ring);
+        ctx.out.data({ file, ...result });
+        const say = (what: string, c: SignatureCheck) =>
+          `${what}: ${c.ok ? 'signature valid' : `INVALID — ${c.message}`}`;
+        ctx.out.line(say('attestation', result.attestation));
+        ctx.out.line(say('checkpoint', result.checkpoint));
+        ctx.out.line(result.ok ? `${file}: VALID` : `${file}: NOT VALID`);
+        return result.ok ? ExitCode.OK : ExitCode.VERIFICATION_FAILED;
       }),
     );
 }

@@ -1,7 +1,8 @@
 // The `authority` CLI end to end against the real services (in-process, real Kafka + FerretDB):
 // tenant → credential → mint → check (ALLOW, exit 0) → revoke → check (DENY REVOKED, exit 3);
 // holder keys (seal, delegation to a sub-agent, offline attenuation, per-request proofs, a refused
-// truncation); policy push/show/history/diff; audit query/verify/export; error paths and exit codes.
+// truncation); policy push/show/history/diff; explain; audit query/verify/export/stats; compliance
+// attest/verify/report; error paths and exit codes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -481,6 +482,43 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     );
   });
 
+  test('explain: every rule of the stored policy for one request, the deciding one marked', async () => {
+    // The tenant's policy is POLICY_V2 (bot: finance reads, at most 10 records per call).
+    const adm = shell(admin);
+    const args = ['explain', '--agent', 'bot', '--scope', 'vault:finance:read', '-r', 'slos://vaults/finance/q1'];
+    const allowed = await cli(adm, '--json', ...args, '--records', '3');
+    assert.equal(allowed.code, ExitCode.OK, allowed.stderr);
+    const a = allowed.json<{ decision: string; source: string; rules: { rule: string; verdict: string }[] }>();
+    assert.equal(a.decision, 'ALLOW');
+    assert.match(a.source, /stored version 2/);
+    assert.deepEqual(
+      a.rules.map((r) => `${r.rule}:${r.verdict}`),
+      ['constraints.max_records_per_request:pass', 'agents:pass', 'deny:pass', 'scopes:pass', 'resources:pass'],
+    );
+    const over = await cli(adm, ...args, '--records', '11');
+    assert.equal(over.code, ExitCode.DENIED, over.stderr);
+    assert.match(over.stdout, /=>\s+constraints\.max_records_per_request\s+bot\s+FAIL/);
+    assert.match(over.stdout, /DENY MAX_RECORDS_EXCEEDED/);
+    const write = await cli(
+      adm,
+      '--json',
+      'explain',
+      '--agent',
+      'bot',
+      '--scope',
+      'vault:finance:write',
+      '--records',
+      '1',
+    );
+    assert.equal(write.code, ExitCode.DENIED);
+    const w = write.json<{ reason: string; rules: { rule: string; deciding: boolean }[] }>();
+    assert.equal(w.reason, 'POLICY_DENIED');
+    assert.deepEqual(
+      w.rules.filter((r) => r.deciding).map((r) => r.rule),
+      ['scopes'],
+    );
+  });
+
   test('audit query / verify / export / tail', async () => {
     const aud = shell(auditorKey);
     // The auditor consumes the audit topic asynchronously: wait until our checks are chained.
@@ -532,6 +570,38 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
       [...lines.map((l) => Number(l.seq))].sort((a, b) => a - b),
       lines.map((l) => Number(l.seq)),
     );
+  });
+
+  test('audit stats: access checks apart from admin events, by reason and agent', async () => {
+    const aud = shell(auditorKey);
+    // The first test's checks (ALLOW, then DENY REVOKED) are chained: `audit query` above waited for them.
+    const r = await cli(aud, '--json', 'audit', 'stats');
+    assert.equal(r.code, 0, r.stderr);
+    const st = r.json<{
+      events: number;
+      checks: { events: number; allowed: number; denied: number; denyRate: number };
+      admin: { events: number };
+      denialsByReason: { reason: string; count: number }[];
+      byAgent: { agent: string; events: number; denied: number }[];
+      byAction: { action: string; count: number }[];
+    }>();
+    const checkCount = st.byAction.find((a) => a.action === 'check')?.count ?? 0;
+    assert.equal(st.checks.events, checkCount);
+    assert.equal(st.admin.events, st.events - checkCount);
+    assert.ok(st.admin.events > 0, 'tenant.create and envelope.mint are admin events');
+    assert.ok(st.checks.allowed > 0 && st.checks.denied > 0);
+    assert.equal(st.checks.denyRate, st.checks.denied / st.checks.events);
+    assert.ok((st.denialsByReason.find((x) => x.reason === 'REVOKED')?.count ?? 0) > 0);
+    assert.equal(
+      st.byAgent.reduce((n, x) => n + x.denied, 0),
+      st.checks.denied,
+      'every denied check is in an agent row',
+    );
+    const text = await cli(aud, 'audit', 'stats', '--action', 'check');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /access checks:\s+\d+ \(\d+ allowed, \d+ denied; deny rate \d+\.\d%\)/);
+    assert.match(text.stdout, /admin events:\s+0 /);
+    assert.match(text.stdout, /^\s*REVOKED\s+\d+$/m);
   });
 
   test('audit tail -f follows new events and stops on Ctrl-C', async () => {
@@ -649,6 +719,39 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
       .attestation;
     assert.equal(a.neverAccessed, true);
     assert.ok(a.signature.length > 0);
+
+    // Saved, it verifies offline against the auditor's public keys; altered, it does not.
+    await writeIn(aud, 'attestation.json', att.stdout);
+    const keys = await cli(aud, '--json', 'audit', 'keys');
+    assert.equal(keys.code, 0, keys.stderr);
+    await writeIn(aud, 'auditor-keys.json', keys.stdout);
+    const offline = shell('', { AUTHORITY_AUDITOR_ADDR: '127.0.0.1:1' });
+    const copy = async (name: string, text: string) => writeIn(offline, name, text);
+    await copy('auditor-keys.json', keys.stdout);
+    await copy('attestation.json', att.stdout);
+    const ok = await cli(offline, 'compliance', 'verify', 'attestation.json', '--keys', 'auditor-keys.json');
+    assert.equal(ok.code, ExitCode.OK, `${ok.stdout}${ok.stderr}`);
+    assert.match(ok.stdout, /attestation: signature valid\ncheckpoint: signature valid\nattestation\.json: VALID/);
+    const doc = att.json<{ attestation: Record<string, unknown> }>();
+    await copy(
+      'altered.json',
+      JSON.stringify({
+        attestation: { ...doc.attestation, deniedCount: '0', allowedCount: '0', resourcePattern: 'slos://*' },
+      }),
+    );
+    const altered = await cli(offline, '--json', 'compliance', 'verify', 'altered.json', '--keys', 'auditor-keys.json');
+    assert.equal(altered.code, ExitCode.VERIFICATION_FAILED, altered.stdout);
+    assert.match(altered.json<{ attestation: { message: string } }>().attestation.message, /does not verify/);
+    const stranger = await cli(
+      offline,
+      'compliance',
+      'verify',
+      'attestation.json',
+      '--public-key',
+      randomBytes(32).toString('base64'),
+    );
+    assert.equal(stranger.code, ExitCode.VERIFICATION_FAILED);
+    assert.match(stranger.stdout, /unknown key/);
     const rep = await cli(aud, 'compliance', 'report', '--since', '1h', '--output', 'report.html');
     assert.equal(rep.code, 0, rep.stderr);
     assert.match(await aud.readFile('report.html'), /<html/i);

@@ -404,7 +404,7 @@ function collectConstraints(
 }
 
 /** Constraints of a policy entry with its own `deniedResources` list added (once, not twice). */
-function policyEntryConstraints(entry: PolicyEntry): Constraints | undefined {
+export function policyEntryConstraints(entry: PolicyEntry): Constraints | undefined {
   const c = entry.constraints;
   const extra = entry.deniedResources;
   if (extra === undefined || extra.length === 0) return c;

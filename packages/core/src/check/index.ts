@@ -8,3 +8,10 @@ export {
   encodeApprovalBinding,
   sortedContextFields,
 } from './approval-digest';
+export {
+  explainPolicy,
+  type ExplainRequest,
+  type ExplainedRule,
+  type PolicyExplanation,
+  type RuleVerdict,
+} from './explain';
