@@ -124,6 +124,24 @@ async function refused(what, fn) {
     assert.deepEqual([...sources].sort(), ['enforcer', 'issuer', 'policy']);
     console.log('ok   events of issuer, enforcer and policy chained by the auditor (its group authority-auditor)');
 
+    // The auditor publishes what it chained on authority.chain (its own Write ACL): read it back as
+    // the admin, as a subscriber with Read on the topic would.
+    const chained = new Set();
+    const reader = bus('admin', process.env.KAFKA_ADMIN_PASSWORD);
+    for (let i = 0; i < 60 && !chained.has(check.decisionId); i++) {
+      const h = await reader.catchUp({ topics: ['authority.chain'] }, (m) => {
+        const text = m.value ? m.value.toString('utf8') : '';
+        if (m.key && m.key.toString('utf8').includes(t.tenant) && text.includes(check.decisionId))
+          chained.add(check.decisionId);
+      });
+      await h.caughtUp;
+      await h.disconnect();
+      if (!chained.has(check.decisionId)) await new Promise((res) => setTimeout(res, 500));
+    }
+    await reader.disconnect();
+    assert.ok(chained.has(check.decisionId), 'the ALLOW decision was not published on authority.chain');
+    console.log('ok   the auditor published the chained decision on authority.chain');
+
     const record = { key: t.tenant, value: '{}', headers: { ce_subject: t.tenant } };
     const enforcer = bus('enforcer');
     await enforcer.publish('authority.audit', [record]);
@@ -138,6 +156,14 @@ async function refused(what, fn) {
     await refused('authority-auditor writing authority.policies', () =>
       auditor.publish('authority.policies', [record]),
     );
+    await refused('authority-enforcer writing authority.chain', async () => {
+      const e = bus('enforcer');
+      try {
+        await e.publish('authority.chain', [record]);
+      } finally {
+        await e.disconnect();
+      }
+    });
     await auditor.disconnect();
     const policy = bus('policy');
     await refused('authority-policy writing authority.keys', () => policy.publish('authority.keys', [record]));
