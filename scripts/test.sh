@@ -29,7 +29,13 @@ if [ "$mode" != "--unit" ] && { [ -z "${KAFKA_BROKERS:-}" ] || [ -z "${MONGODB_U
   # shellcheck disable=SC1091
   source .infra/env
   started=1
+  node scripts/infra/run-topics.mjs snapshot .infra/topics-before-test
 fi
-cleanup() { if [ "$started" = 1 ]; then bash scripts/infra/down.sh --keep-engine || true; fi; }
+cleanup() {
+  if [ "$started" = 1 ]; then
+    node scripts/infra/run-topics.mjs drop-new .infra/topics-before-test || true
+    bash scripts/infra/down.sh --keep-engine || true
+  fi
+}
 trap cleanup EXIT
 node scripts/run-tests.mjs "$mode"
