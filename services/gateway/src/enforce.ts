@@ -35,7 +35,7 @@ export const META = {
 
 /** Why a call was refused, as the agent receives it (in the result's `_meta` and text). */
 export interface Denial {
-  /** A proto ReasonCode, or a gateway reason: RATE_LIMITED, UNAVAILABLE, CHECK_FAILED. */
+  /** A proto ReasonCode, or a gateway reason: RATE_LIMITED, UNAVAILABLE, CHECK_FAILED, UPSTREAM_UNAVAILABLE. */
   reason: string;
   message: string;
   /** The request or token field at fault (`arguments.path`, `context.purpose`, `link[1].scp`...). */
@@ -52,7 +52,14 @@ export interface Denial {
   resource?: string;
 }
 
-const RETRYABLE = new Set(['STALE_STATE', 'AUDIT_UNAVAILABLE', 'UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RATE_LIMITED']);
+const RETRYABLE = new Set([
+  'STALE_STATE',
+  'AUDIT_UNAVAILABLE',
+  'UNAVAILABLE',
+  'DEADLINE_EXCEEDED',
+  'RATE_LIMITED',
+  'UPSTREAM_UNAVAILABLE',
+]);
 
 /** The hint for a reason (the original's `retry_hint`, without leaking anything the agent lacks). */
 export function hintFor(reason: string, d: Partial<Denial>): string {
@@ -84,6 +91,8 @@ export function hintFor(reason: string, d: Partial<Denial>): string {
       return `sign a fresh per-request proof over this call's check (see the tool's _meta["authority/checks"]) and send it in _meta["${META.proof}"], or present a sealed envelope`;
     case 'INVALID_REQUEST':
       return d.field !== undefined ? `fix ${d.field}` : 'fix the request';
+    case 'UPSTREAM_UNAVAILABLE':
+      return 'the server behind this tool is reconnecting; retry later (check first whether a call that was cut off had its effect)';
     case 'RATE_LIMITED':
       return `too many calls for this agent; retry after ${d.retry_after_seconds ?? 1}s`;
     case 'STALE_STATE':

@@ -1,6 +1,7 @@
 // startGateway(config): the whole gateway in-process (tests and benchmarks run it this way;
 // main.ts runs it under runService). Connects the upstreams, then serves MCP over streamable HTTP
 // or stdio; every tool call goes through Enforcement first.
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createLogger, type Logger } from '@authority/platform';
 import { AuditorClient, EnforcerClient, IssuerClient } from '@authority/sdk';
@@ -11,7 +12,7 @@ import { Enforcement, type EnforcementOptions } from './enforce';
 import { startHttp, type GatewayHttp } from './http';
 import { createProxyServer } from './proxy';
 import { RateLimiter } from './rate-limit';
-import { Upstream } from './upstream';
+import { Upstream, type ListKind } from './upstream';
 
 export * from './config';
 export * from './mapping';
@@ -19,11 +20,24 @@ export * from './template';
 export * from './rate-limit';
 export * from './auth';
 export { Enforcement, META, denial, hintFor, readCallMeta, checkRequests, type Denial, type CallMeta } from './enforce';
-export { createProxyServer, deniedResult } from './proxy';
+export { createProxyServer, deniedResult, unavailableResult, DENIED_ERROR_CODE, RESOURCE_NOT_FOUND } from './proxy';
 export { BuiltinTools, BUILTIN_NAMESPACE, CHECK_ACCESS, COMPILE_INTENT, AUDIT_LOG } from './builtin';
 export { compileIntent, words, type CompiledIntent } from './compile';
-export { Upstream, CHECKS_META_KEY, type ExposedTool } from './upstream';
+export {
+  Upstream,
+  CHECKS_META_KEY,
+  type ExposedTool,
+  type ExposedPrompt,
+  type ListKind,
+  type AgentLink,
+} from './upstream';
 export { MCP_PATH, METADATA_PATH, type GatewayHttp } from './http';
+
+/** Tells a session that a shared upstream's list changed (refused by the SDK when the session has no such list). */
+function listChanged(server: Server, kind: ListKind): Promise<void> {
+  if (kind === 'tools') return server.sendToolListChanged();
+  return kind === 'prompts' ? server.sendPromptListChanged() : server.sendResourceListChanged();
+}
 
 export interface StartGatewayOptions {
   logger?: Logger;
@@ -82,11 +96,13 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
     });
     const enforcement = new Enforcement({ enforcer, limiter, timeoutMs: config.AUTHORITY_ENFORCER_TIMEOUT });
 
-    const servers = new Set<{ sendToolListChanged(): Promise<void> }>();
-    const upstreams = config.AUTHORITY_GATEWAY_MAPPING.upstreams.map(
+    const servers = new Set<Server>();
+    const shared = config.AUTHORITY_GATEWAY_MAPPING.upstreams.filter((m) => m.sessions === 'shared');
+    const perAgent = config.AUTHORITY_GATEWAY_MAPPING.upstreams.filter((m) => m.sessions === 'per-agent');
+    const upstreams = shared.map(
       (m) =>
-        new Upstream(m, logger, () => {
-          for (const s of servers) void s.sendToolListChanged().catch(() => undefined);
+        new Upstream(m, logger, (kind) => {
+          for (const s of servers) void listChanged(s, kind).catch(() => undefined);
         }),
     );
     for (const u of upstreams) {
@@ -133,6 +149,7 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
     });
     const proxyDeps = {
       upstreams,
+      perAgent,
       builtins,
       enforcement,
       logger,
@@ -183,7 +200,11 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
           callerOf: (auth) => auth?.extra?.['caller'] as ClaimedCaller | undefined,
         });
         servers.add(server);
-        server.onclose = () => servers.delete(server);
+        const closeSession = server.onclose;
+        server.onclose = () => {
+          servers.delete(server);
+          closeSession?.();
+        };
         return server;
       },
     });
