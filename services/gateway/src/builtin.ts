@@ -13,6 +13,7 @@ import type { ClaimedCaller } from './auth';
 import { compileIntent, words } from './compile';
 import { deniedResult, denial, type Denial, type Enforcement } from './enforce';
 import type { Upstream } from './upstream';
+import type { VaultTools } from './vault-tools';
 
 export const BUILTIN_NAMESPACE = 'authority';
 export const CHECK_ACCESS = `${BUILTIN_NAMESPACE}.check_access`;
@@ -124,6 +125,8 @@ export interface BuiltinDeps {
   auditor?: Pick<AuditorClient, 'queryEvents'>;
   upstreams: readonly Upstream[];
   issuerTimeoutMs: number;
+  /** Absent: the vault tools are not exposed. */
+  vault?: VaultTools;
 }
 
 function isDenial(r: CallToolResult | Denial): r is Denial {
@@ -154,6 +157,7 @@ export class BuiltinTools {
       CHECK_ACCESS_TOOL,
       ...(this.deps.issuer !== undefined ? [COMPILE_INTENT_TOOL] : []),
       ...(this.deps.auditor !== undefined ? [AUDIT_LOG_TOOL] : []),
+      ...(this.deps.vault?.list() ?? []),
     ];
   }
 
@@ -161,13 +165,21 @@ export class BuiltinTools {
     return this.list().some((t) => t.name === name);
   }
 
-  async call(name: string, caller: ClaimedCaller, args: Record<string, unknown>): Promise<CallToolResult> {
+  async call(
+    name: string,
+    caller: ClaimedCaller,
+    args: Record<string, unknown>,
+    meta?: Record<string, unknown>,
+  ): Promise<CallToolResult> {
+    const vault = this.deps.vault;
     const result =
-      name === CHECK_ACCESS
-        ? await this.checkAccess(caller, args)
-        : name === AUDIT_LOG
-          ? await this.auditLog(caller, args)
-          : await this.compile(caller, args);
+      vault !== undefined && vault.has(name)
+        ? await vault.call(name, caller, args, meta)
+        : name === CHECK_ACCESS
+          ? await this.checkAccess(caller, args)
+          : name === AUDIT_LOG
+            ? await this.auditLog(caller, args)
+            : await this.compile(caller, args);
     return isDenial(result) ? deniedResult(name, result) : result;
   }
 

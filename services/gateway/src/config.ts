@@ -134,6 +134,14 @@ export const gatewayConfigSchema = z.object({
     .describe(
       "Credential the gateway presents to the auditor for QueryEvents: the operator credential, or one tenant's AUDITOR credential for a gateway of that tenant.",
     ),
+  MONGODB_URI: secret()
+    .optional()
+    .describe(
+      'MongoDB connection string of the document vault. When set, the tools authority.vault_list, vault_metadata, vault_read, vault_write and vault_query are exposed.',
+    ),
+  AUTHORITY_GATEWAY_VAULT_DB: text()
+    .prefault('authority_vault')
+    .describe('Database of the document vault (collections vault_domains and vault_documents).'),
   AUTHORITY_UPSTREAM_TIMEOUT: duration()
     .prefault('60s')
     .describe('Deadline of each request to an upstream (reset by progress notifications).'),

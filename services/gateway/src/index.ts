@@ -3,7 +3,7 @@
 // or stdio; every tool call goes through Enforcement first.
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createLogger, type Logger } from '@authority/platform';
+import { connectMongo, createLogger, type Logger } from '@authority/platform';
 import { AuditorClient, EnforcerClient, IssuerClient } from '@authority/sdk';
 import { BuiltinTools } from './builtin';
 import { claimedCaller, type ClaimedCaller } from './auth';
@@ -13,13 +13,27 @@ import { startHttp, type GatewayHttp } from './http';
 import { createProxyServer } from './proxy';
 import { RateLimiter } from './rate-limit';
 import { Upstream, type ListKind } from './upstream';
+import { MongoVaultStore, type VaultStore } from './vault';
+import { VaultTools } from './vault-tools';
 
 export * from './config';
 export * from './mapping';
 export * from './template';
 export * from './rate-limit';
 export * from './auth';
-export { Enforcement, META, denial, hintFor, readCallMeta, checkRequests, type Denial, type CallMeta } from './enforce';
+export * from './vault';
+export { VaultTools, VAULT_LIST, VAULT_METADATA, VAULT_READ, VAULT_WRITE, VAULT_QUERY } from './vault-tools';
+export {
+  Enforcement,
+  META,
+  denial,
+  refusal,
+  hintFor,
+  readCallMeta,
+  checkRequests,
+  type Denial,
+  type CallMeta,
+} from './enforce';
 export { createProxyServer, deniedResult, unavailableResult, DENIED_ERROR_CODE, RESOURCE_NOT_FOUND } from './proxy';
 export { BuiltinTools, BUILTIN_NAMESPACE, CHECK_ACCESS, COMPILE_INTENT, AUDIT_LOG } from './builtin';
 export { compileIntent, words, type CompiledIntent } from './compile';
@@ -46,6 +60,8 @@ export interface StartGatewayOptions {
   /** Replace the issuer client (unit tests). */
   issuer?: Pick<IssuerClient, 'delegate'>;
   clock?: () => number;
+  /** Replace the vault's store (otherwise MongoDB at MONGODB_URI, when set). */
+  vaultStore?: VaultStore;
   /** stdio transport: the streams (default process.stdin / process.stdout). */
   stdio?: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream };
 }
@@ -140,7 +156,21 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
       cleanups.push(() => c.close());
       auditor = c;
     }
+    let vault: VaultTools | undefined;
+    if (opts.vaultStore !== undefined) vault = new VaultTools(opts.vaultStore, enforcement, clock);
+    else if (config.MONGODB_URI !== undefined) {
+      const mongo = await connectMongo(config.MONGODB_URI, {
+        appName: config.AUTHORITY_SERVICE_NAME,
+        logger,
+        database: config.AUTHORITY_GATEWAY_VAULT_DB,
+      });
+      cleanups.push(() => mongo.close());
+      const store = new MongoVaultStore(mongo.db(config.AUTHORITY_GATEWAY_VAULT_DB));
+      await store.init();
+      vault = new VaultTools(store, enforcement, clock);
+    }
     const builtins = new BuiltinTools({
+      ...(vault !== undefined ? { vault } : {}),
       ...(auditor !== undefined ? { auditor } : {}),
       enforcement,
       upstreams,

@@ -246,7 +246,7 @@ export function createProxyServer(deps: ProxyDeps): Server {
     if (name.startsWith(`${BUILTIN_NAMESPACE}.`) && deps.builtins.has(name)) {
       return deps.enforcement.span(name, async (span) => {
         span.setAttributes({ 'authority.tenant': caller.tenant, 'authority.agent': caller.agent });
-        return deps.builtins.call(name, caller, args);
+        return deps.builtins.call(name, caller, args, request.params._meta);
       });
     }
     const tool = await findTool(name);
