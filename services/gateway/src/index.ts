@@ -13,6 +13,7 @@ import { startHttp, type GatewayHttp } from './http';
 import { createProxyServer } from './proxy';
 import { RateLimiter } from './rate-limit';
 import { Upstream, type ListKind } from './upstream';
+import { LlmCompiler } from './llm-compiler';
 import { MongoVaultStore, type VaultStore } from './vault';
 import { VaultTools } from './vault-tools';
 
@@ -22,6 +23,7 @@ export * from './template';
 export * from './rate-limit';
 export * from './auth';
 export * from './vault';
+export * from './llm-compiler';
 export { VaultTools, VAULT_LIST, VAULT_METADATA, VAULT_READ, VAULT_WRITE, VAULT_QUERY } from './vault-tools';
 export {
   Enforcement,
@@ -169,7 +171,20 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
       await store.init();
       vault = new VaultTools(store, enforcement, clock);
     }
+    const llm =
+      config.AUTHORITY_GATEWAY_COMPILER === 'deterministic'
+        ? undefined
+        : new LlmCompiler({
+            provider: config.AUTHORITY_GATEWAY_COMPILER,
+            url: config.AUTHORITY_GATEWAY_COMPILER_URL ?? '',
+            model: config.AUTHORITY_GATEWAY_COMPILER_MODEL ?? '',
+            ...(config.AUTHORITY_GATEWAY_COMPILER_API_KEY !== undefined
+              ? { apiKey: config.AUTHORITY_GATEWAY_COMPILER_API_KEY }
+              : {}),
+            timeoutMs: config.AUTHORITY_GATEWAY_COMPILER_TIMEOUT,
+          });
     const builtins = new BuiltinTools({
+      ...(llm !== undefined ? { llm } : {}),
       ...(vault !== undefined ? { vault } : {}),
       ...(auditor !== undefined ? { auditor } : {}),
       enforcement,
