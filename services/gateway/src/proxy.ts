@@ -187,7 +187,7 @@ export function createProxyServer(deps: ProxyDeps): Server {
           await u.connect();
         } catch (err) {
           deps.logger.warn({ err, upstream: m.name }, 'could not connect a per-agent upstream; retrying');
-          u.lost(err);
+          u.retryInBackground();
         }
         if (closed) await u.close();
       }),

@@ -245,6 +245,12 @@ export class Upstream {
     this.scheduleReconnect();
   }
 
+  /** After a failed first connection: keep trying in the background (calls fail closed meanwhile). */
+  retryInBackground(): void {
+    this.connected = false;
+    this.scheduleReconnect();
+  }
+
   private scheduleReconnect(): void {
     if (this.reconnectTimer !== undefined || this.closing) return;
     const delay = this.reconnectDelayMs;

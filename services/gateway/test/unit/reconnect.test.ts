@@ -90,6 +90,23 @@ async function agentFor(upstream: Upstream): Promise<{ agent: Client; close(): P
   };
 }
 
+/** A streamable-HTTP MCP server with one tool `count` (stateless: a server per request, the SDK's documented pattern). */
+function listenCounting(port: number): Promise<HttpServer> {
+  let served = 0;
+  return new Promise<HttpServer>((resolve) => {
+    const http = createServer((req, res) => {
+      const mcp = new McpServer({ name: 'http-upstream', version: '1' });
+      mcp.registerTool('count', { description: 'counts' }, async () => ({
+        content: [{ type: 'text', text: String(++served) }],
+      }));
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+      res.on('close', () => void transport.close());
+      void mcp.connect(transport).then(() => transport.handleRequest(req, res));
+    });
+    http.listen(port, '127.0.0.1', () => resolve(http));
+  });
+}
+
 function denialOf(r: CallToolResult): Denial | undefined {
   return (r._meta as Record<string, Denial> | undefined)?.[META.denial];
 }
@@ -143,22 +160,7 @@ test(
   'an HTTP upstream that stops answering is connected again; calls meanwhile fail closed',
   { timeout: 60_000 },
   async () => {
-    let served = 0;
-    const listen = (port: number) =>
-      new Promise<HttpServer>((resolve) => {
-        const http = createServer((req, res) => {
-          // Stateless: a server and transport per request (the SDK's documented pattern).
-          const mcp = new McpServer({ name: 'http-upstream', version: '1' });
-          mcp.registerTool('count', { description: 'counts' }, async () => ({
-            content: [{ type: 'text', text: String(++served) }],
-          }));
-          const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-          res.on('close', () => void transport.close());
-          void mcp.connect(transport).then(() => transport.handleRequest(req, res));
-        });
-        http.listen(port, '127.0.0.1', () => resolve(http));
-      });
-    let http = await listen(0);
+    let http = await listenCounting(0);
     const port = (http.address() as AddressInfo).port;
     const mapping = parseMapping(`upstreams:
   remote:
@@ -183,7 +185,7 @@ test(
       assert.equal(denialOf(down)?.reason, 'UPSTREAM_UNAVAILABLE');
       const still = (await agent.callTool({ name: 'remote.count', arguments: {} })) as CallToolResult;
       assert.equal(denialOf(still)?.reason, 'UPSTREAM_UNAVAILABLE');
-      http = await listen(port);
+      http = await listenCounting(port);
       const back = await eventually(async () => {
         const r = (await agent.callTool({ name: 'remote.count', arguments: {} })) as CallToolResult;
         return r.isError === true ? undefined : r;
@@ -193,6 +195,63 @@ test(
       await close();
       await upstream.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  },
+);
+
+test(
+  'a per-agent HTTP upstream that is down at session start is retried; its tools appear once it answers',
+  { timeout: 60_000 },
+  async () => {
+    // A free port nobody listens on yet.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const mapping = parseMapping(`upstreams:
+  remote:
+    url: http://127.0.0.1:${port}/mcp
+    sessions: per-agent
+    tools:
+      count: { scope: "demo:run" }
+`);
+    const enforcement = new Enforcement({
+      enforcer: allowAll,
+      limiter: new RateLimiter({ ratePerSecond: 1000, burst: 1000, maxKeys: 10 }),
+      timeoutMs: 1000,
+    });
+    const server = createProxyServer({
+      upstreams: [],
+      perAgent: mapping.upstreams,
+      upstreamOptions: { reconnectMaxMs: 200 },
+      builtins: new BuiltinTools({ enforcement, upstreams: [], issuerTimeoutMs: 1000 }),
+      enforcement,
+      logger: silentLogger(),
+      upstreamTimeoutMs: 30_000,
+      callerOf: () => ({ token: 'token', tenant: 't', agent: 'agent', expiresAt: Number.MAX_SAFE_INTEGER }),
+    });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const agent = new Client({ name: 'agent', version: '1' });
+    await agent.connect(clientSide);
+    let http: HttpServer | undefined;
+    try {
+      assert.ok(!(await agent.listTools()).tools.some((t) => t.name === 'remote.count'), 'the upstream is down');
+      http = await listenCounting(port);
+      await eventually(
+        async () => ((await agent.listTools()).tools.some((t) => t.name === 'remote.count') ? true : undefined),
+        'the per-agent upstream connected in the background',
+      );
+      const r = (await agent.callTool({ name: 'remote.count', arguments: {} })) as CallToolResult;
+      assert.equal(r.isError, undefined);
+    } finally {
+      await agent.close();
+      await server.close();
+      if (http !== undefined) {
+        const h = http;
+        h.closeAllConnections();
+        await new Promise<void>((resolve) => h.close(() => resolve()));
+      }
     }
   },
 );
