@@ -232,6 +232,42 @@ export function createProxyServer(deps: ProxyDeps): Server {
     return caller;
   };
 
+  /**
+   * APPROVAL_REQUIRED for an agent whose client supports elicitation: the agent's user is asked to
+   * come back once a human approved the request; on "accept" the call is checked again with the
+   * approval (good for one call) and goes upstream if allowed. Declined, cancelled or unanswered:
+   * the denial with the approval id, as for any other client.
+   */
+  const awaitApproval = async (
+    name: string,
+    first: Denial,
+    caller: ClaimedCaller,
+    tool: ExposedTool,
+    args: Record<string, unknown>,
+    meta: Record<string, unknown> | undefined,
+    extra: { requestId: RequestId; signal: AbortSignal },
+  ): Promise<Denial | undefined> => {
+    if (server.getClientCapabilities()?.elicitation === undefined) return first;
+    let answer;
+    try {
+      answer = await server.elicitInput(
+        {
+          mode: 'form',
+          message: `${name} needs a human approval: request ${first.approval_id ?? ''}. Accept once it is approved to run the call now; decline to leave it.`,
+          requestedSchema: { type: 'object', properties: {} },
+        },
+        { signal: extra.signal, timeout: deps.upstreamTimeoutMs, relatedRequestId: extra.requestId },
+      );
+    } catch {
+      return first;
+    }
+    if (answer.action !== 'accept') return first;
+    return deps.enforcement.authorize(caller, name, tool.mapping, args, {
+      ...meta,
+      [META.approvalId]: first.approval_id,
+    });
+  };
+
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: [
       ...deps.builtins.list(),
@@ -256,7 +292,10 @@ export function createProxyServer(deps: ProxyDeps): Server {
       span.setAttributes({ 'authority.tenant': caller.tenant, 'authority.agent': caller.agent });
       // Nothing to decide while the upstream is away: the call could not run anyway.
       if (!tool.upstream.isConnected) return unavailableResult(name, unavailable(tool.upstream, false));
-      const denied = await deps.enforcement.authorize(caller, name, tool.mapping, args, request.params._meta);
+      let denied = await deps.enforcement.authorize(caller, name, tool.mapping, args, request.params._meta);
+      if (denied?.reason === 'APPROVAL_REQUIRED' && denied.approval_id !== undefined) {
+        denied = await awaitApproval(name, denied, caller, tool, args, request.params._meta, extra);
+      }
       if (denied !== undefined) return deniedResult(name, denied);
       if (extra.signal.aborted) throw new McpError(ErrorCode.RequestTimeout, 'cancelled');
       const progressToken = request.params._meta?.progressToken;
