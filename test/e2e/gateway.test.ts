@@ -14,12 +14,19 @@ import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { cryptoReady, declareUnconstrained, generateEd25519KeyPair, mintRoot } from '@authority/core';
 import { HolderKey, requestProof } from '@authority/sdk';
 import { loadConfig } from '@authority/platform';
 import type { MintResponse__Output } from '@authority/proto';
-import { gatewayConfigSchema, startGateway, type Denial, type GatewayHandle } from '@authority/gateway';
+import {
+  DENIED_ERROR_CODE,
+  RESOURCE_NOT_FOUND,
+  gatewayConfigSchema,
+  startGateway,
+  type Denial,
+  type GatewayHandle,
+} from '@authority/gateway';
 import { rpc, startStack, type Stack, type StackTenant } from '../src/stack';
 
 const AUDIENCE = 'authority-gateway';
@@ -76,6 +83,10 @@ function mappingYaml(): string {
       get-structured-content: { scope: "demo:read" }
       trigger-long-running-operation: { scope: "demo:read" }
       get-sum: { scope: "demo:sum" }
+    prompts:
+      args-prompt: { scope: "demo:prompt", resource: "demo://city/{city}" }
+    resources:
+      "demo://resource/static/document/{name}": { scope: "demo:docs:read", resource: "demo://docs/{name}" }
 `;
 }
 
@@ -372,6 +383,50 @@ describe('gateway: server-everything passes through unchanged', () => {
     assert.equal(d.scope, 'demo:sum');
     assert.equal(d.retryable, false);
     assert.match(d.hint, /does not grant scope 'demo:sum'/);
+  });
+});
+
+describe('gateway: resources and prompts under the mapping, decided by the enforcer', () => {
+  test('a granted resource reads as it does directly; another is refused with the reason; unmapped ones do not exist', async () => {
+    const { token } = await mint('reader', {
+      scopes: ['demo:docs:read', 'demo:prompt'],
+      resources: ['demo://docs/architecture.md', 'demo://city/*'],
+    });
+    const agent = await connect(gateway, token);
+    const direct = new Client({ name: 'e2e-direct-resources', version: '1.0.0' });
+    await direct.connect(
+      new StdioClientTransport({ command: process.execPath, args: [EVERYTHING(), 'stdio'], stderr: 'pipe' }),
+    );
+    clients.push(direct);
+    const uri = 'demo://resource/static/document/architecture.md';
+    assert.deepEqual(await agent.readResource({ uri }), await direct.readResource({ uri }));
+    const refused = await agent.readResource({ uri: 'demo://resource/static/document/features.md' }).then(
+      () => undefined,
+      (e: McpError) => e,
+    );
+    assert.equal(refused?.code, DENIED_ERROR_CODE);
+    const d = (refused?.data as Record<string, Denial>)['authority/denial'];
+    assert.equal(d?.reason, 'RESOURCE_NOT_ALLOWED');
+    assert.equal(d?.resource, 'demo://docs/features.md');
+    assert.ok(d?.decision_id, 'decided (and audited) by the enforcer');
+    const unmapped = await agent.readResource({ uri: 'demo://resource/dynamic/blob/1' }).then(
+      () => undefined,
+      (e: McpError) => e,
+    );
+    assert.equal(unmapped?.code, RESOURCE_NOT_FOUND);
+    assert.ok(
+      (await agent.listResources()).resources.every((r) => r.uri.startsWith('demo://resource/static/document/')),
+    );
+
+    const prompt = await agent.getPrompt({ name: 'everything.args-prompt', arguments: { city: 'Lyon' } });
+    assert.deepEqual(
+      prompt.messages,
+      (await direct.getPrompt({ name: 'args-prompt', arguments: { city: 'Lyon' } })).messages,
+    );
+    assert.deepEqual(
+      (await agent.listPrompts()).prompts.map((p) => p.name),
+      ['everything.args-prompt'],
+    );
   });
 });
 

@@ -3,13 +3,16 @@
 // the envelope's resources, a path traversal through a tool argument and a write without the
 // scope are refused by the gateway before the server sees them. Then the agent compiles a task
 // description into a narrower child envelope (authority.compile_intent, minted by the issuer) that
-// its sub-agent uses.
+// its sub-agent uses. Last, the gateway's document vault (seeded here for the demo tenant):
+// the agent reads its course domain, is refused the records domain, and searches.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { MongoClient } from 'mongodb';
 import type { MintResponse__Output } from '@authority/proto';
+import { MongoVaultStore } from '@authority/gateway';
 import { call, type Clients } from './clients';
 import { GATEWAY_AUDIENCE } from './launcher';
 
@@ -58,6 +61,8 @@ export async function runGatewaySession(o: {
   tenant: string;
   gatewayUrl: string;
   root: string;
+  /** The gateway's vault (seeded with two domains for the demo tenant). */
+  vault: { mongoUri: string; db: string };
   log: (line: string) => void;
 }): Promise<GatewaySessionResult> {
   const { clients: c, tenant, log } = o;
@@ -76,6 +81,7 @@ export async function runGatewaySession(o: {
     o.operatorKey,
   );
   const admin = created.adminCredential?.secret ?? '';
+  await seedVault(o.vault, tenant);
   const unauthenticated = await fetch(o.gatewayUrl, { method: 'POST', body: '{}' });
   record(
     'a request without an envelope',
@@ -90,8 +96,8 @@ export async function runGatewaySession(o: {
       agentId: 'course-assistant',
       ttlSeconds: 3600,
       grant: {
-        scopes: ['files:course:read', 'files:grades:read'],
-        resources: [`file://local${o.root}/materials/*`],
+        scopes: ['files:course:read', 'files:grades:read', 'vault:course:read'],
+        resources: [`file://local${o.root}/materials/*`, 'slos://vaults/course', 'slos://vaults/course/*'],
         contextFields: [],
         constraintsJson: '{"unconstrained":true}',
       },
@@ -101,7 +107,7 @@ export async function runGatewaySession(o: {
   );
   const token = minted.envelope?.token ?? '';
   log(
-    `   course-assistant: files:course:read, files:grades:read on ${o.root}/materials/*, audience ${GATEWAY_AUDIENCE}`,
+    `   course-assistant: files:course:read, files:grades:read on ${o.root}/materials/*, vault:course:read on slos://vaults/course, audience ${GATEWAY_AUDIENCE}`,
   );
   const client = new Client({ name: 'demo-agent', version: '1.0.0' });
   await client.connect(
@@ -114,7 +120,7 @@ export async function runGatewaySession(o: {
     record(
       'tools the agent sees (built-in and mapped ones)',
       tools.join(', '),
-      'authority.check_access, authority.compile_intent, files.read_text_file, files.write_file',
+      'authority.check_access, authority.compile_intent, authority.vault_list, authority.vault_metadata, authority.vault_query, authority.vault_read, authority.vault_write, files.read_text_file, files.write_file',
     );
     const outcome = async (name: string, args: Record<string, unknown>) => {
       const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
@@ -142,6 +148,50 @@ export async function runGatewaySession(o: {
       await outcome('files.write_file', { path: join(o.root, 'materials', 'syllabus.txt'), content: 'no exams' }),
       'DENY SCOPE_MISSING (required_scope)',
     );
+    record(
+      'vault: list the domains it may read',
+      JSON.stringify(
+        (
+          ((await client.callTool({ name: 'authority.vault_list', arguments: {} })) as CallToolResult)
+            .structuredContent?.['domains'] as {
+            domain: string;
+            sensitivity: string;
+          }[]
+        ).map((d) => `${d.domain} (${d.sensitivity})`),
+      ),
+      '["course (internal)"]',
+    );
+    /** A vault call's outcome: its structured answer summarized, or the denial. */
+    const vaultOutcome = async (
+      name: string,
+      args: Record<string, unknown>,
+      summary: (s: Record<string, unknown>) => string,
+    ) => {
+      const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
+      if (r.isError === true || r.structuredContent === undefined) return outcome(name, args);
+      return `ALLOW: ${summary(r.structuredContent)}`;
+    };
+    record(
+      'vault: read course/reading-list.md',
+      await vaultOutcome(
+        'authority.vault_read',
+        { domain: 'course', name: 'reading-list.md' },
+        (d) => `${String(d['title'])} (${String(d['sensitivity'])}): ${String(d['content']).slice(0, 14)}`,
+      ),
+      'ALLOW: Reading list (internal): Week 1: cells.',
+    );
+    record(
+      'vault: read records/transcripts.csv',
+      await outcome('authority.vault_read', { domain: 'records', name: 'transcripts.csv' }),
+      'DENY SCOPE_MISSING (required_scope)',
+    );
+    record(
+      'vault: search the course domain for "genetics"',
+      await vaultOutcome('authority.vault_query', { domain: 'course', text: 'genetics' }, (d) =>
+        (d['results'] as { name: string }[]).map((x) => x.name).join(', '),
+      ),
+      'ALLOW: reading-list.md',
+    );
     const compiled = (await client.callTool({
       name: 'authority.compile_intent',
       arguments: { intent: 'Summarize the course syllabus for new students', agent_name: 'summarizer' },
@@ -154,7 +204,7 @@ export async function runGatewaySession(o: {
       child === undefined
         ? `ERROR ${text(compiled)}`
         : `${child.agent_id}: kept ${child.scopes_kept.join(', ')}; dropped ${child.scopes_dropped.join(', ')}; reduction ${child.reduction_ratio}`,
-      'course-assistant/summarizer: kept files:course:read; dropped files:grades:read; reduction 0.5',
+      'course-assistant/summarizer: kept files:course:read, vault:course:read; dropped files:grades:read; reduction 0.333',
     );
     if (child !== undefined) {
       const sub = new Client({ name: 'demo-sub-agent', version: '1.0.0' });
@@ -181,4 +231,35 @@ export async function runGatewaySession(o: {
     await client.close();
   }
   return { tenant, decisions, ok: decisions.every((d) => d.ok) };
+}
+
+/** The demo tenant's vault: an internal course domain and a restricted records domain. */
+async function seedVault(vault: { mongoUri: string; db: string }, tenant: string): Promise<void> {
+  const mongo = new MongoClient(vault.mongoUri);
+  try {
+    await mongo.connect();
+    const store = new MongoVaultStore(mongo.db(vault.db));
+    await store.init();
+    const at = new Date();
+    const course = { domain: 'course', sensitivity: 'internal' as const, description: 'BIO-101 course material' };
+    const records = { domain: 'records', sensitivity: 'restricted' as const, description: 'Student records (FERPA)' };
+    await store.putDomain(tenant, course);
+    await store.putDomain(tenant, records);
+    await store.putDocument(tenant, course, {
+      name: 'reading-list.md',
+      title: 'Reading list',
+      content: 'Week 1: cells. Week 4: genetics. Week 9: evolution.',
+      by: 'demo-seed',
+      at,
+    });
+    await store.putDocument(tenant, records, {
+      name: 'transcripts.csv',
+      title: 'Transcripts',
+      content: 'student_id,course,grade\nS-1001,BIO-101,A\n',
+      by: 'demo-seed',
+      at,
+    });
+  } finally {
+    await mongo.close();
+  }
 }

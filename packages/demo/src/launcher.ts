@@ -65,6 +65,8 @@ export interface LaunchOptions {
 
 export interface RunningStack {
   addresses: ServiceAddresses;
+  /** The database of the gateway's document vault. */
+  vaultDb: string;
   /** The gateway's MCP endpoint (`http://127.0.0.1:<port>/mcp`) when it was started. */
   gatewayUrl?: string;
   pids: number[];
@@ -80,6 +82,7 @@ export async function launchStack(o: LaunchOptions): Promise<RunningStack> {
   // The demo's databases are named after its secrets, so a new set of secrets (a deleted
   // .infra/demo-secrets.json) starts clean instead of meeting keys sealed under another KEK.
   const dbSuffix = createHash('sha256').update(o.secrets.issuerKek).digest('hex').slice(0, 8);
+  const vaultDb = `authority_vault_${dbSuffix}`;
   const common: NodeJS.ProcessEnv = {
     AUTHORITY_ISSUER_DB: `authority_issuer_${dbSuffix}`,
     AUTHORITY_POLICY_DB: `authority_policy_${dbSuffix}`,
@@ -166,6 +169,8 @@ export async function launchStack(o: LaunchOptions): Promise<RunningStack> {
         AUTHORITY_GATEWAY_HOST: '127.0.0.1',
         AUTHORITY_GATEWAY_PORT: String(port),
         AUTHORITY_GATEWAY_AUDIENCE: GATEWAY_AUDIENCE,
+        // The document vault (authority.vault_* tools) in MongoDB, in a database of the demo's own.
+        AUTHORITY_GATEWAY_VAULT_DB: vaultDb,
         AUTHORITY_ENFORCER_ADDR: addresses.enforcer,
         // The local demo's gateway checks (and delegates, for authority.compile_intent) for every
         // tenant; a gateway of one tenant gets that tenant's CHECKER (and ADMIN) credential.
@@ -184,6 +189,7 @@ export async function launchStack(o: LaunchOptions): Promise<RunningStack> {
   }
   return {
     addresses,
+    vaultDb,
     ...(gatewayUrl !== undefined ? { gatewayUrl } : {}),
     pids: [...children.values()].map((c) => c.pid ?? 0),
     stop,

@@ -98,6 +98,7 @@ async function main(): Promise<number> {
         tenant: `${tenant}-mcp`,
         gatewayUrl: stack.gatewayUrl,
         root: gatewayFiles.root,
+        vault: { mongoUri: process.env.MONGODB_URI ?? '', db: stack.vaultDb },
         log,
       });
     }

@@ -10,9 +10,11 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { parseToken, splitSeal } from '@authority/core';
 import { AuthorityApiError, type AuditorClient, type IssuerClient } from '@authority/sdk';
 import type { ClaimedCaller } from './auth';
-import { compileIntent, words } from './compile';
+import { compileIntent, words, type CompiledIntent } from './compile';
+import { clipProposal, type LlmCompiler } from './llm-compiler';
 import { deniedResult, denial, type Denial, type Enforcement } from './enforce';
 import type { Upstream } from './upstream';
+import type { VaultTools } from './vault-tools';
 
 export const BUILTIN_NAMESPACE = 'authority';
 export const CHECK_ACCESS = `${BUILTIN_NAMESPACE}.check_access`;
@@ -110,6 +112,8 @@ const COMPILE_INTENT_TOOL: Tool = {
       scopes_dropped: { type: 'array', items: { type: 'string' } },
       reduction_ratio: { type: 'number' },
       reasons: { type: 'object', additionalProperties: { type: 'string' } },
+      source: { type: 'string' },
+      scopes_clipped: { type: 'array', items: { type: 'string' } },
     },
     required: ['agent_id', 'token', 'scopes_kept', 'scopes_dropped', 'reduction_ratio'],
   },
@@ -124,6 +128,10 @@ export interface BuiltinDeps {
   auditor?: Pick<AuditorClient, 'queryEvents'>;
   upstreams: readonly Upstream[];
   issuerTimeoutMs: number;
+  /** Absent: the vault tools are not exposed. */
+  vault?: VaultTools;
+  /** A model proposing compile_intent's scopes (clipped to the caller); absent: deterministic. */
+  llm?: LlmCompiler;
 }
 
 function isDenial(r: CallToolResult | Denial): r is Denial {
@@ -154,6 +162,7 @@ export class BuiltinTools {
       CHECK_ACCESS_TOOL,
       ...(this.deps.issuer !== undefined ? [COMPILE_INTENT_TOOL] : []),
       ...(this.deps.auditor !== undefined ? [AUDIT_LOG_TOOL] : []),
+      ...(this.deps.vault?.list() ?? []),
     ];
   }
 
@@ -161,13 +170,21 @@ export class BuiltinTools {
     return this.list().some((t) => t.name === name);
   }
 
-  async call(name: string, caller: ClaimedCaller, args: Record<string, unknown>): Promise<CallToolResult> {
+  async call(
+    name: string,
+    caller: ClaimedCaller,
+    args: Record<string, unknown>,
+    meta?: Record<string, unknown>,
+  ): Promise<CallToolResult> {
+    const vault = this.deps.vault;
     const result =
-      name === CHECK_ACCESS
-        ? await this.checkAccess(caller, args)
-        : name === AUDIT_LOG
-          ? await this.auditLog(caller, args)
-          : await this.compile(caller, args);
+      vault !== undefined && vault.has(name)
+        ? await vault.call(name, caller, args, meta)
+        : name === CHECK_ACCESS
+          ? await this.checkAccess(caller, args)
+          : name === AUDIT_LOG
+            ? await this.auditLog(caller, args)
+            : await this.compile(caller, args);
     return isDenial(result) ? deniedResult(name, result) : result;
   }
 
@@ -256,6 +273,28 @@ export class BuiltinTools {
     }
   }
 
+  /** The scopes the intent needs: the model's proposal clipped to the caller, or the deterministic compiler's. */
+  private async propose(
+    intent: string,
+    scopes: readonly string[],
+    toolWords: ReadonlyMap<string, ReadonlySet<string>>,
+  ): Promise<CompiledIntent & { clipped: string[]; source: string }> {
+    const llm = this.deps.llm;
+    if (llm !== undefined) {
+      try {
+        return clipProposal(await llm.propose(intent, scopes, toolWords), scopes, llm.source);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        return {
+          ...compileIntent(intent, scopes, toolWords),
+          clipped: [],
+          source: `deterministic (${llm.source} failed: ${why})`,
+        };
+      }
+    }
+    return { ...compileIntent(intent, scopes, toolWords), clipped: [], source: 'deterministic' };
+  }
+
   private async compile(caller: ClaimedCaller, args: Record<string, unknown>): Promise<CallToolResult | Denial> {
     const issuer = this.deps.issuer;
     if (issuer === undefined) return denial({ reason: 'UNAVAILABLE', message: 'no issuer configured' });
@@ -278,7 +317,7 @@ export class BuiltinTools {
         for (const c of t.mapping.checks) toolWords.set(c.scope, new Set([...(toolWords.get(c.scope) ?? []), ...ws]));
       }
     }
-    const compiled = compileIntent(intent, leaf.claims.scp, toolWords);
+    const compiled = await this.propose(intent, leaf.claims.scp, toolWords);
     if (compiled.scopes.length === 0) {
       return invalid(
         `nothing in your envelope matches the intent (scopes: ${leaf.claims.scp.join(', ')}); name what the task touches`,
@@ -311,6 +350,8 @@ export class BuiltinTools {
         scopes_dropped: compiled.dropped,
         reduction_ratio: compiled.reductionRatio,
         reasons: compiled.reasons,
+        source: compiled.source,
+        ...(compiled.clipped.length > 0 ? { scopes_clipped: compiled.clipped } : {}),
       };
       if (issued.holderKey !== undefined)
         out['holder_secret_key'] = Buffer.from(issued.holderKey.exportSeed()).toString('base64url');

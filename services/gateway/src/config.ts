@@ -56,6 +56,18 @@ function transport() {
   });
 }
 
+export const GATEWAY_COMPILERS = ['deterministic', 'openai', 'anthropic', 'ollama'] as const;
+export type GatewayCompiler = (typeof GATEWAY_COMPILERS)[number];
+
+function compiler() {
+  return z.string().transform((s, ctx): GatewayCompiler => {
+    const t = s.trim().toLowerCase();
+    if ((GATEWAY_COMPILERS as readonly string[]).includes(t)) return t as GatewayCompiler;
+    ctx.issues.push({ code: 'custom', message: `expected one of ${GATEWAY_COMPILERS.join(', ')}`, input: s });
+    return z.NEVER;
+  });
+}
+
 function httpUrl() {
   return z.string().transform((s, ctx): string => {
     try {
@@ -134,6 +146,33 @@ export const gatewayConfigSchema = z.object({
     .describe(
       "Credential the gateway presents to the auditor for QueryEvents: the operator credential, or one tenant's AUDITOR credential for a gateway of that tenant.",
     ),
+  MONGODB_URI: secret()
+    .optional()
+    .describe(
+      'MongoDB connection string of the document vault. When set, the tools authority.vault_list, vault_metadata, vault_read, vault_write and vault_query are exposed.',
+    ),
+  AUTHORITY_GATEWAY_VAULT_DB: text()
+    .prefault('authority_vault')
+    .describe('Database of the document vault (collections vault_domains and vault_documents).'),
+  AUTHORITY_GATEWAY_COMPILER: compiler()
+    .prefault('deterministic')
+    .describe(
+      'Who proposes the scopes of authority.compile_intent: deterministic (keyword matching), or a model through an openai-compatible, anthropic or ollama HTTP API. A proposal is clipped to the caller; a failed model falls back to deterministic.',
+    ),
+  AUTHORITY_GATEWAY_COMPILER_URL: httpUrl()
+    .optional()
+    .describe(
+      'Base URL of the model API (e.g. https://api.openai.com/v1, https://api.anthropic.com, http://127.0.0.1:11434). Required unless the compiler is deterministic.',
+    ),
+  AUTHORITY_GATEWAY_COMPILER_MODEL: text()
+    .optional()
+    .describe('Model name for the compiler. Required unless the compiler is deterministic.'),
+  AUTHORITY_GATEWAY_COMPILER_API_KEY: secret()
+    .optional()
+    .describe('API key of the model API (Bearer for openai, x-api-key for anthropic; none for ollama).'),
+  AUTHORITY_GATEWAY_COMPILER_TIMEOUT: duration()
+    .prefault('15s')
+    .describe('Deadline of one model request; after it the deterministic compiler decides.'),
   AUTHORITY_UPSTREAM_TIMEOUT: duration()
     .prefault('60s')
     .describe('Deadline of each request to an upstream (reset by progress notifications).'),
@@ -187,6 +226,20 @@ export const checkAuditorSettings: ConfigCheck = (config) => {
   return [];
 };
 
+/** A model compiler needs the API's URL and a model. */
+export const checkCompilerSettings: ConfigCheck = (config) => {
+  if (config['AUTHORITY_GATEWAY_COMPILER'] === 'deterministic') return [];
+  const issues = [];
+  for (const v of ['AUTHORITY_GATEWAY_COMPILER_URL', 'AUTHORITY_GATEWAY_COMPILER_MODEL']) {
+    if (config[v] === undefined)
+      issues.push({
+        variable: v,
+        problem: `required when AUTHORITY_GATEWAY_COMPILER is ${String(config['AUTHORITY_GATEWAY_COMPILER'])}`,
+      });
+  }
+  return issues;
+};
+
 export function gatewayConfigChecks(): ConfigCheck[] {
-  return [checkStdioEnvelope, checkIssuerSettings, checkAuditorSettings];
+  return [checkStdioEnvelope, checkIssuerSettings, checkAuditorSettings, checkCompilerSettings];
 }

@@ -35,7 +35,7 @@ export const META = {
 
 /** Why a call was refused, as the agent receives it (in the result's `_meta` and text). */
 export interface Denial {
-  /** A proto ReasonCode, or a gateway reason: RATE_LIMITED, UNAVAILABLE, CHECK_FAILED. */
+  /** A proto ReasonCode, or a gateway reason: RATE_LIMITED, UNAVAILABLE, CHECK_FAILED, UPSTREAM_UNAVAILABLE. */
   reason: string;
   message: string;
   /** The request or token field at fault (`arguments.path`, `context.purpose`, `link[1].scp`...). */
@@ -52,7 +52,14 @@ export interface Denial {
   resource?: string;
 }
 
-const RETRYABLE = new Set(['STALE_STATE', 'AUDIT_UNAVAILABLE', 'UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RATE_LIMITED']);
+const RETRYABLE = new Set([
+  'STALE_STATE',
+  'AUDIT_UNAVAILABLE',
+  'UNAVAILABLE',
+  'DEADLINE_EXCEEDED',
+  'RATE_LIMITED',
+  'UPSTREAM_UNAVAILABLE',
+]);
 
 /** The hint for a reason (the original's `retry_hint`, without leaking anything the agent lacks). */
 export function hintFor(reason: string, d: Partial<Denial>): string {
@@ -84,6 +91,12 @@ export function hintFor(reason: string, d: Partial<Denial>): string {
       return `sign a fresh per-request proof over this call's check (see the tool's _meta["authority/checks"]) and send it in _meta["${META.proof}"], or present a sealed envelope`;
     case 'INVALID_REQUEST':
       return d.field !== undefined ? `fix ${d.field}` : 'fix the request';
+    case 'NOT_FOUND':
+      return d.field === 'arguments.domain'
+        ? 'no such domain; authority.vault_list without a domain lists the ones you can read'
+        : 'no such document; authority.vault_list lists the domain';
+    case 'UPSTREAM_UNAVAILABLE':
+      return 'the server behind this tool is reconnecting; retry later (check first whether a call that was cut off had its effect)';
     case 'RATE_LIMITED':
       return `too many calls for this agent; retry after ${d.retry_after_seconds ?? 1}s`;
     case 'STALE_STATE':
@@ -344,35 +357,69 @@ export class Enforcement {
       return denial({ reason: 'CHECK_FAILED', message: 'the enforcer answered a different number of checks' });
     }
     for (const [i, res] of responses.entries()) {
-      const req = requests[i] as CheckRequest;
-      try {
-        assertAllowed(res, req);
-      } catch (err) {
-        const where = {
-          scope: req.requiredScope ?? undefined,
-          ...(req.resource !== undefined ? { resource: req.resource } : {}),
-        };
-        if (err instanceof ApprovalRequiredError) {
-          return denial({
-            reason: 'APPROVAL_REQUIRED',
-            message: err.message,
-            approval_id: err.approvalRequestId,
-            ...(err.decisionId !== undefined ? { decision_id: err.decisionId } : {}),
-            ...where,
-          });
-        }
-        if (err instanceof AuthorityDeniedError) {
-          return denial({
-            reason: err.reason,
-            message: err.message,
-            ...(err.field !== undefined ? { field: err.field } : {}),
-            ...(err.decisionId !== undefined ? { decision_id: err.decisionId } : {}),
-            ...where,
-          });
-        }
-        return denial({ reason: 'CHECK_FAILED', message: 'the decision could not be read', ...where });
-      }
+      const refused = refusal(res, requests[i] as CheckRequest);
+      if (refused !== undefined) return refused;
     }
     return undefined;
+  }
+
+  /**
+   * The enforcer's answers to several checks of one call (one rate-limit token, one batch), or
+   * the denial when no decision was obtained. Each answer still has to be read with `refusal`.
+   */
+  async checkMany(caller: ClaimedCaller, requests: CheckRequest[]): Promise<CheckResponse__Output[] | Denial> {
+    if (!this.allows(caller)) return this.rateLimited(caller);
+    const carrier: Record<string, string> = {};
+    propagation.inject(context.active(), carrier);
+    try {
+      const { results } = await this.opts.enforcer.batchCheck(
+        { checks: requests },
+        { deadlineMs: this.opts.timeoutMs, metadata: carrier },
+      );
+      const verified = results.find((r) => r !== undefined && r.chainUnverified === false && r.agentId !== '');
+      if (verified !== undefined) this.charge({ tenant: verified.tenant, agent: verified.agentId });
+      if (results.length !== requests.length)
+        return denial({ reason: 'CHECK_FAILED', message: 'the enforcer answered a different number of checks' });
+      return results;
+    } catch (err) {
+      const r = reasonForError(err);
+      return denial({
+        reason: r.reason,
+        message: `no decision from the enforcer: ${err instanceof Error ? err.message : String(err)}`,
+        ...(r.field !== undefined ? { field: r.field } : {}),
+      });
+    }
+  }
+}
+
+/** Undefined when `res` is a well-formed ALLOW of `req`, the denial (reason, field, hint) otherwise. */
+export function refusal(res: CheckResponse__Output, req: CheckRequest): Denial | undefined {
+  try {
+    assertAllowed(res, req);
+    return undefined;
+  } catch (err) {
+    const where = {
+      scope: req.requiredScope ?? undefined,
+      ...(req.resource !== undefined ? { resource: req.resource } : {}),
+    };
+    if (err instanceof ApprovalRequiredError) {
+      return denial({
+        reason: 'APPROVAL_REQUIRED',
+        message: err.message,
+        approval_id: err.approvalRequestId,
+        ...(err.decisionId !== undefined ? { decision_id: err.decisionId } : {}),
+        ...where,
+      });
+    }
+    if (err instanceof AuthorityDeniedError) {
+      return denial({
+        reason: err.reason,
+        message: err.message,
+        ...(err.field !== undefined ? { field: err.field } : {}),
+        ...(err.decisionId !== undefined ? { decision_id: err.decisionId } : {}),
+        ...where,
+      });
+    }
+    return denial({ reason: 'CHECK_FAILED', message: 'the decision could not be read', ...where });
   }
 }

@@ -1,8 +1,9 @@
 // startGateway(config): the whole gateway in-process (tests and benchmarks run it this way;
 // main.ts runs it under runService). Connects the upstreams, then serves MCP over streamable HTTP
 // or stdio; every tool call goes through Enforcement first.
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createLogger, type Logger } from '@authority/platform';
+import { connectMongo, createLogger, type Logger } from '@authority/platform';
 import { AuditorClient, EnforcerClient, IssuerClient } from '@authority/sdk';
 import { BuiltinTools } from './builtin';
 import { claimedCaller, type ClaimedCaller } from './auth';
@@ -11,19 +12,48 @@ import { Enforcement, type EnforcementOptions } from './enforce';
 import { startHttp, type GatewayHttp } from './http';
 import { createProxyServer } from './proxy';
 import { RateLimiter } from './rate-limit';
-import { Upstream } from './upstream';
+import { Upstream, type ListKind } from './upstream';
+import { LlmCompiler } from './llm-compiler';
+import { MongoVaultStore, type VaultStore } from './vault';
+import { VaultTools } from './vault-tools';
 
 export * from './config';
 export * from './mapping';
 export * from './template';
 export * from './rate-limit';
 export * from './auth';
-export { Enforcement, META, denial, hintFor, readCallMeta, checkRequests, type Denial, type CallMeta } from './enforce';
-export { createProxyServer, deniedResult } from './proxy';
+export * from './vault';
+export * from './llm-compiler';
+export { VaultTools, VAULT_LIST, VAULT_METADATA, VAULT_READ, VAULT_WRITE, VAULT_QUERY } from './vault-tools';
+export {
+  Enforcement,
+  META,
+  denial,
+  refusal,
+  hintFor,
+  readCallMeta,
+  checkRequests,
+  type Denial,
+  type CallMeta,
+} from './enforce';
+export { createProxyServer, deniedResult, unavailableResult, DENIED_ERROR_CODE, RESOURCE_NOT_FOUND } from './proxy';
 export { BuiltinTools, BUILTIN_NAMESPACE, CHECK_ACCESS, COMPILE_INTENT, AUDIT_LOG } from './builtin';
 export { compileIntent, words, type CompiledIntent } from './compile';
-export { Upstream, CHECKS_META_KEY, type ExposedTool } from './upstream';
+export {
+  Upstream,
+  CHECKS_META_KEY,
+  type ExposedTool,
+  type ExposedPrompt,
+  type ListKind,
+  type AgentLink,
+} from './upstream';
 export { MCP_PATH, METADATA_PATH, type GatewayHttp } from './http';
+
+/** Tells a session that a shared upstream's list changed (refused by the SDK when the session has no such list). */
+function listChanged(server: Server, kind: ListKind): Promise<void> {
+  if (kind === 'tools') return server.sendToolListChanged();
+  return kind === 'prompts' ? server.sendPromptListChanged() : server.sendResourceListChanged();
+}
 
 export interface StartGatewayOptions {
   logger?: Logger;
@@ -32,6 +62,8 @@ export interface StartGatewayOptions {
   /** Replace the issuer client (unit tests). */
   issuer?: Pick<IssuerClient, 'delegate'>;
   clock?: () => number;
+  /** Replace the vault's store (otherwise MongoDB at MONGODB_URI, when set). */
+  vaultStore?: VaultStore;
   /** stdio transport: the streams (default process.stdin / process.stdout). */
   stdio?: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream };
 }
@@ -82,11 +114,13 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
     });
     const enforcement = new Enforcement({ enforcer, limiter, timeoutMs: config.AUTHORITY_ENFORCER_TIMEOUT });
 
-    const servers = new Set<{ sendToolListChanged(): Promise<void> }>();
-    const upstreams = config.AUTHORITY_GATEWAY_MAPPING.upstreams.map(
+    const servers = new Set<Server>();
+    const shared = config.AUTHORITY_GATEWAY_MAPPING.upstreams.filter((m) => m.sessions === 'shared');
+    const perAgent = config.AUTHORITY_GATEWAY_MAPPING.upstreams.filter((m) => m.sessions === 'per-agent');
+    const upstreams = shared.map(
       (m) =>
-        new Upstream(m, logger, () => {
-          for (const s of servers) void s.sendToolListChanged().catch(() => undefined);
+        new Upstream(m, logger, (kind) => {
+          for (const s of servers) void listChanged(s, kind).catch(() => undefined);
         }),
     );
     for (const u of upstreams) {
@@ -124,7 +158,34 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
       cleanups.push(() => c.close());
       auditor = c;
     }
+    let vault: VaultTools | undefined;
+    if (opts.vaultStore !== undefined) vault = new VaultTools(opts.vaultStore, enforcement, clock);
+    else if (config.MONGODB_URI !== undefined) {
+      const mongo = await connectMongo(config.MONGODB_URI, {
+        appName: config.AUTHORITY_SERVICE_NAME,
+        logger,
+        database: config.AUTHORITY_GATEWAY_VAULT_DB,
+      });
+      cleanups.push(() => mongo.close());
+      const store = new MongoVaultStore(mongo.db(config.AUTHORITY_GATEWAY_VAULT_DB));
+      await store.init();
+      vault = new VaultTools(store, enforcement, clock);
+    }
+    const llm =
+      config.AUTHORITY_GATEWAY_COMPILER === 'deterministic'
+        ? undefined
+        : new LlmCompiler({
+            provider: config.AUTHORITY_GATEWAY_COMPILER,
+            url: config.AUTHORITY_GATEWAY_COMPILER_URL ?? '',
+            model: config.AUTHORITY_GATEWAY_COMPILER_MODEL ?? '',
+            ...(config.AUTHORITY_GATEWAY_COMPILER_API_KEY !== undefined
+              ? { apiKey: config.AUTHORITY_GATEWAY_COMPILER_API_KEY }
+              : {}),
+            timeoutMs: config.AUTHORITY_GATEWAY_COMPILER_TIMEOUT,
+          });
     const builtins = new BuiltinTools({
+      ...(llm !== undefined ? { llm } : {}),
+      ...(vault !== undefined ? { vault } : {}),
       ...(auditor !== undefined ? { auditor } : {}),
       enforcement,
       upstreams,
@@ -133,6 +194,7 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
     });
     const proxyDeps = {
       upstreams,
+      perAgent,
       builtins,
       enforcement,
       logger,
@@ -183,7 +245,11 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
           callerOf: (auth) => auth?.extra?.['caller'] as ClaimedCaller | undefined,
         });
         servers.add(server);
-        server.onclose = () => servers.delete(server);
+        const closeSession = server.onclose;
+        server.onclose = () => {
+          servers.delete(server);
+          closeSession?.();
+        };
         return server;
       },
     });

@@ -33,13 +33,36 @@ export interface ToolMapping {
   checks: ToolCheck[];
 }
 
+/**
+ * Upstream resources an agent may read: URIs matching `pattern` (`{name}` one `/`-free part,
+ * `{name*}` the rest), checked with `checks` whose templates read the pattern's variables.
+ */
+export interface ResourceMapping {
+  /** The URI pattern as written (also matched against the upstream's resource templates). */
+  pattern: string;
+  matcher: RegExp;
+  variables: string[];
+  checks: ToolCheck[];
+}
+
+/**
+ * `shared`: one connection for every agent (tools, resources, prompts; nothing the upstream sends
+ * on its own reaches an agent). `per-agent`: one connection per agent session, so logging,
+ * sampling, elicitation, roots and subscriptions reach exactly that agent.
+ */
+export type UpstreamSessions = 'shared' | 'per-agent';
+
 export interface UpstreamMapping {
   /** The key under `upstreams`. */
   name: string;
-  /** Prefix of the exposed names: `<namespace>.<tool>`. */
+  /** Prefix of the exposed names: `<namespace>.<tool>`, `<namespace>.<prompt>`. */
   namespace: string;
   transport: UpstreamTransport;
+  sessions: UpstreamSessions;
   tools: Map<string, ToolMapping>;
+  /** Prompts (by the upstream's name), checked like tools over the prompt's arguments. */
+  prompts: Map<string, ToolMapping>;
+  resources: ResourceMapping[];
 }
 
 export interface GatewayMapping {
@@ -55,7 +78,18 @@ export const RESERVED_NAMESPACE = 'authority';
 /** Most checks one tool may need (each is an enforcer decision per call). */
 export const MAX_CHECKS_PER_TOOL = 8;
 
-const UPSTREAM_KEYS = ['namespace', 'command', 'args', 'env', 'cwd', 'url', 'tools'] as const;
+const UPSTREAM_KEYS = [
+  'namespace',
+  'command',
+  'args',
+  'env',
+  'cwd',
+  'url',
+  'sessions',
+  'tools',
+  'prompts',
+  'resources',
+] as const;
 const TOOL_KEYS = ['scope', 'action', 'resource', 'checks'] as const;
 const CHECK_KEYS = ['scope', 'action', 'resource'] as const;
 
@@ -89,6 +123,68 @@ function readCheck(r: YamlReader, entries: MapEntry[], path: string, keyNode: Ya
     }
   }
   return scope === undefined ? undefined : check;
+}
+
+const PATTERN_VARIABLE = /\{([A-Za-z_][A-Za-z0-9_]{0,63})(\*?)\}/g;
+
+/** Compiles a resource URI pattern; returns what is wrong with it instead when it is not one. */
+export function parseResourcePattern(
+  pattern: string,
+): Pick<ResourceMapping, 'matcher' | 'variables'> | { problem: string } {
+  if (pattern.length > 1024) return { problem: 'a resource pattern is at most 1024 characters' };
+  const variables: string[] = [];
+  let source = '^';
+  let last = 0;
+  for (const m of pattern.matchAll(PATTERN_VARIABLE)) {
+    const name = m[1] as string;
+    if (variables.includes(name)) return { problem: `variable '${name}' is used twice` };
+    variables.push(name);
+    source += escapeRegExp(pattern.slice(last, m.index)) + (m[2] === '*' ? '(.+)' : '([^/]+)');
+    last = (m.index ?? 0) + m[0].length;
+  }
+  const rest = pattern.slice(last);
+  if (/[{}]/.test(pattern.replace(PATTERN_VARIABLE, ''))) {
+    return { problem: "a variable is written {name} (one part without '/') or {name*} (the rest)" };
+  }
+  source += escapeRegExp(rest) + '$';
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(pattern)) return { problem: 'a resource pattern starts with a URI scheme' };
+  return { matcher: new RegExp(source), variables };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The variables of `uri` when it matches `resource`'s pattern, undefined otherwise. */
+export function matchResource(resource: ResourceMapping, uri: string): Record<string, string> | undefined {
+  const m = resource.matcher.exec(uri);
+  if (m === null) return undefined;
+  const vars: Record<string, string> = {};
+  resource.variables.forEach((v, i) => (vars[v] = m[i + 1] as string));
+  return vars;
+}
+
+function readResource(r: YamlReader, e: MapEntry): ResourceMapping | undefined {
+  const compiled = parseResourcePattern(e.key);
+  if ('problem' in compiled) {
+    r.report(e.keyNode, e.path, `resource pattern '${e.key}': ${compiled.problem}`);
+    return undefined;
+  }
+  const checks = readTool(r, e)?.checks;
+  if (checks === undefined) return undefined;
+  for (const c of checks) {
+    for (const n of c.resource?.names ?? []) {
+      if (!compiled.variables.includes(n)) {
+        r.report(
+          e.keyNode,
+          e.path,
+          `resource template '${c.resource?.source ?? ''}' reads '${n}', which the pattern does not capture`,
+        );
+        return undefined;
+      }
+    }
+  }
+  return { pattern: e.key, ...compiled, checks };
 }
 
 function readTool(r: YamlReader, e: MapEntry): ToolMapping | undefined {
@@ -222,21 +318,50 @@ export function parseMapping(text: string): GatewayMapping {
       }
       namespaces.set(namespace, e.key);
       const transport = readTransport(r, entries, e);
+      let sessions: UpstreamSessions = 'shared';
+      const sessionsEntry = entries.find((x) => x.key === 'sessions');
+      if (sessionsEntry !== undefined) {
+        const v = r.string(sessionsEntry.value, sessionsEntry.path, 'sessions', { nonEmpty: true });
+        if (v === 'shared' || v === 'per-agent') sessions = v;
+        else if (v !== undefined)
+          r.report(sessionsEntry.value, sessionsEntry.path, `sessions must be 'shared' or 'per-agent', got '${v}'`);
+      }
       const toolsEntry = entries.find((x) => x.key === 'tools');
+      const promptsEntry = entries.find((x) => x.key === 'prompts');
+      const resourcesEntry = entries.find((x) => x.key === 'resources');
       const tools = new Map<string, ToolMapping>();
-      if (toolsEntry === undefined) {
-        r.report(e.keyNode, e.path, `upstream '${e.key}' has no 'tools': a tool without a mapping is not exposed`);
-      } else {
-        for (const t of r.mapping(toolsEntry.value, toolsEntry.path, 'tools', toolsEntry.keyNode) ?? []) {
+      const prompts = new Map<string, ToolMapping>();
+      const resources: ResourceMapping[] = [];
+      if (toolsEntry === undefined && promptsEntry === undefined && resourcesEntry === undefined) {
+        r.report(
+          e.keyNode,
+          e.path,
+          `upstream '${e.key}' has no 'tools', 'prompts' or 'resources': nothing without a mapping is exposed`,
+        );
+      }
+      for (const [entry, into, what] of [
+        [toolsEntry, tools, 'tool'],
+        [promptsEntry, prompts, 'prompt'],
+      ] as const) {
+        if (entry === undefined) continue;
+        for (const t of r.mapping(entry.value, entry.path, `${what}s`, entry.keyNode) ?? []) {
           if (!TOOL_NAME.test(t.key)) {
-            r.report(t.keyNode, t.path, `tool name '${t.key}' must be 1-128 letters, digits, '_', '.' or '-'`);
+            r.report(t.keyNode, t.path, `${what} name '${t.key}' must be 1-128 letters, digits, '_', '.' or '-'`);
             continue;
           }
           const tool = readTool(r, t);
-          if (tool !== undefined) tools.set(t.key, tool);
+          if (tool !== undefined) into.set(t.key, tool);
         }
       }
-      if (transport !== undefined) upstreams.push({ name: e.key, namespace, transport, tools });
+      if (resourcesEntry !== undefined) {
+        for (const x of r.mapping(resourcesEntry.value, resourcesEntry.path, 'resources', resourcesEntry.keyNode) ??
+          []) {
+          const res = readResource(r, x);
+          if (res !== undefined) resources.push(res);
+        }
+      }
+      if (transport !== undefined)
+        upstreams.push({ name: e.key, namespace, transport, sessions, tools, prompts, resources });
     }
   }
   if (r.issues.length > 0) throw new PolicyValidationError(r.issues as PolicyIssue[]);

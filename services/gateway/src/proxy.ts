@@ -1,43 +1,76 @@
-// The MCP server an agent talks to: one per session, listing the exposed tools of every upstream
-// and forwarding each call only after Enforcement allowed it. Results (every content type,
-// structured output, isError), protocol errors, progress and cancellation pass through unchanged;
-// a denial is a tool result with isError and the denial in `_meta["authority/denial"]`, so the
-// model sees why and what to do.
+// The MCP server an agent talks to: one per session, listing what every upstream exposes (mapped
+// tools and prompts under the upstream's namespace, mapped resources under their own URIs) and
+// forwarding each tool call, prompt and resource read only after Enforcement allowed it. Results
+// (every content type, structured output, isError), protocol errors, progress and cancellation
+// pass through unchanged; a denied tool call is a tool result with isError and the denial in
+// `_meta["authority/denial"]`, so the model sees why and what to do; a denied prompt or resource
+// read is a protocol error carrying the same denial in its data.
+//
+// Upstreams with `sessions: per-agent` get one connection per session, opened once the agent has
+// initialized (its capabilities are mirrored upstream): their log messages, resource updates and
+// sampling, elicitation and roots requests reach this session's agent only.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
   CallToolResultSchema,
+  CreateMessageResultSchema,
+  ElicitResultSchema,
+  EmptyResultSchema,
   ErrorCode,
+  GetPromptRequestSchema,
+  GetPromptResultSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListRootsResultSchema,
   ListToolsRequestSchema,
   McpError,
+  ReadResourceRequestSchema,
+  ReadResourceResultSchema,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type CallToolResult,
   type Progress,
+  type RequestId,
+  type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '@authority/platform';
 import type { ClaimedCaller } from './auth';
-import { deniedResult, type Enforcement } from './enforce';
+import { META, denial, deniedResult, type Denial, type Enforcement } from './enforce';
 import { BUILTIN_NAMESPACE, type BuiltinTools } from './builtin';
-import type { ExposedTool, Upstream } from './upstream';
+import type { ToolMapping, UpstreamMapping } from './mapping';
+import {
+  Upstream,
+  type AgentLink,
+  type ExposedPrompt,
+  type ExposedTool,
+  type ListKind,
+  type UpstreamOptions,
+} from './upstream';
 
 /** The caller of one request: from the HTTP request's bearer, or the stdio configuration. */
 export type CallerOf = (authInfo: { extra?: Record<string, unknown> } | undefined) => ClaimedCaller | undefined;
 
 export { deniedResult };
 
+/** MCP error code of a refused prompt or resource read (the denial is in the error's data). */
+export const DENIED_ERROR_CODE = -32003;
+/** MCP error code of a resource no mapping exposes (the spec's "resource not found"). */
+export const RESOURCE_NOT_FOUND = -32002;
+
 export interface ProxyDeps {
+  /** Shared upstreams (one connection for every session). */
   upstreams: readonly Upstream[];
+  /** Upstreams connected once per session (`sessions: per-agent`). */
+  perAgent?: readonly UpstreamMapping[];
+  /** Reconnection timing of per-agent upstreams. */
+  upstreamOptions?: Omit<UpstreamOptions, 'agent'>;
   builtins: BuiltinTools;
   enforcement: Enforcement;
   logger: Logger;
   upstreamTimeoutMs: number;
   callerOf: CallerOf;
-}
-
-function findTool(upstreams: readonly Upstream[], name: string): ExposedTool | undefined {
-  for (const u of upstreams) {
-    const t = u.tool(name);
-    if (t !== undefined) return t;
-  }
-  return undefined;
 }
 
 /** `_meta` forwarded upstream: the agent's, minus the gateway's own keys and the progress token. */
@@ -51,43 +84,225 @@ function forwardedMeta(meta: Record<string, unknown> | undefined): Record<string
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/** The denial of a call that cannot reach its upstream now. */
+export function unavailable(upstream: Upstream, cutOff: boolean): Denial {
+  return denial({
+    reason: 'UPSTREAM_UNAVAILABLE',
+    message: cutOff
+      ? `the connection to upstream '${upstream.name}' was lost during the call (it may or may not have run)`
+      : upstream.unavailableMessage(),
+  });
+}
+
+/** The result an agent gets when the upstream of a tool is unreachable: isError, the reason in `_meta`. */
+export function unavailableResult(tool: string, d: Denial): CallToolResult {
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `${tool} is unavailable: ${d.reason}: ${d.message}. Hint: ${d.hint}` }],
+    _meta: { [META.denial]: d },
+  };
+}
+
+/** A refused prompt or resource read, as a protocol error with the denial in its data. */
+function deniedError(what: string, d: Denial): McpError {
+  const where = d.field !== undefined ? ` (${d.field})` : '';
+  return new McpError(
+    DENIED_ERROR_CODE,
+    `Authority denied ${what}: ${d.reason}${where}: ${d.message}. Hint: ${d.hint}`,
+    {
+      [META.denial]: d,
+    },
+  );
+}
+
+/** Whether a failed upstream request says the connection is gone (rather than the upstream refusing). */
+function connectionLost(err: unknown): boolean {
+  return !(err instanceof McpError) || err.code === (ErrorCode.ConnectionClosed as number);
+}
+
+/** The upstream's protocol error as it said it (without the "MCP error <code>: " prefix the client added). */
+function upstreamError(err: McpError): Error {
+  const message = err.message.replace(/^MCP error -?\d+: /, '');
+  return Object.assign(new Error(message), { code: err.code, data: err.data });
+}
+
 export function createProxyServer(deps: ProxyDeps): Server {
+  const perAgent = deps.perAgent ?? [];
+  const all = [...deps.upstreams.map((u) => u.mapping), ...perAgent];
+  const capabilities: ServerCapabilities = { tools: { listChanged: true } };
+  if (all.some((m) => m.prompts.size > 0)) capabilities.prompts = { listChanged: true };
+  if (all.some((m) => m.resources.length > 0)) capabilities.resources = { listChanged: true, subscribe: true };
+  if (perAgent.length > 0) capabilities.logging = {};
   const server = new Server(
     { name: 'authority-gateway', version: '0.1.0' },
     {
-      capabilities: { tools: { listChanged: true } },
+      capabilities,
       instructions:
         'Every tool call is checked against your Authority envelope before it runs. A refused call returns isError with _meta["authority/denial"] (reason, field, hint).',
     },
   );
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: [...deps.builtins.list(), ...deps.upstreams.flatMap((u) => [...u.exposedTools()].map((t) => t.definition))],
+  // This session's own connections to the per-agent upstreams (opened after initialization).
+  const sessionUpstreams: Upstream[] = [];
+  let sessionReady: Promise<void> = Promise.resolve();
+  let closed = false;
+  // Tool calls of this session in flight: a request an upstream sends while exactly one runs
+  // travels on that call's response stream (no need for the agent's standalone stream).
+  const inFlight = new Set<RequestId>();
+  const notifyChanged = (kind: ListKind) => {
+    const send =
+      kind === 'tools'
+        ? server.sendToolListChanged()
+        : kind === 'prompts'
+          ? capabilities.prompts !== undefined
+            ? server.sendPromptListChanged()
+            : Promise.resolve()
+          : capabilities.resources !== undefined
+            ? server.sendResourceListChanged()
+            : Promise.resolve();
+    void send.catch(() => undefined);
+  };
+  server.oninitialized = () => {
+    if (perAgent.length === 0 || closed) return;
+    const related = () => (inFlight.size === 1 ? { relatedRequestId: [...inFlight][0] as RequestId } : {});
+    const link: AgentLink = {
+      capabilities: server.getClientCapabilities() ?? {},
+      request: (req, kind, signal) =>
+        server.request(
+          req as never,
+          kind === 'sampling'
+            ? CreateMessageResultSchema
+            : kind === 'elicitation'
+              ? ElicitResultSchema
+              : ListRootsResultSchema,
+          { signal, timeout: deps.upstreamTimeoutMs, ...related() },
+        ),
+      notify: (n) => server.notification(n as never, related()),
+    };
+    sessionReady = Promise.all(
+      perAgent.map(async (m) => {
+        const u = new Upstream(m, deps.logger, notifyChanged, { ...deps.upstreamOptions, agent: link });
+        sessionUpstreams.push(u);
+        try {
+          await u.connect();
+        } catch (err) {
+          deps.logger.warn({ err, upstream: m.name }, 'could not connect a per-agent upstream; retrying');
+          u.retryInBackground();
+        }
+        if (closed) await u.close();
+      }),
+    ).then(() => undefined);
+  };
+  const previousOnclose = server.onclose;
+  server.onclose = () => {
+    closed = true;
+    previousOnclose?.();
+    for (const u of sessionUpstreams) void u.close();
+  };
+
+  /** Shared and this session's upstreams, once the session's are connected (or failed to). */
+  const upstreams = async (): Promise<Upstream[]> => {
+    await sessionReady;
+    return [...deps.upstreams, ...sessionUpstreams];
+  };
+  const findTool = async (name: string): Promise<ExposedTool | undefined> => {
+    for (const u of await upstreams()) {
+      const t = u.tool(name);
+      if (t !== undefined) return t;
+    }
+    return undefined;
+  };
+  const findPrompt = async (name: string): Promise<ExposedPrompt | undefined> => {
+    for (const u of await upstreams()) {
+      const p = u.prompt(name);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  };
+  const findResource = async (uri: string) => {
+    for (const u of await upstreams()) {
+      const r = u.resourceFor(uri);
+      if (r !== undefined) return { upstream: u, ...r };
+    }
+    return undefined;
+  };
+  const callerOrThrow = (authInfo: { extra?: Record<string, unknown> } | undefined): ClaimedCaller => {
+    const caller = deps.callerOf(authInfo);
+    if (caller === undefined) throw new McpError(ErrorCode.InvalidRequest, 'no envelope presented');
+    return caller;
+  };
+
+  /**
+   * APPROVAL_REQUIRED for an agent whose client supports elicitation: the agent's user is asked to
+   * come back once a human approved the request; on "accept" the call is checked again with the
+   * approval (good for one call) and goes upstream if allowed. Declined, cancelled or unanswered:
+   * the denial with the approval id, as for any other client.
+   */
+  const awaitApproval = async (
+    name: string,
+    first: Denial,
+    caller: ClaimedCaller,
+    tool: ExposedTool,
+    args: Record<string, unknown>,
+    meta: Record<string, unknown> | undefined,
+    extra: { requestId: RequestId; signal: AbortSignal },
+  ): Promise<Denial | undefined> => {
+    if (server.getClientCapabilities()?.elicitation === undefined) return first;
+    let answer;
+    try {
+      answer = await server.elicitInput(
+        {
+          mode: 'form',
+          message: `${name} needs a human approval: request ${first.approval_id ?? ''}. Accept once it is approved to run the call now; decline to leave it.`,
+          requestedSchema: { type: 'object', properties: {} },
+        },
+        { signal: extra.signal, timeout: deps.upstreamTimeoutMs, relatedRequestId: extra.requestId },
+      );
+    } catch {
+      return first;
+    }
+    if (answer.action !== 'accept') return first;
+    return deps.enforcement.authorize(caller, name, tool.mapping, args, {
+      ...meta,
+      [META.approvalId]: first.approval_id,
+    });
+  };
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+    tools: [
+      ...deps.builtins.list(),
+      ...(await upstreams()).flatMap((u) => [...u.exposedTools()].map((t) => t.definition)),
+    ],
   }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const name = request.params.name;
-    const caller = deps.callerOf(extra.authInfo);
-    if (caller === undefined) throw new McpError(ErrorCode.InvalidRequest, 'no envelope presented');
+    const caller = callerOrThrow(extra.authInfo);
     const args = (request.params.arguments ?? {}) as Record<string, unknown>;
     if (name.startsWith(`${BUILTIN_NAMESPACE}.`) && deps.builtins.has(name)) {
       return deps.enforcement.span(name, async (span) => {
         span.setAttributes({ 'authority.tenant': caller.tenant, 'authority.agent': caller.agent });
-        return deps.builtins.call(name, caller, args);
+        return deps.builtins.call(name, caller, args, request.params._meta);
       });
     }
-    const tool = findTool(deps.upstreams, name);
+    const tool = await findTool(name);
     // Unmapped tools do not exist as far as the agent can tell.
     if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
     return deps.enforcement.span(name, async (span) => {
       span.setAttributes({ 'authority.tenant': caller.tenant, 'authority.agent': caller.agent });
-      const denied = await deps.enforcement.authorize(caller, name, tool.mapping, args, request.params._meta);
+      // Nothing to decide while the upstream is away: the call could not run anyway.
+      if (!tool.upstream.isConnected) return unavailableResult(name, unavailable(tool.upstream, false));
+      let denied = await deps.enforcement.authorize(caller, name, tool.mapping, args, request.params._meta);
+      if (denied?.reason === 'APPROVAL_REQUIRED' && denied.approval_id !== undefined) {
+        denied = await awaitApproval(name, denied, caller, tool, args, request.params._meta, extra);
+      }
       if (denied !== undefined) return deniedResult(name, denied);
       if (extra.signal.aborted) throw new McpError(ErrorCode.RequestTimeout, 'cancelled');
       const progressToken = request.params._meta?.progressToken;
       const meta = forwardedMeta(request.params._meta);
       // Progress sent before the result must reach the agent before the result closes its stream.
       const progressSent: Promise<void>[] = [];
+      inFlight.add(extra.requestId);
       try {
         const result = await tool.upstream.client.callTool(
           { name: tool.mapping.name, arguments: args, ...(meta !== undefined ? { _meta: meta } : {}) },
@@ -112,16 +327,164 @@ export function createProxyServer(deps: ProxyDeps): Server {
         await Promise.all(progressSent);
         return result;
       } catch (err) {
-        // The upstream's protocol error as it said it: code, data, and its message without the
-        // "MCP error <code>: " prefix the client added (the agent's client adds it again).
-        if (err instanceof McpError) {
-          const message = err.message.replace(/^MCP error -?\d+: /, '');
-          throw Object.assign(new Error(message), { code: err.code, data: err.data });
+        if (extra.signal.aborted) throw new McpError(ErrorCode.RequestTimeout, 'cancelled');
+        if (connectionLost(err)) {
+          deps.logger.warn({ err, tool: name }, 'upstream call failed: connection lost');
+          tool.upstream.lost(err);
+          return unavailableResult(name, unavailable(tool.upstream, true));
         }
-        deps.logger.warn({ err, tool: name }, 'upstream call failed');
-        throw new McpError(ErrorCode.InternalError, `upstream ${tool.upstream.name} failed`);
+        throw upstreamError(err as McpError);
+      } finally {
+        inFlight.delete(extra.requestId);
       }
     });
   });
+
+  /** Checks `mapping` for the caller; throws the denial as a protocol error. */
+  const authorizeOrThrow = async (
+    what: string,
+    /** The metrics' tool label (bounded: a name or a pattern, never a URI). */
+    label: string,
+    caller: ClaimedCaller,
+    mapping: ToolMapping,
+    args: Record<string, unknown>,
+    meta: Record<string, unknown> | undefined,
+    fieldOf: (field: string) => string = (f) => f,
+  ): Promise<void> => {
+    const denied = await deps.enforcement.authorize(caller, label, mapping, args, meta);
+    if (denied !== undefined) {
+      throw deniedError(what, denied.field !== undefined ? { ...denied, field: fieldOf(denied.field) } : denied);
+    }
+  };
+  const forward = async <T>(upstream: Upstream, fn: () => Promise<T>): Promise<T> => {
+    if (!upstream.isConnected) throw deniedError(`upstream '${upstream.name}'`, unavailable(upstream, false));
+    try {
+      return await fn();
+    } catch (err) {
+      if (connectionLost(err)) {
+        upstream.lost(err);
+        throw deniedError(`upstream '${upstream.name}'`, unavailable(upstream, true));
+      }
+      throw upstreamError(err as McpError);
+    }
+  };
+
+  if (capabilities.prompts !== undefined) {
+    server.setRequestHandler(ListPromptsRequestSchema, async () => ({
+      prompts: (await upstreams()).flatMap((u) => [...u.exposedPrompts()].map((p) => p.definition)),
+    }));
+    server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
+      const caller = callerOrThrow(extra.authInfo);
+      const prompt = await findPrompt(request.params.name);
+      if (prompt === undefined) throw new McpError(ErrorCode.InvalidParams, `Prompt ${request.params.name} not found`);
+      const args = request.params.arguments ?? {};
+      return deps.enforcement.span(prompt.name, async () => {
+        await authorizeOrThrow(
+          `prompt ${prompt.name}`,
+          prompt.name,
+          caller,
+          prompt.mapping,
+          args,
+          request.params._meta,
+        );
+        return forward(prompt.upstream, () =>
+          prompt.upstream.client.request(
+            { method: 'prompts/get', params: { name: prompt.mapping.name, arguments: args } },
+            GetPromptResultSchema,
+            { signal: extra.signal, timeout: deps.upstreamTimeoutMs },
+          ),
+        );
+      });
+    });
+  }
+
+  if (capabilities.resources !== undefined) {
+    server.setRequestHandler(ListResourcesRequestSchema, async () => {
+      const lists = await Promise.all(
+        (await upstreams()).map((u) => (u.isConnected ? u.listResources().catch(() => []) : [])),
+      );
+      return { resources: lists.flat() };
+    });
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => {
+      const lists = await Promise.all(
+        (await upstreams()).map((u) => (u.isConnected ? u.listResourceTemplates().catch(() => []) : [])),
+      );
+      return { resourceTemplates: lists.flat() };
+    });
+    /** The resource's upstream after its read check passed (a subscription is a read). */
+    const allowedResource = async (
+      uri: string,
+      authInfo: { extra?: Record<string, unknown> } | undefined,
+      meta: Record<string, unknown> | undefined,
+    ) => {
+      const caller = callerOrThrow(authInfo);
+      const found = await findResource(uri);
+      // Unmapped resources do not exist as far as the agent can tell.
+      if (found === undefined) throw new McpError(RESOURCE_NOT_FOUND, `Resource ${uri} not found`, { uri });
+      await authorizeOrThrow(
+        `resource ${uri}`,
+        `resource ${found.mapping.pattern}`,
+        caller,
+        { name: found.mapping.pattern, checks: found.mapping.checks },
+        found.variables,
+        meta,
+        (f) => (f.startsWith('arguments.') ? 'uri' : f),
+      );
+      return found.upstream;
+    };
+    server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+      const uri = request.params.uri;
+      return deps.enforcement.span(`resources/read`, async () => {
+        const upstream = await allowedResource(uri, extra.authInfo, request.params._meta);
+        return forward(upstream, () =>
+          upstream.client.request({ method: 'resources/read', params: { uri } }, ReadResourceResultSchema, {
+            signal: extra.signal,
+            timeout: deps.upstreamTimeoutMs,
+          }),
+        );
+      });
+    });
+    const subscription =
+      (method: 'resources/subscribe' | 'resources/unsubscribe') =>
+      async (
+        request: { params: { uri: string; _meta?: Record<string, unknown> } },
+        extra: { authInfo?: { extra?: Record<string, unknown> }; signal: AbortSignal },
+      ) => {
+        const upstream = await allowedResource(request.params.uri, extra.authInfo, request.params._meta);
+        // A shared connection's subscription would be every agent's: only a session's own connection subscribes.
+        if (!sessionUpstreams.includes(upstream)) {
+          throw new McpError(
+            ErrorCode.InvalidRequest,
+            `upstream '${upstream.name}' is shared by all agents; subscriptions need 'sessions: per-agent' in the mapping`,
+          );
+        }
+        if (upstream.client.getServerCapabilities()?.resources?.subscribe !== true) {
+          throw new McpError(ErrorCode.MethodNotFound, `upstream '${upstream.name}' does not support subscriptions`);
+        }
+        return forward(upstream, () =>
+          upstream.client.request({ method, params: { uri: request.params.uri } }, EmptyResultSchema, {
+            signal: extra.signal,
+            timeout: deps.upstreamTimeoutMs,
+          }),
+        );
+      };
+    server.setRequestHandler(SubscribeRequestSchema, subscription('resources/subscribe'));
+    server.setRequestHandler(UnsubscribeRequestSchema, subscription('resources/unsubscribe'));
+  }
+
+  if (capabilities.logging !== undefined) {
+    // The level applies to this session's own connections only (a shared upstream's log stays with the gateway).
+    server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+      await Promise.all(
+        (await upstreams())
+          .filter(
+            (u) =>
+              sessionUpstreams.includes(u) && u.isConnected && u.client.getServerCapabilities()?.logging !== undefined,
+          )
+          .map((u) => u.client.setLoggingLevel(request.params.level).catch(() => undefined)),
+      );
+      return {};
+    });
+  }
   return server;
 }

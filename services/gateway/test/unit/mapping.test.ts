@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PolicyValidationError } from '@authority/core';
-import { exposedName, parseMapping } from '../../src/mapping';
+import { exposedName, matchResource, parseMapping } from '../../src/mapping';
 
 const VALID = `upstreams:
   fs:
@@ -137,5 +137,54 @@ describe('parseMapping', () => {
     assert.match(issuesOf('a: 1\n---\nb: 2\n')[0]?.message ?? '', /more than one YAML document/);
     assert.match(issuesOf('x'.repeat(2 * 1024 * 1024))[0]?.message ?? '', /the limit is/);
     assert.match(issuesOf('upstreams: []')[0]?.message ?? '', /upstreams must be a mapping/);
+  });
+
+  test('prompts and resources: patterns capture variables the checks read; sessions is shared or per-agent', () => {
+    const m = parseMapping(`upstreams:
+  ev:
+    command: node
+    sessions: per-agent
+    prompts:
+      args-prompt: { scope: demo:prompt, resource: "demo://city/{city}" }
+    resources:
+      "demo://resource/static/document/{name}": { scope: demo:docs:read, resource: "demo://docs/{name}" }
+      "demo://tree/{path*}": { scope: demo:tree:read }
+`);
+    const ev = m.upstreams[0]!;
+    assert.equal(ev.sessions, 'per-agent');
+    assert.equal(ev.tools.size, 0);
+    assert.deepEqual([...ev.prompts.keys()], ['args-prompt']);
+    const [doc, tree] = ev.resources;
+    assert.deepEqual(matchResource(doc!, 'demo://resource/static/document/a.md'), { name: 'a.md' });
+    assert.equal(matchResource(doc!, 'demo://resource/static/document/a/b.md'), undefined, '{name} is one part');
+    assert.equal(matchResource(doc!, 'demo://resource/static/documentX'), undefined);
+    assert.deepEqual(matchResource(tree!, 'demo://tree/a/b'), { path: 'a/b' });
+    // Regex characters in a pattern are literal.
+    const dot = parseMapping(`upstreams:
+  x:
+    url: http://h/mcp
+    resources:
+      "a.b://{id}": { scope: x:read }
+`).upstreams[0]!.resources[0]!;
+    assert.equal(matchResource(dot, 'aXb://1'), undefined);
+    assert.ok(parseMapping(VALID).upstreams.every((u) => u.sessions === 'shared'));
+
+    const issues = issuesOf(`upstreams:
+  a:
+    url: http://h/mcp
+    sessions: sometimes
+    resources:
+      "no-scheme/{x}": { scope: a:read }
+      "a://{x}/{x}": { scope: a:read }
+      "a://{x}": { scope: a:read, resource: "a://r/{y}" }
+  b:
+    url: http://h/mcp
+`);
+    const messages = issues.map((i) => `${i.line}:${i.path}: ${i.message}`).join('\n');
+    assert.match(messages, /4:upstreams\.a\.sessions: sessions must be 'shared' or 'per-agent'/);
+    assert.match(messages, /6:.*resource pattern 'no-scheme\/\{x\}': a resource pattern starts with a URI scheme/);
+    assert.match(messages, /7:.*variable 'x' is used twice/);
+    assert.match(messages, /8:.*reads 'y', which the pattern does not capture/);
+    assert.match(messages, /9:upstreams\.b: upstream 'b' has no 'tools', 'prompts' or 'resources'/);
   });
 });

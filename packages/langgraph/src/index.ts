@@ -1,0 +1,3 @@
+export * from './tools';
+export * from './scripted-model';
+export * from './agent';
