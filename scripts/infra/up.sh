@@ -280,6 +280,8 @@ local_up() {
   require_cmd java node
   "$INFRA_DIR/install-kafka.sh" 9>&-
   "$INFRA_DIR/install-ferretdb.sh" 9>&-
+  # The compliance report's PDF and its visual test; not needed by the services themselves.
+  "$INFRA_DIR/install-chromium.sh" 9>&- || log "warning: chromium not installed: the report's PDF (and its test) need it"
   kafka_check
   ferretdb_check
   trap cleanup_on_failure EXIT

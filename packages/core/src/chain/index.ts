@@ -46,3 +46,10 @@ export {
   type ReportSignature,
   type ReportSignatureClaims,
 } from './report';
+export {
+  ARCHIVE_FORMAT,
+  verifyChainArchive,
+  type ArchivedEntry,
+  type ArchiveVerification,
+  type ChainArchive,
+} from './archive';
