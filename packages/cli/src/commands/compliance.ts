@@ -1,4 +1,5 @@
 // compliance attest | report | verify (approvals: ./approval.ts)
+import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import {
   cryptoReady,
@@ -276,7 +277,7 @@ export function registerCompliance(program: Command, state: RunState): void {
         }
         if (pdf) {
           try {
-            await printPdf(ctx.io.env, htmlFile, output);
+            await printPdf(ctx.io.env, path.resolve(ctx.io.cwd, htmlFile), path.resolve(ctx.io.cwd, output));
           } catch (err) {
             throw new CliError(`the PDF could not be made: ${(err as Error).message}`, ExitCode.FAILURE);
           }

@@ -80,33 +80,30 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,"DejaVu Sans Mono",monospace}
 h1{font-size:18px}h2{font-size:13px;margin:14px 0 6px}th,td{padding:3px 4px}code{font-size:9px}.tile{padding:4px 8px;min-width:90px}.tile b{font-size:14px}.badge{font-size:9px}.note{font-size:9px}}
 `;
 
-/** Break opportunities inside an identifier: after these characters only. */
-const ID_BREAK_AFTER = /[/.:_~?&=,;@#+|\\]/;
-/** An identifier run longer than this with no break opportunity is chunked (hashes, random ids). */
+/**
+ * Break opportunities inside an identifier: after these structural separators only (never after
+ * `-`, `_` or `.`, which join the parts of one name: `academic-advisor`, `RESOURCE_NOT_ALLOWED`,
+ * `approval.decide` never break).
+ */
+const ID_BREAK_AFTER = /[/:?&=,;@#|\\]/;
+/** A run longer than this with no separator is cut every CHUNK characters (hashes, signatures). */
+const LONG_RUN = 40;
 const CHUNK = 16;
 
 /** Splits an identifier into unbreakable chunks, each ending at a safe break point. */
 export function idChunks(id: string): string[] {
   const chunks: string[] = [];
   let cur = '';
-  let run = 0;
+  const flush = () => {
+    if (cur.length > LONG_RUN) for (let i = 0; i < cur.length; i += CHUNK) chunks.push(cur.slice(i, i + CHUNK));
+    else if (cur !== '') chunks.push(cur);
+    cur = '';
+  };
   for (const ch of id) {
     cur += ch;
-    run++;
-    if (ID_BREAK_AFTER.test(ch) || run >= CHUNK * 2) {
-      // A run with no punctuation is cut into CHUNK-long pieces (the remainder stays whole).
-      if (!ID_BREAK_AFTER.test(ch)) {
-        chunks.push(cur.slice(0, CHUNK));
-        cur = cur.slice(CHUNK);
-        run = cur.length;
-        continue;
-      }
-      chunks.push(cur);
-      cur = '';
-      run = 0;
-    }
+    if (ID_BREAK_AFTER.test(ch)) flush();
   }
-  if (cur !== '') chunks.push(cur);
+  flush();
   return chunks;
 }
 
@@ -136,7 +133,7 @@ function pct(x: number): string {
 
 function counts(list: Count[], empty = 'none'): Html {
   if (list.length === 0) return h`<span class="note">${empty}</span>`;
-  return h`${list.map((c, i) => h`${i > 0 ? ', ' : ''}${id(c.key)} ${c.count}`)}`;
+  return h`${list.map((c, i) => h`${i > 0 ? ', ' : ''}<span class="nw">${id(c.key)} ${c.count}</span>`)}`;
 }
 
 function tile(label: string, value: string | number): Html {
@@ -210,8 +207,8 @@ ${tile('access checks', s.accessChecks)}${tile('allowed', s.accessAllowed)}${til
 <tr><th>Administrative events</th><td>${s.adminEvents}, of which ${s.adminDenied} denied: not in the deny rate, which is over access checks only</td></tr>
 <tr><th>Reasons</th><td>${counts(s.reasons)}</td></tr>
 <tr><th>Actions</th><td>${counts(s.actions)}</td></tr>
-<tr><th>Approvals</th><td>${r.approvals.rows.length + r.approvals.omitted} approval events</td></tr>
-<tr><th>Revocations</th><td>${r.revocations.rows.length + r.revocations.omitted} revocations</td></tr>
+<tr><th>Approval events</th><td>${r.approvals.rows.length + r.approvals.omitted}</td></tr>
+<tr><th>Revocations</th><td>${r.revocations.rows.length + r.revocations.omitted}</td></tr>
 </table>
 </section>
 ${
@@ -276,7 +273,7 @@ ${
 <thead><tr><th>Time</th><th>What</th><th>Envelope</th><th>Agent</th><th>Reason</th><th>By</th></tr></thead>
 ${r.revocations.rows.map(
   (x) =>
-    h`<tr><td><span class="nw">${x.time}</span></td><td>${id(x.action)}</td><td>${x.jti ? id(x.jti) : '—'}</td><td>${id(x.agentId)}</td><td>${x.reason ? prose(x.reason) : '—'}</td><td>${id(x.principal)}</td></tr>
+    h`<tr><td><span class="nw">${x.time}</span></td><td>${id(x.action)}</td><td>${x.jti ? id(x.jti) : '—'}</td><td>${x.agentId ? id(x.agentId) : '—'}</td><td>${x.reason ? prose(x.reason) : '—'}</td><td>${id(x.principal)}</td></tr>
 `,
 )}</table>${omitted(r.revocations.omitted, 'revocations')}`
 }
@@ -289,10 +286,10 @@ ${
   r.deniedEvents.rows.length === 0
     ? h`<p class="note">No denied events in the window.</p>`
     : h`<table>
-<thead><tr><th>Time</th><th>Decision / event</th><th>Agent</th><th>Action and resource</th><th>Reason</th></tr></thead>
+<thead><tr><th>Time</th><th>Decision id</th><th>Agent</th><th>Action and resource</th><th>Reason</th></tr></thead>
 ${r.deniedEvents.rows.map(
   (x) =>
-    h`<tr><td><span class="nw">${x.time}</span><br><span class="note">seq ${x.seq}</span></td><td>${x.decisionId ? id(x.decisionId) : h`<span class="note">—</span>`}<br><span class="note">${id(x.eventId)}</span></td><td>${x.agentId ? id(x.agentId) : '—'}</td><td>${id(x.action)}<br>${id(x.resource)}</td><td>${id(x.reason)}${x.message ? h`<br><span class="note">${prose(x.message)}</span>` : ''}</td></tr>
+    h`<tr><td><span class="nw">${x.time}</span><br><span class="note">seq ${x.seq}</span></td><td>${x.decisionId ? id(x.decisionId) : h`<span class="note">—</span>`}${x.eventId !== x.decisionId ? h`<br><span class="note">event ${id(x.eventId)}</span>` : ''}</td><td>${x.agentId ? id(x.agentId) : '—'}</td><td>${id(x.action)}<br>${id(x.resource)}</td><td>${id(x.reason)}${x.message ? h`<br><span class="note">${prose(x.message)}</span>` : ''}</td></tr>
 `,
 )}</table>${omitted(r.deniedEvents.omitted, 'denied events')}`
 }

@@ -306,6 +306,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /** The parts of an event the lists show beyond EventFields, read from its raw bytes when needed. */
 export interface EventDetail {
   decisionId: string;
+  /** IssuanceDetail.jti of a mint or delegation ('' otherwise). */
+  issuanceJti: string;
   message: string;
   principal: string;
   approval?: { approvalId: string; status: string; requiredScope: string; purpose: string; comment: string };
@@ -326,7 +328,7 @@ export function eventDetail(raw: Uint8Array): EventDetail {
   } catch {
     o = undefined;
   }
-  if (!isObject(o)) return { decisionId: '', message: '', principal: '' };
+  if (!isObject(o)) return { decisionId: '', issuanceJti: '', message: '', principal: '' };
   const actor = o['actor'];
   const check = o['check'];
   const approval = o['approval'];
@@ -334,6 +336,7 @@ export function eventDetail(raw: Uint8Array): EventDetail {
   const status = isObject(approval) ? approval['status'] : undefined;
   return {
     decisionId: isObject(check) ? str(pick(check, 'decisionId', 'decision_id')) : '',
+    issuanceJti: isObject(o['issuance']) ? str((o['issuance'] as Json)['jti']) : '',
     message: str(o['message']),
     principal: isObject(actor) ? str(actor['principal']) : '',
     ...(isObject(approval)
@@ -389,6 +392,8 @@ export class ReportAggregator {
   readonly deniedEvents: EventList<DeniedEventRow> = { rows: [], omitted: 0 };
   readonly classifications: { domain: string; pattern: string }[];
   private readonly startMs: number;
+  /** The agent each minted or delegated envelope was issued to (a revocation names only the jti). */
+  private readonly envelopeAgents = new Map<string, string>();
 
   constructor(
     readonly window: ReportWindow,
@@ -443,6 +448,8 @@ export class ReportAggregator {
     const f = e.fields;
     if (f === undefined || f.timeMs === undefined) return;
     if (this.firstEntryMs === undefined || f.timeMs < this.firstEntryMs) this.firstEntryMs = f.timeMs;
+    if ((f.action === 'envelope.mint' || f.action === 'envelope.delegate') && this.scope.summary !== true)
+      this.issued(e, f);
     if (f.timeMs < this.startMs || f.timeMs > this.window.endMs || !this.inScope(f)) return;
     this.total++;
     const allow = f.decision === 'ALLOW';
@@ -517,6 +524,14 @@ export class ReportAggregator {
     if (actor !== '' && r.agents.size < MAX_DISTINCT_RESOURCES) r.agents.add(actor);
   }
 
+  /** Remembers whom an envelope was issued to (whatever the window: a revocation may come later). */
+  private issued(e: ReportEntry, f: EventFields): void {
+    if (this.envelopeAgents.size >= MAX_TRACKED_RESOURCES) return;
+    const jti = eventDetail(e.raw).issuanceJti;
+    const agent = actingAgent(f);
+    if (jti !== '' && agent !== '') this.envelopeAgents.set(jti, agent);
+  }
+
   /** Adds the event to the lists it belongs to (approvals, revocations, denied events). */
   private list(e: ReportEntry, f: EventFields, deny: boolean): void {
     if (this.scope.summary === true) return;
@@ -551,7 +566,7 @@ export class ReportAggregator {
         seq: e.seq,
         action: f.action,
         jti: r?.jti ?? '',
-        agentId: r?.agentId || actingAgent(f),
+        agentId: r?.agentId || this.envelopeAgents.get(r?.jti ?? '') || actingAgent(f),
         reason: r?.reason ?? '',
         principal: d().principal,
       });

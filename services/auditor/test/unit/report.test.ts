@@ -239,9 +239,11 @@ describe('the compliance report, as a compliance officer reads it', () => {
     assert.match(html, /<section id="executive-summary">/);
   });
 
-  it('never breaks a word: identifiers wrap only after punctuation (long runs every 16 characters)', () => {
+  it('never breaks a word: identifiers wrap only after separators (/ : ? & = …; runs over 40 characters every 16)', () => {
     assert.deepEqual(idChunks('academic-advisor'), ['academic-advisor']);
     assert.deepEqual(idChunks('confidential'), ['confidential']);
+    for (const whole of ['RESOURCE_NOT_ALLOWED', 'approval.decide', '22b8dd23-c18b-498b-9f01-51a17cdbf7cc'])
+      assert.deepEqual(idChunks(whole), [whole]);
     assert.deepEqual(idChunks('slos://vaults/confidential/r1'), ['slos:', '/', '/', 'vaults/', 'confidential/', 'r1']);
     const hash = 'ab'.repeat(32);
     assert.deepEqual(idChunks(hash), [hash.slice(0, 16), hash.slice(16, 32), hash.slice(32, 48), hash.slice(48)]);
