@@ -283,6 +283,17 @@ export class AuditReader {
       }
     }
     const start = await this.chainStart(tenant);
+    const archived = (start?.seq ?? 1) - 1;
+    for (const [field, seq] of [
+      ['to_seq', toSeq],
+      ['checkpoint_seq', checkpointSeq],
+    ] as const) {
+      if (seq > 0 && seq <= archived)
+        throw new InvalidArgumentError(
+          field,
+          `${field}: seqs 1-${archived} are archived (deleted from the store); verify their archive file offline (authority audit archive verify)`,
+        );
+    }
     if (start && start.seq - 1 >= anchorSeq) {
       // The archived prefix is gone: the range starts at the archive boundary.
       from = start;
