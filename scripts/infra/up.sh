@@ -302,5 +302,7 @@ case "$mode" in
   *) die "AUTHORITY_INFRA_MODE must be auto, local or docker (got '$mode')" ;;
 esac
 log "route: $route (state in $RUN_DIR)"
+# The compliance report's PDF and its visual test (either route); the services do not need it.
+"$INFRA_DIR/install-chromium.sh" 9>&- || log "warning: chromium not installed: the report's PDF (and its test) need it"
 if [[ "$route" == docker ]]; then docker_up; else local_up; fi
 log "up in $(elapsed_since "$t0")"

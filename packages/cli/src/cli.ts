@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { registerApproval } from './commands/approval';
 import { registerAudit } from './commands/audit';
 import { registerCompliance } from './commands/compliance';
+import { registerDb } from './commands/db';
 import { registerDoctor } from './commands/doctor';
 import { registerEnvelope } from './commands/envelope';
 import { registerExplain } from './commands/explain';
@@ -81,6 +82,7 @@ export function buildProgram(state: RunState): Command {
   registerAudit(program, state);
   registerCompliance(program, state);
   registerApproval(program, state);
+  registerDb(program, state);
   registerDoctor(program, state);
   return program;
 }

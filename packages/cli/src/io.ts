@@ -2,6 +2,7 @@
 // capture output: streams, environment, home directory, files, stdin, time, and a stop signal.
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 
 export interface Io {
   stdout(text: string): void;
@@ -13,8 +14,16 @@ export interface Io {
   homedir: string;
   cwd: string;
   readFile(path: string): Promise<string>;
-  /** Writes a file; `secret` files are created with mode 0600; `exclusive` refuses to overwrite. */
-  writeFile(path: string, data: string | Uint8Array, opts?: { secret?: boolean; exclusive?: boolean }): Promise<void>;
+  /**
+   * Writes a file; `secret` files are created with mode 0600; `exclusive` refuses to overwrite;
+   * `durable` flushes the file and its directory to disk before returning (fsync), for a file that
+   * must survive a crash before something it stands for is deleted (an archive).
+   */
+  writeFile(
+    path: string,
+    data: string | Uint8Array,
+    opts?: { secret?: boolean; exclusive?: boolean; durable?: boolean },
+  ): Promise<void>;
   fileExists(path: string): Promise<boolean>;
   readStdin(): Promise<string>;
   /** Milliseconds since the epoch. */
@@ -36,7 +45,21 @@ export function processIo(signal: AbortSignal): Io {
     readFile: (p) => fs.readFile(p, 'utf8'),
     writeFile: async (p, data, opts = {}) => {
       const flag = opts.exclusive ? 'wx' : 'w';
-      await fs.writeFile(p, data, { flag, mode: opts.secret ? 0o600 : 0o644 });
+      if (opts.durable) {
+        const fh = await fs.open(p, flag, opts.secret ? 0o600 : 0o644);
+        try {
+          await fh.writeFile(data);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        const dir = await fs.open(path.dirname(path.resolve(p)), 'r');
+        try {
+          await dir.sync();
+        } finally {
+          await dir.close();
+        }
+      } else await fs.writeFile(p, data, { flag, mode: opts.secret ? 0o600 : 0o644 });
       if (opts.secret) await fs.chmod(p, 0o600);
     },
     fileExists: async (p) => {

@@ -33,6 +33,10 @@ import {
   type ListApprovalsRequest,
   type ListApprovalsResponse__Output,
   type ListAuditorKeysRequest,
+  type GetChainStatusRequest,
+  type GetChainStatusResponse__Output,
+  type ArchiveChainSegmentRequest,
+  type ArchiveChainSegmentResponse__Output,
   type ListAuditorKeysResponse__Output,
   type ListCheckpointsRequest,
   type ListCheckpointsResponse__Output,
@@ -485,5 +489,15 @@ export class AuditorClient extends BaseClient<grpc.Client> {
   }
   listAuditorKeys(req: ListAuditorKeysRequest = {}, opts?: CallOptions): Promise<ListAuditorKeysResponse__Output> {
     return this.call('ListAuditorKeys', req, opts, true);
+  }
+  getChainStatus(req: GetChainStatusRequest = {}, opts?: CallOptions): Promise<GetChainStatusResponse__Output> {
+    return this.call('GetChainStatus', this.withTenant(req), opts, true);
+  }
+  /** Deletes an exported segment (ADMIN only; not retried: it changes the store). */
+  archiveChainSegment(
+    req: ArchiveChainSegmentRequest,
+    opts?: CallOptions,
+  ): Promise<ArchiveChainSegmentResponse__Output> {
+    return this.call('ArchiveChainSegment', this.withTenant(req), opts, false);
   }
 }

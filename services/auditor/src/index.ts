@@ -36,6 +36,7 @@ import { AuditIngest } from './ingest';
 import { AuditorKeys } from './keys';
 import { AuditReader } from './reader';
 import { observeChains, quarantineCounter } from './metrics';
+import { ChainAdmin } from './chain-admin';
 import { auditorHandlers } from './server';
 import { AUDITOR_SCOPE } from './tracing';
 
@@ -63,8 +64,10 @@ export {
   type EventFields,
   type QuarantineCode,
 } from './event-fields';
-export { renderComplianceHtml, escapeHtml } from './report/html';
+export { renderComplianceHtml, escapeHtml, idChunks } from './report/html';
 export { classificationPattern, type ComplianceReport } from './report/model';
+export { signedReportHtml, signedReportJson, type SignedComplianceReport } from './report/sign';
+export { ChainAdmin, type ChainStatus } from './chain-admin';
 export { observeChains, quarantineCounter } from './metrics';
 export { AUDITOR_SCOPE, BatchTracing } from './tracing';
 
@@ -202,11 +205,19 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       maxScanEntries: config.AUTHORITY_MAX_SCAN_ENTRIES,
       now,
     });
+    const admin = new ChainAdmin({
+      store,
+      keys,
+      now,
+      // The auditor's own consumer of the audit topic (its other consumers read views).
+      consumerLag: async () => (await bus.consumerLag()).filter((l) => l.topic === topics.audit),
+    });
     api.bind(
       auditorHandlers({
         reader,
         auth: new Authenticator(config.AUTHORITY_OPERATOR_API_KEY.reveal(), views.keys),
         keys,
+        admin,
         logger,
         now,
       }),

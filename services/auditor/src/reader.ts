@@ -13,7 +13,13 @@ import type { PolicyView } from '@authority/views';
 import { toCheckpoint, type ChainStore, type EntryDoc, type EntryPrefilter } from './adapters/mongo';
 import { agentRole, type EventFields } from './event-fields';
 import type { AuditorKeys } from './keys';
-import { buildComplianceReport, ReportAggregator, type ComplianceReport } from './report/model';
+import {
+  buildComplianceReport,
+  ReportAggregator,
+  type ComplianceReport,
+  type ReportScope,
+  type ReportWindow,
+} from './report/model';
 import type {
   AttestInput,
   QueriedEntry,
@@ -139,6 +145,15 @@ export class AuditReader {
       `${what} verifies the chain of tenant '${tenant}' from seq 1, which would read ${entries}: more than the ${this.maxScan} entries one call may read (AUTHORITY_MAX_SCAN_ENTRIES). A narrower time window does not help (events are chained in arrival order); the operator must raise the bound`,
       SCAN_LIMIT_EXCEEDED,
     );
+  }
+
+  /**
+   * Where verification of a tenant's chain starts: after its archive boundary (the archived
+   * prefix is deleted from the store; chain-admin.ts), else at seq 1.
+   */
+  private async chainStart(tenant: string): Promise<{ seq: number; prevHash: Uint8Array } | undefined> {
+    const b = await this.opts.store.archiveBoundary(tenant);
+    return b ? { seq: b.throughSeq + 1, prevHash: Buffer.from(b.headHash, 'hex') } : undefined;
   }
 
   // --- QueryEvents -------------------------------------------------------------------------------
@@ -267,6 +282,23 @@ export class AuditReader {
         if (from.prevHash.length !== 32) from.prevHash = new Uint8Array(32);
       }
     }
+    const start = await this.chainStart(tenant);
+    const archived = (start?.seq ?? 1) - 1;
+    for (const [field, seq] of [
+      ['to_seq', toSeq],
+      ['checkpoint_seq', checkpointSeq],
+    ] as const) {
+      if (seq > 0 && seq <= archived)
+        throw new InvalidArgumentError(
+          field,
+          `${field}: seqs 1-${archived} are archived (deleted from the store); verify their archive file offline (authority audit archive verify)`,
+        );
+    }
+    if (start && start.seq - 1 >= anchorSeq) {
+      // The archived prefix is gone: the range starts at the archive boundary.
+      from = start;
+      anchorSeq = start.seq - 1;
+    }
     const checkpoints = all.filter((cp) => cp.seq >= anchorSeq);
     // The range read: from the anchor to to_seq, or to the chain's head.
     const storedHead = (await this.opts.store.lastEntry(tenant))?.seq ?? 0;
@@ -319,7 +351,10 @@ export class AuditReader {
     if (latest.seq > this.maxScan) {
       throw this.chainTooLong('Attest', a.tenant, `${latest.seq} entries (to its latest checkpoint)`);
     }
-    const checkpoints = (await this.opts.store.checkpointsAsc(a.tenant, 0, latest.seq)).map(toCheckpoint);
+    const start = await this.chainStart(a.tenant);
+    const checkpoints = (await this.opts.store.checkpointsAsc(a.tenant, start ? start.seq - 1 : 0, latest.seq)).map(
+      toCheckpoint,
+    );
     const window: TimeWindow = { startMs: a.fromSec * 1000, endMs: a.toSec * 1000 + 999 };
     let allowedActed = 0;
     let allowedDelegated = 0;
@@ -328,6 +363,7 @@ export class AuditReader {
     const result = await this.verifyBounded(
       {
         tenant: a.tenant,
+        ...(start ? { from: start } : {}),
         toSeq: latest.seq,
         checkpoints,
         keys: this.opts.keys.resolve,
@@ -378,21 +414,37 @@ export class AuditReader {
 
   // --- GetComplianceReport -----------------------------------------------------------------------
 
-  async report(tenant: string, window: TimeWindow, signal?: AbortSignal): Promise<ComplianceReport> {
-    if (window.startMs > window.endMs) throw new InvalidArgumentError('end_time', 'end_time: before start_time');
+  async report(
+    tenant: string,
+    window: ReportWindow,
+    signal?: AbortSignal,
+    scope: ReportScope = {},
+  ): Promise<ComplianceReport> {
+    if (window.startMs !== undefined && window.startMs > window.endMs)
+      throw new InvalidArgumentError('end_time', 'end_time: before start_time');
+    if ((scope.resourceGlob ?? '').length > MAX_GLOB_PATTERN_LENGTH) {
+      throw new InvalidArgumentError(
+        'resource_glob',
+        `resource_glob: longer than ${MAX_GLOB_PATTERN_LENGTH} characters`,
+      );
+    }
     const head = (await this.opts.store.lastEntry(tenant))?.seq ?? 0;
-    if (head > this.maxScan) throw this.chainTooLong('The compliance report', tenant, `${head} entries`);
+    const start = await this.chainStart(tenant);
+    const fromSeq = start?.seq ?? 1;
+    if (head - fromSeq + 1 > this.maxScan)
+      throw this.chainTooLong('The compliance report', tenant, `${head - fromSeq + 1} entries`);
     const policy = this.opts.policies.get(tenant);
-    const checkpoints = (await this.opts.store.checkpointsAsc(tenant, 0)).map(toCheckpoint);
-    const agg = new ReportAggregator(window, policy?.policy);
+    const checkpoints = (await this.opts.store.checkpointsAsc(tenant, fromSeq - 1)).map(toCheckpoint);
+    const agg = new ReportAggregator(window, policy?.policy, scope);
     const result = await this.verifyBounded(
       {
         tenant,
+        ...(start ? { from: start } : {}),
         checkpoints,
         keys: this.opts.keys.resolve,
         ...(signal ? { signal } : {}),
         scanToEnd: true,
-        onEntry: (s) => agg.add(s.fields),
+        onEntry: (s) => agg.add({ seq: s.entry.seq, fields: s.fields, raw: s.entry.raw }),
       },
       (read) => this.chainTooLong('The compliance report', tenant, read),
     );
@@ -405,6 +457,7 @@ export class AuditReader {
       aggregate: agg,
       verification: verifyOutput(result, latest, result.lastSeqSeen),
       verifiedThroughSeq: result.head.seq,
+      fromSeq,
     });
   }
 }

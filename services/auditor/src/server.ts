@@ -2,20 +2,23 @@
 // validate and convert the request, call the reader, convert the answer. Errors are mapped to
 // statuses (with `authority-reason` / `authority-field` metadata) by platform's wrapUnary.
 import { decodeBase64Url, type SignedCheckpoint } from '@authority/core';
-import { InvalidArgumentError, wrapUnary, type Logger } from '@authority/platform';
+import { InvalidArgumentError, PermissionDeniedError, wrapUnary, type Logger } from '@authority/platform';
 import { decodeEvent, pb, type AuditorServiceHandlers, type ChainEntry, type Checkpoint } from '@authority/proto';
 import type * as grpc from '@grpc/grpc-js';
 import { authorizeTenant, type Authenticator } from './auth';
 import { grpcTimestamp, toGrpcObject, type DescMessageLike } from './grpc-convert';
 import type { AuditorKeys } from './keys';
 import type { AuditReader } from './reader';
-import { renderComplianceHtml } from './report/html';
+import type { ChainAdmin } from './chain-admin';
+import { signedReportHtml, signedReportJson } from './report/sign';
 import type { StoredEntry } from './verify';
 
 export interface HandlerDeps {
   reader: AuditReader;
   auth: Authenticator;
   keys: AuditorKeys;
+  /** Chain status and archival. */
+  admin: ChainAdmin;
   logger: Logger;
   now?: () => Date;
 }
@@ -100,13 +103,25 @@ const FAULTS: Record<string, string> = {
 };
 
 export function auditorHandlers(deps: HandlerDeps): AuditorServiceHandlers {
-  const { reader, auth, keys, logger } = deps;
+  const { reader, auth, keys, admin, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const opts = { logger };
   const tenantOf = (call: { metadata: grpc.Metadata; request: { tenant: string } }): string => {
     const principal = auth.authenticate(call.metadata);
     const tenant = call.request.tenant;
     authorizeTenant(principal, tenant);
+    return tenant;
+  };
+  /** Like tenantOf, for calls that change the store: the tenant's ADMIN or the operator only. */
+  const adminTenantOf = (call: { metadata: grpc.Metadata; request: { tenant: string } }): string => {
+    const principal = auth.authenticate(call.metadata);
+    const tenant = call.request.tenant;
+    authorizeTenant(principal, tenant);
+    if (principal.kind !== 'ADMIN' && principal.kind !== 'OPERATOR')
+      throw new PermissionDeniedError(
+        `an ${principal.kind} credential may not archive audit data; it needs an ADMIN credential of tenant '${tenant}'`,
+        'PERMISSION_DENIED',
+      );
     return tenant;
   };
 
@@ -210,13 +225,56 @@ export function auditorHandlers(deps: HandlerDeps): AuditorServiceHandlers {
       const format = r.format === 'REPORT_FORMAT_UNSPECIFIED' ? 'HTML' : r.format;
       if (format !== 'HTML' && format !== 'JSON')
         throw new InvalidArgumentError('format', `format: unknown value ${String(r.format)}`);
-      const startMs = timestampMs(r.startTime, 'start_time') ?? 0;
+      // No start: the window starts at the chain's first entry (never at the epoch).
+      const startMs = timestampMs(r.startTime, 'start_time');
       const endMs = timestampMs(r.endTime, 'end_time') ?? now().getTime();
-      const report = await reader.report(tenant, { startMs, endMs }, ctx.signal);
+      const report = await reader.report(tenant, { ...(startMs !== undefined ? { startMs } : {}), endMs }, ctx.signal, {
+        ...(r.agentId !== '' ? { agentId: r.agentId } : {}),
+        ...(r.resourceGlob !== '' ? { resourceGlob: r.resourceGlob } : {}),
+        summary: r.summary,
+      });
       if (format === 'JSON') {
-        return { contentType: 'application/json', body: Buffer.from(JSON.stringify(report, null, 2), 'utf8') };
+        const signed = signedReportJson(report, keys, now());
+        return { contentType: 'application/json', body: Buffer.from(JSON.stringify(signed, null, 2), 'utf8') };
       }
-      return { contentType: 'text/html; charset=utf-8', body: Buffer.from(renderComplianceHtml(report), 'utf8') };
+      return {
+        contentType: 'text/html; charset=utf-8',
+        body: Buffer.from(signedReportHtml(report, keys, now()), 'utf8'),
+      };
+    }, opts),
+
+    GetChainStatus: wrapUnary(async (call) => {
+      const tenant = tenantOf(call);
+      const st = await admin.status(tenant);
+      return {
+        tenant: st.tenant,
+        headSeq: String(st.headSeq),
+        headHash: st.headHash,
+        headRecordedAt: st.headRecordedAt ? grpcTimestamp(st.headRecordedAt.getTime()) : null,
+        lastCheckpoint: st.lastCheckpoint ? checkpointMessage(st.lastCheckpoint) : null,
+        checkpointAgeSeconds: String(st.checkpointAgeSeconds),
+        entriesAfterCheckpoint: String(st.entriesAfterCheckpoint),
+        consumerLag: st.consumerLag.map((l) => ({ topic: l.topic, partition: l.partition, lag: String(l.lag) })),
+        quarantined: String(st.quarantined),
+        archivedThroughSeq: String(st.archivedThroughSeq),
+        archivedHeadHash: st.archivedHeadHash,
+        time: grpcTimestamp(st.time.getTime()),
+      };
+    }, opts),
+
+    ArchiveChainSegment: wrapUnary(async (call) => {
+      const tenant = adminTenantOf(call);
+      const r = call.request;
+      const out = await admin.archive(tenant, int64(r.throughSeq, 'through_seq'), r.archiveSha256);
+      logger.info(
+        { tenant, archived_through_seq: out.archivedThroughSeq, deleted: out.deleted },
+        'chain segment archived',
+      );
+      return {
+        archivedThroughSeq: String(out.archivedThroughSeq),
+        archivedHeadHash: out.archivedHeadHash,
+        deleted: String(out.deleted),
+      };
     }, opts),
 
     ListAuditorKeys: wrapUnary(async (call) => {

@@ -39,6 +39,10 @@ import {
   type GetComplianceReportResponse__Output,
   type ListAuditorKeysRequest,
   type ListAuditorKeysResponse__Output,
+  type GetChainStatusRequest,
+  type GetChainStatusResponse__Output,
+  type ArchiveChainSegmentRequest,
+  type ArchiveChainSegmentResponse__Output,
   type ListCheckpointsRequest,
   type ListCheckpointsResponse__Output,
   type QueryEventsRequest,
@@ -158,6 +162,8 @@ export interface AuditorRpcs {
   Attest: [AttestRequest, AttestResponse__Output];
   GetComplianceReport: [GetComplianceReportRequest, GetComplianceReportResponse__Output];
   ListAuditorKeys: [ListAuditorKeysRequest, ListAuditorKeysResponse__Output];
+  GetChainStatus: [GetChainStatusRequest, GetChainStatusResponse__Output];
+  ArchiveChainSegment: [ArchiveChainSegmentRequest, ArchiveChainSegmentResponse__Output];
 }
 
 /** `await call(client, 'QueryEvents', req, secret)`: promisified, failures as AuthorityClientError. */

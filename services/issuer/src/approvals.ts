@@ -260,6 +260,7 @@ export class Approvals {
     expiresAt: Date,
     message: string,
     denied?: { reason: 'APPROVAL_INVALID' | 'APPROVAL_REQUIRED' },
+    comment = '',
   ): Promise<void> {
     await this.o.audit.record({
       tenant: doc.tenant,
@@ -279,6 +280,8 @@ export class Approvals {
           purpose: doc.purpose,
           expiresAt: timestampFromDate(expiresAt),
           requestDigest: doc.requestDigest ?? '',
+          // The approver's words belong to the evidence: the compliance report lists them.
+          comment,
         }),
       },
     });
@@ -430,6 +433,8 @@ export class Approvals {
       approve
         ? `approval '${doc.approvalId}' approved by '${principal}'; usable once until ${useUntil?.toISOString()}`
         : `approval '${doc.approvalId}' rejected by '${principal}'`,
+      undefined,
+      comment ?? '',
     );
     return this.toMessage({ ...doc, status: outcome }, eff);
   }

@@ -18,6 +18,7 @@ import { parseDuration } from '../duration';
 import { CliError, ExitCode, usage } from '../exit';
 import { cell, isoOf } from '../output';
 import type { CommandContext } from '../context';
+import { registerArchive } from './archive';
 import { action, intOption, resolveTime, timeOption, type RunState } from './common';
 
 const REASONS = Object.values(ReasonCode).filter((r) => r !== 'REASON_CODE_UNSPECIFIED');
@@ -552,6 +553,8 @@ export function registerAudit(program: Command, state: RunState): void {
       );
     }),
   );
+
+  registerArchive(audit, state);
 
   audit
     .command('keys')

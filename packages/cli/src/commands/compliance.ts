@@ -1,16 +1,20 @@
 // compliance attest | report | verify (approvals: ./approval.ts)
+import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import {
   cryptoReady,
   sha256Hex,
   verifyAttestation,
   verifyCheckpoint,
+  verifySignedReport,
   type SignatureCheck,
   type SignedAttestation,
 } from '@authority/core';
 import { timestampToGrpc } from '@authority/proto';
 import { CliError, ExitCode, usage } from '../exit';
 import { isoOf } from '../output';
+import { printPdf } from '../pdf';
+import type { CommandContext } from '../context';
 import { action, collect, resolveTime, timeOption, type RunState } from './common';
 
 /** An auditor public key, as `audit keys --json` saves it. */
@@ -126,6 +130,46 @@ export function verifySavedAttestation(doc: unknown, keys: ReadonlyMap<string, U
   return { ok: attestation.ok && checkpointOk.ok, attestation, checkpoint: checkpointOk };
 }
 
+/**
+ * The auditor keys to verify offline against, from `--keys FILE` (as `audit keys --json` saves
+ * them) and `--public-key` (repeatable); a usage error when there are none.
+ */
+export async function loadKeyRing(
+  ctx: CommandContext,
+  opts: Record<string, unknown>,
+): Promise<Map<string, Uint8Array>> {
+  const saved: SavedAuditorKey[] = [];
+  if (opts.keys !== undefined) {
+    const text = await ctx.readInput(opts.keys as string, '--keys');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw usage(`--keys ${String(opts.keys)}: not JSON (${(err as Error).message})`);
+    }
+    const list = Array.isArray(parsed) ? parsed : (parsed as { keys?: unknown } | null)?.keys;
+    if (!Array.isArray(list)) throw usage(`--keys ${String(opts.keys)}: expected {"keys": [...]}`);
+    saved.push(...(list as SavedAuditorKey[]));
+  }
+  for (const pk of (opts.publicKey as string[] | undefined) ?? []) {
+    saved.push({ keyId: auditorKeyIdOf(Buffer.from(pk, 'base64')), publicKey: pk });
+  }
+  if (saved.length === 0) throw usage('no keys: pass --keys FILE (from `authority audit keys --json`) or --public-key');
+  await cryptoReady();
+  return keyRing(saved);
+}
+
+/** A saved report (the page, or the JSON form) rather than an attestation. */
+export function isReport(text: string): boolean {
+  if (!/^\s*\{/.test(text)) return true; // not JSON: a page (verifySignedReport says if it is not one)
+  try {
+    const doc = JSON.parse(text) as Record<string, unknown> | null;
+    return doc !== null && typeof doc === 'object' && doc['reportType'] === 'compliance';
+  } catch {
+    return false;
+  }
+}
+
 export function registerCompliance(program: Command, state: RunState): void {
   const compliance = program
     .command('compliance')
@@ -171,85 +215,118 @@ export function registerCompliance(program: Command, state: RunState): void {
 
   compliance
     .command('report')
-    .description('render a compliance report for a window (HTML to a file, or JSON)')
-    .option('--since <time>', 'window start', timeOption, '30d')
+    .description(
+      'a signed compliance report for a window: HTML (default), JSON or PDF (A4, via headless Chromium); per agent, per resource, or a summary',
+    )
+    .option('--since <time>', "window start (default: the chain's first entry)", timeOption)
     .option('--until <time>', 'window end', timeOption, 'now')
-    .addOption(new Option('--format <format>', 'report format').choices(['html', 'json']).default('html'))
+    .option('-a, --agent <id>', 'a per-agent report: events on whose delegation path the agent is')
+    .option('-r, --resource <glob>', 'a per-resource report: events on resources matching the glob (* crosses /)')
+    .option('--summary', 'the executive summary, chain verification and signature, without the lists')
+    .addOption(new Option('--format <format>', 'report format').choices(['html', 'json', 'pdf']).default('html'))
     .option(
       '-o, --output <file>',
-      'where to write the report (default: compliance-report-<tenant>.html, or stdout for json)',
+      'where to write the report (default: compliance-report-<tenant>.html or .pdf, or stdout for json)',
     )
     .option('--force', 'overwrite an existing file')
     .action(
       action(state, async (ctx, _a, opts) => {
         const auditor = await ctx.auditor();
         const tenant = await ctx.tenant();
-        const start = resolveTime(ctx, opts.since) as Date;
+        const start = resolveTime(ctx, opts.since);
         const end = resolveTime(ctx, opts.until) as Date;
-        if (start > end) throw usage('--since is after --until');
+        if (start !== undefined && start > end) throw usage('--since is after --until');
+        const pdf = opts.format === 'pdf';
         const format = opts.format === 'json' ? 'JSON' : 'HTML';
         const res = await auditor.getComplianceReport(
-          { tenant, startTime: timestampToGrpc(start), endTime: timestampToGrpc(end), format },
+          {
+            tenant,
+            ...(start !== undefined ? { startTime: timestampToGrpc(start) } : {}),
+            endTime: timestampToGrpc(end),
+            format,
+            agentId: (opts.agent as string | undefined) ?? '',
+            resourceGlob: (opts.resource as string | undefined) ?? '',
+            summary: opts.summary === true,
+          },
           { deadlineMs: Math.max((await ctx.cfg()).timeoutMs, 60_000) },
         );
         const body = Buffer.from(res.body);
         const output =
-          (opts.output as string | undefined) ?? (format === 'HTML' ? `compliance-report-${tenant}.html` : undefined);
+          (opts.output as string | undefined) ??
+          (pdf
+            ? `compliance-report-${tenant}.pdf`
+            : format === 'HTML'
+              ? `compliance-report-${tenant}.html`
+              : undefined);
         if (output === undefined) {
           ctx.io.stdout(body.toString('utf8'));
           if (!body.toString('utf8').endsWith('\n')) ctx.io.stdout('\n');
           return;
         }
+        // A PDF is a print of the signed page, which is kept next to it: the page is what verifies.
+        const htmlFile = pdf ? `${output.replace(/\.pdf$/i, '')}.html` : output;
+        const exclusive = opts.force !== true;
+        if (pdf && exclusive && (await ctx.io.fileExists(output)))
+          throw new CliError(`${output} exists; pass --force to overwrite`, ExitCode.FAILURE);
         try {
-          await ctx.io.writeFile(output, body, { exclusive: opts.force !== true });
+          await ctx.io.writeFile(htmlFile, body, { exclusive });
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'EEXIST')
-            throw new CliError(`${output} exists; pass --force to overwrite`, ExitCode.FAILURE);
+            throw new CliError(`${htmlFile} exists; pass --force to overwrite`, ExitCode.FAILURE);
           throw err;
+        }
+        if (pdf) {
+          try {
+            await printPdf(ctx.io.env, path.resolve(ctx.io.cwd, htmlFile), path.resolve(ctx.io.cwd, output));
+          } catch (err) {
+            throw new CliError(`the PDF could not be made: ${(err as Error).message}`, ExitCode.FAILURE);
+          }
         }
         ctx.out.data({
           file: output,
-          contentType: res.contentType,
+          ...(pdf ? { signedHtml: htmlFile } : {}),
+          contentType: pdf ? 'application/pdf' : res.contentType,
           bytes: body.length,
-          start: start.toISOString(),
+          start: start?.toISOString() ?? null,
           end: end.toISOString(),
         });
-        ctx.out.line(`report written to ${output} (${body.length} bytes, ${res.contentType})`);
+        ctx.out.line(
+          pdf
+            ? `report written to ${output} (A4 PDF) and ${htmlFile} (the signed page: compliance verify checks it)`
+            : `report written to ${output} (${body.length} bytes, ${res.contentType})`,
+        );
       }),
     );
 
   compliance
     .command('verify')
     .description(
-      "check a saved attestation (`compliance attest --json > FILE`) offline against the auditor's public keys (exit 0 valid, 4 not)",
+      "check a saved attestation (`compliance attest --json > FILE`) or report (`compliance report`, HTML or JSON) offline against the auditor's public keys (exit 0 valid, 4 not)",
     )
-    .argument('<file>', 'the saved attestation (JSON), - for stdin')
+    .argument('<file>', 'the saved attestation or report, - for stdin')
     .option('--keys <file>', 'the auditor public keys, as `authority audit keys --json` saves them')
     .option('--public-key <base64>', 'an auditor public key (repeatable, comma-separated)', collect)
     .action(
       action(state, async (ctx, args, opts) => {
-        const saved: SavedAuditorKey[] = [];
-        if (opts.keys !== undefined) {
-          const text = await ctx.readInput(opts.keys as string, '--keys');
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(text);
-          } catch (err) {
-            throw usage(`--keys ${String(opts.keys)}: not JSON (${(err as Error).message})`);
-          }
-          const list = Array.isArray(parsed) ? parsed : (parsed as { keys?: unknown } | null)?.keys;
-          if (!Array.isArray(list)) throw usage(`--keys ${String(opts.keys)}: expected {"keys": [...]}`);
-          saved.push(...(list as SavedAuditorKey[]));
-        }
-        for (const pk of (opts.publicKey as string[] | undefined) ?? []) {
-          saved.push({ keyId: auditorKeyIdOf(Buffer.from(pk, 'base64')), publicKey: pk });
-        }
-        if (saved.length === 0)
-          throw usage('no keys: pass --keys FILE (from `authority audit keys --json`) or --public-key');
-        await cryptoReady();
-        const ring = keyRing(saved);
+        const ring = await loadKeyRing(ctx, opts);
         const file = args[0] as string;
-        const text = await ctx.readInput(file, 'attestation');
+        const text = await ctx.readInput(file, 'attestation or report');
+        const say = (what: string, c: SignatureCheck, valid = 'signature valid') =>
+          `${what}: ${c.ok ? valid : `INVALID — ${c.message}`}`;
+        if (isReport(text)) {
+          const result = verifySignedReport(text, (id) => ring.get(id));
+          ctx.out.data({ file, kind: 'report', ...result });
+          ctx.out.line(say(`report content (${result.format})`, result.content, 'unchanged since signing'));
+          ctx.out.line(say('report', result.signature));
+          ctx.out.line(
+            say(
+              `checkpoint${result.checkpointSeq !== undefined ? ` (seq ${result.checkpointSeq})` : ''}`,
+              result.checkpoint,
+            ),
+          );
+          ctx.out.line(result.ok ? `${file}: VALID` : `${file}: NOT VALID`);
+          return result.ok ? ExitCode.OK : ExitCode.VERIFICATION_FAILED;
+        }
         let doc: unknown;
         try {
           doc = JSON.parse(text);
@@ -257,9 +334,7 @@ export function registerCompliance(program: Command, state: RunState): void {
           throw usage(`${file}: not JSON (${(err as Error).message})`);
         }
         const result = verifySavedAttestation(doc, ring);
-        ctx.out.data({ file, ...result });
-        const say = (what: string, c: SignatureCheck) =>
-          `${what}: ${c.ok ? 'signature valid' : `INVALID — ${c.message}`}`;
+        ctx.out.data({ file, kind: 'attestation', ...result });
         ctx.out.line(say('attestation', result.attestation));
         ctx.out.line(say('checkpoint', result.checkpoint));
         ctx.out.line(result.ok ? `${file}: VALID` : `${file}: NOT VALID`);

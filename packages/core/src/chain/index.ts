@@ -30,3 +30,26 @@ export {
   type AuditChainVerification,
   type VerifyAuditChainOptions,
 } from './verify';
+export {
+  REPORT_SIGNATURE_SLOT_CLOSE,
+  REPORT_SIGNATURE_SLOT_OPEN,
+  REPORT_TAG,
+  canonicalJson,
+  fillReportHtmlSlot,
+  reportHtmlSlot,
+  verifySignedReport,
+  type ReportVerification,
+  reportContentSha256,
+  reportSigningBytes,
+  signReport,
+  verifyReportSignature,
+  type ReportSignature,
+  type ReportSignatureClaims,
+} from './report';
+export {
+  ARCHIVE_FORMAT,
+  verifyChainArchive,
+  type ArchivedEntry,
+  type ArchiveVerification,
+  type ChainArchive,
+} from './archive';

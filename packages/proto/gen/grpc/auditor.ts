@@ -3,6 +3,8 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { Actor as _authority_v1_Actor, Actor__Output as _authority_v1_Actor__Output } from './authority/v1/Actor';
 import type { ApprovalDetail as _authority_v1_ApprovalDetail, ApprovalDetail__Output as _authority_v1_ApprovalDetail__Output } from './authority/v1/ApprovalDetail';
+import type { ArchiveChainSegmentRequest as _authority_v1_ArchiveChainSegmentRequest, ArchiveChainSegmentRequest__Output as _authority_v1_ArchiveChainSegmentRequest__Output } from './authority/v1/ArchiveChainSegmentRequest';
+import type { ArchiveChainSegmentResponse as _authority_v1_ArchiveChainSegmentResponse, ArchiveChainSegmentResponse__Output as _authority_v1_ArchiveChainSegmentResponse__Output } from './authority/v1/ArchiveChainSegmentResponse';
 import type { AttestRequest as _authority_v1_AttestRequest, AttestRequest__Output as _authority_v1_AttestRequest__Output } from './authority/v1/AttestRequest';
 import type { AttestResponse as _authority_v1_AttestResponse, AttestResponse__Output as _authority_v1_AttestResponse__Output } from './authority/v1/AttestResponse';
 import type { Attestation as _authority_v1_Attestation, Attestation__Output as _authority_v1_Attestation__Output } from './authority/v1/Attestation';
@@ -15,6 +17,8 @@ import type { CheckDetail as _authority_v1_CheckDetail, CheckDetail__Output as _
 import type { Checkpoint as _authority_v1_Checkpoint, Checkpoint__Output as _authority_v1_Checkpoint__Output } from './authority/v1/Checkpoint';
 import type { ConstraintViolation as _authority_v1_ConstraintViolation, ConstraintViolation__Output as _authority_v1_ConstraintViolation__Output } from './authority/v1/ConstraintViolation';
 import type { CredentialEvent as _authority_v1_CredentialEvent, CredentialEvent__Output as _authority_v1_CredentialEvent__Output } from './authority/v1/CredentialEvent';
+import type { GetChainStatusRequest as _authority_v1_GetChainStatusRequest, GetChainStatusRequest__Output as _authority_v1_GetChainStatusRequest__Output } from './authority/v1/GetChainStatusRequest';
+import type { GetChainStatusResponse as _authority_v1_GetChainStatusResponse, GetChainStatusResponse__Output as _authority_v1_GetChainStatusResponse__Output } from './authority/v1/GetChainStatusResponse';
 import type { GetCheckpointRequest as _authority_v1_GetCheckpointRequest, GetCheckpointRequest__Output as _authority_v1_GetCheckpointRequest__Output } from './authority/v1/GetCheckpointRequest';
 import type { GetCheckpointResponse as _authority_v1_GetCheckpointResponse, GetCheckpointResponse__Output as _authority_v1_GetCheckpointResponse__Output } from './authority/v1/GetCheckpointResponse';
 import type { GetComplianceReportRequest as _authority_v1_GetComplianceReportRequest, GetComplianceReportRequest__Output as _authority_v1_GetComplianceReportRequest__Output } from './authority/v1/GetComplianceReportRequest';
@@ -26,6 +30,7 @@ import type { ListAuditorKeysRequest as _authority_v1_ListAuditorKeysRequest, Li
 import type { ListAuditorKeysResponse as _authority_v1_ListAuditorKeysResponse, ListAuditorKeysResponse__Output as _authority_v1_ListAuditorKeysResponse__Output } from './authority/v1/ListAuditorKeysResponse';
 import type { ListCheckpointsRequest as _authority_v1_ListCheckpointsRequest, ListCheckpointsRequest__Output as _authority_v1_ListCheckpointsRequest__Output } from './authority/v1/ListCheckpointsRequest';
 import type { ListCheckpointsResponse as _authority_v1_ListCheckpointsResponse, ListCheckpointsResponse__Output as _authority_v1_ListCheckpointsResponse__Output } from './authority/v1/ListCheckpointsResponse';
+import type { PartitionLag as _authority_v1_PartitionLag, PartitionLag__Output as _authority_v1_PartitionLag__Output } from './authority/v1/PartitionLag';
 import type { PolicyChangeDetail as _authority_v1_PolicyChangeDetail, PolicyChangeDetail__Output as _authority_v1_PolicyChangeDetail__Output } from './authority/v1/PolicyChangeDetail';
 import type { PolicyVersionEvent as _authority_v1_PolicyVersionEvent, PolicyVersionEvent__Output as _authority_v1_PolicyVersionEvent__Output } from './authority/v1/PolicyVersionEvent';
 import type { QueryEventsRequest as _authority_v1_QueryEventsRequest, QueryEventsRequest__Output as _authority_v1_QueryEventsRequest__Output } from './authority/v1/QueryEventsRequest';
@@ -47,6 +52,8 @@ export interface ProtoGrpcType {
       AgentRole: EnumTypeDefinition
       ApprovalDetail: MessageTypeDefinition<_authority_v1_ApprovalDetail, _authority_v1_ApprovalDetail__Output>
       ApprovalStatus: EnumTypeDefinition
+      ArchiveChainSegmentRequest: MessageTypeDefinition<_authority_v1_ArchiveChainSegmentRequest, _authority_v1_ArchiveChainSegmentRequest__Output>
+      ArchiveChainSegmentResponse: MessageTypeDefinition<_authority_v1_ArchiveChainSegmentResponse, _authority_v1_ArchiveChainSegmentResponse__Output>
       AttestRequest: MessageTypeDefinition<_authority_v1_AttestRequest, _authority_v1_AttestRequest__Output>
       AttestResponse: MessageTypeDefinition<_authority_v1_AttestResponse, _authority_v1_AttestResponse__Output>
       Attestation: MessageTypeDefinition<_authority_v1_Attestation, _authority_v1_Attestation__Output>
@@ -62,6 +69,8 @@ export interface ProtoGrpcType {
       CredentialEvent: MessageTypeDefinition<_authority_v1_CredentialEvent, _authority_v1_CredentialEvent__Output>
       CredentialKind: EnumTypeDefinition
       Decision: EnumTypeDefinition
+      GetChainStatusRequest: MessageTypeDefinition<_authority_v1_GetChainStatusRequest, _authority_v1_GetChainStatusRequest__Output>
+      GetChainStatusResponse: MessageTypeDefinition<_authority_v1_GetChainStatusResponse, _authority_v1_GetChainStatusResponse__Output>
       GetCheckpointRequest: MessageTypeDefinition<_authority_v1_GetCheckpointRequest, _authority_v1_GetCheckpointRequest__Output>
       GetCheckpointResponse: MessageTypeDefinition<_authority_v1_GetCheckpointResponse, _authority_v1_GetCheckpointResponse__Output>
       GetComplianceReportRequest: MessageTypeDefinition<_authority_v1_GetComplianceReportRequest, _authority_v1_GetComplianceReportRequest__Output>
@@ -74,6 +83,7 @@ export interface ProtoGrpcType {
       ListAuditorKeysResponse: MessageTypeDefinition<_authority_v1_ListAuditorKeysResponse, _authority_v1_ListAuditorKeysResponse__Output>
       ListCheckpointsRequest: MessageTypeDefinition<_authority_v1_ListCheckpointsRequest, _authority_v1_ListCheckpointsRequest__Output>
       ListCheckpointsResponse: MessageTypeDefinition<_authority_v1_ListCheckpointsResponse, _authority_v1_ListCheckpointsResponse__Output>
+      PartitionLag: MessageTypeDefinition<_authority_v1_PartitionLag, _authority_v1_PartitionLag__Output>
       PolicyChangeDetail: MessageTypeDefinition<_authority_v1_PolicyChangeDetail, _authority_v1_PolicyChangeDetail__Output>
       PolicyVersionEvent: MessageTypeDefinition<_authority_v1_PolicyVersionEvent, _authority_v1_PolicyVersionEvent__Output>
       QueryEventsRequest: MessageTypeDefinition<_authority_v1_QueryEventsRequest, _authority_v1_QueryEventsRequest__Output>

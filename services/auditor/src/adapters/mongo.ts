@@ -10,6 +10,9 @@
 //   rejected     {_id: "<topic>/<partition>/<offset>", code, reason, key, subject, tenant, eventId, raw,
 //                headers, ...}: the quarantine (records never chained: unsigned, badly signed, …);
 //                _id makes a redelivered record's insert a no-op
+//   archives     {_id: tenant, throughSeq, headHash, archiveSha256, archivedAt}: the boundary of
+//                the archived (exported, then deleted) prefix of a chain: entries up to throughSeq
+//                are gone from `entries`, and the chain verifies from headHash (a checkpoint's)
 //   heads        {_id: tenant, seq, hash, updatedAt}: a hint of each chain's head, so a replica
 //                finds a head with one _id lookup (FerretDB uses no secondary index for reads);
 //                never trusted: a stale hint ends in a duplicate key and a full, verified reload
@@ -39,6 +42,18 @@ export const ENTRIES_COLLECTION = 'entries';
 export const CHECKPOINTS_COLLECTION = 'checkpoints';
 export const REJECTED_COLLECTION = 'rejected';
 export const HEADS_COLLECTION = 'heads';
+export const ARCHIVES_COLLECTION = 'archives';
+
+/** The archived prefix of a tenant's chain (see the module comment). */
+export interface ArchiveDoc {
+  _id: string;
+  throughSeq: number;
+  /** The chain hash at throughSeq (the head of the checkpoint there). */
+  headHash: string;
+  /** Hex SHA-256 of the export the operator saved. */
+  archiveSha256: string;
+  archivedAt: Date;
+}
 
 export interface EntryDoc {
   tenant: string;
@@ -205,6 +220,7 @@ export class ChainStore {
   readonly checkpoints: Collection<CheckpointDoc>;
   readonly rejected: Collection<RejectedDoc>;
   readonly heads: Collection<HeadDoc>;
+  readonly archives: Collection<ArchiveDoc>;
   private readonly writes: Semaphore;
 
   constructor(
@@ -217,6 +233,7 @@ export class ChainStore {
     this.checkpoints = db.collection<CheckpointDoc>(CHECKPOINTS_COLLECTION);
     this.rejected = db.collection<RejectedDoc>(REJECTED_COLLECTION);
     this.heads = db.collection<HeadDoc>(HEADS_COLLECTION);
+    this.archives = db.collection<ArchiveDoc>(ARCHIVES_COLLECTION);
   }
 
   async ensureIndexes(): Promise<void> {
@@ -398,5 +415,44 @@ export class ChainStore {
       }
     }
     return stored;
+  }
+
+  /** Quarantined records that claimed this tenant. */
+  async countRejected(tenant: string): Promise<number> {
+    return this.rejected.countDocuments({ tenant });
+  }
+
+  // --- archives ----------------------------------------------------------------------------------
+
+  async archiveBoundary(tenant: string): Promise<ArchiveDoc | undefined> {
+    return (await this.archives.findOne({ _id: tenant })) ?? undefined;
+  }
+
+  /** Records (or moves forward) a tenant's archive boundary; never moves it back. */
+  async saveArchiveBoundary(doc: ArchiveDoc): Promise<void> {
+    try {
+      await this.writes.run(() =>
+        this.archives.updateOne(
+          { _id: doc._id, throughSeq: { $lte: doc.throughSeq } },
+          {
+            $set: {
+              throughSeq: doc.throughSeq,
+              headHash: doc.headHash,
+              archiveSha256: doc.archiveSha256,
+              archivedAt: doc.archivedAt,
+            },
+          },
+          { upsert: true },
+        ),
+      );
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err; // a later boundary exists
+    }
+  }
+
+  /** Deletes a tenant's entries with seq <= throughSeq; the number deleted. */
+  async deleteEntriesThrough(tenant: string, throughSeq: number): Promise<number> {
+    const r = await this.writes.run(() => this.entries.deleteMany({ tenant, seq: { $lte: throughSeq } }));
+    return r.deletedCount;
   }
 }

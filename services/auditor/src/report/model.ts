@@ -11,13 +11,22 @@
 //   classifications; a classification `<domain>` stands for the resource pattern
 //   `slos://vaults/<domain>/*` (the original's vault layout; the policy format has no field for a
 //   pattern); cells count `check` decisions like Attest does (the agent's own and its delegates');
+// - per-resource breakdown (the busiest resources, bounded);
+// - approvals (who approved what, when, with which comment), revocations, and the denied events
+//   with their decision ids (each list bounded, with a count of the rest);
 // - chain verification status, with the checkpoint it rests on;
 // - data classifications from the tenant's current policy.
+//
+// A report may be scoped to one agent (events on whose delegation path it is) or to a resource
+// glob, and may be a summary (the lists left out). The window starts where the caller says, or at
+// the chain's first entry (never at the epoch). The deny rate is over access checks only:
+// administrative events (mint, revoke, approvals, ...) are counted apart.
 import { globMatch, type Policy } from '@authority/core';
+import { pb } from '@authority/proto';
 import type { CurrentPolicy } from '@authority/views';
 import type { SignedCheckpoint } from '@authority/core';
-import { actingAgent, agentPath, type EventFields } from '../event-fields';
-import type { TimeWindow, VerifyOutput } from '../read-types';
+import { actingAgent, agentPath, agentRole, type EventFields } from '../event-fields';
+import type { VerifyOutput } from '../read-types';
 
 /** The resource pattern a data classification stands for in the attestation matrix. */
 export function classificationPattern(domain: string): string {
@@ -29,6 +38,28 @@ export const MAX_DISTINCT_RESOURCES = 10_000;
 
 /** Distinct delegation lineages listed per agent (more are counted in `delegatedByOmitted`). */
 export const MAX_LINEAGES = 20;
+
+/** Rows listed in each event list (approvals, revocations, denied events); more are counted. */
+export const MAX_LISTED_EVENTS = 200;
+
+/** Resources listed in the per-resource breakdown (the busiest first); more are counted. */
+export const MAX_LISTED_RESOURCES = 100;
+
+/** Distinct resources tracked for the per-resource breakdown; beyond it the list is marked partial. */
+export const MAX_TRACKED_RESOURCES = 10_000;
+
+/** The inclusive window a report covers, in ms since the epoch; no start = from the chain's first entry. */
+export interface ReportWindow {
+  startMs?: number;
+  endMs: number;
+}
+
+/** What a report covers: the whole tenant, or one agent's events, or a resource glob's; a summary leaves the lists out. */
+export interface ReportScope {
+  agentId?: string;
+  resourceGlob?: string;
+  summary?: boolean;
+}
 
 export interface Count {
   key: string;
@@ -59,6 +90,8 @@ export interface AgentBreakdown {
   lineage: string;
   allowed: number;
   denied: number;
+  /** Of denied: denials because a link of the agent's envelope (or an ancestor's) was revoked. */
+  revokedDenials: number;
   /** `check` decisions (accesses and attempts). */
   accessChecks: number;
   distinctResources: number;
@@ -69,6 +102,12 @@ export interface AgentBreakdown {
   lastSeen: string | null;
   /** Whether the tenant's policy names this agent. */
   inPolicy: boolean;
+  /**
+   * The policy entry the agent's authority comes from: itself when the policy names it, else the
+   * root of its delegation lineage when the policy names that root (a delegate holds a narrowing
+   * of its root's grant); null when neither.
+   */
+  policyEntry: string | null;
 }
 
 export interface MatrixCell {
@@ -83,13 +122,80 @@ export interface MatrixCell {
   neverAccessed: boolean;
 }
 
+export interface ResourceBreakdown {
+  resource: string;
+  accessChecks: number;
+  allowed: number;
+  denied: number;
+  /** Distinct acting agents. */
+  agents: number;
+}
+
+export interface ApprovalRow {
+  time: string;
+  seq: number;
+  /** approval.request, approval.decide or approval.consume. */
+  action: string;
+  approvalId: string;
+  /** ApprovalStatus name after this step (PENDING, APPROVED, REJECTED, CONSUMED, EXPIRED_UNUSED). */
+  status: string;
+  agentId: string;
+  resource: string;
+  requiredScope: string;
+  purpose: string;
+  /** The credential that acted (the approver for a decision). */
+  principal: string;
+  /** The approver's comment (decisions only; '' when none). */
+  comment: string;
+}
+
+export interface RevocationRow {
+  time: string;
+  seq: number;
+  /** envelope.revoke or agent.revoke. */
+  action: string;
+  jti: string;
+  agentId: string;
+  reason: string;
+  principal: string;
+}
+
+export interface DeniedEventRow {
+  time: string;
+  seq: number;
+  eventId: string;
+  /** The enforcer's decision id (checks); '' for administrative events. */
+  decisionId: string;
+  agentId: string;
+  action: string;
+  resource: string;
+  reason: string;
+  message: string;
+}
+
+export interface EventList<T> {
+  rows: T[];
+  /** Matching events beyond MAX_LISTED_EVENTS (not listed). */
+  omitted: number;
+}
+
 export interface ComplianceReport {
   reportType: 'compliance';
-  /** 2: agents are counted on delegation paths (acted, delegated, unverified, lineage). */
-  formatVersion: 2;
+  /**
+   * 3: window from the first entry, deny rate over access checks, policy entry of delegates,
+   * per-resource breakdown, approvals, revocations, denied events, scope.
+   */
+  formatVersion: 3;
   tenant: string;
   generatedAt: string;
-  window: { start: string; end: string };
+  /** Whole tenant, one agent, a resource glob; summary = the lists are left out. */
+  scope: { agentId: string | null; resourceGlob: string | null; summary: boolean };
+  window: {
+    start: string;
+    end: string;
+    /** requested: the caller's start; first-entry: the chain's first entry; empty-chain: no entries (start = end). */
+    startBasis: 'requested' | 'first-entry' | 'empty-chain';
+  };
   policy: {
     version: number;
     sha256: string;
@@ -97,21 +203,31 @@ export interface ComplianceReport {
     policyVersion: string;
     complianceFrameworks: string[];
   } | null;
-  /** The entries the report covers: seq 1 to verifiedThroughSeq (the verified prefix). */
+  /** The entries the report covers: fromSeq (1, or after an archived prefix) to verifiedThroughSeq (verified). */
   coverage: { fromSeq: number; verifiedThroughSeq: number; headSeq: number };
   executiveSummary: {
     totalEvents: number;
     allowed: number;
     denied: number;
     otherDecisions: number;
-    /** denied / totalEvents (0 when there are none). */
-    denyRate: number;
-    agents: number;
+    /** `check` decisions: what an agent asked the enforcer. */
     accessChecks: number;
+    accessAllowed: number;
+    accessDenied: number;
+    /** accessDenied / accessChecks (0 when there are none): administrative events are not in it. */
+    denyRate: number;
+    /** Every other event (mint, delegate, revoke, approvals, keys, policies, ...). */
+    adminEvents: number;
+    adminDenied: number;
+    agents: number;
     reasons: Count[];
     actions: Count[];
   };
   agents: AgentBreakdown[];
+  resources: { rows: ResourceBreakdown[]; omitted: number; partial: boolean };
+  approvals: EventList<ApprovalRow>;
+  revocations: EventList<RevocationRow>;
+  deniedEvents: EventList<DeniedEventRow>;
   attestationMatrix: {
     basis: string;
     classifications: { domain: string; pattern: string }[];
@@ -124,7 +240,15 @@ export interface ComplianceReport {
     message: string;
     checked: number;
     headSeq: number;
-    checkpoint: { seq: number; headHash: string; time: string; keyId: string } | null;
+    /** The signed checkpoint the report rests on (and its signature is bound to). */
+    checkpoint: {
+      tenant: string;
+      seq: number;
+      headHash: string;
+      time: string;
+      keyId: string;
+      signature: string;
+    } | null;
     /** Entries after the checkpoint: linked to it by hashes, not yet covered by a signature. */
     entriesAfterCheckpoint: number;
   };
@@ -146,8 +270,11 @@ interface AgentAcc {
   /** Distinct lineages (delegators joined by ` → `), and how many more were seen beyond the cap. */
   lineages: Set<string>;
   lineagesOmitted: number;
+  /** Roots of the verified paths the agent was delegated on. */
+  roots: Set<string>;
   allowed: number;
   denied: number;
+  revoked: number;
   accessChecks: number;
   resources: Set<string>;
   capped: boolean;
@@ -155,6 +282,13 @@ interface AgentAcc {
   firstMs: number;
   lastMs: number;
   cells: Map<string, { allowedActed: number; allowedDelegated: number; denied: number }>;
+}
+
+interface ResourceAcc {
+  accessChecks: number;
+  allowed: number;
+  denied: number;
+  agents: Set<string>;
 }
 
 function bump(m: Map<string, number>, key: string): void {
@@ -169,21 +303,104 @@ function sortedCounts(m: Map<string, number>): Count[] {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** The parts of an event the lists show beyond EventFields, read from its raw bytes when needed. */
+export interface EventDetail {
+  decisionId: string;
+  /** IssuanceDetail.jti of a mint or delegation ('' otherwise). */
+  issuanceJti: string;
+  message: string;
+  principal: string;
+  approval?: { approvalId: string; status: string; requiredScope: string; purpose: string; comment: string };
+  revocation?: { jti: string; agentId: string; reason: string };
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const pick = (o: Json, camel: string, snake: string): unknown => (o[camel] !== undefined ? o[camel] : o[snake]);
+const APPROVAL_STATUS = pb.ApprovalStatus as unknown as Record<number, string | undefined>;
+
+/** The list details of raw proto3 JSON event bytes (either field spelling, enum names or numbers). */
+export function eventDetail(raw: Uint8Array): EventDetail {
+  let o: unknown;
+  try {
+    o = JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+  } catch {
+    o = undefined;
+  }
+  if (!isObject(o)) return { decisionId: '', issuanceJti: '', message: '', principal: '' };
+  const actor = o['actor'];
+  const check = o['check'];
+  const approval = o['approval'];
+  const revocation = o['revocation'];
+  const status = isObject(approval) ? approval['status'] : undefined;
+  return {
+    decisionId: isObject(check) ? str(pick(check, 'decisionId', 'decision_id')) : '',
+    issuanceJti: isObject(o['issuance']) ? str((o['issuance'] as Json)['jti']) : '',
+    message: str(o['message']),
+    principal: isObject(actor) ? str(actor['principal']) : '',
+    ...(isObject(approval)
+      ? {
+          approval: {
+            approvalId: str(pick(approval, 'approvalId', 'approval_id')),
+            status:
+              typeof status === 'number' ? (APPROVAL_STATUS[status] ?? String(status)) : str(status) || 'UNSPECIFIED',
+            requiredScope: str(pick(approval, 'requiredScope', 'required_scope')),
+            purpose: str(approval['purpose']),
+            comment: str(approval['comment']),
+          },
+        }
+      : {}),
+    ...(isObject(revocation)
+      ? {
+          revocation: {
+            jti: str(revocation['jti']),
+            agentId: str(pick(revocation, 'agentId', 'agent_id')),
+            reason: str(revocation['reason']),
+          },
+        }
+      : {}),
+  };
+}
+
+/** One chained event as the aggregator takes it: its indexed fields, and where to read details. */
+export interface ReportEntry {
+  seq: number;
+  fields: EventFields | undefined;
+  /** The raw event bytes (read only for the rows of the lists). */
+  raw: Uint8Array;
+}
+
 /** Accumulates verified events of the window, one at a time, in chain order. */
 export class ReportAggregator {
   total = 0;
   allowed = 0;
   denied = 0;
   accessChecks = 0;
+  accessAllowed = 0;
+  accessDenied = 0;
+  adminDenied = 0;
+  /** Time of the chain's first entry that has one (whatever the window and scope). */
+  firstEntryMs: number | undefined;
   readonly reasons = new Map<string, number>();
   readonly actions = new Map<string, number>();
   readonly agents = new Map<string, AgentAcc>();
+  readonly resources = new Map<string, ResourceAcc>();
+  resourcesPartial = false;
+  readonly approvals: EventList<ApprovalRow> = { rows: [], omitted: 0 };
+  readonly revocations: EventList<RevocationRow> = { rows: [], omitted: 0 };
+  readonly deniedEvents: EventList<DeniedEventRow> = { rows: [], omitted: 0 };
   readonly classifications: { domain: string; pattern: string }[];
+  private readonly startMs: number;
+  /** The agent each minted or delegated envelope was issued to (a revocation names only the jti). */
+  private readonly envelopeAgents = new Map<string, string>();
 
   constructor(
-    readonly window: TimeWindow,
+    readonly window: ReportWindow,
     policy: Policy | undefined,
+    readonly scope: ReportScope = {},
   ) {
+    this.startMs = window.startMs ?? Number.NEGATIVE_INFINITY;
     this.classifications = policy
       ? [...policy.dataClassifications.keys()].map((domain) => ({ domain, pattern: classificationPattern(domain) }))
       : [];
@@ -199,8 +416,10 @@ export class ReportAggregator {
         unverified: 0,
         lineages: new Set(),
         lineagesOmitted: 0,
+        roots: new Set(),
         allowed: 0,
         denied: 0,
+        revoked: 0,
         accessChecks: 0,
         resources: new Set(),
         capped: false,
@@ -214,9 +433,24 @@ export class ReportAggregator {
     return a;
   }
 
-  add(f: EventFields | undefined): void {
-    if (f === undefined || f.timeMs === undefined || f.timeMs < this.window.startMs || f.timeMs > this.window.endMs)
-      return;
+  /** Is the event in the report's scope (agent on its path, resource matching the glob)? */
+  private inScope(f: EventFields): boolean {
+    const { agentId, resourceGlob } = this.scope;
+    if (agentId !== undefined && agentId !== '' && agentRole(f, agentId) === undefined) {
+      // A revocation of the agent is about it even when no path names it.
+      if (!(f.action === 'agent.revoke' && f.resource.endsWith(agentId))) return false;
+    }
+    if (resourceGlob !== undefined && resourceGlob !== '' && !globMatch(resourceGlob, f.resource)) return false;
+    return true;
+  }
+
+  add(e: ReportEntry): void {
+    const f = e.fields;
+    if (f === undefined || f.timeMs === undefined) return;
+    if (this.firstEntryMs === undefined || f.timeMs < this.firstEntryMs) this.firstEntryMs = f.timeMs;
+    if ((f.action === 'envelope.mint' || f.action === 'envelope.delegate') && this.scope.summary !== true)
+      this.issued(e, f);
+    if (f.timeMs < this.startMs || f.timeMs > this.window.endMs || !this.inScope(f)) return;
     this.total++;
     const allow = f.decision === 'ALLOW';
     const deny = f.decision === 'DENY';
@@ -225,11 +459,18 @@ export class ReportAggregator {
     bump(this.reasons, f.reason);
     bump(this.actions, f.action);
     const isCheck = f.action === 'check';
-    if (isCheck) this.accessChecks++;
+    if (isCheck) {
+      this.accessChecks++;
+      if (allow) this.accessAllowed++;
+      if (deny) this.accessDenied++;
+    } else if (deny) this.adminDenied++;
+    this.list(e, f, deny);
     // Every agent on the path (an event without one counts for its agent alone), each once.
     const t = f.timeMs;
     const path = agentPath(f);
     const actor = actingAgent(f);
+    if (isCheck && f.resource !== '') this.resource(f.resource, actor, allow, deny);
+    const revoked = deny && f.reason === 'REVOKED';
     const seen = new Set<string>();
     path.forEach((id, i) => {
       if (seen.has(id)) return;
@@ -245,6 +486,7 @@ export class ReportAggregator {
       if (deny) {
         a.denied++;
         bump(a.denyReasons, f.reason);
+        if (revoked) a.revoked++;
       }
       if (t < a.firstMs) a.firstMs = t;
       if (t > a.lastMs) a.lastMs = t;
@@ -267,11 +509,89 @@ export class ReportAggregator {
     });
   }
 
+  private resource(resource: string, actor: string, allow: boolean, deny: boolean): void {
+    let r = this.resources.get(resource);
+    if (!r) {
+      if (this.resources.size >= MAX_TRACKED_RESOURCES) {
+        this.resourcesPartial = true;
+        return;
+      }
+      this.resources.set(resource, (r = { accessChecks: 0, allowed: 0, denied: 0, agents: new Set() }));
+    }
+    r.accessChecks++;
+    if (allow) r.allowed++;
+    if (deny) r.denied++;
+    if (actor !== '' && r.agents.size < MAX_DISTINCT_RESOURCES) r.agents.add(actor);
+  }
+
+  /** Remembers whom an envelope was issued to (whatever the window: a revocation may come later). */
+  private issued(e: ReportEntry, f: EventFields): void {
+    if (this.envelopeAgents.size >= MAX_TRACKED_RESOURCES) return;
+    const jti = eventDetail(e.raw).issuanceJti;
+    const agent = actingAgent(f);
+    if (jti !== '' && agent !== '') this.envelopeAgents.set(jti, agent);
+  }
+
+  /** Adds the event to the lists it belongs to (approvals, revocations, denied events). */
+  private list(e: ReportEntry, f: EventFields, deny: boolean): void {
+    if (this.scope.summary === true) return;
+    const isApproval = f.action.startsWith('approval.');
+    const isRevocation = f.action === 'envelope.revoke' || f.action === 'agent.revoke';
+    if (!isApproval && !isRevocation && !deny) return;
+    const time = iso(f.timeMs as number);
+    const full = (l: EventList<unknown>) => l.rows.length >= MAX_LISTED_EVENTS && (l.omitted++, true);
+    // Details are parsed only for the rows that are listed.
+    let detail: EventDetail | undefined;
+    const d = () => (detail ??= eventDetail(e.raw));
+    if (isApproval && !full(this.approvals)) {
+      const a = d().approval;
+      this.approvals.rows.push({
+        time,
+        seq: e.seq,
+        action: f.action,
+        approvalId: a?.approvalId ?? '',
+        status: a?.status ?? '',
+        agentId: actingAgent(f),
+        resource: f.resource,
+        requiredScope: a?.requiredScope ?? '',
+        purpose: a?.purpose ?? '',
+        principal: d().principal,
+        comment: a?.comment ?? '',
+      });
+    }
+    if (isRevocation && !full(this.revocations)) {
+      const r = d().revocation;
+      this.revocations.rows.push({
+        time,
+        seq: e.seq,
+        action: f.action,
+        jti: r?.jti ?? '',
+        agentId: r?.agentId || this.envelopeAgents.get(r?.jti ?? '') || actingAgent(f),
+        reason: r?.reason ?? '',
+        principal: d().principal,
+      });
+    }
+    if (deny && !full(this.deniedEvents)) {
+      this.deniedEvents.rows.push({
+        time,
+        seq: e.seq,
+        eventId: f.eventId,
+        decisionId: d().decisionId,
+        agentId: actingAgent(f),
+        action: f.action,
+        resource: f.resource,
+        reason: f.reason,
+        message: d().message,
+      });
+    }
+  }
+
   /** Records who delegated to an agent: the verified path before its first appearance. */
   private lineage(a: AgentAcc, before: readonly string[]): void {
     // A link may keep its parent's name (`sub` unchanged): consecutive repeats are one agent.
     const delegators = before.filter((id, i) => i === 0 || id !== before[i - 1]);
     if (delegators.length === 0) return;
+    a.roots.add(delegators[0] as string);
     const key = delegators.join(' → ');
     if (a.lineages.has(key)) return;
     if (a.lineages.size < MAX_LINEAGES) a.lineages.add(key);
@@ -281,27 +601,43 @@ export class ReportAggregator {
 
 export interface BuildReportInput {
   tenant: string;
-  window: TimeWindow;
+  window: ReportWindow;
   generatedAt: Date;
   policy: CurrentPolicy | undefined;
   aggregate: ReportAggregator;
   verification: VerifyOutput;
   verifiedThroughSeq: number;
+  /** The first seq in the store (after an archived prefix; default 1). */
+  fromSeq?: number;
 }
 
 function checkpointSummary(cp: SignedCheckpoint | undefined): ComplianceReport['chainVerification']['checkpoint'] {
-  return cp ? { seq: cp.seq, headHash: cp.headHash, time: iso(cp.time * 1000), keyId: cp.keyId } : null;
+  return cp
+    ? {
+        tenant: cp.tenant,
+        seq: cp.seq,
+        headHash: cp.headHash,
+        time: iso(cp.time * 1000),
+        keyId: cp.keyId,
+        signature: cp.signature,
+      }
+    : null;
 }
 
 export function buildComplianceReport(i: BuildReportInput): ComplianceReport {
   const agg = i.aggregate;
   const policy = i.policy?.policy;
-  const policyAgents = policy ? [...policy.agents.keys()] : [];
-  const agentIds = [...new Set([...policyAgents, ...agg.agents.keys()])].sort();
+  const scopedAgent = agg.scope.agentId !== undefined && agg.scope.agentId !== '' ? agg.scope.agentId : undefined;
+  // A report scoped to one agent or resource lists the agents it saw (and the scoped one).
+  const policyAgents =
+    policy && scopedAgent === undefined && agg.scope.resourceGlob === undefined ? [...policy.agents.keys()] : [];
+  const agentIds = [...new Set([...policyAgents, ...agg.agents.keys(), ...(scopedAgent ? [scopedAgent] : [])])].sort();
   const agents: AgentBreakdown[] = agentIds.map((agentId) => {
     const a = agg.agents.get(agentId);
     const delegatedBy = a ? [...a.lineages].sort() : [];
     const omitted = a?.lineagesOmitted ?? 0;
+    const inPolicy = policy?.agents.has(agentId) ?? false;
+    const root = a ? [...a.roots].sort().find((r) => policy?.agents.has(r) ?? false) : undefined;
     return {
       agentId,
       events: a?.events ?? 0,
@@ -316,13 +652,15 @@ export function buildComplianceReport(i: BuildReportInput): ComplianceReport {
           : `${agentId}, delegated by ${delegatedBy.join('; ')}${omitted > 0 ? ` (and ${omitted} more)` : ''}`,
       allowed: a?.allowed ?? 0,
       denied: a?.denied ?? 0,
+      revokedDenials: a?.revoked ?? 0,
       accessChecks: a?.accessChecks ?? 0,
       distinctResources: a?.resources.size ?? 0,
       distinctResourcesCapped: a?.capped ?? false,
       denyReasons: a ? sortedCounts(a.denyReasons) : [],
       firstSeen: a && a.events > 0 ? iso(a.firstMs) : null,
       lastSeen: a && a.events > 0 ? iso(a.lastMs) : null,
-      inPolicy: policy?.agents.has(agentId) ?? false,
+      inPolicy,
+      policyEntry: inPolicy ? agentId : (root ?? null),
     };
   });
   const rows = agentIds.map((agentId) => ({
@@ -343,14 +681,37 @@ export function buildComplianceReport(i: BuildReportInput): ComplianceReport {
       };
     }),
   }));
+  const resourceRows = [...agg.resources]
+    .map(([resource, r]) => ({
+      resource,
+      accessChecks: r.accessChecks,
+      allowed: r.allowed,
+      denied: r.denied,
+      agents: r.agents.size,
+    }))
+    .sort(
+      (a, b) => b.accessChecks - a.accessChecks || (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0),
+    );
   const v = i.verification;
   const cp = v.checkpoint;
+  const endMs = i.window.endMs;
+  const startBasis: ComplianceReport['window']['startBasis'] =
+    i.window.startMs !== undefined ? 'requested' : agg.firstEntryMs !== undefined ? 'first-entry' : 'empty-chain';
+  const startMs = i.window.startMs ?? Math.min(agg.firstEntryMs ?? endMs, endMs);
+  const summary = agg.scope.summary === true;
+  const s = (n: number, d: number) => (d === 0 ? 0 : n / d);
   return {
     reportType: 'compliance',
-    formatVersion: 2,
+    formatVersion: 3,
     tenant: i.tenant,
     generatedAt: i.generatedAt.toISOString(),
-    window: { start: iso(i.window.startMs), end: iso(i.window.endMs) },
+    scope: {
+      agentId: scopedAgent ?? null,
+      resourceGlob:
+        agg.scope.resourceGlob !== undefined && agg.scope.resourceGlob !== '' ? agg.scope.resourceGlob : null,
+      summary,
+    },
+    window: { start: iso(startMs), end: iso(endMs), startBasis },
     policy: i.policy
       ? {
           version: i.policy.version,
@@ -360,24 +721,36 @@ export function buildComplianceReport(i: BuildReportInput): ComplianceReport {
           complianceFrameworks: [...i.policy.policy.complianceFrameworks],
         }
       : null,
-    coverage: { fromSeq: 1, verifiedThroughSeq: i.verifiedThroughSeq, headSeq: v.headSeq },
+    coverage: { fromSeq: i.fromSeq ?? 1, verifiedThroughSeq: i.verifiedThroughSeq, headSeq: v.headSeq },
     executiveSummary: {
       totalEvents: agg.total,
       allowed: agg.allowed,
       denied: agg.denied,
       otherDecisions: agg.total - agg.allowed - agg.denied,
-      denyRate: agg.total === 0 ? 0 : agg.denied / agg.total,
-      agents: agg.agents.size,
       accessChecks: agg.accessChecks,
+      accessAllowed: agg.accessAllowed,
+      accessDenied: agg.accessDenied,
+      denyRate: s(agg.accessDenied, agg.accessChecks),
+      adminEvents: agg.total - agg.accessChecks,
+      adminDenied: agg.adminDenied,
+      agents: agg.agents.size,
       reasons: sortedCounts(agg.reasons),
       actions: sortedCounts(agg.actions),
     },
-    agents,
+    agents: summary ? [] : agents,
+    resources: {
+      rows: summary ? [] : resourceRows.slice(0, MAX_LISTED_RESOURCES),
+      omitted: summary ? 0 : Math.max(0, resourceRows.length - MAX_LISTED_RESOURCES),
+      partial: agg.resourcesPartial,
+    },
+    approvals: agg.approvals,
+    revocations: agg.revocations,
+    deniedEvents: agg.deniedEvents,
     attestationMatrix: {
       basis:
         "Counts of `check` decisions on resources matching each classification's pattern, in the window, over the verified chain, for every agent on the decision's delegation path: the agent's own and those of agents it delegated to. NEVER ACCESSED means no allowed access by the agent or through it; denied attempts touched nothing.",
       classifications: agg.classifications,
-      rows,
+      rows: summary ? [] : rows,
     },
     chainVerification: {
       ok: v.ok,

@@ -333,7 +333,7 @@ describe('honest attribution: queries, attestations and the report count every a
       secret,
     );
     const report = JSON.parse(Buffer.from(res.body).toString('utf8')) as ComplianceReport;
-    assert.equal(report.formatVersion, 2);
+    assert.equal(report.formatVersion, 3);
     assert.equal(report.chainVerification.ok, true, report.chainVerification.message);
     const row = (id: string) =>
       must(
@@ -378,9 +378,15 @@ describe('honest attribution: queries, attestations and the report count every a
         )
       ).body,
     ).toString('utf8');
+    // Identifiers are unbreakable chunks: `academic-advisor/` then `summarizer`, a break allowed after the `/`.
     assert.match(
       html,
-      /<code>academic-advisor\/summarizer<\/code><br><span class="note">delegated by <code>academic-advisor<\/code>/,
+      /<code class="id"><span>academic-advisor\/<\/span><wbr><span>summarizer<\/span><\/code><br><span class="note">delegated by <code class="id"><span>academic-advisor<\/span><\/code>/,
+    );
+    assert.match(
+      html,
+      /via root <code class="id"><span>academic-advisor<\/span><\/code>/,
+      'the delegate is in policy via its root',
     );
     assert.match(html, /attempts with an unverified token: 1/);
     assert.match(html, /30 through delegates/);

@@ -160,7 +160,7 @@ agents:
 
   function report(events: pb.AuditEvent[]) {
     const agg = new ReportAggregator(window, policy);
-    for (const e of events) agg.add(fieldsOf(e));
+    events.forEach((e, i) => agg.add({ seq: i + 1, fields: fieldsOf(e), raw: encodeEvent(pb.AuditEventSchema, e) }));
     return buildComplianceReport({
       tenant: 'acme',
       window,
@@ -202,7 +202,7 @@ agents:
       event('acme', 7, { agent: CHILD, chain: [ROOT, CHILD], timeMs: T0 - 1 }),
     ];
     const r = report(events);
-    assert.equal(r.formatVersion, 2);
+    assert.equal(r.formatVersion, 3);
     const row = (id: string) => {
       const a = r.agents.find((x) => x.agentId === id);
       assert.ok(a, `row for ${id}`);
@@ -240,7 +240,7 @@ agents:
     assert.deepEqual([cell(CHILD).allowedActed, cell(CHILD).allowedDelegated], [2, 0]);
 
     const html = renderComplianceHtml(r);
-    assert.match(html, /delegated by <code>academic-advisor<\/code>/);
+    assert.match(html, /delegated by <code class="id"><span>academic-advisor<\/span><\/code>/);
     assert.match(html, /attempts with an unverified token: 1/);
     assert.match(html, /2 through delegates/);
   });

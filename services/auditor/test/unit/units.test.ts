@@ -158,10 +158,11 @@ describe('HTML', () => {
     const bad = `</td><script>alert(1)</script><img src=x onerror="y">'`;
     const report: ComplianceReport = {
       reportType: 'compliance',
-      formatVersion: 2,
+      formatVersion: 3,
       tenant: bad,
       generatedAt: '2026-01-01T00:00:00.000Z',
-      window: { start: '2026-01-01T00:00:00.000Z', end: '2026-01-02T00:00:00.000Z' },
+      scope: { agentId: bad, resourceGlob: bad, summary: false },
+      window: { start: '2026-01-01T00:00:00.000Z', end: '2026-01-02T00:00:00.000Z', startBasis: 'requested' },
       policy: {
         version: 1,
         sha256: 'a'.repeat(64),
@@ -175,9 +176,13 @@ describe('HTML', () => {
         allowed: 1,
         denied: 1,
         otherDecisions: 0,
-        denyRate: 0.5,
-        agents: 1,
         accessChecks: 2,
+        accessAllowed: 1,
+        accessDenied: 1,
+        denyRate: 0.5,
+        adminEvents: 0,
+        adminDenied: 0,
+        agents: 1,
         reasons: [{ key: bad, count: 1 }],
         actions: [{ key: bad, count: 2 }],
       },
@@ -200,8 +205,53 @@ describe('HTML', () => {
           firstSeen: null,
           lastSeen: null,
           inPolicy: false,
+          policyEntry: bad,
+          revokedDenials: 1,
         },
       ],
+      resources: {
+        rows: [{ resource: bad, accessChecks: 1, allowed: 0, denied: 1, agents: 1 }],
+        omitted: 1,
+        partial: true,
+      },
+      approvals: {
+        rows: [
+          {
+            time: bad,
+            seq: 1,
+            action: bad,
+            approvalId: bad,
+            status: bad,
+            agentId: bad,
+            resource: bad,
+            requiredScope: bad,
+            purpose: bad,
+            principal: bad,
+            comment: bad,
+          },
+        ],
+        omitted: 1,
+      },
+      revocations: {
+        rows: [{ time: bad, seq: 2, action: bad, jti: bad, agentId: bad, reason: bad, principal: bad }],
+        omitted: 0,
+      },
+      deniedEvents: {
+        rows: [
+          {
+            time: bad,
+            seq: 3,
+            eventId: bad,
+            decisionId: bad,
+            agentId: bad,
+            action: bad,
+            resource: bad,
+            reason: bad,
+            message: bad,
+          },
+        ],
+        omitted: 2,
+      },
       attestationMatrix: {
         basis: bad,
         classifications: [{ domain: bad, pattern: classificationPattern(bad) }],
@@ -229,14 +279,14 @@ describe('HTML', () => {
         message: bad,
         checked: 1,
         headSeq: 2,
-        checkpoint: { seq: 1, headHash: bad, time: bad, keyId: bad },
+        checkpoint: { tenant: bad, seq: 1, headHash: bad, time: bad, keyId: bad, signature: bad },
         entriesAfterCheckpoint: 1,
       },
       dataClassifications: [
         { domain: bad, sensitivity: bad, piiFields: [bad], retentionDays: 1, description: bad, pattern: bad },
       ],
     };
-    const html = renderComplianceHtml(report);
+    const html = renderComplianceHtml(report, { keyId: bad, issuedAt: 1 });
     assert.doesNotMatch(html, /<script|<img/i);
     assert.doesNotMatch(
       html,
@@ -250,9 +300,14 @@ describe('HTML', () => {
     for (const id of [
       'executive-summary',
       'agents',
+      'resources',
+      'approvals',
+      'revocations',
+      'denied-events',
       'attestation-matrix',
       'chain-verification',
       'data-classifications',
+      'signature',
       'report-metadata',
     ]) {
       assert.match(html, new RegExp(`<section id="${id}">`));

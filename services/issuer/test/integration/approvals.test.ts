@@ -123,7 +123,10 @@ describe('approvals', () => {
     const approved = await decide(a.approvalId, true);
     assert.equal(approved.status, 'APPROVED');
     assert.ok(approved.decidedBy.startsWith('cred-'));
-    await auditFor(a.approvalId, 'approval.decide');
+    const decided = await auditFor(a.approvalId, 'approval.decide');
+    // The approver's comment is evidence: it is in the chained event (the compliance report lists it).
+    assert.equal(decided.detail.case === 'approval' ? decided.detail.value.comment : undefined, 'ok');
+    assert.equal(decided.actor?.principal, approved.decidedBy);
 
     const first = await consume(a.approvalId, {}, checker);
     assert.deepEqual([first.consumed, first.reason], [true, 'ALLOWED']);

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file authority/v1/auditor.proto.
  */
 export const file_authority_v1_auditor: GenFile = /*@__PURE__*/
-  fileDesc("ChphdXRob3JpdHkvdjEvYXVkaXRvci5wcm90bxIMYXV0aG9yaXR5LnYxItQBCgpDaGFpbkVudHJ5EgsKA3NlcRgBIAEoAxIMCgRoYXNoGAIgASgJEhEKCXByZXZfaGFzaBgDIAEoCRIRCglyYXdfZXZlbnQYBCABKAkSJwoFZXZlbnQYBSABKAsyGC5hdXRob3JpdHkudjEuQXVkaXRFdmVudBIvCgtyZWNvcmRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoKYWdlbnRfcm9sZRgHIAEoDjIXLmF1dGhvcml0eS52MS5BZ2VudFJvbGUitgIKElF1ZXJ5RXZlbnRzUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSDgoGYWN0aW9uGAMgASgJEhUKDXJlc291cmNlX2dsb2IYBCABKAkSKAoIZGVjaXNpb24YBSABKA4yFi5hdXRob3JpdHkudjEuRGVjaXNpb24SKAoGcmVhc29uGAYgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSLgoKc3RhcnRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgJIAEoDRISCgpwYWdlX3Rva2VuGAogASgJIlkKE1F1ZXJ5RXZlbnRzUmVzcG9uc2USKQoHZW50cmllcxgBIAMoCzIYLmF1dGhvcml0eS52MS5DaGFpbkVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJeChJWZXJpZnlDaGFpblJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGZyb21fc2VxGAIgASgDEg4KBnRvX3NlcRgDIAEoAxIWCg5jaGVja3BvaW50X3NlcRgEIAEoAyLDAQoTVmVyaWZ5Q2hhaW5SZXNwb25zZRIKCgJvaxgBIAEoCBIVCg1maXJzdF9iYWRfc2VxGAIgASgDEicKBWZhdWx0GAMgASgOMhguYXV0aG9yaXR5LnYxLkNoYWluRmF1bHQSDwoHbWVzc2FnZRgEIAEoCRIPCgdjaGVja2VkGAUgASgDEiwKCmNoZWNrcG9pbnQYBiABKAsyGC5hdXRob3JpdHkudjEuQ2hlY2twb2ludBIQCghoZWFkX3NlcRgHIAEoAyIzChRHZXRDaGVja3BvaW50UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSCwoDc2VxGAIgASgDIkUKFUdldENoZWNrcG9pbnRSZXNwb25zZRIsCgpjaGVja3BvaW50GAEgASgLMhguYXV0aG9yaXR5LnYxLkNoZWNrcG9pbnQiTwoWTGlzdENoZWNrcG9pbnRzUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiYQoXTGlzdENoZWNrcG9pbnRzUmVzcG9uc2USLQoLY2hlY2twb2ludHMYASADKAsyGC5hdXRob3JpdHkudjEuQ2hlY2twb2ludBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqQEKDUF0dGVzdFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEhgKEHJlc291cmNlX3BhdHRlcm4YAyABKAkSLgoKc3RhcnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqoDCgtBdHRlc3RhdGlvbhIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSGAoQcmVzb3VyY2VfcGF0dGVybhgDIAEoCRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNYWxsb3dlZF9jb3VudBgGIAEoAxIUCgxkZW5pZWRfY291bnQYByABKAMSLAoKY2hlY2twb2ludBgIIAEoCzIYLmF1dGhvcml0eS52MS5DaGVja3BvaW50Ei0KCWlzc3VlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGa2V5X2lkGAogASgJEhEKCXNpZ25hdHVyZRgLIAEoDBIWCg5uZXZlcl9hY2Nlc3NlZBgMIAEoCBIbChNhbGxvd2VkX2FjdGVkX2NvdW50GA0gASgDEh8KF2FsbG93ZWRfZGVsZWdhdGVkX2NvdW50GA4gASgDIkAKDkF0dGVzdFJlc3BvbnNlEi4KC2F0dGVzdGF0aW9uGAEgASgLMhkuYXV0aG9yaXR5LnYxLkF0dGVzdGF0aW9uIrYBChpHZXRDb21wbGlhbmNlUmVwb3J0UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEioKBmZvcm1hdBgEIAEoDjIaLmF1dGhvcml0eS52MS5SZXBvcnRGb3JtYXQiQQobR2V0Q29tcGxpYW5jZVJlcG9ydFJlc3BvbnNlEhQKDGNvbnRlbnRfdHlwZRgBIAEoCRIMCgRib2R5GAIgASgMIhgKFkxpc3RBdWRpdG9yS2V5c1JlcXVlc3QiQAoKQXVkaXRvcktleRIOCgZrZXlfaWQYASABKAkSEgoKcHVibGljX2tleRgCIAEoDBIOCgZhY3RpdmUYAyABKAgiQQoXTGlzdEF1ZGl0b3JLZXlzUmVzcG9uc2USJgoEa2V5cxgBIAMoCzIYLmF1dGhvcml0eS52MS5BdWRpdG9yS2V5KkEKCUFnZW50Um9sZRIaChZBR0VOVF9ST0xFX1VOU1BFQ0lGSUVEEAASCQoFQUNURUQQARINCglERUxFR0FURUQQAiqPAQoKQ2hhaW5GYXVsdBIbChdDSEFJTl9GQVVMVF9VTlNQRUNJRklFRBAAEggKBE5PTkUQARIMCghNT0RJRklFRBACEgsKB01JU1NJTkcQAxINCglSRU9SREVSRUQQBBINCglUUlVOQ0FURUQQBRIVChFGT1JHRURfQ0hFQ0tQT0lOVBAGEgoKBkZPUktFRBAHKkEKDFJlcG9ydEZvcm1hdBIdChlSRVBPUlRfRk9STUFUX1VOU1BFQ0lGSUVEEAASCAoESFRNTBABEggKBEpTT04QAjKDBQoOQXVkaXRvclNlcnZpY2USUgoLUXVlcnlFdmVudHMSIC5hdXRob3JpdHkudjEuUXVlcnlFdmVudHNSZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLlF1ZXJ5RXZlbnRzUmVzcG9uc2USUgoLVmVyaWZ5Q2hhaW4SIC5hdXRob3JpdHkudjEuVmVyaWZ5Q2hhaW5SZXF1ZXN0GiEuYXV0aG9yaXR5LnYxLlZlcmlmeUNoYWluUmVzcG9uc2USWAoNR2V0Q2hlY2twb2ludBIiLmF1dGhvcml0eS52MS5HZXRDaGVja3BvaW50UmVxdWVzdBojLmF1dGhvcml0eS52MS5HZXRDaGVja3BvaW50UmVzcG9uc2USXgoPTGlzdENoZWNrcG9pbnRzEiQuYXV0aG9yaXR5LnYxLkxpc3RDaGVja3BvaW50c1JlcXVlc3QaJS5hdXRob3JpdHkudjEuTGlzdENoZWNrcG9pbnRzUmVzcG9uc2USQwoGQXR0ZXN0EhsuYXV0aG9yaXR5LnYxLkF0dGVzdFJlcXVlc3QaHC5hdXRob3JpdHkudjEuQXR0ZXN0UmVzcG9uc2USagoTR2V0Q29tcGxpYW5jZVJlcG9ydBIoLmF1dGhvcml0eS52MS5HZXRDb21wbGlhbmNlUmVwb3J0UmVxdWVzdBopLmF1dGhvcml0eS52MS5HZXRDb21wbGlhbmNlUmVwb3J0UmVzcG9uc2USXgoPTGlzdEF1ZGl0b3JLZXlzEiQuYXV0aG9yaXR5LnYxLkxpc3RBdWRpdG9yS2V5c1JlcXVlc3QaJS5hdXRob3JpdHkudjEuTGlzdEF1ZGl0b3JLZXlzUmVzcG9uc2ViBnByb3RvMw", [file_authority_v1_common, file_authority_v1_events, file_google_protobuf_timestamp]);
+  fileDesc("ChphdXRob3JpdHkvdjEvYXVkaXRvci5wcm90bxIMYXV0aG9yaXR5LnYxItQBCgpDaGFpbkVudHJ5EgsKA3NlcRgBIAEoAxIMCgRoYXNoGAIgASgJEhEKCXByZXZfaGFzaBgDIAEoCRIRCglyYXdfZXZlbnQYBCABKAkSJwoFZXZlbnQYBSABKAsyGC5hdXRob3JpdHkudjEuQXVkaXRFdmVudBIvCgtyZWNvcmRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoKYWdlbnRfcm9sZRgHIAEoDjIXLmF1dGhvcml0eS52MS5BZ2VudFJvbGUitgIKElF1ZXJ5RXZlbnRzUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSDgoGYWN0aW9uGAMgASgJEhUKDXJlc291cmNlX2dsb2IYBCABKAkSKAoIZGVjaXNpb24YBSABKA4yFi5hdXRob3JpdHkudjEuRGVjaXNpb24SKAoGcmVhc29uGAYgASgOMhguYXV0aG9yaXR5LnYxLlJlYXNvbkNvZGUSLgoKc3RhcnRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgJIAEoDRISCgpwYWdlX3Rva2VuGAogASgJIlkKE1F1ZXJ5RXZlbnRzUmVzcG9uc2USKQoHZW50cmllcxgBIAMoCzIYLmF1dGhvcml0eS52MS5DaGFpbkVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJeChJWZXJpZnlDaGFpblJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGZyb21fc2VxGAIgASgDEg4KBnRvX3NlcRgDIAEoAxIWCg5jaGVja3BvaW50X3NlcRgEIAEoAyLDAQoTVmVyaWZ5Q2hhaW5SZXNwb25zZRIKCgJvaxgBIAEoCBIVCg1maXJzdF9iYWRfc2VxGAIgASgDEicKBWZhdWx0GAMgASgOMhguYXV0aG9yaXR5LnYxLkNoYWluRmF1bHQSDwoHbWVzc2FnZRgEIAEoCRIPCgdjaGVja2VkGAUgASgDEiwKCmNoZWNrcG9pbnQYBiABKAsyGC5hdXRob3JpdHkudjEuQ2hlY2twb2ludBIQCghoZWFkX3NlcRgHIAEoAyIzChRHZXRDaGVja3BvaW50UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSCwoDc2VxGAIgASgDIkUKFUdldENoZWNrcG9pbnRSZXNwb25zZRIsCgpjaGVja3BvaW50GAEgASgLMhguYXV0aG9yaXR5LnYxLkNoZWNrcG9pbnQiTwoWTGlzdENoZWNrcG9pbnRzUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiYQoXTGlzdENoZWNrcG9pbnRzUmVzcG9uc2USLQoLY2hlY2twb2ludHMYASADKAsyGC5hdXRob3JpdHkudjEuQ2hlY2twb2ludBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqQEKDUF0dGVzdFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhAKCGFnZW50X2lkGAIgASgJEhgKEHJlc291cmNlX3BhdHRlcm4YAyABKAkSLgoKc3RhcnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqoDCgtBdHRlc3RhdGlvbhIOCgZ0ZW5hbnQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSGAoQcmVzb3VyY2VfcGF0dGVybhgDIAEoCRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNYWxsb3dlZF9jb3VudBgGIAEoAxIUCgxkZW5pZWRfY291bnQYByABKAMSLAoKY2hlY2twb2ludBgIIAEoCzIYLmF1dGhvcml0eS52MS5DaGVja3BvaW50Ei0KCWlzc3VlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGa2V5X2lkGAogASgJEhEKCXNpZ25hdHVyZRgLIAEoDBIWCg5uZXZlcl9hY2Nlc3NlZBgMIAEoCBIbChNhbGxvd2VkX2FjdGVkX2NvdW50GA0gASgDEh8KF2FsbG93ZWRfZGVsZWdhdGVkX2NvdW50GA4gASgDIkAKDkF0dGVzdFJlc3BvbnNlEi4KC2F0dGVzdGF0aW9uGAEgASgLMhkuYXV0aG9yaXR5LnYxLkF0dGVzdGF0aW9uIvABChpHZXRDb21wbGlhbmNlUmVwb3J0UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEioKBmZvcm1hdBgEIAEoDjIaLmF1dGhvcml0eS52MS5SZXBvcnRGb3JtYXQSEAoIYWdlbnRfaWQYBSABKAkSFQoNcmVzb3VyY2VfZ2xvYhgGIAEoCRIPCgdzdW1tYXJ5GAcgASgIIkEKG0dldENvbXBsaWFuY2VSZXBvcnRSZXNwb25zZRIUCgxjb250ZW50X3R5cGUYASABKAkSDAoEYm9keRgCIAEoDCInChVHZXRDaGFpblN0YXR1c1JlcXVlc3QSDgoGdGVuYW50GAEgASgJIj0KDFBhcnRpdGlvbkxhZxINCgV0b3BpYxgBIAEoCRIRCglwYXJ0aXRpb24YAiABKAUSCwoDbGFnGAMgASgDIqMDChZHZXRDaGFpblN0YXR1c1Jlc3BvbnNlEg4KBnRlbmFudBgBIAEoCRIQCghoZWFkX3NlcRgCIAEoAxIRCgloZWFkX2hhc2gYAyABKAkSNAoQaGVhZF9yZWNvcmRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoPbGFzdF9jaGVja3BvaW50GAUgASgLMhguYXV0aG9yaXR5LnYxLkNoZWNrcG9pbnQSHgoWY2hlY2twb2ludF9hZ2Vfc2Vjb25kcxgGIAEoAxIgChhlbnRyaWVzX2FmdGVyX2NoZWNrcG9pbnQYByABKAMSMAoMY29uc3VtZXJfbGFnGAggAygLMhouYXV0aG9yaXR5LnYxLlBhcnRpdGlvbkxhZxITCgtxdWFyYW50aW5lZBgJIAEoAxIcChRhcmNoaXZlZF90aHJvdWdoX3NlcRgKIAEoAxIaChJhcmNoaXZlZF9oZWFkX2hhc2gYCyABKAkSKAoEdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWQoaQXJjaGl2ZUNoYWluU2VnbWVudFJlcXVlc3QSDgoGdGVuYW50GAEgASgJEhMKC3Rocm91Z2hfc2VxGAIgASgDEhYKDmFyY2hpdmVfc2hhMjU2GAMgASgJImgKG0FyY2hpdmVDaGFpblNlZ21lbnRSZXNwb25zZRIcChRhcmNoaXZlZF90aHJvdWdoX3NlcRgBIAEoAxIaChJhcmNoaXZlZF9oZWFkX2hhc2gYAiABKAkSDwoHZGVsZXRlZBgDIAEoAyIYChZMaXN0QXVkaXRvcktleXNSZXF1ZXN0IkAKCkF1ZGl0b3JLZXkSDgoGa2V5X2lkGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAwSDgoGYWN0aXZlGAMgASgIIkEKF0xpc3RBdWRpdG9yS2V5c1Jlc3BvbnNlEiYKBGtleXMYASADKAsyGC5hdXRob3JpdHkudjEuQXVkaXRvcktleSpBCglBZ2VudFJvbGUSGgoWQUdFTlRfUk9MRV9VTlNQRUNJRklFRBAAEgkKBUFDVEVEEAESDQoJREVMRUdBVEVEEAIqjwEKCkNoYWluRmF1bHQSGwoXQ0hBSU5fRkFVTFRfVU5TUEVDSUZJRUQQABIICgROT05FEAESDAoITU9ESUZJRUQQAhILCgdNSVNTSU5HEAMSDQoJUkVPUkRFUkVEEAQSDQoJVFJVTkNBVEVEEAUSFQoRRk9SR0VEX0NIRUNLUE9JTlQQBhIKCgZGT1JLRUQQBypBCgxSZXBvcnRGb3JtYXQSHQoZUkVQT1JUX0ZPUk1BVF9VTlNQRUNJRklFRBAAEggKBEhUTUwQARIICgRKU09OEAIyzAYKDkF1ZGl0b3JTZXJ2aWNlElIKC1F1ZXJ5RXZlbnRzEiAuYXV0aG9yaXR5LnYxLlF1ZXJ5RXZlbnRzUmVxdWVzdBohLmF1dGhvcml0eS52MS5RdWVyeUV2ZW50c1Jlc3BvbnNlElIKC1ZlcmlmeUNoYWluEiAuYXV0aG9yaXR5LnYxLlZlcmlmeUNoYWluUmVxdWVzdBohLmF1dGhvcml0eS52MS5WZXJpZnlDaGFpblJlc3BvbnNlElgKDUdldENoZWNrcG9pbnQSIi5hdXRob3JpdHkudjEuR2V0Q2hlY2twb2ludFJlcXVlc3QaIy5hdXRob3JpdHkudjEuR2V0Q2hlY2twb2ludFJlc3BvbnNlEl4KD0xpc3RDaGVja3BvaW50cxIkLmF1dGhvcml0eS52MS5MaXN0Q2hlY2twb2ludHNSZXF1ZXN0GiUuYXV0aG9yaXR5LnYxLkxpc3RDaGVja3BvaW50c1Jlc3BvbnNlEkMKBkF0dGVzdBIbLmF1dGhvcml0eS52MS5BdHRlc3RSZXF1ZXN0GhwuYXV0aG9yaXR5LnYxLkF0dGVzdFJlc3BvbnNlEmoKE0dldENvbXBsaWFuY2VSZXBvcnQSKC5hdXRob3JpdHkudjEuR2V0Q29tcGxpYW5jZVJlcG9ydFJlcXVlc3QaKS5hdXRob3JpdHkudjEuR2V0Q29tcGxpYW5jZVJlcG9ydFJlc3BvbnNlEl4KD0xpc3RBdWRpdG9yS2V5cxIkLmF1dGhvcml0eS52MS5MaXN0QXVkaXRvcktleXNSZXF1ZXN0GiUuYXV0aG9yaXR5LnYxLkxpc3RBdWRpdG9yS2V5c1Jlc3BvbnNlElsKDkdldENoYWluU3RhdHVzEiMuYXV0aG9yaXR5LnYxLkdldENoYWluU3RhdHVzUmVxdWVzdBokLmF1dGhvcml0eS52MS5HZXRDaGFpblN0YXR1c1Jlc3BvbnNlEmoKE0FyY2hpdmVDaGFpblNlZ21lbnQSKC5hdXRob3JpdHkudjEuQXJjaGl2ZUNoYWluU2VnbWVudFJlcXVlc3QaKS5hdXRob3JpdHkudjEuQXJjaGl2ZUNoYWluU2VnbWVudFJlc3BvbnNlYgZwcm90bzM", [file_authority_v1_common, file_authority_v1_events, file_google_protobuf_timestamp]);
 
 /**
  * ChainEntry is one stored link of a tenant's chain.
@@ -508,7 +508,8 @@ export const AttestResponseSchema: GenMessage<AttestResponse> = /*@__PURE__*/
   messageDesc(file_authority_v1_auditor, 11);
 
 /**
- * GetComplianceReportRequest selects a window.
+ * GetComplianceReportRequest selects a window and a scope. Without start_time the window starts at
+ * the chain's first entry; without end_time it ends now.
  *
  * @generated from message authority.v1.GetComplianceReportRequest
  */
@@ -532,6 +533,27 @@ export type GetComplianceReportRequest = Message<"authority.v1.GetComplianceRepo
    * @generated from field: authority.v1.ReportFormat format = 4;
    */
   format: ReportFormat;
+
+  /**
+   * A per-agent report: only events on whose delegation path this agent is.
+   *
+   * @generated from field: string agent_id = 5;
+   */
+  agentId: string;
+
+  /**
+   * A per-resource report: only events whose resource matches this glob (`*` crosses `/`).
+   *
+   * @generated from field: string resource_glob = 6;
+   */
+  resourceGlob: string;
+
+  /**
+   * A summary: the executive summary, chain verification and signature, without the lists.
+   *
+   * @generated from field: bool summary = 7;
+   */
+  summary: boolean;
 };
 
 /**
@@ -566,6 +588,205 @@ export const GetComplianceReportResponseSchema: GenMessage<GetComplianceReportRe
   messageDesc(file_authority_v1_auditor, 13);
 
 /**
+ * GetChainStatusRequest names the tenant.
+ *
+ * @generated from message authority.v1.GetChainStatusRequest
+ */
+export type GetChainStatusRequest = Message<"authority.v1.GetChainStatusRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
+};
+
+/**
+ * Describes the message authority.v1.GetChainStatusRequest.
+ * Use `create(GetChainStatusRequestSchema)` to create a new message.
+ */
+export const GetChainStatusRequestSchema: GenMessage<GetChainStatusRequest> = /*@__PURE__*/
+  messageDesc(file_authority_v1_auditor, 14);
+
+/**
+ * PartitionLag is the auditor's consumer lag on one partition of the audit topic.
+ *
+ * @generated from message authority.v1.PartitionLag
+ */
+export type PartitionLag = Message<"authority.v1.PartitionLag"> & {
+  /**
+   * @generated from field: string topic = 1;
+   */
+  topic: string;
+
+  /**
+   * @generated from field: int32 partition = 2;
+   */
+  partition: number;
+
+  /**
+   * Records written to the partition and not yet chained.
+   *
+   * @generated from field: int64 lag = 3;
+   */
+  lag: bigint;
+};
+
+/**
+ * Describes the message authority.v1.PartitionLag.
+ * Use `create(PartitionLagSchema)` to create a new message.
+ */
+export const PartitionLagSchema: GenMessage<PartitionLag> = /*@__PURE__*/
+  messageDesc(file_authority_v1_auditor, 15);
+
+/**
+ * GetChainStatusResponse is the tenant's chain as the store holds it now.
+ *
+ * @generated from message authority.v1.GetChainStatusResponse
+ */
+export type GetChainStatusResponse = Message<"authority.v1.GetChainStatusResponse"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
+
+  /**
+   * The last entry (0 and empty for an empty chain).
+   *
+   * @generated from field: int64 head_seq = 2;
+   */
+  headSeq: bigint;
+
+  /**
+   * @generated from field: string head_hash = 3;
+   */
+  headHash: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp head_recorded_at = 4;
+   */
+  headRecordedAt?: Timestamp | undefined;
+
+  /**
+   * The latest signed checkpoint (unset when none) and its age in seconds at the time of the call.
+   *
+   * @generated from field: authority.v1.Checkpoint last_checkpoint = 5;
+   */
+  lastCheckpoint?: Checkpoint | undefined;
+
+  /**
+   * @generated from field: int64 checkpoint_age_seconds = 6;
+   */
+  checkpointAgeSeconds: bigint;
+
+  /**
+   * Entries after the latest checkpoint (not yet covered by a signature).
+   *
+   * @generated from field: int64 entries_after_checkpoint = 7;
+   */
+  entriesAfterCheckpoint: bigint;
+
+  /**
+   * The auditor's consumer lag on the audit topic, per partition (records of every tenant: a
+   * tenant's records are on the partition its id hashes to). Empty before the consumer runs.
+   *
+   * @generated from field: repeated authority.v1.PartitionLag consumer_lag = 8;
+   */
+  consumerLag: PartitionLag[];
+
+  /**
+   * Records refused into quarantine that claimed this tenant.
+   *
+   * @generated from field: int64 quarantined = 9;
+   */
+  quarantined: bigint;
+
+  /**
+   * Entries up to this seq were archived and deleted (0: none); the chain verifies from it.
+   *
+   * @generated from field: int64 archived_through_seq = 10;
+   */
+  archivedThroughSeq: bigint;
+
+  /**
+   * @generated from field: string archived_head_hash = 11;
+   */
+  archivedHeadHash: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 12;
+   */
+  time?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message authority.v1.GetChainStatusResponse.
+ * Use `create(GetChainStatusResponseSchema)` to create a new message.
+ */
+export const GetChainStatusResponseSchema: GenMessage<GetChainStatusResponse> = /*@__PURE__*/
+  messageDesc(file_authority_v1_auditor, 16);
+
+/**
+ * ArchiveChainSegmentRequest deletes entries through `through_seq`, which must be the seq of a
+ * signed checkpoint and before the chain's head. `archive_sha256` is the SHA-256 (hex) of the
+ * export the caller saved, recorded with the boundary.
+ *
+ * @generated from message authority.v1.ArchiveChainSegmentRequest
+ */
+export type ArchiveChainSegmentRequest = Message<"authority.v1.ArchiveChainSegmentRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
+
+  /**
+   * @generated from field: int64 through_seq = 2;
+   */
+  throughSeq: bigint;
+
+  /**
+   * @generated from field: string archive_sha256 = 3;
+   */
+  archiveSha256: string;
+};
+
+/**
+ * Describes the message authority.v1.ArchiveChainSegmentRequest.
+ * Use `create(ArchiveChainSegmentRequestSchema)` to create a new message.
+ */
+export const ArchiveChainSegmentRequestSchema: GenMessage<ArchiveChainSegmentRequest> = /*@__PURE__*/
+  messageDesc(file_authority_v1_auditor, 17);
+
+/**
+ * ArchiveChainSegmentResponse says what was deleted.
+ *
+ * @generated from message authority.v1.ArchiveChainSegmentResponse
+ */
+export type ArchiveChainSegmentResponse = Message<"authority.v1.ArchiveChainSegmentResponse"> & {
+  /**
+   * @generated from field: int64 archived_through_seq = 1;
+   */
+  archivedThroughSeq: bigint;
+
+  /**
+   * @generated from field: string archived_head_hash = 2;
+   */
+  archivedHeadHash: string;
+
+  /**
+   * Entries deleted by this call (0 when a previous call had deleted them).
+   *
+   * @generated from field: int64 deleted = 3;
+   */
+  deleted: bigint;
+};
+
+/**
+ * Describes the message authority.v1.ArchiveChainSegmentResponse.
+ * Use `create(ArchiveChainSegmentResponseSchema)` to create a new message.
+ */
+export const ArchiveChainSegmentResponseSchema: GenMessage<ArchiveChainSegmentResponse> = /*@__PURE__*/
+  messageDesc(file_authority_v1_auditor, 18);
+
+/**
  * ListAuditorKeysRequest is empty.
  *
  * @generated from message authority.v1.ListAuditorKeysRequest
@@ -578,7 +799,7 @@ export type ListAuditorKeysRequest = Message<"authority.v1.ListAuditorKeysReques
  * Use `create(ListAuditorKeysRequestSchema)` to create a new message.
  */
 export const ListAuditorKeysRequestSchema: GenMessage<ListAuditorKeysRequest> = /*@__PURE__*/
-  messageDesc(file_authority_v1_auditor, 14);
+  messageDesc(file_authority_v1_auditor, 19);
 
 /**
  * AuditorKey is a checkpoint-signing public key.
@@ -607,7 +828,7 @@ export type AuditorKey = Message<"authority.v1.AuditorKey"> & {
  * Use `create(AuditorKeySchema)` to create a new message.
  */
 export const AuditorKeySchema: GenMessage<AuditorKey> = /*@__PURE__*/
-  messageDesc(file_authority_v1_auditor, 15);
+  messageDesc(file_authority_v1_auditor, 20);
 
 /**
  * ListAuditorKeysResponse lists them.
@@ -626,7 +847,7 @@ export type ListAuditorKeysResponse = Message<"authority.v1.ListAuditorKeysRespo
  * Use `create(ListAuditorKeysResponseSchema)` to create a new message.
  */
 export const ListAuditorKeysResponseSchema: GenMessage<ListAuditorKeysResponse> = /*@__PURE__*/
-  messageDesc(file_authority_v1_auditor, 16);
+  messageDesc(file_authority_v1_auditor, 21);
 
 /**
  * AgentRole is an agent's part in an event's delegation path.
@@ -832,6 +1053,29 @@ export const AuditorService: GenService<{
     methodKind: "unary";
     input: typeof ListAuditorKeysRequestSchema;
     output: typeof ListAuditorKeysResponseSchema;
+  },
+  /**
+   * GetChainStatus reports one tenant's chain: head, last checkpoint and its age, the consumer
+   * lag of the audit topic, quarantined records, the archive boundary.
+   *
+   * @generated from rpc authority.v1.AuditorService.GetChainStatus
+   */
+  getChainStatus: {
+    methodKind: "unary";
+    input: typeof GetChainStatusRequestSchema;
+    output: typeof GetChainStatusResponseSchema;
+  },
+  /**
+   * ArchiveChainSegment deletes the entries up to a checkpoint from the store, after the caller
+   * has exported them (`authority audit archive export`). ADMIN (or operator) only. The store
+   * keeps the boundary (seq and head hash), so the live chain verifies from it.
+   *
+   * @generated from rpc authority.v1.AuditorService.ArchiveChainSegment
+   */
+  archiveChainSegment: {
+    methodKind: "unary";
+    input: typeof ArchiveChainSegmentRequestSchema;
+    output: typeof ArchiveChainSegmentResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_authority_v1_auditor, 0);

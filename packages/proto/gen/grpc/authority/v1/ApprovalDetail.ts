@@ -10,6 +10,7 @@ export interface ApprovalDetail {
   'purpose'?: (string);
   'expiresAt'?: (_google_protobuf_Timestamp | null);
   'requestDigest'?: (string);
+  'comment'?: (string);
 }
 
 export interface ApprovalDetail__Output {
@@ -19,4 +20,5 @@ export interface ApprovalDetail__Output {
   'purpose': (string);
   'expiresAt': (_google_protobuf_Timestamp__Output | null);
   'requestDigest': (string);
+  'comment': (string);
 }

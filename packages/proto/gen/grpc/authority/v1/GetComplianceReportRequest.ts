@@ -8,6 +8,9 @@ export interface GetComplianceReportRequest {
   'startTime'?: (_google_protobuf_Timestamp | null);
   'endTime'?: (_google_protobuf_Timestamp | null);
   'format'?: (_authority_v1_ReportFormat);
+  'agentId'?: (string);
+  'resourceGlob'?: (string);
+  'summary'?: (boolean);
 }
 
 export interface GetComplianceReportRequest__Output {
@@ -15,4 +18,7 @@ export interface GetComplianceReportRequest__Output {
   'startTime': (_google_protobuf_Timestamp__Output | null);
   'endTime': (_google_protobuf_Timestamp__Output | null);
   'format': (_authority_v1_ReportFormat__Output);
+  'agentId': (string);
+  'resourceGlob': (string);
+  'summary': (boolean);
 }
