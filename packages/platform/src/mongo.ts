@@ -24,7 +24,8 @@ export interface ConnectMongoOptions {
   database?: string;
   /**
    * A server check still unanswered after this long means the driver's monitor is stuck, and the
-   * client reconnects (see watchServerMonitors). Default: 4 × connectTimeoutMS, at least 20 s.
+   * client reconnects (see watchServerMonitors). Default: 4 × connectTimeoutMS, or
+   * heartbeatFrequencyMS + 2 × connectTimeoutMS if longer, at least 20 s (20 s with the defaults).
    */
   monitorStallMs?: number;
 }
@@ -57,7 +58,11 @@ export async function connectMongo(uri: string | Secret, opts: ConnectMongoOptio
   }
   watchServerMonitors(client, {
     logger: opts.logger,
-    stallMs: opts.monitorStallMs ?? Math.max(4 * connectTimeoutMS, 20_000),
+    // A polling check ends within connectTimeoutMS for the socket plus as much for `hello`; a
+    // streaming one (MongoDB, not FerretDB) waits up to heartbeatFrequencyMS for its answer.
+    stallMs:
+      opts.monitorStallMs ??
+      Math.max(4 * connectTimeoutMS, (opts.heartbeatFrequencyMS ?? 10_000) + 2 * connectTimeoutMS, 20_000),
   });
   opts.logger.info(
     { mongodb: redactMongoUri(text), db: opts.database ?? client.db().databaseName },
