@@ -115,7 +115,6 @@ describe('MongoDB client with a wedged server monitor (real server behind a prox
       appName: 'platform-it',
       logger: captureLogger(lines),
       heartbeatFrequencyMS: 500,
-      serverSelectionTimeoutMS: 1_000,
     });
     const c = client;
     const docs = c.db(dbName).collection('docs');
