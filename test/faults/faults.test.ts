@@ -452,9 +452,10 @@ describe('fault injection on a 3-broker cluster', () => {
     assert.equal(other.filter((a) => a.outcome !== 'ALLOW').length, 0, 'enforcer-1 refused calls');
   });
 
-  // OPEN (issue 14): in one CI run of three an auditor's MongoDB client never reconnected after this
-  // restart, and its partition stayed uncommitted (docs/operations.md, "Faults we test"). This test
-  // fails when that happens; the suite does not gate .ci/run until it is fixed.
+  // In one CI run of three an auditor's MongoDB client never reconnected after this restart (the
+  // driver's server monitor stuck on a closed socket) and its partition stayed uncommitted; the
+  // platform's connectMongo now reconnects such a client (docs/operations.md, "Faults we test";
+  // packages/platform/test/integration/mongo-monitor.test.ts).
   test('5. restart FerretDB under load', async () => {
     const { result, answers, startedAt, endedAt } = await underLoad('ferretdb-restart', 'mongo', async () => {
       const restartAt = now();
