@@ -19,7 +19,7 @@
 // appends continue, no checkpoint is signed, VerifyChain reports the fault.
 import { auditGenesisHead, nextAuditChainEntry, verifyCheckpoint, type SignedCheckpoint } from '@authority/core';
 import { isDuplicateKeyError, type Logger } from '@authority/platform';
-import { storedBytes, toCheckpoint, type ChainStore, type EntryDoc } from './adapters/mongo';
+import { entryId, storedBytes, toCheckpoint, type ChainStore, type EntryDoc } from './adapters/mongo';
 import { agentPath, type AdmittedEvent } from './event-fields';
 import type { AuditorKeys } from './keys';
 import { verifyStored } from './verify';
@@ -303,6 +303,7 @@ export class ChainAppender {
       h = { seq: entry.seq, hash: entry.hash };
       const f = e.fields;
       return {
+        _id: entryId(entry.seq),
         tenant,
         seq: entry.seq,
         eventId: e.eventId,

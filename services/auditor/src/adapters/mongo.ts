@@ -1,18 +1,32 @@
 // The auditor's MongoDB: per-tenant chain entries, signed checkpoints, quarantined records.
 //
-//   entries      {tenant, seq, eventId, raw (Binary: the exact record value), hash, prevHash (hex),
+//   entries.<tenant>  one collection per tenant (issue 17): {_id: seq as 15 zero-padded digits,
+//                 tenant, seq, eventId, raw (Binary: the exact record value), hash, prevHash (hex),
 //                 time, agent, agents, action, resource, decision, reason, traceId, recordedAt}
-//                 unique (tenant, seq): no forks; unique (tenant, eventId): redelivery is idempotent;
-//                 (tenant, agents, seq) and (tenant, agent, seq): QueryEvents by agent (`agents` is
-//                 an array, a multikey index; entries stored before it existed have only `agent`)
+//                 unique _id: no forks; unique eventId: redelivery is idempotent; (agents, _id) and
+//                 (agent, _id): QueryEvents by agent on MongoDB (`agents` is an array, a multikey
+//                 index; entries stored before it existed have only `agent`)
 //   checkpoints  {tenant, seq, headHash, time (Unix s), keyId, signature (base64url), createdAt,
 //                 published}; unique (tenant, seq)
 //   rejected     {_id: "<topic>/<partition>/<offset>", code, reason, key, subject, tenant, eventId, raw,
 //                headers, ...}: the quarantine (records never chained: unsigned, badly signed, …);
 //                _id makes a redelivered record's insert a no-op
 //   heads        {_id: tenant, seq, hash, updatedAt}: a hint of each chain's head, so a replica
-//                finds a head with one _id lookup (FerretDB uses no secondary index for reads);
-//                never trusted: a stale hint ends in a duplicate key and a full, verified reload
+//                finds a head with one _id lookup; never trusted: a stale hint ends in a duplicate
+//                key and a full, verified reload
+//
+// Why this layout: FerretDB 1.24 (SQLite backend) pushes down exactly one kind of filter, a lone
+// string (or ObjectId) equality on `_id` (its explain says filterPushdown: true for nothing else;
+// no range, $in, sort or secondary index is used for reads, and integers are not pushed down).
+// Every other query reads and decodes the whole collection in FerretDB. So the cost of a read is
+// bounded by its tenant only if the tenant's entries are a collection of their own, and the hot
+// reads (a page after a seq, the chain head) are `_id` equality lookups on zero-padded seq strings.
+// On MongoDB the same keys are an _id index range, in seq order.
+//
+// Stores written before this layout kept every tenant in one `entries` collection ({tenant, seq,
+// ...}, ObjectId _id): ensureIndexes() copies them into the per-tenant collections once, at start
+// (idempotent: a copy already there is a duplicate key, skipped; crash-safe: the old collection is
+// dropped only after every document was copied, so a crash means the next start copies again).
 //
 // Kept to what FerretDB v1 supports (no transactions, no change streams, no partial/TTL indexes,
 // duplicate key = 11000 without keyValue). Entries are inserted in ordered chunks of at most
@@ -30,17 +44,38 @@ import {
   type MongoClient,
 } from 'mongodb';
 import { ensureIndexes, isDuplicateKeyError } from '@authority/platform';
-import type { SignedCheckpoint } from '@authority/core';
+import { isValidTenantId, type SignedCheckpoint } from '@authority/core';
 
 /** Most entries per insertMany (see the module comment). */
 export const INSERT_CHUNK = 100;
 
+/** The per-tenant entry collections are `entries.<tenant>`; `entries` alone is the layout before them. */
 export const ENTRIES_COLLECTION = 'entries';
+export const LEGACY_ENTRIES_COLLECTION = ENTRIES_COLLECTION;
+/** Digits of an entry's `_id` (its seq, zero-padded: string order is seq order). */
+export const SEQ_ID_DIGITS = 15;
+
+/** The `_id` of the entry at `seq`. */
+export function entryId(seq: number): string {
+  return String(seq).padStart(SEQ_ID_DIGITS, '0');
+}
+
+/**
+ * The collection of a tenant's entries. Tenant ids are `[a-z0-9-]` (TENANT_ID_PATTERN), safe in a
+ * collection name; anything else (only a damaged legacy document can carry one) is hex-encoded.
+ */
+export function entriesCollectionName(tenant: string): string {
+  return isValidTenantId(tenant)
+    ? `${ENTRIES_COLLECTION}.${tenant}`
+    : `${ENTRIES_COLLECTION}.~${Buffer.from(tenant, 'utf8').toString('hex')}`;
+}
 export const CHECKPOINTS_COLLECTION = 'checkpoints';
 export const REJECTED_COLLECTION = 'rejected';
 export const HEADS_COLLECTION = 'heads';
 
 export interface EntryDoc {
+  /** entryId(seq): the only key FerretDB looks up without reading the whole collection. */
+  _id: string;
   tenant: string;
   seq: number;
   eventId: string;
@@ -200,12 +235,26 @@ export interface ChainStoreOptions {
   writeConcurrency?: number;
 }
 
+/** Point lookups in flight at once for one read (a page of entries, a head search). */
+const LOOKUP_CONCURRENCY = 16;
+
+export interface MigrationResult {
+  /** Legacy documents copied into per-tenant collections by this run (not those already there). */
+  copied: number;
+  /** Legacy documents already in their per-tenant collection (a run that crashed, repeated). */
+  alreadyThere: number;
+  /** Legacy documents that could not be placed (no tenant string or no positive integer seq). */
+  unplaceable: number;
+}
+
 export class ChainStore {
-  readonly entries: Collection<EntryDoc>;
   readonly checkpoints: Collection<CheckpointDoc>;
   readonly rejected: Collection<RejectedDoc>;
   readonly heads: Collection<HeadDoc>;
   private readonly writes: Semaphore;
+  private readonly tenantEntries = new Map<string, Collection<EntryDoc>>();
+  /** Tenants whose collection and indexes this process has ensured (or is ensuring). */
+  private readonly ensured = new Map<string, Promise<void>>();
 
   constructor(
     readonly db: Db,
@@ -213,31 +262,104 @@ export class ChainStore {
     opts: ChainStoreOptions = {},
   ) {
     this.writes = new Semaphore(Math.max(1, opts.writeConcurrency ?? 1));
-    this.entries = db.collection<EntryDoc>(ENTRIES_COLLECTION);
     this.checkpoints = db.collection<CheckpointDoc>(CHECKPOINTS_COLLECTION);
     this.rejected = db.collection<RejectedDoc>(REJECTED_COLLECTION);
     this.heads = db.collection<HeadDoc>(HEADS_COLLECTION);
   }
 
-  async ensureIndexes(): Promise<void> {
-    await ensureIndexes(this.entries as unknown as Collection<Document>, [
-      { key: { tenant: 1, seq: 1 }, name: 'uq_tenant_seq', unique: true },
-      { key: { tenant: 1, eventId: 1 }, name: 'uq_tenant_event', unique: true },
-      // QueryEvents(agent): `agents` for entries that have it, `agent` for older ones. FerretDB
-      // 1.x accepts these and reads without them; MongoDB uses them.
-      { key: { tenant: 1, agents: 1, seq: 1 }, name: 'ix_tenant_agents_seq' },
-      { key: { tenant: 1, agent: 1, seq: 1 }, name: 'ix_tenant_agent_seq' },
-    ]);
+  /** The collection of one tenant's entries (every entry read or write goes through here). */
+  entriesOf(tenant: string): Collection<EntryDoc> {
+    let c = this.tenantEntries.get(tenant);
+    if (c === undefined) {
+      c = this.db.collection<EntryDoc>(entriesCollectionName(tenant));
+      this.tenantEntries.set(tenant, c);
+    }
+    return c;
+  }
+
+  /** Creates the tenant's entry collection and its indexes once per process (idempotent). */
+  ensureTenant(tenant: string): Promise<void> {
+    let p = this.ensured.get(tenant);
+    if (p === undefined) {
+      p = ensureIndexes(this.entriesOf(tenant) as unknown as Collection<Document>, [
+        { key: { eventId: 1 }, name: 'uq_event', unique: true },
+        // QueryEvents(agent): `agents` for entries that have it, `agent` for older ones. FerretDB
+        // 1.x accepts these and reads without them; MongoDB uses them.
+        { key: { agents: 1, _id: 1 }, name: 'ix_agents_id' },
+        { key: { agent: 1, _id: 1 }, name: 'ix_agent_id' },
+      ]);
+      p.catch(() => this.ensured.delete(tenant));
+      this.ensured.set(tenant, p);
+    }
+    return p;
+  }
+
+  /** Checkpoint indexes, and the one-time copy of a legacy single-collection store (module comment). */
+  async ensureIndexes(onProgress?: () => Promise<void>): Promise<MigrationResult> {
     await ensureIndexes(this.checkpoints as unknown as Collection<Document>, [
       { key: { tenant: 1, seq: 1 }, name: 'uq_tenant_seq', unique: true },
     ]);
+    return this.migrateLegacyEntries(onProgress);
   }
 
   /**
-   * Inserts entries in ordered chunks of at most INSERT_CHUNK (or `chunkLimit()`, asked before each
-   * chunk), one after the other. Throws the first error (a duplicate key is code 11000); `onChunk`
-   * runs after each stored chunk with it. `observe` (tracing) sees every insertMany: its chunk,
-   * when it started and ended (epoch ms, sub-millisecond) and its error, before `onChunk`.
+   * Copies the legacy `entries` collection into per-tenant collections, then drops it. Idempotent
+   * and crash-safe (module comment); `onProgress` runs after every copied chunk.
+   */
+  async migrateLegacyEntries(onProgress?: () => Promise<void>): Promise<MigrationResult> {
+    const result: MigrationResult = { copied: 0, alreadyThere: 0, unplaceable: 0 };
+    const exists = await this.db.listCollections({ name: LEGACY_ENTRIES_COLLECTION }, { nameOnly: true }).hasNext();
+    if (!exists) return result;
+    const legacy = this.db.collection<Document>(LEGACY_ENTRIES_COLLECTION);
+    const pending = new Map<string, EntryDoc[]>();
+    const flush = async (tenant: string) => {
+      const docs = pending.get(tenant) ?? [];
+      pending.delete(tenant);
+      if (docs.length === 0) return;
+      await this.ensureTenant(tenant);
+      const entries = this.entriesOf(tenant);
+      try {
+        await this.writes.run(() => entries.insertMany(docs, { ordered: true }));
+        result.copied += docs.length;
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        // Copied in part by a run that crashed: one at a time, so a duplicate hides no other document.
+        for (const doc of docs) {
+          try {
+            await this.writes.run(() => entries.insertOne(doc));
+            result.copied++;
+          } catch (e) {
+            if (!isDuplicateKeyError(e)) throw e;
+            result.alreadyThere++;
+          }
+        }
+      }
+      await onProgress?.();
+    };
+    for await (const old of legacy.find({}).batchSize(1000)) {
+      const { _id: _legacyId, ...fields } = old;
+      const tenant: unknown = fields['tenant'];
+      const seq: unknown = fields['seq'];
+      if (typeof tenant !== 'string' || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) {
+        result.unplaceable++;
+        continue;
+      }
+      const list = pending.get(tenant) ?? [];
+      list.push({ ...(fields as Omit<EntryDoc, '_id'>), _id: entryId(seq) });
+      pending.set(tenant, list);
+      if (list.length >= INSERT_CHUNK) await flush(tenant);
+    }
+    for (const tenant of [...pending.keys()]) await flush(tenant);
+    // Kept when some documents could not be placed: they are evidence, for an operator to look at.
+    if (result.unplaceable === 0) await legacy.drop();
+    return result;
+  }
+
+  /**
+   * Inserts one tenant's entries in ordered chunks of at most INSERT_CHUNK (or `chunkLimit()`, asked
+   * before each chunk), one after the other. Throws the first error (a duplicate key is code 11000);
+   * `onChunk` runs after each stored chunk with it. `observe` (tracing) sees every insertMany: its
+   * chunk, when it started and ended (epoch ms, sub-millisecond) and its error, before `onChunk`.
    */
   async insertEntries(
     docs: readonly EntryDoc[],
@@ -245,14 +367,21 @@ export class ChainStore {
     chunkLimit?: () => number,
     observe?: InsertObserver,
   ): Promise<void> {
+    const tenant = docs[0]?.tenant;
+    if (tenant === undefined) return;
+    if (docs.some((d) => d.tenant !== tenant || d._id !== entryId(d.seq))) {
+      throw new Error('insertEntries: every entry must be of one tenant, with _id = entryId(seq)');
+    }
+    await this.ensureTenant(tenant);
+    const entries = this.entriesOf(tenant);
     for (let i = 0; i < docs.length; ) {
       const size = Math.max(1, Math.min(INSERT_CHUNK, chunkLimit?.() ?? INSERT_CHUNK));
       const chunk = docs.slice(i, i + size);
       await this.writes.run(async () => {
-        if (observe === undefined) return this.entries.insertMany(chunk as EntryDoc[], { ordered: true });
+        if (observe === undefined) return entries.insertMany(chunk as EntryDoc[], { ordered: true });
         const started = epochMs();
         try {
-          const result = await this.entries.insertMany(chunk as EntryDoc[], { ordered: true });
+          const result = await entries.insertMany(chunk as EntryDoc[], { ordered: true });
           observe(chunk, started, epochMs());
           return result;
         } catch (err) {
@@ -275,8 +404,8 @@ export class ChainStore {
     for (let i = 0; i < eventIds.length; i += 1000) {
       if (i > 0) await between?.();
       const ids = eventIds.slice(i, i + 1000);
-      const docs = await this.entries
-        .find({ tenant, eventId: { $in: ids } }, { projection: { _id: 0, eventId: 1 } })
+      const docs = await this.entriesOf(tenant)
+        .find({ eventId: { $in: ids } }, { projection: { _id: 0, eventId: 1 } })
         .toArray();
       for (const d of docs) found.add(d.eventId);
     }
@@ -285,7 +414,8 @@ export class ChainStore {
 
   /**
    * Entries of a tenant with seq in [fromSeq, toSeq] (toSeq undefined: to the end), ascending,
-   * narrowed by `prefilter` on the indexed copies.
+   * narrowed by `prefilter` on the indexed copies. On FerretDB this reads the tenant's collection
+   * (never another tenant's); the hot paths use entriesFrom() instead.
    */
   entriesCursor(
     tenant: string,
@@ -294,22 +424,80 @@ export class ChainStore {
     prefilter: EntryPrefilter = {},
     batchSize = 1000,
   ): FindCursor<EntryDoc> {
-    const seq: { $gte: number; $lte?: number } = { $gte: fromSeq };
-    if (toSeq !== undefined) seq.$lte = toSeq;
-    return this.entries
-      .find({ ...entryFilter(prefilter), tenant, seq }, { projection: { _id: 0 } })
-      .sort({ seq: 1 })
+    const id: { $gte: string; $lte?: string } = { $gte: entryId(Math.max(0, fromSeq)) };
+    if (toSeq !== undefined) id.$lte = entryId(Math.max(0, toSeq));
+    return this.entriesOf(tenant)
+      .find({ ...entryFilter(prefilter), _id: id })
+      .sort({ _id: 1 })
       .batchSize(batchSize) as FindCursor<EntryDoc>;
   }
 
-  /** The newest entry of a tenant (highest seq), or undefined for an empty chain. */
+  /** The entry at `seq`, by its _id (pushed down on FerretDB). */
+  async entryAt(tenant: string, seq: number): Promise<EntryDoc | undefined> {
+    return (await this.entriesOf(tenant).findOne({ _id: entryId(seq) })) ?? undefined;
+  }
+
+  /**
+   * Up to `count` consecutive entries from `fromSeq`, by _id lookups (LOOKUP_CONCURRENCY at a time):
+   * stops at the first seq that is not stored (the head, or a gap that verification reports).
+   */
+  async entriesFrom(tenant: string, fromSeq: number, count: number): Promise<EntryDoc[]> {
+    const out: EntryDoc[] = [];
+    for (let seq = Math.max(1, fromSeq); out.length < count; ) {
+      const n = Math.min(LOOKUP_CONCURRENCY, count - out.length);
+      const docs = await Promise.all(Array.from({ length: n }, (_, k) => this.entryAt(tenant, seq + k)));
+      for (const doc of docs) {
+        if (doc === undefined) return out;
+        out.push(doc);
+      }
+      seq += n;
+    }
+    return out;
+  }
+
+  /**
+   * The newest entry of a tenant (highest seq), or undefined for an empty chain: from the head hint
+   * (or seq 1), _id lookups at doubling distances find a seq that is not stored, then a binary
+   * search between the last stored and that one. O(log distance) lookups, whatever the store's size.
+   * A chain with a gap (damaged) yields the last entry before the gap after the starting point.
+   */
   async lastEntry(tenant: string): Promise<EntryDoc | undefined> {
-    const doc = await this.entries
-      .find({ tenant }, { projection: { _id: 0 } })
-      .sort({ seq: -1 })
-      .limit(1)
-      .next();
-    return doc ?? undefined;
+    const hint = await this.headHint(tenant);
+    let low = hint && typeof hint.seq === 'number' && Number.isSafeInteger(hint.seq) && hint.seq > 0 ? hint.seq : 0;
+    // The hinted entry and the one after it at once: a current hint costs one round trip more.
+    let [lowDoc, after] = await Promise.all([
+      low > 0 ? this.entryAt(tenant, low) : Promise.resolve(undefined),
+      this.entryAt(tenant, low + 1),
+    ]);
+    if (low > 0 && lowDoc === undefined) {
+      // A hint beyond the chain: search from the start.
+      low = 0;
+      after = await this.entryAt(tenant, 1);
+    }
+    if (after === undefined) return lowDoc;
+    low += 1;
+    lowDoc = after;
+    let step = 2;
+    let high = low + step;
+    for (;;) {
+      const doc = await this.entryAt(tenant, high);
+      if (doc === undefined) break;
+      low = high;
+      lowDoc = doc;
+      step *= 2;
+      high = low + step;
+    }
+    // Invariant: `low` is stored (or 0), `high` is not.
+    while (high - low > 1) {
+      const mid = Math.floor((low + high) / 2);
+      const doc = await this.entryAt(tenant, mid);
+      if (doc === undefined) high = mid;
+      else {
+        low = mid;
+        lowDoc = doc;
+      }
+    }
+    return lowDoc;
   }
 
   // --- head hints --------------------------------------------------------------------------------
