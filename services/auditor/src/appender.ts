@@ -146,7 +146,13 @@ export class ChainAppender {
 
   /** The newest checkpoint of the tenant whose signature verifies (bad ones are logged and skipped). */
   private async newestValidCheckpoint(tenant: string): Promise<SignedCheckpoint | undefined> {
-    for (const doc of await this.opts.store.checkpointsDesc(tenant, 50)) {
+    // The newest first (two _id lookups); the 50 newest only when it does not verify.
+    const [newest] = await this.opts.store.checkpointsDesc(tenant, 1);
+    const candidates =
+      newest !== undefined && verifyCheckpoint(toCheckpoint(newest), this.opts.keys.resolve).ok
+        ? [newest]
+        : await this.opts.store.checkpointsDesc(tenant, 50);
+    for (const doc of candidates) {
       const cp = toCheckpoint(doc);
       const check = verifyCheckpoint(cp, this.opts.keys.resolve);
       if (check.ok && cp.tenant === tenant && HEX_HASH.test(cp.headHash)) return cp;

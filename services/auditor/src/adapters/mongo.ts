@@ -6,8 +6,13 @@
 //                 unique _id: no forks; unique eventId: redelivery is idempotent; (agents, _id) and
 //                 (agent, _id): QueryEvents by agent on MongoDB (`agents` is an array, a multikey
 //                 index; entries stored before it existed have only `agent`)
-//   checkpoints  {tenant, seq, headHash, time (Unix s), keyId, signature (base64url), createdAt,
-//                 published}; unique (tenant, seq)
+//   checkpoints.<tenant>  one collection per tenant: {_id: seq as 15 zero-padded digits, tenant,
+//                 seq, headHash, time (Unix s), keyId, signature (base64url), createdAt, published}
+//   checkpoint_heads  {_id: tenant, seq}: the newest checkpoint stored (an _id lookup finds the
+//                 latest checkpoint; a crash between the two writes leaves it one behind, which
+//                 is safe: the previous checkpoint is as valid, and an older anchor only verifies more)
+//   checkpoints_unpublished  {_id: "<tenant>/<seq id>", tenant, seq}: written before a checkpoint
+//                 and removed once Kafka acknowledged it, so the republish at start reads only these
 //   rejected     {_id: "<topic>/<partition>/<offset>", code, reason, key, subject, tenant, eventId, raw,
 //                headers, ...}: the quarantine (records never chained: unsigned, badly signed, …);
 //                _id makes a redelivered record's insert a no-op
@@ -23,10 +28,14 @@
 // reads (a page after a seq, the chain head) are `_id` equality lookups on zero-padded seq strings.
 // On MongoDB the same keys are an _id index range, in seq order.
 //
+// Checkpoints are a collection per tenant for the same reason: one is signed per active tenant
+// every AUTHORITY_CHECKPOINT_INTERVAL (30 s), so a single collection grows with every tenant's age.
+//
 // Stores written before this layout kept every tenant in one `entries` collection ({tenant, seq,
-// ...}, ObjectId _id): ensureIndexes() copies them into the per-tenant collections once, at start
-// (idempotent: a copy already there is a duplicate key, skipped; crash-safe: the old collection is
-// dropped only after every document was copied, so a crash means the next start copies again).
+// ...}, ObjectId _id) and one `checkpoints` collection: ensureIndexes() copies them into the
+// per-tenant collections once, at start (idempotent: a copy already there is a duplicate key,
+// skipped; crash-safe: an old collection is dropped only after every document was copied, so a
+// crash means the next start copies again).
 //
 // Kept to what FerretDB v1 supports (no transactions, no change streams, no partial/TTL indexes,
 // duplicate key = 11000 without keyValue). Entries are inserted in ordered chunks of at most
@@ -55,6 +64,16 @@ export const LEGACY_ENTRIES_COLLECTION = ENTRIES_COLLECTION;
 /** Digits of an entry's `_id` (its seq, zero-padded: string order is seq order). */
 export const SEQ_ID_DIGITS = 15;
 
+/** A tenant's collection of entries or checkpoints (`kind`): the tenant id, or its hex for anything else. */
+function perTenantName(kind: string, tenant: string): string {
+  return isValidTenantId(tenant) ? `${kind}.${tenant}` : `${kind}.~${Buffer.from(tenant, 'utf8').toString('hex')}`;
+}
+
+/** The collection of a tenant's checkpoints. */
+export function checkpointsCollectionName(tenant: string): string {
+  return perTenantName(CHECKPOINTS_COLLECTION, tenant);
+}
+
 /** The `_id` of the entry at `seq`. */
 export function entryId(seq: number): string {
   return String(seq).padStart(SEQ_ID_DIGITS, '0');
@@ -65,11 +84,13 @@ export function entryId(seq: number): string {
  * collection name; anything else (only a damaged legacy document can carry one) is hex-encoded.
  */
 export function entriesCollectionName(tenant: string): string {
-  return isValidTenantId(tenant)
-    ? `${ENTRIES_COLLECTION}.${tenant}`
-    : `${ENTRIES_COLLECTION}.~${Buffer.from(tenant, 'utf8').toString('hex')}`;
+  return perTenantName(ENTRIES_COLLECTION, tenant);
 }
+/** The per-tenant checkpoint collections are `checkpoints.<tenant>`; `checkpoints` alone is the layout before them. */
 export const CHECKPOINTS_COLLECTION = 'checkpoints';
+export const LEGACY_CHECKPOINTS_COLLECTION = CHECKPOINTS_COLLECTION;
+export const CHECKPOINT_HEADS_COLLECTION = 'checkpoint_heads';
+export const UNPUBLISHED_CHECKPOINTS_COLLECTION = 'checkpoints_unpublished';
 export const REJECTED_COLLECTION = 'rejected';
 export const HEADS_COLLECTION = 'heads';
 
@@ -137,6 +158,20 @@ export interface RejectedDoc {
    */
   headers: { name: string; value: Binary | null }[];
   receivedAt: Date;
+}
+
+/** A checkpoint as stored in its tenant's collection. */
+type StoredCheckpointDoc = CheckpointDoc & { _id: string };
+
+interface CheckpointHeadDoc {
+  _id: string;
+  seq: number;
+}
+
+interface UnpublishedDoc {
+  _id: string;
+  tenant: string;
+  seq: number;
 }
 
 export interface HeadDoc {
@@ -239,7 +274,7 @@ export interface ChainStoreOptions {
 const LOOKUP_CONCURRENCY = 16;
 
 export interface MigrationResult {
-  /** Legacy documents copied into per-tenant collections by this run (not those already there). */
+  /** Legacy entries and checkpoints copied into per-tenant collections by this run (not those already there). */
   copied: number;
   /** Legacy documents already in their per-tenant collection (a run that crashed, repeated). */
   alreadyThere: number;
@@ -248,7 +283,8 @@ export interface MigrationResult {
 }
 
 export class ChainStore {
-  readonly checkpoints: Collection<CheckpointDoc>;
+  readonly checkpointHeads: Collection<CheckpointHeadDoc>;
+  readonly unpublished: Collection<UnpublishedDoc>;
   readonly rejected: Collection<RejectedDoc>;
   readonly heads: Collection<HeadDoc>;
   private readonly writes: Semaphore;
@@ -262,7 +298,8 @@ export class ChainStore {
     opts: ChainStoreOptions = {},
   ) {
     this.writes = new Semaphore(Math.max(1, opts.writeConcurrency ?? 1));
-    this.checkpoints = db.collection<CheckpointDoc>(CHECKPOINTS_COLLECTION);
+    this.checkpointHeads = db.collection<CheckpointHeadDoc>(CHECKPOINT_HEADS_COLLECTION);
+    this.unpublished = db.collection<UnpublishedDoc>(UNPUBLISHED_CHECKPOINTS_COLLECTION);
     this.rejected = db.collection<RejectedDoc>(REJECTED_COLLECTION);
     this.heads = db.collection<HeadDoc>(HEADS_COLLECTION);
   }
@@ -294,12 +331,49 @@ export class ChainStore {
     return p;
   }
 
-  /** Checkpoint indexes, and the one-time copy of a legacy single-collection store (module comment). */
+  /** The collection of one tenant's checkpoints (unique by _id, the seq: no index to create). */
+  checkpointsOf(tenant: string): Collection<StoredCheckpointDoc> {
+    return this.db.collection<StoredCheckpointDoc>(checkpointsCollectionName(tenant));
+  }
+
+  /** The one-time copy of a legacy single-collection store (module comment). */
   async ensureIndexes(onProgress?: () => Promise<void>): Promise<MigrationResult> {
-    await ensureIndexes(this.checkpoints as unknown as Collection<Document>, [
-      { key: { tenant: 1, seq: 1 }, name: 'uq_tenant_seq', unique: true },
-    ]);
-    return this.migrateLegacyEntries(onProgress);
+    const entries = await this.migrateLegacyEntries(onProgress);
+    const checkpoints = await this.migrateLegacyCheckpoints();
+    return {
+      copied: entries.copied + checkpoints.copied,
+      alreadyThere: entries.alreadyThere + checkpoints.alreadyThere,
+      unplaceable: entries.unplaceable + checkpoints.unplaceable,
+    };
+  }
+
+  /** Copies the legacy `checkpoints` collection into per-tenant ones (as migrateLegacyEntries). */
+  async migrateLegacyCheckpoints(): Promise<MigrationResult> {
+    const result: MigrationResult = { copied: 0, alreadyThere: 0, unplaceable: 0 };
+    const exists = await this.db.listCollections({ name: LEGACY_CHECKPOINTS_COLLECTION }, { nameOnly: true }).hasNext();
+    if (!exists) return result;
+    const legacy = this.db.collection<Document>(LEGACY_CHECKPOINTS_COLLECTION);
+    for await (const old of legacy.find({}).batchSize(1000)) {
+      const { _id: _legacyId, ...fields } = old;
+      const doc = fields as CheckpointDoc;
+      if (
+        typeof doc.tenant !== 'string' ||
+        typeof doc.seq !== 'number' ||
+        !Number.isSafeInteger(doc.seq) ||
+        doc.seq < 1
+      ) {
+        result.unplaceable++;
+        continue;
+      }
+      // Through the normal write (marker, document, newest pointer), so a copy is as a new checkpoint.
+      if (await this.insertCheckpoint(doc)) result.copied++;
+      else {
+        result.alreadyThere++;
+        await this.advanceCheckpointHead(doc.tenant, doc.seq);
+      }
+    }
+    if (result.unplaceable === 0) await legacy.drop();
+    return result;
   }
 
   /**
@@ -523,50 +597,91 @@ export class ChainStore {
 
   // --- checkpoints -------------------------------------------------------------------------------
 
-  /** Stores a checkpoint; false when one already exists at that (tenant, seq). */
+  /**
+   * Stores a checkpoint; false when one already exists at that (tenant, seq). An unpublished one is
+   * first recorded in `checkpoints_unpublished`, so a crash before its publication is republished.
+   */
   async insertCheckpoint(doc: CheckpointDoc): Promise<boolean> {
+    const { tenant, seq } = doc;
+    if (!doc.published) {
+      try {
+        await this.writes.run(() => this.unpublished.insertOne({ _id: `${tenant}/${entryId(seq)}`, tenant, seq }));
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+      }
+    }
     try {
-      await this.writes.run(() => this.checkpoints.insertOne({ ...doc }));
-      return true;
+      await this.writes.run(() => this.checkpointsOf(tenant).insertOne({ ...doc, _id: entryId(seq) }));
     } catch (err) {
       if (isDuplicateKeyError(err)) return false;
       throw err;
     }
+    await this.advanceCheckpointHead(tenant, seq);
+    return true;
+  }
+
+  /** Moves the tenant's newest-checkpoint pointer to `seq` unless it is already there or beyond. */
+  private async advanceCheckpointHead(tenant: string, seq: number): Promise<void> {
+    try {
+      await this.writes.run(() =>
+        this.checkpointHeads.updateOne({ _id: tenant, seq: { $lt: seq } }, { $set: { seq } }, { upsert: true }),
+      );
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err; // a newer checkpoint is recorded
+    }
   }
 
   async markPublished(tenant: string, seq: number): Promise<void> {
-    await this.writes.run(() => this.checkpoints.updateOne({ tenant, seq }, { $set: { published: true } }));
+    await this.writes.run(() =>
+      this.checkpointsOf(tenant).updateOne({ _id: entryId(seq) }, { $set: { published: true } }),
+    );
+    await this.writes.run(() => this.unpublished.deleteOne({ _id: `${tenant}/${entryId(seq)}` }));
   }
 
+  /** Checkpoints stored but not acknowledged by Kafka (from their markers; stale markers are removed). */
   async unpublishedCheckpoints(limit = 1000): Promise<CheckpointDoc[]> {
-    return this.checkpoints
-      .find({ published: false }, { projection: { _id: 0 } })
-      .limit(limit)
-      .toArray();
+    const out: CheckpointDoc[] = [];
+    for (const marker of await this.unpublished.find({}).limit(limit).toArray()) {
+      const doc = await this.checkpointAt(marker.tenant, marker.seq);
+      if (doc !== undefined && doc.published === false) out.push(doc);
+      // Published already, or never stored (a crash between the marker and the checkpoint).
+      else await this.writes.run(() => this.unpublished.deleteOne({ _id: marker._id }));
+    }
+    return out;
   }
 
-  /** Checkpoints of a tenant, newest first, with seq < beforeSeq (undefined: all). */
+  /**
+   * Checkpoints of a tenant, newest first, with seq < beforeSeq (undefined: all). The newest alone
+   * (limit 1, no bound) is two _id lookups through `checkpoint_heads`; the rest reads the tenant's
+   * checkpoint collection.
+   */
   async checkpointsDesc(tenant: string, limit: number, beforeSeq?: number): Promise<CheckpointDoc[]> {
-    const filter: Filter<CheckpointDoc> = beforeSeq === undefined ? { tenant } : { tenant, seq: { $lt: beforeSeq } };
-    return this.checkpoints
+    if (limit === 1 && beforeSeq === undefined) {
+      const head = await this.checkpointHeads.findOne({ _id: tenant });
+      const doc = head && typeof head.seq === 'number' ? await this.checkpointAt(tenant, head.seq) : undefined;
+      if (doc !== undefined) return [doc];
+      // No pointer (or it names a missing checkpoint): read the collection.
+    }
+    const filter: Filter<StoredCheckpointDoc> = beforeSeq === undefined ? {} : { _id: { $lt: entryId(beforeSeq) } };
+    return this.checkpointsOf(tenant)
       .find(filter, { projection: { _id: 0 } })
-      .sort({ seq: -1 })
+      .sort({ _id: -1 })
       .limit(limit)
       .toArray();
   }
 
   /** Checkpoints of a tenant with seq in [fromSeq, toSeq] (toSeq undefined: all), ascending. */
   async checkpointsAsc(tenant: string, fromSeq: number, toSeq?: number): Promise<CheckpointDoc[]> {
-    const seq: { $gte: number; $lte?: number } = { $gte: fromSeq };
-    if (toSeq !== undefined) seq.$lte = toSeq;
-    return this.checkpoints
-      .find({ tenant, seq }, { projection: { _id: 0 } })
-      .sort({ seq: 1 })
+    const id: { $gte: string; $lte?: string } = { $gte: entryId(Math.max(0, fromSeq)) };
+    if (toSeq !== undefined) id.$lte = entryId(Math.max(0, toSeq));
+    return this.checkpointsOf(tenant)
+      .find({ _id: id }, { projection: { _id: 0 } })
+      .sort({ _id: 1 })
       .toArray();
   }
 
   async checkpointAt(tenant: string, seq: number): Promise<CheckpointDoc | undefined> {
-    return (await this.checkpoints.findOne({ tenant, seq }, { projection: { _id: 0 } })) ?? undefined;
+    return (await this.checkpointsOf(tenant).findOne({ _id: entryId(seq) }, { projection: { _id: 0 } })) ?? undefined;
   }
 
   // --- quarantine --------------------------------------------------------------------------------

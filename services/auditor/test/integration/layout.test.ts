@@ -5,11 +5,19 @@
 // The driver's command log says what each read asked the server for.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { auditGenesisHead, cryptoReady } from '@authority/core';
+import { auditGenesisHead, cryptoReady, signCheckpoint } from '@authority/core';
 import { silentLogger, type EventMessage } from '@authority/platform';
 import { MongoClient, type CommandStartedEvent, type Document } from 'mongodb';
 import { admitRecord, AuditorKeys, AuditReader, ChainAppender, ChainStore, verifyStored } from '../../src/index';
-import { entriesCollectionName, entryId, LEGACY_ENTRIES_COLLECTION, type EntryDoc } from '../../src/adapters/mongo';
+import {
+  CHECKPOINT_HEADS_COLLECTION,
+  checkpointsCollectionName,
+  entriesCollectionName,
+  entryId,
+  LEGACY_CHECKPOINTS_COLLECTION,
+  LEGACY_ENTRIES_COLLECTION,
+  type EntryDoc,
+} from '../../src/adapters/mongo';
 import { encodePageToken } from '../../src/tokens';
 import { auditEvent, auditRecord, newTestEnv, requireInfra, type TestEnv } from '../helpers';
 
@@ -29,7 +37,7 @@ function admitted(tenant: string, n: number) {
   return r;
 }
 
-describe('storage layout: one collection per tenant, _id = zero-padded seq', () => {
+describe('storage layout: entries and checkpoints in one collection per tenant, _id = zero-padded seq', () => {
   let env: TestEnv;
   let mongo: MongoClient;
   const commands: CommandStartedEvent[] = [];
@@ -159,12 +167,15 @@ describe('storage layout: one collection per tenant, _id = zero-padded seq', () 
       assert.equal(v.ok, true, v.message);
       assert.equal(v.checked, 30);
     });
+    const ownedByA: Record<string, string> = {
+      [entriesCollectionName(A)]: '',
+      [checkpointsCollectionName(A)]: '',
+      heads: A,
+      [CHECKPOINT_HEADS_COLLECTION]: A,
+    };
     for (const f of verifyFinds) {
-      assert.ok(
-        f.collection === entriesCollectionName(A) || f.collection === 'heads' || f.collection === 'checkpoints',
-        f.collection,
-      );
-      if (f.collection !== entriesCollectionName(A)) assert.equal(f.filter['_id'] ?? f.filter['tenant'], A);
+      assert.ok(f.collection in ownedByA, `VerifyChain of A read ${f.collection}`);
+      if (ownedByA[f.collection] !== '') assert.equal(f.filter['_id'], A, `${f.collection}: A's document`);
     }
     const all = await reader.query({ ...query, tenant: B, pageSize: 100, pageToken: '' });
     assert.equal(all.entries.length, 12);
@@ -184,7 +195,7 @@ describe('storage layout: one collection per tenant, _id = zero-padded seq', () 
     assert.match(v.message ?? '', /stored under _id '000000000000013'/);
   });
 
-  it('migrates a single-collection store at start: every entry once, chains verify, again is a no-op', async () => {
+  it('migrates a single-collection store at start: every entry and checkpoint once, chains verify, again is a no-op', async () => {
     const db = mongo.db(`${env.db}_migrate`);
     const keys = AuditorKeys.fromBase64Seed(env.seed);
     const store = new ChainStore(db);
@@ -211,8 +222,41 @@ describe('storage layout: one collection per tenant, _id = zero-padded seq', () 
     const crashed: EntryDoc[] = oldA.slice(0, 120).map((d) => ({ ...d, _id: entryId(d.seq) }) as EntryDoc);
     await db.collection<EntryDoc>(entriesCollectionName(A)).insertMany(crashed);
 
+    // Legacy checkpoints: every 100 entries of A (the newest not yet published), one of B.
+    const legacyCheckpoint = (tenant: string, seq: number, published: boolean) => {
+      const d = (tenant === A ? oldA : oldB)[seq - 1]!;
+      const cp = signCheckpoint(
+        { tenant, seq, headHash: d.hash, time: 1_767_225_600 + seq },
+        keys.secretKey(),
+        keys.keyId,
+      );
+      return { ...cp, createdAt: new Date(), published };
+    };
+    await db
+      .collection(LEGACY_CHECKPOINTS_COLLECTION)
+      .insertMany([legacyCheckpoint(A, 100, true), legacyCheckpoint(B, 40, true), legacyCheckpoint(A, 200, false)]);
+
     const result = await store.ensureIndexes();
-    assert.deepEqual(result, { copied: 130 + 40, alreadyThere: 120, unplaceable: 0 });
+    assert.deepEqual(result, { copied: 130 + 40 + 3, alreadyThere: 120, unplaceable: 0 });
+    assert.equal(await db.listCollections({ name: LEGACY_CHECKPOINTS_COLLECTION }).hasNext(), false);
+    assert.deepEqual(
+      (await store.checkpointsAsc(A, 0)).map((c) => c.seq),
+      [100, 200],
+    );
+    assert.deepEqual(
+      (await store.unpublishedCheckpoints()).map((c) => [c.tenant, c.seq]),
+      [[A, 200]],
+      'an unpublished checkpoint is still republished after the move',
+    );
+    const latestFinds = await findsDuring(async () => {
+      assert.equal((await store.checkpointsDesc(A, 1))[0]?.seq, 200);
+      assert.equal((await store.checkpointsDesc(B, 1))[0]?.seq, 40);
+    });
+    for (const f of latestFinds) {
+      assert.deepEqual(Object.keys(f.filter), ['_id'], `the latest checkpoint: ${JSON.stringify(f.filter)}`);
+    }
+    await store.markPublished(A, 200);
+    assert.deepEqual(await store.unpublishedCheckpoints(), []);
     assert.equal(await db.listCollections({ name: LEGACY_ENTRIES_COLLECTION }).hasNext(), false, 'dropped once copied');
     for (const [tenant, n] of [
       [A, 250],
@@ -232,9 +276,19 @@ describe('storage layout: one collection per tenant, _id = zero-padded seq', () 
     // Appending after the migration continues the migrated chain.
     const fresh = new ChainAppender({ store, keys, logger: silentLogger() });
     await fresh.reload(A);
-    const r = await fresh.append(A, [admitted(A, 250), admitted(A, 3)]);
-    assert.deepEqual(r, { appended: 1, skipped: 1 }, 'the redelivered event is found in the migrated chain');
+    await fresh.append(A, [admitted(A, 250), admitted(A, 3)]);
+    const after = await store.entriesOf(A).find({}).sort({ _id: 1 }).toArray();
+    assert.deepEqual(
+      after.map((d) => d.eventId),
+      Array.from({ length: 251 }, (_, i) => `${A}-${i}`),
+      'the new event appended at seq 251; the redelivered one found in the migrated chain',
+    );
     assert.deepEqual(await new ChainStore(db).ensureIndexes(), { copied: 0, alreadyThere: 0, unplaceable: 0 });
+    // VerifyChain rests on the migrated checkpoints.
+    const reader = new AuditReader({ store, keys, policies: { get: () => undefined }, scanLimit: 10_000 });
+    const v = await reader.verify({ tenant: B, fromSeq: 0, toSeq: 0, checkpointSeq: 0 });
+    assert.equal(v.ok, true, v.message);
+    assert.equal(v.checkpoint?.seq, 40);
   });
 
   it('keeps the legacy collection when an entry cannot be placed (evidence), copying the rest', async () => {

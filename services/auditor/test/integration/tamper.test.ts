@@ -25,6 +25,7 @@ import {
   testBus,
   type TestEnv,
 } from '../helpers';
+import { checkpointsCollectionName, entryId } from '../../src/adapters/mongo';
 
 const N = 120;
 const CASES = ['edit', 'delete', 'truncate', 'swap', 'rewrite', 'index', 'forged', 'altered', 'intact'] as const;
@@ -36,7 +37,8 @@ describe('tamper detection (real FerretDB)', () => {
   let auditor: RunningAuditor;
   let mongo: MongoClient;
   let entries: StoredEntries;
-  let checkpoints: Collection<Document>;
+  /** A tenant's checkpoint collection (one per tenant, _id = zero-padded seq). */
+  let checkpoints: (tenant: string) => Collection<{ _id: string } & Document>;
   const verify = (tenant: string, req: Omit<VerifyChainRequest, 'tenant'> = {}) =>
     call(auditorClient(auditor.address), 'VerifyChain', { tenant, ...req }, env.operatorKey);
 
@@ -47,7 +49,7 @@ describe('tamper detection (real FerretDB)', () => {
     await bus.ensureTopics(authorityTopicSpecs(env.prefix));
     mongo = await mongoClient();
     entries = new StoredEntries(mongo.db(env.db));
-    checkpoints = mongo.db(env.db).collection('checkpoints');
+    checkpoints = (tenant) => mongo.db(env.db).collection(checkpointsCollectionName(tenant));
     // A checkpoint every 10 entries: a rewrite is caught at the first checkpoint after it.
     // No timer-driven checkpoints, so they fall exactly at 10, 20, ..., 120.
     auditor = await startAuditor(
@@ -73,7 +75,7 @@ describe('tamper detection (real FerretDB)', () => {
     await publishAll(bus, `${env.prefix}audit`, records);
     for (const c of CASES) {
       await eventually(
-        async () => ((await checkpoints.findOne({ tenant: tenantOf(c), seq: N })) ? true : undefined),
+        async () => ((await checkpoints(tenantOf(c)).findOne({ seq: N })) ? true : undefined),
         `checkpoint at seq ${N} of ${tenantOf(c)}`,
         60_000,
         100,
@@ -205,14 +207,14 @@ describe('tamper detection (real FerretDB)', () => {
       attacker.secretKey,
       'attacker',
     );
-    await checkpoints.insertOne({ ...forged, createdAt: new Date(), published: true });
+    await checkpoints(tenant).insertOne({ ...forged, _id: entryId(125), createdAt: new Date(), published: true });
     const v = await verify(tenant);
     assert.equal(v.fault, 'FORGED_CHECKPOINT');
     assert.equal(v.firstBadSeq, '125');
     assert.match(v.message, /unknown key 'attacker'/);
 
     const altered = tenantOf('altered');
-    await checkpoints.updateOne({ tenant: altered, seq: 50 }, { $set: { headHash: randomBytes(32).toString('hex') } });
+    await checkpoints(altered).updateOne({ seq: 50 }, { $set: { headHash: randomBytes(32).toString('hex') } });
     const w = await verify(altered);
     assert.equal(w.fault, 'FORGED_CHECKPOINT');
     assert.equal(w.firstBadSeq, '50');
