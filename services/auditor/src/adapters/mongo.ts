@@ -531,13 +531,21 @@ export class ChainStore {
 
   /**
    * The newest entry of a tenant (highest seq), or undefined for an empty chain: from the head hint
-   * (or seq 1), _id lookups at doubling distances find a seq that is not stored, then a binary
-   * search between the last stored and that one. O(log distance) lookups, whatever the store's size.
+   * or the newest checkpoint (or seq 1), _id lookups at doubling distances find a seq that is not
+   * stored, then a binary search between the last stored and that one: O(log distance) lookups,
+   * where the distance is what was appended since the last hint or checkpoint.
    * A chain with a gap (damaged) yields the last entry before the gap after the starting point.
    */
   async lastEntry(tenant: string): Promise<EntryDoc | undefined> {
-    const hint = await this.headHint(tenant);
-    let low = hint && typeof hint.seq === 'number' && Number.isSafeInteger(hint.seq) && hint.seq > 0 ? hint.seq : 0;
+    // Start from the newer of the head hint (saved by the checkpoint timer) and the newest
+    // checkpoint's seq (written with every checkpoint), both one _id lookup: the nearer the start,
+    // the fewer lookups.
+    const [hint, checkpointHead] = await Promise.all([
+      this.headHint(tenant),
+      this.checkpointHeads.findOne({ _id: tenant }),
+    ]);
+    const startOf = (seq: unknown) => (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0 ? seq : 0);
+    let low = Math.max(startOf(hint?.seq), startOf(checkpointHead?.seq));
     // The hinted entry and the one after it at once: a current hint costs one round trip more.
     let [lowDoc, after] = await Promise.all([
       low > 0 ? this.entryAt(tenant, low) : Promise.resolve(undefined),
@@ -551,6 +559,7 @@ export class ChainStore {
     if (after === undefined) return lowDoc;
     low += 1;
     lowDoc = after;
+    // One lookup at a time: on FerretDB concurrent lookups of one collection cost more than they save.
     let step = 2;
     let high = low + step;
     for (;;) {
