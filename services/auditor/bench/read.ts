@@ -81,7 +81,7 @@ async function main(): Promise<void> {
         }
         const docs = appender.buildDocs(TENANT, head, events);
         for (let k = 0; k < docs.length; k += 1000)
-          await store.entries.insertMany(docs.slice(k, k + 1000), { ordered: false });
+          await store.entriesOf(TENANT).insertMany(docs.slice(k, k + 1000), { ordered: false });
         const last = docs[docs.length - 1] as EntryDoc;
         head = { seq: last.seq, hash: Buffer.from(last.hash, 'hex') };
         for (const d of docs) {

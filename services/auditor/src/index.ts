@@ -149,7 +149,16 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
     const store = new ChainStore(mongo.db(config.AUTHORITY_AUDITOR_DB), mongo, {
       writeConcurrency: config.AUTHORITY_AUDITOR_WRITE_CONCURRENCY,
     });
-    await store.ensureIndexes();
+    const migration = await store.ensureIndexes();
+    if (migration.copied + migration.alreadyThere + migration.unplaceable > 0) {
+      logger.info({ ...migration }, 'entries moved from the single `entries` collection to one collection per tenant');
+    }
+    if (migration.unplaceable > 0) {
+      logger.error(
+        { unplaceable: migration.unplaceable },
+        'legacy entries without a tenant or seq were left in the `entries` collection (verification reports the gaps)',
+      );
+    }
 
     const topics = topicNames(config.AUTHORITY_TOPIC_PREFIX);
     const bus = createKafka({

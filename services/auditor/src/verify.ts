@@ -5,7 +5,7 @@
 // and a checkpoint beyond the last entry means the newest entries were deleted.
 //
 // On top of the chain, each entry's indexed fields (agent, agents, action, resource, decision,
-// reason, time, trace id) must agree with its raw bytes: they are what queries filter on, so an
+// reason, time, trace id) and its key (_id, the zero-padded seq) must agree with its raw bytes: they are what queries filter on, so an
 // edited index is reported as MODIFIED too. An entry without `agents` (stored before delegation
 // paths were recorded) is found by its `agent` alone, so its event must name no other agent.
 // Entries reach `onEntry` only once they verified, in order.
@@ -17,7 +17,7 @@ import {
   type CheckpointKeyResolver,
   type SignedCheckpoint,
 } from '@authority/core';
-import { rawBytes, type ChainStore, type EntryDoc } from './adapters/mongo';
+import { entryId, rawBytes, type ChainStore, type EntryDoc } from './adapters/mongo';
 import { agentPath, eventFields, type EventFields } from './event-fields';
 
 export interface StoredEntry {
@@ -106,6 +106,10 @@ export function indexMismatch(s: StoredEntry): string | undefined {
   const { doc, fields } = s;
   const seq = s.entry.seq;
   if (fields === undefined) return `entry ${seq}'s raw bytes are not a JSON event`;
+  // The key reads and pages go by: an entry filed under another seq would be served for that seq.
+  if (doc._id !== entryId(seq)) {
+    return `entry ${seq} is stored under _id '${String(doc._id)}', not '${entryId(seq)}' (the stored key was edited)`;
+  }
   const checks: [string, unknown, unknown][] = [
     ['eventId', fields.eventId, s.entry.eventId],
     ['tenant', fields.tenant, doc.tenant],

@@ -5,7 +5,8 @@
 // way the issuer and the policy service do, a typed client, and a polling helper with a deadline.
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Collection, type Db, type Document, type Filter } from 'mongodb';
+import { ENTRIES_COLLECTION, entriesCollectionName } from '../src/adapters/mongo';
 import {
   cryptoReady,
   eventSigningKey,
@@ -205,6 +206,34 @@ export async function mongoClient(): Promise<MongoClient> {
   const client = new MongoClient(requireInfra().mongo);
   await client.connect();
   return client;
+}
+
+/** A test database's chain entries: one collection per tenant (adapters/mongo), or all of them. */
+export class StoredEntries {
+  constructor(readonly db: Db) {}
+  /** The collection of one tenant's entries. */
+  of(tenant: string): Collection<Document> {
+    return this.db.collection(entriesCollectionName(tenant));
+  }
+  private async collections(): Promise<Collection<Document>[]> {
+    const names = await this.db.listCollections({}, { nameOnly: true }).toArray();
+    return names
+      .map((c) => c.name)
+      .filter((n) => n.startsWith(`${ENTRIES_COLLECTION}.`))
+      .map((n) => this.db.collection(n));
+  }
+  /** Entries matching `filter` in every tenant's collection. */
+  async count(filter: Filter<Document> = {}): Promise<number> {
+    let n = 0;
+    for (const c of await this.collections()) n += await c.countDocuments(filter);
+    return n;
+  }
+  /** The distinct values of a field over every tenant's entries. */
+  async distinct(field: string): Promise<unknown[]> {
+    const all = new Set<unknown>();
+    for (const c of await this.collections()) for (const v of await c.distinct(field)) all.add(v);
+    return [...all];
+  }
 }
 
 export interface EventSpec {

@@ -1,12 +1,18 @@
 // The auditor's MongoDB: per-tenant chain entries, signed checkpoints, quarantined records.
 //
-//   entries      {tenant, seq, eventId, raw (Binary: the exact record value), hash, prevHash (hex),
+//   entries.<tenant>  one collection per tenant (issue 17): {_id: seq as 15 zero-padded digits,
+//                 tenant, seq, eventId, raw (Binary: the exact record value), hash, prevHash (hex),
 //                 time, agent, agents, action, resource, decision, reason, traceId, recordedAt}
-//                 unique (tenant, seq): no forks; unique (tenant, eventId): redelivery is idempotent;
-//                 (tenant, agents, seq) and (tenant, agent, seq): QueryEvents by agent (`agents` is
-//                 an array, a multikey index; entries stored before it existed have only `agent`)
-//   checkpoints  {tenant, seq, headHash, time (Unix s), keyId, signature (base64url), createdAt,
-//                 published}; unique (tenant, seq)
+//                 unique _id: no forks; unique eventId: redelivery is idempotent; (agents, _id) and
+//                 (agent, _id): QueryEvents by agent on MongoDB (`agents` is an array, a multikey
+//                 index; entries stored before it existed have only `agent`)
+//   checkpoints.<tenant>  one collection per tenant: {_id: seq as 15 zero-padded digits, tenant,
+//                 seq, headHash, time (Unix s), keyId, signature (base64url), createdAt, published}
+//   checkpoint_heads  {_id: tenant, seq}: the newest checkpoint stored (an _id lookup finds the
+//                 latest checkpoint; a crash between the two writes leaves it one behind, which
+//                 is safe: the previous checkpoint is as valid, and an older anchor only verifies more)
+//   checkpoints_unpublished  {_id: "<tenant>/<seq id>", tenant, seq}: written before a checkpoint
+//                 and removed once Kafka acknowledged it, so the republish at start reads only these
 //   rejected     {_id: "<topic>/<partition>/<offset>", code, reason, key, subject, tenant, eventId, raw,
 //                headers, ...}: the quarantine (records never chained: unsigned, badly signed, …);
 //                _id makes a redelivered record's insert a no-op
@@ -14,8 +20,25 @@
 //                the archived (exported, then deleted) prefix of a chain: entries up to throughSeq
 //                are gone from `entries`, and the chain verifies from headHash (a checkpoint's)
 //   heads        {_id: tenant, seq, hash, updatedAt}: a hint of each chain's head, so a replica
-//                finds a head with one _id lookup (FerretDB uses no secondary index for reads);
-//                never trusted: a stale hint ends in a duplicate key and a full, verified reload
+//                finds a head with one _id lookup; never trusted: a stale hint ends in a duplicate
+//                key and a full, verified reload
+//
+// Why this layout: FerretDB 1.24 (SQLite backend) pushes down exactly one kind of filter, a lone
+// string (or ObjectId) equality on `_id` (its explain says filterPushdown: true for nothing else;
+// no range, $in, sort or secondary index is used for reads, and integers are not pushed down).
+// Every other query reads and decodes the whole collection in FerretDB. So the cost of a read is
+// bounded by its tenant only if the tenant's entries are a collection of their own, and the hot
+// reads (a page after a seq, the chain head) are `_id` equality lookups on zero-padded seq strings.
+// On MongoDB the same keys are an _id index range, in seq order.
+//
+// Checkpoints are a collection per tenant for the same reason: one is signed per active tenant
+// every AUTHORITY_CHECKPOINT_INTERVAL (30 s), so a single collection grows with every tenant's age.
+//
+// Stores written before this layout kept every tenant in one `entries` collection ({tenant, seq,
+// ...}, ObjectId _id) and one `checkpoints` collection: ensureIndexes() copies them into the
+// per-tenant collections once, at start (idempotent: a copy already there is a duplicate key,
+// skipped; crash-safe: an old collection is dropped only after every document was copied, so a
+// crash means the next start copies again).
 //
 // Kept to what FerretDB v1 supports (no transactions, no change streams, no partial/TTL indexes,
 // duplicate key = 11000 without keyValue). Entries are inserted in ordered chunks of at most
@@ -33,13 +56,44 @@ import {
   type MongoClient,
 } from 'mongodb';
 import { ensureIndexes, isDuplicateKeyError } from '@authority/platform';
-import type { SignedCheckpoint } from '@authority/core';
+import { isValidTenantId, type SignedCheckpoint } from '@authority/core';
 
 /** Most entries per insertMany (see the module comment). */
 export const INSERT_CHUNK = 100;
 
+/** The per-tenant entry collections are `entries.<tenant>`; `entries` alone is the layout before them. */
 export const ENTRIES_COLLECTION = 'entries';
+export const LEGACY_ENTRIES_COLLECTION = ENTRIES_COLLECTION;
+/** Digits of an entry's `_id` (its seq, zero-padded: string order is seq order). */
+export const SEQ_ID_DIGITS = 15;
+
+/** A tenant's collection of entries or checkpoints (`kind`): the tenant id, or its hex for anything else. */
+function perTenantName(kind: string, tenant: string): string {
+  return isValidTenantId(tenant) ? `${kind}.${tenant}` : `${kind}.~${Buffer.from(tenant, 'utf8').toString('hex')}`;
+}
+
+/** The collection of a tenant's checkpoints. */
+export function checkpointsCollectionName(tenant: string): string {
+  return perTenantName(CHECKPOINTS_COLLECTION, tenant);
+}
+
+/** The `_id` of the entry at `seq`. */
+export function entryId(seq: number): string {
+  return String(seq).padStart(SEQ_ID_DIGITS, '0');
+}
+
+/**
+ * The collection of a tenant's entries. Tenant ids are `[a-z0-9-]` (TENANT_ID_PATTERN), safe in a
+ * collection name; anything else (only a damaged legacy document can carry one) is hex-encoded.
+ */
+export function entriesCollectionName(tenant: string): string {
+  return perTenantName(ENTRIES_COLLECTION, tenant);
+}
+/** The per-tenant checkpoint collections are `checkpoints.<tenant>`; `checkpoints` alone is the layout before them. */
 export const CHECKPOINTS_COLLECTION = 'checkpoints';
+export const LEGACY_CHECKPOINTS_COLLECTION = CHECKPOINTS_COLLECTION;
+export const CHECKPOINT_HEADS_COLLECTION = 'checkpoint_heads';
+export const UNPUBLISHED_CHECKPOINTS_COLLECTION = 'checkpoints_unpublished';
 export const REJECTED_COLLECTION = 'rejected';
 export const HEADS_COLLECTION = 'heads';
 export const ARCHIVES_COLLECTION = 'archives';
@@ -56,6 +110,8 @@ export interface ArchiveDoc {
 }
 
 export interface EntryDoc {
+  /** entryId(seq): the only key FerretDB looks up without reading the whole collection. */
+  _id: string;
   tenant: string;
   seq: number;
   eventId: string;
@@ -117,6 +173,20 @@ export interface RejectedDoc {
    */
   headers: { name: string; value: Binary | null }[];
   receivedAt: Date;
+}
+
+/** A checkpoint as stored in its tenant's collection. */
+type StoredCheckpointDoc = CheckpointDoc & { _id: string };
+
+interface CheckpointHeadDoc {
+  _id: string;
+  seq: number;
+}
+
+interface UnpublishedDoc {
+  _id: string;
+  tenant: string;
+  seq: number;
 }
 
 export interface HeadDoc {
@@ -215,13 +285,28 @@ export interface ChainStoreOptions {
   writeConcurrency?: number;
 }
 
+/** Point lookups in flight at once for one read (a page of entries, a head search). */
+const LOOKUP_CONCURRENCY = 16;
+
+export interface MigrationResult {
+  /** Legacy entries and checkpoints copied into per-tenant collections by this run (not those already there). */
+  copied: number;
+  /** Legacy documents already in their per-tenant collection (a run that crashed, repeated). */
+  alreadyThere: number;
+  /** Legacy documents that could not be placed (no tenant string or no positive integer seq). */
+  unplaceable: number;
+}
+
 export class ChainStore {
-  readonly entries: Collection<EntryDoc>;
-  readonly checkpoints: Collection<CheckpointDoc>;
+  readonly checkpointHeads: Collection<CheckpointHeadDoc>;
+  readonly unpublished: Collection<UnpublishedDoc>;
   readonly rejected: Collection<RejectedDoc>;
   readonly heads: Collection<HeadDoc>;
   readonly archives: Collection<ArchiveDoc>;
   private readonly writes: Semaphore;
+  private readonly tenantEntries = new Map<string, Collection<EntryDoc>>();
+  /** Tenants whose collection and indexes this process has ensured (or is ensuring). */
+  private readonly ensured = new Map<string, Promise<void>>();
 
   constructor(
     readonly db: Db,
@@ -229,32 +314,143 @@ export class ChainStore {
     opts: ChainStoreOptions = {},
   ) {
     this.writes = new Semaphore(Math.max(1, opts.writeConcurrency ?? 1));
-    this.entries = db.collection<EntryDoc>(ENTRIES_COLLECTION);
-    this.checkpoints = db.collection<CheckpointDoc>(CHECKPOINTS_COLLECTION);
+    this.checkpointHeads = db.collection<CheckpointHeadDoc>(CHECKPOINT_HEADS_COLLECTION);
+    this.unpublished = db.collection<UnpublishedDoc>(UNPUBLISHED_CHECKPOINTS_COLLECTION);
     this.rejected = db.collection<RejectedDoc>(REJECTED_COLLECTION);
     this.heads = db.collection<HeadDoc>(HEADS_COLLECTION);
     this.archives = db.collection<ArchiveDoc>(ARCHIVES_COLLECTION);
   }
 
-  async ensureIndexes(): Promise<void> {
-    await ensureIndexes(this.entries as unknown as Collection<Document>, [
-      { key: { tenant: 1, seq: 1 }, name: 'uq_tenant_seq', unique: true },
-      { key: { tenant: 1, eventId: 1 }, name: 'uq_tenant_event', unique: true },
-      // QueryEvents(agent): `agents` for entries that have it, `agent` for older ones. FerretDB
-      // 1.x accepts these and reads without them; MongoDB uses them.
-      { key: { tenant: 1, agents: 1, seq: 1 }, name: 'ix_tenant_agents_seq' },
-      { key: { tenant: 1, agent: 1, seq: 1 }, name: 'ix_tenant_agent_seq' },
-    ]);
-    await ensureIndexes(this.checkpoints as unknown as Collection<Document>, [
-      { key: { tenant: 1, seq: 1 }, name: 'uq_tenant_seq', unique: true },
-    ]);
+  /** The collection of one tenant's entries (every entry read or write goes through here). */
+  entriesOf(tenant: string): Collection<EntryDoc> {
+    let c = this.tenantEntries.get(tenant);
+    if (c === undefined) {
+      c = this.db.collection<EntryDoc>(entriesCollectionName(tenant));
+      this.tenantEntries.set(tenant, c);
+    }
+    return c;
+  }
+
+  /** Creates the tenant's entry collection and its indexes once per process (idempotent). */
+  ensureTenant(tenant: string): Promise<void> {
+    let p = this.ensured.get(tenant);
+    if (p === undefined) {
+      p = ensureIndexes(this.entriesOf(tenant) as unknown as Collection<Document>, [
+        { key: { eventId: 1 }, name: 'uq_event', unique: true },
+        // QueryEvents(agent): `agents` for entries that have it, `agent` for older ones. FerretDB
+        // 1.x accepts these and reads without them; MongoDB uses them.
+        { key: { agents: 1, _id: 1 }, name: 'ix_agents_id' },
+        { key: { agent: 1, _id: 1 }, name: 'ix_agent_id' },
+      ]);
+      p.catch(() => this.ensured.delete(tenant));
+      this.ensured.set(tenant, p);
+    }
+    return p;
+  }
+
+  /** The collection of one tenant's checkpoints (unique by _id, the seq: no index to create). */
+  checkpointsOf(tenant: string): Collection<StoredCheckpointDoc> {
+    return this.db.collection<StoredCheckpointDoc>(checkpointsCollectionName(tenant));
+  }
+
+  /** The one-time copy of a legacy single-collection store (module comment). */
+  async ensureIndexes(onProgress?: () => Promise<void>): Promise<MigrationResult> {
+    const entries = await this.migrateLegacyEntries(onProgress);
+    const checkpoints = await this.migrateLegacyCheckpoints();
+    return {
+      copied: entries.copied + checkpoints.copied,
+      alreadyThere: entries.alreadyThere + checkpoints.alreadyThere,
+      unplaceable: entries.unplaceable + checkpoints.unplaceable,
+    };
+  }
+
+  /** Copies the legacy `checkpoints` collection into per-tenant ones (as migrateLegacyEntries). */
+  async migrateLegacyCheckpoints(): Promise<MigrationResult> {
+    const result: MigrationResult = { copied: 0, alreadyThere: 0, unplaceable: 0 };
+    const exists = await this.db.listCollections({ name: LEGACY_CHECKPOINTS_COLLECTION }, { nameOnly: true }).hasNext();
+    if (!exists) return result;
+    const legacy = this.db.collection<Document>(LEGACY_CHECKPOINTS_COLLECTION);
+    for await (const old of legacy.find({}).batchSize(1000)) {
+      const { _id: _legacyId, ...fields } = old;
+      const doc = fields as CheckpointDoc;
+      if (
+        typeof doc.tenant !== 'string' ||
+        typeof doc.seq !== 'number' ||
+        !Number.isSafeInteger(doc.seq) ||
+        doc.seq < 1
+      ) {
+        result.unplaceable++;
+        continue;
+      }
+      // Through the normal write (marker, document, newest pointer), so a copy is as a new checkpoint.
+      if (await this.insertCheckpoint(doc)) result.copied++;
+      else {
+        result.alreadyThere++;
+        await this.advanceCheckpointHead(doc.tenant, doc.seq);
+      }
+    }
+    if (result.unplaceable === 0) await legacy.drop();
+    return result;
   }
 
   /**
-   * Inserts entries in ordered chunks of at most INSERT_CHUNK (or `chunkLimit()`, asked before each
-   * chunk), one after the other. Throws the first error (a duplicate key is code 11000); `onChunk`
-   * runs after each stored chunk with it. `observe` (tracing) sees every insertMany: its chunk,
-   * when it started and ended (epoch ms, sub-millisecond) and its error, before `onChunk`.
+   * Copies the legacy `entries` collection into per-tenant collections, then drops it. Idempotent
+   * and crash-safe (module comment); `onProgress` runs after every copied chunk.
+   */
+  async migrateLegacyEntries(onProgress?: () => Promise<void>): Promise<MigrationResult> {
+    const result: MigrationResult = { copied: 0, alreadyThere: 0, unplaceable: 0 };
+    const exists = await this.db.listCollections({ name: LEGACY_ENTRIES_COLLECTION }, { nameOnly: true }).hasNext();
+    if (!exists) return result;
+    const legacy = this.db.collection<Document>(LEGACY_ENTRIES_COLLECTION);
+    const pending = new Map<string, EntryDoc[]>();
+    const flush = async (tenant: string) => {
+      const docs = pending.get(tenant) ?? [];
+      pending.delete(tenant);
+      if (docs.length === 0) return;
+      await this.ensureTenant(tenant);
+      const entries = this.entriesOf(tenant);
+      try {
+        await this.writes.run(() => entries.insertMany(docs, { ordered: true }));
+        result.copied += docs.length;
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        // Copied in part by a run that crashed: one at a time, so a duplicate hides no other document.
+        for (const doc of docs) {
+          try {
+            await this.writes.run(() => entries.insertOne(doc));
+            result.copied++;
+          } catch (e) {
+            if (!isDuplicateKeyError(e)) throw e;
+            result.alreadyThere++;
+          }
+        }
+      }
+      await onProgress?.();
+    };
+    for await (const old of legacy.find({}).batchSize(1000)) {
+      const { _id: _legacyId, ...fields } = old;
+      const tenant: unknown = fields['tenant'];
+      const seq: unknown = fields['seq'];
+      if (typeof tenant !== 'string' || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) {
+        result.unplaceable++;
+        continue;
+      }
+      const list = pending.get(tenant) ?? [];
+      list.push({ ...(fields as Omit<EntryDoc, '_id'>), _id: entryId(seq) });
+      pending.set(tenant, list);
+      if (list.length >= INSERT_CHUNK) await flush(tenant);
+    }
+    for (const tenant of [...pending.keys()]) await flush(tenant);
+    // Kept when some documents could not be placed: they are evidence, for an operator to look at.
+    if (result.unplaceable === 0) await legacy.drop();
+    return result;
+  }
+
+  /**
+   * Inserts one tenant's entries in ordered chunks of at most INSERT_CHUNK (or `chunkLimit()`, asked
+   * before each chunk), one after the other. Throws the first error (a duplicate key is code 11000);
+   * `onChunk` runs after each stored chunk with it. `observe` (tracing) sees every insertMany: its
+   * chunk, when it started and ended (epoch ms, sub-millisecond) and its error, before `onChunk`.
    */
   async insertEntries(
     docs: readonly EntryDoc[],
@@ -262,14 +458,21 @@ export class ChainStore {
     chunkLimit?: () => number,
     observe?: InsertObserver,
   ): Promise<void> {
+    const tenant = docs[0]?.tenant;
+    if (tenant === undefined) return;
+    if (docs.some((d) => d.tenant !== tenant || d._id !== entryId(d.seq))) {
+      throw new Error('insertEntries: every entry must be of one tenant, with _id = entryId(seq)');
+    }
+    await this.ensureTenant(tenant);
+    const entries = this.entriesOf(tenant);
     for (let i = 0; i < docs.length; ) {
       const size = Math.max(1, Math.min(INSERT_CHUNK, chunkLimit?.() ?? INSERT_CHUNK));
       const chunk = docs.slice(i, i + size);
       await this.writes.run(async () => {
-        if (observe === undefined) return this.entries.insertMany(chunk as EntryDoc[], { ordered: true });
+        if (observe === undefined) return entries.insertMany(chunk as EntryDoc[], { ordered: true });
         const started = epochMs();
         try {
-          const result = await this.entries.insertMany(chunk as EntryDoc[], { ordered: true });
+          const result = await entries.insertMany(chunk as EntryDoc[], { ordered: true });
           observe(chunk, started, epochMs());
           return result;
         } catch (err) {
@@ -292,8 +495,8 @@ export class ChainStore {
     for (let i = 0; i < eventIds.length; i += 1000) {
       if (i > 0) await between?.();
       const ids = eventIds.slice(i, i + 1000);
-      const docs = await this.entries
-        .find({ tenant, eventId: { $in: ids } }, { projection: { _id: 0, eventId: 1 } })
+      const docs = await this.entriesOf(tenant)
+        .find({ eventId: { $in: ids } }, { projection: { _id: 0, eventId: 1 } })
         .toArray();
       for (const d of docs) found.add(d.eventId);
     }
@@ -302,7 +505,8 @@ export class ChainStore {
 
   /**
    * Entries of a tenant with seq in [fromSeq, toSeq] (toSeq undefined: to the end), ascending,
-   * narrowed by `prefilter` on the indexed copies.
+   * narrowed by `prefilter` on the indexed copies. On FerretDB this reads the tenant's collection
+   * (never another tenant's); the hot paths use entriesFrom() instead.
    */
   entriesCursor(
     tenant: string,
@@ -311,22 +515,92 @@ export class ChainStore {
     prefilter: EntryPrefilter = {},
     batchSize = 1000,
   ): FindCursor<EntryDoc> {
-    const seq: { $gte: number; $lte?: number } = { $gte: fromSeq };
-    if (toSeq !== undefined) seq.$lte = toSeq;
-    return this.entries
-      .find({ ...entryFilter(prefilter), tenant, seq }, { projection: { _id: 0 } })
-      .sort({ seq: 1 })
+    const id: { $gte: string; $lte?: string } = { $gte: entryId(Math.max(0, fromSeq)) };
+    if (toSeq !== undefined) id.$lte = entryId(Math.max(0, toSeq));
+    return this.entriesOf(tenant)
+      .find({ ...entryFilter(prefilter), _id: id })
+      .sort({ _id: 1 })
       .batchSize(batchSize) as FindCursor<EntryDoc>;
   }
 
-  /** The newest entry of a tenant (highest seq), or undefined for an empty chain. */
+  /** The entry at `seq`, by its _id (pushed down on FerretDB). */
+  async entryAt(tenant: string, seq: number): Promise<EntryDoc | undefined> {
+    return (await this.entriesOf(tenant).findOne({ _id: entryId(seq) })) ?? undefined;
+  }
+
+  /**
+   * Up to `count` consecutive entries from `fromSeq`, by _id lookups (LOOKUP_CONCURRENCY at a time):
+   * stops at the first seq that is not stored (the head, or a gap that verification reports).
+   */
+  async entriesFrom(tenant: string, fromSeq: number, count: number): Promise<EntryDoc[]> {
+    const out: EntryDoc[] = [];
+    for (let seq = Math.max(1, fromSeq); out.length < count; ) {
+      const n = Math.min(LOOKUP_CONCURRENCY, count - out.length);
+      const docs = await Promise.all(Array.from({ length: n }, (_, k) => this.entryAt(tenant, seq + k)));
+      for (const doc of docs) {
+        if (doc === undefined) return out;
+        out.push(doc);
+      }
+      seq += n;
+    }
+    return out;
+  }
+
+  /**
+   * The newest entry of a tenant (highest seq), or undefined for an empty chain: from the head hint
+   * or the newest checkpoint (or seq 1), _id lookups at doubling distances find a seq that is not
+   * stored, then a binary search between the last stored and that one: O(log distance) lookups,
+   * where the distance is what was appended since the last hint or checkpoint.
+   * A chain with a gap (damaged) yields the last entry before the gap after the starting point.
+   */
   async lastEntry(tenant: string): Promise<EntryDoc | undefined> {
-    const doc = await this.entries
-      .find({ tenant }, { projection: { _id: 0 } })
-      .sort({ seq: -1 })
-      .limit(1)
-      .next();
-    return doc ?? undefined;
+    // Start from the newer of the head hint (saved by the checkpoint timer) and the newest
+    // checkpoint's seq (written with every checkpoint), both one _id lookup: the nearer the start,
+    // the fewer lookups.
+    // Entries up to an archive boundary were deleted (the head never is): the search starts after it.
+    const [hint, checkpointHead, archive] = await Promise.all([
+      this.headHint(tenant),
+      this.checkpointHeads.findOne({ _id: tenant }),
+      this.archiveBoundary(tenant),
+    ]);
+    const startOf = (seq: unknown) => (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0 ? seq : 0);
+    const floor = startOf(archive?.throughSeq);
+    let low = Math.max(startOf(hint?.seq), startOf(checkpointHead?.seq), floor);
+    // The hinted entry and the one after it at once: a current hint costs one round trip more.
+    let [lowDoc, after] = await Promise.all([
+      low > floor ? this.entryAt(tenant, low) : Promise.resolve(undefined),
+      this.entryAt(tenant, low + 1),
+    ]);
+    if (low > floor && lowDoc === undefined) {
+      // A hint beyond the chain: search from the start (or the archive boundary).
+      low = floor;
+      after = await this.entryAt(tenant, floor + 1);
+    }
+    if (after === undefined) return lowDoc;
+    low += 1;
+    lowDoc = after;
+    // One lookup at a time: on FerretDB concurrent lookups of one collection cost more than they save.
+    let step = 2;
+    let high = low + step;
+    for (;;) {
+      const doc = await this.entryAt(tenant, high);
+      if (doc === undefined) break;
+      low = high;
+      lowDoc = doc;
+      step *= 2;
+      high = low + step;
+    }
+    // Invariant: `low` is stored (or 0), `high` is not.
+    while (high - low > 1) {
+      const mid = Math.floor((low + high) / 2);
+      const doc = await this.entryAt(tenant, mid);
+      if (doc === undefined) high = mid;
+      else {
+        low = mid;
+        lowDoc = doc;
+      }
+    }
+    return lowDoc;
   }
 
   // --- head hints --------------------------------------------------------------------------------
@@ -352,50 +626,91 @@ export class ChainStore {
 
   // --- checkpoints -------------------------------------------------------------------------------
 
-  /** Stores a checkpoint; false when one already exists at that (tenant, seq). */
+  /**
+   * Stores a checkpoint; false when one already exists at that (tenant, seq). An unpublished one is
+   * first recorded in `checkpoints_unpublished`, so a crash before its publication is republished.
+   */
   async insertCheckpoint(doc: CheckpointDoc): Promise<boolean> {
+    const { tenant, seq } = doc;
+    if (!doc.published) {
+      try {
+        await this.writes.run(() => this.unpublished.insertOne({ _id: `${tenant}/${entryId(seq)}`, tenant, seq }));
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+      }
+    }
     try {
-      await this.writes.run(() => this.checkpoints.insertOne({ ...doc }));
-      return true;
+      await this.writes.run(() => this.checkpointsOf(tenant).insertOne({ ...doc, _id: entryId(seq) }));
     } catch (err) {
       if (isDuplicateKeyError(err)) return false;
       throw err;
     }
+    await this.advanceCheckpointHead(tenant, seq);
+    return true;
+  }
+
+  /** Moves the tenant's newest-checkpoint pointer to `seq` unless it is already there or beyond. */
+  private async advanceCheckpointHead(tenant: string, seq: number): Promise<void> {
+    try {
+      await this.writes.run(() =>
+        this.checkpointHeads.updateOne({ _id: tenant, seq: { $lt: seq } }, { $set: { seq } }, { upsert: true }),
+      );
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err; // a newer checkpoint is recorded
+    }
   }
 
   async markPublished(tenant: string, seq: number): Promise<void> {
-    await this.writes.run(() => this.checkpoints.updateOne({ tenant, seq }, { $set: { published: true } }));
+    await this.writes.run(() =>
+      this.checkpointsOf(tenant).updateOne({ _id: entryId(seq) }, { $set: { published: true } }),
+    );
+    await this.writes.run(() => this.unpublished.deleteOne({ _id: `${tenant}/${entryId(seq)}` }));
   }
 
+  /** Checkpoints stored but not acknowledged by Kafka (from their markers; stale markers are removed). */
   async unpublishedCheckpoints(limit = 1000): Promise<CheckpointDoc[]> {
-    return this.checkpoints
-      .find({ published: false }, { projection: { _id: 0 } })
-      .limit(limit)
-      .toArray();
+    const out: CheckpointDoc[] = [];
+    for (const marker of await this.unpublished.find({}).limit(limit).toArray()) {
+      const doc = await this.checkpointAt(marker.tenant, marker.seq);
+      if (doc !== undefined && doc.published === false) out.push(doc);
+      // Published already, or never stored (a crash between the marker and the checkpoint).
+      else await this.writes.run(() => this.unpublished.deleteOne({ _id: marker._id }));
+    }
+    return out;
   }
 
-  /** Checkpoints of a tenant, newest first, with seq < beforeSeq (undefined: all). */
+  /**
+   * Checkpoints of a tenant, newest first, with seq < beforeSeq (undefined: all). The newest alone
+   * (limit 1, no bound) is two _id lookups through `checkpoint_heads`; the rest reads the tenant's
+   * checkpoint collection.
+   */
   async checkpointsDesc(tenant: string, limit: number, beforeSeq?: number): Promise<CheckpointDoc[]> {
-    const filter: Filter<CheckpointDoc> = beforeSeq === undefined ? { tenant } : { tenant, seq: { $lt: beforeSeq } };
-    return this.checkpoints
+    if (limit === 1 && beforeSeq === undefined) {
+      const head = await this.checkpointHeads.findOne({ _id: tenant });
+      const doc = head && typeof head.seq === 'number' ? await this.checkpointAt(tenant, head.seq) : undefined;
+      if (doc !== undefined) return [doc];
+      // No pointer (or it names a missing checkpoint): read the collection.
+    }
+    const filter: Filter<StoredCheckpointDoc> = beforeSeq === undefined ? {} : { _id: { $lt: entryId(beforeSeq) } };
+    return this.checkpointsOf(tenant)
       .find(filter, { projection: { _id: 0 } })
-      .sort({ seq: -1 })
+      .sort({ _id: -1 })
       .limit(limit)
       .toArray();
   }
 
   /** Checkpoints of a tenant with seq in [fromSeq, toSeq] (toSeq undefined: all), ascending. */
   async checkpointsAsc(tenant: string, fromSeq: number, toSeq?: number): Promise<CheckpointDoc[]> {
-    const seq: { $gte: number; $lte?: number } = { $gte: fromSeq };
-    if (toSeq !== undefined) seq.$lte = toSeq;
-    return this.checkpoints
-      .find({ tenant, seq }, { projection: { _id: 0 } })
-      .sort({ seq: 1 })
+    const id: { $gte: string; $lte?: string } = { $gte: entryId(Math.max(0, fromSeq)) };
+    if (toSeq !== undefined) id.$lte = entryId(Math.max(0, toSeq));
+    return this.checkpointsOf(tenant)
+      .find({ _id: id }, { projection: { _id: 0 } })
+      .sort({ _id: 1 })
       .toArray();
   }
 
   async checkpointAt(tenant: string, seq: number): Promise<CheckpointDoc | undefined> {
-    return (await this.checkpoints.findOne({ tenant, seq }, { projection: { _id: 0 } })) ?? undefined;
+    return (await this.checkpointsOf(tenant).findOne({ _id: entryId(seq) }, { projection: { _id: 0 } })) ?? undefined;
   }
 
   // --- quarantine --------------------------------------------------------------------------------
@@ -452,7 +767,7 @@ export class ChainStore {
 
   /** Deletes a tenant's entries with seq <= throughSeq; the number deleted. */
   async deleteEntriesThrough(tenant: string, throughSeq: number): Promise<number> {
-    const r = await this.writes.run(() => this.entries.deleteMany({ tenant, seq: { $lte: throughSeq } }));
+    const r = await this.writes.run(() => this.entriesOf(tenant).deleteMany({ _id: { $lte: entryId(throughSeq) } }));
     return r.deletedCount;
   }
 }

@@ -8,6 +8,7 @@ import { cryptoReady } from '@authority/core';
 import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
 import { Binary, type Collection, type Document, type MongoClient } from 'mongodb';
 import { startAuditor, type RunningAuditor } from '../../src/index';
+import { entriesCollectionName } from '../../src/adapters/mongo';
 import {
   auditEvent,
   auditorClient,
@@ -32,7 +33,6 @@ describe('archival of chain segments (real FerretDB)', () => {
   let bus: KafkaEventBus;
   let auditor: RunningAuditor;
   let mongo: MongoClient;
-  let entries: Collection<Document>;
   let archives: Collection<Document>;
   const T = 'arch-main';
   const HEAD_ONLY = 'arch-head';
@@ -44,7 +44,9 @@ describe('archival of chain segments (real FerretDB)', () => {
     call(client(), 'ArchiveChainSegment', { tenant, throughSeq: String(throughSeq), archiveSha256: SHA }, secret);
   const verify = (tenant: string, toSeq = 0) =>
     call(client(), 'VerifyChain', { tenant, toSeq: String(toSeq) }, env.operatorKey);
-  const count = (tenant: string) => entries.countDocuments({ tenant });
+  // Each tenant's entries live in their own collection (docs/operations.md, storage layout).
+  const entries = (tenant: string): Collection<Document> => mongo.db(env.db).collection(entriesCollectionName(tenant));
+  const count = (tenant: string) => entries(tenant).countDocuments({ tenant });
 
   before(async () => {
     await cryptoReady();
@@ -52,7 +54,6 @@ describe('archival of chain segments (real FerretDB)', () => {
     bus = testBus('archive');
     await bus.ensureTopics(authorityTopicSpecs(env.prefix));
     mongo = await mongoClient();
-    entries = mongo.db(env.db).collection('entries');
     archives = mongo.db(env.db).collection('archives');
     await publishCredential(bus, env.prefix, T, 'AUDITOR', auditorSecret);
     // Checkpoints exactly every 10 entries (no timer).
@@ -103,10 +104,10 @@ describe('archival of chain segments (real FerretDB)', () => {
       grpcError('FAILED_PRECONDITION', (e) => e.reason === 'ARCHIVE_INCLUDES_HEAD'),
     );
     // One edited raw event inside the segment: the auditor will not delete what does not verify.
-    const doc = await entries.findOne({ tenant: BROKEN, seq: 5 });
+    const doc = await entries(BROKEN).findOne({ tenant: BROKEN, seq: 5 });
     const raw = Buffer.from((doc?.raw as Binary).value());
     raw.writeUInt8((raw.at(-2) as number) ^ 1, raw.length - 2);
-    await entries.updateOne({ tenant: BROKEN, seq: 5 }, { $set: { raw: new Binary(raw) } });
+    await entries(BROKEN).updateOne({ tenant: BROKEN, seq: 5 }, { $set: { raw: new Binary(raw) } });
     await assert.rejects(
       archive(BROKEN, 10),
       grpcError('FAILED_PRECONDITION', (e) => e.reason === 'CHAIN_NOT_VERIFIED' && /seq 5/.test(e.message)),

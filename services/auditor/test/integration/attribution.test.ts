@@ -12,6 +12,7 @@ import { authorityTopicSpecs, silentLogger, type KafkaEventBus } from '@authorit
 import type { MongoClient } from 'mongodb';
 import type { Attestation__Output, ChainEntry__Output, QueryEventsRequest } from '@authority/proto';
 import { startAuditor, type ComplianceReport, type RunningAuditor } from '../../src/index';
+import { entriesCollectionName } from '../../src/adapters/mongo';
 import {
   auditEvent,
   auditorClient,
@@ -152,8 +153,8 @@ describe('honest attribution: queries, attestations and the report count every a
     // An entry stored before `agents` existed: the same document without it.
     const unset = await mongo
       .db(env.db)
-      .collection('entries')
-      .updateOne({ tenant: T, eventId: legacyIds[1] }, { $unset: { agents: '' } });
+      .collection(entriesCollectionName(T))
+      .updateOne({ eventId: legacyIds[1] }, { $unset: { agents: '' } });
     assert.equal(unset.modifiedCount, 1);
   });
 
@@ -182,12 +183,12 @@ describe('honest attribution: queries, attestations and the report count every a
   }
 
   it('stores each entry with its path in an indexed `agents` array', async () => {
-    const entries = mongo.db(env.db).collection('entries');
+    const entries = mongo.db(env.db).collection(entriesCollectionName(T));
     const names = (await entries.listIndexes().toArray()).map((i) => i['name'] as string);
-    assert.ok(names.includes('ix_tenant_agents_seq'), names.join(', '));
-    const doc = must(await entries.findOne({ tenant: T, eventId: unverifiedId }));
+    assert.ok(names.includes('ix_agents_id'), names.join(', '));
+    const doc = must(await entries.findOne({ eventId: unverifiedId }));
     assert.deepEqual(doc['agents'], [ROOT, CHILD]);
-    const legacy = must(await entries.findOne({ tenant: T, eventId: legacyIds[0] }));
+    const legacy = must(await entries.findOne({ eventId: legacyIds[0] }));
     assert.deepEqual(legacy['agents'], [ROOT]);
   });
 

@@ -36,6 +36,7 @@ import {
   publishCredential,
   randomSecret,
   requireInfra,
+  StoredEntries,
   testBus,
   type TestEnv,
 } from '../helpers';
@@ -166,12 +167,12 @@ describe('only records signed by a trusted producer key are chained', () => {
     await send(auditRecord(keyRotation('genuine-issuer'), { signer: producerKey('issuer') }));
     await send(auditRecord(auditEvent({ tenant: TENANT, eventId: 'genuine-3', agent: 'advisor' })));
 
-    const entries = mongo.db(env.db).collection('entries');
+    const entries = new StoredEntries(mongo.db(env.db)).of(TENANT);
     await eventually(
-      async () => ((await entries.countDocuments({ tenant: TENANT })) === genuine.length ? true : undefined),
+      async () => ((await entries.countDocuments({})) === genuine.length ? true : undefined),
       'the genuine events chained',
     );
-    const chain = await entries.find({ tenant: TENANT }).sort({ seq: 1 }).toArray();
+    const chain = await entries.find({}).sort({ seq: 1 }).toArray();
     assert.deepEqual(
       chain.map((e) => e['eventId']),
       genuine,
@@ -263,7 +264,7 @@ describe('only records signed by a trusted producer key are chained', () => {
       assert.equal(second.ingest.stats.rejected, forged.size, 'the forged records were refused again…');
       assert.equal(await mongo.db(env.db).collection('rejected').countDocuments({}), forged.size, '…but stored once');
       assert.deepEqual(await quarantinedByReason(reader2), {}, 'and not counted again');
-      assert.equal(await mongo.db(env.db).collection('entries').countDocuments({ tenant: TENANT }), genuine.length);
+      assert.equal(await new StoredEntries(mongo.db(env.db)).of(TENANT).countDocuments({}), genuine.length);
     } finally {
       await second.stop();
     }

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { authorityTopicSpecs, type EventMessage, type KafkaEventBus } from '@authority/platform';
-import type { Collection, Document, MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 import {
   auditEvent,
   auditorClient,
@@ -20,6 +20,7 @@ import {
   eventually,
   mongoClient,
   newTestEnv,
+  StoredEntries,
   testBus,
   type TestEnv,
 } from '../helpers';
@@ -43,7 +44,7 @@ describe('crash safety: kill -9 during ingest, restart, repeat', () => {
   let env: TestEnv;
   let bus: KafkaEventBus;
   let mongo: MongoClient;
-  let entries: Collection<Document>;
+  let entries: StoredEntries;
   let child: ChildProcess | undefined;
   let port = 0;
   let stderr = '';
@@ -91,7 +92,7 @@ describe('crash safety: kill -9 during ingest, restart, repeat', () => {
     bus = testBus('crash');
     await bus.ensureTopics(authorityTopicSpecs(env.prefix));
     mongo = await mongoClient();
-    entries = mongo.db(env.db).collection('entries');
+    entries = new StoredEntries(mongo.db(env.db));
     port = await freePort();
   });
 
@@ -139,7 +140,7 @@ describe('crash safety: kill -9 during ingest, restart, repeat', () => {
       // (Or, should the wave end before the k-th batch, when it is all chained.)
       let settled = false;
       const done = eventually(
-        async () => (settled || (await entries.estimatedDocumentCount()) >= total ? true : undefined),
+        async () => (settled || (await entries.count()) >= total ? true : undefined),
         'wave chained',
         90_000,
         250,
@@ -152,7 +153,7 @@ describe('crash safety: kill -9 during ingest, restart, repeat', () => {
       settled = true;
       if (outcome === 'exited') throw new Error(`auditor exited early: ${stderr}`);
       await kill9(child);
-      const chained = await entries.countDocuments({});
+      const chained = await entries.count();
       const committed = await committedRecords();
       kills.push({ afterBatches: k, produced: total, chained, committed });
     }
@@ -166,7 +167,7 @@ describe('crash safety: kill -9 during ingest, restart, repeat', () => {
     // The last start runs to the end.
     child = startChild();
     await eventually(
-      async () => ((await entries.countDocuments({})) === total ? true : undefined),
+      async () => ((await entries.count()) === total ? true : undefined),
       'every event chained',
       120_000,
       200,
@@ -187,7 +188,8 @@ describe('crash safety: kill -9 during ingest, restart, repeat', () => {
       assert.equal(v.ok, true, `${tenant}: ${v.fault} at ${v.firstBadSeq}: ${v.message}`);
       assert.equal(v.checked, String(ids.length));
       const docs = await entries
-        .find({ tenant }, { projection: { _id: 0, seq: 1, eventId: 1 } })
+        .of(tenant)
+        .find({}, { projection: { _id: 0, seq: 1, eventId: 1 } })
         .sort({ seq: 1 })
         .toArray();
       assert.deepEqual(

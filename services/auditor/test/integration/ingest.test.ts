@@ -26,6 +26,7 @@ import {
   newTestEnv,
   producerKey,
   publishAll,
+  StoredEntries,
   testBus,
   type TestEnv,
 } from '../helpers';
@@ -97,9 +98,9 @@ describe('ingest: 10,000 events over 5 tenants', () => {
 
     await publishAll(bus, `${env.prefix}audit`, records);
 
-    const entries = mongo.db(env.db).collection('entries');
+    const entries = new StoredEntries(mongo.db(env.db));
     await eventually(
-      async () => ((await entries.countDocuments({})) === TENANTS.length * PER_TENANT ? true : undefined),
+      async () => ((await entries.count()) === TENANTS.length * PER_TENANT ? true : undefined),
       'all events chained',
       90_000,
       250,
@@ -126,7 +127,8 @@ describe('ingest: 10,000 events over 5 tenants', () => {
 
       // Order within a tenant is the production order; each event exactly once.
       const docs = await entries
-        .find({ tenant }, { projection: { _id: 0, seq: 1, eventId: 1, raw: 1 } })
+        .of(tenant)
+        .find({}, { projection: { _id: 0, seq: 1, eventId: 1, raw: 1 } })
         .sort({ seq: 1 })
         .toArray();
       assert.equal(docs.length, PER_TENANT);
@@ -164,10 +166,7 @@ describe('ingest: 10,000 events over 5 tenants', () => {
       ),
       'the unparseable record is quarantined',
     );
-    const chained = await mongo
-      .db(env.db)
-      .collection('entries')
-      .countDocuments({ eventId: { $in: badIds } });
+    const chained = await new StoredEntries(mongo.db(env.db)).count({ eventId: { $in: badIds } });
     assert.equal(chained, 0, 'no refused record is in any chain');
   });
 

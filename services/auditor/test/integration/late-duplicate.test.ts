@@ -18,6 +18,7 @@ import {
   mongoClient,
   newTestEnv,
   publishAll,
+  StoredEntries,
   testBus,
   type TestEnv,
 } from '../helpers';
@@ -42,9 +43,9 @@ describe('a duplicate event arriving long after the first', () => {
   };
   const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => record(from + i));
   const chained = async (count: number) => {
-    const entries = mongo.db(env.db).collection('entries');
+    const entries = new StoredEntries(mongo.db(env.db)).of(TENANT);
     await eventually(
-      async () => ((await entries.countDocuments({ tenant: TENANT })) >= count ? true : undefined),
+      async () => ((await entries.countDocuments({})) >= count ? true : undefined),
       `${count} entries chained`,
       60_000,
       100,
@@ -93,10 +94,9 @@ describe('a duplicate event arriving long after the first', () => {
       30_000,
       100,
     );
-    const docs = await mongo
-      .db(env.db)
-      .collection('entries')
-      .find({ tenant: TENANT }, { projection: { _id: 0, seq: 1, eventId: 1 } })
+    const docs = await new StoredEntries(mongo.db(env.db))
+      .of(TENANT)
+      .find({}, { projection: { _id: 0, seq: 1, eventId: 1 } })
       .sort({ seq: 1 })
       .toArray();
     assert.equal(docs.length, 451, 'no copy chained');

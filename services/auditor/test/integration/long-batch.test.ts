@@ -143,8 +143,9 @@ describe('a batch longer than the consumer session', () => {
     assert.equal(joins, joinsBefore, 'the member never left the group (no rejoin)');
     assert.equal(crashes, 0);
     assert.equal(ingest.stats.batches >= 2 && ingest.stats.records, 2_020, 'each record committed once');
-    const entries = await store.entries
-      .find({ tenant: TENANT }, { projection: { _id: 0, seq: 1, eventId: 1 } })
+    const entries = await store
+      .entriesOf(TENANT)
+      .find({}, { projection: { _id: 0, seq: 1, eventId: 1 } })
       .sort({ seq: 1 })
       .toArray();
     assert.equal(entries.length, 2_010);

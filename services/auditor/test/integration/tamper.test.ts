@@ -21,9 +21,11 @@ import {
   mongoClient,
   newTestEnv,
   publishAll,
+  StoredEntries,
   testBus,
   type TestEnv,
 } from '../helpers';
+import { checkpointsCollectionName, entryId } from '../../src/adapters/mongo';
 
 const N = 120;
 const CASES = ['edit', 'delete', 'truncate', 'swap', 'rewrite', 'index', 'forged', 'altered', 'intact'] as const;
@@ -34,8 +36,9 @@ describe('tamper detection (real FerretDB)', () => {
   let bus: KafkaEventBus;
   let auditor: RunningAuditor;
   let mongo: MongoClient;
-  let entries: Collection<Document>;
-  let checkpoints: Collection<Document>;
+  let entries: StoredEntries;
+  /** A tenant's checkpoint collection (one per tenant, _id = zero-padded seq). */
+  let checkpoints: (tenant: string) => Collection<{ _id: string } & Document>;
   const verify = (tenant: string, req: Omit<VerifyChainRequest, 'tenant'> = {}) =>
     call(auditorClient(auditor.address), 'VerifyChain', { tenant, ...req }, env.operatorKey);
 
@@ -45,8 +48,8 @@ describe('tamper detection (real FerretDB)', () => {
     bus = testBus('tamper');
     await bus.ensureTopics(authorityTopicSpecs(env.prefix));
     mongo = await mongoClient();
-    entries = mongo.db(env.db).collection('entries');
-    checkpoints = mongo.db(env.db).collection('checkpoints');
+    entries = new StoredEntries(mongo.db(env.db));
+    checkpoints = (tenant) => mongo.db(env.db).collection(checkpointsCollectionName(tenant));
     // A checkpoint every 10 entries: a rewrite is caught at the first checkpoint after it.
     // No timer-driven checkpoints, so they fall exactly at 10, 20, ..., 120.
     auditor = await startAuditor(
@@ -72,7 +75,7 @@ describe('tamper detection (real FerretDB)', () => {
     await publishAll(bus, `${env.prefix}audit`, records);
     for (const c of CASES) {
       await eventually(
-        async () => ((await checkpoints.findOne({ tenant: tenantOf(c), seq: N })) ? true : undefined),
+        async () => ((await checkpoints(tenantOf(c)).findOne({ seq: N })) ? true : undefined),
         `checkpoint at seq ${N} of ${tenantOf(c)}`,
         60_000,
         100,
@@ -94,16 +97,18 @@ describe('tamper detection (real FerretDB)', () => {
     await mongo?.close();
   });
 
-  const entry = (c: (typeof CASES)[number], seq: number) => entries.findOne({ tenant: tenantOf(c), seq });
+  const entry = (c: (typeof CASES)[number], seq: number) => entries.of(tenantOf(c)).findOne({ seq });
 
   it('an edited field of a raw event: MODIFIED at that entry', async () => {
     const doc = (await entry('edit', 37))!;
     const event = JSON.parse(Buffer.from((doc['raw'] as Binary).value()).toString('utf8'));
     event.resource = 'slos://vaults/student-health/innocent';
-    await entries.updateOne(
-      { _id: doc['_id'] },
-      { $set: { raw: new Binary(Buffer.from(JSON.stringify(event))), resource: event.resource } },
-    );
+    await entries
+      .of(tenantOf('edit'))
+      .updateOne(
+        { _id: doc['_id'] },
+        { $set: { raw: new Binary(Buffer.from(JSON.stringify(event))), resource: event.resource } },
+      );
     const v = await verify(tenantOf('edit'));
     assert.equal(v.ok, false);
     assert.equal(v.fault, 'MODIFIED');
@@ -112,14 +117,14 @@ describe('tamper detection (real FerretDB)', () => {
   });
 
   it('a deleted middle entry: MISSING at its seq', async () => {
-    await entries.deleteOne({ tenant: tenantOf('delete'), seq: 60 });
+    await entries.of(tenantOf('delete')).deleteOne({ seq: 60 });
     const v = await verify(tenantOf('delete'));
     assert.equal(v.fault, 'MISSING');
     assert.equal(v.firstBadSeq, '60');
   });
 
   it('deleted newest entries: TRUNCATED, detected through the checkpoint', async () => {
-    await entries.deleteMany({ tenant: tenantOf('truncate'), seq: { $gt: 111 } });
+    await entries.of(tenantOf('truncate')).deleteMany({ seq: { $gt: 111 } });
     const v = await verify(tenantOf('truncate'));
     assert.equal(v.fault, 'TRUNCATED');
     assert.equal(v.firstBadSeq, '112');
@@ -137,9 +142,10 @@ describe('tamper detection (real FerretDB)', () => {
       return rest;
     };
     // (Through a temporary event id: the unique index would refuse the swap in two steps.)
-    await entries.updateOne({ _id: a['_id'] }, { $set: { eventId: 'tmp' } });
-    await entries.updateOne({ _id: b['_id'] }, { $set: content(a) });
-    await entries.updateOne({ _id: a['_id'] }, { $set: content(b) });
+    const swap = entries.of(tenantOf('swap'));
+    await swap.updateOne({ _id: a['_id'] }, { $set: { eventId: 'tmp' } });
+    await swap.updateOne({ _id: b['_id'] }, { $set: content(a) });
+    await swap.updateOne({ _id: a['_id'] }, { $set: content(b) });
     const v = await verify(tenantOf('swap'));
     assert.equal(v.fault, 'REORDERED');
     assert.equal(v.firstBadSeq, '30');
@@ -148,7 +154,8 @@ describe('tamper detection (real FerretDB)', () => {
   it('a chain rewritten with recomputed hashes: FORKED at the first checkpoint after the rewrite', async () => {
     const tenant = tenantOf('rewrite');
     const docs = await entries
-      .find({ tenant, seq: { $gte: 22 } })
+      .of(tenant)
+      .find({ seq: { $gte: 22 } })
       .sort({ seq: 1 })
       .toArray();
     let prev: Buffer = Buffer.from((await entry('rewrite', 21))!['hash'] as string, 'hex');
@@ -160,7 +167,7 @@ describe('tamper detection (real FerretDB)', () => {
         raw = Buffer.from(JSON.stringify(event));
       }
       const hash = chainHash(tenant, d['seq'] as number, prev, raw);
-      await entries.updateOne(
+      await entries.of(tenant).updateOne(
         { _id: d['_id'] },
         {
           $set: {
@@ -184,7 +191,7 @@ describe('tamper detection (real FerretDB)', () => {
   });
 
   it('an edited index field (raw untouched): MODIFIED at that entry', async () => {
-    await entries.updateOne({ tenant: tenantOf('index'), seq: 15 }, { $set: { decision: 'DENY' } });
+    await entries.of(tenantOf('index')).updateOne({ seq: 15 }, { $set: { decision: 'DENY' } });
     const v = await verify(tenantOf('index'));
     assert.equal(v.fault, 'MODIFIED');
     assert.equal(v.firstBadSeq, '15');
@@ -200,14 +207,14 @@ describe('tamper detection (real FerretDB)', () => {
       attacker.secretKey,
       'attacker',
     );
-    await checkpoints.insertOne({ ...forged, createdAt: new Date(), published: true });
+    await checkpoints(tenant).insertOne({ ...forged, _id: entryId(125), createdAt: new Date(), published: true });
     const v = await verify(tenant);
     assert.equal(v.fault, 'FORGED_CHECKPOINT');
     assert.equal(v.firstBadSeq, '125');
     assert.match(v.message, /unknown key 'attacker'/);
 
     const altered = tenantOf('altered');
-    await checkpoints.updateOne({ tenant: altered, seq: 50 }, { $set: { headHash: randomBytes(32).toString('hex') } });
+    await checkpoints(altered).updateOne({ seq: 50 }, { $set: { headHash: randomBytes(32).toString('hex') } });
     const w = await verify(altered);
     assert.equal(w.fault, 'FORGED_CHECKPOINT');
     assert.equal(w.firstBadSeq, '50');
