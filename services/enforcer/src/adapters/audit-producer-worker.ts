@@ -28,12 +28,11 @@ import {
   PublishQueue,
 } from '@authority/platform/dist/src/kafka/publish-queue';
 import { messagesFromWire, type AuditMessage } from '../audit-record';
-import { cachingDefaultPartitioner, installFastProducePath } from './kafkajs-fast';
+import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
+import { cachingDefaultPartitioner, kafkajsPatchApplied } from './kafkajs-fast';
 
-// Before kafkajs loads (see kafkajs-fast.ts); then kafkajs itself.
-const fastProducePath = installFastProducePath();
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- must load after the line above
-const { Kafka, logLevel: KafkaLogLevel } = require('kafkajs') as typeof import('kafkajs');
+// The record encoder and grouping of patches/kafkajs+2.2.4.patch (see kafkajs-fast.ts).
+const fastProducePath = kafkajsPatchApplied();
 
 /** What the main thread passes as workerData. */
 export interface AuditProducerWorkerData {

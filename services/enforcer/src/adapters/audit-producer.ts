@@ -150,7 +150,7 @@ export class WorkerAuditProducer implements AuditPublisher {
     };
   }
 
-  /** Whether the thread runs kafkajs with the cheaper produce path (kafkajs-fast.ts). */
+  /** Whether the thread runs the patched kafkajs produce path (kafkajs-fast.ts). */
   fastProducePath = false;
 
   /** True while the thread is up and accepting records. */
@@ -410,7 +410,9 @@ export class WorkerAuditProducer implements AuditPublisher {
           started = true;
           this.fastProducePath = m.fastProducePath;
           if (!m.fastProducePath)
-            this.logger.warn('kafkajs is not the expected version: audit records use its own (slower) encoder');
+            this.logger.warn(
+              'kafkajs is not the patched version (patches/kafkajs+2.2.4.patch, npm ci applies it): audit records use its own (slower) encoder',
+            );
           if (this.state === 'starting') this.state = 'up';
           resolve();
           return;
