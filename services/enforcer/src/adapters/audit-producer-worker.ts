@@ -44,6 +44,8 @@ export interface AuditProducerWorkerData {
   timeoutMs: number;
   /** Most messages per produce request. */
   maxBatchMessages: number;
+  /** Produce requests in flight at once (1: per-partition order kept). */
+  maxInFlight: number;
   /** Lowest level of kafkajs log lines forwarded to the main thread's logger. */
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   connectionTimeoutMs: number;
@@ -97,6 +99,7 @@ const kafka = new Kafka({
 const producer = kafka.producer({
   ...KAFKA_PRODUCER_SETTINGS,
   retry: { ...KAFKA_PRODUCER_SETTINGS.retry },
+  maxInFlightRequests: data.maxInFlight,
   createPartitioner: cachingDefaultPartitioner,
 });
 let connected: Promise<void> | undefined;
@@ -126,6 +129,7 @@ const queue = new PublishQueue(
   { sendBatch: (request) => connect().then(() => producer.sendBatch(request)) },
   {
     maxBatchMessages: data.maxBatchMessages,
+    maxInFlight: data.maxInFlight,
     timeoutMs: data.timeoutMs,
     // Posts are batched by the main thread already: the first goes at once.
     sendWhenIdle: true,

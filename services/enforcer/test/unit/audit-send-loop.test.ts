@@ -158,35 +158,36 @@ describe('the producer thread send loop (PublishQueue)', () => {
     assert.deepEqual(valuesOf(h.requests[0]!), ['event-1-0', 'event-1-1']);
   });
 
-  test('under random failures, every acknowledged post was in an attempt that succeeded', async () => {
-    let seed = 7;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const outcomes: (Error | 'ok')[] = [];
-    for (let i = 0; i < 400; i++) outcomes.push(random() < 0.5 ? requestTimeout() : 'ok');
-    const succeeded = new Set<string>();
-    const h = harness([]);
-    const loop = new SendLoop(
-      (request) => {
-        h.requests.push(request);
-        const outcome = outcomes.shift() ?? 'ok';
-        if (outcome !== 'ok') return Promise.reject(outcome);
-        for (const v of valuesOf(request)) succeeded.add(v);
-        return Promise.resolve();
-      },
-      { maxBatchMessages: 5, retryDelayMs: { initial: 10, max: 10 } },
-      (ids, error) => h.acks.push(error === undefined ? { ids } : { ids, error }),
-    );
-    for (let id = 1; id <= 200; id++) loop.add(post(id, 1 + (id % 3)), 25 + (id % 7) * 10);
-    for (let i = 0; i < 400; i++) {
-      mock.timers.tick(10);
-      await settle();
-    }
-    const answered = new Set(h.acks.flatMap((a) => a.ids));
-    assert.equal(answered.size, 200, 'every post answered');
-    assert.equal(h.acks.flatMap((a) => a.ids).length, 200, 'each once');
-    const acked = h.acks.filter((a) => a.error === undefined).flatMap((a) => a.ids);
-    assert.ok(acked.length > 0 && acked.length < 200, `some acknowledged, some failed (${acked.length})`);
-    for (const id of acked)
-      for (const m of post(id, 1 + (id % 3)).messages) assert.ok(succeeded.has(String(m.value)), `post ${id} acked`);
-  });
+  for (const maxInFlight of [1, 3])
+    test(`under random failures, every acknowledged post was in an attempt that succeeded (${maxInFlight} request(s) in flight)`, async () => {
+      let seed = 7;
+      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const outcomes: (Error | 'ok')[] = [];
+      for (let i = 0; i < 400; i++) outcomes.push(random() < 0.5 ? requestTimeout() : 'ok');
+      const succeeded = new Set<string>();
+      const h = harness([]);
+      const loop = new SendLoop(
+        (request) => {
+          h.requests.push(request);
+          const outcome = outcomes.shift() ?? 'ok';
+          if (outcome !== 'ok') return Promise.reject(outcome);
+          for (const v of valuesOf(request)) succeeded.add(v);
+          return Promise.resolve();
+        },
+        { maxBatchMessages: 5, maxInFlight, retryDelayMs: { initial: 10, max: 10 } },
+        (ids, error) => h.acks.push(error === undefined ? { ids } : { ids, error }),
+      );
+      for (let id = 1; id <= 200; id++) loop.add(post(id, 1 + (id % 3)), 25 + (id % 7) * 10);
+      for (let i = 0; i < 400; i++) {
+        mock.timers.tick(10);
+        await settle();
+      }
+      const answered = new Set(h.acks.flatMap((a) => a.ids));
+      assert.equal(answered.size, 200, 'every post answered');
+      assert.equal(h.acks.flatMap((a) => a.ids).length, 200, 'each once');
+      const acked = h.acks.filter((a) => a.error === undefined).flatMap((a) => a.ids);
+      assert.ok(acked.length > 0 && acked.length < 200, `some acknowledged, some failed (${acked.length})`);
+      for (const id of acked)
+        for (const m of post(id, 1 + (id % 3)).messages) assert.ok(succeeded.has(String(m.value)), `post ${id} acked`);
+    });
 });
