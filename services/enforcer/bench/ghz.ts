@@ -40,6 +40,7 @@ interface GhzResult {
   rps: number;
   count: number;
   errors: number;
+  error_messages?: Record<string, number>;
   p50_ms: number;
   p90_ms: number;
   p99_ms: number;
@@ -50,6 +51,7 @@ interface GhzJson {
   rps: number;
   latencyDistribution?: { percentage: number; latency: number }[] | null;
   statusCodeDistribution?: Record<string, number>;
+  errorDistribution?: Record<string, number> | null;
 }
 
 function runGhz(
@@ -73,6 +75,10 @@ function runGhz(
     JSON.stringify({ authorization: `Bearer ${secret}` }),
     '--duration',
     `${SECONDS}s`,
+    // Calls in flight when the duration ends are waited for and counted (the default, close,
+    // cancels them and reports each as an error).
+    '--duration-stop',
+    'wait',
     '--format',
     'json',
     ...('rps' in load
@@ -89,6 +95,7 @@ function runGhz(
     rps: round(out.rps, 0),
     count: out.count,
     errors: out.count - ok,
+    ...(out.errorDistribution ? { error_messages: out.errorDistribution } : {}),
     p50_ms: at(50),
     p90_ms: at(90),
     p99_ms: at(99),
@@ -189,6 +196,10 @@ async function main(): Promise<void> {
       });
       const asyncProc = await enforcer('async');
       servers.push(asyncProc);
+      const asyncClient = enforcerClient(asyncProc.port);
+      const warm = await callCheck(asyncClient, bearer(t.checkerSecret), req);
+      asyncClient.close();
+      if (warm.decision !== 'ALLOW') throw new Error(`async enforcer did not allow: ${warm.message}`);
       const asyncOpen = runGhz(bin, asyncProc.port, req, t.checkerSecret, { rps: 1000 });
       report({
         name: 'ghz.check.open-loop-1000.async-audit',
