@@ -26,6 +26,9 @@ COPY --from=manifests /out/ ./
 # and npm 10 (in the public image) would otherwise run them where npm 11 does not.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
+# The reviewed kafkajs patch (patches/, see services/enforcer/src/adapters/kafkajs-fast.ts): what
+# the root postinstall does outside containers.
+RUN npx patch-package --error-on-fail
 # The services and the workspaces they use (not the CLI, the demo or the end-to-end tests).
 RUN npm run build:services
 ARG SERVICE
@@ -39,6 +42,8 @@ COPY --from=manifests /out/ ./
 RUN npm ci --omit=dev --workspace "services/${SERVICE}" --include-workspace-root=false \
       --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
+# kafkajs as patched in the build stage (pure JS, same pinned version; npm ci ran without scripts).
+COPY --from=build /src/node_modules/kafkajs /app/node_modules/kafkajs
 
 FROM ${BASE_IMAGE} AS runtime
 # The runtime runs `node` only: remove the package managers from its filesystem (nothing to

@@ -17,7 +17,7 @@ if [ -z "${KAFKA_BROKERS:-}" ] || [ -z "${MONGODB_URI:-}" ]; then
 fi
 cleanup() { if [ "$started" = 1 ]; then bash scripts/infra/down.sh || true; fi; }
 trap cleanup EXIT
-for b in packages/core/dist/bench/*.js services/enforcer/dist/bench/{in-process,grpc,revocation,memory}.js services/auditor/dist/bench/*.js services/gateway/dist/bench/*.js; do
+for b in packages/core/dist/bench/*.js services/enforcer/dist/bench/{in-process,grpc,ghz,revocation,memory}.js services/auditor/dist/bench/*.js services/gateway/dist/bench/*.js; do
   [ -f "$b" ] || continue
   case "$b" in */lib/*) continue ;; esac
   echo "# $b" >&2

@@ -27,6 +27,8 @@ export type {
 } from './kafka/port';
 export { BatchingPublisher } from './kafka/batching-publisher';
 export type { BatchingPublisherOptions, BatchSender } from './kafka/batching-publisher';
+export { PublishQueue, KAFKA_PRODUCER_SETTINGS, kafkajsLogCreator } from './kafka/publish-queue';
+export type { PublishQueueOptions } from './kafka/publish-queue';
 export { ConsumerLagTracker } from './kafka/lag-tracker';
 export { kafkaSecurityFromConfig, KafkaEventBus, createKafka, kafkaFromConfig } from './kafka/kafkajs-adapter';
 export type { CreateKafkaOptions, KafkaSecurity, KafkaSasl, KafkaSecurityConfig } from './kafka/kafkajs-adapter';

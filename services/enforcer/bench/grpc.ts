@@ -100,6 +100,8 @@ async function withEnforcer<T>(
     AUTHORITY_REFLECTION: 'false',
     AUTHORITY_AUDIT_MODE: mode,
     AUTHORITY_ENFORCER_ID: `bench-${mode}`,
+    // BENCH_AUDIT_PRODUCE_REQUESTS=n: audit produce requests in flight (the side-by-side A/B).
+    AUTHORITY_AUDIT_PRODUCE_REQUESTS: process.env['BENCH_AUDIT_PRODUCE_REQUESTS'] ?? '1',
   });
   const client = enforcerClient(proc.port);
   try {

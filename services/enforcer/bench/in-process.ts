@@ -3,8 +3,11 @@
 //   decision.memoized.{1link,2link}: checkRequest with the link memo warm (target ≥ 200,000/s)
 //   decision.memoized.with-audit-event: the enforcer's Decider (engine + audit event built and
 //     encoded as proto3 JSON + CloudEvents headers; the publisher is a no-op)
-//   decision.cold.2link: no memo, two signature verifications per decision
-//     (target ≥ 0.8 × raw libsodium verify rate ÷ 2)
+//   decision.cold.{1link,2link}: no memo, every link and the seal verified per decision
+//     (targets: 1-link ≥ 1.0 × the original's Python check_envelope measured in the same run;
+//     2-link ≥ 0.8 × raw native verify rate ÷ 2)
+// Raw verify baselines: sodium-native (native libsodium, the core's backend where it loads),
+// libsodium-wrappers (WASM, the fallback) and node:crypto; PyNaCl via the Python anchor.
 //   producer.sign: the producer thread's per-record work on real decision events, building the
 //     Kafka messages (before signatures) vs building and signing them (now): the cost of
 //     per-record producer signatures, and the ceiling it puts on one producer thread
@@ -13,9 +16,10 @@ import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import {
   checkRequest,
   cryptoReady,
+  ed25519BackendName,
+  loadEd25519Backend,
   declareUnconstrained,
   deriveChild,
-  ed25519Verify,
   generateEd25519KeyPair,
   LinkMemo,
   ReplayCache,
@@ -36,6 +40,7 @@ import { appendWire, messagesFromWire } from '../src/audit-record';
 import { Decider } from '../src/decide';
 import { FreshnessMonitor } from '../src/freshness';
 import { measureSync, note, report, round } from './lib/common';
+import { measurePythonAnchor, type PythonAnchor } from './lib/python-anchor';
 
 const MAX_MS = Number(process.env['BENCH_MS'] ?? 3000);
 /** BENCH_ONLY=<regex>: run only the benchmarks whose name matches. */
@@ -43,7 +48,9 @@ const only = process.env['BENCH_ONLY'] ? new RegExp(process.env['BENCH_ONLY']) :
 const wanted = (name: string) => only === undefined || only.test(name);
 
 async function main(): Promise<void> {
-  await cryptoReady();
+  // BENCH_ED25519=libsodium-wrappers runs the core on the WASM fallback (the before/after A/B).
+  const backend = process.env['BENCH_ED25519'];
+  await cryptoReady(backend === 'libsodium-wrappers' || backend === 'sodium-native' ? backend : undefined);
   const tenant = 'bench';
   const kid = 'bench-k1';
   const key = generateEd25519KeyPair();
@@ -87,23 +94,27 @@ async function main(): Promise<void> {
     now,
   );
 
-  // Baselines: raw Ed25519 verify of one link (libsodium-wrappers, as the core uses; node:crypto).
+  // Baselines: raw Ed25519 verify of one link, by each backend directly, and node:crypto.
   const link = parseToken(root.token)[0]!;
-  const libsodium = measureSync(
-    () => {
-      if (!ed25519Verify(link.signature, link.signingInput, key.publicKey)) throw new Error('verify failed');
-    },
-    { maxMs: MAX_MS, maxOps: 200_000, warmupOps: 200 },
-  );
+  const rawVerify = (verify: (sig: Uint8Array, msg: Uint8Array, pk: Uint8Array) => boolean) =>
+    measureSync(
+      () => {
+        if (!verify(link.signature, link.signingInput, key.publicKey)) throw new Error('verify failed');
+      },
+      { maxMs: MAX_MS, maxOps: 200_000, warmupOps: 200 },
+    );
+  const wasmBackend = await loadEd25519Backend('libsodium-wrappers');
+  const nativeBackend = await loadEd25519Backend('sodium-native').catch(() => undefined);
+  const wasm = rawVerify((a, b, c) => wasmBackend.verify(a, b, c));
+  const native = nativeBackend ? rawVerify((a, b, c) => nativeBackend.verify(a, b, c)) : undefined;
   const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(key.publicKey)]);
   const nodeKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-  const nodeCrypto = measureSync(
-    () => {
-      if (!nodeVerify(null, link.signingInput, nodeKey, link.signature)) throw new Error('verify failed');
-    },
-    { maxMs: MAX_MS, maxOps: 200_000, warmupOps: 200 },
+  const nodeCrypto = rawVerify((sig, msg) => nodeVerify(null, msg, nodeKey, sig));
+  // The rate the core verifies at (its active backend), the denominator of every ratio below.
+  const libsodium = native ?? wasm;
+  note(
+    `raw verify: sodium-native ${native?.ops_per_sec ?? 'n/a'}/s, libsodium-wrappers ${wasm.ops_per_sec}/s, node:crypto ${nodeCrypto.ops_per_sec}/s; core backend ${ed25519BackendName()}`,
   );
-  note(`raw verify: libsodium ${libsodium.ops_per_sec}/s, node:crypto ${nodeCrypto.ops_per_sec}/s`);
 
   const deps = (memo: LinkMemo | undefined): CheckDeps => {
     const nowSec = Math.floor(Date.now() / 1000);
@@ -127,8 +138,11 @@ async function main(): Promise<void> {
 
   const memo = new LinkMemo(100_000);
   const baseline = {
-    name: 'raw libsodium Ed25519 verify (1 signature)',
+    name: `raw Ed25519 verify (1 signature), ${native ? 'sodium-native' : 'libsodium-wrappers'}`,
     ops_per_sec: libsodium.ops_per_sec,
+    core_backend: ed25519BackendName(),
+    sodium_native_ops_per_sec: native?.ops_per_sec ?? null,
+    libsodium_wrappers_ops_per_sec: wasm.ops_per_sec,
     node_crypto_ops_per_sec: nodeCrypto.ops_per_sec,
   };
   for (const [name, token] of [
@@ -151,8 +165,11 @@ async function main(): Promise<void> {
       ops: r.ops,
       baseline,
       ratio_vs_raw_verify: round(r.ops_per_sec / libsodium.ops_per_sec, 2),
+      // The issue's 30× floor was set against the WASM verify rate (the core's backend then).
+      ratio_vs_raw_wasm_verify: round(r.ops_per_sec / wasm.ops_per_sec, 2),
       target: {
         ops_per_sec: 200_000,
+        ratio_vs_raw_verify: 30,
         peer_cedar_wasm_ops_per_sec: 21_000,
         note: 'Cedar-wasm not available here; peer figure from the issue, not measured',
       },
@@ -253,34 +270,65 @@ async function main(): Promise<void> {
     });
   }
 
-  // Cold: no memo, every decision parses and verifies every link and the seal.
-  for (const [name, token, links] of [
+  // Cold: no memo, every decision parses and verifies every link and the seal. The Python anchor
+  // runs before and after (alternating with ours), its mean is the same-run figure.
+  const cold = [
     ['decision.cold.1link', root.token, 1],
     ['decision.cold.2link', child.token, 2],
-  ] as const) {
-    if (!wanted(name)) continue;
-    const inp = input(token);
-    const r = measureSync(
-      () => {
-        const res = checkRequest(inp, deps(undefined));
-        if (res.decision !== 'ALLOW') throw new Error(res.message);
-      },
-      { maxMs: MAX_MS, maxOps: 100_000, warmupOps: 100 },
-    );
-    const signatures = links + 1; // every link, and the holder's seal
-    const ideal = libsodium.ops_per_sec / signatures;
-    report({
-      name,
-      what: `core checkRequest without memo on a sealed ${links}-link chain (${signatures} Ed25519 verifications: ${links} link(s) + the seal, and parsing, per decision), one core`,
-      ops_per_sec: r.ops_per_sec,
-      ops: r.ops,
-      signatures_per_decision: signatures,
-      baseline: { ...baseline, per_signature_rate: round(ideal, 0) },
-      ratio_vs_raw_verify_per_signature: round(r.ops_per_sec / ideal, 2),
-      ratio_vs_raw_verify_per_link: round(r.ops_per_sec / (libsodium.ops_per_sec / links), 2),
-      target: { ratio_vs_raw_verify_per_signature: 0.8 },
-      meets_target: r.ops_per_sec >= 0.8 * ideal,
-    });
+  ] as const;
+  if (cold.some(([name]) => wanted(name))) {
+    const anchors: PythonAnchor[] = [];
+    const py = () => {
+      const a = measurePythonAnchor(MAX_MS);
+      if (a) anchors.push(a);
+    };
+    py();
+    const results = cold
+      .filter(([name]) => wanted(name))
+      .map(([name, token, links]) => {
+        const inp = input(token);
+        const r = measureSync(
+          () => {
+            const res = checkRequest(inp, deps(undefined));
+            if (res.decision !== 'ALLOW') throw new Error(res.message);
+          },
+          { maxMs: MAX_MS, maxOps: 100_000, warmupOps: 100 },
+        );
+        return { name, links, r };
+      });
+    py();
+    const mean = (f: (a: PythonAnchor) => number) =>
+      anchors.length ? Math.round(anchors.reduce((n, a) => n + f(a), 0) / anchors.length) : undefined;
+    const python = anchors.length
+      ? {
+          name: `original check_envelope (authority-runtime ${anchors[0]!.authority_runtime_version}, PyNaCl ${anchors[0]!.pynacl_version}), 1 link, mean of ${anchors.length} runs around ours`,
+          ops_per_sec: mean((a) => a.check_envelope_ops_per_sec)!,
+          pynacl_verify_ops_per_sec: mean((a) => a.pynacl_verify_ops_per_sec)!,
+        }
+      : null;
+    for (const { name, links, r } of results) {
+      const signatures = links + 1; // every link, and the holder's seal
+      const ideal = libsodium.ops_per_sec / signatures;
+      const perLink = r.ops_per_sec / (libsodium.ops_per_sec / links);
+      const vsPython = python ? round(r.ops_per_sec / python.ops_per_sec, 2) : null;
+      report({
+        name,
+        what: `core checkRequest without memo on a sealed ${links}-link chain (${signatures} Ed25519 verifications: ${links} link(s) + the seal, and parsing, per decision), one core`,
+        ops_per_sec: r.ops_per_sec,
+        ops: r.ops,
+        signatures_per_decision: signatures,
+        baseline: { ...baseline, per_signature_rate: round(ideal, 0) },
+        python_anchor: python,
+        ratio_vs_python_check_envelope: vsPython,
+        ratio_vs_raw_verify_per_signature: round(r.ops_per_sec / ideal, 2),
+        ratio_vs_raw_verify_per_link: round(perLink, 2),
+        target:
+          links === 1
+            ? { ratio_vs_python_check_envelope: 1.0 }
+            : { ratio_vs_raw_verify_per_link: 0.8, note: 'native verify rate ÷ 2' },
+        meets_target: links === 1 ? vsPython !== null && vsPython >= 1.0 : perLink >= 0.8,
+      });
+    }
   }
 
   // Per-request proof of possession: a memoized, unsealed 2-link chain; every decision verifies a

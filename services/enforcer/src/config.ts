@@ -149,6 +149,11 @@ export const enforcerConfigSchema = serviceConfigSchema({
     .describe(
       'async: capacity of the audit buffer (events buffered or in flight). sync: unacknowledged events beyond which DENY answers also wait for their ack (bounded memory under a flood of bad tokens).',
     ),
+  AUTHORITY_AUDIT_PRODUCE_REQUESTS: integer({ min: 1, max: 16 })
+    .prefault('1')
+    .describe(
+      'Audit produce requests in flight at once (each acknowledged on its own, resent whole on a retriable failure). Above 1, events of one tenant may reach the topic out of decision order; the auditor chains each event id once.',
+    ),
   AUTHORITY_AUDIT_TIMEOUT: duration()
     .prefault('10s')
     .describe(

@@ -127,6 +127,7 @@ export async function startEnforcer(config: EnforcerConfig, opts: StartEnforcerO
         security,
         timeoutMs: config.AUTHORITY_AUDIT_TIMEOUT,
         maxBatchMessages: 1000,
+        maxInFlight: config.AUTHORITY_AUDIT_PRODUCE_REQUESTS,
         onFatal: (err) =>
           (
             opts.onFatal ??

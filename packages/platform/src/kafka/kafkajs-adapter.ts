@@ -1,4 +1,4 @@
-// The kafkajs adapter of the EventBus port: an idempotent, batching producer (acks=all),
+// The kafkajs adapter of the EventBus port: a batching producer (acks=all, not idempotent: publish-queue.ts),
 // crash-bounded consumers with their lag, catch-up replay of compacted topics to the high-water
 // mark.
 import { readFileSync } from 'node:fs';
@@ -35,6 +35,7 @@ import {
   type PartitionLag,
 } from './port';
 import { type TopicSpec, ensureTopics } from './topics';
+import { KAFKA_PRODUCER_SETTINGS, kafkajsLogCreator } from './publish-queue';
 
 export interface CreateKafkaOptions {
   brokers: string[];
@@ -104,23 +105,7 @@ export function kafkaSecurityFromConfig(config: KafkaSecurityConfig): KafkaSecur
 }
 
 function kafkaLogCreator(logger: Logger) {
-  return () =>
-    ({
-      namespace,
-      level,
-      log,
-    }: {
-      namespace: string;
-      level: KafkaLogLevel;
-      log: { message: string; timestamp?: string } & Record<string, unknown>;
-    }) => {
-      const { message, timestamp: _ts, ...extra } = log;
-      const fields = { kafka: namespace, ...extra };
-      if (level === KafkaLogLevel.ERROR) logger.error(fields, message);
-      else if (level === KafkaLogLevel.WARN) logger.warn(fields, message);
-      else if (level === KafkaLogLevel.INFO) logger.info(fields, message);
-      else logger.debug(fields, message);
-    };
+  return kafkajsLogCreator((level, message, fields) => logger[level](fields, message));
 }
 
 function toConsumed(topic: string, partition: number, m: EachMessagePayload['message']): ConsumedMessage {
@@ -170,16 +155,11 @@ export class KafkaEventBus implements EventBus {
       ...(opts.ssl !== undefined ? { ssl: typeof opts.ssl === 'object' ? { ...opts.ssl } : opts.ssl } : {}),
       ...(opts.sasl !== undefined ? { sasl: { ...opts.sasl } } : {}),
     });
-    // acks=all, one request in flight, not idempotent and no kafkajs retries: kafkajs 2.2.4 can
-    // answer success for records that are not in the log (an idempotent producer reusing the
-    // sequence numbers of a request whose outcome was unknown; a retry that skips a partition whose
-    // leader moved to a broker that already answered). BatchingPublisher resends a failed batch
-    // whole; a resend may write a record twice, consumers are idempotent (issue 14, docs/operations.md).
+    // The producer settings of every producer (publish-queue.ts: not idempotent, no kafkajs
+    // retries; PublishQueue resends a failed request whole, issue 14, docs/operations.md).
     this.producer = this.kafka.producer({
-      idempotent: false,
-      maxInFlightRequests: 1,
-      retry: { retries: 0 },
-      allowAutoTopicCreation: false,
+      ...KAFKA_PRODUCER_SETTINGS,
+      retry: { ...KAFKA_PRODUCER_SETTINGS.retry },
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     const sender: BatchSender = {

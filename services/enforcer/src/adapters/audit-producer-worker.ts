@@ -1,11 +1,12 @@
 // The audit producer thread: owns a kafkajs producer (acks=all, one request in flight, not
-// idempotent and retried by audit-send-loop.ts: see there why) so that encoding Kafka record
-// batches runs on another core than the gRPC event loop. The main thread (audit-producer.ts) posts batches of compact
+// idempotent; retried whole by platform's PublishQueue, the one producer algorithm: see
+// packages/platform/src/kafka/publish-queue.ts why) so that encoding Kafka record batches runs on
+// another core than the gRPC event loop. The main thread (audit-producer.ts) posts batches of compact
 // records; this thread turns them into messages with their CloudEvents headers, signs each with the
 // enforcer's event key (header `authority-sig`, core events/signature.ts: the auditor chains only
 // records a trusted key signed), sends whatever arrived while the previous produce request was in
 // flight as one sendBatch, and answers each post with an ack or an error. It loads kafkajs and,
-// of the rest, only core's signing module and Ed25519 (memory).
+// of the rest, only core's signing module, Ed25519 and platform's publish queue (memory).
 //
 // Protocol (see audit-producer.ts): in `pub {id, topic, wire}` and `close`; out `ready`,
 // `fail {message}` (could not start), `acks {ids, error?, stats}`, `log {level, message, fields}`
@@ -20,14 +21,18 @@ import {
   type EventSigningKey,
 } from '@authority/core/dist/src/events/signature';
 import type { KafkaSecurity } from '@authority/platform';
+// The publish queue alone (platform's index loads OpenTelemetry, MongoDB, gRPC…).
+import {
+  KAFKA_PRODUCER_SETTINGS,
+  kafkajsLogCreator,
+  PublishQueue,
+} from '@authority/platform/dist/src/kafka/publish-queue';
 import { messagesFromWire, type AuditMessage } from '../audit-record';
-import { AUDIT_PRODUCER_SETTINGS, AuditSendLoop } from './audit-send-loop';
-import { cachingDefaultPartitioner, installFastProducePath } from './kafkajs-fast';
+import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
+import { cachingDefaultPartitioner, kafkajsPatchApplied } from './kafkajs-fast';
 
-// Before kafkajs loads (see kafkajs-fast.ts); then kafkajs itself.
-const fastProducePath = installFastProducePath();
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- must load after the line above
-const { Kafka, logLevel: KafkaLogLevel } = require('kafkajs') as typeof import('kafkajs');
+// The record encoder and grouping of patches/kafkajs+2.2.4.patch (see kafkajs-fast.ts).
+const fastProducePath = kafkajsPatchApplied();
 
 /** What the main thread passes as workerData. */
 export interface AuditProducerWorkerData {
@@ -39,6 +44,8 @@ export interface AuditProducerWorkerData {
   timeoutMs: number;
   /** Most messages per produce request. */
   maxBatchMessages: number;
+  /** Produce requests in flight at once (1: per-partition order kept). */
+  maxInFlight: number;
   /** Lowest level of kafkajs log lines forwarded to the main thread's logger. */
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   connectionTimeoutMs: number;
@@ -84,27 +91,15 @@ const kafka = new Kafka({
   ...(data.security.ssl !== undefined ? { ssl: data.security.ssl } : {}),
   ...(data.security.sasl !== undefined ? { sasl: data.security.sasl } : {}),
   logLevel: KafkaLogLevel.INFO,
-  logCreator:
-    () =>
-    ({ namespace, level, log }) => {
-      const name =
-        level === KafkaLogLevel.ERROR
-          ? 'error'
-          : level === KafkaLogLevel.WARN
-            ? 'warn'
-            : level === KafkaLogLevel.INFO
-              ? 'info'
-              : 'debug';
-      if (LEVELS[name] < minLevel) return;
-      const { message, timestamp: _ts, ...extra } = log;
-      send({ t: 'log', level: name, message, fields: { kafka: namespace, ...extra } });
-    },
+  logCreator: kafkajsLogCreator((level, message, fields) => {
+    if (LEVELS[level] >= minLevel) send({ t: 'log', level, message, fields });
+  }),
 });
-// Not idempotent and no kafkajs retries: see audit-send-loop.ts (the lost ALLOW of issue 14).
+// Not idempotent and no kafkajs retries: see publish-queue.ts (the lost ALLOW of issue 14).
 const producer = kafka.producer({
-  ...AUDIT_PRODUCER_SETTINGS,
-  retry: { ...AUDIT_PRODUCER_SETTINGS.retry },
-  allowAutoTopicCreation: false,
+  ...KAFKA_PRODUCER_SETTINGS,
+  retry: { ...KAFKA_PRODUCER_SETTINGS.retry },
+  maxInFlightRequests: data.maxInFlight,
   createPartitioner: cachingDefaultPartitioner,
 });
 let connected: Promise<void> | undefined;
@@ -130,27 +125,52 @@ function signedMessages(wire: readonly string[]): AuditMessage[] {
   return messages;
 }
 
-const loop = new AuditSendLoop({
-  sendBatch: (request) => connect().then(() => producer.sendBatch(request)),
-  maxBatchMessages: data.maxBatchMessages,
-  onSettle: (ids, error) =>
-    send(error === undefined ? { t: 'acks', ids, stats: stats() } : { t: 'acks', ids, error, stats: stats() }),
-  onRetry: (err, attempt, delayMs, messages) =>
-    send({
-      t: 'log',
-      level: 'warn',
-      message: 'Kafka publish failed (retriable); resending the request',
-      fields: { err_message: err instanceof Error ? err.message : String(err), attempt, retry_ms: delayMs, messages },
-    }),
-  onFailure: (err, messages) =>
-    send({
-      t: 'log',
-      level: 'warn',
-      message: 'Kafka publish failed',
-      fields: { err_message: err instanceof Error ? err.message : String(err), messages },
-    }),
-});
-const stats = (): ProducerStats => ({ ...loop.stats });
+const queue = new PublishQueue(
+  { sendBatch: (request) => connect().then(() => producer.sendBatch(request)) },
+  {
+    maxBatchMessages: data.maxBatchMessages,
+    maxInFlight: data.maxInFlight,
+    timeoutMs: data.timeoutMs,
+    // Posts are batched by the main thread already: the first goes at once.
+    sendWhenIdle: true,
+    onRetry: (err, attempt, delayMs, messages) =>
+      send({
+        t: 'log',
+        level: 'warn',
+        message: 'Kafka publish failed (retriable); resending the request',
+        fields: { err_message: err instanceof Error ? err.message : String(err), attempt, retry_ms: delayMs, messages },
+      }),
+    onFailure: (err, messages) =>
+      send({
+        t: 'log',
+        level: 'warn',
+        message: 'Kafka publish failed',
+        fields: { err_message: err instanceof Error ? err.message : String(err), messages },
+      }),
+  },
+);
+
+/** Answers settled in one turn go to the main thread as one `acks` message per outcome. */
+const answers = new Map<string | undefined, number[]>();
+let answering = false;
+function answer(id: number, error?: string): void {
+  const ids = answers.get(error);
+  if (ids === undefined) answers.set(error, [id]);
+  else ids.push(id);
+  if (answering) return;
+  answering = true;
+  queueMicrotask(() => {
+    answering = false;
+    for (const [err, list] of answers)
+      send(
+        err === undefined
+          ? { t: 'acks', ids: list, stats: stats() }
+          : { t: 'acks', ids: list, error: err, stats: stats() },
+      );
+    answers.clear();
+  });
+}
+const stats = (): ProducerStats => ({ ...queue.stats });
 let closing = false;
 
 let finishing: Promise<void> | undefined;
@@ -185,10 +205,10 @@ port.on('message', (m: ToWorker) => {
       return;
     }
     // What is left of the latest deadline of the post's callers (none given: the whole timeout).
-    loop.add({ id: m.id, topic: m.topic, messages }, m.timeoutMs ?? data.timeoutMs);
+    queue.enqueue(m.topic, messages, (err) => answer(m.id, err?.message), m.timeoutMs ?? data.timeoutMs);
   } else if (m.t === 'close') {
     closing = true;
-    void loop.idle().then(finish);
+    void queue.flush().then(finish);
   }
 });
 

@@ -35,6 +35,8 @@ export interface AuditProducerOptions {
   timeoutMs: number;
   /** Most messages per produce request and per post (default 1000). */
   maxBatchMessages?: number;
+  /** Produce requests in flight at once (AUTHORITY_AUDIT_PRODUCE_REQUESTS, default 1). */
+  maxInFlight?: number;
   /** Restarts allowed within `restartWindowMs` before an exit is fatal (default 5 in 5 min). */
   maxRestarts?: number;
   restartWindowMs?: number;
@@ -107,8 +109,11 @@ export function plainSecurity(security: KafkaSecurity): KafkaSecurity {
   return out;
 }
 
-/** Posts awaiting their ack before records are held back for the next one (see flush). */
-const MAX_OUTSTANDING_POSTS = 2;
+/**
+ * Posts awaiting their ack, beyond the produce requests in flight, before records are held back
+ * for the next one (see flush).
+ */
+const EXTRA_OUTSTANDING_POSTS = 1;
 /** Extra time the main thread gives the producer thread's own ack deadline before giving up on it. */
 const BACKSTOP_MS = 2_000;
 const WORKER_FILE = join(__dirname, 'audit-producer-worker.js');
@@ -150,7 +155,7 @@ export class WorkerAuditProducer implements AuditPublisher {
     };
   }
 
-  /** Whether the thread runs kafkajs with the cheaper produce path (kafkajs-fast.ts). */
+  /** Whether the thread runs the patched kafkajs produce path (kafkajs-fast.ts). */
   fastProducePath = false;
 
   /** True while the thread is up and accepting records. */
@@ -270,7 +275,7 @@ export class WorkerAuditProducer implements AuditPublisher {
   private flush(force = false): void {
     const worker = this.worker;
     if (this.queue.size === 0 || worker === undefined) return;
-    if (!force && this.inFlight.size >= MAX_OUTSTANDING_POSTS) {
+    if (!force && this.inFlight.size >= (this.opts.maxInFlight ?? 1) + EXTRA_OUTSTANDING_POSTS) {
       let count = 0;
       for (const q of this.queue.values()) count += q.count;
       if (count < this.maxBatch) return;
@@ -385,6 +390,7 @@ export class WorkerAuditProducer implements AuditPublisher {
       connect,
       timeoutMs: this.opts.timeoutMs,
       maxBatchMessages: this.maxBatch,
+      maxInFlight: this.opts.maxInFlight ?? 1,
       logLevel: this.opts.logger.isLevelEnabled('debug')
         ? 'debug'
         : this.opts.logger.isLevelEnabled('info')
@@ -410,7 +416,9 @@ export class WorkerAuditProducer implements AuditPublisher {
           started = true;
           this.fastProducePath = m.fastProducePath;
           if (!m.fastProducePath)
-            this.logger.warn('kafkajs is not the expected version: audit records use its own (slower) encoder');
+            this.logger.warn(
+              'kafkajs is not the patched version (patches/kafkajs+2.2.4.patch, npm ci applies it): audit records use its own (slower) encoder',
+            );
           if (this.state === 'starting') this.state = 'up';
           resolve();
           return;

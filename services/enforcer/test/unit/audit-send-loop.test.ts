@@ -1,4 +1,5 @@
-// The producer thread's send loop with injected Kafka failures (issue 14, the lost ALLOW): a post is
+// The producer thread's send loop, platform's PublishQueue as the producer thread configures it (the
+// one producer algorithm, issue 15), with injected Kafka failures (issue 14, the lost ALLOW): a post is
 // acknowledged only by a produce attempt that succeeded and carried its messages; a retriable failure
 // (outcome unknown) resends the request whole; a post past its deadline is answered and never sent
 // (again); and the producer runs without idempotence or kafkajs retries, the two kafkajs paths that
@@ -6,7 +7,31 @@
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Message, ProducerBatch } from 'kafkajs';
-import { AUDIT_PRODUCER_SETTINGS, AuditSendLoop, type SendLoopPost } from '../../src/adapters/audit-send-loop';
+import { KAFKA_PRODUCER_SETTINGS, PublishQueue, type PublishQueueOptions } from '@authority/platform';
+
+interface SendLoopPost {
+  id: number;
+  topic: string;
+  messages: Message[];
+}
+
+/** The producer thread's use of the queue: one post per id, answered with its id. */
+class SendLoop {
+  readonly queue: PublishQueue;
+  constructor(
+    sendBatch: (request: ProducerBatch) => Promise<unknown>,
+    opts: PublishQueueOptions,
+    private readonly onSettle: (ids: number[], error?: string) => void,
+  ) {
+    this.queue = new PublishQueue({ sendBatch }, { ...opts, sendWhenIdle: true });
+  }
+  get stats() {
+    return { ...this.queue.stats };
+  }
+  add(post: SendLoopPost, timeoutMs: number): void {
+    this.queue.enqueue(post.topic, post.messages, (err) => this.onSettle([post.id], err?.message), timeoutMs);
+  }
+}
 
 /** A kafkajs error a broker's death produces (the produce request's outcome is unknown). */
 function requestTimeout(): Error {
@@ -26,7 +51,7 @@ function valuesOf(request: ProducerBatch): string[] {
 }
 
 interface Harness {
-  loop: AuditSendLoop;
+  loop: SendLoop;
   requests: ProducerBatch[];
   /** Each attempt's outcome, in order (an Error rejects it; `hang` never settles). */
   outcomes: (Error | 'ok' | 'hang')[];
@@ -34,34 +59,33 @@ interface Harness {
 }
 
 function harness(outcomes: (Error | 'ok' | 'hang')[]): Harness {
-  const h: Harness = { requests: [], outcomes, acks: [], loop: undefined as unknown as AuditSendLoop };
-  h.loop = new AuditSendLoop({
-    sendBatch: (request) => {
+  const h: Harness = { requests: [], outcomes, acks: [], loop: undefined as unknown as SendLoop };
+  h.loop = new SendLoop(
+    (request) => {
       h.requests.push(request);
       const outcome = h.outcomes.shift() ?? 'ok';
       if (outcome === 'ok') return Promise.resolve();
       if (outcome === 'hang') return new Promise(() => undefined);
       return Promise.reject(outcome);
     },
-    maxBatchMessages: 1000,
-    onSettle: (ids, error) => h.acks.push(error === undefined ? { ids } : { ids, error }),
-    initialRetryDelayMs: 100,
-    maxRetryDelayMs: 100,
-  });
+    { maxBatchMessages: 1000, retryDelayMs: { initial: 100, max: 100 } },
+    (ids, error) => h.acks.push(error === undefined ? { ids } : { ids, error }),
+  );
   return h;
 }
 
 /** Lets promise callbacks run (timers are mocked; setImmediate is not). */
 const settle = () => new Promise<void>((r) => setImmediate(r));
 
-describe('AuditSendLoop', () => {
+describe('the producer thread send loop (PublishQueue)', () => {
   beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
   afterEach(() => mock.timers.reset());
 
   test('the producer is not idempotent and kafkajs does not retry (one request in flight)', () => {
-    assert.equal(AUDIT_PRODUCER_SETTINGS.idempotent, false);
-    assert.equal(AUDIT_PRODUCER_SETTINGS.retry.retries, 0);
-    assert.equal(AUDIT_PRODUCER_SETTINGS.maxInFlightRequests, 1);
+    assert.equal(KAFKA_PRODUCER_SETTINGS.idempotent, false);
+    assert.equal(KAFKA_PRODUCER_SETTINGS.retry.retries, 0);
+    assert.equal(KAFKA_PRODUCER_SETTINGS.maxInFlightRequests, 1);
+    assert.equal(KAFKA_PRODUCER_SETTINGS.allowAutoTopicCreation, false);
   });
 
   test('a request with an unknown outcome is resent whole; the post is acknowledged by the attempt that succeeded', async () => {
@@ -134,37 +158,36 @@ describe('AuditSendLoop', () => {
     assert.deepEqual(valuesOf(h.requests[0]!), ['event-1-0', 'event-1-1']);
   });
 
-  test('under random failures, every acknowledged post was in an attempt that succeeded', async () => {
-    let seed = 7;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const outcomes: (Error | 'ok')[] = [];
-    for (let i = 0; i < 400; i++) outcomes.push(random() < 0.5 ? requestTimeout() : 'ok');
-    const succeeded = new Set<string>();
-    const h = harness([]);
-    const loop = new AuditSendLoop({
-      sendBatch: (request) => {
-        h.requests.push(request);
-        const outcome = outcomes.shift() ?? 'ok';
-        if (outcome !== 'ok') return Promise.reject(outcome);
-        for (const v of valuesOf(request)) succeeded.add(v);
-        return Promise.resolve();
-      },
-      maxBatchMessages: 5,
-      onSettle: (ids, error) => h.acks.push(error === undefined ? { ids } : { ids, error }),
-      initialRetryDelayMs: 10,
-      maxRetryDelayMs: 10,
+  for (const maxInFlight of [1, 3])
+    test(`under random failures, every acknowledged post was in an attempt that succeeded (${maxInFlight} request(s) in flight)`, async () => {
+      let seed = 7;
+      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const outcomes: (Error | 'ok')[] = [];
+      for (let i = 0; i < 400; i++) outcomes.push(random() < 0.5 ? requestTimeout() : 'ok');
+      const succeeded = new Set<string>();
+      const h = harness([]);
+      const loop = new SendLoop(
+        (request) => {
+          h.requests.push(request);
+          const outcome = outcomes.shift() ?? 'ok';
+          if (outcome !== 'ok') return Promise.reject(outcome);
+          for (const v of valuesOf(request)) succeeded.add(v);
+          return Promise.resolve();
+        },
+        { maxBatchMessages: 5, maxInFlight, retryDelayMs: { initial: 10, max: 10 } },
+        (ids, error) => h.acks.push(error === undefined ? { ids } : { ids, error }),
+      );
+      for (let id = 1; id <= 200; id++) loop.add(post(id, 1 + (id % 3)), 25 + (id % 7) * 10);
+      for (let i = 0; i < 400; i++) {
+        mock.timers.tick(10);
+        await settle();
+      }
+      const answered = new Set(h.acks.flatMap((a) => a.ids));
+      assert.equal(answered.size, 200, 'every post answered');
+      assert.equal(h.acks.flatMap((a) => a.ids).length, 200, 'each once');
+      const acked = h.acks.filter((a) => a.error === undefined).flatMap((a) => a.ids);
+      assert.ok(acked.length > 0 && acked.length < 200, `some acknowledged, some failed (${acked.length})`);
+      for (const id of acked)
+        for (const m of post(id, 1 + (id % 3)).messages) assert.ok(succeeded.has(String(m.value)), `post ${id} acked`);
     });
-    for (let id = 1; id <= 200; id++) loop.add(post(id, 1 + (id % 3)), 25 + (id % 7) * 10);
-    for (let i = 0; i < 400; i++) {
-      mock.timers.tick(10);
-      await settle();
-    }
-    const answered = new Set(h.acks.flatMap((a) => a.ids));
-    assert.equal(answered.size, 200, 'every post answered');
-    assert.equal(h.acks.flatMap((a) => a.ids).length, 200, 'each once');
-    const acked = h.acks.filter((a) => a.error === undefined).flatMap((a) => a.ids);
-    assert.ok(acked.length > 0 && acked.length < 200, `some acknowledged, some failed (${acked.length})`);
-    for (const id of acked)
-      for (const m of post(id, 1 + (id % 3)).messages) assert.ok(succeeded.has(String(m.value)), `post ${id} acked`);
-  });
 });

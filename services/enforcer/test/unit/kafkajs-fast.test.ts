@@ -1,5 +1,6 @@
-// The audit producer thread's cheaper kafkajs produce path writes exactly what kafkajs writes, and
-// the flat form posted to that thread rebuilds exactly the messages the EventBus path would send.
+// The patched kafkajs (patches/kafkajs+2.2.4.patch, applied at install) is in place and writes
+// exactly what kafkajs' own code writes; another kafkajs version fails here; and the flat form
+// posted to the producer thread rebuilds exactly the messages the EventBus path would send.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -10,19 +11,18 @@ import { Partitioners } from 'kafkajs';
 import { cloudEventHeaders } from '@authority/platform';
 import {
   cachingDefaultPartitioner,
-  fastRecordEncoder,
-  groupMessagesPerPartition,
-  installFastProducePath,
   KAFKAJS_FAST_PATH_VERSION,
   kafkajsGroupModule,
+  kafkajsPatchApplied,
   kafkajsRecordModules,
   type RecordArgs,
 } from '../../src/adapters/kafkajs-fast';
 import { appendWire, messagesFromWire, toAuditMessage, type AuditRecord } from '../../src/audit-record';
 import { AUDIT_CE_SOURCE, AUDIT_EVENT_TYPE } from '../../src/audit';
 
-const { Encoder, original } = kafkajsRecordModules();
-const fast = fastRecordEncoder(Encoder, original);
+const { Encoder, encoder: fast } = kafkajsRecordModules();
+/** kafkajs' own encoder, kept by the patch as the fallback (fails below if the patch is missing). */
+const original = fast.original ?? fast;
 const bytes = (e: { buf: Buffer; offset: number }) => e.buf.subarray(0, e.offset);
 
 const text = fc.string({ unit: 'grapheme', maxLength: 300 });
@@ -47,9 +47,23 @@ describe('kafkajs version', () => {
     throw new Error('workspace root not found');
   })();
 
-  test('the installed kafkajs is the version the fast produce path was written for', () => {
+  test('the installed kafkajs is the version the patch was written for', () => {
     const installed = (require('kafkajs/package.json') as { version: string }).version;
     assert.equal(installed, KAFKAJS_FAST_PATH_VERSION);
+  });
+
+  test('the patch is applied (record encoder and grouping), and it is the one for that version', () => {
+    assert.equal(kafkajsRecordModules().encoder.authorityPatch, 'record-encoder-1');
+    assert.equal(kafkajsGroupModule().authorityPatch, 'group-linear-1');
+    assert.equal(kafkajsPatchApplied(), true);
+    assert.ok(
+      readFileSync(join(workspaceRoot, 'patches', `kafkajs+${KAFKAJS_FAST_PATH_VERSION}.patch`), 'utf8').length > 0,
+      'the reviewed patch file names the pinned version',
+    );
+    const pkg = JSON.parse(readFileSync(join(workspaceRoot, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    assert.match(pkg.scripts['postinstall'] ?? '', /patch-package/, 'npm ci applies the patch');
   });
 
   test('every workspace package pins exactly that kafkajs version', () => {
@@ -104,15 +118,12 @@ describe('fastRecordEncoder', () => {
     assert.ok(ours.buf.length === ours.offset, 'one exactly-sized buffer');
     assert.deepEqual(bytes(ours), bytes(original(args)));
   });
-
-  test('installing is refused once kafkajs is loaded in the thread (kafkajs keeps its own code)', () => {
-    assert.equal(installFastProducePath(), false);
-  });
 });
 
 describe('groupMessagesPerPartition', () => {
   test('same grouping as kafkajs', () => {
-    const kafkajs = kafkajsGroupModule();
+    const patched = kafkajsGroupModule();
+    const kafkajs = patched.original!;
     fc.assert(
       fc.property(
         fc.array(fc.record({ key: fc.string({ maxLength: 4 }) }), { maxLength: 200 }),
@@ -121,7 +132,7 @@ describe('groupMessagesPerPartition', () => {
           const partitionMetadata = Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: 0 }));
           const partitioner = ({ message }: { message: unknown }) => (message as { key: string }).key.length % 3;
           const args = { topic: 't', partitionMetadata, messages, partitioner };
-          assert.deepEqual(groupMessagesPerPartition(args), kafkajs(args));
+          assert.deepEqual(patched(args), kafkajs(args));
         },
       ),
       { numRuns: 300 },

@@ -1,0 +1,225 @@
+// An independent load generator against the enforcer: ghz (Go, github.com/bojand/ghz, pinned,
+// installed through the Go module proxy into ~/.cache on first use), run as a separate process,
+// so the client is neither grpc-js nor Node. The grpc-js echo server answering the same messages
+// is the same-run baseline; enforcer and echo runs alternate (BENCH_GHZ_ROUNDS each, median).
+//   ghz.check.closed-loop-64: Check, synchronous audit, 64 concurrent workers (ratio vs echo;
+//     target ≥ 0.7 × echo, the median of the alternating rounds)
+//   ghz.check.open-loop-1000: Check at a constant 1,000/s (ghz's constant schedule with enough
+//     workers not to wait on answers), synchronous and async audit, latency percentiles vs echo
+// Skipped with a note when neither the cached binary nor a Go toolchain is available.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { cryptoReady, deriveChild, randomId } from '@authority/core';
+import { StateFixture, mint, nowSec, OPERATOR_KEY, type TestTenant } from '../test/helpers';
+import { BENCH_EVENT_SEED, kafkaBrokers, note, report, round } from './lib/common';
+import { bearer, callCheck, enforcerClient, spawnServer, type ServerProc } from './lib/procs';
+
+const GHZ_VERSION = 'v0.120.0';
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+const ROUNDS = Number(process.env['BENCH_GHZ_ROUNDS'] ?? 3);
+const ROOT = resolve(__dirname, '../../../..');
+const only = process.env['BENCH_ONLY'] ? new RegExp(process.env['BENCH_ONLY']) : undefined;
+const wanted = (name: string) => only === undefined || only.test(name);
+
+/** The ghz binary: cached per version under ~/.cache, installed with `go install` once. */
+function ghzBinary(): string | undefined {
+  const dir = join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'authority-bench', `ghz-${GHZ_VERSION}`);
+  const bin = join(dir, 'ghz');
+  if (existsSync(bin)) return bin;
+  note(`installing ghz ${GHZ_VERSION} into ${dir} (go install, once)`);
+  const r = spawnSync('go', ['install', `github.com/bojand/ghz/cmd/ghz@${GHZ_VERSION}`], {
+    env: { ...process.env, GOBIN: dir },
+    stdio: 'inherit',
+  });
+  return r.status === 0 && existsSync(bin) ? bin : undefined;
+}
+
+interface GhzResult {
+  rps: number;
+  count: number;
+  errors: number;
+  error_messages?: Record<string, number>;
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+}
+
+interface GhzJson {
+  count: number;
+  rps: number;
+  latencyDistribution?: { percentage: number; latency: number }[] | null;
+  statusCodeDistribution?: Record<string, number>;
+  errorDistribution?: Record<string, number> | null;
+}
+
+function runGhz(
+  bin: string,
+  port: number,
+  request: unknown,
+  secret: string,
+  load: { concurrency: number } | { rps: number },
+): GhzResult {
+  const args = [
+    '--insecure',
+    '--proto',
+    join(ROOT, 'proto/authority/v1/enforcer.proto'),
+    '--import-paths',
+    join(ROOT, 'proto'),
+    '--call',
+    'authority.v1.EnforcerService.Check',
+    '--data',
+    JSON.stringify(request),
+    '--metadata',
+    JSON.stringify({ authorization: `Bearer ${secret}` }),
+    '--duration',
+    `${SECONDS}s`,
+    // Calls in flight when the duration ends are waited for and counted (the default, close,
+    // cancels them and reports each as an error).
+    '--duration-stop',
+    'wait',
+    '--format',
+    'json',
+    ...('rps' in load
+      ? ['--rps', String(load.rps), '--concurrency', '200', '--connections', '1']
+      : ['--concurrency', String(load.concurrency), '--connections', '1']),
+    `127.0.0.1:${port}`,
+  ];
+  const r = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0 && r.stdout === '') throw new Error(`ghz failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout) as GhzJson;
+  const at = (p: number) => round((out.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6, 3);
+  const ok = out.statusCodeDistribution?.['OK'] ?? 0;
+  return {
+    rps: round(out.rps, 0),
+    count: out.count,
+    errors: out.count - ok,
+    ...(out.errorDistribution ? { error_messages: out.errorDistribution } : {}),
+    p50_ms: at(50),
+    p90_ms: at(90),
+    p99_ms: at(99),
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+function requestFor(t: TestTenant) {
+  const root = mint(t, { scopes: ['vault:finance:read', 'vault:finance:list'] });
+  const child = deriveChild(
+    root.token,
+    { scopes: ['vault:finance:read'], agent: 'agent-1/sub-agent' },
+    { secretKey: t.key.secretKey, kid: t.kid },
+    nowSec(),
+  );
+  return {
+    token: child.token,
+    requiredScope: 'vault:finance:read',
+    resource: 'slos://vaults/finance/doc-001',
+    context: { purpose: 'benchmark', recordCount: 1 },
+  };
+}
+
+async function main(): Promise<void> {
+  const bin = ghzBinary();
+  if (bin === undefined) {
+    note('ghz unavailable (no cached binary and go install failed): skipped');
+    return;
+  }
+  await cryptoReady();
+  const prefix = `bench-${randomId(6)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')}.`;
+  const fixture = await StateFixture.create(prefix);
+  const t = await fixture.tenant('ghz-tenant');
+  const req = requestFor(t);
+  const enforcer = (mode: 'sync' | 'async') =>
+    spawnServer('enforcer-proc', {
+      KAFKA_BROKERS: kafkaBrokers(),
+      AUTHORITY_TOPIC_PREFIX: prefix,
+      AUTHORITY_OPERATOR_API_KEY: OPERATOR_KEY,
+      AUTHORITY_EVENT_SIGNING_KEY: BENCH_EVENT_SEED,
+      AUTHORITY_GRPC_HOST: '127.0.0.1',
+      AUTHORITY_LOG_LEVEL: 'warn',
+      AUTHORITY_REFLECTION: 'false',
+      AUTHORITY_AUDIT_MODE: mode,
+      AUTHORITY_ENFORCER_ID: `ghz-${mode}`,
+      AUTHORITY_AUDIT_PRODUCE_REQUESTS: process.env['BENCH_AUDIT_PRODUCE_REQUESTS'] ?? '1',
+    });
+  const sync = await enforcer('sync');
+  const servers: ServerProc[] = [sync];
+  try {
+    const client = enforcerClient(sync.port);
+    const first = await callCheck(client, bearer(t.checkerSecret), req);
+    client.close();
+    if (first.decision !== 'ALLOW') throw new Error(`benchmark request not allowed: ${first.message}`);
+    const echo = await spawnServer('echo-proc', {}, [JSON.stringify(first)]);
+    servers.push(echo);
+    const what = `ghz ${GHZ_VERSION} (separate Go process, one HTTP/2 connection), ${SECONDS}s per run`;
+
+    if (wanted('ghz.check.closed-loop-64')) {
+      const ours: GhzResult[] = [];
+      const base: GhzResult[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        ours.push(runGhz(bin, sync.port, req, t.checkerSecret, { concurrency: 64 }));
+        base.push(runGhz(bin, echo.port, req, t.checkerSecret, { concurrency: 64 }));
+      }
+      const ratios = ours.map((o, i) => o.rps / base[i]!.rps);
+      report({
+        name: 'ghz.check.closed-loop-64',
+        what: `Check with synchronous audit, 64 concurrent ghz workers, closed loop; ${what}; enforcer and echo runs alternate`,
+        rps_median: median(ours.map((o) => o.rps)),
+        runs: ours,
+        baseline: {
+          name: 'grpc-js echo server, same request and response messages',
+          rps_median: median(base.map((b) => b.rps)),
+          runs: base,
+        },
+        ratio_median: round(median(ratios), 2),
+        ratios: ratios.map((r) => round(r, 2)),
+        target: { ratio_median: 0.7 },
+        meets_target: median(ratios) >= 0.7,
+      });
+    }
+
+    if (wanted('ghz.check.open-loop-1000')) {
+      const base = runGhz(bin, echo.port, req, t.checkerSecret, { rps: 1000 });
+      const baseline = { name: 'grpc-js echo server, same open loop', ...base };
+      const syncOpen = runGhz(bin, sync.port, req, t.checkerSecret, { rps: 1000 });
+      report({
+        name: 'ghz.check.open-loop-1000.sync-audit',
+        what: `Check at a constant 1,000/s, synchronous audit; ${what}`,
+        ...syncOpen,
+        baseline,
+        target: { p99_ms: 10 },
+        meets_target: syncOpen.p99_ms <= 10,
+      });
+      const asyncProc = await enforcer('async');
+      servers.push(asyncProc);
+      const asyncClient = enforcerClient(asyncProc.port);
+      const warm = await callCheck(asyncClient, bearer(t.checkerSecret), req);
+      asyncClient.close();
+      if (warm.decision !== 'ALLOW') throw new Error(`async enforcer did not allow: ${warm.message}`);
+      const asyncOpen = runGhz(bin, asyncProc.port, req, t.checkerSecret, { rps: 1000 });
+      report({
+        name: 'ghz.check.open-loop-1000.async-audit',
+        what: `Check at a constant 1,000/s, async audit; ${what}`,
+        ...asyncOpen,
+        baseline,
+        target: { p99_ms: 3 },
+        meets_target: asyncOpen.p99_ms <= 3,
+      });
+    }
+  } finally {
+    for (const s of servers) await s.stop();
+    await fixture.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
