@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the Kubernetes control-plane and node binaries (kube-apiserver, kube-controller-manager,
 # kube-scheduler, kubelet, kube-proxy) at a pinned version from the Go module proxy, and the pause image's
-# binary, into ~/.cache/authority-infra/k8s-<version>/bin. Cached: a finished build is a no-op.
+# binary, into ~/.cache/authority-infra/k8s-<version>/bin; kube-router (NetworkPolicy engine) into
+# ~/.cache/authority-infra/kube-router-<version>/bin. Cached: a finished build is a no-op.
 # k8s.io/kubernetes replaces its staging modules with ./staging, so `go install` refuses it: a
 # scratch module requires it and replaces each staging module by its published v0.x release
 # (recipe: ../shared/reference/kubernetes-local.md). About 12 minutes cold on 2 cores.
@@ -11,12 +12,31 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 # A cache built before a binary joined the list only builds that binary (the Go build cache is warm).
+# kube-router (the NetworkPolicy engine) has no staging replaces: `go install` builds it (about 5
+# minutes cold on 2 cores, 29 under heavy load).
+build_kube_router() {
+  if [[ -x "$KUBE_ROUTER_BIN" ]]; then
+    log "kube-router $KUBE_ROUTER_VERSION already built (no-op)"
+    return 0
+  fi
+  require_cmd go
+  mkdir -p "$(dirname "$KUBE_ROUTER_BIN")" "$LOG_DIR"
+  local t1
+  t1="$(now_s)"
+  log "building kube-router $KUBE_ROUTER_VERSION (log $LOG_DIR/kube-router-build.log)"
+  GOBIN="$(dirname "$KUBE_ROUTER_BIN")" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
+    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION" >>"$LOG_DIR/kube-router-build.log" 2>&1 \
+    || die "building kube-router failed; see $LOG_DIR/kube-router-build.log"
+  log "kube-router built in $(elapsed_since "$t1")"
+}
+
 missing=()
 for cmd in "${K8S_CMDS[@]}" pause; do
   [[ -x "$K8S_BIN/$cmd" ]] || missing+=("$cmd")
 done
 if (( ${#missing[@]} == 0 )) && [[ -f "$K8S_BIN/.complete" ]]; then
   log "kubernetes $K8S_VERSION binaries already built in $K8S_BIN (no-op)"
+  build_kube_router
   exit 0
 fi
 require_cmd go gcc
@@ -64,3 +84,4 @@ done
   || die "building pause failed; see $BUILD_LOG"
 touch "$K8S_BIN/.complete"
 log "kubernetes $K8S_VERSION built in $(elapsed_since "$t0")"
+build_kube_router

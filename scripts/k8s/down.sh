@@ -2,8 +2,9 @@
 # Tear down the cluster of scripts/k8s/up.sh and restore what it changed on the host: stops every
 # component (reverse start order), kills what still runs in the pods' cgroups, unmounts the pods'
 # volumes, network namespaces and container root file systems, deletes the KUBE-* and CNI-*
-# iptables chains, the pod bridge and the kubepods cgroups, restores the sysctls the kubelet and
-# kube-proxy set, and removes the cluster's state (logs in .infra/k8s/logs are kept).
+# iptables chains (kube-proxy's and kube-router's), kube-router's ipsets, the pod bridge and the
+# kubepods cgroups, restores the sysctls the kubelet and kube-proxy set, and removes the cluster's
+# state (logs in .infra/k8s/logs are kept).
 # Idempotent: a second run finds nothing to do. The Docker engine and its containerd are not touched.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -47,6 +48,13 @@ for ipt in iptables ip6tables; do
     for chain in $chains; do "$ipt" -t "$table" -X "$chain" 2>/dev/null || true; done
   done
 done
+
+# kube-router's ipsets (its NetworkPolicy rules, gone above, referenced them).
+if command -v ipset >/dev/null; then
+  for set in $(ipset list -n 2>/dev/null | grep -E '^(inet6:)?(KUBE-|kube-router-)' || true); do
+    ipset destroy "$set" 2>/dev/null || true
+  done
+fi
 
 # Mounts under the cluster's directory (pod volumes, container root file systems, shm), deepest
 # first, and the pods' network namespaces (containerd's CRI names them cni-*).

@@ -3,6 +3,7 @@
 #   authority-k8s/pause:3.10   the pod sandbox, build.sh's static pause binary
 #   authority-k8s/kafka:<ver>  the local Kafka image plus the apache/kafka command-line scripts the
 #                              manifests call (kafka-storage/-server-start/-topics/-configs/-get-offsets)
+#                              and the restore procedure of docs/operations.md (-consumer-groups)
 # Rebuilt only when their inputs change (label org.authority.inputs). Run by up.sh.
 set -euo pipefail
 # shellcheck source=lib.sh

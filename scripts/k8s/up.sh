@@ -2,7 +2,7 @@
 # Start a single-node Kubernetes on this machine: etcd (Debian etcd-server), kube-apiserver,
 # kube-controller-manager, kube-scheduler (built by build.sh), a containerd of its own (own
 # socket, root and state: the Docker engine's keeps running), the bridge CNI (Debian
-# containernetworking-plugins), the kubelet, kube-proxy and a small cluster DNS
+# containernetworking-plugins), the kubelet, kube-proxy, kube-router (NetworkPolicies) and a small cluster DNS
 # (cluster-dns.mjs). Imports the locally built images into containerd. Idempotent: a running
 # component is left alone. State and logs in .infra/k8s/; `scripts/k8s/down.sh` undoes it all.
 # Prints `export KUBECONFIG=...` on stdout (`eval "$(scripts/k8s/up.sh)"`).
@@ -20,12 +20,13 @@ command -v etcd >/dev/null || missing_pkgs+=(etcd-server)
 command -v containerd >/dev/null || missing_pkgs+=(containerd)
 command -v runc >/dev/null || missing_pkgs+=(runc)
 [[ -x /usr/lib/cni/bridge ]] || missing_pkgs+=(containernetworking-plugins)
+command -v ipset >/dev/null || missing_pkgs+=(ipset)   # kube-router's NetworkPolicy sets
 if (( ${#missing_pkgs[@]} > 0 )); then
   log "apt-get install ${missing_pkgs[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 "${missing_pkgs[@]}" >&2 \
     || die "apt-get install ${missing_pkgs[*]} failed"
 fi
-require_cmd kubectl openssl etcd containerd ctr runc iptables ip docker node
+require_cmd kubectl openssl etcd containerd ctr runc iptables ipset ip docker node
 t0="$(now_s)"
 with_lock "$K8S_LOCK"
 bash "$K8S_DIR/build.sh"
@@ -185,6 +186,18 @@ cat >"$K8S_RUN/cni/net.d/10-authority.conflist" <<EOF
   ]
 }
 EOF
+# The pod bridge made here rather than by the first pod's CNI call: what this host sends to pods
+# (the kubelet's probes, kube-proxy's Service traffic from the node) then leaves with the node's
+# address as its source, the address kube-router lets through to every pod as "the pod's local
+# node" (from the bridge's own address it would be an outsider, and Kafka's and MongoDB's
+# NetworkPolicies would refuse their probes).
+if ! ip link show "$K8S_BRIDGE" >/dev/null 2>&1; then
+  ip link add "$K8S_BRIDGE" type bridge
+fi
+gateway="${K8S_POD_CIDR%.*}.1"
+ip addr show dev "$K8S_BRIDGE" | grep -q "inet $gateway/" || ip addr add "$gateway/${K8S_POD_CIDR#*/}" dev "$K8S_BRIDGE"
+ip link set "$K8S_BRIDGE" up
+ip route replace "$K8S_POD_CIDR" dev "$K8S_BRIDGE" proto kernel scope link src "$NODE_IP"
 start containerd "$CONTAINERD_DIR/config.toml" containerd --config "$CONTAINERD_DIR/config.toml"
 wait_for containerd 30 ctr --address "$K8S_CONTAINERD_SOCK" version
 
@@ -274,6 +287,14 @@ start cluster-dns "$K8S_DIR/cluster-dns.mjs" node "$K8S_DIR/cluster-dns.mjs" \
   --listen "$NODE_IP" --kubeconfig-dir "$K8S_PKI" --api "https://127.0.0.1:$K8S_API_PORT"
 node_ready() { [[ "$(kc get node "$K8S_NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]; }
 wait_for kubelet 180 node_ready
+# NetworkPolicies enforced by kube-router's firewall alone (iptables + ipset on this node); routing,
+# service proxy and CNI stay the bridge's and kube-proxy's. No health or metrics listener. It
+# needs the Node object (it fails without it), so it starts once the node is Ready.
+start kube-router "$K8S_KUBECONFIG" "$KUBE_ROUTER_BIN" --kubeconfig "$K8S_KUBECONFIG" \
+  --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
+  --hostname-override "$K8S_NODE_NAME" --service-cluster-ip-range "$K8S_SERVICE_CIDR" \
+  --health-port 0 --metrics-port 0 --v=1
+wait_for kube-router 120 iptables -S KUBE-ROUTER-FORWARD
 cat >"$K8S_ENV_FILE" <<EOF
 # written by scripts/k8s/up.sh at $(date -u +%FT%TZ)
 export KUBECONFIG=$K8S_KUBECONFIG

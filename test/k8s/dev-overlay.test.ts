@@ -8,10 +8,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { loadAuthorityProto } from '@authority/proto';
+import { chainHash, genesisHash } from '@authority/core';
+import { createMessage, encodeEvent, loadAuthorityProto, pb, timestampFromDate } from '@authority/proto';
 import type {
   CheckResponse__Output,
   CreateCredentialResponse__Output,
@@ -113,8 +115,39 @@ before(async () => {
     }
   }
   await createVolumes();
-  await kubectl(['apply', '-f', '-'], toInput(objects));
+  await kubectl(['apply', '-f', '-'], toInput([...objects, await nodeDnsEgress()]));
 });
+
+/**
+ * The cluster DNS of scripts/k8s runs on the node (cluster-dns.mjs), not as a kube-dns pod in
+ * kube-system, so the overlay's `allow-dns-egress` does not reach it once kube-router enforces the
+ * policies: the same permission for the node's address (only port 53).
+ */
+async function nodeDnsEgress(): Promise<K8sObject> {
+  const nodes = await getJson(['get', 'nodes']);
+  const address = ((nodes['items'][0]?.['status']['addresses'] ?? []) as K8sObject[]).find(
+    (a) => a['type'] === 'InternalIP',
+  )?.['address'] as string | undefined;
+  assert.ok(address, 'the node has an InternalIP');
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'allow-dns-egress-node', namespace: NS },
+    spec: {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: `${address}/32` } }],
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
+      ],
+    },
+  };
+}
 
 after(async () => {
   for (const c of clients) c.close();
@@ -324,6 +357,65 @@ describe('the dev overlay on a real cluster', () => {
       assert.equal(verified.ok, true, JSON.stringify(verified));
     });
 
+    test("NetworkPolicies enforced (kube-router): a pod outside the allowed paths cannot reach the enforcer, the gateway's can", async () => {
+      // Both in the overlay's namespace, where everything not allowed is denied: one with the
+      // gateway's labels (allowed egress to enforcer:50052), one with labels no policy allows.
+      await kubectl([
+        '-n',
+        NS,
+        'create',
+        'configmap',
+        `check-client-${RUN}`,
+        `--from-file=check.mjs=${resolve(REPO_ROOT, 'test/k8s/fixtures/check-client.mjs')}`,
+      ]);
+      // Each pod idles until kube-router has its firewall chain (a new pod is not policed until
+      // kube-router's next sync), then runs the Check by `kubectl exec` in the pod's network.
+      const run = async (name: string, labels: Record<string, string>): Promise<K8sObject> => {
+        const pod = checkPod(NS, name, `check-client-${RUN}`, {
+          ENFORCER_ADDR: `enforcer.${NS}.svc.cluster.local:50052`,
+          CHECKER_KEY: checker,
+          CHECK_REQUEST: JSON.stringify(allowedRequest()),
+        });
+        pod['metadata']['labels'] = labels;
+        pod['spec']['containers'][0]['command'] = ['node', '-e', 'setTimeout(() => {}, 600_000)'];
+        await kubectl(['apply', '-f', '-'], toInput([pod]));
+        try {
+          await kubectl(['-n', NS, 'wait', '--for=jsonpath={.status.phase}=Running', `pod/${name}`, '--timeout=300s']);
+          await eventually(
+            async () => {
+              const rules = await new Promise<string>((done, fail) =>
+                execFile('iptables-save', ['-t', 'filter'], { maxBuffer: 64 << 20 }, (err, out) =>
+                  err ? fail(err) : done(out),
+                ),
+              );
+              return rules.includes(`rule to jump traffic from POD name:${name} namespace: ${NS}`) ? true : undefined;
+            },
+            `kube-router polices pod ${name}`,
+            120_000,
+          );
+          const r = await kubectlRaw(['-n', NS, 'exec', name, '--', 'node', '/client/check.mjs']);
+          return JSON.parse(r.stdout) as K8sObject;
+        } finally {
+          await kubectl(['-n', NS, 'delete', 'pod', name, '--wait=false']);
+        }
+      };
+      const [allowed, denied] = await Promise.all([
+        run(`netpol-gateway-${RUN}`, { 'app.kubernetes.io/name': 'gateway', 'app.kubernetes.io/component': 'gateway' }),
+        run(`netpol-intruder-${RUN}`, { 'app.kubernetes.io/name': 'intruder' }),
+      ]);
+      assert.equal(allowed['decision'], 'ALLOW', JSON.stringify(allowed));
+      // No answer at all: the connection is dropped (DEADLINE_EXCEEDED 4 or UNAVAILABLE 14).
+      assert.equal(denied['decision'], undefined, `the intruder got an answer: ${JSON.stringify(denied)}`);
+      assert.ok([4, 14].includes(denied['error'] as number), JSON.stringify(denied));
+      // The name resolves (DNS is allowed to every pod): the connection itself is what fails.
+      assert.doesNotMatch(
+        String(denied['details']),
+        /Name resolution failed|ENOTFOUND|EAI_AGAIN/,
+        JSON.stringify(denied),
+      );
+      console.log(`network policies: gateway-labelled pod ${allowed['decision']}, intruder ${JSON.stringify(denied)}`);
+    });
+
     test('a rolling update of the enforcer under load: PDB respected, no wrong answer, no lost ALLOW; rollout undo', async () => {
       // Two replicas, as in production (the PodDisruptionBudget allows one down).
       await kubectl(['-n', NS, 'scale', 'deployment/enforcer', '--replicas=2']);
@@ -523,5 +615,268 @@ describe('the dev overlay on a real cluster', () => {
       );
       assert.equal(verified.ok, true, JSON.stringify(verified));
     });
+
+    test('restore of a chain backup (docs/operations.md): re-ingested, verified against a saved checkpoint; tampered backups refused', async () => {
+      const tool = 'services/auditor/dist/src/backup-main.js';
+      // Back up while the auditor runs.
+      const backup = await kubectl(['-n', NS, 'exec', 'deploy/auditor', '--', 'node', tool, 'export']);
+      const lines = backup.split('\n').filter((l) => l !== '');
+      const header = JSON.parse(lines[0] ?? '{}') as { format: string; createdAt: { $date: string } };
+      assert.equal(header.format, 'authority.audit-backup.v1');
+      const tenantLine = lines.map((l) => JSON.parse(l) as K8sObject).find((l) => l['tenant'] === tenant);
+      const backupHead = Number(tenantLine?.['headSeq']);
+      assert.ok(backupHead > 0, `the backup holds the tenant's chain: ${JSON.stringify(tenantLine)}`);
+
+      // After the backup: decisions the restore must get back from the audit topic, and a
+      // checkpoint beyond the backup, saved as `<prefix>checkpoints` carries it.
+      const after: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await rpc<CheckResponse__Output>(enforcer, 'Check', allowedRequest(), checker);
+        assert.equal(r.decision, 'ALLOW');
+        after.push(r.decisionId);
+      }
+      await auditedDecisions(after);
+      const saved = await eventually(
+        async () => {
+          const r = await rpc<GetCheckpointResponse__Output>(auditor, 'GetCheckpoint', { tenant }, auditorKey);
+          return r.checkpoint && Number(r.checkpoint.seq) >= backupHead + after.length ? r.checkpoint : undefined;
+        },
+        'a checkpoint covering the decisions after the backup',
+        180_000,
+      );
+      const savedJson = checkpointJson({
+        tenant: saved.tenant,
+        seq: saved.seq,
+        headHash: saved.headHash,
+        timeS: Number(saved.time?.seconds ?? 0),
+        keyId: saved.keyId,
+        signature: saved.signature,
+      });
+
+      // Restore, steps 1-4: stop ingest, import into the emptied database from a pod with the
+      // auditor's image and configuration, reset the consumer group to before the backup, start.
+      await kubectl(['-n', NS, 'scale', 'deployment/auditor', '--replicas=0']);
+      await eventually(
+        async () => ((await podNames('auditor')).length === 0 ? true : undefined),
+        'no auditor pod left',
+        300_000,
+      );
+      const template = (await getJson(['-n', NS, 'get', 'deployment', 'auditor']))['spec']['template'] as K8sObject;
+      const server = template['spec']['containers'][0] as K8sObject;
+      // Idle; never Ready (nothing answers its readiness probe), so no Service routes to it.
+      server['command'] = ['node', '-e', 'setTimeout(() => {}, 3_600_000)'];
+      delete server['startupProbe'];
+      delete server['livenessProbe'];
+      const restorePod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'auditor-restore', namespace: NS, labels: template['metadata']['labels'] },
+        spec: { ...template['spec'], restartPolicy: 'Never' },
+      };
+      await kubectl(['apply', '-f', '-'], toInput([restorePod]));
+      await kubectl([
+        '-n',
+        NS,
+        'wait',
+        '--for=jsonpath={.status.phase}=Running',
+        'pod/auditor-restore',
+        '--timeout=300s',
+      ]);
+      const restoreTool = (args: string[], input: string) =>
+        kubectlRaw(['-n', NS, 'exec', '-i', 'auditor-restore', '--', 'node', tool, ...args], input);
+      try {
+        const imported = await restoreTool(['import', '--drop'], backup);
+        assert.equal(imported.code, 0, imported.stderr);
+        const mine = imported.stdout
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as K8sObject)
+          .find((t) => t['tenant'] === tenant);
+        assert.equal(mine?.['entries'], backupHead, imported.stdout);
+        assert.equal(mine?.['ok'], true);
+        // The restored chain stops at the backup: the saved checkpoint is not reached yet.
+        const early = await restoreTool(['check', '--checkpoints', '-'], savedJson);
+        assert.equal(early.code, 65, early.stdout);
+        assert.match(
+          early.stderr,
+          new RegExp(`CHAIN_DOES_NOT_VERIFY: tenant ${tenant}: truncated at seq ${backupHead + 1}`),
+        );
+
+        // Tampered backups never pass: an edited event is refused at import; a chain rewritten
+        // with recomputed hashes (and its later checkpoints dropped) imports into a scratch
+        // database, where the saved checkpoint exposes it.
+        const edited = tamper(lines, tenant, 2, false);
+        const refused = await restoreTool(['import', '--db', `k8s_tampered_${RUN}`], edited);
+        assert.equal(refused.code, 65);
+        assert.match(refused.stderr, new RegExp(`CHAIN_DOES_NOT_VERIFY: tenant ${tenant}: modified at seq 2`));
+        const rewritten = tamper(lines, tenant, 2, true);
+        // The backup's newest checkpoint of the tenant (after seq 2), as saved from the topic.
+        const inBackup = lines
+          .map((l) => JSON.parse(l) as K8sObject)
+          .filter((l) => l['type'] === 'checkpoint' && l['checkpoint']['tenant'] === tenant)
+          .map((l) => l['checkpoint'] as K8sObject)
+          .at(-1);
+        assert.ok(inBackup && inBackup['seq'] >= 2, 'a checkpoint after seq 2 in the backup');
+        const scratch = `k8s_rewritten_${RUN}`;
+        const quiet = await restoreTool(['import', '--db', scratch], rewritten);
+        assert.equal(quiet.code, 0, quiet.stderr);
+        const exposed = await restoreTool(
+          ['check', '--checkpoints', '-', '--db', scratch],
+          checkpointJson({
+            tenant,
+            seq: String(inBackup['seq']),
+            headHash: inBackup['headHash'] as string,
+            timeS: Number(inBackup['time']),
+            keyId: inBackup['keyId'] as string,
+            signature: Buffer.from(inBackup['signature'] as string, 'base64url'),
+          }),
+        );
+        assert.equal(exposed.code, 65, exposed.stdout);
+        assert.match(
+          exposed.stderr,
+          new RegExp(`CHAIN_DOES_NOT_VERIFY: tenant ${tenant}: forked at seq ${inBackup['seq']}`),
+        );
+      } finally {
+        await kubectl(['-n', NS, 'delete', 'pod', 'auditor-restore', '--wait=false']);
+      }
+
+      // Before the backup (a minute's margin): redelivered events already in the chain are no-ops.
+      const resetTo = new Date(Date.parse(header.createdAt.$date) - 60_000).toISOString().replace('Z', '');
+      const reset = await kubectl([
+        '-n',
+        NS,
+        'exec',
+        'kafka-0',
+        '--',
+        '/opt/kafka/bin/kafka-consumer-groups.sh',
+        '--bootstrap-server',
+        'localhost:9092',
+        '--group',
+        'authority-auditor',
+        '--topic',
+        'authority.audit',
+        '--reset-offsets',
+        '--to-datetime',
+        resetTo,
+        '--execute',
+      ]);
+      assert.match(reset, /authority-auditor\s+authority\.audit\s+0\s/, reset);
+      await kubectl(['-n', NS, 'scale', 'deployment/auditor', '--replicas=1']);
+      await kubectl(['-n', NS, 'rollout', 'status', 'deployment/auditor', `--timeout=${READY_TIMEOUT}`]);
+
+      // Step 4: the decisions after the backup are back, the chain verifies through the saved
+      // checkpoint's seq, and the saved checkpoint holds it.
+      const audited = await auditedDecisions(after);
+      for (const id of after) assert.equal(audited.get(id), 'ALLOW');
+      const verified = await eventually(
+        async () => {
+          const v = await rpc<VerifyChainResponse__Output>(auditor, 'VerifyChain', { tenant }, auditorKey);
+          return v.ok && Number(v.headSeq) >= Number(saved.seq) ? v : undefined;
+        },
+        'the restored chain verified up to the saved checkpoint',
+        180_000,
+      );
+      assert.equal(verified.ok, true);
+      const check = await kubectlRaw(
+        ['-n', NS, 'exec', '-i', 'deploy/auditor', '--', 'node', tool, 'check', '--checkpoints', '-'],
+        savedJson,
+      );
+      assert.equal(check.code, 0, check.stderr);
+      assert.equal((JSON.parse(check.stdout) as K8sObject)['ok'], true, check.stdout);
+    });
   });
 });
+
+/** A pod of check-client.mjs (from CONFIGMAP) in NAMESPACE, meeting the restricted standard. */
+function checkPod(namespace: string, name: string, configMap: string, env: Record<string, string>): K8sObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace },
+    spec: {
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: 'check',
+          // Any image with node, grpc-js and the contract: the enforcer's own.
+          image: `authority/enforcer:${IMAGE_TAG}`,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['node', '/client/check.mjs'],
+          env: Object.entries(env).map(([n, value]) => ({ name: n, value })),
+          resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          },
+          volumeMounts: [{ name: 'client', mountPath: '/client', readOnly: true }],
+        },
+      ],
+      volumes: [{ name: 'client', configMap: { name: configMap } }],
+    },
+  };
+}
+
+/** A checkpoint as `<prefix>checkpoints` carries it (proto3 JSON `Checkpoint`). */
+function checkpointJson(cp: {
+  tenant: string;
+  seq: string;
+  headHash: string;
+  timeS: number;
+  keyId: string;
+  signature: Uint8Array;
+}): string {
+  const message = createMessage(pb.CheckpointSchema, {
+    tenant: cp.tenant,
+    seq: BigInt(cp.seq),
+    headHash: cp.headHash,
+    time: timestampFromDate(new Date(cp.timeS * 1000)),
+    keyId: cp.keyId,
+    signature: cp.signature,
+  });
+  return `${encodeEvent(pb.CheckpointSchema, message).toString()}\n`;
+}
+
+/**
+ * The backup LINES with the event at SEQ of TENANT edited; `rewrite`: every later hash of the
+ * tenant recomputed and the checkpoints from SEQ on dropped (what a forger without the auditor's
+ * key can do at best).
+ */
+function tamper(lines: readonly string[], tenant: string, seq: number, rewrite: boolean): string {
+  let prev: Buffer = genesisHash(tenant);
+  let dropped = 0;
+  const out: string[] = [];
+  for (const text of lines) {
+    const o = JSON.parse(text) as K8sObject;
+    if (o['type'] === 'entry' && o['entry']['tenant'] === tenant) {
+      const e = o['entry'] as K8sObject;
+      const raw = Buffer.from(e['raw']['$binary']['base64'] as string, 'base64');
+      let bytes = raw;
+      if (e['seq'] === seq) {
+        const event = JSON.parse(raw.toString('utf8')) as K8sObject;
+        event['message'] = 'nothing happened here';
+        bytes = Buffer.from(JSON.stringify(event));
+        e['raw']['$binary']['base64'] = bytes.toString('base64');
+      }
+      if (rewrite && e['seq'] >= seq) {
+        e['prevHash'] = prev.toString('hex');
+        e['hash'] = chainHash(tenant, e['seq'] as number, prev, bytes).toString('hex');
+      }
+      prev = Buffer.from(e['hash'] as string, 'hex');
+    }
+    if (
+      rewrite &&
+      o['type'] === 'checkpoint' &&
+      o['checkpoint']['tenant'] === tenant &&
+      o['checkpoint']['seq'] >= seq
+    ) {
+      dropped++;
+      continue;
+    }
+    if (o['type'] === 'end') o['checkpoints'] -= dropped;
+    out.push(JSON.stringify(o));
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -38,7 +38,7 @@ const NOT_RUN: readonly string[] = [
   'docs/operations.md: B="$KAFKA_BROKERS"; C=admin.properties; P=authority.',
   'docs/operations.md: grpcurl -plaintext -H "authorization: Bearer $OPERATOR_KEY" -d \'{"tenant":"acme"}\' \\',
   'docs/operations.md: grpcurl -plaintext -H "authorization: Bearer $ADMIN_SECRET" \\',
-  'docs/operations.md: mongodump --uri="$MONGODB_URI" --db=authority_auditor --gzip --archive=auditor-$(date -u +%Y%m%dT%H%M%SZ).gz',
+  'docs/operations.md: kubectl -n authority exec deploy/auditor -- node services/auditor/dist/src/backup-main.js export \\',
 ];
 
 interface Block {

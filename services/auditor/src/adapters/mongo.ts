@@ -732,6 +732,35 @@ export class ChainStore {
     return stored;
   }
 
+  /** Every tenant with a chain in this database (one `entries.<tenant>` collection each), sorted. */
+  async tenants(): Promise<string[]> {
+    const names = await this.db.listCollections({}, { nameOnly: true }).toArray();
+    const tenants: string[] = [];
+    for (const { name } of names) {
+      if (!name.startsWith(`${ENTRIES_COLLECTION}.`)) continue;
+      // The tenant as stored (names of tenants outside the id rule are hex-encoded).
+      const doc = await this.db.collection<EntryDoc>(name).findOne({}, { projection: { tenant: 1 } });
+      if (doc) tenants.push(doc.tenant);
+    }
+    return tenants.sort();
+  }
+
+  /**
+   * Removes a tenant's chain: entries, checkpoints and the documents that point into them (head
+   * hint, checkpoint head, unpublished markers, archive boundary). The collections and their
+   * indexes stay. Only for a restore that replaces the chain (backup import --drop).
+   */
+  async clearTenantChain(tenant: string): Promise<void> {
+    await this.entriesOf(tenant).deleteMany({});
+    await this.checkpointsOf(tenant).deleteMany({});
+    await Promise.all([
+      this.heads.deleteOne({ _id: tenant }),
+      this.checkpointHeads.deleteOne({ _id: tenant }),
+      this.unpublished.deleteMany({ tenant }),
+      this.archives.deleteOne({ _id: tenant }),
+    ]);
+  }
+
   /** Quarantined records that claimed this tenant. */
   async countRejected(tenant: string): Promise<number> {
     return this.rejected.countDocuments({ tenant });
