@@ -295,7 +295,8 @@ describe('metrics', { timeout: 120_000 }, () => {
     const mongo = new MongoClient(requireInfra().mongo);
     await mongo.connect();
     try {
-      const entries = mongo.db(stack.databases.auditor).collection('entries');
+      // The auditor keeps each tenant's entries in `entries.<tenant>` (docs/operations.md, storage layout).
+      const entries = mongo.db(stack.databases.auditor).collection(`entries.${tenant.tenant}`);
       // Every event of the tenant was acknowledged before its call returned; once the gauge and the
       // store agree, they agree on all of them.
       const { length, stored } = await eventually(async () => {

@@ -96,12 +96,18 @@ async function main(): Promise<void> {
       chainRates.push(n / (chainMs / 1000));
 
       // Baseline: the same documents (read back once), plain insertMany, same indexes, fresh database.
-      if (docs.length === 0)
-        docs = await mongo
-          .db(db)
-          .collection('entries')
-          .find({}, { projection: { _id: 0 } })
-          .toArray();
+      if (docs.length === 0) {
+        // Every tenant's entries (one `entries.<tenant>` collection each).
+        const names = await mongo.db(db).listCollections({}, { nameOnly: true }).toArray();
+        for (const { name } of names.filter((c) => c.name.startsWith('entries.')))
+          docs.push(
+            ...(await mongo
+              .db(db)
+              .collection(name)
+              .find({}, { projection: { _id: 0 } })
+              .toArray()),
+          );
+      }
       const plainDb = `${db}_plain`;
       dbs.push(plainDb);
       const plain = mongo.db(plainDb).collection('entries');

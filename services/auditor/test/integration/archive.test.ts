@@ -8,7 +8,7 @@ import { cryptoReady } from '@authority/core';
 import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
 import { Binary, type Collection, type Document, type MongoClient } from 'mongodb';
 import { startAuditor, type RunningAuditor } from '../../src/index';
-import { entriesCollectionName } from '../../src/adapters/mongo';
+import { checkpointsCollectionName, entriesCollectionName } from '../../src/adapters/mongo';
 import {
   auditEvent,
   auditorClient,
@@ -81,7 +81,9 @@ describe('archival of chain segments (real FerretDB)', () => {
       );
       await eventually(
         async () =>
-          (await mongo.db(env.db).collection('checkpoints').findOne({ tenant, seq: 30 })) ? true : undefined,
+          (await mongo.db(env.db).collection(checkpointsCollectionName(tenant)).findOne({ tenant, seq: 30 }))
+            ? true
+            : undefined,
         `the checkpoint at seq 30 of ${tenant}`,
         60_000,
         100,
@@ -120,7 +122,7 @@ describe('archival of chain segments (real FerretDB)', () => {
   });
 
   it('records the boundary before deleting: after a crash in between, verifiers skip the rest and a repeat deletes it', async () => {
-    const cp10 = await mongo.db(env.db).collection('checkpoints').findOne({ tenant: T, seq: 10 });
+    const cp10 = await mongo.db(env.db).collection(checkpointsCollectionName(T)).findOne({ tenant: T, seq: 10 });
     // What a crash right after the boundary write leaves: the boundary, and every entry.
     await archives.insertOne({
       _id: T as never,

@@ -14,7 +14,12 @@ import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBu
 import { encodeEvent, pb } from '@authority/proto';
 import { Binary, BSON, type MongoClient } from 'mongodb';
 import { checkpointEvent } from '../../src/adapters/kafka';
-import { entriesCollectionName, toCheckpoint, type CheckpointDoc } from '../../src/adapters/mongo';
+import {
+  checkpointsCollectionName,
+  entriesCollectionName,
+  toCheckpoint,
+  type CheckpointDoc,
+} from '../../src/adapters/mongo';
 import { startAuditor, type RunningAuditor } from '../../src/index';
 import {
   auditEvent,
@@ -87,7 +92,9 @@ describe('audit chain backup and restore (real FerretDB and Kafka)', () => {
   };
   const checkpointAt = (db: string, tenant: string, seq: number) =>
     eventually(
-      async () => (await mongo.db(db).collection<CheckpointDoc>('checkpoints').findOne({ tenant, seq })) ?? undefined,
+      async () =>
+        (await mongo.db(db).collection<CheckpointDoc>(checkpointsCollectionName(tenant)).findOne({ tenant, seq })) ??
+        undefined,
       `checkpoint ${tenant}/${seq} in ${db}`,
       60_000,
       100,
