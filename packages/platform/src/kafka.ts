@@ -1,6 +1,6 @@
-// The EventBus port and its kafkajs adapter, one module per concern under ./kafka/ (topics,
-// CloudEvents headers, producer spans, the port, the batching publisher, consumer lag, the kafkajs
-// adapter). This file only re-exports the public surface, so the modules can share internals.
+// The EventBus port and its adapters, one module per concern under ./kafka/ (topics, CloudEvents
+// headers, producer spans, the port, the batching publisher, consumer lag, the kafkajs adapter, the
+// in-memory adapter). This file only re-exports the public surface, so the modules can share internals.
 export { topics, authorityTopicSpecs, ensureTopics } from './kafka/topics';
 export type { AuthorityTopics, TopicSpec } from './kafka/topics';
 export {
@@ -14,8 +14,13 @@ export type { CloudEventAttributes, ParsedCloudEvent } from './kafka/cloudevents
 export { startProducerSpan, endProducerSpan } from './kafka/producer-tracing';
 export type { ProducedMessageLike, ProducerSpan } from './kafka/producer-tracing';
 export type {
+  EventHeaders,
   EventMessage,
   ConsumedMessage,
+  ConsumedBatch,
+  BatchContext,
+  BatchHandler,
+  ConsumerTuning,
   MessageHandler,
   ConsumeOptions,
   ConsumerEvent,
@@ -28,5 +33,7 @@ export type {
 export { BatchingPublisher } from './kafka/batching-publisher';
 export type { BatchingPublisherOptions, BatchSender } from './kafka/batching-publisher';
 export { ConsumerLagTracker } from './kafka/lag-tracker';
+export { InMemoryEventBus } from './kafka/in-memory-adapter';
+export type { InMemoryEventBusOptions } from './kafka/in-memory-adapter';
 export { kafkaSecurityFromConfig, KafkaEventBus, createKafka, kafkaFromConfig } from './kafka/kafkajs-adapter';
 export type { CreateKafkaOptions, KafkaSecurity, KafkaSasl, KafkaSecurityConfig } from './kafka/kafkajs-adapter';

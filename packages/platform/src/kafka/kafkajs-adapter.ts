@@ -11,7 +11,9 @@ import {
   type Admin,
   type Consumer,
   type ConsumerConfig,
+  type EachBatchPayload,
   type EachMessagePayload,
+  type KafkaMessage,
   type KafkaConfig,
   type Producer,
 } from 'kafkajs';
@@ -23,12 +25,15 @@ import { type BatchSender, BatchingPublisher, type BatchingPublisherOptions } fr
 import { extractTraceContext } from './cloudevents';
 import { ConsumerLagTracker } from './lag-tracker';
 import {
+  type BatchContext,
+  type BatchHandler,
   type CatchUpHandle,
   type CatchUpOptions,
   type ConsumeOptions,
   type ConsumedMessage,
   type ConsumerEvent,
   type ConsumerHandle,
+  type ConsumerTuning,
   type EventBus,
   type EventMessage,
   type MessageHandler,
@@ -123,7 +128,7 @@ function kafkaLogCreator(logger: Logger) {
     };
 }
 
-function toConsumed(topic: string, partition: number, m: EachMessagePayload['message']): ConsumedMessage {
+function toConsumed(topic: string, partition: number, m: KafkaMessage): ConsumedMessage {
   return {
     topic,
     partition,
@@ -135,7 +140,58 @@ function toConsumed(topic: string, partition: number, m: EachMessagePayload['mes
   };
 }
 
-/** kafkajs behind the EventBus port, plus the admin and lifecycle operations services need. */
+/** The port's consumer settings as kafkajs consumer config (only those given). */
+function kafkajsConsumerConfig(t: ConsumerTuning | undefined): Partial<Omit<ConsumerConfig, 'groupId'>> {
+  if (t === undefined) return {};
+  const out: Partial<Omit<ConsumerConfig, 'groupId'>> = {};
+  if (t.sessionTimeoutMs !== undefined) out.sessionTimeout = t.sessionTimeoutMs;
+  if (t.heartbeatIntervalMs !== undefined) out.heartbeatInterval = t.heartbeatIntervalMs;
+  if (t.rebalanceTimeoutMs !== undefined) out.rebalanceTimeout = t.rebalanceTimeoutMs;
+  if (t.maxWaitTimeMs !== undefined) out.maxWaitTimeInMs = t.maxWaitTimeMs;
+  if (t.maxBytesPerPartition !== undefined) out.maxBytesPerPartition = t.maxBytesPerPartition;
+  if (t.maxBytes !== undefined) out.maxBytes = t.maxBytes;
+  if (t.retries !== undefined || t.initialRetryTimeMs !== undefined) {
+    out.retry = {
+      ...(t.retries !== undefined ? { retries: t.retries } : {}),
+      ...(t.initialRetryTimeMs !== undefined ? { initialRetryTime: t.initialRetryTimeMs } : {}),
+    };
+  }
+  return out;
+}
+
+/**
+ * A port batch handler as a kafkajs eachBatch handler (run with eachBatchAutoResolve off: only
+ * `commit` moves the position, so a stale or failed batch is never resolved behind its back).
+ */
+function kafkajsBatchHandler(handler: BatchHandler): (payload: EachBatchPayload) => Promise<void> {
+  return async (payload) => {
+    const { batch } = payload;
+    const context: BatchContext = {
+      batch: {
+        topic: batch.topic,
+        partition: batch.partition,
+        messages: batch.messages.map((m) => toConsumed(batch.topic, batch.partition, m)),
+        highWatermark: batch.highWatermark,
+      },
+      heartbeat: () => payload.heartbeat(),
+      isStale: () => !payload.isRunning() || payload.isStale(),
+      commit: async (offset) => {
+        await payload.commitOffsetsIfNecessary({
+          topics: [
+            {
+              topic: batch.topic,
+              partitions: [{ partition: batch.partition, offset: (BigInt(offset) + 1n).toString() }],
+            },
+          ],
+        });
+        // After the commit: kafkajs' resolveOffset also covers control records after `offset`.
+        payload.resolveOffset(offset);
+      },
+    };
+    await handler(context);
+  };
+}
+
 /** The kafkajs instrumentation event behind each neutral consumer event. */
 const KAFKAJS_CONSUMER_EVENTS: Record<ConsumerEvent, (c: Consumer) => ValueOf<Consumer['events']>> = {
   fetch: (c) => c.events.FETCH,
@@ -146,6 +202,7 @@ const KAFKAJS_CONSUMER_EVENTS: Record<ConsumerEvent, (c: Consumer) => ValueOf<Co
 };
 type ValueOf<T> = T[keyof T];
 
+/** kafkajs behind the EventBus port, plus the admin and lifecycle operations services need. */
 export class KafkaEventBus implements EventBus {
   readonly kafka: Kafka;
   readonly publisher: BatchingPublisher;
@@ -243,12 +300,13 @@ export class KafkaEventBus implements EventBus {
     const { consumer, handle } = await this.startConsumer(opts.groupId, opts.topics, opts.fromBeginning ?? false, {
       ...(opts.maxRestarts !== undefined ? { maxRestarts: opts.maxRestarts } : {}),
       ...(opts.restartWindowMs !== undefined ? { restartWindowMs: opts.restartWindowMs } : {}),
-      ...(opts.consumerConfig ? { consumerConfig: opts.consumerConfig } : {}),
+      consumerConfig: kafkajsConsumerConfig(opts.consumer),
     });
     const eachMessage = opts.eachMessage;
     await consumer.run({
-      autoCommit: opts.autoCommit ?? true,
-      ...(opts.eachBatchAutoResolve !== undefined ? { eachBatchAutoResolve: opts.eachBatchAutoResolve } : {}),
+      // Per message: kafkajs commits what was processed; per batch: the handler commits.
+      autoCommit: eachMessage !== undefined,
+      ...(eachMessage ? {} : { eachBatchAutoResolve: false }),
       ...(opts.partitionsConsumedConcurrently
         ? { partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently }
         : {}),
@@ -270,11 +328,11 @@ export class KafkaEventBus implements EventBus {
                     'messaging.consumer.group.name': opts.groupId,
                   },
                 },
-                () => eachMessage(m, payload),
+                () => eachMessage(m),
               );
             },
           }
-        : { eachBatch: opts.eachBatch! }),
+        : { eachBatch: kafkajsBatchHandler(opts.eachBatch!) }),
     });
     return handle;
   }
@@ -311,7 +369,7 @@ export class KafkaEventBus implements EventBus {
     };
 
     const { consumer, handle } = await this.startConsumer(groupId, opts.topics, true, {
-      ...(opts.consumerConfig ? { consumerConfig: opts.consumerConfig } : {}),
+      consumerConfig: kafkajsConsumerConfig(opts.consumer),
       ephemeralGroup: opts.groupId === undefined,
       onCrash: (err) => {
         if (!caught) rejectCaughtUp(err);
@@ -394,7 +452,6 @@ export class KafkaEventBus implements EventBus {
     await consumer.connect();
     await consumer.subscribe({ topics: topicList, fromBeginning });
     const handle: ConsumerHandle = {
-      consumer,
       groupId,
       on: (event, listener) => consumer.on(KAFKAJS_CONSUMER_EVENTS[event](consumer), () => listener()),
       lastFetchAt: () => lastFetch,
