@@ -35,5 +35,7 @@ export type { BatchingPublisherOptions, BatchSender } from './kafka/batching-pub
 export { ConsumerLagTracker } from './kafka/lag-tracker';
 export { InMemoryEventBus } from './kafka/in-memory-adapter';
 export type { InMemoryEventBusOptions } from './kafka/in-memory-adapter';
-export { kafkaSecurityFromConfig, KafkaEventBus, createKafka, kafkaFromConfig } from './kafka/kafkajs-adapter';
-export type { CreateKafkaOptions, KafkaSecurity, KafkaSasl, KafkaSecurityConfig } from './kafka/kafkajs-adapter';
+export { KafkaEventBus, createKafka, kafkaFromConfig } from './kafka/kafkajs-adapter';
+export type { CreateKafkaOptions } from './kafka/kafkajs-adapter';
+export { kafkaSecurityFromConfig } from './kafka/kafkajs-security';
+export type { KafkaSecurity, KafkaSasl, KafkaSecurityConfig } from './kafka/kafkajs-security';

@@ -1,7 +1,7 @@
 // The kafkajs adapter of the EventBus port: an idempotent, batching producer (acks=all),
 // crash-bounded consumers with their lag, catch-up replay of compacted topics to the high-water
-// mark.
-import { readFileSync } from 'node:fs';
+// mark. The translations to and from the port's types are in kafkajs-mapping.ts, the security
+// options in kafkajs-security.ts.
 import { randomId } from '@authority/core';
 import { SpanKind, type Attributes, type Meter } from '@opentelemetry/api';
 import {
@@ -11,29 +11,29 @@ import {
   type Admin,
   type Consumer,
   type ConsumerConfig,
-  type EachBatchPayload,
   type EachMessagePayload,
-  type KafkaMessage,
   type KafkaConfig,
   type Producer,
 } from 'kafkajs';
-import { checkKafkaSecurity, ConfigError, type KafkaSaslMechanism, type Secret } from '../config';
 import { retryKafka } from '../kafka-retry';
 import { type Logger } from '../logger';
 import { METRIC_NAMES, withSpan } from '../telemetry';
 import { type BatchSender, BatchingPublisher, type BatchingPublisherOptions } from './batching-publisher';
 import { extractTraceContext } from './cloudevents';
+import {
+  KAFKAJS_CONSUMER_EVENTS,
+  kafkaLogCreator,
+  kafkajsBatchHandler,
+  kafkajsConsumerConfig,
+  toConsumed,
+} from './kafkajs-mapping';
+import { kafkaSecurityFromConfig, type KafkaSecurityConfig } from './kafkajs-security';
 import { ConsumerLagTracker } from './lag-tracker';
 import {
-  type BatchContext,
-  type BatchHandler,
   type CatchUpHandle,
   type CatchUpOptions,
   type ConsumeOptions,
-  type ConsumedMessage,
-  type ConsumerEvent,
   type ConsumerHandle,
-  type ConsumerTuning,
   type EventBus,
   type EventMessage,
   type MessageHandler,
@@ -54,153 +54,6 @@ export interface CreateKafkaOptions {
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
 }
-
-/**
- * kafkajs' `ssl` and `sasl` client options, as plain data (a worker thread can be given them). The
- * certificate files are read here, at start.
- */
-export interface KafkaSecurity {
-  ssl?: true | { ca?: string; cert?: string; key?: string };
-  sasl?: KafkaSasl;
-}
-
-/** One SASL mechanism with its credentials (kafkajs' SASLOptions for the username/password mechanisms). */
-export type KafkaSasl = {
-  [M in KafkaSaslMechanism]: { mechanism: M; username: string; password: string };
-}[KafkaSaslMechanism];
-
-/** The Kafka security variables of the common schema (config.ts kafkaSecurityConfigShape). */
-export interface KafkaSecurityConfig {
-  KAFKA_SSL?: boolean | undefined;
-  KAFKA_SSL_CA_FILE?: string | undefined;
-  KAFKA_SSL_CERT_FILE?: string | undefined;
-  KAFKA_SSL_KEY_FILE?: string | undefined;
-  KAFKA_SASL_MECHANISM?: KafkaSaslMechanism | undefined;
-  KAFKA_SASL_USERNAME?: string | undefined;
-  KAFKA_SASL_PASSWORD?: Secret | undefined;
-  KAFKA_SASL_PASSWORD_FILE?: Secret | undefined;
-}
-
-/**
- * The kafkajs security options of a parsed config. Throws ConfigError on an incomplete or unsafe
- * combination (checkKafkaSecurity, again: a config made without the checks must not connect in a
- * way the operator did not ask for).
- */
-export function kafkaSecurityFromConfig(config: KafkaSecurityConfig): KafkaSecurity {
-  const issues = checkKafkaSecurity(config as Record<string, unknown>);
-  if (issues.length > 0) throw new ConfigError(issues);
-  const out: KafkaSecurity = {};
-  if (config.KAFKA_SSL === true) {
-    const files: { ca?: string; cert?: string; key?: string } = {};
-    if (config.KAFKA_SSL_CA_FILE !== undefined) files.ca = readFileSync(config.KAFKA_SSL_CA_FILE, 'utf8');
-    if (config.KAFKA_SSL_CERT_FILE !== undefined) files.cert = readFileSync(config.KAFKA_SSL_CERT_FILE, 'utf8');
-    if (config.KAFKA_SSL_KEY_FILE !== undefined) files.key = readFileSync(config.KAFKA_SSL_KEY_FILE, 'utf8');
-    out.ssl = Object.keys(files).length === 0 ? true : files;
-  }
-  if (config.KAFKA_SASL_MECHANISM !== undefined) {
-    const password = (config.KAFKA_SASL_PASSWORD ?? config.KAFKA_SASL_PASSWORD_FILE) as Secret;
-    out.sasl = {
-      mechanism: config.KAFKA_SASL_MECHANISM,
-      username: config.KAFKA_SASL_USERNAME as string,
-      password: password.reveal(),
-    } as KafkaSasl;
-  }
-  return out;
-}
-
-function kafkaLogCreator(logger: Logger) {
-  return () =>
-    ({
-      namespace,
-      level,
-      log,
-    }: {
-      namespace: string;
-      level: KafkaLogLevel;
-      log: { message: string; timestamp?: string } & Record<string, unknown>;
-    }) => {
-      const { message, timestamp: _ts, ...extra } = log;
-      const fields = { kafka: namespace, ...extra };
-      if (level === KafkaLogLevel.ERROR) logger.error(fields, message);
-      else if (level === KafkaLogLevel.WARN) logger.warn(fields, message);
-      else if (level === KafkaLogLevel.INFO) logger.info(fields, message);
-      else logger.debug(fields, message);
-    };
-}
-
-function toConsumed(topic: string, partition: number, m: KafkaMessage): ConsumedMessage {
-  return {
-    topic,
-    partition,
-    offset: m.offset,
-    key: m.key,
-    value: m.value,
-    headers: m.headers ?? {},
-    timestamp: m.timestamp,
-  };
-}
-
-/** The port's consumer settings as kafkajs consumer config (only those given). */
-function kafkajsConsumerConfig(t: ConsumerTuning | undefined): Partial<Omit<ConsumerConfig, 'groupId'>> {
-  if (t === undefined) return {};
-  const out: Partial<Omit<ConsumerConfig, 'groupId'>> = {};
-  if (t.sessionTimeoutMs !== undefined) out.sessionTimeout = t.sessionTimeoutMs;
-  if (t.heartbeatIntervalMs !== undefined) out.heartbeatInterval = t.heartbeatIntervalMs;
-  if (t.rebalanceTimeoutMs !== undefined) out.rebalanceTimeout = t.rebalanceTimeoutMs;
-  if (t.maxWaitTimeMs !== undefined) out.maxWaitTimeInMs = t.maxWaitTimeMs;
-  if (t.maxBytesPerPartition !== undefined) out.maxBytesPerPartition = t.maxBytesPerPartition;
-  if (t.maxBytes !== undefined) out.maxBytes = t.maxBytes;
-  if (t.retries !== undefined || t.initialRetryTimeMs !== undefined) {
-    out.retry = {
-      ...(t.retries !== undefined ? { retries: t.retries } : {}),
-      ...(t.initialRetryTimeMs !== undefined ? { initialRetryTime: t.initialRetryTimeMs } : {}),
-    };
-  }
-  return out;
-}
-
-/**
- * A port batch handler as a kafkajs eachBatch handler (run with eachBatchAutoResolve off: only
- * `commit` moves the position, so a stale or failed batch is never resolved behind its back).
- */
-function kafkajsBatchHandler(handler: BatchHandler): (payload: EachBatchPayload) => Promise<void> {
-  return async (payload) => {
-    const { batch } = payload;
-    const context: BatchContext = {
-      batch: {
-        topic: batch.topic,
-        partition: batch.partition,
-        messages: batch.messages.map((m) => toConsumed(batch.topic, batch.partition, m)),
-        highWatermark: batch.highWatermark,
-      },
-      heartbeat: () => payload.heartbeat(),
-      isStale: () => !payload.isRunning() || payload.isStale(),
-      commit: async (offset) => {
-        await payload.commitOffsetsIfNecessary({
-          topics: [
-            {
-              topic: batch.topic,
-              partitions: [{ partition: batch.partition, offset: (BigInt(offset) + 1n).toString() }],
-            },
-          ],
-        });
-        // After the commit: kafkajs' resolveOffset also covers control records after `offset`.
-        payload.resolveOffset(offset);
-      },
-    };
-    await handler(context);
-  };
-}
-
-/** The kafkajs instrumentation event behind each neutral consumer event. */
-const KAFKAJS_CONSUMER_EVENTS: Record<ConsumerEvent, (c: Consumer) => ValueOf<Consumer['events']>> = {
-  fetch: (c) => c.events.FETCH,
-  rebalanced: (c) => c.events.GROUP_JOIN,
-  crash: (c) => c.events.CRASH,
-  stop: (c) => c.events.STOP,
-  disconnect: (c) => c.events.DISCONNECT,
-};
-type ValueOf<T> = T[keyof T];
 
 /** kafkajs behind the EventBus port, plus the admin and lifecycle operations services need. */
 export class KafkaEventBus implements EventBus {
