@@ -7,12 +7,11 @@ import { cryptoReady } from '@authority/core';
 import {
   authorityTopicSpecs,
   connectMongo,
-  createKafka,
+  kafkaFromConfig,
   createLogger,
   lateBoundService,
   ServiceLifecycle,
   getMeter,
-  kafkaSecurityFromConfig,
   startGrpcServer,
   grpcServerSettings,
   topics as topicNames,
@@ -149,13 +148,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
     await store.ensureIndexes();
 
     const topics = topicNames(config.AUTHORITY_TOPIC_PREFIX);
-    const bus = createKafka({
-      brokers: config.KAFKA_BROKERS,
-      clientId: config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME,
-      logger,
-      ...kafkaSecurityFromConfig(config),
-      ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
-    });
+    const bus = kafkaFromConfig(config, { logger, ...(opts.onFatal ? { onFatal: opts.onFatal } : {}) });
     life.onStop('producers', 'kafka', () => bus.disconnect());
     await bus.ensureTopics(authorityTopicSpecs(config.AUTHORITY_TOPIC_PREFIX));
     await bus.connectProducer();
