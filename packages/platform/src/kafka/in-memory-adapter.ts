@@ -7,6 +7,7 @@
 // every member from the committed offsets; a handler that throws is restarted from the committed
 // offset, a bounded number of times (as the kafkajs adapter does), then reported fatal.
 import { randomId } from '@authority/core';
+import { CatchUpProgress } from './catch-up-progress';
 import {
   type BatchContext,
   type CatchUpHandle,
@@ -140,16 +141,7 @@ export class InMemoryEventBus implements EventBus {
         if (records.length > 0) targets.set(partitionKey(topic, p), String(records.length));
       });
     }
-    const remaining = new Map(targets);
-    let caught = remaining.size === 0;
-    let resolveCaughtUp!: () => void;
-    let rejectCaughtUp!: (err: unknown) => void;
-    const caughtUp = new Promise<void>((resolve, reject) => {
-      resolveCaughtUp = resolve;
-      rejectCaughtUp = reject;
-    });
-    caughtUp.catch(() => undefined); // observed by the caller; avoid an unhandled rejection
-    if (caught) resolveCaughtUp();
+    const progress = new CatchUpProgress(targets);
     const handle = await this.join(
       opts.groupId ?? `memory.catchup.${randomId(6)}`,
       opts.topics,
@@ -159,20 +151,12 @@ export class InMemoryEventBus implements EventBus {
           await handler(m);
           if (ctx.isStale()) return;
           await ctx.commit(m.offset);
-          const key = partitionKey(m.topic, m.partition);
-          const target = remaining.get(key);
-          if (!caught && target !== undefined && BigInt(m.offset) + 1n >= BigInt(target)) {
-            remaining.delete(key);
-            if (remaining.size === 0) {
-              caught = true;
-              resolveCaughtUp();
-            }
-          }
+          progress.processed(m.topic, m.partition, m.offset);
         }
       },
-      { maxRestarts: 5, restartWindowMs: 5 * 60_000, onCrash: (err) => caught || rejectCaughtUp(err) },
+      { maxRestarts: 5, restartWindowMs: 5 * 60_000, onCrash: (err) => progress.crashed(err) },
     );
-    return { ...handle, caughtUp, isCaughtUp: () => caught, targets };
+    return { ...handle, caughtUp: progress.caughtUp, isCaughtUp: () => progress.isCaughtUp(), targets };
   }
 
   async disconnect(): Promise<void> {

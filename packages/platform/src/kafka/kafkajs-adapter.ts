@@ -28,6 +28,7 @@ import {
   toConsumed,
 } from './kafkajs-mapping';
 import { kafkaSecurityFromConfig, type KafkaSecurityConfig } from './kafkajs-security';
+import { CatchUpProgress } from './catch-up-progress';
 import { ConsumerLagTracker } from './lag-tracker';
 import {
   type CatchUpHandle,
@@ -201,37 +202,17 @@ export class KafkaEventBus implements EventBus {
         }
       }
     });
-    const remaining = new Map(targets);
-    let caught = remaining.size === 0;
-    let resolveCaughtUp!: () => void;
-    let rejectCaughtUp!: (err: unknown) => void;
-    const caughtUp = new Promise<void>((resolve, reject) => {
-      resolveCaughtUp = resolve;
-      rejectCaughtUp = reject;
-    });
-    caughtUp.catch(() => undefined); // observed by the caller; avoid an unhandled rejection
-    const markProgress = (topic: string, partition: number, lastOffset: string) => {
-      if (caught) return;
-      const key = `${topic}:${partition}`;
-      const target = remaining.get(key);
-      if (target !== undefined && BigInt(lastOffset) + 1n >= BigInt(target)) remaining.delete(key);
-      if (remaining.size === 0) {
-        caught = true;
-        resolveCaughtUp();
-      }
-    };
+    const progress = new CatchUpProgress(targets);
 
     const { consumer, handle } = await this.startConsumer(groupId, opts.topics, true, {
       consumerConfig: kafkajsConsumerConfig(opts.consumer),
       ephemeralGroup: opts.groupId === undefined,
-      onCrash: (err) => {
-        if (!caught) rejectCaughtUp(err);
-      },
+      onCrash: (err) => progress.crashed(err),
     });
     // Emitted after each processed batch, including batches made only of compacted-away or
     // control records, so a partition whose tail was filtered still reaches its target.
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) =>
-      markProgress(e.payload.topic, e.payload.partition, e.payload.lastOffset),
+      progress.processed(e.payload.topic, e.payload.partition, e.payload.lastOffset),
     );
     await consumer.run({
       autoCommit: false,
@@ -239,8 +220,7 @@ export class KafkaEventBus implements EventBus {
         await handler(toConsumed(topic, partition, message));
       },
     });
-    if (caught) resolveCaughtUp();
-    return { ...handle, caughtUp, isCaughtUp: () => caught, targets };
+    return { ...handle, caughtUp: progress.caughtUp, isCaughtUp: () => progress.isCaughtUp(), targets };
   }
 
   private async startConsumer(
