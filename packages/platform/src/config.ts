@@ -232,7 +232,7 @@ function saslMechanism() {
 /**
  * How the services authenticate to Kafka (every service: part of the common schema). TLS with the
  * system CAs or a CA file, optionally a client certificate (mTLS), and/or SASL (PLAIN only over
- * TLS, SCRAM-SHA-256/512). checkKafkaSecurity validates the combinations; kafka/kafkajs-adapter.ts
+ * TLS, SCRAM-SHA-256/512). checkKafkaSecurity validates the combinations; kafka/kafkajs-security.ts
  * turns them into the kafkajs client options (kafkaSecurityFromConfig).
  */
 export const kafkaSecurityConfigShape = {

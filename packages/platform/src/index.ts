@@ -29,6 +29,7 @@ export * from './telemetry';
 export * from './grpc-handlers';
 export * from './grpc-server';
 export * from './service-runner';
+export * from './service-main';
 export * from './service-lifecycle';
 export * from './auth';
 export * from './kafka';

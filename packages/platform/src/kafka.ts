@@ -1,6 +1,6 @@
-// The EventBus port and its kafkajs adapter, one module per concern under ./kafka/ (topics,
-// CloudEvents headers, producer spans, the port, the batching publisher, consumer lag, the kafkajs
-// adapter). This file only re-exports the public surface, so the modules can share internals.
+// The EventBus port and its adapters, one module per concern under ./kafka/ (topics, CloudEvents
+// headers, producer spans, the port, the batching publisher, consumer lag, the kafkajs adapter, the
+// in-memory adapter). This file only re-exports the public surface, so the modules can share internals.
 export { topics, authorityTopicSpecs, ensureTopics } from './kafka/topics';
 export type { AuthorityTopics, TopicSpec } from './kafka/topics';
 export {
@@ -14,8 +14,13 @@ export type { CloudEventAttributes, ParsedCloudEvent } from './kafka/cloudevents
 export { startProducerSpan, endProducerSpan } from './kafka/producer-tracing';
 export type { ProducedMessageLike, ProducerSpan } from './kafka/producer-tracing';
 export type {
+  EventHeaders,
   EventMessage,
   ConsumedMessage,
+  ConsumedBatch,
+  BatchContext,
+  BatchHandler,
+  ConsumerTuning,
   MessageHandler,
   ConsumeOptions,
   ConsumerEvent,
@@ -30,5 +35,9 @@ export type { BatchingPublisherOptions, BatchSender } from './kafka/batching-pub
 export { PublishQueue, KAFKA_PRODUCER_SETTINGS, kafkajsLogCreator } from './kafka/publish-queue';
 export type { PublishQueueOptions } from './kafka/publish-queue';
 export { ConsumerLagTracker } from './kafka/lag-tracker';
-export { kafkaSecurityFromConfig, KafkaEventBus, createKafka, kafkaFromConfig } from './kafka/kafkajs-adapter';
-export type { CreateKafkaOptions, KafkaSecurity, KafkaSasl, KafkaSecurityConfig } from './kafka/kafkajs-adapter';
+export { InMemoryEventBus } from './kafka/in-memory-adapter';
+export type { InMemoryEventBusOptions } from './kafka/in-memory-adapter';
+export { KafkaEventBus, createKafka, kafkaFromConfig } from './kafka/kafkajs-adapter';
+export type { CreateKafkaOptions } from './kafka/kafkajs-adapter';
+export { kafkaSecurityFromConfig } from './kafka/kafkajs-security';
+export type { KafkaSecurity, KafkaSasl, KafkaSecurityConfig } from './kafka/kafkajs-security';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProducerBatch } from 'kafkajs';
+import { waitFor } from '@authority/test-helpers';
 import { BatchingPublisher, UnavailableError, type BatchSender } from '../src';
 
 /** A sender whose sendBatch calls are recorded and settled by the test. */
@@ -13,10 +14,6 @@ function controllableSender() {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
-async function waitFor(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
-  assert.ok(cond(), 'condition not reached');
-}
 function state(p: Promise<unknown>): Promise<'pending' | 'resolved' | 'rejected'> {
   return Promise.race([
     p.then(
@@ -137,7 +134,7 @@ describe('BatchingPublisher', () => {
     calls[0]!.reject(Object.assign(new Error('Connection closed'), { name: 'KafkaJSConnectionClosedError' }));
     await tick();
     assert.equal(await state(a), 'pending', 'not answered by the failed attempt');
-    await waitFor(() => calls.length === 2);
+    await waitFor(() => calls.length === 2, { what: 'the resent batch', intervalMs: 2 });
     assert.deepEqual(calls[1]!.batch.topicMessages, calls[0]!.batch.topicMessages, 'the same records');
     assert.equal(calls[1]!.batch.acks, -1);
     calls[1]!.resolve();

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
 
     const chainRates: number[] = [];
     const plainRates: number[] = [];
-    let docs: Document[] = [];
+    const docs: Document[] = [];
     let lastStats: Record<string, number> = {};
     for (let r = 0; r < rounds; r++) {
       const db = `auditor_bench_${id}_${r}`;

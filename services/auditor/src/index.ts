@@ -7,12 +7,11 @@ import { cryptoReady } from '@authority/core';
 import {
   authorityTopicSpecs,
   connectMongo,
-  createKafka,
+  kafkaFromConfig,
   createLogger,
   lateBoundService,
   ServiceLifecycle,
   getMeter,
-  kafkaSecurityFromConfig,
   startGrpcServer,
   grpcServerSettings,
   topics as topicNames,
@@ -161,13 +160,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
     }
 
     const topics = topicNames(config.AUTHORITY_TOPIC_PREFIX);
-    const bus = createKafka({
-      brokers: config.KAFKA_BROKERS,
-      clientId: config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME,
-      logger,
-      ...kafkaSecurityFromConfig(config),
-      ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
-    });
+    const bus = kafkaFromConfig(config, { logger, ...(opts.onFatal ? { onFatal: opts.onFatal } : {}) });
     life.onStop('producers', 'kafka', () => bus.disconnect());
     await bus.ensureTopics(authorityTopicSpecs(config.AUTHORITY_TOPIC_PREFIX));
     await bus.connectProducer();
@@ -242,15 +235,13 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       groupId: config.AUTHORITY_AUDITOR_GROUP_ID,
       topics: [topics.audit],
       fromBeginning: true,
-      autoCommit: false,
-      eachBatchAutoResolve: false,
       eachBatch: ingest.handleBatch,
       partitionsConsumedConcurrently: config.AUTHORITY_AUDITOR_PARTITIONS_CONCURRENCY,
-      consumerConfig: {
-        sessionTimeout,
-        heartbeatInterval: Math.max(500, Math.min(3000, Math.floor(sessionTimeout / 3))),
-        rebalanceTimeout: Math.max(sessionTimeout, 10_000),
-        maxWaitTimeInMs: config.AUTHORITY_AUDITOR_FETCH_MAX_WAIT,
+      consumer: {
+        sessionTimeoutMs: sessionTimeout,
+        heartbeatIntervalMs: Math.max(500, Math.min(3000, Math.floor(sessionTimeout / 3))),
+        rebalanceTimeoutMs: Math.max(sessionTimeout, 10_000),
+        maxWaitTimeMs: config.AUTHORITY_AUDITOR_FETCH_MAX_WAIT,
         maxBytesPerPartition: config.AUTHORITY_AUDITOR_FETCH_MAX_BYTES,
         maxBytes: Math.max(config.AUTHORITY_AUDITOR_FETCH_MAX_BYTES * 4, 10 * 1024 * 1024),
       },

@@ -10,8 +10,14 @@
 // context, and each record a CONSUMER span whose parent IS its producer context, with a CLIENT
 // span for the insertMany that stored it, so a decision's trace reaches the MongoDB write.
 import { trace, type Context, type Link, type Span } from '@opentelemetry/api';
-import type { EachBatchPayload } from 'kafkajs';
-import { extractTraceContext, SpanKind, withSpan, type ConsumedMessage, type Logger } from '@authority/platform';
+import {
+  extractTraceContext,
+  SpanKind,
+  withSpan,
+  type BatchContext,
+  type ConsumedMessage,
+  type Logger,
+} from '@authority/platform';
 import { ENTRIES_COLLECTION, storedBytes, type ChainStore, type EntryDoc, type RejectedDoc } from './adapters/mongo';
 import type { AppendHooks, ChainAppender, TenantState } from './appender';
 import type { ChainFeed } from './chain-feed';
@@ -51,8 +57,8 @@ export class AuditIngest {
 
   constructor(private readonly opts: IngestOptions) {}
 
-  /** kafkajs eachBatch handler (autoCommit off, eachBatchAutoResolve off). */
-  readonly handleBatch = async (payload: EachBatchPayload): Promise<void> => {
+  /** The EventBus batch handler (ConsumeOptions.eachBatch): commits each batch once it is chained. */
+  readonly handleBatch = async (payload: BatchContext): Promise<void> => {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
     const parents: Context[] = batch.messages.map((m) => extractTraceContext(m.headers));
@@ -98,23 +104,14 @@ export class AuditIngest {
   };
 
   /** Chains the batch and commits its offset; false when it went stale (nothing committed). */
-  private async process(payload: EachBatchPayload, tracing: BatchTracing, batchSpan: Span): Promise<boolean> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary } = payload;
+  private async process(payload: BatchContext, tracing: BatchTracing, batchSpan: Span): Promise<boolean> {
+    const { batch, heartbeat, isStale, commit } = payload;
     const { store, appender, checkpointer, logger } = this.opts;
     const byTenant = new Map<string, AdmittedEvent[]>();
     const refused: RejectedDoc[] = [];
     const refusedIndexes: number[] = [];
     for (let i = 0; i < batch.messages.length; i++) {
-      const m = batch.messages[i]!;
-      const consumed: ConsumedMessage = {
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key,
-        value: m.value,
-        headers: m.headers ?? {},
-        timestamp: m.timestamp,
-      };
+      const consumed = batch.messages[i]!;
       const r = admitSignedRecord(consumed, this.opts.trustedKeys);
       if (r.ok) {
         const list = byTenant.get(r.tenant);
@@ -155,7 +152,7 @@ export class AuditIngest {
     };
     // A rebalance or seek made this batch stale: stop without committing; whoever owns the
     // partition now re-reads it from the committed offset (and skips what is chained).
-    if (!isRunning() || isStale()) return false;
+    if (isStale()) return false;
     await heartbeat();
     const hooks: AppendHooks = { afterChunk, heartbeat, chunkLimit: (s) => checkpointer.entriesUntilDue(s) };
     if (!tracing.idle)
@@ -166,14 +163,9 @@ export class AuditIngest {
       appended += r.appended;
       skipped += r.skipped;
     }
-    if (!isRunning() || isStale()) return false;
+    if (isStale()) return false;
     const last = batch.messages[batch.messages.length - 1]!.offset;
-    await commitOffsetsIfNecessary({
-      topics: [
-        { topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] },
-      ],
-    });
-    resolveOffset(last);
+    await commit(last);
     await heartbeat();
     this.stats.batches++;
     this.stats.records += batch.messages.length;
@@ -183,7 +175,7 @@ export class AuditIngest {
     logger.debug(
       {
         partition: batch.partition,
-        first_offset: batch.firstOffset(),
+        first_offset: batch.messages[0]!.offset,
         last_offset: last,
         tenants: byTenant.size,
         appended,
@@ -197,7 +189,7 @@ export class AuditIngest {
   }
 }
 
-/** Every header as (name, bytes), in order; a repeated header (kafkajs: an array) once per value. */
+/** Every header as (name, bytes), in order; a repeated header (an array) once per value. */
 function rawHeaders(headers: ConsumedMessage['headers']): RejectedDoc['headers'] {
   const out: RejectedDoc['headers'] = [];
   for (const [name, v] of Object.entries(headers)) {

@@ -20,8 +20,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import type { Batch } from 'kafkajs';
-import { headerString } from '@authority/platform';
+import { headerString, type ConsumedBatch } from '@authority/platform';
 import type { EntryDoc } from './adapters/mongo';
 import type { AdmittedEvent } from './event-fields';
 
@@ -32,7 +31,7 @@ export type RecordOutcome = 'appended' | 'already_chained' | 'rejected' | 'not_p
 
 export interface BatchTracingOptions {
   tracer: Tracer;
-  batch: Pick<Batch, 'topic' | 'partition' | 'messages'>;
+  batch: Pick<ConsumedBatch, 'topic' | 'partition' | 'messages'>;
   /** The trace context of each record (extracted from its headers), by index in the batch. */
   parents: readonly Context[];
   /** The batch span (each record span links to it). */

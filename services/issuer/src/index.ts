@@ -4,9 +4,8 @@
 import { cryptoReady, DEFAULT_ENVELOPE_LIMITS, encodeBase64Url, eventSigningKey } from '@authority/core';
 import {
   authorityTopicSpecs,
-  createKafka,
+  kafkaFromConfig,
   eventSigningSeedFromConfig,
-  kafkaSecurityFromConfig,
   createLogger,
   lateBoundService,
   ServiceLifecycle,
@@ -87,12 +86,7 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
     );
 
     const topics = topicNames(config.AUTHORITY_TOPIC_PREFIX);
-    const bus = createKafka({
-      brokers: config.KAFKA_BROKERS,
-      clientId: config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME,
-      logger,
-      ...kafkaSecurityFromConfig(config),
-    });
+    const bus = kafkaFromConfig(config, { logger });
     life.onStop('producers', 'kafka', () => bus.disconnect());
     await bus.ensureTopics(authorityTopicSpecs(config.AUTHORITY_TOPIC_PREFIX));
     await bus.connectProducer();

@@ -2,11 +2,10 @@
 import type { MongoClient } from 'mongodb';
 import {
   connectMongo,
-  createKafka,
+  kafkaFromConfig,
   createLogger,
   ServiceLifecycle,
   eventSigningSeedFromConfig,
-  kafkaSecurityFromConfig,
   startGrpcServer,
   grpcServerSettings,
   type GrpcServerHandle,
@@ -84,13 +83,7 @@ export async function startPolicyService(
     const store = new PolicyStore(mongo.db(config.AUTHORITY_POLICY_DB));
     await store.ensureIndexes();
 
-    const bus: KafkaEventBus = createKafka({
-      brokers: config.KAFKA_BROKERS,
-      clientId: config.KAFKA_CLIENT_ID ?? config.AUTHORITY_SERVICE_NAME,
-      logger,
-      ...kafkaSecurityFromConfig(config),
-      ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
-    });
+    const bus: KafkaEventBus = kafkaFromConfig(config, { logger, ...(opts.onFatal ? { onFatal: opts.onFatal } : {}) });
     life.onStop('producers', 'kafka', () => bus.disconnect());
     await ensurePolicyTopics(bus, config.AUTHORITY_TOPIC_PREFIX);
     await bus.connectProducer();

@@ -604,13 +604,15 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     assert.match(text.stdout, /^\s*REVOKED\s+\d+$/m);
   });
 
-  test('audit tail -f follows new events and stops on Ctrl-C', async () => {
+  test('audit tail -f follows new events and stops on Ctrl-C', async (t) => {
     const ac = new AbortController();
     const io = testIo(
       { AUTHORITY_AUDITOR_ADDR: stack.auditor?.address ?? '', AUTHORITY_TENANT: tenant, AUTHORITY_API_KEY: auditorKey },
       { signal: ac.signal },
     );
     const running = cli(io, 'audit', 'tail', '-f', '--interval', '200ms', '--action', 'envelope.revoke');
+    // Stopped however the test ends: a follower left running keeps this file from exiting.
+    t.after(() => ac.abort());
     // Something new happens after tail started: a second revocation.
     const adm = shell(admin);
     const mint2 = await cli(
@@ -657,7 +659,7 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     }
   });
 
-  test('audit tail -f follows the chain topic when given Kafka brokers (verified, filtered, aligned)', async () => {
+  test('audit tail -f follows the chain topic when given Kafka brokers (verified, filtered, aligned)', async (t) => {
     const ac = new AbortController();
     const io = testIo(
       {
@@ -671,6 +673,7 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     );
     // An hour between polls: only the chain topic can bring the new revocation in time.
     const running = cli(io, 'audit', 'tail', '-f', '--interval', '1h', '--action', 'envelope.revoke');
+    t.after(() => ac.abort());
     const revokeLines = () =>
       io.out
         .join('')

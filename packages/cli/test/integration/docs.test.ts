@@ -9,7 +9,7 @@
 // and listed in NOT_RUN below: a new one fails this test until it is listed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,6 +76,24 @@ const pages = ['README.md', ...readdirSync(join(repoRoot, 'docs')).map((f) => `d
   .sort();
 const blocks = pages.flatMap((p) => shellBlocks(p, readFileSync(join(repoRoot, p), 'utf8')));
 
+/** The shells still running, each the leader of its own process group (see killShells). */
+const shells = new Set<ChildProcess>();
+
+/** Kills a shell's process group: the shell and whatever it started (an `authority audit tail -f`, a server). */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Kills every shell still running (the after hook: a failed test must not leave one behind). */
+function killShells(): void {
+  for (const child of shells) killGroup(child);
+  shells.clear();
+}
+
 /** Runs a script in bash; resolves with the exit code and output (never rejects). */
 function runBash(
   script: string,
@@ -84,11 +102,18 @@ function runBash(
   timeoutMs: number,
 ): Promise<{ code: number | null; out: string }> {
   return new Promise((done) => {
-    const child = spawn('bash', ['-eo', 'pipefail', '-c', script], { cwd, env, timeout: timeoutMs });
+    // A process group of its own, so that killShells also reaches what the script started.
+    const child = spawn('bash', ['-eo', 'pipefail', '-c', script], { cwd, env, timeout: timeoutMs, detached: true });
+    shells.add(child);
+    // What the script left running when it ended (or timed out) would hold its output open forever.
+    child.on('exit', () => killGroup(child));
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('close', (code) => done({ code, out }));
+    child.on('close', (code) => {
+      shells.delete(child);
+      done({ code, out });
+    });
   });
 }
 
@@ -121,6 +146,7 @@ describe('README.md and docs/*.md shell blocks run against the real stack', { ti
     });
   });
   after(async () => {
+    killShells();
     await stack?.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });

@@ -2,8 +2,7 @@
 // signatures.
 import { EVENT_SIGNATURE_HEADER, signEvent, type EventSigningKey } from '@authority/core';
 import { context, propagation, ROOT_CONTEXT, type Context, type TextMapGetter } from '@opentelemetry/api';
-import { type IHeaders } from 'kafkajs';
-import { type EventMessage } from './port';
+import { type EventHeaders, type EventMessage } from './port';
 
 export interface CloudEventAttributes {
   id: string;
@@ -45,7 +44,7 @@ export function cloudEventHeaders(
 }
 
 /** One header as a string (Kafka delivers Buffers); the first value when repeated. */
-export function headerString(headers: IHeaders | undefined, key: string): string | undefined {
+export function headerString(headers: EventHeaders | undefined, key: string): string | undefined {
   const v = headers?.[key];
   const first = Array.isArray(v) ? v[0] : v;
   if (first === undefined) return undefined;
@@ -63,7 +62,7 @@ export interface ParsedCloudEvent {
 }
 
 /** The CloudEvents attributes of a consumed message (absent ones are undefined). */
-export function parseCloudEventHeaders(headers: IHeaders | undefined): ParsedCloudEvent {
+export function parseCloudEventHeaders(headers: EventHeaders | undefined): ParsedCloudEvent {
   const out: ParsedCloudEvent = {};
   const set = (k: keyof ParsedCloudEvent, h: string) => {
     const v = headerString(headers, h);
@@ -79,13 +78,13 @@ export function parseCloudEventHeaders(headers: IHeaders | undefined): ParsedClo
   return out;
 }
 
-export const headersGetter: TextMapGetter<IHeaders | undefined> = {
+export const headersGetter: TextMapGetter<EventHeaders | undefined> = {
   keys: (h) => Object.keys(h ?? {}),
   get: (h, key) => headerString(h, key),
 };
 
 /** The W3C trace context carried by Kafka headers (Buffer-aware), rooted at ROOT_CONTEXT. */
-export function extractTraceContext(headers: IHeaders | undefined): Context {
+export function extractTraceContext(headers: EventHeaders | undefined): Context {
   return propagation.extract(ROOT_CONTEXT, headers, headersGetter);
 }
 

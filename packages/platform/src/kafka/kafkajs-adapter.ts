@@ -1,7 +1,7 @@
 // The kafkajs adapter of the EventBus port: a batching producer (acks=all, not idempotent: publish-queue.ts),
 // crash-bounded consumers with their lag, catch-up replay of compacted topics to the high-water
-// mark.
-import { readFileSync } from 'node:fs';
+// mark. The translations to and from the port's types are in kafkajs-mapping.ts, the security
+// options in kafkajs-security.ts.
 import { randomId } from '@authority/core';
 import { SpanKind, type Attributes, type Meter } from '@opentelemetry/api';
 import {
@@ -15,27 +15,33 @@ import {
   type KafkaConfig,
   type Producer,
 } from 'kafkajs';
-import { checkKafkaSecurity, ConfigError, type KafkaSaslMechanism, type Secret } from '../config';
 import { retryKafka } from '../kafka-retry';
 import { type Logger } from '../logger';
 import { METRIC_NAMES, withSpan } from '../telemetry';
 import { type BatchSender, BatchingPublisher, type BatchingPublisherOptions } from './batching-publisher';
 import { extractTraceContext } from './cloudevents';
+import {
+  KAFKAJS_CONSUMER_EVENTS,
+  kafkaLogCreator,
+  kafkajsBatchHandler,
+  kafkajsConsumerConfig,
+  toConsumed,
+} from './kafkajs-mapping';
+import { kafkaSecurityFromConfig, type KafkaSecurityConfig } from './kafkajs-security';
+import { CatchUpProgress } from './catch-up-progress';
 import { ConsumerLagTracker } from './lag-tracker';
 import {
   type CatchUpHandle,
   type CatchUpOptions,
   type ConsumeOptions,
-  type ConsumedMessage,
-  type ConsumerEvent,
   type ConsumerHandle,
   type EventBus,
   type EventMessage,
   type MessageHandler,
   type PartitionLag,
 } from './port';
+import { KAFKA_PRODUCER_SETTINGS } from './publish-queue';
 import { type TopicSpec, ensureTopics } from './topics';
-import { KAFKA_PRODUCER_SETTINGS, kafkajsLogCreator } from './publish-queue';
 
 export interface CreateKafkaOptions {
   brokers: string[];
@@ -51,86 +57,7 @@ export interface CreateKafkaOptions {
   requestTimeoutMs?: number;
 }
 
-/**
- * kafkajs' `ssl` and `sasl` client options, as plain data (a worker thread can be given them). The
- * certificate files are read here, at start.
- */
-export interface KafkaSecurity {
-  ssl?: true | { ca?: string; cert?: string; key?: string };
-  sasl?: KafkaSasl;
-}
-
-/** One SASL mechanism with its credentials (kafkajs' SASLOptions for the username/password mechanisms). */
-export type KafkaSasl = {
-  [M in KafkaSaslMechanism]: { mechanism: M; username: string; password: string };
-}[KafkaSaslMechanism];
-
-/** The Kafka security variables of the common schema (config.ts kafkaSecurityConfigShape). */
-export interface KafkaSecurityConfig {
-  KAFKA_SSL?: boolean | undefined;
-  KAFKA_SSL_CA_FILE?: string | undefined;
-  KAFKA_SSL_CERT_FILE?: string | undefined;
-  KAFKA_SSL_KEY_FILE?: string | undefined;
-  KAFKA_SASL_MECHANISM?: KafkaSaslMechanism | undefined;
-  KAFKA_SASL_USERNAME?: string | undefined;
-  KAFKA_SASL_PASSWORD?: Secret | undefined;
-  KAFKA_SASL_PASSWORD_FILE?: Secret | undefined;
-}
-
-/**
- * The kafkajs security options of a parsed config. Throws ConfigError on an incomplete or unsafe
- * combination (checkKafkaSecurity, again: a config made without the checks must not connect in a
- * way the operator did not ask for).
- */
-export function kafkaSecurityFromConfig(config: KafkaSecurityConfig): KafkaSecurity {
-  const issues = checkKafkaSecurity(config as Record<string, unknown>);
-  if (issues.length > 0) throw new ConfigError(issues);
-  const out: KafkaSecurity = {};
-  if (config.KAFKA_SSL === true) {
-    const files: { ca?: string; cert?: string; key?: string } = {};
-    if (config.KAFKA_SSL_CA_FILE !== undefined) files.ca = readFileSync(config.KAFKA_SSL_CA_FILE, 'utf8');
-    if (config.KAFKA_SSL_CERT_FILE !== undefined) files.cert = readFileSync(config.KAFKA_SSL_CERT_FILE, 'utf8');
-    if (config.KAFKA_SSL_KEY_FILE !== undefined) files.key = readFileSync(config.KAFKA_SSL_KEY_FILE, 'utf8');
-    out.ssl = Object.keys(files).length === 0 ? true : files;
-  }
-  if (config.KAFKA_SASL_MECHANISM !== undefined) {
-    const password = (config.KAFKA_SASL_PASSWORD ?? config.KAFKA_SASL_PASSWORD_FILE) as Secret;
-    out.sasl = {
-      mechanism: config.KAFKA_SASL_MECHANISM,
-      username: config.KAFKA_SASL_USERNAME as string,
-      password: password.reveal(),
-    } as KafkaSasl;
-  }
-  return out;
-}
-
-function kafkaLogCreator(logger: Logger) {
-  return kafkajsLogCreator((level, message, fields) => logger[level](fields, message));
-}
-
-function toConsumed(topic: string, partition: number, m: EachMessagePayload['message']): ConsumedMessage {
-  return {
-    topic,
-    partition,
-    offset: m.offset,
-    key: m.key,
-    value: m.value,
-    headers: m.headers ?? {},
-    timestamp: m.timestamp,
-  };
-}
-
 /** kafkajs behind the EventBus port, plus the admin and lifecycle operations services need. */
-/** The kafkajs instrumentation event behind each neutral consumer event. */
-const KAFKAJS_CONSUMER_EVENTS: Record<ConsumerEvent, (c: Consumer) => ValueOf<Consumer['events']>> = {
-  fetch: (c) => c.events.FETCH,
-  rebalanced: (c) => c.events.GROUP_JOIN,
-  crash: (c) => c.events.CRASH,
-  stop: (c) => c.events.STOP,
-  disconnect: (c) => c.events.DISCONNECT,
-};
-type ValueOf<T> = T[keyof T];
-
 export class KafkaEventBus implements EventBus {
   readonly kafka: Kafka;
   readonly publisher: BatchingPublisher;
@@ -223,12 +150,13 @@ export class KafkaEventBus implements EventBus {
     const { consumer, handle } = await this.startConsumer(opts.groupId, opts.topics, opts.fromBeginning ?? false, {
       ...(opts.maxRestarts !== undefined ? { maxRestarts: opts.maxRestarts } : {}),
       ...(opts.restartWindowMs !== undefined ? { restartWindowMs: opts.restartWindowMs } : {}),
-      ...(opts.consumerConfig ? { consumerConfig: opts.consumerConfig } : {}),
+      consumerConfig: kafkajsConsumerConfig(opts.consumer),
     });
     const eachMessage = opts.eachMessage;
     await consumer.run({
-      autoCommit: opts.autoCommit ?? true,
-      ...(opts.eachBatchAutoResolve !== undefined ? { eachBatchAutoResolve: opts.eachBatchAutoResolve } : {}),
+      // Per message: kafkajs commits what was processed; per batch: the handler commits.
+      autoCommit: eachMessage !== undefined,
+      ...(eachMessage ? {} : { eachBatchAutoResolve: false }),
       ...(opts.partitionsConsumedConcurrently
         ? { partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently }
         : {}),
@@ -250,11 +178,11 @@ export class KafkaEventBus implements EventBus {
                     'messaging.consumer.group.name': opts.groupId,
                   },
                 },
-                () => eachMessage(m, payload),
+                () => eachMessage(m),
               );
             },
           }
-        : { eachBatch: opts.eachBatch! }),
+        : { eachBatch: kafkajsBatchHandler(opts.eachBatch!) }),
     });
     return handle;
   }
@@ -270,37 +198,17 @@ export class KafkaEventBus implements EventBus {
         }
       }
     });
-    const remaining = new Map(targets);
-    let caught = remaining.size === 0;
-    let resolveCaughtUp!: () => void;
-    let rejectCaughtUp!: (err: unknown) => void;
-    const caughtUp = new Promise<void>((resolve, reject) => {
-      resolveCaughtUp = resolve;
-      rejectCaughtUp = reject;
-    });
-    caughtUp.catch(() => undefined); // observed by the caller; avoid an unhandled rejection
-    const markProgress = (topic: string, partition: number, lastOffset: string) => {
-      if (caught) return;
-      const key = `${topic}:${partition}`;
-      const target = remaining.get(key);
-      if (target !== undefined && BigInt(lastOffset) + 1n >= BigInt(target)) remaining.delete(key);
-      if (remaining.size === 0) {
-        caught = true;
-        resolveCaughtUp();
-      }
-    };
+    const progress = new CatchUpProgress(targets);
 
     const { consumer, handle } = await this.startConsumer(groupId, opts.topics, true, {
-      ...(opts.consumerConfig ? { consumerConfig: opts.consumerConfig } : {}),
+      consumerConfig: kafkajsConsumerConfig(opts.consumer),
       ephemeralGroup: opts.groupId === undefined,
-      onCrash: (err) => {
-        if (!caught) rejectCaughtUp(err);
-      },
+      onCrash: (err) => progress.crashed(err),
     });
     // Emitted after each processed batch, including batches made only of compacted-away or
     // control records, so a partition whose tail was filtered still reaches its target.
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) =>
-      markProgress(e.payload.topic, e.payload.partition, e.payload.lastOffset),
+      progress.processed(e.payload.topic, e.payload.partition, e.payload.lastOffset),
     );
     await consumer.run({
       autoCommit: false,
@@ -308,8 +216,7 @@ export class KafkaEventBus implements EventBus {
         await handler(toConsumed(topic, partition, message));
       },
     });
-    if (caught) resolveCaughtUp();
-    return { ...handle, caughtUp, isCaughtUp: () => caught, targets };
+    return { ...handle, caughtUp: progress.caughtUp, isCaughtUp: () => progress.isCaughtUp(), targets };
   }
 
   private async startConsumer(
@@ -374,7 +281,6 @@ export class KafkaEventBus implements EventBus {
     await consumer.connect();
     await consumer.subscribe({ topics: topicList, fromBeginning });
     const handle: ConsumerHandle = {
-      consumer,
       groupId,
       on: (event, listener) => consumer.on(KAFKAJS_CONSUMER_EVENTS[event](consumer), () => listener()),
       lastFetchAt: () => lastFetch,

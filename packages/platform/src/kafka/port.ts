@@ -1,11 +1,12 @@
-// The EventBus port: what services publish and consume through, whatever the broker client.
-import {
-  type Consumer,
-  type ConsumerConfig,
-  type EachBatchHandler,
-  type EachMessagePayload,
-  type IHeaders,
-} from 'kafkajs';
+// The EventBus port: what services publish and consume through, whatever the broker client. No
+// client type crosses it (a second adapter, e.g. the in-memory one of @authority/test-helpers,
+// implements it without touching a service); the kafkajs adapter maps to and from these types.
+
+/**
+ * Record headers as consumed: a name → its value (bytes from the broker, a string when a producer
+ * in-process set one), or every value in order when the name repeats.
+ */
+export type EventHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
 export interface EventMessage {
   /** Partitioning key (the tenant, or tenant/id for compacted topics). */
@@ -22,29 +23,72 @@ export interface ConsumedMessage {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
-  headers: IHeaders;
+  headers: EventHeaders;
+  /** Producer (or log-append) time, ms epoch as a decimal string. */
   timestamp: string;
 }
 
 export type MessageHandler = (message: ConsumedMessage) => Promise<void> | void;
 
+/** The records of one partition fetched together, in offset order. */
+export interface ConsumedBatch {
+  topic: string;
+  partition: number;
+  messages: readonly ConsumedMessage[];
+  /** The partition's high-water mark when fetched (offset of the next record to be written). */
+  highWatermark: string;
+}
+
+/**
+ * One batch with what its handler may do while processing it. Offsets move only through
+ * `commit`: a handler that returns (or throws) without committing gets the batch again, from the
+ * last committed offset, on this member or whichever owns the partition next.
+ */
+export interface BatchContext {
+  batch: ConsumedBatch;
+  /** Tells the group this member is alive (call it between long steps; cheap when not due). */
+  heartbeat(): Promise<void>;
+  /**
+   * True when the batch must not be committed any more: the consumer is stopping, or a rebalance
+   * or seek moved the partition's position (another member may be processing these records).
+   */
+  isStale(): boolean;
+  /** Commits the partition's position after `offset` (a record of this batch) for the group. */
+  commit(offset: string): Promise<void>;
+}
+
+export type BatchHandler = (batch: BatchContext) => Promise<void>;
+
+/** Consumer settings, whatever the client (each adapter maps them; absent: the adapter's default). */
+export interface ConsumerTuning {
+  /** The group evicts a member not heard from for this long (ms). */
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** How long the group waits for members to rejoin in a rebalance (ms). */
+  rebalanceTimeoutMs?: number;
+  /** Longest wait of one fetch for new records (ms): also bounds shutdown and lastFetchAt() staleness. */
+  maxWaitTimeMs?: number;
+  maxBytesPerPartition?: number;
+  maxBytes?: number;
+  /** Retries of a failed consumer operation before it counts as a crash, and the first backoff (ms). */
+  retries?: number;
+  initialRetryTimeMs?: number;
+}
+
 export interface ConsumeOptions {
   groupId: string;
   topics: string[];
   fromBeginning?: boolean;
-  /** Per message; runs inside a CONSUMER span that is a child of the producer's context. */
-  eachMessage?: (message: ConsumedMessage, payload: EachMessagePayload) => Promise<void>;
-  /** Per batch (kafkajs payload); the handler resolves offsets / commits itself. */
-  eachBatch?: EachBatchHandler;
-  /** Default true. With false, commit via `handle.consumer.commitOffsets` after durable work. */
-  autoCommit?: boolean;
-  eachBatchAutoResolve?: boolean;
+  /** Per message, committed automatically; runs inside a CONSUMER span whose parent is the producer's context. */
+  eachMessage?: (message: ConsumedMessage) => Promise<void>;
+  /** Per batch (one partition); the handler commits through BatchContext.commit after durable work. */
+  eachBatch?: BatchHandler;
+  /** Batches of different partitions handled at the same time (default 1). */
   partitionsConsumedConcurrently?: number;
   /** Restarts allowed within `restartWindowMs` before the crash is fatal (default 5 in 5 min). */
   maxRestarts?: number;
   restartWindowMs?: number;
-  /** Extra kafkajs consumer settings. */
-  consumerConfig?: Partial<Omit<ConsumerConfig, 'groupId'>>;
+  consumer?: ConsumerTuning;
 }
 
 /**
@@ -56,7 +100,6 @@ export interface ConsumeOptions {
 export type ConsumerEvent = 'fetch' | 'rebalanced' | 'crash' | 'stop' | 'disconnect';
 
 export interface ConsumerHandle {
-  consumer: Consumer;
   groupId: string;
   /** Calls the listener on each such event; returns the function that removes it. */
   on(event: ConsumerEvent, listener: () => void): () => void;
@@ -95,7 +138,7 @@ export interface CatchUpOptions {
    * process: a shared group would split the partitions and never reach every target.
    */
   groupId?: string;
-  consumerConfig?: Partial<Omit<ConsumerConfig, 'groupId'>>;
+  consumer?: ConsumerTuning;
 }
 
 export interface CatchUpHandle extends ConsumerHandle {
@@ -106,7 +149,7 @@ export interface CatchUpHandle extends ConsumerHandle {
   targets: ReadonlyMap<string, string>;
 }
 
-/** Publishing and subscribing as services see it (kafkajs is behind this). */
+/** Publishing and subscribing as services see it (a broker client's adapter is behind this). */
 export interface EventBus {
   /** Resolves when every message is acknowledged by all in-sync replicas (acks=all). */
   publish(topic: string, messages: EventMessage[]): Promise<void>;

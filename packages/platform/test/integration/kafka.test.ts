@@ -315,7 +315,7 @@ describe('Kafka (real broker)', { timeout: 120_000 }, () => {
       topics: [topic],
       fromBeginning: true,
       maxRestarts: 1,
-      consumerConfig: { retry: { retries: 0, initialRetryTime: 50 } },
+      consumer: { retries: 0, initialRetryTimeMs: 50 },
       eachMessage: async () => {
         attempts++;
         const err = new Error('transient failure') as Error & { retriable: boolean };

@@ -17,7 +17,7 @@ import {
   type AuditSubscription,
   type ChainedAuditItem,
 } from '../../src';
-import { requireInfra, startStack, type StackHandle } from '@authority/test-helpers';
+import { eventually, requireInfra, startStack, type StackHandle } from '@authority/test-helpers';
 
 requireInfra();
 
@@ -27,19 +27,24 @@ type FeedStack = StackHandle & {
   eventKeys: Record<'issuer' | 'enforcer' | 'policy', { kid: string; publicKey: Uint8Array }>;
 };
 
-/** The next `n` items of a subscription (fails after `ms`). */
-async function take(sub: AuditSubscription, n: number, ms = 60_000): Promise<AuditFeedItem[]> {
+/** The next `n` items of a subscription (fails after `timeoutMs`; the caller closes the subscription). */
+async function take(sub: AuditSubscription, n: number, timeoutMs = 60_000): Promise<AuditFeedItem[]> {
   const out: AuditFeedItem[] = [];
-  const timer = setTimeout(() => void sub.close(), ms);
-  try {
+  let done = false;
+  let failure: unknown;
+  const reading = (async () => {
     while (out.length < n) {
       const r = await sub.next();
-      if (r.done) throw new Error(`the feed ended after ${out.length} of ${n} items`);
+      if (r.done) return;
       out.push(r.value);
     }
-  } finally {
-    clearTimeout(timer);
-  }
+  })()
+    .catch((err: unknown) => void (failure = err))
+    .finally(() => (done = true));
+  await eventually(() => (done ? true : undefined), `${n} feed items`, { timeoutMs, intervalMs: 20 });
+  await reading;
+  if (failure !== undefined) throw failure;
+  if (out.length < n) throw new Error(`the feed ended after ${out.length} of ${n} items`);
   return out;
 }
 
@@ -80,7 +85,7 @@ describe('subscribeAudit against the real stack', { timeout: 240_000 }, () => {
   });
 
   // First: the next test writes a tampered record on the chain topic, which ends every reader.
-  test('the JSON-lines example forwards the chained feed, one verified entry per line, and stops on Ctrl-C', async () => {
+  test('the JSON-lines example forwards the chained feed, one verified entry per line, and stops on Ctrl-C', async (t) => {
     const example = resolve(__dirname, '../../../examples/audit-jsonl.mjs');
     const child = spawn(process.execPath, [example], {
       env: {
@@ -92,21 +97,22 @@ describe('subscribeAudit against the real stack', { timeout: 240_000 }, () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // Killed however the test ends: a running example keeps this file from exiting.
+    t.after(() => child.kill('SIGKILL'));
     let out = '';
     let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((done) => child.on('exit', done));
-    const lines = await new Promise<string[]>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`no 4 lines in time:\n${out}\n${err}`)), 60_000);
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
+    const lines = await eventually(
+      () => {
         const complete = out.split('\n').slice(0, -1);
-        if (complete.length >= 4) {
-          clearTimeout(timer);
-          done(complete);
-        }
-      });
-    });
+        if (complete.length >= 4) return complete;
+        throw new Error(`${complete.length} lines so far:\n${out}\n${err}`);
+      },
+      'four JSON lines from the example',
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
     child.kill('SIGINT');
     assert.equal(await exited, 0, err);
     const items = lines.map(

@@ -557,24 +557,29 @@ export class ChainStore {
     // Start from the newer of the head hint (saved by the checkpoint timer) and the newest
     // checkpoint's seq (written with every checkpoint), both one _id lookup: the nearer the start,
     // the fewer lookups.
-    // Entries up to an archive boundary were deleted (the head never is): the search starts after it.
-    const [hint, checkpointHead, archive] = await Promise.all([
+    const [hint, checkpointHead] = await Promise.all([
       this.headHint(tenant),
       this.checkpointHeads.findOne({ _id: tenant }),
-      this.archiveBoundary(tenant),
     ]);
     const startOf = (seq: unknown) => (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0 ? seq : 0);
-    const floor = startOf(archive?.throughSeq);
-    let low = Math.max(startOf(hint?.seq), startOf(checkpointHead?.seq), floor);
+    let low = Math.max(startOf(hint?.seq), startOf(checkpointHead?.seq));
     // The hinted entry and the one after it at once: a current hint costs one round trip more.
     let [lowDoc, after] = await Promise.all([
-      low > floor ? this.entryAt(tenant, low) : Promise.resolve(undefined),
+      low > 0 ? this.entryAt(tenant, low) : Promise.resolve(undefined),
       this.entryAt(tenant, low + 1),
     ]);
-    if (low > floor && lowDoc === undefined) {
-      // A hint beyond the chain: search from the start (or the archive boundary).
-      low = floor;
-      after = await this.entryAt(tenant, floor + 1);
+    if (low > 0 && lowDoc === undefined) {
+      // A hint beyond the chain: search from the start.
+      low = 0;
+      after = await this.entryAt(tenant, 1);
+    }
+    if (low === 0 && after === undefined) {
+      // Entries up to an archive boundary were deleted (the head never is): search after it.
+      const floor = startOf((await this.archiveBoundary(tenant))?.throughSeq);
+      if (floor > 0) {
+        low = floor;
+        after = await this.entryAt(tenant, floor + 1);
+      }
     }
     if (after === undefined) return lowDoc;
     low += 1;

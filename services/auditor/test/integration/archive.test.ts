@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { cryptoReady } from '@authority/core';
 import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
 import { Binary, type Collection, type Document, type MongoClient } from 'mongodb';
-import { startAuditor, type RunningAuditor } from '../../src/index';
-import { checkpointsCollectionName, entriesCollectionName } from '../../src/adapters/mongo';
+import { ChainStore, startAuditor, type RunningAuditor } from '../../src/index';
+import { checkpointsCollectionName, entriesCollectionName, HEADS_COLLECTION } from '../../src/adapters/mongo';
 import {
   auditEvent,
   auditorClient,
@@ -149,6 +149,14 @@ describe('archival of chain segments (real FerretDB)', () => {
     );
     const status = await call(client(), 'GetChainStatus', { tenant: T }, auditorSecret);
     assert.deepEqual([status.archivedThroughSeq, status.headSeq], ['30', '35']);
+    // What a restarted auditor does first: find the head, here with no head hint and the newest
+    // checkpoint (30) archived. Entries 1-30 are gone; the head is still 35, not an empty chain
+    // (which would restart the chain at seq 1).
+    await mongo
+      .db(env.db)
+      .collection(HEADS_COLLECTION)
+      .deleteOne({ _id: T as never });
+    assert.equal((await new ChainStore(mongo.db(env.db)).lastEntry(T))?.seq, 35);
     // Other tenants are untouched.
     assert.equal(await count(OTHER), 35);
     assert.equal((await verify(OTHER)).ok, true);

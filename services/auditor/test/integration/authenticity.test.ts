@@ -17,7 +17,6 @@ import {
   MeterProvider,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
 import { cryptoReady, eventSigningKey, type EventSigningKey } from '@authority/core';
 import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
@@ -35,7 +34,6 @@ import {
   producerKey,
   publishCredential,
   randomSecret,
-  requireInfra,
   StoredEntries,
   testBus,
   type TestEnv,
@@ -73,7 +71,7 @@ function keyRotation(eventId: string): pb.AuditEvent {
 describe('only records signed by a trusted producer key are chained', () => {
   let env: TestEnv;
   let bus: KafkaEventBus;
-  let raw: Producer;
+  let raw: ReturnType<KafkaEventBus['kafka']['producer']>;
   let mongo: MongoClient;
   let auditor: RunningAuditor;
   let reader: PeriodicExportingMetricReader;
@@ -90,12 +88,9 @@ describe('only records signed by a trusted producer key are chained', () => {
     await bus.ensureTopics(authorityTopicSpecs(env.prefix));
     await publishCredential(bus, env.prefix, TENANT, 'AUDITOR', auditorSecret);
     mongo = await mongoClient();
-    // The attacker: any client that can write to the topic, no Authority code involved.
-    raw = new Kafka({
-      clientId: 'attacker',
-      brokers: requireInfra().brokers.split(','),
-      logLevel: logLevel.NOTHING,
-    }).producer();
+    // The attacker: any client that can write to the topic, no Authority code on the produce path (a
+    // plain kafkajs producer of the adapter's client, not the platform publisher).
+    raw = testBus('attacker').kafka.producer();
     await raw.connect();
     reader = new PeriodicExportingMetricReader({
       exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),

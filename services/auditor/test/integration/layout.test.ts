@@ -178,6 +178,7 @@ describe('storage layout: entries and checkpoints in one collection per tenant, 
       [checkpointsCollectionName(A)]: '',
       heads: A,
       [CHECKPOINT_HEADS_COLLECTION]: A,
+      [ARCHIVES_COLLECTION]: A, // the archive boundary, where verification starts
     };
     for (const f of verifyFinds) {
       assert.ok(f.collection in ownedByA, `VerifyChain of A read ${f.collection}`);

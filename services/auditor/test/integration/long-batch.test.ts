@@ -109,10 +109,8 @@ describe('a batch longer than the consumer session', () => {
       groupId: `${env.prefix}long-batch`,
       topics: [topic],
       fromBeginning: true,
-      autoCommit: false,
-      eachBatchAutoResolve: false,
       eachBatch: ingest.handleBatch,
-      consumerConfig: { sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: 1_000, rebalanceTimeout: 10_000 },
+      consumer: { sessionTimeoutMs: SESSION_TIMEOUT_MS, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000 },
     });
     handle.on('rebalanced', () => joins++);
     handle.on('crash', () => crashes++);

@@ -29,12 +29,13 @@ describe('BatchTracing', () => {
         { traceparent: Buffer.from(`00-${T2}-b7ad6b7169203333-01`) },
       ];
       const messages = headers.map((h, i) => ({
+        topic: 'p.audit',
+        partition: 2,
         key: Buffer.from('a'),
         value: Buffer.from('{}'),
         headers: h,
         offset: String(40 + i),
         timestamp: '0',
-        attributes: 0,
       }));
       const batch = { topic: 'p.audit', partition: 2, messages };
       const ev0 = admitted(event('a', 0));
