@@ -184,7 +184,13 @@ export class AuditReader {
     if (Object.keys(prefilter).length === 0 && q.resourceGlob === '') {
       // No filter: the page is the next entries by seq, read by _id (FerretDB pushes down nothing
       // else), so its cost does not grow with the chain. One more tells whether there is a next page.
-      const docs = await this.opts.store.entriesFrom(q.tenant, afterSeq + 1, pageSize + 1);
+      let docs = await this.opts.store.entriesFrom(q.tenant, afterSeq + 1, pageSize + 1);
+      if (docs.length === 0) {
+        // Entries up to an archive boundary were deleted: the page starts after it.
+        const start = await this.chainStart(q.tenant);
+        if (start && start.seq > afterSeq + 1)
+          docs = await this.opts.store.entriesFrom(q.tenant, start.seq, pageSize + 1);
+      }
       for (const doc of docs.slice(0, pageSize)) entries.push(toStoredEntry(doc));
       const last = entries[entries.length - 1];
       return {
