@@ -29,6 +29,10 @@ import { rpc } from '../src/stack';
 import { eventually } from '../src/eventually';
 import { REPO_ROOT, getJson, kubectl, kubectlRaw, render, toInput, type K8sObject } from '../src/k8s';
 
+// A container that stays up until its pod is deleted, with no time limit of its own: an open
+// loopback socket keeps node's event loop alive (the tests `kubectl exec` into it).
+const IDLE_COMMAND = ['node', '-e', "require('node:net').createServer().listen(0, '127.0.0.1')"];
+
 const NS = 'authority-dev';
 const FIXTURE = resolve(REPO_ROOT, 'test/k8s/fixtures/dev-local');
 const RUN = randomBytes(4).toString('hex');
@@ -377,7 +381,7 @@ describe('the dev overlay on a real cluster', () => {
           CHECK_REQUEST: JSON.stringify(allowedRequest()),
         });
         pod['metadata']['labels'] = labels;
-        pod['spec']['containers'][0]['command'] = ['node', '-e', 'setTimeout(() => {}, 600_000)'];
+        pod['spec']['containers'][0]['command'] = IDLE_COMMAND;
         await kubectl(['apply', '-f', '-'], toInput([pod]));
         try {
           await kubectl(['-n', NS, 'wait', '--for=jsonpath={.status.phase}=Running', `pod/${name}`, '--timeout=300s']);
@@ -664,7 +668,7 @@ describe('the dev overlay on a real cluster', () => {
       const template = (await getJson(['-n', NS, 'get', 'deployment', 'auditor']))['spec']['template'] as K8sObject;
       const server = template['spec']['containers'][0] as K8sObject;
       // Idle; never Ready (nothing answers its readiness probe), so no Service routes to it.
-      server['command'] = ['node', '-e', 'setTimeout(() => {}, 3_600_000)'];
+      server['command'] = IDLE_COMMAND;
       delete server['startupProbe'];
       delete server['livenessProbe'];
       const restorePod = {
