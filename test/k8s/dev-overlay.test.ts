@@ -600,7 +600,8 @@ describe('the dev overlay on a real cluster', () => {
       );
       assert.equal(old.ok, true, `the old checkpoint still verifies: ${JSON.stringify(old)}`);
       // A new event, then a checkpoint signed by the new key.
-      await rpc<CheckResponse__Output>(enforcer, 'Check', allowedRequest(), checker);
+      const decision = await rpc<CheckResponse__Output>(enforcer, 'Check', allowedRequest(), checker);
+      assert.equal(decision.decision, 'ALLOW', JSON.stringify(decision));
       const after = await eventually(
         async () => {
           const r = await rpc<GetCheckpointResponse__Output>(auditor, 'GetCheckpoint', { tenant }, auditorKey);
@@ -610,7 +611,19 @@ describe('the dev overlay on a real cluster', () => {
         },
         'a checkpoint signed by the new auditor key',
         180_000,
-      );
+      ).catch(async (err: unknown) => {
+        // What the auditor said is the only way to tell a slow rejoin from a chain it refused to sign.
+        const log = await kubectl(['-n', NS, 'logs', 'deploy/auditor', '--tail=400']).catch((e: unknown) => String(e));
+        const last = await rpc<GetCheckpointResponse__Output>(auditor, 'GetCheckpoint', { tenant }, auditorKey);
+        throw new Error(
+          `${String(err)}; last checkpoint ${JSON.stringify(last.checkpoint)}; auditor log:\n` +
+            log
+              .split('\n')
+              .filter((l) => !l.includes('"level":20') || l.includes('checkpoint'))
+              .slice(-120)
+              .join('\n'),
+        );
+      });
       const verified = await rpc<VerifyChainResponse__Output>(
         auditor,
         'VerifyChain',
