@@ -30,6 +30,23 @@ build_kube_router() {
   log "kube-router built in $(elapsed_since "$t1")"
 }
 
+# metrics-server (the resource metrics API of the HPA): a plain module, `go install` builds it.
+build_metrics_server() {
+  if [[ -x "$METRICS_SERVER_BIN" ]]; then
+    log "metrics-server $METRICS_SERVER_VERSION already built (no-op)"
+    return 0
+  fi
+  require_cmd go
+  mkdir -p "$(dirname "$METRICS_SERVER_BIN")" "$LOG_DIR"
+  local t1
+  t1="$(now_s)"
+  log "building metrics-server $METRICS_SERVER_VERSION (log $LOG_DIR/metrics-server-build.log)"
+  GOBIN="$(dirname "$METRICS_SERVER_BIN")" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
+    "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION" >>"$LOG_DIR/metrics-server-build.log" 2>&1 \
+    || die "building metrics-server failed; see $LOG_DIR/metrics-server-build.log"
+  log "metrics-server built in $(elapsed_since "$t1")"
+}
+
 missing=()
 for cmd in "${K8S_CMDS[@]}" pause; do
   [[ -x "$K8S_BIN/$cmd" ]] || missing+=("$cmd")
@@ -37,6 +54,7 @@ done
 if (( ${#missing[@]} == 0 )) && [[ -f "$K8S_BIN/.complete" ]]; then
   log "kubernetes $K8S_VERSION binaries already built in $K8S_BIN (no-op)"
   build_kube_router
+  build_metrics_server
   exit 0
 fi
 require_cmd go gcc
@@ -85,3 +103,4 @@ done
 touch "$K8S_BIN/.complete"
 log "kubernetes $K8S_VERSION built in $(elapsed_since "$t0")"
 build_kube_router
+build_metrics_server

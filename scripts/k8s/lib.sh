@@ -34,11 +34,18 @@ K8S_NODE_NAME="authority-k8s-node"
 K8S_PAUSE_IMAGE="authority-k8s/pause:3.10"
 K8S_KAFKA_IMAGE="authority-k8s/kafka:$KAFKA_VERSION"
 # Components in start order (down.sh stops them in reverse). Each has a pid file and a log.
-K8S_COMPONENTS=(etcd kube-apiserver containerd kube-controller-manager kube-scheduler kubelet kube-proxy kube-router cluster-dns)
+K8S_COMPONENTS=(etcd kube-apiserver containerd kube-controller-manager kube-scheduler kubelet kube-proxy kube-router cluster-dns metrics-server)
 # The NetworkPolicy engine: kube-router's firewall only (no routing, no service proxy, no CNI),
 # built by build.sh from the Go module proxy (the only v2 release the proxy serves here).
 KUBE_ROUTER_VERSION="${AUTHORITY_KUBE_ROUTER_VERSION:-v2.1.0}"
 KUBE_ROUTER_BIN="$CACHE_ROOT/kube-router-$KUBE_ROUTER_VERSION/bin/kube-router"
+# The resource metrics API (metrics.k8s.io) the HorizontalPodAutoscaler reads: metrics-server, built
+# by build.sh from the Go module proxy, run on the host (like kube-router) and registered with the
+# apiserver's aggregation layer (an APIService over a selector-less Service whose endpoint is the
+# node address). It scrapes the kubelet's /metrics/resource.
+METRICS_SERVER_VERSION="${AUTHORITY_METRICS_SERVER_VERSION:-v0.8.0}"
+METRICS_SERVER_BIN="$CACHE_ROOT/metrics-server-$METRICS_SERVER_VERSION/bin/metrics-server"
+K8S_METRICS_PORT="${AUTHORITY_K8S_METRICS_PORT:-14443}"
 
 k8s_pidfile() { printf '%s/%s.pid' "$K8S_RUN" "$1"; }
 k8s_logfile() { printf '%s/%s.log' "$K8S_LOGS" "$1"; }

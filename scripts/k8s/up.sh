@@ -2,8 +2,8 @@
 # Start a single-node Kubernetes on this machine: etcd (Debian etcd-server), kube-apiserver,
 # kube-controller-manager, kube-scheduler (built by build.sh), a containerd of its own (own
 # socket, root and state: the Docker engine's keeps running), the bridge CNI (Debian
-# containernetworking-plugins), the kubelet, kube-proxy, kube-router (NetworkPolicies) and a small cluster DNS
-# (cluster-dns.mjs). Imports the locally built images into containerd. Idempotent: a running
+# containernetworking-plugins), the kubelet, kube-proxy, kube-router (NetworkPolicies), a small cluster DNS
+# (cluster-dns.mjs) and metrics-server (the HPA's resource metrics). Imports the locally built images into containerd. Idempotent: a running
 # component is left alone. State and logs in .infra/k8s/; `scripts/k8s/down.sh` undoes it all.
 # Prints `export KUBECONFIG=...` on stdout (`eval "$(scripts/k8s/up.sh)"`).
 # Traffic stays on this machine: the apiserver, etcd and the control plane listen on loopback, pods
@@ -98,6 +98,26 @@ EOF
   pki rsa -in "$K8S_PKI/sa.key" -pubout -out "$K8S_PKI/sa.pub"
   touch "$K8S_PKI/.complete"
 fi
+# The aggregation layer (metrics-server's metrics.k8s.io): the apiserver proxies to it with a
+# front-proxy client certificate from a CA of its own (the requestheader CA); metrics-server serves
+# with a certificate of the cluster CA for its Service name and the node address.
+if [[ ! -f "$K8S_PKI/.complete-aggregation" ]]; then
+  log "certificates of the aggregation layer (openssl)"
+  pki req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=authority-k8s-front-proxy-ca" \
+    -keyout "$K8S_PKI/front-proxy-ca.key" -out "$K8S_PKI/front-proxy-ca.crt"
+  pki req -newkey rsa:2048 -nodes -subj "/CN=front-proxy-client" \
+    -keyout "$K8S_PKI/front-proxy-client.key" -out "$K8S_PKI/front-proxy-client.csr"
+  pki x509 -req -in "$K8S_PKI/front-proxy-client.csr" -CA "$K8S_PKI/front-proxy-ca.crt" \
+    -CAkey "$K8S_PKI/front-proxy-ca.key" -CAcreateserial -days 30 -extfile "$K8S_PKI/client.ext" \
+    -out "$K8S_PKI/front-proxy-client.crt"
+  printf 'subjectAltName=IP:%s,DNS:metrics-server.kube-system.svc\nextendedKeyUsage=serverAuth\n' "$NODE_IP" \
+    >"$K8S_PKI/metrics-server.ext"
+  pki req -newkey rsa:2048 -nodes -subj "/CN=metrics-server" \
+    -keyout "$K8S_PKI/metrics-server.key" -out "$K8S_PKI/metrics-server.csr"
+  pki x509 -req -in "$K8S_PKI/metrics-server.csr" -CA "$K8S_PKI/ca.crt" -CAkey "$K8S_PKI/ca.key" \
+    -CAcreateserial -days 30 -extfile "$K8S_PKI/metrics-server.ext" -out "$K8S_PKI/metrics-server.crt"
+  touch "$K8S_PKI/.complete-aggregation"
+fi
 kubectl config set-cluster local --server="https://127.0.0.1:$K8S_API_PORT" \
   --certificate-authority="$K8S_PKI/ca.crt" --embed-certs --kubeconfig "$K8S_KUBECONFIG" >/dev/null
 kubectl config set-credentials admin --client-certificate="$K8S_PKI/admin.crt" \
@@ -124,6 +144,11 @@ start kube-apiserver "$K8S_PKI/apiserver.crt" "$K8S_BIN/kube-apiserver" \
   --kubelet-certificate-authority "$K8S_PKI/ca.crt" --kubelet-preferred-address-types InternalIP \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$K8S_PKI/sa.pub" --service-account-signing-key-file "$K8S_PKI/sa.key" \
+  --requestheader-client-ca-file "$K8S_PKI/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+  --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+  --requestheader-extra-headers-prefix X-Remote-Extra- \
+  --proxy-client-cert-file "$K8S_PKI/front-proxy-client.crt" --proxy-client-key-file "$K8S_PKI/front-proxy-client.key" \
+  --enable-aggregator-routing=true \
   --profiling=false --v=1
 wait_for kube-apiserver 120 kc get --raw /readyz
 
@@ -295,6 +320,38 @@ start kube-router "$K8S_KUBECONFIG" "$KUBE_ROUTER_BIN" --kubeconfig "$K8S_KUBECO
   --hostname-override "$K8S_NODE_NAME" --service-cluster-ip-range "$K8S_SERVICE_CIDR" \
   --health-port 0 --metrics-port 0 --v=1
 wait_for kube-router 120 iptables -S KUBE-ROUTER-FORWARD
+# The resource metrics API for the HorizontalPodAutoscaler: metrics-server on the node address,
+# scraping the kubelet (whose serving certificate the cluster CA signed) with the admin
+# credentials, registered as metrics.k8s.io through a Service whose only endpoint is itself.
+start metrics-server "$K8S_PKI/metrics-server.crt" "$METRICS_SERVER_BIN" \
+  --kubeconfig "$K8S_KUBECONFIG" --authentication-kubeconfig "$K8S_KUBECONFIG" \
+  --authorization-kubeconfig "$K8S_KUBECONFIG" --bind-address "$NODE_IP" --secure-port "$K8S_METRICS_PORT" \
+  --tls-cert-file "$K8S_PKI/metrics-server.crt" --tls-private-key-file "$K8S_PKI/metrics-server.key" \
+  --kubelet-preferred-address-types InternalIP --kubelet-certificate-authority "$K8S_PKI/ca.crt" \
+  --metric-resolution 15s --v=1
+kc apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Service
+metadata: { name: metrics-server, namespace: kube-system }
+spec: { ports: [{ name: https, port: 443, targetPort: $K8S_METRICS_PORT }] }
+---
+apiVersion: v1
+kind: Endpoints
+metadata: { name: metrics-server, namespace: kube-system }
+subsets: [{ addresses: [{ ip: $NODE_IP }], ports: [{ name: https, port: $K8S_METRICS_PORT }] }]
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: { name: v1beta1.metrics.k8s.io }
+spec:
+  group: metrics.k8s.io
+  version: v1beta1
+  service: { name: metrics-server, namespace: kube-system, port: 443 }
+  caBundle: $(base64 -w0 "$K8S_PKI/ca.crt")
+  groupPriorityMinimum: 100
+  versionPriority: 100
+EOF
+wait_for metrics-server 180 kc get --raw /apis/metrics.k8s.io/v1beta1/nodes
 cat >"$K8S_ENV_FILE" <<EOF
 # written by scripts/k8s/up.sh at $(date -u +%FT%TZ)
 export KUBECONFIG=$K8S_KUBECONFIG

@@ -25,6 +25,9 @@ import type {
   RotateKeyResponse__Output,
   VerifyChainResponse__Output,
 } from '@authority/proto';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { rpc } from '../src/stack';
 import { eventually } from '../src/eventually';
 import { REPO_ROOT, getJson, kubectl, kubectlRaw, render, toInput, type K8sObject } from '../src/k8s';
@@ -359,6 +362,47 @@ describe('the dev overlay on a real cluster', () => {
       assert.equal(audited.get(answer.decisionId), 'ALLOW');
       const verified = await rpc<VerifyChainResponse__Output>(auditor, 'VerifyChain', { tenant }, auditorKey);
       assert.equal(verified.ok, true, JSON.stringify(verified));
+    });
+
+    test('the gateway turns Ready through its HTTP probes and enforces an MCP call through its Service', async () => {
+      await kubectl(['-n', NS, 'rollout', 'status', 'deployment/gateway', `--timeout=${READY_TIMEOUT}`]);
+      const svc = await getJson(['-n', NS, 'get', 'service', 'gateway']);
+      const port = (svc['spec']['ports'] as K8sObject[]).find((p) => p['name'] === 'http');
+      assert.ok(port, 'port http of Service gateway');
+      const base = `http://${svc['spec']['clusterIP']}:${port['port']}`;
+      const ready = await fetch(`${base}/readyz`);
+      assert.equal(ready.status, 200, await ready.text());
+      // No envelope, no session: the MCP authorization answer.
+      const anonymous = await fetch(`${base}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+      assert.equal(anonymous.status, 401);
+      assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer /);
+      const mcp = new McpClient({ name: 'k8s-suite', version: '1.0.0' });
+      await mcp.connect(
+        new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${await mint()}` } },
+        }),
+      );
+      try {
+        const allowed = (await mcp.callTool({
+          name: 'authority.check_access',
+          arguments: { scope: 'vault:records:read', resource: 'slos://vaults/records/r-1' },
+        })) as CallToolResult;
+        assert.equal(allowed.structuredContent?.['allowed'], true, JSON.stringify(allowed));
+        const denied = (await mcp.callTool({
+          name: 'authority.check_access',
+          arguments: { scope: 'vault:records:write', resource: 'slos://vaults/records/r-1' },
+        })) as CallToolResult;
+        assert.equal(denied.structuredContent?.['allowed'], false, JSON.stringify(denied));
+        const id = allowed.structuredContent?.['decision_id'] as string;
+        const audited = await auditedDecisions([id]);
+        assert.equal(audited.get(id), 'ALLOW', 'the decision the gateway asked for is in the chain');
+      } finally {
+        await mcp.close();
+      }
     });
 
     test("NetworkPolicies enforced (kube-router): a pod outside the allowed paths cannot reach the enforcer, the gateway's can", async () => {
@@ -800,6 +844,88 @@ describe('the dev overlay on a real cluster', () => {
       );
       assert.equal(check.code, 0, check.stderr);
       assert.equal((JSON.parse(check.stdout) as K8sObject)['ok'], true, check.stdout);
+    });
+
+    test("the prod overlay's HorizontalPodAutoscaler scales the enforcer on CPU read from metrics-server", async () => {
+      // The prod overlay's HPA as it is (target, metric, behaviour), bounded to one more replica
+      // than run now so that a 2-core node can hold the scale-up.
+      const prod = await render(resolve(REPO_ROOT, 'deploy/k8s/overlays/prod'));
+      const hpa = prod.find((o) => o['kind'] === 'HorizontalPodAutoscaler' && o['metadata']['name'] === 'enforcer');
+      assert.ok(hpa, 'the prod overlay has an HPA for the enforcer');
+      const replicas = Number((await getJson(['-n', NS, 'get', 'deployment', 'enforcer']))['spec']['replicas']);
+      hpa['metadata']['namespace'] = NS;
+      hpa['spec']['minReplicas'] = replicas;
+      hpa['spec']['maxReplicas'] = replicas + 1;
+      const target = hpa['spec']['metrics'][0]['resource']['target']['averageUtilization'] as number;
+      await kubectl(['apply', '-f', '-'], toInput([hpa]));
+      let loading = true;
+      const loads: Promise<void>[] = [];
+      try {
+        // metrics-server reports the enforcer pods' CPU through the aggregated API.
+        await eventually(
+          async () => {
+            const m = await getJson([
+              'get',
+              '--raw',
+              `/apis/metrics.k8s.io/v1beta1/namespaces/${NS}/pods?labelSelector=app.kubernetes.io%2Fname%3Denforcer`,
+            ]);
+            const items = m['items'] as K8sObject[];
+            return items.length === replicas ? items : undefined;
+          },
+          'resource metrics of every enforcer pod',
+          180_000,
+        );
+        // Enough Checks in flight to push the enforcers above the target utilization of their
+        // CPU request; every answer is still checked.
+        const wrong: string[] = [];
+        for (let w = 0; w < 16; w++) {
+          loads.push(
+            (async () => {
+              for (let i = 0; loading; i++) {
+                const deny = i % 4 === 3;
+                const r = await rpc<CheckResponse__Output>(
+                  enforcer,
+                  'Check',
+                  deny ? deniedRequest() : allowedRequest(),
+                  checker,
+                  { deadlineMs: 5_000 },
+                ).catch(() => undefined);
+                if (deny && r?.decision === 'ALLOW') wrong.push(r.decisionId);
+              }
+            })(),
+          );
+        }
+        const scaled = await eventually(
+          async () => {
+            const h = await getJson(['-n', NS, 'get', 'hpa', 'enforcer']);
+            return Number(h['status']?.['desiredReplicas']) > replicas ? h : undefined;
+          },
+          `the HPA asking for more than ${replicas} enforcers`,
+          300_000,
+        );
+        const cpu = (scaled['status']['currentMetrics'] as K8sObject[] | undefined)?.find(
+          (m) => m['resource']?.['name'] === 'cpu',
+        );
+        console.log(`hpa: ${JSON.stringify(scaled['status'])}`);
+        assert.ok(
+          Number(cpu?.['resource']?.['current']?.['averageUtilization']) > 0,
+          `the HPA read the CPU utilization: ${JSON.stringify(scaled['status'])}`,
+        );
+        await eventually(
+          async () => {
+            const d = await getJson(['-n', NS, 'get', 'deployment', 'enforcer']);
+            return Number(d['spec']['replicas']) === replicas + 1 ? d : undefined;
+          },
+          'the Deployment scaled by the HPA',
+          60_000,
+        );
+        assert.deepEqual(wrong, [], `a denied request allowed under load (target ${target}%)`);
+      } finally {
+        loading = false;
+        await Promise.all(loads);
+        await kubectl(['-n', NS, 'delete', 'hpa', 'enforcer', '--ignore-not-found']);
+        await kubectl(['-n', NS, 'scale', 'deployment/enforcer', `--replicas=${replicas}`]);
+      }
     });
   });
 });
