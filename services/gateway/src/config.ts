@@ -194,6 +194,22 @@ export const gatewayConfigSchema = z.object({
   AUTHORITY_GATEWAY_SESSION_IDLE: duration()
     .prefault('15m')
     .describe('An MCP session with no request for this long is closed.'),
+  AUTHORITY_GATEWAY_UPSTREAMS_PER_AGENT: integer({ min: 1, max: 1_000_000 })
+    .prefault('4')
+    .describe(
+      "Most connections to `sessions: per-agent` upstreams one (tenant, agent) holds over all its sessions (each is a process for a stdio upstream); beyond it a call that needs a new one is refused UPSTREAM_LIMIT.",
+    ),
+  AUTHORITY_GATEWAY_UPSTREAMS_PER_TENANT: integer({ min: 1, max: 1_000_000 })
+    .prefault('64')
+    .describe('Most connections to `sessions: per-agent` upstreams the agents of one tenant hold together.'),
+  AUTHORITY_GATEWAY_UPSTREAMS_MAX: integer({ min: 1, max: 1_000_000 })
+    .prefault('256')
+    .describe('Most connections to `sessions: per-agent` upstreams the gateway holds in total.'),
+  AUTHORITY_GATEWAY_UPSTREAM_IDLE: duration()
+    .prefault('5m')
+    .describe(
+      'A connection to a `sessions: per-agent` upstream with no request in flight and no subscription for this long is closed (the next allowed call opens it again).',
+    ),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -35,7 +35,7 @@ export const META = {
 
 /** Why a call was refused, as the agent receives it (in the result's `_meta` and text). */
 export interface Denial {
-  /** A proto ReasonCode, or a gateway reason: RATE_LIMITED, UNAVAILABLE, CHECK_FAILED, UPSTREAM_UNAVAILABLE. */
+  /** A proto ReasonCode, or a gateway reason: RATE_LIMITED, UNAVAILABLE, CHECK_FAILED, UPSTREAM_UNAVAILABLE, UPSTREAM_LIMIT. */
   reason: string;
   message: string;
   /** The request or token field at fault (`arguments.path`, `context.purpose`, `link[1].scp`...). */
@@ -59,6 +59,7 @@ const RETRYABLE = new Set([
   'DEADLINE_EXCEEDED',
   'RATE_LIMITED',
   'UPSTREAM_UNAVAILABLE',
+  'UPSTREAM_LIMIT',
 ]);
 
 /** The hint for a reason (the original's `retry_hint`, without leaking anything the agent lacks). */
@@ -97,6 +98,10 @@ export function hintFor(reason: string, d: Partial<Denial>): string {
         : 'no such document; authority.vault_list lists the domain';
     case 'UPSTREAM_UNAVAILABLE':
       return 'the server behind this tool is reconnecting; retry later (check first whether a call that was cut off had its effect)';
+    case 'UPSTREAM_LIMIT':
+      return d.field === 'limit.per_agent'
+        ? 'this agent holds as many per-agent upstream connections as it may (over all its sessions): close a session you no longer use (HTTP DELETE /mcp) or retry once an idle one was closed'
+        : 'the gateway holds as many per-agent upstream connections as it may for this tenant or in total; retry later';
     case 'RATE_LIMITED':
       return `too many calls for this agent; retry after ${d.retry_after_seconds ?? 1}s`;
     case 'STALE_STATE':
