@@ -197,7 +197,7 @@ export const gatewayConfigSchema = z.object({
   AUTHORITY_GATEWAY_UPSTREAMS_PER_AGENT: integer({ min: 1, max: 1_000_000 })
     .prefault('4')
     .describe(
-      "Most connections to `sessions: per-agent` upstreams one (tenant, agent) holds over all its sessions (each is a process for a stdio upstream); beyond it a call that needs a new one is refused UPSTREAM_LIMIT.",
+      'Most connections to `sessions: per-agent` upstreams one (tenant, agent) holds over all its sessions (each is a process for a stdio upstream); beyond it a call that needs a new one is refused UPSTREAM_LIMIT.',
     ),
   AUTHORITY_GATEWAY_UPSTREAMS_PER_TENANT: integer({ min: 1, max: 1_000_000 })
     .prefault('64')

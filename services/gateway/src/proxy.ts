@@ -358,10 +358,7 @@ export function createProxyServer(deps: ProxyDeps): Server {
   };
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: [
-      ...deps.builtins.list(),
-      ...upstreams().flatMap((u) => [...u.exposedTools()].map((t) => t.definition)),
-    ],
+    tools: [...deps.builtins.list(), ...upstreams().flatMap((u) => [...u.exposedTools()].map((t) => t.definition))],
   }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
@@ -399,26 +396,28 @@ export function createProxyServer(deps: ProxyDeps): Server {
       const progressSent: Promise<void>[] = [];
       inFlight.add(extra.requestId);
       try {
-        const result = await on(to, (u) => u.client.callTool(
-          { name: tool.mapping.name, arguments: args, ...(meta !== undefined ? { _meta: meta } : {}) },
-          CallToolResultSchema,
-          {
-            signal: extra.signal,
-            timeout: deps.upstreamTimeoutMs,
-            resetTimeoutOnProgress: true,
-            ...(progressToken !== undefined
-              ? {
-                  onprogress: (p: Progress) => {
-                    progressSent.push(
-                      extra
-                        .sendNotification({ method: 'notifications/progress', params: { ...p, progressToken } })
-                        .catch(() => undefined),
-                    );
-                  },
-                }
-              : {}),
-          },
-        ));
+        const result = await on(to, (u) =>
+          u.client.callTool(
+            { name: tool.mapping.name, arguments: args, ...(meta !== undefined ? { _meta: meta } : {}) },
+            CallToolResultSchema,
+            {
+              signal: extra.signal,
+              timeout: deps.upstreamTimeoutMs,
+              resetTimeoutOnProgress: true,
+              ...(progressToken !== undefined
+                ? {
+                    onprogress: (p: Progress) => {
+                      progressSent.push(
+                        extra
+                          .sendNotification({ method: 'notifications/progress', params: { ...p, progressToken } })
+                          .catch(() => undefined),
+                      );
+                    },
+                  }
+                : {}),
+            },
+          ),
+        );
         await Promise.all(progressSent);
         return result;
       } catch (err) {
@@ -499,9 +498,7 @@ export function createProxyServer(deps: ProxyDeps): Server {
 
   if (capabilities.resources !== undefined) {
     server.setRequestHandler(ListResourcesRequestSchema, async () => {
-      const lists = await Promise.all(
-        upstreams().map((u) => (u.isConnected ? u.listResources().catch(() => []) : [])),
-      );
+      const lists = await Promise.all(upstreams().map((u) => (u.isConnected ? u.listResources().catch(() => []) : [])));
       return { resources: lists.flat() };
     });
     server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => {

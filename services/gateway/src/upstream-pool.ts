@@ -79,7 +79,8 @@ export class UpstreamPool {
     const heldTenant = this.perTenant.get(tenant) ?? 0;
     if (heldTenant >= this.limits.perTenant)
       return { limit: 'per_tenant', held: heldTenant, max: this.limits.perTenant };
-    if (this.entries.size >= this.limits.total) return { limit: 'total', held: this.entries.size, max: this.limits.total };
+    if (this.entries.size >= this.limits.total)
+      return { limit: 'total', held: this.entries.size, max: this.limits.total };
     const entry: Entry = {
       tenant,
       agent,
