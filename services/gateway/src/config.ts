@@ -194,6 +194,11 @@ export const gatewayConfigSchema = z.object({
   AUTHORITY_GATEWAY_SESSION_IDLE: duration()
     .prefault('15m')
     .describe('An MCP session with no request for this long is closed.'),
+  AUTHORITY_GATEWAY_JSON_RESPONSE: bool()
+    .prefault('false')
+    .describe(
+      "Answer each MCP POST with one JSON body instead of an SSE stream (cheaper per call). What the gateway sends during a call (progress, the approval elicitation, a per-agent upstream's requests) then travels on the agent's standalone GET stream, so the agent's client must keep one open (the SDK's client does).",
+    ),
   AUTHORITY_GATEWAY_UPSTREAMS_PER_AGENT: integer({ min: 1, max: 1_000_000 })
     .prefault('4')
     .describe(

@@ -34,6 +34,8 @@ export interface HttpOptions {
   skewSeconds: number;
   maxSessions: number;
   idleMs: number;
+  /** Answer each POST with one JSON body instead of an SSE stream. */
+  jsonResponse?: boolean;
   logger: Logger;
   /** A fresh MCP server for a new session. */
   createServer: () => McpServer;
@@ -156,6 +158,7 @@ export async function startHttp(opts: HttpOptions): Promise<GatewayHttp> {
     const server = opts.createServer();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: opts.jsonResponse ?? false,
       onsessioninitialized: (id) => {
         sessions.set(id, { transport, server, owner, lastUsed: clock() });
       },

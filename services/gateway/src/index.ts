@@ -266,12 +266,14 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
       skewSeconds,
       maxSessions: config.AUTHORITY_GATEWAY_MAX_SESSIONS,
       idleMs: config.AUTHORITY_GATEWAY_SESSION_IDLE,
+      jsonResponse: config.AUTHORITY_GATEWAY_JSON_RESPONSE,
       logger,
       clock,
       ready: () => enforcerServing && [...upstreams, ...catalogs].every((u) => u.isConnected),
       createServer: () => {
         const server = createProxyServer({
           ...proxyDeps,
+          standaloneOnly: config.AUTHORITY_GATEWAY_JSON_RESPONSE,
           callerOf: (auth) => auth?.extra?.['caller'] as ClaimedCaller | undefined,
         });
         servers.add(server);

@@ -82,6 +82,12 @@ export interface ProxyDeps {
   logger: Logger;
   upstreamTimeoutMs: number;
   callerOf: CallerOf;
+  /**
+   * True when each POST is answered with one JSON body (AUTHORITY_GATEWAY_JSON_RESPONSE): what
+   * the gateway sends during a call (progress, elicitations, an upstream's requests) then goes on
+   * the agent's standalone GET stream, since the call's own response carries nothing else.
+   */
+  standaloneOnly?: boolean;
 }
 
 /** `_meta` forwarded upstream: the agent's, minus the gateway's own keys and the progress token. */
@@ -199,7 +205,8 @@ export function createProxyServer(deps: ProxyDeps): Server {
     void send.catch(() => undefined);
   };
   const agentLink = (): AgentLink => {
-    const related = () => (inFlight.size === 1 ? { relatedRequestId: [...inFlight][0] as RequestId } : {});
+    const related = () =>
+      !deps.standaloneOnly && inFlight.size === 1 ? { relatedRequestId: [...inFlight][0] as RequestId } : {};
     return {
       capabilities: server.getClientCapabilities() ?? {},
       request: (req, kind, signal) =>
@@ -345,7 +352,11 @@ export function createProxyServer(deps: ProxyDeps): Server {
           message: `${name} needs a human approval: request ${first.approval_id ?? ''}. Accept once it is approved to run the call now; decline to leave it.`,
           requestedSchema: { type: 'object', properties: {} },
         },
-        { signal: extra.signal, timeout: deps.upstreamTimeoutMs, relatedRequestId: extra.requestId },
+        {
+          signal: extra.signal,
+          timeout: deps.upstreamTimeoutMs,
+          ...(deps.standaloneOnly ? {} : { relatedRequestId: extra.requestId }),
+        },
       );
     } catch {
       return first;
@@ -407,10 +418,11 @@ export function createProxyServer(deps: ProxyDeps): Server {
               ...(progressToken !== undefined
                 ? {
                     onprogress: (p: Progress) => {
+                      const progress = { method: 'notifications/progress' as const, params: { ...p, progressToken } };
                       progressSent.push(
-                        extra
-                          .sendNotification({ method: 'notifications/progress', params: { ...p, progressToken } })
-                          .catch(() => undefined),
+                        (deps.standaloneOnly ? server.notification(progress) : extra.sendNotification(progress)).catch(
+                          () => undefined,
+                        ),
                       );
                     },
                   }
