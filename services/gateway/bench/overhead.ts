@@ -56,6 +56,9 @@ function percentiles(samples: number[]) {
 async function loop(concurrency: number, seconds: number, call: () => Promise<void>) {
   const latencies: number[] = [];
   let errors = 0;
+  // CPU time of this process (client, gateway, enforcer, issuer; not the upstream child) per call:
+  // unlike wall-clock rates it barely moves with the load of the other processes on the machine.
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const end = start + seconds * 1000;
   await Promise.all(
@@ -71,8 +74,10 @@ async function loop(concurrency: number, seconds: number, call: () => Promise<vo
       }
     }),
   );
+  const cpu = process.cpuUsage(cpu0);
   return {
     rps: Math.round((latencies.length * 1000) / (performance.now() - start)),
+    cpu_us_per_call: latencies.length === 0 ? NaN : Math.round((cpu.user + cpu.system) / latencies.length),
     errors,
     ...percentiles(latencies),
   };
@@ -338,6 +343,10 @@ async function main(): Promise<void> {
         gateway_json_halves: clBoth.json,
         throughput_json_over_sse: round(mean(clBoth.json.map((r) => r.rps)) / mean(clBoth.sse.map((r) => r.rps)), 2),
         throughput_ratio_json_vs_http: round(mean(clBoth.json.map((r) => r.rps)) / clDirectHttp.rps, 2),
+        cpu_json_over_sse: round(
+          mean(clBoth.json.map((r) => r.cpu_us_per_call)) / mean(clBoth.sse.map((r) => r.cpu_us_per_call)),
+          2,
+        ),
         target_ratio: 0.7,
         machine: machine(),
       })}\n`,
