@@ -7,10 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -18,6 +18,7 @@ import { cryptoReady, parseToken, splitSeal } from '@authority/core';
 import { loadConfig } from '@authority/platform';
 import type { MintResponse__Output } from '@authority/proto';
 import { gatewayConfigSchema, startGateway, type GatewayHandle } from '@authority/gateway';
+import { moduleDir } from '../src/modules';
 import { rpc, startStack, type Stack, type StackTenant } from '../src/stack';
 
 const AUDIENCE = 'authority-gateway';
@@ -68,17 +69,6 @@ function startLlm(): Promise<Server> {
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-function moduleDir(name: string): string {
-  let d = __dirname;
-  for (;;) {
-    const candidate = join(d, 'node_modules', name);
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(d);
-    if (up === d) throw new Error(`${name} is not installed`);
-    d = up;
-  }
 }
 
 async function connect(token: string): Promise<Client> {

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -16,6 +16,7 @@ import { loadConfig } from '@authority/platform';
 import type { CheckResponse__Output, MintResponse__Output } from '@authority/proto';
 import { eventually } from '@authority/test-helpers';
 import { gatewayConfigSchema, startGateway, type Denial, type GatewayHandle } from '@authority/gateway';
+import { moduleDir } from '../src/modules';
 import { rpc, startStack, type Stack, type StackTenant } from '../src/stack';
 
 const AUDIENCE = 'authority-gateway';
@@ -29,17 +30,6 @@ let spawnLog: string;
 let offsetMs = 0;
 const clients: Client[] = [];
 const transports = new Map<Client, StreamableHTTPClientTransport>();
-
-function moduleDir(name: string): string {
-  let d = __dirname;
-  for (;;) {
-    const candidate = join(d, 'node_modules', name);
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(d);
-    if (up === d) throw new Error(`${name} is not installed`);
-    d = up;
-  }
-}
 
 /** Pids of every upstream process the gateway started, in order. */
 function spawned(): number[] {

@@ -28,6 +28,7 @@ import {
   type GatewayHandle,
 } from '@authority/gateway';
 import { eventually } from '@authority/test-helpers';
+import { moduleDir } from '../src/modules';
 import { rpc, startStack, type Stack, type StackTenant } from '../src/stack';
 
 const AUDIENCE = 'authority-gateway';
@@ -36,18 +37,6 @@ let tenant: StackTenant;
 let gateway: GatewayHandle;
 let root: string;
 const clients: Client[] = [];
-
-/** The directory holding the repository's node_modules (the upstream servers are installed there). */
-function moduleDir(name: string): string {
-  let dir = __dirname;
-  for (;;) {
-    const candidate = join(dir, 'node_modules', name);
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`${name} is not installed`);
-    dir = up;
-  }
-}
 
 const FILESYSTEM = () => join(moduleDir('@modelcontextprotocol/server-filesystem'), 'dist', 'index.js');
 const EVERYTHING = () => join(moduleDir('@modelcontextprotocol/server-everything'), 'dist', 'index.js');
