@@ -173,6 +173,11 @@ export const gatewayConfigSchema = z.object({
   AUTHORITY_GATEWAY_COMPILER_TIMEOUT: duration()
     .prefault('15s')
     .describe('Deadline of one model request; after it the deterministic compiler decides.'),
+  AUTHORITY_GATEWAY_COMPILER_RATE: integer({ min: 1, max: 1_000_000 })
+    .prefault('60')
+    .describe(
+      "Most model requests per minute for the whole gateway (bursts of as many). The model is asked before the issuer verifies the caller's envelope, so this bounds what forged envelopes can spend; beyond it the deterministic compiler decides and the answer says so.",
+    ),
   AUTHORITY_UPSTREAM_TIMEOUT: duration()
     .prefault('60s')
     .describe('Deadline of each request to an upstream (reset by progress notifications).'),

@@ -211,6 +211,8 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
               ? { apiKey: config.AUTHORITY_GATEWAY_COMPILER_API_KEY }
               : {}),
             timeoutMs: config.AUTHORITY_GATEWAY_COMPILER_TIMEOUT,
+            perMinute: config.AUTHORITY_GATEWAY_COMPILER_RATE,
+            clock,
           });
     const builtins = new BuiltinTools({
       ...(llm !== undefined ? { llm } : {}),
