@@ -35,11 +35,11 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
   type CallToolResult,
+  type LoggingLevel,
   type Progress,
   type RequestId,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '@authority/platform';
 import type { ClaimedCaller } from './auth';
 import { META, denial, deniedResult, type Denial, type Enforcement } from './enforce';
@@ -234,21 +234,21 @@ export function createProxyServer(deps: ProxyDeps): Server {
   const open = async (catalog: Upstream, caller: ClaimedCaller): Promise<OwnConnection | Denial> => {
     const gone = denial({ reason: 'UPSTREAM_UNAVAILABLE', message: 'the session is closing' });
     if (closed) return gone;
-    const upstream = new Upstream(catalog.mapping, deps.logger, notifyChanged, {
-      ...deps.upstreamOptions,
-      agent: agentLink(),
-    });
-    const conn: OwnConnection = { upstream, lease: undefined as unknown as PoolLease, subscriptions: new Set() };
+    const subscriptions = new Set<string>();
     // The caller's tenant and agent are verified: the enforcer just allowed this token.
     const lease = (pool as UpstreamPool).acquire(caller.tenant, caller.agent, {
       close: () => closeOwn(catalog.name),
-      pinned: () => conn.subscriptions.size > 0,
+      pinned: () => subscriptions.size > 0,
     });
     if (isRefusal(lease)) {
       deps.logger.info({ upstream: catalog.name, limit: lease.limit }, 'per-agent upstream connection refused');
       return limitDenial(catalog.name, caller, lease);
     }
-    conn.lease = lease;
+    const upstream = new Upstream(catalog.mapping, deps.logger, notifyChanged, {
+      ...deps.upstreamOptions,
+      agent: agentLink(),
+    });
+    const conn: OwnConnection = { upstream, lease, subscriptions };
     try {
       await upstream.connect();
     } catch (err) {
