@@ -205,7 +205,7 @@ export const gatewayConfigSchema = z.object({
       "Answer each MCP POST with one JSON body instead of an SSE stream (cheaper per call). What the gateway sends during a call (progress, the approval elicitation, a per-agent upstream's requests) then travels on the agent's standalone GET stream, so the agent's client must keep one open (the SDK's client does).",
     ),
   AUTHORITY_GATEWAY_UPSTREAMS_PER_AGENT: integer({ min: 1, max: 1_000_000 })
-    .prefault('4')
+    .prefault('8')
     .describe(
       'Most connections to `sessions: per-agent` upstreams one (tenant, agent) holds over all its sessions (each is a process for a stdio upstream); beyond it a call that needs a new one is refused UPSTREAM_LIMIT.',
     ),
