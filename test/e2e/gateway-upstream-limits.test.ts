@@ -65,9 +65,9 @@ async function mint(agentId: string): Promise<{ token: string; jti: string }> {
   return { token: res.envelope?.token ?? '', jti: res.envelope?.jti ?? '' };
 }
 
-async function connect(token: string): Promise<Client> {
+async function connect(token: string, g: GatewayHandle = gateway): Promise<Client> {
   const client = new Client({ name: 'e2e-agent', version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(gateway.resource), {
+  const transport = new StreamableHTTPClientTransport(new URL(g.resource), {
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
   });
   await client.connect(transport);
@@ -119,21 +119,44 @@ import(pathToFileURL(process.argv[2]).href);
   );
   stack = await startStack({ enforcerEnv: { AUTHORITY_AUDIENCE: AUDIENCE } });
   tenant = await stack.createTenant();
+  mappingFile = mapping;
+  gateway = await startTestGateway();
+});
+
+let mappingFile = '';
+function startTestGateway(env: Record<string, string> = {}): Promise<GatewayHandle> {
   const config = loadConfig(
     gatewayConfigSchema,
     {
-      AUTHORITY_GATEWAY_MAPPING: mapping,
+      AUTHORITY_GATEWAY_MAPPING: mappingFile,
       AUTHORITY_GATEWAY_HOST: '127.0.0.1',
       AUTHORITY_ENFORCER_ADDR: stack.enforcers[0]!.address,
       AUTHORITY_ENFORCER_API_KEY: tenant.checker,
       AUTHORITY_LOG_LEVEL: 'silent',
       AUTHORITY_GATEWAY_UPSTREAMS_PER_AGENT: '2',
       AUTHORITY_GATEWAY_UPSTREAM_IDLE: '2m',
+      ...env,
     },
     [],
   );
-  gateway = await startGateway({ ...config, AUTHORITY_GATEWAY_PORT: 0 }, { clock: () => Date.now() + offsetMs });
-});
+  return startGateway({ ...config, AUTHORITY_GATEWAY_PORT: 0 }, { clock: () => Date.now() + offsetMs });
+}
+
+function forgedEnvelope(agent: string): string {
+  return mintRoot(
+    {
+      tenant: tenant.tenant,
+      agent,
+      scopes: ['demo:echo'],
+      resources: [],
+      context: [],
+      constraints: declareUnconstrained(),
+      ttlSeconds: 600,
+      audience: AUDIENCE,
+    },
+    { secretKey: generateEd25519KeyPair().secretKey, kid: 'forged', now: Math.floor(Date.now() / 1000) },
+  ).token;
+}
 
 after(async () => {
   for (const c of clients) await c.close().catch(() => undefined);
@@ -181,19 +204,7 @@ describe('gateway: per-agent upstreams are opened only for verified callers, and
 
   test('a forged envelope (unknown key) and a revoked one get their denial and spawn nothing', async () => {
     const before = spawned().length;
-    const forged = mintRoot(
-      {
-        tenant: tenant.tenant,
-        agent: 'victim',
-        scopes: ['demo:echo'],
-        resources: [],
-        context: [],
-        constraints: declareUnconstrained(),
-        ttlSeconds: 600,
-        audience: AUDIENCE,
-      },
-      { secretKey: generateEd25519KeyPair().secretKey, kid: 'forged', now: Math.floor(Date.now() / 1000) },
-    ).token;
+    const forged = forgedEnvelope('victim');
     const attacker = await connect(forged);
     for (let i = 0; i < 3; i++) assert.equal(denialOf(await echo(attacker, 'x')).reason, 'UNKNOWN_KEY');
 
@@ -265,5 +276,30 @@ describe('gateway: per-agent upstreams are opened only for verified callers, and
     const before = spawned().length;
     assert.equal(text(await echo(agent, 'second')), 'Echo: second');
     assert.equal(spawned().length, before + 1, 'reopened on the next allowed call');
+  });
+
+  test('a full session table evicts the oldest session never verified, never a verified one', async () => {
+    const small = await startTestGateway({ AUTHORITY_GATEWAY_MAX_SESSIONS: '2' });
+    try {
+      const legit = await connect((await mint('table-agent')).token, small);
+      assert.equal(text(await echo(legit, 'a')), 'Echo: a', 'the enforcer verified this session');
+      // Forged envelopes parse, so they get sessions; their calls never verify them.
+      const f1 = await connect(forgedEnvelope('table-agent'), small);
+      assert.equal(denialOf(await echo(f1, 'x')).reason, 'UNKNOWN_KEY');
+      const f2 = await connect(forgedEnvelope('someone'), small);
+      assert.equal(small.http?.evicted, 1, 'the full table evicted the unverified session');
+      await assert.rejects(echo(f1, 'x'), /Session not found|404/);
+      // A new agent gets in (evicting the other forged session) and is verified by its first call.
+      const other = await connect((await mint('table-agent-2')).token, small);
+      assert.equal(small.http?.evicted, 2);
+      await assert.rejects(echo(f2, 'x'), /Session not found|404/);
+      assert.equal(text(await echo(other, 'b')), 'Echo: b');
+      // Only verified sessions left: a new one is refused, and the verified ones keep working.
+      await assert.rejects(connect(forgedEnvelope('someone'), small), /503|too many sessions/);
+      assert.equal(small.http?.evicted, 2);
+      assert.equal(text(await echo(legit, 'c')), 'Echo: c');
+    } finally {
+      await small.stop();
+    }
   });
 });

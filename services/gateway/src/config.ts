@@ -195,7 +195,9 @@ export const gatewayConfigSchema = z.object({
     .describe('Most (tenant, agent) buckets kept in memory; the least recently used is dropped beyond it.'),
   AUTHORITY_GATEWAY_MAX_SESSIONS: integer({ min: 1, max: 1_000_000 })
     .prefault('10000')
-    .describe('Most concurrent MCP sessions; a new session beyond it is refused 503.'),
+    .describe(
+      'Most concurrent MCP sessions. A new session beyond it evicts the least recently used session whose envelope no service has verified yet; when every session is verified it is refused 503.',
+    ),
   AUTHORITY_GATEWAY_SESSION_IDLE: duration()
     .prefault('15m')
     .describe('An MCP session with no request for this long is closed.'),

@@ -52,6 +52,9 @@ export interface Denial {
   resource?: string;
 }
 
+/** Reasons of an answer whose chain verified but whose holder did not prove possession. */
+const POSSESSION_UNPROVEN = new Set(['PROOF_REQUIRED', 'INVALID_PROOF', 'PROOF_REPLAYED']);
+
 const RETRYABLE = new Set([
   'STALE_STATE',
   'AUDIT_UNAVAILABLE',
@@ -231,6 +234,26 @@ export class Enforcement {
     });
   }
 
+  /**
+   * After the enforcer answered `responses` for `caller`: charges the identity it verified (never
+   * a claimed one, see rate-limit.ts), and tells the caller when that identity is its own and the
+   * holder proved possession.
+   */
+  private verifiedBy(caller: ClaimedCaller, responses: readonly (CheckResponse__Output | undefined)[]): void {
+    const verified = responses.find((r) => r !== undefined && r.chainUnverified === false && r.agentId !== '');
+    if (verified === undefined) return;
+    this.charge({ tenant: verified.tenant, agent: verified.agentId });
+    const own = responses.some(
+      (r) =>
+        r !== undefined &&
+        r.chainUnverified === false &&
+        !POSSESSION_UNPROVEN.has(r.reason) &&
+        r.tenant === caller.tenant &&
+        r.agentId === caller.agent,
+    );
+    if (own) caller.onVerified?.();
+  }
+
   /** Charges `caller`'s bucket: only after a service verified its envelope (see rate-limit.ts). */
   charge(caller: Pick<ClaimedCaller, 'tenant' | 'agent'>): void {
     this.opts.limiter.charge(rateKey(caller.tenant, caller.agent));
@@ -246,7 +269,7 @@ export class Enforcement {
     propagation.inject(context.active(), carrier);
     try {
       const res = await this.opts.enforcer.check(request, { deadlineMs: this.opts.timeoutMs, metadata: carrier });
-      if (res.chainUnverified === false && res.agentId !== '') this.charge({ tenant: res.tenant, agent: res.agentId });
+      this.verifiedBy(caller, [res]);
       if (res.decision !== 'ALLOW' && res.decision !== 'DENY')
         return denial({ reason: 'CHECK_FAILED', message: 'the enforcer answered no decision' });
       return res;
@@ -356,8 +379,7 @@ export class Enforcement {
       });
     }
     // Only an identity the enforcer verified is charged (see rate-limit.ts).
-    const verified = responses.find((r) => r !== undefined && r.chainUnverified === false && r.agentId !== '');
-    if (verified !== undefined) this.opts.limiter.charge(rateKey(verified.tenant, verified.agentId));
+    this.verifiedBy(caller, responses);
     if (responses.length !== requests.length) {
       return denial({ reason: 'CHECK_FAILED', message: 'the enforcer answered a different number of checks' });
     }
@@ -381,8 +403,7 @@ export class Enforcement {
         { checks: requests },
         { deadlineMs: this.opts.timeoutMs, metadata: carrier },
       );
-      const verified = results.find((r) => r !== undefined && r.chainUnverified === false && r.agentId !== '');
-      if (verified !== undefined) this.charge({ tenant: verified.tenant, agent: verified.agentId });
+      this.verifiedBy(caller, results);
       if (results.length !== requests.length)
         return denial({ reason: 'CHECK_FAILED', message: 'the enforcer answered a different number of checks' });
       return results;
