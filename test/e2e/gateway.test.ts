@@ -27,6 +27,8 @@ import {
   type Denial,
   type GatewayHandle,
 } from '@authority/gateway';
+import { eventually } from '@authority/test-helpers';
+import { moduleDir } from '../src/modules';
 import { rpc, startStack, type Stack, type StackTenant } from '../src/stack';
 
 const AUDIENCE = 'authority-gateway';
@@ -35,18 +37,6 @@ let tenant: StackTenant;
 let gateway: GatewayHandle;
 let root: string;
 const clients: Client[] = [];
-
-/** The directory holding the repository's node_modules (the upstream servers are installed there). */
-function moduleDir(name: string): string {
-  let dir = __dirname;
-  for (;;) {
-    const candidate = join(dir, 'node_modules', name);
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`${name} is not installed`);
-    dir = up;
-  }
-}
 
 const FILESYSTEM = () => join(moduleDir('@modelcontextprotocol/server-filesystem'), 'dist', 'index.js');
 const EVERYTHING = () => join(moduleDir('@modelcontextprotocol/server-everything'), 'dist', 'index.js');
@@ -372,6 +362,45 @@ describe('gateway: server-everything passes through unchanged', () => {
     // connection too): it is not asserted.
     assert.deepEqual(seen.slice(0, 3), [1, 2, 3]);
     assert.ok(seen.length <= 4 && (seen.length === 3 || seen[3] === 4), JSON.stringify(seen));
+  });
+
+  test('JSON responses (AUTHORITY_GATEWAY_JSON_RESPONSE): one JSON body per call; progress on the standalone stream', async () => {
+    const json = await startTestGateway({ AUTHORITY_GATEWAY_JSON_RESPONSE: 'true' });
+    try {
+      const answers: string[] = [];
+      let standalone = false;
+      const client = new Client({ name: 'e2e-json', version: '1.0.0' });
+      const { token } = await mint('demo-json', { scopes: ['demo:*'] });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(json.resource), {
+          requestInit: { headers: { Authorization: `Bearer ${token}` } },
+          fetch: async (url, init) => {
+            const res = await fetch(url, init);
+            const type = res.headers.get('content-type') ?? '';
+            if (init?.method === 'GET' && res.ok && type.startsWith('text/event-stream')) standalone = true;
+            if (init?.method === 'POST' && res.status === 200) answers.push(type);
+            return res;
+          },
+        }),
+      );
+      clients.push(client);
+      // The client opens its standalone GET stream after initializing; progress travels there.
+      await eventually(async () => (standalone ? true : undefined), 'the standalone stream is open');
+      answers.length = 0;
+      const seen: number[] = [];
+      const result = await client.callTool(
+        { name: 'everything.trigger-long-running-operation', arguments: { duration: 0.4, steps: 4 } },
+        CallToolResultSchema,
+        { onprogress: (p) => seen.push(p.progress) },
+      );
+      assert.match(text(result as CallToolResult), /completed/i);
+      assert.deepEqual(answers, ['application/json'], 'the call was answered with one JSON body, no SSE');
+      // As over SSE, the last step may be dropped by the client when it races the result.
+      assert.deepEqual(seen.slice(0, 3), [1, 2, 3]);
+      assert.equal(text(await call(client, 'everything.echo', { message: 'j' })), 'Echo: j');
+    } finally {
+      await json.stop();
+    }
   });
 
   test('a denied call carries the reason, the scope and a hint', async () => {

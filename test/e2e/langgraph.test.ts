@@ -17,7 +17,7 @@ import { Command, MemorySaver } from '@langchain/langgraph';
 import { MongoClient } from 'mongodb';
 import { cryptoReady } from '@authority/core';
 import { loadConfig } from '@authority/platform';
-import type { MintResponse__Output } from '@authority/proto';
+import type { ListApprovalsResponse__Output, MintResponse__Output } from '@authority/proto';
 import { MongoVaultStore, gatewayConfigSchema, startGateway, type GatewayHandle } from '@authority/gateway';
 import { ScriptedChatModel, plannerGraph, type ApprovalInterrupt } from '@authority/langgraph';
 import { requireInfra } from '@authority/test-helpers';
@@ -159,6 +159,21 @@ test(
     assert.equal(interrupts[0]?.kind, 'authority/approval');
     assert.equal(interrupts[0]?.tool, 'authority.vault_write');
     assert.equal(await store.document(tenant.tenant, 'course', 'notes.md'), undefined);
+    const approvals = async () =>
+      (
+        await rpc<ListApprovalsResponse__Output>(
+          stack.issuer.client,
+          'ListApprovals',
+          { tenant: tenant.tenant, pageSize: 100 },
+          tenant.approver,
+        )
+      ).approvals;
+    const requested = await approvals();
+    assert.deepEqual(
+      requested.map((a) => [a.approvalId, a.status, a.agentId, a.requiredScope]),
+      [[interrupts[0]?.approval_id, 'PENDING', 'planner', 'vault:course:write']],
+      'the pause opened exactly one approval request',
+    );
 
     const toolMessages = (paused.values.messages as unknown[]).filter(
       (m): m is ToolMessage => m instanceof ToolMessage,
@@ -201,5 +216,12 @@ test(
     assert.equal(written?.updated_by, 'planner');
     const writeResult = done.messages.filter((m) => m instanceof ToolMessage).at(-1);
     assert.match(String(writeResult?.content), /"version":1/);
+    // Resuming re-ran the paused tool from its start: the recorded first call was replayed, not
+    // sent again, so no second request was opened; the one approval was used by the write.
+    assert.deepEqual(
+      (await approvals()).map((a) => [a.approvalId, a.status]),
+      [[interrupts[0]?.approval_id, 'CONSUMED']],
+      'exactly one approval, consumed',
+    );
   },
 );

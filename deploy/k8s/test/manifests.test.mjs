@@ -745,6 +745,13 @@ describe('environment variables against the services config schemas', () => {
       const enforcer = serviceDeployment(objs, 'enforcer');
       const enforcerEnv = resolveEnv(objs, enforcer, serverContainer(enforcer));
       assert.equal(enforcerEnv.AUTHORITY_AUDIENCE, config.AUTHORITY_GATEWAY_AUDIENCE);
+      // The document vault (authority.vault_*): the services' MongoDB, the vault's own database.
+      const issuer = serviceDeployment(objs, 'issuer');
+      const issuerEnv = resolveEnv(objs, issuer, serverContainer(issuer));
+      assert.ok(env.MONGODB_URI, 'the gateway has the document vault');
+      assert.equal(env.MONGODB_URI, issuerEnv.MONGODB_URI);
+      assert.equal(config.AUTHORITY_GATEWAY_VAULT_DB, 'authority_vault');
+      assert.notEqual(config.AUTHORITY_GATEWAY_VAULT_DB, issuerEnv.AUTHORITY_ISSUER_DB);
     });
   }
 
@@ -795,6 +802,8 @@ describe('network policies allow exactly the paths of ARCHITECTURE §1', () => {
       'client -> gateway:8765/TCP',
       'external -> gateway:8765/TCP',
       'gateway -> enforcer:50052/TCP',
+      // the gateway's document vault
+      `gateway -> ${mongodb}:27017/TCP`,
       // all four -> Kafka; issuer, policy, auditor -> MongoDB
       ...SERVICES.map((svc) => `${svc} -> ${kafka}:9092/TCP`),
       ...['issuer', 'policy', 'auditor'].map((svc) => `${svc} -> ${mongodb}:27017/TCP`),

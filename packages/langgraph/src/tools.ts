@@ -6,8 +6,11 @@
 //   APPROVAL_REQUIRED  the graph pauses (LangGraph `interrupt`, needs a checkpointer) with the
 //            approval id; resumed with `{ approved: true }` the same call is sent again carrying
 //            the approval (good for one call), resumed otherwise the model is told it was refused.
+// LangGraph runs a paused node again from its start on resume. The first call is therefore a
+// LangGraph `task`: its result is checkpointed with the pause and replayed on resume instead of
+// being sent again (which would open a second approval request that nobody decides).
 import { DynamicStructuredTool } from '@langchain/core/tools';
-import { interrupt } from '@langchain/langgraph';
+import { getConfig, interrupt, task } from '@langchain/langgraph';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 
@@ -73,16 +76,29 @@ export interface EnforcedToolsOptions {
   include?: (gatewayName: string) => boolean;
 }
 
+/**
+ * Whether this runs inside a LangGraph task that can run checkpointed sub-tasks (a graph node);
+ * `__pregel_call` is how LangGraph hands a node the runner for `task` calls.
+ */
+function inGraph(): boolean {
+  const configurable = (getConfig() as { configurable?: Record<string, unknown> } | undefined)?.configurable;
+  return typeof configurable?.['__pregel_call'] === 'function';
+}
+
 /** One gateway tool as a LangChain tool. */
 export function enforcedTool(client: Client, definition: Tool): DynamicStructuredTool {
   const gatewayName = definition.name;
+  const callGateway = async (args: Record<string, unknown>) =>
+    (await client.callTool({ name: gatewayName, arguments: args })) as CallToolResult;
+  // In a graph: checkpointed, so a resumed node gets the recorded result instead of calling again.
+  const firstCall = task(`authority:${gatewayName}`, callGateway);
   return new DynamicStructuredTool({
     name: toolNameFor(gatewayName),
     description: definition.description ?? definition.title ?? gatewayName,
     schema: definition.inputSchema as Record<string, unknown>,
     func: async (input: Record<string, unknown>) => {
       const args = input ?? {};
-      const first = (await client.callTool({ name: gatewayName, arguments: args })) as CallToolResult;
+      const first = inGraph() ? await firstCall(args) : await callGateway(args);
       const denied = denialOf(first);
       if (denied === undefined) return first.isError === true ? `Error: ${resultText(first)}` : resultText(first);
       if (denied.reason !== 'APPROVAL_REQUIRED' || denied.approval_id === undefined)
@@ -95,9 +111,8 @@ export function enforcedTool(client: Client, definition: Tool): DynamicStructure
         args,
         message: denied.message,
       };
-      // LangGraph runs this function again from the top on resume: the first call above is then
-      // refused once more (nothing reaches the tool) and opens a request nobody decides, which
-      // expires; the approval used is the one the human decided, named in the resume value.
+      // On resume LangGraph runs this function again from the top; `first` is then the recorded
+      // denial (no second call, no second approval request) and `interrupt` returns the answer.
       const answer = interrupt<ApprovalInterrupt, ApprovalResume | undefined>(pause);
       const approvalId = answer?.approval_id ?? denied.approval_id;
       if (answer?.approved !== true) return `A human did not approve ${gatewayName} (approval ${approvalId}).`;

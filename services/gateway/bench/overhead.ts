@@ -8,6 +8,9 @@
 //     gateway, and the ratio (target ≥ 0.7);
 //   gateway.components.sequential: where the overhead goes: the enforcer's Check alone, and an MCP
 //     request through the gateway that needs neither check nor upstream (tools/list).
+// `gateway_json` is a second gateway, same enforcer and mapping, with AUTHORITY_GATEWAY_JSON_RESPONSE
+// (one JSON body per POST instead of an SSE stream): the transport's framing, measured side by
+// side; the SSE and JSON gateways run in the order A B B A so drift in load hits both alike.
 // The gateway path is MCP over streamable HTTP + a Check by a real enforcer (in this process, real
 // Kafka; audit mode BENCH_AUDIT_MODE, default async) + the same stdio upstream. An issuer (real
 // MongoDB) mints the envelope. Every loop is bounded in time; JSON lines on stdout.
@@ -53,6 +56,9 @@ function percentiles(samples: number[]) {
 async function loop(concurrency: number, seconds: number, call: () => Promise<void>) {
   const latencies: number[] = [];
   let errors = 0;
+  // CPU time of this process (client, gateway, enforcer, issuer; not the upstream child) per call:
+  // unlike wall-clock rates it barely moves with the load of the other processes on the machine.
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const end = start + seconds * 1000;
   await Promise.all(
@@ -68,8 +74,10 @@ async function loop(concurrency: number, seconds: number, call: () => Promise<vo
       }
     }),
   );
+  const cpu = process.cpuUsage(cpu0);
   return {
     rps: Math.round((latencies.length * 1000) / (performance.now() - start)),
+    cpu_us_per_call: latencies.length === 0 ? NaN : Math.round((cpu.user + cpu.system) / latencies.length),
     errors,
     ...percentiles(latencies),
   };
@@ -170,26 +178,32 @@ async function main(): Promise<void> {
       mapping,
       `upstreams:\n  everything:\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(everything)}, stdio]\n    tools:\n      echo: { scope: "demo:echo" }\n`,
     );
-    const gateway = await startGateway(
-      {
-        ...loadConfig(
-          gatewayConfigSchema,
-          {
-            AUTHORITY_GATEWAY_MAPPING: mapping,
-            AUTHORITY_GATEWAY_HOST: '127.0.0.1',
-            AUTHORITY_ENFORCER_ADDR: `127.0.0.1:${enforcer.port}`,
-            AUTHORITY_ENFORCER_API_KEY: operatorKey,
-            AUTHORITY_GATEWAY_RATE: '1000000',
-            AUTHORITY_GATEWAY_BURST: '1000000',
-            AUTHORITY_LOG_LEVEL: 'silent',
-          },
-          [],
-        ),
-        AUTHORITY_GATEWAY_PORT: 0,
-      },
-      { logger: silentLogger() },
-    );
-    stops.push(() => gateway.stop());
+    const newGateway = async (json: boolean) => {
+      const g = await startGateway(
+        {
+          ...loadConfig(
+            gatewayConfigSchema,
+            {
+              AUTHORITY_GATEWAY_MAPPING: mapping,
+              AUTHORITY_GATEWAY_HOST: '127.0.0.1',
+              AUTHORITY_ENFORCER_ADDR: `127.0.0.1:${enforcer.port}`,
+              AUTHORITY_ENFORCER_API_KEY: operatorKey,
+              AUTHORITY_GATEWAY_RATE: '1000000',
+              AUTHORITY_GATEWAY_BURST: '1000000',
+              AUTHORITY_GATEWAY_JSON_RESPONSE: String(json),
+              AUTHORITY_LOG_LEVEL: 'silent',
+            },
+            [],
+          ),
+          AUTHORITY_GATEWAY_PORT: 0,
+        },
+        { logger: silentLogger() },
+      );
+      stops.push(() => g.stop());
+      return g;
+    };
+    const gateway = await newGateway(false);
+    const gatewayJson = await newGateway(true);
 
     const direct = new Client({ name: 'bench-direct', version: '1' });
     await direct.connect(
@@ -203,6 +217,13 @@ async function main(): Promise<void> {
       }),
     );
     stops.push(() => viaGateway.close());
+    const viaGatewayJson = new Client({ name: 'bench-gateway-json', version: '1' });
+    await viaGatewayJson.connect(
+      new StreamableHTTPClientTransport(new URL(gatewayJson.resource), {
+        requestInit: { headers: { Authorization: `Bearer ${token}` } },
+      }),
+    );
+    stops.push(() => viaGatewayJson.close());
 
     // The same upstream over streamable HTTP: one MCP-over-HTTP hop, like the agent → gateway hop.
     const port = await new Promise<number>((resolve) => {
@@ -241,12 +262,26 @@ async function main(): Promise<void> {
       const r = await viaGateway.callTool({ name: 'everything.echo', arguments: { message: 'x' } });
       if (r.isError) throw new Error(`gateway call failed: ${JSON.stringify(r.content)}`);
     };
-    // Warm up both paths (JIT, connections, the enforcer's memo).
+    const callGatewayJson = async () => {
+      const r = await viaGatewayJson.callTool({ name: 'everything.echo', arguments: { message: 'x' } });
+      if (r.isError) throw new Error(`gateway (JSON) call failed: ${JSON.stringify(r.content)}`);
+    };
+    // Warm up every path (JIT, connections, the enforcer's memo).
     for (let i = 0; i < 200; i++) {
       await callDirect();
       await callDirectHttp();
       await callGateway();
+      await callGatewayJson();
     }
+    /** SSE and JSON gateways, each in two halves, in the order A B B A. */
+    const bothGateways = async (concurrency: number) => {
+      const a1 = await loop(concurrency, SECONDS / 2, callGateway);
+      const b1 = await loop(concurrency, SECONDS / 2, callGatewayJson);
+      const b2 = await loop(concurrency, SECONDS / 2, callGatewayJson);
+      const a2 = await loop(concurrency, SECONDS / 2, callGateway);
+      return { sse: [a1, a2], json: [b1, b2] };
+    };
+    const mean = (xs: number[]) => round(xs.reduce((a, b) => a + b, 0) / xs.length);
 
     // Where the overhead goes: the enforcer's Check alone (gRPC, the same token), and an MCP request
     // through the gateway that needs neither a check nor the upstream (tools/list).
@@ -273,6 +308,7 @@ async function main(): Promise<void> {
     const seqDirect = await loop(1, SECONDS, callDirect);
     const seqDirectHttp = await loop(1, SECONDS, callDirectHttp);
     const seqGateway = await loop(1, SECONDS, callGateway);
+    const seqBoth = await bothGateways(1);
     process.stdout.write(
       `${JSON.stringify({
         name: 'gateway.echo.sequential',
@@ -282,6 +318,9 @@ async function main(): Promise<void> {
         gateway: seqGateway,
         p50_overhead_ms: round(seqGateway.p50_ms - seqDirect.p50_ms),
         p50_overhead_vs_http_ms: round(seqGateway.p50_ms - seqDirectHttp.p50_ms),
+        gateway_sse_halves: seqBoth.sse,
+        gateway_json_halves: seqBoth.json,
+        p50_json_minus_sse_ms: round(mean(seqBoth.json.map((r) => r.p50_ms)) - mean(seqBoth.sse.map((r) => r.p50_ms))),
         target_p50_overhead_ms: 2,
         machine: machine(),
       })}\n`,
@@ -290,6 +329,7 @@ async function main(): Promise<void> {
     const clDirect = await loop(16, SECONDS, callDirect);
     const clDirectHttp = await loop(16, SECONDS, callDirectHttp);
     const clGateway = await loop(16, SECONDS, callGateway);
+    const clBoth = await bothGateways(16);
     process.stdout.write(
       `${JSON.stringify({
         name: 'gateway.echo.closed-loop-16',
@@ -299,6 +339,14 @@ async function main(): Promise<void> {
         gateway: clGateway,
         throughput_ratio: round(clGateway.rps / clDirect.rps, 2),
         throughput_ratio_vs_http: round(clGateway.rps / clDirectHttp.rps, 2),
+        gateway_sse_halves: clBoth.sse,
+        gateway_json_halves: clBoth.json,
+        throughput_json_over_sse: round(mean(clBoth.json.map((r) => r.rps)) / mean(clBoth.sse.map((r) => r.rps)), 2),
+        throughput_ratio_json_vs_http: round(mean(clBoth.json.map((r) => r.rps)) / clDirectHttp.rps, 2),
+        cpu_json_over_sse: round(
+          mean(clBoth.json.map((r) => r.cpu_us_per_call)) / mean(clBoth.sse.map((r) => r.cpu_us_per_call)),
+          2,
+        ),
         target_ratio: 0.7,
         machine: machine(),
       })}\n`,

@@ -14,6 +14,12 @@ export interface ClaimedCaller {
   agent: string;
   /** The earliest `exp` of the chain, seconds. */
   expiresAt: number;
+  /**
+   * Called once a service verified this envelope as this caller's (the enforcer's answer names
+   * it with the chain verified and possession proven, or the issuer delegated from it): the HTTP
+   * layer then counts the session as verified (see http.ts, session eviction).
+   */
+  onVerified?: () => void;
 }
 
 export interface AudienceRule {

@@ -341,7 +341,9 @@ export class BuiltinTools {
         },
         { deadlineMs: this.deps.issuerTimeoutMs },
       );
+      // The issuer verified the caller's envelope (and its seal) to delegate from it.
       this.deps.enforcement.charge(caller);
+      caller.onVerified?.();
       const e = issued.envelope;
       const out: Record<string, unknown> = {
         agent_id: e.agentId,

@@ -173,6 +173,11 @@ export const gatewayConfigSchema = z.object({
   AUTHORITY_GATEWAY_COMPILER_TIMEOUT: duration()
     .prefault('15s')
     .describe('Deadline of one model request; after it the deterministic compiler decides.'),
+  AUTHORITY_GATEWAY_COMPILER_RATE: integer({ min: 1, max: 1_000_000 })
+    .prefault('60')
+    .describe(
+      "Most model requests per minute for the whole gateway (bursts of as many). The model is asked before the issuer verifies the caller's envelope, so this bounds what forged envelopes can spend; beyond it the deterministic compiler decides and the answer says so.",
+    ),
   AUTHORITY_UPSTREAM_TIMEOUT: duration()
     .prefault('60s')
     .describe('Deadline of each request to an upstream (reset by progress notifications).'),
@@ -190,10 +195,33 @@ export const gatewayConfigSchema = z.object({
     .describe('Most (tenant, agent) buckets kept in memory; the least recently used is dropped beyond it.'),
   AUTHORITY_GATEWAY_MAX_SESSIONS: integer({ min: 1, max: 1_000_000 })
     .prefault('10000')
-    .describe('Most concurrent MCP sessions; a new session beyond it is refused 503.'),
+    .describe(
+      'Most concurrent MCP sessions. A new session beyond it evicts the least recently used session whose envelope no service has verified yet; when every session is verified it is refused 503.',
+    ),
   AUTHORITY_GATEWAY_SESSION_IDLE: duration()
     .prefault('15m')
     .describe('An MCP session with no request for this long is closed.'),
+  AUTHORITY_GATEWAY_JSON_RESPONSE: bool()
+    .prefault('false')
+    .describe(
+      "Answer each MCP POST with one JSON body instead of an SSE stream (cheaper per call). What the gateway sends during a call (progress, the approval elicitation, a per-agent upstream's requests) then travels on the agent's standalone GET stream, so the agent's client must keep one open (the SDK's client does).",
+    ),
+  AUTHORITY_GATEWAY_UPSTREAMS_PER_AGENT: integer({ min: 1, max: 1_000_000 })
+    .prefault('8')
+    .describe(
+      'Most connections to `sessions: per-agent` upstreams one (tenant, agent) holds over all its sessions (each is a process for a stdio upstream); beyond it a call that needs a new one is refused UPSTREAM_LIMIT.',
+    ),
+  AUTHORITY_GATEWAY_UPSTREAMS_PER_TENANT: integer({ min: 1, max: 1_000_000 })
+    .prefault('64')
+    .describe('Most connections to `sessions: per-agent` upstreams the agents of one tenant hold together.'),
+  AUTHORITY_GATEWAY_UPSTREAMS_MAX: integer({ min: 1, max: 1_000_000 })
+    .prefault('256')
+    .describe('Most connections to `sessions: per-agent` upstreams the gateway holds in total.'),
+  AUTHORITY_GATEWAY_UPSTREAM_IDLE: duration()
+    .prefault('5m')
+    .describe(
+      'A connection to a `sessions: per-agent` upstream with no request in flight and no subscription for this long is closed (the next allowed call opens it again).',
+    ),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

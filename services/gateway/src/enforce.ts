@@ -35,7 +35,7 @@ export const META = {
 
 /** Why a call was refused, as the agent receives it (in the result's `_meta` and text). */
 export interface Denial {
-  /** A proto ReasonCode, or a gateway reason: RATE_LIMITED, UNAVAILABLE, CHECK_FAILED, UPSTREAM_UNAVAILABLE. */
+  /** A proto ReasonCode, or a gateway reason: RATE_LIMITED, UNAVAILABLE, CHECK_FAILED, UPSTREAM_UNAVAILABLE, UPSTREAM_LIMIT. */
   reason: string;
   message: string;
   /** The request or token field at fault (`arguments.path`, `context.purpose`, `link[1].scp`...). */
@@ -52,6 +52,9 @@ export interface Denial {
   resource?: string;
 }
 
+/** Reasons of an answer whose chain verified but whose holder did not prove possession. */
+const POSSESSION_UNPROVEN = new Set(['PROOF_REQUIRED', 'INVALID_PROOF', 'PROOF_REPLAYED']);
+
 const RETRYABLE = new Set([
   'STALE_STATE',
   'AUDIT_UNAVAILABLE',
@@ -59,6 +62,7 @@ const RETRYABLE = new Set([
   'DEADLINE_EXCEEDED',
   'RATE_LIMITED',
   'UPSTREAM_UNAVAILABLE',
+  'UPSTREAM_LIMIT',
 ]);
 
 /** The hint for a reason (the original's `retry_hint`, without leaking anything the agent lacks). */
@@ -97,6 +101,10 @@ export function hintFor(reason: string, d: Partial<Denial>): string {
         : 'no such document; authority.vault_list lists the domain';
     case 'UPSTREAM_UNAVAILABLE':
       return 'the server behind this tool is reconnecting; retry later (check first whether a call that was cut off had its effect)';
+    case 'UPSTREAM_LIMIT':
+      return d.field === 'limit.per_agent'
+        ? 'this agent holds as many per-agent upstream connections as it may (over all its sessions): close a session you no longer use (HTTP DELETE /mcp) or retry once an idle one was closed'
+        : 'the gateway holds as many per-agent upstream connections as it may for this tenant or in total; retry later';
     case 'RATE_LIMITED':
       return `too many calls for this agent; retry after ${d.retry_after_seconds ?? 1}s`;
     case 'STALE_STATE':
@@ -226,6 +234,26 @@ export class Enforcement {
     });
   }
 
+  /**
+   * After the enforcer answered `responses` for `caller`: charges the identity it verified (never
+   * a claimed one, see rate-limit.ts), and tells the caller when that identity is its own and the
+   * holder proved possession.
+   */
+  private verifiedBy(caller: ClaimedCaller, responses: readonly (CheckResponse__Output | undefined)[]): void {
+    const verified = responses.find((r) => r !== undefined && r.chainUnverified === false && r.agentId !== '');
+    if (verified === undefined) return;
+    this.charge({ tenant: verified.tenant, agent: verified.agentId });
+    const own = responses.some(
+      (r) =>
+        r !== undefined &&
+        r.chainUnverified === false &&
+        !POSSESSION_UNPROVEN.has(r.reason) &&
+        r.tenant === caller.tenant &&
+        r.agentId === caller.agent,
+    );
+    if (own) caller.onVerified?.();
+  }
+
   /** Charges `caller`'s bucket: only after a service verified its envelope (see rate-limit.ts). */
   charge(caller: Pick<ClaimedCaller, 'tenant' | 'agent'>): void {
     this.opts.limiter.charge(rateKey(caller.tenant, caller.agent));
@@ -241,7 +269,7 @@ export class Enforcement {
     propagation.inject(context.active(), carrier);
     try {
       const res = await this.opts.enforcer.check(request, { deadlineMs: this.opts.timeoutMs, metadata: carrier });
-      if (res.chainUnverified === false && res.agentId !== '') this.charge({ tenant: res.tenant, agent: res.agentId });
+      this.verifiedBy(caller, [res]);
       if (res.decision !== 'ALLOW' && res.decision !== 'DENY')
         return denial({ reason: 'CHECK_FAILED', message: 'the enforcer answered no decision' });
       return res;
@@ -351,8 +379,7 @@ export class Enforcement {
       });
     }
     // Only an identity the enforcer verified is charged (see rate-limit.ts).
-    const verified = responses.find((r) => r !== undefined && r.chainUnverified === false && r.agentId !== '');
-    if (verified !== undefined) this.opts.limiter.charge(rateKey(verified.tenant, verified.agentId));
+    this.verifiedBy(caller, responses);
     if (responses.length !== requests.length) {
       return denial({ reason: 'CHECK_FAILED', message: 'the enforcer answered a different number of checks' });
     }
@@ -376,8 +403,7 @@ export class Enforcement {
         { checks: requests },
         { deadlineMs: this.opts.timeoutMs, metadata: carrier },
       );
-      const verified = results.find((r) => r !== undefined && r.chainUnverified === false && r.agentId !== '');
-      if (verified !== undefined) this.charge({ tenant: verified.tenant, agent: verified.agentId });
+      this.verifiedBy(caller, results);
       if (results.length !== requests.length)
         return denial({ reason: 'CHECK_FAILED', message: 'the enforcer answered a different number of checks' });
       return results;

@@ -1,7 +1,11 @@
 // The gateway's HTTP server: MCP streamable HTTP on /mcp (every request authenticated by the
 // agent's envelope as bearer token), RFC 9728 protected-resource metadata, and the liveness and
 // readiness probes. Sessions are bounded in number and closed when idle; a session belongs to the
-// (tenant, agent) that opened it.
+// (tenant, agent) that opened it. The door only reads the envelope, so a session is created before
+// any service verified it: when the table is full, a new session evicts the least recently used
+// session whose envelope was never verified (a flood of forged envelopes evicts its own sessions,
+// never an agent's whose calls the enforcer verified), and only a table of verified sessions
+// refuses new ones (503).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +38,8 @@ export interface HttpOptions {
   skewSeconds: number;
   maxSessions: number;
   idleMs: number;
+  /** Answer each POST with one JSON body instead of an SSE stream. */
+  jsonResponse?: boolean;
   logger: Logger;
   /** A fresh MCP server for a new session. */
   createServer: () => McpServer;
@@ -48,13 +54,17 @@ interface Session {
   /** rateKey(tenant, agent) of the caller that opened it. */
   owner: string;
   lastUsed: number;
+  /** True once a service verified a request's envelope as the owner's (ClaimedCaller.onVerified). */
+  verified: boolean;
 }
 
 export interface GatewayHttp {
   port: number;
   /** The resource identifier agents' tokens are for (`<public url>/mcp`). */
   resource: string;
-  sessions: ReadonlyMap<string, { server: McpServer }>;
+  sessions: ReadonlyMap<string, { server: McpServer; verified: boolean }>;
+  /** Unverified sessions evicted to make room for new ones. */
+  readonly evicted: number;
   close(): Promise<void>;
 }
 
@@ -82,6 +92,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 export async function startHttp(opts: HttpOptions): Promise<GatewayHttp> {
   const clock = opts.clock ?? Date.now;
   const sessions = new Map<string, Session>();
+  let evicted = 0;
   let resource = '';
   let metadataUrl = '';
 
@@ -144,6 +155,7 @@ export async function startHttp(opts: HttpOptions): Promise<GatewayHttp> {
         return rpcError(res, 403, -32001, 'this session belongs to another agent');
       }
       s.lastUsed = clock();
+      caller.onVerified = () => void (s.verified = true);
       await s.transport.handleRequest(req, res, body);
       return;
     }
@@ -151,13 +163,21 @@ export async function startHttp(opts: HttpOptions): Promise<GatewayHttp> {
       return rpcError(res, 400, -32000, 'Bad Request: no session; start one with initialize');
     }
     if (sessions.size >= opts.maxSessions) {
-      return rpcError(res, 503, -32000, 'too many sessions; retry later');
+      let victim: [string, Session] | undefined;
+      for (const entry of sessions) {
+        if (!entry[1].verified && (victim === undefined || entry[1].lastUsed < victim[1].lastUsed)) victim = entry;
+      }
+      if (victim === undefined) return rpcError(res, 503, -32000, 'too many sessions; retry later');
+      evicted++;
+      opts.logger.info({ evicted: victim[1].owner }, 'evicted the least recently used unverified session');
+      await closeSession(victim[0]);
     }
     const server = opts.createServer();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: opts.jsonResponse ?? false,
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server, owner, lastUsed: clock() });
+        sessions.set(id, { transport, server, owner, lastUsed: clock(), verified: false });
       },
     });
     transport.onclose = () => {
@@ -215,6 +235,9 @@ export async function startHttp(opts: HttpOptions): Promise<GatewayHttp> {
     port,
     resource,
     sessions,
+    get evicted() {
+      return evicted;
+    },
     async close() {
       clearInterval(sweep);
       await Promise.all([...sessions.keys()].map(closeSession));

@@ -13,6 +13,7 @@ import { startHttp, type GatewayHttp } from './http';
 import { createProxyServer } from './proxy';
 import { RateLimiter } from './rate-limit';
 import { Upstream, type ListKind } from './upstream';
+import { UpstreamPool } from './upstream-pool';
 import { LlmCompiler } from './llm-compiler';
 import { MongoVaultStore, type VaultStore } from './vault';
 import { VaultTools } from './vault-tools';
@@ -24,6 +25,7 @@ export * from './rate-limit';
 export * from './auth';
 export * from './vault';
 export * from './llm-compiler';
+export * from './upstream-pool';
 export { VaultTools, VAULT_LIST, VAULT_METADATA, VAULT_READ, VAULT_WRITE, VAULT_QUERY } from './vault-tools';
 export {
   Enforcement,
@@ -74,6 +76,10 @@ export interface GatewayHandle {
   /** The resource identifier (`<public url>/mcp`), '' with stdio. */
   resource: string;
   upstreams: Upstream[];
+  /** The catalog connections of the `sessions: per-agent` upstreams (listing only). */
+  catalogs: Upstream[];
+  /** The per-agent connections of all sessions. */
+  pool: UpstreamPool;
   limiter: RateLimiter;
   http: GatewayHttp | undefined;
   stop(): Promise<void>;
@@ -117,17 +123,40 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
     const servers = new Set<Server>();
     const shared = config.AUTHORITY_GATEWAY_MAPPING.upstreams.filter((m) => m.sessions === 'shared');
     const perAgent = config.AUTHORITY_GATEWAY_MAPPING.upstreams.filter((m) => m.sessions === 'per-agent');
-    const upstreams = shared.map(
-      (m) =>
-        new Upstream(m, logger, (kind) => {
-          for (const s of servers) void listChanged(s, kind).catch(() => undefined);
-        }),
-    );
+    const broadcast = (kind: ListKind) => {
+      for (const s of servers) void listChanged(s, kind).catch(() => undefined);
+    };
+    const upstreams = shared.map((m) => new Upstream(m, logger, broadcast));
+    // One connection per per-agent upstream, opened now, only to list what it offers: a session
+    // gets its own connection after its first allowed call (proxy.ts), never before.
+    const catalogs = perAgent.map((m) => new Upstream(m, logger, broadcast));
     for (const u of upstreams) {
       cleanups.push(() => u.close());
       await u.connect();
       logger.info({ upstream: u.name, tools: [...u.exposedTools()].map((t) => t.name) }, 'upstream connected');
     }
+    for (const u of catalogs) {
+      cleanups.push(() => u.close());
+      try {
+        await u.connect();
+        logger.info({ upstream: u.name, tools: [...u.exposedTools()].map((t) => t.name) }, 'upstream connected');
+      } catch (err) {
+        // As before catalogs existed: a per-agent upstream that is down does not stop the gateway.
+        logger.warn({ err, upstream: u.name }, 'could not connect a per-agent upstream; retrying');
+        u.retryInBackground();
+      }
+    }
+    const pool = new UpstreamPool(
+      {
+        perAgent: config.AUTHORITY_GATEWAY_UPSTREAMS_PER_AGENT,
+        perTenant: config.AUTHORITY_GATEWAY_UPSTREAMS_PER_TENANT,
+        total: config.AUTHORITY_GATEWAY_UPSTREAMS_MAX,
+        idleMs: config.AUTHORITY_GATEWAY_UPSTREAM_IDLE,
+      },
+      clock,
+    );
+    pool.start();
+    cleanups.push(() => pool.stop());
 
     const skewSeconds = Math.ceil(config.AUTHORITY_CLOCK_SKEW / 1000);
     const audience = {
@@ -182,19 +211,22 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
               ? { apiKey: config.AUTHORITY_GATEWAY_COMPILER_API_KEY }
               : {}),
             timeoutMs: config.AUTHORITY_GATEWAY_COMPILER_TIMEOUT,
+            perMinute: config.AUTHORITY_GATEWAY_COMPILER_RATE,
+            clock,
           });
     const builtins = new BuiltinTools({
       ...(llm !== undefined ? { llm } : {}),
       ...(vault !== undefined ? { vault } : {}),
       ...(auditor !== undefined ? { auditor } : {}),
       enforcement,
-      upstreams,
+      upstreams: [...upstreams, ...catalogs],
       issuerTimeoutMs: config.AUTHORITY_ISSUER_TIMEOUT,
       ...(issuer !== undefined ? { issuer } : {}),
     });
     const proxyDeps = {
       upstreams,
-      perAgent,
+      perAgent: catalogs,
+      pool,
       builtins,
       enforcement,
       logger,
@@ -213,7 +245,7 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
       );
       await server.connect(transport);
       cleanups.push(() => server.close());
-      return { port: 0, resource: '', upstreams, limiter, http: undefined, stop: run };
+      return { port: 0, resource: '', upstreams, catalogs, pool, limiter, http: undefined, stop: run };
     }
 
     // Readiness: every upstream connected and the enforcer SERVING (asked in the background).
@@ -236,12 +268,14 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
       skewSeconds,
       maxSessions: config.AUTHORITY_GATEWAY_MAX_SESSIONS,
       idleMs: config.AUTHORITY_GATEWAY_SESSION_IDLE,
+      jsonResponse: config.AUTHORITY_GATEWAY_JSON_RESPONSE,
       logger,
       clock,
-      ready: () => enforcerServing && upstreams.every((u) => u.isConnected),
+      ready: () => enforcerServing && [...upstreams, ...catalogs].every((u) => u.isConnected),
       createServer: () => {
         const server = createProxyServer({
           ...proxyDeps,
+          standaloneOnly: config.AUTHORITY_GATEWAY_JSON_RESPONSE,
           callerOf: (auth) => auth?.extra?.['caller'] as ClaimedCaller | undefined,
         });
         servers.add(server);
@@ -260,6 +294,8 @@ export async function startGateway(config: GatewayConfig, opts: StartGatewayOpti
       port: http.port,
       resource: http.resource,
       upstreams,
+      catalogs,
+      pool,
       limiter,
       http,
       stop: () => (stopping ??= run()),

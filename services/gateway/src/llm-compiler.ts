@@ -4,8 +4,12 @@
 // by the issuer's Delegate. Three wire formats: OpenAI-compatible chat completions, Anthropic
 // messages, Ollama chat. A model that fails (network, HTTP status, timeout, an answer that is not
 // the JSON asked for) yields no proposal: the deterministic compiler decides and the result says so.
+// The model is asked before the issuer has verified the caller's envelope (Delegate does, after),
+// so model requests are bounded gateway-wide: a flood of forged envelopes can spend at most
+// `perMinute` of them (beyond, the deterministic compiler decides), never an unbounded bill.
 import { isValidScope, scopeContains } from '@authority/core';
 import type { Secret } from '@authority/platform';
+import { RateLimiter } from './rate-limit';
 import type { CompiledIntent } from './compile';
 
 export type LlmProvider = 'openai' | 'anthropic' | 'ollama';
@@ -17,8 +21,12 @@ export interface LlmCompilerOptions {
   model: string;
   apiKey?: Secret;
   timeoutMs: number;
+  /** Most model requests per minute for the whole gateway (bursts of as many); default unbounded. */
+  perMinute?: number;
   /** Replaceable for tests (default: global fetch). */
   fetch?: typeof fetch;
+  /** Milliseconds (tests inject a clock). */
+  clock?: () => number;
 }
 
 /** What a model proposed: scopes and why. */
@@ -133,8 +141,21 @@ function wire(
   }
 }
 
+const BUDGET_KEY = 'model';
+
 export class LlmCompiler {
-  constructor(private readonly o: LlmCompilerOptions) {}
+  private readonly budget: RateLimiter | undefined;
+
+  constructor(private readonly o: LlmCompilerOptions) {
+    if (o.perMinute !== undefined) {
+      this.budget = new RateLimiter({
+        ratePerSecond: o.perMinute / 60,
+        burst: o.perMinute,
+        maxKeys: 1,
+        ...(o.clock !== undefined ? { clock: o.clock } : {}),
+      });
+    }
+  }
 
   get source(): string {
     return `${this.o.provider}:${this.o.model}`;
@@ -146,6 +167,11 @@ export class LlmCompiler {
     scopes: readonly string[],
     toolWords: ReadonlyMap<string, ReadonlySet<string>>,
   ): Promise<Proposal> {
+    if (this.budget !== undefined) {
+      if (!this.budget.allows(BUDGET_KEY))
+        throw new Error(`the gateway's model budget (${this.o.perMinute ?? 0} requests per minute) is used up`);
+      this.budget.charge(BUDGET_KEY);
+    }
     const w = wire(this.o, systemPrompt(), userPrompt(intent, scopes, toolWords));
     const res = await (this.o.fetch ?? fetch)(w.url, { ...w.init, signal: AbortSignal.timeout(this.o.timeoutMs) });
     if (!res.ok) throw new Error(`${this.source} answered HTTP ${res.status}`);

@@ -140,6 +140,31 @@ describe('LLM compilers: each wire format', () => {
   });
 });
 
+describe('the model budget', () => {
+  test('beyond AUTHORITY_GATEWAY_COMPILER_RATE per minute the model is not asked; it refills with time', async () => {
+    hang = false;
+    answer = '{"scopes": ["vault:finance:read"], "reasoning": "r"}';
+    let now = 0;
+    const c = new LlmCompiler({
+      provider: 'openai',
+      url: `${base}/v1`,
+      model: 'm',
+      timeoutMs: 5000,
+      perMinute: 2,
+      clock: () => now,
+    });
+    const before = seen.length;
+    await c.propose('x', CALLER, TOOLS);
+    await c.propose('x', CALLER, TOOLS);
+    await assert.rejects(c.propose('x', CALLER, TOOLS), /model budget \(2 requests per minute\) is used up/);
+    assert.equal(seen.length - before, 2, 'the refused proposal sent no request');
+    now = 30_000; // one request's worth of budget back
+    assert.deepEqual((await c.propose('x', CALLER, TOOLS)).scopes, ['vault:finance:read']);
+    await assert.rejects(c.propose('x', CALLER, TOOLS), /used up/);
+    assert.equal(seen.length - before, 3);
+  });
+});
+
 describe('clipProposal', () => {
   test('a caller wildcard covers a narrower proposed scope; nothing wider than the caller survives', () => {
     const c = clipProposal(

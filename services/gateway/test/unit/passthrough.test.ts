@@ -27,6 +27,7 @@ import { parseMapping, type GatewayMapping } from '../../src/mapping';
 import { DENIED_ERROR_CODE, RESOURCE_NOT_FOUND, createProxyServer } from '../../src/proxy';
 import { RateLimiter } from '../../src/rate-limit';
 import { Upstream } from '../../src/upstream';
+import { UpstreamPool } from '../../src/upstream-pool';
 
 function moduleDir(name: string): string {
   let dir = __dirname;
@@ -112,12 +113,11 @@ after(async () => {
 async function session(sessions: 'shared' | 'per-agent'): Promise<Session> {
   const mapping = mappingFor(sessions);
   const upstreams: Upstream[] = [];
-  if (sessions === 'shared') {
-    const u = new Upstream(mapping.upstreams[0]!, silentLogger(), () => undefined);
-    await u.connect();
-    upstreams.push(u);
-    sharedUpstreams.push(u);
-  }
+  // A per-agent upstream's catalog connection (listing only; the session opens its own).
+  const u = new Upstream(mapping.upstreams[0]!, silentLogger(), () => undefined);
+  await u.connect();
+  sharedUpstreams.push(u);
+  if (sessions === 'shared') upstreams.push(u);
   const enforcement = new Enforcement({
     enforcer: standIn,
     limiter: new RateLimiter({ ratePerSecond: 1000, burst: 1000, maxKeys: 10 }),
@@ -125,7 +125,8 @@ async function session(sessions: 'shared' | 'per-agent'): Promise<Session> {
   });
   const server = createProxyServer({
     upstreams,
-    perAgent: sessions === 'per-agent' ? mapping.upstreams : [],
+    perAgent: sessions === 'per-agent' ? [u] : [],
+    pool: new UpstreamPool({ perAgent: 4, perTenant: 4, total: 4, idleMs: 60_000 }),
     builtins: new BuiltinTools({ enforcement, upstreams, issuerTimeoutMs: 1000 }),
     enforcement,
     logger: silentLogger(),

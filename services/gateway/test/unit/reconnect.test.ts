@@ -24,6 +24,7 @@ import { parseMapping } from '../../src/mapping';
 import { createProxyServer } from '../../src/proxy';
 import { RateLimiter } from '../../src/rate-limit';
 import { Upstream } from '../../src/upstream';
+import { UpstreamPool } from '../../src/upstream-pool';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-reconnect-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -200,7 +201,7 @@ test(
 );
 
 test(
-  'a per-agent HTTP upstream that is down at session start is retried; its tools appear once it answers',
+  'a per-agent HTTP upstream that is down at start is retried; its tools appear once it answers, and a call opens the session its own connection',
   { timeout: 60_000 },
   async () => {
     // A free port nobody listens on yet.
@@ -220,9 +221,17 @@ test(
       limiter: new RateLimiter({ ratePerSecond: 1000, burst: 1000, maxKeys: 10 }),
       timeoutMs: 1000,
     });
+    // The catalog connection (listing only), retried in the background as startGateway does.
+    const catalog = new Upstream(mapping.upstreams[0]!, silentLogger(), () => undefined, {
+      reconnectMaxMs: 200,
+    });
+    await assert.rejects(catalog.connect());
+    catalog.retryInBackground();
+    const pool = new UpstreamPool({ perAgent: 1, perTenant: 1, total: 1, idleMs: 60_000 });
     const server = createProxyServer({
       upstreams: [],
-      perAgent: mapping.upstreams,
+      perAgent: [catalog],
+      pool,
       upstreamOptions: { reconnectMaxMs: 200 },
       builtins: new BuiltinTools({ enforcement, upstreams: [], issuerTimeoutMs: 1000 }),
       enforcement,
@@ -242,11 +251,14 @@ test(
         async () => ((await agent.listTools()).tools.some((t) => t.name === 'remote.count') ? true : undefined),
         'the per-agent upstream connected in the background',
       );
+      assert.equal(pool.size, 0, 'listing opened no connection of the session');
       const r = (await agent.callTool({ name: 'remote.count', arguments: {} })) as CallToolResult;
       assert.equal(r.isError, undefined);
+      assert.equal(pool.heldBy('t', 'agent'), 1, 'the allowed call opened the session its own connection');
     } finally {
       await agent.close();
       await server.close();
+      await catalog.close();
       if (http !== undefined) {
         const h = http;
         h.closeAllConnections();
