@@ -16,6 +16,7 @@ import {
   type EventSigningKey,
 } from '@authority/core';
 import {
+  authorityTopicSpecs,
   cloudEventHeaders,
   createKafka,
   loadConfig,
@@ -206,6 +207,33 @@ export async function mongoClient(): Promise<MongoClient> {
   const client = new MongoClient(requireInfra().mongo);
   await client.connect();
   return client;
+}
+
+/** What an integration test runs the auditor against: a fresh env, a bus with the topics, a MongoDB client. */
+export interface TestRig {
+  env: TestEnv;
+  bus: KafkaEventBus;
+  mongo: MongoClient;
+}
+
+/** A fresh env (topic prefix, database), a bus (client id `name-…`) with its topics, a MongoDB client. */
+export async function testRig(name: string): Promise<TestRig> {
+  await cryptoReady();
+  const env = newTestEnv();
+  const bus = testBus(name);
+  await bus.ensureTopics(authorityTopicSpecs(env.prefix));
+  return { env, bus, mongo: await mongoClient() };
+}
+
+/** Undoes what testRig made (whatever of it exists): the bus, the test database, the client. */
+export async function closeRig(rig: Partial<TestRig>): Promise<void> {
+  await rig.bus?.disconnect();
+  if (rig.env !== undefined)
+    await rig.mongo
+      ?.db(rig.env.db)
+      .dropDatabase()
+      .catch(() => undefined);
+  await rig.mongo?.close();
 }
 
 /** A test database's chain entries: one collection per tenant (adapters/mongo), or all of them. */

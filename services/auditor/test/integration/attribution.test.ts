@@ -7,8 +7,8 @@
 // are still found by their agent.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cryptoReady, verifyAttestation, type SignedAttestation } from '@authority/core';
-import { authorityTopicSpecs, silentLogger, type KafkaEventBus } from '@authority/platform';
+import { verifyAttestation, type SignedAttestation } from '@authority/core';
+import { silentLogger, type KafkaEventBus } from '@authority/platform';
 import type { MongoClient } from 'mongodb';
 import type { Attestation__Output, ChainEntry__Output, QueryEventsRequest } from '@authority/proto';
 import { startAuditor, type ComplianceReport, type RunningAuditor } from '../../src/index';
@@ -20,16 +20,15 @@ import {
   auditRecord,
   call,
   eventually,
-  mongoClient,
   must,
-  newTestEnv,
   publishAll,
   publishCredential,
   publishPolicy,
   randomSecret,
-  testBus,
   type EventSpec,
   type TestEnv,
+  testRig,
+  closeRig,
 } from '../helpers';
 
 const T = 'acme';
@@ -72,11 +71,7 @@ describe('honest attribution: queries, attestations and the report count every a
   const legacyIds = ['legacy-0', 'legacy-1', 'legacy-2'];
 
   before(async () => {
-    await cryptoReady();
-    env = newTestEnv();
-    bus = testBus('attribution');
-    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
-    mongo = await mongoClient();
+    ({ env, bus, mongo } = await testRig('attribution'));
     await publishCredential(bus, env.prefix, T, 'AUDITOR', secret);
     await publishPolicy(bus, env.prefix, T, 1, POLICY);
     auditor = await startAuditor(auditorConfig(env, { AUTHORITY_CHECKPOINT_EVERY: '50' }), {
@@ -160,12 +155,7 @@ describe('honest attribution: queries, attestations and the report count every a
 
   after(async () => {
     await auditor?.stop();
-    await bus?.disconnect();
-    await mongo
-      ?.db(env.db)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo?.close();
+    await closeRig({ env, bus, mongo });
   });
 
   async function all(req: QueryEventsRequest, pageSize: number): Promise<ChainEntry__Output[]> {

@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cryptoReady, verifyAttestation, verifyCheckpoint } from '@authority/core';
-import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
+import { verifyAttestation, verifyCheckpoint } from '@authority/core';
+import { silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
 import type { MongoClient } from 'mongodb';
 import type { Attestation__Output, ChainEntry__Output, Checkpoint__Output, QueryEventsRequest } from '@authority/proto';
 import { startAuditor, type ComplianceReport, type RunningAuditor } from '../../src/index';
@@ -21,17 +21,16 @@ import {
   call,
   eventually,
   grpcError,
-  mongoClient,
   must,
   type AuditorRpcs,
-  newTestEnv,
   publishAll,
   publishCredential,
   publishPolicy,
   randomSecret,
-  testBus,
   type EventSpec,
   type TestEnv,
+  testRig,
+  closeRig,
 } from '../helpers';
 
 const A = 'alpha';
@@ -99,11 +98,7 @@ describe('queries, attestations, reports and tenant isolation', () => {
   let alphaCount = 0;
 
   before(async () => {
-    await cryptoReady();
-    env = newTestEnv();
-    bus = testBus('queries');
-    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
-    mongo = await mongoClient();
+    ({ env, bus, mongo } = await testRig('queries'));
     await publishCredential(bus, env.prefix, A, 'AUDITOR', secrets.alphaAuditor);
     await publishCredential(bus, env.prefix, A, 'ADMIN', secrets.alphaAdmin);
     await publishCredential(bus, env.prefix, A, 'CHECKER', secrets.alphaChecker);
@@ -190,12 +185,7 @@ describe('queries, attestations, reports and tenant isolation', () => {
 
   after(async () => {
     await auditor?.stop();
-    await bus?.disconnect();
-    await mongo
-      ?.db(env.db)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo?.close();
+    await closeRig({ env, bus, mongo });
   });
 
   /** Every entry of a query, following cursors to the end (a bounded number of pages). */
