@@ -18,7 +18,8 @@ import {
   silentLogger,
   startTelemetry,
   topics as topicNames,
-  unaryCall,
+  bearerMetadata,
+  callByName,
   type AuthorityTopics,
   type KafkaEventBus,
   type Logger,
@@ -154,13 +155,6 @@ async function startStackTelemetry(opts: NonNullable<StackOptions['telemetry']>)
   return startTelemetry({ serviceName: 'e2e', env: {}, ...opts });
 }
 
-type UnaryMethod = (
-  req: unknown,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: unknown) => void,
-) => unknown;
-
 /**
  * `await rpc(client, 'Mint', req, secret)`: a promisified unary call with `authorization: Bearer`;
  * failures reject with platform's AuthorityClientError (code, reason, field). `traceparent` is
@@ -173,12 +167,9 @@ export function rpc<Res = unknown>(
   secret: string | undefined,
   opts: { traceparent?: string; deadlineMs?: number } = {},
 ): Promise<Res> {
-  const fn = (client as unknown as Record<string, UnaryMethod>)[method];
-  if (typeof fn !== 'function') throw new Error(`${method} is not a method of this client`);
-  const md = new grpc.Metadata();
-  if (secret !== undefined) md.set('authorization', `Bearer ${secret}`);
-  if (opts.traceparent) md.set('traceparent', opts.traceparent);
-  return unaryCall(fn.bind(client), req, { metadata: md, deadlineMs: opts.deadlineMs ?? 20_000 }) as Promise<Res>;
+  const metadata = bearerMetadata(secret);
+  if (opts.traceparent) metadata.set('traceparent', opts.traceparent);
+  return callByName<Res>(client, method, req, { metadata, deadlineMs: opts.deadlineMs ?? 20_000 });
 }
 
 /** A random sampled W3C traceparent and its trace id. */

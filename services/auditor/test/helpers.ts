@@ -17,11 +17,12 @@ import {
 } from '@authority/core';
 import {
   authorityTopicSpecs,
+  bearerMetadata,
+  callByName,
   cloudEventHeaders,
   createKafka,
   loadConfig,
   silentLogger,
-  unaryCall,
   withEventSignature,
   type EventMessage,
   type KafkaEventBus,
@@ -142,18 +143,7 @@ export function auditorClient(address: string): AuditorServiceClient {
   return new grpcObject.authority.v1.AuditorService(address, grpc.credentials.createInsecure());
 }
 
-export function bearer(secret: string | undefined): grpc.Metadata {
-  const md = new grpc.Metadata();
-  if (secret !== undefined) md.set('authorization', `Bearer ${secret}`);
-  return md;
-}
-
-type Method<Req, Res> = (
-  req: Req,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: Res) => void,
-) => unknown;
+export { bearerMetadata as bearer };
 
 /** The RPCs of AuditorService: request and response types. */
 export interface AuditorRpcs {
@@ -175,9 +165,7 @@ export function call<M extends keyof AuditorRpcs>(
   req: AuditorRpcs[M][0],
   secret: string | undefined,
 ): Promise<AuditorRpcs[M][1]> {
-  const fn = (client as unknown as Record<string, Method<AuditorRpcs[M][0], AuditorRpcs[M][1]>>)[method];
-  if (typeof fn !== 'function') throw new Error(`no method ${method}`);
-  return unaryCall(fn.bind(client), req, { metadata: bearer(secret), deadlineMs: 60_000 });
+  return callByName(client, method, req, { metadata: bearerMetadata(secret), deadlineMs: 60_000 });
 }
 
 /** The value, asserting it is there (for optional proto fields in assertions). */
