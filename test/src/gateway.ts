@@ -10,9 +10,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig } from '@authority/platform';
-import type { MintResponse__Output } from '@authority/proto';
 import { gatewayConfigSchema, startGateway, type Denial, type GatewayHandle } from '@authority/gateway';
-import { rpc, type Stack, type StackTenant } from './stack';
+import { mintEnvelope, type Stack, type StackTenant } from './stack';
 
 /** The audience the tests' enforcers accept (`AUTHORITY_AUDIENCE`) and their envelopes name. */
 export const GATEWAY_AUDIENCE = 'authority-gateway';
@@ -49,19 +48,7 @@ export async function mintToken(
   grant: Record<string, unknown>,
   audience: string[] = [GATEWAY_AUDIENCE],
 ): Promise<string> {
-  const res = await rpc<MintResponse__Output>(
-    stack.issuer.client,
-    'Mint',
-    {
-      tenant: tenant.tenant,
-      agentId,
-      grant: { contextFields: [], constraintsJson: '{"unconstrained":true}', ...grant },
-      ttlSeconds: 600,
-      audience,
-    },
-    tenant.admin,
-  );
-  return res.envelope?.token ?? '';
+  return (await mintEnvelope(stack, tenant, agentId, grant, { audience })).envelope?.token ?? '';
 }
 
 /** MCP clients connected to a gateway with an envelope as bearer token; `closeAll` ends them. */

@@ -32,6 +32,7 @@ import type {
   CreateTenantResponse__Output,
   EnforcerServiceClient,
   IssuerServiceClient,
+  MintResponse__Output,
   PolicyServiceClient,
 } from '@authority/proto';
 import { issuerConfigSchema, startIssuer, type RunningIssuer } from '@authority/issuer';
@@ -170,6 +171,34 @@ export function rpc<Res = unknown>(
   const metadata = bearerMetadata(secret);
   if (opts.traceparent) metadata.set('traceparent', opts.traceparent);
   return callByName<Res>(client, method, req, { metadata, deadlineMs: opts.deadlineMs ?? 20_000 });
+}
+
+/**
+ * Mints a root envelope through the issuer with the tenant's ADMIN credential. The grant is
+ * unconstrained unless it says otherwise; `request` adds or overrides fields of the MintRequest
+ * (ttlSeconds is 600 unless given; audience, holderPublicKey, ...).
+ */
+export function mintEnvelope(
+  stack: Pick<Stack, 'issuer'>,
+  tenant: Pick<StackTenant, 'tenant' | 'admin'>,
+  agentId: string,
+  grant: Record<string, unknown>,
+  request: Record<string, unknown> = {},
+  opts: { traceparent?: string } = {},
+): Promise<MintResponse__Output> {
+  return rpc<MintResponse__Output>(
+    stack.issuer.client,
+    'Mint',
+    {
+      tenant: tenant.tenant,
+      agentId,
+      grant: { contextFields: [], constraintsJson: '{"unconstrained":true}', ...grant },
+      ttlSeconds: 600,
+      ...request,
+    },
+    tenant.admin,
+    opts,
+  );
 }
 
 /** A random sampled W3C traceparent and its trace id. */
