@@ -8,10 +8,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { MongoClient } from 'mongodb';
 import { cryptoReady } from '@authority/core';
 import {
-  MongoVaultStore,
   VAULT_LIST,
   VAULT_METADATA,
   VAULT_QUERY,
@@ -27,6 +25,7 @@ import {
   callTool as call,
   denialOf,
   mappingFile,
+  testVault,
   mintToken,
   startTestGateway,
 } from '../src/gateway';
@@ -36,7 +35,7 @@ let stack: Stack;
 let acme: StackTenant;
 let other: StackTenant;
 let gateway: GatewayHandle;
-let mongo: MongoClient;
+let vault: Awaited<ReturnType<typeof testVault>> | undefined;
 let mapping: ReturnType<typeof mappingFile> | undefined;
 const clients = new McpClients('vault-agent');
 
@@ -54,10 +53,8 @@ before(async () => {
   stack = await startStack({ enforcerEnv: { AUTHORITY_AUDIENCE: AUDIENCE } });
   acme = await stack.createTenant();
   other = await stack.createTenant();
-  mongo = new MongoClient(infra.mongo);
-  await mongo.connect();
-  const store = new MongoVaultStore(mongo.db(DB));
-  await store.init();
+  vault = await testVault(infra.mongo, DB);
+  const store = vault.store;
   const at = new Date('2026-01-01T00:00:00Z');
   await store.putDomain(acme.tenant, { domain: 'finance', sensitivity: 'confidential', description: 'budgets' });
   await store.putDomain(acme.tenant, { domain: 'health', sensitivity: 'restricted', description: 'records' });
@@ -97,11 +94,7 @@ before(async () => {
 after(async () => {
   await clients.closeAll();
   await gateway?.stop();
-  await mongo
-    ?.db(DB)
-    .dropDatabase()
-    .catch(() => undefined);
-  await mongo?.close();
+  await vault?.drop();
   await stack?.stop();
   mapping?.remove();
 });

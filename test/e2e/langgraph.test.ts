@@ -10,19 +10,25 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolMessage } from '@langchain/core/messages';
 import { Command, MemorySaver } from '@langchain/langgraph';
-import { MongoClient } from 'mongodb';
 import { cryptoReady } from '@authority/core';
 import { MongoVaultStore, type GatewayHandle } from '@authority/gateway';
 import { ScriptedChatModel, plannerGraph, type ApprovalInterrupt } from '@authority/langgraph';
 import { requireInfra } from '@authority/test-helpers';
 import { rpc, startStack, type Stack, type StackTenant } from '../src/stack';
-import { GATEWAY_AUDIENCE as AUDIENCE, McpClients, mappingFile, mintToken, startTestGateway } from '../src/gateway';
+import {
+  GATEWAY_AUDIENCE as AUDIENCE,
+  McpClients,
+  mappingFile,
+  mintToken,
+  testVault,
+  startTestGateway,
+} from '../src/gateway';
 
 const DB = `gw_langgraph_${randomBytes(4).toString('hex')}`;
 let stack: Stack;
 let tenant: StackTenant;
 let gateway: GatewayHandle;
-let mongo: MongoClient;
+let vault: Awaited<ReturnType<typeof testVault>> | undefined;
 let store: MongoVaultStore;
 let mapping: ReturnType<typeof mappingFile> | undefined;
 const clients = new McpClients('langgraph-agent');
@@ -33,10 +39,8 @@ before(async () => {
   const infra = requireInfra();
   stack = await startStack({ enforcerEnv: { AUTHORITY_AUDIENCE: AUDIENCE } });
   tenant = await stack.createTenant();
-  mongo = new MongoClient(infra.mongo);
-  await mongo.connect();
-  store = new MongoVaultStore(mongo.db(DB));
-  await store.init();
+  vault = await testVault(infra.mongo, DB);
+  store = vault.store;
   const course = { domain: 'course', sensitivity: 'internal' as const, description: 'BIO-101' };
   await store.putDomain(tenant.tenant, course);
   await store.putDomain(tenant.tenant, { domain: 'records', sensitivity: 'restricted', description: 'grades' });
@@ -61,11 +65,7 @@ before(async () => {
 after(async () => {
   await clients.closeAll();
   await gateway?.stop();
-  await mongo
-    ?.db(DB)
-    .dropDatabase()
-    .catch(() => undefined);
-  await mongo?.close();
+  await vault?.drop();
   await stack?.stop();
   mapping?.remove();
 });

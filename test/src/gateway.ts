@@ -10,7 +10,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig } from '@authority/platform';
-import { gatewayConfigSchema, startGateway, type Denial, type GatewayHandle } from '@authority/gateway';
+import { MongoClient } from 'mongodb';
+import {
+  MongoVaultStore,
+  gatewayConfigSchema,
+  startGateway,
+  type Denial,
+  type GatewayHandle,
+} from '@authority/gateway';
 import { mintEnvelope, type Stack, type StackTenant } from './stack';
 
 /** The audience the tests' enforcers accept (`AUTHORITY_AUDIENCE`) and their envelopes name. */
@@ -27,6 +34,27 @@ export async function startTestGateway(mapping: string, env: Record<string, stri
     [],
   );
   return startGateway({ ...config, AUTHORITY_GATEWAY_PORT: 0 });
+}
+
+/** A document vault in a database of its own (`db`) on the run's MongoDB; `drop()` removes it. */
+export async function testVault(
+  mongoUri: string,
+  db: string,
+): Promise<{ store: MongoVaultStore; drop(): Promise<void> }> {
+  const mongo = new MongoClient(mongoUri);
+  await mongo.connect();
+  const store = new MongoVaultStore(mongo.db(db));
+  await store.init();
+  return {
+    store,
+    drop: async () => {
+      await mongo
+        .db(db)
+        .dropDatabase()
+        .catch(() => undefined);
+      await mongo.close();
+    },
+  };
 }
 
 /** A temporary directory holding `mapping.yaml` with this text; `remove()` deletes both. */
