@@ -13,6 +13,7 @@ import {
   parseTrustedEventKeys,
   sha256Hex,
   type EventKeyResolver,
+  type SignedAttestation,
   type EventSigningKey,
 } from '@authority/core';
 import {
@@ -35,6 +36,7 @@ import {
   timestampFromDate,
   type AttestRequest,
   type AttestResponse__Output,
+  type Attestation__Output,
   type AuditorServiceClient,
   type GetCheckpointRequest,
   type GetCheckpointResponse__Output,
@@ -166,6 +168,26 @@ export function call<M extends keyof AuditorRpcs>(
   secret: string | undefined,
 ): Promise<AuditorRpcs[M][1]> {
   return callByName(client, method, req, { metadata: bearerMetadata(secret), deadlineMs: 60_000 });
+}
+
+/** The signed content of an Attest answer, as core's verifyAttestation takes it. */
+export function signedAttestation(a: Attestation__Output): SignedAttestation {
+  const cp = must(a.checkpoint);
+  return {
+    tenant: a.tenant,
+    agent: a.agentId,
+    resourcePattern: a.resourcePattern,
+    from: Number(must(a.startTime).seconds),
+    to: Number(must(a.endTime).seconds),
+    allowedCount: Number(a.allowedCount),
+    allowedActedCount: Number(a.allowedActedCount),
+    allowedDelegatedCount: Number(a.allowedDelegatedCount),
+    deniedCount: Number(a.deniedCount),
+    checkpoint: { seq: Number(cp.seq), headHash: cp.headHash },
+    issuedAt: Number(must(a.issuedAt).seconds),
+    keyId: a.keyId,
+    signature: Buffer.from(a.signature).toString('base64url'),
+  };
 }
 
 /** The value, asserting it is there (for optional proto fields in assertions). */

@@ -7,7 +7,7 @@
 // are still found by their agent.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { verifyAttestation, type SignedAttestation } from '@authority/core';
+import { verifyAttestation } from '@authority/core';
 import { silentLogger, type KafkaEventBus } from '@authority/platform';
 import type { MongoClient } from 'mongodb';
 import type { Attestation__Output, ChainEntry__Output, QueryEventsRequest } from '@authority/proto';
@@ -29,6 +29,7 @@ import {
   type TestEnv,
   testRig,
   closeRig,
+  signedAttestation,
 } from '../helpers';
 
 const T = 'acme';
@@ -262,32 +263,13 @@ describe('honest attribution: queries, attestations and the report count every a
         (await call(client(), 'Attest', { tenant: T, agentId, resourcePattern: HEALTH, ...window }, secret))
           .attestation,
       );
-    const signedOf = (a: Attestation__Output): SignedAttestation => {
-      const cp = must(a.checkpoint);
-      return {
-        tenant: a.tenant,
-        agent: a.agentId,
-        resourcePattern: a.resourcePattern,
-        from: Number(must(a.startTime).seconds),
-        to: Number(must(a.endTime).seconds),
-        allowedCount: Number(a.allowedCount),
-        allowedActedCount: Number(a.allowedActedCount),
-        allowedDelegatedCount: Number(a.allowedDelegatedCount),
-        deniedCount: Number(a.deniedCount),
-        checkpoint: { seq: Number(cp.seq), headHash: cp.headHash },
-        issuedAt: Number(must(a.issuedAt).seconds),
-        keyId: a.keyId,
-        signature: Buffer.from(a.signature).toString('base64url'),
-      };
-    };
-
     const root = await attest(ROOT, W1);
     assert.deepEqual(
       [root.allowedCount, root.allowedActedCount, root.allowedDelegatedCount, root.deniedCount, root.neverAccessed],
       ['30', '0', '30', '3', false],
       'the root reached student-health through its delegate (before: allowed 0, "never accessed")',
     );
-    const signed = signedOf(root);
+    const signed = signedAttestation(root);
     assert.deepEqual(verifyAttestation(signed, resolve), { ok: true });
     const { allowedActedCount: _a, allowedDelegatedCount: _d, ...withoutSplit } = signed;
     for (const forged of [
@@ -303,7 +285,7 @@ describe('honest attribution: queries, attestations and the report count every a
       [child.allowedCount, child.allowedActedCount, child.allowedDelegatedCount, child.deniedCount],
       ['30', '30', '0', '3'],
     );
-    assert.ok(verifyAttestation(signedOf(child), resolve).ok);
+    assert.ok(verifyAttestation(signedAttestation(child), resolve).ok);
 
     const own = await attest(ROOT, W2);
     assert.deepEqual(
@@ -313,7 +295,7 @@ describe('honest attribution: queries, attestations and the report count every a
     );
     const delegateInW2 = await attest(CHILD, W2);
     assert.deepEqual([delegateInW2.allowedCount, delegateInW2.neverAccessed], ['0', true]);
-    assert.ok(verifyAttestation(signedOf(delegateInW2), resolve).ok);
+    assert.ok(verifyAttestation(signedAttestation(delegateInW2), resolve).ok);
   });
 
   it('the JSON report counts acted and delegated per agent, shows the lineage and marks unverified attempts', async () => {

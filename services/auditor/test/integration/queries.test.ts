@@ -31,6 +31,7 @@ import {
   type TestEnv,
   testRig,
   closeRig,
+  signedAttestation,
 } from '../helpers';
 
 const A = 'alpha';
@@ -338,21 +339,7 @@ describe('queries, attestations, reports and tenant isolation', () => {
     assert.equal(neg.deniedCount, '5');
     assert.equal(neg.neverAccessed, true);
     assert.equal(negCp.seq, String(alphaCount));
-    const signed = {
-      tenant: neg.tenant,
-      agent: neg.agentId,
-      resourcePattern: neg.resourcePattern,
-      from: Number(must(neg.startTime).seconds),
-      to: Number(must(neg.endTime).seconds),
-      allowedCount: Number(neg.allowedCount),
-      allowedActedCount: Number(neg.allowedActedCount),
-      allowedDelegatedCount: Number(neg.allowedDelegatedCount),
-      deniedCount: Number(neg.deniedCount),
-      checkpoint: { seq: Number(negCp.seq), headHash: negCp.headHash },
-      issuedAt: Number(must(neg.issuedAt).seconds),
-      keyId: neg.keyId,
-      signature: Buffer.from(neg.signature).toString('base64url'),
-    };
+    const signed = signedAttestation(neg);
     assert.ok(
       verifyAttestation(signed, (kid) => (kid === key0.keyId ? key : undefined)).ok,
       'attestation signature verifies',
