@@ -86,30 +86,14 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     assert.equal(ins.json<{ links: { claims: { jti: string; cns: unknown } }[] }>().links[0]?.claims.jti, jti);
 
     const chk = shell(checker, { AUTHORITY_TOKEN: token });
-    const allow = await cli(
-      chk,
-      'envelope',
-      'check',
-      '--scope',
-      'vault:finance:read',
-      '--resource',
-      'slos://vaults/finance/q1.pdf',
-      '--purpose',
-      'quarterly audit',
-    );
+    // The check of this test: a finance read of q1.pdf, with the purpose the envelope requires.
+    const q1Read = ['envelope', 'check', '--scope', 'vault:finance:read', '--resource', 'slos://vaults/finance/q1.pdf'];
+    const withPurpose = [...q1Read, '--purpose', 'quarterly audit'];
+    const allow = await cli(chk, ...withPurpose);
     assert.equal(allow.code, ExitCode.OK, `${allow.stdout}${allow.stderr}`);
     assert.match(allow.stdout, /^ALLOW/);
 
-    const noPurpose = await cli(
-      chk,
-      '--json',
-      'envelope',
-      'check',
-      '--scope',
-      'vault:finance:read',
-      '--resource',
-      'slos://vaults/finance/q1.pdf',
-    );
+    const noPurpose = await cli(chk, '--json', ...q1Read);
     assert.equal(noPurpose.code, ExitCode.DENIED);
     assert.equal(noPurpose.json<{ reason: string }>().reason, 'PURPOSE_REQUIRED');
 
@@ -124,18 +108,7 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     // The enforcer learns of the revocation from Kafka: poll the check until it denies.
     const denied = await eventually(
       async () => {
-        const r = await cli(
-          chk,
-          '--json',
-          'envelope',
-          'check',
-          '--scope',
-          'vault:finance:read',
-          '--resource',
-          'slos://vaults/finance/q1.pdf',
-          '--purpose',
-          'quarterly audit',
-        );
+        const r = await cli(chk, '--json', ...withPurpose);
         return r.code === ExitCode.DENIED ? r : undefined;
       },
       'the revocation to reach the enforcer',
@@ -144,17 +117,7 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     assert.equal(denied.json<{ decision: string; reason: string }>().reason, 'REVOKED');
     assert.equal(denied.json<{ decision: string }>().decision, 'DENY');
     // The text output still says whom the refused token was about (marked as claimed: it did not verify).
-    const deniedText = await cli(
-      chk,
-      'envelope',
-      'check',
-      '--scope',
-      'vault:finance:read',
-      '--resource',
-      'slos://vaults/finance/q1.pdf',
-      '--purpose',
-      'quarterly audit',
-    );
+    const deniedText = await cli(chk, ...withPurpose);
     assert.equal(deniedText.code, ExitCode.DENIED);
     assert.match(deniedText.stdout, /^DENY REVOKED/);
     assert.match(deniedText.stdout, /^agent \(claimed\): +bot$/m);
