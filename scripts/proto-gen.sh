@@ -4,14 +4,15 @@
 #  - gen/es:   protoc-gen-es (@bufbuild/protobuf), the event messages with spec-compliant proto3 JSON
 #              (Timestamps as RFC 3339, int64 as strings), which is what goes on Kafka.
 #  - proto:   a copy of the .proto files, shipped in the package (the gRPC loader reads them at run
-#              time), so an installed @authority/proto needs no repository around it.
-# The output is committed so a build needs no generator; .ci/run checks it is up to date.
+#              time), so an installed @authority/proto needs no repository around it. Not committed
+#              (proto/ is the one tracked copy): packages/proto/scripts/copy-contract.mjs makes it,
+#              here and on every build and `npm pack`.
+# gen/ is committed so a build needs no generator; .ci/run checks it is up to date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
-rm -rf packages/proto/gen packages/proto/proto
-mkdir -p packages/proto/proto/authority/v1
-cp proto/authority/v1/*.proto packages/proto/proto/authority/v1/
+rm -rf packages/proto/gen
+node packages/proto/scripts/copy-contract.mjs
 protos=$(cd proto && ls authority/v1/*.proto)
 # shellcheck disable=SC2086
 proto-loader-gen-types --longs=String --enums=String --defaults --oneofs --grpcLib=@grpc/grpc-js \

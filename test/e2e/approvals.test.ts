@@ -14,7 +14,7 @@ import {
   type ProvenRequest,
 } from '@authority/core';
 import type { CheckResponse__Output, MintResponse__Output } from '@authority/proto';
-import { rpc, startStack, type Stack, type StackEnforcer, type StackTenant } from '../src/stack';
+import { mintEnvelope, rpc, startStack, type Stack, type StackEnforcer, type StackTenant } from '../src/stack';
 import { eventually } from '@authority/test-helpers';
 
 let stack: Stack;
@@ -73,17 +73,12 @@ async function mint(
   grant: { scopes: string[]; resources: string[]; contextFields?: string[] },
   over: Record<string, unknown> = {},
 ): Promise<MintResponse__Output> {
-  return rpc<MintResponse__Output>(
-    stack.issuer.client,
-    'Mint',
-    {
-      tenant: tenant.tenant,
-      agentId: 'grading-bot',
-      grant: { contextFields: [], ...grant, constraintsJson: '{"write_requires_approval":true}' },
-      ttlSeconds: 3600,
-      ...over,
-    },
-    tenant.admin,
+  return mintEnvelope(
+    stack,
+    tenant,
+    'grading-bot',
+    { ...grant, constraintsJson: '{"write_requires_approval":true}' },
+    { ttlSeconds: 3600, ...over },
   );
 }
 

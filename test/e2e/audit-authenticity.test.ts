@@ -22,11 +22,10 @@ import {
   pb,
   timestampFromDate,
   type CheckResponse__Output,
-  type MintResponse__Output,
   type QueryEventsResponse__Output,
   type VerifyChainResponse__Output,
 } from '@authority/proto';
-import { requireInfra, rpc, startStack, type Stack, type StackTenant } from '../src/stack';
+import { mintEnvelope, requireInfra, rpc, startStack, type Stack, type StackTenant } from '../src/stack';
 import { eventually } from '@authority/test-helpers';
 
 let stack: Stack;
@@ -98,21 +97,12 @@ describe('signed audit events across the real services', { timeout: 180_000 }, (
       withEventSignature(forgedRecord('forged-issuer-event', 'issuer', 'key.rotate'), stack.eventKeys.enforcer),
     );
 
-    const minted = await rpc<MintResponse__Output>(
-      stack.issuer.client,
-      'Mint',
-      {
-        tenant: tenant.tenant,
-        agentId: 'advisor',
-        grant: {
-          scopes: ['records:read'],
-          resources: ['slos://records/*'],
-          contextFields: [],
-          constraintsJson: '{"unconstrained":true}',
-        },
-        ttlSeconds: 3600,
-      },
-      tenant.admin,
+    const minted = await mintEnvelope(
+      stack,
+      tenant,
+      'advisor',
+      { scopes: ['records:read'], resources: ['slos://records/*'] },
+      { ttlSeconds: 3600 },
     );
     const decisionIds: string[] = [];
     for (const e of stack.enforcers) {

@@ -12,24 +12,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { SpanKind, loadConfig } from '@authority/platform';
-import type { MintResponse__Output } from '@authority/proto';
-import { gatewayConfigSchema, startGateway, type GatewayHandle } from '@authority/gateway';
+import { SpanKind } from '@authority/platform';
+import type { GatewayHandle } from '@authority/gateway';
+import { eventually } from '@authority/test-helpers';
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { requireInfra, rpc, startStack, type Stack, type StackTenant } from '../src/stack';
+import { requireInfra, startStack, type Stack, type StackTenant } from '../src/stack';
+import { GATEWAY_AUDIENCE as AUDIENCE, McpClients, mappingFile, mintToken, startTestGateway } from '../src/gateway';
 
-const AUDIENCE = 'authority-gateway';
 const spans = new InMemorySpanExporter();
 const metricReader = new PeriodicExportingMetricReader({
   exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
@@ -39,27 +35,8 @@ let stack: Stack;
 let tenant: StackTenant;
 let gateway: GatewayHandle;
 let client: Client;
-let dir: string;
-
-async function eventually<T>(check: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function eventuallyAsync<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+let mapping: ReturnType<typeof mappingFile> | undefined;
+const clients = new McpClients('e2e-traced');
 
 function descends(span: ReadableSpan, ancestorId: string, all: ReadableSpan[]): boolean {
   const byId = new Map(all.map((s) => [s.spanContext().spanId, s]));
@@ -87,51 +64,24 @@ before(async () => {
     auditorEnv: { AUTHORITY_AUDITOR_GROUP_ID: `e2e-gw-auditor-${randomBytes(4).toString('hex')}` },
   });
   tenant = await stack.createTenant();
-  dir = mkdtempSync(join(tmpdir(), 'gw-trace-'));
-  const mapping = join(dir, 'mapping.yaml');
-  writeFileSync(
-    mapping,
+  mapping = mappingFile(
+    'gw-trace-',
     `upstreams:\n  everything:\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(everythingServer())}, stdio]\n    tools:\n      echo: { scope: "demo:echo" }\n      get-sum: { scope: "demo:sum" }\n`,
   );
-  const config = loadConfig(
-    gatewayConfigSchema,
-    {
-      AUTHORITY_GATEWAY_MAPPING: mapping,
-      AUTHORITY_GATEWAY_HOST: '127.0.0.1',
-      AUTHORITY_ENFORCER_ADDR: stack.enforcers[0]!.address,
-      AUTHORITY_ENFORCER_API_KEY: tenant.checker,
-      AUTHORITY_AUDITOR_ADDR: stack.auditor!.address,
-      AUTHORITY_AUDITOR_API_KEY: tenant.auditor,
-      AUTHORITY_LOG_LEVEL: 'silent',
-    },
-    [],
-  );
-  gateway = await startGateway({ ...config, AUTHORITY_GATEWAY_PORT: 0 });
-  const minted = await rpc<MintResponse__Output>(
-    stack.issuer.client,
-    'Mint',
-    {
-      tenant: tenant.tenant,
-      agentId: 'traced-agent',
-      grant: { scopes: ['demo:echo'], contextFields: [], constraintsJson: '{"unconstrained":true}' },
-      ttlSeconds: 600,
-      audience: [AUDIENCE],
-    },
-    tenant.admin,
-  );
-  client = new Client({ name: 'e2e-traced', version: '1.0.0' });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(gateway.resource), {
-      requestInit: { headers: { Authorization: `Bearer ${minted.envelope?.token ?? ''}` } },
-    }),
-  );
+  gateway = await startTestGateway(mapping.path, {
+    AUTHORITY_ENFORCER_ADDR: stack.enforcers[0]!.address,
+    AUTHORITY_ENFORCER_API_KEY: tenant.checker,
+    AUTHORITY_AUDITOR_ADDR: stack.auditor!.address,
+    AUTHORITY_AUDITOR_API_KEY: tenant.auditor,
+  });
+  client = await clients.connect(gateway, await mintToken(stack, tenant, 'traced-agent', { scopes: ['demo:echo'] }));
 });
 
 after(async () => {
-  await client?.close().catch(() => undefined);
+  await clients.closeAll();
   await gateway?.stop();
   await stack?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  mapping?.remove();
 });
 
 describe('gateway telemetry', { timeout: 120_000 }, () => {
@@ -183,38 +133,24 @@ describe('gateway telemetry', { timeout: 120_000 }, () => {
     const d = denied._meta?.['authority/denial'] as { reason: string; scope?: string };
     assert.equal(d.reason, 'SCOPE_MISSING');
     assert.equal(d.scope, 'audit:read');
-    const minted = await rpc<MintResponse__Output>(
-      stack.issuer.client,
-      'Mint',
-      {
-        tenant: tenant.tenant,
-        agentId: 'compliance-bot',
-        grant: { scopes: ['audit:read'], contextFields: [], constraintsJson: '{"unconstrained":true}' },
-        ttlSeconds: 600,
-        audience: [AUDIENCE],
-      },
-      tenant.admin,
+    const reader = await clients.connect(
+      gateway,
+      await mintToken(stack, tenant, 'compliance-bot', { scopes: ['audit:read'] }),
     );
-    const reader = new Client({ name: 'e2e-audit-reader', version: '1.0.0' });
-    await reader.connect(
-      new StreamableHTTPClientTransport(new URL(gateway.resource), {
-        requestInit: { headers: { Authorization: `Bearer ${minted.envelope?.token ?? ''}` } },
-      }),
-    );
-    try {
-      type Event = { agent_id: string; action: string; decision: string; reason: string };
-      const events = await eventuallyAsync(async () => {
+    type Event = { agent_id: string; action: string; decision: string; reason: string };
+    const events = await eventually(
+      async () => {
         const r = (await reader.callTool({
           name: 'authority.audit_log',
           arguments: { agent_id: 'traced-agent', action: 'check', limit: 50 },
         })) as CallToolResult;
         const list = (r.structuredContent?.['events'] ?? []) as Event[];
         return list.some((e) => e.reason === 'SCOPE_MISSING') ? list : undefined;
-      }, "the traced agent's checks in the chain");
-      assert.ok(events.every((e) => e.agent_id === 'traced-agent' && e.action === 'check'));
-      assert.ok(events.some((e) => e.decision === 'ALLOW' && e.reason === 'ALLOWED'));
-    } finally {
-      await reader.close();
-    }
+      },
+      "the traced agent's checks in the chain",
+      { intervalMs: 200 },
+    );
+    assert.ok(events.every((e) => e.agent_id === 'traced-agent' && e.action === 'check'));
+    assert.ok(events.some((e) => e.decision === 'ALLOW' && e.reason === 'ALLOWED'));
   });
 });

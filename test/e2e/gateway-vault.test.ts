@@ -5,81 +5,46 @@
 // hold a domain of the same name: neither ever sees the other's documents.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { MongoClient } from 'mongodb';
 import { cryptoReady } from '@authority/core';
-import { loadConfig } from '@authority/platform';
-import type { MintResponse__Output } from '@authority/proto';
 import {
-  MongoVaultStore,
   VAULT_LIST,
   VAULT_METADATA,
   VAULT_QUERY,
   VAULT_READ,
   VAULT_WRITE,
-  gatewayConfigSchema,
-  startGateway,
-  type Denial,
   type GatewayHandle,
 } from '@authority/gateway';
 import { requireInfra } from '@authority/test-helpers';
 import { rpc, startStack, type Stack, type StackTenant } from '../src/stack';
+import {
+  GATEWAY_AUDIENCE as AUDIENCE,
+  McpClients,
+  callTool as call,
+  denialOf,
+  mappingFile,
+  testVault,
+  mintToken,
+  startTestGateway,
+} from '../src/gateway';
 
-const AUDIENCE = 'authority-gateway';
 const DB = `gw_vault_${randomBytes(4).toString('hex')}`;
 let stack: Stack;
 let acme: StackTenant;
 let other: StackTenant;
 let gateway: GatewayHandle;
-let mongo: MongoClient;
-let dir: string;
-const clients: Client[] = [];
+let vault: Awaited<ReturnType<typeof testVault>> | undefined;
+let mapping: ReturnType<typeof mappingFile> | undefined;
+const clients = new McpClients('vault-agent');
 
-async function mint(t: StackTenant, agentId: string, grant: Record<string, unknown>): Promise<string> {
-  const res = await rpc<MintResponse__Output>(
-    stack.issuer.client,
-    'Mint',
-    {
-      tenant: t.tenant,
-      agentId,
-      grant: { contextFields: [], constraintsJson: '{"unconstrained":true}', ...grant },
-      ttlSeconds: 600,
-      audience: [AUDIENCE],
-    },
-    t.admin,
-  );
-  return res.envelope?.token ?? '';
-}
-
-async function connect(token: string): Promise<Client> {
-  const client = new Client({ name: 'vault-agent', version: '1.0.0' });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(gateway.resource), {
-      requestInit: { headers: { Authorization: `Bearer ${token}` } },
-    }),
-  );
-  clients.push(client);
-  return client;
-}
-
-async function call(c: Client, name: string, args: Record<string, unknown>, meta?: Record<string, unknown>) {
-  return (await c.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) })) as CallToolResult;
-}
+const mint = (t: StackTenant, agentId: string, grant: Record<string, unknown>) => mintToken(stack, t, agentId, grant);
+const connect = (token: string): Promise<Client> => clients.connect(gateway, token);
 
 function structured(r: CallToolResult): Record<string, unknown> {
   assert.notEqual(r.isError, true, JSON.stringify(r).slice(0, 400));
   return r.structuredContent as Record<string, unknown>;
-}
-
-function denialOf(r: CallToolResult): Denial {
-  assert.equal(r.isError, true, `expected a denial, got ${JSON.stringify(r).slice(0, 300)}`);
-  return r._meta?.['authority/denial'] as Denial;
 }
 
 before(async () => {
@@ -88,10 +53,8 @@ before(async () => {
   stack = await startStack({ enforcerEnv: { AUTHORITY_AUDIENCE: AUDIENCE } });
   acme = await stack.createTenant();
   other = await stack.createTenant();
-  mongo = new MongoClient(infra.mongo);
-  await mongo.connect();
-  const store = new MongoVaultStore(mongo.db(DB));
-  await store.init();
+  vault = await testVault(infra.mongo, DB);
+  const store = vault.store;
   const at = new Date('2026-01-01T00:00:00Z');
   await store.putDomain(acme.tenant, { domain: 'finance', sensitivity: 'confidential', description: 'budgets' });
   await store.putDomain(acme.tenant, { domain: 'health', sensitivity: 'restricted', description: 'records' });
@@ -118,36 +81,22 @@ before(async () => {
     by: 'seed',
     at,
   });
-  dir = mkdtempSync(join(tmpdir(), 'gw-vault-'));
-  const mapping = join(dir, 'mapping.yaml');
-  writeFileSync(mapping, 'upstreams: {}\n');
-  const config = loadConfig(
-    gatewayConfigSchema,
-    {
-      AUTHORITY_GATEWAY_MAPPING: mapping,
-      AUTHORITY_GATEWAY_HOST: '127.0.0.1',
-      AUTHORITY_ENFORCER_ADDR: stack.enforcers[0]!.address,
-      // One enforcer credential for both tenants: the operator's (a gateway serving several tenants).
-      AUTHORITY_ENFORCER_API_KEY: stack.operatorKey,
-      MONGODB_URI: infra.mongo,
-      AUTHORITY_GATEWAY_VAULT_DB: DB,
-      AUTHORITY_LOG_LEVEL: 'silent',
-    },
-    [],
-  );
-  gateway = await startGateway({ ...config, AUTHORITY_GATEWAY_PORT: 0 });
+  mapping = mappingFile('gw-vault-', 'upstreams: {}\n');
+  gateway = await startTestGateway(mapping.path, {
+    AUTHORITY_ENFORCER_ADDR: stack.enforcers[0]!.address,
+    // One enforcer credential for both tenants: the operator's (a gateway serving several tenants).
+    AUTHORITY_ENFORCER_API_KEY: stack.operatorKey,
+    MONGODB_URI: infra.mongo,
+    AUTHORITY_GATEWAY_VAULT_DB: DB,
+  });
 });
 
 after(async () => {
-  for (const c of clients) await c.close().catch(() => undefined);
+  await clients.closeAll();
   await gateway?.stop();
-  await mongo
-    ?.db(DB)
-    .dropDatabase()
-    .catch(() => undefined);
-  await mongo?.close();
+  await vault?.drop();
   await stack?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  mapping?.remove();
 });
 
 describe('gateway: the document vault', () => {

@@ -12,31 +12,30 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResultSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { cryptoReady, declareUnconstrained, generateEd25519KeyPair, mintRoot } from '@authority/core';
 import { HolderKey, requestProof } from '@authority/sdk';
-import { loadConfig } from '@authority/platform';
 import type { MintResponse__Output } from '@authority/proto';
-import {
-  DENIED_ERROR_CODE,
-  RESOURCE_NOT_FOUND,
-  gatewayConfigSchema,
-  startGateway,
-  type Denial,
-  type GatewayHandle,
-} from '@authority/gateway';
+import { DENIED_ERROR_CODE, RESOURCE_NOT_FOUND, type Denial, type GatewayHandle } from '@authority/gateway';
 import { eventually } from '@authority/test-helpers';
 import { moduleDir } from '../src/modules';
 import { rpc, startStack, type Stack, type StackTenant } from '../src/stack';
+import {
+  GATEWAY_AUDIENCE as AUDIENCE,
+  McpClients,
+  callTool as call,
+  denialOf,
+  mintToken,
+  startTestGateway as startGatewayOn,
+} from '../src/gateway';
 
-const AUDIENCE = 'authority-gateway';
 let stack: Stack;
 let tenant: StackTenant;
 let gateway: GatewayHandle;
 let root: string;
-const clients: Client[] = [];
+const clients = new McpClients('e2e-agent');
 
 const FILESYSTEM = () => join(moduleDir('@modelcontextprotocol/server-filesystem'), 'dist', 'index.js');
 const EVERYTHING = () => join(moduleDir('@modelcontextprotocol/server-everything'), 'dist', 'index.js');
@@ -80,65 +79,22 @@ function mappingYaml(): string {
 `;
 }
 
+/** A gateway with the mapping above in front of the stack's enforcer (this tenant's checker). */
 async function startTestGateway(env: Record<string, string> = {}): Promise<GatewayHandle> {
   const file = join(root, '..', `mapping-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(file, mappingYaml());
-  const config = loadConfig(
-    gatewayConfigSchema,
-    {
-      AUTHORITY_GATEWAY_MAPPING: file,
-      AUTHORITY_GATEWAY_HOST: '127.0.0.1',
-      AUTHORITY_ENFORCER_ADDR: stack.enforcers[0]!.address,
-      AUTHORITY_ENFORCER_API_KEY: tenant.checker,
-      AUTHORITY_LOG_LEVEL: 'silent',
-      ...env,
-    },
-    [],
-  );
-  return startGateway({ ...config, AUTHORITY_GATEWAY_PORT: 0 });
+  return startGatewayOn(file, {
+    AUTHORITY_ENFORCER_ADDR: stack.enforcers[0]!.address,
+    AUTHORITY_ENFORCER_API_KEY: tenant.checker,
+    ...env,
+  });
 }
 
-interface Minted {
-  token: string;
-}
+const mint = async (agentId: string, grant: Record<string, unknown>, audience?: string[]) => ({
+  token: await mintToken(stack, tenant, agentId, grant, audience),
+});
 
-async function mint(agentId: string, grant: Record<string, unknown>, audience: string[] = [AUDIENCE]): Promise<Minted> {
-  const res = await rpc<MintResponse__Output>(
-    stack.issuer.client,
-    'Mint',
-    {
-      tenant: tenant.tenant,
-      agentId,
-      grant: { contextFields: [], constraintsJson: '{"unconstrained":true}', ...grant },
-      ttlSeconds: 600,
-      audience,
-    },
-    tenant.admin,
-  );
-  return { token: res.envelope?.token ?? '' };
-}
-
-async function connect(g: GatewayHandle, token: string): Promise<Client> {
-  const client = new Client({ name: 'e2e-agent', version: '1.0.0' });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(g.resource), {
-      requestInit: { headers: { Authorization: `Bearer ${token}` } },
-    }),
-  );
-  clients.push(client);
-  return client;
-}
-
-async function call(client: Client, name: string, args: Record<string, unknown>, meta?: Record<string, unknown>) {
-  return (await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) })) as CallToolResult;
-}
-
-function denialOf(result: CallToolResult): Denial {
-  assert.equal(result.isError, true, `expected a denial, got ${JSON.stringify(result).slice(0, 300)}`);
-  const d = result._meta?.['authority/denial'] as Denial | undefined;
-  assert.ok(d !== undefined, 'the denial details are in _meta["authority/denial"]');
-  return d;
-}
+const connect = (g: GatewayHandle, token: string): Promise<Client> => clients.connect(g, token);
 
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : `[${c.type}]`)).join('');
 
@@ -161,7 +117,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of clients) await c.close().catch(() => undefined);
+  await clients.closeAll();
   await gateway?.stop();
   await stack?.stop();
   if (root) rmSync(dirname(root), { recursive: true, force: true });
@@ -317,7 +273,7 @@ describe('gateway: server-everything passes through unchanged', () => {
     await direct.connect(
       new StdioClientTransport({ command: process.execPath, args: [EVERYTHING(), 'stdio'], stderr: 'pipe' }),
     );
-    clients.push(direct);
+    clients.track(direct);
     await direct.listTools(); // the client validates structured output against the listed schemas
   });
 
@@ -383,7 +339,7 @@ describe('gateway: server-everything passes through unchanged', () => {
           },
         }),
       );
-      clients.push(client);
+      clients.track(client);
       // The client opens its standalone GET stream after initializing; progress travels there.
       await eventually(async () => (standalone ? true : undefined), 'the standalone stream is open');
       answers.length = 0;
@@ -426,7 +382,7 @@ describe('gateway: resources and prompts under the mapping, decided by the enfor
     await direct.connect(
       new StdioClientTransport({ command: process.execPath, args: [EVERYTHING(), 'stdio'], stderr: 'pipe' }),
     );
-    clients.push(direct);
+    clients.track(direct);
     const uri = 'demo://resource/static/document/architecture.md';
     assert.deepEqual(await agent.readResource({ uri }), await direct.readResource({ uri }));
     const refused = await agent.readResource({ uri: 'demo://resource/static/document/features.md' }).then(
@@ -663,7 +619,7 @@ describe('gateway: proof of possession and stdio', () => {
         stderr: 'pipe',
       }),
     );
-    clients.push(client);
+    clients.track(client);
     assert.equal(text(await call(client, 'everything.echo', { message: 'over stdio' })), 'Echo: over stdio');
     assert.equal(denialOf(await call(client, 'everything.get-sum', { a: 1, b: 2 })).reason, 'SCOPE_MISSING');
   });

@@ -15,7 +15,15 @@ import {
   type KafkaEventBus,
 } from '@authority/platform';
 import { decodeEvent, pb, type CheckResponse__Output, type MintResponse__Output } from '@authority/proto';
-import { newTraceparent, rpc, startStack, type Stack, type StackEnforcer, type StackTenant } from '../src/stack';
+import {
+  mintEnvelope,
+  newTraceparent,
+  rpc,
+  startStack,
+  type Stack,
+  type StackEnforcer,
+  type StackTenant,
+} from '../src/stack';
 import { eventually } from '@authority/test-helpers';
 
 let stack: Stack;
@@ -97,22 +105,16 @@ async function mint(
   t: StackTenant,
   over: Record<string, unknown> = {},
 ): Promise<NonNullable<MintResponse__Output['envelope']>> {
-  const res = await rpc<MintResponse__Output>(
-    stack.issuer.client,
-    'Mint',
+  const res = await mintEnvelope(
+    stack,
+    t,
+    'finance-bot',
     {
-      tenant: t.tenant,
-      agentId: 'finance-bot',
-      grant: {
-        scopes: ['vault:finance:read', 'vault:finance:write'],
-        resources: ['slos://vaults/finance/*'],
-        contextFields: [],
-        constraintsJson: '{"require_purpose":true,"write_requires_approval":true}',
-      },
-      ttlSeconds: 3600,
-      ...over,
+      scopes: ['vault:finance:read', 'vault:finance:write'],
+      resources: ['slos://vaults/finance/*'],
+      constraintsJson: '{"require_purpose":true,"write_requires_approval":true}',
     },
-    t.admin,
+    { ttlSeconds: 3600, ...over },
   );
   assert.ok(res.envelope);
   return res.envelope;

@@ -6,53 +6,42 @@
 // cannot write), and a write that needs an approval pauses the graph until a human approved it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolMessage } from '@langchain/core/messages';
 import { Command, MemorySaver } from '@langchain/langgraph';
-import { MongoClient } from 'mongodb';
 import { cryptoReady } from '@authority/core';
-import { loadConfig } from '@authority/platform';
-import type { ListApprovalsResponse__Output, MintResponse__Output } from '@authority/proto';
-import { MongoVaultStore, gatewayConfigSchema, startGateway, type GatewayHandle } from '@authority/gateway';
+import type { ListApprovalsResponse__Output } from '@authority/proto';
+import { MongoVaultStore, type GatewayHandle } from '@authority/gateway';
 import { ScriptedChatModel, plannerGraph, type ApprovalInterrupt } from '@authority/langgraph';
 import { requireInfra } from '@authority/test-helpers';
 import { rpc, startStack, type Stack, type StackTenant } from '../src/stack';
+import {
+  GATEWAY_AUDIENCE as AUDIENCE,
+  McpClients,
+  mappingFile,
+  mintToken,
+  testVault,
+  startTestGateway,
+} from '../src/gateway';
 
-const AUDIENCE = 'authority-gateway';
 const DB = `gw_langgraph_${randomBytes(4).toString('hex')}`;
 let stack: Stack;
 let tenant: StackTenant;
 let gateway: GatewayHandle;
-let mongo: MongoClient;
+let vault: Awaited<ReturnType<typeof testVault>> | undefined;
 let store: MongoVaultStore;
-let dir: string;
-const clients: Client[] = [];
-
-async function connect(token: string): Promise<Client> {
-  const client = new Client({ name: 'langgraph-agent', version: '1.0.0' });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(gateway.resource), {
-      requestInit: { headers: { Authorization: `Bearer ${token}` } },
-    }),
-  );
-  clients.push(client);
-  return client;
-}
+let mapping: ReturnType<typeof mappingFile> | undefined;
+const clients = new McpClients('langgraph-agent');
+const connect = (token: string): Promise<Client> => clients.connect(gateway, token);
 
 before(async () => {
   await cryptoReady();
   const infra = requireInfra();
   stack = await startStack({ enforcerEnv: { AUTHORITY_AUDIENCE: AUDIENCE } });
   tenant = await stack.createTenant();
-  mongo = new MongoClient(infra.mongo);
-  await mongo.connect();
-  store = new MongoVaultStore(mongo.db(DB));
-  await store.init();
+  vault = await testVault(infra.mongo, DB);
+  store = vault.store;
   const course = { domain: 'course', sensitivity: 'internal' as const, description: 'BIO-101' };
   await store.putDomain(tenant.tenant, course);
   await store.putDomain(tenant.tenant, { domain: 'records', sensitivity: 'restricted', description: 'grades' });
@@ -63,61 +52,36 @@ before(async () => {
     by: 'seed',
     at: new Date(),
   });
-  dir = mkdtempSync(join(tmpdir(), 'gw-langgraph-'));
-  const mapping = join(dir, 'mapping.yaml');
-  writeFileSync(mapping, 'upstreams: {}\n');
-  const config = loadConfig(
-    gatewayConfigSchema,
-    {
-      AUTHORITY_GATEWAY_MAPPING: mapping,
-      AUTHORITY_GATEWAY_HOST: '127.0.0.1',
-      AUTHORITY_ENFORCER_ADDR: stack.enforcers[0]!.address,
-      AUTHORITY_ENFORCER_API_KEY: tenant.checker,
-      AUTHORITY_ISSUER_ADDR: stack.issuer.address,
-      AUTHORITY_ISSUER_API_KEY: tenant.admin,
-      MONGODB_URI: infra.mongo,
-      AUTHORITY_GATEWAY_VAULT_DB: DB,
-      AUTHORITY_LOG_LEVEL: 'silent',
-    },
-    [],
-  );
-  gateway = await startGateway({ ...config, AUTHORITY_GATEWAY_PORT: 0 });
+  mapping = mappingFile('gw-langgraph-', 'upstreams: {}\n');
+  gateway = await startTestGateway(mapping.path, {
+    AUTHORITY_ENFORCER_ADDR: stack.enforcers[0]!.address,
+    AUTHORITY_ENFORCER_API_KEY: tenant.checker,
+    AUTHORITY_ISSUER_ADDR: stack.issuer.address,
+    AUTHORITY_ISSUER_API_KEY: tenant.admin,
+    MONGODB_URI: infra.mongo,
+    AUTHORITY_GATEWAY_VAULT_DB: DB,
+  });
 });
 
 after(async () => {
-  for (const c of clients) await c.close().catch(() => undefined);
+  await clients.closeAll();
   await gateway?.stop();
-  await mongo
-    ?.db(DB)
-    .dropDatabase()
-    .catch(() => undefined);
-  await mongo?.close();
+  await vault?.drop();
   await stack?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  mapping?.remove();
 });
 
 test(
   'a planner graph: allowed tools run, denials reach the model, a sub-agent works narrowed, approvals pause the graph',
   { timeout: 180_000 },
   async () => {
-    const minted = await rpc<MintResponse__Output>(
-      stack.issuer.client,
-      'Mint',
-      {
-        tenant: tenant.tenant,
-        agentId: 'planner',
-        grant: {
-          scopes: ['vault:course:read', 'vault:course:write'],
-          resources: ['slos://vaults/course', 'slos://vaults/course/*'],
-          contextFields: [],
-          constraintsJson: '{"write_requires_approval":true}',
-        },
-        ttlSeconds: 600,
-        audience: [AUDIENCE],
-      },
-      tenant.admin,
+    const planner = await connect(
+      await mintToken(stack, tenant, 'planner', {
+        scopes: ['vault:course:read', 'vault:course:write'],
+        resources: ['slos://vaults/course', 'slos://vaults/course/*'],
+        constraintsJson: '{"write_requires_approval":true}',
+      }),
     );
-    const planner = await connect(minted.envelope?.token ?? '');
     const subModels: ScriptedChatModel[] = [];
     const graph = await plannerGraph({
       planner,

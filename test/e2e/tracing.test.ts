@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { SpanKind, withSpan } from '@authority/platform';
-import type { CheckResponse__Output, MintResponse__Output, QueryEventsResponse__Output } from '@authority/proto';
+import type { CheckResponse__Output, QueryEventsResponse__Output } from '@authority/proto';
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
@@ -24,7 +24,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { MongoClient } from 'mongodb';
-import { requireInfra, rpc, startStack, type Stack, type StackTenant } from '../src/stack';
+import { mintEnvelope, requireInfra, rpc, startStack, type Stack, type StackTenant } from '../src/stack';
 import { eventually } from '@authority/test-helpers';
 
 const spans = new InMemorySpanExporter();
@@ -152,21 +152,12 @@ before(async () => {
       `${e.id} knowing the tenant's checker`,
     );
   }
-  const minted = await rpc<MintResponse__Output>(
-    stack.issuer.client,
-    'Mint',
-    {
-      tenant: tenant.tenant,
-      agentId: 'advisor',
-      grant: {
-        scopes: ['records:read'],
-        resources: ['slos://records/*'],
-        contextFields: [],
-        constraintsJson: '{"unconstrained":true}',
-      },
-      ttlSeconds: 3600,
-    },
-    tenant.admin,
+  const minted = await mintEnvelope(
+    stack,
+    tenant,
+    'advisor',
+    { scopes: ['records:read'], resources: ['slos://records/*'] },
+    { ttlSeconds: 3600 },
   );
   envelopeToken = minted.envelope!.token;
 });
@@ -246,21 +237,12 @@ describe('one trace from a client Check to the auditor’s MongoDB write', { tim
 
   test("a Mint's and a PutPolicy's audit entries carry their call's trace id, through produce and consume spans", async () => {
     const mintCall = await clientSpan('admin Mint');
-    await rpc(
-      stack.issuer.client,
-      'Mint',
-      {
-        tenant: tenant.tenant,
-        agentId: 'registrar',
-        grant: {
-          scopes: ['records:read'],
-          resources: ['slos://records/*'],
-          contextFields: [],
-          constraintsJson: '{"unconstrained":true}',
-        },
-        ttlSeconds: 600,
-      },
-      tenant.admin,
+    await mintEnvelope(
+      stack,
+      tenant,
+      'registrar',
+      { scopes: ['records:read'], resources: ['slos://records/*'] },
+      {},
       { traceparent: mintCall.traceparent },
     );
     const minted = await storedEntry('envelope.mint', (e) => e.traceId === mintCall.traceId);

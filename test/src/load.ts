@@ -13,6 +13,7 @@
 // A target's address is read before every call, so a target whose published port changed (a
 // restarted container) is followed: its channel is replaced when the address differs.
 import * as grpc from '@grpc/grpc-js';
+import { bearerMetadata } from '@authority/platform';
 import { loadAuthorityProto, type CheckResponse__Output } from '@authority/proto';
 
 /** Milliseconds since the epoch from the monotonic clock (never jumps with the wall clock). */
@@ -166,8 +167,7 @@ export function startLoad(opts: LoadOptions): LoadRun {
     };
     answers.push(answer);
     inFlight++;
-    const md = new grpc.Metadata();
-    md.set('authorization', `Bearer ${check.credential}`);
+    const md = bearerMetadata(check.credential);
     const client = channel(target) as unknown as { Check: CheckMethod };
     client.Check(check.request, md, { deadline: Date.now() + deadlineMs }, (err, res) => {
       answer.answeredAt = now();

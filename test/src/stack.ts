@@ -18,7 +18,8 @@ import {
   silentLogger,
   startTelemetry,
   topics as topicNames,
-  unaryCall,
+  bearerMetadata,
+  callByName,
   type AuthorityTopics,
   type KafkaEventBus,
   type Logger,
@@ -31,6 +32,7 @@ import type {
   CreateTenantResponse__Output,
   EnforcerServiceClient,
   IssuerServiceClient,
+  MintResponse__Output,
   PolicyServiceClient,
 } from '@authority/proto';
 import { issuerConfigSchema, startIssuer, type RunningIssuer } from '@authority/issuer';
@@ -154,13 +156,6 @@ async function startStackTelemetry(opts: NonNullable<StackOptions['telemetry']>)
   return startTelemetry({ serviceName: 'e2e', env: {}, ...opts });
 }
 
-type UnaryMethod = (
-  req: unknown,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: unknown) => void,
-) => unknown;
-
 /**
  * `await rpc(client, 'Mint', req, secret)`: a promisified unary call with `authorization: Bearer`;
  * failures reject with platform's AuthorityClientError (code, reason, field). `traceparent` is
@@ -173,12 +168,37 @@ export function rpc<Res = unknown>(
   secret: string | undefined,
   opts: { traceparent?: string; deadlineMs?: number } = {},
 ): Promise<Res> {
-  const fn = (client as unknown as Record<string, UnaryMethod>)[method];
-  if (typeof fn !== 'function') throw new Error(`${method} is not a method of this client`);
-  const md = new grpc.Metadata();
-  if (secret !== undefined) md.set('authorization', `Bearer ${secret}`);
-  if (opts.traceparent) md.set('traceparent', opts.traceparent);
-  return unaryCall(fn.bind(client), req, { metadata: md, deadlineMs: opts.deadlineMs ?? 20_000 }) as Promise<Res>;
+  const metadata = bearerMetadata(secret);
+  if (opts.traceparent) metadata.set('traceparent', opts.traceparent);
+  return callByName<Res>(client, method, req, { metadata, deadlineMs: opts.deadlineMs ?? 20_000 });
+}
+
+/**
+ * Mints a root envelope through the issuer with the tenant's ADMIN credential. The grant is
+ * unconstrained unless it says otherwise; `request` adds or overrides fields of the MintRequest
+ * (ttlSeconds is 600 unless given; audience, holderPublicKey, ...).
+ */
+export function mintEnvelope(
+  stack: Pick<Stack, 'issuer'>,
+  tenant: Pick<StackTenant, 'tenant' | 'admin'>,
+  agentId: string,
+  grant: Record<string, unknown>,
+  request: Record<string, unknown> = {},
+  opts: { traceparent?: string } = {},
+): Promise<MintResponse__Output> {
+  return rpc<MintResponse__Output>(
+    stack.issuer.client,
+    'Mint',
+    {
+      tenant: tenant.tenant,
+      agentId,
+      grant: { contextFields: [], constraintsJson: '{"unconstrained":true}', ...grant },
+      ttlSeconds: 600,
+      ...request,
+    },
+    tenant.admin,
+    opts,
+  );
 }
 
 /** A random sampled W3C traceparent and its trace id. */

@@ -3,6 +3,9 @@
 import { mkdtempSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { startStack, type StackHandle } from '@authority/test-helpers';
 import { run, type Io } from '../src';
 
 export interface Captured {
@@ -87,4 +90,61 @@ export async function writeIn(io: TestIo, name: string, text: string): Promise<s
   const p = path.join(io.dir, name);
   await fs.writeFile(p, text);
   return p;
+}
+
+/**
+ * The stack the CLI's integration tests run against: one enforcer, the policy service and an
+ * auditor that signs a checkpoint every few entries, so `audit verify` rests on a signed checkpoint.
+ */
+export function startCliStack(): Promise<StackHandle> {
+  return startStack({
+    enforcers: 1,
+    withPolicy: true,
+    withAuditor: true,
+    auditorEnv: {
+      AUTHORITY_AUDITOR_SIGNING_KEY: randomBytes(32).toString('base64'),
+      AUTHORITY_CHECKPOINT_EVERY: '5',
+      AUTHORITY_CHECKPOINT_INTERVAL: '1s',
+    },
+  });
+}
+
+/**
+ * An io configured like a user's shell on that stack: every service address, the tenant and one
+ * credential. `stack` is read at call time (tests assign it in `before`).
+ */
+export function stackShell(
+  stack: () => StackHandle,
+  tenant: string,
+  timeout: string,
+): (apiKey: string, extra?: Record<string, string>) => TestIo {
+  return (apiKey, extra = {}) => {
+    const s = stack();
+    return testIo({
+      AUTHORITY_ISSUER_ADDR: s.issuer.address,
+      AUTHORITY_ENFORCER_ADDR: s.enforcers.map((e) => e.address).join(','),
+      AUTHORITY_POLICY_ADDR: s.policy?.address ?? '',
+      AUTHORITY_AUDITOR_ADDR: s.auditor?.address ?? '',
+      AUTHORITY_TENANT: tenant,
+      AUTHORITY_API_KEY: apiKey,
+      AUTHORITY_TIMEOUT: timeout,
+      ...extra,
+    });
+  };
+}
+
+export interface MintedEnvelope {
+  token: string;
+  jti: string;
+  agentId: string;
+  tenant: string;
+  depth: number;
+  sealed: boolean;
+}
+
+/** `envelope mint --json` with these flags: asserts exit 0 and returns the minted envelope. */
+export async function mintEnvelope(io: TestIo, ...flags: string[]): Promise<MintedEnvelope> {
+  const r = await cli(io, '--json', 'envelope', 'mint', ...flags);
+  assert.equal(r.code, 0, `envelope mint ${flags.join(' ')}: ${r.stderr}`);
+  return r.json<{ envelope: MintedEnvelope }>().envelope;
 }

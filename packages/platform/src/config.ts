@@ -153,6 +153,21 @@ export function secret() {
     .meta({ secret: true });
 }
 
+/**
+ * A secret holding the base64 (or base64url) of exactly 32 bytes: an Ed25519 seed, a
+ * key-encryption key. `problem` is the error, naming what the bytes are. Never echoed.
+ */
+export function key32Secret(problem: string) {
+  return secret().transform((s, ctx): Secret => (decodeKey32(s.reveal()) === undefined ? bad(ctx, '', problem) : s));
+}
+
+/** A duration in whole seconds (what is compared with the `exp`/`nbf` seconds of a token). */
+export function wholeSeconds() {
+  return duration().transform((ms, ctx): number =>
+    ms % 1000 !== 0 ? bad(ctx, String(ms), 'expected whole seconds (e.g. 30s)') : ms / 1000,
+  );
+}
+
 /** Shortest API key accepted anywhere (configured keys and AUTHORITY_API_KEYS entries). */
 export const MIN_API_KEY_LENGTH = 16;
 
@@ -377,14 +392,7 @@ function seedProblem(text: string): string | undefined {
 
 /** The seed itself (a Kubernetes Secret in production). Never echoed. */
 function eventSigningSeed() {
-  return secret().transform((s, ctx): Secret => {
-    const problem = seedProblem(s.reveal());
-    if (problem !== undefined) {
-      ctx.issues.push({ code: 'custom', message: problem, input: '' });
-      return z.NEVER;
-    }
-    return s;
-  });
+  return key32Secret(SEED_PROBLEM);
 }
 
 function eventKeyId() {

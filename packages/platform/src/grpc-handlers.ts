@@ -244,6 +244,13 @@ export function deadlineInterceptor(ms: number): grpc.Interceptor {
   };
 }
 
+/** Call metadata carrying `authorization: Bearer <secret>` (what bearerToken reads); empty without one. */
+export function bearerMetadata(secret: string | undefined): grpc.Metadata {
+  const md = new grpc.Metadata();
+  if (secret !== undefined) md.set('authorization', `Bearer ${secret}`);
+  return md;
+}
+
 type UnaryMethod<Req, Res> = (
   request: Req,
   metadata: grpc.Metadata,
@@ -268,4 +275,19 @@ export function unaryCall<Req, Res>(
       else resolve(response as Res);
     });
   });
+}
+
+/**
+ * unaryCall of a generated client's method given by name (`'Mint'`, `'QueryEvents'`): what tests
+ * and tools use to reach any RPC of a service. An unknown name throws.
+ */
+export function callByName<Res = unknown>(
+  client: grpc.Client,
+  method: string,
+  request: unknown,
+  opts: { metadata?: grpc.Metadata; deadlineMs?: number } = {},
+): Promise<Res> {
+  const fn = (client as unknown as Record<string, UnaryMethod<unknown, Res>>)[method];
+  if (typeof fn !== 'function') throw new Error(`${method} is not a method of this client`);
+  return unaryCall(fn.bind(client), request, opts);
 }

@@ -11,7 +11,8 @@
 // - lateBoundService(definition, what): a gRPC implementation whose handlers are bound when the
 //   service is ready (`bind(handlers)`), so the server can listen (health NOT_SERVING) while
 //   state is replayed. Until then every call is answered UNAVAILABLE (reason `UNAVAILABLE`) through
-//   the one error mapping (toGrpcError), unary and streaming alike.
+//   the one error mapping (toGrpcError), unary and streaming alike. startLateBoundGrpcServer starts
+//   the server of one such service and registers its shutdown: the lines below in one call.
 //
 //   export async function startThing(config: ThingConfig): Promise<RunningThing> {
 //     return ServiceLifecycle.start(logger, async (life) => {
@@ -28,6 +29,7 @@
 //   }
 import type * as grpc from '@grpc/grpc-js';
 import { toGrpcError, UnavailableError } from './errors';
+import { startGrpcServer, type GrpcServerHandle, type StartGrpcServerOptions } from './grpc-server';
 import type { Logger } from './logger';
 import { SHUTDOWN_PHASES, type ShutdownPhase } from './service-runner';
 
@@ -108,4 +110,25 @@ export function lateBoundService<H extends object>(
       bound = handlers as unknown as Record<string, (...args: unknown[]) => void>;
     },
   };
+}
+
+/**
+ * Starts the gRPC server of one service whose handlers are bound later (lateBoundService) and
+ * registers its shutdown (`graceMs`, no drain delay: the service binds when it is ready, so a stop
+ * before that has no traffic to drain). Returns the server and `bind`.
+ */
+export async function startLateBoundGrpcServer<H extends object>(
+  life: ServiceLifecycle,
+  opts: Omit<StartGrpcServerOptions, 'services'> & {
+    definition: grpc.ServiceDefinition;
+    /** Named in the UNAVAILABLE answers until bind (`<what> is starting`). */
+    what: string;
+    graceMs: number;
+  },
+): Promise<{ server: GrpcServerHandle; bind(handlers: H): void }> {
+  const { definition, what, graceMs, ...server } = opts;
+  const api = lateBoundService<H>(definition, what);
+  const handle = await startGrpcServer({ ...server, services: [{ definition, implementation: api.implementation }] });
+  life.onStop('grpc', 'grpc server', () => handle.shutdown(graceMs, { drainDelayMs: 0 }));
+  return { server: handle, bind: (handlers) => api.bind(handlers) };
 }

@@ -8,9 +8,11 @@ import {
   SpanStatusCode,
   trace,
   type Attributes,
+  type BatchObservableCallback,
   type Context,
   type Link,
   type Meter,
+  type Observable,
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
@@ -76,6 +78,41 @@ export const METRIC_NAMES = {
  */
 export function getMeter(scope: string = PLATFORM_SCOPE): Meter {
   return metrics.getMeter(scope);
+}
+
+/** One observable instrument of observeBatch: a gauge unless `counter` (a monotonic total). */
+export interface ObservableSpec {
+  name: string;
+  description: string;
+  unit: string;
+  counter?: boolean;
+}
+
+/**
+ * Creates observable instruments on `meter` and one batch callback that reads them all at each
+ * collection (`observe` reports a value per instrument key). Returns the function that unregisters
+ * the callback: a stopped service must not be read any more.
+ */
+export function observeBatch<K extends string>(
+  meter: Meter,
+  specs: Record<K, ObservableSpec>,
+  observe: (record: (instrument: K, value: number, attributes?: Attributes) => void) => void,
+): () => void {
+  const byKey = new Map<K, Observable>();
+  for (const [key, spec] of Object.entries(specs) as [K, ObservableSpec][]) {
+    const options = { description: spec.description, unit: spec.unit };
+    byKey.set(
+      key,
+      spec.counter
+        ? meter.createObservableCounter(spec.name, options)
+        : meter.createObservableGauge(spec.name, options),
+    );
+  }
+  const observables = [...byKey.values()];
+  const callback: BatchObservableCallback = (result) =>
+    observe((key, value, attributes) => result.observe(byKey.get(key)!, value, attributes));
+  meter.addBatchObservableCallback(callback, observables);
+  return () => meter.removeBatchObservableCallback(callback, observables);
 }
 
 export type TelemetryMode = 'propagate-only' | 'injected' | 'otlp';

@@ -5,7 +5,9 @@ import { z } from 'zod';
 import {
   apiKeysConfigShape,
   authenticate,
+  bearerMetadata,
   bearerToken,
+  callByName,
   ConfigError,
   credentialOfKind,
   hashApiKey,
@@ -160,5 +162,28 @@ describe('credentialOfKind', () => {
     assert.equal(credentialOfKind('AUDITOR'), 'an AUDITOR credential');
     assert.equal(credentialOfKind('APPROVER'), 'an APPROVER credential');
     assert.equal(credentialOfKind('CHECKER'), 'a CHECKER credential');
+  });
+});
+
+describe('bearerMetadata', () => {
+  it('is what bearerToken reads; without a secret the call carries none', () => {
+    assert.equal(bearerToken(bearerMetadata('k-0123456789abcdef')), 'k-0123456789abcdef');
+    assert.deepEqual(bearerMetadata(undefined).get('authorization'), []);
+    assert.throws(() => bearerToken(bearerMetadata(undefined)), UnauthenticatedError);
+  });
+});
+
+describe('callByName', () => {
+  it('calls the named unary method with the metadata; an unknown name throws', async () => {
+    const seen: string[] = [];
+    const client = {
+      Get: (req: { q: number }, md: grpc.Metadata, _o: grpc.CallOptions, cb: (e: null, r: unknown) => void) => {
+        seen.push(String(md.get('authorization')[0]));
+        cb(null, { echo: req.q });
+      },
+    } as unknown as grpc.Client;
+    assert.deepEqual(await callByName(client, 'Get', { q: 7 }, { metadata: bearerMetadata('s') }), { echo: 7 });
+    assert.deepEqual(seen, ['Bearer s']);
+    assert.throws(() => callByName(client, 'Missing', {}), /Missing is not a method of this client/);
   });
 });

@@ -1,7 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { lateBoundService, REASON_METADATA_KEY, ServiceLifecycle, silentLogger } from '../src';
+import {
+  lateBoundService,
+  REASON_METADATA_KEY,
+  ServiceLifecycle,
+  silentLogger,
+  startLateBoundGrpcServer,
+} from '../src';
 
 describe('ServiceLifecycle', () => {
   test('stop runs the steps by phase, last-registered first within one, once; a failing step skips nothing', async () => {
@@ -69,5 +75,61 @@ describe('lateBoundService', () => {
     api.bind({ Get: (_call, cb) => cb(null, 'value') });
     get({}, (err, value) => answers.push([err, value]));
     assert.deepEqual(answers[1], [null, 'value']);
+  });
+});
+
+describe('startLateBoundGrpcServer', () => {
+  const json = {
+    serialize: (v: unknown) => Buffer.from(JSON.stringify(v)),
+    deserialize: (b: Buffer) => JSON.parse(b.toString()) as unknown,
+  };
+  const definition: grpc.ServiceDefinition = {
+    Get: {
+      path: '/t.T/Get',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: json.serialize,
+      requestDeserialize: json.deserialize,
+      responseSerialize: json.serialize,
+      responseDeserialize: json.deserialize,
+    },
+  };
+  const Client = grpc.makeGenericClientConstructor(definition, 'T');
+
+  test('serves UNAVAILABLE until bound, then the handlers; the lifecycle stop shuts the server', async () => {
+    const life = new ServiceLifecycle(silentLogger());
+    const api = await startLateBoundGrpcServer<{ Get: grpc.handleUnaryCall<unknown, unknown> }>(life, {
+      definition,
+      what: 'thing',
+      graceMs: 1000,
+      host: '127.0.0.1',
+      port: 0,
+      reflection: false,
+      logger: silentLogger(),
+      serviceNames: ['t.T'],
+    });
+    const client = new Client(`127.0.0.1:${api.server.port}`, grpc.credentials.createInsecure());
+    type Callback = (err: grpc.ServiceError | null, value: unknown) => void;
+    const typed = client as unknown as { Get(req: unknown, opts: grpc.CallOptions, cb: Callback): void };
+    const get = () =>
+      new Promise<{ err: grpc.ServiceError | null; value: unknown }>((resolve) =>
+        typed.Get({ q: 1 }, { deadline: Date.now() + 5000 }, (err, value) => resolve({ err, value })),
+      );
+    try {
+      const early = await get();
+      assert.equal(early.err?.code, grpc.status.UNAVAILABLE);
+      assert.equal(early.err?.details, 'thing is starting');
+
+      api.bind({ Get: (call, cb) => cb(null, { echo: call.request }) });
+      assert.deepEqual((await get()).value, { echo: { q: 1 } });
+
+      await life.stop();
+      const late = await get();
+      assert.equal(late.err?.code, grpc.status.UNAVAILABLE, 'nothing listens any more');
+      assert.notEqual(late.err?.details, 'thing is starting');
+    } finally {
+      client.close();
+      await life.stop();
+    }
   });
 });

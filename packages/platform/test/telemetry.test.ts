@@ -7,11 +7,19 @@ import { describe, it } from 'node:test';
 import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import {
+  AggregationTemporality,
+  DataPointType,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import {
   cloudEventHeaders,
   currentTraceIds,
   extractTraceContext,
   getMeter,
   METRIC_NAMES,
+  observeBatch,
   otelExportConfigured,
   parseCloudEventHeaders,
   SpanKind,
@@ -227,5 +235,49 @@ describe('metrics', () => {
     const section = doc.slice(doc.indexOf('## Telemetry'));
     assert.ok(section.startsWith('## Telemetry'), 'a Telemetry section');
     for (const name of Object.values(METRIC_NAMES)) assert.ok(section.includes(`\`${name}\``), `${name} documented`);
+  });
+});
+
+describe('observeBatch', () => {
+  it('one callback reads gauges and counters at each collection, until unregistered', async () => {
+    const reader = new PeriodicExportingMetricReader({
+      exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+      exportIntervalMillis: 3_600_000, // read on demand with collect()
+    });
+    const provider = new MeterProvider({ readers: [reader] });
+    let size = 3;
+    let calls = 0;
+    const stop = observeBatch(
+      provider.getMeter('t'),
+      {
+        size: { name: 't.size', description: 'entries', unit: '{entry}' },
+        evicted: { name: 't.evicted', description: 'evictions', unit: '{entry}', counter: true },
+      },
+      (record) => {
+        calls++;
+        record('size', size, { shard: 'a' });
+        record('evicted', 10 * size);
+      },
+    );
+    const read = async () => {
+      const { resourceMetrics } = await reader.collect();
+      return new Map(resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m]));
+    };
+    const first = await read();
+    assert.equal(first.get('t.size')?.dataPointType, DataPointType.GAUGE);
+    assert.deepEqual(
+      first.get('t.size')?.dataPoints.map((p) => [p.attributes, p.value]),
+      [[{ shard: 'a' }, 3]],
+    );
+    assert.equal(first.get('t.evicted')?.dataPointType, DataPointType.SUM);
+    assert.equal(first.get('t.evicted')?.dataPoints[0]?.value, 30);
+    assert.equal(first.get('t.evicted')?.descriptor.unit, '{entry}');
+    size = 4;
+    assert.equal((await read()).get('t.size')?.dataPoints[0]?.value, 4);
+    assert.equal(calls, 2, 'one callback per collection for all instruments');
+    stop();
+    await read();
+    assert.equal(calls, 2, 'not read after unregistering');
+    await provider.shutdown();
   });
 });

@@ -30,8 +30,8 @@ export type AuthorityGrpc = AuditorGrpc & EnforcerGrpc & IssuerGrpc & PolicyGrpc
 let cached: { packageDefinition: protoLoader.PackageDefinition; grpcObject: AuthorityGrpc } | undefined;
 
 /**
- * The package's copy of the contract's `.proto` files (scripts/proto-gen.sh copies proto/ there;
- * CI checks the copy is current), next to dist/: the package works wherever it is installed.
+ * The package's copy of the contract's `.proto` files, next to dist/ (scripts/copy-contract.mjs
+ * makes it from proto/ at build and at `npm pack`): the package works wherever it is installed.
  */
 export function protoRoot(): string {
   return join(__dirname, '..', '..', 'proto');

@@ -6,7 +6,9 @@
 // - startStack: the end-to-end in-process stack (test/src/stack.ts), loaded at run time so the
 //   SDK's and the CLI's tests can use it without a build cycle.
 // - assertVariablesDocumented: a service page documents every variable of its config schema.
+// - bench: what every benchmark prints (JSON lines with the machine, notes on stderr, percentiles).
 export { eventually, waitFor, type PollOptions } from './poll';
 export { requireInfra, type Infra } from './infra';
 export { startStack, type StackHandle, type StackOptions } from './stack';
 export { assertVariablesDocumented, COMMON_VARIABLES, repoFile, type DocumentedVariable } from './docs';
+export * as bench from './bench';

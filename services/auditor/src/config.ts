@@ -3,7 +3,7 @@
 // checkpoint cadence and the consumer's knobs. Every variable is documented with .describe(); docs/auditor.md lists them with defaults.
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { parseTrustedEventKeys, type TrustedEventKey } from '@authority/core';
+import { decodeKey32, parseTrustedEventKeys, type TrustedEventKey } from '@authority/core';
 import {
   ConfigError,
   csv,
@@ -11,47 +11,28 @@ import {
   duration,
   integer,
   mongoConfigShape,
-  secret,
   serviceConfigSchema,
   text,
-  Secret,
   type ConfigCheck,
   type ConfigIssue,
   apiKeySecret,
+  key32Secret,
 } from '@authority/platform';
 
 export const AUDITOR_DEFAULT_PORT = 50054;
 
 const MONGO_DB_NAME = /^[A-Za-z0-9_-]{1,63}$/;
-const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
-
-function decodeBase64(text: string): Buffer | undefined {
-  return BASE64.test(text) ? Buffer.from(text, 'base64') : undefined;
-}
-
 /** The auditor's Ed25519 seed: base64 of exactly 32 bytes. Never echoed. */
-function signingSeed() {
-  return secret().transform((s, ctx): Secret => {
-    const bytes = decodeBase64(s.reveal());
-    if (bytes === undefined || bytes.length !== 32) {
-      ctx.issues.push({
-        code: 'custom',
-        message: 'expected the base64 encoding of a 32-byte Ed25519 seed (e.g. `openssl rand -base64 32`)',
-        input: '',
-      });
-      return z.NEVER;
-    }
-    return s;
-  });
-}
+const signingSeed = () =>
+  key32Secret('expected the base64 encoding of a 32-byte Ed25519 seed (e.g. `openssl rand -base64 32`)');
 
 /** Comma-separated base64 Ed25519 public keys (32 bytes each). */
 function publicKeys() {
   return csv().transform((items, ctx): Buffer[] => {
     const out: Buffer[] = [];
     items.forEach((item, i) => {
-      const bytes = decodeBase64(item);
-      if (bytes === undefined || bytes.length !== 32) {
+      const bytes = decodeKey32(item);
+      if (bytes === undefined) {
         ctx.issues.push({
           code: 'custom',
           message: `item ${i + 1}: expected base64 of a 32-byte Ed25519 public key`,

@@ -9,10 +9,9 @@ import {
   connectMongo,
   kafkaFromConfig,
   createLogger,
-  lateBoundService,
   ServiceLifecycle,
   getMeter,
-  startGrpcServer,
+  startLateBoundGrpcServer,
   grpcServerSettings,
   topics as topicNames,
   type ConsumerHandle,
@@ -128,16 +127,16 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
   return ServiceLifecycle.start(logger, async (life) => {
     const { packageDefinition, grpcObject } = loadAuthorityProto();
     // Handlers are bound once everything is up; until then calls get UNAVAILABLE (health NOT_SERVING).
-    const definition = grpcObject.authority.v1.AuditorService.service;
-    const api = lateBoundService<ReturnType<typeof auditorHandlers>>(definition, 'auditor');
-    const grpc = await startGrpcServer({
-      services: [{ definition, implementation: api.implementation }],
+    const api = await startLateBoundGrpcServer<ReturnType<typeof auditorHandlers>>(life, {
+      definition: grpcObject.authority.v1.AuditorService.service,
+      what: 'auditor',
+      graceMs,
       packageDefinition,
       ...grpcServerSettings(config),
       logger,
       serviceNames: [AUDITOR_SERVICE_NAME],
     });
-    life.onStop('grpc', 'grpc server', () => grpc.shutdown(graceMs, { drainDelayMs: 0 }));
+    const grpc = api.server;
 
     const mongo: MongoClient = await connectMongo(config.MONGODB_URI, {
       appName: config.AUTHORITY_SERVICE_NAME,

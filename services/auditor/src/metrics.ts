@@ -13,8 +13,8 @@
 //   authority.auditor.quarantined       {record} audit records quarantined instead of chained, by
 //                                                 `reason` (the quarantine code); in Prometheus
 //                                                 authority_auditor_quarantined_total{reason}
-import { METRIC_NAMES } from '@authority/platform';
-import type { BatchObservableResult, Meter } from '@opentelemetry/api';
+import { METRIC_NAMES, observeBatch } from '@authority/platform';
+import type { Meter } from '@opentelemetry/api';
 import type { ChainAppender } from './appender';
 import type { RejectedDoc } from './adapters/mongo';
 
@@ -29,29 +29,33 @@ export function quarantineCounter(meter: Meter): (doc: Pick<RejectedDoc, 'code'>
 
 /** Registers the chain gauges on `meter`; returns a function that unregisters them. */
 export function observeChains(meter: Meter, appender: Pick<ChainAppender, 'knownStates'>, now: () => Date): () => void {
-  const length = meter.createObservableGauge(METRIC_NAMES.chainLength, {
-    description: "Entries in the tenant's audit chain (the seq of its head)",
-    unit: '{entry}',
-  });
-  const age = meter.createObservableGauge(METRIC_NAMES.checkpointAge, {
-    description: "Seconds since the tenant's newest signed checkpoint",
-    unit: 's',
-  });
-  const pending = meter.createObservableGauge(METRIC_NAMES.checkpointPending, {
-    description: "Entries appended after the tenant's newest checkpoint",
-    unit: '{entry}',
-  });
-  const observables = [length, age, pending];
-  const callback = (result: BatchObservableResult) => {
-    const nowSec = now().getTime() / 1000;
-    for (const s of appender.knownStates()) {
-      const attributes = { 'authority.tenant': s.tenant };
-      result.observe(length, s.head.seq, attributes);
-      result.observe(pending, Math.max(0, s.head.seq - s.lastCheckpointSeq), attributes);
-      if (s.lastCheckpointTime !== undefined)
-        result.observe(age, Math.max(0, nowSec - s.lastCheckpointTime), attributes);
-    }
-  };
-  meter.addBatchObservableCallback(callback, observables);
-  return () => meter.removeBatchObservableCallback(callback, observables);
+  return observeBatch(
+    meter,
+    {
+      length: {
+        name: METRIC_NAMES.chainLength,
+        description: "Entries in the tenant's audit chain (the seq of its head)",
+        unit: '{entry}',
+      },
+      age: {
+        name: METRIC_NAMES.checkpointAge,
+        description: "Seconds since the tenant's newest signed checkpoint",
+        unit: 's',
+      },
+      pending: {
+        name: METRIC_NAMES.checkpointPending,
+        description: "Entries appended after the tenant's newest checkpoint",
+        unit: '{entry}',
+      },
+    },
+    (record) => {
+      const nowSec = now().getTime() / 1000;
+      for (const s of appender.knownStates()) {
+        const attributes = { 'authority.tenant': s.tenant };
+        record('length', s.head.seq, attributes);
+        record('pending', Math.max(0, s.head.seq - s.lastCheckpointSeq), attributes);
+        if (s.lastCheckpointTime !== undefined) record('age', Math.max(0, nowSec - s.lastCheckpointTime), attributes);
+      }
+    },
+  );
 }

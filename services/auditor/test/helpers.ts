@@ -13,14 +13,17 @@ import {
   parseTrustedEventKeys,
   sha256Hex,
   type EventKeyResolver,
+  type SignedAttestation,
   type EventSigningKey,
 } from '@authority/core';
 import {
+  authorityTopicSpecs,
+  bearerMetadata,
+  callByName,
   cloudEventHeaders,
   createKafka,
   loadConfig,
   silentLogger,
-  unaryCall,
   withEventSignature,
   type EventMessage,
   type KafkaEventBus,
@@ -33,6 +36,7 @@ import {
   timestampFromDate,
   type AttestRequest,
   type AttestResponse__Output,
+  type Attestation__Output,
   type AuditorServiceClient,
   type GetCheckpointRequest,
   type GetCheckpointResponse__Output,
@@ -141,18 +145,7 @@ export function auditorClient(address: string): AuditorServiceClient {
   return new grpcObject.authority.v1.AuditorService(address, grpc.credentials.createInsecure());
 }
 
-export function bearer(secret: string | undefined): grpc.Metadata {
-  const md = new grpc.Metadata();
-  if (secret !== undefined) md.set('authorization', `Bearer ${secret}`);
-  return md;
-}
-
-type Method<Req, Res> = (
-  req: Req,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: Res) => void,
-) => unknown;
+export { bearerMetadata as bearer };
 
 /** The RPCs of AuditorService: request and response types. */
 export interface AuditorRpcs {
@@ -174,9 +167,27 @@ export function call<M extends keyof AuditorRpcs>(
   req: AuditorRpcs[M][0],
   secret: string | undefined,
 ): Promise<AuditorRpcs[M][1]> {
-  const fn = (client as unknown as Record<string, Method<AuditorRpcs[M][0], AuditorRpcs[M][1]>>)[method];
-  if (typeof fn !== 'function') throw new Error(`no method ${method}`);
-  return unaryCall(fn.bind(client), req, { metadata: bearer(secret), deadlineMs: 60_000 });
+  return callByName(client, method, req, { metadata: bearerMetadata(secret), deadlineMs: 60_000 });
+}
+
+/** The signed content of an Attest answer, as core's verifyAttestation takes it. */
+export function signedAttestation(a: Attestation__Output): SignedAttestation {
+  const cp = must(a.checkpoint);
+  return {
+    tenant: a.tenant,
+    agent: a.agentId,
+    resourcePattern: a.resourcePattern,
+    from: Number(must(a.startTime).seconds),
+    to: Number(must(a.endTime).seconds),
+    allowedCount: Number(a.allowedCount),
+    allowedActedCount: Number(a.allowedActedCount),
+    allowedDelegatedCount: Number(a.allowedDelegatedCount),
+    deniedCount: Number(a.deniedCount),
+    checkpoint: { seq: Number(cp.seq), headHash: cp.headHash },
+    issuedAt: Number(must(a.issuedAt).seconds),
+    keyId: a.keyId,
+    signature: Buffer.from(a.signature).toString('base64url'),
+  };
 }
 
 /** The value, asserting it is there (for optional proto fields in assertions). */
@@ -206,6 +217,33 @@ export async function mongoClient(): Promise<MongoClient> {
   const client = new MongoClient(requireInfra().mongo);
   await client.connect();
   return client;
+}
+
+/** What an integration test runs the auditor against: a fresh env, a bus with the topics, a MongoDB client. */
+export interface TestRig {
+  env: TestEnv;
+  bus: KafkaEventBus;
+  mongo: MongoClient;
+}
+
+/** A fresh env (topic prefix, database), a bus (client id `name-…`) with its topics, a MongoDB client. */
+export async function testRig(name: string): Promise<TestRig> {
+  await cryptoReady();
+  const env = newTestEnv();
+  const bus = testBus(name);
+  await bus.ensureTopics(authorityTopicSpecs(env.prefix));
+  return { env, bus, mongo: await mongoClient() };
+}
+
+/** Undoes what testRig made (whatever of it exists): the bus, the test database, the client. */
+export async function closeRig(rig: Partial<TestRig>): Promise<void> {
+  await rig.bus?.disconnect();
+  if (rig.env !== undefined)
+    await rig.mongo
+      ?.db(rig.env.db)
+      .dropDatabase()
+      .catch(() => undefined);
+  await rig.mongo?.close();
 }
 
 /** A test database's chain entries: one collection per tenant (adapters/mongo), or all of them. */

@@ -13,6 +13,7 @@ import {
   text,
   type ConfigCheck,
   apiKeySecret,
+  wholeSeconds,
 } from '@authority/platform';
 
 export const ENFORCER_DEFAULT_PORT = 50052;
@@ -64,17 +65,6 @@ export function share() {
       return z.NEVER;
     }
     return n;
-  });
-}
-
-/** Whole seconds from a duration (the clock-skew tolerance is compared with `exp`/`nbf` seconds). */
-function seconds() {
-  return duration().transform((ms, ctx): number => {
-    if (ms % 1000 !== 0) {
-      ctx.issues.push({ code: 'custom', message: 'expected whole seconds (e.g. 30s)', input: String(ms) });
-      return z.NEVER;
-    }
-    return ms / 1000;
   });
 }
 
@@ -159,7 +149,7 @@ export const enforcerConfigSchema = serviceConfigSchema({
     .describe(
       'How long an audit event may wait for its Kafka acknowledgement; an ALLOW not acknowledged in time is answered DENY AUDIT_UNAVAILABLE.',
     ),
-  AUTHORITY_CLOCK_SKEW: seconds()
+  AUTHORITY_CLOCK_SKEW: wholeSeconds()
     .prefault('30s')
     .describe('Clock-skew tolerance applied to exp, nbf and iat of every link (whole seconds).'),
   AUTHORITY_MAX_DEPTH: integer({ min: 0, max: 8 })

@@ -2,8 +2,8 @@
 // decisions by result and reason, check latency, the age of the revocation feed, and the size of
 // the link memo and of the replay cache.
 import type { LinkMemo, ReplayCache } from '@authority/core';
-import { getMeter, METRIC_NAMES } from '@authority/platform';
-import type { Attributes, BatchObservableCallback } from '@opentelemetry/api';
+import { getMeter, METRIC_NAMES, observeBatch } from '@authority/platform';
+import type { Attributes } from '@opentelemetry/api';
 import type { FreshnessMonitor } from './freshness';
 
 export interface DecisionLike {
@@ -64,31 +64,37 @@ export function observeCaches(
   memo: Pick<LinkMemo, 'bytes' | 'size' | 'stats'>,
   replay: Pick<ReplayCache, 'size'>,
 ): () => void {
-  const meter = getMeter('@authority/enforcer');
-  const memoBytes = meter.createObservableGauge(METRIC_NAMES.enforcerMemoBytes, {
-    description:
-      'Bytes the link memo charges for its entries, shared values and text index (at most AUTHORITY_MEMO_BYTES).',
-    unit: 'By',
-  });
-  const memoEntries = meter.createObservableGauge(METRIC_NAMES.enforcerMemoEntries, {
-    description: 'Links held by the link memo.',
-    unit: '{link}',
-  });
-  const memoEvictions = meter.createObservableCounter(METRIC_NAMES.enforcerMemoEvictions, {
-    description: 'Links evicted from the memo to stay within its budget (a tenant over its share pays first).',
-    unit: '{link}',
-  });
-  const replayEntries = meter.createObservableGauge(METRIC_NAMES.enforcerReplayEntries, {
-    description: 'Nonces of per-request proofs remembered (at most AUTHORITY_REPLAY_CACHE_SIZE).',
-    unit: '{nonce}',
-  });
-  const observables = [memoBytes, memoEntries, memoEvictions, replayEntries];
-  const callback: BatchObservableCallback = (result) => {
-    result.observe(memoBytes, memo.bytes);
-    result.observe(memoEntries, memo.size);
-    result.observe(memoEvictions, memo.stats.evictions);
-    result.observe(replayEntries, replay.size);
-  };
-  meter.addBatchObservableCallback(callback, observables);
-  return () => meter.removeBatchObservableCallback(callback, observables);
+  return observeBatch(
+    getMeter('@authority/enforcer'),
+    {
+      memoBytes: {
+        name: METRIC_NAMES.enforcerMemoBytes,
+        description:
+          'Bytes the link memo charges for its entries, shared values and text index (at most AUTHORITY_MEMO_BYTES).',
+        unit: 'By',
+      },
+      memoEntries: {
+        name: METRIC_NAMES.enforcerMemoEntries,
+        description: 'Links held by the link memo.',
+        unit: '{link}',
+      },
+      memoEvictions: {
+        name: METRIC_NAMES.enforcerMemoEvictions,
+        description: 'Links evicted from the memo to stay within its budget (a tenant over its share pays first).',
+        unit: '{link}',
+        counter: true,
+      },
+      replayEntries: {
+        name: METRIC_NAMES.enforcerReplayEntries,
+        description: 'Nonces of per-request proofs remembered (at most AUTHORITY_REPLAY_CACHE_SIZE).',
+        unit: '{nonce}',
+      },
+    },
+    (record) => {
+      record('memoBytes', memo.bytes);
+      record('memoEntries', memo.size);
+      record('memoEvictions', memo.stats.evictions);
+      record('replayEntries', replay.size);
+    },
+  );
 }

@@ -1,7 +1,7 @@
 // Shared test fixtures: real Kafka (KAFKA_BROKERS), a unique topic prefix per run, tenants whose
 // keys and credentials are published as KeyEvent/CredentialEvent (no issuer needed), tokens minted
 // with core, a gRPC client, an audit-topic reader, and a polling helper with a deadline.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
   cryptoReady,
@@ -49,6 +49,7 @@ import {
   type EnforcerHandle,
   type StartEnforcerOptions,
 } from '../src/index';
+import type { CheckEventInput } from '../src/audit';
 
 import { waitFor } from '@authority/test-helpers';
 
@@ -259,6 +260,32 @@ export class StateFixture {
   async close(): Promise<void> {
     await this.bus.disconnect();
   }
+}
+
+/** A decision to audit: an ALLOW of `vault:finance:read` by checker `chk-1` of `tenant`, overridden. */
+export function checkEventInput(tenant: string, over: Partial<CheckEventInput> = {}): CheckEventInput {
+  return {
+    decisionId: randomUUID(),
+    tenant,
+    timeMs: Date.now(),
+    caller: { kind: 'tenant', id: 'chk-1', tenant },
+    request: {
+      token: 't',
+      requiredScope: 'vault:finance:read',
+      resource: 'r',
+      action: '',
+      context: null,
+      approvalId: '',
+      proof: '',
+    },
+    result: { decision: 'ALLOW', reason: 'ALLOWED', message: 'allowed', agent: 'agent-1', chain: ['j1'], tenant },
+    policyVersion: undefined,
+    approvalId: '',
+    enforcerId: 'enf-test',
+    traceId: '',
+    spanId: '',
+    ...over,
+  };
 }
 
 export function nowSec(): number {

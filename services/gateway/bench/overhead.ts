@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -30,6 +30,7 @@ import { loadAuthorityProto, type CreateTenantResponse__Output, type MintRespons
 import { issuerConfigSchema, startIssuer } from '@authority/issuer';
 import { enforcerConfigSchema, startEnforcer } from '@authority/enforcer';
 import { MongoClient } from 'mongodb';
+import { bench } from '@authority/test-helpers';
 import { gatewayConfigSchema, startGateway } from '../src/index';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -37,16 +38,7 @@ const AUDIT_MODE = process.env['BENCH_AUDIT_MODE'] ?? 'async';
 const AUDIENCE = 'authority-gateway';
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
-const note = (m: string) => process.stderr.write(`[bench] ${m}\n`);
-function machine() {
-  return {
-    cpus: cpus().length,
-    cpu_model: cpus()[0]?.model ?? 'unknown',
-    mem_gb: Math.round(totalmem() / 1e9),
-    node: process.version,
-    loadavg_1m: round(loadavg()[0] ?? 0, 2),
-  };
-}
+const { machine, note } = bench;
 function percentiles(samples: number[]) {
   const s = [...samples].sort((a, b) => a - b);
   const at = (q: number) => round(s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN);

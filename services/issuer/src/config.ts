@@ -9,46 +9,19 @@ import {
   eventSigningConfigShape,
   integer,
   mongoConfigShape,
-  secret,
   serviceConfigSchema,
   text,
-  Secret,
   type ConfigCheck,
   apiKeySecret,
+  key32Secret,
+  wholeSeconds,
 } from '@authority/platform';
 
 export const ISSUER_DEFAULT_PORT = 50051;
 
-/** Whole seconds from a duration (compared with `exp`/`nbf` seconds). */
-function seconds() {
-  return duration().transform((ms, ctx): number => {
-    if (ms % 1000 !== 0) {
-      ctx.issues.push({ code: 'custom', message: 'expected whole seconds (e.g. 30s)', input: String(ms) });
-      return z.NEVER;
-    }
-    return ms / 1000;
-  });
-}
-
-/**
- * The key-encryption key: base64 (standard or url-safe) of exactly 32 bytes. Its value is never
- * echoed; a wrong length names the variable.
- */
-function keyEncryptionKey() {
-  return secret().transform((s, ctx): Secret => {
-    const text = s.reveal();
-    const ok = /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) && Buffer.from(text, 'base64').length === 32;
-    if (!ok) {
-      ctx.issues.push({
-        code: 'custom',
-        message: 'expected the base64 encoding of exactly 32 random bytes (e.g. `openssl rand -base64 32`)',
-        input: '',
-      });
-      return z.NEVER;
-    }
-    return s;
-  });
-}
+/** The key-encryption key: never echoed; a wrong length names the variable. */
+const keyEncryptionKey = () =>
+  key32Secret('expected the base64 encoding of exactly 32 random bytes (e.g. `openssl rand -base64 32`)');
 
 const MONGO_DB_NAME = /^[A-Za-z0-9_-]{1,63}$/;
 
@@ -75,7 +48,7 @@ export const issuerConfigSchema = serviceConfigSchema({ serviceName: 'issuer', g
     AUTHORITY_ISSUER_NAME: text()
       .optional()
       .describe('When set, written as the `iss` claim of every link the issuer signs (informational).'),
-    AUTHORITY_CLOCK_SKEW: seconds()
+    AUTHORITY_CLOCK_SKEW: wholeSeconds()
       .prefault('30s')
       .describe(
         'Clock-skew tolerance applied when verifying a parent token for Delegate, and added to revocation and key retention times (whole seconds).',

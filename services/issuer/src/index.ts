@@ -7,9 +7,8 @@ import {
   kafkaFromConfig,
   eventSigningSeedFromConfig,
   createLogger,
-  lateBoundService,
   ServiceLifecycle,
-  startGrpcServer,
+  startLateBoundGrpcServer,
   grpcServerSettings,
   topics as topicNames,
   type GrpcServerHandle,
@@ -72,18 +71,16 @@ export async function startIssuer(config: IssuerConfig, opts: StartIssuerOptions
     const { packageDefinition, grpcObject } = loadAuthorityProto();
     // Handlers are bound late (they need Mongo and the views); until then the server answers
     // UNAVAILABLE and health says NOT_SERVING.
-    const definition = grpcObject.authority.v1.IssuerService.service;
-    const api = lateBoundService<ReturnType<typeof issuerHandlers>>(definition, 'issuer');
-    const grpc = await startGrpcServer({
-      services: [{ definition, implementation: api.implementation }],
+    const api = await startLateBoundGrpcServer<ReturnType<typeof issuerHandlers>>(life, {
+      definition: grpcObject.authority.v1.IssuerService.service,
+      what: 'issuer',
+      graceMs: Math.min(config.AUTHORITY_SHUTDOWN_GRACE, 5000),
       packageDefinition,
       ...grpcServerSettings(config),
       logger,
       serviceNames: [ISSUER_SERVICE_NAME],
     });
-    life.onStop('grpc', 'grpc server', () =>
-      grpc.shutdown(Math.min(config.AUTHORITY_SHUTDOWN_GRACE, 5000), { drainDelayMs: 0 }),
-    );
+    const grpc = api.server;
 
     const topics = topicNames(config.AUTHORITY_TOPIC_PREFIX);
     const bus = kafkaFromConfig(config, { logger });

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ExitCode } from '../../src';
-import { cli, testIo, writeIn, type TestIo } from '../helpers';
-import { eventually, requireInfra, startStack, type StackHandle } from '@authority/test-helpers';
+import { cli, mintEnvelope, stackShell, startCliStack, testIo, writeIn } from '../helpers';
+import { eventually, requireInfra, type StackHandle } from '@authority/test-helpers';
 
 requireInfra();
 
@@ -28,6 +28,9 @@ const POLICY_V2 = POLICY_V1.replace('max_records_per_request: 50', 'max_records_
   'version: 1.1',
 );
 
+/** The grant most tests mint: bot reads the finance vault. */
+const FINANCE_READ = ['--scope', 'vault:finance:read', '--resource', 'slos://vaults/finance/*'];
+
 describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
   let stack: StackHandle;
   const tenant = `cli-${randomBytes(3).toString('hex')}`;
@@ -38,30 +41,10 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
   let jti = '';
 
   /** An io configured like a user's shell: addresses, tenant and one credential. */
-  const shell = (apiKey: string, extra: Record<string, string> = {}): TestIo =>
-    testIo({
-      AUTHORITY_ISSUER_ADDR: stack.issuer.address,
-      AUTHORITY_ENFORCER_ADDR: stack.enforcers.map((e) => e.address).join(','),
-      AUTHORITY_POLICY_ADDR: stack.policy?.address ?? '',
-      AUTHORITY_AUDITOR_ADDR: stack.auditor?.address ?? '',
-      AUTHORITY_TENANT: tenant,
-      AUTHORITY_API_KEY: apiKey,
-      AUTHORITY_TIMEOUT: '15s',
-      ...extra,
-    });
+  const shell = stackShell(() => stack, tenant, '15s');
 
   before(async () => {
-    stack = await startStack({
-      enforcers: 1,
-      withPolicy: true,
-      withAuditor: true,
-      // Checkpoints every few entries so `audit verify` rests on a signed checkpoint.
-      auditorEnv: {
-        AUTHORITY_AUDITOR_SIGNING_KEY: randomBytes(32).toString('base64'),
-        AUTHORITY_CHECKPOINT_EVERY: '5',
-        AUTHORITY_CHECKPOINT_INTERVAL: '1s',
-      },
-    });
+    stack = await startCliStack();
   });
   after(async () => {
     await stack?.stop();
@@ -92,25 +75,7 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     assert.equal(keys.code, 0, keys.stderr);
     assert.match(keys.stdout, new RegExp(`${t.key.keyId}\\s+ACTIVE`));
 
-    const mint = await cli(
-      adm,
-      '--json',
-      'envelope',
-      'mint',
-      '--agent',
-      'bot',
-      '--scope',
-      'vault:finance:read',
-      '--resource',
-      'slos://vaults/finance/*',
-      '--ttl',
-      '1h',
-      '--require-purpose',
-    );
-    assert.equal(mint.code, 0, mint.stderr);
-    const env = mint.json<{
-      envelope: { token: string; jti: string; agentId: string; tenant: string; depth: number };
-    }>().envelope;
+    const env = await mintEnvelope(adm, '--agent', 'bot', ...FINANCE_READ, '--ttl', '1h', '--require-purpose');
     assert.equal(env.agentId, 'bot');
     assert.equal(env.tenant, tenant);
     token = env.token;
@@ -121,30 +86,14 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     assert.equal(ins.json<{ links: { claims: { jti: string; cns: unknown } }[] }>().links[0]?.claims.jti, jti);
 
     const chk = shell(checker, { AUTHORITY_TOKEN: token });
-    const allow = await cli(
-      chk,
-      'envelope',
-      'check',
-      '--scope',
-      'vault:finance:read',
-      '--resource',
-      'slos://vaults/finance/q1.pdf',
-      '--purpose',
-      'quarterly audit',
-    );
+    // The check of this test: a finance read of q1.pdf, with the purpose the envelope requires.
+    const q1Read = ['envelope', 'check', '--scope', 'vault:finance:read', '--resource', 'slos://vaults/finance/q1.pdf'];
+    const withPurpose = [...q1Read, '--purpose', 'quarterly audit'];
+    const allow = await cli(chk, ...withPurpose);
     assert.equal(allow.code, ExitCode.OK, `${allow.stdout}${allow.stderr}`);
     assert.match(allow.stdout, /^ALLOW/);
 
-    const noPurpose = await cli(
-      chk,
-      '--json',
-      'envelope',
-      'check',
-      '--scope',
-      'vault:finance:read',
-      '--resource',
-      'slos://vaults/finance/q1.pdf',
-    );
+    const noPurpose = await cli(chk, '--json', ...q1Read);
     assert.equal(noPurpose.code, ExitCode.DENIED);
     assert.equal(noPurpose.json<{ reason: string }>().reason, 'PURPOSE_REQUIRED');
 
@@ -159,18 +108,7 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     // The enforcer learns of the revocation from Kafka: poll the check until it denies.
     const denied = await eventually(
       async () => {
-        const r = await cli(
-          chk,
-          '--json',
-          'envelope',
-          'check',
-          '--scope',
-          'vault:finance:read',
-          '--resource',
-          'slos://vaults/finance/q1.pdf',
-          '--purpose',
-          'quarterly audit',
-        );
+        const r = await cli(chk, '--json', ...withPurpose);
         return r.code === ExitCode.DENIED ? r : undefined;
       },
       'the revocation to reach the enforcer',
@@ -179,17 +117,7 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     assert.equal(denied.json<{ decision: string; reason: string }>().reason, 'REVOKED');
     assert.equal(denied.json<{ decision: string }>().decision, 'DENY');
     // The text output still says whom the refused token was about (marked as claimed: it did not verify).
-    const deniedText = await cli(
-      chk,
-      'envelope',
-      'check',
-      '--scope',
-      'vault:finance:read',
-      '--resource',
-      'slos://vaults/finance/q1.pdf',
-      '--purpose',
-      'quarterly audit',
-    );
+    const deniedText = await cli(chk, ...withPurpose);
     assert.equal(deniedText.code, ExitCode.DENIED);
     assert.match(deniedText.stdout, /^DENY REVOKED/);
     assert.match(deniedText.stdout, /^agent \(claimed\): +bot$/m);
@@ -201,11 +129,8 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     const ap = await cli(adm, '--json', 'credential', 'create', '--kind', 'approver');
     assert.equal(ap.code, 0, ap.stderr);
     const approver = shell(ap.json<{ credential: { secret: string } }>().credential.secret);
-    const mint = await cli(
+    const writer = await mintEnvelope(
       adm,
-      '--json',
-      'envelope',
-      'mint',
       '--agent',
       'writer',
       '--scope',
@@ -216,8 +141,7 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
       '--ttl',
       '30m',
     );
-    assert.equal(mint.code, 0, mint.stderr);
-    const chk = shell(checker, { AUTHORITY_TOKEN: mint.json<{ envelope: { token: string } }>().envelope.token });
+    const chk = shell(checker, { AUTHORITY_TOKEN: writer.token });
     const args = ['envelope', 'check', '--scope', 'vault:finance:write', '--resource', 'slos://vaults/finance/q3.xlsx'];
 
     const first = await cli(chk, '--json', ...args);
@@ -257,19 +181,7 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     const grant = ['--scope', 'vault:*:read', '--resource', 'slos://vaults/*', '--ttl', '30m'];
 
     // The agent's own public key: the issuer returns the chain UNSEALED; the agent seals it.
-    const unsealedMint = await cli(
-      adm,
-      '--json',
-      'envelope',
-      'mint',
-      '--agent',
-      'planner',
-      ...grant,
-      '--holder-public-key',
-      plannerX,
-    );
-    assert.equal(unsealedMint.code, 0, unsealedMint.stderr);
-    const unsealed = unsealedMint.json<{ envelope: { token: string; sealed: boolean } }>().envelope;
+    const unsealed = await mintEnvelope(adm, '--agent', 'planner', ...grant, '--holder-public-key', plannerX);
     assert.equal(unsealed.sealed, false);
     const checkArgs = ['--scope', 'vault:finance:read', '--resource', 'slos://vaults/finance/x'];
     const noProof = await cli(chk, '--json', 'envelope', 'check', unsealed.token, ...checkArgs);
@@ -290,19 +202,7 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     assert.equal(withProof.code, ExitCode.OK, `${withProof.stdout}${withProof.stderr}`);
 
     // A key file with its private part: the CLI seals the root right away.
-    const mint = await cli(
-      adm,
-      '--json',
-      'envelope',
-      'mint',
-      '--agent',
-      'planner',
-      ...grant,
-      '--holder-key',
-      'holder.jwk',
-    );
-    assert.equal(mint.code, 0, mint.stderr);
-    const root = mint.json<{ envelope: { token: string; sealed: boolean } }>().envelope;
+    const root = await mintEnvelope(adm, '--agent', 'planner', ...grant, '--holder-key', 'holder.jwk');
     assert.equal(root.sealed, true);
     assert.equal((await cli(chk, 'envelope', 'check', root.token, ...checkArgs)).code, ExitCode.OK);
 
@@ -615,24 +515,16 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
     t.after(() => ac.abort());
     // Something new happens after tail started: a second revocation.
     const adm = shell(admin);
-    const mint2 = await cli(
+    const { jti: jti2 } = await mintEnvelope(
       adm,
-      '--json',
-      'envelope',
-      'mint',
       '--agent',
       'bot',
-      '--scope',
-      'vault:finance:read',
-      '--resource',
-      'slos://vaults/finance/*',
+      ...FINANCE_READ,
       '--ttl',
       '10m',
       '--max-records',
       '10',
     );
-    assert.equal(mint2.code, 0, mint2.stderr);
-    const jti2 = mint2.json<{ envelope: { jti: string } }>().envelope.jti;
     assert.equal((await cli(adm, 'revoke', 'envelope', jti2)).code, 0);
     await eventually(
       async () =>
@@ -684,9 +576,7 @@ describe('authority CLI against the real stack', { timeout: 240_000 }, () => {
       'tail to print the revocations chained so far',
     );
     const adm = shell(admin);
-    const mint3 = await cli(adm, '--json', 'envelope', 'mint', '--agent', 'bot', '--ttl', '10m');
-    assert.equal(mint3.code, 0, mint3.stderr);
-    const jti3 = mint3.json<{ envelope: { jti: string } }>().envelope.jti;
+    const { jti: jti3 } = await mintEnvelope(adm, '--agent', 'bot', '--ttl', '10m');
     assert.equal((await cli(adm, 'revoke', 'envelope', jti3)).code, 0);
     await eventually(
       () => (revokeLines().some((l) => l.includes(jti3)) ? true : undefined),

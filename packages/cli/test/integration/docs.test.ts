@@ -14,8 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cli, testIo } from '../helpers';
-import { requireInfra, startStack, type StackHandle } from '@authority/test-helpers';
+import { cli, startCliStack, testIo } from '../helpers';
+import { requireInfra, type StackHandle } from '@authority/test-helpers';
 
 requireInfra();
 
@@ -133,17 +133,8 @@ describe('README.md and docs/*.md shell blocks run against the real stack', { ti
   const dirs: string[] = [];
 
   before(async () => {
-    stack = await startStack({
-      enforcers: 1,
-      withPolicy: true,
-      withAuditor: true,
-      // A checkpoint every few entries, so `audit verify` in the docs rests on a signed checkpoint.
-      auditorEnv: {
-        AUTHORITY_AUDITOR_SIGNING_KEY: randomBytes(32).toString('base64'),
-        AUTHORITY_CHECKPOINT_EVERY: '5',
-        AUTHORITY_CHECKPOINT_INTERVAL: '1s',
-      },
-    });
+    // A checkpoint every few entries, so `audit verify` in the docs rests on a signed checkpoint.
+    stack = await startCliStack();
   });
   after(async () => {
     killShells();

@@ -13,8 +13,8 @@ import path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { ExitCode } from '../../src';
 import { screenshotPng } from '../../src/pdf';
-import { cli, testIo, writeIn, type TestIo } from '../helpers';
-import { eventually, requireInfra, startStack, type StackHandle } from '@authority/test-helpers';
+import { cli, mintEnvelope, stackShell, startCliStack, writeIn } from '../helpers';
+import { eventually, requireInfra, type StackHandle } from '@authority/test-helpers';
 
 requireInfra();
 
@@ -107,17 +107,7 @@ describe('the compliance report, db status and archival through the CLI', { time
   let deniedDecisionId = '';
   let readJti = '';
 
-  const shell = (apiKey: string, extra: Record<string, string> = {}): TestIo =>
-    testIo({
-      AUTHORITY_ISSUER_ADDR: stack.issuer.address,
-      AUTHORITY_ENFORCER_ADDR: stack.enforcers.map((e) => e.address).join(','),
-      AUTHORITY_POLICY_ADDR: stack.policy?.address ?? '',
-      AUTHORITY_AUDITOR_ADDR: stack.auditor?.address ?? '',
-      AUTHORITY_TENANT: tenant,
-      AUTHORITY_API_KEY: apiKey,
-      AUTHORITY_TIMEOUT: '30s',
-      ...extra,
-    });
+  const shell = stackShell(() => stack, tenant, '30s');
 
   /** db status, once a checkpoint covers the chain's head (and the head is at least `minHead`). */
   const covered = async (minHead: number) =>
@@ -137,16 +127,7 @@ describe('the compliance report, db status and archival through the CLI', { time
     cli(shell(checker, { AUTHORITY_TOKEN: token }), '--json', 'envelope', 'check', ...args);
 
   before(async () => {
-    stack = await startStack({
-      enforcers: 1,
-      withPolicy: true,
-      withAuditor: true,
-      auditorEnv: {
-        AUTHORITY_AUDITOR_SIGNING_KEY: randomBytes(32).toString('base64'),
-        AUTHORITY_CHECKPOINT_EVERY: '5',
-        AUTHORITY_CHECKPOINT_INTERVAL: '1s',
-      },
-    });
+    stack = await startCliStack();
     const op = shell(stack.operatorKey);
     const created = await cli(op, '--json', 'tenant', 'create', tenant);
     assert.equal(created.code, 0, created.stderr);
@@ -165,9 +146,7 @@ describe('the compliance report, db status and archival through the CLI', { time
     assert.equal(pushed.code, 0, pushed.stderr);
 
     // Reads: one allowed, one denied (outside the grant), then the envelope revoked and denied.
-    const read = await cli(adm, '--json', 'envelope', 'mint', '--agent', AGENT, '--ttl', '1h');
-    assert.equal(read.code, 0, read.stderr);
-    const readEnv = read.json<{ envelope: { token: string; jti: string } }>().envelope;
+    const readEnv = await mintEnvelope(adm, '--agent', AGENT, '--ttl', '1h');
     readJti = readEnv.jti;
     const scope = ['--scope', 'vault:confidential:read'];
     const ok = await check(readEnv.token, ...scope, '--resource', 'slos://vaults/confidential/grades-2026');
@@ -178,11 +157,8 @@ describe('the compliance report, db status and archival through the CLI', { time
     assert.ok(deniedDecisionId);
 
     // A write that needs an approval: requested, approved with a comment, used.
-    const write = await cli(
+    const { token: writeToken } = await mintEnvelope(
       adm,
-      '--json',
-      'envelope',
-      'mint',
       '--agent',
       AGENT,
       '--scope',
@@ -193,8 +169,6 @@ describe('the compliance report, db status and archival through the CLI', { time
       '--ttl',
       '30m',
     );
-    assert.equal(write.code, 0, write.stderr);
-    const writeToken = write.json<{ envelope: { token: string } }>().envelope.token;
     const writeArgs = ['--scope', 'vault:confidential:write', '--resource', 'slos://vaults/confidential/grades-2026'];
     const asked = await check(writeToken, ...writeArgs);
     const approvalId = asked.json<{ approvalRequestId: string }>().approvalRequestId;
@@ -347,8 +321,7 @@ describe('the compliance report, db status and archival through the CLI', { time
     const aud = shell(auditor);
     const through = await covered(8);
     // New events after the checkpoint: the head is never archived.
-    const more = await cli(adm, '--json', 'envelope', 'mint', '--agent', AGENT, '--ttl', '10m');
-    assert.equal(more.code, 0, more.stderr);
+    await mintEnvelope(adm, '--agent', AGENT, '--ttl', '10m');
     await eventually(
       async () => {
         const st = (await cli(aud, '--json', 'db', 'status')).json<{ headSeq: string }>();

@@ -1,36 +1,17 @@
 // Shared bits of the auditor benchmarks: machine facts, JSON lines on stdout, notes on stderr,
 // the infrastructure from the environment, a unique prefix/database per run, event generation.
 import { randomBytes } from 'node:crypto';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { bench } from '@authority/test-helpers';
 import { eventSigningKey, type EventSigningKey } from '@authority/core';
 import { cloudEventHeaders, withEventSignature, type EventMessage } from '@authority/platform';
 import { createMessage, encodeEvent, pb, timestampFromDate } from '@authority/proto';
 
-export function machine() {
-  const list = cpus();
-  return {
-    cpus: list.length,
-    cpu_model: list[0]?.model ?? 'unknown',
-    mem_gb: Math.round(totalmem() / 1e9),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    loadavg_1m: round(loadavg()[0] ?? 0, 2),
-    mongodb_server: process.env['AUDITOR_BENCH_SERVER'] ?? 'FerretDB 1.24.2 (SQLite) via MONGODB_URI',
-  };
-}
+/** The database server the figures were measured on, with the machine facts. */
+const SERVER = { mongodb_server: process.env['AUDITOR_BENCH_SERVER'] ?? 'FerretDB 1.24.2 (SQLite) via MONGODB_URI' };
 
-export function report(result: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ ...result, machine: machine(), at: new Date().toISOString() })}\n`);
-}
-
-export function note(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
-}
-
-export function round(x: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
+export const machine = () => bench.machine(SERVER);
+export const report = (result: Record<string, unknown>) => bench.report(result, SERVER);
+export const { note, round } = bench;
 
 export function requireInfra(): { brokers: string; mongo: string } {
   const brokers = process.env['KAFKA_BROKERS'];

@@ -4,8 +4,7 @@
 // tenant, and is ADMIN-only; VerifyChain then starts at the boundary and refuses ranges inside it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cryptoReady } from '@authority/core';
-import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
+import { silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
 import { Binary, type Collection, type Document, type MongoClient } from 'mongodb';
 import { ChainStore, startAuditor, type RunningAuditor } from '../../src/index';
 import { checkpointsCollectionName, entriesCollectionName, HEADS_COLLECTION } from '../../src/adapters/mongo';
@@ -17,13 +16,12 @@ import {
   call,
   eventually,
   grpcError,
-  mongoClient,
-  newTestEnv,
   publishAll,
   publishCredential,
   randomSecret,
-  testBus,
   type TestEnv,
+  testRig,
+  closeRig,
 } from '../helpers';
 
 const SHA = 'ab'.repeat(32);
@@ -49,11 +47,7 @@ describe('archival of chain segments (real FerretDB)', () => {
   const count = (tenant: string) => entries(tenant).countDocuments({ tenant });
 
   before(async () => {
-    await cryptoReady();
-    env = newTestEnv();
-    bus = testBus('archive');
-    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
-    mongo = await mongoClient();
+    ({ env, bus, mongo } = await testRig('archive'));
     archives = mongo.db(env.db).collection('archives');
     await publishCredential(bus, env.prefix, T, 'AUDITOR', auditorSecret);
     // Checkpoints exactly every 10 entries (no timer).
@@ -92,8 +86,7 @@ describe('archival of chain segments (real FerretDB)', () => {
   });
   after(async () => {
     await auditor?.stop();
-    await bus?.disconnect();
-    await mongo?.close();
+    await closeRig({ env, bus, mongo });
   });
 
   it('refuses a seq without a checkpoint, the head, a broken segment and a non-ADMIN caller, deleting nothing', async () => {

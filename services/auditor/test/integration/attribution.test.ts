@@ -7,8 +7,8 @@
 // are still found by their agent.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cryptoReady, verifyAttestation, type SignedAttestation } from '@authority/core';
-import { authorityTopicSpecs, silentLogger, type KafkaEventBus } from '@authority/platform';
+import { verifyAttestation } from '@authority/core';
+import { silentLogger, type KafkaEventBus } from '@authority/platform';
 import type { MongoClient } from 'mongodb';
 import type { Attestation__Output, ChainEntry__Output, QueryEventsRequest } from '@authority/proto';
 import { startAuditor, type ComplianceReport, type RunningAuditor } from '../../src/index';
@@ -20,16 +20,16 @@ import {
   auditRecord,
   call,
   eventually,
-  mongoClient,
   must,
-  newTestEnv,
   publishAll,
   publishCredential,
   publishPolicy,
   randomSecret,
-  testBus,
   type EventSpec,
   type TestEnv,
+  testRig,
+  closeRig,
+  signedAttestation,
 } from '../helpers';
 
 const T = 'acme';
@@ -72,11 +72,7 @@ describe('honest attribution: queries, attestations and the report count every a
   const legacyIds = ['legacy-0', 'legacy-1', 'legacy-2'];
 
   before(async () => {
-    await cryptoReady();
-    env = newTestEnv();
-    bus = testBus('attribution');
-    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
-    mongo = await mongoClient();
+    ({ env, bus, mongo } = await testRig('attribution'));
     await publishCredential(bus, env.prefix, T, 'AUDITOR', secret);
     await publishPolicy(bus, env.prefix, T, 1, POLICY);
     auditor = await startAuditor(auditorConfig(env, { AUTHORITY_CHECKPOINT_EVERY: '50' }), {
@@ -160,12 +156,7 @@ describe('honest attribution: queries, attestations and the report count every a
 
   after(async () => {
     await auditor?.stop();
-    await bus?.disconnect();
-    await mongo
-      ?.db(env.db)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo?.close();
+    await closeRig({ env, bus, mongo });
   });
 
   async function all(req: QueryEventsRequest, pageSize: number): Promise<ChainEntry__Output[]> {
@@ -272,32 +263,13 @@ describe('honest attribution: queries, attestations and the report count every a
         (await call(client(), 'Attest', { tenant: T, agentId, resourcePattern: HEALTH, ...window }, secret))
           .attestation,
       );
-    const signedOf = (a: Attestation__Output): SignedAttestation => {
-      const cp = must(a.checkpoint);
-      return {
-        tenant: a.tenant,
-        agent: a.agentId,
-        resourcePattern: a.resourcePattern,
-        from: Number(must(a.startTime).seconds),
-        to: Number(must(a.endTime).seconds),
-        allowedCount: Number(a.allowedCount),
-        allowedActedCount: Number(a.allowedActedCount),
-        allowedDelegatedCount: Number(a.allowedDelegatedCount),
-        deniedCount: Number(a.deniedCount),
-        checkpoint: { seq: Number(cp.seq), headHash: cp.headHash },
-        issuedAt: Number(must(a.issuedAt).seconds),
-        keyId: a.keyId,
-        signature: Buffer.from(a.signature).toString('base64url'),
-      };
-    };
-
     const root = await attest(ROOT, W1);
     assert.deepEqual(
       [root.allowedCount, root.allowedActedCount, root.allowedDelegatedCount, root.deniedCount, root.neverAccessed],
       ['30', '0', '30', '3', false],
       'the root reached student-health through its delegate (before: allowed 0, "never accessed")',
     );
-    const signed = signedOf(root);
+    const signed = signedAttestation(root);
     assert.deepEqual(verifyAttestation(signed, resolve), { ok: true });
     const { allowedActedCount: _a, allowedDelegatedCount: _d, ...withoutSplit } = signed;
     for (const forged of [
@@ -313,7 +285,7 @@ describe('honest attribution: queries, attestations and the report count every a
       [child.allowedCount, child.allowedActedCount, child.allowedDelegatedCount, child.deniedCount],
       ['30', '30', '0', '3'],
     );
-    assert.ok(verifyAttestation(signedOf(child), resolve).ok);
+    assert.ok(verifyAttestation(signedAttestation(child), resolve).ok);
 
     const own = await attest(ROOT, W2);
     assert.deepEqual(
@@ -323,7 +295,7 @@ describe('honest attribution: queries, attestations and the report count every a
     );
     const delegateInW2 = await attest(CHILD, W2);
     assert.deepEqual([delegateInW2.allowedCount, delegateInW2.neverAccessed], ['0', true]);
-    assert.ok(verifyAttestation(signedOf(delegateInW2), resolve).ok);
+    assert.ok(verifyAttestation(signedAttestation(delegateInW2), resolve).ok);
   });
 
   it('the JSON report counts acted and delegated per agent, shows the lineage and marks unverified attempts', async () => {

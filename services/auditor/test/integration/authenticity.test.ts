@@ -18,8 +18,8 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import type { MongoClient } from 'mongodb';
-import { cryptoReady, eventSigningKey, type EventSigningKey } from '@authority/core';
-import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
+import { eventSigningKey, type EventSigningKey } from '@authority/core';
+import { silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
 import { createMessage, encodeEvent, pb, timestampFromDate } from '@authority/proto';
 import { startAuditor, type RunningAuditor } from '../../src/index';
 import {
@@ -29,14 +29,14 @@ import {
   auditRecord,
   call,
   eventually,
-  mongoClient,
-  newTestEnv,
   producerKey,
   publishCredential,
   randomSecret,
   StoredEntries,
   testBus,
   type TestEnv,
+  closeRig,
+  testRig,
 } from '../helpers';
 
 const TENANT = 'lakeside';
@@ -81,13 +81,9 @@ describe('only records signed by a trusted producer key are chained', () => {
   let topic: string;
 
   before(async () => {
-    await cryptoReady();
-    env = newTestEnv();
+    ({ env, bus, mongo } = await testRig('authenticity'));
     topic = `${env.prefix}audit`;
-    bus = testBus('authenticity');
-    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
     await publishCredential(bus, env.prefix, TENANT, 'AUDITOR', auditorSecret);
-    mongo = await mongoClient();
     // The attacker: any client that can write to the topic, no Authority code on the produce path (a
     // plain kafkajs producer of the adapter's client, not the platform publisher).
     raw = testBus('attacker').kafka.producer();
@@ -105,12 +101,7 @@ describe('only records signed by a trusted producer key are chained', () => {
   after(async () => {
     await auditor?.stop();
     await raw?.disconnect();
-    await bus?.disconnect();
-    await mongo
-      ?.db(env.db)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo?.close();
+    await closeRig({ env, bus, mongo });
   });
 
   it('quarantines forged records (unsigned, untrusted key, wrong source, tampered, malformed); chains the genuine ones in order', async () => {

@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chainHash, genesisHash } from '@authority/core';
-import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
+import { silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
 import { encodeEvent, pb } from '@authority/proto';
 import { Binary, BSON, type MongoClient } from 'mongodb';
 import { checkpointEvent } from '../../src/adapters/kafka';
@@ -29,11 +29,9 @@ import {
   auditRecord,
   call,
   eventually,
-  mongoClient,
-  newTestEnv,
   publishAll,
-  testBus,
   type TestEnv,
+  testRig,
 } from '../helpers';
 
 const TOOL = resolve(__dirname, '../../src/backup-main.js');
@@ -101,10 +99,7 @@ describe('audit chain backup and restore (real FerretDB and Kafka)', () => {
     );
 
   before(async () => {
-    env = newTestEnv();
-    bus = testBus('backup');
-    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
-    mongo = await mongoClient();
+    ({ env, bus, mongo } = await testRig('backup'));
     // A checkpoint every 10 entries and none on a timer: they fall at 10, 20, ...
     source = await startAuditor(
       auditorConfig(env, { AUTHORITY_CHECKPOINT_EVERY: '10', AUTHORITY_CHECKPOINT_INTERVAL: '1h' }),

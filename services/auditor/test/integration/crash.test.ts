@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { authorityTopicSpecs, type EventMessage, type KafkaEventBus } from '@authority/platform';
+import { type EventMessage, type KafkaEventBus } from '@authority/platform';
 import type { MongoClient } from 'mongodb';
 import {
   auditEvent,
@@ -18,11 +18,10 @@ import {
   auditRecord,
   call,
   eventually,
-  mongoClient,
-  newTestEnv,
   StoredEntries,
-  testBus,
   type TestEnv,
+  testRig,
+  closeRig,
 } from '../helpers';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
@@ -88,22 +87,14 @@ describe('crash safety: kill -9 during ingest, restart, repeat', () => {
   }
 
   before(async () => {
-    env = newTestEnv();
-    bus = testBus('crash');
-    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
-    mongo = await mongoClient();
+    ({ env, bus, mongo } = await testRig('crash'));
     entries = new StoredEntries(mongo.db(env.db));
     port = await freePort();
   });
 
   after(async () => {
     if (child && child.exitCode === null && child.signalCode === null) await kill9(child);
-    await bus?.disconnect();
-    await mongo
-      ?.db(env.db)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo?.close();
+    await closeRig({ env, bus, mongo });
   });
 
   it('chains every event exactly once, in order, with verifying chains, across 4 SIGKILLs', async (t) => {

@@ -4,13 +4,7 @@
 // and published; the group's offsets reach the high-water mark.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  authorityTopicSpecs,
-  silentLogger,
-  withEventSignature,
-  type EventMessage,
-  type KafkaEventBus,
-} from '@authority/platform';
+import { silentLogger, withEventSignature, type EventMessage, type KafkaEventBus } from '@authority/platform';
 import { auditGenesisHead, chainHash, verifyCheckpoint } from '@authority/core';
 import { decodeEvent, pb } from '@authority/proto';
 import type { MongoClient } from 'mongodb';
@@ -22,13 +16,13 @@ import {
   auditRecord,
   call,
   eventually,
-  mongoClient,
-  newTestEnv,
   producerKey,
   publishAll,
   StoredEntries,
   testBus,
   type TestEnv,
+  testRig,
+  closeRig,
 } from '../helpers';
 
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
@@ -43,21 +37,13 @@ describe('ingest: 10,000 events over 5 tenants', () => {
   const badIds: string[] = [];
 
   before(async () => {
-    env = newTestEnv();
-    bus = testBus('ingest');
-    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
-    mongo = await mongoClient();
+    ({ env, bus, mongo } = await testRig('ingest'));
     auditor = await startAuditor(auditorConfig(env, { AUTHORITY_CHECKPOINT_EVERY: '500' }), { logger: silentLogger() });
   });
 
   after(async () => {
     await auditor?.stop();
-    await bus?.disconnect();
-    await mongo
-      ?.db(env.db)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo?.close();
+    await closeRig({ env, bus, mongo });
   });
 
   it('chains every event exactly once per tenant, in order, and every chain verifies against a checkpoint', async () => {

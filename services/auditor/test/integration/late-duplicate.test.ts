@@ -5,7 +5,7 @@
 // is never chained, and the events around it are, in order, in a chain that verifies.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
+import { silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
 import type { MongoClient } from 'mongodb';
 import { startAuditor, type RunningAuditor } from '../../src/index';
 import {
@@ -15,12 +15,11 @@ import {
   auditRecord,
   call,
   eventually,
-  mongoClient,
-  newTestEnv,
   publishAll,
   StoredEntries,
-  testBus,
   type TestEnv,
+  testRig,
+  closeRig,
 } from '../helpers';
 
 const TENANT = 'late-dup';
@@ -53,20 +52,12 @@ describe('a duplicate event arriving long after the first', () => {
   };
 
   before(async () => {
-    env = newTestEnv();
-    bus = testBus('late-dup');
-    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
-    mongo = await mongoClient();
+    ({ env, bus, mongo } = await testRig('late-dup'));
   });
 
   after(async () => {
     await auditor?.stop();
-    await bus?.disconnect();
-    await mongo
-      ?.db(env.db)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo?.close();
+    await closeRig({ env, bus, mongo });
   });
 
   it('is skipped by the running auditor and after a restart; the chain holds each event once, in order, and verifies', async () => {

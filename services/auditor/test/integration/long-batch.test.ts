@@ -7,8 +7,7 @@
 // reload alone is longer than the 6 s session, the broker's minimum) and the real broker decides.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cryptoReady } from '@authority/core';
-import { authorityTopicSpecs, silentLogger, type ConsumerHandle, type KafkaEventBus } from '@authority/platform';
+import { silentLogger, type ConsumerHandle, type KafkaEventBus } from '@authority/platform';
 import type { FindCursor, MongoClient } from 'mongodb';
 import { AuditIngest, AuditorKeys, ChainAppender, ChainStore, Checkpointer } from '../../src/index';
 import type { EntryDoc } from '../../src/adapters/mongo';
@@ -16,12 +15,11 @@ import {
   auditEvent,
   auditRecord,
   eventually,
-  mongoClient,
-  newTestEnv,
   publishAll,
-  testBus,
   trustedKeyResolver,
   type TestEnv,
+  testRig,
+  closeRig,
 } from '../helpers';
 
 const TENANT = 'long-batch';
@@ -64,21 +62,12 @@ describe('a batch longer than the consumer session', () => {
   let handle: ConsumerHandle | undefined;
 
   before(async () => {
-    await cryptoReady();
-    env = newTestEnv();
-    bus = testBus('long-batch');
-    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
-    mongo = await mongoClient();
+    ({ env, bus, mongo } = await testRig('long-batch'));
   });
 
   after(async () => {
     await handle?.disconnect();
-    await bus?.disconnect();
-    await mongo
-      ?.db(env.db)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo?.close();
+    await closeRig({ env, bus, mongo });
   });
 
   it('keeps the group membership: no rejoin, the batch committed once, every event chained once', async () => {

@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cryptoReady, verifyAttestation, verifyCheckpoint } from '@authority/core';
-import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
+import { verifyAttestation, verifyCheckpoint } from '@authority/core';
+import { silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
 import type { MongoClient } from 'mongodb';
 import type { Attestation__Output, ChainEntry__Output, Checkpoint__Output, QueryEventsRequest } from '@authority/proto';
 import { startAuditor, type ComplianceReport, type RunningAuditor } from '../../src/index';
@@ -21,17 +21,17 @@ import {
   call,
   eventually,
   grpcError,
-  mongoClient,
   must,
   type AuditorRpcs,
-  newTestEnv,
   publishAll,
   publishCredential,
   publishPolicy,
   randomSecret,
-  testBus,
   type EventSpec,
   type TestEnv,
+  testRig,
+  closeRig,
+  signedAttestation,
 } from '../helpers';
 
 const A = 'alpha';
@@ -99,11 +99,7 @@ describe('queries, attestations, reports and tenant isolation', () => {
   let alphaCount = 0;
 
   before(async () => {
-    await cryptoReady();
-    env = newTestEnv();
-    bus = testBus('queries');
-    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
-    mongo = await mongoClient();
+    ({ env, bus, mongo } = await testRig('queries'));
     await publishCredential(bus, env.prefix, A, 'AUDITOR', secrets.alphaAuditor);
     await publishCredential(bus, env.prefix, A, 'ADMIN', secrets.alphaAdmin);
     await publishCredential(bus, env.prefix, A, 'CHECKER', secrets.alphaChecker);
@@ -190,12 +186,7 @@ describe('queries, attestations, reports and tenant isolation', () => {
 
   after(async () => {
     await auditor?.stop();
-    await bus?.disconnect();
-    await mongo
-      ?.db(env.db)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo?.close();
+    await closeRig({ env, bus, mongo });
   });
 
   /** Every entry of a query, following cursors to the end (a bounded number of pages). */
@@ -348,21 +339,7 @@ describe('queries, attestations, reports and tenant isolation', () => {
     assert.equal(neg.deniedCount, '5');
     assert.equal(neg.neverAccessed, true);
     assert.equal(negCp.seq, String(alphaCount));
-    const signed = {
-      tenant: neg.tenant,
-      agent: neg.agentId,
-      resourcePattern: neg.resourcePattern,
-      from: Number(must(neg.startTime).seconds),
-      to: Number(must(neg.endTime).seconds),
-      allowedCount: Number(neg.allowedCount),
-      allowedActedCount: Number(neg.allowedActedCount),
-      allowedDelegatedCount: Number(neg.allowedDelegatedCount),
-      deniedCount: Number(neg.deniedCount),
-      checkpoint: { seq: Number(negCp.seq), headHash: negCp.headHash },
-      issuedAt: Number(must(neg.issuedAt).seconds),
-      keyId: neg.keyId,
-      signature: Buffer.from(neg.signature).toString('base64url'),
-    };
+    const signed = signedAttestation(neg);
     assert.ok(
       verifyAttestation(signed, (kid) => (kid === key0.keyId ? key : undefined)).ok,
       'attestation signature verifies',

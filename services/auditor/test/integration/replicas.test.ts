@@ -4,14 +4,7 @@
 // and a batch appended but never committed, redelivered: a no-op.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cryptoReady } from '@authority/core';
-import {
-  authorityTopicSpecs,
-  silentLogger,
-  type BatchContext,
-  type EventMessage,
-  type KafkaEventBus,
-} from '@authority/platform';
+import { silentLogger, type BatchContext, type EventMessage, type KafkaEventBus } from '@authority/platform';
 import type { MongoClient } from 'mongodb';
 import {
   admitRecord,
@@ -29,12 +22,11 @@ import {
   auditorConfig,
   auditRecord,
   eventually,
-  mongoClient,
-  newTestEnv,
   StoredEntries,
-  testBus,
   type TestEnv,
   trustedKeyResolver,
+  testRig,
+  closeRig,
 } from '../helpers';
 
 const TENANTS = ['r-a', 'r-b', 'r-c', 'r-d', 'r-e', 'r-f'];
@@ -54,22 +46,13 @@ describe('replicas, races and redelivery', () => {
   const running: RunningAuditor[] = [];
 
   before(async () => {
-    await cryptoReady();
-    env = newTestEnv();
-    bus = testBus('replicas');
-    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
-    mongo = await mongoClient();
+    ({ env, bus, mongo } = await testRig('replicas'));
     entries = new StoredEntries(mongo.db(env.db));
   });
 
   after(async () => {
     for (const a of running) await a.stop().catch(() => undefined);
-    await bus?.disconnect();
-    await mongo
-      ?.db(env.db)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo?.close();
+    await closeRig({ env, bus, mongo });
   });
 
   it('two replicas, the second joining during ingest and the first leaving: every event once, in order, chains verify', async () => {

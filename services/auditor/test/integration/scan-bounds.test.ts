@@ -5,8 +5,7 @@
 // Before the bound, Attest and the report read the whole chain on every call.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cryptoReady } from '@authority/core';
-import { authorityTopicSpecs, silentLogger, type KafkaEventBus } from '@authority/platform';
+import { silentLogger, type KafkaEventBus } from '@authority/platform';
 import type { MongoClient } from 'mongodb';
 import { startAuditor, type RunningAuditor } from '../../src/index';
 import {
@@ -17,11 +16,10 @@ import {
   call,
   eventually,
   grpcError,
-  mongoClient,
-  newTestEnv,
   publishAll,
-  testBus,
   type TestEnv,
+  testRig,
+  closeRig,
 } from '../helpers';
 
 const LONG = 'long-chain';
@@ -41,11 +39,7 @@ describe('every scan is bounded (AUTHORITY_MAX_SCAN_ENTRIES)', () => {
   const op = () => env.operatorKey;
 
   before(async () => {
-    await cryptoReady();
-    env = newTestEnv();
-    bus = testBus('scan-bounds');
-    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
-    mongo = await mongoClient();
+    ({ env, bus, mongo } = await testRig('scan-bounds'));
     auditor = await startAuditor(
       auditorConfig(env, {
         AUTHORITY_CHECKPOINT_EVERY: '50',
@@ -81,12 +75,7 @@ describe('every scan is bounded (AUTHORITY_MAX_SCAN_ENTRIES)', () => {
 
   after(async () => {
     await auditor?.stop();
-    await bus?.disconnect();
-    await mongo
-      ?.db(env.db)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo?.close();
+    await closeRig({ env, bus, mongo });
   });
 
   it('Attest refuses a chain longer than the bound (FAILED_PRECONDITION, SCAN_LIMIT_EXCEEDED) and attests a shorter one', async () => {

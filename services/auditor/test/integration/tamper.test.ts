@@ -5,8 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chainHash, cryptoReady, ed25519KeyPairFromSeed, signCheckpoint } from '@authority/core';
-import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
+import { chainHash, ed25519KeyPairFromSeed, signCheckpoint } from '@authority/core';
+import { silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
 import { Binary, type Collection, type Document, type MongoClient } from 'mongodb';
 import type { VerifyChainRequest } from '@authority/proto';
 import { startAuditor, type RunningAuditor } from '../../src/index';
@@ -18,12 +18,11 @@ import {
   call,
   eventually,
   grpcError,
-  mongoClient,
-  newTestEnv,
   publishAll,
   StoredEntries,
-  testBus,
   type TestEnv,
+  testRig,
+  closeRig,
 } from '../helpers';
 import { checkpointsCollectionName, entryId } from '../../src/adapters/mongo';
 
@@ -43,11 +42,7 @@ describe('tamper detection (real FerretDB)', () => {
     call(auditorClient(auditor.address), 'VerifyChain', { tenant, ...req }, env.operatorKey);
 
   before(async () => {
-    await cryptoReady();
-    env = newTestEnv();
-    bus = testBus('tamper');
-    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
-    mongo = await mongoClient();
+    ({ env, bus, mongo } = await testRig('tamper'));
     entries = new StoredEntries(mongo.db(env.db));
     checkpoints = (tenant) => mongo.db(env.db).collection(checkpointsCollectionName(tenant));
     // A checkpoint every 10 entries: a rewrite is caught at the first checkpoint after it.
@@ -89,12 +84,7 @@ describe('tamper detection (real FerretDB)', () => {
 
   after(async () => {
     await auditor?.stop();
-    await bus?.disconnect();
-    await mongo
-      ?.db(env.db)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo?.close();
+    await closeRig({ env, bus, mongo });
   });
 
   const entry = (c: (typeof CASES)[number], seq: number) => entries.of(tenantOf(c)).findOne({ seq });

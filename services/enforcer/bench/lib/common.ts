@@ -1,51 +1,7 @@
 // Shared bits of the enforcer benchmarks: machine info, percentiles, bounded loops, JSON lines.
-import { cpus, loadavg, totalmem } from 'node:os';
+import { bench } from '@authority/test-helpers';
 
-export function machine() {
-  const list = cpus();
-  return {
-    cpus: list.length,
-    cpu_model: list[0]?.model ?? 'unknown',
-    mem_gb: Math.round(totalmem() / 1e9),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    // The machine is shared: a load average well above the core count means the figures are low.
-    loadavg_1m: round(loadavg()[0] ?? 0, 2),
-  };
-}
-
-/** Prints one benchmark result as a JSON line on stdout. */
-export function report(result: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ ...result, machine: machine(), at: new Date().toISOString() })}\n`);
-}
-
-/** Progress and diagnostics go to stderr, so stdout stays JSON lines. */
-export function note(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
-}
-
-export function percentiles(samplesMs: number[]): {
-  p50_ms: number;
-  p90_ms: number;
-  p99_ms: number;
-  max_ms: number;
-  count: number;
-} {
-  const s = [...samplesMs].sort((a, b) => a - b);
-  const at = (q: number) => round(s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN, 3);
-  return {
-    p50_ms: at(0.5),
-    p90_ms: at(0.9),
-    p99_ms: at(0.99),
-    max_ms: round(s[s.length - 1] ?? NaN, 3),
-    count: s.length,
-  };
-}
-
-export function round(x: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
+export const { machine, note, percentiles, report, round } = bench;
 
 /**
  * Runs `fn` repeatedly (synchronously, in chunks) for at most `maxMs` and at most `maxOps`

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { bearerMetadata } from '@authority/platform';
 import {
   loadAuthorityProto,
   type BatchCheckResponse,
@@ -122,8 +123,4 @@ export function callBatch(
   );
 }
 
-export function bearer(secret: string): grpc.Metadata {
-  const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${secret}`);
-  return md;
-}
+export { bearerMetadata as bearer };

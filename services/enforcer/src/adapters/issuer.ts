@@ -7,6 +7,7 @@
 // any failure is reported as a failure (the caller denies: fail closed).
 import * as grpc from '@grpc/grpc-js';
 import type { ApprovalBinding } from '@authority/core';
+import { bearerMetadata } from '@authority/platform';
 import {
   loadAuthorityProto,
   type ConsumeApprovalRequest,
@@ -74,9 +75,7 @@ export class IssuerApprovals implements ApprovalsPort {
   }
 
   private metadata(): grpc.Metadata {
-    const md = new grpc.Metadata();
-    md.set('authorization', `Bearer ${this.opts.serviceApiKey}`);
-    return md;
+    return bearerMetadata(this.opts.serviceApiKey);
   }
 
   private deadline(): grpc.CallOptions {

@@ -3,13 +3,13 @@
 // until it is back (fail closed), is restarted, and too many deaths are fatal; close flushes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { cryptoReady, verifyEventSignature, type TrustedEventKey } from '@authority/core';
 import { silentLogger } from '@authority/platform';
 import { WorkerAuditProducer } from '../../src/adapters/audit-producer';
 import { AuditUnavailableError, auditEntry, type AuditRecord, type CheckEventInput } from '../../src/audit';
 import {
   AuditReader,
+  checkEventInput,
   StateFixture,
   TEST_EVENT_KEY_ID,
   TEST_EVENT_SEED,
@@ -20,28 +20,7 @@ import {
 } from '../helpers';
 
 function record(tenant: string, over: Partial<CheckEventInput> = {}): AuditRecord {
-  const input: CheckEventInput = {
-    decisionId: randomUUID(),
-    tenant,
-    timeMs: Date.now(),
-    caller: { kind: 'tenant', id: 'chk-1', tenant },
-    request: {
-      token: 't',
-      requiredScope: 'vault:finance:read',
-      resource: 'r',
-      action: '',
-      context: null,
-      approvalId: '',
-      proof: '',
-    },
-    result: { decision: 'ALLOW', reason: 'ALLOWED', message: 'allowed', agent: 'agent-1', chain: ['j1'], tenant },
-    policyVersion: undefined,
-    approvalId: '',
-    enforcerId: 'enf-test',
-    traceId: '',
-    spanId: '',
-    ...over,
-  };
+  const input = checkEventInput(tenant, over);
   return auditEntry(input, {
     traceId: '0af7651916cd43dd8448eb211c80319c',
     spanId: 'b7ad6b7169203331',

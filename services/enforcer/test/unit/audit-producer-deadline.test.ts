@@ -5,37 +5,16 @@
 import { after, before, test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { cryptoReady } from '@authority/core';
 import { silentLogger } from '@authority/platform';
 import { WorkerAuditProducer } from '../../src/adapters/audit-producer';
 import { AuditUnavailableError, auditEntry, type AuditRecord } from '../../src/audit';
+import { checkEventInput } from '../helpers';
 
 function record(tenant: string): AuditRecord {
-  return auditEntry(
-    {
-      decisionId: randomUUID(),
-      tenant,
-      timeMs: 0,
-      caller: { kind: 'tenant', id: 'chk-1', tenant },
-      request: {
-        token: 't',
-        requiredScope: 'vault:finance:read',
-        resource: 'r',
-        action: '',
-        context: null,
-        approvalId: '',
-        proof: '',
-      },
-      result: { decision: 'ALLOW', reason: 'ALLOWED', message: 'allowed', agent: 'agent-1', chain: ['j1'], tenant },
-      policyVersion: undefined,
-      approvalId: '',
-      enforcerId: 'enf-test',
-      traceId: '',
-      spanId: '',
-    },
-    { traceId: '', spanId: '', headers: {}, json: '{}' },
-  ).record;
+  return auditEntry(checkEventInput(tenant, { timeMs: 0 }), { traceId: '', spanId: '', headers: {}, json: '{}' })
+    .record;
 }
 
 const TIMEOUT_MS = 1_000;

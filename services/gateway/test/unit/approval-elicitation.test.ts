@@ -5,50 +5,27 @@
 // 'ap-1' for every call (its decisions are not what is tested).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { silentLogger } from '@authority/platform';
 import type { CheckRequest, CheckResponse__Output } from '@authority/proto';
-import { BuiltinTools } from '../../src/builtin';
-import { Enforcement, META, type Denial } from '../../src/enforce';
+import { META, type Denial } from '../../src/enforce';
 import { parseMapping } from '../../src/mapping';
-import { createProxyServer } from '../../src/proxy';
-import { RateLimiter } from '../../src/rate-limit';
 import { Upstream } from '../../src/upstream';
-
-function moduleDir(name: string): string {
-  let dir = __dirname;
-  for (;;) {
-    const candidate = join(dir, 'node_modules', name);
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`${name} is not installed`);
-    dir = up;
-  }
-}
+import { checkResponse, connectAgent, everythingServer, type AgentSession } from '../proxy-harness';
 
 const checks: CheckRequest[] = [];
 const standIn = {
   check: async (req: CheckRequest): Promise<CheckResponse__Output> => {
     checks.push(req);
     const approved = req.approvalId === 'ap-1';
-    return {
-      decision: approved ? 'ALLOW' : 'DENY',
-      reason: approved ? 'ALLOWED' : 'APPROVAL_REQUIRED',
-      message: approved ? '' : 'write_requires_approval',
-      decisionId: 'd-1',
-      approvalRequestId: approved ? '' : 'ap-1',
-      agentId: 'agent',
-      tenant: 't',
-      policyVersion: '',
-      field: '',
-      agentChain: ['agent'],
-      chainUnverified: false,
-      violations: [],
-    };
+    return approved
+      ? checkResponse()
+      : checkResponse({
+          decision: 'DENY',
+          reason: 'APPROVAL_REQUIRED',
+          message: 'write_requires_approval',
+          approvalRequestId: 'ap-1',
+        });
   },
   batchCheck: async () => ({ results: [] }),
 };
@@ -58,7 +35,7 @@ before(async () => {
   const mapping = parseMapping(`upstreams:
   everything:
     command: ${JSON.stringify(process.execPath)}
-    args: [${JSON.stringify(join(moduleDir('@modelcontextprotocol/server-everything'), 'dist', 'index.js'))}, stdio]
+    args: [${JSON.stringify(everythingServer())}, stdio]
     tools:
       echo: { scope: "demo:echo", action: write }
 `);
@@ -67,42 +44,19 @@ before(async () => {
 });
 after(() => upstream.close());
 
-async function agentWith(
-  elicitation: 'accept' | 'decline' | 'none',
-): Promise<{ agent: Client; close(): Promise<void> }> {
-  const enforcement = new Enforcement({
+function agentWith(elicitation: 'accept' | 'decline' | 'none'): Promise<AgentSession> {
+  return connectAgent({
     enforcer: standIn,
-    limiter: new RateLimiter({ ratePerSecond: 1000, burst: 1000, maxKeys: 10 }),
-    timeoutMs: 1000,
-  });
-  const server = createProxyServer({
     upstreams: [upstream],
-    builtins: new BuiltinTools({ enforcement, upstreams: [upstream], issuerTimeoutMs: 1000 }),
-    enforcement,
-    logger: silentLogger(),
-    upstreamTimeoutMs: 30_000,
-    callerOf: () => ({ token: 'token', tenant: 't', agent: 'agent', expiresAt: Number.MAX_SAFE_INTEGER }),
-  });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const agent = new Client(
-    { name: 'agent', version: '1' },
-    { capabilities: elicitation === 'none' ? {} : { elicitation: {} } },
-  );
-  if (elicitation !== 'none') {
-    agent.setRequestHandler(ElicitRequestSchema, async (req) => {
-      assert.match(req.params.message, /needs a human approval: request ap-1/);
-      return { action: elicitation };
-    });
-  }
-  await agent.connect(clientSide);
-  return {
-    agent,
-    close: async () => {
-      await agent.close();
-      await server.close();
+    capabilities: elicitation === 'none' ? {} : { elicitation: {} },
+    beforeConnect: (agent) => {
+      if (elicitation === 'none') return;
+      agent.setRequestHandler(ElicitRequestSchema, async (req) => {
+        assert.match(req.params.message, /needs a human approval: request ap-1/);
+        return { action: elicitation };
+      });
     },
-  };
+  });
 }
 
 const denialOf = (r: CallToolResult) => (r._meta as Record<string, Denial> | undefined)?.[META.denial];

@@ -6,10 +6,6 @@
 // e2e tests use the real one).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import {
   CallToolResultSchema,
   CreateMessageRequestSchema,
@@ -21,25 +17,14 @@ import {
 import { silentLogger } from '@authority/platform';
 import type { CheckRequest, CheckResponse__Output } from '@authority/proto';
 import { eventually } from '@authority/test-helpers';
-import { BuiltinTools } from '../../src/builtin';
-import { Enforcement, META, type Denial } from '../../src/enforce';
+import { META, type Denial } from '../../src/enforce';
 import { parseMapping, type GatewayMapping } from '../../src/mapping';
-import { DENIED_ERROR_CODE, RESOURCE_NOT_FOUND, createProxyServer } from '../../src/proxy';
-import { RateLimiter } from '../../src/rate-limit';
+import { DENIED_ERROR_CODE, RESOURCE_NOT_FOUND } from '../../src/proxy';
 import { Upstream } from '../../src/upstream';
 import { UpstreamPool } from '../../src/upstream-pool';
+import { checkResponse, connectAgent, everythingServer, type AgentSession } from '../proxy-harness';
 
-function moduleDir(name: string): string {
-  let dir = __dirname;
-  for (;;) {
-    const candidate = join(dir, 'node_modules', name);
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`${name} is not installed`);
-    dir = up;
-  }
-}
-const EVERYTHING = join(moduleDir('@modelcontextprotocol/server-everything'), 'dist', 'index.js');
+const EVERYTHING = everythingServer();
 
 const ALLOWED_SCOPES = new Set([
   'demo:echo',
@@ -63,20 +48,9 @@ function decide(req: CheckRequest): CheckResponse__Output {
   const scopeOk = ALLOWED_SCOPES.has(req.requiredScope ?? '');
   const resourceOk = !REFUSED_RESOURCES.has(req.resource ?? '');
   const allowed = scopeOk && resourceOk;
-  return {
-    decision: allowed ? 'ALLOW' : 'DENY',
-    reason: allowed ? 'ALLOWED' : !scopeOk ? 'SCOPE_MISSING' : 'RESOURCE_NOT_ALLOWED',
-    message: allowed ? '' : 'no',
-    decisionId: 'd-1',
-    approvalRequestId: '',
-    agentId: 'agent',
-    tenant: 't',
-    policyVersion: '',
-    field: '',
-    agentChain: ['agent'],
-    chainUnverified: false,
-    violations: [],
-  };
+  return allowed
+    ? checkResponse()
+    : checkResponse({ decision: 'DENY', reason: !scopeOk ? 'SCOPE_MISSING' : 'RESOURCE_NOT_ALLOWED', message: 'no' });
 }
 
 function mappingFor(sessions: 'shared' | 'per-agent'): GatewayMapping {
@@ -100,10 +74,7 @@ function mappingFor(sessions: 'shared' | 'per-agent'): GatewayMapping {
 `);
 }
 
-interface Session {
-  agent: Client;
-  close(): Promise<void>;
-}
+type Session = AgentSession;
 
 const sharedUpstreams: Upstream[] = [];
 after(async () => {
@@ -112,38 +83,18 @@ after(async () => {
 
 async function session(sessions: 'shared' | 'per-agent'): Promise<Session> {
   const mapping = mappingFor(sessions);
-  const upstreams: Upstream[] = [];
   // A per-agent upstream's catalog connection (listing only; the session opens its own).
   const u = new Upstream(mapping.upstreams[0]!, silentLogger(), () => undefined);
   await u.connect();
   sharedUpstreams.push(u);
-  if (sessions === 'shared') upstreams.push(u);
-  const enforcement = new Enforcement({
+  return connectAgent({
     enforcer: standIn,
-    limiter: new RateLimiter({ ratePerSecond: 1000, burst: 1000, maxKeys: 10 }),
-    timeoutMs: 5000,
-  });
-  const server = createProxyServer({
-    upstreams,
+    upstreams: sessions === 'shared' ? [u] : [],
     perAgent: sessions === 'per-agent' ? [u] : [],
     pool: new UpstreamPool({ perAgent: 4, perTenant: 4, total: 4, idleMs: 60_000 }),
-    builtins: new BuiltinTools({ enforcement, upstreams, issuerTimeoutMs: 1000 }),
-    enforcement,
-    logger: silentLogger(),
-    upstreamTimeoutMs: 30_000,
-    callerOf: () => ({ token: 'token', tenant: 't', agent: 'agent', expiresAt: Number.MAX_SAFE_INTEGER }),
+    timeoutMs: 5000,
+    capabilities: { sampling: {}, elicitation: {} },
   });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const agent = new Client({ name: 'agent', version: '1' }, { capabilities: { sampling: {}, elicitation: {} } });
-  await agent.connect(clientSide);
-  return {
-    agent,
-    close: async () => {
-      await agent.close();
-      await server.close();
-    },
-  };
 }
 
 /** The protocol error a request was refused with. */

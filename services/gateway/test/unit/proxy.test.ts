@@ -7,17 +7,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { CallToolResultSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { silentLogger } from '@authority/platform';
-import type { CheckRequest, CheckResponse__Output } from '@authority/proto';
-import { BuiltinTools } from '../../src/builtin';
-import { Enforcement } from '../../src/enforce';
+import { eventually } from '@authority/test-helpers';
 import { parseMapping } from '../../src/mapping';
-import { createProxyServer } from '../../src/proxy';
-import { RateLimiter } from '../../src/rate-limit';
 import { Upstream } from '../../src/upstream';
+import { allowAll, connectAgent } from '../proxy-harness';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-proxy-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,38 +38,6 @@ server.registerTool('slow', { description: 'runs until cancelled' }, async (extr
 server.connect(new StdioServerTransport());
 `;
 
-/** A stand-in enforcer: a well-formed ALLOW for every check. */
-const allowAll = {
-  check: async (req: CheckRequest): Promise<CheckResponse__Output> => allow(req),
-  batchCheck: async (req: { checks?: CheckRequest[] }) => ({ results: (req.checks ?? []).map(allow) }),
-};
-function allow(_req: CheckRequest): CheckResponse__Output {
-  return {
-    decision: 'ALLOW',
-    reason: 'ALLOWED',
-    message: '',
-    decisionId: 'd-1',
-    approvalRequestId: '',
-    agentId: 'agent',
-    tenant: 't',
-    policyVersion: '',
-    field: '',
-    agentChain: ['agent'],
-    chainUnverified: false,
-    violations: [],
-  };
-}
-
-async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test(
   'list_changed from an upstream reaches the agent; cancellation reaches the upstream',
   { timeout: 60_000 },
@@ -95,26 +58,16 @@ test(
       for (const s of servers) void s.sendToolListChanged();
     });
     await upstream.connect();
-    const enforcement = new Enforcement({
-      enforcer: allowAll,
-      limiter: new RateLimiter({ ratePerSecond: 100, burst: 100, maxKeys: 10 }),
-      timeoutMs: 1000,
-    });
-    const server = createProxyServer({
-      upstreams: [upstream],
-      builtins: new BuiltinTools({ enforcement, upstreams: [upstream], issuerTimeoutMs: 1000 }),
-      enforcement,
-      logger: silentLogger(),
-      upstreamTimeoutMs: 30_000,
-      callerOf: () => ({ token: 'token', tenant: 't', agent: 'agent', expiresAt: Number.MAX_SAFE_INTEGER }),
-    });
-    servers.push(server);
-    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await server.connect(serverSide);
-    const agent = new Client({ name: 'agent', version: '1' });
     let changed = 0;
-    agent.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
-    await agent.connect(clientSide);
+    const { agent, close } = await connectAgent({
+      enforcer: allowAll,
+      upstreams: [upstream],
+      ratePerSecond: 100,
+      beforeConnect: (client, server) => {
+        servers.push(server);
+        client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
+      },
+    });
     try {
       const before = (await agent.listTools()).tools.map((t) => t.name);
       assert.ok(!before.includes('fake.later'), 'not offered by the upstream yet');
@@ -136,8 +89,7 @@ test(
       assert.ok('rejected' in outcome, JSON.stringify(outcome));
       await eventually(() => (existsSync(aborted) ? true : undefined), 'the upstream seeing the cancellation');
     } finally {
-      await agent.close();
-      await server.close();
+      await close();
       await upstream.close();
     }
   },

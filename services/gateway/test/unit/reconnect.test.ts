@@ -10,21 +10,16 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { silentLogger } from '@authority/platform';
-import type { CheckRequest, CheckResponse__Output } from '@authority/proto';
 import { eventually } from '@authority/test-helpers';
-import { BuiltinTools } from '../../src/builtin';
-import { Enforcement, META, type Denial } from '../../src/enforce';
+import { META, type Denial } from '../../src/enforce';
 import { parseMapping } from '../../src/mapping';
-import { createProxyServer } from '../../src/proxy';
-import { RateLimiter } from '../../src/rate-limit';
 import { Upstream } from '../../src/upstream';
 import { UpstreamPool } from '../../src/upstream-pool';
+import { allowAll, connectAgent } from '../proxy-harness';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-reconnect-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,53 +38,7 @@ server.registerTool('crash', { description: 'exits' }, async () => {
 server.connect(new StdioServerTransport());
 `;
 
-const allowAll = {
-  check: async (req: CheckRequest): Promise<CheckResponse__Output> => allow(req),
-  batchCheck: async (req: { checks?: CheckRequest[] }) => ({ results: (req.checks ?? []).map(allow) }),
-};
-function allow(_req: CheckRequest): CheckResponse__Output {
-  return {
-    decision: 'ALLOW',
-    reason: 'ALLOWED',
-    message: '',
-    decisionId: 'd-1',
-    approvalRequestId: '',
-    agentId: 'agent',
-    tenant: 't',
-    policyVersion: '',
-    field: '',
-    agentChain: ['agent'],
-    chainUnverified: false,
-    violations: [],
-  };
-}
-
-async function agentFor(upstream: Upstream): Promise<{ agent: Client; close(): Promise<void> }> {
-  const enforcement = new Enforcement({
-    enforcer: allowAll,
-    limiter: new RateLimiter({ ratePerSecond: 1000, burst: 1000, maxKeys: 10 }),
-    timeoutMs: 1000,
-  });
-  const server = createProxyServer({
-    upstreams: [upstream],
-    builtins: new BuiltinTools({ enforcement, upstreams: [upstream], issuerTimeoutMs: 1000 }),
-    enforcement,
-    logger: silentLogger(),
-    upstreamTimeoutMs: 30_000,
-    callerOf: () => ({ token: 'token', tenant: 't', agent: 'agent', expiresAt: Number.MAX_SAFE_INTEGER }),
-  });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const agent = new Client({ name: 'agent', version: '1' });
-  await agent.connect(clientSide);
-  return {
-    agent,
-    close: async () => {
-      await agent.close();
-      await server.close();
-    },
-  };
-}
+const agentFor = (upstream: Upstream) => connectAgent({ enforcer: allowAll, upstreams: [upstream] });
 
 /** A streamable-HTTP MCP server with one tool `count` (stateless: a server per request, the SDK's documented pattern). */
 function listenCounting(port: number): Promise<HttpServer> {
@@ -216,11 +165,6 @@ test(
     tools:
       count: { scope: "demo:run" }
 `);
-    const enforcement = new Enforcement({
-      enforcer: allowAll,
-      limiter: new RateLimiter({ ratePerSecond: 1000, burst: 1000, maxKeys: 10 }),
-      timeoutMs: 1000,
-    });
     // The catalog connection (listing only), retried in the background as startGateway does.
     const catalog = new Upstream(mapping.upstreams[0]!, silentLogger(), () => undefined, {
       reconnectMaxMs: 200,
@@ -228,21 +172,13 @@ test(
     await assert.rejects(catalog.connect());
     catalog.retryInBackground();
     const pool = new UpstreamPool({ perAgent: 1, perTenant: 1, total: 1, idleMs: 60_000 });
-    const server = createProxyServer({
+    const { agent, close } = await connectAgent({
+      enforcer: allowAll,
       upstreams: [],
       perAgent: [catalog],
       pool,
       upstreamOptions: { reconnectMaxMs: 200 },
-      builtins: new BuiltinTools({ enforcement, upstreams: [], issuerTimeoutMs: 1000 }),
-      enforcement,
-      logger: silentLogger(),
-      upstreamTimeoutMs: 30_000,
-      callerOf: () => ({ token: 'token', tenant: 't', agent: 'agent', expiresAt: Number.MAX_SAFE_INTEGER }),
     });
-    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await server.connect(serverSide);
-    const agent = new Client({ name: 'agent', version: '1' });
-    await agent.connect(clientSide);
     let http: HttpServer | undefined;
     try {
       assert.ok(!(await agent.listTools()).tools.some((t) => t.name === 'remote.count'), 'the upstream is down');
@@ -256,8 +192,7 @@ test(
       assert.equal(r.isError, undefined);
       assert.equal(pool.heldBy('t', 'agent'), 1, 'the allowed call opened the session its own connection');
     } finally {
-      await agent.close();
-      await server.close();
+      await close();
       await catalog.close();
       if (http !== undefined) {
         const h = http;

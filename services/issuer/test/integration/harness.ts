@@ -9,7 +9,8 @@ import {
   createLogger,
   loadConfig,
   silentLogger,
-  unaryCall,
+  bearerMetadata,
+  callByName,
   type ConsumedMessage,
   type KafkaEventBus,
 } from '@authority/platform';
@@ -82,24 +83,11 @@ export function issuerClient(address: string): Client {
   return new grpcObject.authority.v1.IssuerService(address, grpc.credentials.createInsecure());
 }
 
-export function bearer(secret: string | undefined): grpc.Metadata {
-  const md = new grpc.Metadata();
-  if (secret !== undefined) md.set('authorization', `Bearer ${secret}`);
-  return md;
-}
-
-type Method<Req, Res> = (
-  req: Req,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: Res) => void,
-) => unknown;
+export { bearerMetadata as bearer };
 
 /** `await call(client, 'Mint', req, secret)`: promisified, failures as AuthorityClientError. */
 export function call<Req, Res>(client: Client, method: string, req: Req, secret: string | undefined): Promise<Res> {
-  const fn = (client as unknown as Record<string, Method<Req, Res>>)[method];
-  if (typeof fn !== 'function') throw new Error(`no method ${method}`);
-  return unaryCall(fn.bind(client), req, { metadata: bearer(secret), deadlineMs: 15_000 });
+  return callByName<Res>(client, method, req, { metadata: bearerMetadata(secret), deadlineMs: 15_000 });
 }
 
 /** Every record of some topics, from the beginning, as they arrive. */

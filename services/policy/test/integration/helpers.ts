@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { MongoClient } from 'mongodb';
 import {
   authorityTopicSpecs,
+  bearerMetadata,
   cloudEventHeaders,
   createKafka,
   fromGrpcError,
@@ -173,11 +174,7 @@ export async function dropDatabase(env: TestEnv): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Client.
 
-export function bearer(secret: string): grpc.Metadata {
-  const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${secret}`);
-  return md;
-}
+export { bearerMetadata as bearer };
 
 export class PolicyClient {
   readonly raw: PolicyServiceClient;
@@ -190,7 +187,7 @@ export class PolicyClient {
   }
 
   private md(): grpc.Metadata {
-    return this.secret === undefined ? new grpc.Metadata() : bearer(this.secret);
+    return this.secret === undefined ? new grpc.Metadata() : bearerMetadata(this.secret);
   }
 
   put(tenant: string, yaml: string, expectedVersion: number | string): Promise<PutPolicyResponse__Output> {
