@@ -20,6 +20,9 @@ import {
 import { entryId, rawBytes, type ChainStore, type EntryDoc } from './adapters/mongo';
 import { agentPath, eventFields, type EventFields } from './event-fields';
 
+/** Entries read between two `onProgress` calls. */
+const PROGRESS_EVERY = 100;
+
 export interface StoredEntry {
   entry: AuditChainEntry;
   doc: EntryDoc;
@@ -38,7 +41,11 @@ export interface VerifyStoredOptions {
   keys: CheckpointKeyResolver;
   /** Called for every verified entry, in seq order. */
   onEntry?: (e: StoredEntry) => void;
-  /** Awaited after every `batchSize` entries read (the ingest path heartbeats its consumer group here). */
+  /**
+   * Awaited after every PROGRESS_EVERY entries read (the ingest path heartbeats its consumer group
+   * here; the heartbeat itself is throttled to the heartbeat interval). Not tied to `batchSize`: a
+   * read batch of a slow store can outlast the consumer session.
+   */
   onProgress?: () => Promise<void>;
   /** Entries per read batch (default 1000). */
   batchSize?: number;
@@ -257,7 +264,7 @@ export async function verifyStored(store: ChainStore, opts: VerifyStoredOptions)
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
       if (++read > maxDocs) throw new ScanLimitError(maxDocs);
       if (typeof doc.seq === 'number' && doc.seq > lastSeqSeen) lastSeqSeen = doc.seq;
-      if (opts.onProgress !== undefined && read % batchSize === 0) await opts.onProgress();
+      if (opts.onProgress !== undefined && read % PROGRESS_EVERY === 0) await opts.onProgress();
       if (stopped) continue;
       batch.push(toStoredEntry(doc));
       if (batch.length >= batchSize) {
