@@ -23,6 +23,7 @@ import { entryId, storedBytes, toCheckpoint, type ChainStore, type EntryDoc } fr
 import { agentPath, type AdmittedEvent } from './event-fields';
 import type { AuditorKeys } from './keys';
 import { verifyStored } from './verify';
+import { buildChunkAggregate } from './aggregates';
 
 export interface TenantState {
   tenant: string;
@@ -86,6 +87,11 @@ export interface AppenderOptions {
   now?: () => Date;
   /** Reload-and-retry rounds after duplicate-key conflicts before giving up (default 20). */
   maxAttempts?: number;
+  /**
+   * Store each chunk's aggregate after the chunk (default true; aggregates.ts). Off only to measure
+   * ingest without them: readers recompute missing aggregates from the entries.
+   */
+  aggregates?: boolean;
 }
 
 /** Most event ids kept from a reloaded tail to filter a redelivered batch without a query. */
@@ -367,7 +373,24 @@ export class ChainAppender {
             const last = chunk[chunk.length - 1] as EntryDoc;
             state.head = { seq: last.seq, hash: Buffer.from(last.hash, 'hex') };
             appended += chunk.length;
+            const stored = pending.slice(0, chunk.length);
             pending = pending.slice(chunk.length);
+            // The chunk's aggregate, after the chunk: a crash in between leaves a gap that readers
+            // recompute from the entries (reader.ts), never a count without its entries.
+            if (this.opts.aggregates !== false) {
+              await store.putAggregates([
+                buildChunkAggregate(
+                  tenant,
+                  chunk.map((d, k) => ({
+                    seq: d.seq,
+                    hash: d.hash,
+                    prevHash: d.prevHash,
+                    fields: stored[k]!.fields,
+                    raw: stored[k]!.raw,
+                  })),
+                ),
+              ]);
+            }
             await hooks.afterChunk?.(state, chunk);
           },
           hooks.chunkLimit ? () => hooks.chunkLimit!(state) : undefined,

@@ -206,6 +206,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       scanLimit: config.AUTHORITY_QUERY_SCAN_LIMIT,
       maxScanEntries: config.AUTHORITY_MAX_SCAN_ENTRIES,
       now,
+      logger,
     });
     const admin = new ChainAdmin({
       store,

@@ -19,6 +19,9 @@
 //   archives     {_id: tenant, throughSeq, headHash, archiveSha256, archivedAt}: the boundary of
 //                the archived (exported, then deleted) prefix of a chain: entries up to throughSeq
 //                are gone from `entries`, and the chain verifies from headHash (a checkpoint's)
+//   aggregates.<tenant>  one collection per tenant (aggregates.ts): {_id: first seq as 15 digits,
+//                 tenant, firstSeq, lastSeq, prevHash, endHash (hex), minMs, maxMs, v, body (Binary:
+//                 the counted rows)}, one per appended chunk of entries; replaced whole (idempotent)
 //   heads        {_id: tenant, seq, hash, updatedAt}: a hint of each chain's head, so a replica
 //                finds a head with one _id lookup; never trusted: a stale hint ends in a duplicate
 //                key and a full, verified reload
@@ -57,6 +60,7 @@ import {
 } from 'mongodb';
 import { ensureIndexes, isDuplicateKeyError } from '@authority/platform';
 import { isValidTenantId, type SignedCheckpoint } from '@authority/core';
+import { AGGREGATE_FORMAT, encodeAggregateBody, type ChunkAggregate } from '../aggregates';
 
 /** Most entries per insertMany (see the module comment). */
 export const INSERT_CHUNK = 100;
@@ -89,6 +93,45 @@ export function entryId(seq: number): string {
 export function entriesCollectionName(tenant: string): string {
   return perTenantName(ENTRIES_COLLECTION, tenant);
 }
+/** The per-tenant aggregate collections are `aggregates.<tenant>`. */
+export const AGGREGATES_COLLECTION = 'aggregates';
+
+/** The collection of a tenant's aggregates. */
+export function aggregatesCollectionName(tenant: string): string {
+  return perTenantName(AGGREGATES_COLLECTION, tenant);
+}
+
+/** A chunk's aggregate as stored (aggregates.ts has the rows' encoding in `body`). */
+export interface AggregateDoc {
+  _id: string;
+  tenant: string;
+  firstSeq: number;
+  lastSeq: number;
+  prevHash: string;
+  endHash: string;
+  minMs: number | null;
+  maxMs: number | null;
+  /** AGGREGATE_FORMAT of `body`. */
+  v: number;
+  body: Binary;
+}
+
+/** The stored form of an aggregate. */
+export function aggregateDoc(a: ChunkAggregate): AggregateDoc {
+  return {
+    _id: entryId(a.firstSeq),
+    tenant: a.tenant,
+    firstSeq: a.firstSeq,
+    lastSeq: a.lastSeq,
+    prevHash: a.prevHash,
+    endHash: a.endHash,
+    minMs: a.minMs,
+    maxMs: a.maxMs,
+    v: AGGREGATE_FORMAT,
+    body: new Binary(encodeAggregateBody(a)),
+  };
+}
+
 /** The per-tenant checkpoint collections are `checkpoints.<tenant>`; `checkpoints` alone is the layout before them. */
 export const CHECKPOINTS_COLLECTION = 'checkpoints';
 export const LEGACY_CHECKPOINTS_COLLECTION = CHECKPOINTS_COLLECTION;
@@ -346,6 +389,28 @@ export class ChainStore {
       this.ensured.set(tenant, p);
     }
     return p;
+  }
+
+  /** The collection of one tenant's aggregates (unique by _id, the first seq: no index to create). */
+  aggregatesOf(tenant: string): Collection<AggregateDoc> {
+    return this.db.collection<AggregateDoc>(aggregatesCollectionName(tenant));
+  }
+
+  /**
+   * Stores aggregates, each replacing any document with its _id (its first seq): writing the same
+   * aggregate twice (a retry, a repair racing ingest) leaves one copy, never a double count.
+   */
+  async putAggregates(aggs: readonly ChunkAggregate[]): Promise<void> {
+    for (const a of aggs) {
+      const doc = aggregateDoc(a);
+      await this.writes.run(() => this.aggregatesOf(a.tenant).replaceOne({ _id: doc._id }, doc, { upsert: true }));
+    }
+  }
+
+  /** Every aggregate of a tenant, by first seq (one read of the tenant's aggregate collection). */
+  async aggregates(tenant: string): Promise<AggregateDoc[]> {
+    const docs = await this.aggregatesOf(tenant).find({}).toArray();
+    return docs.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
   }
 
   /** The collection of one tenant's checkpoints (unique by _id, the seq: no index to create). */
@@ -758,6 +823,7 @@ export class ChainStore {
   async clearTenantChain(tenant: string): Promise<void> {
     await this.entriesOf(tenant).deleteMany({});
     await this.checkpointsOf(tenant).deleteMany({});
+    await this.aggregatesOf(tenant).deleteMany({});
     await Promise.all([
       this.heads.deleteOne({ _id: tenant }),
       this.checkpointHeads.deleteOne({ _id: tenant }),
@@ -799,9 +865,14 @@ export class ChainStore {
     }
   }
 
-  /** Deletes a tenant's entries with seq <= throughSeq; the number deleted. */
+  /**
+   * Deletes a tenant's entries with seq <= throughSeq, and the aggregates that count only those
+   * (one that straddles the boundary stays; readers count its entries after the boundary); the
+   * number of entries deleted.
+   */
   async deleteEntriesThrough(tenant: string, throughSeq: number): Promise<number> {
     const r = await this.writes.run(() => this.entriesOf(tenant).deleteMany({ _id: { $lte: entryId(throughSeq) } }));
+    await this.writes.run(() => this.aggregatesOf(tenant).deleteMany({ lastSeq: { $lte: throughSeq } }));
     return r.deletedCount;
   }
 }

@@ -1,0 +1,225 @@
+// Reading a range of a tenant's chain through its aggregates (aggregates.ts): the stored
+// aggregates are walked in seq order from the range's start, each one linked to the one before
+// by chain hashes (its prevHash is the previous one's endHash, the first one's the start's), and
+// the last one must end on the hash the caller expects (a checkpoint's head). Where an aggregate
+// is missing (a crash between a chunk and its aggregate, entries stored before aggregates
+// existed) or unusable (does not link, unknown format), the entries of the hole are read and
+// verified instead, and their aggregates stored (the repair: next time the walk reads them).
+// Where the caller needs an aggregate's entries (a time window cuts it), they are read and
+// verified against its hashes. Entries are read by _id lookups (FerretDB pushes nothing else
+// down), or by a cursor for a long hole.
+import { verifyCheckpoint, type CheckpointKeyResolver, type SignedCheckpoint } from '@authority/core';
+import type { Logger } from '@authority/platform';
+import {
+  AGGREGATE_FORMAT,
+  aggregateMismatch,
+  type AggregateInput,
+  buildChunkAggregate,
+  decodeAggregateBody,
+  type ChunkAggregate,
+} from './aggregates';
+import { INSERT_CHUNK, rawBytes, type AggregateDoc, type ChainStore } from './adapters/mongo';
+import { verifyStored, type StoredEntry } from './verify';
+
+/** A piece of the walked range, in chain order: an aggregate, or verified entries. */
+export type WalkSegment =
+  | { kind: 'aggregate'; aggregate: ChunkAggregate }
+  | { kind: 'entries'; entries: StoredEntry[] };
+
+export interface WalkOptions {
+  tenant: string;
+  /** The first seq and the chain hash before it (after genesis or an archive boundary). */
+  start: { seq: number; prevHash: Uint8Array };
+  /** The signed checkpoint the range ends at (its signature and head are checked). */
+  end: SignedCheckpoint;
+  keys: CheckpointKeyResolver;
+  /** Does the caller need this aggregate's entries (a window cuts it)? */
+  needsEntries: (a: Pick<ChunkAggregate, 'minMs' | 'maxMs'>) => boolean;
+  logger?: Logger;
+  signal?: AbortSignal;
+}
+
+export interface WalkResult {
+  segments: WalkSegment[];
+  /** Entries read and verified (holes and cut aggregates). */
+  entriesRead: number;
+  /** Aggregates recomputed and stored. */
+  repaired: number;
+}
+
+/** Holes longer than this are read with a cursor rather than by _id lookups. */
+const LOOKUP_MAX = 2_000;
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/**
+ * The range [start.seq, end.seq] as aggregates and verified entries; undefined when something
+ * does not verify (the caller then reads the whole range the way it did before aggregates, and
+ * reports what is wrong).
+ */
+export async function walkAggregates(store: ChainStore, o: WalkOptions): Promise<WalkResult | undefined> {
+  const { tenant, end } = o;
+  if (!verifyCheckpoint(end, o.keys).ok || end.tenant !== tenant || end.seq < o.start.seq - 1) return undefined;
+  // A document whose range is not two seqs in order is left out: its range is a hole, repaired.
+  const docs = (await store.aggregates(tenant)).filter(
+    (d) =>
+      Number.isSafeInteger(d.firstSeq) &&
+      Number.isSafeInteger(d.lastSeq) &&
+      d.lastSeq >= d.firstSeq &&
+      d.lastSeq >= o.start.seq &&
+      d.firstSeq <= end.seq,
+  );
+  const out: WalkResult = { segments: [], entriesRead: 0, repaired: 0 };
+  let cursor = o.start.seq;
+  let hash = hex(o.start.prevHash);
+  let i = 0;
+  /** Reads and verifies [from, to] after `hash`; the new hash, or undefined on a fault. */
+  const read = async (from: number, to: number, repair: boolean): Promise<string | undefined> => {
+    const count = to - from + 1;
+    const docsRead = count <= LOOKUP_MAX ? await store.entriesFrom(tenant, from, count) : undefined;
+    const entries: StoredEntry[] = [];
+    const r = await verifyStored(store, {
+      tenant,
+      from: { seq: from, prevHash: Buffer.from(hash, 'hex') },
+      toSeq: to,
+      checkpoints: [],
+      keys: o.keys,
+      ...(docsRead ? { docs: docsRead } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      onEntry: (s) => entries.push(s),
+    });
+    if (!r.ok || r.head.seq !== to) return undefined;
+    out.entriesRead += entries.length;
+    out.segments.push({ kind: 'entries', entries });
+    if (repair) {
+      const aggs: ChunkAggregate[] = [];
+      for (let k = 0; k < entries.length; k += INSERT_CHUNK) {
+        aggs.push(
+          buildChunkAggregate(
+            tenant,
+            entries.slice(k, k + INSERT_CHUNK).map((s) => ({
+              seq: s.entry.seq,
+              hash: hex(s.entry.hash),
+              prevHash: hex(s.entry.prevHash),
+              fields: s.fields,
+              raw: rawBytes(s.doc.raw) ?? new Uint8Array(0),
+            })),
+          ),
+        );
+      }
+      try {
+        await store.putAggregates(aggs);
+        out.repaired += aggs.length;
+      } catch (err) {
+        // The counts above stand (read from verified entries); the next reader repairs again.
+        o.logger?.warn({ err, tenant, from, to }, 'recomputed aggregates not stored');
+      }
+    }
+    return hex(r.head.hash);
+  };
+  while (cursor <= end.seq) {
+    if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
+    // Aggregates that start before the cursor overlap what is counted (or lie before an archive
+    // boundary): skipped, never counted twice.
+    while (i < docs.length && (docs[i] as AggregateDoc).firstSeq < cursor) i++;
+    const d = docs[i];
+    if (d === undefined || d.firstSeq > cursor) {
+      // A hole: no aggregate starts here.
+      const to = Math.min(end.seq, d === undefined ? end.seq : d.firstSeq - 1);
+      const next = await read(cursor, to, true);
+      if (next === undefined) return undefined;
+      hash = next;
+      cursor = to + 1;
+      continue;
+    }
+    i++;
+    const body = d.v === AGGREGATE_FORMAT ? rawBytes(d.body) : undefined;
+    const decoded = body ? decodeAggregateBody(d.firstSeq, body) : undefined;
+    const to = Math.min(d.lastSeq, end.seq);
+    if (decoded === undefined || d.prevHash !== hash || typeof d.endHash !== 'string') {
+      o.logger?.warn({ tenant, seq: d.firstSeq }, 'aggregate does not link to the chain; recomputing it from its entries');
+      const next = await read(cursor, to, d.lastSeq <= end.seq);
+      if (next === undefined) return undefined;
+      hash = next;
+      cursor = to + 1;
+      continue;
+    }
+    const aggregate: ChunkAggregate = {
+      tenant,
+      firstSeq: d.firstSeq,
+      lastSeq: d.lastSeq,
+      prevHash: d.prevHash,
+      endHash: d.endHash,
+      minMs: typeof d.minMs === 'number' ? d.minMs : null,
+      maxMs: typeof d.maxMs === 'number' ? d.maxMs : null,
+      ...decoded,
+    };
+    if (d.lastSeq > end.seq || o.needsEntries(aggregate)) {
+      // Cut by the range's end or by the caller's window: its entries, verified.
+      const next = await read(cursor, to, false);
+      if (next === undefined || (to === d.lastSeq && next !== d.endHash)) return undefined;
+      hash = next;
+    } else {
+      out.segments.push({ kind: 'aggregate', aggregate });
+      hash = d.endHash;
+    }
+    cursor = to + 1;
+  }
+  return hash === end.headHash ? out : undefined;
+}
+
+/**
+ * VerifyChain's check of the aggregates: fed the verified entries in seq order, it recomputes
+ * every stored aggregate that starts and ends inside them and remembers the first that differs
+ * (an edited count, a built-wrong aggregate). Aggregates the verified range only cuts, and holes,
+ * are not faults (readers read those entries).
+ */
+export class AggregateRecheck {
+  private readonly byFirst = new Map<number, AggregateDoc>();
+  private open: { doc: AggregateDoc; entries: AggregateInput[] } | undefined;
+  private expected = 0;
+  mismatch: { seq: number; message: string } | undefined;
+
+  constructor(
+    private readonly tenant: string,
+    docs: readonly AggregateDoc[],
+  ) {
+    for (const d of docs) if (Number.isSafeInteger(d.firstSeq)) this.byFirst.set(d.firstSeq, d);
+  }
+
+  add(s: StoredEntry): void {
+    if (this.mismatch !== undefined) return;
+    const seq = s.entry.seq;
+    if (this.open !== undefined && seq !== this.expected) this.open = undefined; // not consecutive
+    if (this.open === undefined) {
+      const doc = this.byFirst.get(seq);
+      if (doc === undefined) return;
+      this.open = { doc, entries: [] };
+    }
+    this.expected = seq + 1;
+    const o = this.open;
+    o.entries.push({
+      seq,
+      hash: hex(s.entry.hash),
+      prevHash: hex(s.entry.prevHash),
+      fields: s.fields,
+      raw: s.entry.raw,
+    });
+    if (!(seq >= o.doc.lastSeq)) return;
+    this.open = undefined;
+    const d = o.doc;
+    const problem = aggregateMismatch(
+      {
+        firstSeq: d.firstSeq,
+        lastSeq: d.lastSeq,
+        prevHash: d.prevHash,
+        endHash: d.endHash,
+        minMs: d.minMs,
+        maxMs: d.maxMs,
+        body: d.v === AGGREGATE_FORMAT ? rawBytes(d.body) : undefined,
+      },
+      buildChunkAggregate(this.tenant, o.entries),
+    );
+    if (problem !== undefined) this.mismatch = { seq: d.firstSeq, message: problem };
+  }
+}
