@@ -13,7 +13,9 @@ import type { Logger } from '@authority/platform';
 import {
   AGGREGATE_FORMAT,
   aggregateMismatch,
+  aggregateSealInput,
   type AggregateInput,
+  type AggregateSealer,
   buildChunkAggregate,
   decodeAggregateBody,
   type ChunkAggregate,
@@ -33,6 +35,8 @@ export interface WalkOptions {
   /** The signed checkpoint the range ends at (its signature and head are checked). */
   end: SignedCheckpoint;
   keys: CheckpointKeyResolver;
+  /** Checks the aggregates' seals, and seals the recomputed ones. */
+  sealer: AggregateSealer;
   /** Does the caller need this aggregate's entries (a window cuts it)? */
   needsEntries: (a: Pick<ChunkAggregate, 'minMs' | 'maxMs'>) => boolean;
   logger?: Logger;
@@ -108,7 +112,7 @@ export async function walkAggregates(store: ChainStore, o: WalkOptions): Promise
         );
       }
       try {
-        await store.putAggregates(aggs);
+        await store.putAggregates(aggs, o.sealer);
         out.repaired += aggs.length;
       } catch (err) {
         // The counts above stand (read from verified entries); the next reader repairs again.
@@ -136,8 +140,25 @@ export async function walkAggregates(store: ChainStore, o: WalkOptions): Promise
     const body = d.v === AGGREGATE_FORMAT ? rawBytes(d.body) : undefined;
     const decoded = body ? decodeAggregateBody(d.firstSeq, body) : undefined;
     const to = Math.min(d.lastSeq, end.seq);
-    if (decoded === undefined || d.prevHash !== hash || typeof d.endHash !== 'string') {
-      o.logger?.warn({ tenant, seq: d.firstSeq }, 'aggregate does not link to the chain; recomputing it from its entries');
+    const minMs = typeof d.minMs === 'number' ? d.minMs : null;
+    const maxMs = typeof d.maxMs === 'number' ? d.maxMs : null;
+    const sealed =
+      body !== undefined &&
+      d.keyId === o.sealer.keyId &&
+      o.sealer.sealMatches(
+        aggregateSealInput(
+          { tenant, firstSeq: d.firstSeq, lastSeq: d.lastSeq, prevHash: d.prevHash, endHash: d.endHash, minMs, maxMs },
+          d.v,
+          body,
+        ),
+        d.seal,
+      );
+    if (decoded === undefined || !sealed || d.prevHash !== hash || typeof d.endHash !== 'string') {
+      // Edited, sealed by a previous key (after a rotation), or not linked: its entries decide.
+      o.logger?.warn(
+        { tenant, seq: d.firstSeq, sealed },
+        'aggregate not sealed by the active key or not linked to the chain; recomputing it from its entries',
+      );
       const next = await read(cursor, to, d.lastSeq <= end.seq);
       if (next === undefined) return undefined;
       hash = next;
@@ -150,12 +171,13 @@ export async function walkAggregates(store: ChainStore, o: WalkOptions): Promise
       lastSeq: d.lastSeq,
       prevHash: d.prevHash,
       endHash: d.endHash,
-      minMs: typeof d.minMs === 'number' ? d.minMs : null,
-      maxMs: typeof d.maxMs === 'number' ? d.maxMs : null,
+      minMs,
+      maxMs,
       ...decoded,
     };
-    if (d.lastSeq > end.seq || o.needsEntries(aggregate)) {
-      // Cut by the range's end or by the caller's window: its entries, verified.
+    if (d.lastSeq >= end.seq || o.needsEntries(aggregate)) {
+      // Cut by the range's end or by the caller's window: its entries, verified. The one that
+      // ends at the checkpoint too: deleted newest entries are refused as before aggregates.
       const next = await read(cursor, to, false);
       if (next === undefined || (to === d.lastSeq && next !== d.endHash)) return undefined;
       hash = next;

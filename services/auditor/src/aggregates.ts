@@ -254,6 +254,23 @@ export function decodeAggregateBody(
   return { rows, mints };
 }
 
+/** The bytes an aggregate's seal covers: its range, hashes, time range, format and encoded rows. */
+export function aggregateSealInput(
+  a: Pick<ChunkAggregate, 'tenant' | 'firstSeq' | 'lastSeq' | 'prevHash' | 'endHash' | 'minMs' | 'maxMs'>,
+  format: number,
+  body: Uint8Array,
+): Buffer {
+  const head = JSON.stringify([a.tenant, a.firstSeq, a.lastSeq, a.prevHash, a.endHash, a.minMs, a.maxMs, format]);
+  return Buffer.concat([Buffer.from(`${head}\n`, 'utf8'), body]);
+}
+
+/** Seals aggregates (the auditor's keys). */
+export interface AggregateSealer {
+  readonly keyId: string;
+  seal(bytes: Uint8Array): string;
+  sealMatches(bytes: Uint8Array, seal: unknown): boolean;
+}
+
 /** How a stored aggregate differs from a recomputation over the same entries; undefined when it does not. */
 export function aggregateMismatch(
   stored: Pick<ChunkAggregate, 'firstSeq' | 'lastSeq' | 'prevHash' | 'endHash' | 'minMs' | 'maxMs'> & {

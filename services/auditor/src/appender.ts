@@ -378,18 +378,21 @@ export class ChainAppender {
             // The chunk's aggregate, after the chunk: a crash in between leaves a gap that readers
             // recompute from the entries (reader.ts), never a count without its entries.
             if (this.opts.aggregates !== false) {
-              await store.putAggregates([
-                buildChunkAggregate(
-                  tenant,
-                  chunk.map((d, k) => ({
-                    seq: d.seq,
-                    hash: d.hash,
-                    prevHash: d.prevHash,
-                    fields: stored[k]!.fields,
-                    raw: stored[k]!.raw,
-                  })),
-                ),
-              ]);
+              await store.putAggregates(
+                [
+                  buildChunkAggregate(
+                    tenant,
+                    chunk.map((d, k) => ({
+                      seq: d.seq,
+                      hash: d.hash,
+                      prevHash: d.prevHash,
+                      fields: stored[k]!.fields,
+                      raw: stored[k]!.raw,
+                    })),
+                  ),
+                ],
+                this.opts.keys,
+              );
             }
             await hooks.afterChunk?.(state, chunk);
           },

@@ -125,6 +125,8 @@ export function accessRole(
 }
 
 export class AuditReader {
+  /** Attest and report calls served from aggregates, and those that verified and scanned every entry. */
+  readonly stats = { fromAggregates: 0, fullScans: 0, entriesRead: 0, aggregatesRepaired: 0 };
   private readonly now: () => Date;
   private readonly maxScan: number;
 
@@ -464,12 +466,25 @@ export class AuditReader {
       start,
       end,
       keys: this.opts.keys.resolve,
-      needsEntries: (g) => g.minMs !== null && g.maxMs !== null && !(g.maxMs < from || g.minMs > window.endMs) && !(g.minMs >= from && g.maxMs <= window.endMs),
+      sealer: this.opts.keys,
+      needsEntries: (g) =>
+        g.minMs !== null &&
+        g.maxMs !== null &&
+        !(g.maxMs < from || g.minMs > window.endMs) &&
+        !(g.minMs >= from && g.maxMs <= window.endMs),
       ...(this.opts.logger ? { logger: this.opts.logger } : {}),
       ...(signal ? { signal } : {}),
     });
+    if (walked !== undefined) {
+      this.stats.fromAggregates++;
+      this.stats.entriesRead += walked.entriesRead;
+      this.stats.aggregatesRepaired += walked.repaired;
+    } else this.stats.fullScans++;
     if (walked === undefined)
-      this.opts.logger?.warn({ tenant, checkpoint: end.seq }, 'aggregates do not lead to the checkpoint; reading every entry');
+      this.opts.logger?.warn(
+        { tenant, checkpoint: end.seq },
+        'aggregates do not lead to the checkpoint; reading every entry',
+      );
     return walked;
   }
 
@@ -585,7 +600,8 @@ export class AuditReader {
       else agg.skipAggregate(g);
     }
     // The entries after the checkpoint, verified from its head (bounded by the checkpoint interval).
-    const tailDocs = head > latest.seq ? await this.opts.store.entriesFrom(tenant, latest.seq + 1, head - latest.seq) : [];
+    const tailDocs =
+      head > latest.seq ? await this.opts.store.entriesFrom(tenant, latest.seq + 1, head - latest.seq) : [];
     const tail = await this.verifyBounded(
       {
         tenant,

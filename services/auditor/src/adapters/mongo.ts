@@ -60,7 +60,13 @@ import {
 } from 'mongodb';
 import { ensureIndexes, isDuplicateKeyError } from '@authority/platform';
 import { isValidTenantId, type SignedCheckpoint } from '@authority/core';
-import { AGGREGATE_FORMAT, encodeAggregateBody, type ChunkAggregate } from '../aggregates';
+import {
+  AGGREGATE_FORMAT,
+  aggregateSealInput,
+  encodeAggregateBody,
+  type AggregateSealer,
+  type ChunkAggregate,
+} from '../aggregates';
 
 /** Most entries per insertMany (see the module comment). */
 export const INSERT_CHUNK = 100;
@@ -114,10 +120,14 @@ export interface AggregateDoc {
   /** AGGREGATE_FORMAT of `body`. */
   v: number;
   body: Binary;
+  /** The auditor key whose seal this is, and the seal (aggregates.ts aggregateSealInput). */
+  keyId: string;
+  seal: string;
 }
 
-/** The stored form of an aggregate. */
-export function aggregateDoc(a: ChunkAggregate): AggregateDoc {
+/** The stored form of an aggregate, sealed. */
+export function aggregateDoc(a: ChunkAggregate, sealer: AggregateSealer): AggregateDoc {
+  const body = encodeAggregateBody(a);
   return {
     _id: entryId(a.firstSeq),
     tenant: a.tenant,
@@ -128,7 +138,9 @@ export function aggregateDoc(a: ChunkAggregate): AggregateDoc {
     minMs: a.minMs,
     maxMs: a.maxMs,
     v: AGGREGATE_FORMAT,
-    body: new Binary(encodeAggregateBody(a)),
+    body: new Binary(body),
+    keyId: sealer.keyId,
+    seal: sealer.seal(aggregateSealInput(a, AGGREGATE_FORMAT, body)),
   };
 }
 
@@ -400,9 +412,9 @@ export class ChainStore {
    * Stores aggregates, each replacing any document with its _id (its first seq): writing the same
    * aggregate twice (a retry, a repair racing ingest) leaves one copy, never a double count.
    */
-  async putAggregates(aggs: readonly ChunkAggregate[]): Promise<void> {
+  async putAggregates(aggs: readonly ChunkAggregate[], sealer: AggregateSealer): Promise<void> {
     for (const a of aggs) {
-      const doc = aggregateDoc(a);
+      const doc = aggregateDoc(a, sealer);
       await this.writes.run(() => this.aggregatesOf(a.tenant).replaceOne({ _id: doc._id }, doc, { upsert: true }));
     }
   }

@@ -91,7 +91,8 @@ function chain(n: number, seed = 1): ReportEntry[] {
       });
       if (e.decision === pb.Decision.DENY && r() < 0.3) e.reason = pb.ReasonCode.REVOKED;
     }
-    if (r() < 0.02) e.time = undefined; // no readable time: counted nowhere
+    if (r() < 0.02)
+      e.time = undefined; // no readable time: counted nowhere
     else e.time = timestampFromDate(new Date(t));
     const raw = encodeEvent(pb.AuditEventSchema, e);
     out.push({ seq: i, fields: eventFields(raw), raw });
@@ -194,7 +195,10 @@ describe('report and attestation from chunk aggregates', () => {
     // The chain exercises what the comparison is about.
     const full = fullScan(entries, windows[0]!, {});
     assert.ok(full.deniedEvents.omitted > 0 && full.revocations.rows.length > 0 && full.approvals.rows.length > 0);
-    assert.ok(full.agents.some((x) => x.delegatedByOmitted > 0), 'more lineages than listed');
+    assert.ok(
+      full.agents.some((x) => x.delegatedByOmitted > 0),
+      'more lineages than listed',
+    );
   });
 
   it('counts an attestation like the event-by-event count', () => {
