@@ -173,7 +173,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
     });
     life.onStop('consumers', 'state views', () => views.stop());
 
-    const appender = new ChainAppender({ store, keys, logger, now });
+    const appender = new ChainAppender({ store, keys, logger, now, aggregates: config.AUTHORITY_AUDITOR_AGGREGATES });
     const checkpointer = new Checkpointer({
       store,
       keys,
