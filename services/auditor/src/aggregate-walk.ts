@@ -44,7 +44,6 @@ export interface WalkOptions {
 }
 
 export interface WalkResult {
-  segments: WalkSegment[];
   /** Entries read and verified (holes and cut aggregates). */
   entriesRead: number;
   /** Aggregates recomputed and stored. */
@@ -57,11 +56,15 @@ const LOOKUP_MAX = 2_000;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /**
- * The range [start.seq, end.seq] as aggregates and verified entries; undefined when something
- * does not verify (the caller then reads the whole range the way it did before aggregates, and
- * reports what is wrong).
+ * The range [start.seq, end.seq] as aggregates and verified entries, handed to `onSegment` in
+ * chain order; undefined when something does not verify (the caller then drops what it was handed
+ * and reads the whole range the way it did before aggregates, which reports what is wrong).
  */
-export async function walkAggregates(store: ChainStore, o: WalkOptions): Promise<WalkResult | undefined> {
+export async function walkAggregates(
+  store: ChainStore,
+  o: WalkOptions,
+  onSegment: (segment: WalkSegment) => void,
+): Promise<WalkResult | undefined> {
   const { tenant, end } = o;
   if (!verifyCheckpoint(end, o.keys).ok || end.tenant !== tenant || end.seq < o.start.seq - 1) return undefined;
   // A document whose range is not two seqs in order is left out: its range is a hole, repaired.
@@ -73,15 +76,47 @@ export async function walkAggregates(store: ChainStore, o: WalkOptions): Promise
       d.lastSeq >= o.start.seq &&
       d.firstSeq <= end.seq,
   );
-  const out: WalkResult = { segments: [], entriesRead: 0, repaired: 0 };
+  const out: WalkResult = { entriesRead: 0, repaired: 0 };
   let cursor = o.start.seq;
   let hash = hex(o.start.prevHash);
   let i = 0;
-  /** Reads and verifies [from, to] after `hash`; the new hash, or undefined on a fault. */
+  /**
+   * Reads and verifies [from, to] after `hash`, handing the entries on in pieces of INSERT_CHUNK
+   * as they verify (a long hole is never held in memory), and with `repair` stores their
+   * aggregates; the new hash, or undefined on a fault.
+   */
   const read = async (from: number, to: number, repair: boolean): Promise<string | undefined> => {
     const count = to - from + 1;
     const docsRead = count <= LOOKUP_MAX ? await store.entriesFrom(tenant, from, count) : undefined;
-    const entries: StoredEntry[] = [];
+    let buf: StoredEntry[] = [];
+    let writes: Promise<void> = Promise.resolve();
+    const flush = () => {
+      if (buf.length === 0) return;
+      const entries = buf;
+      buf = [];
+      out.entriesRead += entries.length;
+      onSegment({ kind: 'entries', entries });
+      if (!repair) return;
+      const agg = buildChunkAggregate(
+        tenant,
+        entries.map((s) => ({
+          seq: s.entry.seq,
+          hash: hex(s.entry.hash),
+          prevHash: hex(s.entry.prevHash),
+          fields: s.fields,
+          raw: rawBytes(s.doc.raw) ?? new Uint8Array(0),
+        })),
+      );
+      writes = writes.then(async () => {
+        try {
+          await store.putAggregates([agg], o.sealer);
+          out.repaired++;
+        } catch (err) {
+          // The counts stand (read from verified entries); the next reader repairs again.
+          o.logger?.warn({ err, tenant, seq: agg.firstSeq }, 'recomputed aggregate not stored');
+        }
+      });
+    };
     const r = await verifyStored(store, {
       tenant,
       from: { seq: from, prevHash: Buffer.from(hash, 'hex') },
@@ -90,35 +125,16 @@ export async function walkAggregates(store: ChainStore, o: WalkOptions): Promise
       keys: o.keys,
       ...(docsRead ? { docs: docsRead } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
-      onEntry: (s) => entries.push(s),
+      onEntry: (s) => {
+        buf.push(s);
+        if (buf.length >= INSERT_CHUNK) flush();
+      },
     });
+    // Only a complete, verified piece is stored as an aggregate.
+    if (r.ok && r.head.seq === to) flush();
+    else repair = false;
+    await writes;
     if (!r.ok || r.head.seq !== to) return undefined;
-    out.entriesRead += entries.length;
-    out.segments.push({ kind: 'entries', entries });
-    if (repair) {
-      const aggs: ChunkAggregate[] = [];
-      for (let k = 0; k < entries.length; k += INSERT_CHUNK) {
-        aggs.push(
-          buildChunkAggregate(
-            tenant,
-            entries.slice(k, k + INSERT_CHUNK).map((s) => ({
-              seq: s.entry.seq,
-              hash: hex(s.entry.hash),
-              prevHash: hex(s.entry.prevHash),
-              fields: s.fields,
-              raw: rawBytes(s.doc.raw) ?? new Uint8Array(0),
-            })),
-          ),
-        );
-      }
-      try {
-        await store.putAggregates(aggs, o.sealer);
-        out.repaired += aggs.length;
-      } catch (err) {
-        // The counts above stand (read from verified entries); the next reader repairs again.
-        o.logger?.warn({ err, tenant, from, to }, 'recomputed aggregates not stored');
-      }
-    }
     return hex(r.head.hash);
   };
   while (cursor <= end.seq) {
@@ -182,7 +198,7 @@ export async function walkAggregates(store: ChainStore, o: WalkOptions): Promise
       if (next === undefined || (to === d.lastSeq && next !== d.endHash)) return undefined;
       hash = next;
     } else {
-      out.segments.push({ kind: 'aggregate', aggregate });
+      onSegment({ kind: 'aggregate', aggregate });
       hash = d.endHash;
     }
     cursor = to + 1;

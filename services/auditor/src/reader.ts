@@ -10,7 +10,7 @@ import {
 } from '@authority/core';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, type Logger } from '@authority/platform';
 import { genesisHash } from '@authority/core';
-import { walkAggregates, type WalkResult } from './aggregate-walk';
+import { walkAggregates, type WalkResult, type WalkSegment } from './aggregate-walk';
 import { rowEventFields } from './aggregates';
 import { eventFields } from './event-fields';
 import { rawBytes } from './adapters/mongo';
@@ -406,19 +406,18 @@ export class AuditReader {
         else allowedDelegated += n;
       } else if (f.decision === 'DENY') denied += n;
     };
-    const walked = await this.walk(a.tenant, latest, window, signal);
-    if (walked !== undefined) {
-      for (const seg of walked.segments) {
-        if (seg.kind === 'entries') {
-          for (const e of seg.entries) if (e.fields) countEvent(e.fields, 1);
-          continue;
-        }
-        const { minMs, maxMs } = seg.aggregate;
-        if (minMs === null || maxMs === null || maxMs < window.startMs || minMs > window.endMs) continue;
-        for (const row of seg.aggregate.rows) countEvent(rowEventFields(row), row.count);
+    const walked = await this.walk(a.tenant, latest, window, signal, (seg) => {
+      if (seg.kind === 'entries') {
+        for (const e of seg.entries) if (e.fields) countEvent(e.fields, 1);
+        return;
       }
-      return this.signAttest(a, latest, allowedActed, allowedDelegated, denied);
-    }
+      const { minMs, maxMs } = seg.aggregate;
+      if (minMs === null || maxMs === null || maxMs < window.startMs || minMs > window.endMs) return;
+      for (const row of seg.aggregate.rows) countEvent(rowEventFields(row), row.count);
+    });
+    if (walked !== undefined) return this.signAttest(a, latest, allowedActed, allowedDelegated, denied);
+    // What the walk handed on before it failed is dropped: every entry is counted again below.
+    allowedActed = allowedDelegated = denied = 0;
     const start = await this.chainStart(a.tenant);
     const checkpoints = (await this.opts.store.checkpointsAsc(a.tenant, start ? start.seq - 1 : 0, latest.seq)).map(
       toCheckpoint,
@@ -456,25 +455,30 @@ export class AuditReader {
     tenant: string,
     end: SignedCheckpoint,
     window: { startMs?: number; endMs: number },
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    onSegment: (segment: WalkSegment) => void,
   ): Promise<WalkResult | undefined> {
     if (this.opts.useAggregates === false) return undefined;
     const start = (await this.chainStart(tenant)) ?? { seq: 1, prevHash: genesisHash(tenant) };
     const from = window.startMs ?? Number.NEGATIVE_INFINITY;
-    const walked = await walkAggregates(this.opts.store, {
-      tenant,
-      start,
-      end,
-      keys: this.opts.keys.resolve,
-      sealer: this.opts.keys,
-      needsEntries: (g) =>
-        g.minMs !== null &&
-        g.maxMs !== null &&
-        !(g.maxMs < from || g.minMs > window.endMs) &&
-        !(g.minMs >= from && g.maxMs <= window.endMs),
-      ...(this.opts.logger ? { logger: this.opts.logger } : {}),
-      ...(signal ? { signal } : {}),
-    });
+    const walked = await walkAggregates(
+      this.opts.store,
+      {
+        tenant,
+        start,
+        end,
+        keys: this.opts.keys.resolve,
+        sealer: this.opts.keys,
+        needsEntries: (g) =>
+          g.minMs !== null &&
+          g.maxMs !== null &&
+          !(g.maxMs < from || g.minMs > window.endMs) &&
+          !(g.minMs >= from && g.maxMs <= window.endMs),
+        ...(this.opts.logger ? { logger: this.opts.logger } : {}),
+        ...(signal ? { signal } : {}),
+      },
+      onSegment,
+    );
     if (walked !== undefined) {
       this.stats.fromAggregates++;
       this.stats.entriesRead += walked.entriesRead;
@@ -586,19 +590,18 @@ export class AuditReader {
   ): Promise<ComplianceReport | undefined> {
     const latest = await this.latestCheckpoint(tenant);
     if (latest === undefined || latest.seq < fromSeq) return undefined;
-    const walked = await this.walk(tenant, latest, window, signal);
-    if (walked === undefined) return undefined;
     const agg = new ReportAggregator(window, policy?.policy, scope);
     const from = window.startMs ?? Number.NEGATIVE_INFINITY;
-    for (const seg of walked.segments) {
+    const walked = await this.walk(tenant, latest, window, signal, (seg) => {
       if (seg.kind === 'entries') {
         for (const s of seg.entries) agg.add({ seq: s.entry.seq, fields: s.fields, raw: s.entry.raw });
-        continue;
+        return;
       }
       const g = seg.aggregate;
       if (g.minMs !== null && g.maxMs !== null && g.minMs >= from && g.maxMs <= window.endMs) agg.addAggregate(g);
       else agg.skipAggregate(g);
-    }
+    });
+    if (walked === undefined) return undefined;
     // The entries after the checkpoint, verified from its head (bounded by the checkpoint interval).
     const tailDocs =
       head > latest.seq ? await this.opts.store.entriesFrom(tenant, latest.seq + 1, head - latest.seq) : [];
