@@ -12,6 +12,7 @@ import { verifyCheckpoint, type CheckpointKeyResolver, type SignedCheckpoint } f
 import type { Logger } from '@authority/platform';
 import {
   AGGREGATE_FORMAT,
+  AGGREGATE_SPAN,
   aggregateMismatch,
   aggregateSealInput,
   type AggregateInput,
@@ -20,7 +21,7 @@ import {
   decodeAggregateBody,
   type ChunkAggregate,
 } from './aggregates';
-import { INSERT_CHUNK, rawBytes, type AggregateDoc, type ChainStore } from './adapters/mongo';
+import { rawBytes, type AggregateDoc, type ChainStore } from './adapters/mongo';
 import { verifyStored, type StoredEntry } from './verify';
 
 /** A piece of the walked range, in chain order: an aggregate, or verified entries. */
@@ -81,9 +82,9 @@ export async function walkAggregates(
   let hash = hex(o.start.prevHash);
   let i = 0;
   /**
-   * Reads and verifies [from, to] after `hash`, handing the entries on in pieces of INSERT_CHUNK
-   * as they verify (a long hole is never held in memory), and with `repair` stores their
-   * aggregates; the new hash, or undefined on a fault.
+   * Reads and verifies [from, to] after `hash`, handing the entries on as they verify,
+   * AGGREGATE_SPAN at a time (a long hole is never held in memory), and with `repair` stores
+   * their aggregates; the new hash, or undefined on a fault.
    */
   const read = async (from: number, to: number, repair: boolean): Promise<string | undefined> => {
     const count = to - from + 1;
@@ -127,7 +128,7 @@ export async function walkAggregates(
       ...(o.signal ? { signal: o.signal } : {}),
       onEntry: (s) => {
         buf.push(s);
-        if (buf.length >= INSERT_CHUNK) flush();
+        if (buf.length >= AGGREGATE_SPAN) flush();
       },
     });
     // Only a complete, verified piece is stored as an aggregate.
@@ -191,9 +192,8 @@ export async function walkAggregates(
       maxMs,
       ...decoded,
     };
-    if (d.lastSeq >= end.seq || o.needsEntries(aggregate)) {
-      // Cut by the range's end or by the caller's window: its entries, verified. The one that
-      // ends at the checkpoint too: deleted newest entries are refused as before aggregates.
+    if (d.lastSeq > end.seq || o.needsEntries(aggregate)) {
+      // Cut by the range's end or by the caller's window: its entries, verified.
       const next = await read(cursor, to, false);
       if (next === undefined || (to === d.lastSeq && next !== d.endHash)) return undefined;
       hash = next;
@@ -203,7 +203,12 @@ export async function walkAggregates(
     }
     cursor = to + 1;
   }
-  return hash === end.headHash ? out : undefined;
+  if (hash !== end.headHash) return undefined;
+  // The entry at the checkpoint must still be there with its hash: deleted newest entries are
+  // refused as before aggregates (the full verification then names the fault).
+  const last = end.seq >= o.start.seq ? await store.entryAt(tenant, end.seq) : undefined;
+  if (end.seq >= o.start.seq && (last === undefined || last.hash !== end.headHash)) return undefined;
+  return out;
 }
 
 /**

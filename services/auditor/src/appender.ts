@@ -23,7 +23,7 @@ import { entryId, storedBytes, toCheckpoint, type ChainStore, type EntryDoc } fr
 import { agentPath, type AdmittedEvent } from './event-fields';
 import type { AuditorKeys } from './keys';
 import { verifyStored } from './verify';
-import { buildChunkAggregate } from './aggregates';
+import { AGGREGATE_SPAN, AggregateBuilder } from './aggregates';
 
 export interface TenantState {
   tenant: string;
@@ -48,6 +48,11 @@ export interface TenantState {
   verifying?: Promise<boolean>;
   /** The head seq last written to the `heads` hint. */
   hintSeq?: number;
+  /**
+   * The aggregate of the entries appended since the last one stored (aggregates.ts); lost with
+   * the state (a reload, a crash): readers recompute that range from the entries.
+   */
+  aggregate?: AggregateBuilder;
 }
 
 export interface AppendHooks {
@@ -335,6 +340,14 @@ export class ChainAppender {
     });
   }
 
+  /** Stores the tenant's open aggregate, if any (the tenant's lock is held: before a checkpoint, at a span's end). */
+  async flushAggregate(state: TenantState): Promise<void> {
+    const b = state.aggregate;
+    if (b === undefined || b.size === 0) return;
+    delete state.aggregate;
+    await this.opts.store.putAggregates([b.build()], this.opts.keys);
+  }
+
   /** Appends a tenant's events (in order) to its chain. Events already in the chain are skipped. */
   append(tenant: string, events: readonly AdmittedEvent[], hooks: AppendHooks = {}): Promise<AppendResult> {
     return this.withTenantLock(tenant, () => this.appendLocked(tenant, events, hooks));
@@ -375,24 +388,24 @@ export class ChainAppender {
             appended += chunk.length;
             const stored = pending.slice(0, chunk.length);
             pending = pending.slice(chunk.length);
-            // The chunk's aggregate, after the chunk: a crash in between leaves a gap that readers
-            // recompute from the entries (reader.ts), never a count without its entries.
+            // The chunk joins the tenant's open aggregate, stored every AGGREGATE_SPAN entries and
+            // before each checkpoint: a crash in between leaves a range that readers recompute
+            // from the entries (aggregate-walk.ts), never a count without its entries.
             if (this.opts.aggregates !== false) {
-              await store.putAggregates(
-                [
-                  buildChunkAggregate(
-                    tenant,
-                    chunk.map((d, k) => ({
-                      seq: d.seq,
-                      hash: d.hash,
-                      prevHash: d.prevHash,
-                      fields: stored[k]!.fields,
-                      raw: stored[k]!.raw,
-                    })),
-                  ),
-                ],
-                this.opts.keys,
+              let b = state.aggregate;
+              if (b !== undefined && b.nextSeq !== chunk[0]!.seq) b = undefined; // not contiguous: a hole
+              const builder = b ?? new AggregateBuilder(tenant);
+              chunk.forEach((d, k) =>
+                builder.add({
+                  seq: d.seq,
+                  hash: d.hash,
+                  prevHash: d.prevHash,
+                  fields: stored[k]!.fields,
+                  raw: stored[k]!.raw,
+                }),
               );
+              state.aggregate = builder;
+              if (builder.size >= AGGREGATE_SPAN) await this.flushAggregate(state);
             }
             await hooks.afterChunk?.(state, chunk);
           },
