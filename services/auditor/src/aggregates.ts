@@ -1,14 +1,14 @@
 // Incremental per-tenant aggregates (issue 17, "compliance at scale"): as it appends entries, the
 // auditor stores aggregate documents, each counting a run of consecutive entries (up to
 // AGGREGATE_SPAN, and one ends at every checkpoint) grouped by everything Attest and the compliance
-// report look at, so both read aggregates instead of
-// rescanning the chain. This module is the pure part: building a chunk's aggregate from its
-// events, its storage encoding, and comparing it with a recomputation (VerifyChain).
+// report look at, so both read aggregates instead of rescanning the chain. This module is the pure
+// part: building an aggregate from its entries, its storage encoding and seal input, and comparing
+// it with a recomputation (VerifyChain).
 //
 // A group ("row") is keyed by exactly the event fields the report and Attest use (acting agent,
 // delegation chain, chain_unverified, action, resource, decision, reason), so a sum over rows is
 // the same as the sum over their events: no approximation. Rows keep the order in which their key
-// first appeared in the chunk, so capped sets (the report tracks the first 10,000 resources, 20
+// first appeared in the run, so capped sets (the report tracks the first 10,000 resources, 20
 // lineages per agent) fill in chain order as a scan would. A row also carries its events' time
 // range, and the seqs of the events the report lists one by one (denials, approvals,
 // revocations), whose details are read from those entries. Mints and delegations keep their

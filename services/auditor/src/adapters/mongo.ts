@@ -21,7 +21,8 @@
 //                are gone from `entries`, and the chain verifies from headHash (a checkpoint's)
 //   aggregates.<tenant>  one collection per tenant (aggregates.ts): {_id: first seq as 15 digits,
 //                 tenant, firstSeq, lastSeq, prevHash, endHash (hex), minMs, maxMs, v, body (Binary:
-//                 the counted rows)}, one per appended chunk of entries; replaced whole (idempotent)
+//                 the counted rows), keyId, seal}, one per run of at most AGGREGATE_SPAN appended
+//                 entries (one ends at every checkpoint); replaced whole (idempotent)
 //   heads        {_id: tenant, seq, hash, updatedAt}: a hint of each chain's head, so a replica
 //                finds a head with one _id lookup; never trusted: a stale hint ends in a duplicate
 //                key and a full, verified reload
@@ -107,7 +108,7 @@ export function aggregatesCollectionName(tenant: string): string {
   return perTenantName(AGGREGATES_COLLECTION, tenant);
 }
 
-/** A chunk's aggregate as stored (aggregates.ts has the rows' encoding in `body`). */
+/** An aggregate as stored (aggregates.ts has the rows' encoding in `body`). */
 export interface AggregateDoc {
   _id: string;
   tenant: string;
