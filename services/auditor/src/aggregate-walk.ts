@@ -5,8 +5,9 @@
 // is missing (a crash between a chunk and its aggregate, entries stored before aggregates
 // existed) or unusable (does not link, unknown format), the entries of the hole are read and
 // verified instead, and their aggregates stored (the repair: next time the walk reads them).
-// Where the caller needs an aggregate's entries (a time window cuts it), they are read and
-// verified against its hashes. Entries are read by _id lookups (FerretDB pushes nothing else
+// An aggregate the range's end cuts is read from its entries, verified against its hashes (a
+// window that cuts one is resolved from its events' times: aggregates.ts restrictAggregate).
+// Entries are read by _id lookups (FerretDB pushes nothing else
 // down), or by a cursor for a long hole.
 import { verifyCheckpoint, type CheckpointKeyResolver, type SignedCheckpoint } from '@authority/core';
 import type { Logger } from '@authority/platform';
@@ -38,8 +39,6 @@ export interface WalkOptions {
   keys: CheckpointKeyResolver;
   /** Checks the aggregates' seals, and seals the recomputed ones. */
   sealer: AggregateSealer;
-  /** Does the caller need this aggregate's entries (a window cuts it)? */
-  needsEntries: (a: Pick<ChunkAggregate, 'minMs' | 'maxMs'>) => boolean;
   logger?: Logger;
   signal?: AbortSignal;
 }
@@ -192,8 +191,8 @@ export async function walkAggregates(
       maxMs,
       ...decoded,
     };
-    if (d.lastSeq > end.seq || o.needsEntries(aggregate)) {
-      // Cut by the range's end or by the caller's window: its entries, verified.
+    if (d.lastSeq > end.seq) {
+      // Cut by the range's end: its entries, verified.
       const next = await read(cursor, to, false);
       if (next === undefined || (to === d.lastSeq && next !== d.endHash)) return undefined;
       hash = next;

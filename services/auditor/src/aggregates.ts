@@ -25,7 +25,7 @@ import { actingAgent, type EventFields } from './event-fields';
 export const AGGREGATE_SPAN = 500;
 
 /** Format of the encoded rows (stored as `v`; another value is recomputed from entries). */
-export const AGGREGATE_FORMAT = 1;
+export const AGGREGATE_FORMAT = 2;
 
 /** One group of a chunk's events with the same key. */
 export interface AggregateRow {
@@ -42,6 +42,12 @@ export interface AggregateRow {
   lastMs: number;
   /** Seqs of the group's events that the report lists (denials, approvals, revocations), ascending. */
   listed: number[];
+  /**
+   * Seq and time of each of the group's events, in chain order: a window that cuts the aggregate
+   * is resolved from these (restrictAggregate) without reading the entries.
+   */
+  seqs: number[];
+  times: number[];
 }
 
 /** A mint or delegation of the chunk: the envelope id and the agent it was issued to. */
@@ -149,6 +155,8 @@ export class AggregateBuilder {
         firstMs: t,
         lastMs: t,
         listed: [],
+        seqs: [],
+        times: [],
       };
       this.rows.set(key, row);
     }
@@ -156,6 +164,8 @@ export class AggregateBuilder {
     if (t < row.firstMs) row.firstMs = t;
     if (t > row.lastMs) row.lastMs = t;
     if (isListed(f)) row.listed.push(e.seq);
+    row.seqs.push(e.seq);
+    row.times.push(t);
     if (f.action === 'envelope.mint' || f.action === 'envelope.delegate') {
       const jti = issuanceJti(e.raw);
       const agent = actingAgent(f);
@@ -187,6 +197,40 @@ export function buildChunkAggregate(tenant: string, entries: readonly AggregateI
   return b.build();
 }
 
+/**
+ * The part of an aggregate inside [fromMs, toMs]: each row with only its events in the window,
+ * rows ordered by their first event in it (the order a scan of the entries meets them), time
+ * range and issued envelopes of the whole aggregate (a report counts those whatever the window).
+ */
+export function restrictAggregate(a: ChunkAggregate, fromMs: number, toMs: number): ChunkAggregate {
+  const rows: { first: number; row: AggregateRow }[] = [];
+  for (const r of a.rows) {
+    const seqs: number[] = [];
+    const times: number[] = [];
+    r.times.forEach((t, k) => {
+      if (t < fromMs || t > toMs) return;
+      seqs.push(r.seqs[k] as number);
+      times.push(t);
+    });
+    if (seqs.length === 0) continue;
+    const listed = new Set(r.listed);
+    rows.push({
+      first: seqs[0] as number,
+      row: {
+        ...r,
+        count: seqs.length,
+        firstMs: Math.min(...times),
+        lastMs: Math.max(...times),
+        listed: seqs.filter((q) => listed.has(q)),
+        seqs,
+        times,
+      },
+    });
+  }
+  rows.sort((x, y) => x.first - y.first);
+  return { ...a, rows: rows.map((x) => x.row) };
+}
+
 /** The fields of an aggregate's row, as those of each of its events (times: the row's first). */
 export function rowEventFields(row: AggregateRow): EventFields {
   return {
@@ -210,7 +254,9 @@ export function rowEventFields(row: AggregateRow): EventFields {
 // Rows and mints are stored as one JSON byte string: FerretDB reads one binary field far faster
 // than hundreds of nested documents, and the bytes are what VerifyChain compares.
 
-type EncodedRow = [string, string[], 0 | 1, string, string, string, string, number, number, number, number[]];
+// A row: agent, chain, unverified, action, resource, decision, reason, then its events' seqs
+// (relative to the aggregate's first) and times (relative to the row's first), in chain order.
+type EncodedRow = [string, string[], 0 | 1, string, string, string, string, number[], number[]];
 
 /** The rows and mints of an aggregate as stored (compact JSON; seqs relative to firstSeq). */
 export function encodeAggregateBody(a: Pick<ChunkAggregate, 'firstSeq' | 'rows' | 'mints'>): Buffer {
@@ -222,10 +268,8 @@ export function encodeAggregateBody(a: Pick<ChunkAggregate, 'firstSeq' | 'rows' 
     r.resource,
     r.decision,
     r.reason,
-    r.count,
-    r.firstMs,
-    r.lastMs,
-    r.listed.map((s) => s - a.firstSeq),
+    r.seqs.map((s) => s - a.firstSeq),
+    [r.times[0] ?? 0, ...r.times.slice(1).map((t) => t - (r.times[0] ?? 0))],
   ]);
   const mints = a.mints.map((m) => [m.seq - a.firstSeq, m.jti, m.agent]);
   return Buffer.from(JSON.stringify({ r: rows, m: mints }), 'utf8');
@@ -250,8 +294,8 @@ export function decodeAggregateBody(
   if (!Array.isArray(r) || !Array.isArray(m)) return undefined;
   const rows: AggregateRow[] = [];
   for (const x of r as unknown[]) {
-    if (!Array.isArray(x) || x.length !== 11) return undefined;
-    const [agent, chain, unv, action, resource, decision, reason, count, t0, t1, listed] = x as unknown[];
+    if (!Array.isArray(x) || x.length !== 9) return undefined;
+    const [agent, chain, unv, action, resource, decision, reason, seqs, times] = x as unknown[];
     if (
       !isStr(agent) ||
       !Array.isArray(chain) ||
@@ -261,15 +305,18 @@ export function decodeAggregateBody(
       !isStr(resource) ||
       !isStr(decision) ||
       !isStr(reason) ||
-      !isInt(count) ||
-      count < 1 ||
-      !isInt(t0) ||
-      !isInt(t1) ||
-      !Array.isArray(listed) ||
-      !listed.every(isInt)
+      !Array.isArray(seqs) ||
+      seqs.length < 1 ||
+      !seqs.every(isInt) ||
+      !Array.isArray(times) ||
+      times.length !== seqs.length ||
+      !times.every(isInt)
     )
       return undefined;
-    rows.push({
+    const t0 = times[0] as number;
+    const abs = (times as number[]).map((t, k) => (k === 0 ? t0 : t0 + t));
+    const seqAbs = (seqs as number[]).map((d) => d + firstSeq);
+    const row: AggregateRow = {
       agent,
       agentChain: chain as string[],
       chainUnverified: unv === 1,
@@ -277,11 +324,15 @@ export function decodeAggregateBody(
       resource,
       decision,
       reason,
-      count,
-      firstMs: t0,
-      lastMs: t1,
-      listed: (listed as number[]).map((d) => d + firstSeq),
-    });
+      count: seqAbs.length,
+      firstMs: Math.min(...abs),
+      lastMs: Math.max(...abs),
+      listed: [],
+      seqs: seqAbs,
+      times: abs,
+    };
+    if (isListed(row)) row.listed = [...seqAbs];
+    rows.push(row);
   }
   const mints: AggregateMint[] = [];
   for (const x of m as unknown[]) {

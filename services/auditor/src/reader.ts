@@ -11,7 +11,7 @@ import {
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, type Logger } from '@authority/platform';
 import { genesisHash } from '@authority/core';
 import { walkAggregates, type WalkResult, type WalkSegment } from './aggregate-walk';
-import { rowEventFields } from './aggregates';
+import { restrictAggregate, rowEventFields } from './aggregates';
 import { eventFields } from './event-fields';
 import { rawBytes } from './adapters/mongo';
 import type { PolicyView } from '@authority/views';
@@ -406,14 +406,17 @@ export class AuditReader {
         else allowedDelegated += n;
       } else if (f.decision === 'DENY') denied += n;
     };
-    const walked = await this.walk(a.tenant, latest, window, signal, (seg) => {
+    const walked = await this.walk(a.tenant, latest, signal, (seg) => {
       if (seg.kind === 'entries') {
         for (const e of seg.entries) if (e.fields) countEvent(e.fields, 1);
         return;
       }
       const { minMs, maxMs } = seg.aggregate;
       if (minMs === null || maxMs === null || maxMs < window.startMs || minMs > window.endMs) return;
-      for (const row of seg.aggregate.rows) countEvent(rowEventFields(row), row.count);
+      // A window that cuts the aggregate counts only its events inside.
+      const inside = minMs >= window.startMs && maxMs <= window.endMs;
+      const g = inside ? seg.aggregate : restrictAggregate(seg.aggregate, window.startMs, window.endMs);
+      for (const row of g.rows) countEvent(rowEventFields(row), row.count);
     });
     if (walked !== undefined) return this.signAttest(a, latest, allowedActed, allowedDelegated, denied);
     // What the walk handed on before it failed is dropped: every entry is counted again below.
@@ -454,13 +457,11 @@ export class AuditReader {
   private async walk(
     tenant: string,
     end: SignedCheckpoint,
-    window: { startMs?: number; endMs: number },
     signal: AbortSignal | undefined,
     onSegment: (segment: WalkSegment) => void,
   ): Promise<WalkResult | undefined> {
     if (this.opts.useAggregates === false) return undefined;
     const start = (await this.chainStart(tenant)) ?? { seq: 1, prevHash: genesisHash(tenant) };
-    const from = window.startMs ?? Number.NEGATIVE_INFINITY;
     const walked = await walkAggregates(
       this.opts.store,
       {
@@ -469,11 +470,6 @@ export class AuditReader {
         end,
         keys: this.opts.keys.resolve,
         sealer: this.opts.keys,
-        needsEntries: (g) =>
-          g.minMs !== null &&
-          g.maxMs !== null &&
-          !(g.maxMs < from || g.minMs > window.endMs) &&
-          !(g.minMs >= from && g.maxMs <= window.endMs),
         ...(this.opts.logger ? { logger: this.opts.logger } : {}),
         ...(signal ? { signal } : {}),
       },
@@ -592,14 +588,15 @@ export class AuditReader {
     if (latest === undefined || latest.seq < fromSeq) return undefined;
     const agg = new ReportAggregator(window, policy?.policy, scope);
     const from = window.startMs ?? Number.NEGATIVE_INFINITY;
-    const walked = await this.walk(tenant, latest, window, signal, (seg) => {
+    const walked = await this.walk(tenant, latest, signal, (seg) => {
       if (seg.kind === 'entries') {
         for (const s of seg.entries) agg.add({ seq: s.entry.seq, fields: s.fields, raw: s.entry.raw });
         return;
       }
       const g = seg.aggregate;
-      if (g.minMs !== null && g.maxMs !== null && g.minMs >= from && g.maxMs <= window.endMs) agg.addAggregate(g);
-      else agg.skipAggregate(g);
+      if (g.minMs === null || g.maxMs === null || g.maxMs < from || g.minMs > window.endMs) agg.skipAggregate(g);
+      else if (g.minMs >= from && g.maxMs <= window.endMs) agg.addAggregate(g);
+      else agg.addAggregate(restrictAggregate(g, from, window.endMs)); // the window cuts it
     });
     if (walked === undefined) return undefined;
     // The entries after the checkpoint, verified from its head (bounded by the checkpoint interval).
