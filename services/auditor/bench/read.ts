@@ -253,6 +253,7 @@ async function main(): Promise<void> {
       html_bytes: Buffer.byteLength(rep.value.html),
       json_bytes: Buffer.byteLength(rep.value.json),
       target_ms_at_1m: 3000,
+      phases_ms: Object.fromEntries(Object.entries(fast.stats.lastReportMs).map(([k, v]) => [k, round(v)])),
       full_scan: repFull
         ? {
             ms: round(repFull.ms),

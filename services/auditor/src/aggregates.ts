@@ -70,6 +70,11 @@ export interface ChunkAggregate {
   maxMs: number | null;
   rows: AggregateRow[];
   mints: AggregateMint[];
+  /**
+   * The raw bytes of the events the report lists one by one (stored beside the rows, read only
+   * for the few aggregates whose listed events a report shows; absent when read without them).
+   */
+  listedRaw?: { seq: number; raw: Uint8Array }[];
 }
 
 /** What the aggregate needs of one entry. */
@@ -115,6 +120,7 @@ function rowKey(f: EventFields): string {
 export class AggregateBuilder {
   private readonly rows = new Map<string, AggregateRow>();
   private readonly mints: AggregateMint[] = [];
+  private readonly listedRaw: { seq: number; raw: Uint8Array }[] = [];
   private minMs: number | null = null;
   private maxMs: number | null = null;
   private first: AggregateInput | undefined;
@@ -163,7 +169,10 @@ export class AggregateBuilder {
     row.count++;
     if (t < row.firstMs) row.firstMs = t;
     if (t > row.lastMs) row.lastMs = t;
-    if (isListed(f)) row.listed.push(e.seq);
+    if (isListed(f)) {
+      row.listed.push(e.seq);
+      this.listedRaw.push({ seq: e.seq, raw: e.raw });
+    }
     row.seqs.push(e.seq);
     row.times.push(t);
     if (f.action === 'envelope.mint' || f.action === 'envelope.delegate') {
@@ -186,6 +195,7 @@ export class AggregateBuilder {
       maxMs: this.maxMs,
       rows: [...this.rows.values()],
       mints: [...this.mints],
+      listedRaw: [...this.listedRaw],
     };
   }
 }

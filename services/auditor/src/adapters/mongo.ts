@@ -124,6 +124,8 @@ export interface AggregateDoc {
   /** The auditor key whose seal this is, and the seal (aggregates.ts aggregateSealInput). */
   keyId: string;
   seal: string;
+  /** The raw events the report lists (ChunkAggregate.listedRaw); not read with the rest. */
+  listed?: { s: number; r: Binary }[];
 }
 
 /** The stored form of an aggregate, sealed. */
@@ -142,6 +144,7 @@ export function aggregateDoc(a: ChunkAggregate, sealer: AggregateSealer): Aggreg
     body: new Binary(body),
     keyId: sealer.keyId,
     seal: sealer.seal(aggregateSealInput(a, AGGREGATE_FORMAT, body)),
+    listed: (a.listedRaw ?? []).map((x) => ({ s: x.seq, r: new Binary(x.raw) })),
   };
 }
 
@@ -420,10 +423,26 @@ export class ChainStore {
     }
   }
 
-  /** Every aggregate of a tenant, by first seq (one read of the tenant's aggregate collection). */
+  /**
+   * Every aggregate of a tenant, by first seq (one read of the tenant's aggregate collection),
+   * without the raw listed events (`listedOf` reads those of one).
+   */
   async aggregates(tenant: string): Promise<AggregateDoc[]> {
-    const docs = await this.aggregatesOf(tenant).find({}).toArray();
+    const docs = await this.aggregatesOf(tenant)
+      .find({}, { projection: { listed: 0 } })
+      .toArray();
     return docs.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+  }
+
+  /** The raw listed events of the aggregate that starts at `firstSeq`, by seq (an _id lookup). */
+  async listedOf(tenant: string, firstSeq: number): Promise<Map<number, Uint8Array>> {
+    const doc = await this.aggregatesOf(tenant).findOne({ _id: entryId(firstSeq) }, { projection: { listed: 1 } });
+    const out = new Map<number, Uint8Array>();
+    for (const x of Array.isArray(doc?.listed) ? doc.listed : []) {
+      const raw = rawBytes(x?.r);
+      if (typeof x?.s === 'number' && raw !== undefined) out.set(x.s, raw);
+    }
+    return out;
   }
 
   /** The collection of one tenant's checkpoints (unique by _id, the seq: no index to create). */
