@@ -23,6 +23,8 @@
 //                 tenant, firstSeq, lastSeq, prevHash, endHash (hex), minMs, maxMs, v, body (Binary:
 //                 the counted rows), keyId, seal}, one per run of at most AGGREGATE_SPAN appended
 //                 entries (one ends at every checkpoint); replaced whole (idempotent)
+//   aggregates_listed.<tenant>  {_id: the aggregate's, listed: [{s: seq, r: Binary}]}: the raw
+//                 events its report rows list, read only for the rows a report shows
 //   heads        {_id: tenant, seq, hash, updatedAt}: a hint of each chain's head, so a replica
 //                finds a head with one _id lookup; never trusted: a stale hint ends in a duplicate
 //                key and a full, verified reload
@@ -124,9 +126,21 @@ export interface AggregateDoc {
   /** The auditor key whose seal this is, and the seal (aggregates.ts aggregateSealInput). */
   keyId: string;
   seal: string;
-  /** The raw events the report lists (ChunkAggregate.listedRaw); not read with the rest. */
-  listed?: { s: number; r: Binary }[];
 }
+
+/**
+ * The raw events an aggregate's report rows list (ChunkAggregate.listedRaw), in
+ * `aggregates_listed.<tenant>` under the aggregate's _id: a collection of their own, because
+ * FerretDB reads whole documents before it projects, so a field left out would still cost the
+ * bulk read of the aggregates.
+ */
+interface ListedDoc {
+  _id: string;
+  listed: { s: number; r: Binary }[];
+}
+
+/** The per-tenant collections of listed raw events are `aggregates_listed.<tenant>`. */
+export const AGGREGATES_LISTED_COLLECTION = 'aggregates_listed';
 
 /** The stored form of an aggregate, sealed. */
 export function aggregateDoc(a: ChunkAggregate, sealer: AggregateSealer): AggregateDoc {
@@ -144,7 +158,6 @@ export function aggregateDoc(a: ChunkAggregate, sealer: AggregateSealer): Aggreg
     body: new Binary(body),
     keyId: sealer.keyId,
     seal: sealer.seal(aggregateSealInput(a, AGGREGATE_FORMAT, body)),
-    listed: (a.listedRaw ?? []).map((x) => ({ s: x.seq, r: new Binary(x.raw) })),
   };
 }
 
@@ -419,24 +432,36 @@ export class ChainStore {
   async putAggregates(aggs: readonly ChunkAggregate[], sealer: AggregateSealer): Promise<void> {
     for (const a of aggs) {
       const doc = aggregateDoc(a, sealer);
+      // The listed raw events first: an aggregate is only used once it is stored.
+      if ((a.listedRaw ?? []).length > 0) {
+        const listed: ListedDoc = {
+          _id: doc._id,
+          listed: (a.listedRaw ?? []).map((x) => ({ s: x.seq, r: new Binary(x.raw) })),
+        };
+        await this.writes.run(() =>
+          this.listedCollection(a.tenant).replaceOne({ _id: listed._id }, listed, { upsert: true }),
+        );
+      }
       await this.writes.run(() => this.aggregatesOf(a.tenant).replaceOne({ _id: doc._id }, doc, { upsert: true }));
     }
   }
 
   /**
-   * Every aggregate of a tenant, by first seq (one read of the tenant's aggregate collection),
-   * without the raw listed events (`listedOf` reads those of one).
+   * Every aggregate of a tenant, by first seq (one read of the tenant's aggregate collection;
+   * the raw listed events are apart: `listedOf`).
    */
   async aggregates(tenant: string): Promise<AggregateDoc[]> {
-    const docs = await this.aggregatesOf(tenant)
-      .find({}, { projection: { listed: 0 } })
-      .toArray();
+    const docs = await this.aggregatesOf(tenant).find({}).toArray();
     return docs.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+  }
+
+  private listedCollection(tenant: string): Collection<ListedDoc> {
+    return this.db.collection<ListedDoc>(perTenantName(AGGREGATES_LISTED_COLLECTION, tenant));
   }
 
   /** The raw listed events of the aggregate that starts at `firstSeq`, by seq (an _id lookup). */
   async listedOf(tenant: string, firstSeq: number): Promise<Map<number, Uint8Array>> {
-    const doc = await this.aggregatesOf(tenant).findOne({ _id: entryId(firstSeq) }, { projection: { listed: 1 } });
+    const doc = await this.listedCollection(tenant).findOne({ _id: entryId(firstSeq) });
     const out = new Map<number, Uint8Array>();
     for (const x of Array.isArray(doc?.listed) ? doc.listed : []) {
       const raw = rawBytes(x?.r);
@@ -856,6 +881,7 @@ export class ChainStore {
     await this.entriesOf(tenant).deleteMany({});
     await this.checkpointsOf(tenant).deleteMany({});
     await this.aggregatesOf(tenant).deleteMany({});
+    await this.listedCollection(tenant).deleteMany({});
     await Promise.all([
       this.heads.deleteOne({ _id: tenant }),
       this.checkpointHeads.deleteOne({ _id: tenant }),
@@ -905,6 +931,7 @@ export class ChainStore {
   async deleteEntriesThrough(tenant: string, throughSeq: number): Promise<number> {
     const r = await this.writes.run(() => this.entriesOf(tenant).deleteMany({ _id: { $lte: entryId(throughSeq) } }));
     await this.writes.run(() => this.aggregatesOf(tenant).deleteMany({ lastSeq: { $lte: throughSeq } }));
+    await this.writes.run(() => this.listedCollection(tenant).deleteMany({ 'listed.s': { $lte: throughSeq } }));
     return r.deletedCount;
   }
 }
