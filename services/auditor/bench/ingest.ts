@@ -9,7 +9,10 @@
 //                                 passed through to the auditor (defaults otherwise)
 //   bounded: 180 s per chain round, 120 s per plain round
 //
-// One JSON line: auditor.ingest {chain_entries_per_sec, baseline {docs_per_sec}, ratio, target_ratio}.
+// Each round also ingests once with AUTHORITY_AUDITOR_AGGREGATES=false (no aggregate per chunk), so
+// the cost of the aggregates is a same-run ratio.
+//
+// One JSON line: auditor.ingest {chain_entries_per_sec, without_aggregates, baseline {docs_per_sec}, ratio, target_ratio}.
 import { MongoClient, type Document } from 'mongodb';
 import { cryptoReady } from '@authority/core';
 import { authorityTopicSpecs, createKafka, loadConfig, silentLogger } from '@authority/platform';
@@ -63,15 +66,16 @@ async function main(): Promise<void> {
     const plainRates: number[] = [];
     const docs: Document[] = [];
     let lastStats: Record<string, number> = {};
-    for (let r = 0; r < rounds; r++) {
-      const db = `auditor_bench_${id}_${r}`;
+    const bareRates: number[] = [];
+    /** One ingest of every event into a fresh database; entries/s. */
+    const chainRound = async (db: string, group: string, aggregates: boolean): Promise<number> => {
       dbs.push(db);
       const config = loadConfig(auditorConfigSchema, {
         KAFKA_BROKERS: infra.brokers,
         MONGODB_URI: infra.mongo,
         AUTHORITY_TOPIC_PREFIX: prefix,
         AUTHORITY_AUDITOR_DB: db,
-        AUTHORITY_AUDITOR_GROUP_ID: `bench-${id}-${r}`,
+        AUTHORITY_AUDITOR_GROUP_ID: group,
         AUTHORITY_AUDITOR_SIGNING_KEY: Buffer.alloc(32, 7).toString('base64'),
         AUTHORITY_OPERATOR_API_KEY: `bench-operator-${id}`,
         AUTHORITY_EVENT_TRUSTED_KEYS: benchTrustedKeys(),
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
         AUTHORITY_LOG_LEVEL: 'silent',
         AUTHORITY_REFLECTION: 'false',
         AUTHORITY_AUDITOR_FETCH_MAX_WAIT: '100ms',
+        AUTHORITY_AUDITOR_AGGREGATES: String(aggregates),
         // Tuning knobs may be overridden from the environment (e.g. AUTHORITY_AUDITOR_WRITE_CONCURRENCY).
         ...Object.fromEntries(
           Object.entries(process.env).filter(([k]) =>
@@ -93,7 +98,19 @@ async function main(): Promise<void> {
       const chainMs = performance.now() - t0;
       lastStats = { ...auditor.ingest.stats, ...auditor.appender.stats };
       await auditor.stop();
-      chainRates.push(n / (chainMs / 1000));
+      return n / (chainMs / 1000);
+    };
+    for (let r = 0; r < rounds; r++) {
+      const db = `auditor_bench_${id}_${r}`;
+      const chainRate = await chainRound(db, `bench-${id}-${r}`, true);
+      chainRates.push(chainRate);
+      const bareDb = `${db}_bare`;
+      bareRates.push(await chainRound(bareDb, `bench-${id}-${r}-bare`, false));
+      await mongo
+        .db(bareDb)
+        .dropDatabase()
+        .catch(() => undefined);
+      const chainMs = (n / chainRate) * 1000;
 
       // Baseline: the same documents (read back once), plain insertMany, same indexes, fresh database.
       if (docs.length === 0) {
@@ -142,6 +159,11 @@ async function main(): Promise<void> {
       event_bytes_avg: Math.round(bytes / n),
       chain_entries_per_sec: round(chainRate),
       chain_rounds: chainRates.map((x) => round(x)),
+      without_aggregates: {
+        entries_per_sec: round(median(bareRates)),
+        rounds: bareRates.map((x) => round(x)),
+        ratio_with_to_without: round(chainRate / median(bareRates), 3),
+      },
       batches: lastStats['batches'],
       appender: {
         hint_loads: lastStats['hintLoads'],

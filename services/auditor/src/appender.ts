@@ -23,6 +23,7 @@ import { entryId, storedBytes, toCheckpoint, type ChainStore, type EntryDoc } fr
 import { agentPath, type AdmittedEvent } from './event-fields';
 import type { AuditorKeys } from './keys';
 import { verifyStored } from './verify';
+import { AGGREGATE_SPAN, AggregateBuilder } from './aggregates';
 
 export interface TenantState {
   tenant: string;
@@ -47,6 +48,11 @@ export interface TenantState {
   verifying?: Promise<boolean>;
   /** The head seq last written to the `heads` hint. */
   hintSeq?: number;
+  /**
+   * The aggregate of the entries appended since the last one stored (aggregates.ts); lost with
+   * the state (a reload, a crash): readers recompute that range from the entries.
+   */
+  aggregate?: AggregateBuilder;
 }
 
 export interface AppendHooks {
@@ -86,6 +92,11 @@ export interface AppenderOptions {
   now?: () => Date;
   /** Reload-and-retry rounds after duplicate-key conflicts before giving up (default 20). */
   maxAttempts?: number;
+  /**
+   * Store each chunk's aggregate after the chunk (default true; aggregates.ts). Off only to measure
+   * ingest without them: readers recompute missing aggregates from the entries.
+   */
+  aggregates?: boolean;
 }
 
 /** Most event ids kept from a reloaded tail to filter a redelivered batch without a query. */
@@ -329,6 +340,14 @@ export class ChainAppender {
     });
   }
 
+  /** Stores the tenant's open aggregate, if any (the tenant's lock is held: before a checkpoint, at a span's end). */
+  async flushAggregate(state: TenantState): Promise<void> {
+    const b = state.aggregate;
+    if (b === undefined || b.size === 0) return;
+    delete state.aggregate;
+    await this.opts.store.putAggregates([b.build()], this.opts.keys);
+  }
+
   /** Appends a tenant's events (in order) to its chain. Events already in the chain are skipped. */
   append(tenant: string, events: readonly AdmittedEvent[], hooks: AppendHooks = {}): Promise<AppendResult> {
     return this.withTenantLock(tenant, () => this.appendLocked(tenant, events, hooks));
@@ -367,7 +386,27 @@ export class ChainAppender {
             const last = chunk[chunk.length - 1] as EntryDoc;
             state.head = { seq: last.seq, hash: Buffer.from(last.hash, 'hex') };
             appended += chunk.length;
+            const stored = pending.slice(0, chunk.length);
             pending = pending.slice(chunk.length);
+            // The chunk joins the tenant's open aggregate, stored every AGGREGATE_SPAN entries and
+            // before each checkpoint: a crash in between leaves a range that readers recompute
+            // from the entries (aggregate-walk.ts), never a count without its entries.
+            if (this.opts.aggregates !== false) {
+              let b = state.aggregate;
+              if (b !== undefined && b.nextSeq !== chunk[0]!.seq) b = undefined; // not contiguous: a hole
+              const builder = b ?? new AggregateBuilder(tenant);
+              chunk.forEach((d, k) =>
+                builder.add({
+                  seq: d.seq,
+                  hash: d.hash,
+                  prevHash: d.prevHash,
+                  fields: stored[k]!.fields,
+                  raw: stored[k]!.raw,
+                }),
+              );
+              state.aggregate = builder;
+              if (builder.size >= AGGREGATE_SPAN) await this.flushAggregate(state);
+            }
             await hooks.afterChunk?.(state, chunk);
           },
           hooks.chunkLimit ? () => hooks.chunkLimit!(state) : undefined,

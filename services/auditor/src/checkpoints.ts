@@ -98,6 +98,12 @@ export class Checkpointer {
     if (state.unverified !== undefined) return undefined; // verifyTail() first
     const head = state.head;
     if (head.seq <= state.lastCheckpointSeq) return undefined;
+    // An aggregate ends at every checkpoint: readers sum aggregates up to it without reading entries.
+    try {
+      await this.opts.appender.flushAggregate(state);
+    } catch (err) {
+      logger.warn({ err, tenant: state.tenant }, 'aggregate not stored; readers recompute it from the entries');
+    }
     const cp = signCheckpoint(
       {
         tenant: state.tenant,

@@ -17,6 +17,7 @@ import {
   type ConfigIssue,
   apiKeySecret,
   key32Secret,
+  bool,
 } from '@authority/platform';
 
 export const AUDITOR_DEFAULT_PORT = 50054;
@@ -135,6 +136,11 @@ export const auditorConfigSchema = serviceConfigSchema({ serviceName: 'auditor',
       .prefault('1')
       .describe(
         'Chain inserts in flight at once across tenants. 1 suits FerretDB/SQLite (one writer; concurrent writers wait in its busy handler); raise it on MongoDB.',
+      ),
+    AUTHORITY_AUDITOR_AGGREGATES: bool()
+      .prefault('true')
+      .describe(
+        'Store an aggregate with every appended chunk, so Attest and compliance reports read aggregates instead of rescanning the chain. false only to measure ingest without them: readers then recompute missing aggregates from the entries.',
       ),
     AUTHORITY_QUERY_SCAN_LIMIT: integer({ min: 100, max: 10_000_000 })
       .prefault('50000')

@@ -172,7 +172,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
     });
     life.onStop('consumers', 'state views', () => views.stop());
 
-    const appender = new ChainAppender({ store, keys, logger, now });
+    const appender = new ChainAppender({ store, keys, logger, now, aggregates: config.AUTHORITY_AUDITOR_AGGREGATES });
     const checkpointer = new Checkpointer({
       store,
       keys,
@@ -205,6 +205,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       scanLimit: config.AUTHORITY_QUERY_SCAN_LIMIT,
       maxScanEntries: config.AUTHORITY_MAX_SCAN_ENTRIES,
       now,
+      logger,
     });
     const admin = new ChainAdmin({
       store,

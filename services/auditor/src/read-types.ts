@@ -47,7 +47,8 @@ export interface VerifyInput {
 export interface VerifyOutput {
   ok: boolean;
   firstBadSeq: number;
-  fault: AuditChainFaultKind | 'none';
+  /** aggregate_mismatch: the chain verifies, but a stored aggregate does not count its entries. */
+  fault: AuditChainFaultKind | 'aggregate_mismatch' | 'none';
   message: string;
   checked: number;
   checkpoint?: SignedCheckpoint;

@@ -100,6 +100,7 @@ const FAULTS: Record<string, string> = {
   truncated: 'TRUNCATED',
   forged_checkpoint: 'FORGED_CHECKPOINT',
   forked: 'FORKED',
+  aggregate_mismatch: 'AGGREGATE_MISMATCH',
 };
 
 export function auditorHandlers(deps: HandlerDeps): AuditorServiceHandlers {

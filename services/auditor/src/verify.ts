@@ -57,6 +57,11 @@ export interface VerifyStoredOptions {
    */
   maxDocs?: number;
   signal?: AbortSignal;
+  /**
+   * The entries of the range, already read (by _id lookups: on FerretDB a range query reads the
+   * tenant's whole collection); without it the range is read with a cursor.
+   */
+  docs?: readonly EntryDoc[];
 }
 
 /** verifyStored read more documents than it was allowed to. */
@@ -254,7 +259,16 @@ export async function verifyStored(store: ChainStore, opts: VerifyStoredOptions)
     }
   };
 
-  const cursor = store.entriesCursor(tenant, expected, opts.toSeq, {}, batchSize);
+  const given = opts.docs;
+  const cursor: AsyncIterable<EntryDoc> & { close(): Promise<void> } =
+    given !== undefined
+      ? {
+          async *[Symbol.asyncIterator]() {
+            yield* given;
+          },
+          close: async () => undefined,
+        }
+      : store.entriesCursor(tenant, expected, opts.toSeq, {}, batchSize);
   try {
     let batch: StoredEntry[] = [];
     let stopped = false;

@@ -19,6 +19,12 @@
 //   archives     {_id: tenant, throughSeq, headHash, archiveSha256, archivedAt}: the boundary of
 //                the archived (exported, then deleted) prefix of a chain: entries up to throughSeq
 //                are gone from `entries`, and the chain verifies from headHash (a checkpoint's)
+//   aggregates.<tenant>  one collection per tenant (aggregates.ts): {_id: first seq as 15 digits,
+//                 tenant, firstSeq, lastSeq, prevHash, endHash (hex), minMs, maxMs, v, body (Binary:
+//                 the counted rows), keyId, seal}, one per run of at most AGGREGATE_SPAN appended
+//                 entries (one ends at every checkpoint); replaced whole (idempotent)
+//   aggregates_listed.<tenant>  {_id: the aggregate's, listed: [{s: seq, r: Binary}]}: the raw
+//                 events its report rows list, read only for the rows a report shows
 //   heads        {_id: tenant, seq, hash, updatedAt}: a hint of each chain's head, so a replica
 //                finds a head with one _id lookup; never trusted: a stale hint ends in a duplicate
 //                key and a full, verified reload
@@ -57,6 +63,13 @@ import {
 } from 'mongodb';
 import { ensureIndexes, isDuplicateKeyError } from '@authority/platform';
 import { isValidTenantId, type SignedCheckpoint } from '@authority/core';
+import {
+  AGGREGATE_FORMAT,
+  aggregateSealInput,
+  encodeAggregateBody,
+  type AggregateSealer,
+  type ChunkAggregate,
+} from '../aggregates';
 
 /** Most entries per insertMany (see the module comment). */
 export const INSERT_CHUNK = 100;
@@ -89,6 +102,65 @@ export function entryId(seq: number): string {
 export function entriesCollectionName(tenant: string): string {
   return perTenantName(ENTRIES_COLLECTION, tenant);
 }
+/** The per-tenant aggregate collections are `aggregates.<tenant>`. */
+export const AGGREGATES_COLLECTION = 'aggregates';
+
+/** The collection of a tenant's aggregates. */
+export function aggregatesCollectionName(tenant: string): string {
+  return perTenantName(AGGREGATES_COLLECTION, tenant);
+}
+
+/** An aggregate as stored (aggregates.ts has the rows' encoding in `body`). */
+export interface AggregateDoc {
+  _id: string;
+  tenant: string;
+  firstSeq: number;
+  lastSeq: number;
+  prevHash: string;
+  endHash: string;
+  minMs: number | null;
+  maxMs: number | null;
+  /** AGGREGATE_FORMAT of `body`. */
+  v: number;
+  body: Binary;
+  /** The auditor key whose seal this is, and the seal (aggregates.ts aggregateSealInput). */
+  keyId: string;
+  seal: string;
+}
+
+/**
+ * The raw events an aggregate's report rows list (ChunkAggregate.listedRaw), in
+ * `aggregates_listed.<tenant>` under the aggregate's _id: a collection of their own, because
+ * FerretDB reads whole documents before it projects, so a field left out would still cost the
+ * bulk read of the aggregates.
+ */
+interface ListedDoc {
+  _id: string;
+  listed: { s: number; r: Binary }[];
+}
+
+/** The per-tenant collections of listed raw events are `aggregates_listed.<tenant>`. */
+export const AGGREGATES_LISTED_COLLECTION = 'aggregates_listed';
+
+/** The stored form of an aggregate, sealed. */
+export function aggregateDoc(a: ChunkAggregate, sealer: AggregateSealer): AggregateDoc {
+  const body = encodeAggregateBody(a);
+  return {
+    _id: entryId(a.firstSeq),
+    tenant: a.tenant,
+    firstSeq: a.firstSeq,
+    lastSeq: a.lastSeq,
+    prevHash: a.prevHash,
+    endHash: a.endHash,
+    minMs: a.minMs,
+    maxMs: a.maxMs,
+    v: AGGREGATE_FORMAT,
+    body: new Binary(body),
+    keyId: sealer.keyId,
+    seal: sealer.seal(aggregateSealInput(a, AGGREGATE_FORMAT, body)),
+  };
+}
+
 /** The per-tenant checkpoint collections are `checkpoints.<tenant>`; `checkpoints` alone is the layout before them. */
 export const CHECKPOINTS_COLLECTION = 'checkpoints';
 export const LEGACY_CHECKPOINTS_COLLECTION = CHECKPOINTS_COLLECTION;
@@ -346,6 +418,56 @@ export class ChainStore {
       this.ensured.set(tenant, p);
     }
     return p;
+  }
+
+  /** The collection of one tenant's aggregates (unique by _id, the first seq: no index to create). */
+  aggregatesOf(tenant: string): Collection<AggregateDoc> {
+    return this.db.collection<AggregateDoc>(aggregatesCollectionName(tenant));
+  }
+
+  /**
+   * Stores aggregates, each replacing any document with its _id (its first seq): writing the same
+   * aggregate twice (a retry, a repair racing ingest) leaves one copy, never a double count.
+   */
+  async putAggregates(aggs: readonly ChunkAggregate[], sealer: AggregateSealer): Promise<void> {
+    for (const a of aggs) {
+      const doc = aggregateDoc(a, sealer);
+      // The listed raw events first: an aggregate is only used once it is stored.
+      if ((a.listedRaw ?? []).length > 0) {
+        const listed: ListedDoc = {
+          _id: doc._id,
+          listed: (a.listedRaw ?? []).map((x) => ({ s: x.seq, r: new Binary(x.raw) })),
+        };
+        await this.writes.run(() =>
+          this.listedCollection(a.tenant).replaceOne({ _id: listed._id }, listed, { upsert: true }),
+        );
+      }
+      await this.writes.run(() => this.aggregatesOf(a.tenant).replaceOne({ _id: doc._id }, doc, { upsert: true }));
+    }
+  }
+
+  /**
+   * Every aggregate of a tenant, by first seq (one read of the tenant's aggregate collection;
+   * the raw listed events are apart: `listedOf`).
+   */
+  async aggregates(tenant: string): Promise<AggregateDoc[]> {
+    const docs = await this.aggregatesOf(tenant).find({}).toArray();
+    return docs.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+  }
+
+  private listedCollection(tenant: string): Collection<ListedDoc> {
+    return this.db.collection<ListedDoc>(perTenantName(AGGREGATES_LISTED_COLLECTION, tenant));
+  }
+
+  /** The raw listed events of the aggregate that starts at `firstSeq`, by seq (an _id lookup). */
+  async listedOf(tenant: string, firstSeq: number): Promise<Map<number, Uint8Array>> {
+    const doc = await this.listedCollection(tenant).findOne({ _id: entryId(firstSeq) });
+    const out = new Map<number, Uint8Array>();
+    for (const x of Array.isArray(doc?.listed) ? doc.listed : []) {
+      const raw = rawBytes(x?.r);
+      if (typeof x?.s === 'number' && raw !== undefined) out.set(x.s, raw);
+    }
+    return out;
   }
 
   /** The collection of one tenant's checkpoints (unique by _id, the seq: no index to create). */
@@ -758,6 +880,8 @@ export class ChainStore {
   async clearTenantChain(tenant: string): Promise<void> {
     await this.entriesOf(tenant).deleteMany({});
     await this.checkpointsOf(tenant).deleteMany({});
+    await this.aggregatesOf(tenant).deleteMany({});
+    await this.listedCollection(tenant).deleteMany({});
     await Promise.all([
       this.heads.deleteOne({ _id: tenant }),
       this.checkpointHeads.deleteOne({ _id: tenant }),
@@ -799,9 +923,15 @@ export class ChainStore {
     }
   }
 
-  /** Deletes a tenant's entries with seq <= throughSeq; the number deleted. */
+  /**
+   * Deletes a tenant's entries with seq <= throughSeq, and the aggregates that count only those
+   * (one that straddles the boundary stays; readers count its entries after the boundary); the
+   * number of entries deleted.
+   */
   async deleteEntriesThrough(tenant: string, throughSeq: number): Promise<number> {
     const r = await this.writes.run(() => this.entriesOf(tenant).deleteMany({ _id: { $lte: entryId(throughSeq) } }));
+    await this.writes.run(() => this.aggregatesOf(tenant).deleteMany({ lastSeq: { $lte: throughSeq } }));
+    await this.writes.run(() => this.listedCollection(tenant).deleteMany({ 'listed.s': { $lte: throughSeq } }));
     return r.deletedCount;
   }
 }

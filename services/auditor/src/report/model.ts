@@ -27,6 +27,7 @@ import type { CurrentPolicy } from '@authority/views';
 import type { SignedCheckpoint } from '@authority/core';
 import { actingAgent, agentPath, agentRole, type EventFields } from '../event-fields';
 import type { VerifyOutput } from '../read-types';
+import { rowEventFields, type ChunkAggregate } from '../aggregates';
 
 /** The resource pattern a data classification stands for in the attestation matrix. */
 export function classificationPattern(domain: string): string {
@@ -291,8 +292,8 @@ interface ResourceAcc {
   agents: Set<string>;
 }
 
-function bump(m: Map<string, number>, key: string): void {
-  m.set(key, (m.get(key) ?? 0) + 1);
+function bump(m: Map<string, number>, key: string, n = 1): void {
+  m.set(key, (m.get(key) ?? 0) + n);
 }
 
 function sortedCounts(m: Map<string, number>): Count[] {
@@ -393,7 +394,9 @@ export class ReportAggregator {
   readonly classifications: { domain: string; pattern: string }[];
   private readonly startMs: number;
   /** The agent each minted or delegated envelope was issued to (a revocation names only the jti). */
-  private readonly envelopeAgents = new Map<string, string>();
+  private readonly envelopeAgents = new Map<string, { seq: number; agent: string }[]>();
+  /** List rows added from aggregates, waiting for their entries. */
+  private readonly deferred: { seq: number; fill: (e: ReportEntry, f: EventFields) => void }[] = [];
 
   constructor(
     readonly window: ReportWindow,
@@ -444,32 +447,83 @@ export class ReportAggregator {
     return true;
   }
 
+  /** One verified entry, in chain order. */
   add(e: ReportEntry): void {
     const f = e.fields;
     if (f === undefined || f.timeMs === undefined) return;
-    if (this.firstEntryMs === undefined || f.timeMs < this.firstEntryMs) this.firstEntryMs = f.timeMs;
-    if ((f.action === 'envelope.mint' || f.action === 'envelope.delegate') && this.scope.summary !== true)
-      this.issued(e, f);
+    this.seen(f.timeMs);
+    if ((f.action === 'envelope.mint' || f.action === 'envelope.delegate') && this.scope.summary !== true) {
+      this.issued(e.seq, eventDetail(e.raw).issuanceJti, actingAgent(f));
+    }
     if (f.timeMs < this.startMs || f.timeMs > this.window.endMs || !this.inScope(f)) return;
-    this.total++;
+    this.count(f, 1, f.timeMs, f.timeMs);
+    this.list(e.seq, f, e);
+  }
+
+  /**
+   * The aggregate of a run of entries (aggregates.ts), in chain order among the other calls, that
+   * lies wholly inside the window: the same as add() of each of its entries. Listed events are
+   * placeholders until resolveListed() is given their entries.
+   */
+  addAggregate(a: Pick<ChunkAggregate, 'minMs' | 'rows' | 'mints'>): void {
+    this.skipAggregate(a);
+    const listed: { seq: number; f: EventFields }[] = [];
+    for (const row of a.rows) {
+      const f = rowEventFields(row);
+      if (!this.inScope(f)) continue;
+      this.count(f, row.count, row.firstMs, row.lastMs);
+      if (this.scope.summary !== true) for (const seq of row.listed) listed.push({ seq, f });
+    }
+    listed.sort((x, y) => x.seq - y.seq);
+    for (const { seq, f } of listed) this.list(seq, f, undefined);
+  }
+
+  /** The aggregate of a run of entries outside the window: only its first time and its issued envelopes count. */
+  skipAggregate(a: Pick<ChunkAggregate, 'minMs' | 'mints'>): void {
+    if (a.minMs !== null) this.seen(a.minMs);
+    if (this.scope.summary !== true) for (const m of a.mints) this.issued(m.seq, m.jti, m.agent);
+  }
+
+  /** Seqs of the listed events addAggregate() left as placeholders (their entries are read for the rows). */
+  listedSeqs(): number[] {
+    return this.deferred.map((d) => d.seq);
+  }
+
+  /** Fills the placeholders from their entries (by seq); one missing is an error (the chain lost it). */
+  resolveListed(entries: ReadonlyMap<number, ReportEntry>): void {
+    for (const d of this.deferred) {
+      const e = entries.get(d.seq);
+      const f = e?.fields;
+      if (e === undefined || f === undefined || f.timeMs === undefined)
+        throw new Error(`the entry at seq ${d.seq} counted by an aggregate cannot be read`);
+      d.fill(e, f);
+    }
+    this.deferred.length = 0;
+  }
+
+  private seen(t: number): void {
+    if (this.firstEntryMs === undefined || t < this.firstEntryMs) this.firstEntryMs = t;
+  }
+
+  /** Counts `n` in-window, in-scope events with the same fields, times in [t0, t1]. */
+  private count(f: EventFields, n: number, t0: number, t1: number): void {
+    this.total += n;
     const allow = f.decision === 'ALLOW';
     const deny = f.decision === 'DENY';
-    if (allow) this.allowed++;
-    if (deny) this.denied++;
-    bump(this.reasons, f.reason);
-    bump(this.actions, f.action);
+    if (allow) this.allowed += n;
+    if (deny) this.denied += n;
+    bump(this.reasons, f.reason, n);
+    bump(this.actions, f.action, n);
     const isCheck = f.action === 'check';
     if (isCheck) {
-      this.accessChecks++;
-      if (allow) this.accessAllowed++;
-      if (deny) this.accessDenied++;
-    } else if (deny) this.adminDenied++;
-    this.list(e, f, deny);
+      this.accessChecks += n;
+      if (allow) this.accessAllowed += n;
+      if (deny) this.accessDenied += n;
+    } else if (deny) this.adminDenied += n;
     // Every agent on the path (an event without one counts for its agent alone), each once.
-    const t = f.timeMs;
     const path = agentPath(f);
     const actor = actingAgent(f);
-    if (isCheck && f.resource !== '') this.resource(f.resource, actor, allow, deny);
+    if (isCheck && f.resource !== '') this.resource(f.resource, actor, allow, deny, n);
     const revoked = deny && f.reason === 'REVOKED';
     const seen = new Set<string>();
     path.forEach((id, i) => {
@@ -477,39 +531,39 @@ export class ReportAggregator {
       seen.add(id);
       const acted = id === actor;
       const a = this.agent(id);
-      a.events++;
-      if (acted) a.acted++;
-      else a.delegated++;
-      if (f.chainUnverified) a.unverified++;
-      else if (i > 0) this.lineage(a, path.slice(0, i));
-      if (allow) a.allowed++;
+      a.events += n;
+      if (acted) a.acted += n;
+      else a.delegated += n;
+      if (f.chainUnverified) a.unverified += n;
+      else if (i > 0) this.lineage(a, path.slice(0, i), n);
+      if (allow) a.allowed += n;
       if (deny) {
-        a.denied++;
-        bump(a.denyReasons, f.reason);
-        if (revoked) a.revoked++;
+        a.denied += n;
+        bump(a.denyReasons, f.reason, n);
+        if (revoked) a.revoked += n;
       }
-      if (t < a.firstMs) a.firstMs = t;
-      if (t > a.lastMs) a.lastMs = t;
+      if (t0 < a.firstMs) a.firstMs = t0;
+      if (t1 > a.lastMs) a.lastMs = t1;
       if (f.resource !== '') {
         if (a.resources.size < MAX_DISTINCT_RESOURCES) a.resources.add(f.resource);
         else if (!a.resources.has(f.resource)) a.capped = true;
       }
       if (!isCheck) return;
-      a.accessChecks++;
+      a.accessChecks += n;
       for (const c of this.classifications) {
         if (!globMatch(c.pattern, f.resource)) continue;
         let cell = a.cells.get(c.domain);
         if (!cell) a.cells.set(c.domain, (cell = { allowedActed: 0, allowedDelegated: 0, denied: 0 }));
         if (allow) {
-          if (acted) cell.allowedActed++;
-          else cell.allowedDelegated++;
+          if (acted) cell.allowedActed += n;
+          else cell.allowedDelegated += n;
         }
-        if (deny) cell.denied++;
+        if (deny) cell.denied += n;
       }
     });
   }
 
-  private resource(resource: string, actor: string, allow: boolean, deny: boolean): void {
+  private resource(resource: string, actor: string, allow: boolean, deny: boolean, n: number): void {
     let r = this.resources.get(resource);
     if (!r) {
       if (this.resources.size >= MAX_TRACKED_RESOURCES) {
@@ -518,76 +572,102 @@ export class ReportAggregator {
       }
       this.resources.set(resource, (r = { accessChecks: 0, allowed: 0, denied: 0, agents: new Set() }));
     }
-    r.accessChecks++;
-    if (allow) r.allowed++;
-    if (deny) r.denied++;
+    r.accessChecks += n;
+    if (allow) r.allowed += n;
+    if (deny) r.denied += n;
     if (actor !== '' && r.agents.size < MAX_DISTINCT_RESOURCES) r.agents.add(actor);
   }
 
   /** Remembers whom an envelope was issued to (whatever the window: a revocation may come later). */
-  private issued(e: ReportEntry, f: EventFields): void {
+  private issued(seq: number, jti: string, agent: string): void {
     if (this.envelopeAgents.size >= MAX_TRACKED_RESOURCES) return;
-    const jti = eventDetail(e.raw).issuanceJti;
-    const agent = actingAgent(f);
-    if (jti !== '' && agent !== '') this.envelopeAgents.set(jti, agent);
+    if (jti === '' || agent === '') return;
+    const list = this.envelopeAgents.get(jti);
+    if (list) list.push({ seq, agent });
+    else this.envelopeAgents.set(jti, [{ seq, agent }]);
   }
 
-  /** Adds the event to the lists it belongs to (approvals, revocations, denied events). */
-  private list(e: ReportEntry, f: EventFields, deny: boolean): void {
+  /** The agent of the newest issuance of `jti` before `seq` (what a scan in chain order knew then). */
+  private issuedTo(jti: string, seq: number): string {
+    const list = this.envelopeAgents.get(jti) ?? [];
+    for (let i = list.length - 1; i >= 0; i--) if ((list[i] as { seq: number }).seq < seq) return list[i]!.agent;
+    return '';
+  }
+
+  /**
+   * Adds the event to the lists it belongs to (approvals, revocations, denied events). Without its
+   * entry (`e` undefined: from an aggregate) the row is a placeholder filled by resolveListed().
+   */
+  private list(seq: number, f: EventFields, e: ReportEntry | undefined): void {
     if (this.scope.summary === true) return;
+    const deny = f.decision === 'DENY';
     const isApproval = f.action.startsWith('approval.');
     const isRevocation = f.action === 'envelope.revoke' || f.action === 'agent.revoke';
     if (!isApproval && !isRevocation && !deny) return;
-    const time = iso(f.timeMs as number);
     const full = (l: EventList<unknown>) => l.rows.length >= MAX_LISTED_EVENTS && (l.omitted++, true);
+    const add = <T>(l: EventList<T>, build: (e: ReportEntry, f: EventFields) => T): void => {
+      if (full(l as EventList<unknown>)) return;
+      if (e !== undefined) {
+        l.rows.push(build(e, f));
+        return;
+      }
+      const index = l.rows.length;
+      l.rows.push(undefined as unknown as T);
+      this.deferred.push({ seq, fill: (entry, fields) => (l.rows[index] = build(entry, fields)) });
+    };
     // Details are parsed only for the rows that are listed.
-    let detail: EventDetail | undefined;
-    const d = () => (detail ??= eventDetail(e.raw));
-    if (isApproval && !full(this.approvals)) {
-      const a = d().approval;
-      this.approvals.rows.push({
-        time,
-        seq: e.seq,
-        action: f.action,
-        approvalId: a?.approvalId ?? '',
-        status: a?.status ?? '',
-        agentId: actingAgent(f),
-        resource: f.resource,
-        requiredScope: a?.requiredScope ?? '',
-        purpose: a?.purpose ?? '',
-        principal: d().principal,
-        comment: a?.comment ?? '',
+    const details = new WeakMap<ReportEntry, EventDetail>();
+    const d = (x: ReportEntry) => {
+      let v = details.get(x);
+      if (v === undefined) details.set(x, (v = eventDetail(x.raw)));
+      return v;
+    };
+    if (isApproval)
+      add(this.approvals, (x, g) => {
+        const a = d(x).approval;
+        return {
+          time: iso(g.timeMs as number),
+          seq: x.seq,
+          action: g.action,
+          approvalId: a?.approvalId ?? '',
+          status: a?.status ?? '',
+          agentId: actingAgent(g),
+          resource: g.resource,
+          requiredScope: a?.requiredScope ?? '',
+          purpose: a?.purpose ?? '',
+          principal: d(x).principal,
+          comment: a?.comment ?? '',
+        };
       });
-    }
-    if (isRevocation && !full(this.revocations)) {
-      const r = d().revocation;
-      this.revocations.rows.push({
-        time,
-        seq: e.seq,
-        action: f.action,
-        jti: r?.jti ?? '',
-        agentId: r?.agentId || this.envelopeAgents.get(r?.jti ?? '') || actingAgent(f),
-        reason: r?.reason ?? '',
-        principal: d().principal,
+    if (isRevocation)
+      add(this.revocations, (x, g) => {
+        const r = d(x).revocation;
+        return {
+          time: iso(g.timeMs as number),
+          seq: x.seq,
+          action: g.action,
+          jti: r?.jti ?? '',
+          agentId: r?.agentId || this.issuedTo(r?.jti ?? '', x.seq) || actingAgent(g),
+          reason: r?.reason ?? '',
+          principal: d(x).principal,
+        };
       });
-    }
-    if (deny && !full(this.deniedEvents)) {
-      this.deniedEvents.rows.push({
-        time,
-        seq: e.seq,
-        eventId: f.eventId,
-        decisionId: d().decisionId,
-        agentId: actingAgent(f),
-        action: f.action,
-        resource: f.resource,
-        reason: f.reason,
-        message: d().message,
-      });
-    }
+    if (deny)
+      add(this.deniedEvents, (x, g) => ({
+        time: iso(g.timeMs as number),
+        seq: x.seq,
+        eventId: g.eventId,
+        decisionId: d(x).decisionId,
+        agentId: actingAgent(g),
+        action: g.action,
+        resource: g.resource,
+        reason: g.reason,
+        message: d(x).message,
+      }));
   }
 
   /** Records who delegated to an agent: the verified path before its first appearance. */
-  private lineage(a: AgentAcc, before: readonly string[]): void {
+  private lineage(a: AgentAcc, before: readonly string[], n: number): void {
     // A link may keep its parent's name (`sub` unchanged): consecutive repeats are one agent.
     const delegators = before.filter((id, i) => i === 0 || id !== before[i - 1]);
     if (delegators.length === 0) return;
@@ -595,7 +675,7 @@ export class ReportAggregator {
     const key = delegators.join(' → ');
     if (a.lineages.has(key)) return;
     if (a.lineages.size < MAX_LINEAGES) a.lineages.add(key);
-    else a.lineagesOmitted++;
+    else a.lineagesOmitted += n;
   }
 }
 

@@ -9,6 +9,7 @@ export const ChainFault = {
   TRUNCATED: 'TRUNCATED',
   FORGED_CHECKPOINT: 'FORGED_CHECKPOINT',
   FORKED: 'FORKED',
+  AGGREGATE_MISMATCH: 'AGGREGATE_MISMATCH',
 } as const;
 
 export type ChainFault =
@@ -28,5 +29,7 @@ export type ChainFault =
   | 6
   | 'FORKED'
   | 7
+  | 'AGGREGATE_MISMATCH'
+  | 8
 
 export type ChainFault__Output = typeof ChainFault[keyof typeof ChainFault]

@@ -1,0 +1,237 @@
+// Incremental aggregates against real Kafka and FerretDB (issue 17): the auditor ingests a chain
+// through Kafka and stores one sealed aggregate per chunk; Attest and the compliance report read
+// them and must equal the full scan (a reader with aggregates off) on the same chain, for windows
+// that cut chunks and for scopes; missing aggregates (a crash between a chunk and its aggregate)
+// are recomputed; an edited aggregate is caught by VerifyChain (AGGREGATE_MISMATCH at its seq)
+// and never counted; tenants never mix.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { cryptoReady, parsePolicy } from '@authority/core';
+import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
+import { Binary, type MongoClient } from 'mongodb';
+import { AuditorKeys, AuditReader, ChainStore, startAuditor, type RunningAuditor } from '../../src/index';
+import { aggregatesCollectionName, type AggregateDoc } from '../../src/adapters/mongo';
+import type { ReportScope, ReportWindow } from '../../src/report/model';
+import {
+  auditEvent,
+  auditorClient,
+  auditorConfig,
+  auditRecord,
+  call,
+  eventually,
+  mongoClient,
+  newTestEnv,
+  publishAll,
+  testBus,
+  type TestEnv,
+} from '../helpers';
+
+const A = 'agg-alpha';
+const B = 'agg-beta';
+const N = 600;
+const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
+const POLICY = parsePolicy(`
+version: '1'
+organization: Lakeside
+data_classifications:
+  student-health: {sensitivity: restricted, pii_fields: [dx], retention_days: 30, description: health}
+  student-records: {sensitivity: confidential, pii_fields: [grade], retention_days: 30, description: grades}
+agents:
+  advisor: {scopes: ['vault:student-records:read'], constraints: {unconstrained: true}}
+`);
+
+/** Event n of a tenant: agents, delegations, resources and decisions vary; times 1 s apart. */
+function eventOf(tenant: string, n: number) {
+  const delegated = n % 5 === 0;
+  const agent = delegated ? 'advisor/summarizer' : ['advisor', 'finaid', 'registrar'][n % 3]!;
+  const deny = n % 7 === 0;
+  return auditEvent({
+    tenant,
+    eventId: `${tenant}-${n}`,
+    timeMs: T0 + n * 1000,
+    agent,
+    ...(delegated ? { chain: ['advisor', 'advisor/summarizer'] } : {}),
+    resource: `slos://vaults/${n % 2 === 0 ? 'student-health' : 'student-records'}/r${n % 13}`,
+    decision: deny ? 'DENY' : 'ALLOW',
+    // Tenant B only touches health records as the advisor: counted in A, it would show.
+    ...(tenant === B ? { agent: 'advisor', resource: 'slos://vaults/student-health/b' } : {}),
+  });
+}
+
+describe('aggregates: Attest and the report without rescanning (real Kafka + FerretDB)', () => {
+  let env: TestEnv;
+  let bus: KafkaEventBus;
+  let auditor: RunningAuditor;
+  let mongo: MongoClient;
+  let store: ChainStore;
+  let fast: AuditReader;
+  let full: AuditReader;
+  const aggs = (tenant: string) => mongo.db(env.db).collection<AggregateDoc>(aggregatesCollectionName(tenant));
+
+  before(async () => {
+    await cryptoReady();
+    env = newTestEnv();
+    bus = testBus('aggregates');
+    await bus.ensureTopics(authorityTopicSpecs(env.prefix));
+    mongo = await mongoClient();
+    // Checkpoints every 50 entries, none by the timer: chunks end on them.
+    auditor = await startAuditor(
+      auditorConfig(env, { AUTHORITY_CHECKPOINT_EVERY: '50', AUTHORITY_CHECKPOINT_INTERVAL: '1h' }),
+      { logger: silentLogger() },
+    );
+    const records: EventMessage[] = [];
+    for (let n = 1; n <= N; n++) for (const t of [A, B]) records.push(auditRecord(eventOf(t, n)));
+    await publishAll(bus, `${env.prefix}audit`, records);
+    store = new ChainStore(mongo.db(env.db), mongo);
+    for (const t of [A, B]) {
+      await eventually(
+        async () => ((await store.checkpointAt(t, N)) ? true : undefined),
+        `checkpoint at seq ${N} of ${t}`,
+        90_000,
+        100,
+      );
+    }
+    const keys = AuditorKeys.fromBase64Seed(env.seed);
+    const policies = { get: () => ({ tenant: A, version: 1, sha256: 'a'.repeat(64), policy: POLICY }) };
+    fast = new AuditReader({ store, keys, policies, scanLimit: 10_000 });
+    full = new AuditReader({ store, keys, policies, scanLimit: 10_000, useAggregates: false });
+  });
+
+  after(async () => {
+    await auditor?.stop();
+    await bus?.disconnect();
+    await mongo
+      ?.db(env.db)
+      .dropDatabase()
+      .catch(() => undefined);
+    await mongo?.close();
+  });
+
+  /** The report without what differs by construction (generation time, the verification's wording). */
+  const comparable = async (reader: AuditReader, window: ReportWindow, scope: ReportScope) => {
+    const r = await reader.report(A, window, undefined, scope);
+    return { ...r, generatedAt: '', chainVerification: { ...r.chainVerification, message: '' } };
+  };
+  const counts = async (
+    reader: AuditReader,
+    agentId: string,
+    resourcePattern: string,
+    fromSec: number,
+    toSec: number,
+  ) => {
+    const a = await reader.attest({ tenant: A, agentId, resourcePattern, fromSec, toSec });
+    return [a.allowedActedCount, a.allowedDelegatedCount, a.deniedCount, a.checkpoint.seq];
+  };
+  // Windows: everything, one cutting chunks on both edges, one inside a single chunk.
+  const windows: [number, number][] = [
+    [0, Math.floor(T0 / 1000) + 10_000],
+    [Math.floor(T0 / 1000) + 73, Math.floor(T0 / 1000) + 431],
+    [Math.floor(T0 / 1000) + 205, Math.floor(T0 / 1000) + 207],
+  ];
+
+  it('ingest stores one sealed aggregate per chunk, covering the chain without gaps, per tenant', async () => {
+    for (const t of [A, B]) {
+      const docs = (await aggs(t).find({}).toArray()).sort((x, y) => x.firstSeq - y.firstSeq);
+      assert.ok(docs.length >= N / 100, `${t}: ${docs.length} aggregates`);
+      let next = 1;
+      for (const d of docs) {
+        assert.equal(d.firstSeq, next, `${t}: aggregates are contiguous`);
+        assert.equal(d.tenant, t);
+        assert.match(d.seal, /^[0-9a-f]{64}$/);
+        next = d.lastSeq + 1;
+      }
+      assert.ok(next > N, `${t}: aggregates reach seq ${N}`);
+    }
+  });
+
+  it('Attest and the report equal the full scan, for windows that cut chunks and for scopes', async () => {
+    const before = { ...fast.stats };
+    for (const [from, to] of windows) {
+      for (const [agent, pattern] of [
+        ['advisor', 'slos://vaults/student-health/*'],
+        ['advisor/summarizer', 'slos://vaults/*'],
+        ['finaid', 'slos://vaults/student-records/r1*'],
+      ] as const) {
+        assert.deepEqual(await counts(fast, agent, pattern, from, to), await counts(full, agent, pattern, from, to));
+      }
+      const window = { startMs: from * 1000, endMs: to * 1000 + 999 };
+      for (const scope of [{}, { agentId: 'advisor' }, { resourceGlob: 'slos://vaults/student-health/*' }]) {
+        assert.deepEqual(await comparable(fast, window, scope), await comparable(full, window, scope));
+      }
+    }
+    assert.deepEqual(
+      await comparable(fast, { endMs: T0 + 10_000_000 }, {}),
+      await comparable(full, { endMs: T0 + 10_000_000 }, {}),
+    );
+    assert.equal(fast.stats.fullScans, before.fullScans, 'every call was served from aggregates');
+    assert.ok(fast.stats.fromAggregates - before.fromAggregates >= 18);
+    assert.equal(fast.stats.aggregatesRepaired, 0);
+    // B's events (the advisor on health records) are not A's: the expected count is A's alone.
+    const expected = Array.from({ length: N }, (_, k) => k + 1).filter(
+      (n) => n % 2 === 0 && n % 7 !== 0 && n % 5 !== 0 && n % 3 === 0,
+    ).length;
+    const [acted] = await counts(fast, 'advisor', 'slos://vaults/student-health/*', 0, Math.floor(T0 / 1000) + 10_000);
+    assert.equal(acted, expected);
+    // Over the RPC too.
+    const rpc = await call(
+      auditorClient(auditor.address),
+      'Attest',
+      {
+        tenant: A,
+        agentId: 'advisor',
+        resourcePattern: 'slos://vaults/student-health/*',
+        endTime: { seconds: String(Math.floor(T0 / 1000) + 10_000), nanos: 0 },
+      },
+      env.operatorKey,
+    );
+    assert.equal(Number(rpc.attestation?.allowedActedCount ?? -1), expected);
+  });
+
+  it('recomputes aggregates lost between a chunk and its aggregate (a crash), counting each entry once', async () => {
+    const before = await aggs(A).countDocuments({});
+    const lost = (await aggs(A).find({}).toArray()).filter((d) => d.firstSeq > 100 && d.firstSeq < 300);
+    assert.ok(lost.length > 0);
+    for (const d of lost) await aggs(A).deleteOne({ _id: d._id });
+    const [from, to] = windows[1]!;
+    assert.deepEqual(
+      await counts(fast, 'advisor', 'slos://*', from, to),
+      await counts(full, 'advisor', 'slos://*', from, to),
+    );
+    const window = { startMs: from * 1000, endMs: to * 1000 + 999 };
+    assert.deepEqual(await comparable(fast, window, {}), await comparable(full, window, {}));
+    assert.ok(fast.stats.aggregatesRepaired > 0, 'the hole was recomputed');
+    assert.equal(fast.stats.fullScans, 0);
+    // The hole was filled with aggregates recomputed from the verified entries.
+    const after = (await aggs(A).find({}).toArray()).sort((x, y) => x.firstSeq - y.firstSeq);
+    assert.ok(after.length >= before - lost.length + 1);
+    let next = 1;
+    for (const d of after) {
+      assert.equal(d.firstSeq, next);
+      next = d.lastSeq + 1;
+    }
+    const v = await call(auditorClient(auditor.address), 'VerifyChain', { tenant: A }, env.operatorKey);
+    assert.equal(v.ok, true, v.message);
+  });
+
+  it('an edited aggregate: VerifyChain reports AGGREGATE_MISMATCH at its first seq, and Attest does not count it', async () => {
+    const victim = (await aggs(A).find({}).toArray()).find((d) => d.firstSeq > 300 && d.firstSeq < 500)!;
+    const body = JSON.parse(Buffer.from(victim.body.value()).toString('utf8')) as { r: unknown[][] };
+    // Hide the victim's rows: the counts an attacker would like an attestation to say.
+    const edited = { ...body, r: body.r.slice(0, 1) };
+    await aggs(A).updateOne({ _id: victim._id }, { $set: { body: new Binary(Buffer.from(JSON.stringify(edited))) } });
+    const v = await call(auditorClient(auditor.address), 'VerifyChain', { tenant: A }, env.operatorKey);
+    assert.equal(v.ok, false);
+    assert.equal(v.fault, 'AGGREGATE_MISMATCH');
+    assert.equal(v.firstBadSeq, String(victim.firstSeq));
+    assert.match(v.message, new RegExp(`seqs ${victim.firstSeq}-${victim.lastSeq}`));
+    // Its seal no longer matches: Attest reads the victim's entries instead.
+    const whole = windows[0]!;
+    assert.deepEqual(
+      await counts(fast, 'advisor', 'slos://*', whole[0], whole[1]),
+      await counts(full, 'advisor', 'slos://*', whole[0], whole[1]),
+    );
+    // ...and stored a recomputed aggregate over it: VerifyChain is clean again.
+    const again = await call(auditorClient(auditor.address), 'VerifyChain', { tenant: A }, env.operatorKey);
+    assert.equal(again.ok, true, again.message);
+  });
+});
