@@ -15,6 +15,7 @@
 // envelope id and agent (the report names a revoked envelope's agent with them).
 //
 // Events without a readable time are in no row: Attest and the report skip them too.
+import { createHash } from 'node:crypto';
 import { actingAgent, type EventFields } from './event-fields';
 
 /**
@@ -25,7 +26,7 @@ import { actingAgent, type EventFields } from './event-fields';
 export const AGGREGATE_SPAN = 500;
 
 /** Format of the encoded rows (stored as `v`; another value is recomputed from entries). */
-export const AGGREGATE_FORMAT = 2;
+export const AGGREGATE_FORMAT = 3;
 
 /** One group of a chunk's events with the same key. */
 export interface AggregateRow {
@@ -75,6 +76,16 @@ export interface ChunkAggregate {
    * for the few aggregates whose listed events a report shows; absent when read without them).
    */
   listedRaw?: { seq: number; raw: Uint8Array }[];
+  /**
+   * SHA-256 (hex) of each listed event's raw bytes, by seq: part of the sealed body, so the raw
+   * events read for the report's listed rows (kept apart, unsealed) are checked against it.
+   */
+  listedDigests?: Map<number, string>;
+}
+
+/** SHA-256 of an event's raw bytes, hex (what listedDigests holds). */
+export function rawDigest(raw: Uint8Array): string {
+  return createHash('sha256').update(raw).digest('hex');
 }
 
 /** What the aggregate needs of one entry. */
@@ -268,8 +279,13 @@ export function rowEventFields(row: AggregateRow): EventFields {
 // (relative to the aggregate's first) and times (relative to the row's first), in chain order.
 type EncodedRow = [string, string[], 0 | 1, string, string, string, string, number[], number[]];
 
-/** The rows and mints of an aggregate as stored (compact JSON; seqs relative to firstSeq). */
-export function encodeAggregateBody(a: Pick<ChunkAggregate, 'firstSeq' | 'rows' | 'mints'>): Buffer {
+/**
+ * The rows, mints and listed-event digests of an aggregate as stored (compact JSON; seqs relative
+ * to firstSeq). The digests come from `listedRaw` when the aggregate was built from entries.
+ */
+export function encodeAggregateBody(
+  a: Pick<ChunkAggregate, 'firstSeq' | 'rows' | 'mints' | 'listedRaw' | 'listedDigests'>,
+): Buffer {
   const rows: EncodedRow[] = a.rows.map((r) => [
     r.agent,
     r.agentChain,
@@ -282,7 +298,11 @@ export function encodeAggregateBody(a: Pick<ChunkAggregate, 'firstSeq' | 'rows' 
     [r.times[0] ?? 0, ...r.times.slice(1).map((t) => t - (r.times[0] ?? 0))],
   ]);
   const mints = a.mints.map((m) => [m.seq - a.firstSeq, m.jti, m.agent]);
-  return Buffer.from(JSON.stringify({ r: rows, m: mints }), 'utf8');
+  const digests =
+    a.listedRaw !== undefined
+      ? a.listedRaw.map((x) => [x.seq - a.firstSeq, rawDigest(x.raw)])
+      : [...(a.listedDigests ?? new Map<number, string>())].map(([seq, d]) => [seq - a.firstSeq, d]);
+  return Buffer.from(JSON.stringify({ r: rows, m: mints, l: digests }), 'utf8');
 }
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
@@ -292,7 +312,7 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSaf
 export function decodeAggregateBody(
   firstSeq: number,
   body: Uint8Array,
-): Pick<ChunkAggregate, 'rows' | 'mints'> | undefined {
+): Pick<ChunkAggregate, 'rows' | 'mints' | 'listedDigests'> | undefined {
   let o: unknown;
   try {
     o = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
@@ -300,8 +320,8 @@ export function decodeAggregateBody(
     return undefined;
   }
   if (typeof o !== 'object' || o === null) return undefined;
-  const { r, m } = o as { r?: unknown; m?: unknown };
-  if (!Array.isArray(r) || !Array.isArray(m)) return undefined;
+  const { r, m, l } = o as { r?: unknown; m?: unknown; l?: unknown };
+  if (!Array.isArray(r) || !Array.isArray(m) || !Array.isArray(l)) return undefined;
   const rows: AggregateRow[] = [];
   for (const x of r as unknown[]) {
     if (!Array.isArray(x) || x.length !== 9) return undefined;
@@ -349,7 +369,13 @@ export function decodeAggregateBody(
     if (!Array.isArray(x) || x.length !== 3 || !isInt(x[0]) || !isStr(x[1]) || !isStr(x[2])) return undefined;
     mints.push({ seq: (x[0] as number) + firstSeq, jti: x[1] as string, agent: x[2] as string });
   }
-  return { rows, mints };
+  const listedDigests = new Map<number, string>();
+  for (const x of l as unknown[]) {
+    if (!Array.isArray(x) || x.length !== 2 || !isInt(x[0]) || !isStr(x[1]) || !/^[0-9a-f]{64}$/.test(x[1]))
+      return undefined;
+    listedDigests.set((x[0] as number) + firstSeq, x[1]);
+  }
+  return { rows, mints, listedDigests };
 }
 
 /** The bytes an aggregate's seal covers: its range, hashes, time range, format and encoded rows. */

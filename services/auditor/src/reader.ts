@@ -11,7 +11,7 @@ import {
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, type Logger } from '@authority/platform';
 import { genesisHash } from '@authority/core';
 import { walkAggregates, type WalkResult, type WalkSegment } from './aggregate-walk';
-import { restrictAggregate, rowEventFields } from './aggregates';
+import { rawDigest, restrictAggregate, rowEventFields } from './aggregates';
 import { eventFields } from './event-fields';
 import { rawBytes } from './adapters/mongo';
 import type { PolicyView } from '@authority/views';
@@ -596,7 +596,7 @@ export class AuditReader {
     const agg = new ReportAggregator(window, policy?.policy, scope);
     const from = window.startMs ?? Number.NEGATIVE_INFINITY;
     const t0 = performance.now();
-    const usedAggregates: { firstSeq: number; lastSeq: number }[] = [];
+    const usedAggregates: { firstSeq: number; lastSeq: number; listedDigests?: Map<number, string> }[] = [];
     const walked = await this.walk(tenant, latest, signal, (seg) => {
       if (seg.kind === 'aggregate') usedAggregates.push(seg.aggregate);
       if (seg.kind === 'entries') {
@@ -630,15 +630,19 @@ export class AuditReader {
     // The rows of the listed events counted by aggregates: their raw events are stored beside
     // the aggregate (one _id lookup per aggregate that holds some); by _id lookups of the entries
     // for an aggregate stored without them.
+    // Each raw event must match the digest its sealed aggregate holds (neither the listed copies
+    // nor an entry read alone is verified otherwise); one that does not is missing, and a missing
+    // one sends the report to the full verified scan.
     const seqs = agg.listedSeqs();
     const listed = new Map<number, { seq: number; fields: EventFields | undefined; raw: Uint8Array }>();
-    const holders = [
-      ...new Set(seqs.map((q) => usedAggregates.find((r) => r.firstSeq <= q && q <= r.lastSeq)?.firstSeq)),
-    ];
-    for (const first of holders) {
+    const holderOf = (q: number) => usedAggregates.find((r) => r.firstSeq <= q && q <= r.lastSeq);
+    const accept = (seq: number, raw: Uint8Array) => {
+      const sealed = holderOf(seq)?.listedDigests?.get(seq);
+      if (sealed !== undefined && sealed === rawDigest(raw)) listed.set(seq, { seq, fields: eventFields(raw), raw });
+    };
+    for (const first of new Set(seqs.map((q) => holderOf(q)?.firstSeq))) {
       if (first === undefined) continue;
-      for (const [seq, raw] of await this.opts.store.listedOf(tenant, first))
-        listed.set(seq, { seq, fields: eventFields(raw), raw });
+      for (const [seq, raw] of await this.opts.store.listedOf(tenant, first)) accept(seq, raw);
     }
     const missing = seqs.filter((q) => !listed.has(q));
     for (let i = 0; i < missing.length; i += LISTED_LOOKUPS) {
@@ -647,7 +651,7 @@ export class AuditReader {
       );
       for (const doc of docs) {
         const raw = doc ? rawBytes(doc.raw) : undefined;
-        if (doc && raw) listed.set(doc.seq, { seq: doc.seq, fields: eventFields(raw), raw });
+        if (doc && raw) accept(doc.seq, raw);
       }
     }
     this.stats.lastReportMs = { walk: t1 - t0, tail: t2 - t1, listed: performance.now() - t2 };

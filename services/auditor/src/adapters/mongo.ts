@@ -110,6 +110,11 @@ export function aggregatesCollectionName(tenant: string): string {
   return perTenantName(AGGREGATES_COLLECTION, tenant);
 }
 
+/** The collection of a tenant's listed raw events (`aggregates_listed.<tenant>`). */
+export function aggregatesListedCollectionName(tenant: string): string {
+  return perTenantName(AGGREGATES_LISTED_COLLECTION, tenant);
+}
+
 /** An aggregate as stored (aggregates.ts has the rows' encoding in `body`). */
 export interface AggregateDoc {
   _id: string;
@@ -456,7 +461,7 @@ export class ChainStore {
   }
 
   private listedCollection(tenant: string): Collection<ListedDoc> {
-    return this.db.collection<ListedDoc>(perTenantName(AGGREGATES_LISTED_COLLECTION, tenant));
+    return this.db.collection<ListedDoc>(aggregatesListedCollectionName(tenant));
   }
 
   /** The raw listed events of the aggregate that starts at `firstSeq`, by seq (an _id lookup). */

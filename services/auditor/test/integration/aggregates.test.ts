@@ -10,7 +10,7 @@ import { cryptoReady, parsePolicy } from '@authority/core';
 import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
 import { Binary, type MongoClient } from 'mongodb';
 import { AuditorKeys, AuditReader, ChainStore, startAuditor, type RunningAuditor } from '../../src/index';
-import { aggregatesCollectionName, type AggregateDoc } from '../../src/adapters/mongo';
+import { aggregatesCollectionName, aggregatesListedCollectionName, type AggregateDoc } from '../../src/adapters/mongo';
 import type { ReportScope, ReportWindow } from '../../src/report/model';
 import {
   auditEvent,
@@ -211,6 +211,24 @@ describe('aggregates: Attest and the report without rescanning (real Kafka + Fer
     }
     const v = await call(auditorClient(auditor.address), 'VerifyChain', { tenant: A }, env.operatorKey);
     assert.equal(v.ok, true, v.message);
+  });
+
+  it("an edited copy of a listed event: the report shows the chained event (the sealed aggregate's digest decides)", async () => {
+    const listed = mongo
+      .db(env.db)
+      .collection<{ _id: string; listed: { s: number; r: Binary }[] }>(aggregatesListedCollectionName(A));
+    const holder = await listed.findOne({ 'listed.0': { $exists: true } });
+    assert.ok(holder, 'some aggregate keeps listed events');
+    const victim = holder.listed[0]!;
+    const event = JSON.parse(Buffer.from(victim.r.value()).toString('utf8')) as Record<string, unknown>;
+    const forged = JSON.stringify(event).replaceAll('slos://vaults/', 'slos://forged/');
+    assert.notEqual(forged, JSON.stringify(event), 'the edit changes the event');
+    const edited = holder.listed.map((x, k) => (k === 0 ? { s: x.s, r: new Binary(Buffer.from(forged)) } : x));
+    await listed.updateOne({ _id: holder._id }, { $set: { listed: edited } });
+    const whole = { endMs: T0 + 10_000_000 };
+    const report = await comparable(fast, whole, {});
+    assert.doesNotMatch(JSON.stringify(report), /slos:\/\/forged\//, 'the forged copy reached the report');
+    assert.deepEqual(report, await comparable(full, whole, {}));
   });
 
   it('an edited aggregate: VerifyChain reports AGGREGATE_MISMATCH at its first seq, and Attest does not count it', async () => {
