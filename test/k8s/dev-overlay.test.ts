@@ -253,7 +253,7 @@ describe('the dev overlay on a real cluster', () => {
       );
     });
 
-    async function mint(): Promise<string> {
+    async function mint(audience: string[] = []): Promise<string> {
       const minted = await rpc<MintResponse__Output>(
         issuer,
         'Mint',
@@ -266,6 +266,7 @@ describe('the dev overlay on a real cluster', () => {
             constraintsJson: '{"unconstrained":true}',
           },
           ttlSeconds: 3600,
+          audience,
         },
         admin,
       );
@@ -383,7 +384,8 @@ describe('the dev overlay on a real cluster', () => {
       const mcp = new McpClient({ name: 'k8s-suite', version: '1.0.0' });
       await mcp.connect(
         new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
-          requestInit: { headers: { authorization: `Bearer ${await mint()}` } },
+          // The overlay's gateway takes only envelopes bound to it (AUTHORITY_GATEWAY_AUDIENCE).
+          requestInit: { headers: { authorization: `Bearer ${await mint(['authority-gateway'])}` } },
         }),
       );
       try {

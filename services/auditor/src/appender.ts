@@ -113,6 +113,7 @@ export class ChainAppender {
   private readonly states = new Map<string, TenantState>();
   private readonly loading = new Map<string, Promise<TenantState>>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly forgotten = new Set<string>();
   private readonly now: () => Date;
   /** Loads and reloads (for logs, tests and benchmarks). */
   readonly stats = { hintLoads: 0, verifiedReloads: 0, tailVerifications: 0, conflicts: 0 };
@@ -126,9 +127,26 @@ export class ChainAppender {
     return [...this.states.values()];
   }
 
-  /** Forgets every cached head (after a rebalance another replica may have appended). */
+  /**
+   * Forgets every cached head (after a rebalance another replica may have appended). Tenants with
+   * entries no checkpoint covers yet are remembered for the checkpoint timer (takeForgotten):
+   * otherwise, with no further event for them, their last entries would never be signed.
+   */
   invalidateAll(): void {
+    for (const s of this.states.values()) if (s.head.seq > s.lastCheckpointSeq) this.forgotten.add(s.tenant);
     this.states.clear();
+  }
+
+  /** The tenants invalidateAll() forgot with unsigned entries, once each. */
+  takeForgotten(): string[] {
+    const out = [...this.forgotten];
+    this.forgotten.clear();
+    return out;
+  }
+
+  /** Has the tenant's head in the cache? */
+  isCached(tenant: string): boolean {
+    return this.states.has(tenant);
   }
 
   /** Runs `fn` with the tenant's lock held (appends and checkpoints of one tenant never interleave). */

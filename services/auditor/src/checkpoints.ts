@@ -1,8 +1,9 @@
 // Signed checkpoints: every N new entries of a tenant (checked after each appended chunk) and every
-// T for each tenant with new entries, the auditor signs (tenant, seq, head hash, time) with its
-// Ed25519 key (core signCheckpoint), stores it in `checkpoints` and publishes it on
-// `<prefix>checkpoints` (key = tenant). A checkpoint stored but not yet published (a crash in
-// between, Kafka down) is published again at start and after a failed publish.
+// T for each tenant with new entries (those a rebalance made the appender forget included), the
+// auditor signs (tenant, seq, head hash, time) with its Ed25519 key (core signCheckpoint), stores
+// it in `checkpoints` and publishes it on `<prefix>checkpoints` (key = tenant). A checkpoint stored
+// but not yet published (a crash in between, Kafka down) is published again at start and after a
+// failed publish.
 import { signCheckpoint, type SignedCheckpoint } from '@authority/core';
 import type { Logger } from '@authority/platform';
 import { toCheckpoint, type ChainStore } from './adapters/mongo';
@@ -61,8 +62,22 @@ export class Checkpointer {
       );
   }
 
-  /** The periodic pass: sign every known tenant with entries since its last checkpoint. */
+  /**
+   * The periodic pass: sign every known tenant with entries since its last checkpoint, including
+   * those a rebalance made the appender forget (their head reloaded, verified, from the store: a
+   * checkpoint states what is stored, whichever replica appends to the tenant now).
+   */
   async tick(): Promise<number> {
+    const { appender } = this.opts;
+    for (const tenant of appender.takeForgotten()) {
+      try {
+        await appender.withTenantLock(tenant, async () => {
+          if (!appender.isCached(tenant)) await appender.reload(tenant);
+        });
+      } catch (err) {
+        this.opts.logger.warn({ err, tenant }, 'reloading a forgotten tenant head failed; its next event signs');
+      }
+    }
     let signed = 0;
     for (const state of this.opts.appender.knownStates()) {
       if (state.head.seq <= state.lastCheckpointSeq || state.tainted !== undefined) continue;

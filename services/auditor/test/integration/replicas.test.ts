@@ -164,6 +164,44 @@ describe('replicas, races and redelivery', () => {
     }
   });
 
+  it('a rebalance forgets a tenant with unsigned entries: the next timer pass reloads its head and signs it', async () => {
+    const store = new ChainStore(mongo.db(`${env.db}_forgotten`));
+    await store.ensureIndexes();
+    try {
+      const keys = AuditorKeys.fromBase64Seed(env.seed);
+      const appender = new ChainAppender({ store, keys, logger: silentLogger() });
+      const published: number[] = [];
+      const checkpointer = new Checkpointer({
+        store,
+        keys,
+        appender,
+        publish: async (cp) => void published.push(cp.seq),
+        logger: silentLogger(),
+        every: 1_000_000, // only the timer signs
+      });
+      const events = Array.from({ length: 7 }, (_, i) => {
+        const r = admitRecord({
+          ...asConsumed(auditRecord(auditEvent({ tenant: 'forgotten', eventId: `f-${i}` }))),
+          partition: 0,
+          offset: String(i),
+        });
+        assert.ok(r.ok);
+        return r;
+      });
+      await appender.append('forgotten', events);
+      // The rebalance comes before the timer: the head is dropped from the cache, no event follows.
+      appender.invalidateAll();
+      assert.equal(await checkpointer.tick(), 1, 'the forgotten tenant was signed');
+      await checkpointer.flush();
+      const cp = await store.checkpointAt('forgotten', 7);
+      assert.ok(cp, 'a checkpoint at the head, seq 7');
+      assert.deepEqual(published, [7]);
+      assert.equal(await checkpointer.tick(), 0, 'signed once');
+    } finally {
+      await store.db.dropDatabase().catch(() => undefined);
+    }
+  });
+
   it('a batch appended but not committed (crash before the commit) is a no-op when redelivered', async () => {
     const store = new ChainStore(mongo.db(`${env.db}_redeliver`));
     await store.ensureIndexes();
