@@ -866,11 +866,13 @@ describe('the dev overlay on a real cluster', () => {
         // metrics-server reports the enforcer pods' CPU through the aggregated API.
         await eventually(
           async () => {
-            const m = await getJson([
-              'get',
-              '--raw',
-              `/apis/metrics.k8s.io/v1beta1/namespaces/${NS}/pods?labelSelector=app.kubernetes.io%2Fname%3Denforcer`,
-            ]);
+            const m = JSON.parse(
+              await kubectl([
+                'get',
+                '--raw',
+                `/apis/metrics.k8s.io/v1beta1/namespaces/${NS}/pods?labelSelector=app.kubernetes.io%2Fname%3Denforcer`,
+              ]),
+            ) as K8sObject;
             const items = m['items'] as K8sObject[];
             return items.length === replicas ? items : undefined;
           },
