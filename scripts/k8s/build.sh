@@ -12,39 +12,28 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 # A cache built before a binary joined the list only builds that binary (the Go build cache is warm).
-# kube-router (the NetworkPolicy engine) has no staging replaces: `go install` builds it (about 5
-# minutes cold on 2 cores, 29 under heavy load).
-build_kube_router() {
-  if [[ -x "$KUBE_ROUTER_BIN" ]]; then
-    log "kube-router $KUBE_ROUTER_VERSION already built (no-op)"
+# go_install NAME VERSION BIN PACKAGE: a plain Go module (no staging replaces) built by `go install`
+# into BIN's directory, once. kube-router (the NetworkPolicy engine) takes about 5 minutes cold on 2
+# cores (29 under heavy load); metrics-server (the HPA's resource metrics) about 15 under load.
+go_install() {
+  local name="$1" version="$2" bin="$3" package="$4" t1
+  if [[ -x "$bin" ]]; then
+    log "$name $version already built (no-op)"
     return 0
   fi
   require_cmd go
-  mkdir -p "$(dirname "$KUBE_ROUTER_BIN")" "$LOG_DIR"
-  local t1
+  mkdir -p "$(dirname "$bin")" "$LOG_DIR"
   t1="$(now_s)"
-  log "building kube-router $KUBE_ROUTER_VERSION (log $LOG_DIR/kube-router-build.log)"
-  GOBIN="$(dirname "$KUBE_ROUTER_BIN")" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
-    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION" >>"$LOG_DIR/kube-router-build.log" 2>&1 \
-    || die "building kube-router failed; see $LOG_DIR/kube-router-build.log"
-  log "kube-router built in $(elapsed_since "$t1")"
+  log "building $name $version (log $LOG_DIR/$name-build.log)"
+  GOBIN="$(dirname "$bin")" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "$package@$version" \
+    >>"$LOG_DIR/$name-build.log" 2>&1 || die "building $name failed; see $LOG_DIR/$name-build.log"
+  log "$name built in $(elapsed_since "$t1")"
 }
-
-# metrics-server (the resource metrics API of the HPA): a plain module, `go install` builds it.
+build_kube_router() {
+  go_install kube-router "$KUBE_ROUTER_VERSION" "$KUBE_ROUTER_BIN" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+}
 build_metrics_server() {
-  if [[ -x "$METRICS_SERVER_BIN" ]]; then
-    log "metrics-server $METRICS_SERVER_VERSION already built (no-op)"
-    return 0
-  fi
-  require_cmd go
-  mkdir -p "$(dirname "$METRICS_SERVER_BIN")" "$LOG_DIR"
-  local t1
-  t1="$(now_s)"
-  log "building metrics-server $METRICS_SERVER_VERSION (log $LOG_DIR/metrics-server-build.log)"
-  GOBIN="$(dirname "$METRICS_SERVER_BIN")" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
-    "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION" >>"$LOG_DIR/metrics-server-build.log" 2>&1 \
-    || die "building metrics-server failed; see $LOG_DIR/metrics-server-build.log"
-  log "metrics-server built in $(elapsed_since "$t1")"
+  go_install metrics-server "$METRICS_SERVER_VERSION" "$METRICS_SERVER_BIN" sigs.k8s.io/metrics-server/cmd/metrics-server
 }
 
 missing=()
