@@ -10,6 +10,7 @@ import { silentLogger, type EventMessage } from '@authority/platform';
 import { MongoClient, type CommandStartedEvent, type Document } from 'mongodb';
 import { admitRecord, AuditorKeys, AuditReader, ChainAppender, ChainStore, verifyStored } from '../../src/index';
 import {
+  aggregatesCollectionName,
   ARCHIVES_COLLECTION,
   CHECKPOINT_HEADS_COLLECTION,
   checkpointsCollectionName,
@@ -179,6 +180,7 @@ describe('storage layout: entries and checkpoints in one collection per tenant, 
       heads: A,
       [CHECKPOINT_HEADS_COLLECTION]: A,
       [ARCHIVES_COLLECTION]: A, // the archive boundary, where verification starts
+      [aggregatesCollectionName(A)]: '', // recomputed and compared (AGGREGATE_MISMATCH)
     };
     for (const f of verifyFinds) {
       assert.ok(f.collection in ownedByA, `VerifyChain of A read ${f.collection}`);
