@@ -14,7 +14,7 @@ K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-pro
 # A cache built before a binary joined the list only builds that binary (the Go build cache is warm).
 # go_install NAME VERSION BIN PACKAGE: a plain Go module (no staging replaces) built by `go install`
 # into BIN's directory, once. kube-router (the NetworkPolicy engine) takes about 5 minutes cold on 2
-# cores (29 under heavy load); metrics-server (the HPA's resource metrics) about 15 under load.
+# cores (29 under heavy load); metrics-server (the HPA's resource metrics) about 4 (15 under load).
 go_install() {
   local name="$1" version="$2" bin="$3" package="$4" t1
   if [[ -x "$bin" ]]; then
