@@ -29,14 +29,11 @@ export const AGGREGATE_SPAN = 500;
 export const AGGREGATE_FORMAT = 3;
 
 /** One group of a chunk's events with the same key. */
-export interface AggregateRow {
-  agent: string;
-  agentChain: string[];
-  chainUnverified: boolean;
-  action: string;
-  resource: string;
-  decision: string;
-  reason: string;
+export interface AggregateRow
+  extends Pick<
+    EventFields,
+    'agent' | 'agentChain' | 'chainUnverified' | 'action' | 'resource' | 'decision' | 'reason'
+  > {
   count: number;
   /** Earliest and latest event time of the group, ms since the epoch. */
   firstMs: number;
