@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { cryptoReady, declareUnconstrained, generateEd25519KeyPair, mintRoot } from '@authority/core';
+import { cryptoReady } from '@authority/core';
 import { loadConfig } from '@authority/platform';
 import type { CheckResponse__Output, MintResponse__Output } from '@authority/proto';
 import { eventually } from '@authority/test-helpers';
 import { gatewayConfigSchema, startGateway, type Denial, type GatewayHandle } from '@authority/gateway';
 import { moduleDir } from '../src/modules';
+import { forgedEnvelope } from '../src/gateway';
 import { rpc, startStack, type Stack, type StackTenant } from '../src/stack';
 
 const AUDIENCE = 'authority-gateway';
@@ -142,22 +143,6 @@ function startTestGateway(env: Record<string, string> = {}): Promise<GatewayHand
   return startGateway({ ...config, AUTHORITY_GATEWAY_PORT: 0 }, { clock: () => Date.now() + offsetMs });
 }
 
-function forgedEnvelope(agent: string): string {
-  return mintRoot(
-    {
-      tenant: tenant.tenant,
-      agent,
-      scopes: ['demo:echo'],
-      resources: [],
-      context: [],
-      constraints: declareUnconstrained(),
-      ttlSeconds: 600,
-      audience: AUDIENCE,
-    },
-    { secretKey: generateEd25519KeyPair().secretKey, kid: 'forged', now: Math.floor(Date.now() / 1000) },
-  ).token;
-}
-
 after(async () => {
   for (const c of clients) await c.close().catch(() => undefined);
   await gateway?.stop();
@@ -204,7 +189,7 @@ describe('gateway: per-agent upstreams are opened only for verified callers, and
 
   test('a forged envelope (unknown key) and a revoked one get their denial and spawn nothing', async () => {
     const before = spawned().length;
-    const forged = forgedEnvelope('victim');
+    const forged = forgedEnvelope(tenant.tenant, 'victim');
     const attacker = await connect(forged);
     for (let i = 0; i < 3; i++) assert.equal(denialOf(await echo(attacker, 'x')).reason, 'UNKNOWN_KEY');
 
@@ -284,9 +269,9 @@ describe('gateway: per-agent upstreams are opened only for verified callers, and
       const legit = await connect((await mint('table-agent')).token, small);
       assert.equal(text(await echo(legit, 'a')), 'Echo: a', 'the enforcer verified this session');
       // Forged envelopes parse, so they get sessions; their calls never verify them.
-      const f1 = await connect(forgedEnvelope('table-agent'), small);
+      const f1 = await connect(forgedEnvelope(tenant.tenant, 'table-agent'), small);
       assert.equal(denialOf(await echo(f1, 'x')).reason, 'UNKNOWN_KEY');
-      const f2 = await connect(forgedEnvelope('someone'), small);
+      const f2 = await connect(forgedEnvelope(tenant.tenant, 'someone'), small);
       assert.equal(small.http?.evicted, 1, 'the full table evicted the unverified session');
       await assert.rejects(echo(f1, 'x'), /Session not found|404/);
       // A new agent gets in (evicting the other forged session) and is verified by its first call.
@@ -295,7 +280,7 @@ describe('gateway: per-agent upstreams are opened only for verified callers, and
       await assert.rejects(echo(f2, 'x'), /Session not found|404/);
       assert.equal(text(await echo(other, 'b')), 'Echo: b');
       // Only verified sessions left: a new one is refused, and the verified ones keep working.
-      await assert.rejects(connect(forgedEnvelope('someone'), small), /503|too many sessions/);
+      await assert.rejects(connect(forgedEnvelope(tenant.tenant, 'someone'), small), /503|too many sessions/);
       assert.equal(small.http?.evicted, 2);
       assert.equal(text(await echo(legit, 'c')), 'Echo: c');
     } finally {

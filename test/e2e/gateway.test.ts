@@ -24,6 +24,7 @@ import { moduleDir } from '../src/modules';
 import { rpc, startStack, type Stack, type StackTenant } from '../src/stack';
 import {
   GATEWAY_AUDIENCE as AUDIENCE,
+  forgedEnvelope,
   McpClients,
   callTool as call,
   denialOf,
@@ -449,19 +450,7 @@ describe('gateway: approvals and rate limits', () => {
     const limited = await startTestGateway({ AUTHORITY_GATEWAY_RATE: '1', AUTHORITY_GATEWAY_BURST: '2' });
     try {
       // A forged envelope claiming the same tenant and agent, signed by an unknown key.
-      const forged = mintRoot(
-        {
-          tenant: tenant.tenant,
-          agent: 'bucket',
-          scopes: ['demo:echo'],
-          resources: [],
-          context: [],
-          constraints: declareUnconstrained(),
-          ttlSeconds: 600,
-          audience: AUDIENCE,
-        },
-        { secretKey: generateEd25519KeyPair().secretKey, kid: 'forged', now: Math.floor(Date.now() / 1000) },
-      ).token;
+      const forged = forgedEnvelope(tenant.tenant, 'bucket');
       const attacker = await connect(limited, forged);
       for (let i = 0; i < 5; i++) {
         const d = denialOf(await call(attacker, 'everything.echo', { message: 'x' }));

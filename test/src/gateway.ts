@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { declareUnconstrained, generateEd25519KeyPair, mintRoot } from '@authority/core';
 import { loadConfig } from '@authority/platform';
 import { MongoClient } from 'mongodb';
 import {
@@ -123,4 +124,21 @@ export function denialOf(result: CallToolResult): Denial {
   const d = result._meta?.['authority/denial'] as Denial | undefined;
   assert.ok(d !== undefined, 'the denial details are in _meta["authority/denial"]');
   return d;
+}
+
+/** An envelope naming TENANT and AGENT for the gateway, signed by a key no issuer knows (an attacker's). */
+export function forgedEnvelope(tenant: string, agent: string): string {
+  return mintRoot(
+    {
+      tenant,
+      agent,
+      scopes: ['demo:echo'],
+      resources: [],
+      context: [],
+      constraints: declareUnconstrained(),
+      ttlSeconds: 600,
+      audience: GATEWAY_AUDIENCE,
+    },
+    { secretKey: generateEd25519KeyPair().secretKey, kid: 'forged', now: Math.floor(Date.now() / 1000) },
+  ).token;
 }
