@@ -1,4 +1,6 @@
 // Shared bits of the enforcer benchmarks: machine info, percentiles, bounded loops, JSON lines.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { bench } from '@authority/test-helpers';
 
 export const { machine, note, percentiles, report, round } = bench;
@@ -35,3 +37,14 @@ export function kafkaBrokers(): string {
 
 /** The audit-event signing seed of the benchmarked enforcers (base64url of 32 bytes; not a secret). */
 export const BENCH_EVENT_SEED = Buffer.alloc(32, 3).toString('base64url');
+
+/**
+ * The pid of the Kafka broker when the local infrastructure runs it (scripts/infra/up.sh writes
+ * .infra/kafka.pid), for its CPU per decision; undefined otherwise (containers, remote brokers).
+ */
+export function localBrokerPid(): number | undefined {
+  const file = join(resolve(__dirname, '../../../../..'), '.infra', 'kafka.pid');
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}

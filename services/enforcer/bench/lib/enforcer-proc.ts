@@ -1,5 +1,6 @@
 // Child process for the gRPC benchmarks: an enforcer configured from the environment (like main.ts,
 // port 0), printing `{"port":N}` on stdout once serving; stops on SIGTERM or when stdin closes.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createLogger, loadConfig, startTelemetry } from '@authority/platform';
@@ -19,6 +20,11 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop());
   process.stdin.on('end', () => void stop());
+  // Event-loop delay of the serving thread (1 ms resolution): a line "eld" on stdin answers one JSON
+  // line with its percentiles since the previous "eld", then starts over.
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  eld.enable();
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
   // A line "mem" on stdin: full GC, then one JSON line with this process's memory and state sizes.
   let pending = '';
   process.stdin.on('data', (d: Buffer) => {
@@ -27,6 +33,13 @@ async function main(): Promise<void> {
     while ((nl = pending.indexOf('\n')) >= 0) {
       const line = pending.slice(0, nl).trim();
       pending = pending.slice(nl + 1);
+      if (line === 'eld') {
+        process.stdout.write(
+          `${JSON.stringify({ eld: { p50_ms: ms(eld.percentile(50)), p99_ms: ms(eld.percentile(99)), max_ms: ms(eld.max), mean_ms: ms(eld.mean) } })}\n`,
+        );
+        eld.reset();
+        continue;
+      }
       if (line !== 'mem') continue;
       setFlagsFromString('--expose-gc');
       const gc = runInNewContext('gc') as (opts?: { type: 'major'; execution: 'sync' }) => void;

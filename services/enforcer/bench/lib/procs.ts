@@ -1,5 +1,6 @@
 // Spawning the benchmark's server processes and talking to them.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { bearerMetadata } from '@authority/platform';
@@ -17,6 +18,45 @@ export interface ServerProc {
   stop(): Promise<void>;
   /** enforcer-proc only: full GC in the child, then its memory figures. */
   memory(): Promise<ChildMemory>;
+  /** CPU seconds (user + system, all threads) the child has used so far (Linux /proc; NaN elsewhere). */
+  cpuSeconds(): number;
+  /**
+   * enforcer-proc only: event-loop delay of the serving thread since the previous call (undefined
+   * when the child does not answer within 2 s: a build without the monitor).
+   */
+  eventLoopDelay(): Promise<EventLoopDelay | undefined>;
+}
+
+export interface EventLoopDelay {
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  mean_ms: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on every Linux build we run on). */
+const USER_HZ = 100;
+
+/** CPU seconds (user + system) of a process from /proc/<pid>/stat; NaN when unreadable. */
+export function processCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at state (field 3).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Where `enforcer-proc.js` is loaded from: BENCH_ENFORCER_DIST (the dist/bench/lib directory of
+ * another build, e.g. main's, for same-run A/B comparisons), else this build.
+ */
+function scriptDir(script: string): string {
+  const other = process.env['BENCH_ENFORCER_DIST'];
+  return script === 'enforcer-proc' && other ? other : __dirname;
 }
 
 export interface ChildMemory {
@@ -42,7 +82,7 @@ export function spawnServer(
   const nodeArgs = (env['BENCH_CHILD_NODE_ARGS'] ?? process.env['BENCH_CHILD_NODE_ARGS'] ?? '')
     .split(' ')
     .filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, `${script}.js`), ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, join(scriptDir(script), `${script}.js`), ...args], {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -60,6 +100,7 @@ export function spawnServer(
       clearTimeout(timer);
       const { port } = JSON.parse(line) as { port: number };
       const lines: ((m: ChildMemory) => void)[] = [];
+      const delays: ((d: EventLoopDelay | undefined) => void)[] = [];
       let out = '';
       child.stdout!.on('data', (chunk: Buffer) => {
         out += chunk.toString();
@@ -68,15 +109,30 @@ export function spawnServer(
           const l = out.slice(0, nl);
           out = out.slice(nl + 1);
           if (l.startsWith('{"mem"')) lines.shift()?.((JSON.parse(l) as { mem: ChildMemory }).mem);
+          if (l.startsWith('{"eld"')) delays.shift()?.((JSON.parse(l) as { eld: EventLoopDelay }).eld);
         }
       });
       resolve({
         port,
         child,
+        cpuSeconds: () => processCpuSeconds(child.pid),
         memory: () =>
           new Promise<ChildMemory>((done) => {
             lines.push(done);
             child.stdin!.write('mem\n');
+          }),
+        eventLoopDelay: () =>
+          new Promise<EventLoopDelay | undefined>((done) => {
+            const timer = setTimeout(() => {
+              delays.splice(delays.indexOf(answer), 1);
+              done(undefined);
+            }, 2_000);
+            const answer = (d: EventLoopDelay | undefined) => {
+              clearTimeout(timer);
+              done(d);
+            };
+            delays.push(answer);
+            child.stdin!.write('eld\n');
           }),
         stop: () =>
           new Promise<void>((done) => {
