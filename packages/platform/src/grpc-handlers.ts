@@ -104,24 +104,52 @@ async function runTraced(
     { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': method } },
     parent,
   );
-  const controller = new AbortController();
-  call.on('cancelled', () => controller.abort(new Error('cancelled by client')));
+  // The signal and the logger are made when the handler first reads them (most unary handlers
+  // never do): an AbortController, its signal and a pino child cost more than the rest of this
+  // wrapper. A cancellation before that is remembered and applied on creation.
+  let controller: AbortController | undefined;
+  let aborted = false;
+  let abortReason: unknown;
+  const abort = (reason: unknown) => {
+    if (aborted) return;
+    aborted = true;
+    abortReason = reason;
+    controller?.abort(reason);
+  };
+  let finished = false;
+  // grpc-js reports 'cancelled' after every call, completed ones included: only a call still being
+  // handled is cancelled by the client.
+  call.on('cancelled', () => {
+    if (!finished) abort(new Error('cancelled by client'));
+  });
   // Streams also end when the server closes; listen by hand (and unlisten when the call ends)
   // rather than AbortSignal.any, so the long-lived server signal holds nothing per call.
   const closing = (call as unknown as Record<symbol, AbortSignal | undefined>)[SERVER_CLOSING_SIGNAL];
   let unlisten = () => {};
-  if (closing?.aborted) controller.abort(closing.reason);
+  if (closing?.aborted) abort(closing.reason);
   else if (closing) {
-    const onClosing = () => controller.abort(closing.reason);
+    const onClosing = () => abort(closing.reason);
     closing.addEventListener('abort', onClosing, { once: true });
     unlisten = () => closing.removeEventListener('abort', onClosing);
   }
-  const signal = controller.signal;
-  const logger = opts.logger.child({ rpc: `${service}/${method}` });
+  let logger: Logger | undefined;
+  const ctx: HandlerContext = {
+    get signal() {
+      if (controller === undefined) {
+        controller = new AbortController();
+        if (aborted) controller.abort(abortReason);
+      }
+      return controller.signal;
+    },
+    get logger() {
+      return (logger ??= opts.logger.child({ rpc: `${service}/${method}` }));
+    },
+  };
   let code: grpc.status = grpc.status.UNKNOWN;
   try {
-    code = await context.with(trace.setSpan(parent, span), () => body({ signal, logger }));
+    code = await context.with(trace.setSpan(parent, span), () => body(ctx));
   } finally {
+    finished = true;
     unlisten();
     span.setAttribute('rpc.grpc.status_code', code);
     if (code !== grpc.status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message: grpc.status[code] });

@@ -320,7 +320,10 @@ async function main(): Promise<void> {
           baseline: {
             name: 'grpc-js echo server answering 100 canned responses',
             decisions_per_sec: base.rps * 100,
-            server_cpu_us_per_decision: round(((echo.cpuSeconds() - echoCpu0) * 1e6) / Math.max(1, base.rps * SECONDS * 100), 1),
+            server_cpu_us_per_decision: round(
+              ((echo.cpuSeconds() - echoCpu0) * 1e6) / Math.max(1, base.rps * SECONDS * 100),
+              1,
+            ),
           },
           ratio: round(decisions / (base.rps * 100), 2),
           target: { decisions_per_sec: 50_000 },

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { endProducerSpan, startProducerSpan, type KafkaSecurity, type Logger } from '@authority/platform';
 import type { Span } from '@opentelemetry/api';
-import { appendWire, type AuditRecord } from '../audit-record';
+import { appendWire, type AuditRecord, type AuditTrace } from '../audit-record';
 import { AuditUnavailableError, type AuditPublisher } from '../audit';
 import type { AuditProducerWorkerData, FromWorker, ProducerStats, ToWorker } from './audit-producer-worker';
 
@@ -174,13 +174,26 @@ export class WorkerAuditProducer implements AuditPublisher {
     // One PRODUCER span `send <topic>` per record, the child of its call's trace context (the
     // traceparent the record carries); that span's context goes to the thread in place of the
     // call's, so the auditor's consumer span is its child. Spans end when the broker acknowledges.
+    // A span that does not record (the call's trace is not sampled: the common case) is never
+    // exported: the records of one call that share its trace context share one such span's
+    // context too, instead of starting (and serializing) one per record.
     const spans: Span[] = [];
+    let sharedFrom: AuditTrace | undefined;
+    let shared: AuditTrace | undefined;
     const traced = records.map((r): AuditRecord => {
+      if (r.trace === sharedFrom) return shared === r.trace ? r : { ...r, trace: shared as AuditTrace };
       const produced = startProducerSpan(topic, { key: r.tenant, headers: r.trace.headers });
+      let trace = r.trace;
+      if (produced.headers !== undefined && produced.headers !== r.trace.headers) {
+        const headers = produced.headers as Record<string, string>;
+        trace = { ...r.trace, headers, json: JSON.stringify(headers) };
+      }
       if (produced.span !== undefined) spans.push(produced.span);
-      if (produced.headers === undefined || produced.headers === r.trace.headers) return r;
-      const headers = produced.headers as Record<string, string>;
-      return { ...r, trace: { ...r.trace, headers, json: JSON.stringify(headers) } };
+      else {
+        sharedFrom = r.trace;
+        shared = trace;
+      }
+      return trace === r.trace ? r : { ...r, trace };
     });
     return new Promise<void>((resolve, reject) => {
       let q = this.queue.get(topic);
