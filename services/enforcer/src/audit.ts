@@ -19,13 +19,8 @@
 // trace context of the call): the Kafka message with its CloudEvents headers and its signature (the
 // enforcer's event key, header `authority-sig`) is built where it is produced, by default in the
 // audit producer's worker thread (adapters/audit-producer.ts).
-import {
-  currentTraceIds,
-  cloudEventHeaders,
-  withEventSignature,
-  type EventMessage,
-  type Logger,
-} from '@authority/platform';
+import { context, propagation } from '@opentelemetry/api';
+import { currentTraceIds, withEventSignature, type EventMessage, type Logger } from '@authority/platform';
 import type { CheckResult, EventSigningKey } from '@authority/core';
 import type { CheckRequest__Output } from '@authority/proto';
 import { AUDIT_SOURCE, toAuditMessage, type AuditRecord, type AuditTrace } from './audit-record';
@@ -69,29 +64,18 @@ export function activeTraceIds(): { traceId: string; spanId: string } {
   return ids === undefined ? { traceId: '', spanId: '' } : ids;
 }
 
-const CLOUD_EVENT_KEYS: ReadonlySet<string> = new Set([
-  'ce_specversion',
-  'ce_id',
-  'ce_type',
-  'ce_source',
-  'ce_time',
-  'ce_subject',
-  'content-type',
-]);
-
 const NO_TRACE: AuditTrace = Object.freeze({ traceId: '', spanId: '', headers: Object.freeze({}), json: '' });
 
 /**
  * The active trace context, once per call (a BatchCheck's decisions share it). The propagation
- * headers are what platform's cloudEventHeaders injects besides the CloudEvents attributes.
+ * headers are what platform's cloudEventHeaders injects besides the CloudEvents attributes (the
+ * global propagator's fields), injected here into an empty carrier.
  */
 export function activeTrace(): AuditTrace {
   const ids = currentTraceIds();
-  const all = cloudEventHeaders({ id: '', type: '', source: '', subject: '', time: '' });
-  let headers: Record<string, string> | undefined;
-  for (const key of Object.keys(all)) {
-    if (!CLOUD_EVENT_KEYS.has(key)) (headers ??= {})[key] = all[key] as string;
-  }
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  const headers = Object.keys(carrier).length > 0 ? carrier : undefined;
   if (ids === undefined && headers === undefined) return NO_TRACE;
   return {
     traceId: ids?.traceId ?? '',

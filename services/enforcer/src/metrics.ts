@@ -44,13 +44,24 @@ export function createEnforcerMetrics(freshness: Pick<FreshnessMonitor, 'snapsho
   };
   return {
     record(results, startedAt, method) {
+      // One add per (decision, reason) of the call, not per decision: the SDK hashes the
+      // attributes on every add, and a BatchCheck's decisions mostly share one pair.
+      let runAttrs: Attributes | undefined;
+      let run = 0;
       for (const r of results) {
         const key = `${String(r.decision)}/${String(r.reason)}`;
         let attrs = attributes.get(key);
         if (attrs === undefined)
           attributes.set(key, (attrs = { decision: String(r.decision), reason: String(r.reason) }));
-        decisions.add(1, attrs);
+        if (attrs === runAttrs) {
+          run++;
+          continue;
+        }
+        if (runAttrs !== undefined) decisions.add(run, runAttrs);
+        runAttrs = attrs;
+        run = 1;
       }
+      if (runAttrs !== undefined) decisions.add(run, runAttrs);
       duration.record(performance.now() - startedAt, methods[method]);
     },
   };
