@@ -27,7 +27,7 @@ const BATCH_CALLERS = Number(process.env['BENCH_BATCH_CALLERS'] ?? 8);
 const only = process.env['BENCH_ONLY'] ? new RegExp(process.env['BENCH_ONLY']) : undefined;
 const wanted = (name: string) => only === undefined || only.test(name);
 /** Which enforcer build serves (BENCH_ENFORCER_DIST: another build's dist/bench/lib, for A/B runs). */
-const SERVER_BUILD = process.env['BENCH_ENFORCER_DIST'] ?? 'this build';
+const SERVER_BUILD = process.env['BENCH_ENFORCER_DIST'] || 'this build';
 const BROKER_PID = localBrokerPid();
 
 /**
