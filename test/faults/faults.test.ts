@@ -23,8 +23,6 @@ import {
   allowingNow,
   allowsSince,
   auditCommitted,
-  auditorAssignment,
-  authorityTopics,
   check,
   checkChains,
   checksFor,
@@ -32,17 +30,15 @@ import {
   createTenant,
   emit,
   mint,
-  partitionOf,
   saveLogs,
   summarize,
-  topicReplication,
-  uncommitted,
   verifyChains,
   waitFor,
   waitForStack,
   type FaultResult,
   type Tenant,
 } from './harness';
+import { auditorAssignment, authorityTopics, partitionOf, topicReplication, uncommitted } from './kafka-admin';
 
 /** Calls per second over both enforcers (AUTHORITY_FAULTS_RATE overrides). */
 const RATE = Number(process.env['AUTHORITY_FAULTS_RATE'] ?? 200);
