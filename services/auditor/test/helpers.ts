@@ -56,7 +56,16 @@ import {
   type VerifyChainResponse__Output,
 } from '@authority/proto';
 import { AuthorityClientError } from '@authority/platform';
-import { auditorConfigChecks, auditorConfigSchema, type AuditorConfig } from '../src/index';
+import {
+  AuditIngest,
+  auditorConfigChecks,
+  auditorConfigSchema,
+  AuditorKeys,
+  ChainAppender,
+  Checkpointer,
+  type AuditorConfig,
+  type ChainStore,
+} from '../src/index';
 
 import { eventually, requireInfra } from '@authority/test-helpers';
 
@@ -266,6 +275,14 @@ export class StoredEntries {
     for (const c of await this.collections()) n += await c.countDocuments(filter);
     return n;
   }
+  /** One tenant's entries in seq order: each one's seq and event id. */
+  async inSeqOrder(tenant: string): Promise<{ seq: number; eventId: string }[]> {
+    const docs = await this.of(tenant)
+      .find({}, { projection: { _id: 0, seq: 1, eventId: 1 } })
+      .sort({ seq: 1 })
+      .toArray();
+    return docs.map((d) => ({ seq: d['seq'] as number, eventId: d['eventId'] as string }));
+  }
   /** The distinct values of a field over every tenant's entries. */
   async distinct(field: string): Promise<unknown[]> {
     const all = new Set<unknown>();
@@ -424,4 +441,28 @@ export async function publishPolicy(
 
 export function randomSecret(label: string): string {
   return `${label}-${randomBytes(16).toString('hex')}`;
+}
+
+/**
+ * The auditor's write path on `store` without Kafka or gRPC: the test seed's keys, an appender (its
+ * own head cache), a checkpointer signing every `every` entries (published nowhere unless
+ * `publish` says) and the ingest in front of them, trusting the test producers.
+ */
+export function writePath(
+  store: ChainStore,
+  env: TestEnv,
+  every: number,
+  publish: (cp: SignedCheckpoint) => Promise<void> = async () => undefined,
+): { keys: AuditorKeys; appender: ChainAppender; checkpointer: Checkpointer; ingest: AuditIngest } {
+  const keys = AuditorKeys.fromBase64Seed(env.seed);
+  const appender = new ChainAppender({ store, keys, logger: silentLogger() });
+  const checkpointer = new Checkpointer({ store, keys, appender, publish, logger: silentLogger(), every });
+  const ingest = new AuditIngest({
+    store,
+    appender,
+    checkpointer,
+    logger: silentLogger(),
+    trustedKeys: trustedKeyResolver(),
+  });
+  return { keys, appender, checkpointer, ingest };
 }

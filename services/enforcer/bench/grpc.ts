@@ -6,11 +6,11 @@
 //     the same open loop against the echo server (the floor of this client and machine)
 //   grpc.batchcheck-100: BatchCheck of 100 decisions, closed loop (target ≥ 50,000 decisions/s)
 // Every loop is bounded in time and count; loopback only. Results are JSON lines on stdout.
-import { cryptoReady, deriveChild, randomId } from '@authority/core';
+import { cryptoReady } from '@authority/core';
 import type { CheckRequest, EnforcerServiceClient } from '@authority/proto';
 import type * as grpc from '@grpc/grpc-js';
-import { StateFixture, mint, nowSec, OPERATOR_KEY, type TestTenant } from '../test/helpers';
-import { BENCH_EVENT_SEED, kafkaBrokers, note, percentiles, report, round, sleep } from './lib/common';
+import { note, percentiles, report, round, runBench, sleep } from './lib/common';
+import { benchFixture, delegatedCheck, enforcerEnv } from './lib/fixture';
 import { bearer, callBatch, callCheck, enforcerClient, spawnServer, type ServerProc } from './lib/procs';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
@@ -69,40 +69,20 @@ async function openLoop(rate: number, seconds: number, call: () => Promise<void>
   return { rate_per_sec: rate, seconds, errors, ...percentiles(latencies) };
 }
 
-function requestFor(t: TestTenant): CheckRequest {
-  const root = mint(t, { scopes: ['vault:finance:read', 'vault:finance:list'] });
-  const child = deriveChild(
-    root.token,
-    { scopes: ['vault:finance:read'], agent: 'agent-1/sub-agent' },
-    { secretKey: t.key.secretKey, kid: t.kid },
-    nowSec(),
-  );
-  return {
-    token: child.token,
-    requiredScope: 'vault:finance:read',
-    resource: 'slos://vaults/finance/doc-001',
-    context: { purpose: 'benchmark', recordCount: 1 },
-  };
-}
-
 async function withEnforcer<T>(
   prefix: string,
   mode: 'sync' | 'async',
   fn: (client: EnforcerServiceClient, proc: ServerProc) => Promise<T>,
 ): Promise<T> {
-  const proc = await spawnServer('enforcer-proc', {
-    KAFKA_BROKERS: kafkaBrokers(),
-    AUTHORITY_TOPIC_PREFIX: prefix,
-    AUTHORITY_OPERATOR_API_KEY: OPERATOR_KEY,
-    AUTHORITY_EVENT_SIGNING_KEY: BENCH_EVENT_SEED,
-    AUTHORITY_GRPC_HOST: '127.0.0.1',
-    AUTHORITY_LOG_LEVEL: 'warn',
-    AUTHORITY_REFLECTION: 'false',
-    AUTHORITY_AUDIT_MODE: mode,
-    AUTHORITY_ENFORCER_ID: `bench-${mode}`,
-    // BENCH_AUDIT_PRODUCE_REQUESTS=n: audit produce requests in flight (the side-by-side A/B).
-    AUTHORITY_AUDIT_PRODUCE_REQUESTS: process.env['BENCH_AUDIT_PRODUCE_REQUESTS'] ?? '1',
-  });
+  const proc = await spawnServer(
+    'enforcer-proc',
+    enforcerEnv(prefix, {
+      AUTHORITY_AUDIT_MODE: mode,
+      AUTHORITY_ENFORCER_ID: `bench-${mode}`,
+      // BENCH_AUDIT_PRODUCE_REQUESTS=n: audit produce requests in flight (the side-by-side A/B).
+      AUTHORITY_AUDIT_PRODUCE_REQUESTS: process.env['BENCH_AUDIT_PRODUCE_REQUESTS'] ?? '1',
+    }),
+  );
   const client = enforcerClient(proc.port);
   try {
     return await fn(client, proc);
@@ -114,12 +94,8 @@ async function withEnforcer<T>(
 
 async function main(): Promise<void> {
   await cryptoReady();
-  const prefix = `bench-${randomId(6)
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, 'x')}.`;
-  const fixture = await StateFixture.create(prefix);
-  const t = await fixture.tenant('bench-tenant');
-  const req = requestFor(t);
+  const { prefix, fixture, t } = await benchFixture();
+  const req = delegatedCheck(t);
   const md: grpc.Metadata = bearer(t.checkerSecret);
   note(`prefix ${prefix}; ${SECONDS}s per loop`);
 
@@ -265,10 +241,4 @@ async function main(): Promise<void> {
   await sleep(10);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -35,3 +35,14 @@ export function kafkaBrokers(): string {
 
 /** The audit-event signing seed of the benchmarked enforcers (base64url of 32 bytes; not a secret). */
 export const BENCH_EVENT_SEED = Buffer.alloc(32, 3).toString('base64url');
+
+/** Runs a benchmark's main: exit 0 when it resolves (open handles do not keep it alive), else 1. */
+export function runBench(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -567,26 +567,23 @@ describe('enforcer (gRPC, real Kafka)', () => {
       `organization: C\nversion: "1.0"\nagents:\n  agent-1:\n    scopes: [${scopes}]\n    resources: ["slos://vaults/finance/*"]\n`;
     await fixture.publishPolicy(C.tenant, 1, policy('"vault:finance:read"'));
     const token = mint(C).token;
-    const allowed = await waitFor(
-      async () => {
-        const r = await check({ token }, C.checkerSecret);
-        return r.policyVersion === '1' ? r : undefined;
-      },
-      { what: 'policy v1 applied' },
-    );
+    /** The first answer to the token's check that `ok` accepts (the policy arrives through Kafka). */
+    const answer = (what: string, ok: (r: CheckResponse__Output) => boolean) =>
+      waitFor(
+        async () => {
+          const r = await check({ token }, C.checkerSecret);
+          return ok(r) ? r : undefined;
+        },
+        { what },
+      );
+    const allowed = await answer('policy v1 applied', (r) => r.policyVersion === '1');
     assert.equal(allowed.decision, 'ALLOW');
     assert.equal((await audit.wait(allowed.decisionId)).event.policyVersion, '1');
     const stranger = await check({ token: mint(C, { agent: 'agent-9' }).token }, C.checkerSecret);
     assert.equal(stranger.reason, 'POLICY_DENIED');
     // Tightened: envelopes already in the wild are held to the new version at once.
     await fixture.publishPolicy(C.tenant, 2, policy('"vault:finance:list"'));
-    const denied = await waitFor(
-      async () => {
-        const r = await check({ token }, C.checkerSecret);
-        return r.reason === 'POLICY_DENIED' ? r : undefined;
-      },
-      { what: 'policy v2 applied' },
-    );
+    const denied = await answer('policy v2 applied', (r) => r.reason === 'POLICY_DENIED');
     assert.equal(denied.policyVersion, '2');
   });
 
