@@ -14,6 +14,7 @@ import {
   sha256Hex,
   type EventKeyResolver,
   type SignedAttestation,
+  type SignedCheckpoint,
   type EventSigningKey,
 } from '@authority/core';
 import {

@@ -7,9 +7,9 @@
 //   grpc.batchcheck-100: BatchCheck of 100 decisions, closed loop (target ≥ 50,000 decisions/s)
 // Every loop is bounded in time and count; loopback only. Results are JSON lines on stdout.
 import { cryptoReady } from '@authority/core';
-import type { CheckRequest, EnforcerServiceClient } from '@authority/proto';
+import type { EnforcerServiceClient } from '@authority/proto';
 import type * as grpc from '@grpc/grpc-js';
-import { note, percentiles, report, round, runBench, sleep } from './lib/common';
+import { closedLoop, note, percentiles, report, round, runBench, sleep } from './lib/common';
 import { benchFixture, delegatedCheck, enforcerEnv } from './lib/fixture';
 import { bearer, callBatch, callCheck, enforcerClient, spawnServer, type ServerProc } from './lib/procs';
 
@@ -17,29 +17,6 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
 const BATCH_CALLERS = Number(process.env['BENCH_BATCH_CALLERS'] ?? 8);
 const only = process.env['BENCH_ONLY'] ? new RegExp(process.env['BENCH_ONLY']) : undefined;
 const wanted = (name: string) => only === undefined || only.test(name);
-
-async function closedLoop(concurrency: number, seconds: number, maxOps: number, call: () => Promise<void>) {
-  const latencies: number[] = [];
-  let ops = 0;
-  let errors = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  const worker = async () => {
-    while (performance.now() < end && ops < maxOps) {
-      ops++;
-      const t0 = performance.now();
-      try {
-        await call();
-        latencies.push(performance.now() - t0);
-      } catch {
-        errors++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const ms = performance.now() - start;
-  return { rps: round((latencies.length * 1000) / ms, 0), errors, ...percentiles(latencies) };
-}
 
 async function openLoop(rate: number, seconds: number, call: () => Promise<void>) {
   const latencies: number[] = [];
@@ -111,14 +88,19 @@ async function main(): Promise<void> {
     if (first.decision !== 'ALLOW') throw new Error(`benchmark request not allowed: ${first.message}`);
     cannedResponse = first;
     // Warm-up.
-    await closedLoop(16, 1, 5000, async () => void (await callCheck(client, md, req)));
+    await closedLoop(16, 1, async () => void (await callCheck(client, md, req)), 5000);
 
     if (wanted('grpc.check.closed-loop-64')) {
       const before = (await proc.memory()).publisher;
-      enforcerClosed = await closedLoop(64, SECONDS, 500_000, async () => {
-        const r = await callCheck(client, md, req);
-        if (r.decision !== 'ALLOW') throw new Error(r.message);
-      });
+      enforcerClosed = await closedLoop(
+        64,
+        SECONDS,
+        async () => {
+          const r = await callCheck(client, md, req);
+          if (r.decision !== 'ALLOW') throw new Error(r.message);
+        },
+        500_000,
+      );
       const after = (await proc.memory()).publisher;
       const batches = after.batches - before.batches;
       audit = {
@@ -135,18 +117,23 @@ async function main(): Promise<void> {
     }
     if (wanted('grpc.batchcheck-100')) {
       const checks = Array.from({ length: 100 }, () => req);
-      await closedLoop(2, 1, 50, async () => void (await callBatch(client, md, checks)));
-      const batch = await closedLoop(BATCH_CALLERS, SECONDS, 20_000, async () => {
-        const r = await callBatch(client, md, checks);
-        if (r.results?.length !== 100) throw new Error('short batch');
-      });
+      await closedLoop(2, 1, async () => void (await callBatch(client, md, checks)), 50);
+      const batch = await closedLoop(
+        BATCH_CALLERS,
+        SECONDS,
+        async () => {
+          const r = await callBatch(client, md, checks);
+          if (r.results?.length !== 100) throw new Error('short batch');
+        },
+        20_000,
+      );
       batchResult = batch;
     }
   });
 
   if (wanted('grpc.check.open-loop-1000')) {
     await withEnforcer(prefix, 'async', async (client) => {
-      await closedLoop(16, 1, 5000, async () => void (await callCheck(client, md, req)));
+      await closedLoop(16, 1, async () => void (await callCheck(client, md, req)), 5000);
       openAsync = await openLoop(1000, SECONDS, async () => {
         const r = await callCheck(client, md, req);
         if (r.decision !== 'ALLOW') throw new Error(r.message);
@@ -158,7 +145,7 @@ async function main(): Promise<void> {
     const echo = await spawnServer('echo-proc', {}, [JSON.stringify(cannedResponse)]);
     const client = enforcerClient(echo.port);
     try {
-      await closedLoop(16, 1, 5000, async () => void (await callCheck(client, md, req)));
+      await closedLoop(16, 1, async () => void (await callCheck(client, md, req)), 5000);
       if (openSync !== undefined) {
         // The floor of this client, network and machine: the same open loop against the echo server.
         const base = await openLoop(1000, SECONDS, async () => void (await callCheck(client, md, req)));
@@ -189,7 +176,7 @@ async function main(): Promise<void> {
         }
       }
       if (enforcerClosed !== undefined) {
-        const base = await closedLoop(64, SECONDS, 500_000, async () => void (await callCheck(client, md, req)));
+        const base = await closedLoop(64, SECONDS, async () => void (await callCheck(client, md, req)), 500_000);
         report({
           name: 'grpc.check.closed-loop-64',
           what: 'Check with synchronous audit, 64 concurrent callers on one channel; client and server in separate processes sharing the machine (and the Kafka broker)',
@@ -214,8 +201,8 @@ async function main(): Promise<void> {
         const base = await closedLoop(
           BATCH_CALLERS,
           SECONDS,
-          20_000,
           async () => void (await callBatch(client, md, checks)),
+          20_000,
         );
         const decisions = batchResult.rps * 100;
         report({

@@ -74,7 +74,7 @@ describe('a batch longer than the consumer session', () => {
     const store = new SlowStore(mongo.db(env.db));
     await store.ensureIndexes();
     // No checkpoint: the reload verifies the tail from genesis.
-    const { ingest } = writePath(store, env, 1_000_000);
+    const { appender, ingest } = writePath(store, env, 1_000_000);
     const topic = `${env.prefix}audit`;
     const record = (n: number) => auditRecord(auditEvent({ tenant: TENANT, eventId: `e-${n}`, message: String(n) }));
     let joins = 0;

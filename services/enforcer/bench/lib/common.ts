@@ -1,7 +1,7 @@
 // Shared bits of the enforcer benchmarks: machine info, percentiles, bounded loops, JSON lines.
 import { bench } from '@authority/test-helpers';
 
-export const { machine, note, percentiles, report, round } = bench;
+export const { closedLoop, machine, note, percentiles, report, round } = bench;
 
 /**
  * Runs `fn` repeatedly (synchronously, in chunks) for at most `maxMs` and at most `maxOps`
