@@ -255,52 +255,19 @@ describe('enforcer (gRPC, real Kafka)', () => {
 
   test("unknown kid → UNKNOWN_KEY; another tenant's key does not verify", async () => {
     const stranger = generateEd25519KeyPair();
-    const forged = mintRoot(
-      {
-        tenant: A.tenant,
-        agent: 'agent-1',
-        scopes: ['vault:finance:read'],
-        resources: ['slos://vaults/finance/*'],
-        context: [],
-        constraints: cons({ unconstrained: true }),
-        ttlSeconds: 3600,
-      },
-      { secretKey: stranger.secretKey, kid: 'no-such-kid', now: nowSec() },
-    );
+    // Tenant A's usual envelope, signed by a key no directory has.
+    const forged = mint({ ...A, key: stranger, kid: 'no-such-kid' });
     const res = await check({ token: forged.token });
     assert.equal(res.reason, 'UNKNOWN_KEY');
     assert.equal(res.field, 'kid');
     // B's kid named in a token of tenant A: keys resolve within the token's tenant only.
-    const crossKid = mintRoot(
-      {
-        tenant: A.tenant,
-        agent: 'agent-1',
-        scopes: ['vault:finance:read'],
-        resources: ['slos://vaults/finance/*'],
-        context: [],
-        constraints: cons({ unconstrained: true }),
-        ttlSeconds: 3600,
-      },
-      { secretKey: B.key.secretKey, kid: B.kid, now: nowSec() },
-    );
+    const crossKid = mint({ ...A, key: B.key, kid: B.kid });
     assert.equal((await check({ token: crossKid.token })).reason, 'UNKNOWN_KEY');
   });
 
   test('key status: VERIFY_ONLY verifies until verify_until, then and when RETIRED the kid is unknown', async () => {
     const old = generateEd25519KeyPair();
-    const signed = (kid: string) =>
-      mintRoot(
-        {
-          tenant: A.tenant,
-          agent: 'agent-1',
-          scopes: ['vault:finance:read'],
-          resources: ['slos://vaults/finance/*'],
-          context: [],
-          constraints: cons({ unconstrained: true }),
-          ttlSeconds: 3600,
-        },
-        { secretKey: old.secretKey, kid, now: nowSec() },
-      ).token;
+    const signed = (kid: string) => mint({ ...A, key: old, kid }).token;
     await fixture.publishKey(
       A.tenant,
       'rotated-live',
