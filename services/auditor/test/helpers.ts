@@ -16,6 +16,8 @@ import {
   type SignedAttestation,
   type SignedCheckpoint,
   type EventSigningKey,
+  EVENT_TYPES,
+  recordKeys,
 } from '@authority/core';
 import {
   authorityTopicSpecs,
@@ -351,7 +353,7 @@ export function auditRecord(
 ): EventMessage {
   const headers = cloudEventHeaders({
     id: e.eventId,
-    type: override.type ?? 'authority.audit.v1',
+    type: override.type ?? EVENT_TYPES.audit,
     source: e.source,
     subject: override.subject ?? e.tenant,
     time: new Date(Number(e.time?.seconds ?? 0n) * 1000),
@@ -396,11 +398,11 @@ export async function publishCredential(
   });
   await bus.publish(`${prefix}keys`, [
     {
-      key: `${tenant}/credential/${id}`,
+      key: recordKeys.credential(tenant, id),
       value: encodeEvent(pb.CredentialEventSchema, e),
       headers: cloudEventHeaders({
         id,
-        type: 'authority.credential.v1',
+        type: EVENT_TYPES.credential,
         source: 'test',
         subject: tenant,
         time: new Date(),
@@ -427,11 +429,11 @@ export async function publishPolicy(
   });
   await bus.publish(`${prefix}policies`, [
     {
-      key: `${tenant}/${String(version).padStart(12, '0')}`,
+      key: recordKeys.policyVersion(tenant, version),
       value: encodeEvent(pb.PolicyVersionEventSchema, e),
       headers: cloudEventHeaders({
         id: `${tenant}-${version}`,
-        type: 'authority.policy.v1',
+        type: EVENT_TYPES.policy,
         source: 'test',
         subject: tenant,
         time: new Date(),
