@@ -14,6 +14,7 @@
 // .infra/fault-results.jsonl. Nothing here sleeps to synchronize: every wait polls a condition
 // with a bound. Run by `npm run test:faults` (scripts/test-faults.sh); docs/operations.md ("Faults
 // we test") has the measured figures and what they showed; `.ci/run` runs it.
+// Size: one container stack (minutes to start) serves every fault below, one after the other.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Admin } from 'kafkajs';

@@ -1,3 +1,5 @@
+// Envelopes: minting, delegation, attenuation, verification and their refusals (src/envelope).
+// Size: one test per rule of the format, sharing this file's keys and chain fixtures.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cryptoReady, ed25519Verify, randomId } from '../src';

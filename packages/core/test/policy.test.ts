@@ -1,3 +1,5 @@
+// The policy format: parsing, validation issues and the tenant view (src/policy).
+// Size: one test per rule of the format, each a few lines of YAML and the issue it must give.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,7 @@
 // The enforcer end to end over gRPC against the real Kafka broker: state rebuilt from the topics
 // (keys, credentials, revocations published here as events: no issuer needed), decisions from the
 // core engine, one audit event per decision on the audit topic.
+// Size: one enforcer and its topics started once for every test below.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';

@@ -2,6 +2,7 @@
 // minting and verifying against the published key, holder keys and seals, KEK at rest, rotation
 // with overlap and signed-until, RetireKey, delegation narrowing and attribution, revocation,
 // tenant isolation of credentials, and the policy seam.
+// Size: one issuer, its topics, database and event tap started once for every test below.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
