@@ -5,22 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LineCounter, Parser } from 'yaml';
-import { DEFAULT_POLICY_LIMITS, PolicyValidationError, parsePolicy, type PolicyIssue } from '../src/policy';
+import { DEFAULT_POLICY_LIMITS, parsePolicy, type PolicyIssue } from '../src/policy';
 import { composeFirst } from '../src/policy/yaml-reader';
-import { classifications, fill } from './policy-documents';
+import { classifications, fill, issuesOf, y } from './policy-documents';
 
 const MiB = 1024 * 1024;
-const y = (...lines: string[]): string => `${lines.join('\n')}\n`;
-
-function issuesOf(text: string, opts?: Parameters<typeof parsePolicy>[1]): readonly PolicyIssue[] {
-  try {
-    parsePolicy(text, opts);
-  } catch (err) {
-    assert.ok(err instanceof PolicyValidationError, `expected PolicyValidationError, got ${String(err)}`);
-    return err.issues;
-  }
-  assert.fail('expected the policy to be refused');
-}
 
 function only(text: string, opts?: Parameters<typeof parsePolicy>[1]): PolicyIssue {
   const issues = issuesOf(text, opts);
