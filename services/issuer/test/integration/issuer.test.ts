@@ -133,6 +133,23 @@ function verifyPublished(token: string, tenant: string, nowSec = clock.nowSec())
   });
 }
 
+/** The first KeyEvent of key `kid` on the keys topic that `ok` accepts (any when left out). */
+async function keyEvent(
+  tenant: string,
+  kid: string,
+  what: string,
+  ok: (e: pb.KeyEvent) => boolean = () => true,
+): Promise<pb.KeyEvent> {
+  const m = await tap.waitFor(
+    (r) =>
+      r.topic === topics.keys &&
+      r.key?.toString() === `${tenant}/key/${kid}` &&
+      ok(decodeEvent(pb.KeyEventSchema, r.value as Buffer)),
+    what,
+  );
+  return decodeEvent(pb.KeyEventSchema, m.value as Buffer);
+}
+
 async function waitAudit(tenant: string, pred: (e: pb.AuditEvent) => boolean, what: string): Promise<pb.AuditEvent> {
   const m = await tap.waitFor(
     (r) =>
@@ -423,17 +440,8 @@ describe('tenants and keys', () => {
     const fresh = (await mint(tenant, admin, { ttlSeconds: 600 })).envelope!;
     assert.equal(fresh.keyId, rot.active.keyId, 'new envelopes are signed by the new key');
 
-    await tap.waitFor(
-      (m) =>
-        m.topic === topics.keys &&
-        m.key?.toString() === `${tenant}/key/${oldKid}` &&
-        decodeEvent(pb.KeyEventSchema, m.value as Buffer).status === pb.KeyStatus.VERIFY_ONLY,
-      'VERIFY_ONLY key event',
-    );
-    await tap.waitFor(
-      (m) => m.topic === topics.keys && m.key?.toString() === `${tenant}/key/${rot.active.keyId}`,
-      'new key event',
-    );
+    await keyEvent(tenant, oldKid, 'VERIFY_ONLY key event', (e) => e.status === pb.KeyStatus.VERIFY_ONLY);
+    await keyEvent(tenant, rot.active.keyId, 'new key event');
     assert.equal(verifyPublished(old.token, tenant).agent, 'agent-1', 'old token still verifies (overlap)');
     assert.equal(verifyPublished(fresh.token, tenant).agent, 'agent-1');
 
@@ -456,17 +464,11 @@ describe('tenants and keys', () => {
     // an enforcer's directory and at the issuer alike, while the old token keeps verifying.
     const signedUntil = Number(rot.previous.signedUntil?.seconds);
     assert.ok(Number.isSafeInteger(signedUntil) && signedUntil <= clock.nowSec() && signedUntil >= oldExp - 600);
-    const verifyOnlyEvent = decodeEvent(
-      pb.KeyEventSchema,
-      (
-        await tap.waitFor(
-          (m) =>
-            m.topic === topics.keys &&
-            m.key?.toString() === `${tenant}/key/${oldKid}` &&
-            decodeEvent(pb.KeyEventSchema, m.value as Buffer).status === pb.KeyStatus.VERIFY_ONLY,
-          'VERIFY_ONLY key event',
-        )
-      ).value as Buffer,
+    const verifyOnlyEvent = await keyEvent(
+      tenant,
+      oldKid,
+      'VERIFY_ONLY key event',
+      (e) => e.status === pb.KeyStatus.VERIFY_ONLY,
     );
     assert.equal(Number(verifyOnlyEvent.signedUntil?.seconds), signedUntil);
     const oldDoc = await s.issuer.store.keys.findOne({ tenant, kid: oldKid });
@@ -516,13 +518,7 @@ describe('tenants and keys', () => {
     try {
       clock.advance((verifyUntil - clock.nowSec() + 1) * 1000);
       await s.issuer.sweep();
-      await tap.waitFor(
-        (m) =>
-          m.topic === topics.keys &&
-          m.key?.toString() === `${tenant}/key/${oldKid}` &&
-          decodeEvent(pb.KeyEventSchema, m.value as Buffer).status === pb.KeyStatus.RETIRED,
-        'RETIRED key event',
-      );
+      await keyEvent(tenant, oldKid, 'RETIRED key event', (e) => e.status === pb.KeyStatus.RETIRED);
       assert.throws(
         () => verifyPublished(old.token, tenant, verifyUntil + 1),
         (e: Error & { reason?: string }) => e.reason === 'UNKNOWN_KEY',
@@ -638,14 +634,7 @@ describe('RetireKey', () => {
       'UNKNOWN_KEY',
     );
 
-    const retiredEvent = await tap.waitFor(
-      (m) =>
-        m.topic === topics.keys &&
-        m.key?.toString() === `${tenant}/key/${oldKid}` &&
-        decodeEvent(pb.KeyEventSchema, m.value as Buffer).status === pb.KeyStatus.RETIRED,
-      'RETIRED key event',
-    );
-    const ev = decodeEvent(pb.KeyEventSchema, retiredEvent.value as Buffer);
+    const ev = await keyEvent(tenant, oldKid, 'RETIRED key event', (e) => e.status === pb.KeyStatus.RETIRED);
     assert.equal(ev.compromised, true);
     assert.equal(String(ev.signedUntil?.seconds), r.retired.signedUntil?.seconds);
     const audit = await waitAudit(
@@ -701,13 +690,7 @@ describe('RetireKey', () => {
     const late = await retireKey({ tenant, keyId: oldKid, compromised: true, reason: 'found in a dump' }, admin);
     assert.equal(late.retired.compromised, true);
     assert.equal(late.retired.signedUntil?.seconds, r.retired.signedUntil?.seconds);
-    await tap.waitFor(
-      (m) =>
-        m.topic === topics.keys &&
-        m.key?.toString() === `${tenant}/key/${oldKid}` &&
-        decodeEvent(pb.KeyEventSchema, m.value as Buffer).compromised,
-      'compromised RETIRED event',
-    );
+    await keyEvent(tenant, oldKid, 'compromised RETIRED event', (e) => e.compromised);
     await waitAudit(
       tenant,
       (e) => e.action === 'key.retire' && /marked compromised/.test(e.message),
