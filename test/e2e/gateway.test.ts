@@ -6,6 +6,7 @@
 // @modelcontextprotocol/server-everything (content types, structured output, errors, progress),
 // both spawned over stdio. A denied call must never reach the upstream: writes prove it (the file
 // is not there afterwards).
+// Size: one stack and its upstream servers started once for every agent session below.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

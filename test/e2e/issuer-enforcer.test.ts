@@ -4,6 +4,7 @@
 // approval requested → approved → allowed once → second use denied across the two enforcers; every
 // decision on `<prefix>audit` with the fields of ARCHITECTURE §5; a restarted enforcer rebuilds its
 // state from Kafka and gives the same answers.
+// Size: one issuer and two enforcers started once for every scenario below.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

@@ -14,6 +14,7 @@
 // .infra/fault-results.jsonl. Nothing here sleeps to synchronize: every wait polls a condition
 // with a bound. Run by `npm run test:faults` (scripts/test-faults.sh); docs/operations.md ("Faults
 // we test") has the measured figures and what they showed; `.ci/run` runs it.
+// Size: one container stack (minutes to start) serves every fault below, one after the other.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Admin } from 'kafkajs';
@@ -23,8 +24,6 @@ import {
   allowingNow,
   allowsSince,
   auditCommitted,
-  auditorAssignment,
-  authorityTopics,
   check,
   checkChains,
   checksFor,
@@ -32,17 +31,15 @@ import {
   createTenant,
   emit,
   mint,
-  partitionOf,
   saveLogs,
   summarize,
-  topicReplication,
-  uncommitted,
   verifyChains,
   waitFor,
   waitForStack,
   type FaultResult,
   type Tenant,
 } from './harness';
+import { auditorAssignment, authorityTopics, partitionOf, topicReplication, uncommitted } from './kafka-admin';
 
 /** Calls per second over both enforcers (AUTHORITY_FAULTS_RATE overrides). */
 const RATE = Number(process.env['AUTHORITY_FAULTS_RATE'] ?? 200);

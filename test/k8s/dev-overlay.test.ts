@@ -5,6 +5,7 @@
 // rolling update of the enforcer under a bounded load (PodDisruptionBudget respected, no wrong
 // answer, no lost ALLOW event) and `kubectl rollout undo`.
 // Applied through test/k8s/fixtures/dev-local (the services' local image tag, no collector pod).
+// Size: the cluster takes minutes to come up, so every step that needs it is a test of this file.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

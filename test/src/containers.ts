@@ -19,6 +19,9 @@
 // Without a Docker engine this fails loudly (`docker info` must answer): the container suites are
 // run by `npm run test:containers` and `npm run test:faults`, which start the engine and build the
 // images first.
+//
+// Size: one stack; its members' containers, networks, secrets and environment are built together
+// (each service's environment names the others' network aliases and the shared keys).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { connect as netConnect } from 'node:net';

@@ -9,22 +9,12 @@
 //     ~1 KiB each, default work budget (target: a few ms)
 // Each figure is the median of 5 rounds that alternate the two implementations (same machine load).
 // No infrastructure needed: `node packages/core/dist/bench/glob.js` (about a minute).
-import { cpus, loadavg } from 'node:os';
+import { bench } from '@authority/test-helpers';
 import { MAX_GLOB_INPUT_LENGTH, MAX_GLOB_PATTERN_LENGTH, findUncoveredPattern, globMatch } from '../src/glob';
 import { referenceFindUncoveredPattern, referenceGlobMatch } from '../test/glob-reference';
 
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-function report(result: Record<string, unknown>): void {
-  const machine = {
-    cpus: cpus().length,
-    cpu_model: cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    // The machine may be shared: a load average well above the core count means slow figures.
-    loadavg_1m: round(loadavg()[0] ?? 0, 2),
-  };
-  process.stdout.write(`${JSON.stringify({ ...result, machine, at: new Date().toISOString() })}\n`);
-}
+// One JSON line per result with the machine it ran on, as every benchmark prints (test-helpers).
+const { report, round } = bench;
 
 /** Mean ms per call of `fn` over at most `maxOps` calls or about `maxMs` of them. */
 function msPerCall(fn: (i: number) => unknown, maxMs: number, maxOps: number, offset: number): number {

@@ -13,7 +13,7 @@
 //     after a full GC, and whether the hot tokens are still memo hits.
 // No infrastructure needed: `node packages/core/dist/bench/memo-flood.js` (about a minute).
 // BENCH_FLOOD_LINKS (default 20,000) sets N.
-import { cpus, loadavg } from 'node:os';
+import { bench } from '@authority/test-helpers';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { cryptoReady, declareUnconstrained, ed25519KeyPairFromSeed, type Ed25519KeyPair } from '../src';
@@ -29,24 +29,14 @@ import {
   type MintedToken,
 } from '../src/envelope';
 
+// One JSON line per result with the machine it ran on, as every benchmark prints (test-helpers).
+const { report, round } = bench;
+
 const NOW = Math.floor(Date.now() / 1000);
 const FLOOD = Number(process.env['BENCH_FLOOD_LINKS'] ?? 20_000);
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-function report(result: Record<string, unknown>): void {
-  const machine = {
-    cpus: cpus().length,
-    cpu_model: cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    // The machine may be shared: a load average well above the core count means slow figures.
-    loadavg_1m: round(loadavg()[0] ?? 0, 2),
-  };
-  process.stdout.write(`${JSON.stringify({ ...result, machine, at: new Date().toISOString() })}\n`);
-}
 
 function heapUsed(): number {
   gc();

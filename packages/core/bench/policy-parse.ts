@@ -14,59 +14,19 @@
 //   policy.parse.realistic_1mib            5,800 agents with descriptions, scopes and resources
 //
 //   POLICY_BENCH_RUNS   runs per case after one warm-up (default 5); each case stops after 20 s
-import { cpus, loadavg, totalmem } from 'node:os';
+import { bench } from '@authority/test-helpers';
 import { Lexer } from 'yaml';
 import { DEFAULT_POLICY_LIMITS, PolicyValidationError, parsePolicy } from '../src/policy';
+import { classifications, fill as fillTo } from '../test/policy-documents';
+
+// One JSON line per result with the machine it ran on, as every benchmark prints (test-helpers).
+const { note, report, round } = bench;
 
 const MiB = 1024 * 1024;
 const RUNS = Math.max(1, Number(process.env['POLICY_BENCH_RUNS'] ?? 5) || 5);
 const CASE_BUDGET_MS = 20_000;
-
-function machine() {
-  const list = cpus();
-  return {
-    cpus: list.length,
-    cpu_model: list[0]?.model ?? 'unknown',
-    mem_gb: Math.round(totalmem() / 1e9),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    // The machine may be shared: a load average above the core count means the figures are high.
-    loadavg_1m: round(loadavg()[0] ?? 0, 2),
-  };
-}
-
-function report(result: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ ...result, machine: machine(), at: new Date().toISOString() })}\n`);
-}
-
-function note(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
-}
-
-function round(x: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
-/** Repeats `unit(i)` after `head` while the document stays within `bytes`. */
-function fill(head: string, unit: (i: number) => string, tail: string, bytes = MiB): string {
-  const parts: string[] = [];
-  let size = head.length + tail.length;
-  for (let i = 0; ; i++) {
-    const u = unit(i);
-    if (size + u.length > bytes) break;
-    parts.push(u);
-    size += u.length;
-  }
-  return head + parts.join('') + tail;
-}
-
-function classifications(n: number): string {
-  const lines = ['organization: A', 'data_classifications:'];
-  for (let i = 0; i < n; i++) lines.push(`  d${i}: {sensitivity: internal}`);
-  lines.push('agents:', '  a: {scopes: [a:b]}');
-  return `${lines.join('\n')}\n`;
-}
+/** A document of at most 1 MiB (test/policy-documents.ts). */
+const fill = (head: string, unit: (i: number) => string, tail: string) => fillTo(head, unit, tail, MiB);
 
 function lexemes(text: string): number {
   let n = 0;

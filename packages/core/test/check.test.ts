@@ -1,3 +1,5 @@
+// The decision engine (src/check): a chain, a request and a policy in, a decision and its reason out.
+// Size: one test per reason the engine gives, sharing this file's tenants and chains.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cryptoReady, ed25519Verify, type Reason } from '../src';

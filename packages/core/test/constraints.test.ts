@@ -1,3 +1,5 @@
+// Constraints (src/constraints).
+// Size: one test per constraint: parsing, narrowing and evaluation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fc from 'fast-check';

@@ -7,6 +7,7 @@ import {
   declareUnconstrained,
   ed25519KeyPairFromSeed,
   ed25519Sign,
+  ed25519Verify,
   type Constraints,
   type Ed25519KeyPair,
   type Reason,
@@ -14,9 +15,11 @@ import {
 import {
   LINK_SEPARATOR,
   SEAL_PREFIX,
+  deriveChild,
   hashLink,
   mintRoot,
   splitSeal,
+  type ChildParams,
   type RootParams,
   type EnvelopeVerifyOptions,
   type MintedToken,
@@ -78,6 +81,29 @@ export function fixture(overrides: Partial<RootParams> = {}): Fixture {
   const ring = new KeyRing().add('k1', keyPair(1));
   const root = mintRoot(rootParams(overrides), { secretKey: ring.secret('k1'), kid: 'k1', now: NOW });
   return { ring, root };
+}
+
+/** A child of `parent` signed with the ring's k1: read-only on the finance vault unless overridden. */
+export function childOf(ring: KeyRing, parent: MintedToken, overrides: ChildParams = {}): MintedToken {
+  return deriveChild(
+    parent.token,
+    { scopes: ['vault:finance:read'], ...overrides },
+    { secretKey: ring.secret('k1'), kid: 'k1' },
+    NOW,
+  );
+}
+
+/** A signature verifier that counts its calls (how many Ed25519 verifications a check cost). */
+export function counting(): {
+  calls: { n: number };
+  verifySignature: (s: Uint8Array, m: Uint8Array, k: Uint8Array) => boolean;
+} {
+  const calls = { n: 0 };
+  const verifySignature = (s: Uint8Array, m: Uint8Array, k: Uint8Array) => {
+    calls.n++;
+    return ed25519Verify(s, m, k);
+  };
+  return { calls, verifySignature };
 }
 
 export function verifyOptions(ring: KeyRing, overrides: Partial<EnvelopeVerifyOptions> = {}): EnvelopeVerifyOptions {

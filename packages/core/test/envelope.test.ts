@@ -1,6 +1,8 @@
+// Envelopes: minting, delegation, attenuation, verification and their refusals (src/envelope).
+// Size: one test per rule of the format, sharing this file's keys and chain fixtures.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cryptoReady, ed25519Verify, randomId } from '../src';
+import { cryptoReady, randomId } from '../src';
 import {
   LinkMemo,
   OFFLINE_KID,
@@ -35,6 +37,8 @@ import {
   rawLink,
   rootParams,
   verifyOptions,
+  childOf,
+  counting,
 } from './envelope-fixtures.test';
 
 before(async () => {
@@ -616,12 +620,7 @@ describe('time', () => {
 describe('revocation', () => {
   test('a revoked root kills its child; a revoked child kills only itself', () => {
     const { ring, root } = fixture();
-    const child = deriveChild(
-      root.token,
-      { scopes: ['vault:finance:read'] },
-      { secretKey: ring.secret('k1'), kid: 'k1' },
-      NOW,
-    );
+    const child = childOf(ring, root);
     const revoked = new Set([root.claims.jti]);
     const opts = verifyOptions(ring, { isRevoked: (jti) => revoked.has(jti) });
     assertFails(() => verifyEnvelope(child.token, opts), 'REVOKED', { message: /^link 0:/ });
@@ -958,23 +957,9 @@ describe('audience', () => {
 });
 
 describe('memo', () => {
-  function counting() {
-    const calls = { n: 0 };
-    const verifySignature = (s: Uint8Array, m: Uint8Array, k: Uint8Array) => {
-      calls.n++;
-      return ed25519Verify(s, m, k);
-    };
-    return { calls, verifySignature };
-  }
-
   test('a repeated token costs no Ed25519; a revocation after memoization denies at once', () => {
     const { ring, root } = fixture();
-    const child = deriveChild(
-      root.token,
-      { scopes: ['vault:finance:read'] },
-      { secretKey: ring.secret('k1'), kid: 'k1' },
-      NOW,
-    );
+    const child = childOf(ring, root);
     const memo = new LinkMemo(100);
     const { calls, verifySignature } = counting();
     const revoked = new Set<string>();

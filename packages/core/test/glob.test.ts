@@ -1,3 +1,5 @@
+// Glob matching and containment (src/glob.ts).
+// Size: one test per syntax rule and property, several checked against test/glob-reference.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fc from 'fast-check';

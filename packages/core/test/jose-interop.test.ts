@@ -27,6 +27,7 @@ import {
   rootParams,
   sealOf,
   verifyOptions,
+  childOf,
 } from './envelope-fixtures.test';
 
 before(async () => {
@@ -84,12 +85,7 @@ describe('our links verify with jose', () => {
 
   test("a seal verifies with jose under the leaf's cnf JWK, and under no other key", async () => {
     const { ring, root } = fixture();
-    const child = deriveChild(
-      root.token,
-      { scopes: ['vault:finance:read'] },
-      { secretKey: ring.secret('k1'), kid: 'k1' },
-      NOW,
-    );
+    const child = childOf(ring, root);
     for (const token of [root, child]) {
       // The JWK in the leaf's cnf is imported as it stands.
       const leafKey = await jose.importJWK(token.claims.cnf.jwk, 'EdDSA');

@@ -2,7 +2,7 @@
 // remembered chain rule, shared key copies, and the root tenant passed to isRevoked.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cryptoReady, ed25519Verify, randomId, type Reason } from '../src';
+import { cryptoReady, randomId, type Reason } from '../src';
 import {
   LinkMemo,
   deriveChild,
@@ -13,7 +13,6 @@ import {
   sealToken,
   signLink,
   verifyEnvelope,
-  type ChildParams,
   type EnvelopeClaims,
   type MintedToken,
 } from '../src/envelope';
@@ -27,29 +26,13 @@ import {
   keyPair,
   rootParams,
   verifyOptions,
+  childOf,
+  counting,
 } from './envelope-fixtures.test';
 
 before(async () => {
   await cryptoReady();
 });
-
-function counting() {
-  const calls = { n: 0 };
-  const verifySignature = (s: Uint8Array, m: Uint8Array, k: Uint8Array) => {
-    calls.n++;
-    return ed25519Verify(s, m, k);
-  };
-  return { calls, verifySignature };
-}
-
-function childOf(ring: KeyRing, parent: MintedToken, overrides: ChildParams = {}): MintedToken {
-  return deriveChild(
-    parent.token,
-    { scopes: ['vault:finance:read'], ...overrides },
-    { secretKey: ring.secret('k1'), kid: 'k1' },
-    NOW,
-  );
-}
 
 describe('memo: text index', () => {
   test('a repeated token is served by exact text, without hashing or Ed25519', () => {

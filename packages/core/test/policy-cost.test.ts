@@ -5,48 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LineCounter, Parser } from 'yaml';
-import { DEFAULT_POLICY_LIMITS, PolicyValidationError, parsePolicy, type PolicyIssue } from '../src/policy';
+import { DEFAULT_POLICY_LIMITS, parsePolicy, type PolicyIssue } from '../src/policy';
 import { composeFirst } from '../src/policy/yaml-reader';
+import { classifications, fill, issuesOf, y } from './policy-documents';
 
 const MiB = 1024 * 1024;
-const y = (...lines: string[]): string => `${lines.join('\n')}\n`;
-
-function issuesOf(text: string, opts?: Parameters<typeof parsePolicy>[1]): readonly PolicyIssue[] {
-  try {
-    parsePolicy(text, opts);
-  } catch (err) {
-    assert.ok(err instanceof PolicyValidationError, `expected PolicyValidationError, got ${String(err)}`);
-    return err.issues;
-  }
-  assert.fail('expected the policy to be refused');
-}
 
 function only(text: string, opts?: Parameters<typeof parsePolicy>[1]): PolicyIssue {
   const issues = issuesOf(text, opts);
   assert.equal(issues.length, 1, JSON.stringify(issues.slice(0, 3), null, 1));
   return issues[0] as PolicyIssue;
-}
-
-/** Repeats `unit(i)` until the document would pass `bytes`. */
-function fill(head: string, unit: (i: number) => string, tail: string, bytes: number): string {
-  const parts: string[] = [];
-  let size = head.length + tail.length;
-  for (let i = 0; ; i++) {
-    const u = unit(i);
-    if (size + u.length > bytes) break;
-    parts.push(u);
-    size += u.length;
-  }
-  return head + parts.join('') + tail;
-}
-
-function classifications(n: number, style: 'block' | 'flow'): string {
-  const lines = ['organization: A', 'data_classifications:'];
-  for (let i = 0; i < n; i++) {
-    lines.push(style === 'block' ? `  d${i}:\n    sensitivity: internal` : `  d${i}: {sensitivity: internal}`);
-  }
-  lines.push('agents:', '  a: {scopes: [a:b]}');
-  return y(...lines);
 }
 
 test('10,000 data classifications (the limit) are accepted', () => {

@@ -1,3 +1,5 @@
+// The policy format: parsing, validation issues and the tenant view (src/policy).
+// Size: one test per rule of the format, each a few lines of YAML and the issue it must give.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -11,21 +13,9 @@ import {
   type PolicyIssue,
 } from '../src/policy';
 import { tenantPolicyFrom } from '../src/check';
+import { issuesOf, y } from './policy-documents';
 
 const FIXTURE = resolve(__dirname, '../../test/fixtures/ferpa-policy.yaml');
-
-/** Joins lines, so positions in the tests read as line numbers. */
-const y = (...lines: string[]): string => `${lines.join('\n')}\n`;
-
-function issuesOf(text: string, opts?: Parameters<typeof parsePolicy>[1]): readonly PolicyIssue[] {
-  try {
-    parsePolicy(text, opts);
-  } catch (err) {
-    assert.ok(err instanceof PolicyValidationError, `expected PolicyValidationError, got ${String(err)}`);
-    return err.issues;
-  }
-  assert.fail('expected the policy to be refused');
-}
 
 /** Asserts exactly one issue, at this path and position, whose message matches. */
 function expectOnly(

@@ -1,3 +1,5 @@
+// Canonical resources (src/resource.ts).
+// Size: one test per form of a canonical resource and per refusal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fc from 'fast-check';

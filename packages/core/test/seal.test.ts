@@ -27,7 +27,18 @@ import {
   type MintedToken,
 } from '../src/envelope';
 import { checkRequest, type CheckDeps, type CheckInput, type CheckResult } from '../src/check';
-import { NOW, assertFails, b64, fixture, forgeSeal, keyPair, sealOf, verifyOptions } from './envelope-fixtures.test';
+import {
+  NOW,
+  assertFails,
+  b64,
+  fixture,
+  forgeSeal,
+  keyPair,
+  sealOf,
+  verifyOptions,
+  childOf,
+  counting,
+} from './envelope-fixtures.test';
 
 before(async () => {
   await cryptoReady();
@@ -41,15 +52,6 @@ function expectDeny(r: CheckResult, reason: string, field?: string): void {
   assert.equal(r.decision, 'DENY', `expected DENY ${reason}, got ${r.reason}: ${r.message}`);
   assert.equal(r.reason, reason, r.message);
   if (field !== undefined) assert.equal(r.field, field, r.message);
-}
-
-function counting() {
-  const calls = { n: 0 };
-  const verifySignature = (s: Uint8Array, m: Uint8Array, k: Uint8Array) => {
-    calls.n++;
-    return ed25519Verify(s, m, k);
-  };
-  return { calls, verifySignature };
 }
 
 /** A root (agent-a, sealed by its generated holder) and a narrower child for agent-a/sub. */
@@ -263,12 +265,7 @@ describe('seal: verification', () => {
 describe('seal: memo', () => {
   test('a repeated sealed token costs 0 Ed25519; another seal on the same chain is checked every time', () => {
     const { ring, root } = fixture();
-    const child = deriveChild(
-      root.token,
-      { scopes: ['vault:finance:read'] },
-      { secretKey: ring.secret('k1'), kid: 'k1' },
-      NOW,
-    );
+    const child = childOf(ring, root);
     const memo = new LinkMemo();
     const { calls, verifySignature } = counting();
     const deps: CheckDeps = { resolveKey: ring.resolve, now: NOW, isRevoked: () => false, memo, verifySignature };

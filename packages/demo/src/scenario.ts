@@ -195,99 +195,93 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     return res;
   };
   const read = 'vault:student-records:read';
+  const record = 'slos://vaults/student-records/s-1001';
+  /** A Check of `token` reading `resource` (a student record unless said) with `context`. */
+  const reading = (token: string, context: CheckRequest['context'], resource = record, requiredScope = read) => ({
+    token,
+    requiredScope,
+    resource,
+    context,
+  });
 
   log('5. Checks at the enforcer');
-  await check('advisor reads a student record for advising', 'ALLOW', {
-    token: advisor.token,
-    requiredScope: read,
-    resource: 'slos://vaults/student-records/s-1001',
-    context: { purpose: 'degree-audit advising appointment', recordCount: 1 },
-  });
+  await check(
+    'advisor reads a student record for advising',
+    'ALLOW',
+    reading(advisor.token, { purpose: 'degree-audit advising appointment', recordCount: 1 }),
+  );
   const transcript = {
     requiredScope: read,
     resource: 'slos://vaults/student-records/transcripts/s-1001',
     context: { purpose: 'summarise transcript for advisor', recordCount: 1 },
   };
   await check('sub-agent reads a transcript', 'ALLOW', { token: sub.token, ...transcript });
-  await check('sub-agent reads outside its narrower resources', 'RESOURCE_NOT_ALLOWED', {
-    token: sub.token,
-    requiredScope: read,
-    resource: 'slos://vaults/student-records/s-1001',
-    context: { purpose: 'summarise', recordCount: 1 },
-  });
+  await check(
+    'sub-agent reads outside its narrower resources',
+    'RESOURCE_NOT_ALLOWED',
+    reading(sub.token, { purpose: 'summarise', recordCount: 1 }),
+  );
   // Truncation: the sub-agent holds the advisor's link (it is the first link of its own chain) and
   // tries to present it alone, to use the advisor's wider grant. Without a seal it is refused; and
   // it cannot seal it, because only the advisor's key can.
   const advisorLinkAlone = subEnvelope.token.split('~')[0] as string;
-  await check("sub-agent presents its parent's link alone (truncation, no seal)", 'PROOF_REQUIRED', {
-    token: advisorLinkAlone,
-    requiredScope: read,
-    resource: 'slos://vaults/student-records/s-1001',
-    context: { purpose: 'summarise', recordCount: 1 },
-  });
-  await check("sub-agent presents its parent's link alone, sealed with its own key", 'INVALID_PROOF', {
-    token: forgeSeal(advisorLinkAlone, summarizerKey),
-    requiredScope: read,
-    resource: 'slos://vaults/student-records/s-1001',
-    context: { purpose: 'summarise', recordCount: 1 },
-  });
-  await check('advisor reads a health record', 'SCOPE_MISSING', {
-    token: advisor.token,
-    requiredScope: 'vault:student-health:read',
-    resource: 'slos://vaults/student-health/s-1001',
-    context: { purpose: 'curiosity' },
-  });
-  await check('advisor reads a health record through a student-records scope', 'RESOURCE_NOT_ALLOWED', {
-    token: advisor.token,
-    requiredScope: read,
-    resource: 'slos://vaults/student-health/s-1001',
-    context: { purpose: 'curiosity' },
-  });
-  await check('advisor reads without a purpose', 'PURPOSE_REQUIRED', {
-    token: advisor.token,
-    requiredScope: read,
-    resource: 'slos://vaults/student-records/s-1001',
-    context: { recordCount: 1 },
-  });
-  await check('advisor reads with an invisible purpose (U+3164 HANGUL FILLER)', 'PURPOSE_REQUIRED', {
-    token: advisor.token,
-    requiredScope: read,
-    resource: 'slos://vaults/student-records/s-1001',
-    context: { purpose: '\u3164', recordCount: 1 },
-  });
+  await check(
+    "sub-agent presents its parent's link alone (truncation, no seal)",
+    'PROOF_REQUIRED',
+    reading(advisorLinkAlone, { purpose: 'summarise', recordCount: 1 }),
+  );
+  await check(
+    "sub-agent presents its parent's link alone, sealed with its own key",
+    'INVALID_PROOF',
+    reading(forgeSeal(advisorLinkAlone, summarizerKey), { purpose: 'summarise', recordCount: 1 }),
+  );
+  await check(
+    'advisor reads a health record',
+    'SCOPE_MISSING',
+    reading(
+      advisor.token,
+      { purpose: 'curiosity' },
+      'slos://vaults/student-health/s-1001',
+      'vault:student-health:read',
+    ),
+  );
+  await check(
+    'advisor reads a health record through a student-records scope',
+    'RESOURCE_NOT_ALLOWED',
+    reading(advisor.token, { purpose: 'curiosity' }, 'slos://vaults/student-health/s-1001'),
+  );
+  await check('advisor reads without a purpose', 'PURPOSE_REQUIRED', reading(advisor.token, { recordCount: 1 }));
+  await check(
+    'advisor reads with an invisible purpose (U+3164 HANGUL FILLER)',
+    'PURPOSE_REQUIRED',
+    reading(advisor.token, { purpose: '\u3164', recordCount: 1 }),
+  );
   // max_records_per_request fails closed: a request that does not say how much it reads is refused.
-  await check('advisor reads without stating a record count', 'RECORD_COUNT_REQUIRED', {
-    token: advisor.token,
-    requiredScope: read,
-    resource: 'slos://vaults/student-records/s-1001',
-    context: { purpose: 'degree-audit advising appointment' },
-  });
-  await check('advisor exports 500 records at once', 'MAX_RECORDS_EXCEEDED', {
-    token: advisor.token,
-    requiredScope: read,
-    resource: 'slos://vaults/student-records/s-1001',
-    context: { purpose: 'bulk export', recordCount: 500 },
-  });
+  await check(
+    'advisor reads without stating a record count',
+    'RECORD_COUNT_REQUIRED',
+    reading(advisor.token, { purpose: 'degree-audit advising appointment' }),
+  );
+  await check(
+    'advisor exports 500 records at once',
+    'MAX_RECORDS_EXCEEDED',
+    reading(advisor.token, { purpose: 'bulk export', recordCount: 500 }),
+  );
 
   log("   Per-request proofs (the FERPA auditor's envelope says pop: required):");
-  const review = {
-    token: ferpaAuditor.token,
-    requiredScope: read,
-    resource: 'slos://vaults/student-records/s-1001',
-    context: { purpose: 'annual FERPA access review', recordCount: 1 },
-  };
+  const review = reading(ferpaAuditor.token, { purpose: 'annual FERPA access review', recordCount: 1 });
   await check('auditor presents its sealed token without a per-request proof', 'PROOF_REQUIRED', review);
   const proven = { ...review, proof: requestProof(review.token, ferpaAuditor.key, review) };
   await check('auditor reads with a per-request proof signed by its holder key', 'ALLOW', proven);
   await check('the same request and proof replayed', 'PROOF_REPLAYED', proven);
 
   log('6. A write that needs a human approval');
-  const write = {
-    token: aid.token,
-    requiredScope: 'vault:financial-aid:write',
-    resource: 'slos://vaults/financial-aid/award-2026-s-1001',
-    context: { purpose: 'adjust grant after appeal', recordCount: 1 },
-  };
+  const write = reading(
+    aid.token,
+    { purpose: 'adjust grant after appeal', recordCount: 1 },
+    'slos://vaults/financial-aid/award-2026-s-1001',
+    'vault:financial-aid:write',
+  );
   const pending = await check('financial-aid agent updates an award', 'APPROVAL_REQUIRED', write);
   const approvalId = pending.approvalRequestId;
   await call(
@@ -313,12 +307,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       const res: CheckResponse__Output = await call(
         c.enforcer,
         c.enforcer.check,
-        {
-          token: advisor.token,
-          requiredScope: read,
-          resource: 'slos://vaults/student-records/s-1001',
-          context: { purpose: 'advising' },
-        },
+        reading(advisor.token, { purpose: 'advising' }),
         checker,
       );
       return res.reason === 'REVOKED';
@@ -326,18 +315,12 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     Date.now() + 10_000,
     'the revocation to reach the enforcer',
   );
-  await check('advisor after revocation', 'REVOKED', {
-    token: advisor.token,
-    requiredScope: read,
-    resource: 'slos://vaults/student-records/s-1001',
-    context: { purpose: 'advising' },
-  });
-  await check("sub-agent after its parent's revocation", 'REVOKED', {
-    token: sub.token,
-    requiredScope: read,
-    resource: 'slos://vaults/student-records/transcripts/s-1001',
-    context: { purpose: 'summarise' },
-  });
+  await check('advisor after revocation', 'REVOKED', reading(advisor.token, { purpose: 'advising' }));
+  await check(
+    "sub-agent after its parent's revocation",
+    'REVOKED',
+    reading(sub.token, { purpose: 'summarise' }, 'slos://vaults/student-records/transcripts/s-1001'),
+  );
 
   log('8. Audit chain and compliance report');
   const expectedChecks = decisions.length + 1; // + the revocation probe(s), at least one

@@ -3,22 +3,30 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { ConfigError, runService, silentLogger } from '../src';
 
+type RunOptions = Parameters<typeof runService>[0];
+
+/** Exit codes and signals under the test's control; `run` is runService wired to them. */
 function harness() {
   const exits: number[] = [];
   const signals = new EventEmitter();
-  return { exits, signals, exit: (code: number) => void exits.push(code) };
+  const exit = (code: number) => void exits.push(code);
+  const run = (opts: Partial<RunOptions> & Pick<RunOptions, 'start'>) =>
+    runService({
+      name: 'svc',
+      logger: silentLogger(),
+      exit,
+      signalSource: signals,
+      handleProcessErrors: false,
+      ...opts,
+    });
+  return { exits, signals, exit, run };
 }
 
 describe('runService', () => {
   it('on SIGTERM runs shutdown steps in phase order, then exits 0', async () => {
     const h = harness();
     const order: string[] = [];
-    const svc = runService({
-      name: 'svc',
-      logger: silentLogger(),
-      exit: h.exit,
-      signalSource: h.signals,
-      handleProcessErrors: false,
+    const svc = h.run({
       start: async (ctx) => {
         // Registered out of order on purpose.
         ctx.onShutdown('telemetry', 'otel', () => void order.push('telemetry'));
@@ -39,12 +47,7 @@ describe('runService', () => {
   it('exits 1 when a step fails, still running the later steps', async () => {
     const h = harness();
     const ran: string[] = [];
-    const svc = runService({
-      name: 'svc',
-      logger: silentLogger(),
-      exit: h.exit,
-      signalSource: h.signals,
-      handleProcessErrors: false,
+    const svc = h.run({
       start: async (ctx) => {
         ctx.onShutdown('consumers', 'bad', () => {
           throw new Error('disconnect failed');
@@ -60,13 +63,8 @@ describe('runService', () => {
 
   it('enforces the deadline on a hanging step', async () => {
     const h = harness();
-    const svc = runService({
-      name: 'svc',
-      logger: silentLogger(),
+    const svc = h.run({
       graceMs: 100,
-      exit: h.exit,
-      signalSource: h.signals,
-      handleProcessErrors: false,
       start: async (ctx) => {
         ctx.onShutdown('grpc', 'hang', () => new Promise(() => undefined));
       },
@@ -79,12 +77,7 @@ describe('runService', () => {
   it('a failed start exits non-zero (78 for configuration) after cleaning up', async () => {
     const h = harness();
     const cleaned: string[] = [];
-    const svc = runService({
-      name: 'svc',
-      logger: silentLogger(),
-      exit: h.exit,
-      signalSource: h.signals,
-      handleProcessErrors: false,
+    const svc = h.run({
       start: async (ctx) => {
         ctx.onShutdown('storage', 'mongo', () => void cleaned.push('mongo'));
         throw new Error('kafka unreachable');
@@ -95,12 +88,7 @@ describe('runService', () => {
     assert.deepEqual(cleaned, ['mongo']);
 
     const h2 = harness();
-    const svc2 = runService({
-      name: 'svc',
-      logger: silentLogger(),
-      exit: h2.exit,
-      signalSource: h2.signals,
-      handleProcessErrors: false,
+    const svc2 = h2.run({
       start: async () => {
         throw new ConfigError([{ variable: 'X', problem: 'bad' }]);
       },
@@ -113,12 +101,7 @@ describe('runService', () => {
   it('ctx.fatal shuts down and exits 1; the abort signal fires', async () => {
     const h = harness();
     let signal!: AbortSignal;
-    const svc = runService({
-      name: 'svc',
-      logger: silentLogger(),
-      exit: h.exit,
-      signalSource: h.signals,
-      handleProcessErrors: false,
+    const svc = h.run({
       start: async (ctx) => {
         signal = ctx.signal;
         setImmediate(() => ctx.fatal(new Error('consumer crashed'), 'consumer crashed'));
@@ -132,13 +115,8 @@ describe('runService', () => {
 
   it('a second signal during shutdown exits 1 at once', async () => {
     const h = harness();
-    const svc = runService({
-      name: 'svc',
-      logger: silentLogger(),
+    const svc = h.run({
       graceMs: 5000,
-      exit: h.exit,
-      signalSource: h.signals,
-      handleProcessErrors: false,
       start: async (ctx) => {
         ctx.onShutdown('grpc', 'slow', () => new Promise((r) => setTimeout(r, 300)));
       },

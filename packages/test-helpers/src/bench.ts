@@ -52,3 +52,44 @@ export function percentiles(samplesMs: number[]): {
     count: s.length,
   };
 }
+
+/**
+ * A closed loop: `concurrency` callers each await `call` and call again, for `seconds` and at most
+ * `maxOps` calls in all. Returns successful calls per second, failed calls, the CPU time of this
+ * process per successful call (µs; unlike wall-clock rates it barely moves with the load of other
+ * processes) and the latency percentiles.
+ */
+export async function closedLoop(
+  concurrency: number,
+  seconds: number,
+  call: () => Promise<unknown>,
+  maxOps = Number.POSITIVE_INFINITY,
+): Promise<ReturnType<typeof percentiles> & { rps: number; errors: number; cpu_us_per_call: number }> {
+  const latencies: number[] = [];
+  let ops = 0;
+  let errors = 0;
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < end && ops < maxOps) {
+      ops++;
+      const t0 = performance.now();
+      try {
+        await call();
+        latencies.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    rps: round((latencies.length * 1000) / ms, 0),
+    errors,
+    cpu_us_per_call: latencies.length === 0 ? NaN : Math.round((cpu.user + cpu.system) / latencies.length),
+    ...percentiles(latencies),
+  };
+}

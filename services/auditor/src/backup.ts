@@ -161,6 +161,13 @@ export async function importChains(
   let ended = false;
   const totals = { entries: 0, checkpoints: 0 };
   let current: { tenant: string; headSeq: number; next: number; pending: EntryDoc[]; cps: CheckpointDoc[] } | undefined;
+  /** The open section, which the current line (`what`, of `tenant`) must belong to. */
+  const sectionOf = (what: string, tenant: string) => {
+    if (current === undefined || tenant !== current.tenant) {
+      throw new BackupError('OUT_OF_ORDER', `line ${n}: ${what} of tenant ${tenant} outside its tenant's section`);
+    }
+    return current;
+  };
 
   const flush = async (): Promise<void> => {
     if (current === undefined || current.pending.length === 0) return;
@@ -222,40 +229,30 @@ export async function importChains(
       }
       case 'entry': {
         const e = line.entry;
-        if (current === undefined || e.tenant !== current.tenant) {
+        const section = sectionOf('an entry', e.tenant);
+        if (e.seq !== section.next || e.seq > section.headSeq) {
           throw new BackupError(
             'OUT_OF_ORDER',
-            `line ${n}: an entry of tenant ${e.tenant} outside its tenant's section`,
+            `line ${n}: tenant ${e.tenant}: entry seq ${e.seq} where seq ${section.next} was expected (head ${section.headSeq})`,
           );
         }
-        if (e.seq !== current.next || e.seq > current.headSeq) {
-          throw new BackupError(
-            'OUT_OF_ORDER',
-            `line ${n}: tenant ${e.tenant}: entry seq ${e.seq} where seq ${current.next} was expected (head ${current.headSeq})`,
-          );
-        }
-        current.next++;
+        section.next++;
         totals.entries++;
-        current.pending.push(e);
-        if (current.pending.length >= INSERT_CHUNK) await flush();
+        section.pending.push(e);
+        if (section.pending.length >= INSERT_CHUNK) await flush();
         break;
       }
       case 'checkpoint': {
         const cp = line.checkpoint;
-        if (current === undefined || cp.tenant !== current.tenant) {
+        const section = sectionOf('a checkpoint', cp.tenant);
+        if (cp.seq > section.headSeq) {
           throw new BackupError(
             'OUT_OF_ORDER',
-            `line ${n}: a checkpoint of tenant ${cp.tenant} outside its tenant's section`,
-          );
-        }
-        if (cp.seq > current.headSeq) {
-          throw new BackupError(
-            'OUT_OF_ORDER',
-            `line ${n}: tenant ${cp.tenant}: checkpoint seq ${cp.seq} beyond the head ${current.headSeq}`,
+            `line ${n}: tenant ${cp.tenant}: checkpoint seq ${cp.seq} beyond the head ${section.headSeq}`,
           );
         }
         totals.checkpoints++;
-        current.cps.push({ ...cp, published: cp.published === true });
+        section.cps.push({ ...cp, published: cp.published === true });
         break;
       }
       case 'end': {

@@ -1,6 +1,8 @@
 // The read side of the auditor, behind the gRPC handlers: queries, verification, checkpoints,
 // attestations and compliance reports over one tenant's chain. Requests arrive validated as plain
 // values; every call is scoped to the one tenant the caller was authorized for.
+// Size: one AuditReader; query, verify, attest and report share its bounded chain walk (archive
+// boundary, scan limit, aggregates then verified entries), which is the part a change must see whole.
 import {
   globMatch,
   MAX_GLOB_PATTERN_LENGTH,

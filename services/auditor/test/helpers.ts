@@ -14,7 +14,10 @@ import {
   sha256Hex,
   type EventKeyResolver,
   type SignedAttestation,
+  type SignedCheckpoint,
   type EventSigningKey,
+  EVENT_TYPES,
+  recordKeys,
 } from '@authority/core';
 import {
   authorityTopicSpecs,
@@ -56,7 +59,16 @@ import {
   type VerifyChainResponse__Output,
 } from '@authority/proto';
 import { AuthorityClientError } from '@authority/platform';
-import { auditorConfigChecks, auditorConfigSchema, type AuditorConfig } from '../src/index';
+import {
+  AuditIngest,
+  auditorConfigChecks,
+  auditorConfigSchema,
+  AuditorKeys,
+  ChainAppender,
+  Checkpointer,
+  type AuditorConfig,
+  type ChainStore,
+} from '../src/index';
 
 import { eventually, requireInfra } from '@authority/test-helpers';
 
@@ -266,6 +278,14 @@ export class StoredEntries {
     for (const c of await this.collections()) n += await c.countDocuments(filter);
     return n;
   }
+  /** One tenant's entries in seq order: each one's seq and event id. */
+  async inSeqOrder(tenant: string): Promise<{ seq: number; eventId: string }[]> {
+    const docs = await this.of(tenant)
+      .find({}, { projection: { _id: 0, seq: 1, eventId: 1 } })
+      .sort({ seq: 1 })
+      .toArray();
+    return docs.map((d) => ({ seq: d['seq'] as number, eventId: d['eventId'] as string }));
+  }
   /** The distinct values of a field over every tenant's entries. */
   async distinct(field: string): Promise<unknown[]> {
     const all = new Set<unknown>();
@@ -333,7 +353,7 @@ export function auditRecord(
 ): EventMessage {
   const headers = cloudEventHeaders({
     id: e.eventId,
-    type: override.type ?? 'authority.audit.v1',
+    type: override.type ?? EVENT_TYPES.audit,
     source: e.source,
     subject: override.subject ?? e.tenant,
     time: new Date(Number(e.time?.seconds ?? 0n) * 1000),
@@ -378,11 +398,11 @@ export async function publishCredential(
   });
   await bus.publish(`${prefix}keys`, [
     {
-      key: `${tenant}/credential/${id}`,
+      key: recordKeys.credential(tenant, id),
       value: encodeEvent(pb.CredentialEventSchema, e),
       headers: cloudEventHeaders({
         id,
-        type: 'authority.credential.v1',
+        type: EVENT_TYPES.credential,
         source: 'test',
         subject: tenant,
         time: new Date(),
@@ -409,11 +429,11 @@ export async function publishPolicy(
   });
   await bus.publish(`${prefix}policies`, [
     {
-      key: `${tenant}/${String(version).padStart(12, '0')}`,
+      key: recordKeys.policyVersion(tenant, version),
       value: encodeEvent(pb.PolicyVersionEventSchema, e),
       headers: cloudEventHeaders({
         id: `${tenant}-${version}`,
-        type: 'authority.policy.v1',
+        type: EVENT_TYPES.policy,
         source: 'test',
         subject: tenant,
         time: new Date(),
@@ -424,4 +444,28 @@ export async function publishPolicy(
 
 export function randomSecret(label: string): string {
   return `${label}-${randomBytes(16).toString('hex')}`;
+}
+
+/**
+ * The auditor's write path on `store` without Kafka or gRPC: the test seed's keys, an appender (its
+ * own head cache), a checkpointer signing every `every` entries (published nowhere unless
+ * `publish` says) and the ingest in front of them, trusting the test producers.
+ */
+export function writePath(
+  store: ChainStore,
+  env: TestEnv,
+  every: number,
+  publish: (cp: SignedCheckpoint) => Promise<void> = async () => undefined,
+): { keys: AuditorKeys; appender: ChainAppender; checkpointer: Checkpointer; ingest: AuditIngest } {
+  const keys = AuditorKeys.fromBase64Seed(env.seed);
+  const appender = new ChainAppender({ store, keys, logger: silentLogger() });
+  const checkpointer = new Checkpointer({ store, keys, appender, publish, logger: silentLogger(), every });
+  const ingest = new AuditIngest({
+    store,
+    appender,
+    checkpointer,
+    logger: silentLogger(),
+    trustedKeys: trustedKeyResolver(),
+  });
+  return { keys, appender, checkpointer, ingest };
 }

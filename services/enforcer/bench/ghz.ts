@@ -11,9 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cryptoReady, deriveChild, randomId } from '@authority/core';
-import { StateFixture, mint, nowSec, OPERATOR_KEY, type TestTenant } from '../test/helpers';
-import { BENCH_EVENT_SEED, kafkaBrokers, note, report, round } from './lib/common';
+import { cryptoReady } from '@authority/core';
+import { note, report, round, runBench } from './lib/common';
+import { benchFixture, delegatedCheck, enforcerEnv } from './lib/fixture';
 import { bearer, callCheck, enforcerClient, spawnServer, type ServerProc } from './lib/procs';
 
 const GHZ_VERSION = 'v0.120.0';
@@ -104,22 +104,6 @@ function runGhz(
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-function requestFor(t: TestTenant) {
-  const root = mint(t, { scopes: ['vault:finance:read', 'vault:finance:list'] });
-  const child = deriveChild(
-    root.token,
-    { scopes: ['vault:finance:read'], agent: 'agent-1/sub-agent' },
-    { secretKey: t.key.secretKey, kid: t.kid },
-    nowSec(),
-  );
-  return {
-    token: child.token,
-    requiredScope: 'vault:finance:read',
-    resource: 'slos://vaults/finance/doc-001',
-    context: { purpose: 'benchmark', recordCount: 1 },
-  };
-}
-
 async function main(): Promise<void> {
   const bin = ghzBinary();
   if (bin === undefined) {
@@ -127,25 +111,17 @@ async function main(): Promise<void> {
     return;
   }
   await cryptoReady();
-  const prefix = `bench-${randomId(6)
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, 'x')}.`;
-  const fixture = await StateFixture.create(prefix);
-  const t = await fixture.tenant('ghz-tenant');
-  const req = requestFor(t);
+  const { prefix, fixture, t } = await benchFixture('ghz-tenant');
+  const req = delegatedCheck(t);
   const enforcer = (mode: 'sync' | 'async') =>
-    spawnServer('enforcer-proc', {
-      KAFKA_BROKERS: kafkaBrokers(),
-      AUTHORITY_TOPIC_PREFIX: prefix,
-      AUTHORITY_OPERATOR_API_KEY: OPERATOR_KEY,
-      AUTHORITY_EVENT_SIGNING_KEY: BENCH_EVENT_SEED,
-      AUTHORITY_GRPC_HOST: '127.0.0.1',
-      AUTHORITY_LOG_LEVEL: 'warn',
-      AUTHORITY_REFLECTION: 'false',
-      AUTHORITY_AUDIT_MODE: mode,
-      AUTHORITY_ENFORCER_ID: `ghz-${mode}`,
-      AUTHORITY_AUDIT_PRODUCE_REQUESTS: process.env['BENCH_AUDIT_PRODUCE_REQUESTS'] ?? '1',
-    });
+    spawnServer(
+      'enforcer-proc',
+      enforcerEnv(prefix, {
+        AUTHORITY_AUDIT_MODE: mode,
+        AUTHORITY_ENFORCER_ID: `ghz-${mode}`,
+        AUTHORITY_AUDIT_PRODUCE_REQUESTS: process.env['BENCH_AUDIT_PRODUCE_REQUESTS'] ?? '1',
+      }),
+    );
   const sync = await enforcer('sync');
   const servers: ServerProc[] = [sync];
   try {
@@ -216,10 +192,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

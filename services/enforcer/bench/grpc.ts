@@ -6,11 +6,11 @@
 //     the same open loop against the echo server (the floor of this client and machine)
 //   grpc.batchcheck-100: BatchCheck of 100 decisions, closed loop (target ≥ 50,000 decisions/s)
 // Every loop is bounded in time and count; loopback only. Results are JSON lines on stdout.
-import { cryptoReady, deriveChild, randomId } from '@authority/core';
-import type { CheckRequest, EnforcerServiceClient } from '@authority/proto';
+import { cryptoReady } from '@authority/core';
+import type { EnforcerServiceClient } from '@authority/proto';
 import type * as grpc from '@grpc/grpc-js';
-import { StateFixture, mint, nowSec, OPERATOR_KEY, type TestTenant } from '../test/helpers';
-import { BENCH_EVENT_SEED, kafkaBrokers, localBrokerPid, note, percentiles, report, round, sleep } from './lib/common';
+import { closedLoop, localBrokerPid, note, percentiles, report, round, runBench, sleep } from './lib/common';
+import { benchFixture, delegatedCheck, enforcerEnv } from './lib/fixture';
 import {
   bearer,
   callBatch,
@@ -51,29 +51,6 @@ async function cpuPerDecision<T>(
   };
 }
 
-async function closedLoop(concurrency: number, seconds: number, maxOps: number, call: () => Promise<void>) {
-  const latencies: number[] = [];
-  let ops = 0;
-  let errors = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  const worker = async () => {
-    while (performance.now() < end && ops < maxOps) {
-      ops++;
-      const t0 = performance.now();
-      try {
-        await call();
-        latencies.push(performance.now() - t0);
-      } catch {
-        errors++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const ms = performance.now() - start;
-  return { rps: round((latencies.length * 1000) / ms, 0), errors, ...percentiles(latencies) };
-}
-
 async function openLoop(rate: number, seconds: number, call: () => Promise<void>) {
   const latencies: number[] = [];
   const inflight: Promise<void>[] = [];
@@ -102,40 +79,20 @@ async function openLoop(rate: number, seconds: number, call: () => Promise<void>
   return { rate_per_sec: rate, seconds, errors, ...percentiles(latencies) };
 }
 
-function requestFor(t: TestTenant): CheckRequest {
-  const root = mint(t, { scopes: ['vault:finance:read', 'vault:finance:list'] });
-  const child = deriveChild(
-    root.token,
-    { scopes: ['vault:finance:read'], agent: 'agent-1/sub-agent' },
-    { secretKey: t.key.secretKey, kid: t.kid },
-    nowSec(),
-  );
-  return {
-    token: child.token,
-    requiredScope: 'vault:finance:read',
-    resource: 'slos://vaults/finance/doc-001',
-    context: { purpose: 'benchmark', recordCount: 1 },
-  };
-}
-
 async function withEnforcer<T>(
   prefix: string,
   mode: 'sync' | 'async',
   fn: (client: EnforcerServiceClient, proc: ServerProc) => Promise<T>,
 ): Promise<T> {
-  const proc = await spawnServer('enforcer-proc', {
-    KAFKA_BROKERS: kafkaBrokers(),
-    AUTHORITY_TOPIC_PREFIX: prefix,
-    AUTHORITY_OPERATOR_API_KEY: OPERATOR_KEY,
-    AUTHORITY_EVENT_SIGNING_KEY: BENCH_EVENT_SEED,
-    AUTHORITY_GRPC_HOST: '127.0.0.1',
-    AUTHORITY_LOG_LEVEL: 'warn',
-    AUTHORITY_REFLECTION: 'false',
-    AUTHORITY_AUDIT_MODE: mode,
-    AUTHORITY_ENFORCER_ID: `bench-${mode}`,
-    // BENCH_AUDIT_PRODUCE_REQUESTS=n: audit produce requests in flight (the side-by-side A/B).
-    AUTHORITY_AUDIT_PRODUCE_REQUESTS: process.env['BENCH_AUDIT_PRODUCE_REQUESTS'] ?? '1',
-  });
+  const proc = await spawnServer(
+    'enforcer-proc',
+    enforcerEnv(prefix, {
+      AUTHORITY_AUDIT_MODE: mode,
+      AUTHORITY_ENFORCER_ID: `bench-${mode}`,
+      // BENCH_AUDIT_PRODUCE_REQUESTS=n: audit produce requests in flight (the side-by-side A/B).
+      AUTHORITY_AUDIT_PRODUCE_REQUESTS: process.env['BENCH_AUDIT_PRODUCE_REQUESTS'] ?? '1',
+    }),
+  );
   const client = enforcerClient(proc.port);
   try {
     return await fn(client, proc);
@@ -147,12 +104,8 @@ async function withEnforcer<T>(
 
 async function main(): Promise<void> {
   await cryptoReady();
-  const prefix = `bench-${randomId(6)
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, 'x')}.`;
-  const fixture = await StateFixture.create(prefix);
-  const t = await fixture.tenant('bench-tenant');
-  const req = requestFor(t);
+  const { prefix, fixture, t } = await benchFixture();
+  const req = delegatedCheck(t);
   const md: grpc.Metadata = bearer(t.checkerSecret);
   note(`prefix ${prefix}; ${SECONDS}s per loop`);
 
@@ -173,7 +126,7 @@ async function main(): Promise<void> {
     if (first.decision !== 'ALLOW') throw new Error(`benchmark request not allowed: ${first.message}`);
     cannedResponse = first;
     // Warm-up.
-    await closedLoop(16, 1, 5000, async () => void (await callCheck(client, md, req)));
+    await closedLoop(16, 1, async () => void (await callCheck(client, md, req)), 5000);
 
     if (wanted('grpc.check.closed-loop-64')) {
       const before = (await proc.memory()).publisher;
@@ -181,10 +134,15 @@ async function main(): Promise<void> {
         proc,
         (r) => r.rps * SECONDS,
         () =>
-          closedLoop(64, SECONDS, 500_000, async () => {
-            const r = await callCheck(client, md, req);
-            if (r.decision !== 'ALLOW') throw new Error(r.message);
-          }),
+          closedLoop(
+            64,
+            SECONDS,
+            async () => {
+              const r = await callCheck(client, md, req);
+              if (r.decision !== 'ALLOW') throw new Error(r.message);
+            },
+            500_000,
+          ),
       );
       enforcerClosed = measured.result;
       closedCpu = measured.cpu;
@@ -206,15 +164,20 @@ async function main(): Promise<void> {
     }
     if (wanted('grpc.batchcheck-100')) {
       const checks = Array.from({ length: 100 }, () => req);
-      await closedLoop(2, 1, 50, async () => void (await callBatch(client, md, checks)));
+      await closedLoop(2, 1, async () => void (await callBatch(client, md, checks)), 50);
       const measured = await cpuPerDecision(
         proc,
         (r) => r.rps * SECONDS * 100,
         () =>
-          closedLoop(BATCH_CALLERS, SECONDS, 20_000, async () => {
-            const r = await callBatch(client, md, checks);
-            if (r.results?.length !== 100) throw new Error('short batch');
-          }),
+          closedLoop(
+            BATCH_CALLERS,
+            SECONDS,
+            async () => {
+              const r = await callBatch(client, md, checks);
+              if (r.results?.length !== 100) throw new Error('short batch');
+            },
+            20_000,
+          ),
       );
       batchResult = measured.result;
       batchCpu = measured.cpu;
@@ -223,7 +186,7 @@ async function main(): Promise<void> {
 
   if (wanted('grpc.check.open-loop-1000')) {
     await withEnforcer(prefix, 'async', async (client, proc) => {
-      await closedLoop(16, 1, 5000, async () => void (await callCheck(client, md, req)));
+      await closedLoop(16, 1, async () => void (await callCheck(client, md, req)), 5000);
       await proc.eventLoopDelay();
       openAsync = await openLoop(1000, SECONDS, async () => {
         const r = await callCheck(client, md, req);
@@ -237,7 +200,7 @@ async function main(): Promise<void> {
     const echo = await spawnServer('echo-proc', {}, [JSON.stringify(cannedResponse)]);
     const client = enforcerClient(echo.port);
     try {
-      await closedLoop(16, 1, 5000, async () => void (await callCheck(client, md, req)));
+      await closedLoop(16, 1, async () => void (await callCheck(client, md, req)), 5000);
       if (openSync !== undefined) {
         // The floor of this client, network and machine: the same open loop against the echo server.
         const base = await openLoop(1000, SECONDS, async () => void (await callCheck(client, md, req)));
@@ -273,7 +236,7 @@ async function main(): Promise<void> {
       }
       if (enforcerClosed !== undefined) {
         const echoCpu0 = echo.cpuSeconds();
-        const base = await closedLoop(64, SECONDS, 500_000, async () => void (await callCheck(client, md, req)));
+        const base = await closedLoop(64, SECONDS, async () => void (await callCheck(client, md, req)), 500_000);
         const echoCpu = round(((echo.cpuSeconds() - echoCpu0) * 1e6) / Math.max(1, base.rps * SECONDS), 1);
         report({
           name: 'grpc.check.closed-loop-64',
@@ -303,8 +266,8 @@ async function main(): Promise<void> {
         const base = await closedLoop(
           BATCH_CALLERS,
           SECONDS,
-          20_000,
           async () => void (await callBatch(client, md, checks)),
+          20_000,
         );
         const decisions = batchResult.rps * 100;
         report({
@@ -339,10 +302,4 @@ async function main(): Promise<void> {
   await sleep(10);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

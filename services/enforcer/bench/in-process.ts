@@ -39,7 +39,7 @@ import type { AuditRecord, AuditWriter } from '../src/audit';
 import { appendWire, messagesFromWire } from '../src/audit-record';
 import { Decider } from '../src/decide';
 import { FreshnessMonitor } from '../src/freshness';
-import { measureSync, note, report, round } from './lib/common';
+import { measureSync, note, report, round, runBench } from './lib/common';
 import { measurePythonAnchor, type PythonAnchor } from './lib/python-anchor';
 
 const MAX_MS = Number(process.env['BENCH_MS'] ?? 3000);
@@ -373,10 +373,4 @@ async function main(): Promise<void> {
 /** For measurement runs longer than the pre-signed proofs: keeps the cost, skips replay refusal. */
 const ALWAYS_FRESH = { claim: () => 'fresh' as const };
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -5,8 +5,9 @@
 import { cryptoReady, randomId } from '@authority/core';
 import { cloudEventHeaders } from '@authority/platform';
 import { createMessage, encodeEvent, pb, timestampFromDate, type CheckRequest } from '@authority/proto';
-import { StateFixture, mint, nowSec, OPERATOR_KEY } from '../test/helpers';
-import { BENCH_EVENT_SEED, kafkaBrokers, note, report, round } from './lib/common';
+import { mint, nowSec } from '../test/helpers';
+import { note, report, round, runBench } from './lib/common';
+import { benchFixture, enforcerEnv } from './lib/fixture';
 import { bearer, callBatch, enforcerClient, spawnServer } from './lib/procs';
 
 const LINKS = Number(process.env['BENCH_LINKS'] ?? 100_000);
@@ -23,11 +24,7 @@ async function main(): Promise<void> {
 }
 
 async function measure(nodeArgs: string[]): Promise<void> {
-  const prefix = `bench-${randomId(6)
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, 'x')}.`;
-  const fixture = await StateFixture.create(prefix);
-  const t = await fixture.tenant('bench-tenant');
+  const { prefix, fixture, t } = await benchFixture();
   for (let off = 0; off < REVOCATIONS; off += 1000) {
     const messages = [];
     for (let i = off; i < Math.min(REVOCATIONS, off + 1000); i++) {
@@ -55,20 +52,16 @@ async function measure(nodeArgs: string[]): Promise<void> {
   }
   note(`${REVOCATIONS} revocations published`);
 
-  const proc = await spawnServer('enforcer-proc', {
-    BENCH_CHILD_NODE_ARGS: nodeArgs.join(' '),
-    KAFKA_BROKERS: kafkaBrokers(),
-    AUTHORITY_TOPIC_PREFIX: prefix,
-    AUTHORITY_OPERATOR_API_KEY: OPERATOR_KEY,
-    AUTHORITY_EVENT_SIGNING_KEY: BENCH_EVENT_SEED,
-    AUTHORITY_GRPC_HOST: '127.0.0.1',
-    AUTHORITY_LOG_LEVEL: 'warn',
-    AUTHORITY_REFLECTION: 'false',
-    AUTHORITY_MEMO_SIZE: String(LINKS),
-    // One tenant, and a budget that holds every link (≈1.5 KB charged each).
-    AUTHORITY_MEMO_TENANT_SHARE: '100%',
-    AUTHORITY_MEMO_BYTES: String(Math.max(64 * 1024 * 1024, LINKS * 1600)),
-  });
+  const proc = await spawnServer(
+    'enforcer-proc',
+    enforcerEnv(prefix, {
+      BENCH_CHILD_NODE_ARGS: nodeArgs.join(' '),
+      AUTHORITY_MEMO_SIZE: String(LINKS),
+      // One tenant, and a budget that holds every link (≈1.5 KB charged each).
+      AUTHORITY_MEMO_TENANT_SHARE: '100%',
+      AUTHORITY_MEMO_BYTES: String(Math.max(64 * 1024 * 1024, LINKS * 1600)),
+    }),
+  );
   const client = enforcerClient(proc.port);
   const md = bearer(t.checkerSecret);
   try {
@@ -115,10 +108,4 @@ async function measure(nodeArgs: string[]): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -2,9 +2,10 @@
 // Revoke returns) → every one of two running enforcers denies the token with REVOKED. Each enforcer
 // is polled with Check every 2 ms over gRPC (so the figures include up to ~2 ms of polling).
 // Target: p99 ≤ 500 ms for the slower of the two.
-import { cryptoReady, randomId } from '@authority/core';
-import { StateFixture, mint, OPERATOR_KEY } from '../test/helpers';
-import { BENCH_EVENT_SEED, kafkaBrokers, note, percentiles, report, sleep } from './lib/common';
+import { cryptoReady } from '@authority/core';
+import { mint } from '../test/helpers';
+import { note, percentiles, report, runBench, sleep } from './lib/common';
+import { benchFixture, enforcerEnv } from './lib/fixture';
 import { bearer, callCheck, enforcerClient, spawnServer } from './lib/procs';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 40);
@@ -12,21 +13,8 @@ const MAX_SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
 
 async function main(): Promise<void> {
   await cryptoReady();
-  const prefix = `bench-${randomId(6)
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, 'x')}.`;
-  const fixture = await StateFixture.create(prefix);
-  const t = await fixture.tenant('bench-tenant');
-  const env = (id: string) => ({
-    KAFKA_BROKERS: kafkaBrokers(),
-    AUTHORITY_TOPIC_PREFIX: prefix,
-    AUTHORITY_OPERATOR_API_KEY: OPERATOR_KEY,
-    AUTHORITY_EVENT_SIGNING_KEY: BENCH_EVENT_SEED,
-    AUTHORITY_GRPC_HOST: '127.0.0.1',
-    AUTHORITY_LOG_LEVEL: 'warn',
-    AUTHORITY_REFLECTION: 'false',
-    AUTHORITY_ENFORCER_ID: id,
-  });
+  const { prefix, fixture, t } = await benchFixture();
+  const env = (id: string) => enforcerEnv(prefix, { AUTHORITY_ENFORCER_ID: id });
   const procs = await Promise.all([
     spawnServer('enforcer-proc', env('enf-1')),
     spawnServer('enforcer-proc', env('enf-2')),
@@ -77,10 +65,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

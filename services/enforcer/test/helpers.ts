@@ -16,6 +16,8 @@ import {
   type Constraints,
   type Ed25519KeyPair,
   type RootParams,
+  EVENT_TYPES,
+  recordKeys,
 } from '@authority/core';
 import {
   authorityTopicSpecs,
@@ -156,9 +158,9 @@ export class StateFixture {
     });
     await this.bus.publish(this.topics.keys, [
       {
-        key: `${tenant}/key/${kid}`,
+        key: recordKeys.key(tenant, kid),
         value: encodeEvent(pb.KeyEventSchema, event),
-        headers: this.headers(randomId(), 'authority.key.v1', tenant),
+        headers: this.headers(randomId(), EVENT_TYPES.key, tenant),
       },
     ]);
   }
@@ -180,9 +182,9 @@ export class StateFixture {
     });
     await this.bus.publish(this.topics.keys, [
       {
-        key: `${tenant}/credential/${id}`,
+        key: recordKeys.credential(tenant, id),
         value: encodeEvent(pb.CredentialEventSchema, event),
-        headers: this.headers(randomId(), 'authority.credential.v1', tenant),
+        headers: this.headers(randomId(), EVENT_TYPES.credential, tenant),
       },
     ]);
   }
@@ -199,9 +201,9 @@ export class StateFixture {
     });
     await this.bus.publish(this.topics.revocations, [
       {
-        key: `${tenant}/jti/${jti}`,
+        key: recordKeys.revokedJti(tenant, jti),
         value: encodeEvent(pb.RevocationEventSchema, event),
-        headers: this.headers(randomId(), 'authority.revocation.v1', tenant),
+        headers: this.headers(randomId(), EVENT_TYPES.revocation, tenant),
       },
     ]);
   }
@@ -217,9 +219,9 @@ export class StateFixture {
     });
     await this.bus.publish(this.topics.revocations, [
       {
-        key: `${tenant}/agent/${agent}`,
+        key: recordKeys.revokedAgent(tenant, agent),
         value: encodeEvent(pb.RevocationEventSchema, event),
-        headers: this.headers(randomId(), 'authority.revocation.v1', tenant),
+        headers: this.headers(randomId(), EVENT_TYPES.revocation, tenant),
       },
     ]);
   }
@@ -235,9 +237,9 @@ export class StateFixture {
     });
     await this.bus.publish(this.topics.policies, [
       {
-        key: `${tenant}/${String(version).padStart(12, '0')}`,
+        key: recordKeys.policyVersion(tenant, version),
         value: encodeEvent(pb.PolicyVersionEventSchema, event),
-        headers: this.headers(randomId(), 'authority.policy.v1', tenant),
+        headers: this.headers(randomId(), EVENT_TYPES.policy, tenant),
       },
     ]);
   }

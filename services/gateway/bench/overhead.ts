@@ -38,42 +38,9 @@ const AUDIT_MODE = process.env['BENCH_AUDIT_MODE'] ?? 'async';
 const AUDIENCE = 'authority-gateway';
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
-const { machine, note } = bench;
-function percentiles(samples: number[]) {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => round(s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN);
-  return { p50_ms: at(0.5), p99_ms: at(0.99), count: s.length };
-}
-
-async function loop(concurrency: number, seconds: number, call: () => Promise<void>) {
-  const latencies: number[] = [];
-  let errors = 0;
-  // CPU time of this process (client, gateway, enforcer, issuer; not the upstream child) per call:
-  // unlike wall-clock rates it barely moves with the load of the other processes on the machine.
-  const cpu0 = process.cpuUsage();
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        try {
-          await call();
-          latencies.push(performance.now() - t0);
-        } catch {
-          errors++;
-        }
-      }
-    }),
-  );
-  const cpu = process.cpuUsage(cpu0);
-  return {
-    rps: Math.round((latencies.length * 1000) / (performance.now() - start)),
-    cpu_us_per_call: latencies.length === 0 ? NaN : Math.round((cpu.user + cpu.system) / latencies.length),
-    errors,
-    ...percentiles(latencies),
-  };
-}
+// A closed loop (test-helpers): its CPU time per call is this process's (client, gateway, enforcer,
+// issuer; not the upstream child), which barely moves with the load of the other processes.
+const { closedLoop: loop, machine, note } = bench;
 
 function rpc<Res>(client: grpc.Client, method: string, req: object, secret: string): Promise<Res> {
   const md = new grpc.Metadata();

@@ -265,22 +265,12 @@ export class Enforcement {
    */
   async checkOnce(caller: ClaimedCaller, request: CheckRequest): Promise<CheckResponse__Output | Denial> {
     if (!this.allows(caller)) return this.rateLimited(caller);
-    const carrier: Record<string, string> = {};
-    propagation.inject(context.active(), carrier);
-    try {
-      const res = await this.opts.enforcer.check(request, { deadlineMs: this.opts.timeoutMs, metadata: carrier });
-      this.verifiedBy(caller, [res]);
-      if (res.decision !== 'ALLOW' && res.decision !== 'DENY')
-        return denial({ reason: 'CHECK_FAILED', message: 'the enforcer answered no decision' });
-      return res;
-    } catch (err) {
-      const r = reasonForError(err);
-      return denial({
-        reason: r.reason,
-        message: `no decision from the enforcer: ${err instanceof Error ? err.message : String(err)}`,
-        ...(r.field !== undefined ? { field: r.field } : {}),
-      });
-    }
+    const responses = await this.ask(caller, [request], false);
+    if (!Array.isArray(responses)) return responses;
+    const res = responses[0] as CheckResponse__Output;
+    if (res.decision !== 'ALLOW' && res.decision !== 'DENY')
+      return denial({ reason: 'CHECK_FAILED', message: 'the enforcer answered no decision' });
+    return res;
   }
 
   /** Runs `fn` in a span named after the tool. */
@@ -360,29 +350,8 @@ export class Enforcement {
       }
       (requests[0] as CheckRequest).proof = meta.proof;
     }
-    // The trace continues into the enforcer (and from there into the audit event).
-    const carrier: Record<string, string> = {};
-    propagation.inject(context.active(), carrier);
-    const callOpts = { deadlineMs: this.opts.timeoutMs, metadata: carrier };
-    let responses: CheckResponse__Output[];
-    try {
-      responses =
-        requests.length === 1
-          ? [await this.opts.enforcer.check(requests[0] as CheckRequest, callOpts)]
-          : (await this.opts.enforcer.batchCheck({ checks: requests }, callOpts)).results;
-    } catch (err) {
-      const r = reasonForError(err);
-      return denial({
-        reason: r.reason,
-        message: `no decision from the enforcer: ${err instanceof Error ? err.message : String(err)}`,
-        ...(r.field !== undefined ? { field: r.field } : {}),
-      });
-    }
-    // Only an identity the enforcer verified is charged (see rate-limit.ts).
-    this.verifiedBy(caller, responses);
-    if (responses.length !== requests.length) {
-      return denial({ reason: 'CHECK_FAILED', message: 'the enforcer answered a different number of checks' });
-    }
+    const responses = await this.ask(caller, requests, requests.length !== 1);
+    if (!Array.isArray(responses)) return responses;
     for (const [i, res] of responses.entries()) {
       const refused = refusal(res, requests[i] as CheckRequest);
       if (refused !== undefined) return refused;
@@ -396,17 +365,27 @@ export class Enforcement {
    */
   async checkMany(caller: ClaimedCaller, requests: CheckRequest[]): Promise<CheckResponse__Output[] | Denial> {
     if (!this.allows(caller)) return this.rateLimited(caller);
+    return this.ask(caller, requests, true);
+  }
+
+  /**
+   * The enforcer's answers to `requests` (one Check, or one BatchCheck when `batch`), one per
+   * request, or the denial when no decision was obtained. The trace continues into the enforcer
+   * (and from there into the audit event); only an identity it verified is charged.
+   */
+  private async ask(
+    caller: ClaimedCaller,
+    requests: CheckRequest[],
+    batch: boolean,
+  ): Promise<CheckResponse__Output[] | Denial> {
     const carrier: Record<string, string> = {};
     propagation.inject(context.active(), carrier);
+    const callOpts = { deadlineMs: this.opts.timeoutMs, metadata: carrier };
+    let responses: CheckResponse__Output[];
     try {
-      const { results } = await this.opts.enforcer.batchCheck(
-        { checks: requests },
-        { deadlineMs: this.opts.timeoutMs, metadata: carrier },
-      );
-      this.verifiedBy(caller, results);
-      if (results.length !== requests.length)
-        return denial({ reason: 'CHECK_FAILED', message: 'the enforcer answered a different number of checks' });
-      return results;
+      responses = batch
+        ? (await this.opts.enforcer.batchCheck({ checks: requests }, callOpts)).results
+        : [await this.opts.enforcer.check(requests[0] as CheckRequest, callOpts)];
     } catch (err) {
       const r = reasonForError(err);
       return denial({
@@ -415,6 +394,10 @@ export class Enforcement {
         ...(r.field !== undefined ? { field: r.field } : {}),
       });
     }
+    this.verifiedBy(caller, responses);
+    if (responses.length !== requests.length)
+      return denial({ reason: 'CHECK_FAILED', message: 'the enforcer answered a different number of checks' });
+    return responses;
   }
 }
 

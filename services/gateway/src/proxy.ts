@@ -13,6 +13,10 @@
 // bounds; until then the session lists what the upstream's catalog connection (one, opened at
 // start, declaring no client capabilities) lists. An unauthenticated or forged session makes the
 // gateway spawn nothing.
+//
+// Size: one session's server; every handler (tools, prompts, resources, subscriptions, logging,
+// upstream requests) closes over the same session state (caller, own connections and their pool
+// leases, calls in flight), so they stay in the one createProxyServer that owns that state.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,

@@ -1,6 +1,8 @@
 // What the proxy's unit tests share: an agent connected in memory to a proxy server (the gateway's
 // enforcement in front of the given upstreams, a fixed caller), stand-in enforcer answers with
 // every field set, and the path of the real server-everything the tests run as a stdio upstream.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -9,6 +11,7 @@ import { silentLogger } from '@authority/platform';
 import type { CheckRequest, CheckResponse__Output } from '@authority/proto';
 import { BuiltinTools } from '../src/builtin';
 import { Enforcement, type EnforcementOptions } from '../src/enforce';
+import { parseMapping, type UpstreamMapping } from '../src/mapping';
 import { createProxyServer, type ProxyDeps } from '../src/proxy';
 import { RateLimiter } from '../src/rate-limit';
 import type { Upstream } from '../src/upstream';
@@ -18,6 +21,20 @@ export function everythingServer(): string {
   return require
     .resolve('@modelcontextprotocol/server-everything/package.json')
     .replace(/package\.json$/, 'dist/index.js');
+}
+
+/**
+ * A stdio upstream `fake` running `source` (an MCP server script, written to `dir`/server.js) with
+ * this node, each of `tools` mapped to the scope `demo:run`.
+ */
+export function fakeStdioUpstream(dir: string, source: string, tools: readonly string[]): UpstreamMapping {
+  const file = join(dir, 'server.js');
+  writeFileSync(file, source);
+  const mapped = tools.map((t) => `      ${t}: { scope: "demo:run" }\n`).join('');
+  const mapping = parseMapping(
+    `upstreams:\n  fake:\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(file)}]\n    tools:\n${mapped}`,
+  );
+  return mapping.upstreams[0]!;
 }
 
 /** A stand-in enforcer's answer: a well-formed ALLOW for agent `agent` of tenant `t`, overridden. */

@@ -551,20 +551,32 @@ export class Approvals {
   }
 
   private async expirePending(doc: ApprovalDoc, now: Date): Promise<void> {
-    if (await this.claim(doc, 'decide', 'EXPIRED_UNUSED', 'system:auto-deny', now)) {
-      await this.o.store.approvals.updateOne(
-        { _id: doc._id },
-        { $set: { status: 'EXPIRED_UNUSED', decidedAt: now, decidedBy: 'system:auto-deny' } },
-      );
-      await this.audit(
-        doc,
-        'approval.decide',
-        'system',
-        'EXPIRED_UNUSED',
-        now,
-        `approval '${doc.approvalId}' auto-denied: no decision before ${doc.decideBy.toISOString()}`,
-      );
-    }
+    await this.expire(
+      doc,
+      'decide',
+      'system:auto-deny',
+      { decidedAt: now, decidedBy: 'system:auto-deny' },
+      `approval '${doc.approvalId}' auto-denied: no decision before ${doc.decideBy.toISOString()}`,
+      now,
+    );
+  }
+
+  /**
+   * Claims `step` of `doc` as EXPIRED_UNUSED for `by`, then brings the status copy (plus `set`) and
+   * the audit trail in line; false when another caller claimed the step first.
+   */
+  private async expire(
+    doc: ApprovalDoc,
+    step: 'decide' | 'consume',
+    by: string,
+    set: Partial<ApprovalDoc>,
+    message: string,
+    now: Date,
+  ): Promise<boolean> {
+    if (!(await this.claim(doc, step, 'EXPIRED_UNUSED', by, now))) return false;
+    await this.o.store.approvals.updateOne({ _id: doc._id }, { $set: { status: 'EXPIRED_UNUSED', ...set } });
+    await this.audit(doc, 'approval.decide', 'system', 'EXPIRED_UNUSED', now, message);
+    return true;
   }
 
   /**
@@ -591,17 +603,15 @@ export class Approvals {
         const useUntil = this.useUntil(eff.decide) as Date;
         if (
           now.getTime() >= useUntil.getTime() &&
-          (await this.claim(doc, 'consume', 'EXPIRED_UNUSED', 'system:expiry', now))
-        ) {
-          await this.o.store.approvals.updateOne({ _id: doc._id }, { $set: { status: 'EXPIRED_UNUSED' } });
-          await this.audit(
+          (await this.expire(
             doc,
-            'approval.decide',
-            'system',
-            'EXPIRED_UNUSED',
-            now,
+            'consume',
+            'system:expiry',
+            {},
             `approval '${doc.approvalId}' expired unused at ${useUntil.toISOString()}`,
-          );
+            now,
+          ))
+        ) {
           expired++;
         }
       }

@@ -19,8 +19,8 @@ import {
 import type { Checkpoint__Output } from '@authority/proto';
 import { CliError, ExitCode, usage } from '../exit';
 import type { CommandContext } from '../context';
-import { action, collect, intOption, type RunState } from './common';
-import { keyRing, loadKeyRing, type SavedAuditorKey } from './compliance';
+import { action, intOption, type RunState } from './common';
+import { keyRing, keyRingOptions, loadKeyRing, type SavedAuditorKey } from './compliance';
 
 function signedCheckpoint(cp: Checkpoint__Output): SignedCheckpoint {
   return {
@@ -132,29 +132,28 @@ export function registerArchive(audit: Command, state: RunState): void {
       }),
     );
 
-  archive
-    .command('verify')
-    .description("check an archive file offline against the auditor's public keys (exit 0 valid, 4 not)")
-    .argument('<file>', 'the archive, - for stdin')
-    .option('--keys <file>', 'the auditor public keys, as `authority audit keys --json` saves them')
-    .option('--public-key <base64>', 'an auditor public key (repeatable, comma-separated)', collect)
-    .action(
-      action(state, async (ctx, args, opts) => {
-        const ring = await loadKeyRing(ctx, opts);
-        const file = args[0] as string;
-        const { doc } = await readArchive(ctx, file);
-        const v = verifyChainArchive(doc, (id) => ring.get(id));
-        ctx.out.data({ file, ...v });
-        if (!v.ok) {
-          ctx.out.line(`${file}: NOT VALID — ${v.message}`);
-          return ExitCode.VERIFICATION_FAILED;
-        }
-        ctx.out.line(
-          `${file}: VALID — tenant ${v.tenant}, seqs ${v.fromSeq}-${v.throughSeq} (${v.entries} entries), ending at the signed checkpoint at seq ${v.throughSeq} (head ${v.headHash})`,
-        );
-        return ExitCode.OK;
-      }),
-    );
+  keyRingOptions(
+    archive
+      .command('verify')
+      .description("check an archive file offline against the auditor's public keys (exit 0 valid, 4 not)")
+      .argument('<file>', 'the archive, - for stdin'),
+  ).action(
+    action(state, async (ctx, args, opts) => {
+      const ring = await loadKeyRing(ctx, opts);
+      const file = args[0] as string;
+      const { doc } = await readArchive(ctx, file);
+      const v = verifyChainArchive(doc, (id) => ring.get(id));
+      ctx.out.data({ file, ...v });
+      if (!v.ok) {
+        ctx.out.line(`${file}: NOT VALID — ${v.message}`);
+        return ExitCode.VERIFICATION_FAILED;
+      }
+      ctx.out.line(
+        `${file}: VALID — tenant ${v.tenant}, seqs ${v.fromSeq}-${v.throughSeq} (${v.entries} entries), ending at the signed checkpoint at seq ${v.throughSeq} (head ${v.headHash})`,
+      );
+      return ExitCode.OK;
+    }),
+  );
 
   archive
     .command('delete')

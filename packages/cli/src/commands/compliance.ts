@@ -130,6 +130,13 @@ export function verifySavedAttestation(doc: unknown, keys: ReadonlyMap<string, U
   return { ok: attestation.ok && checkpointOk.ok, attestation, checkpoint: checkpointOk };
 }
 
+/** Adds the options loadKeyRing reads to an offline verify command. */
+export function keyRingOptions(command: Command): Command {
+  return command
+    .option('--keys <file>', 'the auditor public keys, as `authority audit keys --json` saves them')
+    .option('--public-key <base64>', 'an auditor public key (repeatable, comma-separated)', collect);
+}
+
 /**
  * The auditor keys to verify offline against, from `--keys FILE` (as `audit keys --json` saves
  * them) and `--public-key` (repeatable); a usage error when there are none.
@@ -298,47 +305,46 @@ export function registerCompliance(program: Command, state: RunState): void {
       }),
     );
 
-  compliance
-    .command('verify')
-    .description(
-      "check a saved attestation (`compliance attest --json > FILE`) or report (`compliance report`, HTML or JSON) offline against the auditor's public keys (exit 0 valid, 4 not)",
-    )
-    .argument('<file>', 'the saved attestation or report, - for stdin')
-    .option('--keys <file>', 'the auditor public keys, as `authority audit keys --json` saves them')
-    .option('--public-key <base64>', 'an auditor public key (repeatable, comma-separated)', collect)
-    .action(
-      action(state, async (ctx, args, opts) => {
-        const ring = await loadKeyRing(ctx, opts);
-        const file = args[0] as string;
-        const text = await ctx.readInput(file, 'attestation or report');
-        const say = (what: string, c: SignatureCheck, valid = 'signature valid') =>
-          `${what}: ${c.ok ? valid : `INVALID — ${c.message}`}`;
-        if (isReport(text)) {
-          const result = verifySignedReport(text, (id) => ring.get(id));
-          ctx.out.data({ file, kind: 'report', ...result });
-          ctx.out.line(say(`report content (${result.format})`, result.content, 'unchanged since signing'));
-          ctx.out.line(say('report', result.signature));
-          ctx.out.line(
-            say(
-              `checkpoint${result.checkpointSeq !== undefined ? ` (seq ${result.checkpointSeq})` : ''}`,
-              result.checkpoint,
-            ),
-          );
-          ctx.out.line(result.ok ? `${file}: VALID` : `${file}: NOT VALID`);
-          return result.ok ? ExitCode.OK : ExitCode.VERIFICATION_FAILED;
-        }
-        let doc: unknown;
-        try {
-          doc = JSON.parse(text);
-        } catch (err) {
-          throw usage(`${file}: not JSON (${(err as Error).message})`);
-        }
-        const result = verifySavedAttestation(doc, ring);
-        ctx.out.data({ file, kind: 'attestation', ...result });
-        ctx.out.line(say('attestation', result.attestation));
-        ctx.out.line(say('checkpoint', result.checkpoint));
+  keyRingOptions(
+    compliance
+      .command('verify')
+      .description(
+        "check a saved attestation (`compliance attest --json > FILE`) or report (`compliance report`, HTML or JSON) offline against the auditor's public keys (exit 0 valid, 4 not)",
+      )
+      .argument('<file>', 'the saved attestation or report, - for stdin'),
+  ).action(
+    action(state, async (ctx, args, opts) => {
+      const ring = await loadKeyRing(ctx, opts);
+      const file = args[0] as string;
+      const text = await ctx.readInput(file, 'attestation or report');
+      const say = (what: string, c: SignatureCheck, valid = 'signature valid') =>
+        `${what}: ${c.ok ? valid : `INVALID — ${c.message}`}`;
+      if (isReport(text)) {
+        const result = verifySignedReport(text, (id) => ring.get(id));
+        ctx.out.data({ file, kind: 'report', ...result });
+        ctx.out.line(say(`report content (${result.format})`, result.content, 'unchanged since signing'));
+        ctx.out.line(say('report', result.signature));
+        ctx.out.line(
+          say(
+            `checkpoint${result.checkpointSeq !== undefined ? ` (seq ${result.checkpointSeq})` : ''}`,
+            result.checkpoint,
+          ),
+        );
         ctx.out.line(result.ok ? `${file}: VALID` : `${file}: NOT VALID`);
         return result.ok ? ExitCode.OK : ExitCode.VERIFICATION_FAILED;
-      }),
-    );
+      }
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch (err) {
+        throw usage(`${file}: not JSON (${(err as Error).message})`);
+      }
+      const result = verifySavedAttestation(doc, ring);
+      ctx.out.data({ file, kind: 'attestation', ...result });
+      ctx.out.line(say('attestation', result.attestation));
+      ctx.out.line(say('checkpoint', result.checkpoint));
+      ctx.out.line(result.ok ? `${file}: VALID` : `${file}: NOT VALID`);
+      return result.ok ? ExitCode.OK : ExitCode.VERIFICATION_FAILED;
+    }),
+  );
 }

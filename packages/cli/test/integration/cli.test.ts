@@ -3,6 +3,7 @@
 // holder keys (seal, delegation to a sub-agent, offline attenuation, per-request proofs, a refused
 // truncation); policy push/show/history/diff; explain; audit query/verify/export/stats; compliance
 // attest/verify/report; error paths and exit codes.
+// Size: one in-process stack started once for the whole walk through the commands.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

@@ -1,6 +1,7 @@
 // CLI without infrastructure: durations, offline policy validation, token inspection, --json
 // shapes, usage errors and exit codes, configuration precedence, envelope check against a fake
 // enforcer, unreachable services.
+// Size: one test per command behaviour, sharing this file's test IO and fake enforcer.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';

@@ -447,40 +447,27 @@ function readDenyRules(reader: YamlReader, entry: MapEntry, agentIds: ReadonlySe
       }
     }
     const rule: PolicyDenyRule = { index, agents: unique(agents ?? []), description: '' };
-    const scopesEntry = f.get('scopes');
-    if (scopesEntry !== undefined) {
-      const v = reader.stringList(scopesEntry.value, scopesEntry.path, 'scopes', {
-        keyNode: scopesEntry.keyNode,
-        check: checkScope,
-      });
+    // `scopes` and `resources` narrow the rule; an empty list would match nothing, so it is refused.
+    const narrowing = (key: 'scopes' | 'resources', check: (value: string) => string | undefined) => {
+      const entry = f.get(key);
+      if (entry === undefined) return undefined;
+      const v = reader.stringList(entry.value, entry.path, key, { keyNode: entry.keyNode, check });
       if (v === undefined) ok = false;
       else if (v.length === 0) {
         reader.report(
-          scopesEntry.value,
-          scopesEntry.path,
-          `an empty 'scopes' list matches nothing; leave the key out to deny every scope`,
-          scopesEntry.keyNode,
+          entry.value,
+          entry.path,
+          `an empty '${key}' list matches nothing; leave the key out to deny every ${key.slice(0, -1)}`,
+          entry.keyNode,
         );
         ok = false;
-      } else rule.scopes = unique(v);
-    }
-    const resourcesEntry = f.get('resources');
-    if (resourcesEntry !== undefined) {
-      const v = reader.stringList(resourcesEntry.value, resourcesEntry.path, 'resources', {
-        keyNode: resourcesEntry.keyNode,
-        check: checkPattern,
-      });
-      if (v === undefined) ok = false;
-      else if (v.length === 0) {
-        reader.report(
-          resourcesEntry.value,
-          resourcesEntry.path,
-          `an empty 'resources' list matches nothing; leave the key out to deny every resource`,
-          resourcesEntry.keyNode,
-        );
-        ok = false;
-      } else rule.resources = unique(v);
-    }
+      } else return unique(v);
+      return undefined;
+    };
+    const scopes = narrowing('scopes', checkScope);
+    if (scopes !== undefined) rule.scopes = scopes;
+    const resources = narrowing('resources', checkPattern);
+    if (resources !== undefined) rule.resources = resources;
     const description = f.get('description');
     if (description !== undefined) rule.description = readDescription(reader, description) ?? '';
     if (ok) out.push(rule);

@@ -1,4 +1,7 @@
 // The auditor's MongoDB: per-tenant chain entries, signed checkpoints, quarantined records.
+// Size: one ChainStore over one layout (below): every collection's document type, key scheme and
+// FerretDB workaround sit next to the layout comment that justifies them, so a change to the layout
+// is read and reviewed in one place.
 //
 //   entries.<tenant>  one collection per tenant (issue 17): {_id: seq as 15 zero-padded digits,
 //                 tenant, seq, eventId, raw (Binary: the exact record value), hash, prevHash (hex),

@@ -21,6 +21,10 @@
 // glob, and may be a summary (the lists left out). The window starts where the caller says, or at
 // the chain's first entry (never at the epoch). The deny rate is over access checks only:
 // administrative events (mint, revoke, approvals, ...) are counted apart.
+//
+// Size: the report's types, the one aggregator that counts every section in one pass over the
+// entries (or their aggregates), and the builder; the sections are counted together so they cover
+// the same entries, and the wire shape sits next to the counting that fills it.
 import { globMatch, type Policy } from '@authority/core';
 import { pb } from '@authority/proto';
 import type { CurrentPolicy } from '@authority/views';

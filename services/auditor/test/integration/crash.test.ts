@@ -178,18 +178,14 @@ describe('crash safety: kill -9 during ingest, restart, repeat', () => {
       const v = await call(client, 'VerifyChain', { tenant }, env.operatorKey);
       assert.equal(v.ok, true, `${tenant}: ${v.fault} at ${v.firstBadSeq}: ${v.message}`);
       assert.equal(v.checked, String(ids.length));
-      const docs = await entries
-        .of(tenant)
-        .find({}, { projection: { _id: 0, seq: 1, eventId: 1 } })
-        .sort({ seq: 1 })
-        .toArray();
+      const docs = await entries.inSeqOrder(tenant);
       assert.deepEqual(
-        docs.map((d) => d['eventId']),
+        docs.map((d) => d.eventId),
         ids,
         `${tenant}: every event once, in production order`,
       );
       assert.deepEqual(
-        docs.map((d) => d['seq']),
+        docs.map((d) => d.seq),
         ids.map((_, i) => i + 1),
       );
     }

@@ -85,15 +85,11 @@ describe('a duplicate event arriving long after the first', () => {
       30_000,
       100,
     );
-    const docs = await new StoredEntries(mongo.db(env.db))
-      .of(TENANT)
-      .find({}, { projection: { _id: 0, seq: 1, eventId: 1 } })
-      .sort({ seq: 1 })
-      .toArray();
+    const docs = await new StoredEntries(mongo.db(env.db)).inSeqOrder(TENANT);
     assert.equal(docs.length, 451, 'no copy chained');
     docs.forEach((d, i) => {
-      assert.equal(d['seq'], i + 1);
-      assert.equal(d['eventId'], `e-${i}`, 'each event once, in production order');
+      assert.equal(d.seq, i + 1);
+      assert.equal(d.eventId, `e-${i}`, 'each event once, in production order');
     });
     const v = await call(client, 'VerifyChain', { tenant: TENANT }, env.operatorKey);
     assert.equal(v.ok, true, v.message);

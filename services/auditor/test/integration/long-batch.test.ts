@@ -7,19 +7,19 @@
 // reload alone is longer than the 6 s session, the broker's minimum) and the real broker decides.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { silentLogger, type ConsumerHandle, type KafkaEventBus } from '@authority/platform';
+import type { ConsumerHandle, KafkaEventBus } from '@authority/platform';
 import type { FindCursor, MongoClient } from 'mongodb';
-import { AuditIngest, AuditorKeys, ChainAppender, ChainStore, Checkpointer } from '../../src/index';
+import { ChainStore } from '../../src/index';
 import type { EntryDoc } from '../../src/adapters/mongo';
 import {
   auditEvent,
   auditRecord,
   eventually,
   publishAll,
-  trustedKeyResolver,
   type TestEnv,
   testRig,
   closeRig,
+  writePath,
 } from '../helpers';
 
 const TENANT = 'long-batch';
@@ -73,23 +73,8 @@ describe('a batch longer than the consumer session', () => {
   it('keeps the group membership: no rejoin, the batch committed once, every event chained once', async () => {
     const store = new SlowStore(mongo.db(env.db));
     await store.ensureIndexes();
-    const keys = AuditorKeys.fromBase64Seed(env.seed);
-    const appender = new ChainAppender({ store, keys, logger: silentLogger() });
-    const checkpointer = new Checkpointer({
-      store,
-      keys,
-      appender,
-      publish: async () => undefined,
-      logger: silentLogger(),
-      every: 1_000_000, // no checkpoint: the reload verifies the tail from genesis
-    });
-    const ingest = new AuditIngest({
-      store,
-      appender,
-      checkpointer,
-      logger: silentLogger(),
-      trustedKeys: trustedKeyResolver(),
-    });
+    // No checkpoint: the reload verifies the tail from genesis.
+    const { appender, ingest } = writePath(store, env, 1_000_000);
     const topic = `${env.prefix}audit`;
     const record = (n: number) => auditRecord(auditEvent({ tenant: TENANT, eventId: `e-${n}`, message: String(n) }));
     let joins = 0;

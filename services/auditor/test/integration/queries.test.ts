@@ -33,6 +33,7 @@ import {
   closeRig,
   signedAttestation,
 } from '../helpers';
+import { REPORT_SECTIONS } from '../report-sections';
 
 const A = 'alpha';
 const B = 'beta';
@@ -455,18 +456,7 @@ describe('queries, attestations, reports and tenant isolation', () => {
       const dom = spawnSync(chromium, [...args, '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 60_000 });
       assert.equal(dom.status, 0, dom.stderr);
       const out = dom.stdout;
-      for (const id of [
-        'executive-summary',
-        'agents',
-        'resources',
-        'approvals',
-        'revocations',
-        'denied-events',
-        'attestation-matrix',
-        'chain-verification',
-        'data-classifications',
-        'report-metadata',
-      ]) {
+      for (const id of REPORT_SECTIONS) {
         assert.match(out, new RegExp(`<section id="${id}">`), `section ${id} rendered`);
       }
       assert.doesNotMatch(out, /<script|<img/i, 'the rendered DOM has no script or image element');

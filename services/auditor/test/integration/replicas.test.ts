@@ -8,10 +8,8 @@ import { silentLogger, type BatchContext, type EventMessage, type KafkaEventBus 
 import type { MongoClient } from 'mongodb';
 import {
   admitRecord,
-  AuditIngest,
   AuditorKeys,
   ChainAppender,
-  Checkpointer,
   ChainStore,
   startAuditor,
   verifyStored,
@@ -24,9 +22,9 @@ import {
   eventually,
   StoredEntries,
   type TestEnv,
-  trustedKeyResolver,
   testRig,
   closeRig,
+  writePath,
 } from '../helpers';
 
 const TENANTS = ['r-a', 'r-b', 'r-c', 'r-d', 'r-e', 'r-f'];
@@ -101,13 +99,9 @@ describe('replicas, races and redelivery', () => {
     assert.ok(b.ingest.stats.appended > 0, 'replica B appended');
     for (const tenant of TENANTS) {
       const ids = produced.get(tenant)!;
-      const docs = await entries
-        .of(tenant)
-        .find({}, { projection: { _id: 0, seq: 1, eventId: 1 } })
-        .sort({ seq: 1 })
-        .toArray();
+      const docs = await entries.inSeqOrder(tenant);
       assert.deepEqual(
-        docs.map((d) => d['eventId']),
+        docs.map((d) => d.eventId),
         ids,
         `${tenant}: every event once, in order`,
       );
@@ -168,17 +162,9 @@ describe('replicas, races and redelivery', () => {
     const store = new ChainStore(mongo.db(`${env.db}_forgotten`));
     await store.ensureIndexes();
     try {
-      const keys = AuditorKeys.fromBase64Seed(env.seed);
-      const appender = new ChainAppender({ store, keys, logger: silentLogger() });
       const published: number[] = [];
-      const checkpointer = new Checkpointer({
-        store,
-        keys,
-        appender,
-        publish: async (cp) => void published.push(cp.seq),
-        logger: silentLogger(),
-        every: 1_000_000, // only the timer signs
-      });
+      // Only the timer signs.
+      const { appender, checkpointer } = writePath(store, env, 1_000_000, async (cp) => void published.push(cp.seq));
       const events = Array.from({ length: 7 }, (_, i) => {
         const r = admitRecord({
           ...asConsumed(auditRecord(auditEvent({ tenant: 'forgotten', eventId: `f-${i}` }))),
@@ -206,23 +192,7 @@ describe('replicas, races and redelivery', () => {
     const store = new ChainStore(mongo.db(`${env.db}_redeliver`));
     await store.ensureIndexes();
     try {
-      const keys = AuditorKeys.fromBase64Seed(env.seed);
-      const appender = new ChainAppender({ store, keys, logger: silentLogger() });
-      const checkpointer = new Checkpointer({
-        store,
-        keys,
-        appender,
-        publish: async () => undefined,
-        logger: silentLogger(),
-        every: 1000,
-      });
-      const ingest = new AuditIngest({
-        store,
-        appender,
-        checkpointer,
-        logger: silentLogger(),
-        trustedKeys: trustedKeyResolver(),
-      });
+      const { keys, ingest } = writePath(store, env, 1000);
       const messages = Array.from({ length: 120 }, (_, i) => {
         const m = auditRecord(auditEvent({ tenant: i % 2 === 0 ? 'even' : 'odd', eventId: `e-${i}` }));
         return {
@@ -252,21 +222,7 @@ describe('replicas, races and redelivery', () => {
       );
       assert.equal(await countEntries(store, ['even', 'odd']), 120, 'written before the failed commit');
       // The new owner of the partition (fresh caches) gets the same batch again.
-      const fresh = new ChainAppender({ store, keys, logger: silentLogger() });
-      const again = new AuditIngest({
-        store,
-        appender: fresh,
-        checkpointer: new Checkpointer({
-          store,
-          keys,
-          appender: fresh,
-          publish: async () => undefined,
-          logger: silentLogger(),
-          every: 1000,
-        }),
-        logger: silentLogger(),
-        trustedKeys: trustedKeyResolver(),
-      });
+      const { ingest: again } = writePath(store, env, 1000);
       await again.handleBatch(payload(async (o) => void commits.push(o)));
       assert.equal(await countEntries(store, ['even', 'odd']), 120, 'nothing chained twice');
       assert.equal(again.stats.skipped, 120);

@@ -28,6 +28,7 @@ import { toGrpcObject, type DescMessageLike } from '../../src/grpc-convert';
 import { decodePageToken, encodePageToken } from '../../src/tokens';
 import { h } from '../../src/report/html';
 import { classificationPattern } from '../../src/report/model';
+import { REPORT_SECTIONS } from '../report-sections';
 import { event } from './fixtures';
 
 const headers = (subject?: string): Record<string, Buffer> =>
@@ -297,19 +298,7 @@ describe('HTML', () => {
       html,
       /&lt;\/td&gt;&lt;script&gt;alert\(1\)&lt;\/script&gt;&lt;img src=x onerror=&quot;y&quot;&gt;&#39;/,
     );
-    for (const id of [
-      'executive-summary',
-      'agents',
-      'resources',
-      'approvals',
-      'revocations',
-      'denied-events',
-      'attestation-matrix',
-      'chain-verification',
-      'data-classifications',
-      'signature',
-      'report-metadata',
-    ]) {
+    for (const id of [...REPORT_SECTIONS, 'signature']) {
       assert.match(html, new RegExp(`<section id="${id}">`));
     }
     assert.match(html, /Content-Security-Policy" content="default-src 'none'/);

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bench } from '@authority/test-helpers';
 
-export const { machine, note, percentiles, report, round } = bench;
+export const { closedLoop, machine, note, percentiles, report, round } = bench;
 
 /**
  * Runs `fn` repeatedly (synchronously, in chunks) for at most `maxMs` and at most `maxOps`
@@ -47,4 +47,15 @@ export function localBrokerPid(): number | undefined {
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Runs a benchmark's main: exit 0 when it resolves (open handles do not keep it alive), else 1. */
+export function runBench(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

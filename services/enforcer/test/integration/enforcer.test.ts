@@ -1,6 +1,7 @@
 // The enforcer end to end over gRPC against the real Kafka broker: state rebuilt from the topics
 // (keys, credentials, revocations published here as events: no issuer needed), decisions from the
 // core engine, one audit event per decision on the audit topic.
+// Size: one enforcer and its topics started once for every test below.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
@@ -255,52 +256,19 @@ describe('enforcer (gRPC, real Kafka)', () => {
 
   test("unknown kid → UNKNOWN_KEY; another tenant's key does not verify", async () => {
     const stranger = generateEd25519KeyPair();
-    const forged = mintRoot(
-      {
-        tenant: A.tenant,
-        agent: 'agent-1',
-        scopes: ['vault:finance:read'],
-        resources: ['slos://vaults/finance/*'],
-        context: [],
-        constraints: cons({ unconstrained: true }),
-        ttlSeconds: 3600,
-      },
-      { secretKey: stranger.secretKey, kid: 'no-such-kid', now: nowSec() },
-    );
+    // Tenant A's usual envelope, signed by a key no directory has.
+    const forged = mint({ ...A, key: stranger, kid: 'no-such-kid' });
     const res = await check({ token: forged.token });
     assert.equal(res.reason, 'UNKNOWN_KEY');
     assert.equal(res.field, 'kid');
     // B's kid named in a token of tenant A: keys resolve within the token's tenant only.
-    const crossKid = mintRoot(
-      {
-        tenant: A.tenant,
-        agent: 'agent-1',
-        scopes: ['vault:finance:read'],
-        resources: ['slos://vaults/finance/*'],
-        context: [],
-        constraints: cons({ unconstrained: true }),
-        ttlSeconds: 3600,
-      },
-      { secretKey: B.key.secretKey, kid: B.kid, now: nowSec() },
-    );
+    const crossKid = mint({ ...A, key: B.key, kid: B.kid });
     assert.equal((await check({ token: crossKid.token })).reason, 'UNKNOWN_KEY');
   });
 
   test('key status: VERIFY_ONLY verifies until verify_until, then and when RETIRED the kid is unknown', async () => {
     const old = generateEd25519KeyPair();
-    const signed = (kid: string) =>
-      mintRoot(
-        {
-          tenant: A.tenant,
-          agent: 'agent-1',
-          scopes: ['vault:finance:read'],
-          resources: ['slos://vaults/finance/*'],
-          context: [],
-          constraints: cons({ unconstrained: true }),
-          ttlSeconds: 3600,
-        },
-        { secretKey: old.secretKey, kid, now: nowSec() },
-      ).token;
+    const signed = (kid: string) => mint({ ...A, key: old, kid }).token;
     await fixture.publishKey(
       A.tenant,
       'rotated-live',
@@ -567,26 +535,23 @@ describe('enforcer (gRPC, real Kafka)', () => {
       `organization: C\nversion: "1.0"\nagents:\n  agent-1:\n    scopes: [${scopes}]\n    resources: ["slos://vaults/finance/*"]\n`;
     await fixture.publishPolicy(C.tenant, 1, policy('"vault:finance:read"'));
     const token = mint(C).token;
-    const allowed = await waitFor(
-      async () => {
-        const r = await check({ token }, C.checkerSecret);
-        return r.policyVersion === '1' ? r : undefined;
-      },
-      { what: 'policy v1 applied' },
-    );
+    /** The first answer to the token's check that `ok` accepts (the policy arrives through Kafka). */
+    const answer = (what: string, ok: (r: CheckResponse__Output) => boolean) =>
+      waitFor(
+        async () => {
+          const r = await check({ token }, C.checkerSecret);
+          return ok(r) ? r : undefined;
+        },
+        { what },
+      );
+    const allowed = await answer('policy v1 applied', (r) => r.policyVersion === '1');
     assert.equal(allowed.decision, 'ALLOW');
     assert.equal((await audit.wait(allowed.decisionId)).event.policyVersion, '1');
     const stranger = await check({ token: mint(C, { agent: 'agent-9' }).token }, C.checkerSecret);
     assert.equal(stranger.reason, 'POLICY_DENIED');
     // Tightened: envelopes already in the wild are held to the new version at once.
     await fixture.publishPolicy(C.tenant, 2, policy('"vault:finance:list"'));
-    const denied = await waitFor(
-      async () => {
-        const r = await check({ token }, C.checkerSecret);
-        return r.reason === 'POLICY_DENIED' ? r : undefined;
-      },
-      { what: 'policy v2 applied' },
-    );
+    const denied = await answer('policy v2 applied', (r) => r.reason === 'POLICY_DENIED');
     assert.equal(denied.policyVersion, '2');
   });
 

@@ -1,5 +1,6 @@
 // The Decider without Kafka or gRPC: in-memory views, a recording audit writer and a fake
 // approvals port (the issuer-backed flow is the end-to-end suite's).
+// Size: one test per decision rule, sharing this file's views, recording audit and fake approvals.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

@@ -4,15 +4,14 @@
 // cancellation reaches the upstream's running tool.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CallToolResultSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { silentLogger } from '@authority/platform';
 import { eventually } from '@authority/test-helpers';
-import { parseMapping } from '../../src/mapping';
 import { Upstream } from '../../src/upstream';
-import { allowAll, connectAgent } from '../proxy-harness';
+import { allowAll, connectAgent, fakeStdioUpstream } from '../proxy-harness';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-proxy-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,19 +41,9 @@ test(
   'list_changed from an upstream reaches the agent; cancellation reaches the upstream',
   { timeout: 60_000 },
   async () => {
-    const file = join(dir, 'server.js');
-    writeFileSync(file, SERVER);
-    const mapping = parseMapping(`upstreams:
-  fake:
-    command: ${JSON.stringify(process.execPath)}
-    args: [${JSON.stringify(file)}]
-    tools:
-      enable: { scope: "demo:run" }
-      later: { scope: "demo:run" }
-      slow: { scope: "demo:run" }
-`);
+    const fake = fakeStdioUpstream(dir, SERVER, ['enable', 'later', 'slow']);
     const servers: { sendToolListChanged(): Promise<void> }[] = [];
-    const upstream = new Upstream(mapping.upstreams[0]!, silentLogger(), () => {
+    const upstream = new Upstream(fake, silentLogger(), () => {
       for (const s of servers) void s.sendToolListChanged();
     });
     await upstream.connect();

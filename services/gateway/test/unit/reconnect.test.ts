@@ -6,7 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server as HttpServer } from 'node:http';
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { META, type Denial } from '../../src/enforce';
 import { parseMapping } from '../../src/mapping';
 import { Upstream } from '../../src/upstream';
 import { UpstreamPool } from '../../src/upstream-pool';
-import { allowAll, connectAgent } from '../proxy-harness';
+import { allowAll, connectAgent, fakeStdioUpstream } from '../proxy-harness';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-reconnect-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,17 +65,8 @@ test(
   'a crashed stdio upstream is started again; calls meanwhile fail closed with UPSTREAM_UNAVAILABLE',
   { timeout: 60_000 },
   async () => {
-    const file = join(dir, 'server.js');
-    writeFileSync(file, SERVER);
-    const mapping = parseMapping(`upstreams:
-  fake:
-    command: ${JSON.stringify(process.execPath)}
-    args: [${JSON.stringify(file)}]
-    tools:
-      pid: { scope: "demo:run" }
-      crash: { scope: "demo:run" }
-`);
-    const upstream = new Upstream(mapping.upstreams[0]!, silentLogger(), () => undefined, { reconnectMaxMs: 200 });
+    const fake = fakeStdioUpstream(dir, SERVER, ['pid', 'crash']);
+    const upstream = new Upstream(fake, silentLogger(), () => undefined, { reconnectMaxMs: 200 });
     await upstream.connect();
     const { agent, close } = await agentFor(upstream);
     try {

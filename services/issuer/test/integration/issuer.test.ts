@@ -2,6 +2,7 @@
 // minting and verifying against the published key, holder keys and seals, KEK at rest, rotation
 // with overlap and signed-until, RetireKey, delegation narrowing and attribution, revocation,
 // tenant isolation of credentials, and the policy seam.
+// Size: one issuer, its topics, database and event tap started once for every test below.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -130,6 +131,23 @@ function verifyPublished(token: string, tenant: string, nowSec = clock.nowSec())
     isRevoked: () => false,
     expectedTenant: tenant,
   });
+}
+
+/** The first KeyEvent of key `kid` on the keys topic that `ok` accepts (any when left out). */
+async function keyEvent(
+  tenant: string,
+  kid: string,
+  what: string,
+  ok: (e: pb.KeyEvent) => boolean = () => true,
+): Promise<pb.KeyEvent> {
+  const m = await tap.waitFor(
+    (r) =>
+      r.topic === topics.keys &&
+      r.key?.toString() === `${tenant}/key/${kid}` &&
+      ok(decodeEvent(pb.KeyEventSchema, r.value as Buffer)),
+    what,
+  );
+  return decodeEvent(pb.KeyEventSchema, m.value as Buffer);
 }
 
 async function waitAudit(tenant: string, pred: (e: pb.AuditEvent) => boolean, what: string): Promise<pb.AuditEvent> {
@@ -334,59 +352,25 @@ describe('tenants and keys', () => {
     const res = await createTenant();
     const admin = res.adminCredential?.secret as string;
     const g = (over: Record<string, unknown>) => ({ grant: { ...(mintReq(res.tenant).grant as object), ...over } });
-    await rejects(mint(res.tenant, admin, { ttlSeconds: 59 }), 'INVALID_ARGUMENT', 'INVALID_REQUEST', 'ttl_seconds');
-    await rejects(
-      mint(res.tenant, admin, { ttlSeconds: 86_401 }),
-      'INVALID_ARGUMENT',
-      'INVALID_REQUEST',
-      'ttl_seconds',
-    );
-    await rejects(mint(res.tenant, admin, { agentId: '' }), 'INVALID_ARGUMENT', 'INVALID_REQUEST', 'agent_id');
-    await rejects(
-      mint(res.tenant, admin, g({ scopes: ['vault:finance:read', 'nocolon'] })),
-      'INVALID_ARGUMENT',
-      'INVALID_REQUEST',
-      'grant.scopes[1]',
-    );
-    await rejects(mint(res.tenant, admin, g({ scopes: [] })), 'INVALID_ARGUMENT', 'INVALID_REQUEST', 'grant.scopes');
-    await rejects(
-      mint(res.tenant, admin, g({ constraintsJson: '' })),
-      'INVALID_ARGUMENT',
-      'INVALID_REQUEST',
-      'grant.constraints_json',
-    );
-    await rejects(
-      mint(res.tenant, admin, g({ constraintsJson: '{}' })),
-      'INVALID_ARGUMENT',
-      'INVALID_REQUEST',
-      'grant.constraints_json',
-    );
-    await rejects(
-      mint(res.tenant, admin, g({ constraintsJson: '{"max_rows":5}' })),
-      'INVALID_ARGUMENT',
-      'INVALID_REQUEST',
-      'grant.constraints_json.max_rows',
-    );
-    const bad = await rejects(
-      mint(res.tenant, admin, g({ constraintsJson: '{"max_records":0}' })),
-      'INVALID_ARGUMENT',
-      'INVALID_REQUEST',
-      'grant.constraints_json.max_records',
-    );
-    assert.match(bad.message, /max_records/);
-    await rejects(
-      mint(res.tenant, admin, g({ constraintsJson: '{"require_purpose":true' })),
-      'INVALID_ARGUMENT',
-      'INVALID_REQUEST',
-      'grant.constraints_json',
-    );
-    await rejects(
-      mint(res.tenant, admin, { holderPublicKey: Buffer.alloc(31) }),
-      'INVALID_ARGUMENT',
-      'INVALID_REQUEST',
-      'holder_public_key',
-    );
-    await rejects(mint(res.tenant, admin, { grant: null }), 'INVALID_ARGUMENT', 'INVALID_REQUEST', 'grant');
+    // Each request with one bad field, and the field the refusal must name.
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ttlSeconds: 59 }, 'ttl_seconds'],
+      [{ ttlSeconds: 86_401 }, 'ttl_seconds'],
+      [{ agentId: '' }, 'agent_id'],
+      [g({ scopes: ['vault:finance:read', 'nocolon'] }), 'grant.scopes[1]'],
+      [g({ scopes: [] }), 'grant.scopes'],
+      [g({ constraintsJson: '' }), 'grant.constraints_json'],
+      [g({ constraintsJson: '{}' }), 'grant.constraints_json'],
+      [g({ constraintsJson: '{"max_rows":5}' }), 'grant.constraints_json.max_rows'],
+      [g({ constraintsJson: '{"max_records":0}' }), 'grant.constraints_json.max_records'],
+      [g({ constraintsJson: '{"require_purpose":true' }), 'grant.constraints_json'],
+      [{ holderPublicKey: Buffer.alloc(31) }, 'holder_public_key'],
+      [{ grant: null }, 'grant'],
+    ];
+    for (const [over, field] of cases) {
+      const err = await rejects(mint(res.tenant, admin, over), 'INVALID_ARGUMENT', 'INVALID_REQUEST', field);
+      if (field === 'grant.constraints_json.max_records') assert.match(err.message, /max_records/);
+    }
   });
 
   test('private keys are sealed under the KEK: no plaintext in MongoDB, a wrong KEK cannot open them', async () => {
@@ -456,17 +440,8 @@ describe('tenants and keys', () => {
     const fresh = (await mint(tenant, admin, { ttlSeconds: 600 })).envelope!;
     assert.equal(fresh.keyId, rot.active.keyId, 'new envelopes are signed by the new key');
 
-    await tap.waitFor(
-      (m) =>
-        m.topic === topics.keys &&
-        m.key?.toString() === `${tenant}/key/${oldKid}` &&
-        decodeEvent(pb.KeyEventSchema, m.value as Buffer).status === pb.KeyStatus.VERIFY_ONLY,
-      'VERIFY_ONLY key event',
-    );
-    await tap.waitFor(
-      (m) => m.topic === topics.keys && m.key?.toString() === `${tenant}/key/${rot.active.keyId}`,
-      'new key event',
-    );
+    await keyEvent(tenant, oldKid, 'VERIFY_ONLY key event', (e) => e.status === pb.KeyStatus.VERIFY_ONLY);
+    await keyEvent(tenant, rot.active.keyId, 'new key event');
     assert.equal(verifyPublished(old.token, tenant).agent, 'agent-1', 'old token still verifies (overlap)');
     assert.equal(verifyPublished(fresh.token, tenant).agent, 'agent-1');
 
@@ -489,17 +464,11 @@ describe('tenants and keys', () => {
     // an enforcer's directory and at the issuer alike, while the old token keeps verifying.
     const signedUntil = Number(rot.previous.signedUntil?.seconds);
     assert.ok(Number.isSafeInteger(signedUntil) && signedUntil <= clock.nowSec() && signedUntil >= oldExp - 600);
-    const verifyOnlyEvent = decodeEvent(
-      pb.KeyEventSchema,
-      (
-        await tap.waitFor(
-          (m) =>
-            m.topic === topics.keys &&
-            m.key?.toString() === `${tenant}/key/${oldKid}` &&
-            decodeEvent(pb.KeyEventSchema, m.value as Buffer).status === pb.KeyStatus.VERIFY_ONLY,
-          'VERIFY_ONLY key event',
-        )
-      ).value as Buffer,
+    const verifyOnlyEvent = await keyEvent(
+      tenant,
+      oldKid,
+      'VERIFY_ONLY key event',
+      (e) => e.status === pb.KeyStatus.VERIFY_ONLY,
     );
     assert.equal(Number(verifyOnlyEvent.signedUntil?.seconds), signedUntil);
     const oldDoc = await s.issuer.store.keys.findOne({ tenant, kid: oldKid });
@@ -549,13 +518,7 @@ describe('tenants and keys', () => {
     try {
       clock.advance((verifyUntil - clock.nowSec() + 1) * 1000);
       await s.issuer.sweep();
-      await tap.waitFor(
-        (m) =>
-          m.topic === topics.keys &&
-          m.key?.toString() === `${tenant}/key/${oldKid}` &&
-          decodeEvent(pb.KeyEventSchema, m.value as Buffer).status === pb.KeyStatus.RETIRED,
-        'RETIRED key event',
-      );
+      await keyEvent(tenant, oldKid, 'RETIRED key event', (e) => e.status === pb.KeyStatus.RETIRED);
       assert.throws(
         () => verifyPublished(old.token, tenant, verifyUntil + 1),
         (e: Error & { reason?: string }) => e.reason === 'UNKNOWN_KEY',
@@ -671,14 +634,7 @@ describe('RetireKey', () => {
       'UNKNOWN_KEY',
     );
 
-    const retiredEvent = await tap.waitFor(
-      (m) =>
-        m.topic === topics.keys &&
-        m.key?.toString() === `${tenant}/key/${oldKid}` &&
-        decodeEvent(pb.KeyEventSchema, m.value as Buffer).status === pb.KeyStatus.RETIRED,
-      'RETIRED key event',
-    );
-    const ev = decodeEvent(pb.KeyEventSchema, retiredEvent.value as Buffer);
+    const ev = await keyEvent(tenant, oldKid, 'RETIRED key event', (e) => e.status === pb.KeyStatus.RETIRED);
     assert.equal(ev.compromised, true);
     assert.equal(String(ev.signedUntil?.seconds), r.retired.signedUntil?.seconds);
     const audit = await waitAudit(
@@ -734,13 +690,7 @@ describe('RetireKey', () => {
     const late = await retireKey({ tenant, keyId: oldKid, compromised: true, reason: 'found in a dump' }, admin);
     assert.equal(late.retired.compromised, true);
     assert.equal(late.retired.signedUntil?.seconds, r.retired.signedUntil?.seconds);
-    await tap.waitFor(
-      (m) =>
-        m.topic === topics.keys &&
-        m.key?.toString() === `${tenant}/key/${oldKid}` &&
-        decodeEvent(pb.KeyEventSchema, m.value as Buffer).compromised,
-      'compromised RETIRED event',
-    );
+    await keyEvent(tenant, oldKid, 'compromised RETIRED event', (e) => e.compromised);
     await waitAudit(
       tenant,
       (e) => e.action === 'key.retire' && /marked compromised/.test(e.message),

@@ -21,17 +21,15 @@ import {
 import { enforcerConfigSchema, startEnforcer, type EnforcerHandle } from '@authority/enforcer';
 import type { PolicyServiceHandle } from '../../src/index';
 import {
-  dropDatabase,
-  ensureTestTopics,
   eventually,
   ferpaPolicyYaml,
-  newTestEnv,
   OPERATOR_KEY,
   PolicyClient,
   publishCredential,
   startService,
-  testBus,
   type TestEnv,
+  testRig,
+  closeRig,
 } from './helpers';
 
 const TENANT = 'college-enforced';
@@ -46,17 +44,14 @@ let enforcerClient: EnforcerServiceClient | undefined;
 
 before(async () => {
   await cryptoReady();
-  env = newTestEnv();
-  bus = testBus(env);
-  await ensureTestTopics(bus, env);
+  ({ env, bus } = await testRig());
 });
 
 after(async () => {
   enforcerClient?.close();
   await enforcer?.stop();
   await policy?.stop();
-  await bus?.disconnect();
-  if (env) await dropDatabase(env);
+  await closeRig({ env, bus });
 });
 
 test("the enforcer's answer changes after a policy tightening (delay measured and printed)", async () => {

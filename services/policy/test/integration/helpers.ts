@@ -171,6 +171,20 @@ export async function dropDatabase(env: TestEnv): Promise<void> {
   await withMongo(env, (c) => c.db(env.database).dropDatabase()).catch(() => undefined);
 }
 
+/** A fresh test environment with its topics created and a bus on them (a suite's `before`). */
+export async function testRig(): Promise<{ env: TestEnv; bus: KafkaEventBus }> {
+  const env = newTestEnv();
+  const bus = testBus(env);
+  await ensureTestTopics(bus, env);
+  return { env, bus };
+}
+
+/** Closes what testRig opened; safe when `before` failed half way (a suite's `after`). */
+export async function closeRig(rig: { env?: TestEnv; bus?: KafkaEventBus }): Promise<void> {
+  await rig.bus?.disconnect();
+  if (rig.env) await dropDatabase(rig.env);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Client.
 
@@ -292,13 +306,7 @@ export class Watcher {
       if (this.ended) throw new Error(`stream ended after ${this.received.length} versions, expected ${count}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`watch: got ${this.received.length} versions, expected ${count}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
+      await this.nextEventOr(left);
     }
     return this.received;
   }
@@ -309,15 +317,20 @@ export class Watcher {
     while (!this.error) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error('watch: no error arrived');
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
+      await this.nextEventOr(left);
     }
     return this.error;
+  }
+
+  /** Resolves at the stream's next version, error or end, or after `ms` (the caller's deadline). */
+  private nextEventOr(ms: number): Promise<void> {
+    return new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        r();
+      });
+    });
   }
 
   cancel(): void {

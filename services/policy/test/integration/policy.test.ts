@@ -9,21 +9,19 @@ import { decodeEvent, pb } from '@authority/proto';
 import { headerString, type KafkaEventBus } from '@authority/platform';
 import { ISSUES_METADATA_KEY, type PolicyServiceHandle } from '../../src/index';
 import {
-  dropDatabase,
-  ensureTestTopics,
   EVENT_KEY_ID,
   EVENT_SEED,
   expectError,
   ferpaPolicyYaml,
-  newTestEnv,
   OPERATOR_KEY,
   PolicyClient,
   publishCredential,
   readTopics,
   smallPolicy,
   startService,
-  testBus,
   type TestEnv,
+  testRig,
+  closeRig,
 } from './helpers';
 
 const TENANT_A = 'school-a';
@@ -40,9 +38,7 @@ let anonymous: PolicyClient;
 let revokedA: PolicyClient;
 
 before(async () => {
-  env = newTestEnv();
-  bus = testBus(env);
-  await ensureTestTopics(bus, env);
+  ({ env, bus } = await testRig());
   const a = await publishCredential(bus, env, TENANT_A, 'ADMIN');
   const b = await publishCredential(bus, env, TENANT_B, 'ADMIN');
   const c = await publishCredential(bus, env, TENANT_A, 'CHECKER');
@@ -60,8 +56,7 @@ before(async () => {
 after(async () => {
   for (const c of [adminA, adminB, checkerA, operator, anonymous, revokedA]) c?.close();
   await svc?.stop();
-  await bus?.disconnect();
-  if (env) await dropDatabase(env);
+  await closeRig({ env, bus });
 });
 
 describe('round trip in the original format', () => {

@@ -8,18 +8,16 @@ import type { KafkaEventBus } from '@authority/platform';
 import type { PolicyServiceHandle } from '../../src/index';
 import { PolicyStore, versionKey, VersionConflictError } from '../../src/adapters/mongo';
 import {
-  dropDatabase,
-  ensureTestTopics,
   eventually,
-  newTestEnv,
   PolicyClient,
   publishCredential,
   readTopics,
   smallPolicy,
   startService,
-  testBus,
   withMongo,
   type TestEnv,
+  testRig,
+  closeRig,
 } from './helpers';
 
 let env: TestEnv;
@@ -36,9 +34,7 @@ function client(svc: PolicyServiceHandle): PolicyClient {
 }
 
 before(async () => {
-  env = newTestEnv();
-  bus = testBus(env);
-  await ensureTestTopics(bus, env);
+  ({ env, bus } = await testRig());
   adminSecret = (await publishCredential(bus, env, 'race-one', 'ADMIN')).secret;
   [one, two] = await Promise.all([startService(env), startService(env)]);
 });
@@ -46,8 +42,7 @@ before(async () => {
 after(async () => {
   clients.forEach((c) => c.close());
   await Promise.all([one?.stop(), two?.stop()]);
-  await bus?.disconnect();
-  if (env) await dropDatabase(env);
+  await closeRig({ env, bus });
 });
 
 /** Runs 10 puts with the same expected version at once; returns the outcomes. */

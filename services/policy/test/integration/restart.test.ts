@@ -11,18 +11,16 @@ import { PolicyView } from '@authority/views';
 import { PolicyStore, versionKey } from '../../src/adapters/mongo';
 import type { PolicyServiceHandle } from '../../src/index';
 import {
-  dropDatabase,
-  ensureTestTopics,
   ferpaPolicyYaml,
-  newTestEnv,
   OPERATOR_KEY,
   PolicyClient,
   readTopics,
   smallPolicy,
   startService,
-  testBus,
   withMongo,
   type TestEnv,
+  testRig,
+  closeRig,
 } from './helpers';
 
 let env: TestEnv;
@@ -30,15 +28,12 @@ let bus: KafkaEventBus;
 let svc: PolicyServiceHandle | undefined;
 
 before(async () => {
-  env = newTestEnv();
-  bus = testBus(env);
-  await ensureTestTopics(bus, env);
+  ({ env, bus } = await testRig());
 });
 
 after(async () => {
   await svc?.stop();
-  await bus?.disconnect();
-  if (env) await dropDatabase(env);
+  await closeRig({ env, bus });
 });
 
 /** Replays the policies topic into a PolicyView, as the issuer and enforcer do at start. */
