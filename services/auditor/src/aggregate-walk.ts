@@ -20,6 +20,7 @@ import {
   type AggregateSealer,
   buildChunkAggregate,
   decodeAggregateBody,
+  decodeAggregateEvents,
   type ChunkAggregate,
 } from './aggregates';
 import { rawBytes, type AggregateDoc, type ChainStore } from './adapters/mongo';
@@ -39,6 +40,11 @@ export interface WalkOptions {
   keys: CheckpointKeyResolver;
   /** Checks the aggregates' seals, and seals the recomputed ones. */
   sealer: AggregateSealer;
+  /**
+   * Which aggregates (by their time range) the caller needs with their events' seqs and times (a
+   * window cuts them): those are read with their events bytes (one _id lookup each).
+   */
+  withEvents?: (minMs: number | null, maxMs: number | null) => boolean;
   logger?: Logger;
   signal?: AbortSignal;
 }
@@ -153,11 +159,11 @@ export async function walkAggregates(
       continue;
     }
     i++;
-    const body = d.v === AGGREGATE_FORMAT ? rawBytes(d.body) : undefined;
-    const decoded = body ? decodeAggregateBody(d.firstSeq, body) : undefined;
     const to = Math.min(d.lastSeq, end.seq);
     const minMs = typeof d.minMs === 'number' ? d.minMs : null;
     const maxMs = typeof d.maxMs === 'number' ? d.maxMs : null;
+    const body = d.v === AGGREGATE_FORMAT ? rawBytes(d.body) : undefined;
+    const decoded = body ? decodeAggregateBody({ firstSeq: d.firstSeq, lastSeq: d.lastSeq, minMs }, body) : undefined;
     const sealed =
       body !== undefined &&
       d.keyId === o.sealer.keyId &&
@@ -181,7 +187,7 @@ export async function walkAggregates(
       cursor = to + 1;
       continue;
     }
-    const aggregate: ChunkAggregate = {
+    let aggregate: ChunkAggregate | undefined = {
       tenant,
       firstSeq: d.firstSeq,
       lastSeq: d.lastSeq,
@@ -196,10 +202,25 @@ export async function walkAggregates(
       const next = await read(cursor, to, false);
       if (next === undefined || (to === d.lastSeq && next !== d.endHash)) return undefined;
       hash = next;
-    } else {
-      onSegment({ kind: 'aggregate', aggregate });
-      hash = d.endHash;
+      cursor = to + 1;
+      continue;
     }
+    if (o.withEvents?.(minMs, maxMs) === true) {
+      const events = (await store.aggregateDetail(tenant, d.firstSeq)).events;
+      aggregate = events ? decodeAggregateEvents(aggregate, events) : undefined;
+      if (aggregate === undefined) {
+        // Its events bytes are missing or not the ones it was sealed with: its entries decide
+        // (and the recomputed aggregate is stored with its events again).
+        o.logger?.warn({ tenant, seq: d.firstSeq }, 'aggregate events missing or edited; recomputing it');
+        const next = await read(cursor, to, true);
+        if (next === undefined || next !== d.endHash) return undefined;
+        hash = next;
+        cursor = to + 1;
+        continue;
+      }
+    }
+    onSegment({ kind: 'aggregate', aggregate });
+    hash = d.endHash;
     cursor = to + 1;
   }
   if (hash !== end.headHash) return undefined;

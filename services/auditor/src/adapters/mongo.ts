@@ -21,10 +21,11 @@
 //                are gone from `entries`, and the chain verifies from headHash (a checkpoint's)
 //   aggregates.<tenant>  one collection per tenant (aggregates.ts): {_id: first seq as 15 digits,
 //                 tenant, firstSeq, lastSeq, prevHash, endHash (hex), minMs, maxMs, v, body (Binary:
-//                 the counted rows), keyId, seal}, one per run of at most AGGREGATE_SPAN appended
+//                 the counted groups), keyId, seal}, one per run of at most AGGREGATE_SPAN appended
 //                 entries (one ends at every checkpoint); replaced whole (idempotent)
-//   aggregates_listed.<tenant>  {_id: the aggregate's, listed: [{s: seq, r: Binary}]}: the raw
-//                 events its report rows list, read only for the rows a report shows
+//   aggregates_listed.<tenant>  {_id: the aggregate's, lastSeq, events (Binary: each group's
+//                 seqs and times, the listed events' digests), listed: [{s: seq, r: Binary}]}: what
+//                 only a window that cuts the aggregate, or a report showing its listed rows, reads
 //   heads        {_id: tenant, seq, hash, updatedAt}: a hint of each chain's head, so a replica
 //                finds a head with one _id lookup; never trusted: a stale hint ends in a duplicate
 //                key and a full, verified reload
@@ -66,7 +67,7 @@ import { isValidTenantId, type SignedCheckpoint } from '@authority/core';
 import {
   AGGREGATE_FORMAT,
   aggregateSealInput,
-  encodeAggregateBody,
+  encodeAggregate,
   type AggregateSealer,
   type ChunkAggregate,
 } from '../aggregates';
@@ -134,23 +135,37 @@ export interface AggregateDoc {
 }
 
 /**
- * The raw events an aggregate's report rows list (ChunkAggregate.listedRaw), in
- * `aggregates_listed.<tenant>` under the aggregate's _id: a collection of their own, because
- * FerretDB reads whole documents before it projects, so a field left out would still cost the
- * bulk read of the aggregates.
+ * An aggregate's detail: its events bytes (aggregates.ts encodeAggregate) and the raw events its
+ * report rows list (ChunkAggregate.listedRaw), in `aggregates_listed.<tenant>` under the
+ * aggregate's _id: a collection of their own, because FerretDB reads whole documents before it
+ * projects, so a field left out would still cost the bulk read of the aggregates.
  */
 interface ListedDoc {
   _id: string;
+  lastSeq?: number;
+  events?: Binary;
   listed: { s: number; r: Binary }[];
+}
+
+/** What `aggregateDetail` reads of an aggregate's detail. */
+export interface AggregateDetail {
+  /** The events bytes (undefined when absent). */
+  events: Uint8Array | undefined;
+  /** The raw listed events, by seq. */
+  listed: Map<number, Uint8Array>;
 }
 
 /** The per-tenant collections of listed raw events are `aggregates_listed.<tenant>`. */
 export const AGGREGATES_LISTED_COLLECTION = 'aggregates_listed';
 
-/** The stored form of an aggregate, sealed. */
+/** The stored form of an aggregate, sealed (its events bytes are stored apart: `putAggregates`). */
 export function aggregateDoc(a: ChunkAggregate, sealer: AggregateSealer): AggregateDoc {
-  const body = encodeAggregateBody(a);
-  return {
+  return aggregateDocs(a, sealer).doc;
+}
+
+function aggregateDocs(a: ChunkAggregate, sealer: AggregateSealer): { doc: AggregateDoc; events: Buffer } {
+  const { body, events } = encodeAggregate(a);
+  const doc: AggregateDoc = {
     _id: entryId(a.firstSeq),
     tenant: a.tenant,
     firstSeq: a.firstSeq,
@@ -164,6 +179,7 @@ export function aggregateDoc(a: ChunkAggregate, sealer: AggregateSealer): Aggreg
     keyId: sealer.keyId,
     seal: sealer.seal(aggregateSealInput(a, AGGREGATE_FORMAT, body)),
   };
+  return { doc, events };
 }
 
 /** The per-tenant checkpoint collections are `checkpoints.<tenant>`; `checkpoints` alone is the layout before them. */
@@ -436,24 +452,24 @@ export class ChainStore {
    */
   async putAggregates(aggs: readonly ChunkAggregate[], sealer: AggregateSealer): Promise<void> {
     for (const a of aggs) {
-      const doc = aggregateDoc(a, sealer);
-      // The listed raw events first: an aggregate is only used once it is stored.
-      if ((a.listedRaw ?? []).length > 0) {
-        const listed: ListedDoc = {
-          _id: doc._id,
-          listed: (a.listedRaw ?? []).map((x) => ({ s: x.seq, r: new Binary(x.raw) })),
-        };
-        await this.writes.run(() =>
-          this.listedCollection(a.tenant).replaceOne({ _id: listed._id }, listed, { upsert: true }),
-        );
-      }
+      const { doc, events } = aggregateDocs(a, sealer);
+      // The detail first: an aggregate is only used once it is stored.
+      const listed: ListedDoc = {
+        _id: doc._id,
+        lastSeq: a.lastSeq,
+        events: new Binary(events),
+        listed: (a.listedRaw ?? []).map((x) => ({ s: x.seq, r: new Binary(x.raw) })),
+      };
+      await this.writes.run(() =>
+        this.listedCollection(a.tenant).replaceOne({ _id: listed._id }, listed, { upsert: true }),
+      );
       await this.writes.run(() => this.aggregatesOf(a.tenant).replaceOne({ _id: doc._id }, doc, { upsert: true }));
     }
   }
 
   /**
    * Every aggregate of a tenant, by first seq (one read of the tenant's aggregate collection;
-   * the raw listed events are apart: `listedOf`).
+   * their events and raw listed events are apart: `aggregateDetail`).
    */
   async aggregates(tenant: string): Promise<AggregateDoc[]> {
     const docs = await this.aggregatesOf(tenant).find({}).toArray();
@@ -464,15 +480,15 @@ export class ChainStore {
     return this.db.collection<ListedDoc>(aggregatesListedCollectionName(tenant));
   }
 
-  /** The raw listed events of the aggregate that starts at `firstSeq`, by seq (an _id lookup). */
-  async listedOf(tenant: string, firstSeq: number): Promise<Map<number, Uint8Array>> {
+  /** The events bytes and raw listed events of the aggregate that starts at `firstSeq` (an _id lookup). */
+  async aggregateDetail(tenant: string, firstSeq: number): Promise<AggregateDetail> {
     const doc = await this.listedCollection(tenant).findOne({ _id: entryId(firstSeq) });
-    const out = new Map<number, Uint8Array>();
+    const listed = new Map<number, Uint8Array>();
     for (const x of Array.isArray(doc?.listed) ? doc.listed : []) {
       const raw = rawBytes(x?.r);
-      if (typeof x?.s === 'number' && raw !== undefined) out.set(x.s, raw);
+      if (typeof x?.s === 'number' && raw !== undefined) listed.set(x.s, raw);
     }
-    return out;
+    return { events: rawBytes(doc?.events), listed };
   }
 
   /** The collection of one tenant's checkpoints (unique by _id, the seq: no index to create). */
@@ -936,7 +952,11 @@ export class ChainStore {
   async deleteEntriesThrough(tenant: string, throughSeq: number): Promise<number> {
     const r = await this.writes.run(() => this.entriesOf(tenant).deleteMany({ _id: { $lte: entryId(throughSeq) } }));
     await this.writes.run(() => this.aggregatesOf(tenant).deleteMany({ lastSeq: { $lte: throughSeq } }));
-    await this.writes.run(() => this.listedCollection(tenant).deleteMany({ 'listed.s': { $lte: throughSeq } }));
+    await this.writes.run(() =>
+      this.listedCollection(tenant).deleteMany({
+        $or: [{ lastSeq: { $lte: throughSeq } }, { 'listed.s': { $lte: throughSeq } }],
+      }),
+    );
     return r.deletedCount;
   }
 }

@@ -10,6 +10,8 @@ import {
   aggregateMismatch,
   buildChunkAggregate,
   decodeAggregateBody,
+  decodeAggregateEvents,
+  encodeAggregate,
   encodeAggregateBody,
   restrictAggregate,
   rowEventFields,
@@ -114,9 +116,17 @@ function chunks(entries: readonly ReportEntry[], seed: number): { agg: ChunkAggr
       'acme',
       part.map((e) => ({ seq: e.seq, hash: hashOf(e.seq), prevHash: hashOf(e.seq - 1), fields: e.fields, raw: e.raw })),
     );
-    const decoded = decodeAggregateBody(built.firstSeq, encodeAggregateBody(built));
+    const { body, events } = encodeAggregate(built);
+    const decoded = decodeAggregateBody(built, body);
     assert.ok(decoded, 'the stored encoding decodes');
-    out.push({ agg: { ...built, ...decoded }, entries: part });
+    assert.ok(
+      decoded.rows.every((r) => r.seqs === undefined),
+      "the body holds no event's seq (they are in the events bytes)",
+    );
+    const { listedRaw: _, ...head } = built;
+    const full = decodeAggregateEvents({ ...head, ...decoded }, events);
+    assert.ok(full, 'the events bytes decode');
+    out.push({ agg: full, entries: part });
     i += size;
   }
   return out;
@@ -265,8 +275,37 @@ describe('report and attestation from chunk aggregates', () => {
     assert.match(aggregateMismatch({ ...stored, endHash: hashOf(999) }, g) ?? '', /chain hashes/);
     assert.match(aggregateMismatch({ ...stored, maxMs: (g.maxMs ?? 0) + 1 }, g) ?? '', /time range/);
     assert.match(aggregateMismatch({ ...stored, body: undefined }, g) ?? '', /does not count/);
-    for (const bad of ['', '{}', '{"r":[["a"]],"m":[]}', '{"r":[],"m":[[0,1,2]]}', 'not json']) {
-      assert.equal(decodeAggregateBody(1, Buffer.from(bad)), undefined, bad);
+    const e = '0'.repeat(64);
+    for (const bad of [
+      '',
+      '{}',
+      'not json',
+      `{"d":[],"r":[["a"]],"m":[],"e":"${e}"}`,
+      `{"d":[],"r":[],"m":[[0,1,2]],"e":"${e}"}`,
+      `{"d":["a"],"r":[[0,[],0,0,0,0,0,1,0,0,[]]],"m":[],"e":"short"}`,
+      // An index past the dictionary, a listed seq past the range, a listed check event that allows.
+      `{"d":["a"],"r":[[0,[],0,0,1,0,0,1,0,0,[]]],"m":[],"e":"${e}"}`,
+      `{"d":["a","DENY"],"r":[[0,[],0,0,0,1,0,1,0,0,[5000]]],"m":[],"e":"${e}"}`,
+      `{"d":["a","ALLOW"],"r":[[0,[],0,0,0,1,0,1,0,0,[0]]],"m":[],"e":"${e}"}`,
+    ]) {
+      assert.equal(decodeAggregateBody({ firstSeq: 1, lastSeq: 100, minMs: T0 }, Buffer.from(bad)), undefined, bad);
     }
+  });
+
+  it('the events bytes are used only when they are the ones the sealed body names', () => {
+    const [first] = chunks(entries.slice(0, 80), 5);
+    const g = first!.agg;
+    const { body, events } = encodeAggregate(g);
+    const decoded = decodeAggregateBody(g, body)!;
+    const bare = { ...g, ...decoded, rows: decoded.rows };
+    assert.ok(decodeAggregateEvents(bare, events));
+    // One event's time moved (a window edge an attacker would like to shift), same length.
+    const edited = Buffer.from(
+      events.toString('utf8').replace(/"t":\[\[(\d)/, (_m, d: string) => `"t":[[${(Number(d) + 1) % 10}`),
+    );
+    assert.notDeepEqual(edited, events);
+    assert.equal(decodeAggregateEvents(bare, edited), undefined);
+    assert.equal(decodeAggregateEvents({ ...bare, eventsDigest: undefined }, events), undefined);
+    assert.throws(() => restrictAggregate(bare, T0, T0 + 10), /without its events/);
   });
 });
