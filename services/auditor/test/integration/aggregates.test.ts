@@ -231,6 +231,29 @@ describe('aggregates: Attest and the report without rescanning (real Kafka + Fer
     assert.deepEqual(report, await comparable(full, whole, {}));
   });
 
+  it('an edited events detail of an aggregate a window cuts: counted from its entries, not from the edit', async () => {
+    const details = mongo.db(env.db).collection<{ _id: string; events?: Binary }>(aggregatesListedCollectionName(A));
+    const [from, to] = windows[1]!;
+    // The aggregate the window's start cuts (events are 1 s apart from T0 + 1 s: seq n at T0 + n s).
+    const victim = (await aggs(A).find({}).toArray()).find((d) => d.firstSeq <= 73 && d.lastSeq >= 73)!;
+    assert.ok(victim.firstSeq < 73, 'the window cuts the aggregate');
+    const detail = await details.findOne({ _id: victim._id });
+    assert.ok(detail?.events, 'the aggregate has its events detail');
+    // Every event moved into the window: the counts an attacker would like to raise.
+    const events = JSON.parse(Buffer.from(detail.events.value()).toString('utf8')) as { t: number[][] };
+    const moved = { ...events, t: events.t.map((ts) => ts.map(() => (to - from) * 500)) };
+    await details.updateOne({ _id: victim._id }, { $set: { events: new Binary(Buffer.from(JSON.stringify(moved))) } });
+    const repairedBefore = fast.stats.aggregatesRepaired;
+    assert.deepEqual(
+      await counts(fast, 'advisor', 'slos://*', from, to),
+      await counts(full, 'advisor', 'slos://*', from, to),
+    );
+    assert.equal(fast.stats.fullScans, 0);
+    assert.ok(fast.stats.aggregatesRepaired > repairedBefore, 'the aggregate was recomputed with its events');
+    const window = { startMs: from * 1000, endMs: to * 1000 + 999 };
+    assert.deepEqual(await comparable(fast, window, {}), await comparable(full, window, {}));
+  });
+
   it('an edited aggregate: VerifyChain reports AGGREGATE_MISMATCH at its first seq, and Attest does not count it', async () => {
     const victim = (await aggs(A).find({}).toArray()).find((d) => d.firstSeq > 300 && d.firstSeq < 500)!;
     const body = JSON.parse(Buffer.from(victim.body.value()).toString('utf8')) as { r: unknown[][] };
