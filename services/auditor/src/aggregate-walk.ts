@@ -54,6 +54,13 @@ export interface WalkResult {
   entriesRead: number;
   /** Aggregates recomputed and stored. */
   repaired: number;
+  /** Aggregate documents read, the bytes of their bodies, and the events details read (bytes). */
+  docsRead: number;
+  bodyBytes: number;
+  detailsRead: number;
+  detailBytes: number;
+  /** The aggregates handed on whole, in chain order (what a compaction may merge). */
+  used: ChunkAggregate[];
 }
 
 /** Holes longer than this are read with a cursor rather than by _id lookups. */
@@ -82,7 +89,15 @@ export async function walkAggregates(
       d.lastSeq >= o.start.seq &&
       d.firstSeq <= end.seq,
   );
-  const out: WalkResult = { entriesRead: 0, repaired: 0 };
+  const out: WalkResult = {
+    entriesRead: 0,
+    repaired: 0,
+    docsRead: docs.length,
+    bodyBytes: 0,
+    detailsRead: 0,
+    detailBytes: 0,
+    used: [],
+  };
   let cursor = o.start.seq;
   let hash = hex(o.start.prevHash);
   let i = 0;
@@ -163,6 +178,7 @@ export async function walkAggregates(
     const minMs = typeof d.minMs === 'number' ? d.minMs : null;
     const maxMs = typeof d.maxMs === 'number' ? d.maxMs : null;
     const body = d.v === AGGREGATE_FORMAT ? rawBytes(d.body) : undefined;
+    out.bodyBytes += body?.byteLength ?? 0;
     const decoded = body ? decodeAggregateBody({ firstSeq: d.firstSeq, lastSeq: d.lastSeq, minMs }, body) : undefined;
     const sealed =
       body !== undefined &&
@@ -207,6 +223,8 @@ export async function walkAggregates(
     }
     if (o.withEvents?.(minMs, maxMs) === true) {
       const events = (await store.aggregateDetail(tenant, d.firstSeq)).events;
+      out.detailsRead++;
+      out.detailBytes += events?.byteLength ?? 0;
       aggregate = events ? decodeAggregateEvents(aggregate, events) : undefined;
       if (aggregate === undefined) {
         // Its events bytes are missing or not the ones it was sealed with: its entries decide
@@ -220,6 +238,7 @@ export async function walkAggregates(
       }
     }
     onSegment({ kind: 'aggregate', aggregate });
+    out.used.push(aggregate);
     hash = d.endHash;
     cursor = to + 1;
   }
@@ -229,6 +248,33 @@ export async function walkAggregates(
   const last = end.seq >= o.start.seq ? await store.entryAt(tenant, end.seq) : undefined;
   if (end.seq >= o.start.seq && (last === undefined || last.hash !== end.headHash)) return undefined;
   return out;
+}
+
+/**
+ * The runs of consecutive aggregates worth merging into one (mergeAggregates): each part shorter
+ * than `span` entries, together at least `span`; what is left over (the newest) waits for more.
+ */
+export function compactionRuns(used: readonly ChunkAggregate[], span: number): ChunkAggregate[][] {
+  const runs: ChunkAggregate[][] = [];
+  let run: ChunkAggregate[] = [];
+  let size = 0;
+  for (const a of used) {
+    const n = a.lastSeq - a.firstSeq + 1;
+    const prev = run[run.length - 1];
+    if (n >= span || (prev !== undefined && (prev.lastSeq + 1 !== a.firstSeq || prev.endHash !== a.prevHash))) {
+      run = [];
+      size = 0;
+      if (n >= span) continue;
+    }
+    run.push(a);
+    size += n;
+    if (size >= span) {
+      if (run.length > 1) runs.push(run);
+      run = [];
+      size = 0;
+    }
+  }
+  return runs;
 }
 
 /**

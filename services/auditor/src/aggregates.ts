@@ -120,7 +120,9 @@ function issuanceJti(raw: Uint8Array): string {
   }
 }
 
-function rowKey(f: EventFields): string {
+function rowKey(
+  f: Pick<EventFields, 'agent' | 'agentChain' | 'chainUnverified' | 'action' | 'resource' | 'decision' | 'reason'>,
+): string {
   return JSON.stringify([f.agent, f.agentChain, f.chainUnverified, f.action, f.resource, f.decision, f.reason]);
 }
 
@@ -216,6 +218,67 @@ export function buildChunkAggregate(tenant: string, entries: readonly AggregateI
   const b = new AggregateBuilder(tenant);
   for (const e of entries) b.add(e);
   return b.build();
+}
+
+/**
+ * One aggregate of consecutive aggregates (each read with its events: decodeAggregateEvents), the
+ * same as buildChunkAggregate over all their entries (rows in order of first appearance, counts
+ * summed, events and listed digests concatenated in chain order), so its stored bytes are those a
+ * recomputation from the entries gives (VerifyChain compares them). The listed raw events are not
+ * carried: a report reads those of a merged aggregate by _id, checked against its digests.
+ */
+export function mergeAggregates(parts: readonly ChunkAggregate[]): ChunkAggregate {
+  const first = parts[0];
+  const last = parts[parts.length - 1];
+  if (first === undefined || last === undefined) throw new Error('aggregate: nothing to merge');
+  const rows = new Map<string, AggregateRow>();
+  const mints: AggregateMint[] = [];
+  const listedDigests = new Map<number, string>();
+  let minMs: number | null = null;
+  let maxMs: number | null = null;
+  let prev: ChunkAggregate | undefined;
+  for (const p of parts) {
+    if (prev !== undefined && (p.firstSeq !== prev.lastSeq + 1 || p.prevHash !== prev.endHash))
+      throw new Error(`aggregate: seqs ${p.firstSeq}-${p.lastSeq} do not follow ${prev.firstSeq}-${prev.lastSeq}`);
+    prev = p;
+    if (p.minMs !== null && (minMs === null || p.minMs < minMs)) minMs = p.minMs;
+    if (p.maxMs !== null && (maxMs === null || p.maxMs > maxMs)) maxMs = p.maxMs;
+    for (const r of p.rows) {
+      if (r.seqs === undefined || r.times === undefined) throw new Error('aggregate: merged without its events');
+      const key = rowKey(r);
+      const m = rows.get(key);
+      if (m === undefined) {
+        rows.set(key, {
+          ...r,
+          agentChain: [...r.agentChain],
+          listed: [...r.listed],
+          seqs: [...r.seqs],
+          times: [...r.times],
+        });
+        continue;
+      }
+      m.count += r.count;
+      if (r.firstMs < m.firstMs) m.firstMs = r.firstMs;
+      if (r.lastMs > m.lastMs) m.lastMs = r.lastMs;
+      m.listed.push(...r.listed);
+      (m.seqs as number[]).push(...r.seqs);
+      (m.times as number[]).push(...r.times);
+    }
+    mints.push(...p.mints);
+    for (const [q, d] of p.listedDigests ?? []) listedDigests.set(q, d);
+  }
+  return {
+    tenant: first.tenant,
+    firstSeq: first.firstSeq,
+    lastSeq: last.lastSeq,
+    prevHash: first.prevHash,
+    endHash: last.endHash,
+    minMs,
+    maxMs,
+    rows: [...rows.values()],
+    mints,
+    listedDigests,
+  };
 }
 
 /**

@@ -10,8 +10,15 @@ import {
 } from '@authority/core';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, type Logger } from '@authority/platform';
 import { genesisHash } from '@authority/core';
-import { walkAggregates, type WalkResult, type WalkSegment } from './aggregate-walk';
-import { decodeAggregateEvents, rawDigest, restrictAggregate, rowEventFields, type ChunkAggregate } from './aggregates';
+import { compactionRuns, walkAggregates, type WalkResult, type WalkSegment } from './aggregate-walk';
+import {
+  decodeAggregateEvents,
+  mergeAggregates,
+  rawDigest,
+  restrictAggregate,
+  rowEventFields,
+  type ChunkAggregate,
+} from './aggregates';
 import { eventFields } from './event-fields';
 import { rawBytes } from './adapters/mongo';
 import type { PolicyView } from '@authority/views';
@@ -81,7 +88,18 @@ export interface ReaderOptions {
    * every entry, as before aggregates (benchmarks compare the two; tests check they agree).
    */
   useAggregates?: boolean;
+  /**
+   * Entries one merged aggregate counts (DEFAULT_COMPACT_SPAN; 0: no merging). After a walk, runs
+   * of consecutive shorter aggregates that add up to it are merged into one, in the background.
+   */
+  compactSpan?: number;
 }
+
+/**
+ * Entries a merged aggregate counts: 1,000,000 entries are then 40 documents whose groups are
+ * deduplicated, and a window that cuts one reads its events (about 10 bytes per entry) once.
+ */
+export const DEFAULT_COMPACT_SPAN = 25_000;
 
 /**
  * Does an event match a query's filters (all read from the raw event)? An agent matches when it
@@ -131,6 +149,11 @@ export class AuditReader {
     fullScans: 0,
     entriesRead: 0,
     aggregatesRepaired: 0,
+    /** Aggregates merged into others by compactions (and deleted), and the merged ones stored. */
+    aggregatesCompacted: 0,
+    mergedStored: 0,
+    /** What the last walk read: aggregate documents, their body bytes, events details and their bytes. */
+    lastWalk: { docsRead: 0, bodyBytes: 0, detailsRead: 0, detailBytes: 0 },
     /**
      * Where the last report from aggregates spent its time (ms): the head and checkpoint lookups
      * before the walk, the walk, the tail, the listed events, building the report.
@@ -139,6 +162,9 @@ export class AuditReader {
   };
   private readonly now: () => Date;
   private readonly maxScan: number;
+  /** Tenants being compacted, and every compaction started (compacted() waits for them). */
+  private readonly compacting = new Set<string>();
+  private compaction: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ReaderOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -497,6 +523,9 @@ export class AuditReader {
       this.stats.fromAggregates++;
       this.stats.entriesRead += walked.entriesRead;
       this.stats.aggregatesRepaired += walked.repaired;
+      const { docsRead, bodyBytes, detailsRead, detailBytes } = walked;
+      this.stats.lastWalk = { docsRead, bodyBytes, detailsRead, detailBytes };
+      this.scheduleCompaction(tenant, walked.used);
     } else this.stats.fullScans++;
     if (walked === undefined)
       this.opts.logger?.warn(
@@ -504,6 +533,57 @@ export class AuditReader {
         'aggregates do not lead to the checkpoint; reading every entry',
       );
     return walked;
+  }
+
+  /** Resolves when every compaction started so far has ended (tests and benchmarks wait on it). */
+  async compacted(): Promise<void> {
+    await this.compaction;
+  }
+
+  /** Merges runs of the walked aggregates in the background (one compaction per tenant at a time). */
+  private scheduleCompaction(tenant: string, used: readonly ChunkAggregate[]): void {
+    const span = this.opts.compactSpan ?? DEFAULT_COMPACT_SPAN;
+    if (span <= 0 || this.compacting.has(tenant)) return;
+    const runs = compactionRuns(used, span);
+    if (runs.length === 0) return;
+    this.compacting.add(tenant);
+    const job = this.compact(tenant, runs)
+      .catch((err: unknown) => this.opts.logger?.warn({ err, tenant }, 'aggregate compaction failed; retried later'))
+      .finally(() => this.compacting.delete(tenant));
+    this.compaction = Promise.all([this.compaction, job]).then(() => undefined);
+  }
+
+  /**
+   * Merges each run into one aggregate stored under the run's first seq (replacing the first
+   * part), then deletes the other parts: a walk between the two sees the merged one and skips
+   * the parts that start inside it, so no entry is counted twice nor missed. A part whose events
+   * do not match its sealed body leaves its run as it is (a walk recomputes that part).
+   */
+  private async compact(tenant: string, runs: readonly ChunkAggregate[][]): Promise<void> {
+    for (const run of runs) {
+      const full: ChunkAggregate[] = [];
+      for (let i = 0; i < run.length; i += LISTED_LOOKUPS) {
+        const batch = run.slice(i, i + LISTED_LOOKUPS);
+        const details = await Promise.all(batch.map((a) => this.opts.store.aggregateDetail(tenant, a.firstSeq)));
+        batch.forEach((a, k) => {
+          const events = details[k]?.events;
+          const decoded = a.rows.every((r) => r.seqs !== undefined)
+            ? a
+            : events
+              ? decodeAggregateEvents(a, events)
+              : undefined;
+          if (decoded !== undefined) full.push(decoded);
+        });
+      }
+      if (full.length !== run.length) {
+        this.opts.logger?.warn({ tenant, seq: run[0]?.firstSeq }, 'aggregate events missing or edited; not merged');
+        continue;
+      }
+      await this.opts.store.putAggregates([mergeAggregates(full)], this.opts.keys);
+      this.stats.mergedStored++;
+      for (const a of full.slice(1)) await this.opts.store.deleteAggregate(tenant, a.firstSeq);
+      this.stats.aggregatesCompacted += full.length - 1;
+    }
   }
 
   private signAttest(

@@ -480,6 +480,16 @@ export class ChainStore {
     return this.db.collection<ListedDoc>(aggregatesListedCollectionName(tenant));
   }
 
+  /**
+   * Deletes the aggregate that starts at `firstSeq` and its detail (a compaction merged it into
+   * the aggregate before it): _id lookups, the only deletes FerretDB pushes down.
+   */
+  async deleteAggregate(tenant: string, firstSeq: number): Promise<void> {
+    const _id = entryId(firstSeq);
+    await this.writes.run(() => this.aggregatesOf(tenant).deleteOne({ _id }));
+    await this.writes.run(() => this.listedCollection(tenant).deleteOne({ _id }));
+  }
+
   /** The events bytes and raw listed events of the aggregate that starts at `firstSeq` (an _id lookup). */
   async aggregateDetail(tenant: string, firstSeq: number): Promise<AggregateDetail> {
     const doc = await this.listedCollection(tenant).findOne({ _id: entryId(firstSeq) });

@@ -13,10 +13,12 @@ import {
   decodeAggregateEvents,
   encodeAggregate,
   encodeAggregateBody,
+  mergeAggregates,
   restrictAggregate,
   rowEventFields,
   type ChunkAggregate,
 } from '../../src/aggregates';
+import { compactionRuns } from '../../src/aggregate-walk';
 import { eventFields } from '../../src/event-fields';
 import { accessRole } from '../../src/reader';
 import {
@@ -262,6 +264,52 @@ describe('report and attestation from chunk aggregates', () => {
     );
     assert.deepEqual([g.firstSeq, g.lastSeq, g.prevHash, g.endHash], [1, 100, hashOf(0), hashOf(100)]);
     assert.deepEqual([g.minMs, g.maxMs], [T0, T0 + 99]);
+  });
+
+  it('a merge of consecutive aggregates is byte for byte the aggregate of all their entries', () => {
+    const part = entries.slice(0, 700);
+    const parts = chunks(part, 11).map((c) => c.agg);
+    assert.ok(parts.length > 3);
+    const merged = mergeAggregates(parts);
+    const whole = buildChunkAggregate(
+      'acme',
+      part.map((e) => ({ seq: e.seq, hash: hashOf(e.seq), prevHash: hashOf(e.seq - 1), fields: e.fields, raw: e.raw })),
+    );
+    assert.ok(merged.rows.length < parts.reduce((n, p) => n + p.rows.length, 0), 'groups are deduplicated');
+    assert.deepEqual(encodeAggregate(merged), encodeAggregate(whole));
+    assert.equal(aggregateMismatch({ ...merged, body: encodeAggregateBody(merged) }, whole), undefined);
+    assert.throws(() => mergeAggregates([parts[0]!, parts[2]!]), /do not follow/);
+  });
+
+  it('compaction runs: consecutive short aggregates adding up to the span; long ones and breaks end a run', () => {
+    const agg = (first: number, last: number): ChunkAggregate => ({
+      tenant: 'acme',
+      firstSeq: first,
+      lastSeq: last,
+      prevHash: hashOf(first - 1),
+      endHash: hashOf(last),
+      minMs: null,
+      maxMs: null,
+      rows: [],
+      mints: [],
+    });
+    const ranges = (runs: ChunkAggregate[][]) => runs.map((r) => r.map((a) => [a.firstSeq, a.lastSeq]));
+    const used = [agg(1, 100), agg(101, 150), agg(151, 300), agg(301, 1300), agg(1301, 1400), agg(1401, 1450)];
+    assert.deepEqual(ranges(compactionRuns(used, 200)), [
+      [
+        [1, 100],
+        [101, 150],
+        [151, 300],
+      ],
+    ]);
+    // A gap (a hole read from entries) breaks a run; the newest, short of the span, wait.
+    assert.deepEqual(ranges(compactionRuns([agg(1, 100), agg(201, 300), agg(301, 450)], 200)), [
+      [
+        [201, 300],
+        [301, 450],
+      ],
+    ]);
+    assert.deepEqual(compactionRuns([agg(1, 100), agg(101, 150)], 200), []);
   });
 
   it('a recomputation catches an edited count, a wrong hash or time range; garbage does not decode', () => {
