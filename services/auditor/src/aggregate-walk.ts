@@ -61,6 +61,12 @@ export interface WalkResult {
   detailBytes: number;
   /** The aggregates handed on whole, in chain order (what a compaction may merge). */
   used: ChunkAggregate[];
+  /**
+   * Time (ms) of the lookup of the entry at the checkpoint: on FerretDB/SQLite an _id lookup scans
+   * the collection in insertion order up to the match, so for the newest entries it grows with
+   * the chain (docs/auditor.md, Aggregates).
+   */
+  headCheckMs: number;
 }
 
 /** Holes longer than this are read with a cursor rather than by _id lookups. */
@@ -97,6 +103,7 @@ export async function walkAggregates(
     detailsRead: 0,
     detailBytes: 0,
     used: [],
+    headCheckMs: 0,
   };
   let cursor = o.start.seq;
   let hash = hex(o.start.prevHash);
@@ -212,6 +219,7 @@ export async function walkAggregates(
       minMs,
       maxMs,
       ...decoded,
+      ...(Array.isArray(d.parts) && d.parts.every((q) => Number.isSafeInteger(q)) ? { parts: d.parts } : {}),
     };
     if (d.lastSeq > end.seq) {
       // Cut by the range's end: its entries, verified.
@@ -245,7 +253,9 @@ export async function walkAggregates(
   if (hash !== end.headHash) return undefined;
   // The entry at the checkpoint must still be there with its hash: deleted newest entries are
   // refused as before aggregates (the full verification then names the fault).
+  const t0 = performance.now();
   const last = end.seq >= o.start.seq ? await store.entryAt(tenant, end.seq) : undefined;
+  out.headCheckMs = performance.now() - t0;
   if (end.seq >= o.start.seq && (last === undefined || last.hash !== end.headHash)) return undefined;
   return out;
 }

@@ -81,6 +81,8 @@ export interface ChunkAggregate {
   listedDigests?: Map<number, string>;
   /** SHA-256 (hex) of the stored events bytes (seqs, times, listed digests), from the sealed body. */
   eventsDigest?: string;
+  /** A merged aggregate's parts (their first seqs): where its raw listed events are kept. */
+  parts?: number[];
 }
 
 /** SHA-256 of an event's raw bytes, hex (what listedDigests holds). */

@@ -153,7 +153,7 @@ export class AuditReader {
     aggregatesCompacted: 0,
     mergedStored: 0,
     /** What the last walk read: aggregate documents, their body bytes, events details and their bytes. */
-    lastWalk: { docsRead: 0, bodyBytes: 0, detailsRead: 0, detailBytes: 0 },
+    lastWalk: { docsRead: 0, bodyBytes: 0, detailsRead: 0, detailBytes: 0, headCheckMs: 0 },
     /**
      * Where the last report from aggregates spent its time (ms): the head and checkpoint lookups
      * before the walk, the walk, the tail, the listed events, building the report.
@@ -523,8 +523,8 @@ export class AuditReader {
       this.stats.fromAggregates++;
       this.stats.entriesRead += walked.entriesRead;
       this.stats.aggregatesRepaired += walked.repaired;
-      const { docsRead, bodyBytes, detailsRead, detailBytes } = walked;
-      this.stats.lastWalk = { docsRead, bodyBytes, detailsRead, detailBytes };
+      const { docsRead, bodyBytes, detailsRead, detailBytes, headCheckMs } = walked;
+      this.stats.lastWalk = { docsRead, bodyBytes, detailsRead, detailBytes, headCheckMs };
       this.scheduleCompaction(tenant, walked.used);
     } else this.stats.fullScans++;
     if (walked === undefined)
@@ -562,9 +562,11 @@ export class AuditReader {
   private async compact(tenant: string, runs: readonly ChunkAggregate[][]): Promise<void> {
     for (const run of runs) {
       const full: ChunkAggregate[] = [];
+      let firstListed = new Map<number, Uint8Array>();
       for (let i = 0; i < run.length; i += LISTED_LOOKUPS) {
         const batch = run.slice(i, i + LISTED_LOOKUPS);
         const details = await Promise.all(batch.map((a) => this.opts.store.aggregateDetail(tenant, a.firstSeq)));
+        if (i === 0) firstListed = details[0]?.listed ?? firstListed;
         batch.forEach((a, k) => {
           const events = details[k]?.events;
           const decoded = a.rows.every((r) => r.seqs !== undefined)
@@ -579,7 +581,9 @@ export class AuditReader {
         this.opts.logger?.warn({ tenant, seq: run[0]?.firstSeq }, 'aggregate events missing or edited; not merged');
         continue;
       }
-      await this.opts.store.putAggregates([mergeAggregates(full)], this.opts.keys);
+      // The merged detail replaces the first part's (under the same _id): it keeps its listed events.
+      const parts = full.flatMap((a) => a.parts ?? [a.firstSeq]);
+      await this.opts.store.putAggregates([mergeAggregates(full)], this.opts.keys, { parts, listed: firstListed });
       this.stats.mergedStored++;
       for (const a of full.slice(1)) await this.opts.store.deleteAggregate(tenant, a.firstSeq);
       this.stats.aggregatesCompacted += full.length - 1;
@@ -747,6 +751,22 @@ export class AuditReader {
         if (full?.listedDigests) digests.set(h.firstSeq, full.listedDigests);
         for (const [seq, raw] of d?.listed ?? []) accept(seq, raw);
       });
+    }
+    // A merged aggregate's other listed events are in the details of its parts (one lookup each).
+    const partOf = (q: number) => {
+      const parts = holderOf(q)?.parts ?? [];
+      let p: number | undefined;
+      for (const x of parts) if (x <= q) p = x;
+      return p;
+    };
+    const parts = [...new Set(seqs.filter((q) => !listed.has(q)).map(partOf))].filter(
+      (p): p is number => p !== undefined,
+    );
+    for (let i = 0; i < parts.length; i += LISTED_LOOKUPS) {
+      const details = await Promise.all(
+        parts.slice(i, i + LISTED_LOOKUPS).map((p) => this.opts.store.aggregateDetail(tenant, p)),
+      );
+      for (const d of details) for (const [seq, raw] of d.listed) accept(seq, raw);
     }
     const missing = seqs.filter((q) => !listed.has(q));
     for (let i = 0; i < missing.length; i += LISTED_LOOKUPS) {

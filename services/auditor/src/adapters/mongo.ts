@@ -132,6 +132,11 @@ export interface AggregateDoc {
   /** The auditor key whose seal this is, and the seal (aggregates.ts aggregateSealInput). */
   keyId: string;
   seal: string;
+  /**
+   * A merged aggregate's parts (first seqs of the aggregates it merged, ascending): their details
+   * keep the raw listed events. Not sealed: a raw event is only used when its digest matches.
+   */
+  parts?: number[];
 }
 
 /**
@@ -450,15 +455,23 @@ export class ChainStore {
    * Stores aggregates, each replacing any document with its _id (its first seq): writing the same
    * aggregate twice (a retry, a repair racing ingest) leaves one copy, never a double count.
    */
-  async putAggregates(aggs: readonly ChunkAggregate[], sealer: AggregateSealer): Promise<void> {
+  async putAggregates(
+    aggs: readonly ChunkAggregate[],
+    sealer: AggregateSealer,
+    merged?: { parts: number[]; listed: Map<number, Uint8Array> },
+  ): Promise<void> {
     for (const a of aggs) {
       const { doc, events } = aggregateDocs(a, sealer);
+      if (merged !== undefined) doc.parts = merged.parts;
       // The detail first: an aggregate is only used once it is stored.
       const listed: ListedDoc = {
         _id: doc._id,
         lastSeq: a.lastSeq,
         events: new Binary(events),
-        listed: (a.listedRaw ?? []).map((x) => ({ s: x.seq, r: new Binary(x.raw) })),
+        listed:
+          merged !== undefined
+            ? [...merged.listed].map(([seq, raw]) => ({ s: seq, r: new Binary(raw) }))
+            : (a.listedRaw ?? []).map((x) => ({ s: x.seq, r: new Binary(x.raw) })),
       };
       await this.writes.run(() =>
         this.listedCollection(a.tenant).replaceOne({ _id: listed._id }, listed, { upsert: true }),
@@ -481,13 +494,11 @@ export class ChainStore {
   }
 
   /**
-   * Deletes the aggregate that starts at `firstSeq` and its detail (a compaction merged it into
-   * the aggregate before it): _id lookups, the only deletes FerretDB pushes down.
+   * Deletes the aggregate that starts at `firstSeq` (a compaction merged it into the aggregate
+   * before it; its detail stays: the merged one's report rows read their raw events there).
    */
   async deleteAggregate(tenant: string, firstSeq: number): Promise<void> {
-    const _id = entryId(firstSeq);
-    await this.writes.run(() => this.aggregatesOf(tenant).deleteOne({ _id }));
-    await this.writes.run(() => this.listedCollection(tenant).deleteOne({ _id }));
+    await this.writes.run(() => this.aggregatesOf(tenant).deleteOne({ _id: entryId(firstSeq) }));
   }
 
   /** The events bytes and raw listed events of the aggregate that starts at `firstSeq` (an _id lookup). */
