@@ -45,6 +45,12 @@ export interface WalkOptions {
    * window cuts them): those are read with their events bytes (one _id lookup each).
    */
   withEvents?: (minMs: number | null, maxMs: number | null) => boolean;
+  /**
+   * The entry at the checkpoint's seq when the caller has already read it from the store in this
+   * call (the report's head lookup): not looked up again (on FerretDB a lookup of a new entry
+   * costs a scan up to it).
+   */
+  endEntry?: { seq: number; hash: string };
   logger?: Logger;
   signal?: AbortSignal;
 }
@@ -254,7 +260,8 @@ export async function walkAggregates(
   // The entry at the checkpoint must still be there with its hash: deleted newest entries are
   // refused as before aggregates (the full verification then names the fault).
   const t0 = performance.now();
-  const last = end.seq >= o.start.seq ? await store.entryAt(tenant, end.seq) : undefined;
+  const last =
+    end.seq < o.start.seq ? undefined : o.endEntry?.seq === end.seq ? o.endEntry : await store.entryAt(tenant, end.seq);
   out.headCheckMs = performance.now() - t0;
   if (end.seq >= o.start.seq && (last === undefined || last.hash !== end.headHash)) return undefined;
   return out;

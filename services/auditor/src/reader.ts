@@ -496,6 +496,7 @@ export class AuditReader {
     window: { fromMs: number; toMs: number },
     signal: AbortSignal | undefined,
     onSegment: (segment: WalkSegment) => void,
+    endEntry?: { seq: number; hash: string },
   ): Promise<WalkResult | undefined> {
     if (this.opts.useAggregates === false) return undefined;
     const start = (await this.chainStart(tenant)) ?? { seq: 1, prevHash: genesisHash(tenant) };
@@ -514,6 +515,7 @@ export class AuditReader {
           maxMs >= window.fromMs &&
           minMs <= window.toMs &&
           (minMs < window.fromMs || maxMs > window.toMs),
+        ...(endEntry ? { endEntry } : {}),
         ...(this.opts.logger ? { logger: this.opts.logger } : {}),
         ...(signal ? { signal } : {}),
       },
@@ -639,13 +641,14 @@ export class AuditReader {
       );
     }
     const tStart = performance.now();
-    const head = (await this.opts.store.lastEntry(tenant))?.seq ?? 0;
+    const headDoc = await this.opts.store.lastEntry(tenant);
+    const head = headDoc?.seq ?? 0;
     const start = await this.chainStart(tenant);
     const fromSeq = start?.seq ?? 1;
     if (head - fromSeq + 1 > this.maxScan)
       throw this.chainTooLong('The compliance report', tenant, `${head - fromSeq + 1} entries`);
     const policy = this.opts.policies.get(tenant);
-    const fast = await this.reportFromAggregates(tenant, window, scope, policy, head, fromSeq, tStart, signal);
+    const fast = await this.reportFromAggregates(tenant, window, scope, policy, headDoc, fromSeq, tStart, signal);
     if (fast !== undefined) return fast;
     const checkpoints = (await this.opts.store.checkpointsAsc(tenant, fromSeq - 1)).map(toCheckpoint);
     const agg = new ReportAggregator(window, policy?.policy, scope);
@@ -683,7 +686,7 @@ export class AuditReader {
     window: ReportWindow,
     scope: ReportScope,
     policy: ReturnType<ReaderOptions['policies']['get']>,
-    head: number,
+    headDoc: { seq: number; hash: string } | undefined,
     fromSeq: number,
     tStart: number,
     signal?: AbortSignal,
@@ -694,20 +697,28 @@ export class AuditReader {
     const from = window.startMs ?? Number.NEGATIVE_INFINITY;
     const t0 = performance.now();
     const usedAggregates: ChunkAggregate[] = [];
-    const walked = await this.walk(tenant, latest, { fromMs: from, toMs: window.endMs }, signal, (seg) => {
-      if (seg.kind === 'aggregate') usedAggregates.push(seg.aggregate);
-      if (seg.kind === 'entries') {
-        for (const s of seg.entries) agg.add({ seq: s.entry.seq, fields: s.fields, raw: s.entry.raw });
-        return;
-      }
-      const g = seg.aggregate;
-      if (g.minMs === null || g.maxMs === null || g.maxMs < from || g.minMs > window.endMs) agg.skipAggregate(g);
-      else if (g.minMs >= from && g.maxMs <= window.endMs) agg.addAggregate(g);
-      else agg.addAggregate(restrictAggregate(g, from, window.endMs)); // the window cuts it
-    });
+    const walked = await this.walk(
+      tenant,
+      latest,
+      { fromMs: from, toMs: window.endMs },
+      signal,
+      (seg) => {
+        if (seg.kind === 'aggregate') usedAggregates.push(seg.aggregate);
+        if (seg.kind === 'entries') {
+          for (const s of seg.entries) agg.add({ seq: s.entry.seq, fields: s.fields, raw: s.entry.raw });
+          return;
+        }
+        const g = seg.aggregate;
+        if (g.minMs === null || g.maxMs === null || g.maxMs < from || g.minMs > window.endMs) agg.skipAggregate(g);
+        else if (g.minMs >= from && g.maxMs <= window.endMs) agg.addAggregate(g);
+        else agg.addAggregate(restrictAggregate(g, from, window.endMs)); // the window cuts it
+      },
+      headDoc,
+    );
     if (walked === undefined) return undefined;
     const t1 = performance.now();
     // The entries after the checkpoint, verified from its head (bounded by the checkpoint interval).
+    const head = headDoc?.seq ?? 0;
     const tailDocs =
       head > latest.seq ? await this.opts.store.entriesFrom(tenant, latest.seq + 1, head - latest.seq) : [];
     const tail = await this.verifyBounded(
