@@ -163,6 +163,21 @@ export interface AggregateDetail {
 /** The per-tenant collections of listed raw events are `aggregates_listed.<tenant>`. */
 export const AGGREGATES_LISTED_COLLECTION = 'aggregates_listed';
 
+/**
+ * Stores `doc` under its _id, replacing any document there. An insert first: on FerretDB/SQLite an
+ * insert checks the unique _id index, while a replace finds its document by scanning the
+ * collection up to it (the whole collection for a new _id), which grew with every aggregate
+ * stored at ingest. The replace only runs when the _id is taken (a retry, a repair, a merge).
+ */
+async function insertOrReplace<T extends { _id: string }>(c: Collection<T>, doc: T): Promise<void> {
+  try {
+    await c.insertOne(doc as Parameters<Collection<T>['insertOne']>[0]);
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    await c.replaceOne({ _id: doc._id } as Filter<T>, doc, { upsert: true });
+  }
+}
+
 /** The stored form of an aggregate, sealed (its events bytes are stored apart: `putAggregates`). */
 export function aggregateDoc(a: ChunkAggregate, sealer: AggregateSealer): AggregateDoc {
   return aggregateDocs(a, sealer).doc;
@@ -473,10 +488,8 @@ export class ChainStore {
             ? [...merged.listed].map(([seq, raw]) => ({ s: seq, r: new Binary(raw) }))
             : (a.listedRaw ?? []).map((x) => ({ s: x.seq, r: new Binary(x.raw) })),
       };
-      await this.writes.run(() =>
-        this.listedCollection(a.tenant).replaceOne({ _id: listed._id }, listed, { upsert: true }),
-      );
-      await this.writes.run(() => this.aggregatesOf(a.tenant).replaceOne({ _id: doc._id }, doc, { upsert: true }));
+      await this.writes.run(() => insertOrReplace(this.listedCollection(a.tenant), listed));
+      await this.writes.run(() => insertOrReplace(this.aggregatesOf(a.tenant), doc));
     }
   }
 
