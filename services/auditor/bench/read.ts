@@ -14,6 +14,10 @@
 //
 //   AUDITOR_BENCH_CHAIN_ENTRIES   entries (default 100,000); bounded: 1,800 s to load, 300 s per step
 //   AUDITOR_BENCH_FULL_SCAN_MAX   largest chain the full-scan peers run on (default 200,000)
+//   AUDITOR_BENCH_VERIFY          0: skip the verification rates (step 1; minutes at 100,000 entries)
+//   BENCH_RESOURCES, BENCH_AGENTS which agents and resources the events name (lib/common.ts
+//                                 benchShape: Zipf over 1,000 resources and 100 agents by default,
+//                                 'distinct' for a different resource per event)
 import { MongoClient } from 'mongodb';
 import { auditGenesisHead, cryptoReady, parsePolicy, sha256Hex, signCheckpoint } from '@authority/core';
 import { silentLogger } from '@authority/platform';
@@ -29,7 +33,7 @@ import {
   type EntryDoc,
 } from '../src/index';
 import type { AdmittedEvent } from '../src/event-fields';
-import { benchEvent, benchRecord, envInt, note, report, requireInfra, round, runId } from './lib/common';
+import { benchEvent, benchRecord, benchShape, envInt, note, report, requireInfra, round, runId } from './lib/common';
 
 const TENANT = 'acme';
 const POLICY = `
@@ -57,6 +61,7 @@ async function main(): Promise<void> {
   await cryptoReady();
   const infra = requireInfra();
   const n = envInt('AUDITOR_BENCH_CHAIN_ENTRIES', 100_000);
+  const shape = benchShape();
   const id = runId();
   const dbName = `auditor_bench_read_${id}`;
   const mongo = new MongoClient(infra.mongo);
@@ -76,7 +81,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < n; i += 5000) {
         const events: AdmittedEvent[] = [];
         for (let j = i; j < Math.min(n, i + 5000); j++) {
-          const r = benchRecord(benchEvent(TENANT, j, base));
+          const r = benchRecord(benchEvent(TENANT, j, base, shape));
           const a = admitRecord({
             key: Buffer.from(TENANT),
             value: r.value as Buffer,
@@ -132,59 +137,61 @@ async function main(): Promise<void> {
     }));
 
     // 1. Fetch in batches of 1,000 (what verification reads), then verify from memory.
-    const fetched = await timed('fetching', 120_000, async () => {
-      const batches: EntryDoc[][] = [];
-      let batch: EntryDoc[] = [];
-      for await (const doc of store.entriesCursor(TENANT, 1, undefined, {}, 1000)) {
-        batch.push(doc);
-        if (batch.length === 1000) {
-          batches.push(batch);
-          batch = [];
+    if (process.env['AUDITOR_BENCH_VERIFY'] !== '0') {
+      const fetched = await timed('fetching', 120_000, async () => {
+        const batches: EntryDoc[][] = [];
+        let batch: EntryDoc[] = [];
+        for await (const doc of store.entriesCursor(TENANT, 1, undefined, {}, 1000)) {
+          batch.push(doc);
+          if (batch.length === 1000) {
+            batches.push(batch);
+            batch = [];
+          }
         }
+        if (batch.length > 0) batches.push(batch);
+        return batches;
+      });
+      const memory = {
+        entriesCursor: () => ({
+          async *[Symbol.asyncIterator]() {
+            for (const b of fetched.value) yield* b;
+          },
+          close: async () => undefined,
+        }),
+      } as unknown as ChainStore;
+      const verifyRuns: number[] = [];
+      let checked = 0;
+      for (let run = 0; run < 3; run++) {
+        const v = await timed('verifying from fetched documents', 120_000, () =>
+          verifyStored(memory, { tenant: TENANT, checkpoints, keys: keys.resolve, batchSize: 1000 }),
+        );
+        if (!v.value.ok) throw new Error(`verification failed: ${v.value.message}`);
+        checked = v.value.checked;
+        verifyRuns.push(n / (v.ms / 1000));
       }
-      if (batch.length > 0) batches.push(batch);
-      return batches;
-    });
-    const memory = {
-      entriesCursor: () => ({
-        async *[Symbol.asyncIterator]() {
-          for (const b of fetched.value) yield* b;
-        },
-        close: async () => undefined,
-      }),
-    } as unknown as ChainStore;
-    const verifyRuns: number[] = [];
-    let checked = 0;
-    for (let run = 0; run < 3; run++) {
-      const v = await timed('verifying from fetched documents', 120_000, () =>
-        verifyStored(memory, { tenant: TENANT, checkpoints, keys: keys.resolve, batchSize: 1000 }),
+      const e2e = await timed('verifying from the store', 120_000, () =>
+        verifyStored(store, { tenant: TENANT, checkpoints, keys: keys.resolve, batchSize: 1000 }),
       );
-      if (!v.value.ok) throw new Error(`verification failed: ${v.value.message}`);
-      checked = v.value.checked;
-      verifyRuns.push(n / (v.ms / 1000));
+      if (!e2e.value.ok) throw new Error(`verification failed: ${e2e.value.message}`);
+      const verifyRate = [...verifyRuns].sort((a, b) => a - b)[1] ?? verifyRuns[0]!;
+      report({
+        name: 'auditor.verify',
+        entries: n,
+        checked,
+        checkpoints: checkpoints.length,
+        entries_per_sec: round(verifyRate),
+        runs_entries_per_sec: verifyRuns.map((x) => round(x)),
+        target_entries_per_sec: 100_000,
+        end_to_end: {
+          entries_per_sec: round(n / (e2e.ms / 1000)),
+          ms: round(e2e.ms),
+          what: 'fetch (cursor, batches of 1,000) + verify, as VerifyChain',
+        },
+        fetch_only: { docs_per_sec: round(n / (fetched.ms / 1000)), ms: round(fetched.ms) },
+        notes:
+          'entries_per_sec: verifyStored over documents already fetched in batches of 1,000 (median of 3); every entry: SHA-256 chain hash, event id and indexed fields checked against the raw bytes; every checkpoint signature verified',
+      });
     }
-    const e2e = await timed('verifying from the store', 120_000, () =>
-      verifyStored(store, { tenant: TENANT, checkpoints, keys: keys.resolve, batchSize: 1000 }),
-    );
-    if (!e2e.value.ok) throw new Error(`verification failed: ${e2e.value.message}`);
-    const verifyRate = [...verifyRuns].sort((a, b) => a - b)[1] ?? verifyRuns[0]!;
-    report({
-      name: 'auditor.verify',
-      entries: n,
-      checked,
-      checkpoints: checkpoints.length,
-      entries_per_sec: round(verifyRate),
-      runs_entries_per_sec: verifyRuns.map((x) => round(x)),
-      target_entries_per_sec: 100_000,
-      end_to_end: {
-        entries_per_sec: round(n / (e2e.ms / 1000)),
-        ms: round(e2e.ms),
-        what: 'fetch (cursor, batches of 1,000) + verify, as VerifyChain',
-      },
-      fetch_only: { docs_per_sec: round(n / (fetched.ms / 1000)), ms: round(fetched.ms) },
-      notes:
-        'entries_per_sec: verifyStored over documents already fetched in batches of 1,000 (median of 3); every entry: SHA-256 chain hash, event id and indexed fields checked against the raw bytes; every checkpoint signature verified',
-    });
 
     // 2. Attest and report over the same chain, through the reader (as the RPCs do): from the
     //    aggregates, and by the full scan they replace.
@@ -215,8 +222,16 @@ async function main(): Promise<void> {
         toSec,
       });
     const runFull = n <= fullScanMax;
+    // The first call reads the aggregates as ingest stored them (one per 500 entries) and starts
+    // their merging in the background (AUTHORITY_AUDITOR_AGGREGATE_MERGE_SPAN); the calls measured
+    // below read the merged ones.
+    const attestFirst = await timed('attesting (aggregates, before merging)', 300_000, () => attestOf(fast, 0, nowSec));
+    const readFirst = { ...fast.stats.lastWalk };
+    const merging = await timed('merging aggregates', 1_800_000, () => fast.compacted());
     const attestWhole = await timed('attesting (aggregates)', 300_000, () => attestOf(fast, 0, nowSec));
+    const readWhole = { ...fast.stats.lastWalk };
     const attestCut = await timed('attesting a cut window (aggregates)', 300_000, () => attestOf(fast, cutFrom, cutTo));
+    const readCut = { ...fast.stats.lastWalk };
     const attestFull = runFull
       ? await timed('attesting (full scan)', 300_000, () => attestOf(readerWith(false), 0, nowSec))
       : undefined;
@@ -232,13 +247,24 @@ async function main(): Promise<void> {
       checkpoint_seq: attestWhole.value.checkpoint.seq,
       target_ms_at_1m: 1000,
       full_scan: attestFull ? { ms: round(attestFull.ms), speedup: round(attestFull.ms / attestWhole.ms, 1) } : null,
+      shape,
+      before_merging: { ms: round(attestFirst.ms), read: readFirst },
+      merging: {
+        ms: round(merging.ms),
+        merged_stored: fast.stats.mergedStored,
+        aggregates_merged: fast.stats.aggregatesCompacted,
+      },
+      read: readWhole,
+      read_window_cutting_chunks: readCut,
       reader: fast.stats,
       notes:
-        'aggregates: one read of the tenant aggregate collection (one document per 500 entries), seals and hash links checked to the latest checkpoint, one lookup of the entry at it, aggregates cut by the window resolved from their events times, + Ed25519 signature; full_scan: verify every entry to the checkpoint + count',
+        'aggregates: one read of the tenant aggregate collection (merged: one document per 25,000 entries, and the newest per 500), seals and hash links checked to the latest checkpoint, one lookup of the entry at it, aggregates cut by the window resolved from their events times, + Ed25519 signature; full_scan: verify every entry to the checkpoint + count',
     });
     const render = async (reader: AuditReader) => {
       const r = await reader.report(TENANT, { startMs: 0, endMs: Date.now() });
-      return { r, html: renderComplianceHtml(r), json: JSON.stringify(r) };
+      const t = performance.now();
+      const out = { r, html: renderComplianceHtml(r), json: JSON.stringify(r) };
+      return { ...out, renderMs: performance.now() - t };
     };
     const rep = await timed('reporting (aggregates)', 300_000, () => render(fast));
     const repFull = runFull
@@ -253,7 +279,12 @@ async function main(): Promise<void> {
       html_bytes: Buffer.byteLength(rep.value.html),
       json_bytes: Buffer.byteLength(rep.value.json),
       target_ms_at_1m: 3000,
-      phases_ms: Object.fromEntries(Object.entries(fast.stats.lastReportMs).map(([k, v]) => [k, round(v)])),
+      shape,
+      read: { ...fast.stats.lastWalk },
+      phases_ms: {
+        ...Object.fromEntries(Object.entries(fast.stats.lastReportMs).map(([k, v]) => [k, round(v)])),
+        render: round(rep.value.renderMs),
+      },
       full_scan: repFull
         ? {
             ms: round(repFull.ms),

@@ -20,6 +20,7 @@ import {
   type AggregateSealer,
   buildChunkAggregate,
   decodeAggregateBody,
+  decodeAggregateEvents,
   type ChunkAggregate,
 } from './aggregates';
 import { rawBytes, type AggregateDoc, type ChainStore } from './adapters/mongo';
@@ -39,6 +40,17 @@ export interface WalkOptions {
   keys: CheckpointKeyResolver;
   /** Checks the aggregates' seals, and seals the recomputed ones. */
   sealer: AggregateSealer;
+  /**
+   * Which aggregates (by their time range) the caller needs with their events' seqs and times (a
+   * window cuts them): those are read with their events bytes (one _id lookup each).
+   */
+  withEvents?: (minMs: number | null, maxMs: number | null) => boolean;
+  /**
+   * The entry at the checkpoint's seq when the caller has already read it from the store in this
+   * call (the report's head lookup): not looked up again (on FerretDB a lookup of a new entry
+   * costs a scan up to it).
+   */
+  endEntry?: { seq: number; hash: string };
   logger?: Logger;
   signal?: AbortSignal;
 }
@@ -48,6 +60,19 @@ export interface WalkResult {
   entriesRead: number;
   /** Aggregates recomputed and stored. */
   repaired: number;
+  /** Aggregate documents read, the bytes of their bodies, and the events details read (bytes). */
+  docsRead: number;
+  bodyBytes: number;
+  detailsRead: number;
+  detailBytes: number;
+  /** The aggregates handed on whole, in chain order (what a compaction may merge). */
+  used: ChunkAggregate[];
+  /**
+   * Time (ms) of the lookup of the entry at the checkpoint: on FerretDB/SQLite an _id lookup scans
+   * the collection in insertion order up to the match, so for the newest entries it grows with
+   * the chain (docs/auditor.md, Aggregates).
+   */
+  headCheckMs: number;
 }
 
 /** Holes longer than this are read with a cursor rather than by _id lookups. */
@@ -76,7 +101,16 @@ export async function walkAggregates(
       d.lastSeq >= o.start.seq &&
       d.firstSeq <= end.seq,
   );
-  const out: WalkResult = { entriesRead: 0, repaired: 0 };
+  const out: WalkResult = {
+    entriesRead: 0,
+    repaired: 0,
+    docsRead: docs.length,
+    bodyBytes: 0,
+    detailsRead: 0,
+    detailBytes: 0,
+    used: [],
+    headCheckMs: 0,
+  };
   let cursor = o.start.seq;
   let hash = hex(o.start.prevHash);
   let i = 0;
@@ -153,11 +187,12 @@ export async function walkAggregates(
       continue;
     }
     i++;
-    const body = d.v === AGGREGATE_FORMAT ? rawBytes(d.body) : undefined;
-    const decoded = body ? decodeAggregateBody(d.firstSeq, body) : undefined;
     const to = Math.min(d.lastSeq, end.seq);
     const minMs = typeof d.minMs === 'number' ? d.minMs : null;
     const maxMs = typeof d.maxMs === 'number' ? d.maxMs : null;
+    const body = d.v === AGGREGATE_FORMAT ? rawBytes(d.body) : undefined;
+    out.bodyBytes += body?.byteLength ?? 0;
+    const decoded = body ? decodeAggregateBody({ firstSeq: d.firstSeq, lastSeq: d.lastSeq, minMs }, body) : undefined;
     const sealed =
       body !== undefined &&
       d.keyId === o.sealer.keyId &&
@@ -181,7 +216,7 @@ export async function walkAggregates(
       cursor = to + 1;
       continue;
     }
-    const aggregate: ChunkAggregate = {
+    let aggregate: ChunkAggregate | undefined = {
       tenant,
       firstSeq: d.firstSeq,
       lastSeq: d.lastSeq,
@@ -190,24 +225,73 @@ export async function walkAggregates(
       minMs,
       maxMs,
       ...decoded,
+      ...(Array.isArray(d.parts) && d.parts.every((q) => Number.isSafeInteger(q)) ? { parts: d.parts } : {}),
     };
     if (d.lastSeq > end.seq) {
       // Cut by the range's end: its entries, verified.
       const next = await read(cursor, to, false);
       if (next === undefined || (to === d.lastSeq && next !== d.endHash)) return undefined;
       hash = next;
-    } else {
-      onSegment({ kind: 'aggregate', aggregate });
-      hash = d.endHash;
+      cursor = to + 1;
+      continue;
     }
+    if (o.withEvents?.(minMs, maxMs) === true) {
+      const events = (await store.aggregateDetail(tenant, d.firstSeq)).events;
+      out.detailsRead++;
+      out.detailBytes += events?.byteLength ?? 0;
+      aggregate = events ? decodeAggregateEvents(aggregate, events) : undefined;
+      if (aggregate === undefined) {
+        // Its events bytes are missing or not the ones it was sealed with: its entries decide
+        // (and the recomputed aggregate is stored with its events again).
+        o.logger?.warn({ tenant, seq: d.firstSeq }, 'aggregate events missing or edited; recomputing it');
+        const next = await read(cursor, to, true);
+        if (next === undefined || next !== d.endHash) return undefined;
+        hash = next;
+        cursor = to + 1;
+        continue;
+      }
+    }
+    onSegment({ kind: 'aggregate', aggregate });
+    out.used.push(aggregate);
+    hash = d.endHash;
     cursor = to + 1;
   }
   if (hash !== end.headHash) return undefined;
   // The entry at the checkpoint must still be there with its hash: deleted newest entries are
   // refused as before aggregates (the full verification then names the fault).
-  const last = end.seq >= o.start.seq ? await store.entryAt(tenant, end.seq) : undefined;
+  const t0 = performance.now();
+  const last =
+    end.seq < o.start.seq ? undefined : o.endEntry?.seq === end.seq ? o.endEntry : await store.entryAt(tenant, end.seq);
+  out.headCheckMs = performance.now() - t0;
   if (end.seq >= o.start.seq && (last === undefined || last.hash !== end.headHash)) return undefined;
   return out;
+}
+
+/**
+ * The runs of consecutive aggregates worth merging into one (mergeAggregates): each part shorter
+ * than `span` entries, together at least `span`; what is left over (the newest) waits for more.
+ */
+export function compactionRuns(used: readonly ChunkAggregate[], span: number): ChunkAggregate[][] {
+  const runs: ChunkAggregate[][] = [];
+  let run: ChunkAggregate[] = [];
+  let size = 0;
+  for (const a of used) {
+    const n = a.lastSeq - a.firstSeq + 1;
+    const prev = run[run.length - 1];
+    if (n >= span || (prev !== undefined && (prev.lastSeq + 1 !== a.firstSeq || prev.endHash !== a.prevHash))) {
+      run = [];
+      size = 0;
+      if (n >= span) continue;
+    }
+    run.push(a);
+    size += n;
+    if (size >= span) {
+      if (run.length > 1) runs.push(run);
+      run = [];
+      size = 0;
+    }
+  }
+  return runs;
 }
 
 /**

@@ -26,7 +26,7 @@ import { actingAgent, type EventFields } from './event-fields';
 export const AGGREGATE_SPAN = 500;
 
 /** Format of the encoded rows (stored as `v`; another value is recomputed from entries). */
-export const AGGREGATE_FORMAT = 3;
+export const AGGREGATE_FORMAT = 4;
 
 /** One group of a chunk's events with the same key. */
 export interface AggregateRow
@@ -42,10 +42,11 @@ export interface AggregateRow
   listed: number[];
   /**
    * Seq and time of each of the group's events, in chain order: a window that cuts the aggregate
-   * is resolved from these (restrictAggregate) without reading the entries.
+   * is resolved from these (restrictAggregate) without reading the entries. Stored apart from the
+   * rows (the events bytes): absent on an aggregate read without them.
    */
-  seqs: number[];
-  times: number[];
+  seqs?: number[];
+  times?: number[];
 }
 
 /** A mint or delegation of the chunk: the envelope id and the agent it was issued to. */
@@ -78,6 +79,10 @@ export interface ChunkAggregate {
    * events read for the report's listed rows (kept apart, unsealed) are checked against it.
    */
   listedDigests?: Map<number, string>;
+  /** SHA-256 (hex) of the stored events bytes (seqs, times, listed digests), from the sealed body. */
+  eventsDigest?: string;
+  /** A merged aggregate's parts (their first seqs): where its raw listed events are kept. */
+  parts?: number[];
 }
 
 /** SHA-256 of an event's raw bytes, hex (what listedDigests holds). */
@@ -117,7 +122,9 @@ function issuanceJti(raw: Uint8Array): string {
   }
 }
 
-function rowKey(f: EventFields): string {
+function rowKey(
+  f: Pick<EventFields, 'agent' | 'agentChain' | 'chainUnverified' | 'action' | 'resource' | 'decision' | 'reason'>,
+): string {
   return JSON.stringify([f.agent, f.agentChain, f.chainUnverified, f.action, f.resource, f.decision, f.reason]);
 }
 
@@ -181,8 +188,8 @@ export class AggregateBuilder {
       row.listed.push(e.seq);
       this.listedRaw.push({ seq: e.seq, raw: e.raw });
     }
-    row.seqs.push(e.seq);
-    row.times.push(t);
+    (row.seqs as number[]).push(e.seq);
+    (row.times as number[]).push(t);
     if (f.action === 'envelope.mint' || f.action === 'envelope.delegate') {
       const jti = issuanceJti(e.raw);
       const agent = actingAgent(f);
@@ -216,6 +223,67 @@ export function buildChunkAggregate(tenant: string, entries: readonly AggregateI
 }
 
 /**
+ * One aggregate of consecutive aggregates (each read with its events: decodeAggregateEvents), the
+ * same as buildChunkAggregate over all their entries (rows in order of first appearance, counts
+ * summed, events and listed digests concatenated in chain order), so its stored bytes are those a
+ * recomputation from the entries gives (VerifyChain compares them). The listed raw events are not
+ * carried: a report reads those of a merged aggregate by _id, checked against its digests.
+ */
+export function mergeAggregates(parts: readonly ChunkAggregate[]): ChunkAggregate {
+  const first = parts[0];
+  const last = parts[parts.length - 1];
+  if (first === undefined || last === undefined) throw new Error('aggregate: nothing to merge');
+  const rows = new Map<string, AggregateRow>();
+  const mints: AggregateMint[] = [];
+  const listedDigests = new Map<number, string>();
+  let minMs: number | null = null;
+  let maxMs: number | null = null;
+  let prev: ChunkAggregate | undefined;
+  for (const p of parts) {
+    if (prev !== undefined && (p.firstSeq !== prev.lastSeq + 1 || p.prevHash !== prev.endHash))
+      throw new Error(`aggregate: seqs ${p.firstSeq}-${p.lastSeq} do not follow ${prev.firstSeq}-${prev.lastSeq}`);
+    prev = p;
+    if (p.minMs !== null && (minMs === null || p.minMs < minMs)) minMs = p.minMs;
+    if (p.maxMs !== null && (maxMs === null || p.maxMs > maxMs)) maxMs = p.maxMs;
+    for (const r of p.rows) {
+      if (r.seqs === undefined || r.times === undefined) throw new Error('aggregate: merged without its events');
+      const key = rowKey(r);
+      const m = rows.get(key);
+      if (m === undefined) {
+        rows.set(key, {
+          ...r,
+          agentChain: [...r.agentChain],
+          listed: [...r.listed],
+          seqs: [...r.seqs],
+          times: [...r.times],
+        });
+        continue;
+      }
+      m.count += r.count;
+      if (r.firstMs < m.firstMs) m.firstMs = r.firstMs;
+      if (r.lastMs > m.lastMs) m.lastMs = r.lastMs;
+      m.listed.push(...r.listed);
+      (m.seqs as number[]).push(...r.seqs);
+      (m.times as number[]).push(...r.times);
+    }
+    mints.push(...p.mints);
+    for (const [q, d] of p.listedDigests ?? []) listedDigests.set(q, d);
+  }
+  return {
+    tenant: first.tenant,
+    firstSeq: first.firstSeq,
+    lastSeq: last.lastSeq,
+    prevHash: first.prevHash,
+    endHash: last.endHash,
+    minMs,
+    maxMs,
+    rows: [...rows.values()],
+    mints,
+    listedDigests,
+  };
+}
+
+/**
  * The part of an aggregate inside [fromMs, toMs]: each row with only its events in the window,
  * rows ordered by their first event in it (the order a scan of the entries meets them), time
  * range and issued envelopes of the whole aggregate (a report counts those whatever the window).
@@ -225,9 +293,11 @@ export function restrictAggregate(a: ChunkAggregate, fromMs: number, toMs: numbe
   for (const r of a.rows) {
     const seqs: number[] = [];
     const times: number[] = [];
+    if (r.seqs === undefined || r.times === undefined) throw new Error('aggregate: restricted without its events');
+    const all = r.seqs;
     r.times.forEach((t, k) => {
       if (t < fromMs || t > toMs) return;
-      seqs.push(r.seqs[k] as number);
+      seqs.push(all[k] as number);
       times.push(t);
     });
     if (seqs.length === 0) continue;
@@ -269,110 +339,200 @@ export function rowEventFields(row: AggregateRow): EventFields {
 }
 
 // --- storage encoding -------------------------------------------------------------------------
-// Rows and mints are stored as one JSON byte string: FerretDB reads one binary field far faster
-// than hundreds of nested documents, and the bytes are what VerifyChain compares.
+// An aggregate is stored as two byte strings (compact JSON; FerretDB reads one binary field far
+// faster than hundreds of nested documents):
+// - the body, read for every aggregate of a walk: per group its key (strings as indexes into the
+//   body's dictionary: a run repeats agents, actions, reasons and resources), count, time range and
+//   listed seqs; the mints; and the SHA-256 of the events bytes. Its size grows with groups, not
+//   events (format 3 kept every event's seq and time here, about 108 bytes per entry).
+// - the events bytes, read only for an aggregate a window cuts (and for the digests of the listed
+//   events a report shows): each group's seqs and times, and the SHA-256 of each listed event's
+//   raw bytes. Sealed through the body's digest of them.
+// The body is what VerifyChain compares (its digest covers the events bytes).
 
-// A row: agent, chain, unverified, action, resource, decision, reason, then its events' seqs
-// (relative to the aggregate's first) and times (relative to the row's first), in chain order.
-type EncodedRow = [string, string[], 0 | 1, string, string, string, string, number[], number[]];
+// A row: agent, chain, unverified, action, resource, decision, reason (dictionary indexes), count,
+// first time (relative to the aggregate's minMs), last time (relative to the row's first), listed
+// seqs (relative to the aggregate's first).
+type EncodedRow = [number, number[], 0 | 1, number, number, number, number, number, number, number, number[]];
+
+/** An aggregate's stored bytes. */
+export interface EncodedAggregate {
+  body: Buffer;
+  events: Buffer;
+}
 
 /**
- * The rows, mints and listed-event digests of an aggregate as stored (compact JSON; seqs relative
- * to firstSeq). The digests come from `listedRaw` when the aggregate was built from entries.
+ * The body and events bytes of an aggregate built from entries (every row with its seqs and
+ * times). The listed digests come from `listedRaw` when the aggregate was built from entries.
  */
-export function encodeAggregateBody(
-  a: Pick<ChunkAggregate, 'firstSeq' | 'rows' | 'mints' | 'listedRaw' | 'listedDigests'>,
-): Buffer {
-  const rows: EncodedRow[] = a.rows.map((r) => [
-    r.agent,
-    r.agentChain,
-    r.chainUnverified ? 1 : 0,
-    r.action,
-    r.resource,
-    r.decision,
-    r.reason,
-    r.seqs.map((s) => s - a.firstSeq),
-    [r.times[0] ?? 0, ...r.times.slice(1).map((t) => t - (r.times[0] ?? 0))],
-  ]);
-  const mints = a.mints.map((m) => [m.seq - a.firstSeq, m.jti, m.agent]);
+export function encodeAggregate(
+  a: Pick<ChunkAggregate, 'firstSeq' | 'minMs' | 'rows' | 'mints' | 'listedRaw' | 'listedDigests'>,
+): EncodedAggregate {
+  const dict: string[] = [];
+  const index = new Map<string, number>();
+  const ix = (v: string) => {
+    let k = index.get(v);
+    if (k === undefined) {
+      k = dict.length;
+      dict.push(v);
+      index.set(v, k);
+    }
+    return k;
+  };
+  const base = a.minMs ?? 0;
+  const seqs: number[][] = [];
+  const times: number[][] = [];
+  const rows: EncodedRow[] = a.rows.map((r) => {
+    if (r.seqs === undefined || r.times === undefined) throw new Error('aggregate: a row without its events');
+    // Seqs ascend: stored as gaps. Times relative to the row's first.
+    seqs.push(r.seqs.map((q, k) => (k === 0 ? q - a.firstSeq : q - (r.seqs as number[])[k - 1]!)));
+    times.push(r.times.map((t) => t - r.firstMs));
+    return [
+      ix(r.agent),
+      r.agentChain.map(ix),
+      r.chainUnverified ? 1 : 0,
+      ix(r.action),
+      ix(r.resource),
+      ix(r.decision),
+      ix(r.reason),
+      r.count,
+      r.firstMs - base,
+      r.lastMs - r.firstMs,
+      r.listed.map((q) => q - a.firstSeq),
+    ];
+  });
   const digests =
     a.listedRaw !== undefined
       ? a.listedRaw.map((x) => [x.seq - a.firstSeq, rawDigest(x.raw)])
       : [...(a.listedDigests ?? new Map<number, string>())].map(([seq, d]) => [seq - a.firstSeq, d]);
-  return Buffer.from(JSON.stringify({ r: rows, m: mints, l: digests }), 'utf8');
+  const events = Buffer.from(JSON.stringify({ s: seqs, t: times, l: digests }), 'utf8');
+  const mints = a.mints.map((m) => [m.seq - a.firstSeq, m.jti, ix(m.agent)]);
+  const e = createHash('sha256').update(events).digest('hex');
+  return { body: Buffer.from(JSON.stringify({ d: dict, r: rows, m: mints, e }), 'utf8'), events };
+}
+
+/** The stored body of an aggregate built from entries (what VerifyChain compares). */
+export function encodeAggregateBody(
+  a: Pick<ChunkAggregate, 'firstSeq' | 'minMs' | 'rows' | 'mints' | 'listedRaw' | 'listedDigests'>,
+): Buffer {
+  return encodeAggregate(a).body;
 }
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+const isNat = (v: unknown): v is number => isInt(v) && v >= 0;
 
-/** The rows and mints of stored bytes; undefined when they are not what encodeAggregateBody writes. */
-export function decodeAggregateBody(
-  firstSeq: number,
-  body: Uint8Array,
-): Pick<ChunkAggregate, 'rows' | 'mints' | 'listedDigests'> | undefined {
-  let o: unknown;
+function parseJson(bytes: Uint8Array): unknown {
   try {
-    o = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The rows (without their events' seqs and times: decodeAggregateEvents adds them), mints and
+ * events digest of a stored body; undefined when it is not what encodeAggregate writes.
+ */
+export function decodeAggregateBody(
+  a: Pick<ChunkAggregate, 'firstSeq' | 'lastSeq' | 'minMs'>,
+  body: Uint8Array,
+): Pick<ChunkAggregate, 'rows' | 'mints' | 'eventsDigest'> | undefined {
+  const o = parseJson(body);
   if (typeof o !== 'object' || o === null) return undefined;
-  const { r, m, l } = o as { r?: unknown; m?: unknown; l?: unknown };
-  if (!Array.isArray(r) || !Array.isArray(m) || !Array.isArray(l)) return undefined;
+  const { d, r, m, e } = o as { d?: unknown; r?: unknown; m?: unknown; e?: unknown };
+  if (!Array.isArray(d) || !d.every(isStr) || !Array.isArray(r) || !Array.isArray(m)) return undefined;
+  if (!isStr(e) || !/^[0-9a-f]{64}$/.test(e)) return undefined;
+  const dict = d as string[];
+  const str = (v: unknown) => (isNat(v) && v < dict.length ? dict[v] : undefined);
+  const span = a.lastSeq - a.firstSeq;
+  const base = a.minMs ?? 0;
   const rows: AggregateRow[] = [];
   for (const x of r as unknown[]) {
-    if (!Array.isArray(x) || x.length !== 9) return undefined;
-    const [agent, chain, unv, action, resource, decision, reason, seqs, times] = x as unknown[];
+    if (!Array.isArray(x) || x.length !== 11) return undefined;
+    const [agentI, chainI, unv, actionI, resourceI, decisionI, reasonI, count, first, width, listed] = x as unknown[];
+    const agent = str(agentI);
+    const action = str(actionI);
+    const resource = str(resourceI);
+    const decision = str(decisionI);
+    const reason = str(reasonI);
+    const chain = Array.isArray(chainI) ? chainI.map(str) : undefined;
     if (
-      !isStr(agent) ||
-      !Array.isArray(chain) ||
+      agent === undefined ||
+      action === undefined ||
+      resource === undefined ||
+      decision === undefined ||
+      reason === undefined ||
+      chain === undefined ||
       !chain.every(isStr) ||
       (unv !== 0 && unv !== 1) ||
-      !isStr(action) ||
-      !isStr(resource) ||
-      !isStr(decision) ||
-      !isStr(reason) ||
-      !Array.isArray(seqs) ||
-      seqs.length < 1 ||
-      !seqs.every(isInt) ||
-      !Array.isArray(times) ||
-      times.length !== seqs.length ||
-      !times.every(isInt)
+      !isNat(count) ||
+      count < 1 ||
+      !isInt(first) ||
+      !isNat(width) ||
+      !Array.isArray(listed) ||
+      listed.length > count ||
+      !listed.every((q) => isNat(q) && q <= span)
     )
       return undefined;
-    const t0 = times[0] as number;
-    const abs = (times as number[]).map((t, k) => (k === 0 ? t0 : t0 + t));
-    const seqAbs = (seqs as number[]).map((d) => d + firstSeq);
     const row: AggregateRow = {
       agent,
-      agentChain: chain as string[],
+      agentChain: chain,
       chainUnverified: unv === 1,
       action,
       resource,
       decision,
       reason,
-      count: seqAbs.length,
-      firstMs: Math.min(...abs),
-      lastMs: Math.max(...abs),
-      listed: [],
-      seqs: seqAbs,
-      times: abs,
+      count,
+      firstMs: base + first,
+      lastMs: base + first + width,
+      listed: (listed as number[]).map((q) => q + a.firstSeq),
     };
-    if (isListed(row)) row.listed = [...seqAbs];
+    if (row.listed.length > 0 && !isListed(row)) return undefined;
     rows.push(row);
   }
   const mints: AggregateMint[] = [];
   for (const x of m as unknown[]) {
-    if (!Array.isArray(x) || x.length !== 3 || !isInt(x[0]) || !isStr(x[1]) || !isStr(x[2])) return undefined;
-    mints.push({ seq: (x[0] as number) + firstSeq, jti: x[1] as string, agent: x[2] as string });
+    if (!Array.isArray(x) || x.length !== 3 || !isNat(x[0]) || x[0] > span || !isStr(x[1])) return undefined;
+    const agent = str(x[2]);
+    if (agent === undefined) return undefined;
+    mints.push({ seq: (x[0] as number) + a.firstSeq, jti: x[1] as string, agent });
+  }
+  return { rows, mints, eventsDigest: e };
+}
+
+/**
+ * The aggregate with its events' seqs and times and its listed digests, from its stored events
+ * bytes; undefined when they are not the bytes its body names (edited, missing) or malformed.
+ */
+export function decodeAggregateEvents(a: ChunkAggregate, events: Uint8Array): ChunkAggregate | undefined {
+  if (a.eventsDigest === undefined || createHash('sha256').update(events).digest('hex') !== a.eventsDigest)
+    return undefined;
+  const o = parseJson(events);
+  if (typeof o !== 'object' || o === null) return undefined;
+  const { s, t, l } = o as { s?: unknown; t?: unknown; l?: unknown };
+  if (!Array.isArray(s) || !Array.isArray(t) || !Array.isArray(l)) return undefined;
+  if (s.length !== a.rows.length || t.length !== a.rows.length) return undefined;
+  const rows: AggregateRow[] = [];
+  for (let k = 0; k < a.rows.length; k++) {
+    const row = a.rows[k] as AggregateRow;
+    const gaps: unknown = s[k];
+    const rel: unknown = t[k];
+    if (!Array.isArray(gaps) || !Array.isArray(rel) || gaps.length !== row.count || rel.length !== row.count)
+      return undefined;
+    if (!gaps.every(isNat) || !rel.every(isInt)) return undefined;
+    let q = a.firstSeq;
+    const seqs = (gaps as number[]).map((g) => (q += g));
+    if (seqs.some((x) => x > a.lastSeq)) return undefined;
+    rows.push({ ...row, seqs, times: (rel as number[]).map((x) => row.firstMs + x) });
   }
   const listedDigests = new Map<number, string>();
   for (const x of l as unknown[]) {
-    if (!Array.isArray(x) || x.length !== 2 || !isInt(x[0]) || !isStr(x[1]) || !/^[0-9a-f]{64}$/.test(x[1]))
+    if (!Array.isArray(x) || x.length !== 2 || !isNat(x[0]) || !isStr(x[1]) || !/^[0-9a-f]{64}$/.test(x[1]))
       return undefined;
-    listedDigests.set((x[0] as number) + firstSeq, x[1]);
+    listedDigests.set((x[0] as number) + a.firstSeq, x[1]);
   }
-  return { rows, mints, listedDigests };
+  return { ...a, rows, listedDigests };
 }
 
 /** The bytes an aggregate's seal covers: its range, hashes, time range, format and encoded rows. */

@@ -142,6 +142,11 @@ export const auditorConfigSchema = serviceConfigSchema({ serviceName: 'auditor',
       .describe(
         'Store an aggregate with every appended chunk, so Attest and compliance reports read aggregates instead of rescanning the chain. false only to measure ingest without them: readers then recompute missing aggregates from the entries.',
       ),
+    AUTHORITY_AUDITOR_AGGREGATE_MERGE_SPAN: integer({ min: 0, max: 10_000_000 })
+      .prefault('25000')
+      .describe(
+        'Entries one merged aggregate counts: after an Attest or report, runs of consecutive aggregates that add up to it are merged into one in the background, so reads stay a few dozen documents at 1,000,000 entries. 0: no merging.',
+      ),
     AUTHORITY_QUERY_SCAN_LIMIT: integer({ min: 100, max: 10_000_000 })
       .prefault('50000')
       .describe(

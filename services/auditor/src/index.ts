@@ -204,6 +204,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
       policies: views.policies,
       scanLimit: config.AUTHORITY_QUERY_SCAN_LIMIT,
       maxScanEntries: config.AUTHORITY_MAX_SCAN_ENTRIES,
+      compactSpan: config.AUTHORITY_AUDITOR_AGGREGATE_MERGE_SPAN,
       now,
       logger,
     });

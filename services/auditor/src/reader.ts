@@ -12,8 +12,15 @@ import {
 } from '@authority/core';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, type Logger } from '@authority/platform';
 import { genesisHash } from '@authority/core';
-import { walkAggregates, type WalkResult, type WalkSegment } from './aggregate-walk';
-import { rawDigest, restrictAggregate, rowEventFields } from './aggregates';
+import { compactionRuns, walkAggregates, type WalkResult, type WalkSegment } from './aggregate-walk';
+import {
+  decodeAggregateEvents,
+  mergeAggregates,
+  rawDigest,
+  restrictAggregate,
+  rowEventFields,
+  type ChunkAggregate,
+} from './aggregates';
 import { eventFields } from './event-fields';
 import { rawBytes } from './adapters/mongo';
 import type { PolicyView } from '@authority/views';
@@ -83,7 +90,18 @@ export interface ReaderOptions {
    * every entry, as before aggregates (benchmarks compare the two; tests check they agree).
    */
   useAggregates?: boolean;
+  /**
+   * Entries one merged aggregate counts (DEFAULT_COMPACT_SPAN; 0: no merging). After a walk, runs
+   * of consecutive shorter aggregates that add up to it are merged into one, in the background.
+   */
+  compactSpan?: number;
 }
+
+/**
+ * Entries a merged aggregate counts: 1,000,000 entries are then 40 documents whose groups are
+ * deduplicated, and a window that cuts one reads its events (about 10 bytes per entry) once.
+ */
+export const DEFAULT_COMPACT_SPAN = 25_000;
 
 /**
  * Does an event match a query's filters (all read from the raw event)? An agent matches when it
@@ -133,11 +151,22 @@ export class AuditReader {
     fullScans: 0,
     entriesRead: 0,
     aggregatesRepaired: 0,
-    /** Where the last report from aggregates spent its time (ms): the walk, the tail, the listed events. */
-    lastReportMs: { walk: 0, tail: 0, listed: 0 },
+    /** Aggregates merged into others by compactions (and deleted), and the merged ones stored. */
+    aggregatesCompacted: 0,
+    mergedStored: 0,
+    /** What the last walk read: aggregate documents, their body bytes, events details and their bytes. */
+    lastWalk: { docsRead: 0, bodyBytes: 0, detailsRead: 0, detailBytes: 0, headCheckMs: 0 },
+    /**
+     * Where the last report from aggregates spent its time (ms): the head and checkpoint lookups
+     * before the walk, the walk, the tail, the listed events, building the report.
+     */
+    lastReportMs: { lookups: 0, walk: 0, tail: 0, listed: 0, build: 0 },
   };
   private readonly now: () => Date;
   private readonly maxScan: number;
+  /** Tenants being compacted, and every compaction started (compacted() waits for them). */
+  private readonly compacting = new Set<string>();
+  private compaction: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ReaderOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -415,7 +444,7 @@ export class AuditReader {
         else allowedDelegated += n;
       } else if (f.decision === 'DENY') denied += n;
     };
-    const walked = await this.walk(a.tenant, latest, signal, (seg) => {
+    const walked = await this.walk(a.tenant, latest, { fromMs: window.startMs, toMs: window.endMs }, signal, (seg) => {
       if (seg.kind === 'entries') {
         for (const e of seg.entries) if (e.fields) countEvent(e.fields, 1);
         return;
@@ -466,8 +495,10 @@ export class AuditReader {
   private async walk(
     tenant: string,
     end: SignedCheckpoint,
+    window: { fromMs: number; toMs: number },
     signal: AbortSignal | undefined,
     onSegment: (segment: WalkSegment) => void,
+    endEntry?: { seq: number; hash: string },
   ): Promise<WalkResult | undefined> {
     if (this.opts.useAggregates === false) return undefined;
     const start = (await this.chainStart(tenant)) ?? { seq: 1, prevHash: genesisHash(tenant) };
@@ -479,6 +510,14 @@ export class AuditReader {
         end,
         keys: this.opts.keys.resolve,
         sealer: this.opts.keys,
+        // Only an aggregate the window cuts needs its events' seqs and times.
+        withEvents: (minMs, maxMs) =>
+          minMs !== null &&
+          maxMs !== null &&
+          maxMs >= window.fromMs &&
+          minMs <= window.toMs &&
+          (minMs < window.fromMs || maxMs > window.toMs),
+        ...(endEntry ? { endEntry } : {}),
         ...(this.opts.logger ? { logger: this.opts.logger } : {}),
         ...(signal ? { signal } : {}),
       },
@@ -488,6 +527,9 @@ export class AuditReader {
       this.stats.fromAggregates++;
       this.stats.entriesRead += walked.entriesRead;
       this.stats.aggregatesRepaired += walked.repaired;
+      const { docsRead, bodyBytes, detailsRead, detailBytes, headCheckMs } = walked;
+      this.stats.lastWalk = { docsRead, bodyBytes, detailsRead, detailBytes, headCheckMs };
+      this.scheduleCompaction(tenant, walked.used);
     } else this.stats.fullScans++;
     if (walked === undefined)
       this.opts.logger?.warn(
@@ -495,6 +537,61 @@ export class AuditReader {
         'aggregates do not lead to the checkpoint; reading every entry',
       );
     return walked;
+  }
+
+  /** Resolves when every compaction started so far has ended (tests and benchmarks wait on it). */
+  async compacted(): Promise<void> {
+    await this.compaction;
+  }
+
+  /** Merges runs of the walked aggregates in the background (one compaction per tenant at a time). */
+  private scheduleCompaction(tenant: string, used: readonly ChunkAggregate[]): void {
+    const span = this.opts.compactSpan ?? DEFAULT_COMPACT_SPAN;
+    if (span <= 0 || this.compacting.has(tenant)) return;
+    const runs = compactionRuns(used, span);
+    if (runs.length === 0) return;
+    this.compacting.add(tenant);
+    const job = this.compact(tenant, runs)
+      .catch((err: unknown) => this.opts.logger?.warn({ err, tenant }, 'aggregate compaction failed; retried later'))
+      .finally(() => this.compacting.delete(tenant));
+    this.compaction = Promise.all([this.compaction, job]).then(() => undefined);
+  }
+
+  /**
+   * Merges each run into one aggregate stored under the run's first seq (replacing the first
+   * part), then deletes the other parts: a walk between the two sees the merged one and skips
+   * the parts that start inside it, so no entry is counted twice nor missed. A part whose events
+   * do not match its sealed body leaves its run as it is (a walk recomputes that part).
+   */
+  private async compact(tenant: string, runs: readonly ChunkAggregate[][]): Promise<void> {
+    for (const run of runs) {
+      const full: ChunkAggregate[] = [];
+      let firstListed = new Map<number, Uint8Array>();
+      for (let i = 0; i < run.length; i += LISTED_LOOKUPS) {
+        const batch = run.slice(i, i + LISTED_LOOKUPS);
+        const details = await Promise.all(batch.map((a) => this.opts.store.aggregateDetail(tenant, a.firstSeq)));
+        if (i === 0) firstListed = details[0]?.listed ?? firstListed;
+        batch.forEach((a, k) => {
+          const events = details[k]?.events;
+          const decoded = a.rows.every((r) => r.seqs !== undefined)
+            ? a
+            : events
+              ? decodeAggregateEvents(a, events)
+              : undefined;
+          if (decoded !== undefined) full.push(decoded);
+        });
+      }
+      if (full.length !== run.length) {
+        this.opts.logger?.warn({ tenant, seq: run[0]?.firstSeq }, 'aggregate events missing or edited; not merged');
+        continue;
+      }
+      // The merged detail replaces the first part's (under the same _id): it keeps its listed events.
+      const parts = full.flatMap((a) => a.parts ?? [a.firstSeq]);
+      await this.opts.store.putAggregates([mergeAggregates(full)], this.opts.keys, { parts, listed: firstListed });
+      this.stats.mergedStored++;
+      for (const a of full.slice(1)) await this.opts.store.deleteAggregate(tenant, a.firstSeq);
+      this.stats.aggregatesCompacted += full.length - 1;
+    }
   }
 
   private signAttest(
@@ -545,13 +642,15 @@ export class AuditReader {
         `resource_glob: longer than ${MAX_GLOB_PATTERN_LENGTH} characters`,
       );
     }
-    const head = (await this.opts.store.lastEntry(tenant))?.seq ?? 0;
+    const tStart = performance.now();
+    const headDoc = await this.opts.store.lastEntry(tenant);
+    const head = headDoc?.seq ?? 0;
     const start = await this.chainStart(tenant);
     const fromSeq = start?.seq ?? 1;
     if (head - fromSeq + 1 > this.maxScan)
       throw this.chainTooLong('The compliance report', tenant, `${head - fromSeq + 1} entries`);
     const policy = this.opts.policies.get(tenant);
-    const fast = await this.reportFromAggregates(tenant, window, scope, policy, head, fromSeq, signal);
+    const fast = await this.reportFromAggregates(tenant, window, scope, policy, headDoc, fromSeq, tStart, signal);
     if (fast !== undefined) return fast;
     const checkpoints = (await this.opts.store.checkpointsAsc(tenant, fromSeq - 1)).map(toCheckpoint);
     const agg = new ReportAggregator(window, policy?.policy, scope);
@@ -589,8 +688,9 @@ export class AuditReader {
     window: ReportWindow,
     scope: ReportScope,
     policy: ReturnType<ReaderOptions['policies']['get']>,
-    head: number,
+    headDoc: { seq: number; hash: string } | undefined,
     fromSeq: number,
+    tStart: number,
     signal?: AbortSignal,
   ): Promise<ComplianceReport | undefined> {
     const latest = await this.latestCheckpoint(tenant);
@@ -598,21 +698,29 @@ export class AuditReader {
     const agg = new ReportAggregator(window, policy?.policy, scope);
     const from = window.startMs ?? Number.NEGATIVE_INFINITY;
     const t0 = performance.now();
-    const usedAggregates: { firstSeq: number; lastSeq: number; listedDigests?: Map<number, string> }[] = [];
-    const walked = await this.walk(tenant, latest, signal, (seg) => {
-      if (seg.kind === 'aggregate') usedAggregates.push(seg.aggregate);
-      if (seg.kind === 'entries') {
-        for (const s of seg.entries) agg.add({ seq: s.entry.seq, fields: s.fields, raw: s.entry.raw });
-        return;
-      }
-      const g = seg.aggregate;
-      if (g.minMs === null || g.maxMs === null || g.maxMs < from || g.minMs > window.endMs) agg.skipAggregate(g);
-      else if (g.minMs >= from && g.maxMs <= window.endMs) agg.addAggregate(g);
-      else agg.addAggregate(restrictAggregate(g, from, window.endMs)); // the window cuts it
-    });
+    const usedAggregates: ChunkAggregate[] = [];
+    const walked = await this.walk(
+      tenant,
+      latest,
+      { fromMs: from, toMs: window.endMs },
+      signal,
+      (seg) => {
+        if (seg.kind === 'aggregate') usedAggregates.push(seg.aggregate);
+        if (seg.kind === 'entries') {
+          for (const s of seg.entries) agg.add({ seq: s.entry.seq, fields: s.fields, raw: s.entry.raw });
+          return;
+        }
+        const g = seg.aggregate;
+        if (g.minMs === null || g.maxMs === null || g.maxMs < from || g.minMs > window.endMs) agg.skipAggregate(g);
+        else if (g.minMs >= from && g.maxMs <= window.endMs) agg.addAggregate(g);
+        else agg.addAggregate(restrictAggregate(g, from, window.endMs)); // the window cuts it
+      },
+      headDoc,
+    );
     if (walked === undefined) return undefined;
     const t1 = performance.now();
     // The entries after the checkpoint, verified from its head (bounded by the checkpoint interval).
+    const head = headDoc?.seq ?? 0;
     const tailDocs =
       head > latest.seq ? await this.opts.store.entriesFrom(tenant, latest.seq + 1, head - latest.seq) : [];
     const tail = await this.verifyBounded(
@@ -638,13 +746,40 @@ export class AuditReader {
     const seqs = agg.listedSeqs();
     const listed = new Map<number, { seq: number; fields: EventFields | undefined; raw: Uint8Array }>();
     const holderOf = (q: number) => usedAggregates.find((r) => r.firstSeq <= q && q <= r.lastSeq);
+    // The listed digests of each holder come from its events bytes (checked against its sealed
+    // body), read with the listed raw events in one _id lookup.
+    const digests = new Map<number, Map<number, string>>();
     const accept = (seq: number, raw: Uint8Array) => {
-      const sealed = holderOf(seq)?.listedDigests?.get(seq);
+      const h = holderOf(seq);
+      const sealed = h ? digests.get(h.firstSeq)?.get(seq) : undefined;
       if (sealed !== undefined && sealed === rawDigest(raw)) listed.set(seq, { seq, fields: eventFields(raw), raw });
     };
-    for (const first of new Set(seqs.map((q) => holderOf(q)?.firstSeq))) {
-      if (first === undefined) continue;
-      for (const [seq, raw] of await this.opts.store.listedOf(tenant, first)) accept(seq, raw);
+    const holders = [...new Set(seqs.map(holderOf))].filter((h): h is ChunkAggregate => h !== undefined);
+    for (let i = 0; i < holders.length; i += LISTED_LOOKUPS) {
+      const batch = holders.slice(i, i + LISTED_LOOKUPS);
+      const details = await Promise.all(batch.map((h) => this.opts.store.aggregateDetail(tenant, h.firstSeq)));
+      batch.forEach((h, k) => {
+        const d = details[k];
+        const full = d?.events ? decodeAggregateEvents(h, d.events) : undefined;
+        if (full?.listedDigests) digests.set(h.firstSeq, full.listedDigests);
+        for (const [seq, raw] of d?.listed ?? []) accept(seq, raw);
+      });
+    }
+    // A merged aggregate's other listed events are in the details of its parts (one lookup each).
+    const partOf = (q: number) => {
+      const parts = holderOf(q)?.parts ?? [];
+      let p: number | undefined;
+      for (const x of parts) if (x <= q) p = x;
+      return p;
+    };
+    const parts = [...new Set(seqs.filter((q) => !listed.has(q)).map(partOf))].filter(
+      (p): p is number => p !== undefined,
+    );
+    for (let i = 0; i < parts.length; i += LISTED_LOOKUPS) {
+      const details = await Promise.all(
+        parts.slice(i, i + LISTED_LOOKUPS).map((p) => this.opts.store.aggregateDetail(tenant, p)),
+      );
+      for (const d of details) for (const [seq, raw] of d.listed) accept(seq, raw);
     }
     const missing = seqs.filter((q) => !listed.has(q));
     for (let i = 0; i < missing.length; i += LISTED_LOOKUPS) {
@@ -656,7 +791,7 @@ export class AuditReader {
         if (doc && raw) accept(doc.seq, raw);
       }
     }
-    this.stats.lastReportMs = { walk: t1 - t0, tail: t2 - t1, listed: performance.now() - t2 };
+    const t3 = performance.now();
     try {
       agg.resolveListed(listed);
     } catch (err) {
@@ -673,7 +808,7 @@ export class AuditReader {
     if (result.ok) {
       verification.message = `seqs ${fromSeq}-${latest.seq} counted from aggregates linked by chain hashes to the checkpoint at seq ${latest.seq} (${walked.entriesRead} of their entries read and verified), and ${tail.checked} entries after it verified; VerifyChain checks every entry and recomputes the aggregates`;
     }
-    return buildComplianceReport({
+    const built = buildComplianceReport({
       tenant,
       window,
       generatedAt: this.now(),
@@ -683,6 +818,14 @@ export class AuditReader {
       verifiedThroughSeq: result.head.seq,
       fromSeq,
     });
+    this.stats.lastReportMs = {
+      lookups: t0 - tStart,
+      walk: t1 - t0,
+      tail: t2 - t1,
+      listed: t3 - t2,
+      build: performance.now() - t3,
+    };
+    return built;
   }
 }
 

@@ -34,10 +34,66 @@ export function runId(): string {
 const AGENTS = ['advisor', 'registrar', 'finaid', 'tutor', 'counselor', 'admissions', 'library', 'housing'];
 const DOMAINS = ['student-records', 'student-health', 'financial-aid', 'housing'];
 
+/**
+ * Which agents and resources the events name. 'distinct': 8 agents in turn and a different
+ * resource for each of 5,000 events in a row (the worst case for the aggregates' grouping);
+ * 'zipf': `agents` agents and `resources` resources, each drawn with Zipf (s = 1) popularity,
+ * independently (a few hot agents and resources, a long tail; the shape of real access logs).
+ */
+export type BenchShape = { kind: 'distinct' } | { kind: 'zipf'; agents: number; resources: number };
+
+/** BENCH_RESOURCES: 'distinct', or the number of resources (Zipf, default 1,000) over BENCH_AGENTS (default 100). */
+export function benchShape(): BenchShape {
+  const r = process.env['BENCH_RESOURCES'] ?? '';
+  if (r === 'distinct') return { kind: 'distinct' };
+  return { kind: 'zipf', agents: envInt('BENCH_AGENTS', 100), resources: envInt('BENCH_RESOURCES', 1000) };
+}
+
+const zipfTables = new Map<number, Float64Array>();
+/** The rank (0-based) of a Zipf(s = 1) draw over `size` items for u in [0, 1). */
+function zipf(size: number, u: number): number {
+  let cdf = zipfTables.get(size);
+  if (cdf === undefined) {
+    cdf = new Float64Array(size);
+    let sum = 0;
+    for (let k = 0; k < size; k++) cdf[k] = sum += 1 / (k + 1);
+    for (let k = 0; k < size; k++) cdf[k] = (cdf[k] as number) / sum;
+    zipfTables.set(size, cdf);
+  }
+  let lo = 0;
+  let hi = size - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((cdf[mid] as number) < u) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+/** A deterministic uniform in [0, 1) from (n, salt) (a 32-bit integer hash). */
+function unit(n: number, salt: number): number {
+  let h = Math.imul(n ^ salt, 0x9e3779b1) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32;
+}
+
 /** A realistic check event (about 600 bytes of proto3 JSON), deterministic in `n`. */
-export function benchEvent(tenant: string, n: number, baseMs: number): pb.AuditEvent {
-  const agent = AGENTS[n % AGENTS.length] as string;
-  const domain = DOMAINS[(n >> 3) % DOMAINS.length] as string;
+export function benchEvent(
+  tenant: string,
+  n: number,
+  baseMs: number,
+  shape: BenchShape = { kind: 'distinct' },
+): pb.AuditEvent {
+  let agent = AGENTS[n % AGENTS.length] as string;
+  let domain = DOMAINS[(n >> 3) % DOMAINS.length] as string;
+  let resource = `slos://vaults/${domain}/records/${n % 5000}`;
+  if (shape.kind === 'zipf') {
+    const a = zipf(shape.agents, unit(n, 0x5bd1e995));
+    const r = zipf(shape.resources, unit(n, 0x27d4eb2f));
+    agent = a < AGENTS.length ? (AGENTS[a] as string) : `agent-${a}`;
+    domain = DOMAINS[r % DOMAINS.length] as string;
+    resource = `slos://vaults/${domain}/records/${r}`;
+  }
   const allow = n % 11 !== 0;
   return createMessage(pb.AuditEventSchema, {
     eventId: `${tenant}-${n}-${randomBytes(6).toString('hex')}`,
@@ -50,7 +106,7 @@ export function benchEvent(tenant: string, n: number, baseMs: number): pb.AuditE
       principal: 'checker-1',
     }),
     action: 'check',
-    resource: `slos://vaults/${domain}/records/${n % 5000}`,
+    resource,
     decision: allow ? pb.Decision.ALLOW : pb.Decision.DENY,
     reason: allow ? pb.ReasonCode.ALLOWED : pb.ReasonCode.DENIED_RESOURCE,
     message: allow ? 'allowed' : `resource matches denied pattern slos://vaults/${domain}/*`,

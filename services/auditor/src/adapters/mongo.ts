@@ -24,10 +24,11 @@
 //                are gone from `entries`, and the chain verifies from headHash (a checkpoint's)
 //   aggregates.<tenant>  one collection per tenant (aggregates.ts): {_id: first seq as 15 digits,
 //                 tenant, firstSeq, lastSeq, prevHash, endHash (hex), minMs, maxMs, v, body (Binary:
-//                 the counted rows), keyId, seal}, one per run of at most AGGREGATE_SPAN appended
+//                 the counted groups), keyId, seal}, one per run of at most AGGREGATE_SPAN appended
 //                 entries (one ends at every checkpoint); replaced whole (idempotent)
-//   aggregates_listed.<tenant>  {_id: the aggregate's, listed: [{s: seq, r: Binary}]}: the raw
-//                 events its report rows list, read only for the rows a report shows
+//   aggregates_listed.<tenant>  {_id: the aggregate's, lastSeq, events (Binary: each group's
+//                 seqs and times, the listed events' digests), listed: [{s: seq, r: Binary}]}: what
+//                 only a window that cuts the aggregate, or a report showing its listed rows, reads
 //   heads        {_id: tenant, seq, hash, updatedAt}: a hint of each chain's head, so a replica
 //                finds a head with one _id lookup; never trusted: a stale hint ends in a duplicate
 //                key and a full, verified reload
@@ -69,7 +70,7 @@ import { isValidTenantId, type SignedCheckpoint } from '@authority/core';
 import {
   AGGREGATE_FORMAT,
   aggregateSealInput,
-  encodeAggregateBody,
+  encodeAggregate,
   type AggregateSealer,
   type ChunkAggregate,
 } from '../aggregates';
@@ -134,26 +135,60 @@ export interface AggregateDoc {
   /** The auditor key whose seal this is, and the seal (aggregates.ts aggregateSealInput). */
   keyId: string;
   seal: string;
+  /**
+   * A merged aggregate's parts (first seqs of the aggregates it merged, ascending): their details
+   * keep the raw listed events. Not sealed: a raw event is only used when its digest matches.
+   */
+  parts?: number[];
 }
 
 /**
- * The raw events an aggregate's report rows list (ChunkAggregate.listedRaw), in
- * `aggregates_listed.<tenant>` under the aggregate's _id: a collection of their own, because
- * FerretDB reads whole documents before it projects, so a field left out would still cost the
- * bulk read of the aggregates.
+ * An aggregate's detail: its events bytes (aggregates.ts encodeAggregate) and the raw events its
+ * report rows list (ChunkAggregate.listedRaw), in `aggregates_listed.<tenant>` under the
+ * aggregate's _id: a collection of their own, because FerretDB reads whole documents before it
+ * projects, so a field left out would still cost the bulk read of the aggregates.
  */
 interface ListedDoc {
   _id: string;
+  lastSeq?: number;
+  events?: Binary;
   listed: { s: number; r: Binary }[];
+}
+
+/** What `aggregateDetail` reads of an aggregate's detail. */
+export interface AggregateDetail {
+  /** The events bytes (undefined when absent). */
+  events: Uint8Array | undefined;
+  /** The raw listed events, by seq. */
+  listed: Map<number, Uint8Array>;
 }
 
 /** The per-tenant collections of listed raw events are `aggregates_listed.<tenant>`. */
 export const AGGREGATES_LISTED_COLLECTION = 'aggregates_listed';
 
-/** The stored form of an aggregate, sealed. */
+/**
+ * Stores `doc` under its _id, replacing any document there. An insert first: on FerretDB/SQLite an
+ * insert checks the unique _id index, while a replace finds its document by scanning the
+ * collection up to it (the whole collection for a new _id), which grew with every aggregate
+ * stored at ingest. The replace only runs when the _id is taken (a retry, a repair, a merge).
+ */
+async function insertOrReplace<T extends { _id: string }>(c: Collection<T>, doc: T): Promise<void> {
+  try {
+    await c.insertOne(doc as Parameters<Collection<T>['insertOne']>[0]);
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    await c.replaceOne({ _id: doc._id } as Filter<T>, doc, { upsert: true });
+  }
+}
+
+/** The stored form of an aggregate, sealed (its events bytes are stored apart: `putAggregates`). */
 export function aggregateDoc(a: ChunkAggregate, sealer: AggregateSealer): AggregateDoc {
-  const body = encodeAggregateBody(a);
-  return {
+  return aggregateDocs(a, sealer).doc;
+}
+
+function aggregateDocs(a: ChunkAggregate, sealer: AggregateSealer): { doc: AggregateDoc; events: Buffer } {
+  const { body, events } = encodeAggregate(a);
+  const doc: AggregateDoc = {
     _id: entryId(a.firstSeq),
     tenant: a.tenant,
     firstSeq: a.firstSeq,
@@ -167,6 +202,7 @@ export function aggregateDoc(a: ChunkAggregate, sealer: AggregateSealer): Aggreg
     keyId: sealer.keyId,
     seal: sealer.seal(aggregateSealInput(a, AGGREGATE_FORMAT, body)),
   };
+  return { doc, events };
 }
 
 /** The per-tenant checkpoint collections are `checkpoints.<tenant>`; `checkpoints` alone is the layout before them. */
@@ -437,26 +473,32 @@ export class ChainStore {
    * Stores aggregates, each replacing any document with its _id (its first seq): writing the same
    * aggregate twice (a retry, a repair racing ingest) leaves one copy, never a double count.
    */
-  async putAggregates(aggs: readonly ChunkAggregate[], sealer: AggregateSealer): Promise<void> {
+  async putAggregates(
+    aggs: readonly ChunkAggregate[],
+    sealer: AggregateSealer,
+    merged?: { parts: number[]; listed: Map<number, Uint8Array> },
+  ): Promise<void> {
     for (const a of aggs) {
-      const doc = aggregateDoc(a, sealer);
-      // The listed raw events first: an aggregate is only used once it is stored.
-      if ((a.listedRaw ?? []).length > 0) {
-        const listed: ListedDoc = {
-          _id: doc._id,
-          listed: (a.listedRaw ?? []).map((x) => ({ s: x.seq, r: new Binary(x.raw) })),
-        };
-        await this.writes.run(() =>
-          this.listedCollection(a.tenant).replaceOne({ _id: listed._id }, listed, { upsert: true }),
-        );
-      }
-      await this.writes.run(() => this.aggregatesOf(a.tenant).replaceOne({ _id: doc._id }, doc, { upsert: true }));
+      const { doc, events } = aggregateDocs(a, sealer);
+      if (merged !== undefined) doc.parts = merged.parts;
+      // The detail first: an aggregate is only used once it is stored.
+      const listed: ListedDoc = {
+        _id: doc._id,
+        lastSeq: a.lastSeq,
+        events: new Binary(events),
+        listed:
+          merged !== undefined
+            ? [...merged.listed].map(([seq, raw]) => ({ s: seq, r: new Binary(raw) }))
+            : (a.listedRaw ?? []).map((x) => ({ s: x.seq, r: new Binary(x.raw) })),
+      };
+      await this.writes.run(() => insertOrReplace(this.listedCollection(a.tenant), listed));
+      await this.writes.run(() => insertOrReplace(this.aggregatesOf(a.tenant), doc));
     }
   }
 
   /**
    * Every aggregate of a tenant, by first seq (one read of the tenant's aggregate collection;
-   * the raw listed events are apart: `listedOf`).
+   * their events and raw listed events are apart: `aggregateDetail`).
    */
   async aggregates(tenant: string): Promise<AggregateDoc[]> {
     const docs = await this.aggregatesOf(tenant).find({}).toArray();
@@ -467,15 +509,23 @@ export class ChainStore {
     return this.db.collection<ListedDoc>(aggregatesListedCollectionName(tenant));
   }
 
-  /** The raw listed events of the aggregate that starts at `firstSeq`, by seq (an _id lookup). */
-  async listedOf(tenant: string, firstSeq: number): Promise<Map<number, Uint8Array>> {
+  /**
+   * Deletes the aggregate that starts at `firstSeq` (a compaction merged it into the aggregate
+   * before it; its detail stays: the merged one's report rows read their raw events there).
+   */
+  async deleteAggregate(tenant: string, firstSeq: number): Promise<void> {
+    await this.writes.run(() => this.aggregatesOf(tenant).deleteOne({ _id: entryId(firstSeq) }));
+  }
+
+  /** The events bytes and raw listed events of the aggregate that starts at `firstSeq` (an _id lookup). */
+  async aggregateDetail(tenant: string, firstSeq: number): Promise<AggregateDetail> {
     const doc = await this.listedCollection(tenant).findOne({ _id: entryId(firstSeq) });
-    const out = new Map<number, Uint8Array>();
+    const listed = new Map<number, Uint8Array>();
     for (const x of Array.isArray(doc?.listed) ? doc.listed : []) {
       const raw = rawBytes(x?.r);
-      if (typeof x?.s === 'number' && raw !== undefined) out.set(x.s, raw);
+      if (typeof x?.s === 'number' && raw !== undefined) listed.set(x.s, raw);
     }
-    return out;
+    return { events: rawBytes(doc?.events), listed };
   }
 
   /** The collection of one tenant's checkpoints (unique by _id, the seq: no index to create). */
@@ -939,7 +989,11 @@ export class ChainStore {
   async deleteEntriesThrough(tenant: string, throughSeq: number): Promise<number> {
     const r = await this.writes.run(() => this.entriesOf(tenant).deleteMany({ _id: { $lte: entryId(throughSeq) } }));
     await this.writes.run(() => this.aggregatesOf(tenant).deleteMany({ lastSeq: { $lte: throughSeq } }));
-    await this.writes.run(() => this.listedCollection(tenant).deleteMany({ 'listed.s': { $lte: throughSeq } }));
+    await this.writes.run(() =>
+      this.listedCollection(tenant).deleteMany({
+        $or: [{ lastSeq: { $lte: throughSeq } }, { 'listed.s': { $lte: throughSeq } }],
+      }),
+    );
     return r.deletedCount;
   }
 }

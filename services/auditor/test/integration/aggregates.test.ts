@@ -231,6 +231,29 @@ describe('aggregates: Attest and the report without rescanning (real Kafka + Fer
     assert.deepEqual(report, await comparable(full, whole, {}));
   });
 
+  it('an edited events detail of an aggregate a window cuts: counted from its entries, not from the edit', async () => {
+    const details = mongo.db(env.db).collection<{ _id: string; events?: Binary }>(aggregatesListedCollectionName(A));
+    const [from, to] = windows[1]!;
+    // The aggregate the window's start cuts (events are 1 s apart from T0 + 1 s: seq n at T0 + n s).
+    const victim = (await aggs(A).find({}).toArray()).find((d) => d.firstSeq <= 73 && d.lastSeq >= 73)!;
+    assert.ok(victim.firstSeq < 73, 'the window cuts the aggregate');
+    const detail = await details.findOne({ _id: victim._id });
+    assert.ok(detail?.events, 'the aggregate has its events detail');
+    // Every event moved into the window: the counts an attacker would like to raise.
+    const events = JSON.parse(Buffer.from(detail.events.value()).toString('utf8')) as { t: number[][] };
+    const moved = { ...events, t: events.t.map((ts) => ts.map(() => (to - from) * 500)) };
+    await details.updateOne({ _id: victim._id }, { $set: { events: new Binary(Buffer.from(JSON.stringify(moved))) } });
+    const repairedBefore = fast.stats.aggregatesRepaired;
+    assert.deepEqual(
+      await counts(fast, 'advisor', 'slos://*', from, to),
+      await counts(full, 'advisor', 'slos://*', from, to),
+    );
+    assert.equal(fast.stats.fullScans, 0);
+    assert.ok(fast.stats.aggregatesRepaired > repairedBefore, 'the aggregate was recomputed with its events');
+    const window = { startMs: from * 1000, endMs: to * 1000 + 999 };
+    assert.deepEqual(await comparable(fast, window, {}), await comparable(full, window, {}));
+  });
+
   it('an edited aggregate: VerifyChain reports AGGREGATE_MISMATCH at its first seq, and Attest does not count it', async () => {
     const victim = (await aggs(A).find({}).toArray()).find((d) => d.firstSeq > 300 && d.firstSeq < 500)!;
     const body = JSON.parse(Buffer.from(victim.body.value()).toString('utf8')) as { r: unknown[][] };
@@ -251,5 +274,58 @@ describe('aggregates: Attest and the report without rescanning (real Kafka + Fer
     // ...and stored a recomputed aggregate over it: VerifyChain is clean again.
     const again = await call(auditorClient(auditor.address), 'VerifyChain', { tenant: A }, env.operatorKey);
     assert.equal(again.ok, true, again.message);
+  });
+
+  it('merges runs of aggregates (compaction): fewer documents, the same counts, VerifyChain recomputes the merged ones', async () => {
+    const keys = AuditorKeys.fromBase64Seed(env.seed);
+    const policies = { get: () => ({ tenant: A, version: 1, sha256: 'a'.repeat(64), policy: POLICY }) };
+    const merging = new AuditReader({ store, keys, policies, scanLimit: 10_000, compactSpan: 200 });
+    const before = await aggs(A).countDocuments({});
+    const whole = windows[0]!;
+    const [from, to] = windows[1]!;
+    const expected = await counts(full, 'advisor', 'slos://*', from, to);
+    assert.deepEqual(await counts(merging, 'advisor', 'slos://*', from, to), expected);
+    await merging.compacted();
+    // (Earlier tests leave some aggregates recomputed over longer runs: at least one run is merged.)
+    assert.ok(merging.stats.mergedStored >= 1, 'runs were merged');
+    const after = (await aggs(A).find({}).toArray()).sort((x, y) => x.firstSeq - y.firstSeq);
+    assert.equal(after.length, before - merging.stats.aggregatesCompacted);
+    assert.ok(after.length < before);
+    assert.ok(
+      after.some((d) => d.lastSeq - d.firstSeq + 1 >= 200),
+      'a merged aggregate counts at least the span',
+    );
+    let next = 1;
+    for (const d of after) {
+      assert.equal(d.firstSeq, next, 'merged aggregates still cover the chain without gaps or overlaps');
+      next = d.lastSeq + 1;
+    }
+    // Windows that cut merged aggregates, and the whole chain: the same as the full scan.
+    for (const [f, t] of windows) {
+      assert.deepEqual(
+        await counts(merging, 'advisor', 'slos://*', f, t),
+        await counts(full, 'advisor', 'slos://*', f, t),
+      );
+      const window = { startMs: f * 1000, endMs: t * 1000 + 999 };
+      assert.deepEqual(await comparable(merging, window, {}), await comparable(full, window, {}));
+    }
+    assert.equal(merging.stats.fullScans, 0);
+    assert.equal(merging.stats.aggregatesRepaired, 0, 'the merged aggregates were used as stored');
+    const v = await call(auditorClient(auditor.address), 'VerifyChain', { tenant: A }, env.operatorKey);
+    assert.equal(v.ok, true, v.message);
+    // An edited merged aggregate: VerifyChain names it, and Attest counts its entries instead.
+    const victim = after.find((d) => d.lastSeq - d.firstSeq + 1 >= 200)!;
+    const body = JSON.parse(Buffer.from(victim.body.value()).toString('utf8')) as { r: unknown[][] };
+    await aggs(A).updateOne(
+      { _id: victim._id },
+      { $set: { body: new Binary(Buffer.from(JSON.stringify({ ...body, r: body.r.slice(1) }))) } },
+    );
+    const bad = await call(auditorClient(auditor.address), 'VerifyChain', { tenant: A }, env.operatorKey);
+    assert.equal(bad.fault, 'AGGREGATE_MISMATCH');
+    assert.equal(bad.firstBadSeq, String(victim.firstSeq));
+    assert.deepEqual(
+      await counts(merging, 'advisor', 'slos://*', whole[0], whole[1]),
+      await counts(full, 'advisor', 'slos://*', whole[0], whole[1]),
+    );
   });
 });

@@ -10,11 +10,15 @@ import {
   aggregateMismatch,
   buildChunkAggregate,
   decodeAggregateBody,
+  decodeAggregateEvents,
+  encodeAggregate,
   encodeAggregateBody,
+  mergeAggregates,
   restrictAggregate,
   rowEventFields,
   type ChunkAggregate,
 } from '../../src/aggregates';
+import { compactionRuns } from '../../src/aggregate-walk';
 import { eventFields } from '../../src/event-fields';
 import { accessRole } from '../../src/reader';
 import {
@@ -114,9 +118,17 @@ function chunks(entries: readonly ReportEntry[], seed: number): { agg: ChunkAggr
       'acme',
       part.map((e) => ({ seq: e.seq, hash: hashOf(e.seq), prevHash: hashOf(e.seq - 1), fields: e.fields, raw: e.raw })),
     );
-    const decoded = decodeAggregateBody(built.firstSeq, encodeAggregateBody(built));
+    const { body, events } = encodeAggregate(built);
+    const decoded = decodeAggregateBody(built, body);
     assert.ok(decoded, 'the stored encoding decodes');
-    out.push({ agg: { ...built, ...decoded }, entries: part });
+    assert.ok(
+      decoded.rows.every((r) => r.seqs === undefined),
+      "the body holds no event's seq (they are in the events bytes)",
+    );
+    const { listedRaw: _, ...head } = built;
+    const full = decodeAggregateEvents({ ...head, ...decoded }, events);
+    assert.ok(full, 'the events bytes decode');
+    out.push({ agg: full, entries: part });
     i += size;
   }
   return out;
@@ -254,6 +266,52 @@ describe('report and attestation from chunk aggregates', () => {
     assert.deepEqual([g.minMs, g.maxMs], [T0, T0 + 99]);
   });
 
+  it('a merge of consecutive aggregates is byte for byte the aggregate of all their entries', () => {
+    const part = entries.slice(0, 700);
+    const parts = chunks(part, 11).map((c) => c.agg);
+    assert.ok(parts.length > 3);
+    const merged = mergeAggregates(parts);
+    const whole = buildChunkAggregate(
+      'acme',
+      part.map((e) => ({ seq: e.seq, hash: hashOf(e.seq), prevHash: hashOf(e.seq - 1), fields: e.fields, raw: e.raw })),
+    );
+    assert.ok(merged.rows.length < parts.reduce((n, p) => n + p.rows.length, 0), 'groups are deduplicated');
+    assert.deepEqual(encodeAggregate(merged), encodeAggregate(whole));
+    assert.equal(aggregateMismatch({ ...merged, body: encodeAggregateBody(merged) }, whole), undefined);
+    assert.throws(() => mergeAggregates([parts[0]!, parts[2]!]), /do not follow/);
+  });
+
+  it('compaction runs: consecutive short aggregates adding up to the span; long ones and breaks end a run', () => {
+    const agg = (first: number, last: number): ChunkAggregate => ({
+      tenant: 'acme',
+      firstSeq: first,
+      lastSeq: last,
+      prevHash: hashOf(first - 1),
+      endHash: hashOf(last),
+      minMs: null,
+      maxMs: null,
+      rows: [],
+      mints: [],
+    });
+    const ranges = (runs: ChunkAggregate[][]) => runs.map((r) => r.map((a) => [a.firstSeq, a.lastSeq]));
+    const used = [agg(1, 100), agg(101, 150), agg(151, 300), agg(301, 1300), agg(1301, 1400), agg(1401, 1450)];
+    assert.deepEqual(ranges(compactionRuns(used, 200)), [
+      [
+        [1, 100],
+        [101, 150],
+        [151, 300],
+      ],
+    ]);
+    // A gap (a hole read from entries) breaks a run; the newest, short of the span, wait.
+    assert.deepEqual(ranges(compactionRuns([agg(1, 100), agg(201, 300), agg(301, 450)], 200)), [
+      [
+        [201, 300],
+        [301, 450],
+      ],
+    ]);
+    assert.deepEqual(compactionRuns([agg(1, 100), agg(101, 150)], 200), []);
+  });
+
   it('a recomputation catches an edited count, a wrong hash or time range; garbage does not decode', () => {
     const [first] = chunks(entries.slice(0, 80), 3);
     const g = first!.agg;
@@ -265,8 +323,37 @@ describe('report and attestation from chunk aggregates', () => {
     assert.match(aggregateMismatch({ ...stored, endHash: hashOf(999) }, g) ?? '', /chain hashes/);
     assert.match(aggregateMismatch({ ...stored, maxMs: (g.maxMs ?? 0) + 1 }, g) ?? '', /time range/);
     assert.match(aggregateMismatch({ ...stored, body: undefined }, g) ?? '', /does not count/);
-    for (const bad of ['', '{}', '{"r":[["a"]],"m":[]}', '{"r":[],"m":[[0,1,2]]}', 'not json']) {
-      assert.equal(decodeAggregateBody(1, Buffer.from(bad)), undefined, bad);
+    const e = '0'.repeat(64);
+    for (const bad of [
+      '',
+      '{}',
+      'not json',
+      `{"d":[],"r":[["a"]],"m":[],"e":"${e}"}`,
+      `{"d":[],"r":[],"m":[[0,1,2]],"e":"${e}"}`,
+      `{"d":["a"],"r":[[0,[],0,0,0,0,0,1,0,0,[]]],"m":[],"e":"short"}`,
+      // An index past the dictionary, a listed seq past the range, a listed check event that allows.
+      `{"d":["a"],"r":[[0,[],0,0,1,0,0,1,0,0,[]]],"m":[],"e":"${e}"}`,
+      `{"d":["a","DENY"],"r":[[0,[],0,0,0,1,0,1,0,0,[5000]]],"m":[],"e":"${e}"}`,
+      `{"d":["a","ALLOW"],"r":[[0,[],0,0,0,1,0,1,0,0,[0]]],"m":[],"e":"${e}"}`,
+    ]) {
+      assert.equal(decodeAggregateBody({ firstSeq: 1, lastSeq: 100, minMs: T0 }, Buffer.from(bad)), undefined, bad);
     }
+  });
+
+  it('the events bytes are used only when they are the ones the sealed body names', () => {
+    const [first] = chunks(entries.slice(0, 80), 5);
+    const g = first!.agg;
+    const { body, events } = encodeAggregate(g);
+    const decoded = decodeAggregateBody(g, body)!;
+    const bare = { ...g, ...decoded, rows: decoded.rows };
+    assert.ok(decodeAggregateEvents(bare, events));
+    // One event's time moved (a window edge an attacker would like to shift), same length.
+    const edited = Buffer.from(
+      events.toString('utf8').replace(/"t":\[\[(\d)/, (_m, d: string) => `"t":[[${(Number(d) + 1) % 10}`),
+    );
+    assert.notDeepEqual(edited, events);
+    assert.equal(decodeAggregateEvents(bare, edited), undefined);
+    assert.equal(decodeAggregateEvents({ ...bare, eventsDigest: undefined }, events), undefined);
+    assert.throws(() => restrictAggregate(bare, T0, T0 + 10), /without its events/);
   });
 });
