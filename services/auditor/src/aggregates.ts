@@ -15,6 +15,9 @@
 // envelope id and agent (the report names a revoked envelope's agent with them).
 //
 // Events without a readable time are in no row: Attest and the report skip them too.
+//
+// Size: one encoding (build, merge, dictionary body, detail, seal input, compare); the reader
+// and the verifier must agree on every byte of it, so it is kept in one file.
 import { createHash } from 'node:crypto';
 import { actingAgent, type EventFields } from './event-fields';
 

@@ -10,6 +10,9 @@
 // AUDIT_UNAVAILABLE, the async buffer retries). A thread that exits unexpectedly fails everything
 // in flight and is restarted with backoff; more than `maxRestarts` exits within `restartWindowMs`
 // is fatal (`onFatal`: the service exits under runService, like a crashed Kafka consumer).
+//
+// Size: the main-thread side of one protocol with the worker (coalescing, acks, deadlines,
+// restarts); each part reads the same in-flight table, so it stays in one file.
 import { join } from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { endProducerSpan, startProducerSpan, type KafkaSecurity, type Logger } from '@authority/platform';
