@@ -41,9 +41,6 @@
  *
  * Size: the LRU, its byte and per-tenant accounting and the hit path stay together, because the
  * invariant above depends on all three.
- *
- * Size: one LRU with its byte budget, tenant shares, text index and interning; split, the budget
- * rules (who pays on eviction) would be spread over files that each see only part of an entry.
  */
 import type { EnvelopeClaims } from './claims';
 import type { ParsedLink } from './link';
