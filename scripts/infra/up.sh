@@ -207,7 +207,7 @@ kafka_start() {
     [[ "$cid" =~ ^[A-Za-z0-9_-]{22}$ ]] || die "kafka: could not generate a cluster id (got '$cid'); see $KAFKA_LOG"
     printf '%s\n' "$cid" >"$KAFKA_STATE/cluster.id"
     log "kafka: formatting $KAFKA_STATE/data (KRaft, cluster id $cid)"
-    mapfile -d '' cmd < <(kafka_java kafka.tools.StorageTool format -t "$cid" -c "$KAFKA_STATE/server.properties")
+    mapfile -d '' cmd < <(kafka_java kafka.tools.StorageTool format --cluster-id="$cid" -c "$KAFKA_STATE/server.properties")
     "${cmd[@]}" >>"$KAFKA_LOG" 2>&1 || die "kafka: storage format failed; see $KAFKA_LOG"
   fi
   printf '==== %s scripts/infra/up.sh: starting kafka %s on %s\n' \

@@ -79,7 +79,7 @@ ssl.truststore.type=PEM
 ssl.truststore.location=$work/ca.crt
 PROPS
 cid="$(java -cp "$cp" -Dlog4j2.level=ERROR kafka.tools.StorageTool random-uuid | tail -1)"
-java -cp "$cp" -Dlog4j2.level=ERROR kafka.tools.StorageTool format -t "$cid" -c server.properties \
+java -cp "$cp" -Dlog4j2.level=ERROR kafka.tools.StorageTool format --cluster-id="$cid" -c server.properties \
   --add-scram "SCRAM-SHA-512=[name=authority-admin,password=$admin_pw]" >/dev/null
 setsid java -Xms128m -Xmx384m -XX:+UseG1GC -cp "$cp" \
   -Dlog4j2.configurationFile="$repo/scripts/infra/kafka-log4j2.xml" kafka.Kafka server.properties > kafka.log 2>&1 &

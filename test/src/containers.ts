@@ -330,8 +330,16 @@ function eventKeyPair(): { seed: string; publicKey: string } {
 }
 
 /** A Kafka cluster id: 16 random bytes, base64url (22 characters), as kafka-storage makes them. */
+/**
+ * A KRaft cluster id (16 random bytes, base64url) that does not start with '-': Kafka's own
+ * random-uuid never gives one, and command-line parsers read such a value as an option (CI failed
+ * once on `format -t -…`, 1 id in 64).
+ */
 function kafkaClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** Secrets and addresses every service's environment is made from. */

@@ -46,6 +46,6 @@ java_cmd=(java ${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} -XX:+UseG1GC -XX:MaxGCPause
   -cp '/opt/kafka/libs/*')
 if [[ ! -f "$DATA/meta.properties" ]]; then
   cluster_id="${KAFKA_CLUSTER_ID:-$("${java_cmd[@]}" kafka.tools.StorageTool random-uuid | tail -n1)}"
-  "${java_cmd[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" --ignore-formatted
+  "${java_cmd[@]}" kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$CONFIG" --ignore-formatted
 fi
 exec "${java_cmd[@]}" kafka.Kafka "$CONFIG"
