@@ -181,11 +181,7 @@ async function insertOrReplace<T extends { _id: string }>(c: Collection<T>, doc:
   }
 }
 
-/** The stored form of an aggregate, sealed (its events bytes are stored apart: `putAggregates`). */
-export function aggregateDoc(a: ChunkAggregate, sealer: AggregateSealer): AggregateDoc {
-  return aggregateDocs(a, sealer).doc;
-}
-
+/** The stored form of an aggregate, sealed, and its events bytes (stored apart: `putAggregates`). */
 function aggregateDocs(a: ChunkAggregate, sealer: AggregateSealer): { doc: AggregateDoc; events: Buffer } {
   const { body, events } = encodeAggregate(a);
   const doc: AggregateDoc = {
