@@ -25,11 +25,13 @@ import {
   callByName,
   cloudEventHeaders,
   createKafka,
+  createLogger,
   loadConfig,
   silentLogger,
   withEventSignature,
   type EventMessage,
   type KafkaEventBus,
+  type Logger,
 } from '@authority/platform';
 import {
   createMessage,
@@ -446,6 +448,17 @@ export function randomSecret(label: string): string {
   return `${label}-${randomBytes(16).toString('hex')}`;
 }
 
+/** A logger keeping its warnings and errors (JSON lines), for assertion messages that say why. */
+export function warningsLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const logger = createLogger({
+    service: 'test',
+    level: 'warn',
+    destination: { write: (l: string) => void lines.push(l) },
+  });
+  return { logger, lines };
+}
+
 /**
  * The auditor's write path on `store` without Kafka or gRPC: the test seed's keys, an appender (its
  * own head cache), a checkpointer signing every `every` entries (published nowhere unless
@@ -456,15 +469,16 @@ export function writePath(
   env: TestEnv,
   every: number,
   publish: (cp: SignedCheckpoint) => Promise<void> = async () => undefined,
+  logger: Logger = silentLogger(),
 ): { keys: AuditorKeys; appender: ChainAppender; checkpointer: Checkpointer; ingest: AuditIngest } {
   const keys = AuditorKeys.fromBase64Seed(env.seed);
-  const appender = new ChainAppender({ store, keys, logger: silentLogger() });
-  const checkpointer = new Checkpointer({ store, keys, appender, publish, logger: silentLogger(), every });
+  const appender = new ChainAppender({ store, keys, logger });
+  const checkpointer = new Checkpointer({ store, keys, appender, publish, logger, every });
   const ingest = new AuditIngest({
     store,
     appender,
     checkpointer,
-    logger: silentLogger(),
+    logger,
     trustedKeys: trustedKeyResolver(),
   });
   return { keys, appender, checkpointer, ingest };
