@@ -22,7 +22,7 @@ const measured = {
   proof_per_sec: 3_800, // decision.request-proof.2link
   grpc_check_per_sec: 9_000, // one enforcer process, gRPC Check incl. the decision (0.6 × echo)
   producer_events_per_sec: 25_000, // producer.sign + record encoding, producer thread
-  auditor_events_per_sec: 5_000, // one auditor replica: admission (verify) + chain append
+  auditor_events_per_sec: 3_500, // auditor.ingest: one auditor replica (admission + chain append), FerretDB
   source: 'docs/operations.md (recorded)',
 };
 if (file) {
@@ -34,6 +34,7 @@ if (file) {
     if (r.name === 'decision.request-proof.2link') measured.proof_per_sec = r.ops_per_sec;
     if (r.name === 'grpc.check.closed-loop-64') measured.grpc_check_per_sec = r.rps;
     if (r.name === 'producer.sign') measured.producer_events_per_sec = r.records_per_sec_one_core;
+    if (r.name === 'auditor.ingest') measured.auditor_events_per_sec = r.chain_entries_per_sec;
   }
   measured.source = file;
 }

@@ -12,7 +12,11 @@
 // Each round also ingests once with AUTHORITY_AUDITOR_AGGREGATES=false (no aggregate per chunk), so
 // the cost of the aggregates is a same-run ratio.
 //
-// One JSON line: auditor.ingest {chain_entries_per_sec, without_aggregates, baseline {docs_per_sec}, ratio, target_ratio}.
+// The auditor runs in this process, so its CPU per entry (process.cpuUsage over a chain round:
+// Kafka consumer, admission, hashing, BSON) is reported too; FerretDB's CPU is its own process's.
+//
+// One JSON line: auditor.ingest {chain_entries_per_sec, auditor_cpu_us_per_entry, without_aggregates,
+// baseline {docs_per_sec}, ratio, target_ratio}.
 import { MongoClient, type Document } from 'mongodb';
 import { cryptoReady } from '@authority/core';
 import { authorityTopicSpecs, createKafka, loadConfig, silentLogger } from '@authority/platform';
@@ -67,6 +71,9 @@ async function main(): Promise<void> {
     const docs: Document[] = [];
     let lastStats: Record<string, number> = {};
     const bareRates: number[] = [];
+    // The auditor runs in this process: its CPU (Kafka consumer, admission, hashing, BSON) per entry.
+    const chainCpu: number[] = [];
+    const bareCpu: number[] = [];
     /** One ingest of every event into a fresh database; entries/s. */
     const chainRound = async (db: string, group: string, aggregates: boolean): Promise<number> => {
       dbs.push(db);
@@ -94,8 +101,11 @@ async function main(): Promise<void> {
       const auditor = await startAuditor({ ...config, AUTHORITY_GRPC_PORT: 0 }, { logger: silentLogger() });
       // Measured from the moment the consumer has joined its group to the last entry stored.
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       await until(() => auditor.ingest.stats.appended >= n, 'chain ingest', 180_000, 5);
       const chainMs = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      (aggregates ? chainCpu : bareCpu).push((cpu.user + cpu.system) / n);
       lastStats = { ...auditor.ingest.stats, ...auditor.appender.stats };
       await auditor.stop();
       return n / (chainMs / 1000);
@@ -159,8 +169,11 @@ async function main(): Promise<void> {
       event_bytes_avg: Math.round(bytes / n),
       chain_entries_per_sec: round(chainRate),
       chain_rounds: chainRates.map((x) => round(x)),
+      // Node CPU per entry of the auditor process (the store's own CPU is FerretDB's, not in it).
+      auditor_cpu_us_per_entry: round(median(chainCpu)),
       without_aggregates: {
         entries_per_sec: round(median(bareRates)),
+        auditor_cpu_us_per_entry: round(median(bareCpu)),
         rounds: bareRates.map((x) => round(x)),
         ratio_with_to_without: round(chainRate / median(bareRates), 3),
       },

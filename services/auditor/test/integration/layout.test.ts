@@ -204,6 +204,27 @@ describe('storage layout: entries and checkpoints in one collection per tenant, 
     assert.match(v.message ?? '', /stored under _id '000000000000013'/);
   });
 
+  it('keeps the agent indexes on MongoDB only: a FerretDB store that has them loses them at the first append', async () => {
+    const tenant = 'layout-indexes';
+    const collection = mongo.db(env.db).collection(entriesCollectionName(tenant));
+    // A store written before: the agent indexes were created on every server.
+    await collection.createIndex({ agents: 1, _id: 1 }, { name: 'ix_agents_id' });
+    await collection.createIndex({ agent: 1, _id: 1 }, { name: 'ix_agent_id' });
+    const store = new ChainStore(mongo.db(env.db));
+    const ferretDB = await store.isFerretDB();
+    const info = await mongo.db('admin').command({ buildInfo: 1 });
+    assert.equal(ferretDB, typeof info['ferretdbVersion'] === 'string');
+    const appender = new ChainAppender({ store, keys: AuditorKeys.fromBase64Seed(env.seed), logger: silentLogger() });
+    await appender.append(tenant, [admitted(tenant, 1)]);
+    const names = (await collection.listIndexes().toArray()).map((i) => i['name'] as string).sort();
+    assert.deepEqual(
+      names,
+      ferretDB ? ['_id_', 'uq_event'] : ['_id_', 'ix_agent_id', 'ix_agents_id', 'uq_event'],
+      `indexes on ${ferretDB ? 'FerretDB' : 'MongoDB'}`,
+    );
+    assert.equal((await store.entryAt(tenant, 1))?.eventId, `${tenant}-1`);
+  });
+
   it('migrates a single-collection store at start: every entry and checkpoint once, chains verify, again is a no-op', async () => {
     const db = mongo.db(`${env.db}_migrate`);
     const keys = AuditorKeys.fromBase64Seed(env.seed);
