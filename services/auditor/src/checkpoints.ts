@@ -27,6 +27,10 @@ export class Checkpointer {
   private publishBacklog = true; // check the store once at start
   private readonly taintLogged = new Set<string>();
   private readonly publishing = new Set<Promise<void>>();
+  /** Checkpoints (`<tenant>/<seq>`) being published now. */
+  private readonly inFlight = new Set<string>();
+  /** Each running publishPending's set of checkpoints acknowledged since it started. */
+  private readonly republishRuns = new Set<Set<string>>();
 
   constructor(private readonly opts: CheckpointerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -137,15 +141,10 @@ export class Checkpointer {
     }
     if (!stored) return undefined; // another replica signed this very head already
     // Published off the append path; flush() waits for it (shutdown), a failure is republished.
-    const publishing = (async () => {
-      try {
-        await this.opts.publish(cp);
-        await store.markPublished(cp.tenant, cp.seq);
-      } catch (err) {
-        this.publishBacklog = true;
-        logger.warn({ err, tenant: cp.tenant, seq: cp.seq }, 'checkpoint stored but not published; will republish');
-      }
-    })();
+    const publishing = this.publishOne(cp).catch((err: unknown) => {
+      this.publishBacklog = true;
+      logger.warn({ err, tenant: cp.tenant, seq: cp.seq }, 'checkpoint stored but not published; will republish');
+    });
     this.publishing.add(publishing);
     void publishing.finally(() => this.publishing.delete(publishing));
     logger.debug({ tenant: cp.tenant, seq: cp.seq, key_id: cp.keyId }, 'checkpoint signed');
@@ -157,19 +156,42 @@ export class Checkpointer {
     while (this.publishing.size > 0) await Promise.allSettled([...this.publishing]);
   }
 
+  /**
+   * Publishes a stored checkpoint and records that Kafka acknowledged it. While it is in flight,
+   * and once acknowledged during a republish run, that run skips it: its marker stays stored
+   * until the acknowledgement, and reading the markers meanwhile published it a second time (seen
+   * in CI: the first timer pass after start, with the checkpoint it had just signed in flight).
+   */
+  private async publishOne(cp: SignedCheckpoint): Promise<void> {
+    const key = `${cp.tenant}/${cp.seq}`;
+    this.inFlight.add(key);
+    try {
+      await this.opts.publish(cp);
+      await this.opts.store.markPublished(cp.tenant, cp.seq);
+      for (const run of this.republishRuns) run.add(key);
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
   /** Publishes checkpoints stored but never acknowledged by Kafka; returns how many. */
   async publishPending(): Promise<number> {
     this.publishBacklog = false;
+    const acknowledged = new Set<string>();
+    this.republishRuns.add(acknowledged);
     let count = 0;
     try {
       for (const doc of await this.opts.store.unpublishedCheckpoints()) {
-        await this.opts.publish(toCheckpoint(doc));
-        await this.opts.store.markPublished(doc.tenant, doc.seq);
+        const key = `${doc.tenant}/${doc.seq}`;
+        if (this.inFlight.has(key) || acknowledged.has(key)) continue;
+        await this.publishOne(toCheckpoint(doc));
         count++;
       }
     } catch (err) {
       this.publishBacklog = true;
       throw err;
+    } finally {
+      this.republishRuns.delete(acknowledged);
     }
     return count;
   }

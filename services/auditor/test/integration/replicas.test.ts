@@ -185,25 +185,60 @@ describe('replicas, races and redelivery', () => {
       await appender.append('forgotten', events);
       // The rebalance comes before the timer: the head is dropped from the cache, no event follows.
       appender.invalidateAll();
-      // A pass that cannot reach the store says so and the next one retries (as the timer does);
-      // a pass that signs nothing without saying why fails here.
-      let passes = 0;
-      for (;;) {
-        passes++;
-        const before = warnings.lines.length;
-        const signed = await checkpointer.tick();
-        if (signed === 1) break;
-        assert.equal(signed, 0, `pass ${passes} signed ${signed} tenants`);
-        assert.ok(
-          warnings.lines.length > before && passes < 3,
-          `pass ${passes} did not sign the forgotten tenant; logged: ${warnings.lines.join('') || 'nothing'}`,
-        );
-      }
+      const signed = await checkpointer.tick();
+      assert.equal(signed, 1, `the forgotten tenant was signed; logged: ${warnings.lines.join('') || 'nothing'}`);
       await checkpointer.flush();
       const cp = await store.checkpointAt('forgotten', 7);
       assert.ok(cp, `a checkpoint at the head, seq 7; logged: ${warnings.lines.join('') || 'nothing'}`);
+      // Once: the first pass after start also republishes what was never acknowledged, and the
+      // checkpoint it had just signed was still in flight (CI once saw it published twice).
       assert.deepEqual(published, [7]);
       assert.equal(await checkpointer.tick(), 0, 'signed once');
+      await checkpointer.flush();
+      assert.deepEqual(published, [7], 'published once');
+    } finally {
+      await store.db.dropDatabase().catch(() => undefined);
+    }
+  });
+
+  it('republishing what Kafka never acknowledged skips a checkpoint whose publication is in flight', async () => {
+    const store = new ChainStore(mongo.db(`${env.db}_inflight`));
+    await store.ensureIndexes();
+    try {
+      const published: number[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      // The broker holds the first publication until the republish has started.
+      const { appender, checkpointer } = writePath(store, env, 1_000_000, async (cp) => {
+        published.push(cp.seq);
+        await gate;
+      });
+      // The broker acknowledges once the republish has read the markers (the one in flight among them).
+      const markers = store.unpublishedCheckpoints.bind(store);
+      store.unpublishedCheckpoints = async (limit) => {
+        const docs = await markers(limit);
+        release();
+        return docs;
+      };
+      const events = Array.from({ length: 7 }, (_, i) => {
+        const r = admitRecord({
+          ...asConsumed(auditRecord(auditEvent({ tenant: 'inflight', eventId: `i-${i}` }))),
+          partition: 0,
+          offset: String(i),
+        });
+        assert.ok(r.ok);
+        return r;
+      });
+      await appender.append('inflight', events);
+      const [state] = appender.knownStates();
+      assert.ok(state);
+      assert.ok(await checkpointer.sign(state), 'signed and stored; its publication waits at the broker');
+      assert.deepEqual(published, [7]);
+      const republished = await checkpointer.publishPending();
+      await checkpointer.flush();
+      assert.equal(republished, 0, 'nothing left to republish once the publication in flight ended');
+      assert.deepEqual(published, [7], 'published once');
+      assert.equal((await store.checkpointAt('inflight', 7))?.published, true);
     } finally {
       await store.db.dropDatabase().catch(() => undefined);
     }
