@@ -1,7 +1,8 @@
 // Where the auditor's Ed25519 signature checks run: on the consumer thread (inlineVerifier), or on
 // worker threads (VerifierPool, AUTHORITY_AUDITOR_VERIFY_THREADS) so that verifying one batch
-// overlaps the chain writes of the others. The verification is ~70 % of the consumer thread's
-// work per record (a profile of the ingest benchmark: 72 µs of 117 µs of admission on sodium-native).
+// overlaps the chain writes of the others. Admission is nearly all of the consumer thread's CPU
+// per record, and the verification most of it (a profile of the ingest benchmark on sodium-native:
+// 72 µs of the 117 µs of admission).
 // Only the arithmetic moves: the header, the key and the signed bytes are prepared on the consumer
 // thread (core prepareEventSignature), and a thread that fails or stops fails the batch (never a
 // `true`): the batch is not committed and Kafka delivers it again.
@@ -72,7 +73,12 @@ class VerifyThread {
         n,
       });
       const req: VerifyRequest = { id, sigs, pks, msgs, ends };
-      worker.postMessage(req, [sigs.buffer, pks.buffer, msgs.buffer, ends.buffer]);
+      try {
+        worker.postMessage(req, [sigs.buffer, pks.buffer, msgs.buffer, ends.buffer]);
+      } catch (err) {
+        this.pending.delete(id);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   }
 
