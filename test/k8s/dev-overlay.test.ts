@@ -31,7 +31,16 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { rpc } from '../src/stack';
 import { eventually } from '../src/eventually';
-import { REPO_ROOT, getJson, kubectl, kubectlRaw, render, toInput, type K8sObject } from '../src/k8s';
+import {
+  REPO_ROOT,
+  ensurePrometheusRuleCrd,
+  getJson,
+  kubectl,
+  kubectlRaw,
+  render,
+  toInput,
+  type K8sObject,
+} from '../src/k8s';
 
 // A container that stays up until its pod is deleted, with no time limit of its own: an open
 // loopback socket keeps node's event loop alive (the tests `kubectl exec` into it).
@@ -862,7 +871,9 @@ describe('the dev overlay on a real cluster', () => {
 
     test("the prod overlay's HorizontalPodAutoscaler scales the enforcer on CPU read from metrics-server", async () => {
       // The prod overlay's HPA as it is (target, metric, behaviour), bounded to one more replica
-      // than run now so that a 2-core node can hold the scale-up.
+      // than run now so that a 2-core node can hold the scale-up. Rendering prod needs the CRD of
+      // its PrometheusRule (this file runs before overlays.test, which also installs it).
+      await ensurePrometheusRuleCrd();
       const prod = await render(resolve(REPO_ROOT, 'deploy/k8s/overlays/prod'));
       const hpa = prod.find((o) => o['kind'] === 'HorizontalPodAutoscaler' && o['metadata']['name'] === 'enforcer');
       assert.ok(hpa, 'the prod overlay has an HPA for the enforcer');

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { REPO_ROOT, kubectl, kubectlRaw, render, toInput, type K8sObject } from '../src/k8s';
+import { REPO_ROOT, ensurePrometheusRuleCrd, kubectl, kubectlRaw, render, toInput, type K8sObject } from '../src/k8s';
 
 const OVERLAYS = ['dev', 'prod'] as const;
 const rendered = new Map<string, K8sObject[]>();
@@ -24,8 +24,7 @@ function dryRun(objects: K8sObject[]): ReturnType<typeof kubectlRaw> {
 
 before(async () => {
   // prod ships a PrometheusRule: its CRD, as prometheus-operator defines it, validates it.
-  await kubectl(['apply', '-f', resolve(REPO_ROOT, 'test/k8s/fixtures/prometheusrule-crd.yaml')]);
-  await kubectl(['wait', '--for=condition=Established', 'crd/prometheusrules.monitoring.coreos.com', '--timeout=60s']);
+  await ensurePrometheusRuleCrd();
   for (const overlay of OVERLAYS) {
     rendered.set(overlay, await render(resolve(REPO_ROOT, 'deploy/k8s/overlays', overlay)));
   }

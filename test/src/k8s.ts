@@ -50,6 +50,16 @@ export async function getJson(args: string[]): Promise<K8sObject> {
 }
 
 /** `kubectl kustomize DIR` as a list of objects (JSON, one document per object). */
+/**
+ * Installs the PrometheusRule CRD (prometheus-operator's, a test fixture) that the prod overlay
+ * ships an object of, and waits until the API server serves it: rendering that overlay needs it
+ * (kubectl maps every kind through the server, even for a client-side dry run).
+ */
+export async function ensurePrometheusRuleCrd(): Promise<void> {
+  await kubectl(['apply', '-f', resolve(REPO_ROOT, 'test/k8s/fixtures/prometheusrule-crd.yaml')]);
+  await kubectl(['wait', '--for=condition=Established', 'crd/prometheusrules.monitoring.coreos.com', '--timeout=60s']);
+}
+
 export async function render(dir: string): Promise<K8sObject[]> {
   const yaml = await kubectl(['kustomize', dir]);
   // kubectl converts the YAML stream to JSON without a server (client-side dry run): one
