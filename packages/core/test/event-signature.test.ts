@@ -13,9 +13,7 @@ import {
   eventKeyScopeProblem,
   eventSigningBytes,
   eventSigningKey,
-  concludeEventSignature,
   parseTrustedEventKeys,
-  prepareEventSignature,
   signEvent,
   verifyEventSignature,
   type EventRecord,
@@ -84,27 +82,6 @@ describe('signing and verifying', () => {
     assert.equal(check.ok && check.key.kid, 'enforcer-1');
     // And as strings (platform's publisher on the producer side).
     assert.equal(verifyEventSignature(r, resolve).ok, true);
-  });
-
-  test('prepared elsewhere, concluded with the verification result: the same check as verifyEventSignature', () => {
-    const r = consumed(signed());
-    const prepared = prepareEventSignature(r, resolve);
-    assert.equal(prepared.ok, true);
-    if (!prepared.ok) return;
-    assert.deepEqual(prepared.bytes, eventSigningBytes(r, 'enforcer-1'));
-    assert.equal(prepared.signature.length, 64);
-    assert.deepEqual(concludeEventSignature(prepared, true), verifyEventSignature(r, resolve));
-    const tampered = consumed({ ...signed(), value: '{"eventId":"e-2"}' });
-    assert.deepEqual(
-      concludeEventSignature(prepareEventSignature(tampered, resolve), false),
-      verifyEventSignature(tampered, resolve),
-    );
-    assert.equal(verifyEventSignature(tampered, resolve).ok, false);
-    // A record refused before any verification stays refused, whatever the result says.
-    const unsigned = consumed(producedRecord());
-    const refused = prepareEventSignature(unsigned, resolve);
-    assert.deepEqual(concludeEventSignature(refused, true), verifyEventSignature(unsigned, resolve));
-    assert.equal(concludeEventSignature(refused, true).ok, false);
   });
 
   test('the header is <kid>.<86 base64url characters>', () => {

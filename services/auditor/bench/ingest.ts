@@ -9,15 +9,14 @@
 //                                 passed through to the auditor (defaults otherwise)
 //   bounded: 180 s per chain round, 120 s per plain round
 //
-// Each round also ingests once with AUTHORITY_AUDITOR_AGGREGATES=false (no aggregate per chunk), and
-// once with AUTHORITY_AUDITOR_VERIFY_THREADS=0 (signatures verified on the consumer thread), so the
-// cost of the aggregates and the gain of the verification threads are same-run ratios.
+// Each round also ingests once with AUTHORITY_AUDITOR_AGGREGATES=false (no aggregate per chunk), so
+// the cost of the aggregates is a same-run ratio.
 //
 // The auditor runs in this process, so its CPU per entry (process.cpuUsage over a chain round:
 // Kafka consumer, admission, hashing, BSON) is reported too; FerretDB's CPU is its own process's.
 //
 // One JSON line: auditor.ingest {chain_entries_per_sec, auditor_cpu_us_per_entry, without_aggregates,
-// verify_threads, verify_inline, baseline {docs_per_sec}, ratio, target_ratio}.
+// baseline {docs_per_sec}, ratio, target_ratio}.
 import { MongoClient, type Document } from 'mongodb';
 import { cryptoReady } from '@authority/core';
 import { authorityTopicSpecs, createKafka, loadConfig, silentLogger } from '@authority/platform';
@@ -75,14 +74,8 @@ async function main(): Promise<void> {
     // The auditor runs in this process: its CPU (Kafka consumer, admission, hashing, BSON) per entry.
     const chainCpu: number[] = [];
     const bareCpu: number[] = [];
-    const inlineRates: number[] = [];
-    const inlineCpu: number[] = [];
-    let verifyThreads = -1;
-    /**
-     * One ingest of every event into a fresh database; entries/s. `bare`: without aggregates;
-     * `inline`: signatures verified on the consumer thread (AUTHORITY_AUDITOR_VERIFY_THREADS=0).
-     */
-    const chainRound = async (db: string, group: string, variant: 'chain' | 'bare' | 'inline'): Promise<number> => {
+    /** One ingest of every event into a fresh database; entries/s. */
+    const chainRound = async (db: string, group: string, aggregates: boolean): Promise<number> => {
       dbs.push(db);
       const config = loadConfig(auditorConfigSchema, {
         KAFKA_BROKERS: infra.brokers,
@@ -97,16 +90,14 @@ async function main(): Promise<void> {
         AUTHORITY_LOG_LEVEL: 'silent',
         AUTHORITY_REFLECTION: 'false',
         AUTHORITY_AUDITOR_FETCH_MAX_WAIT: '100ms',
-        AUTHORITY_AUDITOR_AGGREGATES: String(variant !== 'bare'),
+        AUTHORITY_AUDITOR_AGGREGATES: String(aggregates),
         // Tuning knobs may be overridden from the environment (e.g. AUTHORITY_AUDITOR_WRITE_CONCURRENCY).
         ...Object.fromEntries(
           Object.entries(process.env).filter(([k]) =>
-            /^AUTHORITY_(AUDITOR_(WRITE|PARTITIONS|FETCH|VERIFY)|CHECKPOINT)_/.test(k),
+            /^AUTHORITY_(AUDITOR_(WRITE|PARTITIONS|FETCH)|CHECKPOINT)_/.test(k),
           ),
         ),
-        ...(variant === 'inline' ? { AUTHORITY_AUDITOR_VERIFY_THREADS: '0' } : {}),
       });
-      if (variant === 'chain') verifyThreads = config.AUTHORITY_AUDITOR_VERIFY_THREADS;
       const auditor = await startAuditor({ ...config, AUTHORITY_GRPC_PORT: 0 }, { logger: silentLogger() });
       // Measured from the moment the consumer has joined its group to the last entry stored.
       const t0 = performance.now();
@@ -114,25 +105,21 @@ async function main(): Promise<void> {
       await until(() => auditor.ingest.stats.appended >= n, 'chain ingest', 180_000, 5);
       const chainMs = performance.now() - t0;
       const cpu = process.cpuUsage(cpu0);
-      ({ chain: chainCpu, bare: bareCpu, inline: inlineCpu })[variant].push((cpu.user + cpu.system) / n);
+      (aggregates ? chainCpu : bareCpu).push((cpu.user + cpu.system) / n);
       lastStats = { ...auditor.ingest.stats, ...auditor.appender.stats };
       await auditor.stop();
       return n / (chainMs / 1000);
     };
     for (let r = 0; r < rounds; r++) {
       const db = `auditor_bench_${id}_${r}`;
-      const chainRate = await chainRound(db, `bench-${id}-${r}`, 'chain');
+      const chainRate = await chainRound(db, `bench-${id}-${r}`, true);
       chainRates.push(chainRate);
-      for (const variant of ['bare', 'inline'] as const) {
-        const otherDb = `${db}_${variant}`;
-        (variant === 'bare' ? bareRates : inlineRates).push(
-          await chainRound(otherDb, `bench-${id}-${r}-${variant}`, variant),
-        );
-        await mongo
-          .db(otherDb)
-          .dropDatabase()
-          .catch(() => undefined);
-      }
+      const bareDb = `${db}_bare`;
+      bareRates.push(await chainRound(bareDb, `bench-${id}-${r}-bare`, false));
+      await mongo
+        .db(bareDb)
+        .dropDatabase()
+        .catch(() => undefined);
       const chainMs = (n / chainRate) * 1000;
 
       // Baseline: the same documents (read back once), plain insertMany, same indexes, fresh database.
@@ -189,13 +176,6 @@ async function main(): Promise<void> {
         auditor_cpu_us_per_entry: round(median(bareCpu)),
         rounds: bareRates.map((x) => round(x)),
         ratio_with_to_without: round(chainRate / median(bareRates), 3),
-      },
-      verify_threads: verifyThreads,
-      verify_inline: {
-        entries_per_sec: round(median(inlineRates)),
-        auditor_cpu_us_per_entry: round(median(inlineCpu)),
-        rounds: inlineRates.map((x) => round(x)),
-        ratio_threads_to_inline: round(chainRate / median(inlineRates), 3),
       },
       batches: lastStats['batches'],
       appender: {

@@ -137,11 +137,6 @@ export const auditorConfigSchema = serviceConfigSchema({ serviceName: 'auditor',
       .describe(
         'Chain inserts in flight at once across tenants. 1 suits FerretDB/SQLite (one writer; concurrent writers wait in its busy handler); raise it on MongoDB.',
       ),
-    AUTHORITY_AUDITOR_VERIFY_THREADS: integer({ min: 0, max: 16 })
-      .prefault('1')
-      .describe(
-        "Worker threads verifying the audit records' Ed25519 signatures, so one batch's verification overlaps the chain writes of others; 0 verifies on the consumer thread.",
-      ),
     AUTHORITY_AUDITOR_AGGREGATES: bool()
       .prefault('true')
       .describe(

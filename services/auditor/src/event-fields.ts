@@ -8,17 +8,9 @@
 // one fast JSON.parse that accepts every spelling proto3 JSON allows (lowerCamel or original
 // field names, enum names or numbers). Ingest also decodes each record with protobuf-es as a
 // schema check and refuses records on which the two readings disagree.
-import {
-  concludeEventSignature,
-  eventKeyScopeProblem,
-  prepareEventSignature,
-  verifyEventSignature,
-  type EventKeyResolver,
-  type EventSignatureCheck,
-} from '@authority/core';
+import { eventKeyScopeProblem, verifyEventSignature, type EventKeyResolver } from '@authority/core';
 import { decodeEvent, pb } from '@authority/proto';
 import { headerString, type ConsumedMessage } from '@authority/platform';
-import type { BatchVerifier, SignatureJob } from './verify-pool';
 
 /** The fields of an event the auditor indexes and counts on. */
 export interface EventFields {
@@ -300,36 +292,7 @@ export function admitSignedRecord(
   m: Pick<ConsumedMessage, 'key' | 'value' | 'headers' | 'partition' | 'offset'>,
   resolveKey: EventKeyResolver,
 ): AuthenticatedEvent | RefusedRecord {
-  return admitChecked(m, verifyEventSignature(m, resolveKey));
-}
-
-/**
- * admitSignedRecord over a batch, with the Ed25519 verifications done by `verify` in one call (a
- * thread pool, or inline): the same result for every record. Rejects when `verify` does.
- */
-export async function admitSignedRecords(
-  records: readonly Pick<ConsumedMessage, 'key' | 'value' | 'headers' | 'partition' | 'offset'>[],
-  resolveKey: EventKeyResolver,
-  verify: BatchVerifier,
-): Promise<(AuthenticatedEvent | RefusedRecord)[]> {
-  const prepared = records.map((m) => prepareEventSignature(m, resolveKey));
-  const jobs: SignatureJob[] = [];
-  for (const p of prepared)
-    if (p.ok) jobs.push({ signature: p.signature, message: p.bytes, publicKey: p.key.publicKey });
-  const valid = await verify(jobs);
-  if (valid.length !== jobs.length) throw new Error(`signature verifier answered ${valid.length} of ${jobs.length}`);
-  let k = 0;
-  return records.map((m, i) => {
-    const p = prepared[i]!;
-    return admitChecked(m, concludeEventSignature(p, p.ok && valid[k++] === true));
-  });
-}
-
-/** The admission of a record whose signature check is `signature` (admitSignedRecord's rules). */
-function admitChecked(
-  m: Pick<ConsumedMessage, 'key' | 'value' | 'headers' | 'partition' | 'offset'>,
-  signature: EventSignatureCheck,
-): AuthenticatedEvent | RefusedRecord {
+  const signature = verifyEventSignature(m, resolveKey);
   if (!signature.ok) {
     // The claims of an unauthenticated record, for the quarantine document only.
     const claimed = m.value === null ? undefined : eventFields(m.value);

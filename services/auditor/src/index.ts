@@ -30,7 +30,6 @@ import { ChainAppender } from './appender';
 import { Authenticator } from './auth';
 import { Checkpointer } from './checkpoints';
 import { trustedEventKeysFromConfig, type AuditorConfig } from './config';
-import { VerifierPool } from './verify-pool';
 import { AuditIngest } from './ingest';
 import { AuditorKeys } from './keys';
 import { AuditReader } from './reader';
@@ -185,14 +184,7 @@ export async function startAuditor(config: AuditorConfig, opts: StartAuditorOpti
     });
     const meter = opts.meter ?? getMeter(AUDITOR_SCOPE);
     const chainFeed = new ChainFeed({ publish: chainPublisher(bus, topics.chain), logger });
-    const verifyPool =
-      config.AUTHORITY_AUDITOR_VERIFY_THREADS > 0
-        ? new VerifierPool({ threads: config.AUTHORITY_AUDITOR_VERIFY_THREADS, logger })
-        : undefined;
-    // Closed in the storage phase, after the consumers phase stopped the consumer: no batch waits on it.
-    life.onStop('storage', 'signature verification threads', () => verifyPool?.close());
     const ingest = new AuditIngest({
-      ...(verifyPool !== undefined ? { verifier: verifyPool.verify } : {}),
       store,
       appender,
       checkpointer,

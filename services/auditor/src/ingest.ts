@@ -23,8 +23,7 @@ import type { AppendHooks, ChainAppender, TenantState } from './appender';
 import type { ChainFeed } from './chain-feed';
 import type { Checkpointer } from './checkpoints';
 import type { EventKeyResolver } from '@authority/core';
-import { admitSignedRecords, type AdmittedEvent, type RefusedRecord } from './event-fields';
-import { inlineVerifier, type BatchVerifier } from './verify-pool';
+import { admitSignedRecord, type AdmittedEvent, type RefusedRecord } from './event-fields';
 import { AUDITOR_SCOPE, BatchTracing } from './tracing';
 
 export interface IngestStats {
@@ -48,8 +47,6 @@ export interface IngestOptions {
   groupId?: string;
   /** Publishes what was chained on the chain topic (absent: no feed). */
   chainFeed?: ChainFeed;
-  /** Where the records' Ed25519 signatures are verified (default: on this thread). */
-  verifier?: BatchVerifier;
 }
 
 /** Most span links recorded on one batch span (one per record's producer context). */
@@ -113,14 +110,9 @@ export class AuditIngest {
     const byTenant = new Map<string, AdmittedEvent[]>();
     const refused: RejectedDoc[] = [];
     const refusedIndexes: number[] = [];
-    const admissions = await admitSignedRecords(
-      batch.messages,
-      this.opts.trustedKeys,
-      this.opts.verifier ?? inlineVerifier,
-    );
     for (let i = 0; i < batch.messages.length; i++) {
       const consumed = batch.messages[i]!;
-      const r = admissions[i]!;
+      const r = admitSignedRecord(consumed, this.opts.trustedKeys);
       if (r.ok) {
         const list = byTenant.get(r.tenant);
         if (list) list.push(r);

@@ -180,16 +180,11 @@ export function signEvent(record: EventRecord, key: EventSigningKey): string {
 }
 
 /**
- * A record's `authority-sig` header read and its signed bytes built, everything but the Ed25519
- * verification itself (which can then run elsewhere, e.g. on another thread, and be concluded
- * with concludeEventSignature). Never throws.
+ * Checks a consumed record's `authority-sig` header against the trusted keys. Never throws. A
+ * valid signature says the key's holder produced exactly these bytes; what the key may sign is
+ * eventKeyScopeProblem's question.
  */
-export type PreparedEventSignature =
-  | { ok: true; key: TrustedEventKey; signature: Uint8Array; bytes: Buffer }
-  | { ok: false; problem: EventSignatureProblem; message: string };
-
-/** verifyEventSignature up to the Ed25519 verification: the header, the key, the signed bytes. */
-export function prepareEventSignature(record: EventRecord, resolveKey: EventKeyResolver): PreparedEventSignature {
+export function verifyEventSignature(record: EventRecord, resolveKey: EventKeyResolver): EventSignatureCheck {
   let header: EventBytes | undefined;
   try {
     header = single(record.headers, EVENT_SIGNATURE_HEADER);
@@ -224,29 +219,10 @@ export function prepareEventSignature(record: EventRecord, resolveKey: EventKeyR
     const detail = err instanceof AuthorityError ? err.message : 'unreadable';
     return { ok: false, problem: 'malformed_signature', message: `the signed fields are ambiguous: ${detail}` };
   }
-  return { ok: true, key, signature: sig, bytes };
-}
-
-/** The check of a prepared signature, given whether Ed25519 verified it (ed25519Verify(signature, bytes, key.publicKey)). */
-export function concludeEventSignature(prepared: PreparedEventSignature, verified: boolean): EventSignatureCheck {
-  if (!prepared.ok) return prepared;
-  if (!verified) {
-    return { ok: false, problem: 'bad_signature', message: `signature does not verify with key '${prepared.key.kid}'` };
+  if (!ed25519Verify(sig, bytes, key.publicKey)) {
+    return { ok: false, problem: 'bad_signature', message: `signature does not verify with key '${kid}'` };
   }
-  return { ok: true, key: prepared.key };
-}
-
-/**
- * Checks a consumed record's `authority-sig` header against the trusted keys. Never throws. A
- * valid signature says the key's holder produced exactly these bytes; what the key may sign is
- * eventKeyScopeProblem's question.
- */
-export function verifyEventSignature(record: EventRecord, resolveKey: EventKeyResolver): EventSignatureCheck {
-  const prepared = prepareEventSignature(record, resolveKey);
-  return concludeEventSignature(
-    prepared,
-    prepared.ok && ed25519Verify(prepared.signature, prepared.bytes, prepared.key.publicKey),
-  );
+  return { ok: true, key };
 }
 
 /**

@@ -5,7 +5,6 @@
 // committed only after both, nothing committed for a batch made stale by a rebalance or a failure,
 // and the redelivered batch a no-op for what was already chained.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { cryptoReady } from '@authority/core';
 import { InMemoryEventBus, silentLogger, type ConsumerHandle, type EventMessage } from '@authority/platform';
@@ -21,7 +20,6 @@ import {
   type TenantState,
 } from '../../src/index';
 import type { AppendHooks } from '../../src/appender';
-import { VerifierPool, type BatchVerifier } from '../../src/verify-pool';
 import { auditEvent, auditRecord, trustedKeyResolver } from '../helpers';
 
 const TOPIC = 'unit.audit';
@@ -70,14 +68,8 @@ const noCheckpoints = {
   entriesUntilDue: () => 1_000,
 } as unknown as Checkpointer;
 
-function ingestOn(
-  chains: MemoryChains,
-  quarantine: MemoryQuarantine,
-  quarantined: RejectedDoc[] = [],
-  verifier?: BatchVerifier,
-) {
+function ingestOn(chains: MemoryChains, quarantine: MemoryQuarantine, quarantined: RejectedDoc[] = []) {
   return new AuditIngest({
-    ...(verifier !== undefined ? { verifier } : {}),
     store: quarantine.asStore(),
     appender: chains.asAppender(),
     checkpointer: noCheckpoints,
@@ -145,52 +137,6 @@ describe('AuditIngest on the in-memory EventBus', () => {
       Array.from({ length: 10 }, (_, i) => `acme-${i}`),
     );
     assert.deepEqual(ingest.stats, { batches: 1, records: 10, appended: 0, skipped: 10, rejected: 0 });
-  });
-
-  it('verifying on a thread: a thread that stops fails its batch (nothing chained or committed); the redelivery chains it once', async () => {
-    const bus = new InMemoryEventBus({ onFatal: (err) => assert.fail(err) });
-    const chains = new MemoryChains();
-    const quarantine = new MemoryQuarantine();
-    const pool = new VerifierPool({ threads: 1, logger: silentLogger() });
-    // The first batch goes to a thread that stops while it holds it.
-    const silent = new VerifierPool({
-      threads: 1,
-      logger: silentLogger(),
-      workerFile: join(__dirname, 'fixtures', 'silent-verify-worker.js'),
-    });
-    let calls = 0;
-    let chainedAtFailure: number | undefined;
-    let committedAtFailure: string | undefined = 'not failed';
-    const verifier: BatchVerifier = async (jobs) => {
-      if (calls++ > 0) return pool.verify(jobs);
-      const held = silent.verify(jobs);
-      held.catch(() => {
-        chainedAtFailure = chains.chains.get('acme')?.length ?? 0;
-        committedAtFailure = bus.committed(GROUP, TOPIC);
-      });
-      await silent.crashForTest();
-      return held;
-    };
-    try {
-      const ingest = ingestOn(chains, quarantine, [], verifier);
-      const unsigned = auditRecord(auditEvent({ tenant: 'acme', eventId: 'bad' }), { signer: null });
-      await bus.publish(TOPIC, [...records('acme', 0, 5), unsigned, ...records('acme', 5, 10)]);
-      const handle = await consume(bus, ingest);
-      await waitFor(() => bus.committed(GROUP, TOPIC) === '11', { what: 'the batch committed after the redelivery' });
-      await handle.disconnect();
-      assert.equal(calls, 2);
-      assert.equal(chainedAtFailure, 0, 'nothing chained by the failed batch');
-      assert.equal(committedAtFailure, undefined, 'nothing committed by the failed batch');
-      assert.deepEqual(
-        chains.chains.get('acme'),
-        Array.from({ length: 10 }, (_, i) => `acme-${i}`),
-      );
-      assert.deepEqual([...quarantine.docs.keys()], [`${TOPIC}/0/5`]);
-      assert.deepEqual(ingest.stats, { batches: 1, records: 11, appended: 10, skipped: 0, rejected: 1 });
-    } finally {
-      await pool.close();
-      await silent.close();
-    }
   });
 
   it('a failure after the quarantine: the batch is redelivered from the committed offset, each record stored once', async () => {
