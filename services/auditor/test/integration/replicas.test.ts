@@ -119,29 +119,13 @@ describe('replicas, races and redelivery', () => {
       const keys = AuditorKeys.fromBase64Seed(env.seed);
       const one = new ChainAppender({ store, keys, logger: silentLogger() });
       const two = new ChainAppender({ store, keys, logger: silentLogger() });
-      const events = Array.from({ length: 450 }, (_, i) => {
-        const r = admitRecord({
-          ...asConsumed(auditRecord(auditEvent({ tenant: 'race', eventId: `race-${i}` }))),
-          partition: 0,
-          offset: String(i),
-        });
-        assert.ok(r.ok);
-        return r;
-      });
+      const events = admittedEvents('race', 'race', 450);
       // Same events, same order, both writers at once (a rebalance while the old owner still writes).
       const [r1, r2] = await Promise.all([one.append('race', events), two.append('race', events)]);
       assert.equal(r1.appended + r2.appended, events.length);
       assert.equal(r1.skipped + r2.skipped, events.length);
       // Overlapping halves, racing again after the chain already has entries.
-      const more = Array.from({ length: 300 }, (_, i) => {
-        const r = admitRecord({
-          ...asConsumed(auditRecord(auditEvent({ tenant: 'race', eventId: `more-${i}` }))),
-          partition: 0,
-          offset: String(1000 + i),
-        });
-        assert.ok(r.ok);
-        return r;
-      });
+      const more = admittedEvents('race', 'more', 300, 1000);
       await Promise.all([one.append('race', more.slice(0, 200)), two.append('race', more.slice(100))]);
       const docs = await store.entriesOf('race').find({}).sort({ seq: 1 }).toArray();
       assert.equal(docs.length, 750);
@@ -173,15 +157,7 @@ describe('replicas, races and redelivery', () => {
         async (cp) => void published.push(cp.seq),
         warnings.logger,
       );
-      const events = Array.from({ length: 7 }, (_, i) => {
-        const r = admitRecord({
-          ...asConsumed(auditRecord(auditEvent({ tenant: 'forgotten', eventId: `f-${i}` }))),
-          partition: 0,
-          offset: String(i),
-        });
-        assert.ok(r.ok);
-        return r;
-      });
+      const events = admittedEvents('forgotten', 'f', 7);
       await appender.append('forgotten', events);
       // The rebalance comes before the timer: the head is dropped from the cache, no event follows.
       appender.invalidateAll();
@@ -220,15 +196,7 @@ describe('replicas, races and redelivery', () => {
         release();
         return docs;
       };
-      const events = Array.from({ length: 7 }, (_, i) => {
-        const r = admitRecord({
-          ...asConsumed(auditRecord(auditEvent({ tenant: 'inflight', eventId: `i-${i}` }))),
-          partition: 0,
-          offset: String(i),
-        });
-        assert.ok(r.ok);
-        return r;
-      });
+      const events = admittedEvents('inflight', 'i', 7);
       await appender.append('inflight', events);
       const [state] = appender.knownStates();
       assert.ok(state);
@@ -293,6 +261,19 @@ describe('replicas, races and redelivery', () => {
     }
   });
 });
+
+/** `count` admitted events of `tenant` (event ids `<prefix>-<i>`), at offsets from `offsetBase`. */
+function admittedEvents(tenant: string, prefix: string, count: number, offsetBase = 0) {
+  return Array.from({ length: count }, (_, i) => {
+    const r = admitRecord({
+      ...asConsumed(auditRecord(auditEvent({ tenant, eventId: `${prefix}-${i}` }))),
+      partition: 0,
+      offset: String(offsetBase + i),
+    });
+    assert.ok(r.ok);
+    return r;
+  });
+}
 
 function asConsumed(m: EventMessage) {
   return {
