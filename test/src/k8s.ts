@@ -49,7 +49,6 @@ export async function getJson(args: string[]): Promise<K8sObject> {
   return JSON.parse(await kubectl([...args, '-o', 'json'])) as K8sObject;
 }
 
-/** `kubectl kustomize DIR` as a list of objects (JSON, one document per object). */
 /**
  * Installs the PrometheusRule CRD (prometheus-operator's, a test fixture) that the prod overlay
  * ships an object of, and waits until the API server serves it: rendering that overlay needs it
@@ -60,6 +59,7 @@ export async function ensurePrometheusRuleCrd(): Promise<void> {
   await kubectl(['wait', '--for=condition=Established', 'crd/prometheusrules.monitoring.coreos.com', '--timeout=60s']);
 }
 
+/** `kubectl kustomize DIR` as a list of objects (JSON, one document per object). */
 export async function render(dir: string): Promise<K8sObject[]> {
   const yaml = await kubectl(['kustomize', dir]);
   // kubectl converts the YAML stream to JSON without a server (client-side dry run): one
