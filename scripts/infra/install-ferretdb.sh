@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Build FerretDB v1.24.2 from the Go module proxy into the infra cache:
-#   ${AUTHORITY_INFRA_CACHE:-~/.cache/authority-infra}/ferretdb-<ver>/bin/ferretdb
+#   ${AUTHORITY_INFRA_CACHE:-~/.cache/authority-infra}/ferretdb-<ver>-<digest of ferretdb-patches/>/bin/ferretdb
 #
 # Why not plain `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2`:
 # that builds, but the binary panics at start-up ("Invalid
 # build/version/version.txt file content") because the module zip does not
 # contain the generated build/version/version.txt. So we download the module
 # with `go mod download`, copy it, write version.txt and `go build` it.
+#
+# The patches in ferretdb-patches/ are applied before the build (a patch that does not apply stops
+# the install). 0001: FerretDB 1.24's SQLite backend creates the _id index on
+# `_ferretdb_sjson->"_id"` but looks _id up with `_ferretdb_sjson->'$._id'`, an expression SQLite
+# does not match to that index, so every _id lookup scanned the collection (seen with EXPLAIN QUERY
+# PLAN, and through the `explain` command). The auditor reads entries by _id; unpatched, a lookup
+# of the newest of 1,000,000 entries took 12-33 s (docs/operations.md, "FerretDB").
 # Idempotent: a second run is a no-op (marker file).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -26,6 +33,7 @@ if is_installed; then
 fi
 
 require_cmd go
+require_cmd git
 mkdir -p "$CACHE_ROOT"
 with_lock "$CACHE_ROOT/.ferretdb-$FERRETDB_VERSION.lock"
 if is_installed; then
@@ -48,6 +56,12 @@ cp -R "$moddir/." "$tmp/src"
 chmod -R u+w "$tmp/src"
 printf 'v%s\n' "$FERRETDB_VERSION" >"$tmp/src/build/version/version.txt"
 printf 'authority-infra\n' >"$tmp/src/build/version/package.txt"
+for p in "$FERRETDB_PATCHES"/*.patch; do
+  log "ferretdb $FERRETDB_VERSION: applying $(basename "$p")"
+  # git apply outside a repository works on the current directory, like patch(1), which a
+  # minimal Debian lacks.
+  (cd "$tmp/src" && git apply "$p") || die "patch $p does not apply to FerretDB $FERRETDB_VERSION"
+done
 
 log "ferretdb $FERRETDB_VERSION: go build ./cmd/ferretdb (pure Go, CGO_ENABLED=0; takes ~1 min cold on 2 cores)"
 (cd "$tmp/src" && CGO_ENABLED=0 go build -trimpath -o "$tmp/bin/ferretdb" ./cmd/ferretdb) 2>&1 \

@@ -17,7 +17,11 @@ CACHE_ROOT="${AUTHORITY_INFRA_CACHE:-${HOME:-/tmp}/.cache/authority-infra}"
 RUN_DIR="${AUTHORITY_INFRA_RUN:-$REPO_ROOT/.infra}"
 
 KAFKA_HOME="$CACHE_ROOT/kafka-$KAFKA_VERSION"
-FERRETDB_HOME="$CACHE_ROOT/ferretdb-$FERRETDB_VERSION"
+# FerretDB is built with the patches in ferretdb-patches/ (install-ferretdb.sh says why): their
+# digest is part of the install directory, so a changed patch rebuilds it.
+FERRETDB_PATCHES="$INFRA_DIR/ferretdb-patches"
+FERRETDB_PATCH_ID="$(cat "$FERRETDB_PATCHES"/*.patch | sha256sum | cut -c1-12)"
+FERRETDB_HOME="$CACHE_ROOT/ferretdb-$FERRETDB_VERSION-$FERRETDB_PATCH_ID"
 
 INFRA_HOST="127.0.0.1"
 KAFKA_PORT="${AUTHORITY_KAFKA_PORT:-19092}"

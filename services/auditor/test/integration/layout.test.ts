@@ -167,6 +167,21 @@ describe('storage layout: entries and checkpoints in one collection per tenant, 
       .db(env.db)
       .command({ explain: { find: entriesCollectionName(A), filter: { _id: entryId(3) } } });
     if ('filterPushdown' in explained) assert.equal(explained['filterPushdown'], true);
+    // And it is an index search, not a scan of the collection: FerretDB's explain carries SQLite's
+    // query plan (unpatched FerretDB 1.24.2 says `SCAN`: scripts/infra/ferretdb-patches/0001),
+    // MongoDB's its winning plan.
+    const planner = (explained['queryPlanner'] ?? {}) as Document;
+    const sqlitePlan: unknown = planner['Plan'];
+    if (Array.isArray(sqlitePlan)) {
+      const lines = sqlitePlan.map(String);
+      assert.ok(
+        lines.some((l) => /\bSEARCH\b.*\bUSING INDEX\b/.test(l)) && !lines.some((l) => /\bSCAN\b/.test(l)),
+        `an _id lookup is an index search: ${lines.join(' | ')}`,
+      );
+    } else {
+      assert.ok(planner['winningPlan'] !== undefined, `the server explains its plan: ${JSON.stringify(explained)}`);
+      assert.doesNotMatch(JSON.stringify(planner['winningPlan']), /COLLSCAN/, 'an _id lookup is an index search');
+    }
 
     // VerifyChain of A reads A's collection only, and B's entries never show up in A's answers.
     const verifyFinds = await findsDuring(async () => {
