@@ -47,8 +47,8 @@ export interface WalkOptions {
   withEvents?: (minMs: number | null, maxMs: number | null) => boolean;
   /**
    * The entry at the checkpoint's seq when the caller has already read it from the store in this
-   * call (the report's head lookup): not looked up again (on FerretDB a lookup of a new entry
-   * costs a scan up to it).
+   * call (the report's head lookup): not looked up again (on unpatched FerretDB 1.24 a lookup of
+   * a new entry costs a scan up to it: docs/operations.md, Auditor storage layout).
    */
   endEntry?: { seq: number; hash: string };
   logger?: Logger;
@@ -68,9 +68,9 @@ export interface WalkResult {
   /** The aggregates handed on whole, in chain order (what a compaction may merge). */
   used: ChunkAggregate[];
   /**
-   * Time (ms) of the lookup of the entry at the checkpoint: on FerretDB/SQLite an _id lookup scans
-   * the collection in insertion order up to the match, so for the newest entries it grows with
-   * the chain (docs/auditor.md, Aggregates).
+   * Time (ms) of the lookup of the entry at the checkpoint: an index search on MongoDB and on the
+   * FerretDB scripts/infra builds; on unpatched FerretDB 1.24 a scan that grows with the chain
+   * (docs/auditor.md, Aggregates).
    */
   headCheckMs: number;
 }

@@ -71,7 +71,10 @@ import { isValidTenantId, type SignedCheckpoint } from '@authority/core';
 import {
   AGGREGATE_FORMAT,
   aggregateSealInput,
+  deflateStored,
   encodeAggregate,
+  inflateStored,
+  STORED_COMPRESSION,
   type AggregateSealer,
   type ChunkAggregate,
 } from '../aggregates';
@@ -132,7 +135,12 @@ export interface AggregateDoc {
   maxMs: number | null;
   /** AGGREGATE_FORMAT of `body`. */
   v: number;
-  body: Binary;
+  /**
+   * The encoded rows (aggregates.ts encodeAggregate): stored compressed as `z` says (absent: as
+   * they are); `aggregates()` hands them on inflated, and without them when they do not inflate.
+   */
+  body: Binary | undefined;
+  z?: string;
   /** The auditor key whose seal this is, and the seal (aggregates.ts aggregateSealInput). */
   keyId: string;
   seal: string;
@@ -152,7 +160,9 @@ export interface AggregateDoc {
 interface ListedDoc {
   _id: string;
   lastSeq?: number;
+  /** The events bytes, compressed as `z` says (as the aggregate's body). */
   events?: Binary;
+  z?: string;
   listed: { s: number; r: Binary }[];
 }
 
@@ -168,10 +178,11 @@ export interface AggregateDetail {
 export const AGGREGATES_LISTED_COLLECTION = 'aggregates_listed';
 
 /**
- * Stores `doc` under its _id, replacing any document there. An insert first: on FerretDB/SQLite an
- * insert checks the unique _id index, while a replace finds its document by scanning the
- * collection up to it (the whole collection for a new _id), which grew with every aggregate
- * stored at ingest. The replace only runs when the _id is taken (a retry, a repair, a merge).
+ * Stores `doc` under its _id, replacing any document there. An insert first: on unpatched
+ * FerretDB 1.24 (SQLite) an insert checks the unique _id index, while a replace finds its document
+ * by scanning the collection up to it (the whole collection for a new _id), which grew with every
+ * aggregate stored at ingest. The replace only runs when the _id is taken (a retry, a repair, a
+ * merge).
  */
 async function insertOrReplace<T extends { _id: string }>(c: Collection<T>, doc: T): Promise<void> {
   try {
@@ -195,7 +206,8 @@ function aggregateDocs(a: ChunkAggregate, sealer: AggregateSealer): { doc: Aggre
     minMs: a.minMs,
     maxMs: a.maxMs,
     v: AGGREGATE_FORMAT,
-    body: new Binary(body),
+    body: new Binary(deflateStored(body)),
+    z: STORED_COMPRESSION,
     keyId: sealer.keyId,
     seal: sealer.seal(aggregateSealInput(a, AGGREGATE_FORMAT, body)),
   };
@@ -513,7 +525,8 @@ export class ChainStore {
       const listed: ListedDoc = {
         _id: doc._id,
         lastSeq: a.lastSeq,
-        events: new Binary(events),
+        events: new Binary(deflateStored(events)),
+        z: STORED_COMPRESSION,
         listed:
           merged !== undefined
             ? [...merged.listed].map(([seq, raw]) => ({ s: seq, r: new Binary(raw) }))
@@ -530,7 +543,12 @@ export class ChainStore {
    */
   async aggregates(tenant: string): Promise<AggregateDoc[]> {
     const docs = await this.aggregatesOf(tenant).find({}).toArray();
-    return docs.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+    return docs
+      .map((d) => {
+        const body = inflateStored(rawBytes(d.body), d.z);
+        return { ...d, body: body === undefined ? undefined : new Binary(body) };
+      })
+      .sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
   }
 
   private listedCollection(tenant: string): Collection<ListedDoc> {
@@ -553,7 +571,7 @@ export class ChainStore {
       const raw = rawBytes(x?.r);
       if (typeof x?.s === 'number' && raw !== undefined) listed.set(x.s, raw);
     }
-    return { events: rawBytes(doc?.events), listed };
+    return { events: inflateStored(rawBytes(doc?.events), doc?.z), listed };
   }
 
   /** The collection of one tenant's checkpoints (unique by _id, the seq: no index to create). */
@@ -792,7 +810,8 @@ export class ChainStore {
     if (after === undefined) return lowDoc;
     low += 1;
     lowDoc = after;
-    // One lookup at a time: on FerretDB concurrent lookups of one collection cost more than they save.
+    // One lookup at a time: on unpatched FerretDB concurrent lookups of one collection cost more
+    // than they save (each one scanned it); an index search is ~1 ms, so a search stays cheap.
     let step = 2;
     let high = low + step;
     for (;;) {

@@ -11,6 +11,7 @@ import { authorityTopicSpecs, silentLogger, type EventMessage, type KafkaEventBu
 import { Binary, type MongoClient } from 'mongodb';
 import { AuditorKeys, AuditReader, ChainStore, startAuditor, type RunningAuditor } from '../../src/index';
 import { aggregatesCollectionName, aggregatesListedCollectionName, type AggregateDoc } from '../../src/adapters/mongo';
+import { deflateStored, inflateStored, STORED_COMPRESSION } from '../../src/aggregates';
 import type { ReportScope, ReportWindow } from '../../src/report/model';
 import {
   auditEvent,
@@ -66,6 +67,10 @@ describe('aggregates: Attest and the report without rescanning (real Kafka + Fer
   let store: ChainStore;
   let fast: AuditReader;
   let full: AuditReader;
+  /** A stored body or events bytes as JSON, and JSON in their stored form (deflated, as the auditor writes them). */
+  const storedJson = (b: Binary | undefined, z: unknown): unknown =>
+    JSON.parse(Buffer.from(inflateStored(b?.value(), z) ?? new Uint8Array(0)).toString('utf8'));
+  const asStored = (o: unknown) => new Binary(deflateStored(Buffer.from(JSON.stringify(o))));
   const aggs = (tenant: string) => mongo.db(env.db).collection<AggregateDoc>(aggregatesCollectionName(tenant));
 
   before(async () => {
@@ -232,7 +237,9 @@ describe('aggregates: Attest and the report without rescanning (real Kafka + Fer
   });
 
   it('an edited events detail of an aggregate a window cuts: counted from its entries, not from the edit', async () => {
-    const details = mongo.db(env.db).collection<{ _id: string; events?: Binary }>(aggregatesListedCollectionName(A));
+    const details = mongo
+      .db(env.db)
+      .collection<{ _id: string; events?: Binary; z?: string }>(aggregatesListedCollectionName(A));
     const [from, to] = windows[1]!;
     // The aggregate the window's start cuts (events are 1 s apart from T0 + 1 s: seq n at T0 + n s).
     const victim = (await aggs(A).find({}).toArray()).find((d) => d.firstSeq <= 73 && d.lastSeq >= 73)!;
@@ -240,9 +247,10 @@ describe('aggregates: Attest and the report without rescanning (real Kafka + Fer
     const detail = await details.findOne({ _id: victim._id });
     assert.ok(detail?.events, 'the aggregate has its events detail');
     // Every event moved into the window: the counts an attacker would like to raise.
-    const events = JSON.parse(Buffer.from(detail.events.value()).toString('utf8')) as { t: number[][] };
+    assert.equal(detail.z, STORED_COMPRESSION, 'stored deflated');
+    const events = storedJson(detail.events, detail.z) as { t: number[][] };
     const moved = { ...events, t: events.t.map((ts) => ts.map(() => (to - from) * 500)) };
-    await details.updateOne({ _id: victim._id }, { $set: { events: new Binary(Buffer.from(JSON.stringify(moved))) } });
+    await details.updateOne({ _id: victim._id }, { $set: { events: asStored(moved) } });
     const repairedBefore = fast.stats.aggregatesRepaired;
     assert.deepEqual(
       await counts(fast, 'advisor', 'slos://*', from, to),
@@ -256,10 +264,10 @@ describe('aggregates: Attest and the report without rescanning (real Kafka + Fer
 
   it('an edited aggregate: VerifyChain reports AGGREGATE_MISMATCH at its first seq, and Attest does not count it', async () => {
     const victim = (await aggs(A).find({}).toArray()).find((d) => d.firstSeq > 300 && d.firstSeq < 500)!;
-    const body = JSON.parse(Buffer.from(victim.body.value()).toString('utf8')) as { r: unknown[][] };
+    const body = storedJson(victim.body, victim.z) as { r: unknown[][] };
     // Hide the victim's rows: the counts an attacker would like an attestation to say.
     const edited = { ...body, r: body.r.slice(0, 1) };
-    await aggs(A).updateOne({ _id: victim._id }, { $set: { body: new Binary(Buffer.from(JSON.stringify(edited))) } });
+    await aggs(A).updateOne({ _id: victim._id }, { $set: { body: asStored(edited) } });
     const v = await call(auditorClient(auditor.address), 'VerifyChain', { tenant: A }, env.operatorKey);
     assert.equal(v.ok, false);
     assert.equal(v.fault, 'AGGREGATE_MISMATCH');
@@ -315,11 +323,8 @@ describe('aggregates: Attest and the report without rescanning (real Kafka + Fer
     assert.equal(v.ok, true, v.message);
     // An edited merged aggregate: VerifyChain names it, and Attest counts its entries instead.
     const victim = after.find((d) => d.lastSeq - d.firstSeq + 1 >= 200)!;
-    const body = JSON.parse(Buffer.from(victim.body.value()).toString('utf8')) as { r: unknown[][] };
-    await aggs(A).updateOne(
-      { _id: victim._id },
-      { $set: { body: new Binary(Buffer.from(JSON.stringify({ ...body, r: body.r.slice(1) }))) } },
-    );
+    const body = storedJson(victim.body, victim.z) as { r: unknown[][] };
+    await aggs(A).updateOne({ _id: victim._id }, { $set: { body: asStored({ ...body, r: body.r.slice(1) }) } });
     const bad = await call(auditorClient(auditor.address), 'VerifyChain', { tenant: A }, env.operatorKey);
     assert.equal(bad.fault, 'AGGREGATE_MISMATCH');
     assert.equal(bad.firstBadSeq, String(victim.firstSeq));

@@ -11,11 +11,14 @@ import {
   buildChunkAggregate,
   decodeAggregateBody,
   decodeAggregateEvents,
+  deflateStored,
   encodeAggregate,
   encodeAggregateBody,
+  inflateStored,
   mergeAggregates,
   restrictAggregate,
   rowEventFields,
+  STORED_COMPRESSION,
   type ChunkAggregate,
 } from '../../src/aggregates';
 import { compactionRuns } from '../../src/aggregate-walk';
@@ -355,5 +358,25 @@ describe('report and attestation from chunk aggregates', () => {
     assert.equal(decodeAggregateEvents(bare, edited), undefined);
     assert.equal(decodeAggregateEvents({ ...bare, eventsDigest: undefined }, events), undefined);
     assert.throws(() => restrictAggregate(bare, T0, T0 + 10), /without its events/);
+  });
+
+  it('the stored form (deflated) gives back the exact bytes, and refuses what does not inflate', () => {
+    const [first] = chunks(entries.slice(0, 80), 5);
+    const { body, events } = encodeAggregate(first!.agg);
+    for (const bytes of [body, events]) {
+      const stored = deflateStored(bytes);
+      assert.ok(stored.length < bytes.length, 'smaller stored');
+      assert.deepEqual(Buffer.from(inflateStored(stored, STORED_COMPRESSION)!), bytes);
+      // Stored before compression (no `z`): as it is.
+      assert.equal(inflateStored(bytes, undefined), bytes);
+      assert.equal(inflateStored(stored, 'zstd'), undefined, 'an unknown compression');
+      assert.equal(inflateStored(bytes, STORED_COMPRESSION), undefined, 'not deflate data');
+      assert.equal(inflateStored(stored.subarray(0, stored.length >> 1), STORED_COMPRESSION), undefined, 'cut');
+    }
+    assert.equal(inflateStored(undefined, STORED_COMPRESSION), undefined);
+    // A document edited to inflate without bound is refused, not inflated (129 MiB of zeros).
+    const bomb = deflateStored(Buffer.alloc(129 * 1024 * 1024));
+    assert.ok(bomb.length < 200_000);
+    assert.equal(inflateStored(bomb, STORED_COMPRESSION), undefined);
   });
 });
