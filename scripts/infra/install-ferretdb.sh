@@ -13,7 +13,7 @@
 # `_ferretdb_sjson->"_id"` but looks _id up with `_ferretdb_sjson->'$._id'`, an expression SQLite
 # does not match to that index, so every _id lookup scanned the collection (seen with EXPLAIN QUERY
 # PLAN, and through the `explain` command). The auditor reads entries by _id; unpatched, a lookup
-# of the newest of 1,000,000 entries took 12-33 s (docs/operations.md, "FerretDB").
+# of the newest of 1,000,000 entries took 12-33 s (docs/operations.md, "Auditor storage layout").
 # Idempotent: a second run is a no-op (marker file).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh

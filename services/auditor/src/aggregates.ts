@@ -43,8 +43,10 @@ export const AGGREGATE_FORMAT = 4;
 export const STORED_COMPRESSION = 'deflate-raw';
 
 /**
- * Largest inflated body or events bytes accepted (an edited document must not make the reader
- * allocate without bound; far above what 25,000 entries of distinct events encode to, ~2 MB).
+ * Largest inflated body or events bytes accepted: an edited document must not make the reader
+ * allocate without bound. A stored document is at most 16 MiB (MongoDB's limit) and this JSON
+ * deflates 4-5x, so what the auditor stores inflates to far less (25,000 entries of distinct
+ * events: ~2 MB).
  */
 const INFLATED_MAX = 128 * 1024 * 1024;
 
