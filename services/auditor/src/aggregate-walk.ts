@@ -21,6 +21,7 @@ import {
   buildChunkAggregate,
   decodeAggregateBody,
   decodeAggregateEvents,
+  inflateStored,
   type ChunkAggregate,
 } from './aggregates';
 import { rawBytes, type AggregateDoc, type ChainStore } from './adapters/mongo';
@@ -60,8 +61,12 @@ export interface WalkResult {
   entriesRead: number;
   /** Aggregates recomputed and stored. */
   repaired: number;
-  /** Aggregate documents read, the bytes of their bodies, and the events details read (bytes). */
+  /**
+   * Aggregate documents read, the bytes of their bodies as stored (deflated) and inflated, and the
+   * events details read (bytes).
+   */
   docsRead: number;
+  storedBytes: number;
   bodyBytes: number;
   detailsRead: number;
   detailBytes: number;
@@ -105,6 +110,7 @@ export async function walkAggregates(
     entriesRead: 0,
     repaired: 0,
     docsRead: docs.length,
+    storedBytes: 0,
     bodyBytes: 0,
     detailsRead: 0,
     detailBytes: 0,
@@ -190,20 +196,24 @@ export async function walkAggregates(
     const to = Math.min(d.lastSeq, end.seq);
     const minMs = typeof d.minMs === 'number' ? d.minMs : null;
     const maxMs = typeof d.maxMs === 'number' ? d.maxMs : null;
-    const body = d.v === AGGREGATE_FORMAT ? rawBytes(d.body) : undefined;
-    out.bodyBytes += body?.byteLength ?? 0;
-    const decoded = body ? decodeAggregateBody({ firstSeq: d.firstSeq, lastSeq: d.lastSeq, minMs }, body) : undefined;
+    // The seal covers the body as stored (deflated): checked before anything is inflated, so an
+    // edited document cannot make the reader inflate (or parse) what the auditor did not write.
+    const stored = d.v === AGGREGATE_FORMAT ? rawBytes(d.body) : undefined;
+    out.storedBytes += stored?.byteLength ?? 0;
     const sealed =
-      body !== undefined &&
+      stored !== undefined &&
       d.keyId === o.sealer.keyId &&
       o.sealer.sealMatches(
         aggregateSealInput(
           { tenant, firstSeq: d.firstSeq, lastSeq: d.lastSeq, prevHash: d.prevHash, endHash: d.endHash, minMs, maxMs },
           d.v,
-          body,
+          stored,
         ),
         d.seal,
       );
+    const body = sealed ? inflateStored(stored, d.z) : undefined;
+    out.bodyBytes += body?.byteLength ?? 0;
+    const decoded = body ? decodeAggregateBody({ firstSeq: d.firstSeq, lastSeq: d.lastSeq, minMs }, body) : undefined;
     if (decoded === undefined || !sealed || d.prevHash !== hash || typeof d.endHash !== 'string') {
       // Edited, sealed by a previous key (after a rotation), or not linked: its entries decide.
       o.logger?.warn(
@@ -342,7 +352,8 @@ export class AggregateRecheck {
         endHash: d.endHash,
         minMs: d.minMs,
         maxMs: d.maxMs,
-        body: d.v === AGGREGATE_FORMAT ? rawBytes(d.body) : undefined,
+        // Inflated unauthenticated (VerifyChain reads everything anyway), within inflateStored's bound.
+        body: d.v === AGGREGATE_FORMAT ? inflateStored(rawBytes(d.body), d.z) : undefined,
       },
       buildChunkAggregate(this.tenant, o.entries),
     );

@@ -36,9 +36,10 @@ export const AGGREGATE_FORMAT = 4;
  * How the body and the events bytes are stored (`z` of their documents): raw DEFLATE (RFC 1951) of
  * the bytes encodeAggregate gives. FerretDB reads a document at a few MB/s, and the JSON deflates
  * about 4.4x (a 25,000-entry merged aggregate of the benchmark's mix: 430 KB to 97 KB; 40 of them
- * read in 505 ms plain, 110 ms deflated). A storage encoding only: seals, digests and VerifyChain's
- * comparison are over the inflated bytes, so another zlib build cannot change them. A document
- * without `z` (stored before) is read as it is.
+ * read in 505 ms plain, 110 ms deflated). The seal covers the body as stored, so a reader checks it
+ * before inflating anything; the events digest and VerifyChain's comparison are over the inflated
+ * bytes, so another zlib build cannot change what a recomputation is compared with. A document
+ * without `z` (stored before) is read as it is (its seal covers those bytes too).
  */
 export const STORED_COMPRESSION = 'deflate-raw';
 
@@ -577,7 +578,7 @@ export function decodeAggregateEvents(a: ChunkAggregate, events: Uint8Array): Ch
   return { ...a, rows, listedDigests };
 }
 
-/** The bytes an aggregate's seal covers: its range, hashes, time range, format and encoded rows. */
+/** The bytes an aggregate's seal covers: its range, hashes, time range, format and encoded rows as stored. */
 export function aggregateSealInput(
   a: Pick<ChunkAggregate, 'tenant' | 'firstSeq' | 'lastSeq' | 'prevHash' | 'endHash' | 'minMs' | 'maxMs'>,
   format: number,

@@ -155,7 +155,7 @@ export class AuditReader {
     aggregatesCompacted: 0,
     mergedStored: 0,
     /** What the last walk read: aggregate documents, their body bytes, events details and their bytes. */
-    lastWalk: { docsRead: 0, bodyBytes: 0, detailsRead: 0, detailBytes: 0, headCheckMs: 0 },
+    lastWalk: { docsRead: 0, storedBytes: 0, bodyBytes: 0, detailsRead: 0, detailBytes: 0, headCheckMs: 0 },
     /**
      * Where the last report from aggregates spent its time (ms): the head and checkpoint lookups
      * before the walk, the walk, the tail, the listed events, building the report.
@@ -527,8 +527,8 @@ export class AuditReader {
       this.stats.fromAggregates++;
       this.stats.entriesRead += walked.entriesRead;
       this.stats.aggregatesRepaired += walked.repaired;
-      const { docsRead, bodyBytes, detailsRead, detailBytes, headCheckMs } = walked;
-      this.stats.lastWalk = { docsRead, bodyBytes, detailsRead, detailBytes, headCheckMs };
+      const { docsRead, storedBytes, bodyBytes, detailsRead, detailBytes, headCheckMs } = walked;
+      this.stats.lastWalk = { docsRead, storedBytes, bodyBytes, detailsRead, detailBytes, headCheckMs };
       this.scheduleCompaction(tenant, walked.used);
     } else this.stats.fullScans++;
     if (walked === undefined)

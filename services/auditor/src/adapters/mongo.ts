@@ -136,10 +136,10 @@ export interface AggregateDoc {
   /** AGGREGATE_FORMAT of `body`. */
   v: number;
   /**
-   * The encoded rows (aggregates.ts encodeAggregate): stored compressed as `z` says (absent: as
-   * they are); `aggregates()` hands them on inflated, and without them when they do not inflate.
+   * The encoded rows (aggregates.ts encodeAggregate), compressed as `z` says (absent: as they
+   * are). The seal covers these stored bytes: readers check it before they inflate them.
    */
-  body: Binary | undefined;
+  body: Binary;
   z?: string;
   /** The auditor key whose seal this is, and the seal (aggregates.ts aggregateSealInput). */
   keyId: string;
@@ -196,6 +196,7 @@ async function insertOrReplace<T extends { _id: string }>(c: Collection<T>, doc:
 /** The stored form of an aggregate, sealed, and its events bytes (stored apart: `putAggregates`). */
 function aggregateDocs(a: ChunkAggregate, sealer: AggregateSealer): { doc: AggregateDoc; events: Buffer } {
   const { body, events } = encodeAggregate(a);
+  const stored = deflateStored(body);
   const doc: AggregateDoc = {
     _id: entryId(a.firstSeq),
     tenant: a.tenant,
@@ -206,10 +207,10 @@ function aggregateDocs(a: ChunkAggregate, sealer: AggregateSealer): { doc: Aggre
     minMs: a.minMs,
     maxMs: a.maxMs,
     v: AGGREGATE_FORMAT,
-    body: new Binary(deflateStored(body)),
+    body: new Binary(stored),
     z: STORED_COMPRESSION,
     keyId: sealer.keyId,
-    seal: sealer.seal(aggregateSealInput(a, AGGREGATE_FORMAT, body)),
+    seal: sealer.seal(aggregateSealInput(a, AGGREGATE_FORMAT, stored)),
   };
   return { doc, events };
 }
@@ -543,12 +544,7 @@ export class ChainStore {
    */
   async aggregates(tenant: string): Promise<AggregateDoc[]> {
     const docs = await this.aggregatesOf(tenant).find({}).toArray();
-    return docs
-      .map((d) => {
-        const body = inflateStored(rawBytes(d.body), d.z);
-        return { ...d, body: body === undefined ? undefined : new Binary(body) };
-      })
-      .sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+    return docs.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
   }
 
   private listedCollection(tenant: string): Collection<ListedDoc> {
