@@ -3,10 +3,14 @@
 // a key only signs for its sources and types, and the trusted-key list is parsed strictly.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
+import fc from 'fast-check';
 import { cryptoReady } from '../src/crypto';
+import { merkleKnown, merkleLeafHash, merkleTree, merkleWalk } from '../src/events/merkle';
 import {
   EVENT_SIGNATURE_HEADER,
+  VerifiedBatchRoots,
+  eventBatchSigningBytes,
   SIGNED_EVENT_HEADERS,
   decodeKey32,
   defaultEventKeyId,
@@ -15,6 +19,7 @@ import {
   eventSigningKey,
   parseTrustedEventKeys,
   signEvent,
+  signEventBatch,
   verifyEventSignature,
   type EventRecord,
   type EventSigningKey,
@@ -307,5 +312,211 @@ describe('trusted key list', () => {
     assert.deepEqual(decodeKey32(Buffer.alloc(32, 7).toString('base64')), Buffer.alloc(32, 7));
     assert.equal(decodeKey32(Buffer.alloc(31).toString('base64')), undefined);
     assert.equal(decodeKey32('not base64!'), undefined);
+  });
+});
+
+/** RFC 9162 §2.1.1's MTH written out recursively (split at the largest power of two below n). */
+function referenceRoot(leaves: Buffer[]): Buffer {
+  const h = (...parts: Buffer[]) => parts.reduce((c, p) => c.update(p), createHash('sha256')).digest();
+  if (leaves.length === 1) return leaves[0]!;
+  let k = 1;
+  while (k * 2 < leaves.length) k *= 2;
+  return h(Buffer.from([1]), referenceRoot(leaves.slice(0, k)), referenceRoot(leaves.slice(k)));
+}
+
+/** n produced records with distinct ids and values. */
+function producedBatch(n: number): ReturnType<typeof producedRecord>[] {
+  return Array.from({ length: n }, (_, i) => {
+    const r = producedRecord();
+    r.value = r.value.replace('e-1', `e-${i}`);
+    r.headers['ce_id'] = `e-${i}`;
+    return r;
+  });
+}
+
+function signedBatch(n: number): ReturnType<typeof producedRecord>[] {
+  const records = producedBatch(n);
+  signEventBatch(records, keyA).forEach((h, i) => (records[i]!.headers[EVENT_SIGNATURE_HEADER] = h));
+  return records;
+}
+
+describe('batch signatures (one Ed25519 signature over a Merkle root)', () => {
+  test('the tree is RFC 9162: the root of every size 1-70 equals the recursive definition; every path leads to it', () => {
+    for (let n = 1; n <= 70; n++) {
+      const leaves = Array.from({ length: n }, (_, i) => merkleLeafHash(Buffer.from(`leaf ${i}`)));
+      const { root, paths } = merkleTree(leaves);
+      assert.deepEqual(root, referenceRoot(leaves), `size ${n}`);
+      paths.forEach((path, i) => {
+        assert.deepEqual(merkleWalk(leaves[i]!, i, n, path)?.root, root, `size ${n} leaf ${i}`);
+        // The same path claimed for another position or size does not lead to the root.
+        // The same path claimed for another position does not lead to the root. (It may fit another
+        // size: leaf 0 of 3 and of 4 have the same path shape; that is why the size is signed.)
+        const other = merkleWalk(leaves[i]!, i + 1, n, path)?.root;
+        assert.ok(other === undefined || !other.equals(root), `size ${n} leaf ${i} as ${i + 1}`);
+        if (path.length > 0) assert.equal(merkleWalk(leaves[i]!, i, n, path.slice(1)), undefined, 'one hash short');
+        assert.equal(merkleWalk(leaves[i]!, i, n, [...path, root]), undefined, 'a path one hash too long');
+      });
+    }
+  });
+
+  test('property: checking a path against nodes already authenticated answers exactly as the full walk to the root', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 90 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 4 }),
+        fc.nat(),
+        fc.nat(),
+        fc.constantFrom('as is', 'other leaf', 'other index', 'sibling swapped', 'short', 'long', 'other size'),
+        (n, verified, pick, other, change) => {
+          const leaves = Array.from({ length: n }, (_, i) => merkleLeafHash(Buffer.from(`leaf ${i}`)));
+          const { root, paths } = merkleTree(leaves);
+          const known = new Map();
+          for (const v of verified) {
+            const walked = merkleWalk(leaves[v % n]!, v % n, n, paths[v % n]!);
+            assert.ok(walked?.root.equals(root));
+            for (const [at, h] of walked!.nodes) known.set(at, h);
+          }
+          const i = pick % n;
+          let leaf = leaves[i]!;
+          let index = i;
+          let size = n;
+          let path = [...paths[i]!];
+          const j = (i + 1 + (other % (n - 1))) % n;
+          if (change === 'other leaf') leaf = merkleLeafHash(Buffer.from('forged'));
+          else if (change === 'other index') index = j;
+          else if (change === 'sibling swapped' && path.length > 0)
+            path[other % path.length] = [...known.values()][other % known.size]!;
+          else if (change === 'short') path = path.slice(0, -1);
+          else if (change === 'long') path = [...path, leaf];
+          else if (change === 'other size') size = n + 1 + (other % n);
+          const full = merkleWalk(leaf, index, size, path)?.root.equals(root) ?? false;
+          assert.equal(merkleKnown(known, leaf, index, size, path), full, `${change}: leaf ${i} of ${n}`);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  test('an independent Ed25519 (node:crypto) verifies the batch signature over the documented bytes', () => {
+    const records = signedBatch(5);
+    const header = records[3]!.headers[EVENT_SIGNATURE_HEADER]!;
+    assert.match(header, /^enforcer-1\.[A-Za-z0-9_-]{86}\.3\.5\.[A-Za-z0-9_-]+$/);
+    const [, sigText, , , pathText] = header.split('.');
+    assert.equal(Buffer.from(pathText!, 'base64url').length, 3 * 32, 'leaf 3 of 5: three sibling hashes');
+    const root = referenceRoot(records.map((r) => merkleLeafHash(eventSigningBytes(r, 'enforcer-1'))));
+    const len = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(n);
+      return b;
+    };
+    const expected = Buffer.concat([
+      len(24),
+      Buffer.from('authority.event.batch.v1'),
+      len(10),
+      Buffer.from('enforcer-1'),
+      len(5),
+      root,
+    ]);
+    assert.deepEqual(eventBatchSigningBytes('enforcer-1', 5, root), expected);
+    const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), keyA.publicKey]);
+    const pub = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    assert.equal(nodeVerify(null, expected, pub, Buffer.from(sigText!, 'base64url')), true);
+  });
+
+  test('published test vector (docs/audit-chain.md): the vector record and two more, signed as one batch', () => {
+    const records = ['e-1', 'e-2', 'e-3'].map((id) => {
+      const r = producedRecord();
+      delete r.headers['traceparent'];
+      r.headers['ce_id'] = id;
+      r.value = r.value.replace('e-1', id);
+      return r;
+    });
+    const sig = 'enforcer-1.wQgst29P6AM3ZzJRnn4djm6Zx0I36yqmXZEwhXR603-RLLAHTwZzm1Rd4B2dlMVWssjUiZHA9a-nQBskcZ3xAg';
+    assert.deepEqual(signEventBatch(records, keyA), [
+      `${sig}.0.3.ocBARARpQay3cCcZ1LTvXwuyZsgA_RQH2XEH4WwR3gy476Nq-fT31NFk6uHvg85MSP2DDh4X2jg3bwjJDj56uQ`,
+      `${sig}.1.3.oZWl3hVi8jiL74giodRS6q1huvGW36kJDxrwcfYepje476Nq-fT31NFk6uHvg85MSP2DDh4X2jg3bwjJDj56uQ`,
+      `${sig}.2.3.lAIQABsXfqkhGit6q5B0KWN4cqK5vY1PjkQnluWEj8U`,
+    ]);
+  });
+
+  test('a batch of one is signed as a single record', () => {
+    const [one] = producedBatch(1);
+    assert.deepEqual(signEventBatch([one!], keyA), [signEvent(one!, keyA)]);
+  });
+
+  test('property: every record of a batch verifies alone and through the cache; a changed one, or a header moved to another record, does not', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 140 }),
+        fc.nat(),
+        fc.nat(),
+        fc.constantFrom('value', 'subject', 'header moved', 'other batch', 'size claimed'),
+        (n, pick, other, change) => {
+          const records = signedBatch(n);
+          const roots = new VerifiedBatchRoots();
+          for (const r of records) {
+            assert.equal(verifyEventSignature(consumed(r), resolve).ok, true);
+            assert.equal(verifyEventSignature(consumed(r), resolve, roots).ok, true);
+          }
+          const i = pick % n;
+          const j = (i + 1 + (other % (n - 1))) % n;
+          const bad = structuredClone(records[i]!);
+          if (change === 'value') bad.value = bad.value.replace('"read"', '"write"');
+          else if (change === 'subject') bad.headers['ce_subject'] = 'globex';
+          else if (change === 'header moved')
+            bad.headers[EVENT_SIGNATURE_HEADER] = records[j]!.headers[EVENT_SIGNATURE_HEADER]!;
+          else if (change === 'other batch')
+            bad.headers[EVENT_SIGNATURE_HEADER] = signedBatch(n + 1)[j]!.headers[EVENT_SIGNATURE_HEADER]!;
+          else {
+            const parts = bad.headers[EVENT_SIGNATURE_HEADER]!.split('.');
+            parts[3] = String(n + 1 + (other % 3));
+            bad.headers[EVENT_SIGNATURE_HEADER] = parts.join('.');
+          }
+          // Rejected both cold and with the batch's root remembered (the cache never vouches for it).
+          for (const cache of [undefined, roots]) {
+            const check = verifyEventSignature(consumed(bad), resolve, cache);
+            assert.equal(check.ok, false, `${change} of record ${i}/${n}`);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  test('a remembered root does not outlive its key: the same kid resolving to another key fails', () => {
+    const records = signedBatch(4);
+    const roots = new VerifiedBatchRoots();
+    assert.equal(verifyEventSignature(consumed(records[0]!), resolve, roots).ok, true);
+    const rogue = eventSigningKey(Buffer.alloc(32, 9), 'enforcer-1');
+    const check = verifyEventSignature(
+      consumed(records[1]!),
+      () => ({ kid: 'enforcer-1', publicKey: rogue.publicKey }),
+      roots,
+    );
+    assert.equal(!check.ok && check.problem, 'bad_signature');
+  });
+
+  test('malformed batch headers are refused as malformed, never verified', () => {
+    const [r] = signedBatch(3);
+    const [kid, sig, , , path] = r!.headers[EVENT_SIGNATURE_HEADER]!.split('.');
+    for (const bad of [
+      `${kid}.${sig}.0`,
+      `${kid}.${sig}.0.3`,
+      `${kid}.${sig}.00.3.${path}`,
+      `${kid}.${sig}.0.03.${path}`,
+      `${kid}.${sig}.3.3.${path}`,
+      `${kid}.${sig}.0.1.`,
+      `${kid}.${sig}.-1.3.${path}`,
+      `${kid}.${sig}.0.3.${path}A`,
+      `${kid}.${sig}.0.3.${path!.slice(0, -4)}`,
+      `${kid}.${sig}.0.3.${path}.x`,
+      `${kid}.${sig}.0.99999999999.${path}`,
+    ]) {
+      const check = verifyEventSignature(
+        consumed({ ...r!, headers: { ...r!.headers, [EVENT_SIGNATURE_HEADER]: bad } }),
+        resolve,
+      );
+      assert.equal(!check.ok && check.problem, 'malformed_signature', bad);
+    }
   });
 });

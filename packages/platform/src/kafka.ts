@@ -8,6 +8,7 @@ export {
   headerString,
   parseCloudEventHeaders,
   extractTraceContext,
+  withEventBatchSignature,
   withEventSignature,
 } from './kafka/cloudevents';
 export type { CloudEventAttributes, ParsedCloudEvent } from './kafka/cloudevents';

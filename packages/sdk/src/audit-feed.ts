@@ -14,6 +14,7 @@ import {
   eventKeyScopeProblem,
   parseTrustedEventKeys,
   verifyEventSignature,
+  VerifiedBatchRoots,
   type TrustedEventKey,
 } from '@authority/core';
 import { decodeEvent, encodeEvent, pb } from '@authority/proto';
@@ -127,8 +128,9 @@ function rawItem(
   m: KafkaMessage,
   partition: number,
   keys: ReadonlyMap<string, TrustedEventKey>,
+  roots: VerifiedBatchRoots,
 ): RawAuditItem | { problem: string; message: string } {
-  const sig = verifyEventSignature({ key: m.key, value: m.value, headers: m.headers }, (kid) => keys.get(kid));
+  const sig = verifyEventSignature({ key: m.key, value: m.value, headers: m.headers }, (kid) => keys.get(kid), roots);
   if (!sig.ok) return { problem: sig.problem, message: sig.message };
   let event: pb.AuditEvent;
   try {
@@ -224,6 +226,8 @@ export function subscribeAudit(opts: SubscribeAuditOptions): AuditSubscription {
     keys = new Map(list.keys.map((k) => [k.kid, k]));
   }
   const recent = new RecentKeys(opts.dedupWindow ?? 100_000);
+  // Batch signatures already verified (one Ed25519 verify per signed produce request).
+  const verifiedRoots = new VerifiedBatchRoots();
   const follower = new ChainFollower();
 
   // A one-slot hand-off: the consumer waits until the iterator took the item, so an unread
@@ -252,7 +256,7 @@ export function subscribeAudit(opts: SubscribeAuditOptions): AuditSubscription {
         if (closed) return;
         if (opts.tenant !== undefined && message.key?.toString() !== opts.tenant) return;
         if (feed === 'raw') {
-          const r = rawItem(message, partition, keys as Map<string, TrustedEventKey>);
+          const r = rawItem(message, partition, keys as Map<string, TrustedEventKey>, verifiedRoots);
           if (!('kind' in r)) {
             opts.onRejected?.({ partition, offset: message.offset, ...r });
             return;

@@ -5,6 +5,8 @@
 //
 //   AUDITOR_BENCH_INGEST_EVENTS   events (default 20,000, over 5 tenants)
 //   AUDITOR_BENCH_ROUNDS          rounds (default 3)
+//   AUDITOR_BENCH_SIGNED_BATCH    records per producer signature (default 100, as the enforcer signs a
+//                                 BatchCheck's events; 1 = one signature per record, as the issuer)
 //   AUTHORITY_AUDITOR_WRITE_CONCURRENCY, _PARTITIONS_CONCURRENCY, _FETCH_*, AUTHORITY_CHECKPOINT_*
 //                                 passed through to the auditor (defaults otherwise)
 //   bounded: 180 s per chain round, 120 s per plain round
@@ -24,7 +26,7 @@ import { auditorConfigSchema, startAuditor } from '../src/index';
 import {
   benchEvent,
   benchEventKey,
-  benchRecord,
+  benchSignedRecords,
   benchTrustedKeys,
   envInt,
   note,
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
   await cryptoReady();
   const n = envInt('AUDITOR_BENCH_INGEST_EVENTS', 20_000);
   const rounds = envInt('AUDITOR_BENCH_ROUNDS', 3);
+  const signedBatch = envInt('AUDITOR_BENCH_SIGNED_BATCH', 100);
   const id = runId();
   const prefix = `bench-${id}.`;
   const dbs: string[] = [];
@@ -57,8 +60,10 @@ async function main(): Promise<void> {
     await bus.ensureTopics(authorityTopicSpecs(prefix));
     const base = Date.now() - 3_600_000;
     const key = benchEventKey();
-    const records = Array.from({ length: n }, (_, i) =>
-      benchRecord(benchEvent(TENANTS[i % TENANTS.length] as string, i, base), key),
+    const records = benchSignedRecords(
+      Array.from({ length: n }, (_, i) => benchEvent(TENANTS[i % TENANTS.length] as string, i, base)),
+      key,
+      signedBatch,
     );
     const bytes = records.reduce((s, r) => s + (r.value as Buffer).length, 0);
     const chunks: Promise<void>[] = [];
@@ -167,6 +172,7 @@ async function main(): Promise<void> {
       tenants: TENANTS.length,
       rounds,
       event_bytes_avg: Math.round(bytes / n),
+      records_per_producer_signature: signedBatch,
       chain_entries_per_sec: round(chainRate),
       chain_rounds: chainRates.map((x) => round(x)),
       // Node CPU per entry of the auditor process (the store's own CPU is FerretDB's, not in it).

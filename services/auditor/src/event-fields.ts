@@ -8,7 +8,12 @@
 // one fast JSON.parse that accepts every spelling proto3 JSON allows (lowerCamel or original
 // field names, enum names or numbers). Ingest also decodes each record with protobuf-es as a
 // schema check and refuses records on which the two readings disagree.
-import { eventKeyScopeProblem, verifyEventSignature, type EventKeyResolver } from '@authority/core';
+import {
+  eventKeyScopeProblem,
+  verifyEventSignature,
+  type EventKeyResolver,
+  type VerifiedBatchRoots,
+} from '@authority/core';
 import { decodeEvent, pb } from '@authority/proto';
 import { headerString, type ConsumedMessage } from '@authority/platform';
 
@@ -287,12 +292,14 @@ export interface AuthenticatedEvent extends AdmittedEvent {
  * checks below read can be altered), that is a well-formed AuditEvent of its record key's and
  * ce_subject's tenant (admitRecord), and whose source (the event's `source` field) and ce_type the
  * key may sign for. Anything else is refused with its QuarantineCode; no tenant chain is touched.
+ * `roots` remembers verified batch signatures (one Ed25519 verify per signed batch).
  */
 export function admitSignedRecord(
   m: Pick<ConsumedMessage, 'key' | 'value' | 'headers' | 'partition' | 'offset'>,
   resolveKey: EventKeyResolver,
+  roots?: VerifiedBatchRoots,
 ): AuthenticatedEvent | RefusedRecord {
-  const signature = verifyEventSignature(m, resolveKey);
+  const signature = verifyEventSignature(m, resolveKey, roots);
   if (!signature.ok) {
     // The claims of an unauthenticated record, for the quarantine document only.
     const claimed = m.value === null ? undefined : eventFields(m.value);

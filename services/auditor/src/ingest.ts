@@ -22,7 +22,7 @@ import { ENTRIES_COLLECTION, storedBytes, type ChainStore, type EntryDoc, type R
 import type { AppendHooks, ChainAppender, TenantState } from './appender';
 import type { ChainFeed } from './chain-feed';
 import type { Checkpointer } from './checkpoints';
-import type { EventKeyResolver } from '@authority/core';
+import { VerifiedBatchRoots, type EventKeyResolver } from '@authority/core';
 import { admitSignedRecord, type AdmittedEvent, type RefusedRecord } from './event-fields';
 import { AUDITOR_SCOPE, BatchTracing } from './tracing';
 
@@ -55,6 +55,8 @@ const MAX_LINKS = 128;
 export class AuditIngest {
   readonly stats: IngestStats = { batches: 0, records: 0, appended: 0, skipped: 0, rejected: 0 };
 
+  /** Batch signatures already verified: a produce request's records cost one Ed25519 verify. */
+  private readonly verifiedRoots = new VerifiedBatchRoots();
   constructor(private readonly opts: IngestOptions) {}
 
   /** The EventBus batch handler (ConsumeOptions.eachBatch): commits each batch once it is chained. */
@@ -112,7 +114,7 @@ export class AuditIngest {
     const refusedIndexes: number[] = [];
     for (let i = 0; i < batch.messages.length; i++) {
       const consumed = batch.messages[i]!;
-      const r = admitSignedRecord(consumed, this.opts.trustedKeys);
+      const r = admitSignedRecord(consumed, this.opts.trustedKeys, this.verifiedRoots);
       if (r.ok) {
         const list = byTenant.get(r.tenant);
         if (list) list.push(r);

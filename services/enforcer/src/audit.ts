@@ -20,7 +20,7 @@
 // enforcer's event key, header `authority-sig`) is built where it is produced, by default in the
 // audit producer's worker thread (adapters/audit-producer.ts).
 import { context, propagation } from '@opentelemetry/api';
-import { currentTraceIds, withEventSignature, type EventMessage, type Logger } from '@authority/platform';
+import { currentTraceIds, withEventBatchSignature, type EventMessage, type Logger } from '@authority/platform';
 import type { CheckResult, EventSigningKey } from '@authority/core';
 import type { CheckRequest__Output } from '@authority/proto';
 import { AUDIT_SOURCE, toAuditMessage, type AuditRecord, type AuditTrace } from './audit-record';
@@ -208,18 +208,15 @@ export interface AuditPublisher {
 
 /**
  * An AuditPublisher on anything that publishes Kafka messages (platform's EventBus /
- * BatchingPublisher), on the calling thread; every record signed with the enforcer's event key.
+ * BatchingPublisher), on the calling thread; the records of a call signed as one batch with the
+ * enforcer's event key (one signature over their Merkle root: core events/signature.ts).
  */
 export function eventBusAuditPublisher(
   bus: { publish(topic: string, messages: EventMessage[]): Promise<void> },
   eventKey: EventSigningKey,
 ): AuditPublisher {
   return {
-    publish: (topic, records) =>
-      bus.publish(
-        topic,
-        records.map((r) => withEventSignature(toEventMessage(r), eventKey)),
-      ),
+    publish: (topic, records) => bus.publish(topic, withEventBatchSignature(records.map(toEventMessage), eventKey)),
   };
 }
 

@@ -14,7 +14,19 @@
  *   str(x) = u32 big-endian length ‖ bytes
  *   opt(x) = 0x00 when absent, 0x01 ‖ str(x) when present (so absent and empty differ)
  *
- * and travels in the header `authority-sig: <kid>.<base64url of the 64-byte signature>`. The W3C
+ * and travels in the header `authority-sig: <kid>.<base64url of the 64-byte signature>`.
+ *
+ * A producer may sign a batch (one produce request) with ONE signature: each record's leaf is
+ * SHA-256(0x00 ‖ its signed bytes above), the records are the leaves of an RFC 9162 Merkle tree
+ * (events/merkle.ts), and the signature covers
+ *
+ *   batch signed = str("authority.event.batch.v1") ‖ str(kid) ‖ u32(tree size) ‖ root
+ *
+ * Every record of the batch then carries `authority-sig: <kid>.<signature>.<leaf index>.<tree
+ * size>.<base64url of its inclusion path, 32 bytes per hash>`: it still verifies alone (leaf +
+ * path give the root the signature covers), and a verifier that keeps a VerifiedBatchRoots checks
+ * the Ed25519 signature once per batch instead of once per record. A verifier of the one-record
+ * form refuses this one as malformed (fails closed). The W3C
  * trace headers are deliberately NOT signed: they only link telemetry spans, and the producer
  * replaces them with its own span's context after the record is built (platform's publisher).
  * The topic is not signed either: only audit records are signed, and the auditor reads one topic.
@@ -23,7 +35,9 @@
  *
  * Pure: no I/O; Ed25519 is crypto.ts (libsodium). Await cryptoReady() before signing or verifying.
  */
+import { MERKLE_HASH_BYTES, merkleKnown, merkleLeafHash, merkleTree, merkleWalk, type MerklePosition } from './merkle';
 import {
+  constantTimeEqual,
   decodeBase64Url,
   ed25519KeyPairFromSeed,
   ed25519Sign,
@@ -37,6 +51,10 @@ import { AuthorityError } from '../errors';
 export const EVENT_SIGNATURE_HEADER = 'authority-sig';
 /** Domain tag: first field of the signed bytes. */
 export const EVENT_SIGNATURE_TAG = 'authority.event.v1';
+/** Domain tag of a batch signature's signed bytes (the Merkle root of the batch's records). */
+export const EVENT_BATCH_SIGNATURE_TAG = 'authority.event.batch.v1';
+/** The most records one batch signature may cover (a path is at most 20 hashes long). */
+export const MAX_EVENT_BATCH = 1 << 20;
 /** The headers a signature covers, in the order they are framed. */
 export const SIGNED_EVENT_HEADERS = [
   'ce_specversion',
@@ -179,12 +197,103 @@ export function signEvent(record: EventRecord, key: EventSigningKey): string {
   return `${key.kid}.${encodeBase64Url(ed25519Sign(eventSigningBytes(record, key.kid), key.secretKey))}`;
 }
 
+/** The bytes a batch signature covers: the tag, the key id, the tree size and the Merkle root. */
+export function eventBatchSigningBytes(kid: string, size: number, root: Uint8Array): Buffer {
+  const tag = Buffer.byteLength(EVENT_BATCH_SIGNATURE_TAG);
+  const kidLength = Buffer.byteLength(kid);
+  const out = Buffer.allocUnsafe(4 + tag + 4 + kidLength + 4 + root.length);
+  let o = out.writeUInt32BE(tag, 0);
+  o += out.write(EVENT_BATCH_SIGNATURE_TAG, o, 'utf8');
+  o = out.writeUInt32BE(kidLength, o);
+  o += out.write(kid, o, 'utf8');
+  o = out.writeUInt32BE(size, o);
+  out.set(root, o);
+  return out;
+}
+
+/**
+ * The `authority-sig` header values of `records` signed as one batch (one Ed25519 signature over
+ * their Merkle root), in order. A batch of one is signed as a single record (signEvent).
+ */
+export function signEventBatch(records: readonly EventRecord[], key: EventSigningKey): string[] {
+  if (records.length <= 1) return records.map((r) => signEvent(r, key));
+  if (records.length > MAX_EVENT_BATCH)
+    throw new AuthorityError('INVALID_REQUEST', `a signed batch holds at most ${MAX_EVENT_BATCH} records`);
+  const { root, paths } = merkleTree(records.map((r) => merkleLeafHash(eventSigningBytes(r, key.kid))));
+  const signature = encodeBase64Url(ed25519Sign(eventBatchSigningBytes(key.kid, records.length, root), key.secretKey));
+  const prefix = `${key.kid}.${signature}.`;
+  const suffix = `.${records.length}.`;
+  return paths.map((path, i) => `${prefix}${i}${suffix}${encodeBase64Url(Buffer.concat(path))}`);
+}
+
+/**
+ * Batches whose signature already verified, so the records of one batch cost one Ed25519
+ * verification and a hash or two each: `<kid>.<signature>.<size>` → the public key it verified
+ * with and every tree node the verified records' paths authenticated (by position). A later record
+ * of the batch is checked against those nodes: hashed up to the first one it reaches, its path
+ * above must hold exactly the known siblings, so it is accepted exactly when verifying it against
+ * the signed root would accept it. A kid that now resolves to another key is verified in full
+ * (and fails). Bounded: the oldest batch goes first.
+ */
+export class VerifiedBatchRoots {
+  private readonly batches = new Map<string, { publicKey: Uint8Array; nodes: Map<MerklePosition, Buffer> }>();
+  constructor(private readonly capacity = 256) {}
+
+  /** true/false: what verification would answer; undefined: not known here (verify in full). */
+  vouches(id: string, publicKey: Uint8Array, leaf: Buffer, index: number, size: number, path: Buffer[]) {
+    const known = this.batches.get(id);
+    if (known === undefined || !constantTimeEqual(known.publicKey, publicKey)) return undefined;
+    return merkleKnown(known.nodes, leaf, index, size, path);
+  }
+
+  /** Remembers the nodes of a record's path whose root's signature verified with `publicKey`. */
+  add(id: string, publicKey: Uint8Array, nodes: ReadonlyMap<MerklePosition, Buffer>): void {
+    let known = this.batches.get(id);
+    if (known === undefined || !constantTimeEqual(known.publicKey, publicKey)) {
+      if (this.batches.size >= this.capacity) this.batches.delete(this.batches.keys().next().value as string);
+      known = { publicKey, nodes: new Map() };
+      this.batches.set(id, known);
+    }
+    for (const [at, hash] of nodes) known.nodes.set(at, hash);
+  }
+}
+
+const MALFORMED = `header '${EVENT_SIGNATURE_HEADER}' is not '<key id>.<base64url Ed25519 signature>' (one record) or '<key id>.<signature>.<leaf index>.<tree size>.<base64url path>' (a batch)`;
+const DECIMAL = /^(0|[1-9][0-9]{0,9})$/;
+
+/** The parts of an `authority-sig` header, or undefined when it is not one of the two forms. */
+function parseSignatureHeader(
+  text: string,
+): { kid: string; sig: Buffer; batch?: { id: string; index: number; size: number; path: Buffer[] } } | undefined {
+  const parts = text.split('.');
+  const [kid = '', sigText = ''] = parts;
+  const sig = decodeBase64Url(sigText);
+  if (!isEventKeyId(kid) || sig === undefined || sig.length !== 64) return undefined;
+  if (parts.length === 2) return { kid, sig };
+  if (parts.length !== 5) return undefined;
+  const [, , indexText = '', sizeText = '', pathText = ''] = parts;
+  if (!DECIMAL.test(indexText) || !DECIMAL.test(sizeText)) return undefined;
+  const index = Number(indexText);
+  const size = Number(sizeText);
+  const pathBytes = pathText === '' ? Buffer.alloc(0) : decodeBase64Url(pathText);
+  if (size < 2 || size > MAX_EVENT_BATCH || index >= size || pathBytes === undefined) return undefined;
+  if (pathBytes.length % MERKLE_HASH_BYTES !== 0) return undefined;
+  const path: Buffer[] = [];
+  for (let o = 0; o < pathBytes.length; o += MERKLE_HASH_BYTES) path.push(pathBytes.subarray(o, o + MERKLE_HASH_BYTES));
+  return { kid, sig, batch: { id: `${kid}.${sigText}.${size}`, index, size, path } };
+}
+
 /**
  * Checks a consumed record's `authority-sig` header against the trusted keys. Never throws. A
- * valid signature says the key's holder produced exactly these bytes; what the key may sign is
- * eventKeyScopeProblem's question.
+ * valid signature says the key's holder produced exactly these bytes (alone, or as a record of a
+ * batch it signed); what the key may sign is eventKeyScopeProblem's question. `roots` (optional,
+ * long-lived) remembers batch roots already verified.
  */
-export function verifyEventSignature(record: EventRecord, resolveKey: EventKeyResolver): EventSignatureCheck {
+export function verifyEventSignature(
+  record: EventRecord,
+  resolveKey: EventKeyResolver,
+  roots?: VerifiedBatchRoots,
+): EventSignatureCheck {
   let header: EventBytes | undefined;
   try {
     header = single(record.headers, EVENT_SIGNATURE_HEADER);
@@ -194,17 +303,9 @@ export function verifyEventSignature(record: EventRecord, resolveKey: EventKeyRe
   if (header === undefined) {
     return { ok: false, problem: 'unsigned', message: `record has no '${EVENT_SIGNATURE_HEADER}' header` };
   }
-  const text = typeof header === 'string' ? header : Buffer.from(header).toString('latin1');
-  const dot = text.indexOf('.');
-  const kid = dot < 0 ? '' : text.slice(0, dot);
-  const sig = dot < 0 ? undefined : decodeBase64Url(text.slice(dot + 1));
-  if (!isEventKeyId(kid) || sig === undefined || sig.length !== 64) {
-    return {
-      ok: false,
-      problem: 'malformed_signature',
-      message: `header '${EVENT_SIGNATURE_HEADER}' is not '<key id>.<base64url Ed25519 signature>'`,
-    };
-  }
+  const parsed = parseSignatureHeader(typeof header === 'string' ? header : Buffer.from(header).toString('latin1'));
+  if (parsed === undefined) return { ok: false, problem: 'malformed_signature', message: MALFORMED };
+  const { kid, sig, batch } = parsed;
   let key: TrustedEventKey | undefined;
   try {
     key = resolveKey(kid);
@@ -219,9 +320,26 @@ export function verifyEventSignature(record: EventRecord, resolveKey: EventKeyRe
     const detail = err instanceof AuthorityError ? err.message : 'unreadable';
     return { ok: false, problem: 'malformed_signature', message: `the signed fields are ambiguous: ${detail}` };
   }
-  if (!ed25519Verify(sig, bytes, key.publicKey)) {
-    return { ok: false, problem: 'bad_signature', message: `signature does not verify with key '${kid}'` };
+  const badSignature: EventSignatureCheck = {
+    ok: false,
+    problem: 'bad_signature',
+    message: `signature does not verify with key '${kid}'`,
+  };
+  if (batch === undefined) return ed25519Verify(sig, bytes, key.publicKey) ? { ok: true, key } : badSignature;
+  const leaf = merkleLeafHash(bytes);
+  const vouched = roots?.vouches(batch.id, key.publicKey, leaf, batch.index, batch.size, batch.path);
+  if (vouched === true) return { ok: true, key };
+  const walked = merkleWalk(leaf, batch.index, batch.size, batch.path);
+  if (walked === undefined) {
+    return {
+      ok: false,
+      problem: 'malformed_signature',
+      message: `the inclusion path does not fit leaf ${batch.index} of a batch of ${batch.size}`,
+    };
   }
+  if (vouched === false) return badSignature;
+  if (!ed25519Verify(sig, eventBatchSigningBytes(kid, batch.size, walked.root), key.publicKey)) return badSignature;
+  roots?.add(batch.id, key.publicKey, walked.nodes);
   return { ok: true, key };
 }
 

@@ -1,6 +1,6 @@
 // CloudEvents (Kafka protocol binding, binary mode) + W3C trace context in headers, and event
 // signatures.
-import { EVENT_SIGNATURE_HEADER, signEvent, type EventSigningKey } from '@authority/core';
+import { EVENT_SIGNATURE_HEADER, signEvent, signEventBatch, type EventSigningKey } from '@authority/core';
 import { context, propagation, ROOT_CONTEXT, type Context, type TextMapGetter } from '@opentelemetry/api';
 import { type EventHeaders, type EventMessage } from './port';
 
@@ -100,4 +100,22 @@ export function withEventSignature(message: EventMessage, key: EventSigningKey):
     ...message,
     headers: { ...headers, [EVENT_SIGNATURE_HEADER]: signEvent({ ...message, headers }, key) },
   };
+}
+
+/**
+ * The messages signed as one batch (core's signEventBatch: one Ed25519 signature over the Merkle
+ * root of their signed bytes, each message carrying its inclusion path in `authority-sig`). Sign
+ * last, as withEventSignature.
+ */
+export function withEventBatchSignature(messages: readonly EventMessage[], key: EventSigningKey): EventMessage[] {
+  const unsigned = messages.map((message) => {
+    const headers = { ...message.headers };
+    delete headers[EVENT_SIGNATURE_HEADER];
+    return { ...message, headers };
+  });
+  const signatures = signEventBatch(unsigned, key);
+  return unsigned.map((m, i) => ({
+    ...m,
+    headers: { ...m.headers, [EVENT_SIGNATURE_HEADER]: signatures[i] as string },
+  }));
 }

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { bench } from '@authority/test-helpers';
 import { eventSigningKey, type EventSigningKey } from '@authority/core';
-import { cloudEventHeaders, withEventSignature, type EventMessage } from '@authority/platform';
+import { cloudEventHeaders, withEventBatchSignature, withEventSignature, type EventMessage } from '@authority/platform';
 import { createMessage, encodeEvent, pb, timestampFromDate } from '@authority/proto';
 
 /** The database server the figures were measured on, with the machine facts. */
@@ -147,6 +147,22 @@ export function benchRecord(e: pb.AuditEvent, key?: EventSigningKey): EventMessa
     }),
   };
   return key === undefined ? message : withEventSignature(message, key);
+}
+
+/**
+ * The Kafka records of bench events signed as the enforcer signs them: `batch` records per
+ * signature (one Ed25519 signature over their Merkle root; 1 = a signature per record).
+ */
+export function benchSignedRecords(events: pb.AuditEvent[], key: EventSigningKey, batch: number): EventMessage[] {
+  const out: EventMessage[] = [];
+  for (let i = 0; i < events.length; i += batch)
+    out.push(
+      ...withEventBatchSignature(
+        events.slice(i, i + batch).map((e) => benchRecord(e)),
+        key,
+      ),
+    );
+  return out;
 }
 
 /** Resolves when `cond()` holds (checked every `everyMs`), rejects after `maxMs`. */

@@ -2,9 +2,10 @@
 // idempotent; retried whole by platform's PublishQueue, the one producer algorithm: see
 // packages/platform/src/kafka/publish-queue.ts why) so that encoding Kafka record batches runs on
 // another core than the gRPC event loop. The main thread (audit-producer.ts) posts batches of compact
-// records; this thread turns them into messages with their CloudEvents headers, signs each with the
-// enforcer's event key (header `authority-sig`, core events/signature.ts: the auditor chains only
-// records a trusted key signed), sends whatever arrived while the previous produce request was in
+// records; this thread turns them into messages with their CloudEvents headers, signs the records of
+// a post as one batch with the enforcer's event key (one Ed25519 signature over their Merkle root,
+// each record's `authority-sig` header carrying its inclusion path: core events/signature.ts; the
+// auditor chains only records a trusted key signed), sends whatever arrived while the previous produce request was in
 // flight as one sendBatch, and answers each post with an ack or an error. It loads kafkajs and,
 // of the rest, only core's signing module, Ed25519 and platform's publish queue (memory).
 //
@@ -17,7 +18,7 @@ import { cryptoReady } from '@authority/core/dist/src/crypto';
 import {
   EVENT_SIGNATURE_HEADER,
   eventSigningKey,
-  signEvent,
+  signEventBatch,
   type EventSigningKey,
 } from '@authority/core/dist/src/events/signature';
 import type { KafkaSecurity } from '@authority/platform';
@@ -117,11 +118,14 @@ const prepared = cryptoReady().then(() => {
   eventKey = eventSigningKey(data.signing.seed, data.signing.kid);
 });
 
-/** The Kafka messages of a post, each signed (the signature covers key, value and CloudEvents headers). */
+/**
+ * The Kafka messages of a post, signed as one batch (the signature covers each record's key, value
+ * and CloudEvents headers through the Merkle root): one Ed25519 signature per post, not per record.
+ */
 function signedMessages(wire: readonly string[]): AuditMessage[] {
-  const key = eventKey as EventSigningKey;
   const messages = messagesFromWire(wire);
-  for (const m of messages) m.headers[EVENT_SIGNATURE_HEADER] = signEvent(m, key);
+  const signatures = signEventBatch(messages, eventKey as EventSigningKey);
+  messages.forEach((m, i) => (m.headers[EVENT_SIGNATURE_HEADER] = signatures[i] as string));
   return messages;
 }
 

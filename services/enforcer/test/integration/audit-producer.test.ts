@@ -3,7 +3,7 @@
 // until it is back (fail closed), is restarted, and too many deaths are fatal; close flushes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cryptoReady, verifyEventSignature, type TrustedEventKey } from '@authority/core';
+import { VerifiedBatchRoots, cryptoReady, verifyEventSignature, type TrustedEventKey } from '@authority/core';
 import { silentLogger } from '@authority/platform';
 import { WorkerAuditProducer } from '../../src/adapters/audit-producer';
 import { AuditUnavailableError, auditEntry, type AuditRecord, type CheckEventInput } from '../../src/audit';
@@ -80,20 +80,35 @@ describe('WorkerAuditProducer (real Kafka)', () => {
     assert.equal(first.headers['traceparent'], '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
     assert.equal(first.event.traceId, '');
     for (const r of records) await audit.wait(r.id);
-    // Each record is signed by the thread with the enforcer's key, over the bytes that reached Kafka.
+    // The post's 50 records are signed by the thread as ONE batch with the enforcer's key, over the
+    // bytes that reached Kafka: one Ed25519 signature, each record with its leaf index and path.
     const trusted: TrustedEventKey = { kid: TEST_EVENT_KEY_ID, publicKey: testEventKey().publicKey };
-    for (const r of records) {
+    const signatures = new Set<string>();
+    const roots = new VerifiedBatchRoots();
+    for (const [i, r] of records.entries()) {
       const got = await audit.wait(r.id);
-      assert.match(got.headers['authority-sig'] ?? '', /^enforcer-test\.[A-Za-z0-9_-]{86}$/);
-      const check = verifyEventSignature(got.record, (kid) => (kid === trusted.kid ? trusted : undefined));
-      assert.equal(check.ok, true, check.ok ? '' : check.message);
+      const header = got.headers['authority-sig'] ?? '';
+      const m = /^enforcer-test\.([A-Za-z0-9_-]{86})\.(\d+)\.50\.[A-Za-z0-9_-]+$/.exec(header);
+      assert.ok(m, header);
+      assert.equal(Number(m[2]), i, "leaf index: the record's place in the post");
+      signatures.add(m[1]!);
+      for (const cache of [undefined, roots]) {
+        const check = verifyEventSignature(got.record, (kid) => (kid === trusted.kid ? trusted : undefined), cache);
+        assert.equal(check.ok, true, check.ok ? '' : check.message);
+      }
     }
+    assert.equal(signatures.size, 1, 'one signature for the produce request');
     // Non-ASCII text goes through the thread's record encoder intact.
     const unicode = record('acme', {
       result: { decision: 'DENY', reason: 'SCOPE_MISSING', message: 'scope « vault:é » ✓ 𝄞 missing' },
     });
     await p.publish(fixture.topics.audit, [unicode]);
     const got = await audit.wait(unicode.id);
+    assert.match(
+      got.headers['authority-sig'] ?? '',
+      /^enforcer-test\.[A-Za-z0-9_-]{86}$/,
+      'a post of one: signed alone',
+    );
     assert.equal(got.event.message, 'scope « vault:é » ✓ 𝄞 missing');
     assert.equal(verifyEventSignature(got.record, () => trusted).ok, true, 'non-ASCII value: signed as UTF-8');
   });
