@@ -2,7 +2,8 @@
 // write to the audit topic cannot chain an event. Records written with a raw kafkajs producer
 // whose key, ce_subject and tenant all agree, but that are unsigned, signed by a key the auditor
 // does not trust, signed by a trusted key for a source it may not sign (the enforcer's key on an
-// issuer key-rotation event), tampered after signing, or carry a malformed signature, go to the
+// issuer key-rotation event), tampered after signing (alone, or one record of a batch signed at
+// once, as the enforcer signs a produce request), or carry a malformed signature, go to the
 // quarantine (with the raw record, topic/partition/offset, headers and a reason code), are counted
 // by authority_auditor_quarantined_total{reason}, and never reach a chain: QueryEvents does not
 // return them, VerifyChain passes, the offsets reach the high-water mark. Genuine events around
@@ -19,7 +20,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { MongoClient } from 'mongodb';
 import { eventSigningKey, type EventSigningKey } from '@authority/core';
-import { silentLogger, type EventMessage, type KafkaEventBus } from '@authority/platform';
+import { silentLogger, withEventBatchSignature, type EventMessage, type KafkaEventBus } from '@authority/platform';
 import { createMessage, encodeEvent, pb, timestampFromDate } from '@authority/proto';
 import { startAuditor, type RunningAuditor } from '../../src/index';
 import {
@@ -76,7 +77,7 @@ describe('only records signed by a trusted producer key are chained', () => {
   let auditor: RunningAuditor;
   let reader: PeriodicExportingMetricReader;
   const auditorSecret = randomSecret('lakeside-auditor');
-  const genuine = ['genuine-1', 'genuine-2', 'genuine-issuer', 'genuine-3'];
+  const genuine = ['genuine-1', 'genuine-2', 'genuine-issuer', 'genuine-3', 'batch-1', 'batch-2', 'batch-3'];
   const forged = new Map<string, string>(); // event id → expected quarantine code
   let topic: string;
 
@@ -153,6 +154,29 @@ describe('only records signed by a trusted producer key are chained', () => {
     await send(auditRecord(keyRotation('genuine-issuer'), { signer: producerKey('issuer') }));
     await send(auditRecord(auditEvent({ tenant: TENANT, eventId: 'genuine-3', agent: 'advisor' })));
 
+    // 6. Four records signed as one batch (one signature over their Merkle root, as the enforcer
+    // signs a produce request), the second changed after signing: the other three are chained.
+    const batch = withEventBatchSignature(
+      ['batch-1', 'batch-tampered', 'batch-2', 'batch-3'].map((id) =>
+        auditRecord(auditEvent({ tenant: TENANT, eventId: id, agent: 'advisor', decision: 'DENY' }), { signer: null }),
+      ),
+      producerKey('enforcer'),
+    );
+    assert.match(String(batch[1]!.headers?.['authority-sig']), /^[^.]+\.[^.]+\.1\.4\.[A-Za-z0-9_-]+$/);
+    forged.set('batch-tampered', 'bad_signature');
+    batch[1] = {
+      ...batch[1]!,
+      value: encodeEvent(
+        pb.AuditEventSchema,
+        auditEvent({ tenant: TENANT, eventId: 'batch-tampered', agent: 'advisor', decision: 'ALLOW' }),
+      ),
+    };
+    await raw.send({
+      topic,
+      acks: -1,
+      messages: batch.map((m) => ({ key: m.key, value: m.value, headers: m.headers as Record<string, string> })),
+    });
+
     const entries = new StoredEntries(mongo.db(env.db)).of(TENANT);
     await eventually(
       async () => ((await entries.countDocuments({})) === genuine.length ? true : undefined),
@@ -212,7 +236,7 @@ describe('only records signed by a trusted producer key are chained', () => {
     assert.deepEqual(await quarantinedByReason(reader), {
       unsigned: 1,
       unknown_key: 1,
-      bad_signature: 2,
+      bad_signature: 3,
       source_not_allowed: 1,
       malformed_signature: 1,
     });
