@@ -104,7 +104,8 @@ export function merkleWalk(
  * true or false as merkleWalk to that root would answer, undefined when no known node is reached
  * (verify against the root instead). Hashes only up to the first known node; above it, the path
  * must hold exactly the known siblings. When it belongs, the nodes it authenticated below the known
- * one join `known` (so the next record of the batch reaches one sooner).
+ * one join `known` (so the next record of the batch reaches one sooner) while it holds at most
+ * `maxKnown`.
  */
 export function merkleKnown(
   known: Map<MerklePosition, Buffer>,
@@ -112,6 +113,7 @@ export function merkleKnown(
   index: number,
   size: number,
   path: readonly Uint8Array[],
+  maxKnown = Infinity,
 ): boolean | undefined {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) return false;
   let r: Buffer = Buffer.from(leaf);
@@ -149,6 +151,6 @@ export function merkleKnown(
     const root = known.get(`${level}:0`);
     if (root === undefined || !root.equals(r)) return root === undefined ? undefined : false;
   }
-  for (const [at, hash] of below) known.set(at, hash);
+  if (known.size + below.length <= maxKnown) for (const [at, hash] of below) known.set(at, hash);
   return true;
 }

@@ -53,8 +53,8 @@ export const EVENT_SIGNATURE_HEADER = 'authority-sig';
 export const EVENT_SIGNATURE_TAG = 'authority.event.v1';
 /** Domain tag of a batch signature's signed bytes (the Merkle root of the batch's records). */
 export const EVENT_BATCH_SIGNATURE_TAG = 'authority.event.batch.v1';
-/** The most records one batch signature may cover (a path is at most 20 hashes long). */
-export const MAX_EVENT_BATCH = 1 << 20;
+/** The most records one batch signature may cover (a path is at most 16 hashes long). */
+export const MAX_EVENT_BATCH = 1 << 16;
 /** The headers a signature covers, in the order they are framed. */
 export const SIGNED_EVENT_HEADERS = [
   'ce_specversion',
@@ -233,17 +233,22 @@ export function signEventBatch(records: readonly EventRecord[], key: EventSignin
  * of the batch is checked against those nodes: hashed up to the first one it reaches, its path
  * above must hold exactly the known siblings, so it is accepted exactly when verifying it against
  * the signed root would accept it. A kid that now resolves to another key is verified in full
- * (and fails). Bounded: the oldest batch goes first.
+ * (and fails). Bounded: at most `capacity` batches (the oldest goes first: a batch's records
+ * arrive together, in one produce request) and `maxNodes` nodes per batch (beyond, its records
+ * are verified in full).
  */
 export class VerifiedBatchRoots {
   private readonly batches = new Map<string, { publicKey: Uint8Array; nodes: Map<MerklePosition, Buffer> }>();
-  constructor(private readonly capacity = 256) {}
+  constructor(
+    private readonly capacity = 64,
+    private readonly maxNodes = 8192,
+  ) {}
 
   /** true/false: what verification would answer; undefined: not known here (verify in full). */
   vouches(id: string, publicKey: Uint8Array, leaf: Buffer, index: number, size: number, path: Buffer[]) {
     const known = this.batches.get(id);
     if (known === undefined || !constantTimeEqual(known.publicKey, publicKey)) return undefined;
-    return merkleKnown(known.nodes, leaf, index, size, path);
+    return merkleKnown(known.nodes, leaf, index, size, path, this.maxNodes);
   }
 
   /** Remembers the nodes of a record's path whose root's signature verified with `publicKey`. */
@@ -254,6 +259,7 @@ export class VerifiedBatchRoots {
       known = { publicKey, nodes: new Map() };
       this.batches.set(id, known);
     }
+    if (known.nodes.size + nodes.size > this.maxNodes) return;
     for (const [at, hash] of nodes) known.nodes.set(at, hash);
   }
 }
