@@ -507,6 +507,19 @@ describe('batch signatures (one Ed25519 signature over a Merkle root)', () => {
     assert.equal(verifyEventSignature(consumed(bad), resolve, roots).ok, false);
   });
 
+  test('more than 65,536 records are signed as consecutive batches of at most that many', () => {
+    const records = Array.from({ length: 65_537 }, () => producedRecord());
+    const headers = signEventBatch(records, keyA);
+    assert.equal(headers.length, 65_537);
+    assert.match(headers[0]!, /^enforcer-1\.[A-Za-z0-9_-]{86}\.0\.65536\./);
+    assert.match(headers[65_535]!, /^enforcer-1\.[A-Za-z0-9_-]{86}\.65535\.65536\./);
+    assert.match(headers[65_536]!, /^enforcer-1\.[A-Za-z0-9_-]{86}$/, 'the rest: a batch of one, signed alone');
+    for (const i of [0, 40_000, 65_535, 65_536]) {
+      const r = { ...records[i]!, headers: { ...records[i]!.headers, [EVENT_SIGNATURE_HEADER]: headers[i]! } };
+      assert.equal(verifyEventSignature(consumed(r), resolve).ok, true, `record ${i}`);
+    }
+  });
+
   test('malformed batch headers are refused as malformed, never verified', () => {
     const [r] = signedBatch(3);
     const [kid, sig, , , path] = r!.headers[EVENT_SIGNATURE_HEADER]!.split('.');

@@ -213,12 +213,17 @@ export function eventBatchSigningBytes(kid: string, size: number, root: Uint8Arr
 
 /**
  * The `authority-sig` header values of `records` signed as one batch (one Ed25519 signature over
- * their Merkle root), in order. A batch of one is signed as a single record (signEvent).
+ * their Merkle root), in order. A batch of one is signed as a single record (signEvent); more than
+ * MAX_EVENT_BATCH records are signed as consecutive batches of at most that many.
  */
 export function signEventBatch(records: readonly EventRecord[], key: EventSigningKey): string[] {
   if (records.length <= 1) return records.map((r) => signEvent(r, key));
-  if (records.length > MAX_EVENT_BATCH)
-    throw new AuthorityError('INVALID_REQUEST', `a signed batch holds at most ${MAX_EVENT_BATCH} records`);
+  if (records.length > MAX_EVENT_BATCH) {
+    const out: string[] = [];
+    for (let i = 0; i < records.length; i += MAX_EVENT_BATCH)
+      out.push(...signEventBatch(records.slice(i, i + MAX_EVENT_BATCH), key));
+    return out;
+  }
   const { root, paths } = merkleTree(records.map((r) => merkleLeafHash(eventSigningBytes(r, key.kid))));
   const signature = encodeBase64Url(ed25519Sign(eventBatchSigningBytes(key.kid, records.length, root), key.secretKey));
   const prefix = `${key.kid}.${signature}.`;
