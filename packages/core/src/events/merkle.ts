@@ -31,30 +31,27 @@ function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
  */
 export function merkleTree(leaves: readonly Buffer[]): { root: Buffer; paths: Buffer[][] } {
   if (leaves.length === 0) throw new RangeError('a Merkle tree needs at least one leaf');
-  const paths: Buffer[][] = leaves.map(() => []);
-  // Which leaves sit under each node of the current level.
-  let level = [...leaves];
-  let under: number[][] = leaves.map((_, i) => [i]);
-  while (level.length > 1) {
+  const levels: Buffer[][] = [[...leaves]];
+  for (let level = levels[0] as Buffer[]; level.length > 1; ) {
     const next: Buffer[] = [];
-    const nextUnder: number[][] = [];
     for (let i = 0; i < level.length; i += 2) {
-      const left = level[i] as Buffer;
       const right = level[i + 1];
-      if (right === undefined) {
-        next.push(left);
-        nextUnder.push(under[i] as number[]);
-        continue;
-      }
-      for (const leaf of under[i] as number[]) (paths[leaf] as Buffer[]).push(right);
-      for (const leaf of under[i + 1] as number[]) (paths[leaf] as Buffer[]).push(left);
-      next.push(nodeHash(left, right));
-      nextUnder.push([...(under[i] as number[]), ...(under[i + 1] as number[])]);
+      next.push(right === undefined ? (level[i] as Buffer) : nodeHash(level[i] as Buffer, right));
     }
+    levels.push(next);
     level = next;
-    under = nextUnder;
   }
-  return { root: level[0] as Buffer, paths };
+  // A leaf's path: at each level, the sibling of the node above it, unless that node is unpaired.
+  const paths = leaves.map((_, index) => {
+    const path: Buffer[] = [];
+    for (let l = 0; l < levels.length - 1; l++) {
+      const nodes = levels[l] as Buffer[];
+      const k = index >> l;
+      if (k % 2 === 1 || k !== nodes.length - 1) path.push(nodes[k ^ 1] as Buffer);
+    }
+    return path;
+  });
+  return { root: (levels[levels.length - 1] as Buffer[])[0] as Buffer, paths };
 }
 
 /** A node of a tree, by level (0: the leaves) and index within its level. */
