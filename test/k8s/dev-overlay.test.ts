@@ -238,6 +238,22 @@ describe('the dev overlay on a real cluster', () => {
       enforcer = client('EnforcerService', await clusterAddress('enforcer'));
       auditor = client('AuditorService', await clusterAddress('auditor'));
       const operatorKey = secretValue('authority-api-keys', 'AUTHORITY_OPERATOR_API_KEY');
+      // Ready pods do not mean the first produce is quick: right after the in-cluster Kafka comes
+      // up, the issuer's first write can outlive its ack deadline (outcome unknown, so the same
+      // tenant cannot simply be created again). Probe tenants, a fresh name per attempt, until one
+      // write is acknowledged; then the tenant under test is created once.
+      let probes = 0;
+      await eventually(
+        async () =>
+          rpc<CreateTenantResponse__Output>(
+            issuer,
+            'CreateTenant',
+            { tenant: `${tenant}-probe-${++probes}`, displayName: 'probe: the issuer writes to Kafka' },
+            operatorKey,
+          ),
+        'the issuer to write a tenant to Kafka',
+        { timeoutMs: 120_000, intervalMs: 1_000 },
+      );
       const created = await rpc<CreateTenantResponse__Output>(
         issuer,
         'CreateTenant',
