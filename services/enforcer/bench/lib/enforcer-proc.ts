@@ -8,6 +8,8 @@ import { constants, monitorEventLoopDelay, PerformanceObserver, type Performance
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { runEnforcerChild } from '../../test/child-main';
+import { round } from './common';
+import type { GcPauses } from './procs';
 
 const eld = monitorEventLoopDelay({ resolution: 1 });
 eld.enable();
@@ -19,7 +21,6 @@ const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
 };
-type GcPauses = { count: number; total_ms: number; max_ms: number; over_2ms: number };
 let gcByKind: Record<string, GcPauses> = {};
 new PerformanceObserver((list) => {
   for (const e of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
@@ -31,7 +32,6 @@ new PerformanceObserver((list) => {
     if (e.duration > 2) g.over_2ms++;
   }
 }).observe({ entryTypes: ['gc'] });
-const round2 = (x: number) => Math.round(x * 100) / 100;
 
 runEnforcerChild({
   serviceName: 'enforcer-bench',
@@ -47,7 +47,7 @@ runEnforcerChild({
           gc: Object.fromEntries(
             Object.entries(gcByKind).map(([k, g]) => [
               k,
-              { ...g, total_ms: round2(g.total_ms), max_ms: round2(g.max_ms) },
+              { ...g, total_ms: round(g.total_ms, 2), max_ms: round(g.max_ms, 2) },
             ]),
           ),
         },

@@ -33,7 +33,15 @@ export interface EventLoopDelay {
   max_ms: number;
   mean_ms: number;
   /** The serving process's GC pauses over the same span, by kind (minor, major, incremental, weakcb). */
-  gc?: Record<string, { count: number; total_ms: number; max_ms: number; over_2ms: number }>;
+  gc?: Record<string, GcPauses>;
+}
+
+/** Garbage-collection pauses of one kind: how many, their sum, the longest, how many over 2 ms. */
+export interface GcPauses {
+  count: number;
+  total_ms: number;
+  max_ms: number;
+  over_2ms: number;
 }
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on every Linux build we run on). */
